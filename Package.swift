@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+  name: "nnc",
+  products: [
+    .executable(name: "nnc", targets: ["nnc"]),
+    .library(name: "NNCSpec", targets: ["NNCSpec"]),
+    .library(name: "NNCGraph", targets: ["NNCGraph"]),
+    .library(name: "NNCRuntime", targets: ["NNCRuntime"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+  ],
+  targets: [
+    .systemLibrary(
+      name: "CBLAS",
+      path: "Sources/CBLAS",
+      pkgConfig: "openblas",
+      providers: [.apt(["libopenblas-dev"])]
+    ),
+    .target(name: "NNCRandom"),
+    .target(name: "NNCSpec", dependencies: [.product(name: "Yams", package: "Yams")]),
+    .target(name: "NNCGraph", dependencies: ["NNCSpec"]),
+    .target(name: "NNCRuntime", dependencies: ["CBLAS", "NNCGraph", "NNCRandom"]),
+    .target(name: "NNCData", dependencies: ["NNCRandom"]),
+    .target(name: "NNCTrain", dependencies: ["NNCRuntime", "NNCData", "NNCGraph", "NNCRandom", "NNCMetrics"]),
+    .target(name: "NNCMetrics"),
+    .executableTarget(
+      name: "nnc",
+      dependencies: [
+        "NNCSpec", "NNCGraph", "NNCRuntime", "NNCData", "NNCTrain", "NNCMetrics",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .testTarget(name: "NNCRandomTests", dependencies: ["NNCRandom"]),
+    .testTarget(name: "NNCSpecTests", dependencies: ["NNCSpec"]),
+    .testTarget(name: "NNCGraphTests", dependencies: ["NNCGraph", "NNCSpec"]),
+    .testTarget(name: "NNCRuntimeTests", dependencies: ["NNCRuntime", "NNCGraph"]),
+    .testTarget(name: "NNCDataTests", dependencies: ["NNCData"]),
+    .testTarget(name: "NNCTrainTests", dependencies: ["NNCTrain"]),
+    .testTarget(name: "EndToEndTests", dependencies: ["nnc"]),
+  ]
+)

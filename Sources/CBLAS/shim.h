@@ -1,0 +1,2 @@
+// OpenBLAS's CBLAS interface; pkg-config (openblas) puts its include directory first.
+#include <cblas.h>
