@@ -244,7 +244,9 @@ public enum ArgumentChecker {
             + Suggestions.didYouMean(entry.key, in: signatures.map(\.name)), at: entry.keyLocation)
         return false
       }
-      let call = Call(name: entry.key, arguments: mapArguments(entry.value), at: entry.keyLocation)
+      let call = labelled(
+        Call(name: entry.key, arguments: mapArguments(entry.value), at: entry.keyLocation), signature,
+        into: &diagnostics)
       _ = check(call, against: signature, what: "'\(entry.key)'", into: &diagnostics)
       return true
     default: break
@@ -259,8 +261,24 @@ public enum ArgumentChecker {
     case .map(let entries):
       return entries.map { Argument(label: $0.key, labelLocation: $0.keyLocation, value: $0.value) }
     default:
-      return [Argument(label: "_0", labelLocation: value.location, value: value)]
+      return [Argument(label: nil, labelLocation: value.location, value: value)]
     }
+  }
+
+  /// Labels positional arguments by the signature's positional parameters; extra ones are reported.
+  static func labelled(_ call: Call, _ signature: Signature, into diagnostics: inout DiagnosticBag) -> Call {
+    var call = call
+    var positional = signature.positional[...]
+    for index in call.arguments.indices where call.arguments[index].label == nil {
+      if let name = positional.popFirst() {
+        call.arguments[index].label = name
+      } else {
+        diagnostics.error(
+          "'\(call.name)' takes no more positional arguments", at: call.arguments[index].value.location)
+        call.arguments[index].label = "_"
+      }
+    }
+    return call
   }
 
   static func inRange(

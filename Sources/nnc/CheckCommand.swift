@@ -25,11 +25,11 @@ struct CheckCommand: ParsableCommand {
 
   func run() throws {
     if emit == .ast {
-      let spec = try SpecPipeline.parse(options.spec)
+      let spec = try SpecPipeline.parse(options)
       print(ASTPrinter.print(spec), terminator: "")
       return
     }
-    let loaded = try SpecPipeline.load(options.spec)
+    let loaded = try SpecPipeline.load(options)
     if emit == .ir {
       print(IRPrinter.print(loaded.graph), terminator: "")
       return

@@ -7,6 +7,13 @@ import NNCSpec
 struct SpecOptions: ParsableArguments {
   @ArgumentParser.Argument(help: "The spec file (.yaml, .yml or .nnc).")
   var spec: String
+
+  @Option(
+    name: .customLong("set"),
+    help: ArgumentHelp(
+      "Override a value of the spec by its dotted path in the YAML form (repeatable).",
+      valueName: "PATH=VALUE"))
+  var overrides: [String] = []
 }
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
@@ -18,8 +25,8 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 struct DiagnosticPrinter {
   var renderer: DiagnosticRenderer
 
-  init(path: String, text: String?) {
-    var sources: [String: String] = [:]
+  init(path: String, text: String?, overrides: [String] = []) {
+    var sources: [String: String] = [Override.pseudoFile: Override.pseudoFileText(overrides)]
     if let text { sources[path] = text }
     renderer = DiagnosticRenderer(sources: sources)
   }
@@ -49,10 +56,14 @@ struct LoadedSpec {
 
 enum SpecPipeline {
   /// Reads, validates and lowers a spec; prints diagnostics; exits with status 1 on errors.
-  static func load(_ path: String) throws -> LoadedSpec {
-    let (parsed, parseDiagnostics, text) = SpecLoader.load(path: path)
-    let printer = DiagnosticPrinter(path: path, text: text)
-    guard let spec = parsed else {
+  static func load(_ options: SpecOptions) throws -> LoadedSpec {
+    let path = options.spec
+    let (parsed, loadDiagnostics, text) = SpecLoader.load(path: path)
+    let printer = DiagnosticPrinter(path: path, text: text, overrides: options.overrides)
+    var overrideDiagnostics = DiagnosticBag()
+    let spec = parsed.map { applyOverrides(options.overrides, to: $0, diagnostics: &overrideDiagnostics) }
+    let parseDiagnostics = loadDiagnostics + overrideDiagnostics.diagnostics
+    guard let spec else {
       printer.print(parseDiagnostics)
       throw ExitCode(1)
     }
@@ -68,14 +79,21 @@ enum SpecPipeline {
   }
 
   /// Reads a spec without lowering it (for `fmt` and `--emit ast`).
-  static func parse(_ path: String) throws -> Spec {
-    let (parsed, diagnostics, text) = SpecLoader.load(path: path)
-    let printer = DiagnosticPrinter(path: path, text: text)
-    printer.print(diagnostics)
-    guard let spec = parsed, !diagnostics.contains(where: { $0.severity == .error }) else {
-      throw ExitCode(1)
-    }
+  static func parse(_ options: SpecOptions) throws -> Spec {
+    let (parsed, loadDiagnostics, text) = SpecLoader.load(path: options.spec)
+    var overrideDiagnostics = DiagnosticBag()
+    let spec = parsed.map { applyOverrides(options.overrides, to: $0, diagnostics: &overrideDiagnostics) }
+    let diagnostics = loadDiagnostics + overrideDiagnostics.diagnostics
+    DiagnosticPrinter(path: options.spec, text: text, overrides: options.overrides).print(diagnostics)
+    guard let spec, !diagnostics.contains(where: { $0.severity == .error }) else { throw ExitCode(1) }
     return spec
+  }
+
+  static func applyOverrides(_ texts: [String], to spec: Spec, diagnostics: inout DiagnosticBag) -> Spec {
+    let overrides = texts.enumerated().compactMap { index, text in
+      Override.parse(text, index: index + 1, diagnostics: &diagnostics)
+    }
+    return overrides.isEmpty ? spec : spec.applying(overrides, diagnostics: &diagnostics)
   }
 }
 

@@ -44,7 +44,9 @@ func errors(_ result: LoweringResult) -> [String] {
   let expectedFlops =
     2 * (6 * 28 * 28 * 25 + 16 * 10 * 10 * 150 + 400 * 120 + 120 * 84 + 84 * 10)
   let counted = graph.nodes.filter { $0.op.mnemonic == "conv2d" || $0.op.mnemonic == "dense" }
-    .reduce(0) { $0 + $1.op.flops(inputs: $1.inputs.map { graph.shape(of: $0) }, output: graph.shape(of: $1.output)) }
+    .reduce(0) {
+      $0 + $1.op.flops(inputs: $1.inputs.map { graph.shape(of: $0) }, output: graph.shape(of: $1.output))
+    }
   #expect(counted == expectedFlops)
 }
 
