@@ -186,7 +186,8 @@ public enum Conv2D {
       }
       if let gradInput {
         let sampleGradInput = gradInput + n * inSample
-        let columns = g.isPointwise ? sampleGradInput : scratch!
+        // Pointwise: the column matrix is the input gradient itself, so the product writes it directly.
+        let columns = g.isPointwise ? sampleGradInput : requireScratch(g, scratch)
         for group in 0..<g.groups {
           sgemm(
             transposeA: true, transposeB: false, m: groupRows, n: outPlane, k: groupOut,
@@ -209,11 +210,18 @@ public enum Conv2D {
     _ g: Conv2DGeometry, sample: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>?
   ) -> UnsafePointer<Float> {
     if g.isPointwise { return sample }
+    let columns = requireScratch(g, scratch)
+    im2col(g, sample: sample, columns: columns)
+    return UnsafePointer(columns)
+  }
+
+  private static func requireScratch(_ g: Conv2DGeometry, _ scratch: UnsafeMutablePointer<Float>?)
+    -> UnsafeMutablePointer<Float>
+  {
     guard let scratch else {
       preconditionFailure("Conv2D: \(scratchCount(g)) scratch elements are required for \(g)")
     }
-    im2col(g, sample: sample, columns: scratch)
-    return UnsafePointer(scratch)
+    return scratch
   }
 
   /// Row (c, ki, kj) of the column matrix holds, for every output position, the input pixel that

@@ -51,7 +51,8 @@ public enum Concat {
     batch: Int, spatial: Int, gradOutput: UnsafePointer<Float>,
     gradInputs: [UnsafeMutablePointer<Float>?], channels: [Int]
   ) {
-    precondition(gradInputs.count == channels.count, "Concat: \(gradInputs.count) inputs, \(channels.count) counts")
+    precondition(
+      gradInputs.count == channels.count, "Concat: \(gradInputs.count) inputs, \(channels.count) counts")
     let total = channels.reduce(0, +)
     Parallel.forEach(batch, workPerItem: total * spatial) { n in
       var src = gradOutput + n * total * spatial
