@@ -107,17 +107,15 @@ public enum NPYReader {
   /// byte-order-free) numeric types are read: this machine is little-endian and nnc stores Float32.
   static func decodeDescr(_ descr: String, path: String) throws -> ElementType {
     let characters = Array(descr)
-    guard characters.count >= 3, let size = Int(String(characters[2...])) else {
+    guard characters.count >= 2, "<>|=".contains(characters[0]) else {
       throw DataError(path, "unsupported dtype '\(descr)': expected e.g. '<f4', '<f8', '|u1', '<i8'")
     }
     let order = characters[0]
     let kind = characters[1]
+    let size = Int(String(characters[2...])) ?? 0
     if order == ">" && size > 1 {
       throw DataError(
         path, "big-endian dtype '\(descr)' is not supported; convert with a.astype('<\(kind)\(size)')")
-    }
-    guard "<>|=".contains(order) else {
-      throw DataError(path, "unsupported dtype '\(descr)': unknown byte order '\(order)'")
     }
     let type: ElementType? =
       switch (kind, size) {
