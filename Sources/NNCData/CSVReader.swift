@@ -65,7 +65,8 @@ extension Dataset {
       fieldStarts.removeAll(keepingCapacity: true)
       fieldEnds.removeAll(keepingCapacity: true)
       var fieldStart = lineStart
-      for position in lineStart...contentEnd where position == contentEnd || bytes[position] == options.delimiter {
+      for position in lineStart...contentEnd
+      where position == contentEnd || bytes[position] == options.delimiter {
         fieldStarts.append(fieldStart)
         fieldEnds.append(position)
         fieldStart = position + 1
@@ -125,7 +126,8 @@ extension Dataset {
       }
       sampleShape = shape
     }
-    return try Dataset(samples: samples, labels: labels, sampleShape: sampleShape, classes: classes, source: path)
+    return try Dataset(
+      samples: samples, labels: labels, sampleShape: sampleShape, classes: classes, source: path)
   }
 }
 

@@ -46,7 +46,8 @@ struct NPYHeaderParser {
   private var peek: Character? { position < characters.count ? characters[position] : nil }
 
   private func fail(_ message: String) -> Failure {
-    Failure(offset: position, message: message + (peek.map { " but found '\($0)'" } ?? " but the header ended"))
+    Failure(
+      offset: position, message: message + (peek.map { " but found '\($0)'" } ?? " but the header ended"))
   }
 
   private mutating func skipSpace() {
@@ -93,7 +94,11 @@ struct NPYHeaderParser {
         guard let size = Int(digits) else { throw fail("expected a non-negative integer in the shape") }
         sizes.append(size)
         skipSpace()
-        if peek == "," { position += 1 } else if peek != ")" { throw fail("expected ',' or ')' in the shape") }
+        if peek == "," {
+          position += 1
+        } else if peek != ")" {
+          throw fail("expected ',' or ')' in the shape")
+        }
       }
     case "[":
       // A structured dtype: skip to the matching bracket; the caller refuses it with a clear message.
@@ -106,7 +111,8 @@ struct NPYHeaderParser {
       } while depth > 0
       return .list
     default:
-      for (word, value) in [("True", true), ("False", false)] where characters[position...].starts(with: word) {
+      for (word, value) in [("True", true), ("False", false)] where characters[position...].starts(with: word)
+      {
         position += word.count
         return .bool(value)
       }

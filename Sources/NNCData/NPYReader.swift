@@ -43,7 +43,8 @@ public enum NPYReader {
       headerLength = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self)))
       headerStart = 12
     default:
-      throw DataError(path, "unsupported .npy format version \(major).\(bytes[7]) at byte 6 (1, 2 or 3 expected)")
+      throw DataError(
+        path, "unsupported .npy format version \(major).\(bytes[7]) at byte 6 (1, 2 or 3 expected)")
     }
     let dataStart = headerStart + headerLength
     guard bytes.count >= dataStart else {
@@ -51,22 +52,26 @@ public enum NPYReader {
         path,
         "truncated at byte \(bytes.count): the header is \(headerLength) bytes from byte \(headerStart)")
     }
-    let header = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[headerStart..<dataStart]), as: UTF8.self)
+    let header = String(
+      decoding: UnsafeRawBufferPointer(rebasing: bytes[headerStart..<dataStart]), as: UTF8.self)
     let fields: [String: NPYHeaderValue]
     do {
       var parser = NPYHeaderParser(header)
       fields = try parser.parseDictionary()
     } catch let error as NPYHeaderParser.Failure {
-      throw DataError(path, "bad header at byte \(headerStart + error.offset): \(error.message) in \(header.trimmedHeader)")
+      throw DataError(
+        path, "bad header at byte \(headerStart + error.offset): \(error.message) in \(header.trimmedHeader)")
     }
     guard case .string(let descr)? = fields["descr"] else {
       if fields["descr"] != nil {
-        throw DataError(path, "structured dtype \(header.trimmedHeader) is not supported; save a plain numeric array")
+        throw DataError(
+          path, "structured dtype \(header.trimmedHeader) is not supported; save a plain numeric array")
       }
       throw DataError(path, "bad header at byte \(headerStart): no 'descr' key in \(header.trimmedHeader)")
     }
     guard case .bool(let fortranOrder)? = fields["fortran_order"] else {
-      throw DataError(path, "bad header at byte \(headerStart): no 'fortran_order' True/False in \(header.trimmedHeader)")
+      throw DataError(
+        path, "bad header at byte \(headerStart): no 'fortran_order' True/False in \(header.trimmedHeader)")
     }
     guard !fortranOrder else {
       throw DataError(

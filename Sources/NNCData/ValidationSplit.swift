@@ -4,9 +4,10 @@ extension Dataset {
   /// Carves a validation set out of this data set: `fraction` of the samples (rounded, at least one,
   /// leaving at least one for training), chosen with `generator`, so the same seed gives the same
   /// split. With `stratified`, each class contributes the same fraction of its own samples (rounded so
-  /// the total matches an unstratified split). Both
-  /// parts keep the original order of the samples.
-  public func splitValidation(fraction: Double, stratified: Bool = false, using generator: inout RandomGenerator)
+  /// the total matches an unstratified split). Both parts keep the original order of the samples.
+  public func splitValidation(
+    fraction: Double, stratified: Bool = false, using generator: inout RandomGenerator
+  )
     throws -> (train: Dataset, validation: Dataset)
   {
     guard fraction > 0, fraction < 1 else {

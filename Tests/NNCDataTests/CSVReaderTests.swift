@@ -18,7 +18,8 @@ import Testing
   let directory = try makeTemporaryDirectory()
   defer { try? FileManager.default.removeItem(atPath: directory) }
   let path = try writeFile(directory, "b.csv", "p0;p1;p2;p3;label\n1;2;3;4;1\n5;6;7;8;0\n")
-  let options = CSVOptions(labelColumn: -1, hasHeader: true, delimiter: UInt8(ascii: ";"), sampleShape: [1, 2, 2])
+  let options = CSVOptions(
+    labelColumn: -1, hasHeader: true, delimiter: UInt8(ascii: ";"), sampleShape: [1, 2, 2])
   let dataset = try Dataset.readCSV(path, options: options, classes: 4)
   #expect(dataset.sampleShape == [1, 2, 2])
   #expect(dataset.samples == [1, 2, 3, 4, 5, 6, 7, 8])
@@ -52,7 +53,8 @@ import Testing
   #expect(try csvError("a,b\n", options: CSVOptions(hasHeader: true)) == "\(path): has no data rows")
   #expect(
     try csvError("1;2;3\n")
-      == "\(path):1: row has 1 column; a label and at least one feature are needed (is the delimiter ',' right?)")
+      == "\(path):1: row has 1 column; a label and at least one feature are needed (is the delimiter ',' right?)"
+  )
   #expect(
     try csvError("1,2,3\n", options: CSVOptions(labelColumn: 3))
       == "\(path):1: label column 3 does not exist in a row of 3 columns")

@@ -5,8 +5,10 @@ import Testing
 
 @Test func readsUInt8ImagesAndLabels() throws {
   let directory = try makeTemporaryDirectory()
+  defer { try? FileManager.default.removeItem(atPath: directory) }
   let images = try writeFile(
-    directory, "images", idxBytes(dimensions: [2, 2, 3], body: [0, 1, 2, 3, 4, 5, 250, 251, 252, 253, 254, 255]))
+    directory, "images",
+    idxBytes(dimensions: [2, 2, 3], body: [0, 1, 2, 3, 4, 5, 250, 251, 252, 253, 254, 255]))
   let labels = try writeFile(directory, "labels", idxBytes(dimensions: [2], body: [7, 2]))
   let dataset = try Dataset.readIDX(images: images, labels: labels)
   #expect(dataset.sampleShape == [1, 2, 3])
@@ -18,6 +20,7 @@ import Testing
 
 @Test func readsFloat32SamplesAndInt32Labels() throws {
   let directory = try makeTemporaryDirectory()
+  defer { try? FileManager.default.removeItem(atPath: directory) }
   let values: [Float] = [0.5, -1.25, 3, 1e-3]
   let body = values.flatMap { value in withUnsafeBytes(of: value.bitPattern.bigEndian) { Array($0) } }
   let samples = try writeFile(directory, "x", idxBytes(typeCode: 0x0D, dimensions: [2, 2], body: body))
@@ -31,6 +34,7 @@ import Testing
 
 @Test func idxCorruptionsAreReportedWithTheFileAndOffset() throws {
   let directory = try makeTemporaryDirectory()
+  defer { try? FileManager.default.removeItem(atPath: directory) }
   let labels = try writeFile(directory, "labels", idxBytes(dimensions: [2], body: [1, 2]))
   func imagesError(_ bytes: [UInt8]) throws -> String? {
     let images = try writeFile(directory, "images", bytes)
@@ -38,7 +42,8 @@ import Testing
   }
   let path = directory + "/images"
   #expect(
-    try imagesError([0, 0, 8]) == "\(path): truncated at byte 3: an IDX file starts with a 4-byte magic number")
+    try imagesError([0, 0, 8])
+      == "\(path): truncated at byte 3: an IDX file starts with a 4-byte magic number")
   #expect(
     try imagesError([0x1F, 0x8B, 8, 0, 1, 2, 3])
       == "\(path): wrong magic number 0x1F8B0800 at byte 0: an IDX file starts with two zero bytes "
@@ -64,12 +69,14 @@ import Testing
 
 @Test func idxLabelProblemsNameTheLabelsFileAndSample() throws {
   let directory = try makeTemporaryDirectory()
+  defer { try? FileManager.default.removeItem(atPath: directory) }
   let images = try writeFile(directory, "images", idxBytes(dimensions: [3, 1, 1], body: [1, 2, 3]))
   let labels = try writeFile(directory, "labels", idxBytes(dimensions: [3], body: [1, 12, 2]))
   #expect(
     dataError { try Dataset.readIDX(images: images, labels: labels, classes: 10) }?.description
       == "\(labels): label 12 of sample 1 is out of range for 10 classes (0...9)")
-  let signed = try writeFile(directory, "signed", idxBytes(typeCode: 0x09, dimensions: [3], body: [1, 0xFF, 2]))
+  let signed = try writeFile(
+    directory, "signed", idxBytes(typeCode: 0x09, dimensions: [3], body: [1, 0xFF, 2]))
   #expect(
     dataError { try Dataset.readIDX(images: images, labels: signed) }?.description
       == "\(signed): label -1 of sample 1 is negative")

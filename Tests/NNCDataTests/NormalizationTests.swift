@@ -25,7 +25,8 @@ private func twoChannelDataset() throws -> Dataset {
   var dataset = try twoChannelDataset()
   #expect(
     dataError { try dataset.normalize(Normalization(mean: [1, 2, 3])) }?.description
-      == "dataset: normalization mean has 3 values but samples of shape [2, 1, 2] have 2 channels (give 1 value or 2)")
+      == "dataset: normalization mean has 3 values but samples of shape [2, 1, 2] have 2 channels (give 1 value or 2)"
+  )
   #expect(
     dataError { try dataset.normalize(Normalization(std: [1, 0])) }?.description
       == "dataset: normalization std 0.0 must be positive")

@@ -1,5 +1,5 @@
-import NNCRandom
 import Foundation
+import NNCRandom
 import Testing
 
 @testable import NNCData
@@ -28,7 +28,8 @@ func shippedMNIST5kHasTheDocumentedSplit(prefix: String, count: Int) throws {
 @Test func shippedDigitsIDXAndCSVAgree() throws {
   for (prefix, csv, count) in [("train", "train.csv", 1437), ("t10k", "test.csv", 360)] {
     let idx = try Dataset.readIDX(
-      images: shipped("digits", "\(prefix)-images-idx3-ubyte"), labels: shipped("digits", "\(prefix)-labels-idx1-ubyte"))
+      images: shipped("digits", "\(prefix)-images-idx3-ubyte"),
+      labels: shipped("digits", "\(prefix)-labels-idx1-ubyte"))
     #expect(idx.count == count)
     #expect(idx.sampleShape == [1, 8, 8])
     #expect(idx.classes == 10)
@@ -40,7 +41,8 @@ func shippedMNIST5kHasTheDocumentedSplit(prefix: String, count: Int) throws {
     #expect(text.labels == idx.labels)
   }
   let train = try Dataset.readIDX(
-    images: shipped("digits", "train-images-idx3-ubyte"), labels: shipped("digits", "train-labels-idx1-ubyte"))
+    images: shipped("digits", "train-images-idx3-ubyte"), labels: shipped("digits", "train-labels-idx1-ubyte")
+  )
   #expect(train.classCounts == [149, 137, 142, 154, 144, 141, 139, 149, 128, 154])
 }
 
@@ -61,7 +63,8 @@ func shippedMNIST5kHasTheDocumentedSplit(prefix: String, count: Int) throws {
   #expect(data.train.samples.max() == 1)
   #expect(data.test?.samples.max() == 1)
   let mismatched = DataConfiguration(
-    train: configuration.train, test: DatasetConfiguration(source: .csv(path: "digits/test.csv", options: CSVOptions())))
+    train: configuration.train,
+    test: DatasetConfiguration(source: .csv(path: "digits/test.csv", options: CSVOptions())))
   #expect(
     dataError { try mismatched.load(relativeTo: repositoryRoot + "/Data", using: &generator) }?.description
       == "\(repositoryRoot)/Data/digits/test.csv: samples have shape [64] but the training samples "
