@@ -26,11 +26,12 @@ public enum IDXReader {
     }
   }
 
-  /// Reads an IDX file. With `exact`, integer elements are also kept as Doubles (for labels).
+  /// Reads an IDX file, checking its header against its size.
   public static func read(_ path: String) throws -> IDXArray {
     try read(path, exact: false)
   }
 
+  /// With `exact`, the elements are also kept as Doubles (labels are decoded from those).
   static func read(_ path: String, exact: Bool) throws -> IDXArray {
     let data = try readFileBytes(path)
     return try data.withUnsafeBytes { bytes in try parse(bytes, path: path, exact: exact) }
