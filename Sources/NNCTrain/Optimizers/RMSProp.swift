@@ -47,25 +47,30 @@ public struct RMSProp: Optimizer {
     for (index, (parameter, gradient)) in zip(parameters, gradients).enumerated() {
       let rate = self.learningRate(learningRate, for: index)
       let decay = decays(index) ? weightDecay : 0
+      // Move the state out of the struct while updating it so the arrays are uniquely referenced
+      // (no copy-on-write) and the loop can index them directly.
+      var square = take(&squareAverage.buffers, index)
+      var buffer = take(&momentumBuffer.buffers, index)
+      var mean = take(&gradientAverage.buffers, index)
       for j in parameter.indices {
         let g = gradient[j] + decay * parameter[j]
-        let s = rho * squareAverage.buffers[index][j] + (1 - rho) * g * g
-        squareAverage.buffers[index][j] = s
-        var variance = s
+        square[j] = rho * square[j] + (1 - rho) * g * g
+        var variance = square[j]
         if centered {
-          let mean = rho * gradientAverage.buffers[index][j] + (1 - rho) * g
-          gradientAverage.buffers[index][j] = mean
-          variance = s - mean * mean
+          mean[j] = rho * mean[j] + (1 - rho) * g
+          variance -= mean[j] * mean[j]
         }
         let scaled = g / (sqrtf(max(variance, 0)) + epsilon)
         if mu > 0 {
-          let b = mu * momentumBuffer.buffers[index][j] + scaled
-          momentumBuffer.buffers[index][j] = b
-          parameter[j] -= rate * b
+          buffer[j] = mu * buffer[j] + scaled
+          parameter[j] -= rate * buffer[j]
         } else {
           parameter[j] -= rate * scaled
         }
       }
+      put(square, into: &squareAverage.buffers, index)
+      put(buffer, into: &momentumBuffer.buffers, index)
+      put(mean, into: &gradientAverage.buffers, index)
     }
     stepCount += 1
   }
@@ -82,5 +87,16 @@ public struct RMSProp: Optimizer {
     try squareAverage.restore(from: state, sizes: parameterSizes)
     if momentum > 0 { try momentumBuffer.restore(from: state, sizes: parameterSizes) }
     if centered { try gradientAverage.restore(from: state, sizes: parameterSizes) }
+  }
+
+  private func take(_ buffers: inout [[Float]], _ index: Int) -> [Float] {
+    guard index < buffers.count else { return [] }
+    var taken: [Float] = []
+    swap(&taken, &buffers[index])
+    return taken
+  }
+
+  private func put(_ buffer: [Float], into buffers: inout [[Float]], _ index: Int) {
+    if index < buffers.count { buffers[index] = buffer }
   }
 }
