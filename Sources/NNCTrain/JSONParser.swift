@@ -77,10 +77,14 @@ struct JSONParser {
     }
     while true {
       skipWhitespace()
-      guard peek(UInt8(ascii: "\"")) else { throw failure("expected a string key, found \(describe(position))") }
+      guard peek(UInt8(ascii: "\"")) else {
+        throw failure("expected a string key, found \(describe(position))")
+      }
       let key = try parseString()
       skipWhitespace()
-      guard peek(UInt8(ascii: ":")) else { throw failure("expected ':' after key, found \(describe(position))") }
+      guard peek(UInt8(ascii: ":")) else {
+        throw failure("expected ':' after key, found \(describe(position))")
+      }
       position += 1
       skipWhitespace()
       members.append((key, try parseValue()))

@@ -52,7 +52,12 @@ public struct SafeTensor: Sendable, Equatable {
     guard shape.allSatisfy({ $0 >= 0 }) else {
       throw TrainError("safetensors: negative dimension in shape \(shape)")
     }
-    let expected = shape.reduce(1, *) * dtype.size
+    var expected = dtype.size
+    for dimension in shape {
+      let (product, overflow) = expected.multipliedReportingOverflow(by: dimension)
+      guard !overflow else { throw TrainError("safetensors: shape \(shape) is too large") }
+      expected = product
+    }
     guard bytes.count == expected else {
       throw TrainError(
         "safetensors: \(dtype.rawValue) tensor of shape \(shape) needs \(expected) bytes, "
@@ -115,7 +120,9 @@ public struct SafeTensor: Sendable, Equatable {
   private func words<W: FixedWidthInteger>(_ type: W.Type) -> [W] {
     let size = MemoryLayout<W>.size
     return bytes.withUnsafeBytes { raw in
-      (0..<(raw.count / size)).map { W(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * size, as: W.self)) }
+      (0..<(raw.count / size)).map {
+        W(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * size, as: W.self))
+      }
     }
   }
 }
@@ -191,7 +198,7 @@ public struct SafeTensorsFile: Sendable, Equatable {
     var written = 0
     let failure: String? = bytes.withUnsafeBytes { raw in
       while written < raw.count {
-        let result = Glibc.write(descriptor, raw.baseAddress! + written, raw.count - written)
+        let result = systemWrite(descriptor, raw.baseAddress! + written, raw.count - written)
         if result < 0 {
           if errno == EINTR { continue }
           return "cannot write \(temporary): \(errnoText())"
@@ -393,7 +400,7 @@ public struct SafeTensorsFile: Sendable, Equatable {
     var bytes: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 1 << 20)
     while true {
-      let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress!, $0.count) }
+      let count = chunk.withUnsafeMutableBytes { systemRead(descriptor, $0.baseAddress!, $0.count) }
       if count < 0 {
         if errno == EINTR { continue }
         throw SafeTensorsError(file: path, message: "cannot read: \(errnoText())")
@@ -403,6 +410,15 @@ public struct SafeTensorsFile: Sendable, Equatable {
     }
     return bytes
   }
+}
+
+// `write` and `read` are shadowed by methods inside the types above; these reach the C functions.
+private func systemWrite(_ descriptor: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
+  write(descriptor, buffer, count)
+}
+
+private func systemRead(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
+  read(descriptor, buffer, count)
 }
 
 private func errnoText() -> String { String(cString: strerror(errno)) }

@@ -41,7 +41,9 @@ private func close(_ a: Float, _ b: Double) -> Bool { abs(Double(a) - b) <= 1e-6
   let schedule = LearningRateSchedule(base: 1, decay: .cosine(total: 4, minimum: 0.1))
   let perEpoch = rates(schedule, epochs: 6, stepsPerEpoch: 1).map { $0[0] }
   // 0.1 + 0.9 (1 + cos(pi t / 4)) / 2 for t = 0...4, then held at the minimum.
-  let expected = [1.0, 0.1 + 0.45 * (1 + 0.5.squareRoot()), 0.55, 0.1 + 0.45 * (1 - 0.5.squareRoot()), 0.1, 0.1]
+  let expected = [
+    1.0, 0.1 + 0.45 * (1 + 0.5.squareRoot()), 0.55, 0.1 + 0.45 * (1 - 0.5.squareRoot()), 0.1, 0.1,
+  ]
   #expect(zip(perEpoch, expected).allSatisfy { close($0, $1) })
 }
 

@@ -54,8 +54,9 @@ private func sample() throws -> SafeTensorsFile {
   #expect(restored == original)
   #expect(try restored.tensors["rng.state"]!.uint64s() == [UInt64.max, 0, 42, 1 << 63])
   #expect(try restored.tensors["optimizer.step"]!.int64s() == [12_345_678_901, -1])
-  #expect(restored.tensors["conv1.weight"]!.floats().map(\.bitPattern)
-    == [1.5, -2, 0.25, 3e-8, Float.infinity, -0.0].map(\.bitPattern))
+  #expect(
+    restored.tensors["conv1.weight"]!.floats().map(\.bitPattern)
+      == [1.5, -2, 0.25, 3e-8, Float.infinity, -0.0].map(\.bitPattern))
   // Only the final file remains: the temporary one was renamed over it.
   #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["checkpoint.safetensors"])
 
@@ -118,19 +119,22 @@ private func sample() throws -> SafeTensorsFile {
   #expect(parseError(fileBytes(#"{"a":1} x"#))?.message.contains("after the JSON value") == true)
   let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
   #expect(parseError(fileBytes(#"{"a":"# + deep + "}"))?.message.contains("nesting") == true)
-  #expect(parseError(fileBytes(#"{"\x":1}"#))?.message
-    .contains("invalid JSON") == true)
+  #expect(
+    parseError(fileBytes(#"{"\x":1}"#))?.message
+      .contains("invalid JSON") == true)
   #expect(parseError([2, 0, 0, 0, 0, 0, 0, 0, 0x22, 0xFF])?.message.contains("invalid JSON") == true)
 }
 
 @Test func unknownDtype() {
-  let error = parseError(fileBytes(#"{"w":{"dtype":"BF16","shape":[1],"data_offsets":[0,2]}}"#, data: [0, 0]))
+  let error = parseError(
+    fileBytes(#"{"w":{"dtype":"BF16","shape":[1],"data_offsets":[0,2]}}"#, data: [0, 0]))
   #expect(error?.message.contains("unknown or unsupported dtype 'BF16'") == true)
   #expect(error?.offset == 8 + 14)
 }
 
 @Test func offsetsOutOfBounds() {
-  let error = parseError(fileBytes(#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#, data: [0, 0, 0, 0]))
+  let error = parseError(
+    fileBytes(#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#, data: [0, 0, 0, 0]))
   #expect(error?.message.contains("out of bounds") == true)
   #expect(error?.message.contains("'w'") == true)
 }
@@ -152,10 +156,13 @@ private func sample() throws -> SafeTensorsFile {
 }
 
 @Test func offsetsNotMatchingShapeAndDtype() {
-  let error = parseError(fileBytes(#"{"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, data: Array(repeating: 0, count: 8)))
+  let error = parseError(
+    fileBytes(#"{"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, data: Array(repeating: 0, count: 8))
+  )
   #expect(error?.message.contains("needs 12") == true)
   let huge = #"{"w":{"dtype":"F64","shape":[4611686018427387904,4],"data_offsets":[0,8]}}"#
-  #expect(parseError(fileBytes(huge, data: Array(repeating: 0, count: 8)))?.message.contains("too large") == true)
+  #expect(
+    parseError(fileBytes(huge, data: Array(repeating: 0, count: 8)))?.message.contains("too large") == true)
   let negative = #"{"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}"#
   #expect(parseError(fileBytes(negative, data: [0, 0, 0, 0]))?.message.contains("non-negative") == true)
   let backwards = #"{"w":{"dtype":"F32","shape":[1],"data_offsets":[4,0]}}"#
@@ -171,9 +178,12 @@ private func sample() throws -> SafeTensorsFile {
 
 @Test func malformedEntriesAndMetadata() {
   #expect(parseError(fileBytes(#"{"w":3}"#))?.message.contains("must be an object") == true)
-  #expect(parseError(fileBytes(#"{"w":{"dtype":"F32","shape":[0]}}"#))?.message.contains("no 'data_offsets'") == true)
+  #expect(
+    parseError(fileBytes(#"{"w":{"dtype":"F32","shape":[0]}}"#))?.message.contains("no 'data_offsets'")
+      == true)
   #expect(parseError(fileBytes(#"{"__metadata__":{"a":1}}"#))?.message.contains("not a string") == true)
-  let duplicate = #"{"w":{"dtype":"F32","shape":[0],"data_offsets":[0,0]},"w":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}}"#
+  let duplicate =
+    #"{"w":{"dtype":"F32","shape":[0],"data_offsets":[0,0]},"w":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}}"#
   #expect(parseError(fileBytes(duplicate))?.message.contains("duplicate") == true)
 }
 
