@@ -198,6 +198,12 @@ private func checkResume<O: Optimizer>(_ make: () throws -> O) throws {
   #expect(throws: TrainError.self) {
     try run(&sgd, parameters: &parameters, gradients: [[[1]]], learningRate: 0.1)
   }
+  var adam = try Adam()
+  try run(&adam, parameters: &parameters, gradients: [[[1, 1]]], learningRate: 0.1)
+  var grown: [[Float]] = [[1, 2, 3]]
+  #expect(throws: TrainError.self) {
+    try run(&adam, parameters: &grown, gradients: [[[1, 1, 1]]], learningRate: 0.1)
+  }
   #expect(throws: TrainError.self) { try SGD(nesterov: true) }
   #expect(throws: TrainError.self) { try Adam(beta1: 1) }
 }

@@ -47,9 +47,8 @@ public struct Adam: Optimizer {
     learningRate: Float
   ) throws {
     try validate(parameters: parameters, gradients: gradients, name: decoupled ? "adamw" : "adam")
-    let sizes = parameters.map(\.count)
-    try firstMoment.prepare(sizes: sizes)
-    try secondMoment.prepare(sizes: sizes)
+    try firstMoment.prepare(for: parameters)
+    try secondMoment.prepare(for: parameters)
     let t = Double(stepCount + 1)
     // Bias corrections in Double: b2^t with b2 = 0.999 loses digits in Float after many steps.
     let correction1 = Float(1 - pow(Double(beta1), t))

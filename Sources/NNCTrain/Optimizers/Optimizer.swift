@@ -66,15 +66,20 @@ struct StateSlots: Equatable {
 
   init(_ kind: String) { self.kind = kind }
 
-  mutating func prepare(sizes: [Int]) throws {
+  /// Allocates zeroed buffers on the first call; later calls only check the sizes, without
+  /// allocating, so steady-state steps allocate nothing.
+  mutating func prepare(for parameters: [UnsafeMutableBufferPointer<Float>]) throws {
     if buffers.isEmpty {
-      buffers = sizes.map { [Float](repeating: 0, count: $0) }
+      buffers = parameters.map { [Float](repeating: 0, count: $0.count) }
       return
     }
-    guard buffers.map(\.count) == sizes else {
+    let matches =
+      buffers.count == parameters.count
+      && zip(buffers, parameters).allSatisfy { $0.count == $1.count }
+    guard matches else {
       throw TrainError(
         "optimizer: \(kind) state was made for parameter sizes \(buffers.map(\.count)), "
-          + "not \(sizes)")
+          + "not \(parameters.map(\.count))")
     }
   }
 

@@ -39,10 +39,9 @@ public struct RMSProp: Optimizer {
     learningRate: Float
   ) throws {
     try validate(parameters: parameters, gradients: gradients, name: "rmsprop")
-    let sizes = parameters.map(\.count)
-    try squareAverage.prepare(sizes: sizes)
-    if momentum > 0 { try momentumBuffer.prepare(sizes: sizes) }
-    if centered { try gradientAverage.prepare(sizes: sizes) }
+    try squareAverage.prepare(for: parameters)
+    if momentum > 0 { try momentumBuffer.prepare(for: parameters) }
+    if centered { try gradientAverage.prepare(for: parameters) }
     let (rho, epsilon, mu, centered) = (self.rho, self.epsilon, self.momentum, self.centered)
     for (index, (parameter, gradient)) in zip(parameters, gradients).enumerated() {
       let rate = self.learningRate(learningRate, for: index)

@@ -54,7 +54,7 @@ public struct SGD: Optimizer {
     learningRate: Float
   ) throws {
     try validate(parameters: parameters, gradients: gradients, name: "sgd")
-    if momentum > 0 { try velocity.prepare(sizes: parameters.map(\.count)) }
+    if momentum > 0 { try velocity.prepare(for: parameters) }
     for (index, (parameter, gradient)) in zip(parameters, gradients).enumerated() {
       let rate = self.learningRate(learningRate, for: index)
       let decay = decays(index) ? weightDecay : 0
