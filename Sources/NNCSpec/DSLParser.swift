@@ -85,12 +85,12 @@ private final class Parser {
   // MARK: Problems
 
   func report(_ message: String, at location: SourceLocation, notes: [Diagnostic] = []) throws {
-    errorCount += 1
-    problems.append(.error(message, at: location, notes: notes))
-    if errorCount >= DSLParser.maximumErrors {
+    guard errorCount < DSLParser.maximumErrors else {
       problems.append(.error("too many errors; stopping here", at: location))
       throw ParseFailure(fatal: true)
     }
+    errorCount += 1
+    problems.append(.error(message, at: location, notes: notes))
   }
 
   /// Reports `message` at the current token (unless the lexer already reported that token) and throws.
@@ -199,12 +199,13 @@ private final class Parser {
     return spec
   }
 
-  /// After a broken section: skip to the next line that starts with a section keyword outside brackets.
+  /// After a broken section: skip to the next line that starts, outside brackets, with a section keyword
+  /// or with any word at the left margin (where sections are written, so a misspelt one is reported).
   func skipToNextSection() {
     var depth = 0
     while !atEnd {
       if depth == 0, current.startsLine, let word = current.identifier,
-        DSLParser.sectionKeywords.contains(word)
+        DSLParser.sectionKeywords.contains(word) || current.location.column == 1
       {
         return
       }
