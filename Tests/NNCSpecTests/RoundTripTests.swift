@@ -179,7 +179,7 @@ private struct SpecGenerator {
 
   mutating func double() -> Double {
     switch random.below(4) {
-    case 0: return random.pick([0.5, -2.5, 0.1, 1e-3, 1e-5, 1.0, -0.0, 1e300, 4.9e-324, 0.1 + 0.2, 1e16, 123.0])
+    case 0: return random.pick([0.5, -2.5, 0.1, 1e-3, 1e-5, 1.0, -0.0, 1e300, .leastNonzeroMagnitude, 0.1 + 0.2, 1e16, 123.0])
     case 1: return Double(random.below(2001) - 1000) / 8
     default:
       while true {
