@@ -90,7 +90,9 @@ private struct DSLPrinter {
         }
       case "metrics":
         if let metrics = spec.metrics {
-          chunks.append(["metrics [" + metrics.map { call($0, Vocabulary.metrics) }.joined(separator: ", ") + "]"])
+          chunks.append([
+            "metrics [" + metrics.map { call($0, Vocabulary.metrics) }.joined(separator: ", ") + "]"
+          ])
         }
       case "train":
         if let train = spec.train { chunks.append(sectionValue("train", train)) }

@@ -41,7 +41,9 @@ private struct YAMLPrinter {
       case "loss":
         if let loss = spec.loss { out.append("loss: " + call(loss, Vocabulary.losses)) }
       case "optimizer":
-        if let optimizer = spec.optimizer { out.append("optimizer: " + call(optimizer, Vocabulary.optimizers)) }
+        if let optimizer = spec.optimizer {
+          out.append("optimizer: " + call(optimizer, Vocabulary.optimizers))
+        }
       case "metrics":
         if let metrics = spec.metrics {
           let items = metrics.map { call($0, Vocabulary.metrics) }
@@ -84,8 +86,9 @@ private struct YAMLPrinter {
     guard safe else { return true }
     if reservedWords.contains(text.lowercased()) { return true }
     // `.5`, `.inf` and the like would read as numbers.
-    return Int(text) != nil || Double(text) != nil || text.lowercased().hasPrefix(".")
-      && text.dropFirst().allSatisfy(\.isLetter)
+    return Int(text) != nil || Double(text) != nil
+      || text.lowercased().hasPrefix(".")
+        && text.dropFirst().allSatisfy(\.isLetter)
   }
 
   /// A double-quoted YAML scalar; control characters and Unicode line separators are escaped so the
@@ -102,7 +105,8 @@ private struct YAMLPrinter {
       case "\0": out += "\\0"
       default:
         let code = scalar.value
-        if code < 0x20 || (code >= 0x7F && code <= 0x9F) || code == 0x2028 || code == 0x2029 || code == 0xFEFF {
+        if code < 0x20 || (code >= 0x7F && code <= 0x9F) || code == 0x2028 || code == 0x2029 || code == 0xFEFF
+        {
           let hex = String(code, radix: 16, uppercase: true)
           out += "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
         } else {

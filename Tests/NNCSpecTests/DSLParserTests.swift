@@ -160,13 +160,27 @@ private func rawParse(_ text: String) -> (Spec?, [Diagnostic]) {
   let (parsed, diagnostics) = rawParse(text)
   #expect(diagnostics.isEmpty)
   let spec = try #require(parsed)
-  #expect(spec.model?.layers == [Layer(.call(Call(name: "dense", arguments: [
-    Argument(label: nil, labelLocation: .unknown, value: value(.string("units")))
-  ], at: .unknown)), at: .unknown)])
-  #expect(spec.blocks.first?.layers == [Layer(.call(Call(name: "dense", arguments: [
-    Argument(label: nil, labelLocation: .unknown, value: value(.reference("units"))),
-    argument("activation", .string("units")),
-  ], at: .unknown)), at: .unknown)])
+  #expect(
+    spec.model?.layers == [
+      Layer(
+        .call(
+          Call(
+            name: "dense",
+            arguments: [
+              Argument(label: nil, labelLocation: .unknown, value: value(.string("units")))
+            ], at: .unknown)), at: .unknown)
+    ])
+  #expect(
+    spec.blocks.first?.layers == [
+      Layer(
+        .call(
+          Call(
+            name: "dense",
+            arguments: [
+              Argument(label: nil, labelLocation: .unknown, value: value(.reference("units"))),
+              argument("activation", .string("units")),
+            ], at: .unknown)), at: .unknown)
+    ])
 }
 
 @Test func parsesConcatAndRepeat() throws {
@@ -201,7 +215,9 @@ private func rawParse(_ text: String) -> (Spec?, [Diagnostic]) {
           Branch(layers: [], at: .unknown),
         ]), at: .unknown),
       Layer(
-        .repeat(count: value(.reference("n")), body: [layer("relu"), layer("dropout", [argument("rate", .double(0.5))])]),
+        .repeat(
+          count: value(.reference("n")),
+          body: [layer("relu"), layer("dropout", [argument("rate", .double(0.5))])]),
         at: .unknown),
       Layer(.repeat(count: value(.int(3)), body: []), at: .unknown),
     ])
@@ -339,7 +355,10 @@ private func rawParse(_ text: String) -> (Spec?, [Diagnostic]) {
   #expect(diagnostics[2].notes == [.note("first written here", at: location(7, 1, 9))])
   #expect(diagnostics[3].notes == [.note("first defined here", at: location(9, 7))])
   // What parsed correctly is kept; the first of a duplicated section wins.
-  #expect(spec?.model?.layers == [layer("maxpool", [Argument(label: nil, labelLocation: .unknown, value: value(.int(2)))]), layer("relu")])
+  #expect(
+    spec?.model?.layers == [
+      layer("maxpool", [Argument(label: nil, labelLocation: .unknown, value: value(.int(2)))]), layer("relu"),
+    ])
   #expect(spec?.optimizer?.name == "adam")
   #expect(spec?.blocks.map(\.layers) == [[layer("relu")]])
 }
@@ -385,9 +404,11 @@ private func rawParse(_ text: String) -> (Spec?, [Diagnostic]) {
   let text = "train " + String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
   let (_, diagnostics) = rawParse(text)
   #expect(errorMessages(diagnostics) == ["the spec nests deeper than \(DSLParser.maximumDepth) levels"])
-  let layers = "model " + String(repeating: "{ residual ", count: depth) + String(repeating: "}", count: depth)
+  let layers =
+    "model " + String(repeating: "{ residual ", count: depth) + String(repeating: "}", count: depth)
   let (_, layerDiagnostics) = rawParse(layers)
-  #expect(errorMessages(layerDiagnostics).contains("the spec nests deeper than \(DSLParser.maximumDepth) levels"))
+  #expect(
+    errorMessages(layerDiagnostics).contains("the spec nests deeper than \(DSLParser.maximumDepth) levels"))
 }
 
 @Test func stopsAfterTooManyErrors() {

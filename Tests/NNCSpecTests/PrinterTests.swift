@@ -178,7 +178,9 @@ private let looseYAML = """
 
 @Test func quotesStringsThatWouldBeMisread() {
   let text = { (word: String) in SpecPrinter.yaml(Spec(train: Expr(.string(word), at: .unknown), file: "x")) }
-  for word in ["", "true", "No", "null", "~", "12", "-3", "1e-3", ".5", "$x", "a: b", "x #y", "a,b", "[x]", "-"] {
+  for word in [
+    "", "true", "No", "null", "~", "12", "-3", "1e-3", ".5", "$x", "a: b", "x #y", "a,b", "[x]", "-",
+  ] {
     #expect(text(word).hasPrefix("train: \""), "\(word)")
   }
   for word in ["relu", "same", "../Data/train-images", "glorot_uniform"] {
@@ -201,7 +203,8 @@ private let looseYAML = """
     Layer(
       .call(
         Call(
-          name: name, arguments: [Argument(label: "x", labelLocation: .unknown, value: Expr(value, at: .unknown))],
+          name: name,
+          arguments: [Argument(label: "x", labelLocation: .unknown, value: Expr(value, at: .unknown))],
           at: .unknown)), at: .unknown)
   }
   let spec = Spec(
@@ -209,7 +212,8 @@ private let looseYAML = """
       BlockDecl(
         name: "b", parameters: [BlockParameter(name: "size", defaultValue: nil, at: .unknown)],
         layers: [
-          call("residual", .string("size")), call("input", .reference("size")), call("my layer", .reference("other")),
+          call("residual", .string("size")), call("input", .reference("size")),
+          call("my layer", .reference("other")),
         ], at: .unknown)
     ], file: "x")
   #expect(

@@ -167,7 +167,8 @@ private struct Generator {
 private let awkwardStrings = [
   "", "relu", "same", "true", "False", "null", "~", "yes", "off", "12", "-3", "1e-3", "0x1F", ".5", ".inf",
   "nan", "$x", "a: b", "x #y", "#", "has space", " lead", "trail ", "quote\"", "back\\slash", "line\nbreak",
-  "tab\t", "cr\r", "über", "\u{2028}", "\u{85}", "\u{7F}", "\u{1}", "[x]", "{x}", "a,b", "- a", "-", "?", "*a",
+  "tab\t", "cr\r", "über", "\u{2028}", "\u{85}", "\u{7F}", "\u{1}", "[x]", "{x}", "a,b", "- a", "-", "?",
+  "*a",
   "&a", "!t", "%", "@", "`", "|", ">", "'s'", "../Data/x-y.idx", "/abs/path", "model", "block", "residual",
   "input", "branch", "😀", "e", "E5", "1_000", "+1", "<<", "=",
 ]
@@ -179,7 +180,10 @@ private struct SpecGenerator {
 
   mutating func double() -> Double {
     switch random.below(4) {
-    case 0: return random.pick([0.5, -2.5, 0.1, 1e-3, 1e-5, 1.0, -0.0, 1e300, .leastNonzeroMagnitude, 0.1 + 0.2, 1e16, 123.0])
+    case 0:
+      return random.pick([
+        0.5, -2.5, 0.1, 1e-3, 1e-5, 1.0, -0.0, 1e300, .leastNonzeroMagnitude, 0.1 + 0.2, 1e16, 123.0,
+      ])
     case 1: return Double(random.below(2001) - 1000) / 8
     default:
       while true {
@@ -285,7 +289,8 @@ private struct SpecGenerator {
         if !names.contains(name) { names.append(name) }
       }
       let parameters = names.map {
-        BlockParameter(name: $0, defaultValue: random.chance(50) ? value(scope: [], depth: 2) : nil, at: .unknown)
+        BlockParameter(
+          name: $0, defaultValue: random.chance(50) ? value(scope: [], depth: 2) : nil, at: .unknown)
       }
       let name = random.pick(["block\(index)", "dense", "res \(index)"])
       guard !blocks.contains(where: { $0.name == name }) else { continue }
@@ -304,7 +309,9 @@ private struct SpecGenerator {
     if random.chance(60) { spec.data = Expr(.map(entries(scope: [], depth: 1)), at: .unknown) }
     if random.chance(60) { spec.train = value(scope: [], depth: 1) }
     if random.chance(50) { spec.augment = calls(Vocabulary.augmentations) }
-    if random.chance(60) { spec.loss = random.pick(calls(Vocabulary.losses) + [Call(name: "mse", at: .unknown)]) }
+    if random.chance(60) {
+      spec.loss = random.pick(calls(Vocabulary.losses) + [Call(name: "mse", at: .unknown)])
+    }
     if random.chance(60) {
       spec.optimizer = random.pick(calls(Vocabulary.optimizers) + [Call(name: "sgd", at: .unknown)])
     }
@@ -321,7 +328,8 @@ private struct SpecGenerator {
       let text = printSpec(spec, as: syntax)
       let (parsed, diagnostics) = parseSpec(text, syntax: syntax)
       #expect(
-        errorMessages(diagnostics).isEmpty, "spec \(index) as \(syntax.rawValue): \(errorMessages(diagnostics))\n\(text)")
+        errorMessages(diagnostics).isEmpty,
+        "spec \(index) as \(syntax.rawValue): \(errorMessages(diagnostics))\n\(text)")
       #expect(parsed == spec, "spec \(index) as \(syntax.rawValue) reads back differently:\n\(text)")
       if parsed != spec { return }
     }

@@ -45,7 +45,8 @@ func checkRoundTrip(_ text: String, syntax: SpecLoader.Syntax, label: String) {
   let (second, secondDiagnostics) = parseSpec(translated, syntax: other)
   guard let b = second, secondDiagnostics.isEmpty else {
     Issue.record(
-      "\(label): the \(other.rawValue) translation does not parse: \(errorMessages(secondDiagnostics))\n\(translated)")
+      "\(label): the \(other.rawValue) translation does not parse: \(errorMessages(secondDiagnostics))\n\(translated)"
+    )
     return
   }
   #expect(a == b, "\(label): the \(other.rawValue) translation differs:\n\(translated)")
@@ -53,7 +54,8 @@ func checkRoundTrip(_ text: String, syntax: SpecLoader.Syntax, label: String) {
   let (third, thirdDiagnostics) = parseSpec(back, syntax: syntax)
   guard let c = third, thirdDiagnostics.isEmpty else {
     Issue.record(
-      "\(label): printed back as \(syntax.rawValue) it does not parse: \(errorMessages(thirdDiagnostics))\n\(back)")
+      "\(label): printed back as \(syntax.rawValue) it does not parse: \(errorMessages(thirdDiagnostics))\n\(back)"
+    )
     return
   }
   #expect(b == c, "\(label): printed back as \(syntax.rawValue) it differs:\n\(back)")
