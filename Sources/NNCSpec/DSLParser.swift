@@ -113,6 +113,13 @@ private final class Parser {
     throw ParseFailure(fatal: true)
   }
 
+  var startsSectionAtMargin: Bool {
+    guard current.startsLine, current.location.column == 1, let word = current.identifier else {
+      return false
+    }
+    return DSLParser.sectionKeywords.contains(word)
+  }
+
   /// Skips the rest of a broken line: stops before the first token that starts a line or closes the
   /// enclosing list, counting brackets opened on the way so their contents are skipped too.
   func skipRestOfLine() {
@@ -204,10 +211,12 @@ private final class Parser {
   func skipToNextSection() {
     var depth = 0
     while !atEnd {
-      if depth == 0, current.startsLine, let word = current.identifier,
-        DSLParser.sectionKeywords.contains(word) || current.location.column == 1
-      {
-        return
+      if current.startsLine, let word = current.identifier {
+        let isKeyword = DSLParser.sectionKeywords.contains(word)
+        let atMargin = current.location.column == 1
+        // A keyword at the margin starts a section even when an unterminated string or an unclosed
+        // bracket upset the bracket count.
+        if (isKeyword && atMargin) || (depth == 0 && (isKeyword || atMargin)) { return }
       }
       if at("(") || at("[") || at("{") {
         depth += 1
@@ -314,7 +323,8 @@ private final class Parser {
     while true {
       if accept(";") != nil || accept(",") != nil { continue }
       if accept("}") != nil { return items }
-      if atEnd {
+      // A section keyword at the left margin means the closing brace was forgotten.
+      if atEnd || startsSectionAtMargin {
         try fail("expected '}' to close \(owner)", notes: [.note("'{' opened here", at: open.location)])
       }
       let start = position

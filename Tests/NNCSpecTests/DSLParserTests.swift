@@ -494,3 +494,27 @@ private struct SplitMix {
   #expect(data.first { $0.key == "scale" }?.value == value(.double(1.0 / 255.0)))
   #expect(data.first { $0.key == "validation_split" }?.value == value(.double(0.1)))
 }
+
+@Test func aSectionAtTheMarginEndsAnUnclosedSection() {
+  let text = """
+    model {
+      relu
+    loss mse
+    """
+  let (spec, diagnostics) = rawParse(text)
+  #expect(errorMessages(diagnostics) == ["expected '}' to close the layers of the model"])
+  #expect(diagnostics.first?.location == location(3, 1, 4))
+  #expect(spec?.loss == call("mse"))
+}
+
+@Test func anUnterminatedStringDoesNotHideLaterSections() {
+  let text = """
+    model {
+      dense(10, activation: "relu)
+    }
+    loss mse
+    loss mse
+    """
+  let (_, diagnostics) = rawParse(text)
+  #expect(errorMessages(diagnostics) == ["unterminated string", "the 'loss' section is written twice"])
+}
