@@ -55,7 +55,10 @@ struct DSLLexer {
   private(set) var problems: [Diagnostic] = []
 
   init(text: String, file: String) {
-    self.scalars = Array(text.unicodeScalars)
+    var scalars = Array(text.unicodeScalars)
+    // A byte-order mark some editors write is not part of the text.
+    if scalars.first == "\u{FEFF}" { scalars.removeFirst() }
+    self.scalars = scalars
     self.file = file
   }
 

@@ -15,6 +15,9 @@ public enum DSLParser {
   /// Words with a meaning of their own inside a layer list; a layer with one of these names is quoted.
   static let layerKeywords: Set<String> = ["residual", "shortcut", "concat", "branch", "repeat", "input"]
 
+  /// Parses `.nnc` text into a spec, appending every problem found to `diagnostics`. Returns what could
+  /// be parsed (broken sections are left out), or `nil` when parsing had to stop early (nesting too
+  /// deep, too many errors).
   public static func parse(text: String, file: String, diagnostics: inout DiagnosticBag) -> Spec? {
     var lexer = DSLLexer(text: text, file: file)
     let tokens = lexer.tokenize()
@@ -52,6 +55,13 @@ private final class Parser {
     self.tokens = tokens
     self.file = file
   }
+
+  /// How each section looks, for messages that show the right form.
+  static let sectionExample = [
+    "model": "lenet5 { ... }", "block": "basic(filters) { ... }", "data": "{ format: idx, ... }",
+    "augment": "{ hflip }", "loss": "cross_entropy", "optimizer": "adam(lr: 1e-3)",
+    "metrics": "[accuracy]", "train": "{ epochs: 10 }",
+  ]
 
   // MARK: Tokens
 
@@ -156,6 +166,11 @@ private final class Parser {
               + Suggestions.didYouMean(keyword, in: DSLParser.sectionKeywords))
         }
         let keywordToken = advance()
+        if at(":") {
+          try fail(
+            "a section is written without ':' in .nnc, as in '\(keyword) \(Self.sectionExample[keyword] ?? "")'"
+          )
+        }
         if keyword != "block", let first = seen[keyword] {
           try report(
             "the '\(keyword)' section is written twice", at: keywordToken.location,
@@ -240,6 +255,9 @@ private final class Parser {
     model.layers = try parseLayerList(owner: owner, scope: [], depth: 1) { parser in
       guard parser.current.identifier == "input" else { return false }
       let token = parser.advance()
+      if parser.at(":") {
+        try parser.fail("the input shape is written without ':', as in 'input [1, 28, 28]'")
+      }
       if let first = inputLocation {
         try parser.report(
           "the model's input is written twice", at: token.location,

@@ -518,3 +518,19 @@ private struct SplitMix {
   let (_, diagnostics) = rawParse(text)
   #expect(errorMessages(diagnostics) == ["unterminated string", "the 'loss' section is written twice"])
 }
+
+@Test func explainsYAMLHabitsInTheDSL() {
+  let text = """
+    \u{FEFF}model {
+      input: [1, 28, 28]
+    }
+    train: { epochs: 1 }
+    """
+  let (_, diagnostics) = rawParse(text)
+  #expect(
+    errorMessages(diagnostics) == [
+      "the input shape is written without ':', as in 'input [1, 28, 28]'",
+      "a section is written without ':' in .nnc, as in 'train { epochs: 10 }'",
+    ])
+  #expect(diagnostics.map(\.location) == [location(2, 8), location(4, 6)])
+}

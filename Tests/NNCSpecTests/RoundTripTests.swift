@@ -335,3 +335,85 @@ private struct SpecGenerator {
     }
   }
 }
+
+/// The example of the language contract, verbatim.
+private let contractExample = """
+  # lenet5.nnc — comments start with '#'
+  model lenet5 {
+    input [1, 28, 28]
+    conv2d(6, kernel: 5, padding: 2, activation: relu)
+    maxpool(2)
+    conv2d(16, kernel: 5, activation: relu)
+    maxpool(2)
+    flatten
+    dense(120, activation: relu)
+    dense(84, activation: relu)
+    dense(10)
+  }
+  block basic(filters, stride: 1) {           # parameters; `stride` has a default
+    residual {
+      conv2d(filters, kernel: 3, stride: stride, padding: same, bias: false)
+      batchnorm
+      relu
+      conv2d(filters, kernel: 3, padding: same, bias: false)
+      batchnorm
+    } shortcut {                              # optional; absent = identity shortcut
+      conv2d(filters, kernel: 1, stride: stride, bias: false)
+      batchnorm
+    }
+    relu
+  }
+  block inception_a(pool_features) {
+    concat {
+      branch { conv2d(64, 1) }
+      branch { conv2d(48, 1)  conv2d(64, 5, padding: same) }
+      branch { avgpool(3, stride: 1, padding: same)  conv2d(pool_features, 1) }
+    }
+  }
+  # repeat(n) { ... } writes its body n times:   repeat(3) { basic(64) }
+  data {
+    format: idx
+    train: { images: "../Data/mnist5k/train-images-idx3-ubyte", labels: "../Data/mnist5k/train-labels-idx1-ubyte" }
+    test: { images: "...", labels: "..." }
+    classes: 10
+    scale: 0.00392156862745098
+    validation_split: 0.1
+  }
+  augment {
+    random_crop(padding: 2)
+    random_rotation(degrees: 10, p: 0.5)
+  }
+  loss cross_entropy(label_smoothing: 0.1)     # or just: loss cross_entropy
+  optimizer adam(lr: 1e-3)
+  metrics [accuracy, f1(average: macro)]
+  train { epochs: 20, batch_size: 64, seed: 1, schedule: step(every: 5, gamma: 0.5), early_stopping: { patience: 3 } }
+  """
+
+@Test func roundTripsTheContractExample() throws {
+  checkRoundTrip(contractExample, syntax: .nnc, label: "contract example")
+  let spec = try #require(parseSpec(contractExample, syntax: .nnc).0)
+  #expect(spec.blocks.map(\.name) == ["basic", "inception_a"])
+  guard case .residual(let main, let shortcut) = spec.block(named: "basic")?.layers.first?.kind,
+    case .concat(let branches) = spec.block(named: "inception_a")?.layers.first?.kind
+  else {
+    Issue.record("expected a residual and a concat")
+    return
+  }
+  #expect(main.count == 5 && shortcut?.count == 2)
+  #expect(branches.map(\.layers.count) == [1, 2, 2])
+  guard case .map(let train) = spec.train?.kind else {
+    Issue.record("train must be a map")
+    return
+  }
+  let schedule = Expr(
+    .map([
+      MapEntry(
+        key: "step", keyLocation: .unknown,
+        value: Expr(
+          .map([
+            MapEntry(key: "every", keyLocation: .unknown, value: Expr(.int(5), at: .unknown)),
+            MapEntry(key: "gamma", keyLocation: .unknown, value: Expr(.double(0.5), at: .unknown)),
+          ]), at: .unknown))
+    ]), at: .unknown)
+  #expect(train.first { $0.key == "schedule" }?.value == schedule)
+}
