@@ -34,6 +34,11 @@ public enum DSLParser {
       return lhs.offset < rhs.offset
     }.map(\.element)
     diagnostics.append(contentsOf: all)
+    if let stop = parser.stopped {
+      diagnostics.append(stop)
+    } else if lexer.problems.count > maximumErrors {
+      diagnostics.error("too many errors; stopping here", at: lexer.problems[maximumErrors].location)
+    }
     return spec
   }
 }
@@ -50,6 +55,8 @@ private final class Parser {
   var position = 0
   var problems: [Diagnostic] = []
   var errorCount = 0
+  /// Set when the parse gave up; reported after every other problem.
+  var stopped: Diagnostic?
 
   init(tokens: [DSLToken], file: String) {
     self.tokens = tokens
@@ -96,7 +103,7 @@ private final class Parser {
 
   func report(_ message: String, at location: SourceLocation, notes: [Diagnostic] = []) throws {
     guard errorCount < DSLParser.maximumErrors else {
-      problems.append(.error("too many errors; stopping here", at: location))
+      stopped = .error("too many errors; stopping here", at: location)
       throw ParseFailure(fatal: true)
     }
     errorCount += 1

@@ -414,8 +414,11 @@ private func rawParse(_ text: String) -> (Spec?, [Diagnostic]) {
 @Test func stopsAfterTooManyErrors() {
   let text = String(repeating: "@ ", count: 10_000) + "\n" + String(repeating: "bogus\n", count: 10_000)
   let (_, diagnostics) = rawParse(text)
-  #expect(diagnostics.count <= DSLParser.maximumErrors + 1)
-  #expect(diagnostics.count > 10)
+  #expect(diagnostics.count == DSLParser.maximumErrors + 1)
+  #expect(diagnostics.last?.message == "too many errors; stopping here")
+  let (_, parserDiagnostics) = rawParse(String(repeating: "bogus\n", count: 10_000))
+  #expect(parserDiagnostics.count == DSLParser.maximumErrors + 1)
+  #expect(parserDiagnostics.last?.message == "too many errors; stopping here")
 }
 
 /// A tiny deterministic generator so the fuzz test is reproducible without other modules.
