@@ -33,13 +33,19 @@ public final class Trainer {
   public var bestCheckpointPath: String { runDirectory + "/checkpoint-best.safetensors" }
   public var historyPath: String { runDirectory + "/history.jsonl" }
 
-  public init(graph: Graph, configuration: TrainingConfiguration, runDirectory: String, specHash: String) throws {
+  /// `optimization` selects the graph passes and memory planning of the executor (all by default).
+  public init(
+    graph: Graph, configuration: TrainingConfiguration, runDirectory: String, specHash: String,
+    optimization: OptimizationOptions = .all
+  ) throws {
     self.graph = graph
     self.configuration = configuration
     self.runDirectory = runDirectory
     self.specHash = specHash
     let seed = UInt64(configuration.seed)
-    executor = Executor(graph: graph, maxBatch: configuration.batchSize, seed: seed)
+    executor = Executor(
+      graph: graph, maxBatch: configuration.batchSize, seed: seed,
+      configuration: ExecutionConfiguration(mode: .training, optimization: optimization))
     executor.generator = RandomGenerator(seed: seed).derived(4)
     loss = RunComponents.loss(configuration.loss)
     optimizer = try RunComponents.optimizer(configuration.optimizer)

@@ -18,6 +18,7 @@ struct EvalCommand: ParsableCommand {
   }
 
   @OptionGroup var options: SpecOptions
+  @OptionGroup var optimization: OptimizationFlags
 
   @Option(help: "The checkpoint (.safetensors) to evaluate.")
   var checkpoint: String
@@ -60,7 +61,9 @@ struct EvalCommand: ParsableCommand {
     let result: EvaluationResult
     do {
       let saved = try Checkpoint.read(from: checkpoint)
-      let executor = Executor(graph: prepared.graph, maxBatch: prepared.configuration.batchSize)
+      let executor = Executor(
+        graph: prepared.graph, maxBatch: prepared.configuration.batchSize,
+        configuration: ExecutionConfiguration(mode: .inference, optimization: optimization.options))
       try Trainer.load(saved, into: executor, path: checkpoint)
       result = try Evaluator(executor: executor, loss: RunComponents.loss(prepared.configuration.loss))
         .evaluate(dataset, keepPredictions: predictions != nil)

@@ -16,6 +16,7 @@ struct TrainCommand: ParsableCommand {
   )
 
   @OptionGroup var options: SpecOptions
+  @OptionGroup var optimization: OptimizationFlags
 
   @Option(help: "Number of epochs (overrides train.epochs).")
   var epochs: Int?
@@ -53,7 +54,8 @@ struct TrainCommand: ParsableCommand {
     let reporter = ProgressReporter(format: format)
     do {
       let trainer = try Trainer(
-        graph: prepared.graph, configuration: configuration, runDirectory: directory, specHash: prepared.specHash)
+        graph: prepared.graph, configuration: configuration, runDirectory: directory, specHash: prepared.specHash,
+        optimization: optimization.options)
       reporter.header(prepared: prepared, directory: directory)
       let outcome = try trainer.run(data: prepared.data, resume: resume, observer: reporter)
       if let test = prepared.data.test {
