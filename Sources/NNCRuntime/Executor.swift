@@ -135,7 +135,7 @@ public final class Executor {
       var geometry: Conv2DGeometry?
       if let attributes = node.op.convolutionAttributes {
         let full = Self.convolutionGeometry(attributes, optimized.shape(of: node.inputs[0]), batch: self.maxBatch)
-        if !full.isDepthwise { scratchCount = max(scratchCount, Conv2D.scratchCount(full)) }
+        if !full.runsDepthwiseKernel { scratchCount = max(scratchCount, Conv2D.scratchCount(full)) }
         geometry = Self.convolutionGeometry(attributes, optimized.shape(of: node.inputs[0]), batch: 1)
         if case .fused(let fused) = node.op, fused.batchNorm != nil {
           savedTotal += full.weightCount + full.outChannels
@@ -286,4 +286,10 @@ extension Op {
     default: return nil
     }
   }
+}
+
+extension Conv2DGeometry {
+  /// The direct depthwise kernel pays off only with several groups; a single-channel input (groups
+  /// == inChannels == 1) is an ordinary convolution, faster through im2col and SGEMM.
+  var runsDepthwiseKernel: Bool { isDepthwise && groups > 1 }
 }

@@ -56,7 +56,7 @@ extension Executor {
       var geometry = convolutionGeometries[index]!
       geometry.batch = batch
       withInputGradient(input!, batch: batch) { gradInput in
-        if geometry.isDepthwise {
+        if geometry.runsDepthwiseKernel {
           DepthwiseConv2D.backward(
             geometry, input: value(input!), weight: parameter(.weight)!, gradOutput: gradOutput, gradInput: gradInput,
             gradWeight: gradient(.weight), gradBias: gradient(.bias))
@@ -192,7 +192,7 @@ extension Executor {
       var geometry = convolutionGeometries[index]!
       geometry.batch = batch
       withInputGradient(input, batch: batch) { gradInput in
-        if geometry.isDepthwise {
+        if geometry.runsDepthwiseKernel {
           DepthwiseConv2D.backward(
             geometry, input: value(input), weight: parameter(.weight)!, gradOutput: gradOutput, gradInput: gradInput,
             gradWeight: gradient(.weight), gradBias: gradient(.bias))

@@ -26,7 +26,7 @@ extension Executor {
     case .convolution:
       var geometry = convolutionGeometries[index]!
       geometry.batch = batch
-      if geometry.isDepthwise {
+      if geometry.runsDepthwiseKernel {
         DepthwiseConv2D.forward(
           geometry, input: value(node.inputs[0]), weight: parameter(.weight)!, bias: parameter(.bias),
           output: output)
@@ -122,7 +122,7 @@ extension Executor {
           batchNorm, roles: roles, channels: geometry.outChannels, weightCount: geometry.weightCount,
           weight: weight, bias: bias, into: saved[nodeSavedOffsets[index]])
       }
-      if geometry.isDepthwise {
+      if geometry.runsDepthwiseKernel {
         DepthwiseConv2D.forward(
           geometry, input: value(node.inputs[0]), weight: weight, bias: bias, output: output, activation: activation)
       } else {
