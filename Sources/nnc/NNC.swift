@@ -11,4 +11,9 @@ struct NNC: ParsableCommand {
       """,
     subcommands: [CheckCommand.self, FormatCommand.self, TrainCommand.self, EvalCommand.self, BenchCommand.self]
   )
+
+  static func main() {
+    BLASCore.selectBeforeStart()
+    main(nil)
+  }
 }
