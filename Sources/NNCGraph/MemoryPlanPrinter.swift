@@ -5,7 +5,7 @@ public enum MemoryPlanPrinter {
     let steps = 2 * graph.nodes.count + 1
     var out = "plan @\(graph.name) for \(plan.mode.rawValue), batch \(plan.batchSize)"
     out += plan.reusesMemory ? "" : " (no reuse)"
-    out += ": steps 0 (input), 1...\(graph.nodes.count) (forward)"
+    out += ": steps 0 (input), 1...\(graph.nodes.count) (forward), \(graph.nodes.count + 1) (output)"
     if plan.mode == .training { out += ", \(graph.nodes.count + 2)...\(steps) (backward)" }
     out += "\n"
     let names = Dictionary(graph.nodes.map { ($0.output, $0.name) }, uniquingKeysWith: { a, _ in a })
