@@ -218,6 +218,10 @@ public final class Executor {
   /// Where the caller writes d(loss)/d(output) before `backward`.
   public var outputGradient: UnsafeMutablePointer<Float> { valueGradient(graph.output) }
 
+  /// True when the optimizer removed the model's final softmax for the loss to take logits
+  /// (`OptimizationOptions.lossTakesLogits`): `output` then holds logits.
+  public var outputIsLogits: Bool { sourceGraph.lostFinalSoftmax(in: graph) }
+
   /// Bytes of the activation arena (values and their gradients) as planned, and as they would take
   /// with every tensor in a buffer of its own.
   public var plannedActivationBytes: Int { memoryPlan.plannedBytes }

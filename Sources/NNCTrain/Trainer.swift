@@ -43,11 +43,13 @@ public final class Trainer {
     self.runDirectory = runDirectory
     self.specHash = specHash
     let seed = UInt64(configuration.seed)
+    var optimization = optimization
+    optimization.lossTakesLogits = RunComponents.lossTakesLogits(configuration.loss)
     executor = Executor(
       graph: graph, maxBatch: configuration.batchSize, seed: seed,
       configuration: ExecutionConfiguration(mode: .training, optimization: optimization))
     executor.generator = RandomGenerator(seed: seed).derived(4)
-    loss = RunComponents.loss(configuration.loss)
+    loss = RunComponents.loss(configuration.loss, outputIsLogits: executor.outputIsLogits)
     optimizer = try RunComponents.optimizer(configuration.optimizer)
     schedule = RunComponents.schedule(configuration)
     try schedule.validate()

@@ -109,14 +109,16 @@ struct BenchCommand: ParsableCommand {
     steps: Double, peak: Int?
   ) {
     ResidentMemory.resetPeak()
+    var options = optimization.options
+    options.lossTakesLogits = RunComponents.lossTakesLogits(configuration.loss)
     let executor = Executor(
       graph: graph, maxBatch: batch, seed: 1,
-      configuration: ExecutionConfiguration(mode: .training, optimization: optimization.options))
+      configuration: ExecutionConfiguration(mode: .training, optimization: options))
     var generator = RandomGenerator(seed: 1)
     try initialize(executor, generator: &generator)
     fillInput(executor, batch: batch, generator: &generator)
     let classes = executor.outputSampleCount
-    let loss = RunComponents.loss(configuration.loss)
+    let loss = RunComponents.loss(configuration.loss, outputIsLogits: executor.outputIsLogits)
     let labels = (0..<batch).map { _ in Int32(generator.next() % UInt64(max(classes, 2))) }
     let values = (0..<(batch * classes)).map { _ in generator.nextUniform() }
     var gradient = [Float](repeating: 0, count: batch * classes)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NNCGraph
 import NNCSpec
+import NNCTrain
 
 struct CheckCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -37,15 +38,17 @@ struct CheckCommand: ParsableCommand {
     }
     let loaded = try SpecPipeline.load(options)
     let batchSize = loaded.spec.batchSize
+    // As `nnc train` and `nnc eval` compile it: a final softmax fuses into a loss on probabilities.
+    let lossTakesLogits = RunComponents.lossTakesLogits(TrainingConfiguration(spec: loaded.spec).loss)
     switch emit {
     case .ir:
       print(IRPrinter.print(loaded.graph), terminator: "")
       return
     case .optimizedIR:
-      print(IRPrinter.print(try optimized(loaded.graph, mode: mode)), terminator: "")
+      print(IRPrinter.print(try optimized(loaded.graph, mode: mode, lossTakesLogits: lossTakesLogits)), terminator: "")
       return
     case .plan:
-      let graph = try optimized(loaded.graph, mode: mode)
+      let graph = try optimized(loaded.graph, mode: mode, lossTakesLogits: lossTakesLogits)
       let plan = MemoryPlanner.plan(
         graph, mode: mode, batchSize: batchSize, reuse: optimization.options.plansMemory)
       print(MemoryPlanPrinter.print(plan, graph: graph), terminator: "")
@@ -59,24 +62,28 @@ struct CheckCommand: ParsableCommand {
     case .json:
       var report = CheckReport(summary: summary, diagnostics: loaded.diagnostics)
       report.memory = CheckReport.Memory(
-        inference: try memory(loaded.graph, mode: .inference, batchSize: batchSize),
-        training: try memory(loaded.graph, mode: .training, batchSize: batchSize))
+        inference: try memory(loaded.graph, mode: .inference, batchSize: batchSize, lossTakesLogits: lossTakesLogits),
+        training: try memory(loaded.graph, mode: .training, batchSize: batchSize, lossTakesLogits: lossTakesLogits))
       print(try report.jsonString())
     }
   }
 
-  func optimized(_ graph: Graph, mode: GraphMode) throws -> Graph {
+  func optimized(_ graph: Graph, mode: GraphMode, lossTakesLogits: Bool) throws -> Graph {
+    var options = optimization.options
+    options.lossTakesLogits = lossTakesLogits
     do {
-      return try PassManager.optimize(graph, mode: mode, options: optimization.options)
+      return try PassManager.optimize(graph, mode: mode, options: options)
     } catch {
       throw fail(error.description)
     }
   }
 
   /// Activation memory at `batchSize`: every tensor apart, and as planned after optimization.
-  func memory(_ graph: Graph, mode: GraphMode, batchSize: Int) throws -> CheckReport.MemoryEstimate {
+  func memory(_ graph: Graph, mode: GraphMode, batchSize: Int, lossTakesLogits: Bool) throws
+    -> CheckReport.MemoryEstimate
+  {
     let plan = MemoryPlanner.plan(
-      try optimized(graph, mode: mode), mode: mode, batchSize: batchSize, reuse: optimization.options.plansMemory)
+      try optimized(graph, mode: mode, lossTakesLogits: lossTakesLogits), mode: mode, batchSize: batchSize, reuse: optimization.options.plansMemory)
     return CheckReport.MemoryEstimate(naive_bytes: plan.naiveBytes, planned_bytes: plan.plannedBytes)
   }
 }

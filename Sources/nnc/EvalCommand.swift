@@ -61,11 +61,14 @@ struct EvalCommand: ParsableCommand {
     let result: EvaluationResult
     do {
       let saved = try Checkpoint.read(from: checkpoint)
+      var options = optimization.options
+      options.lossTakesLogits = RunComponents.lossTakesLogits(prepared.configuration.loss)
       let executor = Executor(
         graph: prepared.graph, maxBatch: prepared.configuration.batchSize,
-        configuration: ExecutionConfiguration(mode: .inference, optimization: optimization.options))
+        configuration: ExecutionConfiguration(mode: .inference, optimization: options))
       try Trainer.load(saved, into: executor, path: checkpoint)
-      result = try Evaluator(executor: executor, loss: RunComponents.loss(prepared.configuration.loss))
+      let loss = RunComponents.loss(prepared.configuration.loss, outputIsLogits: executor.outputIsLogits)
+      result = try Evaluator(executor: executor, loss: loss)
         .evaluate(dataset, keepPredictions: predictions != nil)
     } catch let error as SafeTensorsError {
       throw fail("\(error)")

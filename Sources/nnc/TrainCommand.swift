@@ -59,7 +59,9 @@ struct TrainCommand: ParsableCommand {
       reporter.header(prepared: prepared, directory: directory)
       let outcome = try trainer.run(data: prepared.data, resume: resume, observer: reporter)
       if let test = prepared.data.test {
-        let result = try Evaluator(executor: trainer.executor, loss: RunComponents.loss(configuration.loss))
+        let result = try Evaluator(
+          executor: trainer.executor,
+          loss: RunComponents.loss(configuration.loss, outputIsLogits: trainer.executor.outputIsLogits))
           .evaluate(test)
         reporter.finished(outcome, test: result)
       } else {

@@ -3,10 +3,14 @@
 public struct OptimizationOptions: Sendable, Equatable {
   public var enabled: Bool
   public var disabledPasses: Set<String>
+  /// Set by a trainer whose loss is cross-entropy on probabilities and can switch to logits: the
+  /// model's final softmax is then fused into the loss (`FuseSoftmaxIntoLoss`).
+  public var lossTakesLogits: Bool
 
-  public init(enabled: Bool = true, disabledPasses: Set<String> = []) {
+  public init(enabled: Bool = true, disabledPasses: Set<String> = [], lossTakesLogits: Bool = false) {
     self.enabled = enabled
     self.disabledPasses = disabledPasses
+    self.lossTakesLogits = lossTakesLogits
   }
 
   public static let all = OptimizationOptions()
@@ -31,10 +35,14 @@ public struct PassError: Error, CustomStringConvertible, Sendable {
 /// its producer; batchnorm folds into a convolution before an activation fuses onto the result;
 /// in-place marking runs last, on the final nodes, since it depends on who reads what.
 public enum PassManager {
-  public static let passes: [any GraphPass] = [
-    RemoveDropout(), FoldBatchNorm(), FuseActivations(), FuseElementwise(), EliminateDeadCode(),
-    MakeFlattenViews(), MakeActivationsInPlace(),
-  ]
+  public static let passes: [any GraphPass] = passes(lossTakesLogits: false)
+
+  static func passes(lossTakesLogits: Bool) -> [any GraphPass] {
+    [
+      RemoveDropout(), FuseSoftmaxIntoLoss(lossTakesLogits: lossTakesLogits), FoldBatchNorm(), FuseActivations(),
+      FuseElementwise(), EliminateDeadCode(), MakeFlattenViews(), MakeActivationsInPlace(),
+    ]
+  }
 
   /// Every name `--disable-pass` accepts.
   public static var passNames: [String] { passes.map(\.name) + [MemoryPlanner.passName] }
@@ -44,7 +52,8 @@ public enum PassManager {
   {
     try GraphVerifier.verify(graph, mode: mode, after: "lowering")
     var graph = graph
-    for pass in passes where options.runs(pass.name) && pass.applies(to: mode) {
+    for pass in passes(lossTakesLogits: options.lossTakesLogits)
+    where options.runs(pass.name) && pass.applies(to: mode) {
       graph = pass.run(graph, mode: mode)
       try GraphVerifier.verify(graph, mode: mode, after: pass.name)
     }
