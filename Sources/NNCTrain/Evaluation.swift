@@ -38,7 +38,8 @@ public final class Evaluator {
     var correct = 0
     var seen = 0
     var result = EvaluationResult(
-      loss: 0, accuracy: 0, samples: dataset.count, labels: [], predictions: [], probabilities: [], classes: classes)
+      loss: 0, accuracy: 0, samples: dataset.count, labels: [], predictions: [], probabilities: [],
+      classes: classes)
     while loader.next(into: &batch) {
       let count = batch.count
       try Trainer.copy(batch, into: executor)
@@ -62,7 +63,8 @@ public final class Evaluator {
           result.labels.append(batch.labels[sample])
           result.predictions.append(prediction)
           result.probabilities.append(
-            contentsOf: Trainer.classProbabilities(output, probabilities, sample: sample, classes: classes, loss: loss))
+            contentsOf: Trainer.classProbabilities(
+              output, probabilities, sample: sample, classes: classes, loss: loss))
         }
       }
       seen += count

@@ -5,7 +5,9 @@ import NNCRandom
 /// Builds the run's pieces (data, loss, optimizer, schedule) from a training configuration, turning
 /// every problem into a `TrainError` that names what is wrong.
 public enum RunComponents {
-  public static func dataConfiguration(_ settings: TrainingConfiguration.DataSettings) throws -> DataConfiguration {
+  public static func dataConfiguration(_ settings: TrainingConfiguration.DataSettings) throws
+    -> DataConfiguration
+  {
     var normalization = Normalization.identity
     normalization.scale = Float(settings.scale ?? 1)
     if let mean = settings.mean { normalization.mean = mean.map(Float.init) }
@@ -16,10 +18,14 @@ public enum RunComponents {
         guard let images = split.images, let labels = split.labels else {
           throw TrainError("data.\(name) needs 'images' and 'labels' for the \(settings.format) format")
         }
-        return settings.format == "idx" ? .idx(images: images, labels: labels) : .npy(samples: images, labels: labels)
+        return settings.format == "idx"
+          ? .idx(images: images, labels: labels) : .npy(samples: images, labels: labels)
       case "csv":
-        guard let path = split.path else { throw TrainError("data.\(name) needs a 'path' for the csv format") }
-        return .csv(path: path, options: CSVOptions(labelColumn: settings.labelColumn, hasHeader: settings.header))
+        guard let path = split.path else {
+          throw TrainError("data.\(name) needs a 'path' for the csv format")
+        }
+        return .csv(
+          path: path, options: CSVOptions(labelColumn: settings.labelColumn, hasHeader: settings.header))
       default:
         throw TrainError("data format '\(settings.format)' is not supported yet")
       }
@@ -27,10 +33,12 @@ public enum RunComponents {
     let train = DatasetConfiguration(
       source: try source(settings.train, "train"), classes: settings.classes, normalization: normalization)
     let test = try settings.test.map {
-      DatasetConfiguration(source: try source($0, "test"), classes: settings.classes, normalization: normalization)
+      DatasetConfiguration(
+        source: try source($0, "test"), classes: settings.classes, normalization: normalization)
     }
     return DataConfiguration(
-      train: train, test: test, validationSplit: settings.validationSplit > 0 ? settings.validationSplit : nil)
+      train: train, test: test, validationSplit: settings.validationSplit > 0 ? settings.validationSplit : nil
+    )
   }
 
   public static func loss(_ settings: TrainingConfiguration.LossSettings) -> LossFunction {
@@ -76,7 +84,8 @@ public enum RunComponents {
     default: decay = .constant
     }
     return LearningRateSchedule(
-      base: configuration.optimizer.learningRate, decay: decay, unit: .epoch, warmup: configuration.warmupEpochs)
+      base: configuration.optimizer.learningRate, decay: decay, unit: .epoch,
+      warmup: configuration.warmupEpochs)
   }
 
   /// The initializer of a graph parameter.

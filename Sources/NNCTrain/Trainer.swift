@@ -33,7 +33,9 @@ public final class Trainer {
   public var bestCheckpointPath: String { runDirectory + "/checkpoint-best.safetensors" }
   public var historyPath: String { runDirectory + "/history.jsonl" }
 
-  public init(graph: Graph, configuration: TrainingConfiguration, runDirectory: String, specHash: String) throws {
+  public init(graph: Graph, configuration: TrainingConfiguration, runDirectory: String, specHash: String)
+    throws
+  {
     self.graph = graph
     self.configuration = configuration
     self.runDirectory = runDirectory
@@ -79,7 +81,8 @@ public final class Trainer {
   }
 
   static func classProbabilities(
-    _ output: UnsafeBufferPointer<Float>, _ probabilities: [Float], sample: Int, classes: Int, loss: LossFunction
+    _ output: UnsafeBufferPointer<Float>, _ probabilities: [Float], sample: Int, classes: Int,
+    loss: LossFunction
   ) -> [Float] {
     let row = sample * classes
     switch loss {
@@ -95,7 +98,8 @@ public final class Trainer {
   /// Trains from scratch, or from `checkpoint-last` when `resume` is set, and returns the history.
   public func run(data: LoadedData, resume: Bool, observer: TrainingObserver?) throws -> TrainingOutcome {
     try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
-    let monitor = data.validation == nil && configuration.monitor.hasPrefix("val_")
+    let monitor =
+      data.validation == nil && configuration.monitor.hasPrefix("val_")
       ? String(configuration.monitor.dropFirst(4)) : configuration.monitor
     let stopping = configuration.earlyStopping
     let stoppingMonitor = stopping.map {
@@ -111,7 +115,8 @@ public final class Trainer {
     try writeHistory(history)
 
     let loader = try BatchLoader(
-      dataset: data.train, batchSize: configuration.batchSize, shuffle: true, seed: UInt64(configuration.seed) &+ 3,
+      dataset: data.train, batchSize: configuration.batchSize, shuffle: true,
+      seed: UInt64(configuration.seed) &+ 3,
       prefetch: true)
     let evaluator = Evaluator(executor: executor, loss: loss)
     let classes = executor.outputSampleCount
@@ -152,7 +157,8 @@ public final class Trainer {
                 : "No checkpoint was written yet.")
               + " Try a smaller learning rate or gradient clipping (train.clip_norm).")
         }
-        for sample in 0..<count where Self.predictedClass(output, sample: sample, classes: classes) == batch.labels[sample] {
+        for sample in 0..<count
+        where Self.predictedClass(output, sample: sample, classes: classes) == batch.labels[sample] {
           correct += 1
         }
         gradientBuffer.withUnsafeBufferPointer {
@@ -196,7 +202,9 @@ public final class Trainer {
       if let stopping, let stoppingMonitor, let value = record.value(of: stoppingMonitor) {
         let maximize = EpochRecord.isMaximized(stoppingMonitor)
         let reference = state.stoppingBest
-        if reference == nil || (maximize ? value > reference! + stopping.minDelta : value < reference! - stopping.minDelta) {
+        if reference == nil
+          || (maximize ? value > reference! + stopping.minDelta : value < reference! - stopping.minDelta)
+        {
           state.stoppingBest = value
           state.epochsWithoutImprovement = 0
         } else {
@@ -209,7 +217,8 @@ public final class Trainer {
       observer?.epochFinished(record, improved: improved, monitor: monitor)
       if let stopping, state.epochsWithoutImprovement > stopping.patience {
         observer?.note(
-          "early stopping: \(stoppingMonitor ?? monitor) did not improve for \(state.epochsWithoutImprovement) epochs")
+          "early stopping: \(stoppingMonitor ?? monitor) did not improve for \(state.epochsWithoutImprovement) epochs"
+        )
         stoppedEarly = true
         break
       }
@@ -247,7 +256,8 @@ public final class Trainer {
     if let value = state.stoppingBest { metadata["stopping_best"] = String(value) }
     metadata["epochs_without_improvement"] = String(state.epochsWithoutImprovement)
     return Checkpoint(
-      parameters: parameters, optimizerState: optimizer.stateTensors(), optimizerStepCount: optimizer.stepCount,
+      parameters: parameters, optimizerState: optimizer.stateTensors(),
+      optimizerStepCount: optimizer.stepCount,
       epoch: state.completedEpochs, randomState: executor.generator.stateWords, metadata: metadata)
   }
 
@@ -257,7 +267,8 @@ public final class Trainer {
     let checkpoint = try Checkpoint.read(from: path)
     if !weightsOnly, let hash = checkpoint.metadata["spec_hash"], hash != specHash {
       throw TrainError(
-        "\(path): the checkpoint was written for a different model (spec hash \(hash), this model \(specHash))")
+        "\(path): the checkpoint was written for a different model (spec hash \(hash), this model \(specHash))"
+      )
     }
     try Self.load(checkpoint, into: executor, path: path)
     guard !weightsOnly else { return RunState() }
@@ -286,10 +297,13 @@ public final class Trainer {
       }
       guard saved.shape == slot.info.shape, saved.values.count == slot.info.count else {
         throw TrainError(
-          "\(path): tensor '\(slot.info.name)' has shape \(saved.shape) but the model needs \(slot.info.shape)")
+          "\(path): tensor '\(slot.info.name)' has shape \(saved.shape) but the model needs \(slot.info.shape)"
+        )
       }
       let buffer = executor.parameter(slot)
-      saved.values.withUnsafeBufferPointer { buffer.baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
+      saved.values.withUnsafeBufferPointer {
+        buffer.baseAddress!.update(from: $0.baseAddress!, count: $0.count)
+      }
     }
   }
 

@@ -47,7 +47,9 @@ struct EvalCommand: ParsableCommand {
     let dataset: Dataset
     switch split {
     case .test:
-      guard let test = prepared.data.test else { throw fail("\(options.spec): the data section has no 'test' split") }
+      guard let test = prepared.data.test else {
+        throw fail("\(options.spec): the data section has no 'test' split")
+      }
       dataset = test
     case .val:
       guard let validation = prepared.data.validation else {
@@ -88,7 +90,8 @@ struct EvalCommand: ParsableCommand {
   }
 
   func writePredictions(_ result: EvaluationResult, to path: String) throws {
-    var text = "index,label,prediction," + (0..<result.classes).map { "prob_\($0)" }.joined(separator: ",") + "\n"
+    var text =
+      "index,label,prediction," + (0..<result.classes).map { "prob_\($0)" }.joined(separator: ",") + "\n"
     for index in 0..<result.labels.count {
       let row = result.probabilities[(index * result.classes)..<((index + 1) * result.classes)]
       text += "\(index),\(result.labels[index]),\(result.predictions[index]),"
