@@ -24,7 +24,7 @@ struct PreparedRun {
   /// Loads the spec and its data; every problem is printed and becomes exit status 1.
   static func prepare(_ options: SpecOptions, command: String) throws -> PreparedRun {
     let loaded = try SpecPipeline.load(options)
-    let configuration = TrainingConfiguration(spec: loaded.spec)
+    var configuration = TrainingConfiguration(spec: loaded.spec)
     guard let settings = configuration.data else {
       throw fail("\(options.spec): 'nnc \(command)' needs a 'data' section")
     }
@@ -50,6 +50,10 @@ struct PreparedRun {
       throw fail(
         "\(data.train.source): the data has \(classes) classes but the model outputs \(outputs) units; "
           + "set data.classes or change the last layer")
+    }
+    if configuration.optimizer.name == "gd" {
+      // Gradient descent proper: every step sees the whole training set.
+      configuration.batchSize = data.train.count
     }
     return PreparedRun(loaded: loaded, configuration: configuration, data: data)
   }

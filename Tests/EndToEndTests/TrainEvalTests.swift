@@ -193,3 +193,17 @@ import Testing
     #expect(history[2].train_loss < history[0].train_loss, "\(name): \(history.map(\.train_loss))")
   }
 }
+
+@Test func gradientDescentUsesTheWholeTrainingSet() throws {
+  let directory = try TrainingSupport.temporaryDirectory("gd")
+  defer { try? FileManager.default.removeItem(at: directory) }
+  let spec = try TrainingSupport.digitsSpec(
+    in: directory, layers: TrainEvalTests.mlpLayers, optimizer: "{gd: {lr: 0.5}}", train: "{epochs: 3, seed: 1}")
+  let run = directory.appendingPathComponent("run")
+  let result = try NNCProcess.run(["train", spec, "--run-dir", run.path])
+  #expect(result.status == 0, "\(result.stderr)")
+  // 1,437 training images less the 10% validation split, all in one step per epoch.
+  #expect(result.stdout.contains("1 step per epoch"), "\(result.stdout)")
+  let history = try TrainingSupport.history(run)
+  #expect(history[2].train_loss < history[0].train_loss)
+}
