@@ -25,7 +25,8 @@ let package = Package(
     .target(name: "NNCGraph", dependencies: ["NNCSpec"]),
     .target(name: "NNCRuntime", dependencies: ["CBLAS", "NNCGraph", "NNCRandom"]),
     .target(name: "NNCData", dependencies: ["NNCRandom"]),
-    .target(name: "NNCTrain", dependencies: ["NNCRuntime", "NNCData", "NNCGraph", "NNCRandom", "NNCMetrics"]),
+    .target(
+      name: "NNCTrain", dependencies: ["NNCRuntime", "NNCData", "NNCGraph", "NNCSpec", "NNCRandom", "NNCMetrics"]),
     .target(name: "NNCMetrics"),
     .executableTarget(
       name: "nnc",
@@ -37,7 +38,7 @@ let package = Package(
     .testTarget(name: "NNCRandomTests", dependencies: ["NNCRandom"]),
     .testTarget(name: "NNCSpecTests", dependencies: ["NNCSpec"]),
     .testTarget(name: "NNCGraphTests", dependencies: ["NNCGraph", "NNCSpec"]),
-    .testTarget(name: "NNCRuntimeTests", dependencies: ["NNCRuntime", "NNCGraph"]),
+    .testTarget(name: "NNCRuntimeTests", dependencies: ["NNCRuntime", "NNCGraph", "NNCSpec", "NNCRandom"]),
     .testTarget(name: "NNCDataTests", dependencies: ["NNCData"]),
     .testTarget(name: "NNCTrainTests", dependencies: ["NNCTrain"]),
     .testTarget(name: "EndToEndTests", dependencies: ["nnc"]),

@@ -8,8 +8,17 @@ public struct DiagnosticRenderer: Sendable {
     self.sources = sources
   }
 
+  /// Renders in source order (file, line, column), so the output reads top to bottom like the file.
   public func render(_ diagnostics: [Diagnostic]) -> String {
-    diagnostics.map(render).joined()
+    let ordered = diagnostics.enumerated().sorted { lhs, rhs in
+      let a = lhs.element.location
+      let b = rhs.element.location
+      let keyA = (a?.file ?? "", a?.line ?? 0, a?.column ?? 0)
+      let keyB = (b?.file ?? "", b?.line ?? 0, b?.column ?? 0)
+      if keyA != keyB { return keyA < keyB }
+      return lhs.offset < rhs.offset
+    }
+    return ordered.map { render($0.element) }.joined()
   }
 
   public func render(_ diagnostic: Diagnostic) -> String {

@@ -24,6 +24,33 @@ public enum YAMLReader {
     return reader.exceededLimit ? nil : spec
   }
 
+  /// Reads one YAML value (a scalar, `[1, 2]` or `{a: 1}`) written on the command line. Locations
+  /// point into the pseudo-file `file`, at `line`, shifted right by `columnOffset`.
+  public static func readValue(
+    text: String, file: String, line: Int, columnOffset: Int, diagnostics: inout DiagnosticBag
+  ) -> Expr? {
+    let node: Node?
+    do {
+      node = try Yams.compose(yaml: text)
+    } catch {
+      diagnostics.error(
+        "cannot read the value '\(text)' as YAML",
+        at: SourceLocation(file: file, line: line, column: columnOffset + 1))
+      return nil
+    }
+    guard let node else {
+      diagnostics.error(
+        "the value is empty", at: SourceLocation(file: file, line: line, column: columnOffset + 1))
+      return nil
+    }
+    var reader = Reader(file: file)
+    reader.lineOverride = line
+    reader.columnOffset = columnOffset
+    let value = reader.expr(node)
+    diagnostics.append(contentsOf: reader.diagnostics.diagnostics)
+    return value
+  }
+
   static func diagnostic(for error: YamlError, file: String) -> Diagnostic {
     func located(_ problem: String, _ mark: Mark, _ context: YamlError.Context?) -> Diagnostic {
       var notes: [Diagnostic] = []
@@ -56,14 +83,20 @@ public enum YAMLReader {
     var diagnostics = DiagnosticBag()
     var visited = 0
     var exceededLimit = false
+    /// For values read from the command line: every node is on this line, shifted by `columnOffset`.
+    var lineOverride: Int?
+    var columnOffset = 0
 
     init(file: String) { self.file = file }
 
     func location(_ node: Node) -> SourceLocation {
-      guard let mark = node.mark else { return SourceLocation(file: file, line: 1, column: 1) }
+      guard let mark = node.mark else {
+        return SourceLocation(file: file, line: lineOverride ?? 1, column: 1)
+      }
       var length = 1
       if case .scalar(let scalar) = node { length = max(1, scalar.string.count) }
-      return SourceLocation(file: file, line: mark.line, column: mark.column, length: length)
+      return SourceLocation(
+        file: file, line: lineOverride ?? mark.line, column: mark.column + columnOffset, length: length)
     }
 
     mutating func count() -> Bool {

@@ -5,6 +5,10 @@ struct NNC: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "nnc",
     abstract: "A declarative neural-network compiler and runner.",
-    subcommands: []
+    discussion: """
+      Write a model, its data, loss, optimizer and training settings in one spec file (YAML or the .nnc
+      language), then check, train and evaluate it.
+      """,
+    subcommands: [CheckCommand.self, TrainCommand.self, EvalCommand.self]
   )
 }

@@ -1,0 +1,98 @@
+import NNCRandom
+
+/// Where a data set's files are and how they are laid out.
+public enum DataSource: Sendable, Equatable {
+  /// An IDX images file and an IDX labels file (the MNIST format).
+  case idx(images: String, labels: String)
+  /// One CSV file with a label column.
+  case csv(path: String, options: CSVOptions)
+  /// A `.npy` samples array and a `.npy` labels array.
+  case npy(samples: String, labels: String)
+}
+
+/// How to load one data set: its files, the number of classes (nil: largest label + 1) and the
+/// normalization applied once at load.
+public struct DatasetConfiguration: Sendable, Equatable {
+  public var source: DataSource
+  public var classes: Int?
+  public var normalization: Normalization
+
+  public init(source: DataSource, classes: Int? = nil, normalization: Normalization = .identity) {
+    self.source = source
+    self.classes = classes
+    self.normalization = normalization
+  }
+
+  /// Reads and normalizes the data set; relative paths are resolved against `baseDirectory` (the
+  /// spec file's folder) when given.
+  public func load(relativeTo baseDirectory: String? = nil) throws -> Dataset {
+    func resolve(_ path: String) -> String {
+      guard let baseDirectory, !path.hasPrefix("/"), !baseDirectory.isEmpty else { return path }
+      return baseDirectory.hasSuffix("/") ? baseDirectory + path : baseDirectory + "/" + path
+    }
+    var dataset: Dataset
+    switch source {
+    case .idx(let images, let labels):
+      dataset = try Dataset.readIDX(images: resolve(images), labels: resolve(labels), classes: classes)
+    case .csv(let path, let options):
+      dataset = try Dataset.readCSV(resolve(path), options: options, classes: classes)
+    case .npy(let samples, let labels):
+      dataset = try Dataset.readNPY(samples: resolve(samples), labels: resolve(labels), classes: classes)
+    }
+    try dataset.normalize(normalization)
+    return dataset
+  }
+}
+
+/// The data of a run: a training set, optionally a validation set carved from it, and a test set.
+public struct DataConfiguration: Sendable, Equatable {
+  public var train: DatasetConfiguration
+  public var test: DatasetConfiguration?
+  /// The fraction of the training set held out for validation (nil: none).
+  public var validationSplit: Double?
+  /// Hold out the same fraction of every class.
+  public var stratify: Bool
+
+  public init(
+    train: DatasetConfiguration, test: DatasetConfiguration? = nil, validationSplit: Double? = nil,
+    stratify: Bool = false
+  ) {
+    self.train = train
+    self.test = test
+    self.validationSplit = validationSplit
+    self.stratify = stratify
+  }
+}
+
+/// The loaded data sets of a run, all with the same sample shape and class count.
+public struct LoadedData: Sendable {
+  public var train: Dataset
+  public var validation: Dataset?
+  public var test: Dataset?
+}
+
+extension DataConfiguration {
+  /// Loads every data set, checks that they agree on the sample shape, gives them one class count
+  /// (the declared one, or the largest over all sets) and splits off validation with `generator`.
+  public func load(relativeTo baseDirectory: String? = nil, using generator: inout RandomGenerator)
+    throws -> LoadedData
+  {
+    var trainSet = try train.load(relativeTo: baseDirectory)
+    var testSet = try test?.load(relativeTo: baseDirectory)
+    if let testSet, testSet.sampleShape != trainSet.sampleShape {
+      throw DataError(
+        testSet.source,
+        "samples have shape \(testSet.sampleShape) but the training samples (\(trainSet.source)) have "
+          + "\(trainSet.sampleShape)")
+    }
+    let classes = max(trainSet.classes, testSet?.classes ?? 0)
+    trainSet.classes = classes
+    testSet?.classes = classes
+    var validation: Dataset?
+    if let validationSplit {
+      (trainSet, validation) = try trainSet.splitValidation(
+        fraction: validationSplit, stratified: stratify, using: &generator)
+    }
+    return LoadedData(train: trainSet, validation: validation, test: testSet)
+  }
+}

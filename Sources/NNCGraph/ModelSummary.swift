@@ -1,0 +1,36 @@
+/// What `nnc check` reports about a model: one row per layer, parameter totals, forward FLOPs and
+/// activation memory.
+public struct ModelSummary: Sendable {
+  public struct Row: Sendable {
+    public var name: String
+    public var op: String
+    public var outputShape: Shape
+    public var parameters: Int
+  }
+
+  public var name: String
+  public var inputShape: Shape
+  public var outputShape: Shape
+  public var rows: [Row]
+  public var parameters: ParameterTotals
+  public var batchSize: Int
+  /// Forward floating-point operations for one batch.
+  public var flops: Int
+  /// Bytes of every intermediate value (Float32) for one batch, without any reuse.
+  public var activationBytes: Int
+
+  public init(graph: Graph, batchSize: Int) {
+    name = graph.name
+    inputShape = graph.inputShape
+    outputShape = graph.outputShape
+    rows = graph.nodes.map { node in
+      Row(
+        name: node.name, op: node.op.mnemonic, outputShape: graph.shape(of: node.output),
+        parameters: node.parameterCount)
+    }
+    parameters = graph.parameterTotals
+    self.batchSize = batchSize
+    flops = graph.flopsPerSample * batchSize
+    activationBytes = graph.shapes.reduce(0) { $0 + $1.sampleCount } * batchSize * MemoryLayout<Float>.size
+  }
+}

@@ -1,0 +1,16 @@
+/// One zero-initialized allocation carved into tensors at planned offsets; freed with its owner.
+/// Nothing is allocated once the arena exists, so a training step never touches the heap.
+final class Arena<Element> {
+  let base: UnsafeMutablePointer<Element>
+  let count: Int
+
+  init(count: Int, zero: Element) {
+    self.count = max(count, 1)
+    base = UnsafeMutablePointer<Element>.allocate(capacity: self.count)
+    base.initialize(repeating: zero, count: self.count)
+  }
+
+  deinit { base.deallocate() }
+
+  subscript(offset: Int) -> UnsafeMutablePointer<Element> { base + offset }
+}

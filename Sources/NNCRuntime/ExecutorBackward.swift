@@ -1,0 +1,160 @@
+import NNCGraph
+
+extension Executor {
+  /// Sets every parameter gradient to zero; call once per step before `backward`.
+  public func zeroParameterGradients() {
+    gradientStore.base.update(repeating: 0, count: parameterCount)
+  }
+
+  /// Backpropagates `outputGradient` through the graph of the last training `forward`, accumulating
+  /// into the parameter gradients (zero them first with `zeroParameterGradients`).
+  public func backward(batch: Int) {
+    precondition(batch >= 1 && batch <= maxBatch, "batch \(batch) outside the planned 1...\(maxBatch)")
+    for index in gradientWritten.indices { gradientWritten[index] = false }
+    gradientWritten[graph.output.index] = true
+    for (index, node) in graph.nodes.enumerated().reversed() where gradientWritten[node.output.index] {
+      backward(node, index: index, batch: batch)
+    }
+  }
+
+  /// Gives `body` the buffer to write d(loss)/d(input) into, or nil when the graph input needs none.
+  /// The first contribution writes the value's gradient directly; later ones (a value read by several
+  /// nodes) are written to a scratch buffer and added.
+  func withInputGradient(_ input: ValueID, batch: Int, _ body: (UnsafeMutablePointer<Float>?) -> Void) {
+    guard input != graph.input else {
+      body(nil)
+      return
+    }
+    if !gradientWritten[input.index] {
+      body(valueGradient(input))
+      gradientWritten[input.index] = true
+      return
+    }
+    let count = batch * sampleCounts[input.index]
+    body(contribution.base)
+    let target = valueGradient(input)
+    for element in 0..<count { target[element] += contribution.base[element] }
+  }
+
+  func backward(_ node: Node, index: Int, batch: Int) {
+    let gradOutput = UnsafePointer(valueGradient(node.output))
+    let outputShape = graph.shape(of: node.output)
+    let count = batch * outputShape.sampleCount
+    let roles = nodeParameters[index]
+    func parameter(_ role: ParameterRole) -> UnsafeMutablePointer<Float>? {
+      roles[role].map { parameterStore[$0] }
+    }
+    func gradient(_ role: ParameterRole) -> UnsafeMutablePointer<Float>? {
+      roles[role].map { gradientStore[$0] }
+    }
+    let input = node.inputs.first
+    switch node.op {
+    case .input:
+      break
+    case .convolution(let attributes):
+      let geometry = Self.convolutionGeometry(attributes, graph.shape(of: input!), batch: batch)
+      withInputGradient(input!, batch: batch) { gradInput in
+        if geometry.isDepthwise {
+          DepthwiseConv2D.backward(
+            geometry, input: value(input!), weight: parameter(.weight)!, gradOutput: gradOutput, gradInput: gradInput,
+            gradWeight: gradient(.weight), gradBias: gradient(.bias))
+        } else {
+          Conv2D.backward(
+            geometry, input: value(input!), weight: parameter(.weight)!, gradOutput: gradOutput, gradInput: gradInput,
+            gradWeight: gradient(.weight), gradBias: gradient(.bias), scratch: scratch.base)
+        }
+      }
+    case .pool(let attributes):
+      let geometry = Self.poolGeometry(attributes, graph.shape(of: input!), batch: batch)
+      withInputGradient(input!, batch: batch) { gradInput in
+        guard let gradInput else { return }
+        if attributes.kind == .max {
+          MaxPool2D.backward(
+            geometry, gradOutput: gradOutput, argmax: indices[nodeIndexOffsets[index]], gradInput: gradInput)
+        } else {
+          AveragePool2D.backward(geometry, gradOutput: gradOutput, gradInput: gradInput)
+        }
+      }
+    case .globalPool(let kind):
+      let (channels, spatial) = Self.channelsAndSpatial(graph.shape(of: input!))
+      withInputGradient(input!, batch: batch) { gradInput in
+        guard let gradInput else { return }
+        if kind == .max {
+          GlobalPool.maxBackward(
+            batch: batch, channels: channels, spatial: spatial, gradOutput: gradOutput,
+            argmax: indices[nodeIndexOffsets[index]], gradInput: gradInput)
+        } else {
+          GlobalPool.averageBackward(
+            batch: batch, channels: channels, spatial: spatial, gradOutput: gradOutput, gradInput: gradInput)
+        }
+      }
+    case .flatten:
+      withInputGradient(input!, batch: batch) { $0?.update(from: gradOutput, count: count) }
+    case .dense(let attributes):
+      withInputGradient(input!, batch: batch) { gradInput in
+        Dense.backward(
+          batch: batch, inFeatures: graph.shape(of: input!).sampleCount, outFeatures: attributes.units,
+          input: value(input!), weight: parameter(.weight)!, gradOutput: gradOutput, gradInput: gradInput,
+          gradWeight: gradient(.weight), gradBias: gradient(.bias))
+      }
+    case .dropout(let rate):
+      withInputGradient(input!, batch: batch) { gradInput in
+        guard let gradInput else { return }
+        if rate > 0 {
+          Dropout.backward(gradOutput: gradOutput, mask: saved[nodeSavedOffsets[index]], gradInput: gradInput, count: count)
+        } else {
+          gradInput.update(from: gradOutput, count: count)
+        }
+      }
+    case .batchNorm(let attributes):
+      let (channels, spatial) = Self.channelsAndSpatial(outputShape)
+      let batchStatistics = usesBatchStatistics(node, training: true)
+      withInputGradient(input!, batch: batch) { gradInput in
+        if batchStatistics {
+          BatchNorm.backwardTraining(
+            batch: batch, channels: channels, spatial: spatial, input: value(input!), scale: parameter(.gamma),
+            savedStatistics: saved[nodeSavedOffsets[index]], gradOutput: gradOutput, gradInput: gradInput,
+            gradScale: gradient(.gamma), gradShift: gradient(.beta))
+        } else {
+          BatchNorm.backwardInference(
+            batch: batch, channels: channels, spatial: spatial, epsilon: Float(attributes.epsilon),
+            input: value(input!), scale: parameter(.gamma), runningMean: parameter(.runningMean)!,
+            runningVariance: parameter(.runningVariance)!, gradOutput: gradOutput, gradInput: gradInput,
+            gradScale: gradient(.gamma), gradShift: gradient(.beta))
+        }
+      }
+    case .activation(let activation):
+      withInputGradient(input!, batch: batch) { gradInput in
+        guard let gradInput else { return }
+        if let kind = Self.activationKind(activation) {
+          if kind.gradientFromOutput {
+            kind.backward(output: value(node.output), gradOutput: gradOutput, gradInput: gradInput, count: count)
+          } else {
+            kind.backward(input: value(input!), gradOutput: gradOutput, gradInput: gradInput, count: count)
+          }
+        } else {
+          let (channels, spatial) = Self.channelsAndSpatial(outputShape)
+          Softmax.backward(
+            batch: batch, channels: channels, spatial: spatial, output: value(node.output), gradOutput: gradOutput,
+            gradInput: gradInput)
+        }
+      }
+    case .add:
+      for operand in node.inputs {
+        withInputGradient(operand, batch: batch) { $0?.update(from: gradOutput, count: count) }
+      }
+    case .concat:
+      let spatial = outputShape.sample.dropFirst().reduce(1, *)
+      let channels = node.inputs.map { graph.shape(of: $0).sample[0] }
+      for (position, operand) in node.inputs.enumerated() {
+        withInputGradient(operand, batch: batch) { gradInput in
+          guard let gradInput else { return }
+          var destinations = [UnsafeMutablePointer<Float>?](repeating: nil, count: node.inputs.count)
+          destinations[position] = gradInput
+          Concat.backward(
+            batch: batch, spatial: spatial, gradOutput: gradOutput, gradInputs: destinations, channels: channels)
+        }
+      }
+    }
+  }
+}

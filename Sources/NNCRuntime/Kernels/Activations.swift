@@ -1,0 +1,187 @@
+import Foundation
+
+/// An element-wise activation. Every kind has a forward, a backward from the input `x`, and — where
+/// `gradientFromOutput` is true — a backward from the output `y` alone, which lets an activation run
+/// in place (its input overwritten) during training.
+public enum ActivationKind: Sendable, Hashable {
+  case linear
+  case relu
+  /// min(max(x, 0), 6).
+  case relu6
+  case sigmoid
+  case tanh
+  /// x for x > 0, alpha * x otherwise.
+  case leakyRelu(alpha: Float)
+  /// x for x > 0, alpha * (exp(x) - 1) otherwise.
+  case elu(alpha: Float)
+  /// The tanh approximation 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+  case gelu
+  /// x * sigmoid(x), also called swish.
+  case silu
+  /// clamp(x / 6 + 0.5, 0, 1), as in Keras 3 and PyTorch's hardsigmoid.
+  case hardSigmoid
+
+  /// True when dx can be computed from y alone, because x -> y is invertible where the derivative is
+  /// not constant (for leakyRelu and elu this needs alpha >= 0, so that y > 0 exactly when x > 0).
+  public var gradientFromOutput: Bool {
+    switch self {
+    case .linear, .relu, .relu6, .sigmoid, .tanh, .hardSigmoid: true
+    case .leakyRelu(let alpha), .elu(let alpha): alpha >= 0
+    case .gelu, .silu: false
+    }
+  }
+
+  /// y = f(x) for `count` elements; `output` may equal `input`.
+  public func forward(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, count: Int) {
+    Parallel.forEachChunk(count) { range in
+      switch self {
+      case .linear:
+        if UnsafePointer(output) != input { for i in range { output[i] = input[i] } }
+      case .relu:
+        for i in range { output[i] = max(input[i], 0) }
+      case .relu6:
+        for i in range { output[i] = min(max(input[i], 0), 6) }
+      case .sigmoid:
+        for i in range { output[i] = stableSigmoid(input[i]) }
+      case .tanh:
+        for i in range { output[i] = Foundation.tanh(input[i]) }
+      case .leakyRelu(let alpha):
+        for i in range {
+          let x = input[i]
+          output[i] = x > 0 ? x : alpha * x
+        }
+      case .elu(let alpha):
+        for i in range {
+          let x = input[i]
+          output[i] = x > 0 ? x : alpha * expm1(x)
+        }
+      case .gelu:
+        for i in range {
+          let x = input[i]
+          output[i] = 0.5 * x * (1 + Foundation.tanh(geluScale * (x + geluCubic * x * x * x)))
+        }
+      case .silu:
+        for i in range {
+          let x = input[i]
+          output[i] = x * stableSigmoid(x)
+        }
+      case .hardSigmoid:
+        for i in range { output[i] = min(max(input[i] / 6 + 0.5, 0), 1) }
+      }
+    }
+  }
+
+  /// gradInput = gradOutput * f'(input); `gradInput` may equal `gradOutput`. At the kinks of the
+  /// piecewise kinds the derivative of the flat side is used (relu'(0) = 0).
+  public func backward(
+    input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
+    gradInput: UnsafeMutablePointer<Float>, count: Int
+  ) {
+    Parallel.forEachChunk(count) { range in
+      switch self {
+      case .linear:
+        if UnsafePointer(gradInput) != gradOutput { for i in range { gradInput[i] = gradOutput[i] } }
+      case .relu:
+        for i in range { gradInput[i] = input[i] > 0 ? gradOutput[i] : 0 }
+      case .relu6:
+        for i in range {
+          let x = input[i]
+          gradInput[i] = x > 0 && x < 6 ? gradOutput[i] : 0
+        }
+      case .sigmoid:
+        for i in range {
+          let y = stableSigmoid(input[i])
+          gradInput[i] = gradOutput[i] * y * (1 - y)
+        }
+      case .tanh:
+        for i in range {
+          let y = Foundation.tanh(input[i])
+          gradInput[i] = gradOutput[i] * (1 - y * y)
+        }
+      case .leakyRelu(let alpha):
+        for i in range { gradInput[i] = input[i] > 0 ? gradOutput[i] : alpha * gradOutput[i] }
+      case .elu(let alpha):
+        for i in range {
+          let x = input[i]
+          gradInput[i] = x > 0 ? gradOutput[i] : gradOutput[i] * alpha * exp(x)
+        }
+      case .gelu:
+        for i in range {
+          let x = input[i]
+          let t = Foundation.tanh(geluScale * (x + geluCubic * x * x * x))
+          let inner = geluScale * (1 + 3 * geluCubic * x * x)
+          gradInput[i] = gradOutput[i] * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * inner)
+        }
+      case .silu:
+        for i in range {
+          let x = input[i]
+          let s = stableSigmoid(x)
+          gradInput[i] = gradOutput[i] * s * (1 + x * (1 - s))
+        }
+      case .hardSigmoid:
+        for i in range {
+          let x = input[i]
+          gradInput[i] = x > -3 && x < 3 ? gradOutput[i] / 6 : 0
+        }
+      }
+    }
+  }
+
+  /// gradInput = gradOutput * f'(x) computed from y = f(x) alone, for in-place activations whose
+  /// input is gone. Requires `gradientFromOutput`; `gradInput` may equal `gradOutput`.
+  public func backward(
+    output: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
+    gradInput: UnsafeMutablePointer<Float>, count: Int
+  ) {
+    precondition(gradientFromOutput, "\(self) cannot compute its gradient from its output")
+    Parallel.forEachChunk(count) { range in
+      switch self {
+      case .linear:
+        if UnsafePointer(gradInput) != gradOutput { for i in range { gradInput[i] = gradOutput[i] } }
+      case .relu:
+        for i in range { gradInput[i] = output[i] > 0 ? gradOutput[i] : 0 }
+      case .relu6:
+        for i in range {
+          let y = output[i]
+          gradInput[i] = y > 0 && y < 6 ? gradOutput[i] : 0
+        }
+      case .sigmoid:
+        for i in range {
+          let y = output[i]
+          gradInput[i] = gradOutput[i] * y * (1 - y)
+        }
+      case .tanh:
+        for i in range {
+          let y = output[i]
+          gradInput[i] = gradOutput[i] * (1 - y * y)
+        }
+      case .leakyRelu(let alpha):
+        for i in range { gradInput[i] = output[i] > 0 ? gradOutput[i] : alpha * gradOutput[i] }
+      case .elu(let alpha):
+        // For x <= 0, y = alpha (e^x - 1), so f'(x) = alpha e^x = y + alpha.
+        for i in range {
+          let y = output[i]
+          gradInput[i] = y > 0 ? gradOutput[i] : gradOutput[i] * (y + alpha)
+        }
+      case .hardSigmoid:
+        for i in range {
+          let y = output[i]
+          gradInput[i] = y > 0 && y < 1 ? gradOutput[i] / 6 : 0
+        }
+      case .gelu, .silu:
+        preconditionFailure("\(self) cannot compute its gradient from its output")
+      }
+    }
+  }
+}
+
+private let geluScale: Float = 0.797_884_560_802_865_4  // sqrt(2 / pi)
+private let geluCubic: Float = 0.044_715
+
+/// 1 / (1 + e^-x) without overflow for large |x|.
+@inline(__always)
+func stableSigmoid(_ x: Float) -> Float {
+  if x >= 0 { return 1 / (1 + exp(-x)) }
+  let e = exp(x)
+  return e / (1 + e)
+}

@@ -1,0 +1,151 @@
+import Foundation
+
+/// Batch normalization per channel over batch, height and width of an NCHW tensor (an [N, C] tensor
+/// is the case height = width = 1). `scale` (gamma) and `shift` (beta) are optional: absent, they act
+/// as 1 and 0 and get no gradient. Parameter gradients are accumulated; gradInput is overwritten.
+public enum BatchNorm {
+  /// Float scratch elements training needs to keep for backward: the batch mean and the inverse
+  /// standard deviation of each channel (2 * channels, means first).
+  public static func savedStatisticsCount(channels: Int) -> Int { 2 * channels }
+
+  /// Training mode: normalizes with the batch mean and biased variance, saves them for `backward` in
+  /// `savedStatistics`, and moves the running statistics toward the batch's:
+  /// running = (1 - momentum) * running + momentum * batch, with the unbiased variance
+  /// (count / (count - 1) times the biased one, as PyTorch; a single value per channel keeps the
+  /// biased 0). One task per channel; each channel's sums run in a fixed order, in Double.
+  public static func forwardTraining(
+    batch: Int, channels: Int, spatial: Int, epsilon: Float, momentum: Float,
+    input: UnsafePointer<Float>, scale: UnsafePointer<Float>?, shift: UnsafePointer<Float>?,
+    output: UnsafeMutablePointer<Float>, runningMean: UnsafeMutablePointer<Float>,
+    runningVariance: UnsafeMutablePointer<Float>, savedStatistics: UnsafeMutablePointer<Float>
+  ) {
+    let count = batch * spatial
+    Parallel.forEach(channels, workPerItem: 3 * count) { c in
+      var sum: Double = 0
+      forEachRow(batch: batch, channels: channels, spatial: spatial, channel: c) { offset in
+        for i in 0..<spatial { sum += Double(input[offset + i]) }
+      }
+      let mean = sum / Double(count)
+      var squares: Double = 0
+      forEachRow(batch: batch, channels: channels, spatial: spatial, channel: c) { offset in
+        for i in 0..<spatial {
+          let d = Double(input[offset + i]) - mean
+          squares += d * d
+        }
+      }
+      let variance = squares / Double(count)
+      let inverseStd = 1 / (variance + Double(epsilon)).squareRoot()
+      savedStatistics[c] = Float(mean)
+      savedStatistics[channels + c] = Float(inverseStd)
+      let unbiased = count > 1 ? squares / Double(count - 1) : variance
+      runningMean[c] = (1 - momentum) * runningMean[c] + momentum * Float(mean)
+      runningVariance[c] = (1 - momentum) * runningVariance[c] + momentum * Float(unbiased)
+      normalize(
+        batch: batch, channels: channels, spatial: spatial, channel: c, mean: Float(mean),
+        inverseStd: Float(inverseStd), input: input, scale: scale, shift: shift, output: output)
+    }
+  }
+
+  /// Inference mode: normalizes with the running statistics; nothing is saved or updated.
+  public static func forwardInference(
+    batch: Int, channels: Int, spatial: Int, epsilon: Float, input: UnsafePointer<Float>,
+    scale: UnsafePointer<Float>?, shift: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
+    runningMean: UnsafePointer<Float>, runningVariance: UnsafePointer<Float>
+  ) {
+    Parallel.forEach(channels, workPerItem: batch * spatial) { c in
+      normalize(
+        batch: batch, channels: channels, spatial: spatial, channel: c, mean: runningMean[c],
+        inverseStd: 1 / (runningVariance[c] + epsilon).squareRoot(), input: input, scale: scale,
+        shift: shift, output: output)
+    }
+  }
+
+  /// Gradients of `forwardTraining` through the batch statistics, with x̂ = (x - mean) * invStd:
+  /// gradShift += Σ dy, gradScale += Σ dy x̂,
+  /// gradInput = gamma * invStd / m * (m dy - Σ dy - x̂ Σ dy x̂), m = batch * spatial.
+  public static func backwardTraining(
+    batch: Int, channels: Int, spatial: Int, input: UnsafePointer<Float>,
+    scale: UnsafePointer<Float>?, savedStatistics: UnsafePointer<Float>,
+    gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?,
+    gradScale: UnsafeMutablePointer<Float>?, gradShift: UnsafeMutablePointer<Float>?
+  ) {
+    let count = batch * spatial
+    Parallel.forEach(channels, workPerItem: 3 * count) { c in
+      let mean = savedStatistics[c]
+      let inverseStd = savedStatistics[channels + c]
+      var sumGrad: Double = 0
+      var sumGradNormalized: Double = 0
+      forEachRow(batch: batch, channels: channels, spatial: spatial, channel: c) { offset in
+        for i in 0..<spatial {
+          let dy = Double(gradOutput[offset + i])
+          sumGrad += dy
+          sumGradNormalized += dy * Double((input[offset + i] - mean) * inverseStd)
+        }
+      }
+      gradShift?[c] += Float(sumGrad)
+      gradScale?[c] += Float(sumGradNormalized)
+      guard let gradInput else { return }
+      let gamma = scale?[c] ?? 1
+      let factor = gamma * inverseStd / Float(count)
+      let totalGrad = Float(sumGrad)
+      let totalGradNormalized = Float(sumGradNormalized)
+      forEachRow(batch: batch, channels: channels, spatial: spatial, channel: c) { offset in
+        for i in 0..<spatial {
+          let normalized = (input[offset + i] - mean) * inverseStd
+          gradInput[offset + i] =
+            factor
+            * (Float(count) * gradOutput[offset + i] - totalGrad - normalized * totalGradNormalized)
+        }
+      }
+    }
+  }
+
+  /// Gradients of `forwardInference` (frozen statistics, e.g. fine-tuning with frozen batch norm):
+  /// gradInput = gamma * dy / sqrt(runningVar + eps); gradScale += Σ dy x̂; gradShift += Σ dy.
+  public static func backwardInference(
+    batch: Int, channels: Int, spatial: Int, epsilon: Float, input: UnsafePointer<Float>,
+    scale: UnsafePointer<Float>?, runningMean: UnsafePointer<Float>,
+    runningVariance: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
+    gradInput: UnsafeMutablePointer<Float>?, gradScale: UnsafeMutablePointer<Float>?,
+    gradShift: UnsafeMutablePointer<Float>?
+  ) {
+    Parallel.forEach(channels, workPerItem: 2 * batch * spatial) { c in
+      let mean = runningMean[c]
+      let inverseStd = 1 / (runningVariance[c] + epsilon).squareRoot()
+      let factor = (scale?[c] ?? 1) * inverseStd
+      var sumGrad: Double = 0
+      var sumGradNormalized: Double = 0
+      forEachRow(batch: batch, channels: channels, spatial: spatial, channel: c) { offset in
+        for i in 0..<spatial {
+          let dy = gradOutput[offset + i]
+          sumGrad += Double(dy)
+          sumGradNormalized += Double(dy * (input[offset + i] - mean) * inverseStd)
+          gradInput?[offset + i] = factor * dy
+        }
+      }
+      gradShift?[c] += Float(sumGrad)
+      gradScale?[c] += Float(sumGradNormalized)
+    }
+  }
+
+  /// Calls `body` with the offset of channel `channel`'s row in each sample, samples in order.
+  @inline(__always)
+  private static func forEachRow(
+    batch: Int, channels: Int, spatial: Int, channel: Int, _ body: (Int) -> Void
+  ) {
+    for n in 0..<batch { body((n * channels + channel) * spatial) }
+  }
+
+  @inline(__always)
+  private static func normalize(
+    batch: Int, channels: Int, spatial: Int, channel: Int, mean: Float, inverseStd: Float,
+    input: UnsafePointer<Float>, scale: UnsafePointer<Float>?, shift: UnsafePointer<Float>?,
+    output: UnsafeMutablePointer<Float>
+  ) {
+    let multiplier = (scale?[channel] ?? 1) * inverseStd
+    let offsetTerm = (shift?[channel] ?? 0) - mean * multiplier
+    forEachRow(batch: batch, channels: channels, spatial: spatial, channel: channel) { offset in
+      for i in 0..<spatial { output[offset + i] = input[offset + i] * multiplier + offsetTerm }
+    }
+  }
+}

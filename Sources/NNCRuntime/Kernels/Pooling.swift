@@ -1,0 +1,238 @@
+/// The shape of a 2-D pooling over NCHW tensors: input [batch, channels, inHeight, inWidth], output
+/// [batch, channels, outHeight, outWidth]. Padding may differ on each side (TF-style `same`) but must
+/// be smaller than the window on each axis, so every window holds at least one real pixel.
+public struct Pool2DGeometry: Sendable, Hashable {
+  public var batch: Int
+  public var channels: Int
+  public var inHeight: Int
+  public var inWidth: Int
+  public var windowH: Int
+  public var windowW: Int
+  public var strideH: Int
+  public var strideW: Int
+  public var padTop: Int
+  public var padBottom: Int
+  public var padLeft: Int
+  public var padRight: Int
+
+  public init(
+    batch: Int, channels: Int, inHeight: Int, inWidth: Int, windowH: Int, windowW: Int,
+    strideH: Int, strideW: Int, padTop: Int = 0, padBottom: Int = 0, padLeft: Int = 0,
+    padRight: Int = 0
+  ) {
+    self.batch = batch
+    self.channels = channels
+    self.inHeight = inHeight
+    self.inWidth = inWidth
+    self.windowH = windowH
+    self.windowW = windowW
+    self.strideH = strideH
+    self.strideW = strideW
+    self.padTop = padTop
+    self.padBottom = padBottom
+    self.padLeft = padLeft
+    self.padRight = padRight
+  }
+
+  public var outHeight: Int { (inHeight + padTop + padBottom - windowH) / strideH + 1 }
+  public var outWidth: Int { (inWidth + padLeft + padRight - windowW) / strideW + 1 }
+  public var inputCount: Int { batch * channels * inHeight * inWidth }
+  public var outputCount: Int { batch * channels * outHeight * outWidth }
+
+  /// Throws a `KernelError` naming the first inconsistent field.
+  public func validate() throws(KernelError) {
+    let name = "pool2d"
+    try requirePositive(batch, "batch", in: name)
+    try requirePositive(channels, "channels", in: name)
+    try requirePositive(inHeight, "inHeight", in: name)
+    try requirePositive(inWidth, "inWidth", in: name)
+    try requirePositive(windowH, "windowH", in: name)
+    try requirePositive(windowW, "windowW", in: name)
+    try requirePositive(strideH, "strideH", in: name)
+    try requirePositive(strideW, "strideW", in: name)
+    for (pad, field, window) in [
+      (padTop, "padTop", windowH), (padBottom, "padBottom", windowH),
+      (padLeft, "padLeft", windowW), (padRight, "padRight", windowW),
+    ] {
+      try requireNonNegative(pad, field, in: name)
+      guard pad < window else {
+        throw KernelError("\(name): \(field) (\(pad)) must be smaller than the window (\(window))")
+      }
+    }
+    guard windowH <= inHeight + padTop + padBottom, windowW <= inWidth + padLeft + padRight else {
+      throw KernelError(
+        "\(name): the window (\(windowH)x\(windowW)) is larger than the padded input "
+          + "(\(inHeight + padTop + padBottom)x\(inWidth + padLeft + padRight))")
+    }
+  }
+
+  /// The clipped input rows and columns that output position (oy, ox) pools over.
+  @inline(__always)
+  func window(_ oy: Int, _ ox: Int) -> (rows: Range<Int>, columns: Range<Int>) {
+    let top = oy * strideH - padTop
+    let left = ox * strideW - padLeft
+    return (
+      max(top, 0)..<min(top + windowH, inHeight), max(left, 0)..<min(left + windowW, inWidth)
+    )
+  }
+}
+
+/// Max pooling. Forward records, for each output, the index within its input plane (y * inWidth + x)
+/// of the maximum, in caller scratch of `Int32`; backward routes each gradient to that pixel. Ties go
+/// to the first maximum in row-major order. Padding never wins (it is not a value).
+public enum MaxPool2D {
+  /// `Int32` scratch elements for the argmax indices: one per output element.
+  public static func indexScratchCount(_ geometry: Pool2DGeometry) -> Int { geometry.outputCount }
+
+  public static func forward(
+    _ geometry: Pool2DGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+    argmax: UnsafeMutablePointer<Int32>
+  ) {
+    let g = geometry
+    let (outH, outW) = (g.outHeight, g.outWidth)
+    let inPlane = g.inHeight * g.inWidth
+    Parallel.forEach(g.batch * g.channels, workPerItem: outH * outW * g.windowH * g.windowW) { plane in
+      let src = input + plane * inPlane
+      let dst = output + plane * outH * outW
+      let indices = argmax + plane * outH * outW
+      for oy in 0..<outH {
+        for ox in 0..<outW {
+          let (rows, columns) = g.window(oy, ox)
+          var best = rows.lowerBound * g.inWidth + columns.lowerBound
+          var bestValue = src[best]
+          for y in rows {
+            for x in columns where src[y * g.inWidth + x] > bestValue {
+              best = y * g.inWidth + x
+              bestValue = src[best]
+            }
+          }
+          dst[oy * outW + ox] = bestValue
+          indices[oy * outW + ox] = Int32(best)
+        }
+      }
+    }
+  }
+
+  /// gradInput (overwritten) receives each output's gradient at the pixel recorded in `argmax`.
+  public static func backward(
+    _ geometry: Pool2DGeometry, gradOutput: UnsafePointer<Float>, argmax: UnsafePointer<Int32>,
+    gradInput: UnsafeMutablePointer<Float>
+  ) {
+    let g = geometry
+    let outPlane = g.outHeight * g.outWidth
+    let inPlane = g.inHeight * g.inWidth
+    Parallel.forEach(g.batch * g.channels, workPerItem: inPlane + outPlane) { plane in
+      let dst = gradInput + plane * inPlane
+      dst.update(repeating: 0, count: inPlane)
+      let src = gradOutput + plane * outPlane
+      let indices = argmax + plane * outPlane
+      for i in 0..<outPlane { dst[Int(indices[i])] += src[i] }
+    }
+  }
+}
+
+/// Average pooling that excludes padding from the count: each output is the mean of the real pixels
+/// in its window (Keras `same`, PyTorch `count_include_pad=False`), so border outputs are not pulled
+/// toward zero. No scratch.
+public enum AveragePool2D {
+  public static func forward(
+    _ geometry: Pool2DGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>
+  ) {
+    let g = geometry
+    let (outH, outW) = (g.outHeight, g.outWidth)
+    let inPlane = g.inHeight * g.inWidth
+    Parallel.forEach(g.batch * g.channels, workPerItem: outH * outW * g.windowH * g.windowW) { plane in
+      let src = input + plane * inPlane
+      let dst = output + plane * outH * outW
+      for oy in 0..<outH {
+        for ox in 0..<outW {
+          let (rows, columns) = g.window(oy, ox)
+          var sum: Float = 0
+          for y in rows {
+            for x in columns { sum += src[y * g.inWidth + x] }
+          }
+          dst[oy * outW + ox] = sum / Float(rows.count * columns.count)
+        }
+      }
+    }
+  }
+
+  /// gradInput (overwritten): each output's gradient shared equally among its window's real pixels.
+  public static func backward(
+    _ geometry: Pool2DGeometry, gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>
+  ) {
+    let g = geometry
+    let (outH, outW) = (g.outHeight, g.outWidth)
+    let inPlane = g.inHeight * g.inWidth
+    Parallel.forEach(g.batch * g.channels, workPerItem: outH * outW * g.windowH * g.windowW) { plane in
+      let src = gradOutput + plane * outH * outW
+      let dst = gradInput + plane * inPlane
+      dst.update(repeating: 0, count: inPlane)
+      for oy in 0..<outH {
+        for ox in 0..<outW {
+          let (rows, columns) = g.window(oy, ox)
+          let share = src[oy * outW + ox] / Float(rows.count * columns.count)
+          for y in rows {
+            for x in columns { dst[y * g.inWidth + x] += share }
+          }
+        }
+      }
+    }
+  }
+}
+
+/// Global pooling [batch, channels, H, W] -> [batch, channels]: the mean or the maximum of each
+/// plane (`spatial` = H * W). Global max records each plane's argmax in `Int32` scratch of
+/// batch * channels elements; ties go to the first maximum.
+public enum GlobalPool {
+  public static func averageForward(
+    batch: Int, channels: Int, spatial: Int, input: UnsafePointer<Float>,
+    output: UnsafeMutablePointer<Float>
+  ) {
+    Parallel.forEach(batch * channels, workPerItem: spatial) { plane in
+      let src = input + plane * spatial
+      var sum: Float = 0
+      for i in 0..<spatial { sum += src[i] }
+      output[plane] = sum / Float(spatial)
+    }
+  }
+
+  /// gradInput (overwritten) = gradOutput / spatial, broadcast over each plane.
+  public static func averageBackward(
+    batch: Int, channels: Int, spatial: Int, gradOutput: UnsafePointer<Float>,
+    gradInput: UnsafeMutablePointer<Float>
+  ) {
+    Parallel.forEach(batch * channels, workPerItem: spatial) { plane in
+      (gradInput + plane * spatial).update(
+        repeating: gradOutput[plane] / Float(spatial), count: spatial)
+    }
+  }
+
+  /// `Int32` scratch elements global max pooling needs for its argmax indices.
+  public static func maxIndexScratchCount(batch: Int, channels: Int) -> Int { batch * channels }
+
+  public static func maxForward(
+    batch: Int, channels: Int, spatial: Int, input: UnsafePointer<Float>,
+    output: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>
+  ) {
+    Parallel.forEach(batch * channels, workPerItem: spatial) { plane in
+      let src = input + plane * spatial
+      var best = 0
+      for i in 1..<max(spatial, 1) where src[i] > src[best] { best = i }
+      output[plane] = src[best]
+      argmax[plane] = Int32(best)
+    }
+  }
+
+  /// gradInput (overwritten) is zero except at each plane's maximum, which gets the plane's gradient.
+  public static func maxBackward(
+    batch: Int, channels: Int, spatial: Int, gradOutput: UnsafePointer<Float>,
+    argmax: UnsafePointer<Int32>, gradInput: UnsafeMutablePointer<Float>
+  ) {
+    Parallel.forEach(batch * channels, workPerItem: spatial) { plane in
+      let dst = gradInput + plane * spatial
+      dst.update(repeating: 0, count: spatial)
+      dst[Int(argmax[plane])] = gradOutput[plane]
+    }
+  }
+}

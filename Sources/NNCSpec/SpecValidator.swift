@@ -1,0 +1,117 @@
+/// Checks the sections that are not the model: `data`, `augment`, `loss`, `optimizer`, `metrics`,
+/// `train`, and the names used in layer lists (so a typo in an unused block is still reported).
+public enum SpecValidator {
+  public static func validate(_ spec: Spec, into diagnostics: inout DiagnosticBag) {
+    if spec.model == nil {
+      diagnostics.error(
+        "the spec has no 'model' section", at: SourceLocation(file: spec.file, line: 1, column: 1))
+    }
+    if let model = spec.model {
+      checkInput(model, into: &diagnostics)
+      checkNames(model.layers, spec: spec, blockParameters: [], into: &diagnostics)
+    }
+    var blockNames: [String: SourceLocation] = [:]
+    for block in spec.blocks {
+      if let first = blockNames[block.name] {
+        diagnostics.error(
+          "block '\(block.name)' is declared twice", at: block.location,
+          notes: [.note("first declared here", at: first)])
+      }
+      blockNames[block.name] = block.location
+      if Vocabulary.layers[block.name] != nil || Vocabulary.structuralKeywords.contains(block.name) {
+        diagnostics.error(
+          "block name '\(block.name)' is already a layer of the vocabulary", at: block.location)
+      }
+      var parameterNames: Set<String> = []
+      for parameter in block.parameters {
+        if !parameterNames.insert(parameter.name).inserted {
+          diagnostics.error(
+            "parameter '\(parameter.name)' of block '\(block.name)' is declared twice", at: parameter.location
+          )
+        }
+      }
+      checkNames(block.layers, spec: spec, blockParameters: block.parameters.map(\.name), into: &diagnostics)
+    }
+    if let data = spec.data {
+      ArgumentChecker.check(map: data, against: Vocabulary.dataSchema, what: "data", into: &diagnostics)
+    }
+    if let train = spec.train {
+      ArgumentChecker.check(map: train, against: Vocabulary.trainSchema, what: "train", into: &diagnostics)
+    }
+    if let loss = spec.loss { checkCall(loss, Vocabulary.losses, kind: "loss", into: &diagnostics) }
+    if let optimizer = spec.optimizer {
+      checkCall(optimizer, Vocabulary.optimizers, kind: "optimizer", into: &diagnostics)
+    }
+    for metric in spec.metrics ?? [] {
+      checkCall(metric, Vocabulary.metrics, kind: "metric", into: &diagnostics)
+    }
+    for augmentation in spec.augment ?? [] {
+      checkCall(augmentation, Vocabulary.augmentations, kind: "augmentation", into: &diagnostics)
+    }
+  }
+
+  static func checkCall(
+    _ call: Call, _ signatures: [Signature], kind: String, into diagnostics: inout DiagnosticBag
+  ) {
+    guard let signature = signatures.first(where: { $0.name == call.name }) else {
+      let names = signatures.map(\.name)
+      let hint =
+        Suggestions.closest(to: call.name, in: names).map { "; did you mean '\($0)'?" }
+        ?? "; expected one of " + names.joined(separator: ", ")
+      diagnostics.error("unknown \(kind) '\(call.name)'\(hint)", at: call.location)
+      return
+    }
+    _ = ArgumentChecker.check(call, against: signature, what: "\(kind) '\(call.name)'", into: &diagnostics)
+  }
+
+  static func checkInput(_ model: ModelDecl, into diagnostics: inout DiagnosticBag) {
+    guard let input = model.input else {
+      diagnostics.error(
+        "the model needs an 'input' shape, like [1, 28, 28] (channels, height, width) or [64]",
+        at: model.location)
+      return
+    }
+    guard case .list(let items) = input.kind, items.count == 1 || items.count == 3 else {
+      diagnostics.error(
+        "'input' must be a list [channels, height, width] or [features], found \(input.displayText)",
+        at: input.location)
+      return
+    }
+    for item in items {
+      guard case .int(let value) = item.kind, value >= 1 else {
+        diagnostics.error(
+          "input dimensions must be positive integers, found \(item.displayText)", at: item.location)
+        return
+      }
+    }
+  }
+
+  /// Every call in a layer list must name a layer or a block.
+  static func checkNames(
+    _ layers: [Layer], spec: Spec, blockParameters: [String], into diagnostics: inout DiagnosticBag
+  ) {
+    let known = Array(Vocabulary.layers.keys) + spec.blocks.map(\.name)
+    for layer in layers {
+      switch layer.kind {
+      case .call(let call):
+        if Vocabulary.layers[call.name] == nil, spec.block(named: call.name) == nil {
+          let hint =
+            Suggestions.closest(to: call.name, in: known).map { "; did you mean '\($0)'?" } ?? ""
+          diagnostics.error("unknown layer '\(call.name)'\(hint)", at: call.location)
+        }
+      case .residual(let main, let shortcut):
+        checkNames(main, spec: spec, blockParameters: blockParameters, into: &diagnostics)
+        checkNames(shortcut ?? [], spec: spec, blockParameters: blockParameters, into: &diagnostics)
+      case .concat(let branches):
+        if branches.count < 2 {
+          diagnostics.error("'concat' needs at least two branches", at: layer.location)
+        }
+        for branch in branches {
+          checkNames(branch.layers, spec: spec, blockParameters: blockParameters, into: &diagnostics)
+        }
+      case .repeat(_, let body):
+        checkNames(body, spec: spec, blockParameters: blockParameters, into: &diagnostics)
+      }
+    }
+  }
+}

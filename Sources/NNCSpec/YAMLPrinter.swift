@@ -1,0 +1,256 @@
+extension SpecPrinter {
+  /// The spec in YAML, in the form `YAMLReader` reads: block style for sections and layer lists, flow
+  /// style (`{...}`, `[...]`) for arguments and short values. Strings that YAML would read as something
+  /// else are quoted; references print as `$name`.
+  public static func yaml(_ spec: Spec) -> String {
+    let lines = YAMLPrinter(spec: spec).print()
+    // An empty document would read as "no spec at all"; an empty map is a spec with no sections.
+    return lines.isEmpty ? "{}\n" : lines.joined(separator: "\n") + "\n"
+  }
+}
+
+/// Builds the YAML text line by line.
+private struct YAMLPrinter {
+  let spec: Spec
+  let width = 100
+
+  init(spec: Spec) { self.spec = spec }
+
+  func print() -> [String] {
+    var out: [String] = []
+    for section in Vocabulary.sections {
+      switch section {
+      case "model":
+        if let model = spec.model { out += modelLines(model) }
+      case "blocks":
+        if !spec.blocks.isEmpty {
+          out.append("blocks:")
+          for block in spec.blocks { out += blockLines(block) }
+        }
+      case "data":
+        if let data = spec.data { out += entryLines(key: "data", data, indent: 0) }
+      case "augment":
+        if let augment = spec.augment {
+          if augment.isEmpty {
+            out.append("augment: []")
+          } else {
+            out.append("augment:")
+            out += augment.map { "  - " + call($0, Vocabulary.augmentations) }
+          }
+        }
+      case "loss":
+        if let loss = spec.loss { out.append("loss: " + call(loss, Vocabulary.losses)) }
+      case "optimizer":
+        if let optimizer = spec.optimizer {
+          out.append("optimizer: " + call(optimizer, Vocabulary.optimizers))
+        }
+      case "metrics":
+        if let metrics = spec.metrics {
+          let items = metrics.map { call($0, Vocabulary.metrics) }
+          let flat = "metrics: [" + items.joined(separator: ", ") + "]"
+          if flat.count <= width || items.isEmpty {
+            out.append(flat)
+          } else {
+            out.append("metrics:")
+            out += items.map { "  - " + $0 }
+          }
+        }
+      case "train":
+        if let train = spec.train { out += entryLines(key: "train", train, indent: 0) }
+      default:
+        break
+      }
+    }
+    return out
+  }
+
+  // MARK: Scalars
+
+  /// Words YAML (1.1 or 1.2) gives a meaning of their own.
+  static let reservedWords: Set<String> = [
+    "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~",
+  ]
+
+  /// `text` as a YAML scalar that reads back as the same string.
+  static func scalar(_ text: String) -> String {
+    needsQuotes(text) ? quoted(text) : text
+  }
+
+  static func needsQuotes(_ text: String) -> Bool {
+    guard let first = text.unicodeScalars.first else { return true }
+    let isLetter = DSLLexer.isIdentifierStart(first)
+    guard isLetter || first == "." || first == "/" else { return true }
+    let safe = text.unicodeScalars.allSatisfy { scalar in
+      DSLLexer.isIdentifierContinue(scalar) || scalar == "." || scalar == "/" || scalar == "-"
+    }
+    guard safe else { return true }
+    if reservedWords.contains(text.lowercased()) { return true }
+    // `.5`, `.inf` and the like would read as numbers.
+    return Int(text) != nil || Double(text) != nil
+      || text.lowercased().hasPrefix(".")
+        && text.dropFirst().allSatisfy(\.isLetter)
+  }
+
+  /// A double-quoted YAML scalar; control characters and Unicode line separators are escaped so the
+  /// string survives line folding.
+  static func quoted(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+      switch scalar {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case "\n": out += "\\n"
+      case "\t": out += "\\t"
+      case "\r": out += "\\r"
+      case "\0": out += "\\0"
+      default:
+        let code = scalar.value
+        if code < 0x20 || (code >= 0x7F && code <= 0x9F) || code == 0x2028 || code == 0x2029 || code == 0xFEFF
+        {
+          let hex = String(code, radix: 16, uppercase: true)
+          out += "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+        } else {
+          out.unicodeScalars.append(scalar)
+        }
+      }
+    }
+    return out + "\""
+  }
+
+  // MARK: Values
+
+  func flow(_ expr: Expr) -> String {
+    switch expr.kind {
+    case .int(let number): return String(number)
+    case .double(let number): return SpecPrinter.format(number, yamlStyle: true)
+    case .bool(let flag): return flag ? "true" : "false"
+    case .string(let text): return Self.scalar(text)
+    case .reference(let name): return "$" + name
+    case .list(let elements): return "[" + elements.map(flow).joined(separator: ", ") + "]"
+    case .map(let entries):
+      return "{" + entries.map { Self.scalar($0.key) + ": " + flow($0.value) }.joined(separator: ", ") + "}"
+    }
+  }
+
+  /// `key: value`, in flow style when it fits on the line, otherwise as a block map or list.
+  func entryLines(key: String, _ expr: Expr, indent: Int) -> [String] {
+    let pad = String(repeating: " ", count: indent)
+    let head = pad + Self.scalar(key) + ":"
+    let flat = flow(expr)
+    switch expr.kind {
+    case .map(let entries) where !entries.isEmpty && (head.count + 1 + flat.count > width || indent == 0):
+      // Sections (indent 0) are always block maps: one setting per line reads best.
+      return [head] + entries.flatMap { entryLines(key: $0.key, $0.value, indent: indent + 2) }
+    case .list(let elements) where !elements.isEmpty && head.count + 1 + flat.count > width:
+      return [head] + elements.flatMap { itemLines($0, indent: indent + 2) }
+    default:
+      return [head + " " + flat]
+    }
+  }
+
+  /// `- value` in a block list; a long map starts on the next line.
+  func itemLines(_ expr: Expr, indent: Int) -> [String] {
+    let pad = String(repeating: " ", count: indent)
+    let flat = flow(expr)
+    if pad.count + 2 + flat.count <= width { return [pad + "- " + flat] }
+    switch expr.kind {
+    case .map(let entries) where !entries.isEmpty:
+      return [pad + "-"] + entries.flatMap { entryLines(key: $0.key, $0.value, indent: indent + 2) }
+    case .list(let elements) where !elements.isEmpty:
+      return [pad + "-"] + elements.flatMap { itemLines($0, indent: indent + 2) }
+    default:
+      return [pad + "- " + flat]
+    }
+  }
+
+  // MARK: Calls and layers
+
+  /// The arguments of a call as YAML reads them: a lone leading positional argument that is not a map
+  /// as the value itself (`dense: 10`), otherwise a map of labels.
+  func argumentsValue(_ call: Call, positional: [String]) -> Expr? {
+    guard !call.arguments.isEmpty else { return nil }
+    if call.arguments.count == 1, let argument = call.arguments.first,
+      SpecPrinter.positionalPrefix(call, positional) == 1
+    {
+      if case .map = argument.value.kind {} else { return argument.value }
+    }
+    let entries = call.arguments.enumerated().map { index, argument in
+      MapEntry(key: argument.label ?? "_\(index)", keyLocation: argument.labelLocation, value: argument.value)
+    }
+    return Expr(.map(entries), at: call.location)
+  }
+
+  /// `adam`, `{adam: {lr: 1.0e-3}}`.
+  func call(_ call: Call, _ signatures: [Signature]) -> String {
+    let positional = SpecPrinter.positionalNames(for: call, in: signatures)
+    guard let arguments = argumentsValue(call, positional: positional) else { return Self.scalar(call.name) }
+    return "{" + Self.scalar(call.name) + ": " + flow(arguments) + "}"
+  }
+
+  func modelLines(_ model: ModelDecl) -> [String] {
+    var out = ["model:"]
+    if let name = model.name { out.append("  name: " + Self.scalar(name)) }
+    if let input = model.input { out += entryLines(key: "input", input, indent: 2) }
+    out += layerListLines(key: "layers", model.layers, indent: 2)
+    return out
+  }
+
+  func blockLines(_ block: BlockDecl) -> [String] {
+    var out = ["  " + Self.scalar(block.name) + ":"]
+    if !block.parameters.isEmpty {
+      let parameters = block.parameters.map { parameter in
+        guard let defaultValue = parameter.defaultValue else { return Self.scalar(parameter.name) }
+        return "{" + Self.scalar(parameter.name) + ": " + flow(defaultValue) + "}"
+      }
+      out.append("    params: [" + parameters.joined(separator: ", ") + "]")
+    }
+    out += layerListLines(key: "layers", block.layers, indent: 4)
+    return out
+  }
+
+  /// `key:` followed by the layers as a block list, or `key: []`.
+  func layerListLines(key: String, _ layers: [Layer], indent: Int) -> [String] {
+    let pad = String(repeating: " ", count: indent)
+    if layers.isEmpty { return [pad + key + ": []"] }
+    return [pad + key + ":"] + layers.flatMap { layerLines($0, indent: indent + 2) }
+  }
+
+  func layerLines(_ layer: Layer, indent: Int) -> [String] {
+    let pad = String(repeating: " ", count: indent)
+    switch layer.kind {
+    case .call(let call):
+      let positional = SpecPrinter.positionalNames(forLayer: call.name, in: spec)
+      guard let arguments = argumentsValue(call, positional: positional) else {
+        return [pad + "- " + Self.scalar(call.name)]
+      }
+      let line = pad + "- " + Self.scalar(call.name) + ": " + flow(arguments)
+      if line.count <= width { return [line] }
+      guard case .map(let entries) = arguments.kind else { return [line] }
+      return [pad + "- " + Self.scalar(call.name) + ":"]
+        + entries.flatMap { entryLines(key: $0.key, $0.value, indent: indent + 4) }
+    case .residual(let main, let shortcut):
+      var out = [pad + "- residual:"]
+      out += layerListLines(key: "layers", main, indent: indent + 4)
+      if let shortcut { out += layerListLines(key: "shortcut", shortcut, indent: indent + 4) }
+      return out
+    case .concat(let branches):
+      if branches.isEmpty { return [pad + "- concat: []"] }
+      var out = [pad + "- concat:"]
+      let branchPad = String(repeating: " ", count: indent + 4)
+      for branch in branches {
+        if branch.layers.isEmpty {
+          out.append(branchPad + "- branch: []")
+        } else {
+          out.append(branchPad + "- branch:")
+          out += branch.layers.flatMap { layerLines($0, indent: indent + 8) }
+        }
+      }
+      return out
+    case .repeat(let count, let body):
+      var out = [pad + "- repeat:"]
+      out += entryLines(key: "count", count, indent: indent + 4)
+      out += layerListLines(key: "layers", body, indent: indent + 4)
+      return out
+    }
+  }
+}

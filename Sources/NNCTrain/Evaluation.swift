@@ -1,0 +1,74 @@
+import NNCData
+import NNCRuntime
+
+/// Loss and accuracy of a model over a whole data set, and optionally every prediction.
+public struct EvaluationResult: Sendable {
+  public var loss: Double
+  public var accuracy: Double
+  public var samples: Int
+  public var labels: [Int32]
+  public var predictions: [Int32]
+  /// Class probabilities per sample (row-major, `classes` per row) when requested.
+  public var probabilities: [Float]
+  public var classes: Int
+}
+
+/// Runs inference over data sets in batches with buffers allocated once.
+public final class Evaluator {
+  let executor: Executor
+  let loss: LossFunction
+  var gradient: [Float]
+  var probabilities: [Float]
+
+  public init(executor: Executor, loss: LossFunction) {
+    self.executor = executor
+    self.loss = loss
+    let count = executor.maxBatch * executor.outputSampleCount
+    gradient = [Float](repeating: 0, count: count)
+    probabilities = [Float](repeating: 0, count: count)
+  }
+
+  public func evaluate(_ dataset: Dataset, keepPredictions: Bool = false) throws -> EvaluationResult {
+    let classes = executor.outputSampleCount
+    let loader = try BatchLoader(
+      dataset: dataset, batchSize: executor.maxBatch, shuffle: false, seed: 0, prefetch: true)
+    loader.startEpoch(0)
+    var batch = Batch()
+    var totalLoss = 0.0
+    var correct = 0
+    var seen = 0
+    var result = EvaluationResult(
+      loss: 0, accuracy: 0, samples: dataset.count, labels: [], predictions: [], probabilities: [], classes: classes)
+    while loader.next(into: &batch) {
+      let count = batch.count
+      try Trainer.copy(batch, into: executor)
+      executor.forward(batch: count, training: false)
+      let output = UnsafeBufferPointer(start: executor.output, count: count * classes)
+      let batchLoss = try batch.labels.withUnsafeBufferPointer { labels in
+        try gradient.withUnsafeMutableBufferPointer { gradient in
+          try probabilities.withUnsafeMutableBufferPointer { probabilities in
+            try loss.evaluate(
+              output: output, batch: count, features: classes, targets: .labels(labels),
+              gradient: UnsafeMutableBufferPointer(rebasing: gradient[0..<(count * classes)]),
+              probabilities: UnsafeMutableBufferPointer(rebasing: probabilities[0..<(count * classes)]))
+          }
+        }
+      }
+      totalLoss += Double(batchLoss) * Double(count)
+      for sample in 0..<count {
+        let prediction = Trainer.predictedClass(output, sample: sample, classes: classes)
+        if prediction == batch.labels[sample] { correct += 1 }
+        if keepPredictions {
+          result.labels.append(batch.labels[sample])
+          result.predictions.append(prediction)
+          result.probabilities.append(
+            contentsOf: Trainer.classProbabilities(output, probabilities, sample: sample, classes: classes, loss: loss))
+        }
+      }
+      seen += count
+    }
+    result.loss = seen == 0 ? 0 : totalLoss / Double(seen)
+    result.accuracy = seen == 0 ? 0 : Double(correct) / Double(seen)
+    return result
+  }
+}

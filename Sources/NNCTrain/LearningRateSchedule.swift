@@ -1,0 +1,94 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// The learning rate as a pure function of training progress: an optional linear warm-up followed
+/// by a decay rule. Being pure, it needs no state in checkpoints: a resumed run recomputes it.
+public struct LearningRateSchedule: Sendable, Equatable {
+  /// What the schedule counts: epochs or optimizer steps (batches).
+  public enum Unit: String, Sendable, Equatable {
+    case epoch
+    case step
+  }
+
+  /// The decay applied after warm-up. `t` below is the number of units elapsed since warm-up ended.
+  public enum Decay: Sendable, Equatable {
+    /// `lr = base`.
+    case constant
+    /// `lr = base * gamma^floor(t / every)`.
+    case step(every: Int, gamma: Double)
+    /// `lr = base * gamma^t`.
+    case exponential(gamma: Double)
+    /// `lr = min + (base - min) (1 + cos(pi t / T)) / 2` with `T = total - warmup`, where `total` is
+    /// the length of the whole run in units (warm-up included); after `T` the rate stays at `min`.
+    case cosine(total: Int, minimum: Double = 0)
+  }
+
+  public var base: Double
+  public var decay: Decay
+  public var unit: Unit
+  /// Length of the warm-up in `unit`s; 0 disables it.
+  public var warmup: Int
+
+  public init(base: Double, decay: Decay = .constant, unit: Unit = .epoch, warmup: Int = 0) {
+    self.base = base
+    self.decay = decay
+    self.unit = unit
+    self.warmup = warmup
+  }
+
+  /// Checks the parameters once, when the spec is loaded, so training never meets a bad schedule.
+  public func validate() throws {
+    guard base > 0, base.isFinite else {
+      throw TrainError("learning rate must be a positive number, got \(base)")
+    }
+    guard warmup >= 0 else { throw TrainError("warm-up must be >= 0, got \(warmup)") }
+    switch decay {
+    case .constant: break
+    case .step(let every, let gamma):
+      guard every > 0 else { throw TrainError("step schedule: 'every' must be > 0, got \(every)") }
+      guard gamma > 0 else { throw TrainError("step schedule: gamma must be > 0, got \(gamma)") }
+    case .exponential(let gamma):
+      guard gamma > 0 else { throw TrainError("exponential schedule: gamma must be > 0, got \(gamma)") }
+    case .cosine(let total, let minimum):
+      guard total > 0 else { throw TrainError("cosine schedule: total must be > 0, got \(total)") }
+      guard minimum >= 0, minimum <= base else {
+        throw TrainError("cosine schedule: min_lr must be in [0, \(base)], got \(minimum)")
+      }
+    }
+  }
+
+  /// The rate for step `step` (0-based, counted within the epoch) of epoch `epoch` (0-based).
+  ///
+  /// Warm-up rises linearly per step, `base * (s + 1) / W` at global step `s` with `W` the warm-up
+  /// in steps (`warmup * stepsPerEpoch` for an epoch unit), so it is smooth even when counted in
+  /// epochs. After it, an epoch-unit decay changes once per epoch and a step-unit decay every step.
+  public func learningRate(epoch: Int, step: Int, stepsPerEpoch: Int) -> Float {
+    let perEpoch = max(stepsPerEpoch, 1)
+    let globalStep = epoch * perEpoch + step
+    let warmupSteps = unit == .epoch ? warmup * perEpoch : warmup
+    if globalStep < warmupSteps {
+      return Float(rate(after: 0) * Double(globalStep + 1) / Double(warmupSteps))
+    }
+    let elapsed = unit == .epoch ? epoch - warmup : globalStep - warmup
+    return Float(rate(after: max(elapsed, 0)))
+  }
+
+  private func rate(after t: Int) -> Double {
+    switch decay {
+    case .constant:
+      return base
+    case .step(let every, let gamma):
+      return base * pow(gamma, Double(t / max(every, 1)))
+    case .exponential(let gamma):
+      return base * pow(gamma, Double(t))
+    case .cosine(let total, let minimum):
+      let span = total - warmup
+      guard span > 0 else { return minimum }
+      let progress = Double(min(t, span)) / Double(span)
+      return minimum + (base - minimum) * (1 + cos(Double.pi * progress)) / 2
+    }
+  }
+}

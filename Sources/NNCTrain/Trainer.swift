@@ -1,0 +1,325 @@
+import Foundation
+import NNCData
+import NNCGraph
+import NNCRandom
+import NNCRuntime
+
+/// How a training run ended.
+public struct TrainingOutcome: Sendable {
+  public var history: [EpochRecord]
+  public var stoppedEarly: Bool
+  public var bestEpoch: Int?
+  public var bestValue: Double?
+  public var lastCheckpoint: String
+  public var bestCheckpoint: String
+}
+
+/// Trains a graph: batches from the data pipeline, forward, loss, backward, gradient clipping,
+/// optimizer step; per epoch validation, history, checkpoints (last and best), early stopping and a
+/// stop on a non-finite loss that keeps the last good checkpoint.
+public final class Trainer {
+  public let graph: Graph
+  public let configuration: TrainingConfiguration
+  public let runDirectory: String
+  public let specHash: String
+  public let executor: Executor
+  let loss: LossFunction
+  var optimizer: any Optimizer
+  let schedule: LearningRateSchedule
+  /// Parameters the optimizer updates, in graph order.
+  let trainable: [Executor.ParameterSlot]
+
+  public var lastCheckpointPath: String { runDirectory + "/checkpoint-last.safetensors" }
+  public var bestCheckpointPath: String { runDirectory + "/checkpoint-best.safetensors" }
+  public var historyPath: String { runDirectory + "/history.jsonl" }
+
+  public init(graph: Graph, configuration: TrainingConfiguration, runDirectory: String, specHash: String) throws {
+    self.graph = graph
+    self.configuration = configuration
+    self.runDirectory = runDirectory
+    self.specHash = specHash
+    let seed = UInt64(configuration.seed)
+    executor = Executor(graph: graph, maxBatch: configuration.batchSize, seed: seed)
+    executor.generator = RandomGenerator(seed: seed).derived(4)
+    loss = RunComponents.loss(configuration.loss)
+    optimizer = try RunComponents.optimizer(configuration.optimizer)
+    schedule = RunComponents.schedule(configuration)
+    try schedule.validate()
+    trainable = executor.parameterLayout.filter { $0.info.trainable }
+    // Weight decay applies to weights, not to biases or normalization parameters.
+    optimizer.decayMask = trainable.map { $0.info.role == .weight }
+    try initializeParameters(seed: seed)
+  }
+
+  func initializeParameters(seed: UInt64) throws {
+    var generator = RandomGenerator(seed: seed).derived(1)
+    for slot in executor.parameterLayout {
+      try RunComponents.initializer(slot.info.initializer).fill(
+        executor.parameter(slot), fanIn: slot.info.fanIn, fanOut: slot.info.fanOut, generator: &generator)
+    }
+  }
+
+  // MARK: Batches
+
+  /// Copies a batch's samples into the executor's input.
+  static func copy(_ batch: Batch, into executor: Executor) throws {
+    let count = batch.count * executor.inputSampleCount
+    guard batch.samples.count >= count else {
+      throw TrainError("a batch holds \(batch.samples.count) values where \(count) were expected")
+    }
+    batch.samples.withUnsafeBufferPointer { executor.input.update(from: $0.baseAddress!, count: count) }
+  }
+
+  static func predictedClass(_ output: UnsafeBufferPointer<Float>, sample: Int, classes: Int) -> Int32 {
+    let row = sample * classes
+    if classes == 1 { return output[row] > 0 ? 1 : 0 }
+    var best = 0
+    for index in 1..<classes where output[row + index] > output[row + best] { best = index }
+    return Int32(best)
+  }
+
+  static func classProbabilities(
+    _ output: UnsafeBufferPointer<Float>, _ probabilities: [Float], sample: Int, classes: Int, loss: LossFunction
+  ) -> [Float] {
+    let row = sample * classes
+    switch loss {
+    case .crossEntropy(true, _, _), .binaryCrossEntropy(true):
+      return Array(probabilities[row..<(row + classes)])
+    default:
+      return Array(output[row..<(row + classes)])
+    }
+  }
+
+  // MARK: Running
+
+  /// Trains from scratch, or from `checkpoint-last` when `resume` is set, and returns the history.
+  public func run(data: LoadedData, resume: Bool, observer: TrainingObserver?) throws -> TrainingOutcome {
+    try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
+    let monitor = data.validation == nil && configuration.monitor.hasPrefix("val_")
+      ? String(configuration.monitor.dropFirst(4)) : configuration.monitor
+    let stopping = configuration.earlyStopping
+    let stoppingMonitor = stopping.map {
+      data.validation == nil && $0.monitor.hasPrefix("val_") ? String($0.monitor.dropFirst(4)) : $0.monitor
+    }
+    var state = RunState()
+    var history: [EpochRecord] = []
+    if resume {
+      state = try restore(from: lastCheckpointPath)
+      history = try readHistory(limit: state.completedEpochs)
+      observer?.note("resuming from \(lastCheckpointPath) after epoch \(state.completedEpochs)")
+    }
+    try writeHistory(history)
+
+    let loader = try BatchLoader(
+      dataset: data.train, batchSize: configuration.batchSize, shuffle: true, seed: UInt64(configuration.seed) &+ 3,
+      prefetch: true)
+    let evaluator = Evaluator(executor: executor, loss: loss)
+    let classes = executor.outputSampleCount
+    var gradientBuffer = [Float](repeating: 0, count: configuration.batchSize * classes)
+    let parameterBuffers = trainable.map { executor.parameter($0) }
+    let gradientBuffers = trainable.map { executor.gradient($0) }
+    observer?.trainingStarted(
+      startEpoch: state.completedEpochs, epochs: configuration.epochs, stepsPerEpoch: loader.batchesPerEpoch,
+      trainSamples: data.train.count, validationSamples: data.validation?.count ?? 0)
+
+    var batch = Batch()
+    var stoppedEarly = false
+    for epoch in state.completedEpochs..<configuration.epochs {
+      loader.startEpoch(epoch)
+      var step = 0
+      var lossSum = 0.0
+      var correct = 0
+      var seen = 0
+      let learningRateAtStart = Double(
+        schedule.learningRate(epoch: epoch, step: 0, stepsPerEpoch: loader.batchesPerEpoch))
+      while loader.next(into: &batch) {
+        let count = batch.count
+        try Self.copy(batch, into: executor)
+        executor.forward(batch: count, training: true)
+        let output = UnsafeBufferPointer(start: executor.output, count: count * classes)
+        let batchLoss = try batch.labels.withUnsafeBufferPointer { labels in
+          try gradientBuffer.withUnsafeMutableBufferPointer { gradient in
+            try loss.evaluate(
+              output: output, batch: count, features: classes, targets: .labels(labels),
+              gradient: UnsafeMutableBufferPointer(rebasing: gradient[0..<(count * classes)]))
+          }
+        }
+        guard batchLoss.isFinite else {
+          throw TrainError(
+            "the loss became \(batchLoss) at epoch \(epoch + 1), step \(step + 1); training stopped. "
+              + (FileManager.default.fileExists(atPath: lastCheckpointPath)
+                ? "The last good checkpoint is \(lastCheckpointPath)."
+                : "No checkpoint was written yet.")
+              + " Try a smaller learning rate or gradient clipping (train.clip_norm).")
+        }
+        for sample in 0..<count where Self.predictedClass(output, sample: sample, classes: classes) == batch.labels[sample] {
+          correct += 1
+        }
+        gradientBuffer.withUnsafeBufferPointer {
+          executor.outputGradient.update(from: $0.baseAddress!, count: count * classes)
+        }
+        executor.zeroParameterGradients()
+        executor.backward(batch: count)
+        if let clipNorm = configuration.clipNorm {
+          _ = clipGradients(gradientBuffers, maxNorm: Float(clipNorm))
+        }
+        let rate = schedule.learningRate(epoch: epoch, step: step, stepsPerEpoch: loader.batchesPerEpoch)
+        try optimizer.step(parameters: parameterBuffers, gradients: gradientBuffers, learningRate: rate)
+        lossSum += Double(batchLoss) * Double(count)
+        seen += count
+        step += 1
+        observer?.stepFinished(
+          epoch: epoch, step: step, stepsPerEpoch: loader.batchesPerEpoch, loss: lossSum / Double(seen),
+          accuracy: Double(correct) / Double(seen), samples: count)
+      }
+
+      var record = EpochRecord(
+        epoch: epoch + 1, learning_rate: learningRateAtStart, train_loss: lossSum / Double(max(seen, 1)),
+        train_accuracy: Double(correct) / Double(max(seen, 1)), val_loss: nil, val_accuracy: nil)
+      if let validation = data.validation {
+        let result = try evaluator.evaluate(validation)
+        record.val_loss = result.loss
+        record.val_accuracy = result.accuracy
+      }
+      history.append(record)
+      state.completedEpochs = epoch + 1
+
+      var improved = false
+      if let value = record.value(of: monitor), value.isFinite {
+        let maximize = EpochRecord.isMaximized(monitor)
+        if state.bestValue == nil || (maximize ? value > state.bestValue! : value < state.bestValue!) {
+          state.bestValue = value
+          state.bestEpoch = epoch + 1
+          improved = true
+        }
+      }
+      if let stopping, let stoppingMonitor, let value = record.value(of: stoppingMonitor) {
+        let maximize = EpochRecord.isMaximized(stoppingMonitor)
+        let reference = state.stoppingBest
+        if reference == nil || (maximize ? value > reference! + stopping.minDelta : value < reference! - stopping.minDelta) {
+          state.stoppingBest = value
+          state.epochsWithoutImprovement = 0
+        } else {
+          state.epochsWithoutImprovement += 1
+        }
+      }
+      try appendHistory(record)
+      try checkpoint(state).write(to: lastCheckpointPath)
+      if improved { try checkpoint(state).write(to: bestCheckpointPath) }
+      observer?.epochFinished(record, improved: improved, monitor: monitor)
+      if let stopping, state.epochsWithoutImprovement > stopping.patience {
+        observer?.note(
+          "early stopping: \(stoppingMonitor ?? monitor) did not improve for \(state.epochsWithoutImprovement) epochs")
+        stoppedEarly = true
+        break
+      }
+    }
+    loader.cancel()
+    if let stopping, stopping.restoreBest, FileManager.default.fileExists(atPath: bestCheckpointPath) {
+      _ = try restore(from: bestCheckpointPath, weightsOnly: true)
+      observer?.note("restored the weights of epoch \(state.bestEpoch ?? 0) (best \(monitor))")
+    }
+    return TrainingOutcome(
+      history: history, stoppedEarly: stoppedEarly, bestEpoch: state.bestEpoch, bestValue: state.bestValue,
+      lastCheckpoint: lastCheckpointPath, bestCheckpoint: bestCheckpointPath)
+  }
+
+  /// What must survive an interruption besides weights and optimizer state.
+  struct RunState {
+    var completedEpochs = 0
+    var bestValue: Double?
+    var bestEpoch: Int?
+    var stoppingBest: Double?
+    var epochsWithoutImprovement = 0
+  }
+
+  // MARK: Checkpoints and history
+
+  func checkpoint(_ state: RunState) -> Checkpoint {
+    var parameters: [String: Checkpoint.Parameter] = [:]
+    for slot in executor.parameterLayout {
+      parameters[slot.info.name] = Checkpoint.Parameter(
+        shape: slot.info.shape, values: Array(executor.parameter(slot)))
+    }
+    var metadata = ["spec_hash": specHash, "seed": String(configuration.seed)]
+    if let value = state.bestValue { metadata["best_value"] = String(value) }
+    if let epoch = state.bestEpoch { metadata["best_epoch"] = String(epoch) }
+    if let value = state.stoppingBest { metadata["stopping_best"] = String(value) }
+    metadata["epochs_without_improvement"] = String(state.epochsWithoutImprovement)
+    return Checkpoint(
+      parameters: parameters, optimizerState: optimizer.stateTensors(), optimizerStepCount: optimizer.stepCount,
+      epoch: state.completedEpochs, randomState: executor.generator.stateWords, metadata: metadata)
+  }
+
+  /// Loads a checkpoint into the executor (and, unless `weightsOnly`, the optimizer and generator).
+  @discardableResult
+  func restore(from path: String, weightsOnly: Bool = false) throws -> RunState {
+    let checkpoint = try Checkpoint.read(from: path)
+    if !weightsOnly, let hash = checkpoint.metadata["spec_hash"], hash != specHash {
+      throw TrainError(
+        "\(path): the checkpoint was written for a different model (spec hash \(hash), this model \(specHash))")
+    }
+    try Self.load(checkpoint, into: executor, path: path)
+    guard !weightsOnly else { return RunState() }
+    try optimizer.restore(state: checkpoint.optimizerState, parameterSizes: trainable.map(\.info.count))
+    optimizer.stepCount = checkpoint.optimizerStepCount
+    if let words = checkpoint.randomState {
+      guard let generator = RandomGenerator(state: words) else {
+        throw TrainError("\(path): the saved random generator state is invalid")
+      }
+      executor.generator = generator
+    }
+    var state = RunState()
+    state.completedEpochs = checkpoint.epoch
+    state.bestValue = checkpoint.metadata["best_value"].flatMap(Double.init)
+    state.bestEpoch = checkpoint.metadata["best_epoch"].flatMap(Int.init)
+    state.stoppingBest = checkpoint.metadata["stopping_best"].flatMap(Double.init)
+    state.epochsWithoutImprovement = checkpoint.metadata["epochs_without_improvement"].flatMap(Int.init) ?? 0
+    return state
+  }
+
+  /// Copies a checkpoint's tensors into an executor, naming any tensor that is missing or misshapen.
+  public static func load(_ checkpoint: Checkpoint, into executor: Executor, path: String) throws {
+    for slot in executor.parameterLayout {
+      guard let saved = checkpoint.parameters[slot.info.name] else {
+        throw TrainError("\(path): the checkpoint has no tensor '\(slot.info.name)' \(slot.info.shape)")
+      }
+      guard saved.shape == slot.info.shape, saved.values.count == slot.info.count else {
+        throw TrainError(
+          "\(path): tensor '\(slot.info.name)' has shape \(saved.shape) but the model needs \(slot.info.shape)")
+      }
+      let buffer = executor.parameter(slot)
+      saved.values.withUnsafeBufferPointer { buffer.baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
+    }
+  }
+
+  func readHistory(limit: Int) throws -> [EpochRecord] {
+    guard let data = FileManager.default.contents(atPath: historyPath) else { return [] }
+    let decoder = JSONDecoder()
+    var records: [EpochRecord] = []
+    for line in String(decoding: data, as: UTF8.self).split(separator: "\n") where records.count < limit {
+      records.append(try decoder.decode(EpochRecord.self, from: Data(line.utf8)))
+    }
+    return records
+  }
+
+  static func encode(_ record: EpochRecord) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return String(decoding: try encoder.encode(record), as: UTF8.self)
+  }
+
+  func writeHistory(_ records: [EpochRecord]) throws {
+    let text = try records.map { try Self.encode($0) + "\n" }.joined()
+    try text.write(toFile: historyPath, atomically: true, encoding: .utf8)
+  }
+
+  func appendHistory(_ record: EpochRecord) throws {
+    guard let handle = FileHandle(forWritingAtPath: historyPath) else {
+      throw TrainError("cannot open \(historyPath) for writing")
+    }
+    defer { try? handle.close() }
+    try handle.seekToEnd()
+    try handle.write(contentsOf: Data((try Self.encode(record) + "\n").utf8))
+  }
+}

@@ -1,0 +1,182 @@
+import Foundation
+import NNCSpec
+
+/// The `data`, `loss`, `optimizer`, `metrics` and `train` sections of a validated spec, as typed
+/// values with defaults filled in. Paths are resolved against the spec file's directory.
+public struct TrainingConfiguration: Sendable {
+  public struct Split: Sendable, Equatable {
+    public var images: String?
+    public var labels: String?
+    public var path: String?
+  }
+
+  public struct DataSettings: Sendable {
+    public var format: String
+    public var train: Split
+    public var test: Split?
+    public var validation: Split?
+    public var classes: Int?
+    public var scale: Double?
+    public var mean: [Double]?
+    public var std: [Double]?
+    public var validationSplit: Double
+    public var shuffle: Bool
+    public var labelColumn: Int
+    public var header: Bool
+  }
+
+  public struct LossSettings: Sendable {
+    public var name: String
+    public var labelSmoothing: Double
+    public var classWeights: [Double]?
+    public var fromLogits: Bool
+  }
+
+  public struct OptimizerSettings: Sendable {
+    public var name: String
+    public var learningRate: Double
+    public var momentum: Double
+    public var nesterov: Bool
+    public var rho: Double
+    public var beta1: Double
+    public var beta2: Double
+    public var epsilon: Double
+    public var weightDecay: Double
+  }
+
+  public struct ScheduleSettings: Sendable {
+    public var name: String
+    public var every: Int
+    public var gamma: Double
+    public var minimumLearningRate: Double
+  }
+
+  public struct EarlyStopping: Sendable {
+    public var monitor: String
+    public var patience: Int
+    public var minDelta: Double
+    public var restoreBest: Bool
+  }
+
+  public var data: DataSettings?
+  public var loss: LossSettings
+  public var optimizer: OptimizerSettings
+  public var schedule: ScheduleSettings
+  public var warmupEpochs: Int
+  public var metrics: [String]
+  public var epochs: Int
+  public var batchSize: Int
+  public var seed: Int
+  public var clipNorm: Double?
+  public var monitor: String
+  public var earlyStopping: EarlyStopping?
+  public var threads: Int?
+
+  /// Reads a spec that `Lowering.lower` accepted without errors.
+  public init(spec: Spec) {
+    var ignored = DiagnosticBag()
+    let directory = URL(fileURLWithPath: spec.file).deletingLastPathComponent()
+    func resolve(_ path: String?) -> String? {
+      guard let path else { return nil }
+      if path.hasPrefix("/") { return path }
+      return directory.appendingPathComponent(path).standardized.path
+    }
+    func checked(_ call: Call?, _ signatures: [Signature], default name: String) -> CheckedArguments {
+      let call = call ?? Call(name: name, at: .unknown)
+      let signature = signatures.first { $0.name == call.name } ?? signatures.first { $0.name == name }!
+      return ArgumentChecker.check(call, against: signature, what: call.name, into: &ignored)
+    }
+    func map(_ expr: Expr?) -> [String: Expr] {
+      guard case .map(let entries) = expr?.kind else { return [:] }
+      return Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
+    }
+    func split(_ expr: Expr?) -> Split? {
+      guard expr != nil else { return nil }
+      let fields = map(expr)
+      func string(_ key: String) -> String? {
+        if case .string(let value) = fields[key]?.kind { return value }
+        return nil
+      }
+      return Split(images: resolve(string("images")), labels: resolve(string("labels")), path: resolve(string("path")))
+    }
+    func int(_ fields: [String: Expr], _ key: String, _ fallback: Int) -> Int {
+      if case .int(let value) = fields[key]?.kind { return value }
+      return fallback
+    }
+    func double(_ fields: [String: Expr], _ key: String) -> Double? { fields[key]?.numberValue }
+    func numbers(_ fields: [String: Expr], _ key: String) -> [Double]? {
+      guard let expr = fields[key] else { return nil }
+      if let value = expr.numberValue { return [value] }
+      if case .list(let items) = expr.kind { return items.compactMap(\.numberValue) }
+      return nil
+    }
+    func bool(_ fields: [String: Expr], _ key: String, _ fallback: Bool) -> Bool {
+      if case .bool(let value) = fields[key]?.kind { return value }
+      return fallback
+    }
+
+    if spec.data != nil {
+      let fields = map(spec.data)
+      var format = "idx"
+      if case .string(let value) = fields["format"]?.kind { format = value }
+      data = DataSettings(
+        format: format, train: split(fields["train"]) ?? Split(), test: split(fields["test"]),
+        validation: split(fields["val"]), classes: fields["classes"].flatMap { if case .int(let v) = $0.kind { v } else { nil } },
+        scale: double(fields, "scale"), mean: numbers(fields, "mean"), std: numbers(fields, "std"),
+        validationSplit: double(fields, "validation_split") ?? 0, shuffle: bool(fields, "shuffle", true),
+        labelColumn: int(fields, "label_column", 0), header: bool(fields, "header", false))
+    }
+
+    let lossArguments = checked(spec.loss, Vocabulary.losses, default: "cross_entropy")
+    loss = LossSettings(
+      name: lossArguments.signature.name, labelSmoothing: lossArguments.double("label_smoothing") ?? 0,
+      classWeights: lossArguments.isGiven("class_weights") ? lossArguments.numbers("class_weights") : nil,
+      fromLogits: lossArguments.bool("from_logits") ?? true)
+
+    let optimizerArguments = checked(spec.optimizer, Vocabulary.optimizers, default: "adam")
+    optimizer = OptimizerSettings(
+      name: optimizerArguments.signature.name, learningRate: optimizerArguments.double("lr") ?? 0.001,
+      momentum: optimizerArguments.double("momentum") ?? 0, nesterov: optimizerArguments.bool("nesterov") ?? false,
+      rho: optimizerArguments.double("rho") ?? 0.9, beta1: optimizerArguments.double("beta1") ?? 0.9,
+      beta2: optimizerArguments.double("beta2") ?? 0.999, epsilon: optimizerArguments.double("epsilon") ?? 1e-8,
+      weightDecay: optimizerArguments.double("weight_decay") ?? 0)
+
+    metrics = (spec.metrics ?? [Call(name: "accuracy", at: .unknown)]).map(\.name)
+
+    let train = map(spec.train)
+    epochs = int(train, "epochs", 10)
+    batchSize = int(train, "batch_size", 32)
+    seed = int(train, "seed", 0)
+    warmupEpochs = int(train, "warmup_epochs", 0)
+    clipNorm = double(train, "clip_norm")
+    if case .string(let value) = train["monitor"]?.kind { monitor = value } else { monitor = "val_accuracy" }
+    threads = train["threads"].flatMap { if case .int(let v) = $0.kind { v } else { nil } }
+
+    var scheduleCall = Call(name: "constant", at: .unknown)
+    if let expr = train["schedule"] {
+      switch expr.kind {
+      case .string(let name): scheduleCall = Call(name: name, at: expr.location)
+      case .map(let entries) where entries.count == 1:
+        scheduleCall = Call(
+          name: entries[0].key, arguments: ArgumentChecker.mapArguments(entries[0].value), at: expr.location)
+        if let signature = Vocabulary.schedules.first(where: { $0.name == scheduleCall.name }) {
+          scheduleCall = ArgumentChecker.labelled(scheduleCall, signature, into: &ignored)
+        }
+      default: break
+      }
+    }
+    let scheduleArguments = checked(scheduleCall, Vocabulary.schedules, default: "constant")
+    schedule = ScheduleSettings(
+      name: scheduleArguments.signature.name, every: scheduleArguments.int("every") ?? 1,
+      gamma: scheduleArguments.double("gamma") ?? 0.1, minimumLearningRate: scheduleArguments.double("min_lr") ?? 0)
+
+    if train["early_stopping"] != nil {
+      let fields = map(train["early_stopping"])
+      var monitor = "val_loss"
+      if case .string(let value) = fields["monitor"]?.kind { monitor = value }
+      earlyStopping = EarlyStopping(
+        monitor: monitor, patience: int(fields, "patience", 5), minDelta: double(fields, "min_delta") ?? 0,
+        restoreBest: bool(fields, "restore_best", true))
+    }
+  }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import NNCGraph
+import NNCSpec
+
+/// `nnc check --format json`. Shapes are lists whose batch dimension is `null`. The keys are stable;
+/// new keys may be added, existing ones keep their meaning.
+struct CheckReport: Encodable {
+  struct Parameters: Encodable {
+    var trainable: Int
+    var non_trainable: Int
+    var total: Int
+  }
+
+  struct LayerRow: Encodable {
+    var name: String
+    var op: String
+    var output_shape: [Int?]
+    var params: Int
+  }
+
+  struct DiagnosticEntry: Encodable {
+    var severity: String
+    var message: String
+    var file: String?
+    var line: Int?
+    var column: Int?
+  }
+
+  var model: String
+  var input_shape: [Int?]
+  var output_shape: [Int?]
+  var params: Parameters
+  var flops: Int
+  var batch_size: Int
+  var activation_bytes: Int
+  var layers: [LayerRow]
+  var diagnostics: [DiagnosticEntry]
+
+  init(summary: ModelSummary, diagnostics: [Diagnostic]) {
+    model = summary.name
+    input_shape = Self.dimensions(summary.inputShape)
+    output_shape = Self.dimensions(summary.outputShape)
+    params = Parameters(
+      trainable: summary.parameters.trainable, non_trainable: summary.parameters.nonTrainable,
+      total: summary.parameters.total)
+    flops = summary.flops
+    batch_size = summary.batchSize
+    activation_bytes = summary.activationBytes
+    layers = summary.rows.map {
+      LayerRow(name: $0.name, op: $0.op, output_shape: Self.dimensions($0.outputShape), params: $0.parameters)
+    }
+    self.diagnostics = diagnostics.map {
+      DiagnosticEntry(
+        severity: $0.severity.rawValue, message: $0.message, file: $0.location?.file, line: $0.location?.line,
+        column: $0.location?.column)
+    }
+  }
+
+  static func dimensions(_ shape: Shape) -> [Int?] {
+    shape.dimensions.map { if case .fixed(let value) = $0 { value } else { nil } }
+  }
+
+  func jsonString() throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    return String(decoding: try encoder.encode(self), as: UTF8.self)
+  }
+}

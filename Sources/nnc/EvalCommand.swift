@@ -1,0 +1,103 @@
+import ArgumentParser
+import Foundation
+import NNCData
+import NNCRuntime
+import NNCSpec
+import NNCTrain
+
+struct EvalCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "eval",
+    abstract: "Evaluate a trained checkpoint on a split of the spec's data."
+  )
+
+  enum Split: String, ExpressibleByArgument, CaseIterable {
+    case test
+    case val
+    case train
+  }
+
+  @OptionGroup var options: SpecOptions
+
+  @Option(help: "The checkpoint (.safetensors) to evaluate.")
+  var checkpoint: String
+
+  @Option(help: "Which data to evaluate: test, val or train.")
+  var split: Split = .test
+
+  @Option(help: "Output format: text or json.")
+  var format: OutputFormat = .text
+
+  @Option(help: "Write every prediction to this CSV file (index,label,prediction,prob_0,...).")
+  var predictions: String?
+
+  struct Report: Encodable {
+    struct Metrics: Encodable {
+      var loss: Double
+      var accuracy: Double
+    }
+    var metrics: Metrics
+    var samples: Int
+    var split: String
+    var checkpoint: String
+  }
+
+  func run() throws {
+    let prepared = try PreparedRun.prepare(options, command: "eval")
+    let dataset: Dataset
+    switch split {
+    case .test:
+      guard let test = prepared.data.test else { throw fail("\(options.spec): the data section has no 'test' split") }
+      dataset = test
+    case .val:
+      guard let validation = prepared.data.validation else {
+        throw fail("\(options.spec): there is no validation split (set data.validation_split)")
+      }
+      dataset = validation
+    case .train:
+      dataset = prepared.data.train
+    }
+    let result: EvaluationResult
+    do {
+      let saved = try Checkpoint.read(from: checkpoint)
+      let executor = Executor(graph: prepared.graph, maxBatch: prepared.configuration.batchSize)
+      try Trainer.load(saved, into: executor, path: checkpoint)
+      result = try Evaluator(executor: executor, loss: RunComponents.loss(prepared.configuration.loss))
+        .evaluate(dataset, keepPredictions: predictions != nil)
+    } catch let error as SafeTensorsError {
+      throw fail("\(error)")
+    } catch let error as TrainError {
+      throw fail(error.message)
+    } catch let error as DataError {
+      throw fail("\(error)")
+    }
+    if let predictions { try writePredictions(result, to: predictions) }
+    switch format {
+    case .json:
+      let report = Report(
+        metrics: .init(loss: result.loss, accuracy: result.accuracy), samples: result.samples,
+        split: split.rawValue, checkpoint: checkpoint)
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+      print(String(decoding: try encoder.encode(report), as: UTF8.self))
+    case .text:
+      print("split:    \(split.rawValue) (\(result.samples) samples)")
+      print(String(format: "loss:     %.4f", result.loss))
+      print(String(format: "accuracy: %.4f", result.accuracy))
+    }
+  }
+
+  func writePredictions(_ result: EvaluationResult, to path: String) throws {
+    var text = "index,label,prediction," + (0..<result.classes).map { "prob_\($0)" }.joined(separator: ",") + "\n"
+    for index in 0..<result.labels.count {
+      let row = result.probabilities[(index * result.classes)..<((index + 1) * result.classes)]
+      text += "\(index),\(result.labels[index]),\(result.predictions[index]),"
+      text += row.map { String(format: "%.6g", $0) }.joined(separator: ",") + "\n"
+    }
+    do {
+      try text.write(toFile: path, atomically: true, encoding: .utf8)
+    } catch {
+      throw fail("cannot write predictions to \(path): \(error.localizedDescription)")
+    }
+  }
+}

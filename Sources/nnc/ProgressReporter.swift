@@ -1,0 +1,146 @@
+import Foundation
+import NNCData
+import NNCTrain
+
+/// Renders training progress: a live bar on a terminal (epoch, step, loss, accuracy, images/s, ETA),
+/// plain lines otherwise, or JSON lines with `--format json`.
+/// Writes a line to standard output unbuffered, so lines appear as epochs finish even in a pipe.
+func out(_ text: String) {
+  FileHandle.standardOutput.write(Data((text + "\n").utf8))
+}
+
+final class ProgressReporter: TrainingObserver {
+  let format: OutputFormat
+  let isTerminal = isatty(STDERR_FILENO) != 0
+  var epochs = 0
+  var epochStart = Date()
+  var samplesThisEpoch = 0
+  var lastDraw = Date.distantPast
+  var barShown = false
+
+  init(format: OutputFormat) { self.format = format }
+
+  struct Event: Encodable {
+    var event: String
+    var epoch: Int?
+    var learning_rate: Double?
+    var train_loss: Double?
+    var train_accuracy: Double?
+    var val_loss: Double?
+    var val_accuracy: Double?
+    var seconds: Double?
+    var improved: Bool?
+    var message: String?
+    var test_loss: Double?
+    var test_accuracy: Double?
+    var test_samples: Int?
+    var best_epoch: Int?
+    var checkpoint: String?
+  }
+
+  func emit(_ event: Event) { out(jsonLine(event)) }
+
+  func header(prepared: PreparedRun, directory: String) {
+    guard format == .text else { return }
+    let totals = prepared.graph.parameterTotals
+    out(
+      "model \(prepared.graph.name): \(prepared.graph.inputShape) -> \(prepared.graph.outputShape), "
+        + "\(totals.trainable) trainable parameters; run directory \(directory)")
+  }
+
+  func trainingStarted(startEpoch: Int, epochs: Int, stepsPerEpoch: Int, trainSamples: Int, validationSamples: Int)
+  {
+    self.epochs = epochs
+    epochStart = Date()
+    if format == .text {
+      out(
+        "training on \(trainSamples) samples, validating on \(validationSamples); "
+          + "\(stepsPerEpoch) steps per epoch, epochs \(startEpoch + 1)...\(epochs)")
+    }
+  }
+
+  func stepFinished(epoch: Int, step: Int, stepsPerEpoch: Int, loss: Double, accuracy: Double, samples: Int) {
+    if step == 1 {
+      epochStart = Date()
+      samplesThisEpoch = 0
+    }
+    samplesThisEpoch += samples
+    guard format == .text, isTerminal else { return }
+    let now = Date()
+    guard now.timeIntervalSince(lastDraw) > 0.1 || step == stepsPerEpoch else { return }
+    lastDraw = now
+    let elapsed = max(now.timeIntervalSince(epochStart), 1e-6)
+    let rate = Double(samplesThisEpoch) / elapsed
+    let remaining = elapsed / Double(step) * Double(stepsPerEpoch - step)
+    let width = 24
+    let filled = width * step / max(stepsPerEpoch, 1)
+    let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
+    let line = String(
+      format: "\repoch %d/%d [%@] %d/%d loss %.4f acc %.4f %.0f img/s ETA %@", epoch + 1, epochs, bar, step,
+      stepsPerEpoch, loss, accuracy, rate, Self.duration(remaining))
+    FileHandle.standardError.write(Data((line + "\u{1B}[K").utf8))
+    barShown = true
+  }
+
+  func endLine() {
+    if barShown {
+      FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+      barShown = false
+    }
+  }
+
+  func epochFinished(_ record: EpochRecord, improved: Bool, monitor: String) {
+    let seconds = Date().timeIntervalSince(epochStart)
+    endLine()
+    switch format {
+    case .json:
+      emit(
+        Event(
+          event: "epoch", epoch: record.epoch, learning_rate: record.learning_rate, train_loss: record.train_loss,
+          train_accuracy: record.train_accuracy, val_loss: record.val_loss, val_accuracy: record.val_accuracy,
+          seconds: seconds, improved: improved))
+    case .text:
+      var line = String(
+        format: "epoch %d/%d  loss %.4f  acc %.4f", record.epoch, epochs, record.train_loss, record.train_accuracy)
+      if let loss = record.val_loss, let accuracy = record.val_accuracy {
+        line += String(format: "  val_loss %.4f  val_acc %.4f", loss, accuracy)
+      }
+      line += String(
+        format: "  lr %.3g  %.1fs  %.0f img/s", record.learning_rate, seconds,
+        Double(samplesThisEpoch) / max(seconds, 1e-6))
+      if improved { line += "  * best \(monitor)" }
+      out(line)
+    }
+  }
+
+  func note(_ message: String) {
+    endLine()
+    switch format {
+    case .json: emit(Event(event: "note", message: message))
+    case .text: out(message)
+    }
+  }
+
+  func finished(_ outcome: TrainingOutcome, test: EvaluationResult?) {
+    switch format {
+    case .json:
+      emit(
+        Event(
+          event: "done", test_loss: test?.loss, test_accuracy: test?.accuracy, test_samples: test?.samples,
+          best_epoch: outcome.bestEpoch, checkpoint: outcome.lastCheckpoint))
+    case .text:
+      if let test {
+        out(String(format: "test: loss %.4f  accuracy %.4f  (%d samples)", test.loss, test.accuracy, test.samples))
+      }
+      out("checkpoints: \(outcome.lastCheckpoint), \(outcome.bestCheckpoint)")
+    }
+  }
+
+  static func duration(_ seconds: Double) -> String {
+    guard seconds.isFinite else { return "--:--" }
+    let total = Int(seconds.rounded())
+    return total >= 3600
+      ? String(format: "%d:%02d:%02d", total / 3600, total / 60 % 60, total % 60)
+      : String(format: "%02d:%02d", total / 60, total % 60)
+  }
+}

@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import NNCData
+import NNCRuntime
+import NNCSpec
+import NNCTrain
+
+struct TrainCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "train",
+    abstract: "Train the model of a spec on its data.",
+    discussion: """
+      Writes checkpoint-last.safetensors (every epoch), checkpoint-best.safetensors (by train.monitor) and
+      history.jsonl (one JSON object per epoch) to the run directory, then evaluates the test split.
+      """
+  )
+
+  @OptionGroup var options: SpecOptions
+
+  @Option(help: "Number of epochs (overrides train.epochs).")
+  var epochs: Int?
+
+  @Option(help: "Batch size (overrides train.batch_size).")
+  var batchSize: Int?
+
+  @Option(help: "Random seed (overrides train.seed).")
+  var seed: Int?
+
+  @Option(help: "Where checkpoints and history go (default: runs/<spec name>/).")
+  var runDir: String?
+
+  @Flag(help: "Continue from checkpoint-last.safetensors in the run directory.")
+  var resume = false
+
+  @Option(help: "Threads for matrix products (default: all cores).")
+  var threads: Int?
+
+  @Option(help: "Output format: text (progress and epoch lines) or json (one JSON object per line).")
+  var format: OutputFormat = .text
+
+  func run() throws {
+    var options = options
+    if let epochs { options.overrides.append("train.epochs=\(epochs)") }
+    if let batchSize { options.overrides.append("train.batch_size=\(batchSize)") }
+    if let seed { options.overrides.append("train.seed=\(seed)") }
+    let prepared = try PreparedRun.prepare(options, command: "train")
+    let configuration = prepared.configuration
+    Executor.setBLASThreads(threads ?? configuration.threads ?? ProcessInfo.processInfo.activeProcessorCount)
+    let directory = runDir ?? "runs/\(specName(options.spec))"
+    if resume, !FileManager.default.fileExists(atPath: directory + "/checkpoint-last.safetensors") {
+      throw fail("\(directory)/checkpoint-last.safetensors does not exist: nothing to resume")
+    }
+    let reporter = ProgressReporter(format: format)
+    do {
+      let trainer = try Trainer(
+        graph: prepared.graph, configuration: configuration, runDirectory: directory, specHash: prepared.specHash)
+      reporter.header(prepared: prepared, directory: directory)
+      let outcome = try trainer.run(data: prepared.data, resume: resume, observer: reporter)
+      if let test = prepared.data.test {
+        let result = try Evaluator(executor: trainer.executor, loss: RunComponents.loss(configuration.loss))
+          .evaluate(test)
+        reporter.finished(outcome, test: result)
+      } else {
+        reporter.finished(outcome, test: nil)
+      }
+    } catch let error as TrainError {
+      reporter.endLine()
+      throw fail(error.message)
+    } catch let error as SafeTensorsError {
+      throw fail("\(error)")
+    } catch let error as DataError {
+      throw fail("\(error)")
+    }
+  }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import NNCRandom
+import Testing
+
+@testable import NNCRuntime
+
+let activationKinds: [ActivationKind] = [
+  .linear, .relu, .relu6, .sigmoid, .tanh, .leakyRelu(alpha: 0.1), .leakyRelu(alpha: -0.5),
+  .elu(alpha: 1), .elu(alpha: 0.5), .gelu, .silu, .hardSigmoid,
+]
+
+/// Each activation's formula in Double, written from its definition.
+func referenceActivation(_ kind: ActivationKind, _ x: Double) -> Double {
+  switch kind {
+  case .linear: x
+  case .relu: max(x, 0)
+  case .relu6: min(max(x, 0), 6)
+  case .sigmoid: 1 / (1 + exp(-x))
+  case .tanh: tanh(x)
+  case .leakyRelu(let alpha): x > 0 ? x : Double(alpha) * x
+  case .elu(let alpha): x > 0 ? x : Double(alpha) * (exp(x) - 1)
+  case .gelu: 0.5 * x * (1 + tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x)))
+  case .silu: x / (1 + exp(-x))
+  case .hardSigmoid: min(max(x / 6 + 0.5, 0), 1)
+  }
+}
+
+/// Inputs over [-8, 8), kept 0.01 away from every kink (0, ±3, 6) so finite differences never
+/// straddle one.
+func activationInputs(_ count: Int, _ generator: inout RandomGenerator) -> [Float] {
+  randomValues(count, &generator, scale: 8).map { x in
+    var value = x
+    for kink: Float in [0, -3, 3, 6] where abs(value - kink) < 0.01 { value = kink + 0.02 }
+    return value
+  }
+}
+
+@Suite struct ActivationsTests {
+  @Test(arguments: activationKinds)
+  func forwardMatchesFormula(_ kind: ActivationKind) {
+    var generator = RandomGenerator(seed: 51)
+    let x = activationInputs(40, &generator)
+    var y = [Float](repeating: .nan, count: x.count)
+    kind.forward(x, &y, count: x.count)
+    let expected = x.map { referenceActivation(kind, Double($0)) }
+    let error = maxRelativeError(y, expected)
+    #expect(error < 1e-5, "\(kind) forward max relative error \(error)")
+  }
+
+  @Test(arguments: activationKinds)
+  func forwardInPlaceEqualsOutOfPlace(_ kind: ActivationKind) {
+    var generator = RandomGenerator(seed: 52)
+    var x = activationInputs(30, &generator)
+    var separate = [Float](repeating: .nan, count: x.count)
+    kind.forward(x, &separate, count: x.count)
+    x.withUnsafeMutableBufferPointer { buffer in
+      kind.forward(UnsafePointer(buffer.baseAddress!), buffer.baseAddress!, count: buffer.count)
+    }
+    #expect(x == separate)
+  }
+
+  @Test(arguments: activationKinds)
+  func backwardMatchesFiniteDifferences(_ kind: ActivationKind) {
+    var generator = RandomGenerator(seed: 53)
+    let x = activationInputs(40, &generator)
+    let dy = gradientWeights(x.count, &generator)
+    var dx = [Float](repeating: .nan, count: x.count)
+    kind.backward(input: x, gradOutput: dy, gradInput: &dx, count: x.count)
+    let loss = { (x: [Double]) in weightedSum(dy, x.map { referenceActivation(kind, $0) }) }
+    let error = finiteDifferenceError(of: loss, at: x, analytic: dx, samples: x.count, &generator)
+    #expect(error < 1e-3, "\(kind) gradInput (from x) max relative error \(error)")
+
+    guard kind.gradientFromOutput else { return }
+    var y = [Float](repeating: .nan, count: x.count)
+    kind.forward(x, &y, count: x.count)
+    var fromOutput = dy
+    fromOutput.withUnsafeMutableBufferPointer { buffer in
+      // In place: the gradient overwrites gradOutput, as an in-place activation's backward would.
+      kind.backward(
+        output: y, gradOutput: UnsafePointer(buffer.baseAddress!), gradInput: buffer.baseAddress!,
+        count: buffer.count)
+    }
+    let outputError = finiteDifferenceError(
+      of: loss, at: x, analytic: fromOutput, samples: x.count, &generator)
+    #expect(outputError < 1e-3, "\(kind) gradInput (from y) max relative error \(outputError)")
+  }
+
+  @Test func gradientFromOutputOnlyWhereInvertible() {
+    let fromOutput: [ActivationKind] = [
+      .linear, .relu, .relu6, .sigmoid, .tanh, .leakyRelu(alpha: 0.1), .elu(alpha: 1), .hardSigmoid,
+    ]
+    for kind in fromOutput { #expect(kind.gradientFromOutput, "\(kind)") }
+    for kind: ActivationKind in [.gelu, .silu, .leakyRelu(alpha: -0.5), .elu(alpha: -1)] {
+      #expect(!kind.gradientFromOutput, "\(kind)")
+    }
+  }
+
+  @Test func sigmoidStaysFiniteForLargeInputs() {
+    let x: [Float] = [-1000, -90, 90, 1000]
+    var y = [Float](repeating: .nan, count: x.count)
+    ActivationKind.sigmoid.forward(x, &y, count: x.count)
+    #expect(y == [0, Float(1 / (1 + exp(90.0))), 1, 1])
+  }
+}
+
+@Suite struct SoftmaxTests {
+  @Test(arguments: [(3, 5, 1), (2, 4, 6), (1, 1, 3)])
+  func forwardAndBackwardMatchReference(batch: Int, channels: Int, spatial: Int) {
+    var generator = RandomGenerator(seed: 54)
+    let count = batch * channels * spatial
+    let x = randomValues(count, &generator, scale: 3)
+    func reference(_ x: [Double]) -> [Double] {
+      var y = [Double](repeating: 0, count: x.count)
+      for n in 0..<batch {
+        for s in 0..<spatial {
+          let indices = (0..<channels).map { (n * channels + $0) * spatial + s }
+          let total = indices.reduce(0) { $0 + exp(x[$1]) }
+          for i in indices { y[i] = exp(x[i]) / total }
+        }
+      }
+      return y
+    }
+    var y = [Float](repeating: .nan, count: count)
+    Softmax.forward(batch: batch, channels: channels, spatial: spatial, input: x, output: &y)
+    let forwardError = maxRelativeError(y, reference(doubles(x)))
+    #expect(forwardError < 1e-5, "softmax forward error \(forwardError)")
+
+    let dy = gradientWeights(count, &generator)
+    var dx = [Float](repeating: .nan, count: count)
+    Softmax.backward(
+      batch: batch, channels: channels, spatial: spatial, output: y, gradOutput: dy, gradInput: &dx)
+    let error = finiteDifferenceError(
+      of: { weightedSum(dy, reference($0)) }, at: x, analytic: dx, samples: count, &generator)
+    #expect(error < 1e-3, "softmax gradInput max relative error \(error)")
+  }
+
+  @Test func largeLogitsDoNotOverflow() {
+    // exp(1000) overflows Float; shifting by the maximum makes this softmax(0, -1) = (e, 1) / (e + 1).
+    let x: [Float] = [1000, 999]
+    var y = [Float](repeating: .nan, count: 2)
+    Softmax.forward(batch: 1, channels: 2, spatial: 1, input: x, output: &y)
+    let e = exp(1.0)
+    #expect(maxRelativeError(y, [e / (e + 1), 1 / (e + 1)]) < 1e-6)
+  }
+}
