@@ -75,11 +75,13 @@ public struct TrainingConfiguration: Sendable {
   /// Reads a spec that `Lowering.lower` accepted without errors.
   public init(spec: Spec) {
     var ignored = DiagnosticBag()
-    let directory = URL(fileURLWithPath: spec.file).deletingLastPathComponent()
+    let specPath =
+      spec.file.hasPrefix("/") ? spec.file : FileManager.default.currentDirectoryPath + "/" + spec.file
+    let directory = (specPath as NSString).deletingLastPathComponent
     func resolve(_ path: String?) -> String? {
       guard let path else { return nil }
       if path.hasPrefix("/") { return path }
-      return directory.appendingPathComponent(path).standardized.path
+      return ((directory as NSString).appendingPathComponent(path) as NSString).standardizingPath
     }
     func checked(_ call: Call?, _ signatures: [Signature], default name: String) -> CheckedArguments {
       let call = call ?? Call(name: name, at: .unknown)
