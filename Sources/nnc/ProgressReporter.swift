@@ -56,7 +56,8 @@ final class ProgressReporter: TrainingObserver {
     if format == .text {
       out(
         "training on \(trainSamples) samples, validating on \(validationSamples); "
-          + "\(stepsPerEpoch) step\(stepsPerEpoch == 1 ? "" : "s") per epoch, epochs \(startEpoch + 1)...\(epochs)")
+          + "\(stepsPerEpoch) step\(stepsPerEpoch == 1 ? "" : "s") per epoch, epochs \(startEpoch + 1)...\(epochs)"
+      )
     }
   }
 

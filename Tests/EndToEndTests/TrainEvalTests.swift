@@ -198,7 +198,8 @@ import Testing
   let directory = try TrainingSupport.temporaryDirectory("gd")
   defer { try? FileManager.default.removeItem(at: directory) }
   let spec = try TrainingSupport.digitsSpec(
-    in: directory, layers: TrainEvalTests.mlpLayers, optimizer: "{gd: {lr: 0.5}}", train: "{epochs: 3, seed: 1}")
+    in: directory, layers: TrainEvalTests.mlpLayers, optimizer: "{gd: {lr: 0.5}}",
+    train: "{epochs: 3, seed: 1}")
   let run = directory.appendingPathComponent("run")
   let result = try NNCProcess.run(["train", spec, "--run-dir", run.path])
   #expect(result.status == 0, "\(result.stderr)")
