@@ -121,6 +121,7 @@ public final class Trainer {
     let evaluator = Evaluator(executor: executor, loss: loss)
     let classes = executor.outputSampleCount
     var gradientBuffer = [Float](repeating: 0, count: configuration.batchSize * classes)
+    var probabilityBuffer = gradientBuffer
     let parameterBuffers = trainable.map { executor.parameter($0) }
     let gradientBuffers = trainable.map { executor.gradient($0) }
     observer?.trainingStarted(
@@ -139,16 +140,9 @@ public final class Trainer {
         schedule.learningRate(epoch: epoch, step: 0, stepsPerEpoch: loader.batchesPerEpoch))
       while loader.next(into: &batch) {
         let count = batch.count
-        try Self.copy(batch, into: executor)
-        executor.forward(batch: count, training: true)
+        let batchLoss = try loss.forward(
+          batch, on: executor, training: true, gradient: &gradientBuffer, probabilities: &probabilityBuffer)
         let output = UnsafeBufferPointer(start: executor.output, count: count * classes)
-        let batchLoss = try batch.labels.withUnsafeBufferPointer { labels in
-          try gradientBuffer.withUnsafeMutableBufferPointer { gradient in
-            try loss.evaluate(
-              output: output, batch: count, features: classes, targets: .labels(labels),
-              gradient: UnsafeMutableBufferPointer(rebasing: gradient[0..<(count * classes)]))
-          }
-        }
         guard batchLoss.isFinite else {
           throw TrainError(
             "the loss became \(batchLoss) at epoch \(epoch + 1), step \(step + 1); training stopped. "
