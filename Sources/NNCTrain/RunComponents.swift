@@ -5,6 +5,51 @@ import NNCRandom
 /// Builds the run's pieces (data, loss, optimizer, schedule) from a training configuration, turning
 /// every problem into a `TrainError` that names what is wrong.
 public enum RunComponents {
+  /// Loads the data sets of a run: train, test, and validation either from its own files (`data.val`)
+  /// or carved from the training set (`data.validation_split`).
+  public static func loadData(
+    _ settings: TrainingConfiguration.DataSettings, using generator: inout RandomGenerator
+  ) throws -> LoadedData {
+    let configuration = try dataConfiguration(settings)
+    var data = try configuration.load(using: &generator)
+    if let validation = settings.validation {
+      guard settings.validationSplit == 0 else {
+        throw TrainError("data has both 'val' files and a 'validation_split'; use one of them")
+      }
+      var set = try DatasetConfiguration(
+        source: try source(validation, "val", settings), classes: data.train.classes,
+        normalization: configuration.train.normalization
+      ).load()
+      guard set.sampleShape == data.train.sampleShape else {
+        throw TrainError(
+          "\(set.source): samples have shape \(set.sampleShape) but the training samples have "
+            + "\(data.train.sampleShape)")
+      }
+      set.classes = data.train.classes
+      data.validation = set
+    }
+    return data
+  }
+
+  static func source(
+    _ split: TrainingConfiguration.Split, _ name: String, _ settings: TrainingConfiguration.DataSettings
+  ) throws -> DataSource {
+    switch settings.format {
+    case "idx", "npy":
+      guard let images = split.images, let labels = split.labels else {
+        throw TrainError("data.\(name) needs 'images' and 'labels' for the \(settings.format) format")
+      }
+      return settings.format == "idx"
+        ? .idx(images: images, labels: labels) : .npy(samples: images, labels: labels)
+    case "csv":
+      guard let path = split.path else { throw TrainError("data.\(name) needs a 'path' for the csv format") }
+      return .csv(
+        path: path, options: CSVOptions(labelColumn: settings.labelColumn, hasHeader: settings.header))
+    default:
+      throw TrainError("data format '\(settings.format)' is not supported yet")
+    }
+  }
+
   public static func dataConfiguration(_ settings: TrainingConfiguration.DataSettings) throws
     -> DataConfiguration
   {
@@ -12,29 +57,12 @@ public enum RunComponents {
     normalization.scale = Float(settings.scale ?? 1)
     if let mean = settings.mean { normalization.mean = mean.map(Float.init) }
     if let std = settings.std { normalization.std = std.map(Float.init) }
-    func source(_ split: TrainingConfiguration.Split, _ name: String) throws -> DataSource {
-      switch settings.format {
-      case "idx", "npy":
-        guard let images = split.images, let labels = split.labels else {
-          throw TrainError("data.\(name) needs 'images' and 'labels' for the \(settings.format) format")
-        }
-        return settings.format == "idx"
-          ? .idx(images: images, labels: labels) : .npy(samples: images, labels: labels)
-      case "csv":
-        guard let path = split.path else {
-          throw TrainError("data.\(name) needs a 'path' for the csv format")
-        }
-        return .csv(
-          path: path, options: CSVOptions(labelColumn: settings.labelColumn, hasHeader: settings.header))
-      default:
-        throw TrainError("data format '\(settings.format)' is not supported yet")
-      }
-    }
     let train = DatasetConfiguration(
-      source: try source(settings.train, "train"), classes: settings.classes, normalization: normalization)
+      source: try source(settings.train, "train", settings), classes: settings.classes,
+      normalization: normalization)
     let test = try settings.test.map {
       DatasetConfiguration(
-        source: try source($0, "test"), classes: settings.classes, normalization: normalization)
+        source: try source($0, "test", settings), classes: settings.classes, normalization: normalization)
     }
     return DataConfiguration(
       train: train, test: test, validationSplit: settings.validationSplit > 0 ? settings.validationSplit : nil

@@ -31,7 +31,9 @@ struct PreparedRun {
     let data: LoadedData
     do {
       var generator = RandomGenerator(seed: UInt64(configuration.seed)).derived(2)
-      data = try RunComponents.dataConfiguration(settings).load(using: &generator)
+      data = try RunComponents.loadData(settings, using: &generator)
+    } catch let error as TrainError {
+      throw fail(error.message)
     } catch let error as DataError {
       throw fail("\(error)")
     } catch {

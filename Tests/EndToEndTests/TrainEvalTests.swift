@@ -208,3 +208,24 @@ import Testing
   let history = try TrainingSupport.history(run)
   #expect(history[2].train_loss < history[0].train_loss)
 }
+
+@Test func explicitValidationFilesAreUsed() throws {
+  let directory = try TrainingSupport.temporaryDirectory("val")
+  defer { try? FileManager.default.removeItem(at: directory) }
+  let spec = try TrainingSupport.digitsSpec(
+    in: directory, layers: TrainEvalTests.mlpLayers, train: "{epochs: 1, batch_size: 64}")
+  let data = NNCProcess.repositoryRoot.appendingPathComponent("Data/digits").path
+  let run = directory.appendingPathComponent("run")
+  let result = try NNCProcess.run([
+    "train", spec, "--run-dir", run.path, "--set", "data.validation_split=0",
+    "--set", "data.val={images: \(data)/t10k-images-idx3-ubyte, labels: \(data)/t10k-labels-idx1-ubyte}",
+  ])
+  #expect(result.status == 0, "\(result.stderr)")
+  #expect(result.stdout.contains("training on 1437 samples, validating on 360"), "\(result.stdout)")
+  let both = try NNCProcess.run([
+    "train", spec, "--run-dir", run.path,
+    "--set", "data.val={images: \(data)/t10k-images-idx3-ubyte, labels: \(data)/t10k-labels-idx1-ubyte}",
+  ])
+  #expect(both.status == 1)
+  #expect(both.stderr.contains("use one of them"))
+}
