@@ -63,7 +63,14 @@ public struct TrainingConfiguration: Sendable {
   public var optimizer: OptimizerSettings
   public var schedule: ScheduleSettings
   public var warmupEpochs: Int
-  public var metrics: [String]
+  /// A metric to report, with its options (`f1(average: micro)`, `top_k_accuracy(k: 5)`).
+  public struct MetricSettings: Sendable, Equatable {
+    public var name: String
+    public var average: String
+    public var k: Int
+  }
+
+  public var metrics: [MetricSettings]
   public var epochs: Int
   public var batchSize: Int
   public var seed: Int
@@ -147,7 +154,11 @@ public struct TrainingConfiguration: Sendable {
       epsilon: optimizerArguments.double("epsilon") ?? 1e-8,
       weightDecay: optimizerArguments.double("weight_decay") ?? 0)
 
-    metrics = (spec.metrics ?? [Call(name: "accuracy", at: .unknown)]).map(\.name)
+    metrics = (spec.metrics ?? [Call(name: "accuracy", at: .unknown)]).map { call in
+      let arguments = checked(call, Vocabulary.metrics, default: "accuracy")
+      return MetricSettings(
+        name: call.name, average: arguments.string("average") ?? "macro", k: arguments.int("k") ?? 5)
+    }
 
     let train = map(spec.train)
     epochs = int(train, "epochs", 10)

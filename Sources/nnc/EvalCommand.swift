@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NNCData
+import NNCMetrics
 import NNCRuntime
 import NNCSpec
 import NNCTrain
@@ -31,12 +32,11 @@ struct EvalCommand: ParsableCommand {
   @Option(help: "Write every prediction to this CSV file (index,label,prediction,prob_0,...).")
   var predictions: String?
 
+  /// `--format json`: `metrics` always holds `loss` and `accuracy`, plus every metric the spec lists;
+  /// `confusion_matrix` (rows: labels, columns: predictions) when the spec asks for it.
   struct Report: Encodable {
-    struct Metrics: Encodable {
-      var loss: Double
-      var accuracy: Double
-    }
-    var metrics: Metrics
+    var metrics: [String: Double]
+    var confusion_matrix: [[Int]]?
     var samples: Int
     var split: String
     var checkpoint: String
@@ -65,7 +65,7 @@ struct EvalCommand: ParsableCommand {
       let executor = Executor(graph: prepared.graph, maxBatch: prepared.configuration.batchSize)
       try Trainer.load(saved, into: executor, path: checkpoint)
       result = try Evaluator(executor: executor, loss: RunComponents.loss(prepared.configuration.loss))
-        .evaluate(dataset, keepPredictions: predictions != nil)
+        .evaluate(dataset, keepPredictions: true)
     } catch let error as SafeTensorsError {
       throw fail("\(error)")
     } catch let error as TrainError {
@@ -74,19 +74,40 @@ struct EvalCommand: ParsableCommand {
       throw fail("\(error)")
     }
     if let predictions { try writePredictions(result, to: predictions) }
+    let metrics = MetricReport(prepared.configuration.metrics, result: result)
+    let matrix = metrics.confusionMatrix
     switch format {
     case .json:
       let report = Report(
-        metrics: .init(loss: result.loss, accuracy: result.accuracy), samples: result.samples,
-        split: split.rawValue, checkpoint: checkpoint)
+        metrics: Dictionary(
+          metrics.values.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first }),
+        confusion_matrix: matrix.map { m in (0..<m.classes).map { row in (0..<m.classes).map { m[row, $0] } }
+        },
+        samples: result.samples, split: split.rawValue, checkpoint: checkpoint)
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
       print(String(decoding: try encoder.encode(report), as: UTF8.self))
     case .text:
-      print("split:    \(split.rawValue) (\(result.samples) samples)")
-      print(String(format: "loss:     %.4f", result.loss))
-      print(String(format: "accuracy: %.4f", result.accuracy))
+      print("split: \(split.rawValue) (\(result.samples) samples)")
+      let width = metrics.values.map(\.key.count).max() ?? 0
+      for (key, value) in metrics.values {
+        print(
+          key + ":" + String(repeating: " ", count: width - key.count + 1) + String(format: "%.4f", value))
+      }
+      if let matrix { print(Self.render(matrix)) }
     }
+  }
+
+  /// The confusion matrix as a table: rows are true labels, columns predictions.
+  static func render(_ matrix: ConfusionMatrix) -> String {
+    let width = max(4, String(matrix.total).count + 1)
+    func cell(_ text: String) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
+    var out = "confusion matrix (rows: label, columns: prediction)\n" + cell("")
+    out += (0..<matrix.classes).map { cell(String($0)) }.joined() + "\n"
+    for row in 0..<matrix.classes {
+      out += cell(String(row)) + (0..<matrix.classes).map { cell(String(matrix[row, $0])) }.joined() + "\n"
+    }
+    return out
   }
 
   func writePredictions(_ result: EvaluationResult, to path: String) throws {

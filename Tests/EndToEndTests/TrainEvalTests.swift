@@ -54,6 +54,27 @@ import Testing
       #expect(abs(total - 1) < 1e-3)
     }
     #expect(abs(Double(correct) / 360 - report.metrics.accuracy) < 1e-9)
+
+    // The metrics a spec lists are reported too, computed from the same predictions.
+    let detailed = try NNCProcess.run([
+      "eval", spec, "--checkpoint", run.appendingPathComponent("checkpoint-last.safetensors").path,
+      "--format", "json", "--set",
+      "metrics=[f1, {f1: {average: micro}}, {top_k_accuracy: {k: 2}}, roc_auc, pr_auc, confusion_matrix]",
+    ])
+    #expect(detailed.status == 0, "\(detailed.stderr)")
+    struct Detailed: Decodable {
+      var metrics: [String: Double]
+      var confusion_matrix: [[Int]]
+    }
+    let full = try JSONDecoder().decode(Detailed.self, from: Data(detailed.stdout.utf8))
+    #expect(
+      Set(full.metrics.keys) == ["loss", "accuracy", "f1", "f1_micro", "top_2_accuracy", "roc_auc", "pr_auc"])
+    #expect(abs(full.metrics["f1_micro"]! - report.metrics.accuracy) < 1e-12)
+    #expect(full.metrics["top_2_accuracy"]! >= report.metrics.accuracy)
+    #expect(full.confusion_matrix.count == 10)
+    #expect(full.confusion_matrix.flatMap { $0 }.reduce(0, +) == 360)
+    let diagonal = (0..<10).reduce(0) { $0 + full.confusion_matrix[$1][$1] }
+    #expect(diagonal == correct)
   }
 
   @Test func sameSeedGivesIdenticalHistory() throws {
