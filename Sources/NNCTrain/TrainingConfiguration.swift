@@ -78,6 +78,10 @@ public struct TrainingConfiguration: Sendable {
   public var monitor: String
   public var earlyStopping: EarlyStopping?
   public var threads: Int?
+  /// A checkpoint to initialize parameters from (transfer learning), resolved against the spec.
+  public var initFrom: String?
+  /// Layer-name patterns and their learning-rate factors, in the order written.
+  public var learningRateMultipliers: [(pattern: String, factor: Double)] = []
 
   /// Reads a spec that `Lowering.lower` accepted without errors.
   public init(spec: Spec) {
@@ -168,6 +172,11 @@ public struct TrainingConfiguration: Sendable {
     clipNorm = double(train, "clip_norm")
     if case .string(let value) = train["monitor"]?.kind { monitor = value } else { monitor = "val_accuracy" }
     threads = train["threads"].flatMap { if case .int(let v) = $0.kind { v } else { nil } }
+    if case .string(let path) = train["init_from"]?.kind { initFrom = resolve(path) }
+    if case .map(let entries) = train["lr_multipliers"]?.kind {
+      learningRateMultipliers = entries.compactMap { entry in entry.value.numberValue.map { (entry.key, $0) }
+      }
+    }
 
     var scheduleCall = Call(name: "constant", at: .unknown)
     if let expr = train["schedule"] {
