@@ -63,6 +63,8 @@ struct TrainCommand: ParsableCommand {
               ? "" : "; freshly initialized: " + transfer.fresh.joined(separator: ", ")))
       }
       let outcome = try trainer.run(data: prepared.data, resume: resume, observer: reporter)
+      try Plots.trainingCurves(outcome.history).write(
+        toFile: directory + "/curves.svg", atomically: true, encoding: .utf8)
       if let test = prepared.data.test {
         let result = try Evaluator(executor: trainer.executor, loss: RunComponents.loss(configuration.loss))
           .evaluate(test)
