@@ -216,7 +216,8 @@ public enum Vocabulary {
     "fill", .choice(fillModes), default: .string("constant"),
     doc: "how to fill pixels that come from outside the image")
   static let fillValue = Parameter(
-    "fill_value", .number, default: .number(0), doc: "the value of constant fill")
+    "fill_value", .number, default: .number(0), min: Bound(0), max: Bound(1),
+    doc: "the value of constant fill")
 
   /// The augmentations that move pixels (and so need image samples [C, H, W]).
   public static let geometricAugmentations: Set<String> = [
@@ -319,7 +320,7 @@ public enum Vocabulary {
         Parameter("area", range, min: Bound(0, inclusive: false), max: Bound(1), doc: "[low, high] fraction of the image (default [0.02, 0.33])"),
         Parameter("aspect", range, min: Bound(0, inclusive: false), doc: "[low, high] height/width of the box (default [0.3, 3.3])"),
         Parameter(
-          "fill", .numberOrList,
+          "fill", .numberOrList, min: Bound(0), max: Bound(1),
           doc: "a value, or one per channel; omitted fills with uniform random values in [0, 1]"),
         probability(0.5),
       ], doc: "cutout: replace a random box with a constant or random values"),

@@ -5,7 +5,10 @@ import NNCRandom
 /// Builds the run's pieces (data, loss, optimizer, schedule) from a training configuration, turning
 /// every problem into a `TrainError` that names what is wrong.
 public enum RunComponents {
-  public static func dataConfiguration(_ settings: TrainingConfiguration.DataSettings) throws -> DataConfiguration {
+  /// `inputShape` is the model's sample shape: image folders are converted and resized to it.
+  public static func dataConfiguration(
+    _ settings: TrainingConfiguration.DataSettings, inputShape: [Int]? = nil
+  ) throws -> DataConfiguration {
     var normalization = Normalization.identity
     normalization.scale = Float(settings.scale ?? 1)
     if let mean = settings.mean { normalization.mean = mean.map(Float.init) }
@@ -20,6 +23,22 @@ public enum RunComponents {
       case "csv":
         guard let path = split.path else { throw TrainError("data.\(name) needs a 'path' for the csv format") }
         return .csv(path: path, options: CSVOptions(labelColumn: settings.labelColumn, hasHeader: settings.header))
+      case "folder":
+        guard let path = split.path ?? (name == "train" ? settings.path : nil) else {
+          throw TrainError("data.\(name) needs a 'path' (a folder of class sub-folders) for the folder format")
+        }
+        guard let inputShape, inputShape.count == 3 else {
+          throw TrainError(
+            "the folder format needs a model input [channels, height, width], not \(inputShape ?? [])")
+        }
+        guard inputShape[0] == 1 || inputShape[0] == 3 else {
+          throw TrainError(
+            "images are read as grey (1 channel) or RGB (3 channels); the model input has \(inputShape[0])")
+        }
+        return .folder(
+          path: path,
+          options: ImageFolderOptions(
+            channels: inputShape[0], height: inputShape[1], width: inputShape[2], skipCorrupt: settings.skipCorrupt))
       default:
         throw TrainError("data format '\(settings.format)' is not supported yet")
       }
@@ -29,8 +48,14 @@ public enum RunComponents {
     let test = try settings.test.map {
       DatasetConfiguration(source: try source($0, "test"), classes: settings.classes, normalization: normalization)
     }
+    let validation = try settings.validation.map {
+      DatasetConfiguration(
+        source: try source($0, "val"), classes: settings.classes, normalization: normalization)
+    }
+    // `split` holds out the same fraction of every class; `validation_split` a fraction of the whole.
+    let fraction = settings.split ?? (settings.validationSplit > 0 ? settings.validationSplit : nil)
     return DataConfiguration(
-      train: train, test: test, validationSplit: settings.validationSplit > 0 ? settings.validationSplit : nil)
+      train: train, test: test, validationSplit: fraction, stratify: settings.split != nil, validation: validation)
   }
 
   public static func loss(_ settings: TrainingConfiguration.LossSettings) -> LossFunction {

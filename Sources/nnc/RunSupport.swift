@@ -28,14 +28,19 @@ struct PreparedRun {
     guard let settings = configuration.data else {
       throw fail("\(options.spec): 'nnc \(command)' needs a 'data' section")
     }
-    let data: LoadedData
+    var data: LoadedData
     do {
       var generator = RandomGenerator(seed: UInt64(configuration.seed)).derived(2)
-      data = try RunComponents.dataConfiguration(settings).load(using: &generator)
+      data = try RunComponents.dataConfiguration(settings, inputShape: loaded.graph.inputShape.sample)
+        .load(using: &generator)
+      try RunComponents.normalizeEvaluationSplits(configuration.augmentation, &data)
     } catch let error as DataError {
       throw fail("\(error)")
     } catch {
       throw fail("\(error)")
+    }
+    for warning in data.warnings {
+      FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
     }
     let inputCount = loaded.graph.inputShape.sampleCount
     let sampleShape = data.train.sampleShape
