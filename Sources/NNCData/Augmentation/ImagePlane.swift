@@ -93,3 +93,8 @@ func warp(
     }
   }
 }
+
+extension ImageShape {
+  /// `[C, H, W]`.
+  public var sampleShape: [Int] { [channels, height, width] }
+}
