@@ -47,9 +47,10 @@ extension SpecValidator {
       for name in ["mean", "std", "fill"] where call.name == "normalize" || call.name == "random_erasing" {
         guard let expr = arguments.expr(name), case .list(let items) = expr.kind else { continue }
         if let channels, items.count != 1, items.count != channels {
+          let fix = channels == 1 ? "give 1 value" : "give 1 value or \(channels)"
           diagnostics.error(
-            "'\(name)' of \(what) has \(items.count) values but the samples have \(channels) channels "
-              + "(give 1 value or \(channels))", at: expr.location)
+            "'\(name)' of \(what) has \(items.count) values but the samples have \(channels) "
+              + "channel\(channels == 1 ? "" : "s") (\(fix))", at: expr.location)
         }
       }
       if call.name == "normalize", position != calls.count - 1 {
