@@ -88,6 +88,13 @@ public struct LoadedData: Sendable {
   public var test: Dataset?
   /// What the readers skipped or ignored (one line per file), for the user to see.
   public var warnings: [String] = []
+
+  public init(train: Dataset, validation: Dataset? = nil, test: Dataset? = nil, warnings: [String] = []) {
+    self.train = train
+    self.validation = validation
+    self.test = test
+    self.warnings = warnings
+  }
 }
 
 extension DataConfiguration {
