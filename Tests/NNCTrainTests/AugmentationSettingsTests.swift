@@ -80,3 +80,26 @@ private func spec(_ augment: String, input: String = "[3, 16, 16]") throws -> Sp
   #expect(data.validation?.samples == [-1, 0, 1, -0.5])
   #expect(data.test?.samples == [-1, 0, 1, -0.5])
 }
+
+/// The README's augmentation example must be a valid `augment` section whose every step maps.
+@Test func theReadmeAugmentationExampleIsValid() throws {
+  let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("README.md")
+  let text = try String(contentsOf: readme, encoding: .utf8)
+  let start = try #require(text.range(of: "```yaml\naugment:\n"))
+  let end = try #require(text.range(of: "```", range: start.upperBound..<text.endIndex))
+  let lines = text[start.upperBound..<end.lowerBound].split(separator: "\n").map { String($0) }
+  let parsed = try spec(lines.joined(separator: "\n"))
+  var diagnostics = DiagnosticBag()
+  SpecValidator.validate(parsed, into: &diagnostics)
+  #expect(diagnostics.diagnostics.isEmpty, "\(diagnostics.diagnostics.map(\.message))")
+  let configuration = try #require(TrainingConfiguration(spec: parsed).augmentation)
+  #expect(configuration.steps.count == lines.count)
+  let names = lines.map { line in
+    let code = line.split(separator: "#", omittingEmptySubsequences: false)[0]
+    let step = code.trimmingCharacters(in: .whitespaces).dropFirst(2)
+    return String(step.prefix { $0 != ":" }).trimmingCharacters(in: .whitespaces)
+  }
+  #expect(Set(names) == Set(Vocabulary.augmentations.map(\.name)), "one example per transform")
+  #expect(throws: Never.self) { try AugmentationPipeline(configuration, sampleShape: [3, 16, 16]) }
+}
