@@ -19,7 +19,8 @@ extension SpecValidator {
   static func checkAugmentations(_ calls: [Call], spec: Spec, into diagnostics: inout DiagnosticBag) {
     let input = inputDimensions(spec)
     for (position, call) in calls.enumerated() {
-      guard let arguments = checkCall(call, Vocabulary.augmentations, kind: "augmentation", into: &diagnostics)
+      guard
+        let arguments = checkCall(call, Vocabulary.augmentations, kind: "augmentation", into: &diagnostics)
       else { continue }
       let what = "augmentation '\(call.name)'"
       for (name, symmetric) in rangeParameters[call.name] ?? [] {
@@ -110,7 +111,8 @@ extension SpecValidator {
   }
 
   /// `train` is required except for a folder given by `path`; the folder keys need the folder format.
-  static func checkDataSources(_ data: Expr, _ fields: [String: Expr], into diagnostics: inout DiagnosticBag) {
+  static func checkDataSources(_ data: Expr, _ fields: [String: Expr], into diagnostics: inout DiagnosticBag)
+  {
     guard case .map(let entries) = data.kind else { return }
     var format: String?
     if case .string(let value) = fields["format"]?.kind { format = value }

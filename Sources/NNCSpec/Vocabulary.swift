@@ -255,8 +255,12 @@ public enum Vocabulary {
     Signature(
       "random_resized_crop",
       [
-        Parameter("scale", range, min: Bound(0, inclusive: false), max: Bound(1), doc: "[low, high] area fractions (default [0.08, 1])"),
-        Parameter("ratio", range, min: Bound(0, inclusive: false), doc: "[low, high] aspect ratios w/h (default [3/4, 4/3])"),
+        Parameter(
+          "scale", range, min: Bound(0, inclusive: false), max: Bound(1),
+          doc: "[low, high] area fractions (default [0.08, 1])"),
+        Parameter(
+          "ratio", range, min: Bound(0, inclusive: false),
+          doc: "[low, high] aspect ratios w/h (default [3/4, 4/3])"),
         probability(),
       ], doc: "crop a random area and aspect ratio, resized back to the input size"),
     Signature(
@@ -317,8 +321,12 @@ public enum Vocabulary {
     Signature(
       "random_erasing",
       [
-        Parameter("area", range, min: Bound(0, inclusive: false), max: Bound(1), doc: "[low, high] fraction of the image (default [0.02, 0.33])"),
-        Parameter("aspect", range, min: Bound(0, inclusive: false), doc: "[low, high] height/width of the box (default [0.3, 3.3])"),
+        Parameter(
+          "area", range, min: Bound(0, inclusive: false), max: Bound(1),
+          doc: "[low, high] fraction of the image (default [0.02, 0.33])"),
+        Parameter(
+          "aspect", range, min: Bound(0, inclusive: false),
+          doc: "[low, high] height/width of the box (default [0.3, 3.3])"),
         Parameter(
           "fill", .numberOrList, min: Bound(0), max: Bound(1),
           doc: "a value, or one per channel; omitted fills with uniform random values in [0, 1]"),

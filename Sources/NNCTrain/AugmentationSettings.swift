@@ -31,7 +31,8 @@ extension AugmentationConfiguration {
     }
     switch name {
     case "random_rotation":
-      return .rotation(degrees: range("degrees", default: .constant(0), single: ValueRange.symmetric), fill: fill())
+      return .rotation(
+        degrees: range("degrees", default: .constant(0), single: ValueRange.symmetric), fill: fill())
     case "random_affine":
       let translate = arguments.numbers("translate") ?? [0]
       return .affine(
@@ -61,7 +62,8 @@ extension AugmentationConfiguration {
         fill: arguments.numbers("fill").map { $0.map(Float.init) })
     case "normalize":
       return .normalize(
-        mean: (arguments.numbers("mean") ?? [0]).map(Float.init), std: (arguments.numbers("std") ?? [1]).map(Float.init))
+        mean: (arguments.numbers("mean") ?? [0]).map(Float.init),
+        std: (arguments.numbers("std") ?? [1]).map(Float.init))
     default: return nil
     }
   }

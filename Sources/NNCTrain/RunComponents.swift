@@ -25,7 +25,8 @@ public enum RunComponents {
         return .csv(path: path, options: CSVOptions(labelColumn: settings.labelColumn, hasHeader: settings.header))
       case "folder":
         guard let path = split.path ?? (name == "train" ? settings.path : nil) else {
-          throw TrainError("data.\(name) needs a 'path' (a folder of class sub-folders) for the folder format")
+          throw TrainError(
+            "data.\(name) needs a 'path' (a folder of class sub-folders) for the folder format")
         }
         guard let inputShape, inputShape.count == 3 else {
           throw TrainError(
@@ -38,7 +39,8 @@ public enum RunComponents {
         return .folder(
           path: path,
           options: ImageFolderOptions(
-            channels: inputShape[0], height: inputShape[1], width: inputShape[2], skipCorrupt: settings.skipCorrupt))
+            channels: inputShape[0], height: inputShape[1], width: inputShape[2],
+            skipCorrupt: settings.skipCorrupt))
       default:
         throw TrainError("data format '\(settings.format)' is not supported yet")
       }
@@ -55,7 +57,8 @@ public enum RunComponents {
     // `split` holds out the same fraction of every class; `validation_split` a fraction of the whole.
     let fraction = settings.split ?? (settings.validationSplit > 0 ? settings.validationSplit : nil)
     return DataConfiguration(
-      train: train, test: test, validationSplit: fraction, stratify: settings.split != nil, validation: validation)
+      train: train, test: test, validationSplit: fraction, stratify: settings.split != nil,
+      validation: validation)
   }
 
   public static func loss(_ settings: TrainingConfiguration.LossSettings) -> LossFunction {

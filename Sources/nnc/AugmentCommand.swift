@@ -56,7 +56,8 @@ struct AugmentCommand: ParsableCommand {
     let (channels, height, width) = (train.sampleShape[0], train.sampleShape[1], train.sampleShape[2])
     var pairs: [(original: Image, augmented: Image)] = []
     for (position, index) in order.prefix(count).enumerated() {
-      let original = Image(channels: channels, height: height, width: width, pixels: Array(train.sample(index)))
+      let original = Image(
+        channels: channels, height: height, width: width, pixels: Array(train.sample(index)))
       var augmented = original
       var generator = root.derived(1).derived(UInt64(position))
       pipeline.apply(to: &augmented, using: &generator)

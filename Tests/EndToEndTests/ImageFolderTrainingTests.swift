@@ -73,7 +73,8 @@ import Testing
     """
 
   static func makeWorkspace() throws -> URL {
-    let root = FileManager.default.temporaryDirectory.appendingPathComponent("nnc-folder-\(UUID().uuidString)")
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "nnc-folder-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
     try makeDataset(at: root)
     try spec.write(to: root.appendingPathComponent("folder.yaml"), atomically: true, encoding: .utf8)
@@ -100,13 +101,15 @@ import Testing
     #expect(history.contains("val_loss"))
     let classes = try String(contentsOf: root.appendingPathComponent("run/classes.json"), encoding: .utf8)
     #expect(classes == "[\"blank\",\"dots\",\"stripes\"]\n")
-    let metadata = try Self.safetensorsMetadata(root.appendingPathComponent("run/checkpoint-last.safetensors"))
+    let metadata = try Self.safetensorsMetadata(
+      root.appendingPathComponent("run/checkpoint-last.safetensors"))
     #expect(metadata["classes"] == "[\"blank\",\"dots\",\"stripes\"]")
 
     // The same seed gives the same run, augmentation included.
     let again = try NNCProcess.run(["train", "folder.yaml", "--run-dir", "run2"], currentDirectory: root)
     #expect(again.status == 0)
-    let secondHistory = try String(contentsOf: root.appendingPathComponent("run2/history.jsonl"), encoding: .utf8)
+    let secondHistory = try String(
+      contentsOf: root.appendingPathComponent("run2/history.jsonl"), encoding: .utf8)
     #expect(secondHistory == history)
   }
 
@@ -141,14 +144,16 @@ import Testing
     let root = try Self.makeWorkspace()
     defer { try? FileManager.default.removeItem(at: root) }
     let result = try NNCProcess.run(
-      ["augment", "folder.yaml", "--preview", "preview.png", "--count", "5", "--seed", "2"], currentDirectory: root)
+      ["augment", "folder.yaml", "--preview", "preview.png", "--count", "5", "--seed", "2"],
+      currentDirectory: root)
     #expect(result.status == 0, "\(result.stderr)")
     let preview = try ImageCodec.read(root.appendingPathComponent("preview.png").path, channels: 3)
     // Five pairs in one row: 8 + 5 * (2 * 72 + 2 + 8) pixels wide (8x8 images enlarged 9 times), one row high.
     #expect(preview.width == 8 + 5 * (2 * 72 + 2 + 8))
     #expect(preview.height == 8 + 72 + 8)
     let same = try NNCProcess.run(
-      ["augment", "folder.yaml", "--preview", "again.png", "--count", "5", "--seed", "2"], currentDirectory: root)
+      ["augment", "folder.yaml", "--preview", "again.png", "--count", "5", "--seed", "2"],
+      currentDirectory: root)
     #expect(same.status == 0)
     #expect(try ImageCodec.read(root.appendingPathComponent("again.png").path, channels: 3) == preview)
   }

@@ -37,7 +37,9 @@ private func transposed(_ image: Image) -> Image {
 private func mirroredLeftRight(_ image: Image) -> Image {
   var result = image
   for c in 0..<image.channels {
-    for y in 0..<image.height { for x in 0..<image.width { result[c, y, x] = image[c, y, image.width - 1 - x] } }
+    for y in 0..<image.height {
+      for x in 0..<image.width { result[c, y, x] = image[c, y, image.width - 1 - x] }
+    }
   }
   return result
 }
@@ -71,7 +73,8 @@ func identityParametersLeaveImagesUnchanged(_ name: String) throws {
   let image = randomImage(channels: 1, height: 8, width: 8, seed: 5)
   let pipeline = try AugmentationPipeline(
     AugmentationConfiguration(steps: [
-      AugmentationStep(.horizontalFlip, probability: 0), AugmentationStep(.gaussianNoise(std: 0.5), probability: 0),
+      AugmentationStep(.horizontalFlip, probability: 0),
+      AugmentationStep(.gaussianNoise(std: 0.5), probability: 0),
     ]), sampleShape: [1, 8, 8])
   var result = image
   var generator = RandomGenerator(seed: 1)
@@ -116,7 +119,8 @@ func aQuarterTurnMatchesATransposition(channels: Int) throws {
   let original = image
   image.pixels.withUnsafeMutableBufferPointer { sample in
     GeometricTransforms.affine(
-      sample, ImageShape(channels: 1, height: 6, width: 6), scale: 1, shiftX: 2, shiftY: -1, fill: Fill(value: 0.25))
+      sample, ImageShape(channels: 1, height: 6, width: 6), scale: 1, shiftX: 2, shiftY: -1,
+      fill: Fill(value: 0.25))
   }
   for y in 0..<6 {
     for x in 0..<6 {
@@ -164,7 +168,8 @@ func aQuarterTurnMatchesATransposition(channels: Int) throws {
   let aspect = ValueRange(0.5, 2)
   var erasedCount = 0
   for seed in 0..<200 {
-    let result = try applied(.erasing(area: area, aspect: aspect, fill: [0, 1, 0.25]), to: image, seed: UInt64(seed))
+    let result = try applied(
+      .erasing(area: area, aspect: aspect, fill: [0, 1, 0.25]), to: image, seed: UInt64(seed))
     let changed = (0..<(24 * 20)).filter { result.pixels[$0] != 0.5 }
     guard !changed.isEmpty else { continue }
     erasedCount += 1
@@ -172,7 +177,8 @@ func aQuarterTurnMatchesATransposition(channels: Int) throws {
     #expect(fraction >= area.low && fraction <= area.high, "erased fraction \(fraction)")
     // Every channel of the box holds that channel's fill value.
     for index in changed {
-      #expect(result.pixels[index] == 0 && result.pixels[480 + index] == 1 && result.pixels[960 + index] == 0.25)
+      #expect(
+        result.pixels[index] == 0 && result.pixels[480 + index] == 1 && result.pixels[960 + index] == 0.25)
     }
     let rows = Set(changed.map { $0 / 20 })
     let columns = Set(changed.map { $0 % 20 })
@@ -185,7 +191,8 @@ func aQuarterTurnMatchesATransposition(channels: Int) throws {
 
 @Test func randomErasingFillsWithValuesInRange() throws {
   let image = Image(channels: 1, height: 16, width: 16, value: 2)
-  let result = try applied(.erasing(area: ValueRange(0.2, 0.3), aspect: ValueRange(1, 1), fill: nil), to: image)
+  let result = try applied(
+    .erasing(area: ValueRange(0.2, 0.3), aspect: ValueRange(1, 1), fill: nil), to: image)
   let erased = result.pixels.filter { $0 != 2 }
   #expect(!erased.isEmpty)
   #expect(erased.allSatisfy { $0 >= 0 && $0 < 1 })
@@ -278,7 +285,8 @@ func aQuarterTurnMatchesATransposition(channels: Int) throws {
 /// Every transform at once, with random parameters.
 private let fullPipeline = AugmentationConfiguration(steps: [
   AugmentationStep(.rotation(degrees: .symmetric(30), fill: Fill(.reflect)), probability: 0.8),
-  AugmentationStep(.affine(scale: ValueRange(0.8, 1.2), translateX: 0.1, translateY: 0.2, fill: Fill(value: 1))),
+  AugmentationStep(
+    .affine(scale: ValueRange(0.8, 1.2), translateX: 0.1, translateY: 0.2, fill: Fill(value: 1))),
   AugmentationStep(.crop(padding: 3, fill: Fill(.nearest))),
   AugmentationStep(.resizedCrop(scale: ValueRange(0.3, 1), ratio: ValueRange(0.75, 1.33)), probability: 0.5),
   AugmentationStep(.horizontalFlip, probability: 0.5),
@@ -323,7 +331,8 @@ func outputsStayFiniteAndInRange(channels: Int) throws {
   var generator = RandomGenerator(seed: 47)
   let count = 10
   let dataset = try Dataset(
-    samples: (0..<(count * 3 * 8 * 8)).map { _ in generator.nextUniform() }, labels: (0..<count).map { Int32($0 % 2) },
+    samples: (0..<(count * 3 * 8 * 8)).map { _ in generator.nextUniform() },
+    labels: (0..<count).map { Int32($0 % 2) },
     sampleShape: [3, 8, 8])
   let pipeline = try AugmentationPipeline(fullPipeline, sampleShape: [3, 8, 8])
   func epochs(prefetch: Bool) throws -> [[Float]] {

@@ -19,8 +19,9 @@ func gradientImage(channels: Int, height: Int, width: Int) -> Image {
   for c in 0..<channels {
     for y in 0..<height {
       for x in 0..<width {
-        let value = (Double(x) / Double(max(width - 1, 1)) * 0.6 + Double(y) / Double(max(height - 1, 1)) * 0.3
-          + Double(c) * 0.05)
+        let value =
+          (Double(x) / Double(max(width - 1, 1)) * 0.6 + Double(y) / Double(max(height - 1, 1)) * 0.3
+            + Double(c) * 0.05)
         image[c, y, x] = Float((value * 255).rounded() / 255)
       }
     }

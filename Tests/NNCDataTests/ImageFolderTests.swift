@@ -107,7 +107,9 @@ func foldersMapSortedClassNamesToIndices(channels: Int) throws {
   #expect(warnings.count == 1 && warnings[0].hasPrefix(bad + ": skipped: "))
   // A class whose only image is unreadable has no samples left: an error even when skipping.
   try FileManager.default.removeItem(atPath: folder + "/moth/x.png")
-  #expect(throws: DataError.self) { try Dataset.readImageFolder(folder, options: options, warnings: &warnings) }
+  #expect(throws: DataError.self) {
+    try Dataset.readImageFolder(folder, options: options, warnings: &warnings)
+  }
 }
 
 @Test func aStratifiedSplitOfAFolderIsDeterministic() throws {
@@ -115,7 +117,8 @@ func foldersMapSortedClassNamesToIndices(channels: Int) throws {
   defer { try? FileManager.default.removeItem(atPath: folder) }
   for index in 0..<10 {
     try writeImage(folder, "a/\(index).png", value: Float(index) / 20, channels: 1, size: 3, jpeg: false)
-    try writeImage(folder, "b/\(index).png", value: 0.5 + Float(index) / 20, channels: 1, size: 3, jpeg: false)
+    try writeImage(
+      folder, "b/\(index).png", value: 0.5 + Float(index) / 20, channels: 1, size: 3, jpeg: false)
   }
   let configuration = DataConfiguration(
     train: DatasetConfiguration(

@@ -42,7 +42,8 @@ private func spec(_ augment: String, input: String = "[3, 16, 16]") throws -> Sp
   #expect(diagnostics.diagnostics.isEmpty, "\(diagnostics.diagnostics.map(\.message))")
   let configuration = TrainingConfiguration(spec: parsed).augmentation
   let expected: [AugmentationStep] = [
-    AugmentationStep(.rotation(degrees: ValueRange(-10, 10), fill: Fill(.reflect, value: 0.5)), probability: 0.3),
+    AugmentationStep(
+      .rotation(degrees: ValueRange(-10, 10), fill: Fill(.reflect, value: 0.5)), probability: 0.3),
     AugmentationStep(.affine(scale: ValueRange(0.9, 1.1), translateX: 0.1, translateY: 0.2, fill: Fill())),
     AugmentationStep(.crop(padding: 4, fill: Fill())),
     AugmentationStep(.resizedCrop(scale: ValueRange(0.5, 1), ratio: ValueRange(3.0 / 4, 4.0 / 3))),
@@ -55,7 +56,8 @@ private func spec(_ augment: String, input: String = "[3, 16, 16]") throws -> Sp
     AugmentationStep(.hue(ValueRange(-0.05, 0.05))),
     AugmentationStep(.gaussianNoise(std: 0.1)),
     AugmentationStep(.gaussianBlur(sigma: ValueRange(0.5, 1.5))),
-    AugmentationStep(.erasing(area: ValueRange(0.1, 0.2), aspect: ValueRange(0.3, 3.3), fill: [0, 0.5, 1]), probability: 0.5),
+    AugmentationStep(
+      .erasing(area: ValueRange(0.1, 0.2), aspect: ValueRange(0.3, 3.3), fill: [0, 0.5, 1]), probability: 0.5),
     AugmentationStep(.normalize(mean: [0.5, 0.4, 0.3], std: [0.25])),
   ]
   #expect(configuration?.steps.count == expected.count)

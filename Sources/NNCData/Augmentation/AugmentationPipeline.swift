@@ -15,7 +15,8 @@ public struct AugmentationPipeline: Sendable {
   /// come as one value or one per channel, ranges are ordered, `normalize` is last.
   public init(_ configuration: AugmentationConfiguration, sampleShape: [Int]) throws {
     guard let shape = ImageShape(sampleShape: sampleShape) else {
-      throw DataError("augment", "samples of shape \(sampleShape) cannot be augmented (need [C, H, W] or [F])")
+      throw DataError(
+        "augment", "samples of shape \(sampleShape) cannot be augmented (need [C, H, W] or [F])")
     }
     for (position, step) in configuration.steps.enumerated() {
       let name = "augment step \(position + 1)"
@@ -43,7 +44,8 @@ public struct AugmentationPipeline: Sendable {
         }
       case .elastic(let alpha, let sigma):
         guard alpha >= 0, sigma > 0 else { throw DataError(name, "elastic needs alpha >= 0 and sigma > 0") }
-      case .brightness(let range), .contrast(let range), .saturation(let range), .hue(let range): ranges = [range]
+      case .brightness(let range), .contrast(let range), .saturation(let range), .hue(let range):
+        ranges = [range]
       case .gaussianNoise(let std):
         guard std >= 0 else { throw DataError(name, "noise std \(std) is negative") }
       case .gaussianBlur(let sigma):
@@ -67,7 +69,8 @@ public struct AugmentationPipeline: Sendable {
         throw DataError(name, "range [\(range.low), \(range.high)] is not an ordered pair of finite numbers")
       }
       for values in perChannel where values.count != 1 && values.count != shape.channels {
-        throw DataError(name, "\(values.count) values for \(shape.channels) channels (give 1 or \(shape.channels))")
+        throw DataError(
+          name, "\(values.count) values for \(shape.channels) channels (give 1 or \(shape.channels))")
       }
     }
     self.configuration = configuration
@@ -111,7 +114,8 @@ public struct AugmentationPipeline: Sendable {
       let span = UInt64(2 * padding + 1)
       let offsetX = Int(generator.next() % span)
       let offsetY = Int(generator.next() % span)
-      GeometricTransforms.crop(sample, shape, padding: padding, offsetX: offsetX, offsetY: offsetY, fill: fill)
+      GeometricTransforms.crop(
+        sample, shape, padding: padding, offsetX: offsetX, offsetY: offsetY, fill: fill)
     case .resizedCrop(let scale, let ratio):
       let box = GeometricTransforms.resizedCropBox(shape, scale: scale, ratio: ratio, using: &generator)
       GeometricTransforms.resizeCrop(sample, shape, box: box)

@@ -42,7 +42,8 @@ enum GeometricTransforms {
 
   /// The window of the padded image starting at (offsetX, offsetY), offsets in 0...2·padding.
   static func crop(
-    _ sample: UnsafeMutableBufferPointer<Float>, _ shape: ImageShape, padding: Int, offsetX: Int, offsetY: Int,
+    _ sample: UnsafeMutableBufferPointer<Float>, _ shape: ImageShape, padding: Int, offsetX: Int,
+    offsetY: Int,
     fill: Fill
   ) {
     guard offsetX != padding || offsetY != padding else { return }

@@ -6,7 +6,9 @@ public enum PreviewGrid {
   public static let background: Float = 0.15
 
   /// All images must have one shape; the result has their channel count.
-  public static func compose(pairs: [(original: Image, augmented: Image)], pairsPerRow: Int, zoom: Int) -> Image {
+  public static func compose(pairs: [(original: Image, augmented: Image)], pairsPerRow: Int, zoom: Int)
+    -> Image
+  {
     guard let first = pairs.first?.original else { return Image(channels: 1, height: 1, width: 1) }
     let (channels, height, width) = (first.channels, first.height * zoom, first.width * zoom)
     let inner = 2

@@ -10,7 +10,8 @@ public struct ImageFolderOptions: Sendable, Equatable {
   public var skipCorrupt: Bool
   public var classNames: [String]?
 
-  public init(channels: Int, height: Int, width: Int, skipCorrupt: Bool = false, classNames: [String]? = nil) {
+  public init(channels: Int, height: Int, width: Int, skipCorrupt: Bool = false, classNames: [String]? = nil)
+  {
     self.channels = channels
     self.height = height
     self.width = width
@@ -78,8 +79,10 @@ extension Dataset {
       let folderPath = path + "/" + folder
       let names: [String]
       do {
-        names = try manager.contentsOfDirectory(atPath: folderPath).filter { !$0.hasPrefix(".") && isImageFile($0) }
-          .sorted()
+        names = try manager.contentsOfDirectory(atPath: folderPath).filter {
+          !$0.hasPrefix(".") && isImageFile($0)
+        }
+        .sorted()
       } catch {
         throw DataError(folderPath, "cannot be listed: \(error.localizedDescription)")
       }
@@ -102,7 +105,8 @@ extension Dataset {
         perClass[Int(file.label)] += 1
       case .failure(let error):
         guard options.skipCorrupt else {
-          throw DataError(error.path, error.message + " (set data.skip_corrupt: true to skip unreadable files)")
+          throw DataError(
+            error.path, error.message + " (set data.skip_corrupt: true to skip unreadable files)")
         }
         warnings.append("\(error.path): skipped: \(error.message)")
       }
