@@ -111,11 +111,21 @@ extension SpecValidator {
   }
 
   /// `train` is required except for a folder given by `path`; the folder keys need the folder format.
-  static func checkDataSources(_ data: Expr, _ fields: [String: Expr], into diagnostics: inout DiagnosticBag)
-  {
+  /// Images are read as grey or RGB samples of the model's input size, so the folder format needs an
+  /// input [1 or 3, height, width].
+  static func checkDataSources(
+    _ data: Expr, _ fields: [String: Expr], input: [Int]?, into diagnostics: inout DiagnosticBag
+  ) {
     guard case .map(let entries) = data.kind else { return }
     var format: String?
     if case .string(let value) = fields["format"]?.kind { format = value }
+    if format == "folder", let input, input.count != 3 || (input[0] != 1 && input[0] != 3),
+      let entry = entries.first(where: { $0.key == "format" })
+    {
+      diagnostics.error(
+        "the folder format reads images as [1, H, W] (grey) or [3, H, W] (RGB) samples, but the model input is "
+          + "[\(input.map(String.init).joined(separator: ", "))]", at: entry.value.location)
+    }
     let hasTrain = entries.contains { $0.key == "train" }
     let path = entries.first { $0.key == "path" }
     if !hasTrain, path == nil {

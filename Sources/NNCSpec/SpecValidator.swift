@@ -35,7 +35,7 @@ public enum SpecValidator {
     if let data = spec.data {
       let fields = ArgumentChecker.check(
         map: data, against: Vocabulary.dataSchema, what: "data", into: &diagnostics)
-      checkDataSources(data, fields, into: &diagnostics)
+      checkDataSources(data, fields, input: inputDimensions(spec), into: &diagnostics)
     }
     if let train = spec.train {
       ArgumentChecker.check(map: train, against: Vocabulary.trainSchema, what: "train", into: &diagnostics)

@@ -305,6 +305,17 @@ public final class Trainer {
     }
   }
 
+  /// Refuses a checkpoint whose recorded class names differ from the data's (an image folder whose
+  /// classes changed would silently swap labels).
+  public static func checkClassNames(_ checkpoint: Checkpoint, against dataset: Dataset, path: String) throws {
+    guard let saved = checkpoint.metadata["classes"], let names = dataset.classNames else { return }
+    let current = classNamesJSON(names)
+    guard saved == current else {
+      throw TrainError(
+        "\(path): the checkpoint was trained on the classes \(saved), but \(dataset.source) has \(current)")
+    }
+  }
+
   /// Class names as a JSON array, index i naming class i.
   static func classNamesJSON(_ names: [String]) -> String {
     let encoder = JSONEncoder()

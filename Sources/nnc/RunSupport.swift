@@ -59,6 +59,19 @@ struct PreparedRun {
     return PreparedRun(loaded: loaded, configuration: configuration, data: data)
   }
 
+  /// The training split as evaluation sees it: with the augment section's final `normalize` (the
+  /// other splits get it when loaded; training applies it after augmenting).
+  func evaluationTrainingSplit() throws -> Dataset {
+    var train = data.train
+    guard let normalization = configuration.augmentation?.normalization else { return train }
+    do {
+      try train.normalize(normalization)
+    } catch {
+      throw fail("\(error)")
+    }
+    return train
+  }
+
   /// Identifies the model architecture (not the training settings), so a checkpoint is only resumed
   /// into the model that wrote it.
   var specHash: String {

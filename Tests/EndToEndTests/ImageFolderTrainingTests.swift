@@ -105,6 +105,20 @@ import Testing
       root.appendingPathComponent("run/checkpoint-last.safetensors"))
     #expect(metadata["classes"] == "[\"blank\",\"dots\",\"stripes\"]")
 
+    // Evaluation normalizes the training split like the pipeline's last step and checks the classes.
+    let checkpoint = "run/checkpoint-last.safetensors"
+    let evaluated = try NNCProcess.run(
+      ["eval", "folder.yaml", "--checkpoint", checkpoint, "--split", "train"], currentDirectory: root)
+    #expect(evaluated.status == 0, "\(evaluated.stderr)")
+    try FileManager.default.moveItem(
+      at: root.appendingPathComponent("images/dots"), to: root.appendingPathComponent("images/circles"))
+    let renamed = try NNCProcess.run(
+      ["eval", "folder.yaml", "--checkpoint", checkpoint, "--split", "val"], currentDirectory: root)
+    #expect(renamed.status == 1)
+    #expect(renamed.stderr.contains("the checkpoint was trained on the classes"), "\(renamed.stderr)")
+    try FileManager.default.moveItem(
+      at: root.appendingPathComponent("images/circles"), to: root.appendingPathComponent("images/dots"))
+
     // The same seed gives the same run, augmentation included.
     let again = try NNCProcess.run(["train", "folder.yaml", "--run-dir", "run2"], currentDirectory: root)
     #expect(again.status == 0)
