@@ -56,8 +56,8 @@ extension Dataset {
     var folders: [String] = []
     for entry in entries {
       var entryIsDirectory: ObjCBool = false
-      manager.fileExists(atPath: path + "/" + entry, isDirectory: &entryIsDirectory)
-      if entryIsDirectory.boolValue {
+      let exists = manager.fileExists(atPath: path + "/" + entry, isDirectory: &entryIsDirectory)
+      if exists && entryIsDirectory.boolValue {
         folders.append(entry)
       } else if isImageFile(entry) {
         warnings.append("\(path)/\(entry): ignored; images must be inside one sub-folder per class")
