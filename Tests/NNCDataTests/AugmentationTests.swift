@@ -395,3 +395,25 @@ func outputsStayFiniteAndInRange(channels: Int) throws {
   #expect(configuration.withoutNormalization.steps == [AugmentationStep(.horizontalFlip)])
   #expect(AugmentationConfiguration(steps: [AugmentationStep(.horizontalFlip)]).normalization == nil)
 }
+
+/// Parameters at the edge of what a spec can say must not trap or hang.
+@Test func extremeParametersStayFinite() throws {
+  let image = randomImage(channels: 3, height: 10, width: 12, seed: 53)
+  let extremes: [Augmentation] = [
+    .resizedCrop(scale: ValueRange(0.5, 1), ratio: ValueRange(1e300, 1e301)),
+    .resizedCrop(scale: ValueRange(0.5, 1), ratio: ValueRange(1e-300, 1e-299)),
+    .erasing(area: ValueRange(0.1, 0.2), aspect: ValueRange(1e-300, 1e300), fill: nil),
+    .gaussianBlur(sigma: .constant(1e9)),
+    .elastic(alpha: 1e12, sigma: 1e9),
+    .rotation(degrees: .constant(1e15), fill: Fill()),
+    .affine(scale: .constant(1e-12), translateX: 1, translateY: 1, fill: Fill(.reflect)),
+    .crop(padding: 1_000_000, fill: Fill(.reflect)),
+    .crop(padding: Int.max, fill: Fill()),
+  ]
+  for augmentation in extremes {
+    for seed: UInt64 in 0..<5 {
+      let result = try applied(augmentation, to: image, seed: seed)
+      #expect(result.pixels.allSatisfy { $0.isFinite && $0 >= 0 && $0 <= 1 }, "\(augmentation)")
+    }
+  }
+}

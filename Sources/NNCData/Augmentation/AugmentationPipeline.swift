@@ -109,8 +109,10 @@ public struct AugmentationPipeline: Sendable {
       let shiftX = ValueRange.symmetric(translateX * Double(shape.width)).sample(&generator)
       let shiftY = ValueRange.symmetric(translateY * Double(shape.height)).sample(&generator)
       GeometricTransforms.affine(sample, shape, scale: factor, shiftX: shiftX, shiftY: shiftY, fill: fill)
-    case .crop(let padding, let fill):
-      guard padding > 0 else { return }
+    case .crop(let requested, let fill):
+      guard requested > 0 else { return }
+      // Beyond a billion pixels every window is fill anyway; the bound keeps 2p + 1 from overflowing.
+      let padding = min(requested, 1 << 30)
       let span = UInt64(2 * padding + 1)
       let offsetX = Int(generator.next() % span)
       let offsetY = Int(generator.next() % span)

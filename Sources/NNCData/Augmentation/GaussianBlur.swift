@@ -2,8 +2,10 @@ import Foundation
 
 /// Separable gaussian blur with a kernel of radius ⌈3σ⌉ (normalized to sum 1) and mirrored borders.
 enum GaussianBlur {
-  static func kernel(sigma: Double) -> [Float] {
-    let radius = max(1, Int((3 * sigma).rounded(.up)))
+  /// Weights for offsets -radius...radius; the radius stops at `maxRadius` (the image size: taps
+  /// further out only revisit mirrored pixels), so a huge sigma cannot make a huge kernel.
+  static func kernel(sigma: Double, maxRadius: Int = 4096) -> [Float] {
+    let radius = max(1, min(pixelCount((3 * sigma).rounded(.up), limit: maxRadius), maxRadius))
     let weights = (-radius...radius).map { exp(-Double($0 * $0) / (2 * sigma * sigma)) }
     let total = weights.reduce(0, +)
     return weights.map { Float($0 / total) }
@@ -22,7 +24,7 @@ enum GaussianBlur {
 
   /// Blurs one `height × width` plane in place: rows, then columns.
   static func blurPlane(_ plane: inout [Float], height: Int, width: Int, sigma: Double) {
-    let weights = kernel(sigma: sigma)
+    let weights = kernel(sigma: sigma, maxRadius: max(height, width))
     let radius = weights.count / 2
     var pass = plane
     for y in 0..<height {

@@ -71,8 +71,8 @@ enum GeometricTransforms {
     for _ in 0..<10 {
       let target = area * scale.sample(&generator)
       let aspect = exp(logRatio.sample(&generator))
-      let width = Int((target * aspect).squareRoot().rounded())
-      let height = Int((target / aspect).squareRoot().rounded())
+      let width = pixelCount((target * aspect).squareRoot(), limit: shape.width)
+      let height = pixelCount((target / aspect).squareRoot(), limit: shape.height)
       if width > 0, height > 0, width <= shape.width, height <= shape.height {
         let x = Int(generator.next() % UInt64(shape.width - width + 1))
         let y = Int(generator.next() % UInt64(shape.height - height + 1))
@@ -83,9 +83,9 @@ enum GeometricTransforms {
     var width = shape.width
     var height = shape.height
     if imageRatio < ratio.low {
-      height = max(1, min(shape.height, Int((Double(width) / ratio.low).rounded())))
+      height = max(1, min(shape.height, pixelCount(Double(width) / ratio.low, limit: shape.height)))
     } else if imageRatio > ratio.high {
-      width = max(1, min(shape.width, Int((Double(height) * ratio.high).rounded())))
+      width = max(1, min(shape.width, pixelCount(Double(height) * ratio.high, limit: shape.width)))
     }
     return Box(x: (shape.width - width) / 2, y: (shape.height - height) / 2, width: width, height: height)
   }

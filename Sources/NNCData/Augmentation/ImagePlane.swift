@@ -98,3 +98,11 @@ extension ImageShape {
   /// `[C, H, W]`.
   public var sampleShape: [Int] { [channels, height, width] }
 }
+
+/// `value` rounded to a pixel count in `0...limit + 1`: extreme ranges (an aspect of 1e300) give
+/// sizes that cannot fit, not a trap converting a huge Double to Int.
+@inline(__always)
+func pixelCount(_ value: Double, limit: Int) -> Int {
+  guard value.isFinite else { return limit + 1 }
+  return Int(min(max(value.rounded(), 0), Double(limit + 1)))
+}

@@ -14,8 +14,8 @@ enum RandomErasing {
     for _ in 0..<10 {
       let target = imageArea * area.sample(&generator)
       let ratio = exp(logAspect.sample(&generator))
-      let height = Int((target * ratio).squareRoot().rounded())
-      let width = Int((target / ratio).squareRoot().rounded())
+      let height = pixelCount((target * ratio).squareRoot(), limit: shape.height)
+      let width = pixelCount((target / ratio).squareRoot(), limit: shape.width)
       guard height >= 1, width >= 1, height <= shape.height, width <= shape.width else { continue }
       let fraction = Double(height * width) / imageArea
       let actualRatio = Double(height) / Double(width)
