@@ -105,3 +105,29 @@ private func spec(_ augment: String, input: String = "[3, 16, 16]") throws -> Sp
   #expect(Set(names) == Set(Vocabulary.augmentations.map(\.name)), "one example per transform")
   #expect(throws: Never.self) { try AugmentationPipeline(configuration, sampleShape: [3, 16, 16]) }
 }
+
+@Test func folderDataMapsToImageFolderSources() throws {
+  let text = """
+    model:
+      input: [1, 12, 10]
+      layers: [flatten, {dense: 2}]
+    data:
+      format: folder
+      path: images
+      split: 0.25
+      skip_corrupt: true
+      test: {path: held-out}
+    """
+  let (parsed, diagnostics) = SpecLoader.parse(text: text, path: "/specs/folder.yaml", syntax: .yaml)
+  #expect(diagnostics.isEmpty)
+  let spec = try #require(parsed)
+  let settings = try #require(TrainingConfiguration(spec: spec).data)
+  let configuration = try RunComponents.dataConfiguration(settings, inputShape: [1, 12, 10])
+  let options = ImageFolderOptions(channels: 1, height: 12, width: 10, skipCorrupt: true)
+  #expect(configuration.train.source == .folder(path: "/specs/images", options: options))
+  #expect(configuration.test?.source == .folder(path: "/specs/held-out", options: options))
+  #expect(configuration.validationSplit == 0.25)
+  #expect(configuration.stratify)
+  #expect(throws: TrainError.self) { try RunComponents.dataConfiguration(settings, inputShape: [64]) }
+  #expect(throws: TrainError.self) { try RunComponents.dataConfiguration(settings, inputShape: [4, 12, 10]) }
+}
