@@ -92,7 +92,8 @@ public final class Executor {
       let output = graph.shape(of: node.output)
       switch node.op {
       case .convolution(let attributes):
-        let geometry = Self.convolutionGeometry(attributes, graph.shape(of: node.inputs[0]), batch: self.maxBatch)
+        let geometry = Self.convolutionGeometry(
+          attributes, graph.shape(of: node.inputs[0]), batch: self.maxBatch)
         if !geometry.isDepthwise { scratchCount = max(scratchCount, Conv2D.scratchCount(geometry)) }
       case .pool(let attributes) where attributes.kind == .max:
         indexTotal += output.sampleCount * self.maxBatch
@@ -158,8 +159,10 @@ public final class Executor {
     let sample = input.sample
     return Conv2DGeometry(
       batch: batch, inChannels: sample[0], inHeight: sample[1], inWidth: sample[2], outChannels: a.filters,
-      kernelHeight: a.kernel.height, kernelWidth: a.kernel.width, strideH: a.stride.height, strideW: a.stride.width,
-      dilationH: a.dilation.height, dilationW: a.dilation.width, padTop: a.padding.top, padBottom: a.padding.bottom,
+      kernelHeight: a.kernel.height, kernelWidth: a.kernel.width, strideH: a.stride.height,
+      strideW: a.stride.width,
+      dilationH: a.dilation.height, dilationW: a.dilation.width, padTop: a.padding.top,
+      padBottom: a.padding.bottom,
       padLeft: a.padding.left, padRight: a.padding.right, groups: a.groups)
   }
 

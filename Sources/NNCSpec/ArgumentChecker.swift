@@ -266,7 +266,9 @@ public enum ArgumentChecker {
   }
 
   /// Labels positional arguments by the signature's positional parameters; extra ones are reported.
-  public static func labelled(_ call: Call, _ signature: Signature, into diagnostics: inout DiagnosticBag) -> Call {
+  public static func labelled(_ call: Call, _ signature: Signature, into diagnostics: inout DiagnosticBag)
+    -> Call
+  {
     var call = call
     var positional = signature.positional[...]
     for index in call.arguments.indices where call.arguments[index].label == nil {

@@ -37,7 +37,9 @@ public final class Trainer {
   /// Recorded in checkpoints so a model's outputs can be named.
   var classNames: [String]?
 
-  public init(graph: Graph, configuration: TrainingConfiguration, runDirectory: String, specHash: String) throws {
+  public init(graph: Graph, configuration: TrainingConfiguration, runDirectory: String, specHash: String)
+    throws
+  {
     self.graph = graph
     self.configuration = configuration
     self.runDirectory = runDirectory
@@ -83,7 +85,8 @@ public final class Trainer {
   }
 
   static func classProbabilities(
-    _ output: UnsafeBufferPointer<Float>, _ probabilities: [Float], sample: Int, classes: Int, loss: LossFunction
+    _ output: UnsafeBufferPointer<Float>, _ probabilities: [Float], sample: Int, classes: Int,
+    loss: LossFunction
   ) -> [Float] {
     let row = sample * classes
     switch loss {
@@ -106,7 +109,8 @@ public final class Trainer {
       try writeClassNames(classNames)
     }
     let augmentation = try RunComponents.augmentationPipeline(configuration.augmentation, for: data.train)
-    let monitor = data.validation == nil && configuration.monitor.hasPrefix("val_")
+    let monitor =
+      data.validation == nil && configuration.monitor.hasPrefix("val_")
       ? String(configuration.monitor.dropFirst(4)) : configuration.monitor
     let stopping = configuration.earlyStopping
     let stoppingMonitor = stopping.map {
@@ -122,11 +126,13 @@ public final class Trainer {
     try writeHistory(history)
 
     let loader = try BatchLoader(
-      dataset: data.train, batchSize: configuration.batchSize, shuffle: true, seed: UInt64(configuration.seed) &+ 3,
+      dataset: data.train, batchSize: configuration.batchSize, shuffle: true,
+      seed: UInt64(configuration.seed) &+ 3,
       prefetch: true, transform: augmentation?.sampleTransform)
     let evaluator = Evaluator(executor: executor, loss: loss)
     let classes = executor.outputSampleCount
     var gradientBuffer = [Float](repeating: 0, count: configuration.batchSize * classes)
+    var probabilityBuffer = gradientBuffer
     let parameterBuffers = trainable.map { executor.parameter($0) }
     let gradientBuffers = trainable.map { executor.gradient($0) }
     observer?.trainingStarted(
@@ -145,16 +151,9 @@ public final class Trainer {
         schedule.learningRate(epoch: epoch, step: 0, stepsPerEpoch: loader.batchesPerEpoch))
       while loader.next(into: &batch) {
         let count = batch.count
-        try Self.copy(batch, into: executor)
-        executor.forward(batch: count, training: true)
+        let batchLoss = try loss.forward(
+          batch, on: executor, training: true, gradient: &gradientBuffer, probabilities: &probabilityBuffer)
         let output = UnsafeBufferPointer(start: executor.output, count: count * classes)
-        let batchLoss = try batch.labels.withUnsafeBufferPointer { labels in
-          try gradientBuffer.withUnsafeMutableBufferPointer { gradient in
-            try loss.evaluate(
-              output: output, batch: count, features: classes, targets: .labels(labels),
-              gradient: UnsafeMutableBufferPointer(rebasing: gradient[0..<(count * classes)]))
-          }
-        }
         guard batchLoss.isFinite else {
           throw TrainError(
             "the loss became \(batchLoss) at epoch \(epoch + 1), step \(step + 1); training stopped. "
@@ -163,7 +162,8 @@ public final class Trainer {
                 : "No checkpoint was written yet.")
               + " Try a smaller learning rate or gradient clipping (train.clip_norm).")
         }
-        for sample in 0..<count where Self.predictedClass(output, sample: sample, classes: classes) == batch.labels[sample] {
+        for sample in 0..<count
+        where Self.predictedClass(output, sample: sample, classes: classes) == batch.labels[sample] {
           correct += 1
         }
         gradientBuffer.withUnsafeBufferPointer {
@@ -207,7 +207,9 @@ public final class Trainer {
       if let stopping, let stoppingMonitor, let value = record.value(of: stoppingMonitor) {
         let maximize = EpochRecord.isMaximized(stoppingMonitor)
         let reference = state.stoppingBest
-        if reference == nil || (maximize ? value > reference! + stopping.minDelta : value < reference! - stopping.minDelta) {
+        if reference == nil
+          || (maximize ? value > reference! + stopping.minDelta : value < reference! - stopping.minDelta)
+        {
           state.stoppingBest = value
           state.epochsWithoutImprovement = 0
         } else {
@@ -220,7 +222,8 @@ public final class Trainer {
       observer?.epochFinished(record, improved: improved, monitor: monitor)
       if let stopping, state.epochsWithoutImprovement > stopping.patience {
         observer?.note(
-          "early stopping: \(stoppingMonitor ?? monitor) did not improve for \(state.epochsWithoutImprovement) epochs")
+          "early stopping: \(stoppingMonitor ?? monitor) did not improve for \(state.epochsWithoutImprovement) epochs"
+        )
         stoppedEarly = true
         break
       }
@@ -259,7 +262,8 @@ public final class Trainer {
     metadata["epochs_without_improvement"] = String(state.epochsWithoutImprovement)
     if let classNames { metadata["classes"] = Self.classNamesJSON(classNames) }
     return Checkpoint(
-      parameters: parameters, optimizerState: optimizer.stateTensors(), optimizerStepCount: optimizer.stepCount,
+      parameters: parameters, optimizerState: optimizer.stateTensors(),
+      optimizerStepCount: optimizer.stepCount,
       epoch: state.completedEpochs, randomState: executor.generator.stateWords, metadata: metadata)
   }
 
@@ -269,7 +273,8 @@ public final class Trainer {
     let checkpoint = try Checkpoint.read(from: path)
     if !weightsOnly, let hash = checkpoint.metadata["spec_hash"], hash != specHash {
       throw TrainError(
-        "\(path): the checkpoint was written for a different model (spec hash \(hash), this model \(specHash))")
+        "\(path): the checkpoint was written for a different model (spec hash \(hash), this model \(specHash))"
+      )
     }
     try Self.load(checkpoint, into: executor, path: path)
     guard !weightsOnly else { return RunState() }
@@ -298,16 +303,21 @@ public final class Trainer {
       }
       guard saved.shape == slot.info.shape, saved.values.count == slot.info.count else {
         throw TrainError(
-          "\(path): tensor '\(slot.info.name)' has shape \(saved.shape) but the model needs \(slot.info.shape)")
+          "\(path): tensor '\(slot.info.name)' has shape \(saved.shape) but the model needs \(slot.info.shape)"
+        )
       }
       let buffer = executor.parameter(slot)
-      saved.values.withUnsafeBufferPointer { buffer.baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
+      saved.values.withUnsafeBufferPointer {
+        buffer.baseAddress!.update(from: $0.baseAddress!, count: $0.count)
+      }
     }
   }
 
   /// Refuses a checkpoint whose recorded class names differ from the data's (an image folder whose
   /// classes changed would silently swap labels).
-  public static func checkClassNames(_ checkpoint: Checkpoint, against dataset: Dataset, path: String) throws {
+  public static func checkClassNames(_ checkpoint: Checkpoint, against dataset: Dataset, path: String)
+    throws
+  {
     guard let saved = checkpoint.metadata["classes"], let names = dataset.classNames else { return }
     let current = classNamesJSON(names)
     guard saved == current else {

@@ -69,7 +69,14 @@ public struct TrainingConfiguration: Sendable {
   public var optimizer: OptimizerSettings
   public var schedule: ScheduleSettings
   public var warmupEpochs: Int
-  public var metrics: [String]
+  /// A metric to report, with its options (`f1(average: micro)`, `top_k_accuracy(k: 5)`).
+  public struct MetricSettings: Sendable, Equatable {
+    public var name: String
+    public var average: String
+    public var k: Int
+  }
+
+  public var metrics: [MetricSettings]
   public var epochs: Int
   public var batchSize: Int
   public var seed: Int
@@ -107,7 +114,8 @@ public struct TrainingConfiguration: Sendable {
         if case .string(let value) = fields[key]?.kind { return value }
         return nil
       }
-      return Split(images: resolve(string("images")), labels: resolve(string("labels")), path: resolve(string("path")))
+      return Split(
+        images: resolve(string("images")), labels: resolve(string("labels")), path: resolve(string("path")))
     }
     func int(_ fields: [String: Expr], _ key: String, _ fallback: Int) -> Int {
       if case .int(let value) = fields[key]?.kind { return value }
@@ -131,7 +139,8 @@ public struct TrainingConfiguration: Sendable {
       if case .string(let value) = fields["format"]?.kind { format = value }
       data = DataSettings(
         format: format, train: split(fields["train"]) ?? Split(), test: split(fields["test"]),
-        validation: split(fields["val"]), classes: fields["classes"].flatMap { if case .int(let v) = $0.kind { v } else { nil } },
+        validation: split(fields["val"]),
+        classes: fields["classes"].flatMap { if case .int(let v) = $0.kind { v } else { nil } },
         scale: double(fields, "scale"), mean: numbers(fields, "mean"), std: numbers(fields, "std"),
         validationSplit: double(fields, "validation_split") ?? 0, shuffle: bool(fields, "shuffle", true),
         labelColumn: int(fields, "label_column", 0), header: bool(fields, "header", false))
@@ -149,14 +158,20 @@ public struct TrainingConfiguration: Sendable {
     let optimizerArguments = checked(spec.optimizer, Vocabulary.optimizers, default: "adam")
     optimizer = OptimizerSettings(
       name: optimizerArguments.signature.name, learningRate: optimizerArguments.double("lr") ?? 0.001,
-      momentum: optimizerArguments.double("momentum") ?? 0, nesterov: optimizerArguments.bool("nesterov") ?? false,
+      momentum: optimizerArguments.double("momentum") ?? 0,
+      nesterov: optimizerArguments.bool("nesterov") ?? false,
       rho: optimizerArguments.double("rho") ?? 0.9, beta1: optimizerArguments.double("beta1") ?? 0.9,
-      beta2: optimizerArguments.double("beta2") ?? 0.999, epsilon: optimizerArguments.double("epsilon") ?? 1e-8,
+      beta2: optimizerArguments.double("beta2") ?? 0.999,
+      epsilon: optimizerArguments.double("epsilon") ?? 1e-8,
       weightDecay: optimizerArguments.double("weight_decay") ?? 0)
 
     augmentation = spec.augment.map { AugmentationConfiguration(calls: $0) }
 
-    metrics = (spec.metrics ?? [Call(name: "accuracy", at: .unknown)]).map(\.name)
+    metrics = (spec.metrics ?? [Call(name: "accuracy", at: .unknown)]).map { call in
+      let arguments = checked(call, Vocabulary.metrics, default: "accuracy")
+      return MetricSettings(
+        name: call.name, average: arguments.string("average") ?? "macro", k: arguments.int("k") ?? 5)
+    }
 
     let train = map(spec.train)
     epochs = int(train, "epochs", 10)
@@ -183,7 +198,8 @@ public struct TrainingConfiguration: Sendable {
     let scheduleArguments = checked(scheduleCall, Vocabulary.schedules, default: "constant")
     schedule = ScheduleSettings(
       name: scheduleArguments.signature.name, every: scheduleArguments.int("every") ?? 1,
-      gamma: scheduleArguments.double("gamma") ?? 0.1, minimumLearningRate: scheduleArguments.double("min_lr") ?? 0)
+      gamma: scheduleArguments.double("gamma") ?? 0.1,
+      minimumLearningRate: scheduleArguments.double("min_lr") ?? 0)
 
     if train["early_stopping"] != nil {
       let fields = map(train["early_stopping"])

@@ -48,14 +48,16 @@ final class ProgressReporter: TrainingObserver {
         + "\(totals.trainable) trainable parameters; run directory \(directory)")
   }
 
-  func trainingStarted(startEpoch: Int, epochs: Int, stepsPerEpoch: Int, trainSamples: Int, validationSamples: Int)
-  {
+  func trainingStarted(
+    startEpoch: Int, epochs: Int, stepsPerEpoch: Int, trainSamples: Int, validationSamples: Int
+  ) {
     self.epochs = epochs
     epochStart = Date()
     if format == .text {
       out(
         "training on \(trainSamples) samples, validating on \(validationSamples); "
-          + "\(stepsPerEpoch) steps per epoch, epochs \(startEpoch + 1)...\(epochs)")
+          + "\(stepsPerEpoch) step\(stepsPerEpoch == 1 ? "" : "s") per epoch, epochs \(startEpoch + 1)...\(epochs)"
+      )
     }
   }
 
@@ -96,12 +98,14 @@ final class ProgressReporter: TrainingObserver {
     case .json:
       emit(
         Event(
-          event: "epoch", epoch: record.epoch, learning_rate: record.learning_rate, train_loss: record.train_loss,
+          event: "epoch", epoch: record.epoch, learning_rate: record.learning_rate,
+          train_loss: record.train_loss,
           train_accuracy: record.train_accuracy, val_loss: record.val_loss, val_accuracy: record.val_accuracy,
           seconds: seconds, improved: improved))
     case .text:
       var line = String(
-        format: "epoch %d/%d  loss %.4f  acc %.4f", record.epoch, epochs, record.train_loss, record.train_accuracy)
+        format: "epoch %d/%d  loss %.4f  acc %.4f", record.epoch, epochs, record.train_loss,
+        record.train_accuracy)
       if let loss = record.val_loss, let accuracy = record.val_accuracy {
         line += String(format: "  val_loss %.4f  val_acc %.4f", loss, accuracy)
       }
@@ -130,7 +134,9 @@ final class ProgressReporter: TrainingObserver {
           best_epoch: outcome.bestEpoch, checkpoint: outcome.lastCheckpoint))
     case .text:
       if let test {
-        out(String(format: "test: loss %.4f  accuracy %.4f  (%d samples)", test.loss, test.accuracy, test.samples))
+        out(
+          String(
+            format: "test: loss %.4f  accuracy %.4f  (%d samples)", test.loss, test.accuracy, test.samples))
       }
       out("checkpoints: \(outcome.lastCheckpoint), \(outcome.bestCheckpoint)")
     }

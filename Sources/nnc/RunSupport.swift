@@ -24,16 +24,18 @@ struct PreparedRun {
   /// Loads the spec and its data; every problem is printed and becomes exit status 1.
   static func prepare(_ options: SpecOptions, command: String) throws -> PreparedRun {
     let loaded = try SpecPipeline.load(options)
-    let configuration = TrainingConfiguration(spec: loaded.spec)
+    var configuration = TrainingConfiguration(spec: loaded.spec)
     guard let settings = configuration.data else {
       throw fail("\(options.spec): 'nnc \(command)' needs a 'data' section")
     }
     var data: LoadedData
     do {
       var generator = RandomGenerator(seed: UInt64(configuration.seed)).derived(2)
-      data = try RunComponents.dataConfiguration(settings, inputShape: loaded.graph.inputShape.sample)
-        .load(using: &generator)
+      data = try RunComponents.loadData(
+        settings, inputShape: loaded.graph.inputShape.sample, using: &generator)
       try RunComponents.normalizeEvaluationSplits(configuration.augmentation, &data)
+    } catch let error as TrainError {
+      throw fail(error.message)
     } catch let error as DataError {
       throw fail("\(error)")
     } catch {
@@ -55,6 +57,10 @@ struct PreparedRun {
       throw fail(
         "\(data.train.source): the data has \(classes) classes but the model outputs \(outputs) units; "
           + "set data.classes or change the last layer")
+    }
+    if configuration.optimizer.name == "gd" {
+      // Gradient descent proper: every step sees the whole training set.
+      configuration.batchSize = data.train.count
     }
     return PreparedRun(loaded: loaded, configuration: configuration, data: data)
   }

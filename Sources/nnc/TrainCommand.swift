@@ -53,7 +53,8 @@ struct TrainCommand: ParsableCommand {
     let reporter = ProgressReporter(format: format)
     do {
       let trainer = try Trainer(
-        graph: prepared.graph, configuration: configuration, runDirectory: directory, specHash: prepared.specHash)
+        graph: prepared.graph, configuration: configuration, runDirectory: directory,
+        specHash: prepared.specHash)
       reporter.header(prepared: prepared, directory: directory)
       let outcome = try trainer.run(data: prepared.data, resume: resume, observer: reporter)
       if let test = prepared.data.test {
