@@ -6,33 +6,22 @@ import NNCRandom
 /// every problem into a `TrainError` that names what is wrong.
 public enum RunComponents {
   /// Loads the data sets of a run: train, test, and validation either from its own files (`data.val`)
-  /// or carved from the training set (`data.validation_split`).
+  /// or carved from the training set (`data.validation_split`, or `data.split` per class).
+  /// `inputShape` is the model's sample shape: image folders are converted and resized to it.
   public static func loadData(
-    _ settings: TrainingConfiguration.DataSettings, using generator: inout RandomGenerator
+    _ settings: TrainingConfiguration.DataSettings, inputShape: [Int]? = nil,
+    using generator: inout RandomGenerator
   ) throws -> LoadedData {
-    let configuration = try dataConfiguration(settings)
-    var data = try configuration.load(using: &generator)
-    if let validation = settings.validation {
-      guard settings.validationSplit == 0 else {
-        throw TrainError("data has both 'val' files and a 'validation_split'; use one of them")
-      }
-      var set = try DatasetConfiguration(
-        source: try source(validation, "val", settings), classes: data.train.classes,
-        normalization: configuration.train.normalization
-      ).load()
-      guard set.sampleShape == data.train.sampleShape else {
-        throw TrainError(
-          "\(set.source): samples have shape \(set.sampleShape) but the training samples have "
-            + "\(data.train.sampleShape)")
-      }
-      set.classes = data.train.classes
-      data.validation = set
+    if settings.validation != nil, settings.validationSplit > 0 || settings.split != nil {
+      let key = settings.split != nil ? "split" : "validation_split"
+      throw TrainError("data has both 'val' files and a '\(key)'; use one of them")
     }
-    return data
+    return try dataConfiguration(settings, inputShape: inputShape).load(using: &generator)
   }
 
   static func source(
-    _ split: TrainingConfiguration.Split, _ name: String, _ settings: TrainingConfiguration.DataSettings
+    _ split: TrainingConfiguration.Split, _ name: String, _ settings: TrainingConfiguration.DataSettings,
+    inputShape: [Int]?
   ) throws -> DataSource {
     switch settings.format {
     case "idx", "npy":
@@ -45,28 +34,49 @@ public enum RunComponents {
       guard let path = split.path else { throw TrainError("data.\(name) needs a 'path' for the csv format") }
       return .csv(
         path: path, options: CSVOptions(labelColumn: settings.labelColumn, hasHeader: settings.header))
+    case "folder":
+      guard let path = split.path ?? (name == "train" ? settings.path : nil) else {
+        throw TrainError("data.\(name) needs a 'path' (a folder of class sub-folders) for the folder format")
+      }
+      guard let inputShape, inputShape.count == 3 else {
+        throw TrainError(
+          "the folder format needs a model input [channels, height, width], not \(inputShape ?? [])")
+      }
+      guard inputShape[0] == 1 || inputShape[0] == 3 else {
+        throw TrainError(
+          "images are read as grey (1 channel) or RGB (3 channels); the model input has \(inputShape[0])")
+      }
+      return .folder(
+        path: path,
+        options: ImageFolderOptions(
+          channels: inputShape[0], height: inputShape[1], width: inputShape[2],
+          skipCorrupt: settings.skipCorrupt))
     default:
       throw TrainError("data format '\(settings.format)' is not supported yet")
     }
   }
 
-  public static func dataConfiguration(_ settings: TrainingConfiguration.DataSettings) throws
-    -> DataConfiguration
-  {
+  /// `inputShape` is the model's sample shape: image folders are converted and resized to it.
+  public static func dataConfiguration(
+    _ settings: TrainingConfiguration.DataSettings, inputShape: [Int]? = nil
+  ) throws -> DataConfiguration {
     var normalization = Normalization.identity
     normalization.scale = Float(settings.scale ?? 1)
     if let mean = settings.mean { normalization.mean = mean.map(Float.init) }
     if let std = settings.std { normalization.std = std.map(Float.init) }
-    let train = DatasetConfiguration(
-      source: try source(settings.train, "train", settings), classes: settings.classes,
-      normalization: normalization)
-    let test = try settings.test.map {
+    func configuration(_ split: TrainingConfiguration.Split, _ name: String) throws -> DatasetConfiguration {
       DatasetConfiguration(
-        source: try source($0, "test", settings), classes: settings.classes, normalization: normalization)
+        source: try source(split, name, settings, inputShape: inputShape), classes: settings.classes,
+        normalization: normalization)
     }
+    let train = try configuration(settings.train, "train")
+    let test = try settings.test.map { try configuration($0, "test") }
+    let validation = try settings.validation.map { try configuration($0, "val") }
+    // `split` holds out the same fraction of every class; `validation_split` a fraction of the whole.
+    let fraction = settings.split ?? (settings.validationSplit > 0 ? settings.validationSplit : nil)
     return DataConfiguration(
-      train: train, test: test, validationSplit: settings.validationSplit > 0 ? settings.validationSplit : nil
-    )
+      train: train, test: test, validationSplit: fraction, stratify: settings.split != nil,
+      validation: validation)
   }
 
   public static func loss(_ settings: TrainingConfiguration.LossSettings) -> LossFunction {

@@ -32,6 +32,10 @@ public final class Trainer {
   public var lastCheckpointPath: String { runDirectory + "/checkpoint-last.safetensors" }
   public var bestCheckpointPath: String { runDirectory + "/checkpoint-best.safetensors" }
   public var historyPath: String { runDirectory + "/history.jsonl" }
+  /// The class names of image-folder data, by index (written when the data names its classes).
+  public var classesPath: String { runDirectory + "/classes.json" }
+  /// Recorded in checkpoints so a model's outputs can be named.
+  var classNames: [String]?
 
   public init(graph: Graph, configuration: TrainingConfiguration, runDirectory: String, specHash: String)
     throws
@@ -136,8 +140,15 @@ public final class Trainer {
   // MARK: Running
 
   /// Trains from scratch, or from `checkpoint-last` when `resume` is set, and returns the history.
+  /// The configuration's augmentation pipeline runs on the training split only; validation data is
+  /// used as given (see `RunComponents.normalizeEvaluationSplits` for a final `normalize` step).
   public func run(data: LoadedData, resume: Bool, observer: TrainingObserver?) throws -> TrainingOutcome {
     try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
+    classNames = data.train.classNames
+    if let classNames {
+      try writeClassNames(classNames)
+    }
+    let augmentation = try RunComponents.augmentationPipeline(configuration.augmentation, for: data.train)
     let monitor =
       data.validation == nil && configuration.monitor.hasPrefix("val_")
       ? String(configuration.monitor.dropFirst(4)) : configuration.monitor
@@ -157,7 +168,7 @@ public final class Trainer {
     let loader = try BatchLoader(
       dataset: data.train, batchSize: configuration.batchSize, shuffle: true,
       seed: UInt64(configuration.seed) &+ 3,
-      prefetch: true)
+      prefetch: true, transform: augmentation?.sampleTransform)
     let evaluator = Evaluator(executor: executor, loss: loss)
     let classes = executor.outputSampleCount
     var gradientBuffer = [Float](repeating: 0, count: configuration.batchSize * classes)
@@ -289,6 +300,7 @@ public final class Trainer {
     if let epoch = state.bestEpoch { metadata["best_epoch"] = String(epoch) }
     if let value = state.stoppingBest { metadata["stopping_best"] = String(value) }
     metadata["epochs_without_improvement"] = String(state.epochsWithoutImprovement)
+    if let classNames { metadata["classes"] = Self.classNamesJSON(classNames) }
     return Checkpoint(
       parameters: parameters, optimizerState: optimizer.stateTensors(),
       optimizerStepCount: optimizer.stepCount,
@@ -339,6 +351,30 @@ public final class Trainer {
         buffer.baseAddress!.update(from: $0.baseAddress!, count: $0.count)
       }
     }
+  }
+
+  /// Refuses a checkpoint whose recorded class names differ from the data's (an image folder whose
+  /// classes changed would silently swap labels).
+  public static func checkClassNames(_ checkpoint: Checkpoint, against dataset: Dataset, path: String)
+    throws
+  {
+    guard let saved = checkpoint.metadata["classes"], let names = dataset.classNames else { return }
+    let current = classNamesJSON(names)
+    guard saved == current else {
+      throw TrainError(
+        "\(path): the checkpoint was trained on the classes \(saved), but \(dataset.source) has \(current)")
+    }
+  }
+
+  /// Class names as a JSON array, index i naming class i.
+  static func classNamesJSON(_ names: [String]) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.withoutEscapingSlashes]
+    return (try? String(decoding: encoder.encode(names), as: UTF8.self)) ?? "[]"
+  }
+
+  func writeClassNames(_ names: [String]) throws {
+    try (Self.classNamesJSON(names) + "\n").write(toFile: classesPath, atomically: true, encoding: .utf8)
   }
 
   func readHistory(limit: Int) throws -> [EpochRecord] {

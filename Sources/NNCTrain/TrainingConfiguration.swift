@@ -1,4 +1,5 @@
 import Foundation
+import NNCData
 import NNCSpec
 
 /// The `data`, `loss`, `optimizer`, `metrics` and `train` sections of a validated spec, as typed
@@ -23,6 +24,11 @@ public struct TrainingConfiguration: Sendable {
     public var shuffle: Bool
     public var labelColumn: Int
     public var header: Bool
+    /// The folder format: the folder to train on when no `train` split is given.
+    public var path: String? = nil
+    public var skipCorrupt = false
+    /// The folder format: the fraction of every class held out for validation.
+    public var split: Double? = nil
   }
 
   public struct LossSettings: Sendable {
@@ -82,6 +88,8 @@ public struct TrainingConfiguration: Sendable {
   public var initFrom: String?
   /// Layer-name patterns and their learning-rate factors, in the order written.
   public var learningRateMultipliers: [(pattern: String, factor: Double)] = []
+  /// The `augment` section; nil when the spec has none.
+  public var augmentation: AugmentationConfiguration?
 
   /// Reads a spec that `Lowering.lower` accepted without errors.
   public init(spec: Spec) {
@@ -140,6 +148,9 @@ public struct TrainingConfiguration: Sendable {
         scale: double(fields, "scale"), mean: numbers(fields, "mean"), std: numbers(fields, "std"),
         validationSplit: double(fields, "validation_split") ?? 0, shuffle: bool(fields, "shuffle", true),
         labelColumn: int(fields, "label_column", 0), header: bool(fields, "header", false))
+      if case .string(let value) = fields["path"]?.kind { data?.path = resolve(value) }
+      data?.skipCorrupt = bool(fields, "skip_corrupt", false)
+      data?.split = double(fields, "split")
     }
 
     let lossArguments = checked(spec.loss, Vocabulary.losses, default: "cross_entropy")
@@ -157,6 +168,8 @@ public struct TrainingConfiguration: Sendable {
       beta2: optimizerArguments.double("beta2") ?? 0.999,
       epsilon: optimizerArguments.double("epsilon") ?? 1e-8,
       weightDecay: optimizerArguments.double("weight_decay") ?? 0)
+
+    augmentation = spec.augment.map { AugmentationConfiguration(calls: $0) }
 
     metrics = (spec.metrics ?? [Call(name: "accuracy", at: .unknown)]).map { call in
       let arguments = checked(call, Vocabulary.metrics, default: "accuracy")

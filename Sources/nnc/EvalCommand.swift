@@ -60,13 +60,14 @@ struct EvalCommand: ParsableCommand {
       }
       dataset = validation
     case .train:
-      dataset = prepared.data.train
+      dataset = try prepared.evaluationTrainingSplit()
     }
     let result: EvaluationResult
     do {
       let saved = try Checkpoint.read(from: checkpoint)
       let executor = Executor(graph: prepared.graph, maxBatch: prepared.configuration.batchSize)
       try Trainer.load(saved, into: executor, path: checkpoint)
+      try Trainer.checkClassNames(saved, against: dataset, path: checkpoint)
       result = try Evaluator(executor: executor, loss: RunComponents.loss(prepared.configuration.loss))
         .evaluate(dataset, keepPredictions: true)
     } catch let error as SafeTensorsError {

@@ -9,6 +9,8 @@ struct NNC: ParsableCommand {
       Write a model, its data, loss, optimizer and training settings in one spec file (YAML or the .nnc
       language), then check, train and evaluate it.
       """,
-    subcommands: [CheckCommand.self, FormatCommand.self, TrainCommand.self, EvalCommand.self]
+    subcommands: [
+      CheckCommand.self, FormatCommand.self, TrainCommand.self, EvalCommand.self, AugmentCommand.self,
+    ]
   )
 }
