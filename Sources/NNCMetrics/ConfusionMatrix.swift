@@ -83,4 +83,16 @@ public struct ConfusionMatrix: Sendable, Equatable {
   }
 
   private func ratio(_ a: Int, _ b: Int) -> Double { b == 0 ? 0 : Double(a) / Double(b) }
+
+  /// A text table: rows are true labels, columns predictions.
+  public var table: String {
+    let width = max(4, String(total).count + 1)
+    func cell(_ text: String) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
+    var out = "confusion matrix (rows: label, columns: prediction)\n" + cell("")
+    out += (0..<classes).map { cell(String($0)) }.joined() + "\n"
+    for row in 0..<classes {
+      out += cell(String(row)) + (0..<classes).map { cell(String(self[row, $0])) }.joined() + "\n"
+    }
+    return out
+  }
 }

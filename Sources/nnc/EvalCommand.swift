@@ -105,20 +105,8 @@ struct EvalCommand: ParsableCommand {
         print(
           key + ":" + String(repeating: " ", count: width - key.count + 1) + String(format: "%.4f", value))
       }
-      if let matrix { print(Self.render(matrix)) }
+      if let matrix { print(matrix.table) }
     }
-  }
-
-  /// The confusion matrix as a table: rows are true labels, columns predictions.
-  static func render(_ matrix: ConfusionMatrix) -> String {
-    let width = max(4, String(matrix.total).count + 1)
-    func cell(_ text: String) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
-    var out = "confusion matrix (rows: label, columns: prediction)\n" + cell("")
-    out += (0..<matrix.classes).map { cell(String($0)) }.joined() + "\n"
-    for row in 0..<matrix.classes {
-      out += cell(String(row)) + (0..<matrix.classes).map { cell(String(matrix[row, $0])) }.joined() + "\n"
-    }
-    return out
   }
 
   func writePredictions(_ result: EvaluationResult, to path: String) throws {

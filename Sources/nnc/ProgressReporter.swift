@@ -36,6 +36,7 @@ final class ProgressReporter: TrainingObserver {
     var test_samples: Int?
     var best_epoch: Int?
     var checkpoint: String?
+    var test_metrics: [String: Double]?
   }
 
   func emit(_ event: Event) { out(jsonLine(event)) }
@@ -125,19 +126,26 @@ final class ProgressReporter: TrainingObserver {
     }
   }
 
-  func finished(_ outcome: TrainingOutcome, test: EvaluationResult?) {
+  func finished(_ outcome: TrainingOutcome, test: EvaluationResult?, metrics: MetricReport?) {
+    let extra = (metrics?.values ?? []).filter { $0.key != "loss" && $0.key != "accuracy" }
     switch format {
     case .json:
-      emit(
-        Event(
-          event: "done", test_loss: test?.loss, test_accuracy: test?.accuracy, test_samples: test?.samples,
-          best_epoch: outcome.bestEpoch, checkpoint: outcome.lastCheckpoint))
+      var event = Event(
+        event: "done", test_loss: test?.loss, test_accuracy: test?.accuracy, test_samples: test?.samples,
+        best_epoch: outcome.bestEpoch, checkpoint: outcome.lastCheckpoint)
+      if !extra.isEmpty {
+        event.test_metrics = Dictionary(
+          extra.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+      }
+      emit(event)
     case .text:
       if let test {
         out(
           String(
-            format: "test: loss %.4f  accuracy %.4f  (%d samples)", test.loss, test.accuracy, test.samples))
+            format: "test: loss %.4f  accuracy %.4f  (%d samples)", test.loss, test.accuracy, test.samples)
+            + extra.map { String(format: "  %@ %.4f", $0.key, $0.value) }.joined())
       }
+      if let matrix = metrics?.confusionMatrix { out(matrix.table) }
       out("checkpoints: \(outcome.lastCheckpoint), \(outcome.bestCheckpoint)")
     }
   }

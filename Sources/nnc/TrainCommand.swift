@@ -67,10 +67,10 @@ struct TrainCommand: ParsableCommand {
         toFile: directory + "/curves.svg", atomically: true, encoding: .utf8)
       if let test = prepared.data.test {
         let result = try Evaluator(executor: trainer.executor, loss: RunComponents.loss(configuration.loss))
-          .evaluate(test)
-        reporter.finished(outcome, test: result)
+          .evaluate(test, keepPredictions: true)
+        reporter.finished(outcome, test: result, metrics: MetricReport(configuration.metrics, result: result))
       } else {
-        reporter.finished(outcome, test: nil)
+        reporter.finished(outcome, test: nil, metrics: nil)
       }
     } catch let error as TrainError {
       reporter.endLine()
