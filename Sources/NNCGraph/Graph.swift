@@ -52,6 +52,9 @@ public struct Node: Sendable {
   public var location: SourceLocation
   /// The vocabulary word shown in summaries (`separable_conv2d` lowers to two convolution nodes).
   public var layerName: String
+  /// Set by `trainable: false` or a `train.freeze` pattern: the parameters stay fixed and a frozen
+  /// batchnorm normalizes with its running statistics even while training (as Keras does).
+  public var isFrozen = false
 
   public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
 }

@@ -226,6 +226,10 @@ public enum ArgumentChecker {
     case (.map(let schema), .map):
       check(map: value, against: schema, what: context, into: &diagnostics)
       return true
+    case (.dictionary(let element), .map(let entries)):
+      return entries.allSatisfy {
+        matches($0.value, element, context: "'\($0.key)' in \(context)", into: &diagnostics)
+      }
     case (.call(let signatures), .string(let name)):
       guard let signature = signatures.first(where: { $0.name == name }) else {
         diagnostics.error(
@@ -291,6 +295,8 @@ public enum ArgumentChecker {
       numbers.append((number, value.location))
     } else if case .list(let items) = value.kind {
       numbers = items.compactMap { item in item.numberValue.map { ($0, item.location) } }
+    } else if case .dictionary = parameter.type, case .map(let entries) = value.kind {
+      numbers = entries.compactMap { entry in entry.value.numberValue.map { ($0, entry.value.location) } }
     }
     for (number, location) in numbers {
       if let minimum = parameter.minimum,

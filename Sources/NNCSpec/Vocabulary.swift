@@ -385,6 +385,14 @@ public enum Vocabulary {
     Parameter("monitor", .string, default: .string("val_accuracy")),
     Parameter("early_stopping", .map(earlyStoppingSchema)),
     Parameter("threads", .int, min: positive),
+    Parameter(
+      "init_from", .string,
+      doc: "a safetensors checkpoint whose tensors initialize the parameters of the same name and shape"),
+    Parameter(
+      "freeze", .list(.string), doc: "layer-name patterns (* and ?) whose parameters are not trained"),
+    Parameter(
+      "lr_multipliers", .dictionary(.number), min: Bound(0),
+      doc: "layer-name pattern -> factor on the learning rate; the first matching pattern wins"),
   ])
 
   /// The top-level keys of a spec, in the order printers write them.

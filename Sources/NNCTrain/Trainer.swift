@@ -54,7 +54,47 @@ public final class Trainer {
     trainable = executor.parameterLayout.filter { $0.info.trainable }
     // Weight decay applies to weights, not to biases or normalization parameters.
     optimizer.decayMask = trainable.map { $0.info.role == .weight }
+    let multipliers = configuration.learningRateMultipliers
+    if !multipliers.isEmpty {
+      optimizer.learningRateScales = trainable.map { slot in
+        let layer = String(slot.info.name[..<(slot.info.name.lastIndex(of: ".") ?? slot.info.name.endIndex)])
+        return Float(multipliers.first { NamePattern.matches($0.pattern, layer) }?.factor ?? 1)
+      }
+    }
     try initializeParameters(seed: seed)
+    if let path = configuration.initFrom { transferReport = try initialize(from: path) }
+  }
+
+  /// What `init_from` loaded: parameters taken from the checkpoint, and those left freshly
+  /// initialized because the checkpoint lacks them or has another shape (a replaced head).
+  public struct TransferReport: Sendable {
+    public var loaded: [String]
+    public var fresh: [String]
+  }
+
+  public private(set) var transferReport: TransferReport?
+
+  /// Copies every tensor of the checkpoint whose name and shape match a parameter of the model.
+  func initialize(from path: String) throws -> TransferReport {
+    let checkpoint = try Checkpoint.read(from: path)
+    var report = TransferReport(loaded: [], fresh: [])
+    for slot in executor.parameterLayout {
+      guard let saved = checkpoint.parameters[slot.info.name], saved.shape == slot.info.shape else {
+        report.fresh.append(slot.info.name)
+        continue
+      }
+      let buffer = executor.parameter(slot)
+      saved.values.withUnsafeBufferPointer {
+        buffer.baseAddress!.update(from: $0.baseAddress!, count: $0.count)
+      }
+      report.loaded.append(slot.info.name)
+    }
+    guard !report.loaded.isEmpty else {
+      throw TrainError(
+        "\(path): no tensor of the checkpoint matches a parameter of this model by name and shape "
+          + "(the model's names are shown by 'nnc check')")
+    }
+    return report
   }
 
   func initializeParameters(seed: UInt64) throws {

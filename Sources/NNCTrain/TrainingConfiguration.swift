@@ -84,6 +84,10 @@ public struct TrainingConfiguration: Sendable {
   public var monitor: String
   public var earlyStopping: EarlyStopping?
   public var threads: Int?
+  /// A checkpoint to initialize parameters from (transfer learning), resolved against the spec.
+  public var initFrom: String?
+  /// Layer-name patterns and their learning-rate factors, in the order written.
+  public var learningRateMultipliers: [(pattern: String, factor: Double)] = []
   /// The `augment` section; nil when the spec has none.
   public var augmentation: AugmentationConfiguration?
 
@@ -181,6 +185,11 @@ public struct TrainingConfiguration: Sendable {
     clipNorm = double(train, "clip_norm")
     if case .string(let value) = train["monitor"]?.kind { monitor = value } else { monitor = "val_accuracy" }
     threads = train["threads"].flatMap { if case .int(let v) = $0.kind { v } else { nil } }
+    if case .string(let path) = train["init_from"]?.kind { initFrom = resolve(path) }
+    if case .map(let entries) = train["lr_multipliers"]?.kind {
+      learningRateMultipliers = entries.compactMap { entry in entry.value.numberValue.map { (entry.key, $0) }
+      }
+    }
 
     var scheduleCall = Call(name: "constant", at: .unknown)
     if let expr = train["schedule"] {

@@ -32,6 +32,9 @@ struct EvalCommand: ParsableCommand {
   @Option(help: "Write every prediction to this CSV file (index,label,prediction,prob_0,...).")
   var predictions: String?
 
+  @Option(help: "Write confusion_matrix.svg, roc.svg and pr.svg into this directory.")
+  var plots: String?
+
   /// `--format json`: `metrics` always holds `loss` and `accuracy`, plus every metric the spec lists;
   /// `confusion_matrix` (rows: labels, columns: predictions) when the spec asks for it.
   struct Report: Encodable {
@@ -75,6 +78,13 @@ struct EvalCommand: ParsableCommand {
       throw fail("\(error)")
     }
     if let predictions { try writePredictions(result, to: predictions) }
+    if let plots {
+      do {
+        try Plots.writeEvaluation(result, to: plots)
+      } catch {
+        throw fail("cannot write plots to \(plots): \(error.localizedDescription)")
+      }
+    }
     let metrics = MetricReport(prepared.configuration.metrics, result: result)
     let matrix = metrics.confusionMatrix
     switch format {

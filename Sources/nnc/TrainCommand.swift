@@ -56,7 +56,15 @@ struct TrainCommand: ParsableCommand {
         graph: prepared.graph, configuration: configuration, runDirectory: directory,
         specHash: prepared.specHash)
       reporter.header(prepared: prepared, directory: directory)
+      if let transfer = trainer.transferReport, let path = configuration.initFrom, !resume {
+        reporter.note(
+          "initialized \(transfer.loaded.count) parameter tensors from \(path)"
+            + (transfer.fresh.isEmpty
+              ? "" : "; freshly initialized: " + transfer.fresh.joined(separator: ", ")))
+      }
       let outcome = try trainer.run(data: prepared.data, resume: resume, observer: reporter)
+      try Plots.trainingCurves(outcome.history).write(
+        toFile: directory + "/curves.svg", atomically: true, encoding: .utf8)
       if let test = prepared.data.test {
         let result = try Evaluator(executor: trainer.executor, loss: RunComponents.loss(configuration.loss))
           .evaluate(test)

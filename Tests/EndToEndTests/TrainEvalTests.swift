@@ -75,6 +75,18 @@ import Testing
     #expect(full.confusion_matrix.flatMap { $0 }.reduce(0, +) == 360)
     let diagonal = (0..<10).reduce(0) { $0 + full.confusion_matrix[$1][$1] }
     #expect(diagonal == correct)
+
+    let plots = directory.appendingPathComponent("plots")
+    let plotted = try NNCProcess.run([
+      "eval", spec, "--checkpoint", run.appendingPathComponent("checkpoint-last.safetensors").path,
+      "--plots", plots.path,
+    ])
+    #expect(plotted.status == 0, "\(plotted.stderr)")
+    for file in ["confusion_matrix.svg", "roc.svg", "pr.svg"] {
+      let text = try String(contentsOf: plots.appendingPathComponent(file), encoding: .utf8)
+      #expect(text.hasPrefix("<svg") && text.hasSuffix("</svg>\n"), "\(file)")
+    }
+    #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("curves.svg").path))
   }
 
   @Test func sameSeedGivesIdenticalHistory() throws {

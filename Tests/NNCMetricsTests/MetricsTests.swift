@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import NNCMetrics
@@ -65,4 +66,25 @@ let predictions: [Int32] = [0, 0, 1, 1, 2, 2]
   let macro = RankingMetrics.oneVersusRest(
     scores: scores, labels: labels, classes: 3, average: .macro, RankingMetrics.rocAUC)
   #expect(abs(macro! - 2.0 / 3) < 1e-12)
+}
+
+@Test func curvesRunFromCornerToCorner() {
+  let roc = Curves.roc(scores: [0.9, 0.5, 0.4, 0.1], positives: [true, false, true, false])
+  #expect(roc.map(\.0) == [0, 0, 0.5, 0.5, 1])
+  #expect(roc.map(\.1) == [0, 0.5, 0.5, 1, 1])
+  let pr = Curves.precisionRecall(scores: [0.9, 0.5, 0.4, 0.1], positives: [true, false, true, false])
+  #expect(pr.first! == (0.5, 1))
+  #expect(pr.last! == (1, 0.5))
+}
+
+@Test func svgPlotsAreWellFormedText() {
+  let matrix = ConfusionMatrix(labels: labels, predictions: predictions, classes: 3)
+  let heatmap = SVGPlot.heatmap(matrix, title: "a < b & c")
+  #expect(heatmap.hasPrefix("<svg"))
+  #expect(heatmap.hasSuffix("</svg>\n"))
+  #expect(heatmap.contains("a &lt; b &amp; c"))
+  #expect(heatmap.components(separatedBy: "<rect").count - 1 == 1 + 9)
+  let chart = SVGPlot.lines(
+    title: "t", xLabel: "x", yLabel: "y", series: [.init(name: "s", points: [(0, 0), (1, 1)])])
+  #expect(chart.contains("<polyline"))
 }
