@@ -221,6 +221,15 @@ public enum ArgumentChecker {
       if value.intPair != nil { return true }
     case (.numberOrList, .list(let items)):
       if !items.isEmpty, items.allSatisfy({ $0.numberValue != nil }) { return true }
+    case (.numberListOrWord, .int), (.numberListOrWord, .double): return true
+    case (.numberListOrWord(let words), .string(let word)):
+      if words.contains(word) { return true }
+      diagnostics.error(
+        "\(context) must be \(type.description), found '\(word)'\(Suggestions.didYouMean(word, in: words))",
+        at: value.location)
+      return false
+    case (.numberListOrWord, .list(let items)):
+      if !items.isEmpty, items.allSatisfy({ $0.numberValue != nil }) { return true }
     case (.list(let element), .list(let items)):
       return items.allSatisfy { matches($0, element, context: context, into: &diagnostics) }
     case (.map(let schema), .map):

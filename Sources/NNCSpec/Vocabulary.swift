@@ -328,8 +328,8 @@ public enum Vocabulary {
           "aspect", range, min: Bound(0, inclusive: false),
           doc: "[low, high] height/width of the box (default [0.3, 3.3])"),
         Parameter(
-          "fill", .numberOrList, min: Bound(0), max: Bound(1),
-          doc: "a value, or one per channel; omitted fills with uniform random values in [0, 1]"),
+          "fill", .numberListOrWord(["random"]), default: .string("random"), min: Bound(0), max: Bound(1),
+          doc: "a value, one per channel, or 'random' (uniform values in [0, 1], the default)"),
         probability(0.5),
       ], doc: "cutout: replace a random box with a constant or random values"),
     Signature(

@@ -9,7 +9,7 @@ struct AugmentCommand: ParsableCommand {
     commandName: "augment",
     abstract: "Show what the spec's augment section does to training samples.",
     discussion: """
-      With --preview, writes a PNG grid of training samples, each shown as it is (left) and after the
+      With --preview, writes a PNG grid of training samples, each shown as it is (left) and after the \
       augment pipeline (right). A final 'normalize' step is left out so the images can be seen.
       """
   )

@@ -127,6 +127,24 @@ import Testing
     #expect(secondHistory == history)
   }
 
+  /// Augmentation draws from (seed, epoch, position), so a resumed run sees the same images as an
+  /// uninterrupted one and ends with the same history.
+  @Test func resumingReplaysTheAugmentedEpochs() throws {
+    let root = try Self.makeWorkspace()
+    defer { try? FileManager.default.removeItem(at: root) }
+    let whole = try NNCProcess.run(["train", "folder.yaml", "--run-dir", "whole"], currentDirectory: root)
+    #expect(whole.status == 0, "\(whole.stderr)")
+    let first = try NNCProcess.run(
+      ["train", "folder.yaml", "--run-dir", "parts", "--epochs", "1"], currentDirectory: root)
+    #expect(first.status == 0, "\(first.stderr)")
+    let rest = try NNCProcess.run(
+      ["train", "folder.yaml", "--run-dir", "parts", "--resume"], currentDirectory: root)
+    #expect(rest.status == 0, "\(rest.stderr)")
+    let expected = try String(contentsOf: root.appendingPathComponent("whole/history.jsonl"), encoding: .utf8)
+    let resumed = try String(contentsOf: root.appendingPathComponent("parts/history.jsonl"), encoding: .utf8)
+    #expect(resumed == expected)
+  }
+
   @Test func corruptImagesAreNamedOrSkipped() throws {
     let root = try Self.makeWorkspace()
     defer { try? FileManager.default.removeItem(at: root) }

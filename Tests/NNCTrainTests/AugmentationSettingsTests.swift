@@ -131,3 +131,18 @@ private func spec(_ augment: String, input: String = "[3, 16, 16]") throws -> Sp
   #expect(throws: TrainError.self) { try RunComponents.dataConfiguration(settings, inputShape: [64]) }
   #expect(throws: TrainError.self) { try RunComponents.dataConfiguration(settings, inputShape: [4, 12, 10]) }
 }
+
+@Test func erasingFillsWithRandomValuesByDefaultOrByName() throws {
+  let parsed = try spec(
+    """
+      - random_erasing: {fill: random}
+      - random_erasing
+      - random_erasing: {fill: 0.25}
+    """)
+  let steps = try #require(TrainingConfiguration(spec: parsed).augmentation).steps
+  let fills: [[Float]?] = steps.map {
+    if case .erasing(_, _, let fill) = $0.augmentation { return fill }
+    return [-1]
+  }
+  #expect(fills == [nil, nil, [0.25]])
+}

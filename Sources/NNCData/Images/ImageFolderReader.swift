@@ -70,6 +70,7 @@ extension Dataset {
     let classIndex = Dictionary(
       classNames.enumerated().map { ($1, Int32($0)) }, uniquingKeysWith: { first, _ in first })
     var files: [(path: String, label: Int32)] = []
+    var folderLabels: [(name: String, label: Int32)] = []
     for folder in folders {
       guard let label = classIndex[folder] else {
         throw DataError(
@@ -90,6 +91,7 @@ extension Dataset {
         throw DataError(folderPath, "is an empty class folder: it has no .png, .jpg or .jpeg files")
       }
       files += names.map { (folderPath + "/" + $0, label) }
+      folderLabels.append((folder, label))
     }
     let images = decodeAll(files.map(\.path), options: options)
     let sampleSize = options.channels * options.height * options.width
@@ -111,8 +113,8 @@ extension Dataset {
         warnings.append("\(error.path): skipped: \(error.message)")
       }
     }
-    for folder in folders where perClass[Int(classIndex[folder]!)] == 0 {
-      throw DataError(path + "/" + folder, "is a class folder none of whose images could be read")
+    for folder in folderLabels where perClass[Int(folder.label)] == 0 {
+      throw DataError(path + "/" + folder.name, "is a class folder none of whose images could be read")
     }
     var dataset = try Dataset(
       samples: samples, labels: labels, sampleShape: [options.channels, options.height, options.width],
