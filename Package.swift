@@ -45,6 +45,6 @@ let package = Package(
     .testTarget(name: "NNCDataTests", dependencies: ["NNCData"]),
     .testTarget(name: "NNCTrainTests", dependencies: ["NNCTrain"]),
     .testTarget(name: "NNCMetricsTests", dependencies: ["NNCMetrics"]),
-    .testTarget(name: "EndToEndTests", dependencies: ["nnc", "NNCTrain"]),
+    .testTarget(name: "EndToEndTests", dependencies: ["nnc", "NNCTrain", "NNCData"]),
   ]
 )
