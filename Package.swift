@@ -20,11 +20,14 @@ let package = Package(
       pkgConfig: "openblas",
       providers: [.apt(["libopenblas-dev"])]
     ),
+    .target(
+      name: "CImageCodecs", linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
+    ),
     .target(name: "NNCRandom"),
     .target(name: "NNCSpec", dependencies: [.product(name: "Yams", package: "Yams")]),
     .target(name: "NNCGraph", dependencies: ["NNCSpec"]),
     .target(name: "NNCRuntime", dependencies: ["CBLAS", "NNCGraph", "NNCRandom"]),
-    .target(name: "NNCData", dependencies: ["NNCRandom"]),
+    .target(name: "NNCData", dependencies: ["CImageCodecs", "NNCRandom"]),
     .target(
       name: "NNCTrain", dependencies: ["NNCRuntime", "NNCData", "NNCGraph", "NNCSpec", "NNCRandom", "NNCMetrics"]),
     .target(name: "NNCMetrics"),
@@ -41,6 +44,7 @@ let package = Package(
     .testTarget(name: "NNCRuntimeTests", dependencies: ["NNCRuntime", "NNCGraph", "NNCSpec", "NNCRandom"]),
     .testTarget(name: "NNCDataTests", dependencies: ["NNCData"]),
     .testTarget(name: "NNCTrainTests", dependencies: ["NNCTrain"]),
-    .testTarget(name: "EndToEndTests", dependencies: ["nnc"]),
+    .testTarget(name: "NNCMetricsTests", dependencies: ["NNCMetrics"]),
+    .testTarget(name: "EndToEndTests", dependencies: ["nnc", "NNCTrain", "NNCData"]),
   ]
 )

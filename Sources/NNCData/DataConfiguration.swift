@@ -8,6 +8,8 @@ public enum DataSource: Sendable, Equatable {
   case csv(path: String, options: CSVOptions)
   /// A `.npy` samples array and a `.npy` labels array.
   case npy(samples: String, labels: String)
+  /// A folder with one sub-folder of PNG/JPEG images per class.
+  case folder(path: String, options: ImageFolderOptions)
 }
 
 /// How to load one data set: its files, the number of classes (nil: largest label + 1) and the
@@ -26,6 +28,12 @@ public struct DatasetConfiguration: Sendable, Equatable {
   /// Reads and normalizes the data set; relative paths are resolved against `baseDirectory` (the
   /// spec file's folder) when given.
   public func load(relativeTo baseDirectory: String? = nil) throws -> Dataset {
+    var warnings: [String] = []
+    return try load(relativeTo: baseDirectory, warnings: &warnings)
+  }
+
+  /// Reads and normalizes the data set, appending what a reader skipped (corrupt images) to `warnings`.
+  public func load(relativeTo baseDirectory: String? = nil, warnings: inout [String]) throws -> Dataset {
     func resolve(_ path: String) -> String {
       guard let baseDirectory, !path.hasPrefix("/"), !baseDirectory.isEmpty else { return path }
       return baseDirectory.hasSuffix("/") ? baseDirectory + path : baseDirectory + "/" + path
@@ -38,6 +46,12 @@ public struct DatasetConfiguration: Sendable, Equatable {
       dataset = try Dataset.readCSV(resolve(path), options: options, classes: classes)
     case .npy(let samples, let labels):
       dataset = try Dataset.readNPY(samples: resolve(samples), labels: resolve(labels), classes: classes)
+    case .folder(let path, let options):
+      dataset = try Dataset.readImageFolder(resolve(path), options: options, warnings: &warnings)
+      if let classes, classes != dataset.classes {
+        throw DataError(
+          dataset.source, "has \(dataset.classes) class folders but data.classes is \(classes)")
+      }
     }
     try dataset.normalize(normalization)
     return dataset
@@ -48,6 +62,8 @@ public struct DatasetConfiguration: Sendable, Equatable {
 public struct DataConfiguration: Sendable, Equatable {
   public var train: DatasetConfiguration
   public var test: DatasetConfiguration?
+  /// A validation set of its own (instead of a split of the training set).
+  public var validation: DatasetConfiguration?
   /// The fraction of the training set held out for validation (nil: none).
   public var validationSplit: Double?
   /// Hold out the same fraction of every class.
@@ -55,10 +71,11 @@ public struct DataConfiguration: Sendable, Equatable {
 
   public init(
     train: DatasetConfiguration, test: DatasetConfiguration? = nil, validationSplit: Double? = nil,
-    stratify: Bool = false
+    stratify: Bool = false, validation: DatasetConfiguration? = nil
   ) {
     self.train = train
     self.test = test
+    self.validation = validation
     self.validationSplit = validationSplit
     self.stratify = stratify
   }
@@ -69,6 +86,15 @@ public struct LoadedData: Sendable {
   public var train: Dataset
   public var validation: Dataset?
   public var test: Dataset?
+  /// What the readers skipped or ignored (one line per file), for the user to see.
+  public var warnings: [String] = []
+
+  public init(train: Dataset, validation: Dataset? = nil, test: Dataset? = nil, warnings: [String] = []) {
+    self.train = train
+    self.validation = validation
+    self.test = test
+    self.warnings = warnings
+  }
 }
 
 extension DataConfiguration {
@@ -77,22 +103,35 @@ extension DataConfiguration {
   public func load(relativeTo baseDirectory: String? = nil, using generator: inout RandomGenerator)
     throws -> LoadedData
   {
-    var trainSet = try train.load(relativeTo: baseDirectory)
-    var testSet = try test?.load(relativeTo: baseDirectory)
-    if let testSet, testSet.sampleShape != trainSet.sampleShape {
+    var warnings: [String] = []
+    var trainSet = try train.load(relativeTo: baseDirectory, warnings: &warnings)
+    // Image folders of other splits number their classes the way the training folder does.
+    func matchingClasses(_ configuration: DatasetConfiguration?) -> DatasetConfiguration? {
+      guard var configuration, case .folder(let path, var options) = configuration.source else {
+        return configuration
+      }
+      options.classNames = trainSet.classNames
+      configuration.source = .folder(path: path, options: options)
+      return configuration
+    }
+    var testSet = try matchingClasses(test)?.load(relativeTo: baseDirectory, warnings: &warnings)
+    var validationSet = try matchingClasses(validation)?.load(relativeTo: baseDirectory, warnings: &warnings)
+    for other in [testSet, validationSet].compactMap({ $0 }) where other.sampleShape != trainSet.sampleShape {
       throw DataError(
-        testSet.source,
-        "samples have shape \(testSet.sampleShape) but the training samples (\(trainSet.source)) have "
+        other.source,
+        "samples have shape \(other.sampleShape) but the training samples (\(trainSet.source)) have "
           + "\(trainSet.sampleShape)")
     }
-    let classes = max(trainSet.classes, testSet?.classes ?? 0)
+    let classes = max(trainSet.classes, testSet?.classes ?? 0, validationSet?.classes ?? 0)
     trainSet.classes = classes
     testSet?.classes = classes
-    var validation: Dataset?
-    if let validationSplit {
-      (trainSet, validation) = try trainSet.splitValidation(
+    validationSet?.classes = classes
+    if let validationSplit, validationSet == nil {
+      (trainSet, validationSet) = try trainSet.splitValidation(
         fraction: validationSplit, stratified: stratify, using: &generator)
     }
-    return LoadedData(train: trainSet, validation: validation, test: testSet)
+    var loaded = LoadedData(train: trainSet, validation: validationSet, test: testSet)
+    loaded.warnings = warnings
+    return loaded
   }
 }

@@ -10,6 +10,8 @@ public struct Dataset: Sendable, Equatable {
   public var classes: Int
   /// Where the data came from (a file path or a description), used to name it in errors.
   public var source: String
+  /// The name of each class index, when the data names them (image folders).
+  public var classNames: [String]?
 
   /// Checks that the arrays agree with the shape and that every label is in range. `classes` defaults
   /// to the largest label + 1.

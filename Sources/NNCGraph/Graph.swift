@@ -57,6 +57,9 @@ public struct Node: Sendable {
   public var inPlace: Bool = false
   /// Names of the nodes the optimizer merged into this one, in order (for the IR dump).
   public var fusedNodes: [String] = []
+  /// Set by `trainable: false` or a `train.freeze` pattern: the parameters stay fixed and a frozen
+  /// batchnorm normalizes with its running statistics even while training (as Keras does).
+  public var isFrozen = false
 
   public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
 }

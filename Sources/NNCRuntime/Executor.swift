@@ -275,7 +275,7 @@ public final class Executor {
   /// Whether a batchnorm runs on batch statistics: only while training and only if it is not frozen
   /// (a frozen batchnorm keeps its running statistics, as Keras does when fine-tuning).
   func usesBatchStatistics(_ node: Node, training: Bool) -> Bool {
-    training && node.parameters.contains { $0.trainable }
+    training && !node.isFrozen
   }
 }
 

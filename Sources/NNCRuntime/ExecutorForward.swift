@@ -32,7 +32,8 @@ extension Executor {
           output: output)
       } else {
         Conv2D.forward(
-          geometry, input: value(node.inputs[0]), weight: parameter(.weight)!, bias: parameter(.bias), output: output,
+          geometry, input: value(node.inputs[0]), weight: parameter(.weight)!, bias: parameter(.bias),
+          output: output,
           scratch: scratch.base)
       }
     case .pool(let attributes):
@@ -64,7 +65,8 @@ extension Executor {
     case .dropout(let rate):
       if training && rate > 0 {
         Dropout.forward(
-          rate: Float(rate), input: value(node.inputs[0]), output: output, mask: saved[nodeSavedOffsets[index]],
+          rate: Float(rate), input: value(node.inputs[0]), output: output,
+          mask: saved[nodeSavedOffsets[index]],
           count: count, generator: &generator)
       } else {
         output.update(from: value(node.inputs[0]), count: count)

@@ -221,11 +221,24 @@ public enum ArgumentChecker {
       if value.intPair != nil { return true }
     case (.numberOrList, .list(let items)):
       if !items.isEmpty, items.allSatisfy({ $0.numberValue != nil }) { return true }
+    case (.numberListOrWord, .int), (.numberListOrWord, .double): return true
+    case (.numberListOrWord(let words), .string(let word)):
+      if words.contains(word) { return true }
+      diagnostics.error(
+        "\(context) must be \(type.description), found '\(word)'\(Suggestions.didYouMean(word, in: words))",
+        at: value.location)
+      return false
+    case (.numberListOrWord, .list(let items)):
+      if !items.isEmpty, items.allSatisfy({ $0.numberValue != nil }) { return true }
     case (.list(let element), .list(let items)):
       return items.allSatisfy { matches($0, element, context: context, into: &diagnostics) }
     case (.map(let schema), .map):
       check(map: value, against: schema, what: context, into: &diagnostics)
       return true
+    case (.dictionary(let element), .map(let entries)):
+      return entries.allSatisfy {
+        matches($0.value, element, context: "'\($0.key)' in \(context)", into: &diagnostics)
+      }
     case (.call(let signatures), .string(let name)):
       guard let signature = signatures.first(where: { $0.name == name }) else {
         diagnostics.error(
@@ -266,7 +279,9 @@ public enum ArgumentChecker {
   }
 
   /// Labels positional arguments by the signature's positional parameters; extra ones are reported.
-  public static func labelled(_ call: Call, _ signature: Signature, into diagnostics: inout DiagnosticBag) -> Call {
+  public static func labelled(_ call: Call, _ signature: Signature, into diagnostics: inout DiagnosticBag)
+    -> Call
+  {
     var call = call
     var positional = signature.positional[...]
     for index in call.arguments.indices where call.arguments[index].label == nil {
@@ -289,6 +304,8 @@ public enum ArgumentChecker {
       numbers.append((number, value.location))
     } else if case .list(let items) = value.kind {
       numbers = items.compactMap { item in item.numberValue.map { ($0, item.location) } }
+    } else if case .dictionary = parameter.type, case .map(let entries) = value.kind {
+      numbers = entries.compactMap { entry in entry.value.numberValue.map { ($0, entry.value.location) } }
     }
     for (number, location) in numbers {
       if let minimum = parameter.minimum,

@@ -17,6 +17,10 @@ public indirect enum ValueType: Sendable, Equatable {
   case map(Schema)
   /// A number or a list of numbers (per-channel normalization constants).
   case numberOrList
+  /// A number, a list of numbers, or one of a few words (`fill: random`).
+  case numberListOrWord([String])
+  /// A map from any keys (layer-name patterns) to values of one type.
+  case dictionary(ValueType)
   /// The name of one of these calls, bare (`cosine`) or with arguments (`step(every: 5)`).
   case call([Signature])
 
@@ -32,6 +36,9 @@ public indirect enum ValueType: Sendable, Equatable {
     case .list(let element): return "a list of \(element.pluralDescription)"
     case .map: return "a map"
     case .numberOrList: return "a number or a list of numbers"
+    case .numberListOrWord(let words):
+      return "a number, a list of numbers or " + words.map { "'\($0)'" }.joined(separator: ", ")
+    case .dictionary(let value): return "a map of names to \(value.pluralDescription)"
     case .call(let signatures):
       return "one of " + signatures.map { "'\($0.name)'" }.joined(separator: ", ")
     }

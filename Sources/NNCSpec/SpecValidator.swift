@@ -33,7 +33,9 @@ public enum SpecValidator {
       checkNames(block.layers, spec: spec, blockParameters: block.parameters.map(\.name), into: &diagnostics)
     }
     if let data = spec.data {
-      ArgumentChecker.check(map: data, against: Vocabulary.dataSchema, what: "data", into: &diagnostics)
+      let fields = ArgumentChecker.check(
+        map: data, against: Vocabulary.dataSchema, what: "data", into: &diagnostics)
+      checkDataSources(data, fields, input: inputDimensions(spec), into: &diagnostics)
     }
     if let train = spec.train {
       ArgumentChecker.check(map: train, against: Vocabulary.trainSchema, what: "train", into: &diagnostics)
@@ -45,23 +47,24 @@ public enum SpecValidator {
     for metric in spec.metrics ?? [] {
       checkCall(metric, Vocabulary.metrics, kind: "metric", into: &diagnostics)
     }
-    for augmentation in spec.augment ?? [] {
-      checkCall(augmentation, Vocabulary.augmentations, kind: "augmentation", into: &diagnostics)
+    if let augment = spec.augment {
+      checkAugmentations(augment, spec: spec, into: &diagnostics)
     }
   }
 
+  @discardableResult
   static func checkCall(
     _ call: Call, _ signatures: [Signature], kind: String, into diagnostics: inout DiagnosticBag
-  ) {
+  ) -> CheckedArguments? {
     guard let signature = signatures.first(where: { $0.name == call.name }) else {
       let names = signatures.map(\.name)
       let hint =
         Suggestions.closest(to: call.name, in: names).map { "; did you mean '\($0)'?" }
         ?? "; expected one of " + names.joined(separator: ", ")
       diagnostics.error("unknown \(kind) '\(call.name)'\(hint)", at: call.location)
-      return
+      return nil
     }
-    _ = ArgumentChecker.check(call, against: signature, what: "\(kind) '\(call.name)'", into: &diagnostics)
+    return ArgumentChecker.check(call, against: signature, what: "\(kind) '\(call.name)'", into: &diagnostics)
   }
 
   static func checkInput(_ model: ModelDecl, into diagnostics: inout DiagnosticBag) {

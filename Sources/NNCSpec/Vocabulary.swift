@@ -205,65 +205,139 @@ public enum Vocabulary {
     Signature("loss", []),
   ]
 
-  static let probability = Parameter("p", .number, default: .number(1), min: Bound(0), max: Bound(1))
+  static func probability(_ value: Double = 1) -> Parameter {
+    Parameter(
+      "p", .number, default: .number(value), min: Bound(0), max: Bound(1),
+      doc: "the probability of applying the transform to a sample")
+  }
   static let range = ValueType.list(.number)
+  static let fillModes = ["constant", "nearest", "reflect"]
+  static let fillMode = Parameter(
+    "fill", .choice(fillModes), default: .string("constant"),
+    doc: "how to fill pixels that come from outside the image")
+  static let fillValue = Parameter(
+    "fill_value", .number, default: .number(0), min: Bound(0), max: Bound(1),
+    doc: "the value of constant fill")
 
+  /// The augmentations that move pixels (and so need image samples [C, H, W]).
+  public static let geometricAugmentations: Set<String> = [
+    "random_rotation", "random_affine", "random_crop", "random_resized_crop", "hflip", "vflip", "elastic",
+    "gaussian_blur", "random_erasing",
+  ]
+
+  /// Per-sample transforms of the training split, applied in the order written. Ranges are pairs
+  /// `[low, high]`; a single number `d` stands for a symmetric range (see each `doc`).
   public static let augmentations: [Signature] = [
     Signature(
       "random_rotation", positional: ["degrees"],
       [
-        Parameter("degrees", .numberOrList, required: true),
-        Parameter("fill", .choice(["constant", "nearest", "reflect"]), default: .string("constant")),
-        probability,
-      ]),
+        Parameter(
+          "degrees", .numberOrList, required: true,
+          doc: "d rotates by an angle in [-d, d]; [low, high] by one in that range"),
+        fillMode, fillValue, probability(),
+      ], doc: "rotation about the image centre (counter-clockwise for positive angles)"),
     Signature(
       "random_affine",
-      [Parameter("scale", range), Parameter("translate", range), probability]),
+      [
+        Parameter(
+          "scale", range, min: Bound(0, inclusive: false), doc: "[low, high] zoom factors; 1 leaves the size"),
+        Parameter(
+          "translate", .numberOrList, min: Bound(0), max: Bound(1),
+          doc: "t or [tx, ty]: shift by up to this fraction of the width and height"),
+        fillMode, fillValue, probability(),
+      ], doc: "random scaling about the centre and translation"),
     Signature(
       "random_crop", positional: ["padding"],
-      [Parameter("padding", .int, default: .int(0), min: Bound(0)), probability]),
+      [
+        Parameter("padding", .int, default: .int(0), min: Bound(0), doc: "pixels added on every side"),
+        fillMode, fillValue, probability(),
+      ], doc: "pad, then crop a window of the original size at a random position"),
     Signature(
       "random_resized_crop",
-      [Parameter("scale", range), Parameter("ratio", range), probability]),
+      [
+        Parameter(
+          "scale", range, min: Bound(0, inclusive: false), max: Bound(1),
+          doc: "[low, high] area fractions (default [0.08, 1])"),
+        Parameter(
+          "ratio", range, min: Bound(0, inclusive: false),
+          doc: "[low, high] aspect ratios w/h (default [3/4, 4/3])"),
+        probability(),
+      ], doc: "crop a random area and aspect ratio, resized back to the input size"),
     Signature(
-      "hflip", positional: ["p"],
-      [Parameter("p", .number, default: .number(0.5), min: Bound(0), max: Bound(1))]),
+      "hflip", positional: ["p"], [probability(0.5)], doc: "mirror left to right"),
     Signature(
-      "vflip", positional: ["p"],
-      [Parameter("p", .number, default: .number(0.5), min: Bound(0), max: Bound(1))]),
+      "vflip", positional: ["p"], [probability(0.5)], doc: "mirror top to bottom"),
     Signature(
       "elastic",
       [
-        Parameter("alpha", .number, required: true, min: Bound(0)),
-        Parameter("sigma", .number, required: true, min: Bound(0, inclusive: false)), probability,
-      ]),
+        Parameter("alpha", .number, required: true, min: Bound(0), doc: "displacement strength in pixels"),
+        Parameter(
+          "sigma", .number, required: true, min: Bound(0, inclusive: false),
+          doc: "smoothness of the displacement field (gaussian sigma in pixels)"),
+        probability(),
+      ], doc: "elastic deformation by a smoothed random displacement field (Simard et al. 2003)"),
     Signature(
       "brightness", positional: ["delta"],
-      [Parameter("delta", .number, required: true, min: Bound(0)), probability]),
+      [
+        Parameter("delta", .numberOrList, required: true, doc: "d adds a value in [-d, d]; or [low, high]"),
+        probability(),
+      ], doc: "add a random offset to every value"),
     Signature(
       "contrast", positional: ["delta"],
-      [Parameter("delta", .number, required: true, min: Bound(0)), probability]),
+      [
+        Parameter(
+          "delta", .numberOrList, required: true, min: Bound(0),
+          doc: "d scales the distance from the mean by a factor in [1-d, 1+d]; or [low, high]"),
+        probability(),
+      ], doc: "scale the distance of every value from the image mean"),
     Signature(
       "saturation", positional: ["delta"],
-      [Parameter("delta", .number, required: true, min: Bound(0)), probability]),
+      [
+        Parameter(
+          "delta", .numberOrList, required: true, min: Bound(0),
+          doc: "d scales the colour by a factor in [1-d, 1+d]; or [low, high]"),
+        probability(),
+      ], doc: "blend each pixel with its grey value (RGB only)"),
     Signature(
       "hue", positional: ["delta"],
-      [Parameter("delta", .number, required: true, min: Bound(0), max: Bound(0.5)), probability]),
+      [
+        Parameter(
+          "delta", .numberOrList, required: true, min: Bound(-0.5), max: Bound(0.5),
+          doc: "d shifts the hue by a fraction of a turn in [-d, d]; or [low, high]"),
+        probability(),
+      ], doc: "rotate the hue (RGB only)"),
     Signature(
       "gaussian_noise", positional: ["std"],
-      [Parameter("std", .number, required: true, min: Bound(0)), probability]),
+      [Parameter("std", .number, required: true, min: Bound(0)), probability()],
+      doc: "add independent normal noise to every value"),
     Signature(
       "gaussian_blur", positional: ["sigma"],
-      [Parameter("sigma", .numberOrList, required: true), probability]),
+      [
+        Parameter(
+          "sigma", .numberOrList, required: true, min: Bound(0),
+          doc: "s, or [low, high] for a random sigma, in pixels"),
+        probability(),
+      ], doc: "separable gaussian blur (kernel radius 3 sigma, reflected borders)"),
     Signature(
       "random_erasing",
       [
-        Parameter("area", range), Parameter("aspect", range),
-        Parameter("fill", .numberOrList, doc: "a value, or omitted for random noise"), probability,
-      ]),
+        Parameter(
+          "area", range, min: Bound(0, inclusive: false), max: Bound(1),
+          doc: "[low, high] fraction of the image (default [0.02, 0.33])"),
+        Parameter(
+          "aspect", range, min: Bound(0, inclusive: false),
+          doc: "[low, high] height/width of the box (default [0.3, 3.3])"),
+        Parameter(
+          "fill", .numberListOrWord(["random"]), default: .string("random"), min: Bound(0), max: Bound(1),
+          doc: "a value, one per channel, or 'random' (uniform values in [0, 1], the default)"),
+        probability(0.5),
+      ], doc: "cutout: replace a random box with a constant or random values"),
     Signature(
       "normalize",
-      [Parameter("mean", .numberOrList, required: true), Parameter("std", .numberOrList, required: true)]),
+      [
+        Parameter("mean", .numberOrList, required: true, doc: "one value, or one per channel"),
+        Parameter("std", .numberOrList, required: true, min: Bound(0, inclusive: false)),
+      ], doc: "(x - mean) / std per channel; must be the last step (also applied to validation and test)"),
   ]
 
   static let split = Schema([
@@ -274,7 +348,8 @@ public enum Vocabulary {
 
   public static let dataSchema = Schema([
     Parameter("format", .choice(["idx", "csv", "npy", "folder"]), required: true),
-    Parameter("train", .map(split), required: true),
+    Parameter("train", .map(split), doc: "required, except for a folder given by 'path'"),
+    Parameter("path", .string, doc: "the folder format: a folder of class sub-folders to train on"),
     Parameter("test", .map(split)),
     Parameter("val", .map(split)),
     Parameter("classes", .int, min: Bound(2), doc: "number of classes; read from the labels if omitted"),
@@ -285,6 +360,12 @@ public enum Vocabulary {
     Parameter("shuffle", .bool, default: .bool(true)),
     Parameter("label_column", .int, default: .int(0), min: Bound(0)),
     Parameter("header", .bool, default: .bool(false)),
+    Parameter(
+      "skip_corrupt", .bool, default: .bool(false),
+      doc: "the folder format: skip unreadable image files (with a warning) instead of failing"),
+    Parameter(
+      "split", .number, min: Bound(0, inclusive: false), max: Bound(1, inclusive: false),
+      doc: "the folder format: the fraction of every class held out for validation"),
   ])
 
   public static let earlyStoppingSchema = Schema([
@@ -304,6 +385,14 @@ public enum Vocabulary {
     Parameter("monitor", .string, default: .string("val_accuracy")),
     Parameter("early_stopping", .map(earlyStoppingSchema)),
     Parameter("threads", .int, min: positive),
+    Parameter(
+      "init_from", .string,
+      doc: "a safetensors checkpoint whose tensors initialize the parameters of the same name and shape"),
+    Parameter(
+      "freeze", .list(.string), doc: "layer-name patterns (* and ?) whose parameters are not trained"),
+    Parameter(
+      "lr_multipliers", .dictionary(.number), min: Bound(0),
+      doc: "layer-name pattern -> factor on the learning rate; the first matching pattern wins"),
   ])
 
   /// The top-level keys of a spec, in the order printers write them.

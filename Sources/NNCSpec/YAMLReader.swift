@@ -69,6 +69,11 @@ public enum YAMLReader {
       .parser(let context, let problem, let mark, _),
       .composer(let context, let problem, let mark, _):
       return located(problem, mark, context)
+    case .duplicatedKeysInMapping(let duplicates, let context):
+      // libyaml's composer (through Yams) refuses duplicate keys before the AST is built.
+      return .error(
+        "duplicate key " + duplicates.sorted().map { "'\($0)'" }.joined(separator: ", "),
+        at: SourceLocation(file: file, line: context.mark.line, column: context.mark.column))
     case .reader(let problem, let offset, _, _):
       return .error(
         "YAML cannot be read: \(problem)\(offset.map { " at byte \($0)" } ?? "")",
@@ -132,20 +137,13 @@ public enum YAMLReader {
         expected(what, node)
         return nil
       }
+      // Duplicate keys never get here: the composer rejects them (see `diagnostic(for:)`).
       var result: [(String, Node, Node)] = []
-      var seen: [String: Node] = [:]
       for (key, value) in mapping {
         guard case .scalar(let scalar) = key else {
           expected("a key", key)
           continue
         }
-        if let previous = seen[scalar.string] {
-          diagnostics.error(
-            "duplicate key '\(scalar.string)'", at: location(key),
-            notes: [.note("first written here", at: location(previous))])
-          continue
-        }
-        seen[scalar.string] = key
         result.append((scalar.string, key, value))
       }
       return result

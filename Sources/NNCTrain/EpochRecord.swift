@@ -37,7 +37,8 @@ public struct EpochRecord: Codable, Equatable, Sendable {
 
 /// What a training run reports as it goes; the command line renders it.
 public protocol TrainingObserver: AnyObject {
-  func trainingStarted(startEpoch: Int, epochs: Int, stepsPerEpoch: Int, trainSamples: Int, validationSamples: Int)
+  func trainingStarted(
+    startEpoch: Int, epochs: Int, stepsPerEpoch: Int, trainSamples: Int, validationSamples: Int)
   func stepFinished(epoch: Int, step: Int, stepsPerEpoch: Int, loss: Double, accuracy: Double, samples: Int)
   func epochFinished(_ record: EpochRecord, improved: Bool, monitor: String)
   func note(_ message: String)

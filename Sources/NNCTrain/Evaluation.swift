@@ -38,22 +38,13 @@ public final class Evaluator {
     var correct = 0
     var seen = 0
     var result = EvaluationResult(
-      loss: 0, accuracy: 0, samples: dataset.count, labels: [], predictions: [], probabilities: [], classes: classes)
+      loss: 0, accuracy: 0, samples: dataset.count, labels: [], predictions: [], probabilities: [],
+      classes: classes)
     while loader.next(into: &batch) {
       let count = batch.count
-      try Trainer.copy(batch, into: executor)
-      executor.forward(batch: count, training: false)
+      let batchLoss = try loss.forward(
+        batch, on: executor, training: false, gradient: &gradient, probabilities: &probabilities)
       let output = UnsafeBufferPointer(start: executor.output, count: count * classes)
-      let batchLoss = try batch.labels.withUnsafeBufferPointer { labels in
-        try gradient.withUnsafeMutableBufferPointer { gradient in
-          try probabilities.withUnsafeMutableBufferPointer { probabilities in
-            try loss.evaluate(
-              output: output, batch: count, features: classes, targets: .labels(labels),
-              gradient: UnsafeMutableBufferPointer(rebasing: gradient[0..<(count * classes)]),
-              probabilities: UnsafeMutableBufferPointer(rebasing: probabilities[0..<(count * classes)]))
-          }
-        }
-      }
       totalLoss += Double(batchLoss) * Double(count)
       for sample in 0..<count {
         let prediction = Trainer.predictedClass(output, sample: sample, classes: classes)
@@ -62,7 +53,8 @@ public final class Evaluator {
           result.labels.append(batch.labels[sample])
           result.predictions.append(prediction)
           result.probabilities.append(
-            contentsOf: Trainer.classProbabilities(output, probabilities, sample: sample, classes: classes, loss: loss))
+            contentsOf: Trainer.classProbabilities(
+              output, probabilities, sample: sample, classes: classes, loss: loss))
         }
       }
       seen += count
@@ -70,5 +62,31 @@ public final class Evaluator {
     result.loss = seen == 0 ? 0 : totalLoss / Double(seen)
     result.accuracy = seen == 0 ? 0 : Double(correct) / Double(seen)
     return result
+  }
+}
+
+extension LossFunction {
+  /// Runs a batch forward and evaluates the loss on its labels, writing d(loss)/d(output) into
+  /// `gradient` and, where the loss computes them, class probabilities into `probabilities`. Both
+  /// buffers hold at least `batch.count` rows and are reused across batches.
+  func forward(
+    _ batch: Batch, on executor: Executor, training: Bool, gradient: inout [Float],
+    probabilities: inout [Float]
+  ) throws -> Float {
+    let count = batch.count
+    let classes = executor.outputSampleCount
+    try Trainer.copy(batch, into: executor)
+    executor.forward(batch: count, training: training)
+    let output = UnsafeBufferPointer(start: executor.output, count: count * classes)
+    return try batch.labels.withUnsafeBufferPointer { labels in
+      try gradient.withUnsafeMutableBufferPointer { gradient in
+        try probabilities.withUnsafeMutableBufferPointer { probabilities in
+          try evaluate(
+            output: output, batch: count, features: classes, targets: .labels(labels),
+            gradient: UnsafeMutableBufferPointer(rebasing: gradient[0..<(count * classes)]),
+            probabilities: UnsafeMutableBufferPointer(rebasing: probabilities[0..<(count * classes)]))
+        }
+      }
+    }
   }
 }

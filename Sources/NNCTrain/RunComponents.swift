@@ -5,32 +5,78 @@ import NNCRandom
 /// Builds the run's pieces (data, loss, optimizer, schedule) from a training configuration, turning
 /// every problem into a `TrainError` that names what is wrong.
 public enum RunComponents {
-  public static func dataConfiguration(_ settings: TrainingConfiguration.DataSettings) throws -> DataConfiguration {
+  /// Loads the data sets of a run: train, test, and validation either from its own files (`data.val`)
+  /// or carved from the training set (`data.validation_split`, or `data.split` per class).
+  /// `inputShape` is the model's sample shape: image folders are converted and resized to it.
+  public static func loadData(
+    _ settings: TrainingConfiguration.DataSettings, inputShape: [Int]? = nil,
+    using generator: inout RandomGenerator
+  ) throws -> LoadedData {
+    if settings.validation != nil, settings.validationSplit > 0 || settings.split != nil {
+      let key = settings.split != nil ? "split" : "validation_split"
+      throw TrainError("data has both 'val' files and a '\(key)'; use one of them")
+    }
+    return try dataConfiguration(settings, inputShape: inputShape).load(using: &generator)
+  }
+
+  static func source(
+    _ split: TrainingConfiguration.Split, _ name: String, _ settings: TrainingConfiguration.DataSettings,
+    inputShape: [Int]?
+  ) throws -> DataSource {
+    switch settings.format {
+    case "idx", "npy":
+      guard let images = split.images, let labels = split.labels else {
+        throw TrainError("data.\(name) needs 'images' and 'labels' for the \(settings.format) format")
+      }
+      return settings.format == "idx"
+        ? .idx(images: images, labels: labels) : .npy(samples: images, labels: labels)
+    case "csv":
+      guard let path = split.path else { throw TrainError("data.\(name) needs a 'path' for the csv format") }
+      return .csv(
+        path: path, options: CSVOptions(labelColumn: settings.labelColumn, hasHeader: settings.header))
+    case "folder":
+      guard let path = split.path ?? (name == "train" ? settings.path : nil) else {
+        throw TrainError("data.\(name) needs a 'path' (a folder of class sub-folders) for the folder format")
+      }
+      guard let inputShape, inputShape.count == 3 else {
+        throw TrainError(
+          "the folder format needs a model input [channels, height, width], not \(inputShape ?? [])")
+      }
+      guard inputShape[0] == 1 || inputShape[0] == 3 else {
+        throw TrainError(
+          "images are read as grey (1 channel) or RGB (3 channels); the model input has \(inputShape[0])")
+      }
+      return .folder(
+        path: path,
+        options: ImageFolderOptions(
+          channels: inputShape[0], height: inputShape[1], width: inputShape[2],
+          skipCorrupt: settings.skipCorrupt))
+    default:
+      throw TrainError("data format '\(settings.format)' is not supported yet")
+    }
+  }
+
+  /// `inputShape` is the model's sample shape: image folders are converted and resized to it.
+  public static func dataConfiguration(
+    _ settings: TrainingConfiguration.DataSettings, inputShape: [Int]? = nil
+  ) throws -> DataConfiguration {
     var normalization = Normalization.identity
     normalization.scale = Float(settings.scale ?? 1)
     if let mean = settings.mean { normalization.mean = mean.map(Float.init) }
     if let std = settings.std { normalization.std = std.map(Float.init) }
-    func source(_ split: TrainingConfiguration.Split, _ name: String) throws -> DataSource {
-      switch settings.format {
-      case "idx", "npy":
-        guard let images = split.images, let labels = split.labels else {
-          throw TrainError("data.\(name) needs 'images' and 'labels' for the \(settings.format) format")
-        }
-        return settings.format == "idx" ? .idx(images: images, labels: labels) : .npy(samples: images, labels: labels)
-      case "csv":
-        guard let path = split.path else { throw TrainError("data.\(name) needs a 'path' for the csv format") }
-        return .csv(path: path, options: CSVOptions(labelColumn: settings.labelColumn, hasHeader: settings.header))
-      default:
-        throw TrainError("data format '\(settings.format)' is not supported yet")
-      }
+    func configuration(_ split: TrainingConfiguration.Split, _ name: String) throws -> DatasetConfiguration {
+      DatasetConfiguration(
+        source: try source(split, name, settings, inputShape: inputShape), classes: settings.classes,
+        normalization: normalization)
     }
-    let train = DatasetConfiguration(
-      source: try source(settings.train, "train"), classes: settings.classes, normalization: normalization)
-    let test = try settings.test.map {
-      DatasetConfiguration(source: try source($0, "test"), classes: settings.classes, normalization: normalization)
-    }
+    let train = try configuration(settings.train, "train")
+    let test = try settings.test.map { try configuration($0, "test") }
+    let validation = try settings.validation.map { try configuration($0, "val") }
+    // `split` holds out the same fraction of every class; `validation_split` a fraction of the whole.
+    let fraction = settings.split ?? (settings.validationSplit > 0 ? settings.validationSplit : nil)
     return DataConfiguration(
-      train: train, test: test, validationSplit: settings.validationSplit > 0 ? settings.validationSplit : nil)
+      train: train, test: test, validationSplit: fraction, stratify: settings.split != nil,
+      validation: validation)
   }
 
   /// Whether the loss reads probabilities and could read logits instead, so that the optimizer may
@@ -90,7 +136,8 @@ public enum RunComponents {
     default: decay = .constant
     }
     return LearningRateSchedule(
-      base: configuration.optimizer.learningRate, decay: decay, unit: .epoch, warmup: configuration.warmupEpochs)
+      base: configuration.optimizer.learningRate, decay: decay, unit: .epoch,
+      warmup: configuration.warmupEpochs)
   }
 
   /// The initializer of a graph parameter.

@@ -32,6 +32,10 @@ public final class Trainer {
   public var lastCheckpointPath: String { runDirectory + "/checkpoint-last.safetensors" }
   public var bestCheckpointPath: String { runDirectory + "/checkpoint-best.safetensors" }
   public var historyPath: String { runDirectory + "/history.jsonl" }
+  /// The class names of image-folder data, by index (written when the data names its classes).
+  public var classesPath: String { runDirectory + "/classes.json" }
+  /// Recorded in checkpoints so a model's outputs can be named.
+  var classNames: [String]?
 
   /// `optimization` selects the graph passes and memory planning of the executor (all by default).
   public init(
@@ -56,7 +60,47 @@ public final class Trainer {
     trainable = executor.parameterLayout.filter { $0.info.trainable }
     // Weight decay applies to weights, not to biases or normalization parameters.
     optimizer.decayMask = trainable.map { $0.info.role == .weight }
+    let multipliers = configuration.learningRateMultipliers
+    if !multipliers.isEmpty {
+      optimizer.learningRateScales = trainable.map { slot in
+        let layer = String(slot.info.name[..<(slot.info.name.lastIndex(of: ".") ?? slot.info.name.endIndex)])
+        return Float(multipliers.first { NamePattern.matches($0.pattern, layer) }?.factor ?? 1)
+      }
+    }
     try initializeParameters(seed: seed)
+    if let path = configuration.initFrom { transferReport = try initialize(from: path) }
+  }
+
+  /// What `init_from` loaded: parameters taken from the checkpoint, and those left freshly
+  /// initialized because the checkpoint lacks them or has another shape (a replaced head).
+  public struct TransferReport: Sendable {
+    public var loaded: [String]
+    public var fresh: [String]
+  }
+
+  public private(set) var transferReport: TransferReport?
+
+  /// Copies every tensor of the checkpoint whose name and shape match a parameter of the model.
+  func initialize(from path: String) throws -> TransferReport {
+    let checkpoint = try Checkpoint.read(from: path)
+    var report = TransferReport(loaded: [], fresh: [])
+    for slot in executor.parameterLayout {
+      guard let saved = checkpoint.parameters[slot.info.name], saved.shape == slot.info.shape else {
+        report.fresh.append(slot.info.name)
+        continue
+      }
+      let buffer = executor.parameter(slot)
+      saved.values.withUnsafeBufferPointer {
+        buffer.baseAddress!.update(from: $0.baseAddress!, count: $0.count)
+      }
+      report.loaded.append(slot.info.name)
+    }
+    guard !report.loaded.isEmpty else {
+      throw TrainError(
+        "\(path): no tensor of the checkpoint matches a parameter of this model by name and shape "
+          + "(the model's names are shown by 'nnc check')")
+    }
+    return report
   }
 
   func initializeParameters(seed: UInt64) throws {
@@ -87,7 +131,8 @@ public final class Trainer {
   }
 
   static func classProbabilities(
-    _ output: UnsafeBufferPointer<Float>, _ probabilities: [Float], sample: Int, classes: Int, loss: LossFunction
+    _ output: UnsafeBufferPointer<Float>, _ probabilities: [Float], sample: Int, classes: Int,
+    loss: LossFunction
   ) -> [Float] {
     let row = sample * classes
     switch loss {
@@ -101,9 +146,17 @@ public final class Trainer {
   // MARK: Running
 
   /// Trains from scratch, or from `checkpoint-last` when `resume` is set, and returns the history.
+  /// The configuration's augmentation pipeline runs on the training split only; validation data is
+  /// used as given (see `RunComponents.normalizeEvaluationSplits` for a final `normalize` step).
   public func run(data: LoadedData, resume: Bool, observer: TrainingObserver?) throws -> TrainingOutcome {
     try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
-    let monitor = data.validation == nil && configuration.monitor.hasPrefix("val_")
+    classNames = data.train.classNames
+    if let classNames {
+      try writeClassNames(classNames)
+    }
+    let augmentation = try RunComponents.augmentationPipeline(configuration.augmentation, for: data.train)
+    let monitor =
+      data.validation == nil && configuration.monitor.hasPrefix("val_")
       ? String(configuration.monitor.dropFirst(4)) : configuration.monitor
     let stopping = configuration.earlyStopping
     let stoppingMonitor = stopping.map {
@@ -119,11 +172,13 @@ public final class Trainer {
     try writeHistory(history)
 
     let loader = try BatchLoader(
-      dataset: data.train, batchSize: configuration.batchSize, shuffle: true, seed: UInt64(configuration.seed) &+ 3,
-      prefetch: true)
+      dataset: data.train, batchSize: configuration.batchSize, shuffle: true,
+      seed: UInt64(configuration.seed) &+ 3,
+      prefetch: true, transform: augmentation?.sampleTransform)
     let evaluator = Evaluator(executor: executor, loss: loss)
     let classes = executor.outputSampleCount
     var gradientBuffer = [Float](repeating: 0, count: configuration.batchSize * classes)
+    var probabilityBuffer = gradientBuffer
     let parameterBuffers = trainable.map { executor.parameter($0) }
     let gradientBuffers = trainable.map { executor.gradient($0) }
     observer?.trainingStarted(
@@ -142,16 +197,9 @@ public final class Trainer {
         schedule.learningRate(epoch: epoch, step: 0, stepsPerEpoch: loader.batchesPerEpoch))
       while loader.next(into: &batch) {
         let count = batch.count
-        try Self.copy(batch, into: executor)
-        executor.forward(batch: count, training: true)
+        let batchLoss = try loss.forward(
+          batch, on: executor, training: true, gradient: &gradientBuffer, probabilities: &probabilityBuffer)
         let output = UnsafeBufferPointer(start: executor.output, count: count * classes)
-        let batchLoss = try batch.labels.withUnsafeBufferPointer { labels in
-          try gradientBuffer.withUnsafeMutableBufferPointer { gradient in
-            try loss.evaluate(
-              output: output, batch: count, features: classes, targets: .labels(labels),
-              gradient: UnsafeMutableBufferPointer(rebasing: gradient[0..<(count * classes)]))
-          }
-        }
         guard batchLoss.isFinite else {
           throw TrainError(
             "the loss became \(batchLoss) at epoch \(epoch + 1), step \(step + 1); training stopped. "
@@ -160,7 +208,8 @@ public final class Trainer {
                 : "No checkpoint was written yet.")
               + " Try a smaller learning rate or gradient clipping (train.clip_norm).")
         }
-        for sample in 0..<count where Self.predictedClass(output, sample: sample, classes: classes) == batch.labels[sample] {
+        for sample in 0..<count
+        where Self.predictedClass(output, sample: sample, classes: classes) == batch.labels[sample] {
           correct += 1
         }
         gradientBuffer.withUnsafeBufferPointer {
@@ -204,7 +253,9 @@ public final class Trainer {
       if let stopping, let stoppingMonitor, let value = record.value(of: stoppingMonitor) {
         let maximize = EpochRecord.isMaximized(stoppingMonitor)
         let reference = state.stoppingBest
-        if reference == nil || (maximize ? value > reference! + stopping.minDelta : value < reference! - stopping.minDelta) {
+        if reference == nil
+          || (maximize ? value > reference! + stopping.minDelta : value < reference! - stopping.minDelta)
+        {
           state.stoppingBest = value
           state.epochsWithoutImprovement = 0
         } else {
@@ -217,7 +268,8 @@ public final class Trainer {
       observer?.epochFinished(record, improved: improved, monitor: monitor)
       if let stopping, state.epochsWithoutImprovement > stopping.patience {
         observer?.note(
-          "early stopping: \(stoppingMonitor ?? monitor) did not improve for \(state.epochsWithoutImprovement) epochs")
+          "early stopping: \(stoppingMonitor ?? monitor) did not improve for \(state.epochsWithoutImprovement) epochs"
+        )
         stoppedEarly = true
         break
       }
@@ -254,8 +306,10 @@ public final class Trainer {
     if let epoch = state.bestEpoch { metadata["best_epoch"] = String(epoch) }
     if let value = state.stoppingBest { metadata["stopping_best"] = String(value) }
     metadata["epochs_without_improvement"] = String(state.epochsWithoutImprovement)
+    if let classNames { metadata["classes"] = Self.classNamesJSON(classNames) }
     return Checkpoint(
-      parameters: parameters, optimizerState: optimizer.stateTensors(), optimizerStepCount: optimizer.stepCount,
+      parameters: parameters, optimizerState: optimizer.stateTensors(),
+      optimizerStepCount: optimizer.stepCount,
       epoch: state.completedEpochs, randomState: executor.generator.stateWords, metadata: metadata)
   }
 
@@ -265,7 +319,8 @@ public final class Trainer {
     let checkpoint = try Checkpoint.read(from: path)
     if !weightsOnly, let hash = checkpoint.metadata["spec_hash"], hash != specHash {
       throw TrainError(
-        "\(path): the checkpoint was written for a different model (spec hash \(hash), this model \(specHash))")
+        "\(path): the checkpoint was written for a different model (spec hash \(hash), this model \(specHash))"
+      )
     }
     try Self.load(checkpoint, into: executor, path: path)
     guard !weightsOnly else { return RunState() }
@@ -294,11 +349,38 @@ public final class Trainer {
       }
       guard saved.shape == slot.info.shape, saved.values.count == slot.info.count else {
         throw TrainError(
-          "\(path): tensor '\(slot.info.name)' has shape \(saved.shape) but the model needs \(slot.info.shape)")
+          "\(path): tensor '\(slot.info.name)' has shape \(saved.shape) but the model needs \(slot.info.shape)"
+        )
       }
       let buffer = executor.parameter(slot)
-      saved.values.withUnsafeBufferPointer { buffer.baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
+      saved.values.withUnsafeBufferPointer {
+        buffer.baseAddress!.update(from: $0.baseAddress!, count: $0.count)
+      }
     }
+  }
+
+  /// Refuses a checkpoint whose recorded class names differ from the data's (an image folder whose
+  /// classes changed would silently swap labels).
+  public static func checkClassNames(_ checkpoint: Checkpoint, against dataset: Dataset, path: String)
+    throws
+  {
+    guard let saved = checkpoint.metadata["classes"], let names = dataset.classNames else { return }
+    let current = classNamesJSON(names)
+    guard saved == current else {
+      throw TrainError(
+        "\(path): the checkpoint was trained on the classes \(saved), but \(dataset.source) has \(current)")
+    }
+  }
+
+  /// Class names as a JSON array, index i naming class i.
+  static func classNamesJSON(_ names: [String]) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.withoutEscapingSlashes]
+    return (try? String(decoding: encoder.encode(names), as: UTF8.self)) ?? "[]"
+  }
+
+  func writeClassNames(_ names: [String]) throws {
+    try (Self.classNamesJSON(names) + "\n").write(toFile: classesPath, atomically: true, encoding: .utf8)
   }
 
   func readHistory(limit: Int) throws -> [EpochRecord] {

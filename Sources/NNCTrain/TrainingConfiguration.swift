@@ -1,4 +1,5 @@
 import Foundation
+import NNCData
 import NNCSpec
 
 /// The `data`, `loss`, `optimizer`, `metrics` and `train` sections of a validated spec, as typed
@@ -23,6 +24,11 @@ public struct TrainingConfiguration: Sendable {
     public var shuffle: Bool
     public var labelColumn: Int
     public var header: Bool
+    /// The folder format: the folder to train on when no `train` split is given.
+    public var path: String? = nil
+    public var skipCorrupt = false
+    /// The folder format: the fraction of every class held out for validation.
+    public var split: Double? = nil
   }
 
   public struct LossSettings: Sendable {
@@ -63,7 +69,14 @@ public struct TrainingConfiguration: Sendable {
   public var optimizer: OptimizerSettings
   public var schedule: ScheduleSettings
   public var warmupEpochs: Int
-  public var metrics: [String]
+  /// A metric to report, with its options (`f1(average: micro)`, `top_k_accuracy(k: 5)`).
+  public struct MetricSettings: Sendable, Equatable {
+    public var name: String
+    public var average: String
+    public var k: Int
+  }
+
+  public var metrics: [MetricSettings]
   public var epochs: Int
   public var batchSize: Int
   public var seed: Int
@@ -71,6 +84,12 @@ public struct TrainingConfiguration: Sendable {
   public var monitor: String
   public var earlyStopping: EarlyStopping?
   public var threads: Int?
+  /// A checkpoint to initialize parameters from (transfer learning), resolved against the spec.
+  public var initFrom: String?
+  /// Layer-name patterns and their learning-rate factors, in the order written.
+  public var learningRateMultipliers: [(pattern: String, factor: Double)] = []
+  /// The `augment` section; nil when the spec has none.
+  public var augmentation: AugmentationConfiguration?
 
   /// Reads a spec that `Lowering.lower` accepted without errors.
   public init(spec: Spec) {
@@ -99,7 +118,8 @@ public struct TrainingConfiguration: Sendable {
         if case .string(let value) = fields[key]?.kind { return value }
         return nil
       }
-      return Split(images: resolve(string("images")), labels: resolve(string("labels")), path: resolve(string("path")))
+      return Split(
+        images: resolve(string("images")), labels: resolve(string("labels")), path: resolve(string("path")))
     }
     func int(_ fields: [String: Expr], _ key: String, _ fallback: Int) -> Int {
       if case .int(let value) = fields[key]?.kind { return value }
@@ -123,10 +143,14 @@ public struct TrainingConfiguration: Sendable {
       if case .string(let value) = fields["format"]?.kind { format = value }
       data = DataSettings(
         format: format, train: split(fields["train"]) ?? Split(), test: split(fields["test"]),
-        validation: split(fields["val"]), classes: fields["classes"].flatMap { if case .int(let v) = $0.kind { v } else { nil } },
+        validation: split(fields["val"]),
+        classes: fields["classes"].flatMap { if case .int(let v) = $0.kind { v } else { nil } },
         scale: double(fields, "scale"), mean: numbers(fields, "mean"), std: numbers(fields, "std"),
         validationSplit: double(fields, "validation_split") ?? 0, shuffle: bool(fields, "shuffle", true),
         labelColumn: int(fields, "label_column", 0), header: bool(fields, "header", false))
+      if case .string(let value) = fields["path"]?.kind { data?.path = resolve(value) }
+      data?.skipCorrupt = bool(fields, "skip_corrupt", false)
+      data?.split = double(fields, "split")
     }
 
     let lossArguments = checked(spec.loss, Vocabulary.losses, default: "cross_entropy")
@@ -138,12 +162,20 @@ public struct TrainingConfiguration: Sendable {
     let optimizerArguments = checked(spec.optimizer, Vocabulary.optimizers, default: "adam")
     optimizer = OptimizerSettings(
       name: optimizerArguments.signature.name, learningRate: optimizerArguments.double("lr") ?? 0.001,
-      momentum: optimizerArguments.double("momentum") ?? 0, nesterov: optimizerArguments.bool("nesterov") ?? false,
+      momentum: optimizerArguments.double("momentum") ?? 0,
+      nesterov: optimizerArguments.bool("nesterov") ?? false,
       rho: optimizerArguments.double("rho") ?? 0.9, beta1: optimizerArguments.double("beta1") ?? 0.9,
-      beta2: optimizerArguments.double("beta2") ?? 0.999, epsilon: optimizerArguments.double("epsilon") ?? 1e-8,
+      beta2: optimizerArguments.double("beta2") ?? 0.999,
+      epsilon: optimizerArguments.double("epsilon") ?? 1e-8,
       weightDecay: optimizerArguments.double("weight_decay") ?? 0)
 
-    metrics = (spec.metrics ?? [Call(name: "accuracy", at: .unknown)]).map(\.name)
+    augmentation = spec.augment.map { AugmentationConfiguration(calls: $0) }
+
+    metrics = (spec.metrics ?? [Call(name: "accuracy", at: .unknown)]).map { call in
+      let arguments = checked(call, Vocabulary.metrics, default: "accuracy")
+      return MetricSettings(
+        name: call.name, average: arguments.string("average") ?? "macro", k: arguments.int("k") ?? 5)
+    }
 
     let train = map(spec.train)
     epochs = int(train, "epochs", 10)
@@ -153,6 +185,11 @@ public struct TrainingConfiguration: Sendable {
     clipNorm = double(train, "clip_norm")
     if case .string(let value) = train["monitor"]?.kind { monitor = value } else { monitor = "val_accuracy" }
     threads = train["threads"].flatMap { if case .int(let v) = $0.kind { v } else { nil } }
+    if case .string(let path) = train["init_from"]?.kind { initFrom = resolve(path) }
+    if case .map(let entries) = train["lr_multipliers"]?.kind {
+      learningRateMultipliers = entries.compactMap { entry in entry.value.numberValue.map { (entry.key, $0) }
+      }
+    }
 
     var scheduleCall = Call(name: "constant", at: .unknown)
     if let expr = train["schedule"] {
@@ -170,7 +207,8 @@ public struct TrainingConfiguration: Sendable {
     let scheduleArguments = checked(scheduleCall, Vocabulary.schedules, default: "constant")
     schedule = ScheduleSettings(
       name: scheduleArguments.signature.name, every: scheduleArguments.int("every") ?? 1,
-      gamma: scheduleArguments.double("gamma") ?? 0.1, minimumLearningRate: scheduleArguments.double("min_lr") ?? 0)
+      gamma: scheduleArguments.double("gamma") ?? 0.1,
+      minimumLearningRate: scheduleArguments.double("min_lr") ?? 0)
 
     if train["early_stopping"] != nil {
       let fields = map(train["early_stopping"])

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NNCData
+import NNCMetrics
 import NNCRuntime
 import NNCSpec
 import NNCTrain
@@ -32,12 +33,14 @@ struct EvalCommand: ParsableCommand {
   @Option(help: "Write every prediction to this CSV file (index,label,prediction,prob_0,...).")
   var predictions: String?
 
+  @Option(help: "Write confusion_matrix.svg, roc.svg and pr.svg into this directory.")
+  var plots: String?
+
+  /// `--format json`: `metrics` always holds `loss` and `accuracy`, plus every metric the spec lists;
+  /// `confusion_matrix` (rows: labels, columns: predictions) when the spec asks for it.
   struct Report: Encodable {
-    struct Metrics: Encodable {
-      var loss: Double
-      var accuracy: Double
-    }
-    var metrics: Metrics
+    var metrics: [String: Double]
+    var confusion_matrix: [[Int]]?
     var samples: Int
     var split: String
     var checkpoint: String
@@ -48,7 +51,9 @@ struct EvalCommand: ParsableCommand {
     let dataset: Dataset
     switch split {
     case .test:
-      guard let test = prepared.data.test else { throw fail("\(options.spec): the data section has no 'test' split") }
+      guard let test = prepared.data.test else {
+        throw fail("\(options.spec): the data section has no 'test' split")
+      }
       dataset = test
     case .val:
       guard let validation = prepared.data.validation else {
@@ -56,7 +61,7 @@ struct EvalCommand: ParsableCommand {
       }
       dataset = validation
     case .train:
-      dataset = prepared.data.train
+      dataset = try prepared.evaluationTrainingSplit()
     }
     let result: EvaluationResult
     do {
@@ -67,9 +72,9 @@ struct EvalCommand: ParsableCommand {
         graph: prepared.graph, maxBatch: prepared.configuration.batchSize,
         configuration: ExecutionConfiguration(mode: .inference, optimization: options))
       try Trainer.load(saved, into: executor, path: checkpoint)
+      try Trainer.checkClassNames(saved, against: dataset, path: checkpoint)
       let loss = RunComponents.loss(prepared.configuration.loss, outputIsLogits: executor.outputIsLogits)
-      result = try Evaluator(executor: executor, loss: loss)
-        .evaluate(dataset, keepPredictions: predictions != nil)
+      result = try Evaluator(executor: executor, loss: loss).evaluate(dataset, keepPredictions: true)
     } catch let error as SafeTensorsError {
       throw fail("\(error)")
     } catch let error as TrainError {
@@ -78,23 +83,40 @@ struct EvalCommand: ParsableCommand {
       throw fail("\(error)")
     }
     if let predictions { try writePredictions(result, to: predictions) }
+    if let plots {
+      do {
+        try Plots.writeEvaluation(result, to: plots)
+      } catch {
+        throw fail("cannot write plots to \(plots): \(error.localizedDescription)")
+      }
+    }
+    let metrics = MetricReport(prepared.configuration.metrics, result: result)
+    let matrix = metrics.confusionMatrix
     switch format {
     case .json:
       let report = Report(
-        metrics: .init(loss: result.loss, accuracy: result.accuracy), samples: result.samples,
-        split: split.rawValue, checkpoint: checkpoint)
+        metrics: Dictionary(
+          metrics.values.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first }),
+        confusion_matrix: matrix.map { m in (0..<m.classes).map { row in (0..<m.classes).map { m[row, $0] } }
+        },
+        samples: result.samples, split: split.rawValue, checkpoint: checkpoint)
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
       print(String(decoding: try encoder.encode(report), as: UTF8.self))
     case .text:
-      print("split:    \(split.rawValue) (\(result.samples) samples)")
-      print(String(format: "loss:     %.4f", result.loss))
-      print(String(format: "accuracy: %.4f", result.accuracy))
+      print("split: \(split.rawValue) (\(result.samples) samples)")
+      let width = metrics.values.map(\.key.count).max() ?? 0
+      for (key, value) in metrics.values {
+        print(
+          key + ":" + String(repeating: " ", count: width - key.count + 1) + String(format: "%.4f", value))
+      }
+      if let matrix { print(matrix.table) }
     }
   }
 
   func writePredictions(_ result: EvaluationResult, to path: String) throws {
-    var text = "index,label,prediction," + (0..<result.classes).map { "prob_\($0)" }.joined(separator: ",") + "\n"
+    var text =
+      "index,label,prediction," + (0..<result.classes).map { "prob_\($0)" }.joined(separator: ",") + "\n"
     for index in 0..<result.labels.count {
       let row = result.probabilities[(index * result.classes)..<((index + 1) * result.classes)]
       text += "\(index),\(result.labels[index]),\(result.predictions[index]),"

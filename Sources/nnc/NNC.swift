@@ -9,7 +9,10 @@ struct NNC: ParsableCommand {
       Write a model, its data, loss, optimizer and training settings in one spec file (YAML or the .nnc
       language), then check, train and evaluate it.
       """,
-    subcommands: [CheckCommand.self, FormatCommand.self, TrainCommand.self, EvalCommand.self, BenchCommand.self]
+    subcommands: [
+      CheckCommand.self, FormatCommand.self, TrainCommand.self, EvalCommand.self, AugmentCommand.self,
+      BenchCommand.self,
+    ]
   )
 
   static func main() {

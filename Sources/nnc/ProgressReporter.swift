@@ -36,6 +36,7 @@ final class ProgressReporter: TrainingObserver {
     var test_samples: Int?
     var best_epoch: Int?
     var checkpoint: String?
+    var test_metrics: [String: Double]?
   }
 
   func emit(_ event: Event) { out(jsonLine(event)) }
@@ -48,14 +49,16 @@ final class ProgressReporter: TrainingObserver {
         + "\(totals.trainable) trainable parameters; run directory \(directory)")
   }
 
-  func trainingStarted(startEpoch: Int, epochs: Int, stepsPerEpoch: Int, trainSamples: Int, validationSamples: Int)
-  {
+  func trainingStarted(
+    startEpoch: Int, epochs: Int, stepsPerEpoch: Int, trainSamples: Int, validationSamples: Int
+  ) {
     self.epochs = epochs
     epochStart = Date()
     if format == .text {
       out(
         "training on \(trainSamples) samples, validating on \(validationSamples); "
-          + "\(stepsPerEpoch) steps per epoch, epochs \(startEpoch + 1)...\(epochs)")
+          + "\(stepsPerEpoch) step\(stepsPerEpoch == 1 ? "" : "s") per epoch, epochs \(startEpoch + 1)...\(epochs)"
+      )
     }
   }
 
@@ -96,12 +99,14 @@ final class ProgressReporter: TrainingObserver {
     case .json:
       emit(
         Event(
-          event: "epoch", epoch: record.epoch, learning_rate: record.learning_rate, train_loss: record.train_loss,
+          event: "epoch", epoch: record.epoch, learning_rate: record.learning_rate,
+          train_loss: record.train_loss,
           train_accuracy: record.train_accuracy, val_loss: record.val_loss, val_accuracy: record.val_accuracy,
           seconds: seconds, improved: improved))
     case .text:
       var line = String(
-        format: "epoch %d/%d  loss %.4f  acc %.4f", record.epoch, epochs, record.train_loss, record.train_accuracy)
+        format: "epoch %d/%d  loss %.4f  acc %.4f", record.epoch, epochs, record.train_loss,
+        record.train_accuracy)
       if let loss = record.val_loss, let accuracy = record.val_accuracy {
         line += String(format: "  val_loss %.4f  val_acc %.4f", loss, accuracy)
       }
@@ -121,17 +126,26 @@ final class ProgressReporter: TrainingObserver {
     }
   }
 
-  func finished(_ outcome: TrainingOutcome, test: EvaluationResult?) {
+  func finished(_ outcome: TrainingOutcome, test: EvaluationResult?, metrics: MetricReport?) {
+    let extra = (metrics?.values ?? []).filter { $0.key != "loss" && $0.key != "accuracy" }
     switch format {
     case .json:
-      emit(
-        Event(
-          event: "done", test_loss: test?.loss, test_accuracy: test?.accuracy, test_samples: test?.samples,
-          best_epoch: outcome.bestEpoch, checkpoint: outcome.lastCheckpoint))
+      var event = Event(
+        event: "done", test_loss: test?.loss, test_accuracy: test?.accuracy, test_samples: test?.samples,
+        best_epoch: outcome.bestEpoch, checkpoint: outcome.lastCheckpoint)
+      if !extra.isEmpty {
+        event.test_metrics = Dictionary(
+          extra.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+      }
+      emit(event)
     case .text:
       if let test {
-        out(String(format: "test: loss %.4f  accuracy %.4f  (%d samples)", test.loss, test.accuracy, test.samples))
+        out(
+          String(
+            format: "test: loss %.4f  accuracy %.4f  (%d samples)", test.loss, test.accuracy, test.samples)
+            + extra.map { String(format: "  %@ %.4f", $0.key, $0.value) }.joined())
       }
+      if let matrix = metrics?.confusionMatrix { out(matrix.table) }
       out("checkpoints: \(outcome.lastCheckpoint), \(outcome.bestCheckpoint)")
     }
   }

@@ -24,18 +24,25 @@ struct PreparedRun {
   /// Loads the spec and its data; every problem is printed and becomes exit status 1.
   static func prepare(_ options: SpecOptions, command: String) throws -> PreparedRun {
     let loaded = try SpecPipeline.load(options)
-    let configuration = TrainingConfiguration(spec: loaded.spec)
+    var configuration = TrainingConfiguration(spec: loaded.spec)
     guard let settings = configuration.data else {
       throw fail("\(options.spec): 'nnc \(command)' needs a 'data' section")
     }
-    let data: LoadedData
+    var data: LoadedData
     do {
       var generator = RandomGenerator(seed: UInt64(configuration.seed)).derived(2)
-      data = try RunComponents.dataConfiguration(settings).load(using: &generator)
+      data = try RunComponents.loadData(
+        settings, inputShape: loaded.graph.inputShape.sample, using: &generator)
+      try RunComponents.normalizeEvaluationSplits(configuration.augmentation, &data)
+    } catch let error as TrainError {
+      throw fail(error.message)
     } catch let error as DataError {
       throw fail("\(error)")
     } catch {
       throw fail("\(error)")
+    }
+    for warning in data.warnings {
+      FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
     }
     let inputCount = loaded.graph.inputShape.sampleCount
     let sampleShape = data.train.sampleShape
@@ -51,7 +58,24 @@ struct PreparedRun {
         "\(data.train.source): the data has \(classes) classes but the model outputs \(outputs) units; "
           + "set data.classes or change the last layer")
     }
+    if configuration.optimizer.name == "gd" {
+      // Gradient descent proper: every step sees the whole training set.
+      configuration.batchSize = data.train.count
+    }
     return PreparedRun(loaded: loaded, configuration: configuration, data: data)
+  }
+
+  /// The training split as evaluation sees it: with the augment section's final `normalize` (the
+  /// other splits get it when loaded; training applies it after augmenting).
+  func evaluationTrainingSplit() throws -> Dataset {
+    var train = data.train
+    guard let normalization = configuration.augmentation?.normalization else { return train }
+    do {
+      try train.normalize(normalization)
+    } catch {
+      throw fail("\(error)")
+    }
+    return train
   }
 
   /// Identifies the model architecture (not the training settings), so a checkpoint is only resumed

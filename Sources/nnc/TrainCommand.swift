@@ -54,18 +54,24 @@ struct TrainCommand: ParsableCommand {
     let reporter = ProgressReporter(format: format)
     do {
       let trainer = try Trainer(
-        graph: prepared.graph, configuration: configuration, runDirectory: directory, specHash: prepared.specHash,
-        optimization: optimization.options)
+        graph: prepared.graph, configuration: configuration, runDirectory: directory,
+        specHash: prepared.specHash, optimization: optimization.options)
       reporter.header(prepared: prepared, directory: directory)
+      if let transfer = trainer.transferReport, let path = configuration.initFrom, !resume {
+        reporter.note(
+          "initialized \(transfer.loaded.count) parameter tensors from \(path)"
+            + (transfer.fresh.isEmpty
+              ? "" : "; freshly initialized: " + transfer.fresh.joined(separator: ", ")))
+      }
       let outcome = try trainer.run(data: prepared.data, resume: resume, observer: reporter)
+      try Plots.trainingCurves(outcome.history).write(
+        toFile: directory + "/curves.svg", atomically: true, encoding: .utf8)
       if let test = prepared.data.test {
-        let result = try Evaluator(
-          executor: trainer.executor,
-          loss: RunComponents.loss(configuration.loss, outputIsLogits: trainer.executor.outputIsLogits))
-          .evaluate(test)
-        reporter.finished(outcome, test: result)
+        let loss = RunComponents.loss(configuration.loss, outputIsLogits: trainer.executor.outputIsLogits)
+        let result = try Evaluator(executor: trainer.executor, loss: loss).evaluate(test, keepPredictions: true)
+        reporter.finished(outcome, test: result, metrics: MetricReport(configuration.metrics, result: result))
       } else {
-        reporter.finished(outcome, test: nil)
+        reporter.finished(outcome, test: nil, metrics: nil)
       }
     } catch let error as TrainError {
       reporter.endLine()

@@ -21,6 +21,19 @@ enum NNCProcess {
       .deletingLastPathComponent()
   }
 
+  /// Starts the binary without waiting; its output is discarded.
+  static func start(_ arguments: [String]) throws -> Process {
+    let process = Process()
+    process.executableURL = productsDirectory.appendingPathComponent("nnc")
+    process.arguments = arguments
+    process.currentDirectoryURL = repositoryRoot
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    return process
+  }
+
   static func run(_ arguments: [String], currentDirectory: URL? = nil) throws -> Result {
     let process = Process()
     process.executableURL = productsDirectory.appendingPathComponent("nnc")

@@ -159,3 +159,12 @@ func errors(_ result: LoweringResult) -> [String] {
     """)
   #expect(errors(result).count == 1)
 }
+
+@Test func namePatternsMatchWildcards() {
+  #expect(NamePattern.matches("conv*", "conv2d_3"))
+  #expect(NamePattern.matches("basic_?/*", "basic_2/conv2d"))
+  #expect(!NamePattern.matches("basic_?/*", "basic_12/conv2d"))
+  #expect(NamePattern.matches("*", ""))
+  #expect(NamePattern.matches("*norm*", "block/batchnorm_1"))
+  #expect(!NamePattern.matches("dense", "dense_1"))
+}

@@ -113,13 +113,9 @@ private func read(_ text: String) -> (Spec?, [Diagnostic]) {
   // Yams refuses duplicate keys while composing, so the whole document is refused.
   #expect(spec == nil)
   #expect(diagnostics.count == 1)
-  // YAMLReader.diagnostic(for:) has no case for Yams' duplicatedKeysInMapping yet: the message embeds the
-  // whole document and points at 1:1. Remove `withKnownIssue` once it does.
-  withKnownIssue("duplicate keys are reported through Yams' generic error text") {
-    #expect(errorMessages(diagnostics) == ["duplicate key 'epochs'"])
-    // Yams reports the first occurrence of the key.
-    #expect(diagnostics.first?.location == location(3, 9))
-  }
+  #expect(errorMessages(diagnostics) == ["duplicate key 'epochs'"])
+  // Yams reports the first occurrence of the key.
+  #expect(diagnostics.first?.location == location(3, 9))
 }
 
 @Test func keepsLibyamlLineAndColumnForSyntaxErrors() throws {

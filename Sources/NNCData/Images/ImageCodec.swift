@@ -1,0 +1,110 @@
+import CImageCodecs
+import Foundation
+
+/// PNG (libpng) and JPEG (libjpeg-turbo) reading and writing. Failures become `DataError`s naming the
+/// file and the codec's message; nothing here exits or traps on a bad file.
+public enum ImageCodec {
+  /// Which decoder a file's first bytes call for.
+  public enum Format: Sendable, Equatable {
+    case png
+    case jpeg
+  }
+
+  /// Recognizes PNG and JPEG by their signatures, not by the file name.
+  public static func format(of data: Data) -> Format? {
+    let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+    if data.count >= png.count, Array(data.prefix(png.count)) == png { return .png }
+    if data.count >= 3, Array(data.prefix(3)) == [0xFF, 0xD8, 0xFF] { return .jpeg }
+    return nil
+  }
+
+  /// Decodes a PNG or JPEG file's bytes into an image of `channels` (1: grey, 3: RGB) with values
+  /// in [0, 1]; colour is converted to grey and grey to colour as needed. `path` names the file in
+  /// errors.
+  public static func decode(_ data: Data, channels: Int, path: String) throws -> Image {
+    guard channels == 1 || channels == 3 else {
+      throw DataError(path, "images can be read with 1 (grey) or 3 (RGB) channels, not \(channels)")
+    }
+    guard let format = format(of: data) else {
+      throw DataError(path, "is neither a PNG nor a JPEG file (unrecognized signature)")
+    }
+    var errorBuffer = [CChar](repeating: 0, count: 256)
+    var width: Int32 = 0
+    var height: Int32 = 0
+    let sized = data.withUnsafeBytes { raw -> Int32 in
+      let bytes = raw.bindMemory(to: UInt8.self).baseAddress
+      switch format {
+      case .png: return nnc_png_size(bytes, raw.count, &width, &height, &errorBuffer, errorBuffer.count)
+      case .jpeg: return nnc_jpeg_size(bytes, raw.count, &width, &height, &errorBuffer, errorBuffer.count)
+      }
+    }
+    let name = format == .png ? "PNG" : "JPEG"
+    guard sized == 0 else { throw DataError(path, "corrupt \(name) file: \(message(errorBuffer))") }
+    // A header claiming gigapixels is corrupt or hostile; refuse before allocating.
+    guard width > 0, height > 0, Int(width) * Int(height) <= 1 << 28 else {
+      throw DataError(path, "\(name) file claims an unusable size of \(width)x\(height) pixels")
+    }
+    var bytes = [UInt8](repeating: 0, count: Int(width) * Int(height) * channels)
+    let status = data.withUnsafeBytes { raw -> Int32 in
+      let source = raw.bindMemory(to: UInt8.self).baseAddress
+      return bytes.withUnsafeMutableBufferPointer { output in
+        switch format {
+        case .png:
+          nnc_png_decode(
+            source, raw.count, Int32(channels), output.baseAddress, output.count, &errorBuffer,
+            errorBuffer.count)
+        case .jpeg:
+          nnc_jpeg_decode(
+            source, raw.count, Int32(channels), output.baseAddress, output.count, &errorBuffer,
+            errorBuffer.count)
+        }
+      }
+    }
+    guard status == 0 else { throw DataError(path, "corrupt \(name) file: \(message(errorBuffer))") }
+    return Image(interleaved: bytes, channels: channels, height: Int(height), width: Int(width))
+  }
+
+  /// Reads and decodes an image file.
+  public static func read(_ path: String, channels: Int) throws -> Image {
+    try decode(try readFileBytes(path), channels: channels, path: path)
+  }
+
+  /// Writes a 1- or 3-channel image as an 8-bit PNG (values clamped to [0, 1]).
+  public static func writePNG(_ image: Image, to path: String) throws {
+    guard image.channels == 1 || image.channels == 3 else {
+      throw DataError(path, "a PNG is written from 1 or 3 channels, not \(image.channels)")
+    }
+    let bytes = image.interleavedBytes()
+    var errorBuffer = [CChar](repeating: 0, count: 256)
+    let status = bytes.withUnsafeBufferPointer { pixels in
+      nnc_png_write(
+        path, pixels.baseAddress, Int32(image.width), Int32(image.height), Int32(image.channels),
+        &errorBuffer, errorBuffer.count)
+    }
+    guard status == 0 else { throw DataError(path, "cannot write PNG: \(message(errorBuffer))") }
+  }
+
+  /// Encodes a 1- or 3-channel image as a baseline JPEG of `quality` (1...100).
+  public static func encodeJPEG(_ image: Image, quality: Int = 95) throws -> Data {
+    guard image.channels == 1 || image.channels == 3 else {
+      throw DataError("JPEG", "a JPEG is written from 1 or 3 channels, not \(image.channels)")
+    }
+    let bytes = image.interleavedBytes()
+    var errorBuffer = [CChar](repeating: 0, count: 256)
+    var output: UnsafeMutablePointer<UInt8>?
+    var outputSize = 0
+    let status = bytes.withUnsafeBufferPointer { pixels in
+      nnc_jpeg_encode(
+        pixels.baseAddress, Int32(image.width), Int32(image.height), Int32(image.channels),
+        Int32(min(max(quality, 1), 100)), &output, &outputSize, &errorBuffer, errorBuffer.count)
+    }
+    guard status == 0, let output else { throw DataError("JPEG", "cannot encode: \(message(errorBuffer))") }
+    defer { nnc_free(output) }
+    return Data(bytes: output, count: outputSize)
+  }
+
+  static func message(_ buffer: [CChar]) -> String {
+    let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    return text.isEmpty ? "unknown error" : text
+  }
+}
