@@ -1,7 +1,8 @@
-"""Reference throughput of PyTorch on the models of Specs/ (the README's Performance table).
+"""Reference throughput of PyTorch on the models of the README's Performance table: Specs/lenet5.yaml,
+Specs/cifar_cnn.yaml and Benchmarks/resnet18_32px.yaml, built layer for layer the same.
 
 Not part of the test suite. Needs `pip install torch torchvision` (CPU wheels are fine):
-    python3 scripts/bench_pytorch.py [--threads 2] [--seconds 5]
+    python3 Benchmarks/pytorch_reference.py [--threads 2] [--seconds 5] [model ...]
 Each model is timed like `nnc bench`: after a warm-up, full training steps (forward, cross-entropy,
 backward, optimizer step) and inference batches (eval mode, no autograd) for at least --seconds.
 """
@@ -22,19 +23,18 @@ def lenet5():
 
 def cifar_cnn():
     def stage(cin, cout):
-        return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(),
-                nn.Conv2d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(),
+        return [nn.Conv2d(cin, cout, 3, padding=1), nn.ReLU(), nn.Conv2d(cout, cout, 3, padding=1), nn.ReLU(),
                 nn.MaxPool2d(2)]
-    return nn.Sequential(*stage(3, 32), *stage(32, 64), *stage(64, 128), nn.Flatten(), nn.Dropout(0.5),
-                         nn.Linear(2048, 128), nn.ReLU(), nn.Linear(128, 10))
+    return nn.Sequential(*stage(3, 64), *stage(64, 128), nn.Flatten(), nn.Linear(8192, 256), nn.ReLU(),
+                         nn.Linear(256, 10))
 
 
 MODELS = {
     # name: (constructor, input shape, batch, optimizer)
     "lenet5": (lenet5, (1, 28, 28), 64, lambda p: torch.optim.Adam(p, lr=1e-3)),
-    "cifar_cnn": (cifar_cnn, (3, 32, 32), 64, lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9)),
-    "resnet18": (lambda: torchvision.models.resnet18(num_classes=10), (3, 32, 32), 32,
-                 lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True)),
+    "cifar_cnn": (cifar_cnn, (3, 32, 32), 64, lambda p: torch.optim.Adam(p, lr=1e-3)),
+    "resnet18_32px": (lambda: torchvision.models.resnet18(num_classes=10), (3, 32, 32), 32,
+                      lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, weight_decay=1e-4)),
 }
 
 
