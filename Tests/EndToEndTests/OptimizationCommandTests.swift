@@ -42,8 +42,12 @@ import Testing
     for estimate in [report.memory.inference, report.memory.training] {
       #expect(estimate.planned_bytes >= estimate.naive_bytes * 9 / 10)
     }
+    // Without planning, the fused graph's tensors still each get a buffer: fewer than the naive sum
+    // (fusion drops intermediate values), but more than with reuse.
     let withoutPlanning = try Self.memory(["Specs/lenet5.yaml", "--disable-pass", "plan-memory"])
-    #expect(withoutPlanning.memory.training.planned_bytes >= withoutPlanning.memory.training.naive_bytes * 9 / 10)
+    let planned = try Self.memory(["Specs/lenet5.yaml"])
+    #expect(withoutPlanning.memory.training.planned_bytes > planned.memory.training.planned_bytes)
+    #expect(withoutPlanning.memory.training.planned_bytes < withoutPlanning.memory.training.naive_bytes)
   }
 
   @Test func disabledPassesDisappearFromTheOptimizedIR() throws {
