@@ -81,7 +81,8 @@ public final class Executor {
   ) {
     let optimized: Graph
     do {
-      optimized = try PassManager.optimize(graph, mode: configuration.mode, options: configuration.optimization)
+      optimized = try PassManager.optimize(
+        graph, mode: configuration.mode, options: configuration.optimization)
     } catch {
       preconditionFailure("\(error)")
     }
@@ -134,7 +135,8 @@ public final class Executor {
       let output = optimized.shape(of: node.output)
       var geometry: Conv2DGeometry?
       if let attributes = node.op.convolutionAttributes {
-        let full = Self.convolutionGeometry(attributes, optimized.shape(of: node.inputs[0]), batch: self.maxBatch)
+        let full = Self.convolutionGeometry(
+          attributes, optimized.shape(of: node.inputs[0]), batch: self.maxBatch)
         if !full.runsDepthwiseKernel { scratchCount = max(scratchCount, Conv2D.scratchCount(full)) }
         geometry = Self.convolutionGeometry(attributes, optimized.shape(of: node.inputs[0]), batch: 1)
         if case .fused(let fused) = node.op, fused.batchNorm != nil {
@@ -237,8 +239,10 @@ public final class Executor {
     let sample = input.sample
     return Conv2DGeometry(
       batch: batch, inChannels: sample[0], inHeight: sample[1], inWidth: sample[2], outChannels: a.filters,
-      kernelHeight: a.kernel.height, kernelWidth: a.kernel.width, strideH: a.stride.height, strideW: a.stride.width,
-      dilationH: a.dilation.height, dilationW: a.dilation.width, padTop: a.padding.top, padBottom: a.padding.bottom,
+      kernelHeight: a.kernel.height, kernelWidth: a.kernel.width, strideH: a.stride.height,
+      strideW: a.stride.width,
+      dilationH: a.dilation.height, dilationW: a.dilation.width, padTop: a.padding.top,
+      padBottom: a.padding.bottom,
       padLeft: a.padding.left, padRight: a.padding.right, groups: a.groups)
   }
 

@@ -32,7 +32,8 @@ import Testing
     #expect(naiveInference > 0)
     #expect(report.memory.training.naive_bytes == 2 * naiveInference)
     // In-place ReLU and reuse cut ResNet-50's training memory well below the naive sum.
-    let trainingRatio = Double(report.memory.training.planned_bytes) / Double(report.memory.training.naive_bytes)
+    let trainingRatio =
+      Double(report.memory.training.planned_bytes) / Double(report.memory.training.naive_bytes)
     #expect(trainingRatio < 0.4, "training ratio \(trainingRatio)")
     #expect(report.memory.inference.planned_bytes < naiveInference / 4)
   }
@@ -85,7 +86,8 @@ import Testing
       var inference: Phase
     }
     let result = try NNCProcess.run([
-      "bench", "Specs/lenet5.yaml", "--batch-size", "4", "--threads", "1", "--seconds", "0.05", "--format", "json",
+      "bench", "Specs/lenet5.yaml", "--batch-size", "4", "--threads", "1", "--seconds", "0.05", "--format",
+      "json",
     ])
     #expect(result.status == 0, "\(result.stderr)")
     let bench = try JSONDecoder().decode(Bench.self, from: Data(result.stdout.utf8))
