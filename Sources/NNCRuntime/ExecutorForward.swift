@@ -123,7 +123,7 @@ extension Executor {
       if let batchNorm = attributes.batchNorm {
         (weight, bias) = foldBatchNorm(
           batchNorm, roles: roles, channels: geometry.outChannels, weightCount: geometry.weightCount,
-          weight: weight, bias: bias, into: saved[nodeSavedOffsets[index]])
+          weight: weight, bias: bias, into: folded.base)
       }
       if geometry.runsDepthwiseKernel {
         DepthwiseConv2D.forward(
@@ -143,7 +143,7 @@ extension Executor {
         (weight, bias) = foldBatchNorm(
           batchNorm, roles: roles, channels: dense.units, weightCount: dense.units * inFeatures,
           weight: weight,
-          bias: bias, into: saved[nodeSavedOffsets[index]])
+          bias: bias, into: folded.base)
       }
       Dense.forward(
         batch: batch, inFeatures: inFeatures, outFeatures: dense.units, input: value(node.inputs[0]),
