@@ -73,6 +73,9 @@ import Testing
     let reference = Executor(
       graph: graph, maxBatch: batch,
       configuration: ExecutionConfiguration(mode: .inference, optimization: .none))
+    // Checkpoints are written and read by parameter name and layout: both must not depend on the passes.
+    #expect(optimized.parameterLayout.map(\.info.name) == reference.parameterLayout.map(\.info.name))
+    #expect(optimized.parameterLayout.map(\.offset) == reference.parameterLayout.map(\.offset))
     prepare([optimized, reference], batch: batch, seed: seed)
     optimized.forward(batch: batch, training: false)
     reference.forward(batch: batch, training: false)
