@@ -41,6 +41,24 @@ import Testing
     }
   }
 
+  @Test func plateauHalvesTheRateWhenTheMetricStalls() throws {
+    let directory = try TrainingSupport.temporaryDirectory("plateau")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    // A rate of 1e-12 leaves the predictions, and so the accuracy, unchanged: every epoch stalls.
+    let spec = try TrainingSupport.digitsSpec(
+      in: directory, layers: "    - flatten\n    - dense: 10", optimizer: "{sgd: {lr: 1.0e-12}}",
+      train:
+        "{epochs: 4, batch_size: 64, seed: 1, schedule: {plateau: {factor: 0.5, patience: 0, monitor: val_accuracy}}}"
+    )
+    let run = directory.appendingPathComponent("run")
+    let result = try NNCProcess.run(["train", spec, "--run-dir", run.path])
+    #expect(result.status == 0, "\(result.stderr)")
+    let rates = try Self.records(run).map(\.learning_rate)
+    let expected = [1e-12, 1e-12, 5e-13, 2.5e-13]
+    #expect(rates.count == 4)
+    for (rate, value) in zip(rates, expected) { #expect(abs(rate - value) < 1e-18, "\(rates)") }
+  }
+
   @Test func earlyStoppingStopsAfterPatienceAndRestoresTheBest() throws {
     let directory = try TrainingSupport.temporaryDirectory("early")
     defer { try? FileManager.default.removeItem(at: directory) }
