@@ -52,6 +52,11 @@ public struct Node: Sendable {
   public var location: SourceLocation
   /// The vocabulary word shown in summaries (`separable_conv2d` lowers to two convolution nodes).
   public var layerName: String
+  /// Set by the optimizer when the output shares its buffer with the first input: an activation that
+  /// overwrites its input, or a `flatten` that is only a view of it.
+  public var inPlace: Bool = false
+  /// Names of the nodes the optimizer merged into this one, in order (for the IR dump).
+  public var fusedNodes: [String] = []
   /// Set by `trainable: false` or a `train.freeze` pattern: the parameters stay fixed and a frozen
   /// batchnorm normalizes with its running statistics even while training (as Keras does).
   public var isFrozen = false

@@ -8,8 +8,12 @@ public enum IRPrinter {
       var line = "  \(node.output) = \(node.op.mnemonic)(\(operands))"
       let attributes = node.op.attributeText
       if !attributes.isEmpty { line += " {\(attributes)}" }
+      if node.inPlace { line += " in_place" }
       line += " : \(graph.shape(of: node.output))"
       line += "  \"\(node.name)\""
+      if !node.fusedNodes.isEmpty {
+        line += " fuses(" + node.fusedNodes.map { "\"\($0)\"" }.joined(separator: ", ") + ")"
+      }
       if !node.parameters.isEmpty {
         let parameters = node.parameters.map { parameter in
           "\(parameter.role.rawValue)\(parameter.shape)" + (parameter.trainable ? "" : "!")

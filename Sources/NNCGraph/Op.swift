@@ -46,6 +46,8 @@ public enum Op: Sendable, Equatable {
   case activation(Activation)
   case add
   case concat
+  /// Several nodes merged by the optimizer into one kernel call (see `FusedAttributes`).
+  case fused(FusedAttributes)
 
   /// The IR mnemonic.
   public var mnemonic: String {
@@ -61,6 +63,7 @@ public enum Op: Sendable, Equatable {
     case .activation(let activation): return activation.name
     case .add: return "add"
     case .concat: return "concat"
+    case .fused(let attributes): return attributes.mnemonic
     }
   }
 
@@ -82,6 +85,7 @@ public enum Op: Sendable, Equatable {
       return "epsilon=\(a.epsilon), momentum=\(a.momentum)" + (a.scale ? "" : ", no_scale")
         + (a.center ? "" : ", no_center")
     case .activation(let activation): return activation.attributeText
+    case .fused(let attributes): return attributes.attributeText
     default: return ""
     }
   }
@@ -98,6 +102,7 @@ public enum Op: Sendable, Equatable {
     case .activation(let activation): return activation.flopsPerElement * outputCount
     case .add: return outputCount
     case .concat: return 0
+    case .fused(let attributes): return attributes.flops(inputs: inputs, output: output)
     }
   }
 }

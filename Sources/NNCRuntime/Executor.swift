@@ -2,16 +2,41 @@ import CBLAS
 import NNCGraph
 import NNCRandom
 
+/// How an `Executor` compiles its graph: for training (forward and backward) or inference only, and
+/// which optimizations run (`PassManager`, memory planning).
+public struct ExecutionConfiguration: Sendable, Equatable {
+  public var mode: GraphMode
+  public var optimization: OptimizationOptions
+
+  public init(mode: GraphMode = .training, optimization: OptimizationOptions = .all) {
+    self.mode = mode
+    self.optimization = optimization
+  }
+
+  public static let training = ExecutionConfiguration(mode: .training)
+  public static let inference = ExecutionConfiguration(mode: .inference)
+}
+
 /// Runs a graph on the CPU: the forward pass for inference or training, and the backward pass that
 /// applies each node's vector-Jacobian product in reverse order, summing the gradients of values
 /// with several consumers (residual shortcuts, Inception branches).
 ///
-/// All memory is planned once for `maxBatch`: parameters and their gradients in one flat buffer each,
-/// every value and its gradient at fixed offsets, kernel scratch shared. Smaller batches use a prefix
-/// of each NCHW tensor.
+/// The graph is first optimized for the configured mode (fusion, in-place activations, see
+/// `PassManager`), then all memory is planned once for `maxBatch`: parameters and their gradients in
+/// one flat buffer each, laid out from the unoptimized graph so checkpoints do not depend on the
+/// optimizations; values and their gradients in one arena at offsets from `MemoryPlanner`, where
+/// tensors with disjoint lifetimes share space; kernel scratch shared. Smaller batches use a prefix
+/// of each NCHW tensor. Because of that sharing, only the input, the output and (in training) the
+/// output gradient keep their contents between calls.
 public final class Executor {
+  /// The graph as executed (after optimization).
   public let graph: Graph
+  /// The graph as lowered from the spec.
+  public let sourceGraph: Graph
+  public let configuration: ExecutionConfiguration
   public let maxBatch: Int
+  /// Where every value and gradient lives in the activation arena.
+  public let memoryPlan: MemoryPlan
 
   /// Where each parameter lives in `parameters` and `parameterGradients`.
   public let parameterLayout: [ParameterSlot]
@@ -19,21 +44,26 @@ public final class Executor {
   let parameterStore: Arena<Float>
   let gradientStore: Arena<Float>
 
-  let values: Arena<Float>
-  let valueGradients: Arena<Float>
+  let activations: Arena<Float>
   let valueOffsets: [Int]
+  let gradientOffsets: [Int]
   let sampleCounts: [Int]
   /// Shared im2col columns, and a buffer for a gradient contribution that must be added, not written.
   let scratch: Arena<Float>
   let contribution: Arena<Float>
-  /// Per node: argmax indices (max pooling), saved batch statistics (batchnorm), dropout masks.
+  /// Per node: argmax indices (max pooling), saved batch statistics (batchnorm), dropout masks,
+  /// weights and bias with a batchnorm folded in.
   let indices: Arena<Int32>
   let saved: Arena<Float>
   let nodeIndexOffsets: [Int]
   let nodeSavedOffsets: [Int]
   /// Per node, the offset in `parameters` of each of its parameters by role.
   let nodeParameters: [[ParameterRole: Int]]
-  let consumers: [Int]
+  /// Per node, its convolution geometry for one sample (batch 1), or nil.
+  let convolutionGeometries: [Conv2DGeometry?]
+  /// Per node, the pointers a concat reads, and its channel counts (built once: no per-step arrays).
+  let concatInputs: [[UnsafePointer<Float>]]
+  let concatChannels: [[Int]]
   var gradientWritten: [Bool]
 
   /// Draws dropout masks; saved in checkpoints so a resumed run draws the same ones.
@@ -44,57 +74,75 @@ public final class Executor {
     public var offset: Int
   }
 
-  public init(graph: Graph, maxBatch: Int, seed: UInt64 = 0) {
-    self.graph = graph
+  /// Optimizes `graph` for `configuration` and plans its memory. A graph from `Lowering` always
+  /// optimizes; a pass that breaks the graph's invariants is a bug, and stops here with its name.
+  public init(
+    graph: Graph, maxBatch: Int, seed: UInt64 = 0, configuration: ExecutionConfiguration = .training
+  ) {
+    let optimized: Graph
+    do {
+      optimized = try PassManager.optimize(graph, mode: configuration.mode, options: configuration.optimization)
+    } catch {
+      preconditionFailure("\(error)")
+    }
+    sourceGraph = graph
+    self.graph = optimized
+    self.configuration = configuration
     self.maxBatch = max(1, maxBatch)
     generator = RandomGenerator(seed: seed)
 
     var layout: [ParameterSlot] = []
-    var nodeParameters: [[ParameterRole: Int]] = []
+    var offsetByName: [String: Int] = [:]
     var offset = 0
-    for node in graph.nodes {
-      var roles: [ParameterRole: Int] = [:]
-      for info in node.parameters {
-        layout.append(ParameterSlot(info: info, offset: offset))
-        roles[info.role] = offset
-        offset += info.count
-      }
-      nodeParameters.append(roles)
+    for info in graph.nodes.flatMap(\.parameters) {
+      layout.append(ParameterSlot(info: info, offset: offset))
+      offsetByName[info.name] = offset
+      offset += info.count
     }
     parameterLayout = layout
     parameterCount = offset
+    var nodeParameters: [[ParameterRole: Int]] = []
+    for node in optimized.nodes {
+      var roles: [ParameterRole: Int] = [:]
+      for info in node.parameters { roles[info.role] = offsetByName[info.name] }
+      nodeParameters.append(roles)
+    }
     self.nodeParameters = nodeParameters
     parameterStore = Arena(count: offset, zero: 0)
     gradientStore = Arena(count: offset, zero: 0)
 
-    sampleCounts = graph.shapes.map(\.sampleCount)
-    var valueOffsets: [Int] = []
-    var total = 0
-    for count in sampleCounts {
-      valueOffsets.append(total)
-      total += count * self.maxBatch
-    }
-    self.valueOffsets = valueOffsets
-    values = Arena(count: total, zero: 0)
-    valueGradients = Arena(count: total, zero: 0)
-    contribution = Arena(count: (sampleCounts.max() ?? 1) * self.maxBatch, zero: 0)
+    let plan = MemoryPlanner.plan(
+      optimized, mode: configuration.mode, batchSize: self.maxBatch,
+      reuse: configuration.optimization.plansMemory)
+    memoryPlan = plan
+    sampleCounts = optimized.shapes.map(\.sampleCount)
+    valueOffsets = plan.valueOffsets.map { $0 ?? -1 }
+    gradientOffsets = plan.gradientOffsets.map { $0 ?? -1 }
+    activations = Arena(count: plan.arenaElements, zero: 0)
+    contribution = Arena(
+      count: configuration.mode == .training ? (sampleCounts.max() ?? 1) * self.maxBatch : 1, zero: 0)
 
     var scratchCount = 0
     var indexOffsets: [Int] = []
     var savedOffsets: [Int] = []
+    var geometries: [Conv2DGeometry?] = []
     var indexTotal = 0
     var savedTotal = 0
-    var consumers = [Int](repeating: 0, count: graph.shapes.count)
-    for node in graph.nodes {
-      for input in node.inputs { consumers[input.index] += 1 }
+    for node in optimized.nodes {
       indexOffsets.append(indexTotal)
       savedOffsets.append(savedTotal)
-      let output = graph.shape(of: node.output)
+      let output = optimized.shape(of: node.output)
+      var geometry: Conv2DGeometry?
+      if let attributes = node.op.convolutionAttributes {
+        let full = Self.convolutionGeometry(attributes, optimized.shape(of: node.inputs[0]), batch: self.maxBatch)
+        if !full.runsDepthwiseKernel { scratchCount = max(scratchCount, Conv2D.scratchCount(full)) }
+        geometry = Self.convolutionGeometry(attributes, optimized.shape(of: node.inputs[0]), batch: 1)
+        if case .fused(let fused) = node.op, fused.batchNorm != nil {
+          savedTotal += full.weightCount + full.outChannels
+        }
+      }
+      geometries.append(geometry)
       switch node.op {
-      case .convolution(let attributes):
-        let geometry = Self.convolutionGeometry(
-          attributes, graph.shape(of: node.inputs[0]), batch: self.maxBatch)
-        if !geometry.isDepthwise { scratchCount = max(scratchCount, Conv2D.scratchCount(geometry)) }
       case .pool(let attributes) where attributes.kind == .max:
         indexTotal += output.sampleCount * self.maxBatch
       case .globalPool(.max):
@@ -103,16 +151,28 @@ public final class Executor {
         savedTotal += BatchNorm.savedStatisticsCount(channels: output.sample[0])
       case .dropout:
         savedTotal += output.sampleCount * self.maxBatch
+      case .fused(let fused):
+        if case .dense(let attributes) = fused.base, fused.batchNorm != nil {
+          savedTotal += attributes.units * (optimized.shape(of: node.inputs[0]).sampleCount + 1)
+        }
       default: break
       }
     }
-    self.consumers = consumers
+    convolutionGeometries = geometries
     nodeIndexOffsets = indexOffsets
     nodeSavedOffsets = savedOffsets
     scratch = Arena(count: scratchCount, zero: 0)
     indices = Arena(count: indexTotal, zero: 0)
     saved = Arena(count: savedTotal, zero: 0)
-    gradientWritten = [Bool](repeating: false, count: graph.shapes.count)
+    gradientWritten = [Bool](repeating: false, count: optimized.shapes.count)
+    let activationBase = activations.base
+    let offsets = valueOffsets
+    concatInputs = optimized.nodes.map { node in
+      node.op == .concat ? node.inputs.map { UnsafePointer(activationBase + offsets[$0.index]) } : []
+    }
+    concatChannels = optimized.nodes.map { node in
+      node.op == .concat ? node.inputs.map { optimized.shape(of: $0).sample[0] } : []
+    }
   }
 
   // MARK: Buffers
@@ -133,9 +193,19 @@ public final class Executor {
     UnsafeMutableBufferPointer(start: gradientStore[slot.offset], count: slot.info.count)
   }
 
-  public func value(_ id: ValueID) -> UnsafeMutablePointer<Float> { values[valueOffsets[id.index]] }
+  /// A value's buffer. Intermediate values share memory (see `memoryPlan`): read them only right
+  /// after the node that writes them, or with memory planning off.
+  public func value(_ id: ValueID) -> UnsafeMutablePointer<Float> {
+    let offset = valueOffsets[id.index]
+    precondition(offset >= 0, "\(id) is not computed by the optimized graph")
+    return activations[offset]
+  }
 
-  func valueGradient(_ id: ValueID) -> UnsafeMutablePointer<Float> { valueGradients[valueOffsets[id.index]] }
+  func valueGradient(_ id: ValueID) -> UnsafeMutablePointer<Float> {
+    let offset = gradientOffsets[id.index]
+    precondition(offset >= 0, "\(id) has no gradient buffer: the executor was built for inference")
+    return activations[offset]
+  }
 
   /// Where the caller writes a batch of inputs (`maxBatch` × sample size).
   public var input: UnsafeMutablePointer<Float> { value(graph.input) }
@@ -148,6 +218,14 @@ public final class Executor {
   /// Where the caller writes d(loss)/d(output) before `backward`.
   public var outputGradient: UnsafeMutablePointer<Float> { valueGradient(graph.output) }
 
+  /// True when the optimizer removed the model's final softmax for the loss to take logits
+  /// (`OptimizationOptions.lossTakesLogits`): `output` then holds logits.
+  public var outputIsLogits: Bool { sourceGraph.lostFinalSoftmax(in: graph) }
+
+  /// Bytes of the activation arena (values and their gradients) as planned, and as they would take
+  /// with every tensor in a buffer of its own.
+  public var plannedActivationBytes: Int { memoryPlan.plannedBytes }
+
   /// Sets OpenBLAS's thread count (products); other kernels use all cores through Dispatch.
   public static func setBLASThreads(_ count: Int) {
     openblas_set_num_threads(Int32(max(1, count)))
@@ -159,10 +237,8 @@ public final class Executor {
     let sample = input.sample
     return Conv2DGeometry(
       batch: batch, inChannels: sample[0], inHeight: sample[1], inWidth: sample[2], outChannels: a.filters,
-      kernelHeight: a.kernel.height, kernelWidth: a.kernel.width, strideH: a.stride.height,
-      strideW: a.stride.width,
-      dilationH: a.dilation.height, dilationW: a.dilation.width, padTop: a.padding.top,
-      padBottom: a.padding.bottom,
+      kernelHeight: a.kernel.height, kernelWidth: a.kernel.width, strideH: a.stride.height, strideW: a.stride.width,
+      dilationH: a.dilation.height, dilationW: a.dilation.width, padTop: a.padding.top, padBottom: a.padding.bottom,
       padLeft: a.padding.left, padRight: a.padding.right, groups: a.groups)
   }
 
@@ -201,4 +277,23 @@ public final class Executor {
   func usesBatchStatistics(_ node: Node, training: Bool) -> Bool {
     training && !node.isFrozen
   }
+}
+
+extension Op {
+  /// The convolution a node computes, fused or not.
+  var convolutionAttributes: ConvolutionAttributes? {
+    switch self {
+    case .convolution(let attributes): return attributes
+    case .fused(let fused):
+      if case .convolution(let attributes) = fused.base { return attributes }
+      return nil
+    default: return nil
+    }
+  }
+}
+
+extension Conv2DGeometry {
+  /// The direct depthwise kernel pays off only with several groups; a single-channel input (groups
+  /// == inChannels == 1) is an ordinary convolution, faster through im2col and SGEMM.
+  var runsDepthwiseKernel: Bool { isDepthwise && groups > 1 }
 }

@@ -10,6 +10,7 @@ extension Executor {
   /// into the parameter gradients (zero them first with `zeroParameterGradients`).
   public func backward(batch: Int) {
     precondition(batch >= 1 && batch <= maxBatch, "batch \(batch) outside the planned 1...\(maxBatch)")
+    precondition(configuration.mode == .training, "this executor was built for inference; it has no backward")
     for index in gradientWritten.indices { gradientWritten[index] = false }
     gradientWritten[graph.output.index] = true
     for (index, node) in graph.nodes.enumerated().reversed() where gradientWritten[node.output.index] {
@@ -51,18 +52,17 @@ extension Executor {
     switch node.op {
     case .input:
       break
-    case .convolution(let attributes):
-      let geometry = Self.convolutionGeometry(attributes, graph.shape(of: input!), batch: batch)
+    case .convolution:
+      var geometry = convolutionGeometries[index]!
+      geometry.batch = batch
       withInputGradient(input!, batch: batch) { gradInput in
-        if geometry.isDepthwise {
+        if geometry.runsDepthwiseKernel {
           DepthwiseConv2D.backward(
-            geometry, input: value(input!), weight: parameter(.weight)!, gradOutput: gradOutput,
-            gradInput: gradInput,
+            geometry, input: value(input!), weight: parameter(.weight)!, gradOutput: gradOutput, gradInput: gradInput,
             gradWeight: gradient(.weight), gradBias: gradient(.bias))
         } else {
           Conv2D.backward(
-            geometry, input: value(input!), weight: parameter(.weight)!, gradOutput: gradOutput,
-            gradInput: gradInput,
+            geometry, input: value(input!), weight: parameter(.weight)!, gradOutput: gradOutput, gradInput: gradInput,
             gradWeight: gradient(.weight), gradBias: gradient(.bias), scratch: scratch.base)
         }
       }
@@ -91,7 +91,11 @@ extension Executor {
         }
       }
     case .flatten:
-      withInputGradient(input!, batch: batch) { $0?.update(from: gradOutput, count: count) }
+      withInputGradient(input!, batch: batch) { gradInput in
+        // A view whose gradient shares the output gradient's buffer has nothing to copy.
+        guard let gradInput, UnsafePointer(gradInput) != gradOutput else { return }
+        gradInput.update(from: gradOutput, count: count)
+      }
     case .dense(let attributes):
       withInputGradient(input!, batch: batch) { gradInput in
         Dense.backward(
@@ -103,8 +107,7 @@ extension Executor {
       withInputGradient(input!, batch: batch) { gradInput in
         guard let gradInput else { return }
         if rate > 0 {
-          Dropout.backward(
-            gradOutput: gradOutput, mask: saved[nodeSavedOffsets[index]], gradInput: gradInput, count: count)
+          Dropout.backward(gradOutput: gradOutput, mask: saved[nodeSavedOffsets[index]], gradInput: gradInput, count: count)
         } else {
           gradInput.update(from: gradOutput, count: count)
         }
@@ -115,8 +118,7 @@ extension Executor {
       withInputGradient(input!, batch: batch) { gradInput in
         if batchStatistics {
           BatchNorm.backwardTraining(
-            batch: batch, channels: channels, spatial: spatial, input: value(input!),
-            scale: parameter(.gamma),
+            batch: batch, channels: channels, spatial: spatial, input: value(input!), scale: parameter(.gamma),
             savedStatistics: saved[nodeSavedOffsets[index]], gradOutput: gradOutput, gradInput: gradInput,
             gradScale: gradient(.gamma), gradShift: gradient(.beta))
         } else {
@@ -132,16 +134,14 @@ extension Executor {
         guard let gradInput else { return }
         if let kind = Self.activationKind(activation) {
           if kind.gradientFromOutput {
-            kind.backward(
-              output: value(node.output), gradOutput: gradOutput, gradInput: gradInput, count: count)
+            kind.backward(output: value(node.output), gradOutput: gradOutput, gradInput: gradInput, count: count)
           } else {
             kind.backward(input: value(input!), gradOutput: gradOutput, gradInput: gradInput, count: count)
           }
         } else {
           let (channels, spatial) = Self.channelsAndSpatial(outputShape)
           Softmax.backward(
-            batch: batch, channels: channels, spatial: spatial, output: value(node.output),
-            gradOutput: gradOutput,
+            batch: batch, channels: channels, spatial: spatial, output: value(node.output), gradOutput: gradOutput,
             gradInput: gradInput)
         }
       }
@@ -151,16 +151,67 @@ extension Executor {
       }
     case .concat:
       let spatial = outputShape.sample.dropFirst().reduce(1, *)
-      let channels = node.inputs.map { graph.shape(of: $0).sample[0] }
+      let channels = concatChannels[index]
+      var offset = 0
       for (position, operand) in node.inputs.enumerated() {
+        let block = channels[position] * spatial
+        let total = outputShape.sampleCount
+        let sliceStart = offset
         withInputGradient(operand, batch: batch) { gradInput in
           guard let gradInput else { return }
-          var destinations = [UnsafeMutablePointer<Float>?](repeating: nil, count: node.inputs.count)
-          destinations[position] = gradInput
-          Concat.backward(
-            batch: batch, spatial: spatial, gradOutput: gradOutput, gradInputs: destinations,
-            channels: channels)
+          for n in 0..<batch {
+            (gradInput + n * block).update(from: gradOutput + n * total + sliceStart, count: block)
+          }
         }
+        offset += block
+      }
+    case .fused(let attributes):
+      backwardFused(node, attributes, index: index, batch: batch)
+    }
+  }
+
+  /// The activation's gradient from the saved output, written over the output gradient (nothing
+  /// else reads it), then the base op's VJP.
+  func backwardFused(_ node: Node, _ attributes: FusedAttributes, index: Int, batch: Int) {
+    precondition(attributes.batchNorm == nil, "a folded batchnorm has no backward (inference only)")
+    let count = batch * graph.shape(of: node.output).sampleCount
+    let gradOutput = valueGradient(node.output)
+    if let kind = Self.activationKind(attributes.activation), kind != .linear {
+      kind.backward(output: value(node.output), gradOutput: gradOutput, gradInput: gradOutput, count: count)
+    }
+    let roles = nodeParameters[index]
+    func parameter(_ role: ParameterRole) -> UnsafeMutablePointer<Float>? {
+      roles[role].map { parameterStore[$0] }
+    }
+    func gradient(_ role: ParameterRole) -> UnsafeMutablePointer<Float>? {
+      roles[role].map { gradientStore[$0] }
+    }
+    let input = node.inputs[0]
+    switch attributes.base {
+    case .convolution:
+      var geometry = convolutionGeometries[index]!
+      geometry.batch = batch
+      withInputGradient(input, batch: batch) { gradInput in
+        if geometry.runsDepthwiseKernel {
+          DepthwiseConv2D.backward(
+            geometry, input: value(input), weight: parameter(.weight)!, gradOutput: gradOutput, gradInput: gradInput,
+            gradWeight: gradient(.weight), gradBias: gradient(.bias))
+        } else {
+          Conv2D.backward(
+            geometry, input: value(input), weight: parameter(.weight)!, gradOutput: gradOutput, gradInput: gradInput,
+            gradWeight: gradient(.weight), gradBias: gradient(.bias), scratch: scratch.base)
+        }
+      }
+    case .dense(let attributes):
+      withInputGradient(input, batch: batch) { gradInput in
+        Dense.backward(
+          batch: batch, inFeatures: graph.shape(of: input).sampleCount, outFeatures: attributes.units,
+          input: value(input), weight: parameter(.weight)!, gradOutput: gradOutput, gradInput: gradInput,
+          gradWeight: gradient(.weight), gradBias: gradient(.bias))
+      }
+    case .add:
+      for operand in node.inputs {
+        withInputGradient(operand, batch: batch) { $0?.update(from: gradOutput, count: count) }
       }
     }
   }

@@ -5,6 +5,8 @@ extension Executor {
   /// updates) batch statistics and dropout draws masks; otherwise both are deterministic.
   public func forward(batch: Int, training: Bool) {
     precondition(batch >= 1 && batch <= maxBatch, "batch \(batch) outside the planned 1...\(maxBatch)")
+    precondition(
+      !training || configuration.mode == .training, "this executor was built for inference; it cannot train")
     for (index, node) in graph.nodes.enumerated() {
       forward(node, index: index, batch: batch, training: training)
     }
@@ -21,9 +23,10 @@ extension Executor {
     switch node.op {
     case .input:
       break
-    case .convolution(let attributes):
-      let geometry = Self.convolutionGeometry(attributes, graph.shape(of: node.inputs[0]), batch: batch)
-      if geometry.isDepthwise {
+    case .convolution:
+      var geometry = convolutionGeometries[index]!
+      geometry.batch = batch
+      if geometry.runsDepthwiseKernel {
         DepthwiseConv2D.forward(
           geometry, input: value(node.inputs[0]), weight: parameter(.weight)!, bias: parameter(.bias),
           output: output)
@@ -52,7 +55,9 @@ extension Executor {
           batch: batch, channels: channels, spatial: spatial, input: value(node.inputs[0]), output: output)
       }
     case .flatten:
-      output.update(from: value(node.inputs[0]), count: count)
+      // A view (in place) shares its input's buffer: nothing to copy.
+      let input = value(node.inputs[0])
+      if input != output { output.update(from: input, count: count) }
     case .dense(let attributes):
       Dense.forward(
         batch: batch, inFeatures: graph.shape(of: node.inputs[0]).sampleCount, outFeatures: attributes.units,
@@ -93,8 +98,78 @@ extension Executor {
     case .concat:
       let spatial = outputShape.sample.dropFirst().reduce(1, *)
       Concat.forward(
-        batch: batch, spatial: spatial, inputs: node.inputs.map { UnsafePointer(value($0)) },
-        channels: node.inputs.map { graph.shape(of: $0).sample[0] }, output: output)
+        batch: batch, spatial: spatial, inputs: concatInputs[index], channels: concatChannels[index], output: output)
+    case .fused(let attributes):
+      forwardFused(node, attributes, index: index, batch: batch)
     }
+  }
+
+  func forwardFused(_ node: Node, _ attributes: FusedAttributes, index: Int, batch: Int) {
+    let output = value(node.output)
+    let count = batch * graph.shape(of: node.output).sampleCount
+    let roles = nodeParameters[index]
+    func parameter(_ role: ParameterRole) -> UnsafeMutablePointer<Float>? {
+      roles[role].map { parameterStore[$0] }
+    }
+    // Fused activations are element-wise (the verifier guarantees it).
+    let activation = Self.activationKind(attributes.activation) ?? .linear
+    switch attributes.base {
+    case .convolution:
+      var geometry = convolutionGeometries[index]!
+      geometry.batch = batch
+      var weight = UnsafePointer(parameter(.weight)!)
+      var bias = parameter(.bias).map { UnsafePointer($0) }
+      if let batchNorm = attributes.batchNorm {
+        (weight, bias) = foldBatchNorm(
+          batchNorm, roles: roles, channels: geometry.outChannels, weightCount: geometry.weightCount,
+          weight: weight, bias: bias, into: saved[nodeSavedOffsets[index]])
+      }
+      if geometry.runsDepthwiseKernel {
+        DepthwiseConv2D.forward(
+          geometry, input: value(node.inputs[0]), weight: weight, bias: bias, output: output, activation: activation)
+      } else {
+        Conv2D.forward(
+          geometry, input: value(node.inputs[0]), weight: weight, bias: bias, output: output, scratch: scratch.base,
+          activation: activation)
+      }
+    case .dense(let dense):
+      let inFeatures = graph.shape(of: node.inputs[0]).sampleCount
+      var weight = UnsafePointer(parameter(.weight)!)
+      var bias = parameter(.bias).map { UnsafePointer($0) }
+      if let batchNorm = attributes.batchNorm {
+        (weight, bias) = foldBatchNorm(
+          batchNorm, roles: roles, channels: dense.units, weightCount: dense.units * inFeatures, weight: weight,
+          bias: bias, into: saved[nodeSavedOffsets[index]])
+      }
+      Dense.forward(
+        batch: batch, inFeatures: inFeatures, outFeatures: dense.units, input: value(node.inputs[0]),
+        weight: weight, bias: bias, output: output, activation: activation)
+    case .add:
+      Add.forward(value(node.inputs[0]), value(node.inputs[1]), output: output, count: count, activation: activation)
+    }
+  }
+
+  /// Writes w·s and (b − mean)·s + beta, s = gamma / √(var + ε) per output channel, to `folded`
+  /// (weights, then bias) and returns them. Recomputed on every call: it costs one pass over the
+  /// weights, and parameters may change between calls (training, a loaded checkpoint).
+  func foldBatchNorm(
+    _ batchNorm: BatchNormAttributes, roles: [ParameterRole: Int], channels: Int, weightCount: Int,
+    weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, into folded: UnsafeMutablePointer<Float>
+  ) -> (UnsafePointer<Float>, UnsafePointer<Float>?) {
+    let gamma = roles[.gamma].map { parameterStore[$0] }
+    let beta = roles[.beta].map { parameterStore[$0] }
+    let mean = parameterStore[roles[.runningMean]!]
+    let variance = parameterStore[roles[.runningVariance]!]
+    let epsilon = Float(batchNorm.epsilon)
+    let perChannel = weightCount / channels
+    let foldedBias = folded + weightCount
+    for channel in 0..<channels {
+      // The same expression as BatchNorm.forwardInference, so both round alike.
+      let scale = (gamma?[channel] ?? 1) * (1 / (variance[channel] + epsilon).squareRoot())
+      let row = channel * perChannel
+      for element in row..<(row + perChannel) { folded[element] = weight[element] * scale }
+      foldedBias[channel] = ((bias?[channel] ?? 0) - mean[channel]) * scale + (beta?[channel] ?? 0)
+    }
+    return (UnsafePointer(folded), UnsafePointer(foldedBias))
   }
 }

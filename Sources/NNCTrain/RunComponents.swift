@@ -79,6 +79,20 @@ public enum RunComponents {
       validation: validation)
   }
 
+  /// Whether the loss reads probabilities and could read logits instead, so that the optimizer may
+  /// fuse the model's final softmax into it.
+  public static func lossTakesLogits(_ settings: TrainingConfiguration.LossSettings) -> Bool {
+    settings.name == "cross_entropy" && !settings.fromLogits
+  }
+
+  /// The loss of `settings`, on logits when the executor removed the final softmax.
+  public static func loss(_ settings: TrainingConfiguration.LossSettings, outputIsLogits: Bool) -> LossFunction {
+    guard outputIsLogits else { return loss(settings) }
+    var settings = settings
+    settings.fromLogits = true
+    return loss(settings)
+  }
+
   public static func loss(_ settings: TrainingConfiguration.LossSettings) -> LossFunction {
     switch settings.name {
     case "binary_cross_entropy": return .binaryCrossEntropy(fromLogits: settings.fromLogits)

@@ -37,17 +37,23 @@ public final class Trainer {
   /// Recorded in checkpoints so a model's outputs can be named.
   var classNames: [String]?
 
-  public init(graph: Graph, configuration: TrainingConfiguration, runDirectory: String, specHash: String)
-    throws
-  {
+  /// `optimization` selects the graph passes and memory planning of the executor (all by default).
+  public init(
+    graph: Graph, configuration: TrainingConfiguration, runDirectory: String, specHash: String,
+    optimization: OptimizationOptions = .all
+  ) throws {
     self.graph = graph
     self.configuration = configuration
     self.runDirectory = runDirectory
     self.specHash = specHash
     let seed = UInt64(configuration.seed)
-    executor = Executor(graph: graph, maxBatch: configuration.batchSize, seed: seed)
+    var optimization = optimization
+    optimization.lossTakesLogits = RunComponents.lossTakesLogits(configuration.loss)
+    executor = Executor(
+      graph: graph, maxBatch: configuration.batchSize, seed: seed,
+      configuration: ExecutionConfiguration(mode: .training, optimization: optimization))
     executor.generator = RandomGenerator(seed: seed).derived(4)
-    loss = RunComponents.loss(configuration.loss)
+    loss = RunComponents.loss(configuration.loss, outputIsLogits: executor.outputIsLogits)
     optimizer = try RunComponents.optimizer(configuration.optimizer)
     schedule = RunComponents.schedule(configuration)
     try schedule.validate()

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NNCGraph
 import NNCSpec
+import NNCTrain
 
 struct CheckCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -13,14 +14,20 @@ struct CheckCommand: ParsableCommand {
   enum Stage: String, ExpressibleByArgument, CaseIterable {
     case ast
     case ir
+    case optimizedIR = "optimized-ir"
+    case plan
   }
 
   @OptionGroup var options: SpecOptions
+  @OptionGroup var optimization: OptimizationFlags
+
+  @Option(help: "What the optimized IR and the plan are compiled for: training or inference.")
+  var mode: GraphMode = .training
 
   @Option(help: "Output format of the summary: text or json.")
   var format: OutputFormat = .text
 
-  @Option(help: "Print an intermediate stage instead of the summary: ast or ir.")
+  @Option(help: "Print an intermediate stage instead of the summary: ast, ir, optimized-ir or plan.")
   var emit: Stage?
 
   func run() throws {
@@ -30,14 +37,55 @@ struct CheckCommand: ParsableCommand {
       return
     }
     let loaded = try SpecPipeline.load(options)
-    if emit == .ir {
+    let batchSize = loaded.spec.batchSize
+    // As `nnc train` and `nnc eval` compile it: a final softmax fuses into a loss on probabilities.
+    let lossTakesLogits = RunComponents.lossTakesLogits(TrainingConfiguration(spec: loaded.spec).loss)
+    switch emit {
+    case .ir:
       print(IRPrinter.print(loaded.graph), terminator: "")
       return
+    case .optimizedIR:
+      print(IRPrinter.print(try optimized(loaded.graph, mode: mode, lossTakesLogits: lossTakesLogits)), terminator: "")
+      return
+    case .plan:
+      let graph = try optimized(loaded.graph, mode: mode, lossTakesLogits: lossTakesLogits)
+      let plan = MemoryPlanner.plan(
+        graph, mode: mode, batchSize: batchSize, reuse: optimization.options.plansMemory)
+      print(MemoryPlanPrinter.print(plan, graph: graph), terminator: "")
+      return
+    case .ast, nil:
+      break
     }
-    let summary = ModelSummary(graph: loaded.graph, batchSize: loaded.spec.batchSize)
+    let summary = ModelSummary(graph: loaded.graph, batchSize: batchSize)
     switch format {
     case .text: print(SummaryTable.render(summary), terminator: "")
-    case .json: print(try CheckReport(summary: summary, diagnostics: loaded.diagnostics).jsonString())
+    case .json:
+      var report = CheckReport(summary: summary, diagnostics: loaded.diagnostics)
+      report.memory = CheckReport.Memory(
+        inference: try memory(loaded.graph, mode: .inference, batchSize: batchSize, lossTakesLogits: lossTakesLogits),
+        training: try memory(loaded.graph, mode: .training, batchSize: batchSize, lossTakesLogits: lossTakesLogits))
+      print(try report.jsonString())
     }
   }
+
+  func optimized(_ graph: Graph, mode: GraphMode, lossTakesLogits: Bool) throws -> Graph {
+    var options = optimization.options
+    options.lossTakesLogits = lossTakesLogits
+    do {
+      return try PassManager.optimize(graph, mode: mode, options: options)
+    } catch {
+      throw fail(error.description)
+    }
+  }
+
+  /// Activation memory at `batchSize`: every tensor apart, and as planned after optimization.
+  func memory(_ graph: Graph, mode: GraphMode, batchSize: Int, lossTakesLogits: Bool) throws
+    -> CheckReport.MemoryEstimate
+  {
+    let plan = MemoryPlanner.plan(
+      try optimized(graph, mode: mode, lossTakesLogits: lossTakesLogits), mode: mode, batchSize: batchSize, reuse: optimization.options.plansMemory)
+    return CheckReport.MemoryEstimate(naive_bytes: plan.naiveBytes, planned_bytes: plan.plannedBytes)
+  }
 }
+
+extension GraphMode: ExpressibleByArgument {}

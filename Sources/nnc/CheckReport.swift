@@ -26,6 +26,17 @@ struct CheckReport: Encodable {
     var column: Int?
   }
 
+  /// Activation memory (values, and in training their gradients) in bytes at `batch_size`.
+  struct MemoryEstimate: Encodable {
+    var naive_bytes: Int
+    var planned_bytes: Int
+  }
+
+  struct Memory: Encodable {
+    var inference: MemoryEstimate
+    var training: MemoryEstimate
+  }
+
   var model: String
   var input_shape: [Int?]
   var output_shape: [Int?]
@@ -35,6 +46,7 @@ struct CheckReport: Encodable {
   var activation_bytes: Int
   var layers: [LayerRow]
   var diagnostics: [DiagnosticEntry]
+  var memory: Memory?
 
   init(summary: ModelSummary, diagnostics: [Diagnostic]) {
     model = summary.name

@@ -19,6 +19,7 @@ struct EvalCommand: ParsableCommand {
   }
 
   @OptionGroup var options: SpecOptions
+  @OptionGroup var optimization: OptimizationFlags
 
   @Option(help: "The checkpoint (.safetensors) to evaluate.")
   var checkpoint: String
@@ -65,11 +66,15 @@ struct EvalCommand: ParsableCommand {
     let result: EvaluationResult
     do {
       let saved = try Checkpoint.read(from: checkpoint)
-      let executor = Executor(graph: prepared.graph, maxBatch: prepared.configuration.batchSize)
+      var options = optimization.options
+      options.lossTakesLogits = RunComponents.lossTakesLogits(prepared.configuration.loss)
+      let executor = Executor(
+        graph: prepared.graph, maxBatch: prepared.configuration.batchSize,
+        configuration: ExecutionConfiguration(mode: .inference, optimization: options))
       try Trainer.load(saved, into: executor, path: checkpoint)
       try Trainer.checkClassNames(saved, against: dataset, path: checkpoint)
-      result = try Evaluator(executor: executor, loss: RunComponents.loss(prepared.configuration.loss))
-        .evaluate(dataset, keepPredictions: true)
+      let loss = RunComponents.loss(prepared.configuration.loss, outputIsLogits: executor.outputIsLogits)
+      result = try Evaluator(executor: executor, loss: loss).evaluate(dataset, keepPredictions: true)
     } catch let error as SafeTensorsError {
       throw fail("\(error)")
     } catch let error as TrainError {

@@ -11,6 +11,12 @@ struct NNC: ParsableCommand {
       """,
     subcommands: [
       CheckCommand.self, FormatCommand.self, TrainCommand.self, EvalCommand.self, AugmentCommand.self,
+      BenchCommand.self,
     ]
   )
+
+  static func main() {
+    BLASCore.selectBeforeStart()
+    main(nil)
+  }
 }

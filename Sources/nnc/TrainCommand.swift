@@ -16,6 +16,7 @@ struct TrainCommand: ParsableCommand {
   )
 
   @OptionGroup var options: SpecOptions
+  @OptionGroup var optimization: OptimizationFlags
 
   @Option(help: "Number of epochs (overrides train.epochs).")
   var epochs: Int?
@@ -54,7 +55,7 @@ struct TrainCommand: ParsableCommand {
     do {
       let trainer = try Trainer(
         graph: prepared.graph, configuration: configuration, runDirectory: directory,
-        specHash: prepared.specHash)
+        specHash: prepared.specHash, optimization: optimization.options)
       reporter.header(prepared: prepared, directory: directory)
       if let transfer = trainer.transferReport, let path = configuration.initFrom, !resume {
         reporter.note(
@@ -66,8 +67,8 @@ struct TrainCommand: ParsableCommand {
       try Plots.trainingCurves(outcome.history).write(
         toFile: directory + "/curves.svg", atomically: true, encoding: .utf8)
       if let test = prepared.data.test {
-        let result = try Evaluator(executor: trainer.executor, loss: RunComponents.loss(configuration.loss))
-          .evaluate(test, keepPredictions: true)
+        let loss = RunComponents.loss(configuration.loss, outputIsLogits: trainer.executor.outputIsLogits)
+        let result = try Evaluator(executor: trainer.executor, loss: loss).evaluate(test, keepPredictions: true)
         reporter.finished(outcome, test: result, metrics: MetricReport(configuration.metrics, result: result))
       } else {
         reporter.finished(outcome, test: nil, metrics: nil)

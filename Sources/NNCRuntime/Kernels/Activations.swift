@@ -33,7 +33,15 @@ public enum ActivationKind: Sendable, Hashable {
 
   /// y = f(x) for `count` elements; `output` may equal `input`.
   public func forward(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, count: Int) {
-    Parallel.forEachChunk(count) { range in
+    Parallel.forEachChunk(count) { range in forward(input, output, range: range) }
+  }
+
+  /// `forward` on the calling thread, for kernels that already run in parallel tasks.
+  func forwardSerial(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, count: Int) {
+    forward(input, output, range: 0..<count)
+  }
+
+  private func forward(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, range: Range<Int>) {
       switch self {
       case .linear:
         if UnsafePointer(output) != input { for i in range { output[i] = input[i] } }
@@ -68,7 +76,6 @@ public enum ActivationKind: Sendable, Hashable {
       case .hardSigmoid:
         for i in range { output[i] = min(max(input[i] / 6 + 0.5, 0), 1) }
       }
-    }
   }
 
   /// gradInput = gradOutput * f'(input); `gradInput` may equal `gradOutput`. At the kinks of the

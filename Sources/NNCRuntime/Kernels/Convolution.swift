@@ -118,14 +118,35 @@ public struct Conv2DGeometry: Sendable, Hashable {
   }
 }
 
-/// Convolution by im2col + SGEMM, one product per (sample, group). A pointwise convolution
-/// (`isPointwise`) multiplies the input directly. Gradients of weight and bias are *accumulated*
-/// (the caller zeroes them once per step); the input gradient is overwritten.
+/// Convolution by im2col + SGEMM. Samples are processed in chunks: the column matrices of a chunk sit
+/// side by side ([rows, chunk·outPlane]) so one product per group covers the whole chunk — small
+/// feature maps (late ResNet stages, LeNet) would otherwise make many tiny, inefficient products. A
+/// chunk of one sample writes its product straight into the NCHW output; a larger chunk goes through
+/// a [outChannels, chunk·outPlane] buffer that the bias/activation pass scatters into place. A
+/// pointwise convolution (`isPointwise`) of one sample multiplies the input directly. Gradients of
+/// weight and bias are *accumulated* (the caller zeroes them once per step); the input gradient is
+/// overwritten.
 public enum Conv2D {
-  /// Float scratch elements `forward` and `backward` need: one sample's im2col matrix, or 0 when the
-  /// convolution is pointwise.
+  /// Aim for products at least this wide (columns), within `columnBudget` floats of columns.
+  static let targetColumns = 4096
+  static let columnBudget = 1 << 23
+
+  /// Samples per chunk: enough for `targetColumns`, at most the batch, within the column budget.
+  static func chunkSize(_ g: Conv2DGeometry) -> Int {
+    let plane = g.outHeight * g.outWidth
+    var chunk = min(g.batch, max(1, (targetColumns + plane - 1) / plane))
+    while chunk > 1 && chunk * g.columnRows * plane > columnBudget { chunk -= 1 }
+    return max(1, chunk)
+  }
+
+  /// Float scratch elements `forward` and `backward` need for `geometry` (its batch included): the
+  /// column matrices of one chunk (none for a pointwise convolution run a sample at a time) and, for
+  /// chunks of several samples, the chunk's output-shaped product.
   public static func scratchCount(_ geometry: Conv2DGeometry) -> Int {
-    geometry.isPointwise ? 0 : geometry.columnRows * geometry.outHeight * geometry.outWidth
+    let chunk = chunkSize(geometry)
+    let plane = geometry.outHeight * geometry.outWidth
+    if chunk == 1 { return geometry.isPointwise ? 0 : geometry.columnRows * plane }
+    return (geometry.columnRows + geometry.outChannels) * chunk * plane
   }
 
   /// output = activation(conv(input, weight) + bias). The activation is fused into the bias pass, so
@@ -136,23 +157,34 @@ public enum Conv2D {
     scratch: UnsafeMutablePointer<Float>?, activation: ActivationKind = .linear
   ) {
     let g = geometry
-    let outPlane = g.outHeight * g.outWidth
+    let plane = g.outHeight * g.outWidth
     let inSample = g.inChannels * g.inHeight * g.inWidth
-    let outSample = g.outChannels * outPlane
+    let outSample = g.outChannels * plane
     let groupRows = g.inChannelsPerGroup * g.kernelHeight * g.kernelWidth
     let groupOut = g.outChannelsPerGroup
-    for n in 0..<g.batch {
-      let columns = columnMatrix(g, sample: input + n * inSample, scratch: scratch)
-      let sampleOutput = output + n * outSample
+    let chunk = chunkSize(g)
+    var first = 0
+    while first < g.batch {
+      let count = min(chunk, g.batch - first)
+      let width = count * plane
+      let columns = columnMatrix(g, input: input + first * inSample, samples: count, chunk: chunk, scratch: scratch)
+      // One sample: the product is already NCHW. Several: [outChannels, width] after the columns.
+      let product = chunk == 1 ? output + first * outSample : requireScratch(g, scratch) + g.columnRows * chunk * plane
       for group in 0..<g.groups {
         sgemm(
-          transposeA: false, transposeB: false, m: groupOut, n: outPlane, k: groupRows,
+          transposeA: false, transposeB: false, m: groupOut, n: width, k: groupRows,
           a: weight + group * groupOut * groupRows, lda: groupRows,
-          b: columns + group * groupRows * outPlane, ldb: outPlane,
-          c: sampleOutput + group * groupOut * outPlane, ldc: outPlane)
+          b: columns + group * groupRows * width, ldb: width,
+          c: product + group * groupOut * width, ldc: width)
       }
-      addBiasAndActivate(
-        sampleOutput, channels: g.outChannels, plane: outPlane, bias: bias, activation: activation)
+      if chunk == 1 {
+        addBiasAndActivate(product, channels: g.outChannels, plane: plane, bias: bias, activation: activation)
+      } else {
+        scatter(
+          product, samples: count, channels: g.outChannels, plane: plane, into: output + first * outSample,
+          bias: bias, activation: activation)
+      }
+      first += count
     }
   }
 
@@ -165,53 +197,66 @@ public enum Conv2D {
     scratch: UnsafeMutablePointer<Float>?
   ) {
     let g = geometry
-    let outPlane = g.outHeight * g.outWidth
+    let plane = g.outHeight * g.outWidth
     let inSample = g.inChannels * g.inHeight * g.inWidth
-    let outSample = g.outChannels * outPlane
+    let outSample = g.outChannels * plane
     let groupRows = g.inChannelsPerGroup * g.kernelHeight * g.kernelWidth
     let groupOut = g.outChannelsPerGroup
-    // Samples run in order and each product accumulates with beta = 1, so the batch sum is
+    let chunk = chunkSize(g)
+    // Chunks run in order and each product accumulates with beta = 1, so the batch sum is
     // deterministic; OpenBLAS parallelizes inside each product.
-    for n in 0..<g.batch {
-      let sampleGradOutput = gradOutput + n * outSample
+    var first = 0
+    while first < g.batch {
+      let count = min(chunk, g.batch - first)
+      let width = count * plane
+      let chunkGradOutput: UnsafePointer<Float>
+      if chunk == 1 {
+        chunkGradOutput = gradOutput + first * outSample
+      } else {
+        let gathered = requireScratch(g, scratch) + g.columnRows * chunk * plane
+        gather(gradOutput + first * outSample, samples: count, channels: g.outChannels, plane: plane, into: gathered)
+        chunkGradOutput = UnsafePointer(gathered)
+      }
       if let gradWeight {
-        let columns = columnMatrix(g, sample: input + n * inSample, scratch: scratch)
+        let columns = columnMatrix(g, input: input + first * inSample, samples: count, chunk: chunk, scratch: scratch)
         for group in 0..<g.groups {
           sgemm(
-            transposeA: false, transposeB: true, m: groupOut, n: groupRows, k: outPlane,
-            a: sampleGradOutput + group * groupOut * outPlane, lda: outPlane,
-            b: columns + group * groupRows * outPlane, ldb: outPlane, beta: 1,
+            transposeA: false, transposeB: true, m: groupOut, n: groupRows, k: width,
+            a: chunkGradOutput + group * groupOut * width, lda: width,
+            b: columns + group * groupRows * width, ldb: width, beta: 1,
             c: gradWeight + group * groupOut * groupRows, ldc: groupRows)
         }
       }
       if let gradInput {
-        let sampleGradInput = gradInput + n * inSample
-        // Pointwise: the column matrix is the input gradient itself, so the product writes it directly.
-        let columns = g.isPointwise ? sampleGradInput : requireScratch(g, scratch)
+        let chunkGradInput = gradInput + first * inSample
+        // One pointwise sample: the column matrix is the input gradient itself.
+        let direct = chunk == 1 && g.isPointwise
+        let columns = direct ? chunkGradInput : requireScratch(g, scratch)
         for group in 0..<g.groups {
           sgemm(
-            transposeA: true, transposeB: false, m: groupRows, n: outPlane, k: groupOut,
+            transposeA: true, transposeB: false, m: groupRows, n: width, k: groupOut,
             a: weight + group * groupOut * groupRows, lda: groupRows,
-            b: sampleGradOutput + group * groupOut * outPlane, ldb: outPlane,
-            c: columns + group * groupRows * outPlane, ldc: outPlane)
+            b: chunkGradOutput + group * groupOut * width, ldb: width,
+            c: columns + group * groupRows * width, ldc: width)
         }
-        if !g.isPointwise { col2im(g, columns: columns, sample: sampleGradInput) }
+        if !direct { col2im(g, columns: columns, samples: count, into: chunkGradInput) }
       }
+      first += count
     }
     if let gradBias {
-      accumulateBiasGradient(
-        gradOutput, batch: g.batch, channels: g.outChannels, plane: outPlane, gradBias: gradBias)
+      accumulateBiasGradient(gradOutput, batch: g.batch, channels: g.outChannels, plane: plane, gradBias: gradBias)
     }
   }
 
-  /// The [columnRows, outPlane] matrix for one sample: the sample itself when pointwise, else im2col
-  /// into `scratch`.
+  /// The [columnRows, samples·outPlane] matrix of a chunk: the sample itself for one pointwise
+  /// sample, else im2col into `scratch`.
   private static func columnMatrix(
-    _ g: Conv2DGeometry, sample: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>?
+    _ g: Conv2DGeometry, input: UnsafePointer<Float>, samples: Int, chunk: Int,
+    scratch: UnsafeMutablePointer<Float>?
   ) -> UnsafePointer<Float> {
-    if g.isPointwise { return sample }
+    if chunk == 1 && g.isPointwise { return input }
     let columns = requireScratch(g, scratch)
-    im2col(g, sample: sample, columns: columns)
+    im2col(g, input: input, samples: samples, columns: columns)
     return UnsafePointer(columns)
   }
 
@@ -224,60 +269,111 @@ public enum Conv2D {
     return scratch
   }
 
-  /// Row (c, ki, kj) of the column matrix holds, for every output position, the input pixel that
-  /// kernel tap (ki, kj) of channel c sees there, or 0 in the padding.
+  /// Row (c, ki, kj) of the column matrix holds, for every sample and output position, the input
+  /// pixel that kernel tap (ki, kj) of channel c sees there, or 0 in the padding. Sample n's
+  /// positions occupy columns n·outPlane ..< (n+1)·outPlane of each row.
   static func im2col(
-    _ g: Conv2DGeometry, sample: UnsafePointer<Float>, columns: UnsafeMutablePointer<Float>
+    _ g: Conv2DGeometry, input: UnsafePointer<Float>, samples: Int, columns: UnsafeMutablePointer<Float>
   ) {
     let (outH, outW) = (g.outHeight, g.outWidth)
+    let plane = outH * outW
+    let width = samples * plane
     let taps = g.kernelHeight * g.kernelWidth
-    Parallel.forEach(g.inChannels, workPerItem: taps * outH * outW) { channel in
-      let plane = sample + channel * g.inHeight * g.inWidth
+    let inPlane = g.inHeight * g.inWidth
+    Parallel.forEach(samples * g.inChannels, workPerItem: taps * plane) { item in
+      let (sample, channel) = item.quotientAndRemainder(dividingBy: g.inChannels)
+      let source = input + (sample * g.inChannels + channel) * inPlane
       for ki in 0..<g.kernelHeight {
         for kj in 0..<g.kernelWidth {
-          let row = columns + ((channel * g.kernelHeight + ki) * g.kernelWidth + kj) * outH * outW
+          let row = columns + ((channel * g.kernelHeight + ki) * g.kernelWidth + kj) * width + sample * plane
+          // The output columns whose tap lands inside the input: the rest are padding zeros.
+          let offsetX = kj * g.dilationW - g.padLeft
+          let firstX = offsetX >= 0 ? 0 : min(outW, (-offsetX + g.strideW - 1) / g.strideW)
+          let lastX = max(firstX, min(outW, (g.inWidth - 1 - offsetX) / g.strideW + 1))
           for oy in 0..<outH {
             let iy = oy * g.strideH - g.padTop + ki * g.dilationH
             let dst = row + oy * outW
-            guard iy >= 0 && iy < g.inHeight else {
+            guard iy >= 0 && iy < g.inHeight, offsetX <= g.inWidth - 1 else {
               dst.update(repeating: 0, count: outW)
               continue
             }
-            let src = plane + iy * g.inWidth
-            for ox in 0..<outW {
-              let ix = ox * g.strideW - g.padLeft + kj * g.dilationW
-              dst[ox] = ix >= 0 && ix < g.inWidth ? src[ix] : 0
+            let src = source + iy * g.inWidth + offsetX
+            if firstX > 0 { dst.update(repeating: 0, count: firstX) }
+            if g.strideW == 1 {
+              (dst + firstX).update(from: src + firstX, count: lastX - firstX)
+            } else {
+              for ox in firstX..<lastX { dst[ox] = src[ox * g.strideW] }
             }
+            if lastX < outW { (dst + lastX).update(repeating: 0, count: outW - lastX) }
           }
         }
       }
     }
   }
 
-  /// The adjoint of im2col: overwrites `sample` with the sum, over every column entry, of the entry
-  /// added to the pixel it was copied from. Each channel is summed by one task in a fixed order.
+  /// The adjoint of im2col: overwrites each sample of `input` with the sum, over every column
+  /// entry, of the entry added to the pixel it was copied from. Each (sample, channel) plane is
+  /// summed by one task in a fixed order.
   static func col2im(
-    _ g: Conv2DGeometry, columns: UnsafePointer<Float>, sample: UnsafeMutablePointer<Float>
+    _ g: Conv2DGeometry, columns: UnsafePointer<Float>, samples: Int, into input: UnsafeMutablePointer<Float>
   ) {
     let (outH, outW) = (g.outHeight, g.outWidth)
+    let plane = outH * outW
+    let width = samples * plane
     let taps = g.kernelHeight * g.kernelWidth
-    Parallel.forEach(g.inChannels, workPerItem: taps * outH * outW) { channel in
-      let plane = sample + channel * g.inHeight * g.inWidth
-      plane.update(repeating: 0, count: g.inHeight * g.inWidth)
+    let inPlane = g.inHeight * g.inWidth
+    Parallel.forEach(samples * g.inChannels, workPerItem: taps * plane) { item in
+      let (sample, channel) = item.quotientAndRemainder(dividingBy: g.inChannels)
+      let target = input + (sample * g.inChannels + channel) * inPlane
+      target.update(repeating: 0, count: inPlane)
       for ki in 0..<g.kernelHeight {
         for kj in 0..<g.kernelWidth {
-          let row = columns + ((channel * g.kernelHeight + ki) * g.kernelWidth + kj) * outH * outW
+          let row = columns + ((channel * g.kernelHeight + ki) * g.kernelWidth + kj) * width + sample * plane
+          let offsetX = kj * g.dilationW - g.padLeft
+          let firstX = offsetX >= 0 ? 0 : min(outW, (-offsetX + g.strideW - 1) / g.strideW)
+          let lastX = max(firstX, min(outW, (g.inWidth - 1 - offsetX) / g.strideW + 1))
+          guard offsetX <= g.inWidth - 1 else { continue }
           for oy in 0..<outH {
             let iy = oy * g.strideH - g.padTop + ki * g.dilationH
             guard iy >= 0 && iy < g.inHeight else { continue }
             let src = row + oy * outW
-            let dst = plane + iy * g.inWidth
-            for ox in 0..<outW {
-              let ix = ox * g.strideW - g.padLeft + kj * g.dilationW
-              if ix >= 0 && ix < g.inWidth { dst[ix] += src[ox] }
-            }
+            let dst = target + iy * g.inWidth + offsetX
+            for ox in firstX..<lastX { dst[ox * g.strideW] += src[ox] }
           }
         }
+      }
+    }
+  }
+
+  /// output[n, c, :] = activation(product[c, n·plane ..< (n+1)·plane] + bias[c]) for a chunk.
+  static func scatter(
+    _ product: UnsafePointer<Float>, samples: Int, channels: Int, plane: Int,
+    into output: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, activation: ActivationKind
+  ) {
+    Parallel.forEach(channels, workPerItem: samples * plane) { channel in
+      let b = bias?[channel] ?? 0
+      for sample in 0..<samples {
+        let src = product + (channel * samples + sample) * plane
+        let dst = output + (sample * channels + channel) * plane
+        if bias == nil {
+          dst.update(from: src, count: plane)
+        } else {
+          for i in 0..<plane { dst[i] = src[i] + b }
+        }
+        if activation != .linear { activation.forwardSerial(UnsafePointer(dst), dst, count: plane) }
+      }
+    }
+  }
+
+  /// The inverse layout change: gathered[c, n·plane ..< (n+1)·plane] = gradOutput[n, c, :].
+  static func gather(
+    _ source: UnsafePointer<Float>, samples: Int, channels: Int, plane: Int,
+    into gathered: UnsafeMutablePointer<Float>
+  ) {
+    Parallel.forEach(channels, workPerItem: samples * plane) { channel in
+      for sample in 0..<samples {
+        (gathered + (channel * samples + sample) * plane).update(
+          from: source + (sample * channels + channel) * plane, count: plane)
       }
     }
   }
@@ -295,7 +391,7 @@ func addBiasAndActivate(
       let b = bias[channel]
       for i in 0..<plane { row[i] += b }
     }
-    if activation != .linear { activation.forward(UnsafePointer(row), row, count: plane) }
+    if activation != .linear { activation.forwardSerial(UnsafePointer(row), row, count: plane) }
   }
 }
 

@@ -1,14 +1,22 @@
 import NNCRandom
 
-/// Element-wise sum of two tensors of the same shape (residual connections). `output` may equal
-/// either input.
+/// Element-wise sum of two tensors of the same shape (residual connections), optionally followed by
+/// an activation in the same pass (fused `add` + `relu`). `output` may equal either input.
 public enum Add {
   public static func forward(
     _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-    count: Int
+    count: Int, activation: ActivationKind = .linear
   ) {
     Parallel.forEachChunk(count) { range in
-      for i in range { output[i] = a[i] + b[i] }
+      if activation == .relu {
+        for i in range { output[i] = max(a[i] + b[i], 0) }
+      } else {
+        for i in range { output[i] = a[i] + b[i] }
+      }
+    }
+    // ResNet's case, relu, is fused into the loop above; the rarer ones take a second pass.
+    if activation != .linear && activation != .relu {
+      activation.forward(UnsafePointer(output), output, count: count)
     }
   }
 

@@ -66,6 +66,12 @@ public struct Pool2DGeometry: Sendable, Hashable {
     }
   }
 
+  /// A 2x2 window with stride 2 and no padding: every window lies inside the input.
+  var isUnpaddedTwoByTwo: Bool {
+    windowH == 2 && windowW == 2 && strideH == 2 && strideW == 2 && padTop == 0 && padBottom == 0
+      && padLeft == 0 && padRight == 0
+  }
+
   /// The clipped input rows and columns that output position (oy, ox) pools over.
   @inline(__always)
   func window(_ oy: Int, _ ox: Int) -> (rows: Range<Int>, columns: Range<Int>) {
@@ -95,6 +101,10 @@ public enum MaxPool2D {
       let src = input + plane * inPlane
       let dst = output + plane * outH * outW
       let indices = argmax + plane * outH * outW
+      if g.isUnpaddedTwoByTwo {
+        twoByTwo(g, src, dst, indices)
+        return
+      }
       for oy in 0..<outH {
         for ox in 0..<outW {
           let (rows, columns) = g.window(oy, ox)
@@ -109,6 +119,38 @@ public enum MaxPool2D {
           dst[oy * outW + ox] = bestValue
           indices[oy * outW + ox] = Int32(best)
         }
+      }
+    }
+  }
+
+  /// The common 2x2, stride-2, unpadded window without the general loop's bookkeeping; the same
+  /// comparisons in the same order (row-major, strictly greater), so the same results.
+  @inline(__always)
+  private static func twoByTwo(
+    _ g: Pool2DGeometry, _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
+    _ indices: UnsafeMutablePointer<Int32>
+  ) {
+    let width = g.inWidth
+    for oy in 0..<g.outHeight {
+      let top = 2 * oy * width
+      for ox in 0..<g.outWidth {
+        let first = top + 2 * ox
+        var best = first
+        var bestValue = src[first]
+        if src[first + 1] > bestValue {
+          best = first + 1
+          bestValue = src[best]
+        }
+        if src[first + width] > bestValue {
+          best = first + width
+          bestValue = src[best]
+        }
+        if src[first + width + 1] > bestValue {
+          best = first + width + 1
+          bestValue = src[best]
+        }
+        dst[oy * g.outWidth + ox] = bestValue
+        indices[oy * g.outWidth + ox] = Int32(best)
       }
     }
   }

@@ -1,0 +1,211 @@
+/// Where every tensor of one execution lives: offsets (in Float32 elements) into one arena for each
+/// value and, in training, each value's gradient.
+public struct MemoryPlan: Sendable {
+  /// One region of the arena, shared by values that alias (in-place nodes) or holding one gradient.
+  public struct Buffer: Sendable {
+    public var values: [ValueID]
+    public var isGradient: Bool
+    public var elements: Int
+    public var offset: Int
+    /// First and last step (see `MemoryPlanner`) at which the buffer holds live data.
+    public var firstStep: Int
+    public var lastStep: Int
+  }
+
+  public var mode: GraphMode
+  public var batchSize: Int
+  public var reusesMemory: Bool
+  public var buffers: [Buffer]
+  /// Arena offset of each value by index; nil for values no node produces (removed by a pass).
+  public var valueOffsets: [Int?]
+  /// Arena offset of each value's gradient (training); nil for the graph input and in inference.
+  public var gradientOffsets: [Int?]
+  /// The arena's size in elements.
+  public var arenaElements: Int
+  /// Every value of the graph (and in training every gradient) in its own buffer.
+  public var naiveElements: Int
+
+  public var plannedBytes: Int { arenaElements * MemoryLayout<Float>.size }
+  public var naiveBytes: Int { naiveElements * MemoryLayout<Float>.size }
+}
+
+/// Plans the activation arena by liveness. Steps number the execution: 0 is the caller writing the
+/// input, node i runs forward at step i + 1, the caller reads the output and writes its gradient at
+/// n + 1, and node i runs backward at step 2n + 1 − i. A value lives from the step that writes it to
+/// the last step that reads it, forward or backward (`Node.valuesReadByBackward`); a gradient from
+/// the first backward step that writes it (the latest reader's) to its producer's backward step.
+/// The input and output live throughout, so callers may read them after any call.
+/// Values joined by an in-place node form one buffer. Buffers are then placed greedily, largest
+/// first, each at the best-fitting gap among the buffers whose lifetimes overlap its own.
+public enum MemoryPlanner {
+  /// The name under which `--disable-pass` turns reuse off.
+  public static let passName = "plan-memory"
+  /// Offsets are multiples of 16 elements (64 bytes, a cache line).
+  static let alignment = 16
+
+  public static func plan(_ graph: Graph, mode: GraphMode, batchSize: Int, reuse: Bool) -> MemoryPlan {
+    let batch = max(1, batchSize)
+    let n = graph.nodes.count
+    let valueCount = graph.shapes.count
+    let uses = graph.useCounts
+    func forwardStep(_ node: Int) -> Int { node + 1 }
+    func backwardStep(_ node: Int) -> Int { 2 * n + 1 - node }
+    let outputStep = n + 1
+    func size(_ value: ValueID) -> Int { graph.shape(of: value).sampleCount * batch }
+
+    var produced = [Bool](repeating: false, count: valueCount)
+    produced[graph.input.index] = true
+    var first = [Int](repeating: 0, count: valueCount)
+    var last = [Int](repeating: 0, count: valueCount)
+    var gradientFirst = [Int](repeating: Int.max, count: valueCount)
+    var gradientLast = [Int](repeating: 0, count: valueCount)
+    for (index, node) in graph.nodes.enumerated() {
+      produced[node.output.index] = true
+      first[node.output.index] = forwardStep(index)
+      last[node.output.index] = forwardStep(index)
+      gradientLast[node.output.index] = backwardStep(index)
+    }
+    // The caller's input and output keep their contents for the whole step (documented API).
+    let finalStep = mode == .training ? 2 * n + 1 : outputStep
+    last[graph.output.index] = finalStep
+    gradientFirst[graph.output.index] = outputStep
+    for (index, node) in graph.nodes.enumerated() {
+      for input in node.inputs {
+        last[input.index] = max(last[input.index], forwardStep(index))
+        gradientFirst[input.index] = min(gradientFirst[input.index], backwardStep(index))
+      }
+      if mode == .training {
+        for value in node.valuesReadByBackward {
+          last[value.index] = max(last[value.index], backwardStep(index))
+        }
+      }
+    }
+
+    // Aliases: an in-place node's output lives in its input's buffer; its gradient too when the
+    // input has no other reader (the gradient then has a single contribution, written in place).
+    last[graph.input.index] = finalStep
+    var valueRoot = Array(0..<valueCount)
+    var gradientRoot = Array(0..<valueCount)
+    func find(_ roots: inout [Int], _ value: Int) -> Int {
+      var value = value
+      while roots[value] != value { value = roots[value] }
+      return value
+    }
+    if reuse {
+      for node in graph.nodes where node.inPlace {
+        valueRoot[node.output.index] = find(&valueRoot, node.inputs[0].index)
+        if uses[node.inputs[0].index] == 1, node.inputs[0] != graph.input {
+          gradientRoot[node.output.index] = find(&gradientRoot, node.inputs[0].index)
+        }
+      }
+    }
+
+    var buffers: [MemoryPlan.Buffer] = []
+    var valueBuffer = [Int?](repeating: nil, count: valueCount)
+    var gradientBuffer = [Int?](repeating: nil, count: valueCount)
+    for value in 0..<valueCount where produced[value] {
+      let id = ValueID(value)
+      let root = find(&valueRoot, value)
+      if let existing = valueBuffer[root] {
+        buffers[existing].values.append(id)
+        buffers[existing].elements = max(buffers[existing].elements, size(id))
+        buffers[existing].firstStep = min(buffers[existing].firstStep, first[value])
+        buffers[existing].lastStep = max(buffers[existing].lastStep, last[value])
+        valueBuffer[value] = existing
+      } else {
+        buffers.append(
+          .init(
+            values: [id], isGradient: false, elements: size(id), offset: 0, firstStep: first[value],
+            lastStep: last[value]))
+        valueBuffer[value] = buffers.count - 1
+        valueBuffer[root] = buffers.count - 1
+      }
+    }
+    if mode == .training {
+      for value in 0..<valueCount where produced[value] && value != graph.input.index {
+        let id = ValueID(value)
+        // A value nobody reads still gets a (short-lived) gradient buffer: its producer's VJP runs
+        // only if the gradient was written, but the runtime keeps one address per value.
+        let start = gradientFirst[value] == Int.max ? gradientLast[value] : gradientFirst[value]
+        let root = find(&gradientRoot, value)
+        if let existing = gradientBuffer[root] {
+          buffers[existing].values.append(id)
+          buffers[existing].firstStep = min(buffers[existing].firstStep, start)
+          buffers[existing].lastStep = max(buffers[existing].lastStep, gradientLast[value])
+          gradientBuffer[value] = existing
+        } else {
+          buffers.append(
+            .init(
+              values: [id], isGradient: true, elements: size(id), offset: 0, firstStep: start,
+              lastStep: gradientLast[value]))
+          gradientBuffer[value] = buffers.count - 1
+          gradientBuffer[root] = buffers.count - 1
+        }
+      }
+    }
+
+    let arena = reuse ? placeGreedily(&buffers) : placeInOrder(&buffers)
+    var valueOffsets = [Int?](repeating: nil, count: valueCount)
+    var gradientOffsets = [Int?](repeating: nil, count: valueCount)
+    for value in 0..<valueCount {
+      valueOffsets[value] = valueBuffer[value].map { buffers[$0].offset }
+      if value != graph.input.index { gradientOffsets[value] = gradientBuffer[value].map { buffers[$0].offset } }
+    }
+    return MemoryPlan(
+      mode: mode, batchSize: batch, reusesMemory: reuse, buffers: buffers, valueOffsets: valueOffsets,
+      gradientOffsets: gradientOffsets, arenaElements: arena,
+      naiveElements: naiveElements(graph, mode: mode, batchSize: batch))
+  }
+
+  /// Every value (and in training every value's gradient) of `graph` in a buffer of its own.
+  public static func naiveElements(_ graph: Graph, mode: GraphMode, batchSize: Int) -> Int {
+    let values = graph.shapes.reduce(0) { $0 + $1.sampleCount } * max(1, batchSize)
+    return mode == .training ? 2 * values : values
+  }
+
+  static func aligned(_ count: Int) -> Int { (count + alignment - 1) / alignment * alignment }
+
+  /// One buffer after another: no reuse (`--no-optimize`, `--disable-pass plan-memory`).
+  static func placeInOrder(_ buffers: inout [MemoryPlan.Buffer]) -> Int {
+    var end = 0
+    for index in buffers.indices {
+      buffers[index].offset = end
+      end += aligned(buffers[index].elements)
+    }
+    return end
+  }
+
+  /// Largest first (ties: earliest first, then creation order, for a deterministic plan); each buffer
+  /// goes to the smallest gap between already placed, lifetime-overlapping buffers that holds it,
+  /// or after the last of them.
+  static func placeGreedily(_ buffers: inout [MemoryPlan.Buffer]) -> Int {
+    let order = buffers.indices.sorted {
+      let (a, b) = (buffers[$0], buffers[$1])
+      if a.elements != b.elements { return a.elements > b.elements }
+      if a.firstStep != b.firstStep { return a.firstStep < b.firstStep }
+      return $0 < $1
+    }
+    var placed: [Int] = []
+    var arena = 0
+    for index in order {
+      let buffer = buffers[index]
+      let need = aligned(buffer.elements)
+      let conflicts = placed.filter {
+        buffers[$0].firstStep <= buffer.lastStep && buffer.firstStep <= buffers[$0].lastStep
+      }.map { (start: buffers[$0].offset, end: buffers[$0].offset + aligned(buffers[$0].elements)) }
+        .sorted { $0.start < $1.start }
+      var best: (offset: Int, gap: Int)?
+      var cursor = 0
+      for conflict in conflicts {
+        let gap = conflict.start - cursor
+        if gap >= need, best == nil || gap < best!.gap { best = (cursor, gap) }
+        cursor = max(cursor, conflict.end)
+      }
+      let offset = best?.offset ?? cursor
+      buffers[index].offset = offset
+      arena = max(arena, offset + need)
+      placed.append(index)
+    }
+    return arena
+  }
+}
