@@ -14,7 +14,8 @@ public enum MemoryPlanPrinter {
         let label = value == graph.input ? "input" : names[value] ?? ""
         return (buffer.isGradient ? "d" : "") + "\(value) \"\(label)\""
       }.joined(separator: ", ")
-      out += "  @\(buffer.offset * MemoryLayout<Float>.size) \(bytesText(buffer.elements * 4)) steps \(buffer.firstStep)...\(buffer.lastStep): "
+      out +=
+        "  @\(buffer.offset * MemoryLayout<Float>.size) \(bytesText(buffer.elements * 4)) steps \(buffer.firstStep)...\(buffer.lastStep): "
       out += held + "\n"
     }
     let ratio = plan.naiveBytes == 0 ? 0 : Double(plan.plannedBytes) / Double(plan.naiveBytes)

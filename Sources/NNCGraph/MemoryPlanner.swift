@@ -149,7 +149,9 @@ public enum MemoryPlanner {
     var gradientOffsets = [Int?](repeating: nil, count: valueCount)
     for value in 0..<valueCount {
       valueOffsets[value] = valueBuffer[value].map { buffers[$0].offset }
-      if value != graph.input.index { gradientOffsets[value] = gradientBuffer[value].map { buffers[$0].offset } }
+      if value != graph.input.index {
+        gradientOffsets[value] = gradientBuffer[value].map { buffers[$0].offset }
+      }
     }
     return MemoryPlan(
       mode: mode, batchSize: batch, reusesMemory: reuse, buffers: buffers, valueOffsets: valueOffsets,

@@ -51,10 +51,12 @@ public final class Executor {
   /// Shared im2col columns, and a buffer for a gradient contribution that must be added, not written.
   let scratch: Arena<Float>
   let contribution: Arena<Float>
-  /// Per node: argmax indices (max pooling), saved batch statistics (batchnorm), dropout masks,
-  /// weights and bias with a batchnorm folded in.
+  /// Per node: argmax indices (max pooling), saved batch statistics (batchnorm), dropout masks.
   let indices: Arena<Int32>
   let saved: Arena<Float>
+  /// Weights and bias with a batchnorm folded in, for the fused node running now (inference only, so
+  /// nothing needs them afterwards): one buffer, the size of the largest, shared by all.
+  let folded: Arena<Float>
   let nodeIndexOffsets: [Int]
   let nodeSavedOffsets: [Int]
   /// Per node, the offset in `parameters` of each of its parameters by role.
@@ -81,7 +83,8 @@ public final class Executor {
   ) {
     let optimized: Graph
     do {
-      optimized = try PassManager.optimize(graph, mode: configuration.mode, options: configuration.optimization)
+      optimized = try PassManager.optimize(
+        graph, mode: configuration.mode, options: configuration.optimization)
     } catch {
       preconditionFailure("\(error)")
     }
@@ -128,17 +131,19 @@ public final class Executor {
     var geometries: [Conv2DGeometry?] = []
     var indexTotal = 0
     var savedTotal = 0
+    var foldedCount = 0
     for node in optimized.nodes {
       indexOffsets.append(indexTotal)
       savedOffsets.append(savedTotal)
       let output = optimized.shape(of: node.output)
       var geometry: Conv2DGeometry?
       if let attributes = node.op.convolutionAttributes {
-        let full = Self.convolutionGeometry(attributes, optimized.shape(of: node.inputs[0]), batch: self.maxBatch)
+        let full = Self.convolutionGeometry(
+          attributes, optimized.shape(of: node.inputs[0]), batch: self.maxBatch)
         if !full.runsDepthwiseKernel { scratchCount = max(scratchCount, Conv2D.scratchCount(full)) }
         geometry = Self.convolutionGeometry(attributes, optimized.shape(of: node.inputs[0]), batch: 1)
         if case .fused(let fused) = node.op, fused.batchNorm != nil {
-          savedTotal += full.weightCount + full.outChannels
+          foldedCount = max(foldedCount, full.weightCount + full.outChannels)
         }
       }
       geometries.append(geometry)
@@ -153,7 +158,8 @@ public final class Executor {
         savedTotal += output.sampleCount * self.maxBatch
       case .fused(let fused):
         if case .dense(let attributes) = fused.base, fused.batchNorm != nil {
-          savedTotal += attributes.units * (optimized.shape(of: node.inputs[0]).sampleCount + 1)
+          foldedCount = max(
+            foldedCount, attributes.units * (optimized.shape(of: node.inputs[0]).sampleCount + 1))
         }
       default: break
       }
@@ -164,6 +170,7 @@ public final class Executor {
     scratch = Arena(count: scratchCount, zero: 0)
     indices = Arena(count: indexTotal, zero: 0)
     saved = Arena(count: savedTotal, zero: 0)
+    folded = Arena(count: foldedCount, zero: 0)
     gradientWritten = [Bool](repeating: false, count: optimized.shapes.count)
     let activationBase = activations.base
     let offsets = valueOffsets
@@ -237,8 +244,10 @@ public final class Executor {
     let sample = input.sample
     return Conv2DGeometry(
       batch: batch, inChannels: sample[0], inHeight: sample[1], inWidth: sample[2], outChannels: a.filters,
-      kernelHeight: a.kernel.height, kernelWidth: a.kernel.width, strideH: a.stride.height, strideW: a.stride.width,
-      dilationH: a.dilation.height, dilationW: a.dilation.width, padTop: a.padding.top, padBottom: a.padding.bottom,
+      kernelHeight: a.kernel.height, kernelWidth: a.kernel.width, strideH: a.stride.height,
+      strideW: a.stride.width,
+      dilationH: a.dilation.height, dilationW: a.dilation.width, padTop: a.padding.top,
+      padBottom: a.padding.bottom,
       padLeft: a.padding.left, padRight: a.padding.right, groups: a.groups)
   }
 

@@ -58,11 +58,13 @@ extension Executor {
       withInputGradient(input!, batch: batch) { gradInput in
         if geometry.runsDepthwiseKernel {
           DepthwiseConv2D.backward(
-            geometry, input: value(input!), weight: parameter(.weight)!, gradOutput: gradOutput, gradInput: gradInput,
+            geometry, input: value(input!), weight: parameter(.weight)!, gradOutput: gradOutput,
+            gradInput: gradInput,
             gradWeight: gradient(.weight), gradBias: gradient(.bias))
         } else {
           Conv2D.backward(
-            geometry, input: value(input!), weight: parameter(.weight)!, gradOutput: gradOutput, gradInput: gradInput,
+            geometry, input: value(input!), weight: parameter(.weight)!, gradOutput: gradOutput,
+            gradInput: gradInput,
             gradWeight: gradient(.weight), gradBias: gradient(.bias), scratch: scratch.base)
         }
       }
@@ -107,7 +109,8 @@ extension Executor {
       withInputGradient(input!, batch: batch) { gradInput in
         guard let gradInput else { return }
         if rate > 0 {
-          Dropout.backward(gradOutput: gradOutput, mask: saved[nodeSavedOffsets[index]], gradInput: gradInput, count: count)
+          Dropout.backward(
+            gradOutput: gradOutput, mask: saved[nodeSavedOffsets[index]], gradInput: gradInput, count: count)
         } else {
           gradInput.update(from: gradOutput, count: count)
         }
@@ -118,7 +121,8 @@ extension Executor {
       withInputGradient(input!, batch: batch) { gradInput in
         if batchStatistics {
           BatchNorm.backwardTraining(
-            batch: batch, channels: channels, spatial: spatial, input: value(input!), scale: parameter(.gamma),
+            batch: batch, channels: channels, spatial: spatial, input: value(input!),
+            scale: parameter(.gamma),
             savedStatistics: saved[nodeSavedOffsets[index]], gradOutput: gradOutput, gradInput: gradInput,
             gradScale: gradient(.gamma), gradShift: gradient(.beta))
         } else {
@@ -134,14 +138,16 @@ extension Executor {
         guard let gradInput else { return }
         if let kind = Self.activationKind(activation) {
           if kind.gradientFromOutput {
-            kind.backward(output: value(node.output), gradOutput: gradOutput, gradInput: gradInput, count: count)
+            kind.backward(
+              output: value(node.output), gradOutput: gradOutput, gradInput: gradInput, count: count)
           } else {
             kind.backward(input: value(input!), gradOutput: gradOutput, gradInput: gradInput, count: count)
           }
         } else {
           let (channels, spatial) = Self.channelsAndSpatial(outputShape)
           Softmax.backward(
-            batch: batch, channels: channels, spatial: spatial, output: value(node.output), gradOutput: gradOutput,
+            batch: batch, channels: channels, spatial: spatial, output: value(node.output),
+            gradOutput: gradOutput,
             gradInput: gradInput)
         }
       }
@@ -194,11 +200,13 @@ extension Executor {
       withInputGradient(input, batch: batch) { gradInput in
         if geometry.runsDepthwiseKernel {
           DepthwiseConv2D.backward(
-            geometry, input: value(input), weight: parameter(.weight)!, gradOutput: gradOutput, gradInput: gradInput,
+            geometry, input: value(input), weight: parameter(.weight)!, gradOutput: gradOutput,
+            gradInput: gradInput,
             gradWeight: gradient(.weight), gradBias: gradient(.bias))
         } else {
           Conv2D.backward(
-            geometry, input: value(input), weight: parameter(.weight)!, gradOutput: gradOutput, gradInput: gradInput,
+            geometry, input: value(input), weight: parameter(.weight)!, gradOutput: gradOutput,
+            gradInput: gradInput,
             gradWeight: gradient(.weight), gradBias: gradient(.bias), scratch: scratch.base)
         }
       }

@@ -98,7 +98,8 @@ extension Executor {
     case .concat:
       let spatial = outputShape.sample.dropFirst().reduce(1, *)
       Concat.forward(
-        batch: batch, spatial: spatial, inputs: concatInputs[index], channels: concatChannels[index], output: output)
+        batch: batch, spatial: spatial, inputs: concatInputs[index], channels: concatChannels[index],
+        output: output)
     case .fused(let attributes):
       forwardFused(node, attributes, index: index, batch: batch)
     }
@@ -122,14 +123,16 @@ extension Executor {
       if let batchNorm = attributes.batchNorm {
         (weight, bias) = foldBatchNorm(
           batchNorm, roles: roles, channels: geometry.outChannels, weightCount: geometry.weightCount,
-          weight: weight, bias: bias, into: saved[nodeSavedOffsets[index]])
+          weight: weight, bias: bias, into: folded.base)
       }
       if geometry.runsDepthwiseKernel {
         DepthwiseConv2D.forward(
-          geometry, input: value(node.inputs[0]), weight: weight, bias: bias, output: output, activation: activation)
+          geometry, input: value(node.inputs[0]), weight: weight, bias: bias, output: output,
+          activation: activation)
       } else {
         Conv2D.forward(
-          geometry, input: value(node.inputs[0]), weight: weight, bias: bias, output: output, scratch: scratch.base,
+          geometry, input: value(node.inputs[0]), weight: weight, bias: bias, output: output,
+          scratch: scratch.base,
           activation: activation)
       }
     case .dense(let dense):
@@ -138,14 +141,16 @@ extension Executor {
       var bias = parameter(.bias).map { UnsafePointer($0) }
       if let batchNorm = attributes.batchNorm {
         (weight, bias) = foldBatchNorm(
-          batchNorm, roles: roles, channels: dense.units, weightCount: dense.units * inFeatures, weight: weight,
-          bias: bias, into: saved[nodeSavedOffsets[index]])
+          batchNorm, roles: roles, channels: dense.units, weightCount: dense.units * inFeatures,
+          weight: weight,
+          bias: bias, into: folded.base)
       }
       Dense.forward(
         batch: batch, inFeatures: inFeatures, outFeatures: dense.units, input: value(node.inputs[0]),
         weight: weight, bias: bias, output: output, activation: activation)
     case .add:
-      Add.forward(value(node.inputs[0]), value(node.inputs[1]), output: output, count: count, activation: activation)
+      Add.forward(
+        value(node.inputs[0]), value(node.inputs[1]), output: output, count: count, activation: activation)
     }
   }
 

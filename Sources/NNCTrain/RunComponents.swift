@@ -86,7 +86,9 @@ public enum RunComponents {
   }
 
   /// The loss of `settings`, on logits when the executor removed the final softmax.
-  public static func loss(_ settings: TrainingConfiguration.LossSettings, outputIsLogits: Bool) -> LossFunction {
+  public static func loss(_ settings: TrainingConfiguration.LossSettings, outputIsLogits: Bool)
+    -> LossFunction
+  {
     guard outputIsLogits else { return loss(settings) }
     var settings = settings
     settings.fromLogits = true

@@ -32,7 +32,7 @@ enum BLASCore {
       var pointers = arguments.map { strdup($0) }
       pointers.append(nil)
       execv("/proc/self/exe", pointers)
-      // execv returns only on failure: run on with the kernels OpenBLAS chose.
+    // execv returns only on failure: run on with the kernels OpenBLAS chose.
     #endif
   }
 }

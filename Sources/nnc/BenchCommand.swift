@@ -90,7 +90,9 @@ struct BenchCommand: ParsableCommand {
 
   func text(_ report: Report) -> String {
     var mode = report.optimized ? "optimized" : "not optimized"
-    if !report.disabled_passes.isEmpty { mode += " without " + report.disabled_passes.joined(separator: ", ") }
+    if !report.disabled_passes.isEmpty {
+      mode += " without " + report.disabled_passes.joined(separator: ", ")
+    }
     func line(_ name: String, _ phase: Phase, unit: String) -> String {
       let memory = phase.peak_resident_bytes.map { ", peak " + MemoryPlanPrinter.bytesText($0) } ?? ""
       return String(
@@ -137,11 +139,14 @@ struct BenchCommand: ParsableCommand {
           try values.withUnsafeBufferPointer { values in
             try loss.evaluate(
               output: output, batch: batch, features: classes,
-              targets: configuration.loss.name == "mse" ? .values(values) : .labels(labels), gradient: gradient)
+              targets: configuration.loss.name == "mse" ? .values(values) : .labels(labels),
+              gradient: gradient)
           }
         }
       }
-      gradient.withUnsafeBufferPointer { executor.outputGradient.update(from: $0.baseAddress!, count: batch * classes) }
+      gradient.withUnsafeBufferPointer {
+        executor.outputGradient.update(from: $0.baseAddress!, count: batch * classes)
+      }
       executor.zeroParameterGradients()
       executor.backward(batch: batch)
       try optimizer.step(parameters: parameters, gradients: gradients, learningRate: learningRate)

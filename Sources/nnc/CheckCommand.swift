@@ -45,7 +45,9 @@ struct CheckCommand: ParsableCommand {
       print(IRPrinter.print(loaded.graph), terminator: "")
       return
     case .optimizedIR:
-      print(IRPrinter.print(try optimized(loaded.graph, mode: mode, lossTakesLogits: lossTakesLogits)), terminator: "")
+      print(
+        IRPrinter.print(try optimized(loaded.graph, mode: mode, lossTakesLogits: lossTakesLogits)),
+        terminator: "")
       return
     case .plan:
       let graph = try optimized(loaded.graph, mode: mode, lossTakesLogits: lossTakesLogits)
@@ -62,8 +64,10 @@ struct CheckCommand: ParsableCommand {
     case .json:
       var report = CheckReport(summary: summary, diagnostics: loaded.diagnostics)
       report.memory = CheckReport.Memory(
-        inference: try memory(loaded.graph, mode: .inference, batchSize: batchSize, lossTakesLogits: lossTakesLogits),
-        training: try memory(loaded.graph, mode: .training, batchSize: batchSize, lossTakesLogits: lossTakesLogits))
+        inference: try memory(
+          loaded.graph, mode: .inference, batchSize: batchSize, lossTakesLogits: lossTakesLogits),
+        training: try memory(
+          loaded.graph, mode: .training, batchSize: batchSize, lossTakesLogits: lossTakesLogits))
       print(try report.jsonString())
     }
   }
@@ -83,7 +87,8 @@ struct CheckCommand: ParsableCommand {
     -> CheckReport.MemoryEstimate
   {
     let plan = MemoryPlanner.plan(
-      try optimized(graph, mode: mode, lossTakesLogits: lossTakesLogits), mode: mode, batchSize: batchSize, reuse: optimization.options.plansMemory)
+      try optimized(graph, mode: mode, lossTakesLogits: lossTakesLogits), mode: mode, batchSize: batchSize,
+      reuse: optimization.options.plansMemory)
     return CheckReport.MemoryEstimate(naive_bytes: plan.naiveBytes, planned_bytes: plan.plannedBytes)
   }
 }

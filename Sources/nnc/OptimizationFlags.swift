@@ -16,7 +16,8 @@ struct OptimizationFlags: ParsableArguments {
 
   func validate() throws {
     for name in disabledPasses where !PassManager.passNames.contains(name) {
-      let hint = Suggestions.closest(to: name, in: PassManager.passNames).map { "; did you mean '\($0)'?" } ?? ""
+      let hint =
+        Suggestions.closest(to: name, in: PassManager.passNames).map { "; did you mean '\($0)'?" } ?? ""
       throw ValidationError(
         "unknown pass '\(name)'\(hint) (passes: \(PassManager.passNames.joined(separator: ", ")))")
     }

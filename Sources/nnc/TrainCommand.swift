@@ -68,7 +68,8 @@ struct TrainCommand: ParsableCommand {
         toFile: directory + "/curves.svg", atomically: true, encoding: .utf8)
       if let test = prepared.data.test {
         let loss = RunComponents.loss(configuration.loss, outputIsLogits: trainer.executor.outputIsLogits)
-        let result = try Evaluator(executor: trainer.executor, loss: loss).evaluate(test, keepPredictions: true)
+        let result = try Evaluator(executor: trainer.executor, loss: loss).evaluate(
+          test, keepPredictions: true)
         reporter.finished(outcome, test: result, metrics: MetricReport(configuration.metrics, result: result))
       } else {
         reporter.finished(outcome, test: nil, metrics: nil)

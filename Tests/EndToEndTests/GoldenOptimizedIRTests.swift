@@ -15,7 +15,8 @@ import Testing
   }
 
   static let cases: [Case] = [
-    Case(spec: "Specs/lenet5.yaml", arguments: ["--emit", "optimized-ir"], expected: "lenet5.training.expected"),
+    Case(
+      spec: "Specs/lenet5.yaml", arguments: ["--emit", "optimized-ir"], expected: "lenet5.training.expected"),
     Case(
       spec: "Specs/lenet5.yaml", arguments: ["--emit", "optimized-ir", "--mode", "inference"],
       expected: "lenet5.inference.expected"),
@@ -35,7 +36,8 @@ import Testing
   func optimizedIRMatchesGolden(_ testCase: Case) throws {
     let result = try NNCProcess.run(["check", testCase.spec] + testCase.arguments)
     #expect(result.status == 0, "\(result.stderr)")
-    let expectedURL = NNCProcess.repositoryRoot.appendingPathComponent("\(Self.directory)/\(testCase.expected)")
+    let expectedURL = NNCProcess.repositoryRoot.appendingPathComponent(
+      "\(Self.directory)/\(testCase.expected)")
     if ProcessInfo.processInfo.environment["NNC_UPDATE_GOLDEN"] == "1" {
       try result.stdout.write(to: expectedURL, atomically: true, encoding: .utf8)
     }

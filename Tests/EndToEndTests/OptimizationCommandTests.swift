@@ -32,7 +32,8 @@ import Testing
     #expect(naiveInference > 0)
     #expect(report.memory.training.naive_bytes == 2 * naiveInference)
     // In-place ReLU and reuse cut ResNet-50's training memory well below the naive sum.
-    let trainingRatio = Double(report.memory.training.planned_bytes) / Double(report.memory.training.naive_bytes)
+    let trainingRatio =
+      Double(report.memory.training.planned_bytes) / Double(report.memory.training.naive_bytes)
     #expect(trainingRatio < 0.4, "training ratio \(trainingRatio)")
     #expect(report.memory.inference.planned_bytes < naiveInference / 4)
   }
@@ -42,8 +43,12 @@ import Testing
     for estimate in [report.memory.inference, report.memory.training] {
       #expect(estimate.planned_bytes >= estimate.naive_bytes * 9 / 10)
     }
+    // Without planning, the fused graph's tensors still each get a buffer: fewer than the naive sum
+    // (fusion drops intermediate values), but more than with reuse.
     let withoutPlanning = try Self.memory(["Specs/lenet5.yaml", "--disable-pass", "plan-memory"])
-    #expect(withoutPlanning.memory.training.planned_bytes >= withoutPlanning.memory.training.naive_bytes * 9 / 10)
+    let planned = try Self.memory(["Specs/lenet5.yaml"])
+    #expect(withoutPlanning.memory.training.planned_bytes > planned.memory.training.planned_bytes)
+    #expect(withoutPlanning.memory.training.planned_bytes < withoutPlanning.memory.training.naive_bytes)
   }
 
   @Test func disabledPassesDisappearFromTheOptimizedIR() throws {
@@ -81,7 +86,8 @@ import Testing
       var inference: Phase
     }
     let result = try NNCProcess.run([
-      "bench", "Specs/lenet5.yaml", "--batch-size", "4", "--threads", "1", "--seconds", "0.05", "--format", "json",
+      "bench", "Specs/lenet5.yaml", "--batch-size", "4", "--threads", "1", "--seconds", "0.05", "--format",
+      "json",
     ])
     #expect(result.status == 0, "\(result.stderr)")
     let bench = try JSONDecoder().decode(Bench.self, from: Data(result.stdout.utf8))

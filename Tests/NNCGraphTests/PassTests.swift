@@ -62,7 +62,8 @@ let convBatchNormReLU = """
         - dense: {units: 4, activation: tanh}
         - dense: 2
     """)
-  #expect(mnemonics(FuseActivations().run(graph, mode: .training)) == ["dense", "gelu", "dense+tanh", "dense"])
+  #expect(
+    mnemonics(FuseActivations().run(graph, mode: .training)) == ["dense", "gelu", "dense+tanh", "dense"])
   #expect(mnemonics(FuseActivations().run(graph, mode: .inference)) == ["dense+gelu", "dense+tanh", "dense"])
 }
 
@@ -156,9 +157,11 @@ let convBatchNormReLU = """
   // sigmoid after relu: relu's backward reads relu's output: not in place. relu after sigmoid: same.
   // relu in the residual: its input has two readers: not in place. The relu after the flatten view:
   // the view's input is the add's output (one reader, read by nobody's backward): in place.
-  #expect(flags == ["conv2d", "batchnorm", "relu!", "sigmoid", "relu", "relu", "add", "flatten!", "relu!", "dense"])
+  #expect(
+    flags == ["conv2d", "batchnorm", "relu!", "sigmoid", "relu", "relu", "add", "flatten!", "relu!", "dense"])
   let inference = MakeActivationsInPlace().run(graph, mode: .inference)
-  #expect(inference.nodes.map(\.inPlace) == [false, false, true, true, true, false, false, false, true, false])
+  #expect(
+    inference.nodes.map(\.inPlace) == [false, false, true, true, true, false, false, false, true, false])
 }
 
 @Test func passManagerSkipsDisabledPassesAndNoneWhenOff() throws {
@@ -178,7 +181,9 @@ let convBatchNormReLU = """
   let graph = try lowered(convBatchNormReLU)
   var useBeforeDefinition = graph
   useBeforeDefinition.nodes.swapAt(0, 1)
-  #expect(throws: PassError.self) { try GraphVerifier.verify(useBeforeDefinition, mode: .training, after: "t") }
+  #expect(throws: PassError.self) {
+    try GraphVerifier.verify(useBeforeDefinition, mode: .training, after: "t")
+  }
   var duplicated = graph
   duplicated.nodes[1].parameters[0].name = duplicated.nodes[0].parameters[0].name
   #expect(throws: PassError.self) { try GraphVerifier.verify(duplicated, mode: .training, after: "t") }
@@ -197,7 +202,8 @@ let convBatchNormReLU = """
         - softmax
     """)
   #expect(mnemonics(try PassManager.optimize(graph, mode: .training)) == ["dense", "softmax"])
-  let fused = try PassManager.optimize(graph, mode: .training, options: OptimizationOptions(lossTakesLogits: true))
+  let fused = try PassManager.optimize(
+    graph, mode: .training, options: OptimizationOptions(lossTakesLogits: true))
   #expect(mnemonics(fused) == ["dense"])
   #expect(graph.lostFinalSoftmax(in: fused))
   #expect(!graph.lostFinalSoftmax(in: graph))

@@ -71,7 +71,8 @@ import Testing
   static func checkInference(_ graph: Graph, batch: Int, seed: UInt64 = 7) {
     let optimized = Executor(graph: graph, maxBatch: batch, configuration: .inference)
     let reference = Executor(
-      graph: graph, maxBatch: batch, configuration: ExecutionConfiguration(mode: .inference, optimization: .none))
+      graph: graph, maxBatch: batch,
+      configuration: ExecutionConfiguration(mode: .inference, optimization: .none))
     prepare([optimized, reference], batch: batch, seed: seed)
     optimized.forward(batch: batch, training: false)
     reference.forward(batch: batch, training: false)

@@ -28,9 +28,11 @@ import Testing
   let batch = 3
   let fused = Executor(
     graph: graph, maxBatch: batch,
-    configuration: ExecutionConfiguration(mode: .training, optimization: OptimizationOptions(lossTakesLogits: true)))
+    configuration: ExecutionConfiguration(
+      mode: .training, optimization: OptimizationOptions(lossTakesLogits: true)))
   let reference = Executor(
-    graph: graph, maxBatch: batch, configuration: ExecutionConfiguration(mode: .training, optimization: .none))
+    graph: graph, maxBatch: batch, configuration: ExecutionConfiguration(mode: .training, optimization: .none)
+  )
   #expect(fused.outputIsLogits)
   #expect(!reference.outputIsLogits)
   #expect(!fused.graph.nodes.contains { $0.op == .activation(.softmax) })

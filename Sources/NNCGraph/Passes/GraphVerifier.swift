@@ -37,7 +37,9 @@ public enum GraphVerifier {
           throw fail("\(place) changes the element count")
         }
       case .fused(let attributes):
-        if attributes.activation == .softmax { throw fail("\(place) fuses softmax, which is not element-wise") }
+        if attributes.activation == .softmax {
+          throw fail("\(place) fuses softmax, which is not element-wise")
+        }
         if let batchNorm = attributes.batchNorm {
           if mode == .training { throw fail("\(place) folds a batchnorm into a training graph") }
           let roles = Set(node.parameters.map(\.role))

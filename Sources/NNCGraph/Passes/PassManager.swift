@@ -39,7 +39,8 @@ public enum PassManager {
 
   static func passes(lossTakesLogits: Bool) -> [any GraphPass] {
     [
-      RemoveDropout(), FuseSoftmaxIntoLoss(lossTakesLogits: lossTakesLogits), FoldBatchNorm(), FuseActivations(),
+      RemoveDropout(), FuseSoftmaxIntoLoss(lossTakesLogits: lossTakesLogits), FoldBatchNorm(),
+      FuseActivations(),
       FuseElementwise(), EliminateDeadCode(), MakeFlattenViews(), MakeActivationsInPlace(),
     ]
   }
@@ -47,7 +48,8 @@ public enum PassManager {
   /// Every name `--disable-pass` accepts.
   public static var passNames: [String] { passes.map(\.name) + [MemoryPlanner.passName] }
 
-  public static func optimize(_ graph: Graph, mode: GraphMode, options: OptimizationOptions = .all) throws(PassError)
+  public static func optimize(_ graph: Graph, mode: GraphMode, options: OptimizationOptions = .all)
+    throws(PassError)
     -> Graph
   {
     try GraphVerifier.verify(graph, mode: mode, after: "lowering")

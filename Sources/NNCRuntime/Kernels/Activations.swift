@@ -41,41 +41,43 @@ public enum ActivationKind: Sendable, Hashable {
     forward(input, output, range: 0..<count)
   }
 
-  private func forward(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, range: Range<Int>) {
-      switch self {
-      case .linear:
-        if UnsafePointer(output) != input { for i in range { output[i] = input[i] } }
-      case .relu:
-        for i in range { output[i] = max(input[i], 0) }
-      case .relu6:
-        for i in range { output[i] = min(max(input[i], 0), 6) }
-      case .sigmoid:
-        for i in range { output[i] = stableSigmoid(input[i]) }
-      case .tanh:
-        for i in range { output[i] = Foundation.tanh(input[i]) }
-      case .leakyRelu(let alpha):
-        for i in range {
-          let x = input[i]
-          output[i] = x > 0 ? x : alpha * x
-        }
-      case .elu(let alpha):
-        for i in range {
-          let x = input[i]
-          output[i] = x > 0 ? x : alpha * expm1(x)
-        }
-      case .gelu:
-        for i in range {
-          let x = input[i]
-          output[i] = 0.5 * x * (1 + Foundation.tanh(geluScale * (x + geluCubic * x * x * x)))
-        }
-      case .silu:
-        for i in range {
-          let x = input[i]
-          output[i] = x * stableSigmoid(x)
-        }
-      case .hardSigmoid:
-        for i in range { output[i] = min(max(input[i] / 6 + 0.5, 0), 1) }
+  private func forward(
+    _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, range: Range<Int>
+  ) {
+    switch self {
+    case .linear:
+      if UnsafePointer(output) != input { for i in range { output[i] = input[i] } }
+    case .relu:
+      for i in range { output[i] = max(input[i], 0) }
+    case .relu6:
+      for i in range { output[i] = min(max(input[i], 0), 6) }
+    case .sigmoid:
+      for i in range { output[i] = stableSigmoid(input[i]) }
+    case .tanh:
+      for i in range { output[i] = Foundation.tanh(input[i]) }
+    case .leakyRelu(let alpha):
+      for i in range {
+        let x = input[i]
+        output[i] = x > 0 ? x : alpha * x
       }
+    case .elu(let alpha):
+      for i in range {
+        let x = input[i]
+        output[i] = x > 0 ? x : alpha * expm1(x)
+      }
+    case .gelu:
+      for i in range {
+        let x = input[i]
+        output[i] = 0.5 * x * (1 + Foundation.tanh(geluScale * (x + geluCubic * x * x * x)))
+      }
+    case .silu:
+      for i in range {
+        let x = input[i]
+        output[i] = x * stableSigmoid(x)
+      }
+    case .hardSigmoid:
+      for i in range { output[i] = min(max(input[i] / 6 + 0.5, 0), 1) }
+    }
   }
 
   /// gradInput = gradOutput * f'(input); `gradInput` may equal `gradOutput`. At the kinks of the

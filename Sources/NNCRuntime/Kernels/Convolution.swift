@@ -167,9 +167,11 @@ public enum Conv2D {
     while first < g.batch {
       let count = min(chunk, g.batch - first)
       let width = count * plane
-      let columns = columnMatrix(g, input: input + first * inSample, samples: count, chunk: chunk, scratch: scratch)
+      let columns = columnMatrix(
+        g, input: input + first * inSample, samples: count, chunk: chunk, scratch: scratch)
       // One sample: the product is already NCHW. Several: [outChannels, width] after the columns.
-      let product = chunk == 1 ? output + first * outSample : requireScratch(g, scratch) + g.columnRows * chunk * plane
+      let product =
+        chunk == 1 ? output + first * outSample : requireScratch(g, scratch) + g.columnRows * chunk * plane
       for group in 0..<g.groups {
         sgemm(
           transposeA: false, transposeB: false, m: groupOut, n: width, k: groupRows,
@@ -214,11 +216,14 @@ public enum Conv2D {
         chunkGradOutput = gradOutput + first * outSample
       } else {
         let gathered = requireScratch(g, scratch) + g.columnRows * chunk * plane
-        gather(gradOutput + first * outSample, samples: count, channels: g.outChannels, plane: plane, into: gathered)
+        gather(
+          gradOutput + first * outSample, samples: count, channels: g.outChannels, plane: plane,
+          into: gathered)
         chunkGradOutput = UnsafePointer(gathered)
       }
       if let gradWeight {
-        let columns = columnMatrix(g, input: input + first * inSample, samples: count, chunk: chunk, scratch: scratch)
+        let columns = columnMatrix(
+          g, input: input + first * inSample, samples: count, chunk: chunk, scratch: scratch)
         for group in 0..<g.groups {
           sgemm(
             transposeA: false, transposeB: true, m: groupOut, n: groupRows, k: width,
@@ -244,7 +249,8 @@ public enum Conv2D {
       first += count
     }
     if let gradBias {
-      accumulateBiasGradient(gradOutput, batch: g.batch, channels: g.outChannels, plane: plane, gradBias: gradBias)
+      accumulateBiasGradient(
+        gradOutput, batch: g.batch, channels: g.outChannels, plane: plane, gradBias: gradBias)
     }
   }
 
