@@ -189,6 +189,17 @@ public enum Vocabulary {
     Signature(
       "exponential", [Parameter("gamma", .number, required: true, min: Bound(0, inclusive: false))]),
     Signature("cosine", [Parameter("min_lr", .number, default: .number(0), min: Bound(0))]),
+    Signature(
+      "plateau",
+      [
+        Parameter(
+          "factor", .number, default: .number(0.1), min: Bound(0, inclusive: false),
+          max: Bound(1, inclusive: false),
+          doc: "multiplies the rate when the monitored metric stalls"),
+        Parameter("patience", .int, default: .int(3), min: Bound(0), doc: "epochs without improvement first"),
+        Parameter("monitor", .string, default: .string("val_loss")),
+        Parameter("min_lr", .number, default: .number(0), min: Bound(0)),
+      ], doc: "reduce on plateau"),
   ]
 
   static let averages = ["macro", "micro", "weighted"]

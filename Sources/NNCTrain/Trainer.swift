@@ -194,7 +194,7 @@ public final class Trainer {
       var correct = 0
       var seen = 0
       let learningRateAtStart = Double(
-        schedule.learningRate(epoch: epoch, step: 0, stepsPerEpoch: loader.batchesPerEpoch))
+        learningRate(epoch: epoch, step: 0, stepsPerEpoch: loader.batchesPerEpoch, state: state))
       while loader.next(into: &batch) {
         let count = batch.count
         let batchLoss = try loss.forward(
@@ -220,7 +220,7 @@ public final class Trainer {
         if let clipNorm = configuration.clipNorm {
           _ = clipGradients(gradientBuffers, maxNorm: Float(clipNorm))
         }
-        let rate = schedule.learningRate(epoch: epoch, step: step, stepsPerEpoch: loader.batchesPerEpoch)
+        let rate = learningRate(epoch: epoch, step: step, stepsPerEpoch: loader.batchesPerEpoch, state: state)
         try optimizer.step(parameters: parameterBuffers, gradients: gradientBuffers, learningRate: rate)
         lossSum += Double(batchLoss) * Double(count)
         seen += count
@@ -250,6 +250,7 @@ public final class Trainer {
           improved = true
         }
       }
+      updatePlateau(record, &state, hasValidation: data.validation != nil)
       if let stopping, let stoppingMonitor, let value = record.value(of: stoppingMonitor) {
         let maximize = EpochRecord.isMaximized(stoppingMonitor)
         let reference = state.stoppingBest
@@ -291,6 +292,39 @@ public final class Trainer {
     var bestEpoch: Int?
     var stoppingBest: Double?
     var epochsWithoutImprovement = 0
+    /// Reduce-on-plateau: the factor applied so far, the best monitored value and the epochs since.
+    var plateauScale = 1.0
+    var plateauBest: Double?
+    var plateauEpochs = 0
+  }
+
+  /// The scheduled rate, times what reduce-on-plateau has taken off (never below its `min_lr`).
+  func learningRate(epoch: Int, step: Int, stepsPerEpoch: Int, state: RunState) -> Float {
+    let scheduled = schedule.learningRate(epoch: epoch, step: step, stepsPerEpoch: stepsPerEpoch)
+    guard configuration.schedule.name == "plateau" else { return scheduled }
+    return Float(max(Double(scheduled) * state.plateauScale, configuration.schedule.minimumLearningRate))
+  }
+
+  /// Reduce-on-plateau: after `patience` epochs without improvement of the monitored metric, the
+  /// learning rate is multiplied by `factor`.
+  func updatePlateau(_ record: EpochRecord, _ state: inout RunState, hasValidation: Bool) {
+    let settings = configuration.schedule
+    guard settings.name == "plateau" else { return }
+    let metric =
+      !hasValidation && settings.monitor.hasPrefix("val_")
+      ? String(settings.monitor.dropFirst(4)) : settings.monitor
+    guard let value = record.value(of: metric), value.isFinite else { return }
+    let maximize = EpochRecord.isMaximized(metric)
+    if let best = state.plateauBest, maximize ? value <= best : value >= best {
+      state.plateauEpochs += 1
+      if state.plateauEpochs > settings.patience {
+        state.plateauScale *= settings.factor
+        state.plateauEpochs = 0
+      }
+    } else {
+      state.plateauBest = value
+      state.plateauEpochs = 0
+    }
   }
 
   // MARK: Checkpoints and history
@@ -306,6 +340,9 @@ public final class Trainer {
     if let epoch = state.bestEpoch { metadata["best_epoch"] = String(epoch) }
     if let value = state.stoppingBest { metadata["stopping_best"] = String(value) }
     metadata["epochs_without_improvement"] = String(state.epochsWithoutImprovement)
+    metadata["plateau_scale"] = String(state.plateauScale)
+    metadata["plateau_epochs"] = String(state.plateauEpochs)
+    if let value = state.plateauBest { metadata["plateau_best"] = String(value) }
     if let classNames { metadata["classes"] = Self.classNamesJSON(classNames) }
     return Checkpoint(
       parameters: parameters, optimizerState: optimizer.stateTensors(),
@@ -338,6 +375,9 @@ public final class Trainer {
     state.bestEpoch = checkpoint.metadata["best_epoch"].flatMap(Int.init)
     state.stoppingBest = checkpoint.metadata["stopping_best"].flatMap(Double.init)
     state.epochsWithoutImprovement = checkpoint.metadata["epochs_without_improvement"].flatMap(Int.init) ?? 0
+    state.plateauScale = checkpoint.metadata["plateau_scale"].flatMap(Double.init) ?? 1
+    state.plateauEpochs = checkpoint.metadata["plateau_epochs"].flatMap(Int.init) ?? 0
+    state.plateauBest = checkpoint.metadata["plateau_best"].flatMap(Double.init)
     return state
   }
 

@@ -55,6 +55,10 @@ public struct TrainingConfiguration: Sendable {
     public var every: Int
     public var gamma: Double
     public var minimumLearningRate: Double
+    /// Reduce-on-plateau: factor, patience and the metric it watches.
+    public var factor: Double = 0.1
+    public var patience: Int = 3
+    public var monitor: String = "val_loss"
   }
 
   public struct EarlyStopping: Sendable {
@@ -209,6 +213,9 @@ public struct TrainingConfiguration: Sendable {
       name: scheduleArguments.signature.name, every: scheduleArguments.int("every") ?? 1,
       gamma: scheduleArguments.double("gamma") ?? 0.1,
       minimumLearningRate: scheduleArguments.double("min_lr") ?? 0)
+    schedule.factor = scheduleArguments.double("factor") ?? 0.1
+    schedule.patience = scheduleArguments.int("patience") ?? 3
+    schedule.monitor = scheduleArguments.string("monitor") ?? "val_loss"
 
     if train["early_stopping"] != nil {
       let fields = map(train["early_stopping"])
