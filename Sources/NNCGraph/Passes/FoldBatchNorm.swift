@@ -8,29 +8,16 @@ public struct FoldBatchNorm: GraphPass {
   public func applies(to mode: GraphMode) -> Bool { mode == .inference }
 
   public func run(_ graph: Graph, mode: GraphMode) -> Graph {
-    var graph = graph
-    let producers = graph.producers
-    let uses = graph.useCounts
-    var removed = Set<Int>()
-    for (index, node) in graph.nodes.enumerated() {
-      guard case .batchNorm(let batchNorm) = node.op, uses[node.inputs[0].index] == 1,
-        let producerIndex = producers[node.inputs[0].index]
-      else { continue }
-      var producer = graph.nodes[producerIndex]
+    graph.absorbingIntoProducers { node, producer in
+      guard case .batchNorm(let batchNorm) = node.op else { return nil }
       switch producer.op {
       case .convolution(let attributes):
-        producer.op = .fused(FusedAttributes(base: .convolution(attributes), batchNorm: batchNorm))
+        return .fused(FusedAttributes(base: .convolution(attributes), batchNorm: batchNorm))
       case .dense(let attributes):
-        producer.op = .fused(FusedAttributes(base: .dense(attributes), batchNorm: batchNorm))
+        return .fused(FusedAttributes(base: .dense(attributes), batchNorm: batchNorm))
       default:
-        continue
+        return nil
       }
-      producer.output = node.output
-      producer.parameters += node.parameters
-      producer.fusedNodes.append(node.name)
-      graph.nodes[producerIndex] = producer
-      removed.insert(index)
     }
-    return graph.removingNodes(removed)
   }
 }

@@ -8,32 +8,21 @@ public struct FuseActivations: GraphPass {
   public func applies(to mode: GraphMode) -> Bool { true }
 
   public func run(_ graph: Graph, mode: GraphMode) -> Graph {
-    var graph = graph
-    let producers = graph.producers
-    let uses = graph.useCounts
-    var removed = Set<Int>()
-    for (index, node) in graph.nodes.enumerated() {
+    graph.absorbingIntoProducers { node, producer in
       guard case .activation(let activation) = node.op, activation.isElementwise, activation != .linear,
-        mode == .inference || activation.gradientFromOutput,
-        uses[node.inputs[0].index] == 1, let producerIndex = producers[node.inputs[0].index]
-      else { continue }
-      var producer = graph.nodes[producerIndex]
+        mode == .inference || activation.gradientFromOutput
+      else { return nil }
       switch producer.op {
       case .convolution(let attributes):
-        producer.op = .fused(FusedAttributes(base: .convolution(attributes), activation: activation))
+        return .fused(FusedAttributes(base: .convolution(attributes), activation: activation))
       case .dense(let attributes):
-        producer.op = .fused(FusedAttributes(base: .dense(attributes), activation: activation))
+        return .fused(FusedAttributes(base: .dense(attributes), activation: activation))
       case .fused(var attributes) where attributes.activation == .linear && attributes.base != .add:
         attributes.activation = activation
-        producer.op = .fused(attributes)
+        return .fused(attributes)
       default:
-        continue
+        return nil
       }
-      producer.output = node.output
-      producer.fusedNodes.append(node.name)
-      graph.nodes[producerIndex] = producer
-      removed.insert(index)
     }
-    return graph.removingNodes(removed)
   }
 }

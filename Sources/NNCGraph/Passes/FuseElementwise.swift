@@ -7,23 +7,11 @@ public struct FuseElementwise: GraphPass {
   public func applies(to mode: GraphMode) -> Bool { true }
 
   public func run(_ graph: Graph, mode: GraphMode) -> Graph {
-    var graph = graph
-    let producers = graph.producers
-    let uses = graph.useCounts
-    var removed = Set<Int>()
-    for (index, node) in graph.nodes.enumerated() {
+    graph.absorbingIntoProducers { node, producer in
       guard case .activation(let activation) = node.op, activation.isElementwise, activation != .linear,
-        mode == .inference || activation.gradientFromOutput,
-        uses[node.inputs[0].index] == 1, let producerIndex = producers[node.inputs[0].index],
-        case .add = graph.nodes[producerIndex].op
-      else { continue }
-      var producer = graph.nodes[producerIndex]
-      producer.op = .fused(FusedAttributes(base: .add, activation: activation))
-      producer.output = node.output
-      producer.fusedNodes.append(node.name)
-      graph.nodes[producerIndex] = producer
-      removed.insert(index)
+        mode == .inference || activation.gradientFromOutput, case .add = producer.op
+      else { return nil }
+      return .fused(FusedAttributes(base: .add, activation: activation))
     }
-    return graph.removingNodes(removed)
   }
 }

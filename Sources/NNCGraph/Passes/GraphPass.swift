@@ -43,4 +43,29 @@ extension Graph {
     graph.nodes = nodes.enumerated().filter { !indices.contains($0.offset) }.map(\.element)
     return graph
   }
+
+  /// The rewrite every fusion shares: a single-input node whose input has no other reader is
+  /// absorbed into the node producing that input. `fuse` returns the producer's new op, or nil to
+  /// leave the pair alone; the producer then writes the absorbed node's output, takes over its
+  /// parameters under their names, and records it in `fusedNodes`.
+  func absorbingIntoProducers(_ fuse: (_ node: Node, _ producer: Node) -> Op?) -> Graph {
+    var graph = self
+    let producers = graph.producers
+    let uses = graph.useCounts
+    var removed = Set<Int>()
+    for (index, node) in graph.nodes.enumerated() {
+      guard node.inputs.count == 1, uses[node.inputs[0].index] == 1,
+        let producerIndex = producers[node.inputs[0].index]
+      else { continue }
+      var producer = graph.nodes[producerIndex]
+      guard let op = fuse(node, producer) else { continue }
+      producer.op = op
+      producer.output = node.output
+      producer.parameters += node.parameters
+      producer.fusedNodes.append(node.name)
+      graph.nodes[producerIndex] = producer
+      removed.insert(index)
+    }
+    return graph.removingNodes(removed)
+  }
 }
