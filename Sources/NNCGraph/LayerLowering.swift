@@ -230,29 +230,8 @@ extension Lowerer {
 
   /// The call as the user would write it, with block parameters substituted.
   static func callText(_ call: Call) -> String {
-    let arguments = call.arguments.filter { $0.label != "name" }
-    if arguments.isEmpty { return call.name }
-    let signature = Vocabulary.layers[call.name]
-    var positionalLeft = signature?.positional ?? []
-    let parts = arguments.map { argument -> String in
-      if let label = argument.label, positionalLeft.first == label {
-        positionalLeft.removeFirst()
-        return argument.value.sourceText
-      }
-      positionalLeft = []
-      return "\(argument.label ?? "_"): \(argument.value.sourceText)"
-    }
-    return "\(call.name)(\(parts.joined(separator: ", ")))"
-  }
-}
-
-extension Expr {
-  /// The value as written in the DSL.
-  var sourceText: String {
-    switch kind {
-    case .string(let value): return value
-    case .list(let items): return "[" + items.map(\.sourceText).joined(separator: ", ") + "]"
-    default: return displayText
-    }
+    var shown = call
+    shown.arguments = call.arguments.filter { $0.label != "name" }
+    return shown.sourceText(positional: Vocabulary.layers[call.name]?.positional ?? [])
   }
 }

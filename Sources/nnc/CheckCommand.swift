@@ -59,10 +59,16 @@ struct CheckCommand: ParsableCommand {
       break
     }
     let summary = ModelSummary(graph: loaded.graph, batchSize: batchSize)
+    let augmentation = (loaded.spec.augment ?? []).map { call in
+      call.sourceText(positional: Vocabulary.augmentations.first { $0.name == call.name }?.positional ?? [])
+    }
     switch format {
-    case .text: print(SummaryTable.render(summary), terminator: "")
+    case .text:
+      print(SummaryTable.render(summary), terminator: "")
+      if !augmentation.isEmpty { print("augment (training split): " + augmentation.joined(separator: ", ")) }
     case .json:
       var report = CheckReport(summary: summary, diagnostics: loaded.diagnostics)
+      report.augment = augmentation
       report.memory = CheckReport.Memory(
         inference: try memory(
           loaded.graph, mode: .inference, batchSize: batchSize, lossTakesLogits: lossTakesLogits),

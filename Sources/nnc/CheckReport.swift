@@ -46,6 +46,8 @@ struct CheckReport: Encodable {
   var activation_bytes: Int
   var layers: [LayerRow]
   var diagnostics: [DiagnosticEntry]
+  /// The `augment` steps, as written in the .nnc syntax (empty without an augment section).
+  var augment: [String] = []
   var memory: Memory?
 
   init(summary: ModelSummary, diagnostics: [Diagnostic]) {

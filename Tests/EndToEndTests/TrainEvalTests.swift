@@ -262,3 +262,13 @@ import Testing
   #expect(both.status == 1)
   #expect(both.stderr.contains("use one of them"))
 }
+
+@Test func checkListsTheAugmentationSteps() throws {
+  let text = try NNCProcess.run(["check", "Specs/lenet5.yaml"])
+  #expect(text.status == 0)
+  #expect(text.stdout.contains("augment (training split): random_affine(translate: [0.08, 0.08])"))
+  let json = try NNCProcess.run(["check", "Specs/lenet5.nnc", "--format", "json"])
+  struct Report: Decodable { var augment: [String] }
+  let report = try JSONDecoder().decode(Report.self, from: Data(json.stdout.utf8))
+  #expect(report.augment == ["random_affine(translate: [0.08, 0.08])"])
+}
