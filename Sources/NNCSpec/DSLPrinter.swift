@@ -116,25 +116,12 @@ private struct DSLPrinter {
     DSLLexer.isIdentifier(text) && !reserved.contains(text) ? text : quoted(text)
   }
 
+  /// Other control characters as `\u{X}`, which the lexer reads back.
   func quoted(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\t": out += "\\t"
-      case "\r": out += "\\r"
-      case "\0": out += "\\0"
-      default:
-        if scalar.value < 0x20 || scalar.value == 0x7F {
-          out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
-        } else {
-          out.unicodeScalars.append(scalar)
-        }
-      }
+    doubleQuoted(text) { scalar in
+      scalar.value < 0x20 || scalar.value == 0x7F
+        ? "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}" : nil
     }
-    return out + "\""
   }
 
   // MARK: Values

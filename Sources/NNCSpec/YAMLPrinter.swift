@@ -94,27 +94,14 @@ private struct YAMLPrinter {
   /// A double-quoted YAML scalar; control characters and Unicode line separators are escaped so the
   /// string survives line folding.
   static func quoted(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\t": out += "\\t"
-      case "\r": out += "\\r"
-      case "\0": out += "\\0"
-      default:
-        let code = scalar.value
-        if code < 0x20 || (code >= 0x7F && code <= 0x9F) || code == 0x2028 || code == 0x2029 || code == 0xFEFF
-        {
-          let hex = String(code, radix: 16, uppercase: true)
-          out += "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
-        } else {
-          out.unicodeScalars.append(scalar)
-        }
-      }
+    doubleQuoted(text) { scalar in
+      let code = scalar.value
+      guard
+        code < 0x20 || (code >= 0x7F && code <= 0x9F) || code == 0x2028 || code == 0x2029 || code == 0xFEFF
+      else { return nil }
+      let hex = String(code, radix: 16, uppercase: true)
+      return "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
     }
-    return out + "\""
   }
 
   // MARK: Values
