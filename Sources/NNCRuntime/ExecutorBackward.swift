@@ -13,8 +13,9 @@ extension Executor {
     precondition(configuration.mode == .training, "this executor was built for inference; it has no backward")
     for index in gradientWritten.indices { gradientWritten[index] = false }
     gradientWritten[graph.output.index] = true
-    for (index, node) in graph.nodes.enumerated().reversed() where gradientWritten[node.output.index] {
-      backward(node, index: index, batch: batch)
+    // Reversed indices, not `enumerated().reversed()`, which would build an array every step.
+    for index in graph.nodes.indices.reversed() where gradientWritten[graph.nodes[index].output.index] {
+      backward(graph.nodes[index], index: index, batch: batch)
     }
   }
 

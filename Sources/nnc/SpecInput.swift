@@ -51,7 +51,6 @@ struct LoadedSpec {
   var spec: Spec
   var graph: Graph
   var diagnostics: [Diagnostic]
-  var text: String
 }
 
 enum SpecPipeline {
@@ -75,7 +74,7 @@ enum SpecPipeline {
     let diagnostics = bag.diagnostics
     printer.print(diagnostics)
     guard let graph = lowered.graph, !bag.hasErrors else { throw ExitCode(1) }
-    return LoadedSpec(spec: spec, graph: graph, diagnostics: diagnostics, text: text ?? "")
+    return LoadedSpec(spec: spec, graph: graph, diagnostics: diagnostics)
   }
 
   /// Reads a spec without lowering it (for `fmt` and `--emit ast`).
