@@ -272,3 +272,34 @@ import Testing
   let report = try JSONDecoder().decode(Report.self, from: Data(json.stdout.utf8))
   #expect(report.augment == ["random_affine(translate: [0.08, 0.08])"])
 }
+
+@Test func trainJSONLinesMatchTheHistory() throws {
+  let directory = try TrainingSupport.temporaryDirectory("json")
+  defer { try? FileManager.default.removeItem(at: directory) }
+  let spec = try TrainingSupport.digitsSpec(
+    in: directory, layers: TrainEvalTests.mlpLayers, train: "{epochs: 2, batch_size: 64, seed: 3}")
+  let run = directory.appendingPathComponent("run")
+  let result = try NNCProcess.run([
+    "train", spec, "--run-dir", run.path, "--format", "json", "--threads", "1",
+  ])
+  #expect(result.status == 0, "\(result.stderr)")
+  struct Event: Decodable {
+    var event: String
+    var epoch: Int?
+    var train_loss: Double?
+    var test_accuracy: Double?
+    var test_samples: Int?
+  }
+  // Every line of standard output is one JSON object.
+  let events = try result.stdout.split(separator: "\n").map {
+    try JSONDecoder().decode(Event.self, from: Data($0.utf8))
+  }
+  let epochs = events.filter { $0.event == "epoch" }
+  let history = try TrainingSupport.history(run)
+  #expect(epochs.map(\.epoch) == [1, 2])
+  #expect(epochs.map(\.train_loss) == history.map(\.train_loss))
+  let done = try #require(events.last)
+  #expect(done.event == "done")
+  #expect(done.test_samples == 360)
+  #expect((done.test_accuracy ?? 0) > 0.5)
+}
