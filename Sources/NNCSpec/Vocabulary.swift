@@ -377,6 +377,12 @@ public enum Vocabulary {
     Parameter(
       "split", .number, min: Bound(0, inclusive: false), max: Bound(1, inclusive: false),
       doc: "the folder format: the fraction of every class held out for validation"),
+    Parameter(
+      "classes_subset", .list(.int), min: Bound(0),
+      doc: "keep only these classes (every split), relabelled 0, 1, ... in the order listed"),
+    Parameter(
+      "limit_per_class", .int, min: positive,
+      doc: "keep the first N training samples of every class (a small labelled subset)"),
   ])
 
   public static let earlyStoppingSchema = Schema([

@@ -143,6 +143,11 @@ public final class Trainer {
     phase = index
   }
 
+  /// Fills every parameter of an executor with its initializer, from the seed, as training does.
+  public static func initialize(_ executor: Executor, seed: UInt64) throws {
+    try initializeParameters(of: executor, seed: seed)
+  }
+
   /// Fills every parameter with its initializer, from the seed.
   static func initializeParameters(of executor: Executor, seed: UInt64) throws {
     var generator = RandomGenerator(seed: seed).derived(1)

@@ -30,6 +30,10 @@ public struct TrainingConfiguration: Sendable {
     public var skipCorrupt = false
     /// The folder format: the fraction of every class held out for validation.
     public var split: Double? = nil
+    /// `data.classes_subset`: the classes kept (relabelled 0, 1, ... in this order).
+    public var classesSubset: [Int]? = nil
+    /// `data.limit_per_class`: the training samples kept per class.
+    public var limitPerClass: Int? = nil
   }
 
   public struct LossSettings: Sendable {
@@ -85,6 +89,16 @@ public struct TrainingConfiguration: Sendable {
     public var optimizer: OptimizerSettings?
     /// The phase's base learning rate; nil keeps its optimizer's.
     public var learningRate: Double?
+
+    public init(
+      epochs: Int, selection: TrainableSelection? = nil, optimizer: OptimizerSettings? = nil,
+      learningRate: Double? = nil
+    ) {
+      self.epochs = epochs
+      self.selection = selection
+      self.optimizer = optimizer
+      self.learningRate = learningRate
+    }
   }
 
   public var data: DataSettings?
@@ -179,6 +193,8 @@ public struct TrainingConfiguration: Sendable {
       if case .string(let value) = fields["path"]?.kind { data?.path = resolve(value) }
       data?.skipCorrupt = bool(fields, "skip_corrupt", false)
       data?.split = double(fields, "split")
+      data?.classesSubset = numbers(fields, "classes_subset")?.map { Int($0) }
+      if case .int(let limit) = fields["limit_per_class"]?.kind { data?.limitPerClass = limit }
     }
 
     let lossArguments = checked(spec.loss, Vocabulary.losses, default: "cross_entropy")
