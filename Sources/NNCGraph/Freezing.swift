@@ -118,7 +118,8 @@ extension Graph {
   public func applying(_ selection: TrainableSelection?) -> Graph {
     var graph = self
     for index in graph.nodes.indices {
-      let frozen = graph.nodes[index].isFrozenInModel || (selection.map { selects($0, frozen: index) } ?? false)
+      let frozen =
+        graph.nodes[index].isFrozenInModel || (selection.map { selects($0, frozen: index) } ?? false)
       graph.nodes[index].isFrozen = frozen
       for parameter in graph.nodes[index].parameters.indices {
         let role = graph.nodes[index].parameters[parameter].role

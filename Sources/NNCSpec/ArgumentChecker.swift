@@ -245,7 +245,9 @@ public enum ArgumentChecker {
         }
       }
       // A map is checked against the map alternative, for a precise message about its keys.
-      if case .map = value.kind, let schema = types.first(where: { if case .map = $0 { true } else { false } }) {
+      if case .map = value.kind,
+        let schema = types.first(where: { if case .map = $0 { true } else { false } })
+      {
         return matches(value, schema, context: context, into: &diagnostics)
       }
     case (.dictionary(let element), .map(let entries)):

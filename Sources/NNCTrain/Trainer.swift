@@ -135,7 +135,8 @@ public final class Trainer {
     let next = Executor(
       graph: graph, maxBatch: configuration.batchSize, seed: UInt64(configuration.seed),
       configuration: ExecutionConfiguration(mode: .training, optimization: optimization))
-    next.parameters.baseAddress!.update(from: executor.parameters.baseAddress!, count: executor.parameterCount)
+    next.parameters.baseAddress!.update(
+      from: executor.parameters.baseAddress!, count: executor.parameterCount)
     next.generator = executor.generator
     executor = next
     (optimizer, schedule, trainable) = try Self.components(
@@ -342,7 +343,8 @@ public final class Trainer {
         stopsPhase = true
         if phase + 1 < configuration.phases.count, phaseStart(phase + 1) < configuration.epochs {
           state.completedEpochs = phaseStart(phase + 1)
-          observer?.note("phase \(phase + 1) ends early; the next phase starts at epoch \(state.completedEpochs + 1)")
+          observer?.note(
+            "phase \(phase + 1) ends early; the next phase starts at epoch \(state.completedEpochs + 1)")
         } else {
           stoppedEarly = true
         }

@@ -161,7 +161,8 @@ public enum WeightImport {
         for x in 0..<kw {
           for i in 0..<inputs {
             for o in 0..<outputs {
-              values[((o * inputs + i) * kh + y) * kw + x] = tensor.values[((y * kw + x) * inputs + i) * outputs + o]
+              values[((o * inputs + i) * kh + y) * kw + x] =
+                tensor.values[((y * kw + x) * inputs + i) * outputs + o]
             }
           }
         }
@@ -195,7 +196,8 @@ public enum WeightImport {
     for slot in executor.parameterLayout {
       let info = slot.info
       guard let (tensor, value) = byParameter[info.name] else {
-        report.entries.append(.init(tensor: nil, parameter: info.name, shape: info.shape, status: .initializer))
+        report.entries.append(
+          .init(tensor: nil, parameter: info.name, shape: info.shape, status: .initializer))
         continue
       }
       taken.insert(info.name)
@@ -205,13 +207,17 @@ public enum WeightImport {
         let reason =
           "the file has \(converted.shape), the model \(info.shape)"
           + (conversion.map { " (\($0))" } ?? "")
-        report.entries.append(.init(tensor: tensor, parameter: info.name, shape: info.shape, status: .skipped(reason: reason)))
+        report.entries.append(
+          .init(tensor: tensor, parameter: info.name, shape: info.shape, status: .skipped(reason: reason)))
         continue
       }
       let buffer = executor.parameter(slot)
-      converted.values.withUnsafeBufferPointer { buffer.baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
+      converted.values.withUnsafeBufferPointer {
+        buffer.baseAddress!.update(from: $0.baseAddress!, count: $0.count)
+      }
       report.entries.append(
-        .init(tensor: tensor, parameter: info.name, shape: info.shape, status: .loaded(conversion: conversion)))
+        .init(
+          tensor: tensor, parameter: info.name, shape: info.shape, status: .loaded(conversion: conversion)))
     }
     for (target, source) in byParameter.sorted(by: { $0.value.tensor < $1.value.tensor })
     where !taken.contains(target) {

@@ -32,8 +32,10 @@ import Testing
     #expect(check.status == 0, "\(check.stderr)")
     // 64*16+16 (body) + 4*16 (norm) + 16*10+10 (head) = 1,274 parameters. Phase 1 trains the head
     // alone; phase 2 norm's gamma and beta too (its running statistics never train).
-    #expect(check.stdout.contains("phase 1: epochs 1-1, adam lr 0.01, trainable params 170, frozen params 1,104"))
-    #expect(check.stdout.contains("phase 2: epochs 2-2, adam lr 0.001, trainable params 202, frozen params 1,072"))
+    #expect(
+      check.stdout.contains("phase 1: epochs 1-1, adam lr 0.01, trainable params 170, frozen params 1,104"))
+    #expect(
+      check.stdout.contains("phase 2: epochs 2-2, adam lr 0.001, trainable params 202, frozen params 1,072"))
     #expect(check.stdout.contains("    trainable: norm, head"), "\(check.stdout)")
     let json = try NNCProcess.run(["check", tuned, "--format", "json"])
     let report = try #require(
@@ -94,7 +96,8 @@ import Testing
     // The same run cut after one epoch has the weights early stopping must have restored.
     let reference = directory.appendingPathComponent("reference")
     #expect(try NNCProcess.run(["train", spec, "--run-dir", reference.path, "--epochs", "1"]).status == 0)
-    let expected = try Checkpoint.read(from: reference.appendingPathComponent("checkpoint-last.safetensors").path)
+    let expected = try Checkpoint.read(
+      from: reference.appendingPathComponent("checkpoint-last.safetensors").path)
     let restored = try Checkpoint.read(from: run.appendingPathComponent("checkpoint-last.safetensors").path)
     #expect(restored.parameters == expected.parameters)
     // The weights that were replaced differ (the check above is not vacuous).

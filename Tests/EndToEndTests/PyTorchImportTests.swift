@@ -26,7 +26,8 @@ import Testing
     #expect(result.stderr.contains("layer1.0.bn2.weight"), "\(result.stderr)")
     #expect(result.stderr.contains("loaded 17, skipped 0, left at their initializer 0, unused in the file 3"))
 
-    let expected = try Self.probabilities(Self.fixtures.appendingPathComponent("expected_probabilities.csv"), firstColumn: 0)
+    let expected = try Self.probabilities(
+      Self.fixtures.appendingPathComponent("expected_probabilities.csv"), firstColumn: 0)
     let actual = try Self.probabilities(predictions, firstColumn: 3)
     #expect(expected.count == 16)
     #expect(actual.count == expected.count)
@@ -42,6 +43,7 @@ import Testing
     let spec = Self.fixtures.appendingPathComponent("tiny_resnet.yaml").path
     let result = try NNCProcess.run(["eval", spec, "--set", "train.init.rename=[]"])
     #expect(result.status == 1)
-    #expect(result.stderr.contains("train.init is strict, but 'bn1.gamma' is not in the file"), "\(result.stderr)")
+    #expect(
+      result.stderr.contains("train.init is strict, but 'bn1.gamma' is not in the file"), "\(result.stderr)")
   }
 }

@@ -21,7 +21,9 @@ import Testing
   }
 
   func messages(_ result: LoweringResult) -> [String] {
-    result.diagnostics.map { "\($0.severity.rawValue) \($0.location?.line ?? 0):\($0.location?.column ?? 0) \($0.message)" }
+    result.diagnostics.map {
+      "\($0.severity.rawValue) \($0.location?.line ?? 0):\($0.location?.column ?? 0) \($0.message)"
+    }
   }
 
   @Test func freezeUntilFreezesThatLayerAndEveryOneBefore() throws {

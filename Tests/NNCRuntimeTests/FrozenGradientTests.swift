@@ -27,7 +27,9 @@ import Testing
     for index in 0..<(2 * executor.inputSampleCount) { executor.input[index] = rng.nextUniform(-1, 1) }
     executor.forward(batch: 2, training: true)
     executor.zeroParameterGradients()
-    for index in 0..<(2 * executor.outputSampleCount) { executor.outputGradient[index] = rng.nextUniform(-1, 1) }
+    for index in 0..<(2 * executor.outputSampleCount) {
+      executor.outputGradient[index] = rng.nextUniform(-1, 1)
+    }
     executor.backward(batch: 2)
     return executor
   }

@@ -17,7 +17,8 @@ import Testing
   ]
 
   @Test func renameRulesApplyInOrderEachToThePreviousResult() throws {
-    #expect(try WeightImport.renamed("layer1.0.bn2.weight", rules: Self.torchvisionRules) == "layer1_0_bn2.gamma")
+    #expect(
+      try WeightImport.renamed("layer1.0.bn2.weight", rules: Self.torchvisionRules) == "layer1_0_bn2.gamma")
     #expect(try WeightImport.renamed("bn1.bias", rules: Self.torchvisionRules) == "bn1.beta")
     #expect(try WeightImport.renamed("fc.weight", rules: Self.torchvisionRules) == "fc.weight")
     // The second rule sees the first one's output.
@@ -27,7 +28,9 @@ import Testing
   }
 
   @Test func aBadPatternIsAnErrorNamingIt() {
-    #expect(throws: TrainError.self) { try WeightImport.renamed("x", rules: [Rule(pattern: "(", replacement: "")]) }
+    #expect(throws: TrainError.self) {
+      try WeightImport.renamed("x", rules: [Rule(pattern: "(", replacement: "")])
+    }
   }
 
   static let yaml = """
@@ -120,6 +123,8 @@ import Testing
   @Test func aFileThatMatchesNothingIsAnError() throws {
     let path = try write(["other.weight": .init(shape: [1], values: [1])])
     defer { try? FileManager.default.removeItem(atPath: path) }
-    #expect(throws: TrainError.self) { try WeightImport.apply(WeightImportSettings(path: path), to: try executor()) }
+    #expect(throws: TrainError.self) {
+      try WeightImport.apply(WeightImportSettings(path: path), to: try executor())
+    }
   }
 }
