@@ -127,8 +127,8 @@ public final class Trainer {
     return max(configuration.phases.count - 1, 0)
   }
 
-  /// Switches to a phase: a new executor when the trainable set changes (parameters and random
-  /// state carried over), and always a fresh optimizer and schedule.
+  /// Switches to a phase: a new executor for the phase's graph (its frozen parameters have no
+  /// gradient buffers; parameters and random state carried over), a fresh optimizer and schedule.
   func enterPhase(_ index: Int) throws {
     guard index != phase else { return }
     let graph = Self.graph(self.graph, phase: index, configuration)

@@ -126,7 +126,8 @@ public enum WeightImport {
 
   /// Applies every rule in order, each to the result of the previous one.
   public static func renamed(_ name: String, rules: [WeightImportSettings.RenameRule]) throws -> String {
-    try renamed(name, zip(rules, try expressions(rules)).map { ($0.1, $0.0.replacement) })
+    let expressions = try expressions(rules)
+    return renamed(name, zip(rules, expressions).map { ($0.1, $0.0.replacement) })
   }
 
   static func renamed(_ name: String, _ rules: [(NSRegularExpression, String)]) -> String {
@@ -138,9 +139,10 @@ public enum WeightImport {
     return name
   }
 
-  /// The tensor in nnc's layout for a parameter of `target` shape, and what was converted.
+  /// The tensor in nnc's layout (weights of dense layers and convolutions change in the Keras
+  /// layout, nothing else), and what was converted.
   static func converted(
-    _ tensor: Checkpoint.Parameter, to target: [Int], layout: WeightImportSettings.Layout, isWeight: Bool
+    _ tensor: Checkpoint.Parameter, layout: WeightImportSettings.Layout, isWeight: Bool
   ) -> (Checkpoint.Parameter, String?) {
     guard layout == .keras, isWeight else { return (tensor, nil) }
     let shape = tensor.shape
@@ -202,7 +204,7 @@ public enum WeightImport {
       }
       taken.insert(info.name)
       let (converted, conversion) = converted(
-        value, to: info.shape, layout: settings.layout, isWeight: info.role == .weight)
+        value, layout: settings.layout, isWeight: info.role == .weight)
       guard converted.shape == info.shape, converted.values.count == info.count else {
         let reason =
           "the file has \(converted.shape), the model \(info.shape)"

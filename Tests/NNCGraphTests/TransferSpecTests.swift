@@ -1,3 +1,4 @@
+import Foundation
 import NNCSpec
 import Testing
 
@@ -91,5 +92,16 @@ import Testing
       return
     }
     #expect(pattern == #"^fc\."#)
+  }
+
+  @Test(arguments: ["pretrain.yaml", "finetune.yaml", "scratch.yaml"])
+  func theWorkedExampleSpecsCheckCleanly(_ file: String) throws {
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent("Specs/transfer/" + file)
+    let (spec, diagnostics) = SpecLoader.parse(
+      text: try String(contentsOf: url, encoding: .utf8), path: url.path)
+    let result = Lowering.lower(try #require(spec, "\(diagnostics)"))
+    #expect(result.graph != nil)
+    #expect(result.diagnostics.isEmpty, "\(messages(result))")
   }
 }

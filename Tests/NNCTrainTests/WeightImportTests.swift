@@ -113,7 +113,7 @@ import Testing
   @Test func kerasConvolutionKernelsBecomeOutInHeightWidth() {
     // [kh, kw, in, out] = [1, 2, 1, 2]: values (y, x, i, o) = 10x + o.
     let tensor = Checkpoint.Parameter(shape: [1, 2, 1, 2], values: [0, 1, 10, 11])
-    let (converted, note) = WeightImport.converted(tensor, to: [2, 1, 1, 2], layout: .keras, isWeight: true)
+    let (converted, note) = WeightImport.converted(tensor, layout: .keras, isWeight: true)
     #expect(converted.shape == [2, 1, 1, 2])
     // [out, in, kh, kw]: output 0 holds x = 0, 1 -> 0, 10; output 1 -> 1, 11.
     #expect(converted.values == [0, 10, 1, 11])
