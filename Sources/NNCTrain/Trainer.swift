@@ -236,6 +236,10 @@ public final class Trainer {
       startEpoch: state.completedEpochs, epochs: configuration.epochs, stepsPerEpoch: loader.batchesPerEpoch,
       trainSamples: data.train.count, validationSamples: data.validation?.count ?? 0)
 
+    if !configuration.phases.isEmpty, phase(ofEpoch: state.completedEpochs) == phase {
+      observer?.note(phaseDescription(from: state.completedEpochs))
+    }
+
     var batch = Batch()
     var stoppedEarly = false
     var epoch = state.completedEpochs
@@ -247,9 +251,7 @@ public final class Trainer {
         parameterBuffers = trainable.map { executor.parameter($0) }
         gradientBuffers = trainable.map { executor.gradient($0) }
         state.resetForPhase()
-        observer?.note(
-          "phase \(phaseIndex + 1) of \(configuration.phases.count) from epoch \(epoch + 1): "
-            + "\(trainable.count) trainable parameter tensors")
+        observer?.note(phaseDescription(from: epoch))
       }
       loader.startEpoch(epoch)
       var step = 0
@@ -359,6 +361,14 @@ public final class Trainer {
     return TrainingOutcome(
       history: history, stoppedEarly: stoppedEarly, bestEpoch: state.bestEpoch, bestValue: state.bestValue,
       lastCheckpoint: lastCheckpointPath, bestCheckpoint: bestCheckpointPath)
+  }
+
+  /// "phase 2 of 3 from epoch 21: 105541 trainable parameters (4 layers)", for the current phase.
+  func phaseDescription(from epoch: Int) -> String {
+    let layers = Set(
+      trainable.map { $0.info.name[..<($0.info.name.lastIndex(of: ".") ?? $0.info.name.endIndex)] })
+    return "phase \(phase + 1) of \(configuration.phases.count) from epoch \(epoch + 1): "
+      + "\(trainable.reduce(0) { $0 + $1.info.count }) trainable parameters (\(layers.count) layers)"
   }
 
   /// Early stopping's best weights so far (written only when `restore_best` is set).
