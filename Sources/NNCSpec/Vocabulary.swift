@@ -449,7 +449,7 @@ public enum Vocabulary {
     Parameter("threads", .int, min: positive),
     Parameter(
       "init_from", .string,
-      doc: "a safetensors checkpoint whose tensors initialize the parameters of the same name and shape"),
+      doc: "short for init: {from: PATH}: tensors initialize the parameters of the same name and shape"),
     Parameter(
       "init", .map(initSchema),
       doc: "initialize parameters from pretrained weights, with rename rules and layout conversion"),
