@@ -68,6 +68,11 @@ public struct DataConfiguration: Sendable, Equatable {
   public var validationSplit: Double?
   /// Hold out the same fraction of every class.
   public var stratify: Bool
+  /// Keep only these classes in every split, relabelled by their position in the list.
+  public var classesSubset: [Int]?
+  /// Keep the first this many samples of every class in the training split (before any
+  /// validation split is carved from it).
+  public var limitPerClass: Int?
 
   public init(
     train: DatasetConfiguration, test: DatasetConfiguration? = nil, validationSplit: Double? = nil,
@@ -126,6 +131,12 @@ extension DataConfiguration {
     trainSet.classes = classes
     testSet?.classes = classes
     validationSet?.classes = classes
+    if let classesSubset {
+      trainSet = try trainSet.selectingClasses(classesSubset)
+      testSet = try testSet?.selectingClasses(classesSubset)
+      validationSet = try validationSet?.selectingClasses(classesSubset)
+    }
+    if let limitPerClass { trainSet = trainSet.limitingPerClass(limitPerClass) }
     if let validationSplit, validationSet == nil {
       (trainSet, validationSet) = try trainSet.splitValidation(
         fraction: validationSplit, stratified: stratify, using: &generator)

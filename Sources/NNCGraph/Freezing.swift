@@ -32,26 +32,144 @@ public enum NamePattern {
   }
 }
 
+/// Which layers train: the value of `train.freeze`, or of a phase's `freeze` or `trainable`.
+/// Layers with `trainable: false` in the model stay frozen whatever the selection says.
+public enum TrainableSelection: Sendable, Equatable {
+  /// Layers matching any pattern are frozen.
+  case freeze([String])
+  /// The named layer and every layer before it (in graph order, as `nnc check` lists them).
+  case freezeUntil(String)
+  /// Only layers matching a pattern train.
+  case trainable([String])
+  /// The named layer and every layer after it train.
+  case trainableFrom(String)
+
+  /// Reads `freeze: [patterns]` or `freeze: {until: layer}`; nil for anything else.
+  public init?(freeze expr: Expr) {
+    if let patterns = Self.strings(expr) {
+      self = .freeze(patterns)
+    } else if let layer = Self.field(expr, "until") {
+      self = .freezeUntil(layer)
+    } else {
+      return nil
+    }
+  }
+
+  /// Reads `trainable: [patterns]` or `trainable: {from: layer}`; nil for anything else.
+  public init?(trainable expr: Expr) {
+    if let patterns = Self.strings(expr) {
+      self = .trainable(patterns)
+    } else if let layer = Self.field(expr, "from") {
+      self = .trainableFrom(layer)
+    } else {
+      return nil
+    }
+  }
+
+  /// The selection of a phase map (`freeze` or `trainable`), nil when it has neither.
+  public init?(phase expr: Expr) {
+    guard case .map(let entries) = expr.kind else { return nil }
+    if let freeze = entries.first(where: { $0.key == "freeze" }) {
+      self.init(freeze: freeze.value)
+    } else if let trainable = entries.first(where: { $0.key == "trainable" }) {
+      self.init(trainable: trainable.value)
+    } else {
+      return nil
+    }
+  }
+
+  static func strings(_ expr: Expr) -> [String]? {
+    guard case .list(let items) = expr.kind else { return nil }
+    return items.compactMap { if case .string(let text) = $0.kind { text } else { nil } }
+  }
+
+  static func field(_ expr: Expr, _ key: String) -> String? {
+    guard case .map(let entries) = expr.kind, let entry = entries.first(where: { $0.key == key }),
+      case .string(let text) = entry.value.kind
+    else { return nil }
+    return text
+  }
+}
+
 extension Graph {
-  /// Marks the parameters of every layer whose name matches a `train.freeze` pattern as
-  /// non-trainable; a pattern that matches nothing is a warning at its location.
-  mutating func freeze(_ patterns: [Expr], into diagnostics: inout DiagnosticBag) {
-    for pattern in patterns {
-      guard case .string(let text) = pattern.kind else { continue }
-      var matched = false
-      for index in nodes.indices where NamePattern.matches(text, nodes[index].name) {
-        matched = true
-        nodes[index].isFrozen = true
-        for parameter in nodes[index].parameters.indices {
-          nodes[index].parameters[parameter].trainable = false
+  /// The index of the last node named `layer`, or inside the block instance `layer` (`basic_1`
+  /// stands for `basic_1/conv2d`, ..., `basic_1/relu_1`).
+  public func lastNodeIndex(of layer: String) -> Int? {
+    nodes.lastIndex { $0.name == layer || $0.name.hasPrefix(layer + "/") }
+  }
+
+  /// Whether the selection freezes node `index` (before the model's own `trainable: false`).
+  func selects(_ selection: TrainableSelection, frozen index: Int) -> Bool {
+    let name = nodes[index].name
+    switch selection {
+    case .freeze(let patterns): return patterns.contains { NamePattern.matches($0, name) }
+    case .trainable(let patterns): return !patterns.contains { NamePattern.matches($0, name) }
+    case .freezeUntil(let layer): return index <= (lastNodeIndex(of: layer) ?? -1)
+    case .trainableFrom(let layer):
+      guard let first = nodes.firstIndex(where: { $0.name == layer || $0.name.hasPrefix(layer + "/") })
+      else { return false }
+      return index < first
+    }
+  }
+
+  /// The graph with `selection` deciding which layers train (nil: only the model's own
+  /// `trainable: false`). Frozen layers' parameters are non-trainable and a frozen batchnorm uses
+  /// its running statistics; running statistics are never trainable.
+  public func applying(_ selection: TrainableSelection?) -> Graph {
+    var graph = self
+    for index in graph.nodes.indices {
+      let frozen =
+        graph.nodes[index].isFrozenInModel || (selection.map { selects($0, frozen: index) } ?? false)
+      graph.nodes[index].isFrozen = frozen
+      for parameter in graph.nodes[index].parameters.indices {
+        let role = graph.nodes[index].parameters[parameter].role
+        graph.nodes[index].parameters[parameter].trainable =
+          !frozen && role != .runningMean && role != .runningVariance
+      }
+    }
+    return graph
+  }
+
+  /// Applies `train.freeze` and checks it and every phase's `freeze`/`trainable` against the layer
+  /// names: a pattern that matches nothing is a warning, an unknown layer in `until`/`from` an error.
+  mutating func applyTrainSelections(_ train: Expr?, into diagnostics: inout DiagnosticBag) {
+    guard case .map(let entries) = train?.kind else { return }
+    if let freeze = entries.first(where: { $0.key == "freeze" }) {
+      check(freeze.value, key: "freeze", into: &diagnostics)
+      if let selection = TrainableSelection(freeze: freeze.value) { self = applying(selection) }
+    }
+    if let phases = entries.first(where: { $0.key == "phases" }), case .list(let items) = phases.value.kind {
+      for item in items {
+        guard case .map(let fields) = item.kind else { continue }
+        for field in fields where field.key == "freeze" || field.key == "trainable" {
+          check(field.value, key: field.key, into: &diagnostics)
         }
       }
-      if !matched {
-        diagnostics.warning(
-          "freeze pattern '\(text)' matches no layer",
-          at: pattern.location,
-          notes: [.note("layer names are shown by 'nnc check'; '*' matches any characters, '?' one")])
+    }
+  }
+
+  func check(_ expr: Expr, key: String, into diagnostics: inout DiagnosticBag) {
+    switch expr.kind {
+    case .list(let items):
+      for item in items {
+        guard case .string(let text) = item.kind else { continue }
+        if !nodes.contains(where: { NamePattern.matches(text, $0.name) }) {
+          diagnostics.warning(
+            "\(key) pattern '\(text)' matches no layer", at: item.location,
+            notes: [.note("layer names are shown by 'nnc check'; '*' matches any characters, '?' one")])
+        }
       }
+    case .map(let fields):
+      for field in fields {
+        guard case .string(let layer) = field.value.kind, lastNodeIndex(of: layer) == nil else { continue }
+        var names = nodes.map(\.name)
+        names += Set(nodes.compactMap { $0.name.split(separator: "/").first.map(String.init) })
+        diagnostics.error(
+          "\(key).\(field.key): no layer is named '\(layer)'\(Suggestions.didYouMean(layer, in: names))",
+          at: field.value.location,
+          notes: [.note("layer names are shown by 'nnc check'; a block instance name stands for its layers")])
+      }
+    default: break
     }
   }
 }

@@ -60,6 +60,8 @@ public struct Node: Sendable {
   /// Set by `trainable: false` or a `train.freeze` pattern: the parameters stay fixed and a frozen
   /// batchnorm normalizes with its running statistics even while training (as Keras does).
   public var isFrozen = false
+  /// Set by the layer's own `trainable: false`: frozen whatever `train.freeze` or a phase says.
+  public var isFrozenInModel = false
 
   public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
 }

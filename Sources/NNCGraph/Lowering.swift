@@ -30,11 +30,7 @@ public enum Lowering {
     var graph = Graph(
       name: model.name ?? "model", input: input, output: output.value, nodes: lowerer.nodes,
       shapes: lowerer.shapes)
-    if case .map(let entries) = spec.train?.kind, let freeze = entries.first(where: { $0.key == "freeze" }),
-      case .list(let patterns) = freeze.value.kind
-    {
-      graph.freeze(patterns, into: &diagnostics)
-    }
+    graph.applyTrainSelections(spec.train, into: &diagnostics)
     OutputChecks.check(graph: graph, output: output, spec: spec, into: &diagnostics)
     return LoweringResult(graph: diagnostics.hasErrors ? nil : graph, diagnostics: diagnostics.diagnostics)
   }
@@ -283,7 +279,7 @@ struct Lowerer {
     nodes.append(
       Node(
         name: name, op: op, inputs: inputs.map(\.value), output: output, parameters: infos,
-        location: location, layerName: layerName, isFrozen: !trainable))
+        location: location, layerName: layerName, isFrozen: !trainable, isFrozenInModel: !trainable))
     let unitsLocation = keepsUnits ? inputs.first?.origin.unitsLocation : location
     var flow = Flow(
       value: output, shape: shape, origin: Origin(location, description, unitsLocation: unitsLocation))

@@ -6,6 +6,8 @@ public struct ModelSummary: Sendable {
     public var op: String
     public var outputShape: Shape
     public var parameters: Int
+    /// Set for a layer frozen by `trainable: false` or `train.freeze`.
+    public var isFrozen: Bool = false
   }
 
   public var name: String
@@ -26,7 +28,7 @@ public struct ModelSummary: Sendable {
     rows = graph.nodes.map { node in
       Row(
         name: node.name, op: node.op.mnemonic, outputShape: graph.shape(of: node.output),
-        parameters: node.parameterCount)
+        parameters: node.parameterCount, isFrozen: node.isFrozen)
     }
     parameters = graph.parameterTotals
     self.batchSize = batchSize

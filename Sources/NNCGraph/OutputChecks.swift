@@ -6,12 +6,21 @@ enum OutputChecks {
   static func check(graph: Graph, output: Flow, spec: Spec, into diagnostics: inout DiagnosticBag) {
     let outputShape = graph.outputShape
     let loss = spec.loss
-    let classesExpr = spec.data.flatMap { data -> Expr? in
-      guard case .map(let entries) = data.kind else { return nil }
-      return entries.first { $0.key == "classes" }?.value
+    let dataEntries: [MapEntry] = {
+      guard case .map(let entries) = spec.data?.kind else { return [] }
+      return entries
+    }()
+    let classesExpr = dataEntries.first { $0.key == "classes" }?.value
+    // `classes_subset` keeps (and relabels) only the listed classes: the model outputs that many.
+    let subsetExpr = dataEntries.first { $0.key == "classes_subset" }?.value
+    var declaredClasses: (Int, Expr)?
+    if let subsetExpr, case .list(let items) = subsetExpr.kind {
+      declaredClasses = (items.count, subsetExpr)
+    } else if let classesExpr, case .int(let classes) = classesExpr.kind {
+      declaredClasses = (classes, classesExpr)
     }
     let isBinary = loss?.name == "binary_cross_entropy"
-    if let classesExpr, case .int(let classes) = classesExpr.kind {
+    if let (classes, classesExpr) = declaredClasses {
       if outputShape.rank != 2 {
         diagnostics.error(
           "the model's output \(outputShape) is not [N,classes]; end it with 'flatten' or 'global_avgpool' "

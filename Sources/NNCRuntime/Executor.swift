@@ -38,9 +38,11 @@ public final class Executor {
   /// Where every value and gradient lives in the activation arena.
   public let memoryPlan: MemoryPlan
 
-  /// Where each parameter lives in `parameters` and `parameterGradients`.
+  /// Where each parameter lives in `parameters` and, if trainable, in `parameterGradients`.
   public let parameterLayout: [ParameterSlot]
   public let parameterCount: Int
+  /// Elements of `parameterGradients`: only trainable parameters have gradients.
+  public let trainableParameterCount: Int
   let parameterStore: Arena<Float>
   let gradientStore: Arena<Float>
 
@@ -61,6 +63,11 @@ public final class Executor {
   let nodeSavedOffsets: [Int]
   /// Per node, the offset in `parameters` of each of its parameters by role.
   let nodeParameters: [[ParameterRole: Int]]
+  /// Per node, the offset in `parameterGradients` of each of its trainable parameters by role.
+  let nodeGradients: [[ParameterRole: Int]]
+  /// Per value: whether d(loss)/d(value) is needed, i.e. whether the value depends on a trainable
+  /// parameter. Backward stops where it is not (the frozen base of a fine-tuned model).
+  let needsGradient: [Bool]
   /// Per node, its convolution geometry for one sample (batch 1), or nil.
   let convolutionGeometries: [Conv2DGeometry?]
   /// Per node, the pointers a concat reads, and its channel counts (built once: no per-step arrays).
@@ -74,6 +81,8 @@ public final class Executor {
   public struct ParameterSlot: Sendable {
     public var info: ParameterInfo
     public var offset: Int
+    /// Where the gradient lives in `parameterGradients`; nil for a frozen parameter, which has none.
+    public var gradientOffset: Int?
   }
 
   /// Optimizes `graph` for `configuration` and plans its memory. A graph from `Lowering` always
@@ -96,23 +105,45 @@ public final class Executor {
 
     var layout: [ParameterSlot] = []
     var offsetByName: [String: Int] = [:]
+    var gradientOffsetByName: [String: Int] = [:]
     var offset = 0
+    var gradientOffset = 0
+    // Frozen parameters get no gradient storage: their gradients are never computed.
+    let training = configuration.mode == .training
     for info in graph.nodes.flatMap(\.parameters) {
-      layout.append(ParameterSlot(info: info, offset: offset))
+      let hasGradient = training && info.trainable
+      layout.append(
+        ParameterSlot(info: info, offset: offset, gradientOffset: hasGradient ? gradientOffset : nil))
       offsetByName[info.name] = offset
       offset += info.count
+      if hasGradient {
+        gradientOffsetByName[info.name] = gradientOffset
+        gradientOffset += info.count
+      }
     }
     parameterLayout = layout
     parameterCount = offset
+    trainableParameterCount = gradientOffset
     var nodeParameters: [[ParameterRole: Int]] = []
+    var nodeGradients: [[ParameterRole: Int]] = []
+    var needsGradient = [Bool](repeating: false, count: optimized.shapes.count)
     for node in optimized.nodes {
       var roles: [ParameterRole: Int] = [:]
-      for info in node.parameters { roles[info.role] = offsetByName[info.name] }
+      var gradientRoles: [ParameterRole: Int] = [:]
+      for info in node.parameters {
+        roles[info.role] = offsetByName[info.name]
+        gradientRoles[info.role] = gradientOffsetByName[info.name]
+      }
       nodeParameters.append(roles)
+      nodeGradients.append(gradientRoles)
+      needsGradient[node.output.index] =
+        training && (!gradientRoles.isEmpty || node.inputs.contains { needsGradient[$0.index] })
     }
     self.nodeParameters = nodeParameters
+    self.nodeGradients = nodeGradients
+    self.needsGradient = needsGradient
     parameterStore = Arena(count: offset, zero: 0)
-    gradientStore = Arena(count: offset, zero: 0)
+    gradientStore = Arena(count: gradientOffset, zero: 0)
 
     let plan = MemoryPlanner.plan(
       optimized, mode: configuration.mode, batchSize: self.maxBatch,
@@ -188,16 +219,21 @@ public final class Executor {
     UnsafeMutableBufferPointer(start: parameterStore.base, count: parameterCount)
   }
 
+  /// The gradients of the trainable parameters, each at its slot's `gradientOffset`.
   public var parameterGradients: UnsafeMutableBufferPointer<Float> {
-    UnsafeMutableBufferPointer(start: gradientStore.base, count: parameterCount)
+    UnsafeMutableBufferPointer(start: gradientStore.base, count: trainableParameterCount)
   }
 
   public func parameter(_ slot: ParameterSlot) -> UnsafeMutableBufferPointer<Float> {
     UnsafeMutableBufferPointer(start: parameterStore[slot.offset], count: slot.info.count)
   }
 
+  /// A trainable parameter's gradient; a frozen parameter has none.
   public func gradient(_ slot: ParameterSlot) -> UnsafeMutableBufferPointer<Float> {
-    UnsafeMutableBufferPointer(start: gradientStore[slot.offset], count: slot.info.count)
+    guard let offset = slot.gradientOffset else {
+      preconditionFailure("\(slot.info.name) is frozen: it has no gradient")
+    }
+    return UnsafeMutableBufferPointer(start: gradientStore[offset], count: slot.info.count)
   }
 
   /// A value's buffer. Intermediate values share memory (see `memoryPlan`): read them only right

@@ -3,7 +3,7 @@ import NNCGraph
 extension Executor {
   /// Sets every parameter gradient to zero; call once per step before `backward`.
   public func zeroParameterGradients() {
-    gradientStore.base.update(repeating: 0, count: parameterCount)
+    gradientStore.base.update(repeating: 0, count: trainableParameterCount)
   }
 
   /// Backpropagates `outputGradient` through the graph of the last training `forward`, accumulating
@@ -14,16 +14,19 @@ extension Executor {
     for index in gradientWritten.indices { gradientWritten[index] = false }
     gradientWritten[graph.output.index] = true
     // Reversed indices, not `enumerated().reversed()`, which would build an array every step.
-    for index in graph.nodes.indices.reversed() where gradientWritten[graph.nodes[index].output.index] {
+    for index in graph.nodes.indices.reversed() {
+      let output = graph.nodes[index].output.index
+      guard gradientWritten[output], needsGradient[output] else { continue }
       backward(graph.nodes[index], index: index, batch: batch)
     }
   }
 
-  /// Gives `body` the buffer to write d(loss)/d(input) into, or nil when the graph input needs none.
+  /// Gives `body` the buffer to write d(loss)/d(input) into, or nil when the input needs none (the
+  /// graph input, or a value computed only from frozen parameters).
   /// The first contribution writes the value's gradient directly; later ones (a value read by several
   /// nodes) are written to a scratch buffer and added.
   func withInputGradient(_ input: ValueID, batch: Int, _ body: (UnsafeMutablePointer<Float>?) -> Void) {
-    guard input != graph.input else {
+    guard needsGradient[input.index] else {
       body(nil)
       return
     }
@@ -46,8 +49,9 @@ extension Executor {
     func parameter(_ role: ParameterRole) -> UnsafeMutablePointer<Float>? {
       roles[role].map { parameterStore[$0] }
     }
+    let gradientRoles = nodeGradients[index]
     func gradient(_ role: ParameterRole) -> UnsafeMutablePointer<Float>? {
-      roles[role].map { gradientStore[$0] }
+      gradientRoles[role].map { gradientStore[$0] }
     }
     let input = node.inputs.first
     switch node.op {
@@ -190,8 +194,9 @@ extension Executor {
     func parameter(_ role: ParameterRole) -> UnsafeMutablePointer<Float>? {
       roles[role].map { parameterStore[$0] }
     }
+    let gradientRoles = nodeGradients[index]
     func gradient(_ role: ParameterRole) -> UnsafeMutablePointer<Float>? {
-      roles[role].map { gradientStore[$0] }
+      gradientRoles[role].map { gradientStore[$0] }
     }
     let input = node.inputs[0]
     switch attributes.base {

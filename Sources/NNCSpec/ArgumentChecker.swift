@@ -235,6 +235,21 @@ public enum ArgumentChecker {
     case (.map(let schema), .map):
       check(map: value, against: schema, what: context, into: &diagnostics)
       return true
+    case (.either(let types), _):
+      // The first alternative that fits without errors wins; its warnings are kept.
+      for alternative in types {
+        var trial = DiagnosticBag()
+        if matches(value, alternative, context: context, into: &trial), !trial.hasErrors {
+          diagnostics.append(contentsOf: trial.diagnostics)
+          return true
+        }
+      }
+      // A map is checked against the map alternative, for a precise message about its keys.
+      if case .map = value.kind,
+        let schema = types.first(where: { if case .map = $0 { true } else { false } })
+      {
+        return matches(value, schema, context: context, into: &diagnostics)
+      }
     case (.dictionary(let element), .map(let entries)):
       return entries.allSatisfy {
         matches($0.value, element, context: "'\($0.key)' in \(context)", into: &diagnostics)

@@ -23,6 +23,8 @@ public indirect enum ValueType: Sendable, Equatable {
   case dictionary(ValueType)
   /// The name of one of these calls, bare (`cosine`) or with arguments (`step(every: 5)`).
   case call([Signature])
+  /// Any one of these types (`freeze: [patterns]` or `freeze: {until: layer}`); the first that fits.
+  case either([ValueType])
 
   public var description: String {
     switch self {
@@ -41,6 +43,7 @@ public indirect enum ValueType: Sendable, Equatable {
     case .dictionary(let value): return "a map of names to \(value.pluralDescription)"
     case .call(let signatures):
       return "one of " + signatures.map { "'\($0.name)'" }.joined(separator: ", ")
+    case .either(let types): return types.map(\.description).joined(separator: " or ")
     }
   }
 

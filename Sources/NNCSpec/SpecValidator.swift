@@ -39,6 +39,7 @@ public enum SpecValidator {
     }
     if let train = spec.train {
       ArgumentChecker.check(map: train, against: Vocabulary.trainSchema, what: "train", into: &diagnostics)
+      checkTransfer(train, into: &diagnostics)
     }
     if let loss = spec.loss { checkCall(loss, Vocabulary.losses, kind: "loss", into: &diagnostics) }
     if let optimizer = spec.optimizer {

@@ -377,13 +377,64 @@ public enum Vocabulary {
     Parameter(
       "split", .number, min: Bound(0, inclusive: false), max: Bound(1, inclusive: false),
       doc: "the folder format: the fraction of every class held out for validation"),
+    Parameter(
+      "classes_subset", .list(.int), min: Bound(0),
+      doc: "keep only these classes (every split), relabelled 0, 1, ... in the order listed"),
+    Parameter(
+      "limit_per_class", .int, min: positive,
+      doc: "keep the first N training samples of every class (a small labelled subset)"),
   ])
 
   public static let earlyStoppingSchema = Schema([
     Parameter("monitor", .string, default: .string("val_loss")),
+    Parameter(
+      "mode", .choice(["auto", "min", "max"]), default: .string("auto"),
+      doc: "whether the monitored value should fall or rise; auto: accuracies rise, the rest fall"),
     Parameter("patience", .int, default: .int(5), min: Bound(0)),
     Parameter("min_delta", .number, default: .number(0), min: Bound(0)),
     Parameter("restore_best", .bool, default: .bool(true)),
+  ])
+
+  /// `train.init`: where pretrained weights come from and how their names and layouts map.
+  public static let initSchema = Schema([
+    Parameter("from", .string, required: true, doc: "a safetensors file: an nnc checkpoint or any weights"),
+    Parameter(
+      "rename", .list(.map(renameSchema)),
+      doc: "regular-expression rules applied in order, each to the result of the previous, to every "
+        + "tensor name of the file"),
+    Parameter(
+      "strict", .bool, default: .bool(false),
+      doc: "true: every parameter must be loaded and every tensor used; false: skip with a note"),
+    Parameter(
+      "layout", .choice(["nnc", "pytorch", "keras"]), default: .string("nnc"),
+      doc: "the file's weight layout; nnc and pytorch are the same ([out, in, kh, kw], [out, in]), "
+        + "keras weights ([kh, kw, in, out], [in, out]) are transposed"),
+  ])
+
+  public static let renameSchema = Schema([
+    Parameter("pattern", .string, required: true, doc: "a regular expression (ICU syntax)"),
+    Parameter("replace", .string, required: true, doc: "the replacement; $1, $2 name captured groups"),
+  ])
+
+  /// `freeze: [patterns]`, or `freeze: {until: layer}` (that layer and every one before it).
+  public static let freezeType = ValueType.either([
+    .list(.string),
+    .map(Schema([Parameter("until", .string, required: true, doc: "the last frozen layer")])),
+  ])
+
+  /// `trainable: [patterns]` (every other layer frozen), or `trainable: {from: layer}`.
+  public static let trainableType = ValueType.either([
+    .list(.string),
+    .map(Schema([Parameter("from", .string, required: true, doc: "the first trainable layer")])),
+  ])
+
+  /// One stage of staged fine-tuning.
+  public static let phaseSchema = Schema([
+    Parameter("epochs", .int, required: true, min: positive),
+    Parameter("freeze", freezeType, doc: "layers frozen in this phase (replaces train.freeze)"),
+    Parameter("trainable", trainableType, doc: "the only layers trained in this phase"),
+    Parameter("optimizer", .call(optimizers), doc: "this phase's optimizer (default: the spec's)"),
+    Parameter("lr", .number, min: Bound(0, inclusive: false), doc: "this phase's learning rate"),
   ])
 
   public static let trainSchema = Schema([
@@ -398,9 +449,16 @@ public enum Vocabulary {
     Parameter("threads", .int, min: positive),
     Parameter(
       "init_from", .string,
-      doc: "a safetensors checkpoint whose tensors initialize the parameters of the same name and shape"),
+      doc: "short for init: {from: PATH}: tensors initialize the parameters of the same name and shape"),
     Parameter(
-      "freeze", .list(.string), doc: "layer-name patterns (* and ?) whose parameters are not trained"),
+      "init", .map(initSchema),
+      doc: "initialize parameters from pretrained weights, with rename rules and layout conversion"),
+    Parameter(
+      "freeze", freezeType,
+      doc: "layer-name patterns (* and ?) whose parameters are not trained, or {until: layer}"),
+    Parameter(
+      "phases", .list(.map(phaseSchema)),
+      doc: "staged fine-tuning: phases run in order, each with its epochs, trainable layers and optimizer"),
     Parameter(
       "lr_multipliers", .dictionary(.number), min: Bound(0),
       doc: "layer-name pattern -> factor on the learning rate; the first matching pattern wins"),

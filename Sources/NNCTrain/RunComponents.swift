@@ -74,9 +74,12 @@ public enum RunComponents {
     let validation = try settings.validation.map { try configuration($0, "val") }
     // `split` holds out the same fraction of every class; `validation_split` a fraction of the whole.
     let fraction = settings.split ?? (settings.validationSplit > 0 ? settings.validationSplit : nil)
-    return DataConfiguration(
+    var data = DataConfiguration(
       train: train, test: test, validationSplit: fraction, stratify: settings.split != nil,
       validation: validation)
+    data.classesSubset = settings.classesSubset
+    data.limitPerClass = settings.limitPerClass
+    return data
   }
 
   /// Whether the loss reads probabilities and could read logits instead, so that the optimizer may

@@ -22,12 +22,16 @@ public final class Trainer {
   public let configuration: TrainingConfiguration
   public let runDirectory: String
   public let specHash: String
-  public let executor: Executor
+  /// Runs the current phase's graph; a phase that changes which layers train gets a new one.
+  public private(set) var executor: Executor
   let loss: LossFunction
   var optimizer: any Optimizer
-  let schedule: LearningRateSchedule
+  var schedule: LearningRateSchedule
   /// Parameters the optimizer updates, in graph order.
-  let trainable: [Executor.ParameterSlot]
+  var trainable: [Executor.ParameterSlot]
+  /// The phase the executor, optimizer and schedule are set up for (0 without `train.phases`).
+  public private(set) var phase = 0
+  let optimization: OptimizationOptions
 
   public var lastCheckpointPath: String { runDirectory + "/checkpoint-last.safetensors" }
   public var bestCheckpointPath: String { runDirectory + "/checkpoint-best.safetensors" }
@@ -49,15 +53,53 @@ public final class Trainer {
     let seed = UInt64(configuration.seed)
     var optimization = optimization
     optimization.lossTakesLogits = RunComponents.lossTakesLogits(configuration.loss)
+    self.optimization = optimization
     executor = Executor(
-      graph: graph, maxBatch: configuration.batchSize, seed: seed,
+      graph: Self.graph(graph, phase: 0, configuration), maxBatch: configuration.batchSize, seed: seed,
       configuration: ExecutionConfiguration(mode: .training, optimization: optimization))
     executor.generator = RandomGenerator(seed: seed).derived(4)
     loss = RunComponents.loss(configuration.loss, outputIsLogits: executor.outputIsLogits)
-    optimizer = try RunComponents.optimizer(configuration.optimizer)
-    schedule = RunComponents.schedule(configuration)
+    (optimizer, schedule, trainable) = try Self.components(
+      phase: 0, configuration: configuration, executor: executor)
+    try Self.initializeParameters(of: executor, seed: seed)
+    if let settings = configuration.initialization {
+      transferReport = try WeightImport.apply(settings, to: executor)
+    }
+  }
+
+  public private(set) var transferReport: TransferReport?
+
+  /// The graph of a phase: its `freeze`/`trainable` selection, or `train.freeze` as lowered.
+  static func graph(_ graph: Graph, phase: Int, _ configuration: TrainingConfiguration) -> Graph {
+    guard configuration.phases.indices.contains(phase), let selection = configuration.phases[phase].selection
+    else { return graph }
+    return graph.applying(selection)
+  }
+
+  /// The optimizer settings of a phase: its own optimizer or the spec's, at its learning rate.
+  static func optimizerSettings(phase: Int, _ configuration: TrainingConfiguration)
+    -> TrainingConfiguration.OptimizerSettings
+  {
+    guard configuration.phases.indices.contains(phase) else { return configuration.optimizer }
+    var settings = configuration.phases[phase].optimizer ?? configuration.optimizer
+    if let rate = configuration.phases[phase].learningRate { settings.learningRate = rate }
+    return settings
+  }
+
+  /// A fresh optimizer over the executor's trainable parameters, and the phase's schedule (which
+  /// runs over the phase's epochs: each phase restarts it at its own learning rate).
+  static func components(phase: Int, configuration: TrainingConfiguration, executor: Executor) throws
+    -> (any Optimizer, LearningRateSchedule, [Executor.ParameterSlot])
+  {
+    var phaseConfiguration = configuration
+    phaseConfiguration.optimizer = optimizerSettings(phase: phase, configuration)
+    if configuration.phases.indices.contains(phase) {
+      phaseConfiguration.epochs = configuration.phases[phase].epochs
+    }
+    var optimizer = try RunComponents.optimizer(phaseConfiguration.optimizer)
+    let schedule = RunComponents.schedule(phaseConfiguration)
     try schedule.validate()
-    trainable = executor.parameterLayout.filter { $0.info.trainable }
+    let trainable = executor.parameterLayout.filter { $0.info.trainable }
     // Weight decay applies to weights, not to biases or normalization parameters.
     optimizer.decayMask = trainable.map { $0.info.role == .weight }
     let multipliers = configuration.learningRateMultipliers
@@ -67,43 +109,48 @@ public final class Trainer {
         return Float(multipliers.first { NamePattern.matches($0.pattern, layer) }?.factor ?? 1)
       }
     }
-    try initializeParameters(seed: seed)
-    if let path = configuration.initFrom { transferReport = try initialize(from: path) }
+    return (optimizer, schedule, trainable)
   }
 
-  /// What `init_from` loaded: parameters taken from the checkpoint, and those left freshly
-  /// initialized because the checkpoint lacks them or has another shape (a replaced head).
-  public struct TransferReport: Sendable {
-    public var loaded: [String]
-    public var fresh: [String]
+  /// The epoch (0-based) at which `phase` starts.
+  func phaseStart(_ phase: Int) -> Int {
+    configuration.phases.prefix(phase).reduce(0) { $0 + $1.epochs }
   }
 
-  public private(set) var transferReport: TransferReport?
-
-  /// Copies every tensor of the checkpoint whose name and shape match a parameter of the model.
-  func initialize(from path: String) throws -> TransferReport {
-    let checkpoint = try Checkpoint.read(from: path)
-    var report = TransferReport(loaded: [], fresh: [])
-    for slot in executor.parameterLayout {
-      guard let saved = checkpoint.parameters[slot.info.name], saved.shape == slot.info.shape else {
-        report.fresh.append(slot.info.name)
-        continue
-      }
-      let buffer = executor.parameter(slot)
-      saved.values.withUnsafeBufferPointer {
-        buffer.baseAddress!.update(from: $0.baseAddress!, count: $0.count)
-      }
-      report.loaded.append(slot.info.name)
+  /// The phase that runs epoch `epoch` (0-based); the last phase for anything past the end.
+  func phase(ofEpoch epoch: Int) -> Int {
+    var end = 0
+    for (index, phase) in configuration.phases.enumerated() {
+      end += phase.epochs
+      if epoch < end { return index }
     }
-    guard !report.loaded.isEmpty else {
-      throw TrainError(
-        "\(path): no tensor of the checkpoint matches a parameter of this model by name and shape "
-          + "(the model's names are shown by 'nnc check')")
-    }
-    return report
+    return max(configuration.phases.count - 1, 0)
   }
 
-  func initializeParameters(seed: UInt64) throws {
+  /// Switches to a phase: a new executor for the phase's graph (its frozen parameters have no
+  /// gradient buffers; parameters and random state carried over), a fresh optimizer and schedule.
+  func enterPhase(_ index: Int) throws {
+    guard index != phase else { return }
+    let graph = Self.graph(self.graph, phase: index, configuration)
+    let next = Executor(
+      graph: graph, maxBatch: configuration.batchSize, seed: UInt64(configuration.seed),
+      configuration: ExecutionConfiguration(mode: .training, optimization: optimization))
+    next.parameters.baseAddress!.update(
+      from: executor.parameters.baseAddress!, count: executor.parameterCount)
+    next.generator = executor.generator
+    executor = next
+    (optimizer, schedule, trainable) = try Self.components(
+      phase: index, configuration: configuration, executor: executor)
+    phase = index
+  }
+
+  /// Fills every parameter of an executor with its initializer, from the seed, as training does.
+  public static func initialize(_ executor: Executor, seed: UInt64) throws {
+    try initializeParameters(of: executor, seed: seed)
+  }
+
+  /// Fills every parameter with its initializer, from the seed.
+  static func initializeParameters(of executor: Executor, seed: UInt64) throws {
     var generator = RandomGenerator(seed: seed).derived(1)
     for slot in executor.parameterLayout {
       try RunComponents.initializer(slot.info.initializer).fill(
@@ -148,6 +195,10 @@ public final class Trainer {
   /// Trains from scratch, or from `checkpoint-last` when `resume` is set, and returns the history.
   /// The configuration's augmentation pipeline runs on the training split only; validation data is
   /// used as given (see `RunComponents.normalizeEvaluationSplits` for a final `normalize` step).
+  ///
+  /// With `train.phases`, each phase starts with a fresh optimizer and schedule, and with early
+  /// stopping, plateau and stopping state reset; early stopping ends the current phase (restoring
+  /// its best weights when asked) and the next phase starts at its scheduled epoch.
   public func run(data: LoadedData, resume: Bool, observer: TrainingObserver?) throws -> TrainingOutcome {
     try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
     classNames = data.train.classNames
@@ -175,19 +226,33 @@ public final class Trainer {
       dataset: data.train, batchSize: configuration.batchSize, shuffle: true,
       seed: UInt64(configuration.seed) &+ 3,
       prefetch: true, transform: augmentation?.sampleTransform)
-    let evaluator = Evaluator(executor: executor, loss: loss)
+    var evaluator = Evaluator(executor: executor, loss: loss)
     let classes = executor.outputSampleCount
     var gradientBuffer = [Float](repeating: 0, count: configuration.batchSize * classes)
     var probabilityBuffer = gradientBuffer
-    let parameterBuffers = trainable.map { executor.parameter($0) }
-    let gradientBuffers = trainable.map { executor.gradient($0) }
+    var parameterBuffers = trainable.map { executor.parameter($0) }
+    var gradientBuffers = trainable.map { executor.gradient($0) }
     observer?.trainingStarted(
       startEpoch: state.completedEpochs, epochs: configuration.epochs, stepsPerEpoch: loader.batchesPerEpoch,
       trainSamples: data.train.count, validationSamples: data.validation?.count ?? 0)
 
+    if !configuration.phases.isEmpty, phase(ofEpoch: state.completedEpochs) == phase {
+      observer?.note(phaseDescription(from: state.completedEpochs))
+    }
+
     var batch = Batch()
     var stoppedEarly = false
-    for epoch in state.completedEpochs..<configuration.epochs {
+    var epoch = state.completedEpochs
+    while epoch < configuration.epochs {
+      let phaseIndex = phase(ofEpoch: epoch)
+      if phaseIndex != phase {
+        try enterPhase(phaseIndex)
+        evaluator = Evaluator(executor: executor, loss: loss)
+        parameterBuffers = trainable.map { executor.parameter($0) }
+        gradientBuffers = trainable.map { executor.gradient($0) }
+        state.resetForPhase()
+        observer?.note(phaseDescription(from: epoch))
+      }
       loader.startEpoch(epoch)
       var step = 0
       var lossSum = 0.0
@@ -251,38 +316,72 @@ public final class Trainer {
         }
       }
       updatePlateau(record, &state, hasValidation: data.validation != nil)
-      if let stopping, let stoppingMonitor, let value = record.value(of: stoppingMonitor) {
-        let maximize = EpochRecord.isMaximized(stoppingMonitor)
+      if let stopping, let stoppingMonitor, let value = record.value(of: stoppingMonitor), value.isFinite {
+        let maximize = stopping.maximizes
         let reference = state.stoppingBest
         if reference == nil
           || (maximize ? value > reference! + stopping.minDelta : value < reference! - stopping.minDelta)
         {
           state.stoppingBest = value
+          state.stoppingBestEpoch = epoch + 1
           state.epochsWithoutImprovement = 0
+          if stopping.restoreBest { try weightsCheckpoint().write(to: stoppingBestPath) }
         } else {
           state.epochsWithoutImprovement += 1
         }
       }
       try appendHistory(record)
-      try checkpoint(state).write(to: lastCheckpointPath)
-      if improved { try checkpoint(state).write(to: bestCheckpointPath) }
-      observer?.epochFinished(record, improved: improved, monitor: monitor)
+      var stopsPhase = false
       if let stopping, state.epochsWithoutImprovement > stopping.patience {
         observer?.note(
           "early stopping: \(stoppingMonitor ?? monitor) did not improve for \(state.epochsWithoutImprovement) epochs"
         )
-        stoppedEarly = true
-        break
+        if stopping.restoreBest, let best = state.stoppingBestEpoch,
+          FileManager.default.fileExists(atPath: stoppingBestPath)
+        {
+          _ = try restore(from: stoppingBestPath, weightsOnly: true)
+          observer?.note("restored the weights of epoch \(best) (best \(stoppingMonitor ?? monitor))")
+        }
+        stopsPhase = true
+        if phase + 1 < configuration.phases.count, phaseStart(phase + 1) < configuration.epochs {
+          state.completedEpochs = phaseStart(phase + 1)
+          observer?.note(
+            "phase \(phase + 1) ends early; the next phase starts at epoch \(state.completedEpochs + 1)")
+        } else {
+          stoppedEarly = true
+        }
       }
+      try checkpoint(state).write(to: lastCheckpointPath)
+      if improved { try checkpoint(state).write(to: bestCheckpointPath) }
+      observer?.epochFinished(record, improved: improved, monitor: monitor)
+      if stoppedEarly { break }
+      epoch = stopsPhase ? state.completedEpochs : epoch + 1
     }
     loader.cancel()
-    if let stopping, stopping.restoreBest, FileManager.default.fileExists(atPath: bestCheckpointPath) {
-      _ = try restore(from: bestCheckpointPath, weightsOnly: true)
-      observer?.note("restored the weights of epoch \(state.bestEpoch ?? 0) (best \(monitor))")
-    }
     return TrainingOutcome(
       history: history, stoppedEarly: stoppedEarly, bestEpoch: state.bestEpoch, bestValue: state.bestValue,
       lastCheckpoint: lastCheckpointPath, bestCheckpoint: bestCheckpointPath)
+  }
+
+  /// "phase 2 of 3 from epoch 21: 105541 trainable parameters (4 layers)", for the current phase.
+  func phaseDescription(from epoch: Int) -> String {
+    let layers = Set(
+      trainable.map { $0.info.name[..<($0.info.name.lastIndex(of: ".") ?? $0.info.name.endIndex)] })
+    return "phase \(phase + 1) of \(configuration.phases.count) from epoch \(epoch + 1): "
+      + "\(trainable.reduce(0) { $0 + $1.info.count }) trainable parameters (\(layers.count) layers)"
+  }
+
+  /// Early stopping's best weights so far (written only when `restore_best` is set).
+  public var stoppingBestPath: String { runDirectory + "/checkpoint-stopping-best.safetensors" }
+
+  /// The parameters alone, as a checkpoint.
+  func weightsCheckpoint() -> Checkpoint {
+    var parameters: [String: Checkpoint.Parameter] = [:]
+    for slot in executor.parameterLayout {
+      parameters[slot.info.name] = Checkpoint.Parameter(
+        shape: slot.info.shape, values: Array(executor.parameter(slot)))
+    }
+    return Checkpoint(parameters: parameters, metadata: ["spec_hash": specHash])
   }
 
   /// What must survive an interruption besides weights and optimizer state.
@@ -291,16 +390,29 @@ public final class Trainer {
     var bestValue: Double?
     var bestEpoch: Int?
     var stoppingBest: Double?
+    var stoppingBestEpoch: Int?
     var epochsWithoutImprovement = 0
     /// Reduce-on-plateau: the factor applied so far, the best monitored value and the epochs since.
     var plateauScale = 1.0
     var plateauBest: Double?
     var plateauEpochs = 0
+
+    /// A new phase starts with its own learning rate: early stopping and the plateau start over.
+    mutating func resetForPhase() {
+      stoppingBest = nil
+      stoppingBestEpoch = nil
+      epochsWithoutImprovement = 0
+      plateauScale = 1
+      plateauBest = nil
+      plateauEpochs = 0
+    }
   }
 
   /// The scheduled rate, times what reduce-on-plateau has taken off (never below its `min_lr`).
   func learningRate(epoch: Int, step: Int, stepsPerEpoch: Int, state: RunState) -> Float {
-    let scheduled = schedule.learningRate(epoch: epoch, step: step, stepsPerEpoch: stepsPerEpoch)
+    // Each phase runs its schedule from its own first epoch.
+    let scheduled = schedule.learningRate(
+      epoch: epoch - phaseStart(phase), step: step, stepsPerEpoch: stepsPerEpoch)
     guard configuration.schedule.name == "plateau" else { return scheduled }
     return Float(max(Double(scheduled) * state.plateauScale, configuration.schedule.minimumLearningRate))
   }
@@ -339,6 +451,7 @@ public final class Trainer {
     if let value = state.bestValue { metadata["best_value"] = String(value) }
     if let epoch = state.bestEpoch { metadata["best_epoch"] = String(epoch) }
     if let value = state.stoppingBest { metadata["stopping_best"] = String(value) }
+    if let epoch = state.stoppingBestEpoch { metadata["stopping_best_epoch"] = String(epoch) }
     metadata["epochs_without_improvement"] = String(state.epochsWithoutImprovement)
     metadata["plateau_scale"] = String(state.plateauScale)
     metadata["plateau_epochs"] = String(state.plateauEpochs)
@@ -359,6 +472,10 @@ public final class Trainer {
         "\(path): the checkpoint was written for a different model (spec hash \(hash), this model \(specHash))"
       )
     }
+    if !weightsOnly {
+      // The optimizer state belongs to the phase of the last completed epoch.
+      try enterPhase(phase(ofEpoch: max(checkpoint.epoch - 1, 0)))
+    }
     try Self.load(checkpoint, into: executor, path: path)
     guard !weightsOnly else { return RunState() }
     try optimizer.restore(state: checkpoint.optimizerState, parameterSizes: trainable.map(\.info.count))
@@ -374,6 +491,7 @@ public final class Trainer {
     state.bestValue = checkpoint.metadata["best_value"].flatMap(Double.init)
     state.bestEpoch = checkpoint.metadata["best_epoch"].flatMap(Int.init)
     state.stoppingBest = checkpoint.metadata["stopping_best"].flatMap(Double.init)
+    state.stoppingBestEpoch = checkpoint.metadata["stopping_best_epoch"].flatMap(Int.init)
     state.epochsWithoutImprovement = checkpoint.metadata["epochs_without_improvement"].flatMap(Int.init) ?? 0
     state.plateauScale = checkpoint.metadata["plateau_scale"].flatMap(Double.init) ?? 1
     state.plateauEpochs = checkpoint.metadata["plateau_epochs"].flatMap(Int.init) ?? 0

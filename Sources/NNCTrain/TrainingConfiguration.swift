@@ -1,5 +1,6 @@
 import Foundation
 import NNCData
+import NNCGraph
 import NNCSpec
 
 /// The `data`, `loss`, `optimizer`, `metrics` and `train` sections of a validated spec, as typed
@@ -29,6 +30,10 @@ public struct TrainingConfiguration: Sendable {
     public var skipCorrupt = false
     /// The folder format: the fraction of every class held out for validation.
     public var split: Double? = nil
+    /// `data.classes_subset`: the classes kept (relabelled 0, 1, ... in this order).
+    public var classesSubset: [Int]? = nil
+    /// `data.limit_per_class`: the training samples kept per class.
+    public var limitPerClass: Int? = nil
   }
 
   public struct LossSettings: Sendable {
@@ -66,6 +71,34 @@ public struct TrainingConfiguration: Sendable {
     public var patience: Int
     public var minDelta: Double
     public var restoreBest: Bool
+    /// "min", "max", or "auto" (accuracies rise, everything else falls).
+    public var mode: String = "auto"
+
+    /// Whether a larger monitored value is better.
+    public var maximizes: Bool {
+      mode == "auto" ? EpochRecord.isMaximized(monitor) : mode == "max"
+    }
+  }
+
+  /// One stage of staged fine-tuning (`train.phases`).
+  public struct Phase: Sendable {
+    public var epochs: Int
+    /// Which layers train; nil keeps `train.freeze`.
+    public var selection: TrainableSelection?
+    /// The phase's optimizer; nil keeps the spec's.
+    public var optimizer: OptimizerSettings?
+    /// The phase's base learning rate; nil keeps its optimizer's.
+    public var learningRate: Double?
+
+    public init(
+      epochs: Int, selection: TrainableSelection? = nil, optimizer: OptimizerSettings? = nil,
+      learningRate: Double? = nil
+    ) {
+      self.epochs = epochs
+      self.selection = selection
+      self.optimizer = optimizer
+      self.learningRate = learningRate
+    }
   }
 
   public var data: DataSettings?
@@ -88,8 +121,13 @@ public struct TrainingConfiguration: Sendable {
   public var monitor: String
   public var earlyStopping: EarlyStopping?
   public var threads: Int?
-  /// A checkpoint to initialize parameters from (transfer learning), resolved against the spec.
-  public var initFrom: String?
+  /// Pretrained weights to initialize parameters from (`train.init`, or its shorthand `init_from`),
+  /// the path resolved against the spec.
+  public var initialization: WeightImportSettings?
+  /// `train.freeze`, already applied to the lowered graph; phases without a selection keep it.
+  public var selection: TrainableSelection?
+  /// Staged fine-tuning; empty when the spec has no `train.phases` (one phase of `epochs`).
+  public var phases: [Phase] = []
   /// Layer-name patterns and their learning-rate factors, in the order written.
   public var learningRateMultipliers: [(pattern: String, factor: Double)] = []
   /// The `augment` section; nil when the spec has none.
@@ -155,6 +193,8 @@ public struct TrainingConfiguration: Sendable {
       if case .string(let value) = fields["path"]?.kind { data?.path = resolve(value) }
       data?.skipCorrupt = bool(fields, "skip_corrupt", false)
       data?.split = double(fields, "split")
+      data?.classesSubset = numbers(fields, "classes_subset")?.map { Int($0) }
+      if case .int(let limit) = fields["limit_per_class"]?.kind { data?.limitPerClass = limit }
     }
 
     let lossArguments = checked(spec.loss, Vocabulary.losses, default: "cross_entropy")
@@ -163,15 +203,7 @@ public struct TrainingConfiguration: Sendable {
       classWeights: lossArguments.isGiven("class_weights") ? lossArguments.numbers("class_weights") : nil,
       fromLogits: lossArguments.bool("from_logits") ?? true)
 
-    let optimizerArguments = checked(spec.optimizer, Vocabulary.optimizers, default: "adam")
-    optimizer = OptimizerSettings(
-      name: optimizerArguments.signature.name, learningRate: optimizerArguments.double("lr") ?? 0.001,
-      momentum: optimizerArguments.double("momentum") ?? 0,
-      nesterov: optimizerArguments.bool("nesterov") ?? false,
-      rho: optimizerArguments.double("rho") ?? 0.9, beta1: optimizerArguments.double("beta1") ?? 0.9,
-      beta2: optimizerArguments.double("beta2") ?? 0.999,
-      epsilon: optimizerArguments.double("epsilon") ?? 1e-8,
-      weightDecay: optimizerArguments.double("weight_decay") ?? 0)
+    optimizer = Self.optimizerSettings(checked(spec.optimizer, Vocabulary.optimizers, default: "adam"))
 
     augmentation = spec.augment.map { AugmentationConfiguration(calls: $0) }
 
@@ -189,7 +221,28 @@ public struct TrainingConfiguration: Sendable {
     clipNorm = double(train, "clip_norm")
     if case .string(let value) = train["monitor"]?.kind { monitor = value } else { monitor = "val_accuracy" }
     threads = train["threads"].flatMap { if case .int(let v) = $0.kind { v } else { nil } }
-    if case .string(let path) = train["init_from"]?.kind { initFrom = resolve(path) }
+    if case .string(let path) = train["init_from"]?.kind {
+      initialization = WeightImportSettings(path: resolve(path) ?? path)
+    }
+    let initFields = map(train["init"])
+    if case .string(let path) = initFields["from"]?.kind {
+      var settings = WeightImportSettings(path: resolve(path) ?? path)
+      if case .list(let rules) = initFields["rename"]?.kind {
+        settings.rename = rules.compactMap { rule in
+          let fields = map(rule)
+          guard case .string(let pattern) = fields["pattern"]?.kind,
+            case .string(let replacement) = fields["replace"]?.kind
+          else { return nil }
+          return WeightImportSettings.RenameRule(pattern: pattern, replacement: replacement)
+        }
+      }
+      settings.strict = bool(initFields, "strict", false)
+      if case .string(let layout) = initFields["layout"]?.kind {
+        settings.layout = WeightImportSettings.Layout(rawValue: layout) ?? .nnc
+      }
+      initialization = settings
+    }
+    selection = train["freeze"].flatMap { TrainableSelection(freeze: $0) }
     if case .map(let entries) = train["lr_multipliers"]?.kind {
       learningRateMultipliers = entries.compactMap { entry in entry.value.numberValue.map { (entry.key, $0) }
       }
@@ -224,6 +277,48 @@ public struct TrainingConfiguration: Sendable {
       earlyStopping = EarlyStopping(
         monitor: monitor, patience: int(fields, "patience", 5), minDelta: double(fields, "min_delta") ?? 0,
         restoreBest: bool(fields, "restore_best", true))
+      if case .string(let mode) = fields["mode"]?.kind { earlyStopping?.mode = mode }
+    }
+
+    if case .list(let items) = train["phases"]?.kind {
+      let baseOptimizer = optimizer
+      phases = items.map { item in
+        let fields = map(item)
+        var phase = Phase(
+          epochs: int(fields, "epochs", 1), selection: TrainableSelection(phase: item), optimizer: nil,
+          learningRate: double(fields, "lr"))
+        if let expr = fields["optimizer"] {
+          phase.optimizer = Self.optimizerSettings(
+            checked(Self.call(expr), Vocabulary.optimizers, default: baseOptimizer.name))
+        }
+        return phase
+      }
+      // The phases set the length of the run; an explicit train.epochs (or --epochs) caps it.
+      let total = phases.reduce(0) { $0 + $1.epochs }
+      epochs = train["epochs"] == nil ? total : min(epochs, total)
+    }
+  }
+
+  static func optimizerSettings(_ arguments: CheckedArguments) -> OptimizerSettings {
+    OptimizerSettings(
+      name: arguments.signature.name, learningRate: arguments.double("lr") ?? 0.001,
+      momentum: arguments.double("momentum") ?? 0, nesterov: arguments.bool("nesterov") ?? false,
+      rho: arguments.double("rho") ?? 0.9, beta1: arguments.double("beta1") ?? 0.9,
+      beta2: arguments.double("beta2") ?? 0.999, epsilon: arguments.double("epsilon") ?? 1e-8,
+      weightDecay: arguments.double("weight_decay") ?? 0)
+  }
+
+  /// A phase's `optimizer: adam(lr: 1e-3)` (the map `{adam: {lr: 1e-3}}`) or bare `sgd`, as a call.
+  static func call(_ expr: Expr) -> Call {
+    var ignored = DiagnosticBag()
+    switch expr.kind {
+    case .string(let name): return Call(name: name, at: expr.location)
+    case .map(let entries) where entries.count == 1:
+      let call = Call(
+        name: entries[0].key, arguments: ArgumentChecker.mapArguments(entries[0].value), at: expr.location)
+      guard let signature = Vocabulary.optimizers.first(where: { $0.name == call.name }) else { return call }
+      return ArgumentChecker.labelled(call, signature, into: &ignored)
+    default: return Call(name: "adam", at: expr.location)
     }
   }
 }

@@ -62,13 +62,17 @@ struct CheckCommand: ParsableCommand {
     let augmentation = (loaded.spec.augment ?? []).map { call in
       call.sourceText(positional: Vocabulary.augmentations.first { $0.name == call.name }?.positional ?? [])
     }
+    let configuration = TrainingConfiguration(spec: loaded.spec)
+    let phases = PhaseSummary.phases(graph: loaded.graph, configuration: configuration)
     switch format {
     case .text:
       print(SummaryTable.render(summary), terminator: "")
       if !augmentation.isEmpty { print("augment (training split): " + augmentation.joined(separator: ", ")) }
+      if !configuration.phases.isEmpty { print(PhaseSummary.render(phases), terminator: "") }
     case .json:
       var report = CheckReport(summary: summary, diagnostics: loaded.diagnostics)
       report.augment = augmentation
+      report.phases = phases
       report.memory = CheckReport.Memory(
         inference: try memory(
           loaded.graph, mode: .inference, batchSize: batchSize, lossTakesLogits: lossTakesLogits),

@@ -16,6 +16,8 @@ struct CheckReport: Encodable {
     var op: String
     var output_shape: [Int?]
     var params: Int
+    /// False when the layer's parameters are frozen (by `trainable: false` or `train.freeze`).
+    var trainable: Bool
   }
 
   struct DiagnosticEntry: Encodable {
@@ -49,6 +51,8 @@ struct CheckReport: Encodable {
   /// The `augment` steps, as written in the .nnc syntax (empty without an augment section).
   var augment: [String] = []
   var memory: Memory?
+  /// Per training phase (one without `train.phases`): epochs, optimizer, trainable and frozen counts.
+  var phases: [PhaseSummary] = []
 
   init(summary: ModelSummary, diagnostics: [Diagnostic]) {
     model = summary.name
@@ -61,7 +65,9 @@ struct CheckReport: Encodable {
     batch_size = summary.batchSize
     activation_bytes = summary.activationBytes
     layers = summary.rows.map {
-      LayerRow(name: $0.name, op: $0.op, output_shape: Self.dimensions($0.outputShape), params: $0.parameters)
+      LayerRow(
+        name: $0.name, op: $0.op, output_shape: Self.dimensions($0.outputShape), params: $0.parameters,
+        trainable: !$0.isFrozen)
     }
     self.diagnostics = diagnostics.map {
       DiagnosticEntry(

@@ -21,8 +21,9 @@ struct EvalCommand: ParsableCommand {
   @OptionGroup var options: SpecOptions
   @OptionGroup var optimization: OptimizationFlags
 
-  @Option(help: "The checkpoint (.safetensors) to evaluate.")
-  var checkpoint: String
+  @Option(
+    help: "The checkpoint (.safetensors) to evaluate; without it, the weights of the spec's train.init.")
+  var checkpoint: String?
 
   @Option(help: "Which data to evaluate: test, val or train.")
   var split: Split = .test
@@ -65,14 +66,23 @@ struct EvalCommand: ParsableCommand {
     }
     let result: EvaluationResult
     do {
-      let saved = try Checkpoint.read(from: checkpoint)
       var options = optimization.options
       options.lossTakesLogits = RunComponents.lossTakesLogits(prepared.configuration.loss)
       let executor = Executor(
         graph: prepared.graph, maxBatch: prepared.configuration.batchSize,
         configuration: ExecutionConfiguration(mode: .inference, optimization: options))
-      try Trainer.load(saved, into: executor, path: checkpoint)
-      try Trainer.checkClassNames(saved, against: dataset, path: checkpoint)
+      if let checkpoint {
+        let saved = try Checkpoint.read(from: checkpoint)
+        try Trainer.load(saved, into: executor, path: checkpoint)
+        try Trainer.checkClassNames(saved, against: dataset, path: checkpoint)
+      } else if let settings = prepared.configuration.initialization {
+        // Pretrained weights as training would start from them, rename rules and layout included.
+        try Trainer.initialize(executor, seed: UInt64(prepared.configuration.seed))
+        let report = try WeightImport.apply(settings, to: executor)
+        FileHandle.standardError.write(Data(report.table.utf8))
+      } else {
+        throw fail("give --checkpoint, or train.init in the spec, for the weights to evaluate")
+      }
       let loss = RunComponents.loss(prepared.configuration.loss, outputIsLogits: executor.outputIsLogits)
       result = try Evaluator(executor: executor, loss: loss).evaluate(dataset, keepPredictions: true)
     } catch let error as SafeTensorsError {
@@ -99,7 +109,8 @@ struct EvalCommand: ParsableCommand {
           metrics.values.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first }),
         confusion_matrix: matrix.map { m in (0..<m.classes).map { row in (0..<m.classes).map { m[row, $0] } }
         },
-        samples: result.samples, split: split.rawValue, checkpoint: checkpoint)
+        samples: result.samples, split: split.rawValue,
+        checkpoint: checkpoint ?? prepared.configuration.initialization?.path ?? "")
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
       print(String(decoding: try encoder.encode(report), as: UTF8.self))

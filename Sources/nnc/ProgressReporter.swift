@@ -126,6 +126,16 @@ final class ProgressReporter: TrainingObserver {
     }
   }
 
+  /// A multi-line table (the weight-import report): printed as is in text, one note per line in JSON.
+  func table(_ text: String) {
+    endLine()
+    switch format {
+    case .json:
+      for line in text.split(separator: "\n") { emit(Event(event: "note", message: String(line))) }
+    case .text: out(text.hasSuffix("\n") ? String(text.dropLast()) : text)
+    }
+  }
+
   func finished(_ outcome: TrainingOutcome, test: EvaluationResult?, metrics: MetricReport?) {
     let extra = (metrics?.values ?? []).filter { $0.key != "loss" && $0.key != "accuracy" }
     switch format {

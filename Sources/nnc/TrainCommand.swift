@@ -57,11 +57,12 @@ struct TrainCommand: ParsableCommand {
         graph: prepared.graph, configuration: configuration, runDirectory: directory,
         specHash: prepared.specHash, optimization: optimization.options)
       reporter.header(prepared: prepared, directory: directory)
-      if let transfer = trainer.transferReport, let path = configuration.initFrom, !resume {
+      if let transfer = trainer.transferReport, !resume {
         reporter.note(
-          "initialized \(transfer.loaded.count) parameter tensors from \(path)"
+          "initialized \(transfer.loaded.count) parameter tensors from \(transfer.path)"
             + (transfer.fresh.isEmpty
               ? "" : "; freshly initialized: " + transfer.fresh.joined(separator: ", ")))
+        reporter.table(transfer.table)
       }
       let outcome = try trainer.run(data: prepared.data, resume: resume, observer: reporter)
       try Plots.trainingCurves(outcome.history).write(

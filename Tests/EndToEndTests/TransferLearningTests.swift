@@ -74,6 +74,6 @@ import Testing
       "--set", "train.init_from=\(run.path)/checkpoint-last.safetensors", "--run-dir", directory.path + "/x",
     ])
     #expect(foreign.status == 1)
-    #expect(foreign.stderr.contains("no tensor of the checkpoint matches"), "\(foreign.stderr)")
+    #expect(foreign.stderr.contains("no tensor of the file matches"), "\(foreign.stderr)")
   }
 }

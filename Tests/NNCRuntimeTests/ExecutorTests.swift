@@ -61,7 +61,7 @@ func checkGradients(_ yaml: String, batch: Int = 2, seed: UInt64 = 1, samplesPer
       let minus = loss(executor, batch: batch, probe: probe)
       parameter[element] = original
       let numeric = (plus - minus) / (2 * Double(epsilon))
-      let exact = Double(analytic[slot.offset + element])
+      let exact = Double(analytic[slot.gradientOffset! + element])
       let error = abs(numeric - exact) / max(1.0, abs(numeric) + abs(exact))
       worst = max(worst, error)
       #expect(error < 2e-2, "\(slot.info.name)[\(element)]: backward \(exact), finite differences \(numeric)")

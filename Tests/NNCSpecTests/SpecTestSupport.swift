@@ -19,10 +19,11 @@ func repositoryRoot(_ filePath: String = #filePath) -> URL {
     .deletingLastPathComponent()
 }
 
-/// Every spec file in Specs/ with the given extension, sorted by name.
+/// Every spec file in Specs/ and its sub-folders (Specs/transfer/) with the given extension, sorted
+/// by relative path.
 func specFiles(withExtension ext: String) -> [URL] {
   let directory = repositoryRoot().appendingPathComponent("Specs")
-  let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+  let names = FileManager.default.subpaths(atPath: directory.path) ?? []
   return names.filter { $0.hasSuffix("." + ext) }.sorted().map { directory.appendingPathComponent($0) }
 }
 
