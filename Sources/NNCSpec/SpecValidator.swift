@@ -39,6 +39,7 @@ public enum SpecValidator {
     }
     if let train = spec.train {
       ArgumentChecker.check(map: train, against: Vocabulary.trainSchema, what: "train", into: &diagnostics)
+      checkMonitors(train, metrics: spec.metrics, into: &diagnostics)
     }
     if let loss = spec.loss { checkCall(loss, Vocabulary.losses, kind: "loss", into: &diagnostics) }
     if let optimizer = spec.optimizer {
@@ -49,6 +50,35 @@ public enum SpecValidator {
     }
     if let augment = spec.augment {
       checkAugmentations(augment, spec: spec, into: &diagnostics)
+    }
+  }
+
+  /// `monitor` names (of `train`, `train.early_stopping` and a plateau schedule) must be values the
+  /// spec's metrics produce each epoch.
+  static func checkMonitors(_ train: Expr, metrics: [Call]?, into diagnostics: inout DiagnosticBag) {
+    func entries(_ expr: Expr?) -> [MapEntry] {
+      if case .map(let entries) = expr?.kind { return entries }
+      return []
+    }
+    let fields = entries(train)
+    var monitors = fields.filter { $0.key == "monitor" }.map(\.value)
+    for entry in fields where entry.key == "early_stopping" {
+      monitors += entries(entry.value).filter { $0.key == "monitor" }.map(\.value)
+    }
+    for entry in fields where entry.key == "schedule" {
+      for schedule in entries(entry.value) {
+        monitors += entries(schedule.value).filter { $0.key == "monitor" }.map(\.value)
+      }
+    }
+    let names = MetricNames.monitorable(metrics)
+    for monitor in monitors {
+      guard case .string(let name) = monitor.kind, !names.contains(name) else { continue }
+      let suggestion = Suggestions.closest(to: name, in: names).map { "did you mean '\($0)'? " } ?? ""
+      diagnostics.error(
+        "no metric of the spec produces '\(name)'; \(suggestion)the metrics section yields "
+          + names.filter { $0.hasPrefix("val_") }.joined(separator: ", ")
+          + " (and the same with 'train_' or without a prefix)",
+        at: monitor.location)
     }
   }
 

@@ -11,7 +11,9 @@ struct TrainCommand: ParsableCommand {
     abstract: "Train the model of a spec on its data.",
     discussion: """
       Writes checkpoint-last.safetensors (every epoch), checkpoint-best.safetensors (by train.monitor) and
-      history.jsonl (one JSON object per epoch) to the run directory, then evaluates the test split.
+      history.jsonl (one JSON object per epoch, with the spec's metrics on the training and validation
+      predictions), loss.svg and metrics.svg (curves per epoch) to the run directory, then evaluates the
+      test split.
       """
   )
 
@@ -64,8 +66,7 @@ struct TrainCommand: ParsableCommand {
               ? "" : "; freshly initialized: " + transfer.fresh.joined(separator: ", ")))
       }
       let outcome = try trainer.run(data: prepared.data, resume: resume, observer: reporter)
-      try Plots.trainingCurves(outcome.history).write(
-        toFile: directory + "/curves.svg", atomically: true, encoding: .utf8)
+      try Plots.writeTrainingCurves(outcome.history, to: directory)
       if let test = prepared.data.test {
         let loss = RunComponents.loss(configuration.loss, outputIsLogits: trainer.executor.outputIsLogits)
         let result = try Evaluator(executor: trainer.executor, loss: loss).evaluate(
