@@ -14,7 +14,7 @@ let predictions = [0, 0, 1, 1, 2, 2]
   // Recall per class 2/3, 1/2, 1.
   #expect(abs(matrix.balancedAccuracy - (2.0 / 3 + 0.5 + 1) / 3) < 1e-12)
   #expect(matrix.normalized(.labels)[0] == [2.0 / 3, 1.0 / 3, 0])
-  #expect(matrix.normalized(.predictions)[1] == [0.5, 0.5, 0])
+  #expect(matrix.normalized(.predictions)[1] == [0, 0.5, 0.5])
   #expect(matrix.normalized(.all)[2] == [0, 0, 1.0 / 6])
 }
 
