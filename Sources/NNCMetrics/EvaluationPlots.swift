@@ -28,7 +28,7 @@ public enum EvaluationPlots {
       if let pr = PrecisionRecallCurve(scores: scores, positives: positives) {
         prSeries.append(
           SVGPlot.Series(
-            name: "\(labels[c]) (AP \(format(pr.averagePrecision)))", points: pr.points, color: c))
+            name: "\(labels[c]) (AP \(format(pr.averagePrecision)))", points: steps(pr.points), color: c))
       }
     }
     if shown.count > 2, rocCurves.count > 1 {
@@ -43,7 +43,7 @@ public enum EvaluationPlots {
       {
         prSeries.append(
           SVGPlot.Series(
-            name: "micro average (AP \(format(micro.averagePrecision)))", points: micro.points,
+            name: "micro average (AP \(format(micro.averagePrecision)))", points: steps(micro.points),
             dashed: true, color: 7))
       }
     }
@@ -64,9 +64,20 @@ public enum EvaluationPlots {
         "pr.svg",
         SVGPlot.lines(
           title: "precision-recall curve\(against)", xLabel: "recall", yLabel: "precision",
-          series: prSeries, xRange: (0, 1), yRange: (0, 1.02))
+          series: prSeries, xRange: (0, 1), yRange: (0, 1))
       ),
     ]
+  }
+
+  /// A precision-recall curve drawn as the step function average precision integrates: from each
+  /// point along recall at its precision, then to the next precision (matplotlib's `steps-post`).
+  static func steps(_ points: [(Double, Double)]) -> [(Double, Double)] {
+    var result: [(Double, Double)] = []
+    for (index, point) in points.enumerated() {
+      if index > 0 { result.append((point.0, points[index - 1].1)) }
+      result.append(point)
+    }
+    return result
   }
 
   static func format(_ value: Double) -> String { String(format: "%.3f", value) }

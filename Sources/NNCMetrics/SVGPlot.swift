@@ -1,3 +1,5 @@
+import Foundation
+
 /// Small, dependency-free SVG charts: line plots (training curves, ROC, PR) and a heatmap
 /// (confusion matrix). The output is plain text a browser or an image viewer opens.
 public enum SVGPlot {
@@ -30,10 +32,27 @@ public enum SVGPlot {
     return rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded)
   }
 
+  /// Round tick values (1, 2 or 5 times a power of ten apart, about five of them) within [low, high];
+  /// whole numbers only when `integer` (epochs).
+  static func ticks(_ low: Double, _ high: Double, integer: Bool) -> [Double] {
+    let raw = (high - low) / 5
+    guard raw > 0, raw.isFinite else { return [low] }
+    let magnitude = pow(10, (log10(raw)).rounded(.down))
+    var step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
+    if integer { step = max(1, step.rounded(.up)) }
+    var values: [Double] = []
+    var value = (low / step).rounded(.up) * step
+    while value <= high + step * 1e-9 {
+      values.append(abs(value) < step * 1e-9 ? 0 : value)
+      value += step
+    }
+    return values
+  }
+
   /// A line chart; `xRange`/`yRange` default to the data's extent. `diagonal` draws y = x (ROC).
   public static func lines(
     title: String, xLabel: String, yLabel: String, series: [Series], xRange: (Double, Double)? = nil,
-    yRange: (Double, Double)? = nil, diagonal: Bool = false
+    yRange: (Double, Double)? = nil, diagonal: Bool = false, integerX: Bool = false
   ) -> String {
     // The legend sits right of the plot: wide enough for the longest name, tall enough for every entry.
     let longest = series.map(\.name.count).max() ?? 0
@@ -58,15 +77,15 @@ public enum SVGPlot {
     var svg = header(width: width, height: height, title: title)
     svg +=
       "<rect x=\"\(left)\" y=\"\(top)\" width=\"\(plotWidth)\" height=\"\(plotHeight)\" fill=\"none\" stroke=\"#333\"/>\n"
-    for tick in 0...4 {
-      let fx = x0 + (x1 - x0) * Double(tick) / 4
-      let fy = y0 + (y1 - y0) * Double(tick) / 4
+    for fx in ticks(x0, x1, integer: integerX) {
       svg +=
         "<line x1=\"\(px(fx))\" y1=\"\(top)\" x2=\"\(px(fx))\" y2=\"\(top + plotHeight)\" stroke=\"#eee\"/>\n"
       svg +=
-        "<line x1=\"\(left)\" y1=\"\(py(fy))\" x2=\"\(left + plotWidth)\" y2=\"\(py(fy))\" stroke=\"#eee\"/>\n"
-      svg +=
         "<text x=\"\(px(fx))\" y=\"\(top + plotHeight + 18)\" text-anchor=\"middle\">\(number(fx))</text>\n"
+    }
+    for fy in ticks(y0, y1, integer: false) {
+      svg +=
+        "<line x1=\"\(left)\" y1=\"\(py(fy))\" x2=\"\(left + plotWidth)\" y2=\"\(py(fy))\" stroke=\"#eee\"/>\n"
       svg += "<text x=\"\(left - 6)\" y=\"\(py(fy) + 4)\" text-anchor=\"end\">\(number(fy))</text>\n"
     }
     if diagonal {

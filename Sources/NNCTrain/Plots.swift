@@ -30,15 +30,25 @@ public enum Plots {
         "loss.svg",
         SVGPlot.lines(
           title: "loss per epoch", xLabel: "epoch", yLabel: "loss",
-          series: lossKeys.enumerated().flatMap { series($1, color: $0) }, xRange: xRange)
+          series: lossKeys.enumerated().flatMap { series($1, color: $0) }, xRange: xRange,
+          yRange: (0, lossCeiling(history, lossKeys)), integerX: true)
       ),
       (
         "metrics.svg",
         SVGPlot.lines(
           title: "metrics per epoch", xLabel: "epoch", yLabel: "value",
-          series: scoreKeys.enumerated().flatMap { series($1, color: $0) }, xRange: xRange, yRange: (0, 1))
+          series: scoreKeys.enumerated().flatMap { series($1, color: $0) }, xRange: xRange, yRange: (0, 1),
+          integerX: true)
       ),
     ]
+  }
+
+  /// A little above the largest finite loss, so the curves start from a zero baseline.
+  static func lossCeiling(_ history: [EpochRecord], _ keys: [String]) -> Double {
+    let values = history.flatMap { record in
+      keys.flatMap { key in [record.value(of: "train_" + key), record.value(of: "val_" + key)] }
+    }.compactMap { $0 }.filter(\.isFinite)
+    return max(values.max() ?? 1, 1e-6) * 1.05
   }
 
   /// Writes the training curves into a run directory.
