@@ -45,8 +45,21 @@ public enum SpecValidator {
     if let optimizer = spec.optimizer {
       checkCall(optimizer, Vocabulary.optimizers, kind: "optimizer", into: &diagnostics)
     }
+    var positiveClass: (value: Int, location: SourceLocation)?
     for metric in spec.metrics ?? [] {
-      checkCall(metric, Vocabulary.metrics, kind: "metric", into: &diagnostics)
+      let arguments = checkCall(metric, Vocabulary.metrics, kind: "metric", into: &diagnostics)
+      // One positive class serves every 'binary' average, so two metrics must not disagree.
+      guard let value = arguments?.int("positive_class"),
+        let argument = metric.arguments.first(where: { $0.label == "positive_class" })
+      else { continue }
+      if let first = positiveClass, first.value != value {
+        diagnostics.error(
+          "positive_class \(value) differs from the \(first.value) of an earlier metric; one positive class "
+            + "serves every metric", at: argument.value.location,
+          notes: [.note("positive_class \(first.value) is set here", at: first.location)])
+      } else if positiveClass == nil {
+        positiveClass = (value, argument.value.location)
+      }
     }
     if let augment = spec.augment {
       checkAugmentations(augment, spec: spec, into: &diagnostics)
