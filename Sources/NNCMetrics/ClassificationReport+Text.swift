@@ -9,7 +9,8 @@ extension ClassificationReport {
     var columns: [(title: String, perClass: [Double?], averages: [Average: Double?])] = []
     if let classScores {
       for (score, wanted, title) in [
-        (ClassScores.Score.precision, selection.precision, "precision"), (.recall, selection.recall, "recall"),
+        (ClassScores.Score.precision, selection.precision, "precision"),
+        (.recall, selection.recall, "recall"),
         (.f1, selection.f1, "f1-score"),
       ] where wanted {
         var averages: [Average: Double?] = [:]
@@ -42,7 +43,8 @@ extension ClassificationReport {
       }
       out += "\n"
       for average in averages {
-        let positiveName = labels.indices.contains(positiveClass) ? labels[positiveClass] : String(positiveClass)
+        let positiveName =
+          labels.indices.contains(positiveClass) ? labels[positiveClass] : String(positiveClass)
         let title = average == .binary ? "binary (\(positiveName))" : "\(average.rawValue) avg"
         let supportText =
           average == .binary && positiveClass < classes ? confusionMatrix.support(positiveClass) : samples

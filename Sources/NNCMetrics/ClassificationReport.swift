@@ -78,13 +78,16 @@ public struct ClassificationReport: Sendable {
       logLoss = LogLoss.value(
         probabilities: predictions.scores, labels: predictions.labels, classes: classes)
       if logLoss == nil, samples > 0 {
-        warnings.append("log_loss is not reported: some scores lie outside [0, 1], so they are not probabilities")
+        warnings.append(
+          "log_loss is not reported: some scores lie outside [0, 1], so they are not probabilities")
       }
     }
     if selection.anyClassScore {
       let scores = ClassScores(confusionMatrix)
       classScores = scores
-      let neverPredicted = (0..<classes).filter { scores.precision[$0] != nil && confusionMatrix.predicted($0) == 0 }
+      let neverPredicted = (0..<classes).filter {
+        scores.precision[$0] != nil && confusionMatrix.predicted($0) == 0
+      }
       let neverTrue = (0..<classes).filter { scores.recall[$0] != nil && confusionMatrix.support($0) == 0 }
       let absent = (0..<classes).filter { scores.precision[$0] == nil }
       if !neverPredicted.isEmpty {

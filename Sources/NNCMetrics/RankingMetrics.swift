@@ -13,7 +13,8 @@ public enum RankingMetrics {
     if classes == 2 {
       let positive = labels.indices.map { scores[$0 * 2 + 1] }
       let threshold = positive.allSatisfy { $0 >= 0 && $0 <= 1 } ? 0.5 : 0
-      for (sample, label) in labels.enumerated() where k >= 2 || (positive[sample] > threshold ? 1 : 0) == label {
+      for (sample, label) in labels.enumerated()
+      where k >= 2 || (positive[sample] > threshold ? 1 : 0) == label {
         hits += 1
       }
     } else {

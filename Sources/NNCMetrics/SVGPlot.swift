@@ -98,7 +98,8 @@ public enum SVGPlot {
       let path = item.points.filter { $0.0.isFinite && $0.1.isFinite }.map { "\(px($0.0)),\(py($0.1))" }
       if path.count == 1 {
         // A single epoch is a point, not a line.
-        svg += "<circle cx=\"\(px(item.points[0].0))\" cy=\"\(py(item.points[0].1))\" r=\"3\" fill=\"\(color)\"/>\n"
+        svg +=
+          "<circle cx=\"\(px(item.points[0].0))\" cy=\"\(py(item.points[0].1))\" r=\"3\" fill=\"\(color)\"/>\n"
       } else if !path.isEmpty {
         svg +=
           "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"\(dash) points=\"\(path.joined(separator: " "))\"/>\n"
@@ -153,10 +154,12 @@ public enum SVGPlot {
         svg +=
           "<text x=\"\(columnX + 4)\" y=\"\(top - 8)\" text-anchor=\"start\" transform=\"rotate(-90 \(columnX + 4) \(top - 8))\">\(escape(labels[row]))</text>\n"
       } else {
-        svg += "<text x=\"\(columnX)\" y=\"\(top - 8)\" text-anchor=\"middle\">\(escape(labels[row]))</text>\n"
+        svg +=
+          "<text x=\"\(columnX)\" y=\"\(top - 8)\" text-anchor=\"middle\">\(escape(labels[row]))</text>\n"
       }
     }
-    svg += "<text x=\"\(left + size / 2)\" y=\"\(top + size + 30)\" text-anchor=\"middle\">predicted label</text>\n"
+    svg +=
+      "<text x=\"\(left + size / 2)\" y=\"\(top + size + 30)\" text-anchor=\"middle\">predicted label</text>\n"
     svg +=
       "<text x=\"16\" y=\"\(top + size / 2)\" text-anchor=\"middle\" transform=\"rotate(-90 16 \(top + size / 2))\">true label</text>\n"
     // A colour bar: the shading is the fraction of the row.

@@ -90,7 +90,8 @@ public struct EpochRecord: Codable, Equatable, Sendable {
 
   /// The metrics of the spec besides loss and accuracy, with their prefixes, sorted by name.
   public var metricValues: [(key: String, value: Double)] {
-    (trainMetrics.map { ("train_" + $0.key, $0.value) } + validationMetrics.map { ("val_" + $0.key, $0.value) })
+    (trainMetrics.map { ("train_" + $0.key, $0.value) }
+      + validationMetrics.map { ("val_" + $0.key, $0.value) })
       .sorted { $0.0 < $1.0 }
   }
 

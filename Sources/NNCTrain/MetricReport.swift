@@ -37,7 +37,8 @@ public struct MetricReport: Sendable {
   public init(
     _ settings: [TrainingConfiguration.MetricSettings]?, result: EvaluationResult, positiveClass: Int? = nil
   ) {
-    self.init(settings, predictions: result.metricPredictions, loss: result.loss, positiveClass: positiveClass)
+    self.init(
+      settings, predictions: result.metricPredictions, loss: result.loss, positiveClass: positiveClass)
   }
 
   /// The value of one metric of the spec (nil where it is undefined or not a number).
@@ -54,7 +55,8 @@ public struct MetricReport: Sendable {
       return report.classScores?.average(
         ClassScores.Score(rawValue: metric.name)!, average, positiveClass: positive)
     case "roc_auc": return report.rocAUC?.value(average, positiveClass: positive)
-    case "pr_auc", "average_precision": return report.averagePrecision?.value(average, positiveClass: positive)
+    case "pr_auc", "average_precision":
+      return report.averagePrecision?.value(average, positiveClass: positive)
     default: return nil
     }
   }

@@ -238,7 +238,9 @@ public final class Trainer {
         let result = try evaluator.evaluate(validation, keepPredictions: wantsMetrics)
         record.val_loss = result.loss
         record.val_accuracy = result.accuracy
-        if wantsMetrics { record.validationMetrics = Self.epochMetrics(MetricReport(configuration.metrics, result: result)) }
+        if wantsMetrics {
+          record.validationMetrics = Self.epochMetrics(MetricReport(configuration.metrics, result: result))
+        }
       }
       history.append(record)
       state.completedEpochs = epoch + 1

@@ -49,7 +49,8 @@ struct EvalCommand: ParsableCommand {
 
   @Option(
     name: .customLong("predictions-in"),
-    help: ArgumentHelp("Score the predictions in this CSV file instead of running a model.", valueName: "file"))
+    help: ArgumentHelp(
+      "Score the predictions in this CSV file instead of running a model.", valueName: "file"))
   var predictionsIn: String?
 
   @Option(help: "Write confusion_matrix.svg, roc.svg and pr.svg into this directory.")
@@ -64,14 +65,16 @@ struct EvalCommand: ParsableCommand {
         throw ValidationError("--predictions-in scores a file of predictions; it takes no --checkpoint")
       }
       if predictions != nil {
-        throw ValidationError("--predictions writes a model's predictions; with --predictions-in there is no model")
+        throw ValidationError(
+          "--predictions writes a model's predictions; with --predictions-in there is no model")
       }
     } else {
       guard spec != nil else {
         throw ValidationError("give a spec and --checkpoint, or score a file with --predictions-in FILE.csv")
       }
       guard checkpoint != nil else {
-        throw ValidationError("--checkpoint is required to evaluate a model (or use --predictions-in FILE.csv)")
+        throw ValidationError(
+          "--checkpoint is required to evaluate a model (or use --predictions-in FILE.csv)")
       }
     }
     if let positiveClass, positiveClass < 0 {
@@ -118,7 +121,9 @@ struct EvalCommand: ParsableCommand {
     }
     let positive = positiveClass ?? settings.flatMap(MetricReport.positiveClass) ?? 1
     guard positive < scored.classes else {
-      throw fail("the positive class \(positive) is not one of the \(scored.classes) classes (0...\(scored.classes - 1))")
+      throw fail(
+        "the positive class \(positive) is not one of the \(scored.classes) classes (0...\(scored.classes - 1))"
+      )
     }
     let metrics = MetricReport(settings, predictions: scored, loss: loss, positiveClass: positive)
     if let plots {

@@ -106,7 +106,8 @@ final class ProgressReporter: TrainingObserver {
         seconds: seconds, improved: improved)
       let metrics = record.metricValues
       if !metrics.isEmpty {
-        event.metrics = Dictionary(metrics.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+        event.metrics = Dictionary(
+          metrics.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
       }
       emit(event)
     case .text:

@@ -144,7 +144,8 @@ import Testing
     let spec = try TrainingSupport.digitsSpec(
       in: directory, layers: "    - flatten\n    - dense: 10", train: "{epochs: 1}")
     let result = try NNCProcess.run([
-      "eval", spec, "--predictions-in", file.path, "--format", "json", "--set", "metrics=[f1, balanced_accuracy]",
+      "eval", spec, "--predictions-in", file.path, "--format", "json", "--set",
+      "metrics=[f1, balanced_accuracy]",
     ])
     #expect(result.status == 0, "\(result.stderr)")
     let object = try #require(
@@ -211,7 +212,10 @@ import Testing
       }
     }
     // The best checkpoint was written at the epoch of the highest validation F1.
-    #expect(result.stdout.split(separator: "\n").contains { $0.hasPrefix("epoch \(bestEpoch)/3") && $0.contains("* best val_f1_macro") })
+    #expect(
+      result.stdout.split(separator: "\n").contains {
+        $0.hasPrefix("epoch \(bestEpoch)/3") && $0.contains("* best val_f1_macro")
+      })
     for file in ["loss.svg", "metrics.svg"] {
       let text = try String(contentsOf: run.appendingPathComponent(file), encoding: .utf8)
       #expect(text.contains("</svg>"))

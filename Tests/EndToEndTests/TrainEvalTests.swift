@@ -95,7 +95,8 @@ import Testing
       try JSONSerialization.jsonObject(with: Data(detailed.stdout.utf8)) as? [String: Any])["metrics"]
     #expect(
       Set((keys as? [String: Any] ?? [:]).keys) == [
-        "loss", "accuracy", "f1", "support", "top_k_accuracy", "roc_auc", "average_precision", "confusion_matrix",
+        "loss", "accuracy", "f1", "support", "top_k_accuracy", "roc_auc", "average_precision",
+        "confusion_matrix",
         "confusion_matrix_normalized",
       ])
 

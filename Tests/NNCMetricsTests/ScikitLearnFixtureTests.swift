@@ -168,7 +168,8 @@ struct ScikitLearnFixtureTests {
       ("roc_auc", RankingMetrics.rocAUC, item.expected.roc_auc),
       ("average_precision", RankingMetrics.averagePrecision, item.expected.average_precision),
     ] as [(String, ([Double], [Bool]) -> Double?, Averaged)] {
-      let values = RankingMetrics.oneVersusRest(scores: p.scores, labels: p.labels, classes: p.classes, metric)
+      let values = RankingMetrics.oneVersusRest(
+        scores: p.scores, labels: p.labels, classes: p.classes, metric)
       #expect(Self.close(values.perClass, expected.per_class), "\(key) per class")
       for average in [Average.macro, .micro, .weighted] {
         #expect(Self.close(values.value(average), expected.value(average)), "\(key) \(average)")
