@@ -47,7 +47,8 @@ public enum EvaluationPlots {
             dashed: true, color: 7))
       }
     }
-    let against = classes == 2 ? "" : ", one class against the rest"
+    let against =
+      shown.count == 1 ? " of \(labels[shown[0]]), the positive class" : ", one class against the rest"
     return [
       (
         "confusion_matrix.svg",

@@ -33,9 +33,8 @@ public enum PredictionsFile {
   }
 
   public static func parse(_ text: String, path: String) throws -> Predictions {
-    var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
-      $0.hasSuffix("\r") ? $0.dropLast() : $0
-    }
+    // "\r\n" is one Character in Swift, and a newline like "\n".
+    var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
     while lines.last?.isEmpty == true { lines.removeLast() }
     guard let header = lines.first else { throw PredictionsFileError(path, "the file is empty") }
     let names = header.split(separator: ",", omittingEmptySubsequences: false).map {
