@@ -11,9 +11,9 @@ struct EvalCommand: ParsableCommand {
     commandName: "eval",
     abstract: "Evaluate a trained checkpoint on a split of the spec's data, or score a predictions file.",
     discussion: """
-      With --checkpoint, runs the model of SPEC on a split. With --predictions-in FILE.csv, scores
-      predictions made elsewhere (index,label,prediction,prob_0,...); SPEC is then optional, and without
-      it every metric is reported.
+      With --checkpoint, runs the model of SPEC on a split. With --predictions-in FILE.csv, scores \
+      predictions made elsewhere (index,label,prediction,prob_0,...); SPEC is then optional, and \
+      without it every metric is reported.
       """
   )
 

@@ -10,10 +10,10 @@ struct TrainCommand: ParsableCommand {
     commandName: "train",
     abstract: "Train the model of a spec on its data.",
     discussion: """
-      Writes checkpoint-last.safetensors (every epoch), checkpoint-best.safetensors (by train.monitor) and
-      history.jsonl (one JSON object per epoch, with the spec's metrics on the training and validation
-      predictions), loss.svg and metrics.svg (curves per epoch) to the run directory, then evaluates the
-      test split.
+      Writes checkpoint-last.safetensors (every epoch), checkpoint-best.safetensors (by train.monitor), \
+      history.jsonl (one JSON object per epoch, with the spec's metrics on the training and validation \
+      predictions), loss.svg and metrics.svg (curves per epoch) to the run directory, then evaluates \
+      the test split.
       """
   )
 
