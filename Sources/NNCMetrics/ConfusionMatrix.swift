@@ -1,4 +1,5 @@
-/// Counts of (true label, predicted label) pairs; the basis of accuracy, precision, recall and F1.
+/// Counts of (true label, predicted label) pairs over classes `0..<classes`: the basis of accuracy,
+/// balanced accuracy, precision, recall and F1.
 public struct ConfusionMatrix: Sendable, Equatable {
   public let classes: Int
   public private(set) var counts: [Int]
@@ -8,7 +9,8 @@ public struct ConfusionMatrix: Sendable, Equatable {
     self.counts = [Int](repeating: 0, count: classes * classes)
   }
 
-  public init(labels: [Int32], predictions: [Int32], classes: Int) {
+  /// Labels and predictions must lie in `0..<classes` (callers validate user input first).
+  public init<Label: BinaryInteger>(labels: [Label], predictions: [Label], classes: Int) {
     self.init(classes: classes)
     for (label, prediction) in zip(labels, predictions) {
       add(label: Int(label), prediction: Int(prediction))
@@ -24,75 +26,68 @@ public struct ConfusionMatrix: Sendable, Equatable {
 
   public var total: Int { counts.reduce(0, +) }
 
+  /// The rows as nested arrays (rows: true labels, columns: predictions).
+  public var rows: [[Int]] { (0..<classes).map { row in (0..<classes).map { self[row, $0] } } }
+
   public var accuracy: Double {
     let correct = (0..<classes).reduce(0) { $0 + self[$1, $1] }
     return total == 0 ? 0 : Double(correct) / Double(total)
   }
 
+  /// The mean recall over classes that occur among the labels (scikit-learn's
+  /// `balanced_accuracy_score`, which drops classes that are only predicted).
+  public var balancedAccuracy: Double {
+    let recalls = (0..<classes).compactMap { c in
+      support(c) == 0 ? nil : Double(truePositives(c)) / Double(support(c))
+    }
+    return recalls.isEmpty ? 0 : recalls.reduce(0, +) / Double(recalls.count)
+  }
+
   public func truePositives(_ c: Int) -> Int { self[c, c] }
+  /// Samples whose label is `c`.
   public func support(_ c: Int) -> Int { (0..<classes).reduce(0) { $0 + self[c, $1] } }
+  /// Samples predicted as `c`.
   public func predicted(_ c: Int) -> Int { (0..<classes).reduce(0) { $0 + self[$1, c] } }
 
-  public enum Average: String, Sendable, CaseIterable {
-    case macro
-    case micro
-    case weighted
+  /// What a normalized matrix divides each count by.
+  public enum Normalization: String, Sendable, CaseIterable {
+    /// Each row by its total (the fraction of a class predicted as each class: recall on the diagonal).
+    case labels
+    /// Each column by its total (precision on the diagonal).
+    case predictions
+    /// Every count by the number of samples.
+    case all
   }
 
-  /// Precision per class is TP / predicted; a class never predicted counts 0 (scikit-learn's
-  /// `zero_division=0`).
-  public func precision(_ average: Average) -> Double {
-    averaged(average) { (truePositives($0), predicted($0)) }
-  }
-
-  public func recall(_ average: Average) -> Double {
-    averaged(average) { (truePositives($0), support($0)) }
-  }
-
-  public func f1(_ average: Average) -> Double {
-    if average == .micro { return accuracy }
-    let scores = (0..<classes).map { c -> Double in
-      let p = ratio(truePositives(c), predicted(c))
-      let r = ratio(truePositives(c), support(c))
-      return p + r == 0 ? 0 : 2 * p * r / (p + r)
-    }
-    return combine(scores, average)
-  }
-
-  private func averaged(_ average: Average, _ parts: (Int) -> (Int, Int)) -> Double {
-    if average == .micro {
-      // Summed over classes, true positives over all predictions (or all labels) is the accuracy.
-      return accuracy
-    }
-    return combine(
-      (0..<classes).map { c in
-        let (a, b) = parts(c); return ratio(a, b)
-      }, average)
-  }
-
-  private func combine(_ scores: [Double], _ average: Average) -> Double {
-    guard classes > 0 else { return 0 }
-    switch average {
-    case .weighted:
-      let total = Double(self.total)
-      guard total > 0 else { return 0 }
-      return (0..<classes).reduce(0.0) { $0 + scores[$1] * Double(support($1)) } / total
-    default:
-      return scores.reduce(0, +) / Double(classes)
+  /// Fractions instead of counts; an empty row or column stays 0 (scikit-learn's
+  /// `confusion_matrix(normalize=...)` turns its 0/0 into 0 too).
+  public func normalized(_ normalization: Normalization) -> [[Double]] {
+    (0..<classes).map { row in
+      (0..<classes).map { column in
+        let divisor: Int
+        switch normalization {
+        case .labels: divisor = support(row)
+        case .predictions: divisor = predicted(column)
+        case .all: divisor = total
+        }
+        return divisor == 0 ? 0 : Double(self[row, column]) / Double(divisor)
+      }
     }
   }
 
-  private func ratio(_ a: Int, _ b: Int) -> Double { b == 0 ? 0 : Double(a) / Double(b) }
-
-  /// A text table: rows are true labels, columns predictions.
-  public var table: String {
-    let width = max(4, String(total).count + 1)
+  /// A text table: rows are true labels, columns predictions; `names` label the classes.
+  public func table(names: [String]? = nil) -> String {
+    let labels = (0..<classes).map { names?[$0] ?? String($0) }
+    let width = max(4, String(total).count + 1, (labels.map(\.count).max() ?? 0) + 1)
     func cell(_ text: String) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
     var out = "confusion matrix (rows: label, columns: prediction)\n" + cell("")
-    out += (0..<classes).map { cell(String($0)) }.joined() + "\n"
+    out += labels.map(cell).joined() + "\n"
     for row in 0..<classes {
-      out += cell(String(row)) + (0..<classes).map { cell(String(self[row, $0])) }.joined() + "\n"
+      out += cell(labels[row]) + (0..<classes).map { cell(String(self[row, $0])) }.joined() + "\n"
     }
     return out
   }
+
+  /// The counts table with default class names.
+  public var table: String { table() }
 }

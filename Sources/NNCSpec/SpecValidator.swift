@@ -40,16 +40,59 @@ public enum SpecValidator {
     if let train = spec.train {
       ArgumentChecker.check(map: train, against: Vocabulary.trainSchema, what: "train", into: &diagnostics)
       checkTransfer(train, into: &diagnostics)
+      checkMonitors(train, metrics: spec.metrics, into: &diagnostics)
     }
     if let loss = spec.loss { checkCall(loss, Vocabulary.losses, kind: "loss", into: &diagnostics) }
     if let optimizer = spec.optimizer {
       checkCall(optimizer, Vocabulary.optimizers, kind: "optimizer", into: &diagnostics)
     }
+    var positiveClass: (value: Int, location: SourceLocation)?
     for metric in spec.metrics ?? [] {
-      checkCall(metric, Vocabulary.metrics, kind: "metric", into: &diagnostics)
+      let arguments = checkCall(metric, Vocabulary.metrics, kind: "metric", into: &diagnostics)
+      // One positive class serves every 'binary' average, so two metrics must not disagree.
+      guard let value = arguments?.int("positive_class"),
+        let argument = metric.arguments.first(where: { $0.label == "positive_class" })
+      else { continue }
+      if let first = positiveClass, first.value != value {
+        diagnostics.error(
+          "positive_class \(value) differs from the \(first.value) of an earlier metric; one positive class "
+            + "serves every metric", at: argument.value.location,
+          notes: [.note("positive_class \(first.value) is set here", at: first.location)])
+      } else if positiveClass == nil {
+        positiveClass = (value, argument.value.location)
+      }
     }
     if let augment = spec.augment {
       checkAugmentations(augment, spec: spec, into: &diagnostics)
+    }
+  }
+
+  /// `monitor` names (of `train`, `train.early_stopping` and a plateau schedule) must be values the
+  /// spec's metrics produce each epoch.
+  static func checkMonitors(_ train: Expr, metrics: [Call]?, into diagnostics: inout DiagnosticBag) {
+    func entries(_ expr: Expr?) -> [MapEntry] {
+      if case .map(let entries) = expr?.kind { return entries }
+      return []
+    }
+    let fields = entries(train)
+    var monitors = fields.filter { $0.key == "monitor" }.map(\.value)
+    for entry in fields where entry.key == "early_stopping" {
+      monitors += entries(entry.value).filter { $0.key == "monitor" }.map(\.value)
+    }
+    for entry in fields where entry.key == "schedule" {
+      for schedule in entries(entry.value) {
+        monitors += entries(schedule.value).filter { $0.key == "monitor" }.map(\.value)
+      }
+    }
+    let names = MetricNames.monitorable(metrics)
+    for monitor in monitors {
+      guard case .string(let name) = monitor.kind, !names.contains(name) else { continue }
+      let suggestion = Suggestions.closest(to: name, in: names).map { "did you mean '\($0)'? " } ?? ""
+      diagnostics.error(
+        "no metric of the spec produces '\(name)'; \(suggestion)the metrics section yields "
+          + names.filter { $0.hasPrefix("val_") }.joined(separator: ", ")
+          + " (and the same with 'train_' or without a prefix)",
+        at: monitor.location)
     }
   }
 

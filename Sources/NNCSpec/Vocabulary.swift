@@ -202,17 +202,26 @@ public enum Vocabulary {
       ], doc: "reduce on plateau"),
   ]
 
-  static let averages = ["macro", "micro", "weighted"]
+  static let averages = ["macro", "micro", "weighted", "binary"]
+  static let average = Parameter(
+    "average", .choice(averages), default: .string("macro"),
+    doc: "how per-class scores combine; binary: the positive class alone (two classes)")
+  static let positiveClass = Parameter(
+    "positive_class", .int, min: Bound(0),
+    doc: "the class that 'binary' averages report (default 1); the same for every metric")
 
   public static let metrics: [Signature] = [
     Signature("accuracy", []),
+    Signature("balanced_accuracy", [], doc: "the mean recall over classes that occur"),
     Signature("top_k_accuracy", positional: ["k"], [Parameter("k", .int, default: .int(5), min: positive)]),
-    Signature("precision", [Parameter("average", .choice(averages), default: .string("macro"))]),
-    Signature("recall", [Parameter("average", .choice(averages), default: .string("macro"))]),
-    Signature("f1", [Parameter("average", .choice(averages), default: .string("macro"))]),
+    Signature("precision", [average, positiveClass]),
+    Signature("recall", [average, positiveClass]),
+    Signature("f1", [average, positiveClass]),
     Signature("confusion_matrix", []),
-    Signature("roc_auc", [Parameter("average", .choice(averages), default: .string("macro"))]),
-    Signature("pr_auc", [Parameter("average", .choice(averages), default: .string("macro"))]),
+    Signature("roc_auc", [average, positiveClass], doc: "one class against the rest"),
+    Signature("pr_auc", [average, positiveClass], doc: "average precision, one class against the rest"),
+    Signature("average_precision", [average, positiveClass], doc: "the same as pr_auc"),
+    Signature("log_loss", [], doc: "cross-entropy of the predicted probabilities"),
     Signature("loss", []),
   ]
 
@@ -385,11 +394,13 @@ public enum Vocabulary {
       doc: "keep the first N training samples of every class (a small labelled subset)"),
   ])
 
+  static let monitorMode = Parameter(
+    "mode", .choice(["max", "min"]),
+    doc: "whether the monitored metric improves upward or downward (default: min for losses, else max)")
+
   public static let earlyStoppingSchema = Schema([
     Parameter("monitor", .string, default: .string("val_loss")),
-    Parameter(
-      "mode", .choice(["auto", "min", "max"]), default: .string("auto"),
-      doc: "whether the monitored value should fall or rise; auto: accuracies rise, the rest fall"),
+    monitorMode,
     Parameter("patience", .int, default: .int(5), min: Bound(0)),
     Parameter("min_delta", .number, default: .number(0), min: Bound(0)),
     Parameter("restore_best", .bool, default: .bool(true)),
@@ -445,6 +456,7 @@ public enum Vocabulary {
     Parameter("warmup_epochs", .int, default: .int(0), min: Bound(0)),
     Parameter("clip_norm", .number, min: Bound(0, inclusive: false)),
     Parameter("monitor", .string, default: .string("val_accuracy")),
+    monitorMode,
     Parameter("early_stopping", .map(earlyStoppingSchema)),
     Parameter("threads", .int, min: positive),
     Parameter(

@@ -1,4 +1,5 @@
 import NNCData
+import NNCMetrics
 import NNCRuntime
 
 /// Loss and accuracy of a model over a whole data set, and optionally every prediction.
@@ -52,9 +53,8 @@ public final class Evaluator {
         if keepPredictions {
           result.labels.append(batch.labels[sample])
           result.predictions.append(prediction)
-          result.probabilities.append(
-            contentsOf: Trainer.classProbabilities(
-              output, probabilities, sample: sample, classes: classes, loss: loss))
+          Trainer.appendProbabilities(
+            output, probabilities, sample: sample, classes: classes, loss: loss, to: &result.probabilities)
         }
       }
       seen += count
@@ -62,6 +62,45 @@ public final class Evaluator {
     result.loss = seen == 0 ? 0 : totalLoss / Double(seen)
     result.accuracy = seen == 0 ? 0 : Double(correct) / Double(seen)
     return result
+  }
+}
+
+/// The predictions of the samples seen so far in an epoch, kept only when the spec's metrics need them.
+struct PredictionLog {
+  var labels: [Int32] = []
+  var predictions: [Int32] = []
+  var probabilities: [Float] = []
+
+  mutating func reset(reserving samples: Int, classes: Int) {
+    labels.removeAll(keepingCapacity: true)
+    predictions.removeAll(keepingCapacity: true)
+    probabilities.removeAll(keepingCapacity: true)
+    labels.reserveCapacity(samples)
+    predictions.reserveCapacity(samples)
+    probabilities.reserveCapacity(samples * classes)
+  }
+
+  func predictions(classes: Int) -> NNCMetrics.Predictions {
+    NNCMetrics.Predictions(
+      labels: labels.map(Int.init), predictions: predictions.map(Int.init),
+      scores: probabilities.map(Double.init), classes: classes)
+  }
+}
+
+extension Trainer {
+  /// Appends a sample's class probabilities (or raw outputs, for losses that compute none) without
+  /// allocating.
+  static func appendProbabilities(
+    _ output: UnsafeBufferPointer<Float>, _ probabilities: [Float], sample: Int, classes: Int,
+    loss: LossFunction, to destination: inout [Float]
+  ) {
+    let row = sample * classes
+    switch loss {
+    case .crossEntropy(true, _, _), .binaryCrossEntropy(true):
+      destination.append(contentsOf: probabilities[row..<(row + classes)])
+    default:
+      destination.append(contentsOf: output[row..<(row + classes)])
+    }
   }
 }
 

@@ -1,64 +1,70 @@
 import Foundation
 import NNCMetrics
 
-/// The SVG figures of a run: training curves, and for an evaluation the confusion matrix and the
-/// ROC and precision-recall curves of each class against the rest.
+/// The SVG figures of a training run, per epoch: losses in `loss.svg`, accuracy and the spec's other
+/// metrics in `metrics.svg`; training values dashed, validation values solid, one colour per metric.
 public enum Plots {
-  public static func trainingCurves(_ history: [EpochRecord]) -> String {
-    func series(_ name: String, _ value: (EpochRecord) -> Double?) -> SVGPlot.Series? {
-      let points = history.compactMap { record in value(record).map { (Double(record.epoch), $0) } }
-      return points.isEmpty ? nil : SVGPlot.Series(name: name, points: points)
+  public static func trainingCurves(_ history: [EpochRecord]) -> [(name: String, svg: String)] {
+    var metricKeys: [String] = ["accuracy"]
+    for record in history {
+      for key in record.trainMetrics.keys.sorted() + record.validationMetrics.keys.sorted()
+      where !metricKeys.contains(key) {
+        metricKeys.append(key)
+      }
     }
-    let curves = [
-      series("train loss") { $0.train_loss }, series("val loss") { $0.val_loss },
-      series("train accuracy") { $0.train_accuracy }, series("val accuracy") { $0.val_accuracy },
-    ].compactMap { $0 }
-    return SVGPlot.lines(title: "training curves", xLabel: "epoch", yLabel: "loss / accuracy", series: curves)
+    func series(_ key: String, color: Int) -> [SVGPlot.Series] {
+      [("train", true), ("val", false)].compactMap { prefix, dashed in
+        let points = history.compactMap { record in
+          record.value(of: "\(prefix)_\(key)").map { (Double(record.epoch), $0) }
+        }
+        return points.isEmpty
+          ? nil : SVGPlot.Series(name: "\(prefix) \(key)", points: points, dashed: dashed, color: color)
+      }
+    }
+    let lossKeys = ["loss"] + metricKeys.filter { $0.hasSuffix("loss") }
+    let scoreKeys = metricKeys.filter { !$0.hasSuffix("loss") }
+    let epochs = Double(max(history.last?.epoch ?? 1, 1))
+    let xRange = (min(1, epochs), epochs > 1 ? epochs : 2)
+    return [
+      (
+        "loss.svg",
+        SVGPlot.lines(
+          title: "loss per epoch", xLabel: "epoch", yLabel: "loss",
+          series: lossKeys.enumerated().flatMap { series($1, color: $0) }, xRange: xRange,
+          yRange: (0, lossCeiling(history, lossKeys)), integerX: true)
+      ),
+      (
+        "metrics.svg",
+        SVGPlot.lines(
+          title: "metrics per epoch", xLabel: "epoch", yLabel: "value",
+          series: scoreKeys.enumerated().flatMap { series($1, color: $0) }, xRange: xRange, yRange: (0, 1),
+          integerX: true)
+      ),
+    ]
+  }
+
+  /// A little above the largest finite loss, so the curves start from a zero baseline.
+  static func lossCeiling(_ history: [EpochRecord], _ keys: [String]) -> Double {
+    let values = history.flatMap { record in
+      keys.flatMap { key in [record.value(of: "train_" + key), record.value(of: "val_" + key)] }
+    }.compactMap { $0 }.filter(\.isFinite)
+    return max(values.max() ?? 1, 1e-6) * 1.05
+  }
+
+  /// Writes the training curves into a run directory.
+  public static func writeTrainingCurves(_ history: [EpochRecord], to directory: String) throws {
+    for (name, svg) in trainingCurves(history) {
+      try svg.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8)
+    }
   }
 
   /// Writes confusion_matrix.svg, roc.svg and pr.svg into `directory`.
-  public static func writeEvaluation(_ result: EvaluationResult, to directory: String) throws {
+  public static func writeEvaluation(
+    _ predictions: Predictions, names: [String]? = nil, positiveClass: Int = 1, to directory: String
+  ) throws {
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    let matrix = ConfusionMatrix(
-      labels: result.labels, predictions: result.predictions, classes: result.classes)
-    var roc: [SVGPlot.Series] = []
-    var precisionRecall: [SVGPlot.Series] = []
-    for c in 0..<result.classes {
-      let scores = result.labels.indices.map { result.probabilities[$0 * result.classes + c] }
-      let positives = result.labels.map { Int($0) == c }
-      if let auc = RankingMetrics.rocAUC(scores: scores, positives: positives) {
-        roc.append(
-          SVGPlot.Series(
-            name: "class \(c) (AUC \(String(format: "%.3f", auc)))",
-            points: Curves.roc(scores: scores, positives: positives)))
-      }
-      if let ap = RankingMetrics.averagePrecision(scores: scores, positives: positives) {
-        precisionRecall.append(
-          SVGPlot.Series(
-            name: "class \(c) (AP \(String(format: "%.3f", ap)))",
-            points: Curves.precisionRecall(scores: scores, positives: positives)))
-      }
-    }
-    let files = [
-      (
-        "confusion_matrix.svg", SVGPlot.heatmap(matrix, title: "confusion matrix (\(result.samples) samples)")
-      ),
-      (
-        "roc.svg",
-        SVGPlot.lines(
-          title: "ROC, one class against the rest", xLabel: "false positive rate",
-          yLabel: "true positive rate",
-          series: roc, xRange: (0, 1), yRange: (0, 1), diagonal: true)
-      ),
-      (
-        "pr.svg",
-        SVGPlot.lines(
-          title: "precision-recall, one class against the rest", xLabel: "recall", yLabel: "precision",
-          series: precisionRecall, xRange: (0, 1), yRange: (0, 1))
-      ),
-    ]
-    for (name, text) in files {
-      try text.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8)
+    for (name, svg) in EvaluationPlots.files(predictions, names: names, positiveClass: positiveClass) {
+      try svg.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8)
     }
   }
 }

@@ -177,19 +177,6 @@ public final class Trainer {
     return Int32(best)
   }
 
-  static func classProbabilities(
-    _ output: UnsafeBufferPointer<Float>, _ probabilities: [Float], sample: Int, classes: Int,
-    loss: LossFunction
-  ) -> [Float] {
-    let row = sample * classes
-    switch loss {
-    case .crossEntropy(true, _, _), .binaryCrossEntropy(true):
-      return Array(probabilities[row..<(row + classes)])
-    default:
-      return Array(output[row..<(row + classes)])
-    }
-  }
-
   // MARK: Running
 
   /// Trains from scratch, or from `checkpoint-last` when `resume` is set, and returns the history.
@@ -228,6 +215,8 @@ public final class Trainer {
       prefetch: true, transform: augmentation?.sampleTransform)
     var evaluator = Evaluator(executor: executor, loss: loss)
     let classes = executor.outputSampleCount
+    let wantsMetrics = MetricReport.needsPredictions(configuration.metrics)
+    var trainLog = PredictionLog()
     var gradientBuffer = [Float](repeating: 0, count: configuration.batchSize * classes)
     var probabilityBuffer = gradientBuffer
     var parameterBuffers = trainable.map { executor.parameter($0) }
@@ -254,6 +243,7 @@ public final class Trainer {
         observer?.note(phaseDescription(from: epoch))
       }
       loader.startEpoch(epoch)
+      if wantsMetrics { trainLog.reset(reserving: data.train.count, classes: classes) }
       var step = 0
       var lossSum = 0.0
       var correct = 0
@@ -273,9 +263,16 @@ public final class Trainer {
                 : "No checkpoint was written yet.")
               + " Try a smaller learning rate or gradient clipping (train.clip_norm).")
         }
-        for sample in 0..<count
-        where Self.predictedClass(output, sample: sample, classes: classes) == batch.labels[sample] {
-          correct += 1
+        for sample in 0..<count {
+          let predicted = Self.predictedClass(output, sample: sample, classes: classes)
+          if predicted == batch.labels[sample] { correct += 1 }
+          if wantsMetrics {
+            trainLog.labels.append(batch.labels[sample])
+            trainLog.predictions.append(predicted)
+            Self.appendProbabilities(
+              output, probabilityBuffer, sample: sample, classes: classes, loss: loss,
+              to: &trainLog.probabilities)
+          }
         }
         gradientBuffer.withUnsafeBufferPointer {
           executor.outputGradient.update(from: $0.baseAddress!, count: count * classes)
@@ -298,17 +295,24 @@ public final class Trainer {
       var record = EpochRecord(
         epoch: epoch + 1, learning_rate: learningRateAtStart, train_loss: lossSum / Double(max(seen, 1)),
         train_accuracy: Double(correct) / Double(max(seen, 1)), val_loss: nil, val_accuracy: nil)
+      if wantsMetrics {
+        record.trainMetrics = Self.epochMetrics(
+          MetricReport(configuration.metrics, predictions: trainLog.predictions(classes: classes), loss: nil))
+      }
       if let validation = data.validation {
-        let result = try evaluator.evaluate(validation)
+        let result = try evaluator.evaluate(validation, keepPredictions: wantsMetrics)
         record.val_loss = result.loss
         record.val_accuracy = result.accuracy
+        if wantsMetrics {
+          record.validationMetrics = Self.epochMetrics(MetricReport(configuration.metrics, result: result))
+        }
       }
       history.append(record)
       state.completedEpochs = epoch + 1
 
       var improved = false
       if let value = record.value(of: monitor), value.isFinite {
-        let maximize = EpochRecord.isMaximized(monitor)
+        let maximize = EpochRecord.isMaximized(monitor, mode: configuration.monitorMode)
         if state.bestValue == nil || (maximize ? value > state.bestValue! : value < state.bestValue!) {
           state.bestValue = value
           state.bestEpoch = epoch + 1
@@ -382,6 +386,13 @@ public final class Trainer {
         shape: slot.info.shape, values: Array(executor.parameter(slot)))
     }
     return Checkpoint(parameters: parameters, metadata: ["spec_hash": specHash])
+  }
+
+  /// A report's values besides loss and accuracy (the record holds those already).
+  static func epochMetrics(_ report: MetricReport) -> [String: Double] {
+    Dictionary(
+      report.values.filter { $0.key != "loss" && $0.key != "accuracy" }.map { ($0.key, $0.value) },
+      uniquingKeysWith: { first, _ in first })
   }
 
   /// What must survive an interruption besides weights and optimizer state.

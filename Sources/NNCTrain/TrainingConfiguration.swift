@@ -71,13 +71,11 @@ public struct TrainingConfiguration: Sendable {
     public var patience: Int
     public var minDelta: Double
     public var restoreBest: Bool
-    /// "min", "max", or "auto" (accuracies rise, everything else falls).
-    public var mode: String = "auto"
+    /// `max` or `min`; nil infers it from the metric's name (`MetricNames.isMaximized`).
+    public var mode: String? = nil
 
     /// Whether a larger monitored value is better.
-    public var maximizes: Bool {
-      mode == "auto" ? EpochRecord.isMaximized(monitor) : mode == "max"
-    }
+    public var maximizes: Bool { EpochRecord.isMaximized(monitor, mode: mode) }
   }
 
   /// One stage of staged fine-tuning (`train.phases`).
@@ -111,6 +109,8 @@ public struct TrainingConfiguration: Sendable {
     public var name: String
     public var average: String
     public var k: Int
+    /// The class `binary` averages report, when the spec sets `positive_class`.
+    public var positiveClass: Int? = nil
   }
 
   public var metrics: [MetricSettings]
@@ -119,6 +119,8 @@ public struct TrainingConfiguration: Sendable {
   public var seed: Int
   public var clipNorm: Double?
   public var monitor: String
+  /// `train.mode`: `max` or `min`; nil infers it from the monitored metric's name.
+  public var monitorMode: String?
   public var earlyStopping: EarlyStopping?
   public var threads: Int?
   /// Pretrained weights to initialize parameters from (`train.init`, or its shorthand `init_from`),
@@ -210,7 +212,8 @@ public struct TrainingConfiguration: Sendable {
     metrics = (spec.metrics ?? [Call(name: "accuracy", at: .unknown)]).map { call in
       let arguments = checked(call, Vocabulary.metrics, default: "accuracy")
       return MetricSettings(
-        name: call.name, average: arguments.string("average") ?? "macro", k: arguments.int("k") ?? 5)
+        name: call.name, average: arguments.string("average") ?? "macro", k: arguments.int("k") ?? 5,
+        positiveClass: arguments.int("positive_class"))
     }
 
     let train = map(spec.train)
@@ -220,6 +223,7 @@ public struct TrainingConfiguration: Sendable {
     warmupEpochs = int(train, "warmup_epochs", 0)
     clipNorm = double(train, "clip_norm")
     if case .string(let value) = train["monitor"]?.kind { monitor = value } else { monitor = "val_accuracy" }
+    if case .string(let value) = train["mode"]?.kind { monitorMode = value }
     threads = train["threads"].flatMap { if case .int(let v) = $0.kind { v } else { nil } }
     if case .string(let path) = train["init_from"]?.kind {
       initialization = WeightImportSettings(path: resolve(path) ?? path)
@@ -277,7 +281,7 @@ public struct TrainingConfiguration: Sendable {
       earlyStopping = EarlyStopping(
         monitor: monitor, patience: int(fields, "patience", 5), minDelta: double(fields, "min_delta") ?? 0,
         restoreBest: bool(fields, "restore_best", true))
-      if case .string(let mode) = fields["mode"]?.kind { earlyStopping?.mode = mode }
+      if case .string(let value) = fields["mode"]?.kind { earlyStopping?.mode = value }
     }
 
     if case .list(let items) = train["phases"]?.kind {

@@ -9,7 +9,12 @@ import NNCTrain
 struct EvalCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "eval",
-    abstract: "Evaluate a trained checkpoint on a split of the spec's data."
+    abstract: "Evaluate a trained checkpoint on a split of the spec's data, or score a predictions file.",
+    discussion: """
+      With --checkpoint, runs the model of SPEC on a split. With --predictions-in FILE.csv, scores \
+      predictions made elsewhere (index,label,prediction,prob_0,...); SPEC is then optional, and \
+      without it every metric is reported.
+      """
   )
 
   enum Split: String, ExpressibleByArgument, CaseIterable {
@@ -18,7 +23,16 @@ struct EvalCommand: ParsableCommand {
     case train
   }
 
-  @OptionGroup var options: SpecOptions
+  @ArgumentParser.Argument(help: "The spec file (.yaml, .yml or .nnc); optional with --predictions-in.")
+  var spec: String?
+
+  @Option(
+    name: .customLong("set"),
+    help: ArgumentHelp(
+      "Override a value of the spec by its dotted path in the YAML form (repeatable).",
+      valueName: "PATH=VALUE"))
+  var overrides: [String] = []
+
   @OptionGroup var optimization: OptimizationFlags
 
   @Option(
@@ -34,37 +48,131 @@ struct EvalCommand: ParsableCommand {
   @Option(help: "Write every prediction to this CSV file (index,label,prediction,prob_0,...).")
   var predictions: String?
 
+  @Option(
+    name: .customLong("predictions-in"),
+    help: ArgumentHelp(
+      "Score the predictions in this CSV file instead of running a model.", valueName: "file"))
+  var predictionsIn: String?
+
   @Option(help: "Write confusion_matrix.svg, roc.svg and pr.svg into this directory.")
   var plots: String?
 
-  /// `--format json`: `metrics` always holds `loss` and `accuracy`, plus every metric the spec lists;
-  /// `confusion_matrix` (rows: labels, columns: predictions) when the spec asks for it.
+  @Option(help: "The class that 'binary' averages report (default: the spec's positive_class, else 1).")
+  var positiveClass: Int?
+
+  func validate() throws {
+    if predictionsIn != nil {
+      if checkpoint != nil {
+        throw ValidationError("--predictions-in scores a file of predictions; it takes no --checkpoint")
+      }
+      if predictions != nil {
+        throw ValidationError(
+          "--predictions writes a model's predictions; with --predictions-in there is no model")
+      }
+    } else {
+      guard spec != nil else {
+        throw ValidationError("give a spec and --checkpoint, or score a file with --predictions-in FILE.csv")
+      }
+    }
+    if let positiveClass, positiveClass < 0 {
+      throw ValidationError("--positive-class must be a class index (0 or more), found \(positiveClass)")
+    }
+  }
+
+  /// `--format json`: `metrics` as `ClassificationReport.JSON` documents it, and where they came from.
   struct Report: Encodable {
-    var metrics: [String: Double]
-    var confusion_matrix: [[Int]]?
+    var metrics: ClassificationReport.JSON
     var samples: Int
-    var split: String
-    var checkpoint: String
+    var classes: Int
+    var positive_class: Int
+    var split: String?
+    var checkpoint: String?
+    var predictions_in: String?
+    var warnings: [String]
   }
 
   func run() throws {
-    let prepared = try PreparedRun.prepare(options, command: "eval")
-    let dataset: Dataset
+    var settings: [TrainingConfiguration.MetricSettings]?
+    var scored: Predictions
+    var loss: Double?
+    var names: [String]?
+    if let predictionsIn {
+      if let spec {
+        let loaded = try SpecPipeline.load(specOptions(spec))
+        settings = TrainingConfiguration(spec: loaded.spec).metrics
+      }
+      do {
+        scored = try PredictionsFile.read(path: predictionsIn)
+      } catch let error as PredictionsFileError {
+        throw fail(error.description)
+      }
+    } else {
+      let prepared = try PreparedRun.prepare(specOptions(spec!), command: "eval")
+      settings = prepared.configuration.metrics
+      let dataset = try evaluationSplit(prepared)
+      let result = try evaluate(prepared, on: dataset, checkpoint: checkpoint)
+      if let predictions { try writePredictions(result.metricPredictions, to: predictions) }
+      scored = result.metricPredictions
+      loss = result.loss
+      names = dataset.classNames
+    }
+    let positive = positiveClass ?? settings.flatMap(MetricReport.positiveClass) ?? 1
+    guard positive < scored.classes else {
+      throw fail(
+        "the positive class \(positive) is not one of the \(scored.classes) classes (0...\(scored.classes - 1))"
+      )
+    }
+    let metrics = MetricReport(settings, predictions: scored, loss: loss, positiveClass: positive)
+    if let plots {
+      do {
+        try Plots.writeEvaluation(scored, names: names, positiveClass: positive, to: plots)
+      } catch {
+        throw fail("cannot write plots to \(plots): \(error.localizedDescription)")
+      }
+    }
+    let report = metrics.report
+    switch format {
+    case .json:
+      let output = Report(
+        metrics: report.json, samples: report.samples, classes: report.classes, positive_class: positive,
+        split: predictionsIn == nil ? split.rawValue : nil, checkpoint: checkpoint,
+        predictions_in: predictionsIn, warnings: report.warnings)
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+      print(String(decoding: try encoder.encode(output), as: UTF8.self))
+    case .text:
+      if let predictionsIn {
+        print("predictions: \(predictionsIn) (\(report.samples) samples, \(report.classes) classes)\n")
+      } else {
+        print("split: \(split.rawValue) (\(report.samples) samples)\n")
+      }
+      print(report.text(names: names), terminator: "")
+    }
+  }
+
+  /// The spec and its `--set` overrides in the form the other commands share.
+  func specOptions(_ spec: String) throws -> SpecOptions {
+    try SpecOptions.parse([spec] + overrides.flatMap { ["--set", $0] })
+  }
+
+  func evaluationSplit(_ prepared: PreparedRun) throws -> Dataset {
     switch split {
     case .test:
       guard let test = prepared.data.test else {
-        throw fail("\(options.spec): the data section has no 'test' split")
+        throw fail("\(spec ?? ""): the data section has no 'test' split")
       }
-      dataset = test
+      return test
     case .val:
       guard let validation = prepared.data.validation else {
-        throw fail("\(options.spec): there is no validation split (set data.validation_split)")
+        throw fail("\(spec ?? ""): there is no validation split (set data.validation_split)")
       }
-      dataset = validation
+      return validation
     case .train:
-      dataset = try prepared.evaluationTrainingSplit()
+      return try prepared.evaluationTrainingSplit()
     }
-    let result: EvaluationResult
+  }
+
+  func evaluate(_ prepared: PreparedRun, on dataset: Dataset, checkpoint: String?) throws -> EvaluationResult {
     do {
       var options = optimization.options
       options.lossTakesLogits = RunComponents.lossTakesLogits(prepared.configuration.loss)
@@ -84,7 +192,7 @@ struct EvalCommand: ParsableCommand {
         throw fail("give --checkpoint, or train.init in the spec, for the weights to evaluate")
       }
       let loss = RunComponents.loss(prepared.configuration.loss, outputIsLogits: executor.outputIsLogits)
-      result = try Evaluator(executor: executor, loss: loss).evaluate(dataset, keepPredictions: true)
+      return try Evaluator(executor: executor, loss: loss).evaluate(dataset, keepPredictions: true)
     } catch let error as SafeTensorsError {
       throw fail("\(error)")
     } catch let error as TrainError {
@@ -92,49 +200,11 @@ struct EvalCommand: ParsableCommand {
     } catch let error as DataError {
       throw fail("\(error)")
     }
-    if let predictions { try writePredictions(result, to: predictions) }
-    if let plots {
-      do {
-        try Plots.writeEvaluation(result, to: plots)
-      } catch {
-        throw fail("cannot write plots to \(plots): \(error.localizedDescription)")
-      }
-    }
-    let metrics = MetricReport(prepared.configuration.metrics, result: result)
-    let matrix = metrics.confusionMatrix
-    switch format {
-    case .json:
-      let report = Report(
-        metrics: Dictionary(
-          metrics.values.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first }),
-        confusion_matrix: matrix.map { m in (0..<m.classes).map { row in (0..<m.classes).map { m[row, $0] } }
-        },
-        samples: result.samples, split: split.rawValue,
-        checkpoint: checkpoint ?? prepared.configuration.initialization?.path ?? "")
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-      print(String(decoding: try encoder.encode(report), as: UTF8.self))
-    case .text:
-      print("split: \(split.rawValue) (\(result.samples) samples)")
-      let width = metrics.values.map(\.key.count).max() ?? 0
-      for (key, value) in metrics.values {
-        print(
-          key + ":" + String(repeating: " ", count: width - key.count + 1) + String(format: "%.4f", value))
-      }
-      if let matrix { print(matrix.table) }
-    }
   }
 
-  func writePredictions(_ result: EvaluationResult, to path: String) throws {
-    var text =
-      "index,label,prediction," + (0..<result.classes).map { "prob_\($0)" }.joined(separator: ",") + "\n"
-    for index in 0..<result.labels.count {
-      let row = result.probabilities[(index * result.classes)..<((index + 1) * result.classes)]
-      text += "\(index),\(result.labels[index]),\(result.predictions[index]),"
-      text += row.map { String(format: "%.6g", $0) }.joined(separator: ",") + "\n"
-    }
+  func writePredictions(_ predictions: Predictions, to path: String) throws {
     do {
-      try text.write(toFile: path, atomically: true, encoding: .utf8)
+      try PredictionsFile.text(predictions).write(toFile: path, atomically: true, encoding: .utf8)
     } catch {
       throw fail("cannot write predictions to \(path): \(error.localizedDescription)")
     }

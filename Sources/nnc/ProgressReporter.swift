@@ -37,6 +37,8 @@ final class ProgressReporter: TrainingObserver {
     var best_epoch: Int?
     var checkpoint: String?
     var test_metrics: [String: Double]?
+    /// The spec's other metrics of the epoch, as in history.jsonl (`val_f1_macro`, `train_f1_macro`).
+    var metrics: [String: Double]?
   }
 
   func emit(_ event: Event) { out(jsonLine(event)) }
@@ -97,18 +99,28 @@ final class ProgressReporter: TrainingObserver {
     endLine()
     switch format {
     case .json:
-      emit(
-        Event(
-          event: "epoch", epoch: record.epoch, learning_rate: record.learning_rate,
-          train_loss: record.train_loss,
-          train_accuracy: record.train_accuracy, val_loss: record.val_loss, val_accuracy: record.val_accuracy,
-          seconds: seconds, improved: improved))
+      var event = Event(
+        event: "epoch", epoch: record.epoch, learning_rate: record.learning_rate,
+        train_loss: record.train_loss,
+        train_accuracy: record.train_accuracy, val_loss: record.val_loss, val_accuracy: record.val_accuracy,
+        seconds: seconds, improved: improved)
+      let metrics = record.metricValues
+      if !metrics.isEmpty {
+        event.metrics = Dictionary(
+          metrics.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+      }
+      emit(event)
     case .text:
       var line = String(
         format: "epoch %d/%d  loss %.4f  acc %.4f", record.epoch, epochs, record.train_loss,
         record.train_accuracy)
       if let loss = record.val_loss, let accuracy = record.val_accuracy {
         line += String(format: "  val_loss %.4f  val_acc %.4f", loss, accuracy)
+      }
+      // The spec's metrics on validation data, or on the training predictions without it.
+      let prefix = record.validationMetrics.isEmpty ? "train_" : "val_"
+      for (key, value) in record.metricValues where key.hasPrefix(prefix) {
+        line += String(format: "  %@ %.4f", key, value)
       }
       line += String(
         format: "  lr %.3g  %.1fs  %.0f img/s", record.learning_rate, seconds,

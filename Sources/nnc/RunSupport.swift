@@ -58,6 +58,11 @@ struct PreparedRun {
         "\(data.train.source): the data has \(classes) classes but the model outputs \(outputs) units; "
           + "set data.classes or change the last layer")
     }
+    if let positive = MetricReport.positiveClass(configuration.metrics), positive >= max(classes, 2) {
+      throw fail(
+        "\(options.spec): positive_class \(positive) is not one of the data's \(classes) classes "
+          + "(0...\(max(classes, 2) - 1))")
+    }
     if configuration.optimizer.name == "gd" {
       // Gradient descent proper: every step sees the whole training set.
       configuration.batchSize = data.train.count

@@ -10,8 +10,10 @@ struct TrainCommand: ParsableCommand {
     commandName: "train",
     abstract: "Train the model of a spec on its data.",
     discussion: """
-      Writes checkpoint-last.safetensors (every epoch), checkpoint-best.safetensors (by train.monitor) and
-      history.jsonl (one JSON object per epoch) to the run directory, then evaluates the test split.
+      Writes checkpoint-last.safetensors (every epoch), checkpoint-best.safetensors (by train.monitor), \
+      history.jsonl (one JSON object per epoch, with the spec's metrics on the training and validation \
+      predictions), loss.svg and metrics.svg (curves per epoch) to the run directory, then evaluates \
+      the test split.
       """
   )
 
@@ -65,8 +67,7 @@ struct TrainCommand: ParsableCommand {
         reporter.table(transfer.table)
       }
       let outcome = try trainer.run(data: prepared.data, resume: resume, observer: reporter)
-      try Plots.trainingCurves(outcome.history).write(
-        toFile: directory + "/curves.svg", atomically: true, encoding: .utf8)
+      try Plots.writeTrainingCurves(outcome.history, to: directory)
       if let test = prepared.data.test {
         let loss = RunComponents.loss(configuration.loss, outputIsLogits: trainer.executor.outputIsLogits)
         let result = try Evaluator(executor: trainer.executor, loss: loss).evaluate(

@@ -62,19 +62,57 @@ import Testing
       "metrics=[f1, {f1: {average: micro}}, {top_k_accuracy: {k: 2}}, roc_auc, pr_auc, confusion_matrix]",
     ])
     #expect(detailed.status == 0, "\(detailed.stderr)")
-    struct Detailed: Decodable {
-      var metrics: [String: Double]
-      var confusion_matrix: [[Int]]
+    struct Averaged: Decodable {
+      var macro: Double?
+      var micro: Double?
+      var weighted: Double?
+      var per_class: [Double?]
     }
-    let full = try JSONDecoder().decode(Detailed.self, from: Data(detailed.stdout.utf8))
-    #expect(
-      Set(full.metrics.keys) == ["loss", "accuracy", "f1", "f1_micro", "top_2_accuracy", "roc_auc", "pr_auc"])
-    #expect(abs(full.metrics["f1_micro"]! - report.metrics.accuracy) < 1e-12)
-    #expect(full.metrics["top_2_accuracy"]! >= report.metrics.accuracy)
+    struct Detailed: Decodable {
+      struct Metrics: Decodable {
+        var loss: Double
+        var accuracy: Double
+        var f1: Averaged
+        var top_k_accuracy: [String: Double]
+        var roc_auc: Averaged
+        var average_precision: Averaged
+        var confusion_matrix: [[Int]]
+      }
+      var metrics: Metrics
+    }
+    let full = try JSONDecoder().decode(Detailed.self, from: Data(detailed.stdout.utf8)).metrics
+    #expect(full.f1.per_class.count == 10)
+    #expect(abs(full.f1.micro! - report.metrics.accuracy) < 1e-12)
+    #expect(Set(full.top_k_accuracy.keys) == ["2"])
+    #expect(full.top_k_accuracy["2"]! >= report.metrics.accuracy)
+    #expect(full.roc_auc.macro! > 0.9 && full.average_precision.macro! > 0.8)
     #expect(full.confusion_matrix.count == 10)
     #expect(full.confusion_matrix.flatMap { $0 }.reduce(0, +) == 360)
     let diagonal = (0..<10).reduce(0) { $0 + full.confusion_matrix[$1][$1] }
     #expect(diagonal == correct)
+    // Only what the spec lists (plus loss and accuracy).
+    let keys = try #require(
+      try JSONSerialization.jsonObject(with: Data(detailed.stdout.utf8)) as? [String: Any])["metrics"]
+    #expect(
+      Set((keys as? [String: Any] ?? [:]).keys) == [
+        "loss", "accuracy", "f1", "support", "top_k_accuracy", "roc_auc", "average_precision",
+        "confusion_matrix",
+        "confusion_matrix_normalized",
+      ])
+
+    // The predictions file scores the same without the model.
+    let rescored = try NNCProcess.run(["eval", "--predictions-in", predictions.path, "--format", "json"])
+    #expect(rescored.status == 0, "\(rescored.stderr)")
+    struct Rescored: Decodable {
+      struct Metrics: Decodable {
+        var accuracy: Double
+        var roc_auc: Averaged
+      }
+      var metrics: Metrics
+    }
+    let again = try JSONDecoder().decode(Rescored.self, from: Data(rescored.stdout.utf8)).metrics
+    #expect(abs(again.accuracy - report.metrics.accuracy) < 1e-12)
+    #expect(abs(again.roc_auc.macro! - full.roc_auc.macro!) < 1e-9)
 
     let plots = directory.appendingPathComponent("plots")
     let plotted = try NNCProcess.run([
@@ -86,7 +124,9 @@ import Testing
       let text = try String(contentsOf: plots.appendingPathComponent(file), encoding: .utf8)
       #expect(text.hasPrefix("<svg") && text.hasSuffix("</svg>\n"), "\(file)")
     }
-    #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("curves.svg").path))
+    for file in ["loss.svg", "metrics.svg"] {
+      #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent(file).path), "\(file)")
+    }
   }
 
   @Test func sameSeedGivesIdenticalHistory() throws {
