@@ -172,7 +172,8 @@ struct EvalCommand: ParsableCommand {
     }
   }
 
-  func evaluate(_ prepared: PreparedRun, on dataset: Dataset, checkpoint: String?) throws -> EvaluationResult {
+  func evaluate(_ prepared: PreparedRun, on dataset: Dataset, checkpoint: String?) throws -> EvaluationResult
+  {
     do {
       var options = optimization.options
       options.lossTakesLogits = RunComponents.lossTakesLogits(prepared.configuration.loss)
