@@ -38,6 +38,8 @@ public final class Evaluator {
     var totalLoss = 0.0
     var correct = 0
     var seen = 0
+    var log = PredictionLog()
+    if keepPredictions { log.reset(reserving: dataset.count, classes: classes) }
     var result = EvaluationResult(
       loss: 0, accuracy: 0, samples: dataset.count, labels: [], predictions: [], probabilities: [],
       classes: classes)
@@ -47,18 +49,14 @@ public final class Evaluator {
         batch, on: executor, training: false, gradient: &gradient, probabilities: &probabilities)
       let output = UnsafeBufferPointer(start: executor.output, count: count * classes)
       totalLoss += Double(batchLoss) * Double(count)
-      for sample in 0..<count {
-        let prediction = Trainer.predictedClass(output, sample: sample, classes: classes)
-        if prediction == batch.labels[sample] { correct += 1 }
-        if keepPredictions {
-          result.labels.append(batch.labels[sample])
-          result.predictions.append(prediction)
-          Trainer.appendProbabilities(
-            output, probabilities, sample: sample, classes: classes, loss: loss, to: &result.probabilities)
-        }
-      }
+      correct += log.record(
+        batch, output: output, probabilities: probabilities, classes: classes, loss: loss,
+        keep: keepPredictions)
       seen += count
     }
+    result.labels = log.labels
+    result.predictions = log.predictions
+    result.probabilities = log.probabilities
     result.loss = seen == 0 ? 0 : totalLoss / Double(seen)
     result.accuracy = seen == 0 ? 0 : Double(correct) / Double(seen)
     return result
@@ -78,6 +76,26 @@ struct PredictionLog {
     labels.reserveCapacity(samples)
     predictions.reserveCapacity(samples)
     probabilities.reserveCapacity(samples * classes)
+  }
+
+  /// Counts the batch's correct predictions and, when `keep` is set, appends every sample's label,
+  /// prediction and class probabilities.
+  mutating func record(
+    _ batch: Batch, output: UnsafeBufferPointer<Float>, probabilities: [Float], classes: Int,
+    loss: LossFunction, keep: Bool
+  ) -> Int {
+    var correct = 0
+    for sample in 0..<batch.count {
+      let predicted = Trainer.predictedClass(output, sample: sample, classes: classes)
+      if predicted == batch.labels[sample] { correct += 1 }
+      if keep {
+        labels.append(batch.labels[sample])
+        predictions.append(predicted)
+        Trainer.appendProbabilities(
+          output, probabilities, sample: sample, classes: classes, loss: loss, to: &self.probabilities)
+      }
+    }
+    return correct
   }
 
   func predictions(classes: Int) -> NNCMetrics.Predictions {

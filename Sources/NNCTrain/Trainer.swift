@@ -263,17 +263,9 @@ public final class Trainer {
                 : "No checkpoint was written yet.")
               + " Try a smaller learning rate or gradient clipping (train.clip_norm).")
         }
-        for sample in 0..<count {
-          let predicted = Self.predictedClass(output, sample: sample, classes: classes)
-          if predicted == batch.labels[sample] { correct += 1 }
-          if wantsMetrics {
-            trainLog.labels.append(batch.labels[sample])
-            trainLog.predictions.append(predicted)
-            Self.appendProbabilities(
-              output, probabilityBuffer, sample: sample, classes: classes, loss: loss,
-              to: &trainLog.probabilities)
-          }
-        }
+        correct += trainLog.record(
+          batch, output: output, probabilities: probabilityBuffer, classes: classes, loss: loss,
+          keep: wantsMetrics)
         gradientBuffer.withUnsafeBufferPointer {
           executor.outputGradient.update(from: $0.baseAddress!, count: count * classes)
         }
