@@ -68,6 +68,9 @@ public final class Executor {
   let concatChannels: [[Int]]
   var gradientWritten: [Bool]
 
+  /// When set, `forward` and `backward` add each node's wall-clock time to it.
+  public var profile: ExecutionProfile?
+
   /// Draws dropout masks; saved in checkpoints so a resumed run draws the same ones.
   public var generator: RandomGenerator
 
@@ -233,9 +236,15 @@ public final class Executor {
   /// with every tensor in a buffer of its own.
   public var plannedActivationBytes: Int { memoryPlan.plannedBytes }
 
-  /// Sets OpenBLAS's thread count (products); other kernels use all cores through Dispatch.
+  /// Sets the number of threads every kernel uses, matrix products included (OpenBLAS itself stays
+  /// single-threaded; see `Parallel`). The default is one per core.
+  public static func setThreads(_ count: Int) {
+    Parallel.setThreadCount(count)
+  }
+
+  /// The former name of `setThreads`, kept for callers outside this module.
   public static func setBLASThreads(_ count: Int) {
-    openblas_set_num_threads(Int32(max(1, count)))
+    setThreads(count)
   }
 
   // MARK: Geometry

@@ -14,8 +14,13 @@ extension Executor {
     for index in gradientWritten.indices { gradientWritten[index] = false }
     gradientWritten[graph.output.index] = true
     // Reversed indices, not `enumerated().reversed()`, which would build an array every step.
+    profile?.prepare(graph)
     for index in graph.nodes.indices.reversed() where gradientWritten[graph.nodes[index].output.index] {
-      backward(graph.nodes[index], index: index, batch: batch)
+      if let profile {
+        profile.measure(node: index, pass: .backward) { backward(graph.nodes[index], index: index, batch: batch) }
+      } else {
+        backward(graph.nodes[index], index: index, batch: batch)
+      }
     }
   }
 

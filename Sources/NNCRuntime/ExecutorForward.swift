@@ -7,6 +7,15 @@ extension Executor {
     precondition(batch >= 1 && batch <= maxBatch, "batch \(batch) outside the planned 1...\(maxBatch)")
     precondition(
       !training || configuration.mode == .training, "this executor was built for inference; it cannot train")
+    if let profile {
+      profile.prepare(graph)
+      for (index, node) in graph.nodes.enumerated() {
+        profile.measure(node: index, pass: .forward) {
+          forward(node, index: index, batch: batch, training: training)
+        }
+      }
+      return
+    }
     for (index, node) in graph.nodes.enumerated() {
       forward(node, index: index, batch: batch, training: training)
     }

@@ -143,6 +143,10 @@ public enum Conv2D {
   /// column matrices of one chunk (none for a pointwise convolution run a sample at a time) and, for
   /// chunks of several samples, the chunk's output-shaped product.
   public static func scratchCount(_ geometry: Conv2DGeometry) -> Int {
+    if let crop = geometry.liveTapCrop {
+      // The cropped weights and their gradient, then the cropped convolution's own scratch.
+      return 2 * crop.geometry.weightCount + scratchCount(crop.geometry)
+    }
     let chunk = chunkSize(geometry)
     let plane = geometry.outHeight * geometry.outWidth
     if chunk == 1 { return geometry.isPointwise ? 0 : geometry.columnRows * plane }
@@ -156,6 +160,14 @@ public enum Conv2D {
     bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
     scratch: UnsafeMutablePointer<Float>?, activation: ActivationKind = .linear
   ) {
+    if let crop = geometry.liveTapCrop {
+      let croppedWeight = requireScratch(geometry, scratch)
+      crop.gather(weight, into: croppedWeight)
+      forward(
+        crop.geometry, input: input, weight: croppedWeight, bias: bias, output: output,
+        scratch: croppedWeight + 2 * crop.geometry.weightCount, activation: activation)
+      return
+    }
     let g = geometry
     let plane = g.outHeight * g.outWidth
     let inSample = g.inChannels * g.inHeight * g.inWidth
@@ -198,6 +210,18 @@ public enum Conv2D {
     gradWeight: UnsafeMutablePointer<Float>?, gradBias: UnsafeMutablePointer<Float>?,
     scratch: UnsafeMutablePointer<Float>?
   ) {
+    if let crop = geometry.liveTapCrop {
+      let croppedWeight = requireScratch(geometry, scratch)
+      let croppedGradWeight = croppedWeight + crop.geometry.weightCount
+      crop.gather(weight, into: croppedWeight)
+      if gradWeight != nil { croppedGradWeight.update(repeating: 0, count: crop.geometry.weightCount) }
+      backward(
+        crop.geometry, input: input, weight: croppedWeight, gradOutput: gradOutput, gradInput: gradInput,
+        gradWeight: gradWeight == nil ? nil : croppedGradWeight, gradBias: gradBias,
+        scratch: croppedWeight + 2 * crop.geometry.weightCount)
+      if let gradWeight { crop.scatterAdd(croppedGradWeight, into: gradWeight) }
+      return
+    }
     let g = geometry
     let plane = g.outHeight * g.outWidth
     let inSample = g.inChannels * g.inHeight * g.inWidth
