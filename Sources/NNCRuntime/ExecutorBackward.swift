@@ -3,7 +3,10 @@ import NNCGraph
 extension Executor {
   /// Sets every parameter gradient to zero; call once per step before `backward`.
   public func zeroParameterGradients() {
-    gradientStore.base.update(repeating: 0, count: parameterCount)
+    let base = gradientStore.base
+    Parallel.forEachChunk(parameterCount) { range in
+      (base + range.lowerBound).update(repeating: 0, count: range.count)
+    }
   }
 
   /// Backpropagates `outputGradient` through the graph of the last training `forward`, accumulating
@@ -40,7 +43,10 @@ extension Executor {
     let count = batch * sampleCounts[input.index]
     body(contribution.base)
     let target = valueGradient(input)
-    for element in 0..<count { target[element] += contribution.base[element] }
+    let addend = contribution.base
+    Parallel.forEachChunk(count) { range in
+      for element in range { target[element] += addend[element] }
+    }
   }
 
   func backward(_ node: Node, index: Int, batch: Int) {

@@ -177,7 +177,7 @@ extension Executor {
     let epsilon = Float(batchNorm.epsilon)
     let perChannel = weightCount / channels
     let foldedBias = folded + weightCount
-    for channel in 0..<channels {
+    Parallel.forEach(channels, workPerItem: perChannel) { channel in
       // The same expression as BatchNorm.forwardInference, so both round alike.
       let scale = (gamma?[channel] ?? 1) * (1 / (variance[channel] + epsilon).squareRoot())
       let row = channel * perChannel

@@ -42,6 +42,8 @@ struct BenchCommand: ParsableCommand {
     var images_per_second: Double
     var gflops_per_second: Double
     var peak_resident_bytes: Int?
+    /// Process CPU time per wall-clock second while measuring: how many cores were busy on average.
+    var busy_cores: Double
   }
 
   /// Milliseconds per training step spent in one kind of node or one phase of the step.
@@ -87,11 +89,11 @@ struct BenchCommand: ParsableCommand {
       training: Phase(
         steps_per_second: training.steps, images_per_second: training.steps * Double(batch),
         gflops_per_second: training.steps * Double(batch) * Double(3 * flops) / 1e9,
-        peak_resident_bytes: training.peak),
+        peak_resident_bytes: training.peak, busy_cores: training.busyCores),
       inference: Phase(
         steps_per_second: inference.steps, images_per_second: inference.steps * Double(batch),
         gflops_per_second: inference.steps * Double(batch) * Double(flops) / 1e9,
-        peak_resident_bytes: inference.peak),
+        peak_resident_bytes: inference.peak, busy_cores: inference.busyCores),
       training_profile: training.profile)
     switch format {
     case .json:
@@ -111,8 +113,9 @@ struct BenchCommand: ParsableCommand {
     func line(_ name: String, _ phase: Phase, unit: String) -> String {
       let memory = phase.peak_resident_bytes.map { ", peak " + MemoryPlanPrinter.bytesText($0) } ?? ""
       return String(
-        format: "%@ %9.1f %@/s  %9.1f img/s  %6.1f GFLOP/s%@", name, phase.steps_per_second, unit,
-        phase.images_per_second, phase.gflops_per_second, memory)
+        format: "%@ %9.1f %@/s  %9.1f img/s  %6.1f GFLOP/s, %.2f cores busy%@", name,
+        phase.steps_per_second, unit, phase.images_per_second, phase.gflops_per_second, phase.busy_cores,
+        memory)
     }
     var text = """
       \(report.model): batch \(report.batch_size), \(report.threads) thread\(report.threads == 1 ? "" : "s"), \(mode)
@@ -151,7 +154,7 @@ struct BenchCommand: ParsableCommand {
 
   /// Steps per second of full training steps, and the peak resident memory meanwhile.
   func measureTraining(_ graph: Graph, configuration: TrainingConfiguration, batch: Int) throws -> (
-    steps: Double, peak: Int?, profile: [ProfileRow]?
+    steps: Double, busyCores: Double, peak: Int?, profile: [ProfileRow]?
   ) {
     ResidentMemory.resetPeak()
     var options = optimization.options
@@ -207,9 +210,9 @@ struct BenchCommand: ParsableCommand {
         executor.outputGradient.update(from: $0.baseAddress!, count: batch * classes)
       }
     }
-    let rate = try timed(step)
+    let (rate, busyCores) = try timed(step)
     let peak = ResidentMemory.peak()
-    guard profile else { return (rate, peak, nil) }
+    guard profile else { return (rate, busyCores, peak, nil) }
     // A separate run, so that the clock reads do not touch the rate above.
     let nodeProfile = ExecutionProfile()
     executor.profile = nodeProfile
@@ -231,12 +234,12 @@ struct BenchCommand: ParsableCommand {
     for (index, name) in ["loss", "zero gradients", "optimizer step"].enumerated() {
       rows.append(ProfileRow(kind: name, nodes: 0, forward_ms: phaseSeconds[index] * perStep, backward_ms: 0))
     }
-    return (rate, peak, rows.filter { $0.forward_ms + $0.backward_ms > 0 || $0.nodes > 0 })
+    return (rate, busyCores, peak, rows.filter { $0.forward_ms + $0.backward_ms > 0 || $0.nodes > 0 })
   }
 
   /// Batches per second of inference forward passes, and the peak resident memory meanwhile.
   func measureInference(_ graph: Graph, configuration: TrainingConfiguration, batch: Int) -> (
-    steps: Double, peak: Int?
+    steps: Double, busyCores: Double, peak: Int?
   ) {
     ResidentMemory.resetPeak()
     let executor = Executor(
@@ -245,16 +248,19 @@ struct BenchCommand: ParsableCommand {
     var generator = RandomGenerator(seed: 2)
     try? initialize(executor, generator: &generator)
     fillInput(executor, batch: batch, generator: &generator)
-    let rate = (try? timed { executor.forward(batch: batch, training: false) }) ?? 0
-    return (rate, ResidentMemory.peak())
+    let (rate, busyCores) = (try? timed { executor.forward(batch: batch, training: false) }) ?? (0, 0)
+    return (rate, busyCores, ResidentMemory.peak())
   }
 
   /// Runs `body` twice to warm up, then until `seconds` have passed (at least three times); returns
   /// calls per second.
-  func timed(_ body: () throws -> Void) throws -> Double {
+  /// Runs `body` twice to warm up, then until `seconds` have passed (at least three times); returns
+  /// calls per second and the process's CPU seconds per second meanwhile.
+  func timed(_ body: () throws -> Void) throws -> (rate: Double, busyCores: Double) {
     try body()
     try body()
     let start = DispatchTime.now().uptimeNanoseconds
+    let startCPU = ProcessorTime.seconds()
     var calls = 0
     var elapsed = 0.0
     while calls < 3 || elapsed < seconds {
@@ -262,7 +268,7 @@ struct BenchCommand: ParsableCommand {
       calls += 1
       elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
-    return Double(calls) / elapsed
+    return (Double(calls) / elapsed, (ProcessorTime.seconds() - startCPU) / elapsed)
   }
 
   func initialize(_ executor: Executor, generator: inout RandomGenerator) throws {
@@ -299,5 +305,16 @@ enum ResidentMemory {
       let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
     else { return nil }
     return kilobytes * 1024
+  }
+}
+
+/// CPU time (user and system) the process has used, all threads together.
+enum ProcessorTime {
+  static func seconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+    let system = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    return user + system
   }
 }

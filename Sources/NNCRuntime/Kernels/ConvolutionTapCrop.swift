@@ -16,25 +16,33 @@ struct Conv2DTapCrop {
 
   /// Copies the live taps of weights [outChannels, inChannels / groups, kh, kw] into `cropped`.
   func gather(_ weight: UnsafePointer<Float>, into cropped: UnsafeMutablePointer<Float>) {
-    forEachTap { full, croppedIndex in cropped[croppedIndex] = weight[full] }
+    let (height, width) = (geometry.kernelHeight, geometry.kernelWidth)
+    let filters = geometry.outChannels * geometry.inChannelsPerGroup
+    // Reading the full weights is memory-bound (a 3x3 kernel cropped to its centre still touches
+    // every cache line), so the filters are split across threads.
+    Parallel.forEachChunk(filters * kernelHeight * kernelWidth, unit: kernelHeight * kernelWidth) { range in
+      var target = cropped + range.lowerBound * height * width
+      for filter in range {
+        for row in 0..<height {
+          let source = weight + (filter * kernelHeight + firstRow + row) * kernelWidth + firstColumn
+          for column in 0..<width { target[column] = source[column] }
+          target += width
+        }
+      }
+    }
   }
 
   /// Adds a gradient of the cropped weights to the full weights' gradient, at the live taps.
   func scatterAdd(_ cropped: UnsafePointer<Float>, into gradWeight: UnsafeMutablePointer<Float>) {
-    forEachTap { full, croppedIndex in gradWeight[full] += cropped[croppedIndex] }
-  }
-
-  /// Calls `body(fullIndex, croppedIndex)` for every weight of the cropped kernel.
-  private func forEachTap(_ body: (Int, Int) -> Void) {
-    let g = geometry
-    let filters = g.outChannels * g.inChannelsPerGroup
-    var croppedIndex = 0
-    for filter in 0..<filters {
-      for row in 0..<g.kernelHeight {
-        let fullRow = (filter * kernelHeight + firstRow + row) * kernelWidth + firstColumn
-        for column in 0..<g.kernelWidth {
-          body(fullRow + column, croppedIndex)
-          croppedIndex += 1
+    let (height, width) = (geometry.kernelHeight, geometry.kernelWidth)
+    let filters = geometry.outChannels * geometry.inChannelsPerGroup
+    Parallel.forEachChunk(filters * kernelHeight * kernelWidth, unit: kernelHeight * kernelWidth) { range in
+      var source = cropped + range.lowerBound * height * width
+      for filter in range {
+        for row in 0..<height {
+          let target = gradWeight + (filter * kernelHeight + firstRow + row) * kernelWidth + firstColumn
+          for column in 0..<width { target[column] += source[column] }
+          source += width
         }
       }
     }

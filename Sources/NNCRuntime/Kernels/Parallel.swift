@@ -52,6 +52,18 @@ enum Parallel {
     forEachPart(count, parts: min(threads * 4, count / (minimumParallelWork / 4)), body)
   }
 
+  /// `forEachChunk` over items of `unit` scalar operations each: `body` gets ranges of items, and
+  /// `workItems` (the operations) decides whether and how finely to split.
+  static func forEachChunk(_ workItems: Int, unit: Int, _ body: (Range<Int>) -> Void) {
+    let items = workItems / max(unit, 1)
+    let threads = threadCount
+    guard workItems >= minimumParallelWork && threads > 1 && items > 1 else {
+      if items > 0 { body(0..<items) }
+      return
+    }
+    forEachPart(items, parts: min(threads * 4, workItems / (minimumParallelWork / 4)), body)
+  }
+
   /// Splits `0..<count` into `parts` contiguous ranges of nearly equal length, each a multiple of
   /// `alignment` except the last, and runs them concurrently.
   static func forEachPart(
