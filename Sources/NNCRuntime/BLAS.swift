@@ -12,8 +12,18 @@ public func sgemm(
   a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float = 0,
   c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
+  splitSGEMM(
+    threads: Parallel.threadCount, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+    alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+}
+
+/// `sgemm` on `threads` threads (tests call it with several counts).
+func splitSGEMM(
+  threads: Int, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+  a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float,
+  c: UnsafeMutablePointer<Float>, ldc: Int
+) {
   Parallel.singleThreadedBLAS
-  let threads = Parallel.threadCount
   if threads > 1 && m * n * k >= GEMMSplit.minimumWork {
     if n >= m && n >= GEMMSplit.columnAlignment * 2 {
       Parallel.forEachPart(n, parts: threads, alignment: GEMMSplit.columnAlignment) { columns in
@@ -49,6 +59,7 @@ enum GEMMSplit {
   static let rowAlignment = 4
 }
 
+/// One OpenBLAS call on the calling thread.
 @inline(__always)
 func serialSGEMM(
   transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
