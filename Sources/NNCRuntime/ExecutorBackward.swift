@@ -10,7 +10,9 @@ extension Executor {
   }
 
   /// Backpropagates `outputGradient` through the graph of the last training `forward`, accumulating
-  /// into the parameter gradients (zero them first with `zeroParameterGradients`).
+  /// into the parameter gradients (zero them first with `zeroParameterGradients`). The parameters must
+  /// be those of that `forward`: some kernels keep values derived from them (cropped convolution
+  /// weights) for the backward pass.
   public func backward(batch: Int) {
     precondition(batch >= 1 && batch <= maxBatch, "batch \(batch) outside the planned 1...\(maxBatch)")
     precondition(configuration.mode == .training, "this executor was built for inference; it has no backward")
@@ -77,7 +79,8 @@ extension Executor {
           Conv2D.backward(
             geometry, input: value(input!), weight: parameter(.weight)!, gradOutput: gradOutput,
             gradInput: gradInput,
-            gradWeight: gradient(.weight), gradBias: gradient(.bias), scratch: scratch.base)
+            gradWeight: gradient(.weight), gradBias: gradient(.bias), scratch: scratch.base,
+            croppedWeight: keptCroppedWeight(index).map { UnsafePointer($0) })
         }
       }
     case .pool(let attributes):
@@ -219,7 +222,8 @@ extension Executor {
           Conv2D.backward(
             geometry, input: value(input), weight: parameter(.weight)!, gradOutput: gradOutput,
             gradInput: gradInput,
-            gradWeight: gradient(.weight), gradBias: gradient(.bias), scratch: scratch.base)
+            gradWeight: gradient(.weight), gradBias: gradient(.bias), scratch: scratch.base,
+            croppedWeight: keptCroppedWeight(index).map { UnsafePointer($0) })
         }
       }
     case .dense(let attributes):

@@ -160,18 +160,21 @@ public enum Conv2D {
   }
 
   /// output = activation(conv(input, weight) + bias). The activation is fused into the bias pass, so
-  /// the output is written by the product and touched once more.
+  /// the output is written by the product and touched once more. A convolution with a
+  /// `liveTapCrop` gathers its cropped weights into `croppedWeight` when given (the caller keeps them
+  /// for `backward`, saving a pass over the full weights), else into scratch.
   public static func forward(
     _ geometry: Conv2DGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
     bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
-    scratch: UnsafeMutablePointer<Float>?, activation: ActivationKind = .linear
+    scratch: UnsafeMutablePointer<Float>?, activation: ActivationKind = .linear,
+    croppedWeight keptWeight: UnsafeMutablePointer<Float>? = nil
   ) {
     if let crop = geometry.liveTapCrop {
-      let croppedWeight = requireScratch(geometry, scratch)
+      let croppedWeight = keptWeight ?? requireScratch(geometry, scratch)
       crop.gather(weight, into: croppedWeight)
       forward(
         crop.geometry, input: input, weight: croppedWeight, bias: bias, output: output,
-        scratch: croppedWeight + 2 * crop.geometry.weightCount, activation: activation)
+        scratch: requireScratch(geometry, scratch) + 2 * crop.geometry.weightCount, activation: activation)
       return
     }
     let g = geometry
@@ -210,21 +213,23 @@ public enum Conv2D {
 
   /// Gradients of `forward` without activation (run the activation's backward first). Any of
   /// `gradInput`, `gradWeight`, `gradBias` may be nil to skip it (the first layer needs no gradInput).
+  /// `croppedWeight`, if given, holds the cropped weights `forward` kept (see there).
   public static func backward(
     _ geometry: Conv2DGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
     gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?,
     gradWeight: UnsafeMutablePointer<Float>?, gradBias: UnsafeMutablePointer<Float>?,
-    scratch: UnsafeMutablePointer<Float>?
+    scratch: UnsafeMutablePointer<Float>?, croppedWeight keptWeight: UnsafePointer<Float>? = nil
   ) {
     if let crop = geometry.liveTapCrop {
-      let croppedWeight = requireScratch(geometry, scratch)
-      let croppedGradWeight = croppedWeight + crop.geometry.weightCount
-      crop.gather(weight, into: croppedWeight)
+      let scratchWeight = requireScratch(geometry, scratch)
+      let croppedGradWeight = scratchWeight + crop.geometry.weightCount
+      let croppedWeight = keptWeight ?? UnsafePointer(scratchWeight)
+      if keptWeight == nil { crop.gather(weight, into: scratchWeight) }
       if gradWeight != nil { croppedGradWeight.update(repeating: 0, count: crop.geometry.weightCount) }
       backward(
         crop.geometry, input: input, weight: croppedWeight, gradOutput: gradOutput, gradInput: gradInput,
         gradWeight: gradWeight == nil ? nil : croppedGradWeight, gradBias: gradBias,
-        scratch: croppedWeight + 2 * crop.geometry.weightCount)
+        scratch: scratchWeight + 2 * crop.geometry.weightCount)
       if let gradWeight { crop.scatterAdd(croppedGradWeight, into: gradWeight) }
       return
     }
