@@ -51,8 +51,9 @@ func splitSGEMM(
 
 /// When and how `sgemm` splits a product.
 enum GEMMSplit {
-  /// Multiply-adds below which one thread is faster than waking another.
-  static let minimumWork = 1 << 17
+  /// Multiply-adds below which one thread is faster than waking another: about 20 µs of work at
+  /// 100 GFLOP/s, several times what handing half of it to a Dispatch worker costs.
+  static let minimumWork = 1 << 20
   /// Column blocks are multiples of OpenBLAS's SkylakeX/Haswell register tile along c's rows
   /// (16 floats), so no block ends in a partial vector; row blocks a multiple of 4 rows.
   static let columnAlignment = 16

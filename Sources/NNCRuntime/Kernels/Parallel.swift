@@ -15,6 +15,10 @@ enum Parallel {
 
   static let coreCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
+  /// Runs per thread of a parallel loop: more than one, so a thread slowed by another process does
+  /// not hold the others up for a whole half of the work.
+  static let partsPerThread = 4
+
   /// Threads the kernels use; set through `Executor.setThreads`. Read by every kernel call, written
   /// only between runs, so the unsynchronized access is benign.
   nonisolated(unsafe) private(set) static var threadCount = coreCount
@@ -34,12 +38,11 @@ enum Parallel {
       for index in 0..<count { body(index) }
       return
     }
-    if threads >= coreCount {
-      // Dispatch balances the items over its workers (at most one per core).
-      concurrentPerform(iterations: count, body)
-    } else {
-      forEachPart(count, parts: threads) { range in for index in range { body(index) } }
-    }
+    // Contiguous runs of items, a few per thread: Dispatch then balances the runs over its workers,
+    // while handing out items one by one would make both cores fight over its shared iteration
+    // counter (thousands of tiny items per call in the late stages of a ResNet).
+    let parts = threads >= coreCount ? threads * partsPerThread : threads
+    forEachPart(count, parts: parts) { range in for index in range { body(index) } }
   }
 
   /// Calls `body` on contiguous chunks covering `0..<count`, several per thread when `count` is large.
@@ -49,7 +52,7 @@ enum Parallel {
       if count > 0 { body(0..<count) }
       return
     }
-    forEachPart(count, parts: min(threads * 4, count / (minimumParallelWork / 4)), body)
+    forEachPart(count, parts: min(threads * partsPerThread, count / (minimumParallelWork / 4)), body)
   }
 
   /// `forEachChunk` over items of `unit` scalar operations each: `body` gets ranges of items, and
@@ -61,7 +64,8 @@ enum Parallel {
       if items > 0 { body(0..<items) }
       return
     }
-    forEachPart(items, parts: min(threads * 4, workItems / (minimumParallelWork / 4)), body)
+    forEachPart(
+      items, parts: min(threads * partsPerThread, workItems / (minimumParallelWork / 4)), body)
   }
 
   /// Splits `0..<count` into `parts` contiguous ranges of nearly equal length, each a multiple of
@@ -75,11 +79,24 @@ enum Parallel {
       if count > 0 { body(0..<count) }
       return
     }
-    concurrentPerform(iterations: parts) { part in
+    runParts(parts) { part in
       let start = min(count, units * part / parts * alignment)
       let end = min(count, units * (part + 1) / parts * alignment)
       if start < end { body(start..<end) }
     }
+  }
+
+  /// Runs `body(part)` for `0..<parts` concurrently: on `WorkerPool.shared` when it has a worker per
+  /// extra thread (one per core) and is free, else through Dispatch (more threads than cores, two
+  /// callers at once, a loop inside a loop).
+  private static func runParts(_ parts: Int, _ body: (Int) -> Void) {
+    let threads = threadCount
+    if threads <= WorkerPool.shared.workerCount + 1
+      && WorkerPool.shared.run(parts: parts, threads: threads, body)
+    {
+      return
+    }
+    concurrentPerform(iterations: parts, body)
   }
 
   /// `DispatchQueue.concurrentPerform` asks for a `@Sendable` body, but kernel bodies capture raw
