@@ -22,7 +22,9 @@ extension Executor {
     profile?.prepare(graph)
     for index in graph.nodes.indices.reversed() where gradientWritten[graph.nodes[index].output.index] {
       if let profile {
-        profile.measure(node: index, pass: .backward) { backward(graph.nodes[index], index: index, batch: batch) }
+        profile.measure(node: index, pass: .backward) {
+          backward(graph.nodes[index], index: index, batch: batch)
+        }
       } else {
         backward(graph.nodes[index], index: index, batch: batch)
       }

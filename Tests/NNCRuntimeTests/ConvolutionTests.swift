@@ -207,7 +207,8 @@ func checkConvolutionGradients(
       #expect(
         (crop.firstRow, crop.firstColumn, crop.geometry.kernelHeight, crop.geometry.kernelWidth)
           == (row, column, height, width), "\(c.name)")
-      #expect(crop.geometry.outHeight == c.geometry.outHeight && crop.geometry.outWidth == c.geometry.outWidth)
+      #expect(
+        crop.geometry.outHeight == c.geometry.outHeight && crop.geometry.outWidth == c.geometry.outWidth)
     }
     for c in convCases.prefix(convCases.count - 3) { #expect(c.geometry.liveTapCrop == nil, "\(c.name)") }
   }
