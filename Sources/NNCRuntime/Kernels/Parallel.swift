@@ -8,7 +8,8 @@ import Foundation
 ///
 /// OpenBLAS is kept single-threaded: products are split across threads here (`sgemm`), because
 /// OpenBLAS's own worker threads busy-wait (`sched_yield`) after each product and, on a machine with
-/// as many cores as threads, steal those cores from the Dispatch workers running the other kernels.
+/// as many cores as threads, steal those cores from the threads running the other kernels. Loops run
+/// on `WorkerPool.shared`.
 enum Parallel {
   /// Below this many scalar operations a loop runs on the calling thread: dispatch costs more.
   static let minimumParallelWork = 1 << 15
@@ -38,11 +39,10 @@ enum Parallel {
       for index in 0..<count { body(index) }
       return
     }
-    // Contiguous runs of items, a few per thread: Dispatch then balances the runs over its workers,
-    // while handing out items one by one would make both cores fight over its shared iteration
-    // counter (thousands of tiny items per call in the late stages of a ResNet).
-    let parts = threads >= coreCount ? threads * partsPerThread : threads
-    forEachPart(count, parts: parts) { range in for index in range { body(index) } }
+    // Contiguous runs of items, a few per thread, claimed by whichever thread is free: handing out
+    // items one by one would make the cores fight over the shared counter (thousands of tiny items
+    // per call in the late stages of a ResNet) and write neighbouring cache lines.
+    forEachPart(count, parts: threads * partsPerThread) { range in for index in range { body(index) } }
   }
 
   /// Calls `body` on contiguous chunks covering `0..<count`, several per thread when `count` is large.
