@@ -59,6 +59,10 @@ public final class Executor {
   /// Weights and bias with a batchnorm folded in, for the fused node running now (inference only, so
   /// nothing needs them afterwards): one buffer, the size of the largest, shared by all.
   let folded: Arena<Float>
+  /// Per convolution node with a `liveTapCrop` (training only): where forward keeps its cropped
+  /// weights for backward, an offset in `croppedWeights`, else -1.
+  let croppedWeights: Arena<Float>
+  let nodeCroppedWeightOffsets: [Int]
   let nodeIndexOffsets: [Int]
   let nodeSavedOffsets: [Int]
   /// Per node, the offset in `parameters` of each of its parameters by role.
@@ -74,6 +78,9 @@ public final class Executor {
   let concatInputs: [[UnsafePointer<Float>]]
   let concatChannels: [[Int]]
   var gradientWritten: [Bool]
+
+  /// When set, `forward` and `backward` add each node's wall-clock time to it.
+  public var profile: ExecutionProfile?
 
   /// Draws dropout masks; saved in checkpoints so a resumed run draws the same ones.
   public var generator: RandomGenerator
@@ -163,6 +170,8 @@ public final class Executor {
     var indexTotal = 0
     var savedTotal = 0
     var foldedCount = 0
+    var croppedOffsets: [Int] = []
+    var croppedTotal = 0
     for node in optimized.nodes {
       indexOffsets.append(indexTotal)
       savedOffsets.append(savedTotal)
@@ -173,9 +182,17 @@ public final class Executor {
           attributes, optimized.shape(of: node.inputs[0]), batch: self.maxBatch)
         if !full.runsDepthwiseKernel { scratchCount = max(scratchCount, Conv2D.scratchCount(full)) }
         geometry = Self.convolutionGeometry(attributes, optimized.shape(of: node.inputs[0]), batch: 1)
+        if configuration.mode == .training, !full.runsDepthwiseKernel, let crop = full.liveTapCrop {
+          croppedOffsets.append(croppedTotal)
+          croppedTotal += crop.geometry.weightCount
+        } else {
+          croppedOffsets.append(-1)
+        }
         if case .fused(let fused) = node.op, fused.batchNorm != nil {
           foldedCount = max(foldedCount, full.weightCount + full.outChannels)
         }
+      } else {
+        croppedOffsets.append(-1)
       }
       geometries.append(geometry)
       switch node.op {
@@ -196,6 +213,8 @@ public final class Executor {
       }
     }
     convolutionGeometries = geometries
+    croppedWeights = Arena(count: croppedTotal, zero: 0)
+    nodeCroppedWeightOffsets = croppedOffsets
     nodeIndexOffsets = indexOffsets
     nodeSavedOffsets = savedOffsets
     scratch = Arena(count: scratchCount, zero: 0)
@@ -214,6 +233,13 @@ public final class Executor {
   }
 
   // MARK: Buffers
+
+  /// Where convolution node `index` keeps its cropped weights between forward and backward, if it
+  /// has a crop and the executor trains.
+  func keptCroppedWeight(_ index: Int) -> UnsafeMutablePointer<Float>? {
+    let offset = nodeCroppedWeightOffsets[index]
+    return offset >= 0 ? croppedWeights[offset] : nil
+  }
 
   public var parameters: UnsafeMutableBufferPointer<Float> {
     UnsafeMutableBufferPointer(start: parameterStore.base, count: parameterCount)
@@ -269,9 +295,15 @@ public final class Executor {
   /// with every tensor in a buffer of its own.
   public var plannedActivationBytes: Int { memoryPlan.plannedBytes }
 
-  /// Sets OpenBLAS's thread count (products); other kernels use all cores through Dispatch.
+  /// Sets the number of threads every kernel uses, matrix products included (OpenBLAS itself stays
+  /// single-threaded; see `Parallel`). The default is one per core.
+  public static func setThreads(_ count: Int) {
+    Parallel.setThreadCount(count)
+  }
+
+  /// The former name of `setThreads`, kept for callers outside this module.
   public static func setBLASThreads(_ count: Int) {
-    openblas_set_num_threads(Int32(max(1, count)))
+    setThreads(count)
   }
 
   // MARK: Geometry

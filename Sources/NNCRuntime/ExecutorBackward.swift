@@ -3,21 +3,33 @@ import NNCGraph
 extension Executor {
   /// Sets every parameter gradient to zero; call once per step before `backward`.
   public func zeroParameterGradients() {
-    gradientStore.base.update(repeating: 0, count: trainableParameterCount)
+    let base = gradientStore.base
+    Parallel.forEachChunk(trainableParameterCount) { range in
+      (base + range.lowerBound).update(repeating: 0, count: range.count)
+    }
   }
 
   /// Backpropagates `outputGradient` through the graph of the last training `forward`, accumulating
-  /// into the parameter gradients (zero them first with `zeroParameterGradients`).
+  /// into the parameter gradients (zero them first with `zeroParameterGradients`). The parameters must
+  /// be those of that `forward`: some kernels keep values derived from them (cropped convolution
+  /// weights) for the backward pass.
   public func backward(batch: Int) {
     precondition(batch >= 1 && batch <= maxBatch, "batch \(batch) outside the planned 1...\(maxBatch)")
     precondition(configuration.mode == .training, "this executor was built for inference; it has no backward")
     for index in gradientWritten.indices { gradientWritten[index] = false }
     gradientWritten[graph.output.index] = true
     // Reversed indices, not `enumerated().reversed()`, which would build an array every step.
+    profile?.prepare(graph)
     for index in graph.nodes.indices.reversed() {
       let output = graph.nodes[index].output.index
       guard gradientWritten[output], needsGradient[output] else { continue }
-      backward(graph.nodes[index], index: index, batch: batch)
+      if let profile {
+        profile.measure(node: index, pass: .backward) {
+          backward(graph.nodes[index], index: index, batch: batch)
+        }
+      } else {
+        backward(graph.nodes[index], index: index, batch: batch)
+      }
     }
   }
 
@@ -38,7 +50,10 @@ extension Executor {
     let count = batch * sampleCounts[input.index]
     body(contribution.base)
     let target = valueGradient(input)
-    for element in 0..<count { target[element] += contribution.base[element] }
+    let addend = contribution.base
+    Parallel.forEachChunk(count) { range in
+      for element in range { target[element] += addend[element] }
+    }
   }
 
   func backward(_ node: Node, index: Int, batch: Int) {
@@ -70,7 +85,8 @@ extension Executor {
           Conv2D.backward(
             geometry, input: value(input!), weight: parameter(.weight)!, gradOutput: gradOutput,
             gradInput: gradInput,
-            gradWeight: gradient(.weight), gradBias: gradient(.bias), scratch: scratch.base)
+            gradWeight: gradient(.weight), gradBias: gradient(.bias), scratch: scratch.base,
+            croppedWeight: keptCroppedWeight(index).map { UnsafePointer($0) })
         }
       }
     case .pool(let attributes):
@@ -213,7 +229,8 @@ extension Executor {
           Conv2D.backward(
             geometry, input: value(input), weight: parameter(.weight)!, gradOutput: gradOutput,
             gradInput: gradInput,
-            gradWeight: gradient(.weight), gradBias: gradient(.bias), scratch: scratch.base)
+            gradWeight: gradient(.weight), gradBias: gradient(.bias), scratch: scratch.base,
+            croppedWeight: keptCroppedWeight(index).map { UnsafePointer($0) })
         }
       }
     case .dense(let attributes):

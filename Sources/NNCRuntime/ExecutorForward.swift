@@ -7,6 +7,15 @@ extension Executor {
     precondition(batch >= 1 && batch <= maxBatch, "batch \(batch) outside the planned 1...\(maxBatch)")
     precondition(
       !training || configuration.mode == .training, "this executor was built for inference; it cannot train")
+    if let profile {
+      profile.prepare(graph)
+      for (index, node) in graph.nodes.enumerated() {
+        profile.measure(node: index, pass: .forward) {
+          forward(node, index: index, batch: batch, training: training)
+        }
+      }
+      return
+    }
     for (index, node) in graph.nodes.enumerated() {
       forward(node, index: index, batch: batch, training: training)
     }
@@ -34,7 +43,7 @@ extension Executor {
         Conv2D.forward(
           geometry, input: value(node.inputs[0]), weight: parameter(.weight)!, bias: parameter(.bias),
           output: output,
-          scratch: scratch.base)
+          scratch: scratch.base, croppedWeight: keptCroppedWeight(index))
       }
     case .pool(let attributes):
       let geometry = Self.poolGeometry(attributes, graph.shape(of: node.inputs[0]), batch: batch)
@@ -133,7 +142,7 @@ extension Executor {
         Conv2D.forward(
           geometry, input: value(node.inputs[0]), weight: weight, bias: bias, output: output,
           scratch: scratch.base,
-          activation: activation)
+          activation: activation, croppedWeight: keptCroppedWeight(index))
       }
     case .dense(let dense):
       let inFeatures = graph.shape(of: node.inputs[0]).sampleCount
@@ -168,7 +177,7 @@ extension Executor {
     let epsilon = Float(batchNorm.epsilon)
     let perChannel = weightCount / channels
     let foldedBias = folded + weightCount
-    for channel in 0..<channels {
+    Parallel.forEach(channels, workPerItem: perChannel) { channel in
       // The same expression as BatchNorm.forwardInference, so both round alike.
       let scale = (gamma?[channel] ?? 1) * (1 / (variance[channel] + epsilon).squareRoot())
       let row = channel * perChannel

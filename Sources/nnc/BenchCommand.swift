@@ -14,6 +14,8 @@ struct BenchCommand: ParsableCommand {
       After a warm-up, times full training steps (forward, loss, backward, optimizer step) and inference
       batches for at least --seconds each. GFLOP/s counts a training step as three forward passes (the
       backward pass costs about two). Peak memory is the process's resident high-water mark per phase.
+      With --profile, also prints where a training step's time goes: milliseconds per step for each
+      kind of node (forward and backward), the loss, zeroing the gradients and the optimizer step.
       """
   )
 
@@ -32,11 +34,24 @@ struct BenchCommand: ParsableCommand {
   @Option(help: "Output format: text or json.")
   var format: OutputFormat = .text
 
+  @Flag(help: "Also print the training step's time per kind of node, pass and phase.")
+  var profile = false
+
   struct Phase: Encodable {
     var steps_per_second: Double
     var images_per_second: Double
     var gflops_per_second: Double
     var peak_resident_bytes: Int?
+    /// Process CPU time per wall-clock second while measuring: how many cores were busy on average.
+    var busy_cores: Double
+  }
+
+  /// Milliseconds per training step spent in one kind of node or one phase of the step.
+  struct ProfileRow: Encodable {
+    var kind: String
+    var nodes: Int
+    var forward_ms: Double
+    var backward_ms: Double
   }
 
   struct Report: Encodable {
@@ -48,6 +63,7 @@ struct BenchCommand: ParsableCommand {
     var forward_flops_per_image: Int
     var training: Phase
     var inference: Phase
+    var training_profile: [ProfileRow]?
   }
 
   func validate() throws {
@@ -73,11 +89,12 @@ struct BenchCommand: ParsableCommand {
       training: Phase(
         steps_per_second: training.steps, images_per_second: training.steps * Double(batch),
         gflops_per_second: training.steps * Double(batch) * Double(3 * flops) / 1e9,
-        peak_resident_bytes: training.peak),
+        peak_resident_bytes: training.peak, busy_cores: training.busyCores),
       inference: Phase(
         steps_per_second: inference.steps, images_per_second: inference.steps * Double(batch),
         gflops_per_second: inference.steps * Double(batch) * Double(flops) / 1e9,
-        peak_resident_bytes: inference.peak))
+        peak_resident_bytes: inference.peak, busy_cores: inference.busyCores),
+      training_profile: training.profile)
     switch format {
     case .json:
       let encoder = JSONEncoder()
@@ -96,19 +113,48 @@ struct BenchCommand: ParsableCommand {
     func line(_ name: String, _ phase: Phase, unit: String) -> String {
       let memory = phase.peak_resident_bytes.map { ", peak " + MemoryPlanPrinter.bytesText($0) } ?? ""
       return String(
-        format: "%@ %9.1f %@/s  %9.1f img/s  %6.1f GFLOP/s%@", name, phase.steps_per_second, unit,
-        phase.images_per_second, phase.gflops_per_second, memory)
+        format: "%@ %9.1f %@/s  %9.1f img/s  %6.1f GFLOP/s, %.2f cores busy%@", name,
+        phase.steps_per_second, unit, phase.images_per_second, phase.gflops_per_second, phase.busy_cores,
+        memory)
     }
-    return """
+    var text = """
       \(report.model): batch \(report.batch_size), \(report.threads) thread\(report.threads == 1 ? "" : "s"), \(mode)
       \(line("training: ", report.training, unit: "steps"))
       \(line("inference:", report.inference, unit: "batches"))
       """
+    if let rows = report.training_profile { text += "\n" + profileText(rows) }
+    return text
+  }
+
+  /// The profile as a table, largest total first, with each row's share of the profiled time.
+  func profileText(_ rows: [ProfileRow]) -> String {
+    let total = rows.reduce(0) { $0 + $1.forward_ms + $1.backward_ms }
+    let width = max(24, rows.map(\.kind.count).max() ?? 0)
+    func padded(_ text: String, _ count: Int, left: Bool = false) -> String {
+      let fill = String(repeating: " ", count: max(0, count - text.count))
+      return left ? text + fill : fill + text
+    }
+    func number(_ value: Double) -> String { padded(String(format: "%.2f", value), 9) }
+    var lines = [
+      "training step profile (ms per step):",
+      "  " + padded("kind", width, left: true) + padded("nodes", 6) + padded("forward", 10)
+        + padded("backward", 10) + padded("total", 10) + padded("share", 8),
+    ]
+    for row in rows.sorted(by: { $0.forward_ms + $0.backward_ms > $1.forward_ms + $1.backward_ms }) {
+      let sum = row.forward_ms + row.backward_ms
+      let share = String(format: "%.1f%%", total > 0 ? 100 * sum / total : 0)
+      lines.append(
+        "  " + padded(row.kind, width, left: true) + padded(row.nodes > 0 ? String(row.nodes) : "", 6)
+          + " " + number(row.forward_ms) + " " + number(row.backward_ms) + " " + number(sum)
+          + padded(share, 8))
+    }
+    lines.append("  " + padded("all", width, left: true) + padded("", 26) + " " + number(total))
+    return lines.joined(separator: "\n")
   }
 
   /// Steps per second of full training steps, and the peak resident memory meanwhile.
   func measureTraining(_ graph: Graph, configuration: TrainingConfiguration, batch: Int) throws -> (
-    steps: Double, peak: Int?
+    steps: Double, busyCores: Double, peak: Int?, profile: [ProfileRow]?
   ) {
     ResidentMemory.resetPeak()
     var options = optimization.options
@@ -131,8 +177,24 @@ struct BenchCommand: ParsableCommand {
     let gradients = trainable.map { executor.gradient($0) }
     // A tiny rate keeps the weights (and so the work per step) essentially unchanged.
     let learningRate: Float = 1e-6
+    // The phases of a step outside the executor, timed only with --profile.
+    var phaseSeconds = [Double](repeating: 0, count: 3)
+    func phase(_ index: Int, _ body: () throws -> Void) rethrows {
+      guard profile else { return try body() }
+      let start = DispatchTime.now().uptimeNanoseconds
+      try body()
+      phaseSeconds[index] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
     func step() throws {
       executor.forward(batch: batch, training: true)
+      try phase(0) { try lossAndGradient() }
+      phase(1) { executor.zeroParameterGradients() }
+      executor.backward(batch: batch)
+      try phase(2) {
+        try optimizer.step(parameters: parameters, gradients: gradients, learningRate: learningRate)
+      }
+    }
+    func lossAndGradient() throws {
       let output = UnsafeBufferPointer(start: executor.output, count: batch * classes)
       _ = try gradient.withUnsafeMutableBufferPointer { gradient in
         try labels.withUnsafeBufferPointer { labels in
@@ -147,17 +209,37 @@ struct BenchCommand: ParsableCommand {
       gradient.withUnsafeBufferPointer {
         executor.outputGradient.update(from: $0.baseAddress!, count: batch * classes)
       }
-      executor.zeroParameterGradients()
-      executor.backward(batch: batch)
-      try optimizer.step(parameters: parameters, gradients: gradients, learningRate: learningRate)
     }
-    let rate = try timed(step)
-    return (rate, ResidentMemory.peak())
+    let (rate, busyCores) = try timed(step)
+    let peak = ResidentMemory.peak()
+    guard profile else { return (rate, busyCores, peak, nil) }
+    // A separate run, so that the clock reads do not touch the rate above.
+    let nodeProfile = ExecutionProfile()
+    executor.profile = nodeProfile
+    try step()
+    nodeProfile.reset()
+    phaseSeconds = phaseSeconds.map { _ in 0 }
+    var steps = 0
+    let start = DispatchTime.now().uptimeNanoseconds
+    while steps < 3 || Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 < seconds {
+      try step()
+      steps += 1
+    }
+    let perStep = 1000 / Double(steps)
+    var rows = nodeProfile.entries.map { entry in
+      ProfileRow(
+        kind: entry.kind, nodes: entry.nodes, forward_ms: entry.forwardSeconds * perStep,
+        backward_ms: entry.backwardSeconds * perStep)
+    }
+    for (index, name) in ["loss", "zero gradients", "optimizer step"].enumerated() {
+      rows.append(ProfileRow(kind: name, nodes: 0, forward_ms: phaseSeconds[index] * perStep, backward_ms: 0))
+    }
+    return (rate, busyCores, peak, rows.filter { $0.forward_ms + $0.backward_ms > 0 || $0.nodes > 0 })
   }
 
   /// Batches per second of inference forward passes, and the peak resident memory meanwhile.
   func measureInference(_ graph: Graph, configuration: TrainingConfiguration, batch: Int) -> (
-    steps: Double, peak: Int?
+    steps: Double, busyCores: Double, peak: Int?
   ) {
     ResidentMemory.resetPeak()
     let executor = Executor(
@@ -166,16 +248,19 @@ struct BenchCommand: ParsableCommand {
     var generator = RandomGenerator(seed: 2)
     try? initialize(executor, generator: &generator)
     fillInput(executor, batch: batch, generator: &generator)
-    let rate = (try? timed { executor.forward(batch: batch, training: false) }) ?? 0
-    return (rate, ResidentMemory.peak())
+    let (rate, busyCores) = (try? timed { executor.forward(batch: batch, training: false) }) ?? (0, 0)
+    return (rate, busyCores, ResidentMemory.peak())
   }
 
   /// Runs `body` twice to warm up, then until `seconds` have passed (at least three times); returns
   /// calls per second.
-  func timed(_ body: () throws -> Void) throws -> Double {
+  /// Runs `body` twice to warm up, then until `seconds` have passed (at least three times); returns
+  /// calls per second and the process's CPU seconds per second meanwhile.
+  func timed(_ body: () throws -> Void) throws -> (rate: Double, busyCores: Double) {
     try body()
     try body()
     let start = DispatchTime.now().uptimeNanoseconds
+    let startCPU = ProcessorTime.seconds()
     var calls = 0
     var elapsed = 0.0
     while calls < 3 || elapsed < seconds {
@@ -183,7 +268,7 @@ struct BenchCommand: ParsableCommand {
       calls += 1
       elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
-    return Double(calls) / elapsed
+    return (Double(calls) / elapsed, (ProcessorTime.seconds() - startCPU) / elapsed)
   }
 
   func initialize(_ executor: Executor, generator: inout RandomGenerator) throws {
@@ -220,5 +305,16 @@ enum ResidentMemory {
       let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
     else { return nil }
     return kilobytes * 1024
+  }
+}
+
+/// CPU time (user and system) the process has used, all threads together.
+enum ProcessorTime {
+  static func seconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+    let system = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    return user + system
   }
 }

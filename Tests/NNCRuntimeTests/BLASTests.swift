@@ -1,3 +1,4 @@
+import NNCRandom
 import Testing
 
 @testable import NNCRuntime
@@ -13,5 +14,40 @@ import Testing
       let expected = (0..<k).reduce(Float(0)) { $0 + a[i * k + $1] * b[$1 * n + j] }
       #expect(c[i * n + j] == expected)
     }
+  }
+}
+
+/// Products large enough to be split across threads, by columns (n ≥ m) or by rows, with every
+/// transpose combination, a non-zero beta and leading dimensions wider than the matrices. Each
+/// element of a split product is computed by the same single-threaded kernel over all of k, so the
+/// result must not depend on the thread count at all: compared bit for bit.
+@Test(arguments: [(64, 4100, 576), (2304, 128, 64), (512, 32, 512), (37, 1000, 300)])
+func splitProductsEqualTheSingleThreadedOne(_ shape: (Int, Int, Int)) {
+  let (m, n, k) = shape
+  #expect(m * n * k >= GEMMSplit.minimumWork, "the shape must be large enough to split")
+  var generator = RandomGenerator(seed: 91)
+  for (transposeA, transposeB) in [(false, false), (true, false), (false, true), (true, true)] {
+    let (lda, ldb, ldc) = ((transposeA ? m : k) + 3, (transposeB ? k : n) + 5, n + 2)
+    let a = randomValues((transposeA ? k : m) * lda, &generator)
+    let b = randomValues((transposeB ? n : k) * ldb, &generator)
+    let initial = randomValues(m * ldc, &generator)
+    var results: [[Float]] = []
+    for threads in [1, 2, 3] {
+      var c = initial
+      splitSGEMM(
+        threads: threads, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 0.5,
+        a: a, lda: lda, b: b, ldb: ldb, beta: 0.75, c: &c, ldc: ldc)
+      results.append(c)
+    }
+    #expect(results[1] == results[0] && results[2] == results[0], "transposes \(transposeA), \(transposeB)")
+    // And it is the product: one element checked against a Double loop.
+    let (i, j) = (m / 2, n - 1)
+    var expected = 0.75 * Double(initial[i * ldc + j])
+    for p in 0..<k {
+      let left = transposeA ? a[p * lda + i] : a[i * lda + p]
+      let right = transposeB ? b[j * ldb + p] : b[p * ldb + j]
+      expected += 0.5 * Double(left) * Double(right)
+    }
+    #expect(abs(Double(results[0][i * ldc + j]) - expected) < 1e-3)
   }
 }

@@ -52,6 +52,25 @@ let convCases: [ConvCase] = [
       kernelWidth: 3, strideH: 2, strideW: 1, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1,
       groups: 3),
     hasBias: true),
+  ConvCase(
+    name: "3x3 padding 1 on a 1x1 map (cropped to the centre tap)",
+    geometry: Conv2DGeometry(
+      batch: 3, inChannels: 4, inHeight: 1, inWidth: 1, outChannels: 5, kernelHeight: 3,
+      kernelWidth: 3, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1),
+    hasBias: true),
+  ConvCase(
+    name: "3x3 stride 2 padding 1 on a 2x2 map (cropped to 2x2 taps)",
+    geometry: Conv2DGeometry(
+      batch: 2, inChannels: 3, inHeight: 2, inWidth: 2, outChannels: 4, kernelHeight: 3,
+      kernelWidth: 3, strideH: 2, strideW: 2, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1),
+    hasBias: false),
+  ConvCase(
+    name: "5x3 dilation 2 on a 3x2 map, groups 2 (cropped rows and columns)",
+    geometry: Conv2DGeometry(
+      batch: 2, inChannels: 4, inHeight: 3, inWidth: 2, outChannels: 2, kernelHeight: 5,
+      kernelWidth: 3, dilationH: 2, dilationW: 2, padTop: 4, padBottom: 4, padLeft: 2, padRight: 2,
+      groups: 2),
+    hasBias: true),
 ]
 
 let depthwiseCases: [ConvCase] = [
@@ -177,6 +196,21 @@ func checkConvolutionGradients(
     checkConvolutionGradients(
       c, input: input, weight: weight, bias: bias, gradOutput: gradOutput, gradInput: gradInput,
       gradWeight: gradWeight, gradBias: gradBias, &generator)
+  }
+
+  @Test func kernelsCropToTheTapsThatReadTheInput() throws {
+    // The three cropped cases above: the centre tap; taps 1...2 of each axis; rows 1...3 of 5 (row 0
+    // reads input rows -4...-2 only, row 4 rows 4...6) and column 1 (columns 0 and 2 read -2 and 2).
+    let expected = [(1, 1, 1, 1), (1, 1, 2, 2), (1, 1, 3, 1)]
+    for (c, (row, column, height, width)) in zip(convCases.suffix(3), expected) {
+      let crop = try #require(c.geometry.liveTapCrop, "\(c.name)")
+      #expect(
+        (crop.firstRow, crop.firstColumn, crop.geometry.kernelHeight, crop.geometry.kernelWidth)
+          == (row, column, height, width), "\(c.name)")
+      #expect(
+        crop.geometry.outHeight == c.geometry.outHeight && crop.geometry.outWidth == c.geometry.outWidth)
+    }
+    for c in convCases.prefix(convCases.count - 3) { #expect(c.geometry.liveTapCrop == nil, "\(c.name)") }
   }
 
   @Test func fusedActivationAppliesAfterBias() {

@@ -85,6 +85,22 @@ func checkGradients(_ yaml: String, batch: Int = 2, seed: UInt64 = 1, samplesPer
     """)
 }
 
+/// Convolutions on 2x2 and 1x1 maps whose kernels are cropped to the taps that see the input
+/// (`liveTapCrop`); in training the executor keeps the cropped weights from forward for backward.
+@Test func croppedConvolutionGradients() throws {
+  try checkGradients(
+    """
+    model:
+      input: [3, 2, 2]
+      layers:
+        - conv2d: {filters: 4, kernel: 3, stride: 2, padding: 1, activation: tanh}
+        - conv2d: {filters: 5, kernel: 3, padding: 1, bias: false}
+        - batchnorm
+        - flatten
+        - dense: 3
+    """, batch: 3)
+}
+
 @Test func residualBatchNormGradientsSumOverConsumers() throws {
   try checkGradients(
     """

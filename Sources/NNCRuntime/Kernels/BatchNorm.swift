@@ -23,15 +23,13 @@ public enum BatchNorm {
     Parallel.forEach(channels, workPerItem: 3 * count) { c in
       var sum: Double = 0
       forEachRow(batch: batch, channels: channels, spatial: spatial, channel: c) { offset in
-        for i in 0..<spatial { sum += Double(input[offset + i]) }
+        sum += rowSum(input + offset, count: spatial)
       }
       let mean = sum / Double(count)
       var squares: Double = 0
+      let floatMean = Float(mean)
       forEachRow(batch: batch, channels: channels, spatial: spatial, channel: c) { offset in
-        for i in 0..<spatial {
-          let d = Double(input[offset + i]) - mean
-          squares += d * d
-        }
+        squares += rowSum(input + offset, count: spatial, center: floatMean, squared: true)
       }
       let variance = squares / Double(count)
       let inverseStd = 1 / (variance + Double(epsilon)).squareRoot()
@@ -76,11 +74,10 @@ public enum BatchNorm {
       var sumGrad: Double = 0
       var sumGradNormalized: Double = 0
       forEachRow(batch: batch, channels: channels, spatial: spatial, channel: c) { offset in
-        for i in 0..<spatial {
-          let dy = Double(gradOutput[offset + i])
-          sumGrad += dy
-          sumGradNormalized += dy * Double((input[offset + i] - mean) * inverseStd)
-        }
+        let sums = gradientSums(
+          gradOutput + offset, input + offset, count: spatial, mean: mean, inverseStd: inverseStd)
+        sumGrad += sums.grad
+        sumGradNormalized += sums.gradNormalized
       }
       gradShift?[c] += Float(sumGrad)
       gradScale?[c] += Float(sumGradNormalized)
@@ -126,6 +123,58 @@ public enum BatchNorm {
       gradShift?[c] += Float(sumGrad)
       gradScale?[c] += Float(sumGradNormalized)
     }
+  }
+
+  /// Σ (row[i] − center)² over a row (Σ row[i] with `squared` false): sixteen Float lanes, since a
+  /// scalar loop in Double is bound by the latency of each addition; the lanes, then the tail, are
+  /// added in Double in a fixed order, so the sum depends on nothing but the row.
+  @inline(__always)
+  static func rowSum(
+    _ row: UnsafePointer<Float>, count: Int, center: Float = 0, squared: Bool = false
+  ) -> Double {
+    var lanes = SIMD16<Float>()
+    var i = 0
+    while i + 16 <= count {
+      let x = UnsafeRawPointer(row + i).loadUnaligned(as: SIMD16<Float>.self)
+      if squared {
+        let d = x - center
+        lanes += d * d
+      } else {
+        lanes += x
+      }
+      i += 16
+    }
+    var sum = i > 0 ? Double(lanes.sum()) : 0
+    while i < count {
+      let d = row[i] - center
+      sum += squared ? Double(d * d) : Double(row[i])
+      i += 1
+    }
+    return sum
+  }
+
+  /// Σ dy[i] and Σ dy[i]·(x[i] − mean)·inverseStd over a row, like `rowSum`.
+  @inline(__always)
+  static func gradientSums(
+    _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, count: Int, mean: Float, inverseStd: Float
+  ) -> (grad: Double, gradNormalized: Double) {
+    var grad = SIMD16<Float>()
+    var gradNormalized = SIMD16<Float>()
+    var i = 0
+    while i + 16 <= count {
+      let g = UnsafeRawPointer(dy + i).loadUnaligned(as: SIMD16<Float>.self)
+      let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
+      grad += g
+      gradNormalized += g * ((v - mean) * inverseStd)
+      i += 16
+    }
+    var sums = i > 0 ? (Double(grad.sum()), Double(gradNormalized.sum())) : (0, 0)
+    while i < count {
+      sums.0 += Double(dy[i])
+      sums.1 += Double(dy[i] * ((x[i] - mean) * inverseStd))
+      i += 1
+    }
+    return sums
   }
 
   /// Calls `body` with the offset of channel `channel`'s row in each sample, samples in order.

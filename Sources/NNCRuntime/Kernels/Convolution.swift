@@ -71,6 +71,12 @@ public struct Conv2DGeometry: Sendable, Hashable {
     groups == inChannels && outChannels % inChannels == 0
   }
 
+  /// Stride and dilation 1 with an output as wide as the input (`same` padding along the width): an
+  /// im2col row is a shifted copy of the input plane (`Conv2D.shiftedPlaneCopy`).
+  var keepsWidthAtUnitStride: Bool {
+    strideH == 1 && strideW == 1 && dilationH == 1 && dilationW == 1 && outWidth == inWidth
+  }
+
   /// Rows of one sample's im2col matrix (all groups stacked): inChannels * kernelHeight * kernelWidth.
   var columnRows: Int { inChannels * kernelHeight * kernelWidth }
 
@@ -143,6 +149,10 @@ public enum Conv2D {
   /// column matrices of one chunk (none for a pointwise convolution run a sample at a time) and, for
   /// chunks of several samples, the chunk's output-shaped product.
   public static func scratchCount(_ geometry: Conv2DGeometry) -> Int {
+    if let crop = geometry.liveTapCrop {
+      // The cropped weights and their gradient, then the cropped convolution's own scratch.
+      return 2 * crop.geometry.weightCount + scratchCount(crop.geometry)
+    }
     let chunk = chunkSize(geometry)
     let plane = geometry.outHeight * geometry.outWidth
     if chunk == 1 { return geometry.isPointwise ? 0 : geometry.columnRows * plane }
@@ -150,12 +160,23 @@ public enum Conv2D {
   }
 
   /// output = activation(conv(input, weight) + bias). The activation is fused into the bias pass, so
-  /// the output is written by the product and touched once more.
+  /// the output is written by the product and touched once more. A convolution with a
+  /// `liveTapCrop` gathers its cropped weights into `croppedWeight` when given (the caller keeps them
+  /// for `backward`, saving a pass over the full weights), else into scratch.
   public static func forward(
     _ geometry: Conv2DGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
     bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
-    scratch: UnsafeMutablePointer<Float>?, activation: ActivationKind = .linear
+    scratch: UnsafeMutablePointer<Float>?, activation: ActivationKind = .linear,
+    croppedWeight keptWeight: UnsafeMutablePointer<Float>? = nil
   ) {
+    if let crop = geometry.liveTapCrop {
+      let croppedWeight = keptWeight ?? requireScratch(geometry, scratch)
+      crop.gather(weight, into: croppedWeight)
+      forward(
+        crop.geometry, input: input, weight: croppedWeight, bias: bias, output: output,
+        scratch: requireScratch(geometry, scratch) + 2 * crop.geometry.weightCount, activation: activation)
+      return
+    }
     let g = geometry
     let plane = g.outHeight * g.outWidth
     let inSample = g.inChannels * g.inHeight * g.inWidth
@@ -192,12 +213,26 @@ public enum Conv2D {
 
   /// Gradients of `forward` without activation (run the activation's backward first). Any of
   /// `gradInput`, `gradWeight`, `gradBias` may be nil to skip it (the first layer needs no gradInput).
+  /// `croppedWeight`, if given, holds the cropped weights `forward` kept (see there).
   public static func backward(
     _ geometry: Conv2DGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
     gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?,
     gradWeight: UnsafeMutablePointer<Float>?, gradBias: UnsafeMutablePointer<Float>?,
-    scratch: UnsafeMutablePointer<Float>?
+    scratch: UnsafeMutablePointer<Float>?, croppedWeight keptWeight: UnsafePointer<Float>? = nil
   ) {
+    if let crop = geometry.liveTapCrop {
+      let scratchWeight = requireScratch(geometry, scratch)
+      let croppedGradWeight = scratchWeight + crop.geometry.weightCount
+      let croppedWeight = keptWeight ?? UnsafePointer(scratchWeight)
+      if keptWeight == nil { crop.gather(weight, into: scratchWeight) }
+      if gradWeight != nil { croppedGradWeight.update(repeating: 0, count: crop.geometry.weightCount) }
+      backward(
+        crop.geometry, input: input, weight: croppedWeight, gradOutput: gradOutput, gradInput: gradInput,
+        gradWeight: gradWeight == nil ? nil : croppedGradWeight, gradBias: gradBias,
+        scratch: scratchWeight + 2 * crop.geometry.weightCount)
+      if let gradWeight { crop.scatterAdd(croppedGradWeight, into: gradWeight) }
+      return
+    }
     let g = geometry
     let plane = g.outHeight * g.outWidth
     let inSample = g.inChannels * g.inHeight * g.inWidth
@@ -286,33 +321,72 @@ public enum Conv2D {
     let width = samples * plane
     let taps = g.kernelHeight * g.kernelWidth
     let inPlane = g.inHeight * g.inWidth
+    let shiftedCopies = g.keepsWidthAtUnitStride
     Parallel.forEach(samples * g.inChannels, workPerItem: taps * plane) { item in
       let (sample, channel) = item.quotientAndRemainder(dividingBy: g.inChannels)
       let source = input + (sample * g.inChannels + channel) * inPlane
       for ki in 0..<g.kernelHeight {
         for kj in 0..<g.kernelWidth {
           let row = columns + ((channel * g.kernelHeight + ki) * g.kernelWidth + kj) * width + sample * plane
+          if shiftedCopies {
+            shiftedPlaneCopy(g, outHeight: outH, source: source, tapRow: ki, tapColumn: kj, into: row)
+            continue
+          }
           // The output columns whose tap lands inside the input: the rest are padding zeros.
           let offsetX = kj * g.dilationW - g.padLeft
           let firstX = offsetX >= 0 ? 0 : min(outW, (-offsetX + g.strideW - 1) / g.strideW)
           let lastX = max(firstX, min(outW, (g.inWidth - 1 - offsetX) / g.strideW + 1))
+          // Plain loops, not memset/memmove calls: rows are short (often 1 to 16 floats) and a
+          // library call per row cost more than the copy.
           for oy in 0..<outH {
             let iy = oy * g.strideH - g.padTop + ki * g.dilationH
             let dst = row + oy * outW
             guard iy >= 0 && iy < g.inHeight, offsetX <= g.inWidth - 1 else {
-              dst.update(repeating: 0, count: outW)
+              for ox in 0..<outW { dst[ox] = 0 }
               continue
             }
             let src = source + iy * g.inWidth + offsetX
-            if firstX > 0 { dst.update(repeating: 0, count: firstX) }
+            for ox in 0..<firstX { dst[ox] = 0 }
             if g.strideW == 1 {
-              (dst + firstX).update(from: src + firstX, count: lastX - firstX)
+              for ox in firstX..<lastX { dst[ox] = src[ox] }
             } else {
-              for ox in firstX..<lastX { dst[ox] = src[ox * g.strideW] }
+              for ox in firstX..<lastX { dst[ox] = src[ox &* g.strideW] }
             }
-            if lastX < outW { (dst + lastX).update(repeating: 0, count: outW - lastX) }
+            for ox in lastX..<outW { dst[ox] = 0 }
           }
         }
+      }
+    }
+  }
+
+  /// One tap's row of the column matrix for one sample when `keepsWidthAtUnitStride`: output pixel
+  /// (oy, ox) reads input (oy + ki − padTop, ox + kj − padLeft), so in flattened planes the row is
+  /// the input plane shifted by a constant — one contiguous copy — with zeros where the shift leaves
+  /// the plane vertically, and in the columns that wrapped around a row's edge horizontally.
+  @inline(__always)
+  static func shiftedPlaneCopy(
+    _ g: Conv2DGeometry, outHeight: Int, source: UnsafePointer<Float>, tapRow ki: Int, tapColumn kj: Int,
+    into row: UnsafeMutablePointer<Float>
+  ) {
+    let width = g.inWidth
+    let plane = outHeight * width
+    let inPlane = g.inHeight * width
+    let shift = (ki - g.padTop) * width + (kj - g.padLeft)
+    // Destination positions whose source lies inside the input plane.
+    let start = min(plane, max(0, -shift))
+    let end = max(start, min(plane, inPlane - shift))
+    for index in 0..<start { row[index] = 0 }
+    (row + start).update(from: source + (start + shift), count: end - start)
+    for index in end..<plane { row[index] = 0 }
+    let columnShift = kj - g.padLeft
+    if columnShift < 0 {
+      // Output columns 0 ..< -columnShift read left of the row: the end of the previous row.
+      for oy in 0..<outHeight {
+        for ox in 0..<min(width, -columnShift) { row[oy &* width &+ ox] = 0 }
+      }
+    } else if columnShift > 0 {
+      for oy in 0..<outHeight {
+        for ox in max(0, width - columnShift)..<width { row[oy &* width &+ ox] = 0 }
       }
     }
   }
@@ -344,7 +418,7 @@ public enum Conv2D {
             guard iy >= 0 && iy < g.inHeight else { continue }
             let src = row + oy * outW
             let dst = target + iy * g.inWidth + offsetX
-            for ox in firstX..<lastX { dst[ox * g.strideW] += src[ox] }
+            for ox in firstX..<lastX { dst[ox &* g.strideW] += src[ox] }
           }
         }
       }

@@ -1,36 +1,102 @@
+import CBLAS
 import Dispatch
 import Foundation
 
-/// Batch- or channel-parallel loops for the non-BLAS kernels. Every task writes a disjoint part of the
-/// output and reduces in a fixed order, so results do not depend on scheduling.
+/// Batch- or channel-parallel loops for the kernels, and the thread count every kernel (matrix
+/// products included) runs on. Every task writes a disjoint part of the output and reduces in a
+/// fixed order, so results do not depend on scheduling.
+///
+/// OpenBLAS is kept single-threaded: products are split across threads here (`sgemm`), because
+/// OpenBLAS's own worker threads busy-wait (`sched_yield`) after each product and, on a machine with
+/// as many cores as threads, steal those cores from the threads running the other kernels. Loops run
+/// on `WorkerPool.shared`.
 enum Parallel {
   /// Below this many scalar operations a loop runs on the calling thread: dispatch costs more.
   static let minimumParallelWork = 1 << 15
 
   static let coreCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
-  /// Calls `body(i)` for every `i` in `0..<count`, concurrently when `count * workPerItem` is large.
-  static func forEach(_ count: Int, workPerItem: Int, _ body: (Int) -> Void) {
-    if count > 1 && coreCount > 1 && count * max(workPerItem, 1) >= minimumParallelWork {
-      concurrentPerform(iterations: count, body)
-    } else {
-      for index in 0..<count { body(index) }
-    }
+  /// Runs per thread of a parallel loop: more than one, so a thread slowed by another process does
+  /// not hold the others up for a whole half of the work.
+  static let partsPerThread = 4
+
+  /// Threads the kernels use; set through `Executor.setThreads`. Read by every kernel call, written
+  /// only between runs, so the unsynchronized access is benign.
+  nonisolated(unsafe) private(set) static var threadCount = coreCount
+
+  /// Turns OpenBLAS's own threading off, once per process, before the first product.
+  static let singleThreadedBLAS: Void = openblas_set_num_threads(1)
+
+  static func setThreadCount(_ count: Int) {
+    singleThreadedBLAS
+    threadCount = max(1, count)
   }
 
-  /// Calls `body` on contiguous chunks covering `0..<count`, one chunk per core when `count` is large.
+  /// Calls `body(i)` for every `i` in `0..<count`, concurrently when `count * workPerItem` is large.
+  static func forEach(_ count: Int, workPerItem: Int, _ body: (Int) -> Void) {
+    let threads = threadCount
+    guard count > 1 && threads > 1 && count * max(workPerItem, 1) >= minimumParallelWork else {
+      for index in 0..<count { body(index) }
+      return
+    }
+    // Contiguous runs of items, a few per thread, claimed by whichever thread is free: handing out
+    // items one by one would make the cores fight over the shared counter (thousands of tiny items
+    // per call in the late stages of a ResNet) and write neighbouring cache lines.
+    forEachPart(count, parts: threads * partsPerThread) { range in for index in range { body(index) } }
+  }
+
+  /// Calls `body` on contiguous chunks covering `0..<count`, several per thread when `count` is large.
   static func forEachChunk(_ count: Int, _ body: (Range<Int>) -> Void) {
-    guard count >= minimumParallelWork && coreCount > 1 else {
+    let threads = threadCount
+    guard count >= minimumParallelWork && threads > 1 else {
       if count > 0 { body(0..<count) }
       return
     }
-    let chunks = min(coreCount * 4, count / (minimumParallelWork / 4))
-    let chunkSize = (count + chunks - 1) / chunks
-    concurrentPerform(iterations: chunks) { chunk in
-      let start = chunk * chunkSize
-      let end = min(count, start + chunkSize)
+    forEachPart(count, parts: min(threads * partsPerThread, count / (minimumParallelWork / 4)), body)
+  }
+
+  /// `forEachChunk` over items of `unit` scalar operations each: `body` gets ranges of items, and
+  /// `workItems` (the operations) decides whether and how finely to split.
+  static func forEachChunk(_ workItems: Int, unit: Int, _ body: (Range<Int>) -> Void) {
+    let items = workItems / max(unit, 1)
+    let threads = threadCount
+    guard workItems >= minimumParallelWork && threads > 1 && items > 1 else {
+      if items > 0 { body(0..<items) }
+      return
+    }
+    forEachPart(
+      items, parts: min(threads * partsPerThread, workItems / (minimumParallelWork / 4)), body)
+  }
+
+  /// Splits `0..<count` into `parts` contiguous ranges of nearly equal length, each a multiple of
+  /// `alignment` except the last, and runs them concurrently.
+  static func forEachPart(
+    _ count: Int, parts: Int, alignment: Int = 1, _ body: (Range<Int>) -> Void
+  ) {
+    let units = (count + alignment - 1) / alignment
+    let parts = max(1, min(parts, units))
+    if parts == 1 {
+      if count > 0 { body(0..<count) }
+      return
+    }
+    runParts(parts) { part in
+      let start = min(count, units * part / parts * alignment)
+      let end = min(count, units * (part + 1) / parts * alignment)
       if start < end { body(start..<end) }
     }
+  }
+
+  /// Runs `body(part)` for `0..<parts` concurrently: on `WorkerPool.shared` when it has a worker per
+  /// extra thread (one per core) and is free, else through Dispatch (more threads than cores, two
+  /// callers at once, a loop inside a loop).
+  private static func runParts(_ parts: Int, _ body: (Int) -> Void) {
+    let threads = threadCount
+    if threads <= WorkerPool.shared.workerCount + 1
+      && WorkerPool.shared.run(parts: parts, threads: threads, body)
+    {
+      return
+    }
+    concurrentPerform(iterations: parts, body)
   }
 
   /// `DispatchQueue.concurrentPerform` asks for a `@Sendable` body, but kernel bodies capture raw
