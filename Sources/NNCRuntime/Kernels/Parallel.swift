@@ -10,7 +10,7 @@ import Foundation
 /// OpenBLAS's own worker threads busy-wait (`sched_yield`) after each product and, on a machine with
 /// as many cores as threads, steal those cores from the threads running the other kernels. Loops run
 /// on `WorkerPool.shared`.
-enum Parallel {
+public enum Parallel {
   /// Below this many scalar operations a loop runs on the calling thread: dispatch costs more.
   static let minimumParallelWork = 1 << 15
 
@@ -46,7 +46,7 @@ enum Parallel {
   }
 
   /// Calls `body` on contiguous chunks covering `0..<count`, several per thread when `count` is large.
-  static func forEachChunk(_ count: Int, _ body: (Range<Int>) -> Void) {
+  public static func forEachChunk(_ count: Int, _ body: (Range<Int>) -> Void) {
     let threads = threadCount
     guard count >= minimumParallelWork && threads > 1 else {
       if count > 0 { body(0..<count) }

@@ -1,3 +1,5 @@
+import NNCRuntime
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
@@ -61,16 +63,20 @@ public struct Adam: Optimizer {
       let shrink = 1 - rate * decay
       firstMoment.buffers[index].withUnsafeMutableBufferPointer { m in
         secondMoment.buffers[index].withUnsafeMutableBufferPointer { v in
-          for j in parameter.indices {
-            var g = gradient[j]
-            if decoupled {
-              parameter[j] *= shrink
-            } else {
-              g += decay * parameter[j]
+          let (p, g, m, v) = (parameter.baseAddress!, gradient.baseAddress!, m.baseAddress!, v.baseAddress!)
+          // Element-wise, so splitting across threads does not change a single bit.
+          Parallel.forEachChunk(parameter.count) { range in
+            for j in range {
+              var gj = g[j]
+              if decoupled {
+                p[j] *= shrink
+              } else {
+                gj += decay * p[j]
+              }
+              m[j] = beta1 * m[j] + (1 - beta1) * gj
+              v[j] = beta2 * v[j] + (1 - beta2) * gj * gj
+              p[j] -= stepSize * m[j] / (sqrtf(v[j]) / correction2Root + epsilon)
             }
-            m[j] = beta1 * m[j] + (1 - beta1) * g
-            v[j] = beta2 * v[j] + (1 - beta2) * g * g
-            parameter[j] -= stepSize * m[j] / (sqrtf(v[j]) / correction2Root + epsilon)
           }
         }
       }

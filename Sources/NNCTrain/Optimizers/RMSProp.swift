@@ -1,3 +1,5 @@
+import NNCRuntime
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
@@ -51,20 +53,32 @@ public struct RMSProp: Optimizer {
       var square = take(&squareAverage.buffers, index)
       var buffer = take(&momentumBuffer.buffers, index)
       var mean = take(&gradientAverage.buffers, index)
-      for j in parameter.indices {
-        let g = gradient[j] + decay * parameter[j]
-        square[j] = rho * square[j] + (1 - rho) * g * g
-        var variance = square[j]
-        if centered {
-          mean[j] = rho * mean[j] + (1 - rho) * g
-          variance -= mean[j] * mean[j]
-        }
-        let scaled = g / (sqrtf(max(variance, 0)) + epsilon)
-        if mu > 0 {
-          buffer[j] = mu * buffer[j] + scaled
-          parameter[j] -= rate * buffer[j]
-        } else {
-          parameter[j] -= rate * scaled
+      square.withUnsafeMutableBufferPointer { square in
+        buffer.withUnsafeMutableBufferPointer { buffer in
+          mean.withUnsafeMutableBufferPointer { mean in
+            // `buffer` and `mean` are empty (nil base) unless momentum or centering use them.
+            let (p, gradient, square) = (parameter.baseAddress!, gradient.baseAddress!, square.baseAddress!)
+            let (buffer, mean) = (buffer.baseAddress, mean.baseAddress)
+            // Element-wise, so splitting across threads does not change a single bit.
+            Parallel.forEachChunk(parameter.count) { range in
+              for j in range {
+                let g = gradient[j] + decay * p[j]
+                square[j] = rho * square[j] + (1 - rho) * g * g
+                var variance = square[j]
+                if centered, let mean {
+                  mean[j] = rho * mean[j] + (1 - rho) * g
+                  variance -= mean[j] * mean[j]
+                }
+                let scaled = g / (sqrtf(max(variance, 0)) + epsilon)
+                if mu > 0, let buffer {
+                  buffer[j] = mu * buffer[j] + scaled
+                  p[j] -= rate * buffer[j]
+                } else {
+                  p[j] -= rate * scaled
+                }
+              }
+            }
+          }
         }
       }
       put(square, into: &squareAverage.buffers, index)

@@ -1,3 +1,5 @@
+import NNCRuntime
+
 /// Plain gradient descent, `p -= lr (g + lambda p)`. The update rule is SGD's without momentum; what
 /// makes it "full-batch" is that the trainer feeds it the gradient of the whole data set.
 public struct GradientDescent: Optimizer {
@@ -58,17 +60,24 @@ public struct SGD: Optimizer {
     for (index, (parameter, gradient)) in zip(parameters, gradients).enumerated() {
       let rate = self.learningRate(learningRate, for: index)
       let decay = decays(index) ? weightDecay : 0
+      guard let p = parameter.baseAddress, let gradient = gradient.baseAddress else { continue }
+      // Element-wise, so splitting across threads does not change a single bit.
       if momentum == 0 {
-        for j in parameter.indices { parameter[j] -= rate * (gradient[j] + decay * parameter[j]) }
+        Parallel.forEachChunk(parameter.count) { range in
+          for j in range { p[j] -= rate * (gradient[j] + decay * p[j]) }
+        }
         continue
       }
       let mu = momentum
       let nesterov = self.nesterov
-      velocity.buffers[index].withUnsafeMutableBufferPointer { v in
-        for j in parameter.indices {
-          let g = gradient[j] + decay * parameter[j]
-          v[j] = mu * v[j] + g
-          parameter[j] -= rate * (nesterov ? g + mu * v[j] : v[j])
+      velocity.buffers[index].withUnsafeMutableBufferPointer { velocity in
+        let v = velocity.baseAddress!
+        Parallel.forEachChunk(parameter.count) { range in
+          for j in range {
+            let g = gradient[j] + decay * p[j]
+            v[j] = mu * v[j] + g
+            p[j] -= rate * (nesterov ? g + mu * v[j] : v[j])
+          }
         }
       }
     }
