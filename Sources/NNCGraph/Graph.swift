@@ -117,3 +117,17 @@ public struct Graph: Sendable {
     }
   }
 }
+
+extension Graph {
+  /// Per value: whether training computes its gradient — it comes from a node with trainable
+  /// parameters, or from a value that does. Below a frozen base nothing does, so backward stops
+  /// there and no gradient memory is planned for those values.
+  public var valuesNeedingGradient: [Bool] {
+    var needs = [Bool](repeating: false, count: shapes.count)
+    for node in nodes {
+      needs[node.output.index] =
+        node.parameters.contains(where: \.trainable) || node.inputs.contains { needs[$0.index] }
+    }
+    return needs
+  }
+}

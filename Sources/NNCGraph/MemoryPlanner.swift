@@ -48,6 +48,9 @@ public enum MemoryPlanner {
     let n = graph.nodes.count
     let valueCount = graph.shapes.count
     let uses = graph.useCounts
+    // The output's gradient is where the caller writes d(loss)/d(output), even with nothing to train.
+    var needsGradient = graph.valuesNeedingGradient
+    needsGradient[graph.output.index] = true
     func forwardStep(_ node: Int) -> Int { node + 1 }
     func backwardStep(_ node: Int) -> Int { 2 * n + 1 - node }
     let outputStep = n + 1
@@ -74,7 +77,8 @@ public enum MemoryPlanner {
         last[input.index] = max(last[input.index], forwardStep(index))
         gradientFirst[input.index] = min(gradientFirst[input.index], backwardStep(index))
       }
-      if mode == .training {
+      // A node whose output needs no gradient never runs backward (frozen base).
+      if mode == .training && needsGradient[node.output.index] {
         for value in node.valuesReadByBackward {
           last[value.index] = max(last[value.index], backwardStep(index))
         }
@@ -122,7 +126,8 @@ public enum MemoryPlanner {
       }
     }
     if mode == .training {
-      for value in 0..<valueCount where produced[value] && value != graph.input.index {
+      for value in 0..<valueCount
+      where produced[value] && value != graph.input.index && needsGradient[value] {
         let id = ValueID(value)
         // A value nobody reads still gets a (short-lived) gradient buffer: its producer's VJP runs
         // only if the gradient was written, but the runtime keeps one address per value.

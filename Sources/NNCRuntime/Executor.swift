@@ -133,7 +133,6 @@ public final class Executor {
     trainableParameterCount = gradientOffset
     var nodeParameters: [[ParameterRole: Int]] = []
     var nodeGradients: [[ParameterRole: Int]] = []
-    var needsGradient = [Bool](repeating: false, count: optimized.shapes.count)
     for node in optimized.nodes {
       var roles: [ParameterRole: Int] = [:]
       var gradientRoles: [ParameterRole: Int] = [:]
@@ -143,12 +142,12 @@ public final class Executor {
       }
       nodeParameters.append(roles)
       nodeGradients.append(gradientRoles)
-      needsGradient[node.output.index] =
-        training && (!gradientRoles.isEmpty || node.inputs.contains { needsGradient[$0.index] })
     }
     self.nodeParameters = nodeParameters
     self.nodeGradients = nodeGradients
-    self.needsGradient = needsGradient
+    needsGradient =
+      training
+      ? optimized.valuesNeedingGradient : [Bool](repeating: false, count: optimized.shapes.count)
     parameterStore = Arena(count: offset, zero: 0)
     gradientStore = Arena(count: gradientOffset, zero: 0)
 

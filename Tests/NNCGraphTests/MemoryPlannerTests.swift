@@ -100,3 +100,23 @@ func plannedBuffersNeverOverlapWhileLive(_ mode: GraphMode) throws {
     try PassManager.optimize(graph, mode: .training), mode: .training, batchSize: 8, reuse: true)
   #expect(Double(planned.plannedBytes) < 0.6 * Double(naive.plannedBytes))
 }
+
+@Test func aFrozenBaseNeedsNoGradientMemory() throws {
+  let graph = try lowered(
+    residualNetwork.replacingOccurrences(
+      of: "dense: {units: 16, activation: tanh}", with: "dense: {units: 16, activation: tanh, name: features}"
+    ))
+  let frozen = graph.applying(.freezeUntil("features"))
+  let needs = frozen.valuesNeedingGradient
+  // Only the head has trainable parameters: the values it computes need gradients, nothing before.
+  #expect(needs.enumerated().filter(\.element).map(\.offset) == [frozen.output.index])
+  let full = MemoryPlanner.plan(graph, mode: .training, batchSize: 8, reuse: true)
+  let plan = MemoryPlanner.plan(frozen, mode: .training, batchSize: 8, reuse: true)
+  expectDisjoint(plan)
+  #expect(plan.buffers.filter(\.isGradient).flatMap(\.values) == [frozen.output])
+  #expect(plan.plannedBytes < full.plannedBytes)
+  let allFrozen = MemoryPlanner.plan(
+    graph.applying(.freeze(["*"])), mode: .training, batchSize: 8, reuse: true)
+  // The caller still writes d(loss)/d(output) somewhere.
+  #expect(allFrozen.gradientOffsets[graph.output.index] != nil)
+}
