@@ -59,13 +59,8 @@ struct TrainCommand: ParsableCommand {
         graph: prepared.graph, configuration: configuration, runDirectory: directory,
         specHash: prepared.specHash, optimization: optimization.options)
       reporter.header(prepared: prepared, directory: directory)
-      if let transfer = trainer.transferReport, !resume {
-        reporter.note(
-          "initialized \(transfer.loaded.count) parameter tensors from \(transfer.path)"
-            + (transfer.fresh.isEmpty
-              ? "" : "; freshly initialized: " + transfer.fresh.joined(separator: ", ")))
-        reporter.table(transfer.table)
-      }
+      // The table names the file, every tensor's fate and the totals.
+      if let transfer = trainer.transferReport, !resume { reporter.table(transfer.table) }
       let outcome = try trainer.run(data: prepared.data, resume: resume, observer: reporter)
       try Plots.writeTrainingCurves(outcome.history, to: directory)
       if let test = prepared.data.test {
