@@ -46,9 +46,14 @@ final class ProgressReporter: TrainingObserver {
   func header(prepared: PreparedRun, directory: String) {
     guard format == .text else { return }
     let totals = prepared.graph.parameterTotals
+    // With phases the trainable set changes; each phase announces its own count when it starts.
+    let parameters =
+      prepared.configuration.phases.isEmpty
+      ? "\(totals.trainable) trainable parameters"
+      : "\(totals.total) parameters, trainable by phase"
     out(
       "model \(prepared.graph.name): \(prepared.graph.inputShape) -> \(prepared.graph.outputShape), "
-        + "\(totals.trainable) trainable parameters; run directory \(directory)")
+        + "\(parameters); run directory \(directory)")
   }
 
   func trainingStarted(

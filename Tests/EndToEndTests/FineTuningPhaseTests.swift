@@ -51,6 +51,8 @@ import Testing
     let run = directory.appendingPathComponent("tuned-run")
     let first = try NNCProcess.run(["train", tuned, "--run-dir", run.path, "--epochs", "1"])
     #expect(first.status == 0, "\(first.stderr)")
+    #expect(first.stdout.contains("1274 parameters, trainable by phase"), "\(first.stdout)")
+    #expect(first.stdout.contains("phase 1 of 2 from epoch 1: 170 trainable parameters"), "\(first.stdout)")
     let before = try Checkpoint.read(from: baseCheckpoint)
     let last = run.appendingPathComponent("checkpoint-last.safetensors").path
     let afterPhase1 = try Checkpoint.read(from: last)
