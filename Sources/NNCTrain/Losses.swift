@@ -74,12 +74,10 @@ public enum Losses {
     probabilities: UnsafeMutableBufferPointer<Float>? = nil
   ) throws -> Float {
     let count = batch * classes
-    try checkSizes(output: output, gradient: gradient, count: count, batch: batch, features: classes)
+    try checkSizes(
+      output: output, gradient: gradient, probabilities: probabilities, count: count, batch: batch,
+      features: classes, loss: "cross_entropy")
     try checkTargets(targets, batch: batch, features: classes, loss: "cross_entropy")
-    if let probabilities, probabilities.count < count {
-      throw TrainError(
-        "cross_entropy: probability buffer has \(probabilities.count) elements, needs \(count)")
-    }
     guard labelSmoothing >= 0, labelSmoothing < 1 else {
       throw TrainError("cross_entropy: label_smoothing must be in [0, 1), got \(labelSmoothing)")
     }
@@ -197,12 +195,10 @@ public enum Losses {
     probabilities: UnsafeMutableBufferPointer<Float>? = nil
   ) throws -> Float {
     let count = batch * outputs
-    try checkSizes(output: output, gradient: gradient, count: count, batch: batch, features: outputs)
+    try checkSizes(
+      output: output, gradient: gradient, probabilities: probabilities, count: count, batch: batch,
+      features: outputs, loss: "binary_cross_entropy")
     try checkTargets(targets, batch: batch, features: outputs, loss: "binary_cross_entropy")
-    if let probabilities, probabilities.count < count {
-      throw TrainError(
-        "binary_cross_entropy: probability buffer has \(probabilities.count) elements, needs \(count)")
-    }
     guard count > 0 else { return 0 }
     let scale = 1 / Float(count)
     var total = 0.0
@@ -278,8 +274,9 @@ public enum Losses {
   }
 
   private static func checkSizes(
-    output: UnsafeBufferPointer<Float>, gradient: UnsafeMutableBufferPointer<Float>, count: Int,
-    batch: Int, features: Int
+    output: UnsafeBufferPointer<Float>, gradient: UnsafeMutableBufferPointer<Float>,
+    probabilities: UnsafeMutableBufferPointer<Float>? = nil, count: Int, batch: Int, features: Int,
+    loss: String = "loss"
   ) throws {
     guard batch >= 0, features > 0 else {
       throw TrainError("loss: invalid output shape [\(batch), \(features)]")
@@ -290,6 +287,9 @@ public enum Losses {
     }
     guard gradient.count >= count else {
       throw TrainError("loss: gradient buffer has \(gradient.count) elements, needs \(count)")
+    }
+    if let probabilities, probabilities.count < count {
+      throw TrainError("\(loss): probability buffer has \(probabilities.count) elements, needs \(count)")
     }
   }
 
