@@ -102,6 +102,31 @@ import Testing
     }
   }
 
+  @Test func benchProfileReportsTimePerNodeKind() throws {
+    struct Row: Decodable {
+      var kind: String
+      var nodes: Int
+      var forward_ms: Double
+      var backward_ms: Double
+    }
+    struct Bench: Decodable { var training_profile: [Row] }
+    let result = try NNCProcess.run([
+      "bench", "Specs/lenet5.yaml", "--batch-size", "4", "--threads", "1", "--seconds", "0.05", "--profile",
+      "--format", "json",
+    ])
+    #expect(result.status == 0, "\(result.stderr)")
+    let rows = try JSONDecoder().decode(Bench.self, from: Data(result.stdout.utf8)).training_profile
+    // LeNet-5's two convolutions appear, with a forward and a backward time; so does the optimizer step.
+    let convolutions = rows.filter { $0.kind.hasPrefix("conv2d") }
+    #expect(convolutions.reduce(0) { $0 + $1.nodes } == 2, "\(rows.map(\.kind))")
+    #expect(convolutions.allSatisfy { $0.forward_ms > 0 && $0.backward_ms > 0 })
+    #expect(rows.contains { $0.kind == "optimizer step" })
+    let text = try NNCProcess.run([
+      "bench", "Specs/lenet5.yaml", "--batch-size", "4", "--threads", "1", "--seconds", "0.05", "--profile",
+    ])
+    #expect(text.stdout.contains("training step profile (ms per step)"), "\(text.stdout)")
+  }
+
   @Test func benchRejectsABadBatchSize() throws {
     let result = try NNCProcess.run(["bench", "Specs/lenet5.yaml", "--batch-size", "0"])
     #expect(result.status != 0)
