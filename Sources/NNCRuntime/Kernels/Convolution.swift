@@ -153,6 +153,7 @@ public enum Conv2D {
       // The cropped weights and their gradient, then the cropped convolution's own scratch.
       return 2 * crop.geometry.weightCount + scratchCount(crop.geometry)
     }
+    if WinogradConv2D.applies(to: geometry) { return WinogradConv2D.scratchCount(geometry) }
     let chunk = chunkSize(geometry)
     let plane = geometry.outHeight * geometry.outWidth
     if chunk == 1 { return geometry.isPointwise ? 0 : geometry.columnRows * plane }
@@ -175,6 +176,12 @@ public enum Conv2D {
       forward(
         crop.geometry, input: input, weight: croppedWeight, bias: bias, output: output,
         scratch: requireScratch(geometry, scratch) + 2 * crop.geometry.weightCount, activation: activation)
+      return
+    }
+    if WinogradConv2D.applies(to: geometry) {
+      WinogradConv2D.forward(
+        geometry, input: input, weight: weight, bias: bias, output: output,
+        scratch: requireScratch(geometry, scratch), activation: activation)
       return
     }
     let g = geometry
@@ -231,6 +238,12 @@ public enum Conv2D {
         gradWeight: gradWeight == nil ? nil : croppedGradWeight, gradBias: gradBias,
         scratch: scratchWeight + 2 * crop.geometry.weightCount)
       if let gradWeight { crop.scatterAdd(croppedGradWeight, into: gradWeight) }
+      return
+    }
+    if WinogradConv2D.applies(to: geometry) {
+      WinogradConv2D.backward(
+        geometry, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,
+        gradWeight: gradWeight, gradBias: gradBias, scratch: requireScratch(geometry, scratch))
       return
     }
     let g = geometry

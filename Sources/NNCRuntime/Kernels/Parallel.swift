@@ -45,6 +45,24 @@ public enum Parallel {
     forEachPart(count, parts: threads * partsPerThread) { range in for index in range { body(index) } }
   }
 
+  /// Parts `forEach(_:workPerItem:withPart:)` splits a loop into at most, whatever the thread count:
+  /// kernels size per-part scratch by it.
+  static let maximumParts = 16
+
+  /// `forEach` whose body also gets the number (below `maximumParts`) of the part running the item.
+  /// A part runs its items one after another, so per-part scratch needs no locking.
+  static func forEach(_ count: Int, workPerItem: Int, withPart body: (_ part: Int, _ index: Int) -> Void) {
+    let threads = threadCount
+    guard count > 1 && threads > 1 && count * max(workPerItem, 1) >= minimumParallelWork else {
+      for index in 0..<count { body(0, index) }
+      return
+    }
+    let parts = min(maximumParts, threads * partsPerThread, count)
+    runParts(parts) { part in
+      for index in (count * part / parts)..<(count * (part + 1) / parts) { body(part, index) }
+    }
+  }
+
   /// Calls `body` on contiguous chunks covering `0..<count`, several per thread when `count` is large.
   public static func forEachChunk(_ count: Int, _ body: (Range<Int>) -> Void) {
     let threads = threadCount

@@ -1,0 +1,44 @@
+/// A group of floats loaded, combined and stored together: `SIMD8<Float>` for the body of a loop
+/// and `Float` for its tail. Kernels written once as a generic function over `FloatLanes` run
+/// vectorized without relying on the compiler to vectorize pointer loops, which it declines when it
+/// cannot prove that the pointers do not overlap.
+protocol FloatLanes {
+  /// Floats per group.
+  static var width: Int { get }
+  static func load(_ pointer: UnsafePointer<Float>) -> Self
+  func store(_ pointer: UnsafeMutablePointer<Float>)
+  static func + (lhs: Self, rhs: Self) -> Self
+  static func - (lhs: Self, rhs: Self) -> Self
+  static prefix func - (operand: Self) -> Self
+}
+
+extension Float: FloatLanes {
+  static var width: Int { 1 }
+  @inline(__always) static func load(_ pointer: UnsafePointer<Float>) -> Float { pointer.pointee }
+  @inline(__always) func store(_ pointer: UnsafeMutablePointer<Float>) { pointer.pointee = self }
+}
+
+extension SIMD8: FloatLanes where Scalar == Float {
+  static var width: Int { 8 }
+  @inline(__always) static func load(_ pointer: UnsafePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Float>.self)
+  }
+  @inline(__always) func store(_ pointer: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(pointer).storeBytes(of: self, as: SIMD8<Float>.self)
+  }
+}
+
+/// Calls `body(index, vector)` for `index` in steps of 8 while 8 fit in `count` (`vector` true),
+/// then one at a time: the body dispatches to its `SIMD8<Float>` or `Float` instance.
+@inline(__always)
+func forEachLaneGroup(_ count: Int, _ body: (_ index: Int, _ vector: Bool) -> Void) {
+  var index = 0
+  while index &+ 8 <= count {
+    body(index, true)
+    index &+= 8
+  }
+  while index < count {
+    body(index, false)
+    index &+= 1
+  }
+}

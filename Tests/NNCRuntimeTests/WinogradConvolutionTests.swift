@@ -1,0 +1,198 @@
+import NNCRandom
+import Testing
+
+@testable import NNCRuntime
+
+/// Shapes that exercise the tiling: even and odd outputs (edge tiles cut off), no padding,
+/// asymmetric padding, maps smaller than a tile's input and a single output.
+let winogradCases: [ConvCase] = [
+  ConvCase(
+    name: "8x8 same, batch 3",
+    geometry: Conv2DGeometry(
+      batch: 3, inChannels: 5, inHeight: 8, inWidth: 8, outChannels: 4, kernelHeight: 3, kernelWidth: 3,
+      padTop: 1, padBottom: 1, padLeft: 1, padRight: 1),
+    hasBias: true),
+  ConvCase(
+    name: "7x5 same (odd output both ways)",
+    geometry: Conv2DGeometry(
+      batch: 2, inChannels: 3, inHeight: 7, inWidth: 5, outChannels: 6, kernelHeight: 3, kernelWidth: 3,
+      padTop: 1, padBottom: 1, padLeft: 1, padRight: 1),
+    hasBias: false),
+  ConvCase(
+    name: "6x9 valid",
+    geometry: Conv2DGeometry(
+      batch: 2, inChannels: 4, inHeight: 6, inWidth: 9, outChannels: 3, kernelHeight: 3, kernelWidth: 3),
+    hasBias: true),
+  ConvCase(
+    name: "asymmetric padding",
+    geometry: Conv2DGeometry(
+      batch: 2, inChannels: 2, inHeight: 5, inWidth: 6, outChannels: 3, kernelHeight: 3, kernelWidth: 3,
+      padTop: 0, padBottom: 2, padLeft: 2, padRight: 0),
+    hasBias: true),
+  ConvCase(
+    name: "2x2 same (one tile)",
+    geometry: Conv2DGeometry(
+      batch: 4, inChannels: 3, inHeight: 2, inWidth: 2, outChannels: 2, kernelHeight: 3, kernelWidth: 3,
+      padTop: 1, padBottom: 1, padLeft: 1, padRight: 1),
+    hasBias: false),
+  ConvCase(
+    name: "3x3 valid (one output)",
+    geometry: Conv2DGeometry(
+      batch: 2, inChannels: 3, inHeight: 3, inWidth: 3, outChannels: 2, kernelHeight: 3, kernelWidth: 3),
+    hasBias: true),
+]
+
+/// The gradients of `referenceConvolution` with respect to its input and weight, by the chain rule
+/// written out loop by loop in Double: every entry, not a sample of them.
+func referenceConvolutionGradients(
+  _ g: Conv2DGeometry, input: [Double], weight: [Double], gradOutput: [Double]
+) -> (input: [Double], weight: [Double]) {
+  let (outH, outW) = (g.outHeight, g.outWidth)
+  let inPerGroup = g.inChannels / g.groups
+  let outPerGroup = g.outChannels / g.groups
+  var gradInput = [Double](repeating: 0, count: g.inputCount)
+  var gradWeight = [Double](repeating: 0, count: g.weightCount)
+  for n in 0..<g.batch {
+    for oc in 0..<g.outChannels {
+      let group = oc / outPerGroup
+      for oy in 0..<outH {
+        for ox in 0..<outW {
+          let dy = gradOutput[((n * g.outChannels + oc) * outH + oy) * outW + ox]
+          for icInGroup in 0..<inPerGroup {
+            let ic = group * inPerGroup + icInGroup
+            for ki in 0..<g.kernelHeight {
+              for kj in 0..<g.kernelWidth {
+                let iy = oy * g.strideH - g.padTop + ki * g.dilationH
+                let ix = ox * g.strideW - g.padLeft + kj * g.dilationW
+                if iy < 0 || iy >= g.inHeight || ix < 0 || ix >= g.inWidth { continue }
+                let w = ((oc * inPerGroup + icInGroup) * g.kernelHeight + ki) * g.kernelWidth + kj
+                let x = ((n * g.inChannels + ic) * g.inHeight + iy) * g.inWidth + ix
+                gradWeight[w] += dy * input[x]
+                gradInput[x] += dy * weight[w]
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return (gradInput, gradWeight)
+}
+
+@Suite struct WinogradConvolutionTests {
+  /// Products one tile wide put every sample in its own chunk; the default puts them all in one.
+  static let tileTargets = [1, WinogradConv2D.targetTiles]
+
+  @Test(arguments: winogradCases)
+  func forwardMatchesDirectLoops(_ c: ConvCase) throws {
+    let g = c.geometry
+    try g.validate()
+    #expect(WinogradConv2D.applies(to: g))
+    var generator = RandomGenerator(seed: 31)
+    let (input, weight, bias) = convolutionData(c, &generator)
+    let expected = referenceConvolution(
+      g, input: doubles(input), weight: doubles(weight), bias: bias.map(doubles))
+    for target in Self.tileTargets {
+      var output = [Float](repeating: .nan, count: g.outputCount)
+      var scratch = [Float](repeating: .nan, count: WinogradConv2D.scratchCount(g, targetTiles: target))
+      WinogradConv2D.forward(
+        g, input: input, weight: weight, bias: bias, output: &output, scratch: &scratch,
+        activation: .linear, targetTiles: target)
+      let error = maxRelativeError(output, expected)
+      #expect(error < 1e-5, "\(c.name), \(target) tiles: forward max relative error \(error)")
+    }
+  }
+
+  @Test(arguments: winogradCases)
+  func backwardMatchesTheChainRule(_ c: ConvCase) {
+    let g = c.geometry
+    var generator = RandomGenerator(seed: 32)
+    let (input, weight, _) = convolutionData(c, &generator)
+    let gradOutput = gradientWeights(g.outputCount, &generator)
+    let expected = referenceConvolutionGradients(
+      g, input: doubles(input), weight: doubles(weight), gradOutput: doubles(gradOutput))
+    var expectedBias = [Double](repeating: 0, count: g.outChannels)
+    let plane = g.outHeight * g.outWidth
+    for (index, dy) in gradOutput.enumerated() { expectedBias[index / plane % g.outChannels] += Double(dy) }
+    for target in Self.tileTargets {
+      // NaN in the input gradient must be overwritten; the parameter gradients start at 1 and must
+      // have the batch's gradient added.
+      var gradInput = [Float](repeating: .nan, count: g.inputCount)
+      var gradWeight = [Float](repeating: 1, count: g.weightCount)
+      var gradBias = [Float](repeating: 1, count: g.outChannels)
+      var scratch = [Float](repeating: .nan, count: WinogradConv2D.scratchCount(g, targetTiles: target))
+      WinogradConv2D.backward(
+        g, input: input, weight: weight, gradOutput: gradOutput, gradInput: &gradInput,
+        gradWeight: &gradWeight, gradBias: &gradBias, scratch: &scratch, targetTiles: target)
+      let inputError = maxRelativeError(gradInput, expected.input)
+      let weightError = maxRelativeError(gradWeight, expected.weight.map { $0 + 1 })
+      let biasError = maxRelativeError(gradBias, expectedBias.map { $0 + 1 })
+      #expect(inputError < 5e-5, "\(c.name), \(target) tiles: gradInput error \(inputError)")
+      #expect(weightError < 5e-5, "\(c.name), \(target) tiles: gradWeight error \(weightError)")
+      #expect(biasError < 5e-5, "\(c.name), \(target) tiles: gradBias error \(biasError)")
+    }
+  }
+
+  @Test func skippedGradientsAreLeftAlone() {
+    let c = winogradCases[1]
+    let g = c.geometry
+    var generator = RandomGenerator(seed: 33)
+    let (input, weight, _) = convolutionData(c, &generator)
+    let gradOutput = gradientWeights(g.outputCount, &generator)
+    let expected = referenceConvolutionGradients(
+      g, input: doubles(input), weight: doubles(weight), gradOutput: doubles(gradOutput))
+    var scratch = [Float](repeating: .nan, count: WinogradConv2D.scratchCount(g))
+    var gradInput = [Float](repeating: .nan, count: g.inputCount)
+    WinogradConv2D.backward(
+      g, input: input, weight: weight, gradOutput: gradOutput, gradInput: &gradInput, gradWeight: nil,
+      gradBias: nil, scratch: &scratch)
+    #expect(maxRelativeError(gradInput, expected.input) < 5e-5)
+    var gradWeight = [Float](repeating: 0, count: g.weightCount)
+    WinogradConv2D.backward(
+      g, input: input, weight: weight, gradOutput: gradOutput, gradInput: nil, gradWeight: &gradWeight,
+      gradBias: nil, scratch: &scratch)
+    #expect(maxRelativeError(gradWeight, expected.weight) < 5e-5)
+  }
+
+  @Test func fusedActivationFollowsTheBias() {
+    let c = winogradCases[0]
+    let g = c.geometry
+    var generator = RandomGenerator(seed: 34)
+    let (input, weight, bias) = convolutionData(c, &generator)
+    var output = [Float](repeating: .nan, count: g.outputCount)
+    var scratch = [Float](repeating: .nan, count: Conv2D.scratchCount(g))
+    Conv2D.forward(
+      g, input: input, weight: weight, bias: bias, output: &output, scratch: &scratch, activation: .relu)
+    let expected = referenceConvolution(
+      g, input: doubles(input), weight: doubles(weight), bias: bias.map(doubles)
+    ).map { max($0, 0) }
+    #expect(maxRelativeError(output, expected) < 1e-5)
+  }
+
+  @Test func onlyUnitStrideUngroupedThreeByThreeKernelsQualify() {
+    let same = winogradCases[0].geometry
+    #expect(WinogradConv2D.applies(to: same))
+    var strided = same
+    strided.strideH = 2
+    var dilated = same
+    dilated.dilationW = 2
+    var grouped = same
+    grouped.inChannels = 4
+    grouped.groups = 2
+    var wide = same
+    wide.kernelWidth = 5
+    for other in [strided, dilated, grouped, wide] { #expect(!WinogradConv2D.applies(to: other)) }
+  }
+
+  @Test func chunksStayWithinTheBudget() {
+    // 784 tiles per sample: the target asks for two samples per chunk, the budget allows one.
+    let g = Conv2DGeometry(
+      batch: 8, inChannels: 256, inHeight: 56, inWidth: 56, outChannels: 256, kernelHeight: 3,
+      kernelWidth: 3, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1)
+    let tiling = WinogradConv2D.Tiling(g, targetTiles: WinogradConv2D.targetTiles)
+    #expect(tiling.tilesPerSample == 28 * 28)
+    #expect(tiling.samplesPerChunk == 1)
+    let transformed = WinogradConv2D.positions * 512 * tiling.samplesPerChunk * tiling.tilesPerSample
+    #expect(transformed <= WinogradConv2D.chunkBudget)
+  }
+}
