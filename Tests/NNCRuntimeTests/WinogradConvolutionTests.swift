@@ -4,8 +4,27 @@ import Testing
 @testable import NNCRuntime
 
 /// Shapes that exercise the tiling: even and odd outputs (edge tiles cut off), no padding,
-/// asymmetric padding, maps smaller than a tile's input and a single output.
+/// asymmetric padding, maps smaller than a tile's input and a single output; rows of at least 8 tiles
+/// (vectorized along the rows) and narrower maps (vectorized over 8 samples and a remainder).
 let winogradCases: [ConvCase] = [
+  ConvCase(
+    name: "17x19 same (rows of 10 tiles)",
+    geometry: Conv2DGeometry(
+      batch: 2, inChannels: 3, inHeight: 17, inWidth: 19, outChannels: 4, kernelHeight: 3, kernelWidth: 3,
+      padTop: 1, padBottom: 1, padLeft: 1, padRight: 1),
+    hasBias: true),
+  ConvCase(
+    name: "18x16 valid, asymmetric padding (rows of 8 tiles)",
+    geometry: Conv2DGeometry(
+      batch: 1, inChannels: 2, inHeight: 18, inWidth: 16, outChannels: 3, kernelHeight: 3, kernelWidth: 3,
+      padTop: 2, padBottom: 0, padLeft: 0, padRight: 1),
+    hasBias: false),
+  ConvCase(
+    name: "5x4 same, batch 11 (8 lanes and 3)",
+    geometry: Conv2DGeometry(
+      batch: 11, inChannels: 3, inHeight: 5, inWidth: 4, outChannels: 2, kernelHeight: 3, kernelWidth: 3,
+      padTop: 1, padBottom: 1, padLeft: 1, padRight: 1),
+    hasBias: true),
   ConvCase(
     name: "8x8 same, batch 3",
     geometry: Conv2DGeometry(
@@ -80,8 +99,9 @@ func referenceConvolutionGradients(
 }
 
 @Suite struct WinogradConvolutionTests {
-  /// Products one tile wide put every sample in its own chunk; the default puts them all in one.
-  static let tileTargets = [1, WinogradConv2D.targetTiles]
+  /// Products one tile wide put every sample in its own chunk, 24 tiles several samples in each
+  /// (with a shorter last chunk), the default all of them in one.
+  static let tileTargets = [1, 24, WinogradConv2D.targetTiles]
 
   @Test(arguments: winogradCases)
   func forwardMatchesDirectLoops(_ c: ConvCase) throws {
@@ -134,7 +154,7 @@ func referenceConvolutionGradients(
   }
 
   @Test func skippedGradientsAreLeftAlone() {
-    let c = winogradCases[1]
+    let c = winogradCases[4]
     let g = c.geometry
     var generator = RandomGenerator(seed: 33)
     let (input, weight, _) = convolutionData(c, &generator)
@@ -170,7 +190,7 @@ func referenceConvolutionGradients(
   }
 
   @Test func onlyUnitStrideUngroupedThreeByThreeKernelsQualify() {
-    let same = winogradCases[0].geometry
+    let same = winogradCases[3].geometry
     #expect(WinogradConv2D.applies(to: same))
     var strided = same
     strided.strideH = 2
@@ -182,6 +202,12 @@ func referenceConvolutionGradients(
     var wide = same
     wide.kernelWidth = 5
     for other in [strided, dilated, grouped, wide] { #expect(!WinogradConv2D.applies(to: other)) }
+  }
+
+  @Test func narrowRowsVectorizeOverTheSamples() {
+    #expect(!WinogradConv2D.Tiling(winogradCases[0].geometry, targetTiles: 256).lanesOverBatch)
+    #expect(!WinogradConv2D.Tiling(winogradCases[1].geometry, targetTiles: 256).lanesOverBatch)
+    #expect(WinogradConv2D.Tiling(winogradCases[2].geometry, targetTiles: 256).lanesOverBatch)
   }
 
   @Test func chunksStayWithinTheBudget() {

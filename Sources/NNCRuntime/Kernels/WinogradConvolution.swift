@@ -20,7 +20,7 @@
 /// and every transform is a contiguous, vectorizable loop over the tiles of a row.
 enum WinogradConv2D {
   /// Aim for products this many tiles wide, within `chunkBudget` floats of transformed data.
-  static let targetTiles = 128
+  static let targetTiles = 256
   static let chunkBudget = 1 << 23
 
   /// The transformed positions ξ = 4i + j of a 4x4 tile.
@@ -43,11 +43,17 @@ enum WinogradConv2D {
     var tilesHigh: Int
     var tilesWide: Int
     var samplesPerChunk: Int
+    /// True when a row has fewer tiles than a vector has lanes: the transforms then vectorize over
+    /// the samples of a chunk (`transformInputOverBatch` and the others).
+    var lanesOverBatch: Bool { tilesWide < 8 }
 
     var tilesPerSample: Int { tilesHigh * tilesWide }
     /// Floats of scratch each part of a transform's parallel loop works in: a padded plane split
     /// into even and odd columns, and eight rows of tile sums.
-    var workspacePerPart: Int { 2 * paddedRows * halfRow + 8 * halfRow }
+    /// With `lanesOverBatch`, the four outputs of a tile over the samples.
+    var workspacePerPart: Int {
+      lanesOverBatch ? 4 * samplesPerChunk : 2 * paddedRows * halfRow + 8 * halfRow
+    }
     /// Rows of the zero-padded input plane: each tile reads 4 rows, consecutive tiles overlap by 2.
     var paddedRows: Int { 2 * tilesHigh + 2 }
     /// Length of the even (and of the odd) half of a padded row.
@@ -74,10 +80,71 @@ enum WinogradConv2D {
   }
 
   /// Float scratch `forward` and `backward` need: U and dU, then V and M for one chunk, then the
-  /// transforms' per-part workspaces.
+  /// staged input of `lanesOverBatch` tilings, then the transforms' per-part workspaces.
   static func scratchCount(_ g: Conv2DGeometry, targetTiles: Int = targetTiles) -> Int {
     let tiling = Tiling(g, targetTiles: targetTiles)
-    return workspaceOffset(g, tiling) + Parallel.maximumParts * tiling.workspacePerPart
+    return workspaceOffset(g, tiling) + partsOffset(g, tiling) + Parallel.maximumParts * tiling.workspacePerPart
+  }
+
+  /// Where the per-part workspaces start after `workspaceOffset`: past the staged input, if any.
+  static func partsOffset(_ g: Conv2DGeometry, _ tiling: Tiling) -> Int {
+    tiling.lanesOverBatch ? stagingCount(g, tiling) : 0
+  }
+
+  // MARK: Transforms by layout
+
+  static func transformInput(
+    _ g: Conv2DGeometry, _ tiling: Tiling, input: UnsafePointer<Float>, samples: Int,
+    into transformed: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>
+  ) {
+    if tiling.lanesOverBatch {
+      transformInputOverBatch(g, tiling, input: input, samples: samples, into: transformed, workspace: workspace)
+    } else {
+      transformInputOverRows(g, tiling, input: input, samples: samples, into: transformed, workspace: workspace)
+    }
+  }
+
+  static func transformInputGradient(
+    _ g: Conv2DGeometry, _ tiling: Tiling, gradient: UnsafePointer<Float>, samples: Int,
+    into gradInput: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>
+  ) {
+    if tiling.lanesOverBatch {
+      transformInputGradientOverBatch(
+        g, tiling, gradient: gradient, samples: samples, into: gradInput, workspace: workspace)
+    } else {
+      transformInputGradientOverRows(
+        g, tiling, gradient: gradient, samples: samples, into: gradInput, workspace: workspace)
+    }
+  }
+
+  static func transformOutput(
+    _ g: Conv2DGeometry, _ tiling: Tiling, product: UnsafePointer<Float>, samples: Int,
+    into output: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, activation: ActivationKind,
+    workspace: UnsafeMutablePointer<Float>
+  ) {
+    if tiling.lanesOverBatch {
+      transformOutputOverBatch(
+        g, tiling, product: product, samples: samples, into: output, bias: bias, activation: activation,
+        workspace: workspace + partsOffset(g, tiling))
+    } else {
+      transformOutputOverRows(
+        g, tiling, product: product, samples: samples, into: output, bias: bias, activation: activation,
+        workspace: workspace)
+    }
+  }
+
+  static func transformOutputGradient(
+    _ g: Conv2DGeometry, _ tiling: Tiling, gradOutput: UnsafePointer<Float>, samples: Int,
+    into transformed: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>
+  ) {
+    if tiling.lanesOverBatch {
+      transformOutputGradientOverBatch(
+        g, tiling, gradOutput: gradOutput, samples: samples, into: transformed,
+        workspace: workspace + partsOffset(g, tiling))
+    } else {
+      transformOutputGradientOverRows(
+        g, tiling, gradOutput: gradOutput, samples: samples, into: transformed, workspace: workspace)
+    }
   }
 
   /// output = activation(conv(input, weight) + bias), as `Conv2D.forward`.

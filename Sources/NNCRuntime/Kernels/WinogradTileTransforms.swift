@@ -1,12 +1,13 @@
 /// The input and output transforms of `WinogradConv2D` and their adjoints, over the tiles of a chunk.
 /// Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]], Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]].
 ///
-/// Every transform works on one (sample, channel) plane at a time, a row of tiles at a time, with
-/// the tiles of the row as the vector lanes (`FloatLanes`).
+/// These work on one (sample, channel) plane at a time, a row of tiles at a time, with the tiles of
+/// the row as the vector lanes (`FloatLanes`); `WinogradBatchTransforms.swift` has the versions for
+/// maps too small for that.
 extension WinogradConv2D {
   /// V[ξ][c][t] = (Bᵀ d B)[ξ] for every tile t of the chunk and input channel c, d the tile's 4x4
   /// input patch (zeros in the padding).
-  static func transformInput(
+  static func transformInputOverRows(
     _ g: Conv2DGeometry, _ tiling: Tiling, input: UnsafePointer<Float>, samples: Int,
     into transformed: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>
   ) {
@@ -102,7 +103,7 @@ extension WinogradConv2D {
 
   /// The adjoint of `transformInput`: overwrites each input plane of the chunk with Σ B dV Bᵀ over the
   /// patches that cover each pixel (the padding's share is dropped).
-  static func transformInputGradient(
+  static func transformInputGradientOverRows(
     _ g: Conv2DGeometry, _ tiling: Tiling, gradient transformed: UnsafePointer<Float>, samples: Int,
     into gradInput: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>
   ) {
@@ -195,7 +196,7 @@ extension WinogradConv2D {
 
   /// Y = Aᵀ M A for every tile and output channel, then bias and activation; a tile past the
   /// bottom or right edge (odd output size) writes only its rows and columns inside the output.
-  static func transformOutput(
+  static func transformOutputOverRows(
     _ g: Conv2DGeometry, _ tiling: Tiling, product: UnsafePointer<Float>, samples: Int,
     into output: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, activation: ActivationKind,
     workspace: UnsafeMutablePointer<Float>
@@ -248,7 +249,7 @@ extension WinogradConv2D {
 
   /// row = activation(row + bias) over `count` floats, ReLU and the identity vectorized.
   @inline(__always)
-  private static func addBiasAndActivate(
+  static func addBiasAndActivate(
     _ row: UnsafeMutablePointer<Float>, count: Int, bias: Float?, activation: ActivationKind
   ) {
     let b = bias ?? 0
@@ -307,7 +308,7 @@ extension WinogradConv2D {
 
   /// dM = A dY Aᵀ for every tile and output channel, the adjoint of `transformOutput` (outputs past
   /// the edge have a zero gradient).
-  static func transformOutputGradient(
+  static func transformOutputGradientOverRows(
     _ g: Conv2DGeometry, _ tiling: Tiling, gradOutput: UnsafePointer<Float>, samples: Int,
     into transformed: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>
   ) {

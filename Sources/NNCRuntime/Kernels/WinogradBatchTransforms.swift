@@ -1,0 +1,230 @@
+/// The transforms of `WinogradConv2D` for small feature maps, where a row has fewer tiles than a
+/// vector has lanes (late ResNet and VGG stages: 8x8, 4x4, 2x2 maps): the lanes run over the samples
+/// of the chunk instead. The input is first staged zero-padded as [channel][row][column][sample], so
+/// every patch position of a tile is a contiguous vector over the samples, and tiles are numbered
+/// t = (ty · tilesWide + tx) · samples + n. The matrix products do not depend on the numbering.
+extension WinogradConv2D {
+  /// Floats of the staged, padded input (or its gradient) of one chunk.
+  static func stagingCount(_ g: Conv2DGeometry, _ tiling: Tiling) -> Int {
+    g.inChannels * tiling.paddedRows * 2 * tiling.halfRow * tiling.samplesPerChunk
+  }
+
+  /// staged[c][y + padTop][x + padLeft][n] = input[n][c][y][x], zeros elsewhere.
+  private static func stage(
+    _ g: Conv2DGeometry, _ tiling: Tiling, input: UnsafePointer<Float>, samples: Int,
+    into staged: UnsafeMutablePointer<Float>
+  ) {
+    let paddedWidth = 2 * tiling.halfRow
+    let stagedPlane = tiling.paddedRows * paddedWidth * samples
+    let inPlane = g.inHeight * g.inWidth
+    Parallel.forEach(g.inChannels, workPerItem: stagedPlane) { channel in
+      let target = staged + channel * stagedPlane
+      target.update(repeating: 0, count: stagedPlane)
+      for y in 0..<g.inHeight {
+        for x in 0..<g.inWidth {
+          let pixel = target + ((y + g.padTop) * paddedWidth + x + g.padLeft) * samples
+          let source = input + channel * inPlane + y * g.inWidth + x
+          let sampleStride = g.inChannels * inPlane
+          for n in 0..<samples { pixel[n] = source[n &* sampleStride] }
+        }
+      }
+    }
+  }
+
+  /// `transformInput` for `lanesOverBatch` tilings; `workspace` holds the staged input.
+  static func transformInputOverBatch(
+    _ g: Conv2DGeometry, _ tiling: Tiling, input: UnsafePointer<Float>, samples: Int,
+    into transformed: UnsafeMutablePointer<Float>, workspace staged: UnsafeMutablePointer<Float>
+  ) {
+    stage(g, tiling, input: input, samples: samples, into: staged)
+    let tiles = samples * tiling.tilesPerSample
+    let stride = positionStride(g.inChannels * tiles)
+    let paddedWidth = 2 * tiling.halfRow
+    let stagedPlane = tiling.paddedRows * paddedWidth * samples
+    Parallel.forEach(g.inChannels, workPerItem: positions * 4 * tiles) { channel in
+      for tile in 0..<tiling.tilesPerSample {
+        let (ty, tx) = tile.quotientAndRemainder(dividingBy: tiling.tilesWide)
+        let patch = UnsafePointer(staged + channel * stagedPlane + (2 * ty * paddedWidth + 2 * tx) * samples)
+        let out = transformed + channel * tiles + tile * samples
+        func lanes<L: FloatLanes>(_: L.Type, _ n: Int) {
+          func d(_ a: Int, _ b: Int) -> L { L.load(patch + (a * paddedWidth + b) * samples + n) }
+          // Bᵀ d down the patch's rows, column by column b.
+          func rowStep(_ b: Int) -> (L, L, L, L) {
+            let (d0, d1, d2, d3) = (d(0, b), d(1, b), d(2, b), d(3, b))
+            return (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
+          }
+          let (c0, c1, c2, c3) = (rowStep(0), rowStep(1), rowStep(2), rowStep(3))
+          // Then · B along each row i.
+          func columnStep(_ i: Int, _ t0: L, _ t1: L, _ t2: L, _ t3: L) {
+            let row = out + 4 * i * stride + n
+            (t0 - t2).store(row)
+            (t1 + t2).store(row + stride)
+            (t2 - t1).store(row + 2 * stride)
+            (t1 - t3).store(row + 3 * stride)
+          }
+          columnStep(0, c0.0, c1.0, c2.0, c3.0)
+          columnStep(1, c0.1, c1.1, c2.1, c3.1)
+          columnStep(2, c0.2, c1.2, c2.2, c3.2)
+          columnStep(3, c0.3, c1.3, c2.3, c3.3)
+        }
+        forEachLaneGroup(samples) { n, vector in vector ? lanes(SIMD8<Float>.self, n) : lanes(Float.self, n) }
+      }
+    }
+  }
+
+  /// `transformInputGradient` for `lanesOverBatch` tilings: B dV Bᵀ accumulated into a staged
+  /// gradient in `workspace`, then written back to NCHW.
+  static func transformInputGradientOverBatch(
+    _ g: Conv2DGeometry, _ tiling: Tiling, gradient transformed: UnsafePointer<Float>, samples: Int,
+    into gradInput: UnsafeMutablePointer<Float>, workspace staged: UnsafeMutablePointer<Float>
+  ) {
+    let tiles = samples * tiling.tilesPerSample
+    let stride = positionStride(g.inChannels * tiles)
+    let paddedWidth = 2 * tiling.halfRow
+    let stagedPlane = tiling.paddedRows * paddedWidth * samples
+    let inPlane = g.inHeight * g.inWidth
+    Parallel.forEach(g.inChannels, workPerItem: positions * 4 * tiles) { channel in
+      let plane = staged + channel * stagedPlane
+      plane.update(repeating: 0, count: stagedPlane)
+      // Tiles in order: overlapping patches add up in a fixed order.
+      for tile in 0..<tiling.tilesPerSample {
+        let (ty, tx) = tile.quotientAndRemainder(dividingBy: tiling.tilesWide)
+        let patch = plane + (2 * ty * paddedWidth + 2 * tx) * samples
+        let source = transformed + channel * tiles + tile * samples
+        func lanes<L: FloatLanes>(_: L.Type, _ n: Int) {
+          func v(_ position: Int) -> L { L.load(source + position * stride + n) }
+          // Adjoint of the column step for row i: [dt0, dt1, dt2, dt3] of that row.
+          func columnAdjoint(_ i: Int) -> (L, L, L, L) {
+            let (v0, v1, v2, v3) = (v(4 * i), v(4 * i + 1), v(4 * i + 2), v(4 * i + 3))
+            return (v0, v1 - v2 + v3, v1 + v2 - v0, -v3)
+          }
+          let (r0, r1, r2, r3) = (columnAdjoint(0), columnAdjoint(1), columnAdjoint(2), columnAdjoint(3))
+          // Adjoint of the row step for column b, added into the patch.
+          func rowAdjoint(_ b: Int, _ t0: L, _ t1: L, _ t2: L, _ t3: L) {
+            func add(_ a: Int, _ value: L) {
+              let pixel = patch + (a * paddedWidth + b) * samples + n
+              (L.load(pixel) + value).store(pixel)
+            }
+            add(0, t0)
+            add(1, t1 - t2 + t3)
+            add(2, t1 + t2 - t0)
+            add(3, -t3)
+          }
+          rowAdjoint(0, r0.0, r1.0, r2.0, r3.0)
+          rowAdjoint(1, r0.1, r1.1, r2.1, r3.1)
+          rowAdjoint(2, r0.2, r1.2, r2.2, r3.2)
+          rowAdjoint(3, r0.3, r1.3, r2.3, r3.3)
+        }
+        forEachLaneGroup(samples) { n, vector in vector ? lanes(SIMD8<Float>.self, n) : lanes(Float.self, n) }
+      }
+      for y in 0..<g.inHeight {
+        for x in 0..<g.inWidth {
+          let pixel = plane + ((y + g.padTop) * paddedWidth + x + g.padLeft) * samples
+          let target = gradInput + channel * inPlane + y * g.inWidth + x
+          let sampleStride = g.inChannels * inPlane
+          for n in 0..<samples { target[n &* sampleStride] = pixel[n] }
+        }
+      }
+    }
+  }
+
+  /// `transformOutput` for `lanesOverBatch` tilings. `workspace` holds `Parallel.maximumParts`
+  /// blocks of 4 · samples floats for the four outputs of a tile.
+  static func transformOutputOverBatch(
+    _ g: Conv2DGeometry, _ tiling: Tiling, product: UnsafePointer<Float>, samples: Int,
+    into output: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, activation: ActivationKind,
+    workspace: UnsafeMutablePointer<Float>
+  ) {
+    let tiles = samples * tiling.tilesPerSample
+    let channels = g.outChannels
+    let stride = positionStride(channels * tiles)
+    let (outH, outW) = (g.outHeight, g.outWidth)
+    let outPlane = outH * outW
+    Parallel.forEach(channels, workPerItem: positions * 4 * tiles, withPart: { part, channel in
+      let y = workspace + part * 4 * samples
+      let b = bias?[channel] ?? 0
+      for tile in 0..<tiling.tilesPerSample {
+        let (ty, tx) = tile.quotientAndRemainder(dividingBy: tiling.tilesWide)
+        let m = product + channel * tiles + tile * samples
+        func lanes<L: FloatLanes>(_: L.Type, _ n: Int) {
+          func entry(_ position: Int) -> L { L.load(m + position * stride + n) }
+          let (s00, s01, s02, s03) = (
+            entry(0) + entry(4) + entry(8), entry(1) + entry(5) + entry(9),
+            entry(2) + entry(6) + entry(10), entry(3) + entry(7) + entry(11)
+          )
+          let (s10, s11, s12, s13) = (
+            entry(4) - entry(8) - entry(12), entry(5) - entry(9) - entry(13),
+            entry(6) - entry(10) - entry(14), entry(7) - entry(11) - entry(15)
+          )
+          (s00 + s01 + s02).store(y + n)
+          (s01 - s02 - s03).store(y + samples + n)
+          (s10 + s11 + s12).store(y + 2 * samples + n)
+          (s11 - s12 - s13).store(y + 3 * samples + n)
+        }
+        forEachLaneGroup(samples) { n, vector in vector ? lanes(SIMD8<Float>.self, n) : lanes(Float.self, n) }
+        addBiasAndActivate(y, count: 4 * samples, bias: bias == nil ? nil : b, activation: activation)
+        // Scatter the tile's outputs that lie inside the map to each sample's plane.
+        for i in 0..<min(2, outH - 2 * ty) {
+          for j in 0..<min(2, outW - 2 * tx) {
+            let source = y + (2 * i + j) * samples
+            let target = output + channel * outPlane + (2 * ty + i) * outW + 2 * tx + j
+            let sampleStride = channels * outPlane
+            for n in 0..<samples { target[n &* sampleStride] = source[n] }
+          }
+        }
+      }
+    })
+  }
+
+  /// `transformOutputGradient` for `lanesOverBatch` tilings; `workspace` as for
+  /// `transformOutputOverBatch`.
+  static func transformOutputGradientOverBatch(
+    _ g: Conv2DGeometry, _ tiling: Tiling, gradOutput: UnsafePointer<Float>, samples: Int,
+    into transformed: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>
+  ) {
+    let tiles = samples * tiling.tilesPerSample
+    let channels = g.outChannels
+    let stride = positionStride(channels * tiles)
+    let (outH, outW) = (g.outHeight, g.outWidth)
+    let outPlane = outH * outW
+    Parallel.forEach(channels, workPerItem: positions * 4 * tiles, withPart: { part, channel in
+      // The tile's 2x2 gradient [[a, b], [c, d]], each a row over the samples.
+      let a = workspace + part * 4 * samples
+      for tile in 0..<tiling.tilesPerSample {
+        let (ty, tx) = tile.quotientAndRemainder(dividingBy: tiling.tilesWide)
+        for i in 0..<2 {
+          for j in 0..<2 {
+            let target = a + (2 * i + j) * samples
+            guard 2 * ty + i < outH && 2 * tx + j < outW else {
+              target.update(repeating: 0, count: samples)
+              continue
+            }
+            let source = gradOutput + channel * outPlane + (2 * ty + i) * outW + 2 * tx + j
+            let sampleStride = channels * outPlane
+            for n in 0..<samples { target[n] = source[n &* sampleStride] }
+          }
+        }
+        let dm = transformed + channel * tiles + tile * samples
+        func lanes<L: FloatLanes>(_: L.Type, _ n: Int) {
+          let (av, bv, cv, dv) = (
+            L.load(a + n), L.load(a + samples + n), L.load(a + 2 * samples + n), L.load(a + 3 * samples + n)
+          )
+          // Rows of A dY: [a, b], [a + c, b + d], [a − c, b − d], [−c, −d]; each [p, q] then
+          // becomes [p, p + q, p − q, −q] along the columns.
+          func store(_ i: Int, _ p: L, _ q: L) {
+            let row = dm + 4 * i * stride + n
+            p.store(row)
+            (p + q).store(row + stride)
+            (p - q).store(row + 2 * stride)
+            (-q).store(row + 3 * stride)
+          }
+          store(0, av, bv)
+          store(1, av + cv, bv + dv)
+          store(2, av - cv, bv - dv)
+          store(3, -cv, -dv)
+        }
+        forEachLaneGroup(samples) { n, vector in vector ? lanes(SIMD8<Float>.self, n) : lanes(Float.self, n) }
+      }
+    })
+  }
+}
