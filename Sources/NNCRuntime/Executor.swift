@@ -59,10 +59,10 @@ public final class Executor {
   /// Weights and bias with a batchnorm folded in, for the fused node running now (inference only, so
   /// nothing needs them afterwards): one buffer, the size of the largest, shared by all.
   let folded: Arena<Float>
-  /// Per convolution node with a `liveTapCrop` (training only): where forward keeps its cropped
-  /// weights for backward, an offset in `croppedWeights`, else -1.
-  let croppedWeights: Arena<Float>
-  let nodeCroppedWeightOffsets: [Int]
+  /// Per convolution node that prepares its weights (a `liveTapCrop` or a Winograd transform; training
+  /// only): where forward keeps them for backward, an offset in `keptWeights`, else -1.
+  let keptWeights: Arena<Float>
+  let nodeKeptWeightOffsets: [Int]
   let nodeIndexOffsets: [Int]
   let nodeSavedOffsets: [Int]
   /// Per node, the offset in `parameters` of each of its parameters by role.
@@ -169,8 +169,8 @@ public final class Executor {
     var indexTotal = 0
     var savedTotal = 0
     var foldedCount = 0
-    var croppedOffsets: [Int] = []
-    var croppedTotal = 0
+    var keptOffsets: [Int] = []
+    var keptTotal = 0
     for node in optimized.nodes {
       indexOffsets.append(indexTotal)
       savedOffsets.append(savedTotal)
@@ -181,17 +181,18 @@ public final class Executor {
           attributes, optimized.shape(of: node.inputs[0]), batch: self.maxBatch)
         if !full.runsDepthwiseKernel { scratchCount = max(scratchCount, Conv2D.scratchCount(full)) }
         geometry = Self.convolutionGeometry(attributes, optimized.shape(of: node.inputs[0]), batch: 1)
-        if configuration.mode == .training, !full.runsDepthwiseKernel, let crop = full.liveTapCrop {
-          croppedOffsets.append(croppedTotal)
-          croppedTotal += crop.geometry.weightCount
+        let keptCount = full.runsDepthwiseKernel ? 0 : Conv2D.keptWeightCount(full)
+        if configuration.mode == .training, keptCount > 0 {
+          keptOffsets.append(keptTotal)
+          keptTotal += keptCount
         } else {
-          croppedOffsets.append(-1)
+          keptOffsets.append(-1)
         }
         if case .fused(let fused) = node.op, fused.batchNorm != nil {
           foldedCount = max(foldedCount, full.weightCount + full.outChannels)
         }
       } else {
-        croppedOffsets.append(-1)
+        keptOffsets.append(-1)
       }
       geometries.append(geometry)
       switch node.op {
@@ -212,8 +213,8 @@ public final class Executor {
       }
     }
     convolutionGeometries = geometries
-    croppedWeights = Arena(count: croppedTotal, zero: 0)
-    nodeCroppedWeightOffsets = croppedOffsets
+    keptWeights = Arena(count: keptTotal, zero: 0)
+    nodeKeptWeightOffsets = keptOffsets
     nodeIndexOffsets = indexOffsets
     nodeSavedOffsets = savedOffsets
     scratch = Arena(count: scratchCount, zero: 0)
@@ -233,11 +234,11 @@ public final class Executor {
 
   // MARK: Buffers
 
-  /// Where convolution node `index` keeps its cropped weights between forward and backward, if it
-  /// has a crop and the executor trains.
-  func keptCroppedWeight(_ index: Int) -> UnsafeMutablePointer<Float>? {
-    let offset = nodeCroppedWeightOffsets[index]
-    return offset >= 0 ? croppedWeights[offset] : nil
+  /// Where convolution node `index` keeps its prepared weights between forward and backward, if it
+  /// prepares them and the executor trains.
+  func keptWeight(_ index: Int) -> UnsafeMutablePointer<Float>? {
+    let offset = nodeKeptWeightOffsets[index]
+    return offset >= 0 ? keptWeights[offset] : nil
   }
 
   public var parameters: UnsafeMutableBufferPointer<Float> {

@@ -86,7 +86,7 @@ extension Executor {
             geometry, input: value(input!), weight: parameter(.weight)!, gradOutput: gradOutput,
             gradInput: gradInput,
             gradWeight: gradient(.weight), gradBias: gradient(.bias), scratch: scratch.base,
-            croppedWeight: keptCroppedWeight(index).map { UnsafePointer($0) })
+            keptWeight: keptWeight(index).map { UnsafePointer($0) })
         }
       }
     case .pool(let attributes):
@@ -230,7 +230,7 @@ extension Executor {
             geometry, input: value(input), weight: parameter(.weight)!, gradOutput: gradOutput,
             gradInput: gradInput,
             gradWeight: gradient(.weight), gradBias: gradient(.bias), scratch: scratch.base,
-            croppedWeight: keptCroppedWeight(index).map { UnsafePointer($0) })
+            keptWeight: keptWeight(index).map { UnsafePointer($0) })
         }
       }
     case .dense(let attributes):

@@ -43,7 +43,7 @@ extension Executor {
         Conv2D.forward(
           geometry, input: value(node.inputs[0]), weight: parameter(.weight)!, bias: parameter(.bias),
           output: output,
-          scratch: scratch.base, croppedWeight: keptCroppedWeight(index))
+          scratch: scratch.base, keptWeight: keptWeight(index))
       }
     case .pool(let attributes):
       let geometry = Self.poolGeometry(attributes, graph.shape(of: node.inputs[0]), batch: batch)
@@ -142,7 +142,7 @@ extension Executor {
         Conv2D.forward(
           geometry, input: value(node.inputs[0]), weight: weight, bias: bias, output: output,
           scratch: scratch.base,
-          activation: activation, croppedWeight: keptCroppedWeight(index))
+          activation: activation, keptWeight: keptWeight(index))
       }
     case .dense(let dense):
       let inFeatures = graph.shape(of: node.inputs[0]).sampleCount

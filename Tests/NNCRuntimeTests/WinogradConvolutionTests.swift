@@ -174,6 +174,27 @@ func referenceConvolutionGradients(
     #expect(maxRelativeError(gradWeight, expected.weight) < 5e-5)
   }
 
+  @Test func backwardUsesTheWeightsForwardKept() {
+    let c = winogradCases[3]
+    let g = c.geometry
+    var generator = RandomGenerator(seed: 35)
+    let (input, weight, bias) = convolutionData(c, &generator)
+    let gradOutput = gradientWeights(g.outputCount, &generator)
+    var scratch = [Float](repeating: .nan, count: Conv2D.scratchCount(g))
+    var kept = [Float](repeating: .nan, count: Conv2D.keptWeightCount(g))
+    var output = [Float](repeating: .nan, count: g.outputCount)
+    Conv2D.forward(
+      g, input: input, weight: weight, bias: bias, output: &output, scratch: &scratch, keptWeight: &kept)
+    // Backward must read the kept transform, not the weights passed to it: zeros here.
+    var gradInput = [Float](repeating: .nan, count: g.inputCount)
+    Conv2D.backward(
+      g, input: input, weight: [Float](repeating: 0, count: g.weightCount), gradOutput: gradOutput,
+      gradInput: &gradInput, gradWeight: nil, gradBias: nil, scratch: &scratch, keptWeight: kept)
+    let expected = referenceConvolutionGradients(
+      g, input: doubles(input), weight: doubles(weight), gradOutput: doubles(gradOutput))
+    #expect(maxRelativeError(gradInput, expected.input) < 5e-5)
+  }
+
   @Test func fusedActivationFollowsTheBias() {
     let c = winogradCases[0]
     let g = c.geometry

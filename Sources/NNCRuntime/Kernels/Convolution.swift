@@ -160,15 +160,24 @@ public enum Conv2D {
     return (geometry.columnRows + geometry.outChannels) * chunk * plane
   }
 
+  /// Floats of prepared weights `forward` can keep for `backward` (the `keptWeight` argument): the
+  /// cropped kernel of a `liveTapCrop`, the transformed kernel of a Winograd convolution, else none.
+  public static func keptWeightCount(_ geometry: Conv2DGeometry) -> Int {
+    if let crop = geometry.liveTapCrop { return crop.geometry.weightCount }
+    if WinogradConv2D.applies(to: geometry) { return WinogradConv2D.transformedWeightCount(geometry) }
+    return 0
+  }
+
   /// output = activation(conv(input, weight) + bias). The activation is fused into the bias pass, so
   /// the output is written by the product and touched once more. A convolution with a
-  /// `liveTapCrop` gathers its cropped weights into `croppedWeight` when given (the caller keeps them
+  /// `liveTapCrop` gathers its cropped weights, and a Winograd convolution transforms its weights, into
+  /// `keptWeight` when given (`keptWeightCount` floats; the caller keeps them
   /// for `backward`, saving a pass over the full weights), else into scratch.
   public static func forward(
     _ geometry: Conv2DGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
     bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
     scratch: UnsafeMutablePointer<Float>?, activation: ActivationKind = .linear,
-    croppedWeight keptWeight: UnsafeMutablePointer<Float>? = nil
+    keptWeight: UnsafeMutablePointer<Float>? = nil
   ) {
     if let crop = geometry.liveTapCrop {
       let croppedWeight = keptWeight ?? requireScratch(geometry, scratch)
@@ -181,7 +190,7 @@ public enum Conv2D {
     if WinogradConv2D.applies(to: geometry) {
       WinogradConv2D.forward(
         geometry, input: input, weight: weight, bias: bias, output: output,
-        scratch: requireScratch(geometry, scratch), activation: activation)
+        scratch: requireScratch(geometry, scratch), activation: activation, keptWeight: keptWeight)
       return
     }
     let g = geometry
@@ -220,12 +229,12 @@ public enum Conv2D {
 
   /// Gradients of `forward` without activation (run the activation's backward first). Any of
   /// `gradInput`, `gradWeight`, `gradBias` may be nil to skip it (the first layer needs no gradInput).
-  /// `croppedWeight`, if given, holds the cropped weights `forward` kept (see there).
+  /// `keptWeight`, if given, holds the weights `forward` kept (see there).
   public static func backward(
     _ geometry: Conv2DGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
     gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?,
     gradWeight: UnsafeMutablePointer<Float>?, gradBias: UnsafeMutablePointer<Float>?,
-    scratch: UnsafeMutablePointer<Float>?, croppedWeight keptWeight: UnsafePointer<Float>? = nil
+    scratch: UnsafeMutablePointer<Float>?, keptWeight: UnsafePointer<Float>? = nil
   ) {
     if let crop = geometry.liveTapCrop {
       let scratchWeight = requireScratch(geometry, scratch)
@@ -243,7 +252,8 @@ public enum Conv2D {
     if WinogradConv2D.applies(to: geometry) {
       WinogradConv2D.backward(
         geometry, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,
-        gradWeight: gradWeight, gradBias: gradBias, scratch: requireScratch(geometry, scratch))
+        gradWeight: gradWeight, gradBias: gradBias, scratch: requireScratch(geometry, scratch),
+        keptWeight: keptWeight)
       return
     }
     let g = geometry

@@ -79,6 +79,11 @@ enum WinogradConv2D {
         + positionStride(g.outChannels * chunkTiles))
   }
 
+  /// Floats of the transformed weights U.
+  static func transformedWeightCount(_ g: Conv2DGeometry) -> Int {
+    positions * positionStride(g.outChannels * g.inChannels)
+  }
+
   /// Float scratch `forward` and `backward` need: U and dU, then V and M for one chunk, then the
   /// staged input of `lanesOverBatch` tilings, then the transforms' per-part workspaces.
   static func scratchCount(_ g: Conv2DGeometry, targetTiles: Int = targetTiles) -> Int {
@@ -151,12 +156,13 @@ enum WinogradConv2D {
   static func forward(
     _ g: Conv2DGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
     bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
-    activation: ActivationKind, targetTiles: Int = targetTiles
+    activation: ActivationKind, keptWeight: UnsafeMutablePointer<Float>? = nil,
+    targetTiles: Int = targetTiles
   ) {
     let tiling = Tiling(g, targetTiles: targetTiles)
     let (inChannels, outChannels) = (g.inChannels, g.outChannels)
     let workspace = scratch + workspaceOffset(g, tiling)
-    let transformedWeight = scratch
+    let transformedWeight = keptWeight ?? scratch
     let weightStride = positionStride(outChannels * inChannels)
     let transformedInput = scratch + 2 * positions * weightStride
     transformWeights(weight, outChannels: outChannels, inChannels: inChannels, into: transformedWeight)
@@ -191,17 +197,19 @@ enum WinogradConv2D {
     _ g: Conv2DGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
     gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?,
     gradWeight: UnsafeMutablePointer<Float>?, gradBias: UnsafeMutablePointer<Float>?,
-    scratch: UnsafeMutablePointer<Float>, targetTiles: Int = targetTiles
+    scratch: UnsafeMutablePointer<Float>, keptWeight: UnsafePointer<Float>? = nil,
+    targetTiles: Int = targetTiles
   ) {
     let tiling = Tiling(g, targetTiles: targetTiles)
     let (inChannels, outChannels) = (g.inChannels, g.outChannels)
     let workspace = scratch + workspaceOffset(g, tiling)
     let weightStride = positionStride(outChannels * inChannels)
-    let transformedWeight = scratch
     let transformedWeightGradient = scratch + positions * weightStride
     let transformedInput = scratch + 2 * positions * weightStride
-    if gradInput != nil {
-      transformWeights(weight, outChannels: outChannels, inChannels: inChannels, into: transformedWeight)
+    // The transformed weights forward kept, or computed again.
+    let transformedWeight = keptWeight ?? UnsafePointer(scratch)
+    if gradInput != nil && keptWeight == nil {
+      transformWeights(weight, outChannels: outChannels, inChannels: inChannels, into: scratch)
     }
     let inSample = inChannels * g.inHeight * g.inWidth
     let outSample = outChannels * g.outHeight * g.outWidth
