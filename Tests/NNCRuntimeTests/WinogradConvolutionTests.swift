@@ -4,19 +4,19 @@ import Testing
 @testable import NNCRuntime
 
 /// Shapes that exercise the tiling: even and odd outputs (edge tiles cut off), no padding,
-/// asymmetric padding, maps smaller than a tile's input and a single output; rows of at least 8 tiles
+/// asymmetric padding, maps smaller than a tile's input and a single output; rows of at least 16 tiles
 /// (vectorized along the rows) and narrower maps (vectorized over 8 samples and a remainder).
 let winogradCases: [ConvCase] = [
   ConvCase(
-    name: "17x19 same (rows of 10 tiles)",
+    name: "9x33 same (rows of 17 tiles)",
     geometry: Conv2DGeometry(
-      batch: 2, inChannels: 3, inHeight: 17, inWidth: 19, outChannels: 4, kernelHeight: 3, kernelWidth: 3,
+      batch: 2, inChannels: 3, inHeight: 9, inWidth: 33, outChannels: 4, kernelHeight: 3, kernelWidth: 3,
       padTop: 1, padBottom: 1, padLeft: 1, padRight: 1),
     hasBias: true),
   ConvCase(
-    name: "18x16 valid, asymmetric padding (rows of 8 tiles)",
+    name: "18x32, asymmetric padding (rows of 16 tiles)",
     geometry: Conv2DGeometry(
-      batch: 1, inChannels: 2, inHeight: 18, inWidth: 16, outChannels: 3, kernelHeight: 3, kernelWidth: 3,
+      batch: 1, inChannels: 2, inHeight: 18, inWidth: 32, outChannels: 3, kernelHeight: 3, kernelWidth: 3,
       padTop: 2, padBottom: 0, padLeft: 0, padRight: 1),
     hasBias: false),
   ConvCase(

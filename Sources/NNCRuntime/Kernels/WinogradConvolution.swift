@@ -43,9 +43,11 @@ enum WinogradConv2D {
     var tilesHigh: Int
     var tilesWide: Int
     var samplesPerChunk: Int
-    /// True when a row has fewer tiles than a vector has lanes: the transforms then vectorize over
-    /// the samples of a chunk (`transformInputOverBatch` and the others).
-    var lanesOverBatch: Bool { tilesWide < 8 }
+    /// True when a row has fewer than 16 tiles (two vectors): the transforms then vectorize over the
+    /// samples of a chunk (`transformInputOverBatch` and the others), at least 8 of them when the
+    /// batch has them. Rows of 8 to 15 tiles would fill the lanes too, but on 16x16 maps (8 tiles)
+    /// the samples measured faster: no tail, and no even/odd split of the rows.
+    var lanesOverBatch: Bool { tilesWide < 16 }
 
     var tilesPerSample: Int { tilesHigh * tilesWide }
     /// Floats of scratch each part of a transform's parallel loop works in: a padded plane split
@@ -67,7 +69,7 @@ enum WinogradConv2D {
       while chunk > 1 && positions * (g.inChannels + g.outChannels) * chunk * perSample > chunkBudget {
         chunk -= 1
       }
-      samplesPerChunk = max(1, chunk)
+      samplesPerChunk = tilesWide < 16 ? max(chunk, min(g.batch, 8)) : max(1, chunk)
     }
   }
 
