@@ -140,40 +140,43 @@ extension WinogradConv2D {
     let stride = positionStride(channels * tiles)
     let (outH, outW) = (g.outHeight, g.outWidth)
     let outPlane = outH * outW
-    Parallel.forEach(channels, workPerItem: positions * 4 * tiles, withPart: { part, channel in
-      let y = workspace + part * 4 * samples
-      let b = bias?[channel] ?? 0
-      for tile in 0..<tiling.tilesPerSample {
-        let (ty, tx) = tile.quotientAndRemainder(dividingBy: tiling.tilesWide)
-        let m = product + channel * tiles + tile * samples
-        func lanes<L: FloatLanes>(_: L.Type, _ n: Int) {
-          func entry(_ position: Int) -> L { L.load(m + position * stride + n) }
-          let (s00, s01, s02, s03) = (
-            entry(0) + entry(4) + entry(8), entry(1) + entry(5) + entry(9),
-            entry(2) + entry(6) + entry(10), entry(3) + entry(7) + entry(11)
-          )
-          let (s10, s11, s12, s13) = (
-            entry(4) - entry(8) - entry(12), entry(5) - entry(9) - entry(13),
-            entry(6) - entry(10) - entry(14), entry(7) - entry(11) - entry(15)
-          )
-          (s00 + s01 + s02).store(y + n)
-          (s01 - s02 - s03).store(y + samples + n)
-          (s10 + s11 + s12).store(y + 2 * samples + n)
-          (s11 - s12 - s13).store(y + 3 * samples + n)
-        }
-        forEachLaneGroup(samples) { n, vector in vector ? lanes(SIMD8<Float>.self, n) : lanes(Float.self, n) }
-        addBiasAndActivate(y, count: 4 * samples, bias: bias == nil ? nil : b, activation: activation)
-        // Scatter the tile's outputs that lie inside the map to each sample's plane.
-        for i in 0..<min(2, outH - 2 * ty) {
-          for j in 0..<min(2, outW - 2 * tx) {
-            let source = y + (2 * i + j) * samples
-            let target = output + channel * outPlane + (2 * ty + i) * outW + 2 * tx + j
-            let sampleStride = channels * outPlane
-            for n in 0..<samples { target[n &* sampleStride] = source[n] }
+    Parallel.forEach(
+      channels, workPerItem: positions * 4 * tiles,
+      withPart: { part, channel in
+        let y = workspace + part * 4 * samples
+        let b = bias?[channel] ?? 0
+        for tile in 0..<tiling.tilesPerSample {
+          let (ty, tx) = tile.quotientAndRemainder(dividingBy: tiling.tilesWide)
+          let m = product + channel * tiles + tile * samples
+          func lanes<L: FloatLanes>(_: L.Type, _ n: Int) {
+            func entry(_ position: Int) -> L { L.load(m + position * stride + n) }
+            let (s00, s01, s02, s03) = (
+              entry(0) + entry(4) + entry(8), entry(1) + entry(5) + entry(9),
+              entry(2) + entry(6) + entry(10), entry(3) + entry(7) + entry(11)
+            )
+            let (s10, s11, s12, s13) = (
+              entry(4) - entry(8) - entry(12), entry(5) - entry(9) - entry(13),
+              entry(6) - entry(10) - entry(14), entry(7) - entry(11) - entry(15)
+            )
+            (s00 + s01 + s02).store(y + n)
+            (s01 - s02 - s03).store(y + samples + n)
+            (s10 + s11 + s12).store(y + 2 * samples + n)
+            (s11 - s12 - s13).store(y + 3 * samples + n)
+          }
+          forEachLaneGroup(samples) { n, vector in vector ? lanes(SIMD8<Float>.self, n) : lanes(Float.self, n)
+          }
+          addBiasAndActivate(y, count: 4 * samples, bias: bias == nil ? nil : b, activation: activation)
+          // Scatter the tile's outputs that lie inside the map to each sample's plane.
+          for i in 0..<min(2, outH - 2 * ty) {
+            for j in 0..<min(2, outW - 2 * tx) {
+              let source = y + (2 * i + j) * samples
+              let target = output + channel * outPlane + (2 * ty + i) * outW + 2 * tx + j
+              let sampleStride = channels * outPlane
+              for n in 0..<samples { target[n &* sampleStride] = source[n] }
+            }
           }
         }
-      }
-    })
+      })
   }
 
   /// `transformOutputGradient` for `lanesOverBatch` tilings; `workspace` as for
@@ -187,44 +190,47 @@ extension WinogradConv2D {
     let stride = positionStride(channels * tiles)
     let (outH, outW) = (g.outHeight, g.outWidth)
     let outPlane = outH * outW
-    Parallel.forEach(channels, workPerItem: positions * 4 * tiles, withPart: { part, channel in
-      // The tile's 2x2 gradient [[a, b], [c, d]], each a row over the samples.
-      let a = workspace + part * 4 * samples
-      for tile in 0..<tiling.tilesPerSample {
-        let (ty, tx) = tile.quotientAndRemainder(dividingBy: tiling.tilesWide)
-        for i in 0..<2 {
-          for j in 0..<2 {
-            let target = a + (2 * i + j) * samples
-            guard 2 * ty + i < outH && 2 * tx + j < outW else {
-              target.update(repeating: 0, count: samples)
-              continue
+    Parallel.forEach(
+      channels, workPerItem: positions * 4 * tiles,
+      withPart: { part, channel in
+        // The tile's 2x2 gradient [[a, b], [c, d]], each a row over the samples.
+        let a = workspace + part * 4 * samples
+        for tile in 0..<tiling.tilesPerSample {
+          let (ty, tx) = tile.quotientAndRemainder(dividingBy: tiling.tilesWide)
+          for i in 0..<2 {
+            for j in 0..<2 {
+              let target = a + (2 * i + j) * samples
+              guard 2 * ty + i < outH && 2 * tx + j < outW else {
+                target.update(repeating: 0, count: samples)
+                continue
+              }
+              let source = gradOutput + channel * outPlane + (2 * ty + i) * outW + 2 * tx + j
+              let sampleStride = channels * outPlane
+              for n in 0..<samples { target[n] = source[n &* sampleStride] }
             }
-            let source = gradOutput + channel * outPlane + (2 * ty + i) * outW + 2 * tx + j
-            let sampleStride = channels * outPlane
-            for n in 0..<samples { target[n] = source[n &* sampleStride] }
+          }
+          let dm = transformed + channel * tiles + tile * samples
+          func lanes<L: FloatLanes>(_: L.Type, _ n: Int) {
+            let (av, bv, cv, dv) = (
+              L.load(a + n), L.load(a + samples + n), L.load(a + 2 * samples + n), L.load(a + 3 * samples + n)
+            )
+            // Rows of A dY: [a, b], [a + c, b + d], [a − c, b − d], [−c, −d]; each [p, q] then
+            // becomes [p, p + q, p − q, −q] along the columns.
+            func store(_ i: Int, _ p: L, _ q: L) {
+              let row = dm + 4 * i * stride + n
+              p.store(row)
+              (p + q).store(row + stride)
+              (p - q).store(row + 2 * stride)
+              (-q).store(row + 3 * stride)
+            }
+            store(0, av, bv)
+            store(1, av + cv, bv + dv)
+            store(2, av - cv, bv - dv)
+            store(3, -cv, -dv)
+          }
+          forEachLaneGroup(samples) { n, vector in vector ? lanes(SIMD8<Float>.self, n) : lanes(Float.self, n)
           }
         }
-        let dm = transformed + channel * tiles + tile * samples
-        func lanes<L: FloatLanes>(_: L.Type, _ n: Int) {
-          let (av, bv, cv, dv) = (
-            L.load(a + n), L.load(a + samples + n), L.load(a + 2 * samples + n), L.load(a + 3 * samples + n)
-          )
-          // Rows of A dY: [a, b], [a + c, b + d], [a − c, b − d], [−c, −d]; each [p, q] then
-          // becomes [p, p + q, p − q, −q] along the columns.
-          func store(_ i: Int, _ p: L, _ q: L) {
-            let row = dm + 4 * i * stride + n
-            p.store(row)
-            (p + q).store(row + stride)
-            (p - q).store(row + 2 * stride)
-            (-q).store(row + 3 * stride)
-          }
-          store(0, av, bv)
-          store(1, av + cv, bv + dv)
-          store(2, av - cv, bv - dv)
-          store(3, -cv, -dv)
-        }
-        forEachLaneGroup(samples) { n, vector in vector ? lanes(SIMD8<Float>.self, n) : lanes(Float.self, n) }
-      }
-    })
+      })
   }
 }

@@ -90,7 +90,8 @@ enum WinogradConv2D {
   /// staged input of `lanesOverBatch` tilings, then the transforms' per-part workspaces.
   static func scratchCount(_ g: Conv2DGeometry, targetTiles: Int = targetTiles) -> Int {
     let tiling = Tiling(g, targetTiles: targetTiles)
-    return workspaceOffset(g, tiling) + partsOffset(g, tiling) + Parallel.maximumParts * tiling.workspacePerPart
+    return workspaceOffset(g, tiling) + partsOffset(g, tiling) + Parallel.maximumParts
+      * tiling.workspacePerPart
   }
 
   /// Where the per-part workspaces start after `workspaceOffset`: past the staged input, if any.
@@ -105,9 +106,11 @@ enum WinogradConv2D {
     into transformed: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>
   ) {
     if tiling.lanesOverBatch {
-      transformInputOverBatch(g, tiling, input: input, samples: samples, into: transformed, workspace: workspace)
+      transformInputOverBatch(
+        g, tiling, input: input, samples: samples, into: transformed, workspace: workspace)
     } else {
-      transformInputOverRows(g, tiling, input: input, samples: samples, into: transformed, workspace: workspace)
+      transformInputOverRows(
+        g, tiling, input: input, samples: samples, into: transformed, workspace: workspace)
     }
   }
 
@@ -174,7 +177,9 @@ enum WinogradConv2D {
     while first < g.batch {
       let samples = min(tiling.samplesPerChunk, g.batch - first)
       let tiles = samples * tiling.tilesPerSample
-      let (inputStride, productStride) = (positionStride(inChannels * tiles), positionStride(outChannels * tiles))
+      let (inputStride, productStride) = (
+        positionStride(inChannels * tiles), positionStride(outChannels * tiles)
+      )
       let product = transformedInput + positions * inputStride
       transformInput(
         g, tiling, input: input + first * inSample, samples: samples, into: transformedInput,
@@ -219,15 +224,17 @@ enum WinogradConv2D {
     while first < g.batch {
       let samples = min(tiling.samplesPerChunk, g.batch - first)
       let tiles = samples * tiling.tilesPerSample
-      let (inputStride, productStride) = (positionStride(inChannels * tiles), positionStride(outChannels * tiles))
+      let (inputStride, productStride) = (
+        positionStride(inChannels * tiles), positionStride(outChannels * tiles)
+      )
       let productGradient = transformedInput + positions * inputStride
       transformOutputGradient(
         g, tiling, gradOutput: gradOutput + first * outSample, samples: samples, into: productGradient,
         workspace: workspace)
       if gradWeight != nil {
         transformInput(
-        g, tiling, input: input + first * inSample, samples: samples, into: transformedInput,
-        workspace: workspace)
+          g, tiling, input: input + first * inSample, samples: samples, into: transformedInput,
+          workspace: workspace)
         // The first chunk overwrites dU, later ones add to it, in batch order.
         let beta: Float = first == 0 ? 0 : 1
         Parallel.forEach(positions, workPerItem: outChannels * inChannels * tiles) { position in
@@ -281,8 +288,10 @@ enum WinogradConv2D {
           let (p, q, r): (Float, Float, Float)
           switch i {
           case 0: (p, q, r) = (g[0], g[1], g[2])
-          case 1: (p, q, r) = (0.5 * (g[0] + g[3] + g[6]), 0.5 * (g[1] + g[4] + g[7]), 0.5 * (g[2] + g[5] + g[8]))
-          case 2: (p, q, r) = (0.5 * (g[0] - g[3] + g[6]), 0.5 * (g[1] - g[4] + g[7]), 0.5 * (g[2] - g[5] + g[8]))
+          case 1:
+            (p, q, r) = (0.5 * (g[0] + g[3] + g[6]), 0.5 * (g[1] + g[4] + g[7]), 0.5 * (g[2] + g[5] + g[8]))
+          case 2:
+            (p, q, r) = (0.5 * (g[0] - g[3] + g[6]), 0.5 * (g[1] - g[4] + g[7]), 0.5 * (g[2] - g[5] + g[8]))
           default: (p, q, r) = (g[6], g[7], g[8])
           }
           target[(4 * i) * stride] = p

@@ -82,14 +82,20 @@ extension WinogradConv2D {
       // Padded column 2m + parity holds input column 2m + parity − padLeft.
       let source = plane + y * g.inWidth - g.padLeft
       let row = (y + g.padTop) * half
-      copyEveryOther(from: source + 2 * evenColumns.lowerBound, count: evenColumns.count, into: even + row + evenColumns.lowerBound)
-      copyEveryOther(from: source + 2 * oddColumns.lowerBound + 1, count: oddColumns.count, into: odd + row + oddColumns.lowerBound)
+      copyEveryOther(
+        from: source + 2 * evenColumns.lowerBound, count: evenColumns.count,
+        into: even + row + evenColumns.lowerBound)
+      copyEveryOther(
+        from: source + 2 * oddColumns.lowerBound + 1, count: oddColumns.count,
+        into: odd + row + oddColumns.lowerBound)
     }
   }
 
   /// to[k] = from[2k] for k in 0 ..< count.
   @inline(__always)
-  private static func copyEveryOther(from: UnsafePointer<Float>, count: Int, into to: UnsafeMutablePointer<Float>) {
+  private static func copyEveryOther(
+    from: UnsafePointer<Float>, count: Int, into to: UnsafeMutablePointer<Float>
+  ) {
     for k in 0..<count { to[k] = from[k &* 2] }
   }
 
@@ -143,7 +149,8 @@ extension WinogradConv2D {
             forEachLaneGroup(wide) { tx, vector in
               vector ? current(SIMD8<Float>.self, tx) : current(Float.self, tx)
             }
-            forEachLaneGroup(wide) { tx, vector in vector ? next(SIMD8<Float>.self, tx) : next(Float.self, tx) }
+            forEachLaneGroup(wide) { tx, vector in vector ? next(SIMD8<Float>.self, tx) : next(Float.self, tx)
+            }
           }
           rowStepAdjoint(UnsafePointer(columnSums), half: half, into: even + 2 * ty * half)
           rowStepAdjoint(UnsafePointer(columnSums + 4 * half), half: half, into: odd + 2 * ty * half)
@@ -280,7 +287,8 @@ extension WinogradConv2D {
   /// row[2k] = even[k], row[2k + 1] = odd[k] for the `count` entries of `row`.
   @inline(__always)
   private static func interleave(
-    _ even: UnsafePointer<Float>, _ odd: UnsafePointer<Float>, count: Int, into row: UnsafeMutablePointer<Float>
+    _ even: UnsafePointer<Float>, _ odd: UnsafePointer<Float>, count: Int,
+    into row: UnsafeMutablePointer<Float>
   ) {
     let rowNext = row + 1
     for k in 0..<count / 2 {
@@ -293,7 +301,8 @@ extension WinogradConv2D {
   /// even[k] = row[2k], odd[k] = row[2k + 1], zero past the `count` entries of `row`.
   @inline(__always)
   private static func deinterleave(
-    _ row: UnsafePointer<Float>, count: Int, even: UnsafeMutablePointer<Float>, odd: UnsafeMutablePointer<Float>
+    _ row: UnsafePointer<Float>, count: Int, even: UnsafeMutablePointer<Float>,
+    odd: UnsafeMutablePointer<Float>
   ) {
     let rowNext = row + 1
     for k in 0..<count / 2 {
