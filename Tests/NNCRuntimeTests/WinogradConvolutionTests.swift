@@ -98,6 +98,14 @@ func referenceConvolutionGradients(
   return (gradInput, gradWeight)
 }
 
+/// A convolution `Conv2D` runs through the Winograd kernel (enough channels).
+let winogradDispatchCase = ConvCase(
+  name: "16 to 16 channels, 6x6 same",
+  geometry: Conv2DGeometry(
+    batch: 2, inChannels: 16, inHeight: 6, inWidth: 6, outChannels: 16, kernelHeight: 3, kernelWidth: 3,
+    padTop: 1, padBottom: 1, padLeft: 1, padRight: 1),
+  hasBias: true)
+
 @Suite struct WinogradConvolutionTests {
   /// Products one tile wide put every sample in its own chunk, 24 tiles several samples in each
   /// (with a shorter last chunk), the default all of them in one.
@@ -107,7 +115,7 @@ func referenceConvolutionGradients(
   func forwardMatchesDirectLoops(_ c: ConvCase) throws {
     let g = c.geometry
     try g.validate()
-    #expect(WinogradConv2D.applies(to: g))
+    #expect(WinogradConv2D.fits(g))
     var generator = RandomGenerator(seed: 31)
     let (input, weight, bias) = convolutionData(c, &generator)
     let expected = referenceConvolution(
@@ -175,8 +183,9 @@ func referenceConvolutionGradients(
   }
 
   @Test func backwardUsesTheWeightsForwardKept() {
-    let c = winogradCases[3]
+    let c = winogradDispatchCase
     let g = c.geometry
+    #expect(WinogradConv2D.applies(to: g))
     var generator = RandomGenerator(seed: 35)
     let (input, weight, bias) = convolutionData(c, &generator)
     let gradOutput = gradientWeights(g.outputCount, &generator)
@@ -196,8 +205,9 @@ func referenceConvolutionGradients(
   }
 
   @Test func fusedActivationFollowsTheBias() {
-    let c = winogradCases[0]
+    let c = winogradDispatchCase
     let g = c.geometry
+    #expect(WinogradConv2D.applies(to: g))
     var generator = RandomGenerator(seed: 34)
     let (input, weight, bias) = convolutionData(c, &generator)
     var output = [Float](repeating: .nan, count: g.outputCount)
@@ -207,22 +217,25 @@ func referenceConvolutionGradients(
     let expected = referenceConvolution(
       g, input: doubles(input), weight: doubles(weight), bias: bias.map(doubles)
     ).map { max($0, 0) }
-    #expect(maxRelativeError(output, expected) < 1e-5)
+    #expect(maxRelativeError(output, expected) < 5e-5)
   }
 
   @Test func onlyUnitStrideUngroupedThreeByThreeKernelsQualify() {
-    let same = winogradCases[3].geometry
-    #expect(WinogradConv2D.applies(to: same))
+    let same = winogradDispatchCase.geometry
+    #expect(WinogradConv2D.fits(same) && WinogradConv2D.applies(to: same))
     var strided = same
     strided.strideH = 2
     var dilated = same
     dilated.dilationW = 2
     var grouped = same
-    grouped.inChannels = 4
     grouped.groups = 2
     var wide = same
     wide.kernelWidth = 5
-    for other in [strided, dilated, grouped, wide] { #expect(!WinogradConv2D.applies(to: other)) }
+    for other in [strided, dilated, grouped, wide] { #expect(!WinogradConv2D.fits(other)) }
+    // Few channels: the kernel fits, but im2col is faster.
+    var rgb = same
+    rgb.inChannels = 3
+    #expect(WinogradConv2D.fits(rgb) && !WinogradConv2D.applies(to: rgb))
   }
 
   @Test func narrowRowsVectorizeOverTheSamples() {
