@@ -3,8 +3,7 @@
 /// vectorized without relying on the compiler to vectorize pointer loops, which it declines when it
 /// cannot prove that the pointers do not overlap.
 protocol FloatLanes {
-  /// Floats per group.
-  static var width: Int { get }
+  static var zero: Self { get }
   static func load(_ pointer: UnsafePointer<Float>) -> Self
   func store(_ pointer: UnsafeMutablePointer<Float>)
   static func + (lhs: Self, rhs: Self) -> Self
@@ -13,13 +12,13 @@ protocol FloatLanes {
 }
 
 extension Float: FloatLanes {
-  static var width: Int { 1 }
+  // `zero` comes from `AdditiveArithmetic`.
   @inline(__always) static func load(_ pointer: UnsafePointer<Float>) -> Float { pointer.pointee }
   @inline(__always) func store(_ pointer: UnsafeMutablePointer<Float>) { pointer.pointee = self }
 }
 
 extension SIMD8: FloatLanes where Scalar == Float {
-  static var width: Int { 8 }
+  // `zero` comes from `SIMD`.
   @inline(__always) static func load(_ pointer: UnsafePointer<Float>) -> SIMD8<Float> {
     UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Float>.self)
   }

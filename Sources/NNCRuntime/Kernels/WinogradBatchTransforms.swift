@@ -3,7 +3,22 @@
 /// of the chunk instead. The input is first staged zero-padded as [channel][row][column][sample], so
 /// every patch position of a tile is a contiguous vector over the samples, and tiles are numbered
 /// t = (ty · tilesWide + tx) · samples + n. The matrix products do not depend on the numbering.
+///
+/// Moving data between NCHW and the sample-last layouts works on blocks of `channelBlock` channels,
+/// sample by sample: each sample's block is a contiguous run in NCHW. Going pixel by pixel over the
+/// samples instead would touch addresses a multiple of 4 KiB apart (channels x plane floats), which
+/// all fall in the same few cache sets.
 extension WinogradConv2D {
+  /// Channels moved between layouts together.
+  static let channelBlock = 8
+
+  /// The channels of block `block` of `count`.
+  private static func channels(ofBlock block: Int, count: Int) -> Range<Int> {
+    (block * channelBlock)..<min(count, (block + 1) * channelBlock)
+  }
+
+  /// Blocks of `channelBlock` covering `count` channels.
+  private static func blocks(_ count: Int) -> Int { (count + channelBlock - 1) / channelBlock }
   /// Floats of the staged, padded input (or its gradient) of one chunk.
   static func stagingCount(_ g: Conv2DGeometry, _ tiling: Tiling) -> Int {
     g.inChannels * tiling.paddedRows * 2 * tiling.halfRow * tiling.samplesPerChunk
@@ -17,15 +32,17 @@ extension WinogradConv2D {
     let paddedWidth = 2 * tiling.halfRow
     let stagedPlane = tiling.paddedRows * paddedWidth * samples
     let inPlane = g.inHeight * g.inWidth
-    Parallel.forEach(g.inChannels, workPerItem: stagedPlane) { channel in
-      let target = staged + channel * stagedPlane
-      target.update(repeating: 0, count: stagedPlane)
-      for y in 0..<g.inHeight {
-        for x in 0..<g.inWidth {
-          let pixel = target + ((y + g.padTop) * paddedWidth + x + g.padLeft) * samples
-          let source = input + channel * inPlane + y * g.inWidth + x
-          let sampleStride = g.inChannels * inPlane
-          for n in 0..<samples { pixel[n] = source[n &* sampleStride] }
+    Parallel.forEach(blocks(g.inChannels), workPerItem: channelBlock * stagedPlane) { block in
+      let channels = channels(ofBlock: block, count: g.inChannels)
+      (staged + channels.lowerBound * stagedPlane).update(repeating: 0, count: channels.count * stagedPlane)
+      for n in 0..<samples {
+        for channel in channels {
+          let source = input + (n * g.inChannels + channel) * inPlane
+          let target = staged + channel * stagedPlane + (g.padTop * paddedWidth + g.padLeft) * samples + n
+          for y in 0..<g.inHeight {
+            let (from, to) = (source + y * g.inWidth, target + y * paddedWidth * samples)
+            for x in 0..<g.inWidth { to[x &* samples] = from[x] }
+          }
         }
       }
     }
@@ -83,7 +100,8 @@ extension WinogradConv2D {
     let paddedWidth = 2 * tiling.halfRow
     let stagedPlane = tiling.paddedRows * paddedWidth * samples
     let inPlane = g.inHeight * g.inWidth
-    Parallel.forEach(g.inChannels, workPerItem: positions * 4 * tiles) { channel in
+    // B dV Bᵀ of every tile of one channel, added up in the channel's staged plane.
+    func accumulate(channel: Int) {
       let plane = staged + channel * stagedPlane
       plane.update(repeating: 0, count: stagedPlane)
       // Tiles in order: overlapping patches add up in a fixed order.
@@ -117,118 +135,142 @@ extension WinogradConv2D {
         }
         forEachLaneGroup(samples) { n, vector in vector ? lanes(SIMD8<Float>.self, n) : lanes(Float.self, n) }
       }
-      for y in 0..<g.inHeight {
-        for x in 0..<g.inWidth {
-          let pixel = plane + ((y + g.padTop) * paddedWidth + x + g.padLeft) * samples
-          let target = gradInput + channel * inPlane + y * g.inWidth + x
-          let sampleStride = g.inChannels * inPlane
-          for n in 0..<samples { target[n &* sampleStride] = pixel[n] }
+    }
+    Parallel.forEach(blocks(g.inChannels), workPerItem: channelBlock * positions * 4 * tiles) { block in
+      let channels = channels(ofBlock: block, count: g.inChannels)
+      for channel in channels {
+        accumulate(channel: channel)
+      }
+      // Back to NCHW, sample by sample.
+      for n in 0..<samples {
+        for channel in channels {
+          let source = staged + channel * stagedPlane + (g.padTop * paddedWidth + g.padLeft) * samples + n
+          let target = gradInput + (n * g.inChannels + channel) * inPlane
+          for y in 0..<g.inHeight {
+            let (from, to) = (source + y * paddedWidth * samples, target + y * g.inWidth)
+            for x in 0..<g.inWidth { to[x] = from[x &* samples] }
+          }
         }
       }
     }
   }
 
   /// `transformOutput` for `lanesOverBatch` tilings. `workspace` holds `Parallel.maximumParts`
-  /// blocks of 4 · samples floats for the four outputs of a tile.
+  /// blocks of `workspacePerPart` floats: the outputs of a block of channels as [channel][pixel][n].
   static func transformOutputOverBatch(
     _ g: Conv2DGeometry, _ tiling: Tiling, product: UnsafePointer<Float>, samples: Int,
     into output: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, activation: ActivationKind,
     workspace: UnsafeMutablePointer<Float>
   ) {
     let tiles = samples * tiling.tilesPerSample
-    let channels = g.outChannels
-    let stride = positionStride(channels * tiles)
+    let outChannels = g.outChannels
+    let stride = positionStride(outChannels * tiles)
     let (outH, outW) = (g.outHeight, g.outWidth)
     let outPlane = outH * outW
+    let workspaceSize = tiling.workspacePerPart(g)
     Parallel.forEach(
-      channels, workPerItem: positions * 4 * tiles,
-      withPart: { part, channel in
-        let y = workspace + part * 4 * samples
-        let b = bias?[channel] ?? 0
-        for tile in 0..<tiling.tilesPerSample {
-          let (ty, tx) = tile.quotientAndRemainder(dividingBy: tiling.tilesWide)
-          let m = product + channel * tiles + tile * samples
-          func lanes<L: FloatLanes>(_: L.Type, _ n: Int) {
-            func entry(_ position: Int) -> L { L.load(m + position * stride + n) }
-            let (s00, s01, s02, s03) = (
-              entry(0) + entry(4) + entry(8), entry(1) + entry(5) + entry(9),
-              entry(2) + entry(6) + entry(10), entry(3) + entry(7) + entry(11)
-            )
-            let (s10, s11, s12, s13) = (
-              entry(4) - entry(8) - entry(12), entry(5) - entry(9) - entry(13),
-              entry(6) - entry(10) - entry(14), entry(7) - entry(11) - entry(15)
-            )
-            (s00 + s01 + s02).store(y + n)
-            (s01 - s02 - s03).store(y + samples + n)
-            (s10 + s11 + s12).store(y + 2 * samples + n)
-            (s11 - s12 - s13).store(y + 3 * samples + n)
-          }
-          forEachLaneGroup(samples) { n, vector in vector ? lanes(SIMD8<Float>.self, n) : lanes(Float.self, n)
-          }
-          addBiasAndActivate(y, count: 4 * samples, bias: bias == nil ? nil : b, activation: activation)
-          // Scatter the tile's outputs that lie inside the map to each sample's plane.
-          for i in 0..<min(2, outH - 2 * ty) {
-            for j in 0..<min(2, outW - 2 * tx) {
-              let source = y + (2 * i + j) * samples
-              let target = output + channel * outPlane + (2 * ty + i) * outW + 2 * tx + j
-              let sampleStride = channels * outPlane
-              for n in 0..<samples { target[n &* sampleStride] = source[n] }
+      blocks(outChannels), workPerItem: channelBlock * positions * 4 * tiles,
+      withPart: { part, block in
+        let channels = channels(ofBlock: block, count: outChannels)
+        let staged = workspace + part * workspaceSize
+        for channel in channels {
+          let plane = staged + (channel - channels.lowerBound) * outPlane * samples
+          for tile in 0..<tiling.tilesPerSample {
+            let (ty, tx) = tile.quotientAndRemainder(dividingBy: tiling.tilesWide)
+            let m = product + channel * tiles + tile * samples
+            let (hasRight, hasBottom) = (2 * tx + 1 < outW, 2 * ty + 1 < outH)
+            let topLeft = plane + (2 * ty * outW + 2 * tx) * samples
+            func lanes<L: FloatLanes>(_: L.Type, _ n: Int) {
+              func entry(_ position: Int) -> L { L.load(m + position * stride + n) }
+              let (s00, s01, s02, s03) = (
+                entry(0) + entry(4) + entry(8), entry(1) + entry(5) + entry(9),
+                entry(2) + entry(6) + entry(10), entry(3) + entry(7) + entry(11)
+              )
+              let (s10, s11, s12, s13) = (
+                entry(4) - entry(8) - entry(12), entry(5) - entry(9) - entry(13),
+                entry(6) - entry(10) - entry(14), entry(7) - entry(11) - entry(15)
+              )
+              // Only the outputs inside the map: an odd size cuts the last tiles.
+              (s00 + s01 + s02).store(topLeft + n)
+              if hasRight { (s01 - s02 - s03).store(topLeft + samples + n) }
+              if hasBottom {
+                (s10 + s11 + s12).store(topLeft + outW * samples + n)
+                if hasRight { (s11 - s12 - s13).store(topLeft + (outW + 1) * samples + n) }
+              }
             }
+            forEachLaneGroup(samples) { n, vector in
+              vector ? lanes(SIMD8<Float>.self, n) : lanes(Float.self, n)
+            }
+          }
+          addBiasAndActivate(
+            plane, count: outPlane * samples, bias: bias?[channel], activation: activation)
+        }
+        // To NCHW, sample by sample.
+        for n in 0..<samples {
+          for channel in channels {
+            let from = staged + (channel - channels.lowerBound) * outPlane * samples + n
+            let to = output + (n * outChannels + channel) * outPlane
+            for pixel in 0..<outPlane { to[pixel] = from[pixel &* samples] }
           }
         }
       })
   }
 
   /// `transformOutputGradient` for `lanesOverBatch` tilings; `workspace` as for
-  /// `transformOutputOverBatch`.
+  /// `transformOutputOverBatch`, holding the gradient of a block of channels as [channel][pixel][n].
   static func transformOutputGradientOverBatch(
     _ g: Conv2DGeometry, _ tiling: Tiling, gradOutput: UnsafePointer<Float>, samples: Int,
     into transformed: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>
   ) {
     let tiles = samples * tiling.tilesPerSample
-    let channels = g.outChannels
-    let stride = positionStride(channels * tiles)
+    let outChannels = g.outChannels
+    let stride = positionStride(outChannels * tiles)
     let (outH, outW) = (g.outHeight, g.outWidth)
     let outPlane = outH * outW
+    let workspaceSize = tiling.workspacePerPart(g)
     Parallel.forEach(
-      channels, workPerItem: positions * 4 * tiles,
-      withPart: { part, channel in
-        // The tile's 2x2 gradient [[a, b], [c, d]], each a row over the samples.
-        let a = workspace + part * 4 * samples
-        for tile in 0..<tiling.tilesPerSample {
-          let (ty, tx) = tile.quotientAndRemainder(dividingBy: tiling.tilesWide)
-          for i in 0..<2 {
-            for j in 0..<2 {
-              let target = a + (2 * i + j) * samples
-              guard 2 * ty + i < outH && 2 * tx + j < outW else {
-                target.update(repeating: 0, count: samples)
-                continue
+      blocks(outChannels), workPerItem: channelBlock * positions * 4 * tiles,
+      withPart: { part, block in
+        let channels = channels(ofBlock: block, count: outChannels)
+        let staged = workspace + part * workspaceSize
+        // From NCHW, sample by sample.
+        for n in 0..<samples {
+          for channel in channels {
+            let from = gradOutput + (n * outChannels + channel) * outPlane
+            let to = staged + (channel - channels.lowerBound) * outPlane * samples + n
+            for pixel in 0..<outPlane { to[pixel &* samples] = from[pixel] }
+          }
+        }
+        for channel in channels {
+          let plane = UnsafePointer(staged + (channel - channels.lowerBound) * outPlane * samples)
+          for tile in 0..<tiling.tilesPerSample {
+            let (ty, tx) = tile.quotientAndRemainder(dividingBy: tiling.tilesWide)
+            let (hasRight, hasBottom) = (2 * tx + 1 < outW, 2 * ty + 1 < outH)
+            let topLeft = plane + (2 * ty * outW + 2 * tx) * samples
+            let dm = transformed + channel * tiles + tile * samples
+            func lanes<L: FloatLanes>(_: L.Type, _ n: Int) {
+              // The tile's 2x2 gradient [[a, b], [c, d]], zero outside the map.
+              let av = L.load(topLeft + n)
+              let bv = hasRight ? L.load(topLeft + samples + n) : .zero
+              let cv = hasBottom ? L.load(topLeft + outW * samples + n) : .zero
+              let dv = hasBottom && hasRight ? L.load(topLeft + (outW + 1) * samples + n) : .zero
+              // Rows of A dY: [a, b], [a + c, b + d], [a − c, b − d], [−c, −d]; each [p, q] then
+              // becomes [p, p + q, p − q, −q] along the columns.
+              func store(_ i: Int, _ p: L, _ q: L) {
+                let row = dm + 4 * i * stride + n
+                p.store(row)
+                (p + q).store(row + stride)
+                (p - q).store(row + 2 * stride)
+                (-q).store(row + 3 * stride)
               }
-              let source = gradOutput + channel * outPlane + (2 * ty + i) * outW + 2 * tx + j
-              let sampleStride = channels * outPlane
-              for n in 0..<samples { target[n] = source[n &* sampleStride] }
+              store(0, av, bv)
+              store(1, av + cv, bv + dv)
+              store(2, av - cv, bv - dv)
+              store(3, -cv, -dv)
             }
-          }
-          let dm = transformed + channel * tiles + tile * samples
-          func lanes<L: FloatLanes>(_: L.Type, _ n: Int) {
-            let (av, bv, cv, dv) = (
-              L.load(a + n), L.load(a + samples + n), L.load(a + 2 * samples + n), L.load(a + 3 * samples + n)
-            )
-            // Rows of A dY: [a, b], [a + c, b + d], [a − c, b − d], [−c, −d]; each [p, q] then
-            // becomes [p, p + q, p − q, −q] along the columns.
-            func store(_ i: Int, _ p: L, _ q: L) {
-              let row = dm + 4 * i * stride + n
-              p.store(row)
-              (p + q).store(row + stride)
-              (p - q).store(row + 2 * stride)
-              (-q).store(row + 3 * stride)
+            forEachLaneGroup(samples) { n, vector in
+              vector ? lanes(SIMD8<Float>.self, n) : lanes(Float.self, n)
             }
-            store(0, av, bv)
-            store(1, av + cv, bv + dv)
-            store(2, av - cv, bv - dv)
-            store(3, -cv, -dv)
-          }
-          forEachLaneGroup(samples) { n, vector in vector ? lanes(SIMD8<Float>.self, n) : lanes(Float.self, n)
           }
         }
       })

@@ -63,9 +63,11 @@ enum WinogradConv2D {
     var tilesPerSample: Int { tilesHigh * tilesWide }
     /// Floats of scratch each part of a transform's parallel loop works in: a padded plane split
     /// into even and odd columns, and eight rows of tile sums.
-    /// With `lanesOverBatch`, the four outputs of a tile over the samples.
-    var workspacePerPart: Int {
-      lanesOverBatch ? 4 * samplesPerChunk : 2 * paddedRows * halfRow + 8 * halfRow
+    /// With `lanesOverBatch`, the outputs (or their gradient) of a block of channels over the samples.
+    func workspacePerPart(_ g: Conv2DGeometry) -> Int {
+      lanesOverBatch
+        ? WinogradConv2D.channelBlock * g.outHeight * g.outWidth * samplesPerChunk
+        : 2 * paddedRows * halfRow + 8 * halfRow
     }
     /// Rows of the zero-padded input plane: each tile reads 4 rows, consecutive tiles overlap by 2.
     var paddedRows: Int { 2 * tilesHigh + 2 }
@@ -102,7 +104,7 @@ enum WinogradConv2D {
   static func scratchCount(_ g: Conv2DGeometry, targetTiles: Int = targetTiles) -> Int {
     let tiling = Tiling(g, targetTiles: targetTiles)
     return workspaceOffset(g, tiling) + partsOffset(g, tiling) + Parallel.maximumParts
-      * tiling.workspacePerPart
+      * tiling.workspacePerPart(g)
   }
 
   /// Where the per-part workspaces start after `workspaceOffset`: past the staged input, if any.

@@ -16,7 +16,7 @@ extension WinogradConv2D {
     let stride = positionStride(channels * tiles)
     let half = tiling.halfRow
     let wide = tiling.tilesWide
-    let workspaceSize = tiling.workspacePerPart
+    let workspaceSize = tiling.workspacePerPart(g)
     Parallel.forEach(samples * channels, workPerItem: positions * 4 * tiling.tilesPerSample) { part, plane in
       let (sample, channel) = plane.quotientAndRemainder(dividingBy: channels)
       let rowsSize = tiling.paddedRows * half
@@ -118,7 +118,7 @@ extension WinogradConv2D {
     let stride = positionStride(channels * tiles)
     let half = tiling.halfRow
     let wide = tiling.tilesWide
-    let workspaceSize = tiling.workspacePerPart
+    let workspaceSize = tiling.workspacePerPart(g)
     Parallel.forEach(samples * channels, workPerItem: positions * 4 * tiling.tilesPerSample) { part, plane in
       let (sample, channel) = plane.quotientAndRemainder(dividingBy: channels)
       let rowsSize = tiling.paddedRows * half
@@ -213,7 +213,7 @@ extension WinogradConv2D {
     let stride = positionStride(channels * tiles)
     let (outH, outW) = (g.outHeight, g.outWidth)
     let wide = tiling.tilesWide
-    let workspaceSize = tiling.workspacePerPart
+    let workspaceSize = tiling.workspacePerPart(g)
     Parallel.forEach(samples * channels, workPerItem: positions * 4 * tiling.tilesPerSample) { part, plane in
       let (sample, channel) = plane.quotientAndRemainder(dividingBy: channels)
       let target = output + plane * outH * outW
@@ -326,7 +326,7 @@ extension WinogradConv2D {
     let stride = positionStride(channels * tiles)
     let (outH, outW) = (g.outHeight, g.outWidth)
     let wide = tiling.tilesWide
-    let workspaceSize = tiling.workspacePerPart
+    let workspaceSize = tiling.workspacePerPart(g)
     Parallel.forEach(samples * channels, workPerItem: positions * 4 * tiling.tilesPerSample) { part, plane in
       let (sample, channel) = plane.quotientAndRemainder(dividingBy: channels)
       let source = gradOutput + plane * outH * outW
