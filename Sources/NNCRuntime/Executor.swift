@@ -56,8 +56,9 @@ public final class Executor {
   /// Per node: argmax indices (max pooling), saved batch statistics (batchnorm), dropout masks.
   let indices: Arena<Int32>
   let saved: Arena<Float>
-  /// Weights and bias with a batchnorm folded in, for the fused node running now (inference only, so
-  /// nothing needs them afterwards): one buffer, the size of the largest, shared by all.
+  /// A batchnorm folded into the fused node running now (inference only, so nothing needs it
+  /// afterwards): the per-channel scale and shift, after the scaled weights for the kernels that
+  /// take the scale in their weights (depthwise, dense). One buffer, the size of the largest.
   let folded: Arena<Float>
   /// Per convolution node that prepares its weights (a `liveTapCrop` or a Winograd transform; training
   /// only): where forward keeps them for backward, an offset in `keptWeights`, else -1.
@@ -189,7 +190,7 @@ public final class Executor {
           keptOffsets.append(-1)
         }
         if case .fused(let fused) = node.op, fused.batchNorm != nil {
-          foldedCount = max(foldedCount, full.weightCount + full.outChannels)
+          foldedCount = max(foldedCount, full.weightCount + 2 * full.outChannels)
         }
       } else {
         keptOffsets.append(-1)
@@ -207,7 +208,7 @@ public final class Executor {
       case .fused(let fused):
         if case .dense(let attributes) = fused.base, fused.batchNorm != nil {
           foldedCount = max(
-            foldedCount, attributes.units * (optimized.shape(of: node.inputs[0]).sampleCount + 1))
+            foldedCount, attributes.units * (optimized.shape(of: node.inputs[0]).sampleCount + 2))
         }
       default: break
       }

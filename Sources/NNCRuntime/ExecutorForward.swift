@@ -129,20 +129,26 @@ extension Executor {
       geometry.batch = batch
       var weight = UnsafePointer(parameter(.weight)!)
       var bias = parameter(.bias).map { UnsafePointer($0) }
-      if let batchNorm = attributes.batchNorm {
-        (weight, bias) = foldBatchNorm(
-          batchNorm, roles: roles, channels: geometry.outChannels, weightCount: geometry.weightCount,
-          weight: weight, bias: bias, into: folded.base)
-      }
       if geometry.runsDepthwiseKernel {
+        if let batchNorm = attributes.batchNorm {
+          (weight, bias) = foldBatchNorm(
+            batchNorm, roles: roles, channels: geometry.outChannels, weightCount: geometry.weightCount,
+            weight: weight, bias: bias, into: folded.base)
+        }
         DepthwiseConv2D.forward(
           geometry, input: value(node.inputs[0]), weight: weight, bias: bias, output: output,
           activation: activation)
       } else {
+        // A folded batchnorm scales the convolution's output channels (see `convolutionEpilogue`).
+        var channelScale: UnsafePointer<Float>?
+        if let batchNorm = attributes.batchNorm {
+          (channelScale, bias) = batchNormScaleAndShift(
+            batchNorm, roles: roles, channels: geometry.outChannels, bias: bias, into: folded.base)
+        }
         Conv2D.forward(
           geometry, input: value(node.inputs[0]), weight: weight, bias: bias, output: output,
-          scratch: scratch.base,
-          activation: activation, keptWeight: keptWeight(index))
+          scratch: scratch.base, activation: activation, keptWeight: keptWeight(index),
+          channelScale: channelScale)
       }
     case .dense(let dense):
       let inFeatures = graph.shape(of: node.inputs[0]).sampleCount
@@ -163,27 +169,47 @@ extension Executor {
     }
   }
 
-  /// Writes w·s and (b − mean)·s + beta, s = gamma / √(var + ε) per output channel, to `folded`
-  /// (weights, then bias) and returns them. Recomputed on every call: it costs one pass over the
-  /// weights, and parameters may change between calls (training, a loaded checkpoint).
-  func foldBatchNorm(
-    _ batchNorm: BatchNormAttributes, roles: [ParameterRole: Int], channels: Int, weightCount: Int,
-    weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, into folded: UnsafeMutablePointer<Float>
-  ) -> (UnsafePointer<Float>, UnsafePointer<Float>?) {
+  /// Writes s = gamma / √(var + ε) and (b − mean)·s + beta per output channel to `folded` and returns
+  /// them: a batchnorm after a layer with bias b, as a scale and shift of the layer's output.
+  func batchNormScaleAndShift(
+    _ batchNorm: BatchNormAttributes, roles: [ParameterRole: Int], channels: Int,
+    bias: UnsafePointer<Float>?, into folded: UnsafeMutablePointer<Float>
+  ) -> (UnsafePointer<Float>, UnsafePointer<Float>) {
     let gamma = roles[.gamma].map { parameterStore[$0] }
     let beta = roles[.beta].map { parameterStore[$0] }
     let mean = parameterStore[roles[.runningMean]!]
     let variance = parameterStore[roles[.runningVariance]!]
     let epsilon = Float(batchNorm.epsilon)
-    let perChannel = weightCount / channels
-    let foldedBias = folded + weightCount
-    Parallel.forEach(channels, workPerItem: perChannel) { channel in
-      // The same expression as BatchNorm.forwardInference, so both round alike.
-      let scale = (gamma?[channel] ?? 1) * (1 / (variance[channel] + epsilon).squareRoot())
-      let row = channel * perChannel
-      for element in row..<(row + perChannel) { folded[element] = weight[element] * scale }
-      foldedBias[channel] = ((bias?[channel] ?? 0) - mean[channel]) * scale + (beta?[channel] ?? 0)
+    let shift = folded + channels
+    for channel in 0..<channels {
+      let scale = batchNormScale(gamma: gamma?[channel], variance: variance[channel], epsilon: epsilon)
+      folded[channel] = scale
+      shift[channel] = ((bias?[channel] ?? 0) - mean[channel]) * scale + (beta?[channel] ?? 0)
     }
-    return (UnsafePointer(folded), UnsafePointer(foldedBias))
+    return (UnsafePointer(folded), UnsafePointer(shift))
   }
+
+  /// gamma / √(var + ε): the same expression as BatchNorm.forwardInference, so both round alike.
+  @inline(__always)
+  private func batchNormScale(gamma: Float?, variance: Float, epsilon: Float) -> Float {
+    (gamma ?? 1) * (1 / (variance + epsilon).squareRoot())
+  }
+
+  /// Writes w·s, then s and the shift of `batchNormScaleAndShift`, to `folded` (weights, then
+  /// `2 · channels` floats) and returns the scaled weights and the shift, which is the folded bias.
+  /// Recomputed on every call: parameters may change between calls (training, a loaded checkpoint).
+  func foldBatchNorm(
+    _ batchNorm: BatchNormAttributes, roles: [ParameterRole: Int], channels: Int, weightCount: Int,
+    weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, into folded: UnsafeMutablePointer<Float>
+  ) -> (UnsafePointer<Float>, UnsafePointer<Float>?) {
+    let (scale, shift) = batchNormScaleAndShift(
+      batchNorm, roles: roles, channels: channels, bias: bias, into: folded + weightCount)
+    let perChannel = weightCount / channels
+    Parallel.forEach(channels, workPerItem: perChannel) { channel in
+      let row = channel * perChannel
+      for element in row..<(row + perChannel) { folded[element] = weight[element] * scale[channel] }
+    }
+    return (UnsafePointer(folded), shift)
+  }
+
 }

@@ -230,6 +230,29 @@ func checkConvolutionGradients(
     #expect(error < 1e-4, "fused relu: max relative error \(error)")
   }
 
+  @Test(arguments: [convCases[0], convCases[1], convCases[6], winogradDispatchCase])
+  func channelScaleAppliesBeforeTheBias(_ c: ConvCase) {
+    // Chunks of several samples and of one, a cropped kernel and the Winograd kernel.
+    let g = c.geometry
+    var generator = RandomGenerator(seed: 15)
+    let (input, weight, _) = convolutionData(c, &generator)
+    let bias = randomValues(g.outChannels, &generator)
+    let scale = randomValues(g.outChannels, &generator)
+    var output = [Float](repeating: .nan, count: g.outputCount)
+    var scratch = [Float](repeating: .nan, count: Conv2D.scratchCount(g))
+    Conv2D.forward(
+      g, input: input, weight: weight, bias: bias, output: &output, scratch: &scratch,
+      activation: .relu, channelScale: scale)
+    let plane = g.outHeight * g.outWidth
+    let unscaled = referenceConvolution(g, input: doubles(input), weight: doubles(weight), bias: nil)
+    let expected = unscaled.enumerated().map { index, value in
+      let channel = index / plane % g.outChannels
+      return max(value * Double(scale[channel]) + Double(bias[channel]), 0)
+    }
+    let error = maxRelativeError(output, expected)
+    #expect(error < 5e-5, "\(c.name): scaled forward max relative error \(error)")
+  }
+
   @Test func gradientsOfParametersAccumulate() {
     let c = convCases[0]
     let g = c.geometry

@@ -168,8 +168,9 @@ public enum Conv2D {
     return 0
   }
 
-  /// output = activation(conv(input, weight) + bias). The activation is fused into the bias pass, so
-  /// the output is written by the product and touched once more. A convolution with a
+  /// output = activation(conv(input, weight) · channelScale + bias), a nil `channelScale` being 1
+  /// (`convolutionEpilogue`). The epilogue is fused into one pass, so the output is written by the
+  /// product and touched once more. A convolution with a
   /// `liveTapCrop` gathers its cropped weights, and a Winograd convolution transforms its weights, into
   /// `keptWeight` when given (`keptWeightCount` floats; the caller keeps them
   /// for `backward`, saving a pass over the full weights), else into scratch.
@@ -177,20 +178,22 @@ public enum Conv2D {
     _ geometry: Conv2DGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
     bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
     scratch: UnsafeMutablePointer<Float>?, activation: ActivationKind = .linear,
-    keptWeight: UnsafeMutablePointer<Float>? = nil
+    keptWeight: UnsafeMutablePointer<Float>? = nil, channelScale: UnsafePointer<Float>? = nil
   ) {
     if let crop = geometry.liveTapCrop {
       let croppedWeight = keptWeight ?? requireScratch(geometry, scratch)
       crop.gather(weight, into: croppedWeight)
       forward(
         crop.geometry, input: input, weight: croppedWeight, bias: bias, output: output,
-        scratch: requireScratch(geometry, scratch) + 2 * crop.geometry.weightCount, activation: activation)
+        scratch: requireScratch(geometry, scratch) + 2 * crop.geometry.weightCount, activation: activation,
+        channelScale: channelScale)
       return
     }
     if WinogradConv2D.applies(to: geometry) {
       WinogradConv2D.forward(
         geometry, input: input, weight: weight, bias: bias, output: output,
-        scratch: requireScratch(geometry, scratch), activation: activation, keptWeight: keptWeight)
+        scratch: requireScratch(geometry, scratch), activation: activation, keptWeight: keptWeight,
+        channelScale: channelScale)
       return
     }
     let g = geometry
@@ -217,11 +220,18 @@ public enum Conv2D {
           c: product + group * groupOut * width, ldc: width)
       }
       if chunk == 1 {
-        addBiasAndActivate(product, channels: g.outChannels, plane: plane, bias: bias, activation: activation)
+        if bias != nil || channelScale != nil || activation != .linear {
+          Parallel.forEach(g.outChannels, workPerItem: plane) { channel in
+            let row = product + channel * plane
+            convolutionEpilogue(
+              row, row, count: plane, scale: channelScale?[channel], bias: bias?[channel],
+              activation: activation)
+          }
+        }
       } else {
         scatter(
           product, samples: count, channels: g.outChannels, plane: plane, into: output + first * outSample,
-          bias: bias, activation: activation)
+          scale: channelScale, bias: bias, activation: activation)
       }
       first += count
     }
@@ -448,22 +458,18 @@ public enum Conv2D {
     }
   }
 
-  /// output[n, c, :] = activation(product[c, n·plane ..< (n+1)·plane] + bias[c]) for a chunk.
+  /// output[n, c, :] = activation(product[c, n·plane ..< (n+1)·plane] · scale[c] + bias[c]) for a
+  /// chunk.
   static func scatter(
     _ product: UnsafePointer<Float>, samples: Int, channels: Int, plane: Int,
-    into output: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, activation: ActivationKind
+    into output: UnsafeMutablePointer<Float>, scale: UnsafePointer<Float>?, bias: UnsafePointer<Float>?,
+    activation: ActivationKind
   ) {
     Parallel.forEach(channels, workPerItem: samples * plane) { channel in
-      let b = bias?[channel] ?? 0
       for sample in 0..<samples {
-        let src = product + (channel * samples + sample) * plane
-        let dst = output + (sample * channels + channel) * plane
-        if bias == nil {
-          dst.update(from: src, count: plane)
-        } else {
-          for i in 0..<plane { dst[i] = src[i] + b }
-        }
-        if activation != .linear { activation.forwardSerial(UnsafePointer(dst), dst, count: plane) }
+        convolutionEpilogue(
+          product + (channel * samples + sample) * plane, output + (sample * channels + channel) * plane,
+          count: plane, scale: scale?[channel], bias: bias?[channel], activation: activation)
       }
     }
   }
@@ -479,22 +485,6 @@ public enum Conv2D {
           from: source + (sample * channels + channel) * plane, count: plane)
       }
     }
-  }
-}
-
-/// One pass over a sample's [channels, plane] output: add the channel's bias, apply the activation.
-func addBiasAndActivate(
-  _ output: UnsafeMutablePointer<Float>, channels: Int, plane: Int, bias: UnsafePointer<Float>?,
-  activation: ActivationKind
-) {
-  guard bias != nil || activation != .linear else { return }
-  Parallel.forEach(channels, workPerItem: plane) { channel in
-    let row = output + channel * plane
-    if let bias {
-      let b = bias[channel]
-      for i in 0..<plane { row[i] += b }
-    }
-    if activation != .linear { activation.forwardSerial(UnsafePointer(row), row, count: plane) }
   }
 }
 

@@ -159,8 +159,8 @@ extension WinogradConv2D {
   /// blocks of `workspacePerPart` floats: the outputs of a block of channels as [channel][pixel][n].
   static func transformOutputOverBatch(
     _ g: Conv2DGeometry, _ tiling: Tiling, product: UnsafePointer<Float>, samples: Int,
-    into output: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, activation: ActivationKind,
-    workspace: UnsafeMutablePointer<Float>
+    into output: UnsafeMutablePointer<Float>, scale: UnsafePointer<Float>?, bias: UnsafePointer<Float>?,
+    activation: ActivationKind, workspace: UnsafeMutablePointer<Float>
   ) {
     let tiles = samples * tiling.tilesPerSample
     let outChannels = g.outChannels
@@ -202,8 +202,9 @@ extension WinogradConv2D {
               vector ? lanes(SIMD8<Float>.self, n) : lanes(Float.self, n)
             }
           }
-          addBiasAndActivate(
-            plane, count: outPlane * samples, bias: bias?[channel], activation: activation)
+          convolutionEpilogue(
+            plane, plane, count: outPlane * samples, scale: scale?[channel], bias: bias?[channel],
+            activation: activation)
         }
         // To NCHW, sample by sample.
         for n in 0..<samples {

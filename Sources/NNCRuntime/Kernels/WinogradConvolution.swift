@@ -142,17 +142,17 @@ enum WinogradConv2D {
 
   static func transformOutput(
     _ g: Conv2DGeometry, _ tiling: Tiling, product: UnsafePointer<Float>, samples: Int,
-    into output: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, activation: ActivationKind,
-    workspace: UnsafeMutablePointer<Float>
+    into output: UnsafeMutablePointer<Float>, scale: UnsafePointer<Float>?, bias: UnsafePointer<Float>?,
+    activation: ActivationKind, workspace: UnsafeMutablePointer<Float>
   ) {
     if tiling.lanesOverBatch {
       transformOutputOverBatch(
-        g, tiling, product: product, samples: samples, into: output, bias: bias, activation: activation,
-        workspace: workspace + partsOffset(g, tiling))
+        g, tiling, product: product, samples: samples, into: output, scale: scale, bias: bias,
+        activation: activation, workspace: workspace + partsOffset(g, tiling))
     } else {
       transformOutputOverRows(
-        g, tiling, product: product, samples: samples, into: output, bias: bias, activation: activation,
-        workspace: workspace)
+        g, tiling, product: product, samples: samples, into: output, scale: scale, bias: bias,
+        activation: activation, workspace: workspace)
     }
   }
 
@@ -175,7 +175,7 @@ enum WinogradConv2D {
     _ g: Conv2DGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
     bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
     activation: ActivationKind, keptWeight: UnsafeMutablePointer<Float>? = nil,
-    targetTiles: Int = targetTiles
+    channelScale: UnsafePointer<Float>? = nil, targetTiles: Int = targetTiles
   ) {
     let tiling = Tiling(g, targetTiles: targetTiles)
     let (inChannels, outChannels) = (g.inChannels, g.outChannels)
@@ -205,8 +205,8 @@ enum WinogradConv2D {
           c: product + position * productStride, ldc: tiles)
       }
       transformOutput(
-        g, tiling, product: product, samples: samples, into: output + first * outSample, bias: bias,
-        activation: activation, workspace: workspace)
+        g, tiling, product: product, samples: samples, into: output + first * outSample,
+        scale: channelScale, bias: bias, activation: activation, workspace: workspace)
       first += samples
     }
   }

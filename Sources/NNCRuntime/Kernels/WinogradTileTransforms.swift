@@ -205,8 +205,8 @@ extension WinogradConv2D {
   /// bottom or right edge (odd output size) writes only its rows and columns inside the output.
   static func transformOutputOverRows(
     _ g: Conv2DGeometry, _ tiling: Tiling, product: UnsafePointer<Float>, samples: Int,
-    into output: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, activation: ActivationKind,
-    workspace: UnsafeMutablePointer<Float>
+    into output: UnsafeMutablePointer<Float>, scale: UnsafePointer<Float>?, bias: UnsafePointer<Float>?,
+    activation: ActivationKind, workspace: UnsafeMutablePointer<Float>
   ) {
     let tiles = samples * tiling.tilesPerSample
     let channels = g.outChannels
@@ -247,40 +247,12 @@ extension WinogradConv2D {
               into: target + (2 * ty + row) * outW)
           }
           // Bias and activation while the rows are still in cache.
-          addBiasAndActivate(
-            target + 2 * ty * outW, count: rows * outW, bias: bias?[channel], activation: activation)
+          let written = target + 2 * ty * outW
+          convolutionEpilogue(
+            written, written, count: rows * outW, scale: scale?[channel], bias: bias?[channel],
+            activation: activation)
         }
       }
-    }
-  }
-
-  /// row = activation(row + bias) over `count` floats, ReLU and the identity vectorized.
-  @inline(__always)
-  static func addBiasAndActivate(
-    _ row: UnsafeMutablePointer<Float>, count: Int, bias: Float?, activation: ActivationKind
-  ) {
-    let b = bias ?? 0
-    switch activation {
-    case .relu:
-      forEachLaneGroup(count) { x, vector in
-        if vector {
-          let value = SIMD8<Float>.load(row + x) + SIMD8(repeating: b)
-          value.replacing(with: 0, where: value .< 0).store(row + x)
-        } else {
-          row[x] = max(row[x] + b, 0)
-        }
-      }
-    default:
-      if bias != nil {
-        forEachLaneGroup(count) { x, vector in
-          if vector {
-            (SIMD8<Float>.load(row + x) + SIMD8(repeating: b)).store(row + x)
-          } else {
-            row[x] += b
-          }
-        }
-      }
-      if activation != .linear { activation.forwardSerial(UnsafePointer(row), row, count: count) }
     }
   }
 
