@@ -369,23 +369,23 @@ public enum Conv2D {
           let offsetX = kj * g.dilationW - g.padLeft
           let firstX = offsetX >= 0 ? 0 : min(outW, (-offsetX + g.strideW - 1) / g.strideW)
           let lastX = max(firstX, min(outW, (g.inWidth - 1 - offsetX) / g.strideW + 1))
-          // Plain loops, not memset/memmove calls: rows are short (often 1 to 16 floats) and a
-          // library call per row cost more than the copy.
+          let outside = offsetX > g.inWidth - 1
+          let padded = outside || firstX > 0 || lastX < outW || g.padTop > 0 || g.padBottom > 0
+          // With padding, the tap's whole row is zeroed in one call first: the compiler turns a
+          // zeroing loop into a memset call anyway, and one per padded stretch of an output row (often
+          // 1 to 3 floats) cost more than the copies.
+          if padded { row.update(repeating: 0, count: plane) }
+          if outside { continue }
           for oy in 0..<outH {
             let iy = oy * g.strideH - g.padTop + ki * g.dilationH
+            guard iy >= 0 && iy < g.inHeight else { continue }
             let dst = row + oy * outW
-            guard iy >= 0 && iy < g.inHeight, offsetX <= g.inWidth - 1 else {
-              for ox in 0..<outW { dst[ox] = 0 }
-              continue
-            }
             let src = source + iy * g.inWidth + offsetX
-            for ox in 0..<firstX { dst[ox] = 0 }
             if g.strideW == 1 {
               for ox in firstX..<lastX { dst[ox] = src[ox] }
             } else {
               for ox in firstX..<lastX { dst[ox] = src[ox &* g.strideW] }
             }
-            for ox in lastX..<outW { dst[ox] = 0 }
           }
         }
       }

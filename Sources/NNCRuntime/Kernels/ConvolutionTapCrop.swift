@@ -20,7 +20,14 @@ struct Conv2DTapCrop {
     let filters = geometry.outChannels * geometry.inChannelsPerGroup
     // Reading the full weights is memory-bound (a 3x3 kernel cropped to its centre still touches
     // every cache line), so the filters are split across threads.
-    Parallel.forEachChunk(filters * kernelHeight * kernelWidth, unit: kernelHeight * kernelWidth) { range in
+    let taps = kernelHeight * kernelWidth
+    Parallel.forEachChunk(filters * taps, unit: taps) { range in
+      if height == 1 && width == 1 {
+        // One live tap (a 3x3 kernel on a 1x1 map): a strided copy, without the per-filter loops.
+        let source = weight + firstRow * kernelWidth + firstColumn
+        for filter in range { cropped[filter] = source[filter &* taps] }
+        return
+      }
       var target = cropped + range.lowerBound * height * width
       for filter in range {
         for row in 0..<height {
@@ -36,7 +43,13 @@ struct Conv2DTapCrop {
   func scatterAdd(_ cropped: UnsafePointer<Float>, into gradWeight: UnsafeMutablePointer<Float>) {
     let (height, width) = (geometry.kernelHeight, geometry.kernelWidth)
     let filters = geometry.outChannels * geometry.inChannelsPerGroup
-    Parallel.forEachChunk(filters * kernelHeight * kernelWidth, unit: kernelHeight * kernelWidth) { range in
+    let taps = kernelHeight * kernelWidth
+    Parallel.forEachChunk(filters * taps, unit: taps) { range in
+      if height == 1 && width == 1 {
+        let target = gradWeight + firstRow * kernelWidth + firstColumn
+        for filter in range { target[filter &* taps] += cropped[filter] }
+        return
+      }
       var source = cropped + range.lowerBound * height * width
       for filter in range {
         for row in 0..<height {
