@@ -9,7 +9,7 @@ public final class ExecutionProfile {
 
   public struct Entry: Sendable, Equatable {
     /// The node kind: its mnemonic, with kernel size and stride for convolutions and pooling, and the
-    /// output shape of one sample for convolutions.
+    /// output shape of one sample and the algorithm (`Conv2D.algorithm`) for convolutions.
     public var kind: String
     public var forwardSeconds: Double = 0
     public var backwardSeconds: Double = 0
@@ -36,9 +36,12 @@ public final class ExecutionProfile {
     guard nodeEntries.count != graph.nodes.count else { return }
     nodeEntries = graph.nodes.map { node in
       var kind = Self.kind(of: node.op)
-      if node.op.convolutionAttributes != nil {
-        // Convolutions differ most in cost by their output shape (late ResNet stages are tiny).
+      if let attributes = node.op.convolutionAttributes {
+        // Convolutions differ most in cost by their output shape (late ResNet stages are tiny) and
+        // by the algorithm that computes them.
         kind += " -> " + graph.shape(of: node.output).sample.map(String.init).joined(separator: "x")
+        let geometry = Executor.convolutionGeometry(attributes, graph.shape(of: node.inputs[0]), batch: 1)
+        kind += " " + (geometry.runsDepthwiseKernel ? "depthwise" : Conv2D.algorithm(geometry))
       }
       if let index = entryIndex[kind] {
         entries[index].nodes += 1

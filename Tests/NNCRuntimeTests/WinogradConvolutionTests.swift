@@ -238,6 +238,13 @@ let winogradDispatchCase = ConvCase(
     #expect(WinogradConv2D.fits(rgb) && !WinogradConv2D.applies(to: rgb))
   }
 
+  @Test func profilesNameTheAlgorithm() {
+    #expect(Conv2D.algorithm(winogradDispatchCase.geometry) == "winograd")
+    #expect(Conv2D.algorithm(convCases[0].geometry) == "im2col")  // 3 input channels
+    #expect(Conv2D.algorithm(convCases[3].geometry) == "pointwise")
+    #expect(Conv2D.algorithm(convCases[6].geometry) == "cropped to 1x1")
+  }
+
   @Test func narrowRowsVectorizeOverTheSamples() {
     #expect(!WinogradConv2D.Tiling(winogradCases[0].geometry, targetTiles: 256).lanesOverBatch)
     #expect(!WinogradConv2D.Tiling(winogradCases[1].geometry, targetTiles: 256).lanesOverBatch)

@@ -160,6 +160,16 @@ public enum Conv2D {
     return (geometry.columnRows + geometry.outChannels) * chunk * plane
   }
 
+  /// The algorithm `forward` and `backward` use for `geometry`, for profiles: the kernel cropped to
+  /// its live taps, Winograd's, a pointwise product, or im2col.
+  public static func algorithm(_ geometry: Conv2DGeometry) -> String {
+    if let crop = geometry.liveTapCrop {
+      return "cropped to \(crop.geometry.kernelHeight)x\(crop.geometry.kernelWidth)"
+    }
+    if WinogradConv2D.applies(to: geometry) { return "winograd" }
+    return geometry.isPointwise ? "pointwise" : "im2col"
+  }
+
   /// Floats of prepared weights `forward` can keep for `backward` (the `keptWeight` argument): the
   /// cropped kernel of a `liveTapCrop`, the transformed kernel of a Winograd convolution, else none.
   public static func keptWeightCount(_ geometry: Conv2DGeometry) -> Int {

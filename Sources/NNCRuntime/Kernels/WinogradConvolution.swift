@@ -15,9 +15,9 @@
 /// Layouts: U and dU are [16][outChannels][inChannels]; V, dV, M and dM are [16][channels][tiles]
 /// for the tiles of a chunk of samples, so every ξ's product is one contiguous SGEMM. The 16
 /// products of a chunk run in parallel, one thread each, so each product is computed by one thread
-/// in a fixed order. Input patches are read from a zero-padded copy of the plane whose even and odd
-/// columns are stored apart: tile tx's columns are then even[tx], odd[tx], even[tx+1], odd[tx+1],
-/// and every transform is a contiguous, vectorizable loop over the tiles of a row.
+/// in a fixed order. The transforms vectorize over the tiles of a row on wide maps
+/// (`WinogradTileTransforms.swift`) and over the samples of the chunk on narrow ones
+/// (`WinogradBatchTransforms.swift`); `Tiling.lanesOverBatch` chooses.
 enum WinogradConv2D {
   /// Aim for products this many tiles wide, within `chunkBudget` floats of transformed data.
   static let targetTiles = 256
@@ -170,7 +170,7 @@ enum WinogradConv2D {
     }
   }
 
-  /// output = activation(conv(input, weight) + bias), as `Conv2D.forward`.
+  /// output = activation(conv(input, weight) · channelScale + bias), as `Conv2D.forward`.
   static func forward(
     _ g: Conv2DGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
     bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,

@@ -2,8 +2,10 @@
 /// Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]], Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]].
 ///
 /// These work on one (sample, channel) plane at a time, a row of tiles at a time, with the tiles of
-/// the row as the vector lanes (`FloatLanes`); `WinogradBatchTransforms.swift` has the versions for
-/// maps too small for that.
+/// the row as the vector lanes (`FloatLanes`). Input patches are read from a zero-padded copy of the
+/// plane whose even and odd columns are stored apart: tile tx's columns are then even[tx], odd[tx],
+/// even[tx+1], odd[tx+1], so every step is a contiguous loop over the row. `WinogradBatchTransforms.swift`
+/// has the versions for maps too narrow for that.
 extension WinogradConv2D {
   /// V[ξ][c][t] = (Bᵀ d B)[ξ] for every tile t of the chunk and input channel c, d the tile's 4x4
   /// input patch (zeros in the padding).
