@@ -4,19 +4,19 @@ import Testing
 @testable import NNCRuntime
 
 /// Shapes that exercise the tiling: even and odd outputs (edge tiles cut off), no padding,
-/// asymmetric padding, maps smaller than a tile's input and a single output; rows of at least 16 tiles
+/// asymmetric padding, maps smaller than a tile's input and a single output; rows of at least 32 tiles
 /// (vectorized along the rows) and narrower maps (vectorized over 8 samples and a remainder).
 let winogradCases: [ConvCase] = [
   ConvCase(
-    name: "9x33 same (rows of 17 tiles)",
+    name: "9x65 same (rows of 33 tiles)",
     geometry: Conv2DGeometry(
-      batch: 2, inChannels: 3, inHeight: 9, inWidth: 33, outChannels: 4, kernelHeight: 3, kernelWidth: 3,
+      batch: 2, inChannels: 3, inHeight: 9, inWidth: 65, outChannels: 4, kernelHeight: 3, kernelWidth: 3,
       padTop: 1, padBottom: 1, padLeft: 1, padRight: 1),
     hasBias: true),
   ConvCase(
-    name: "18x32, asymmetric padding (rows of 16 tiles)",
+    name: "6x64, asymmetric padding (rows of 32 tiles)",
     geometry: Conv2DGeometry(
-      batch: 1, inChannels: 2, inHeight: 18, inWidth: 32, outChannels: 3, kernelHeight: 3, kernelWidth: 3,
+      batch: 1, inChannels: 2, inHeight: 6, inWidth: 64, outChannels: 3, kernelHeight: 3, kernelWidth: 3,
       padTop: 2, padBottom: 0, padLeft: 0, padRight: 1),
     hasBias: false),
   ConvCase(
@@ -249,6 +249,17 @@ let winogradDispatchCase = ConvCase(
     #expect(!WinogradConv2D.Tiling(winogradCases[0].geometry, targetTiles: 256).lanesOverBatch)
     #expect(!WinogradConv2D.Tiling(winogradCases[1].geometry, targetTiles: 256).lanesOverBatch)
     #expect(WinogradConv2D.Tiling(winogradCases[2].geometry, targetTiles: 256).lanesOverBatch)
+    // Rows of 16 to 31 tiles: over the samples while 8 of them fit the budget.
+    func map(_ side: Int, channels: Int) -> Conv2DGeometry {
+      Conv2DGeometry(
+        batch: 64, inChannels: channels, inHeight: side, inWidth: side, outChannels: channels,
+        kernelHeight: 3, kernelWidth: 3, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1)
+    }
+    let cifar = WinogradConv2D.Tiling(map(32, channels: 64), targetTiles: 256)
+    #expect(cifar.lanesOverBatch && cifar.samplesPerChunk == 8)
+    #expect(!WinogradConv2D.Tiling(map(56, channels: 64), targetTiles: 256).lanesOverBatch)
+    // Narrow rows always vectorize over the samples.
+    #expect(WinogradConv2D.Tiling(map(14, channels: 2048), targetTiles: 256).lanesOverBatch)
   }
 
   @Test func chunksStayWithinTheBudget() {
