@@ -181,21 +181,13 @@ extension WinogradConv2D {
             let (hasRight, hasBottom) = (2 * tx + 1 < outW, 2 * ty + 1 < outH)
             let topLeft = plane + (2 * ty * outW + 2 * tx) * samples
             func lanes<L: FloatLanes>(_: L.Type, _ n: Int) {
-              func entry(_ position: Int) -> L { L.load(m + position * stride + n) }
-              let (s00, s01, s02, s03) = (
-                entry(0) + entry(4) + entry(8), entry(1) + entry(5) + entry(9),
-                entry(2) + entry(6) + entry(10), entry(3) + entry(7) + entry(11)
-              )
-              let (s10, s11, s12, s13) = (
-                entry(4) - entry(8) - entry(12), entry(5) - entry(9) - entry(13),
-                entry(6) - entry(10) - entry(14), entry(7) - entry(11) - entry(15)
-              )
+              let (y00, y01, y10, y11) = outputTile { L.load(m + $0 * stride + n) }
               // Only the outputs inside the map: an odd size cuts the last tiles.
-              (s00 + s01 + s02).store(topLeft + n)
-              if hasRight { (s01 - s02 - s03).store(topLeft + samples + n) }
+              y00.store(topLeft + n)
+              if hasRight { y01.store(topLeft + samples + n) }
               if hasBottom {
-                (s10 + s11 + s12).store(topLeft + outW * samples + n)
-                if hasRight { (s11 - s12 - s13).store(topLeft + (outW + 1) * samples + n) }
+                y10.store(topLeft + outW * samples + n)
+                if hasRight { y11.store(topLeft + (outW + 1) * samples + n) }
               }
             }
             forEachLaneGroup(samples) { n, vector in
@@ -255,19 +247,8 @@ extension WinogradConv2D {
               let bv = hasRight ? L.load(topLeft + samples + n) : .zero
               let cv = hasBottom ? L.load(topLeft + outW * samples + n) : .zero
               let dv = hasBottom && hasRight ? L.load(topLeft + (outW + 1) * samples + n) : .zero
-              // Rows of A dY: [a, b], [a + c, b + d], [a − c, b − d], [−c, −d]; each [p, q] then
-              // becomes [p, p + q, p − q, −q] along the columns.
-              func store(_ i: Int, _ p: L, _ q: L) {
-                let row = dm + 4 * i * stride + n
-                p.store(row)
-                (p + q).store(row + stride)
-                (p - q).store(row + 2 * stride)
-                (-q).store(row + 3 * stride)
+              outputGradientTile(av, bv, cv, dv) { position, value in value.store(dm + position * stride + n)
               }
-              store(0, av, bv)
-              store(1, av + cv, bv + dv)
-              store(2, av - cv, bv - dv)
-              store(3, -cv, -dv)
             }
             forEachLaneGroup(samples) { n, vector in
               vector ? lanes(SIMD8<Float>.self, n) : lanes(Float.self, n)

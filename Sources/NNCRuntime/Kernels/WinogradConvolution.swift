@@ -289,6 +289,43 @@ enum WinogradConv2D {
     }
   }
 
+  // MARK: Tile arithmetic shared by both layouts
+
+  /// Y = Aᵀ M A for one tile: the 16 products `entry(ξ)` to the outputs (y00, y01, y10, y11). Aᵀ M
+  /// down the rows i gives s0 = m0 + m1 + m2 and s1 = m1 − m2 − m3 per column j, then the same
+  /// along the columns.
+  @inline(__always)
+  static func outputTile<L: FloatLanes>(_ entry: (Int) -> L) -> (L, L, L, L) {
+    let (s00, s01, s02, s03) = (
+      entry(0) + entry(4) + entry(8), entry(1) + entry(5) + entry(9),
+      entry(2) + entry(6) + entry(10), entry(3) + entry(7) + entry(11)
+    )
+    let (s10, s11, s12, s13) = (
+      entry(4) - entry(8) - entry(12), entry(5) - entry(9) - entry(13),
+      entry(6) - entry(10) - entry(14), entry(7) - entry(11) - entry(15)
+    )
+    return (s00 + s01 + s02, s01 - s02 - s03, s10 + s11 + s12, s11 - s12 - s13)
+  }
+
+  /// dM = A dY Aᵀ for one tile, the adjoint of `outputTile`: the gradient [[a, b], [c, d]] of its
+  /// outputs to the gradients of its 16 products, passed to `store(ξ, value)`. The rows of A dY are
+  /// [a, b], [a + c, b + d], [a − c, b − d], [−c, −d]; each [p, q] becomes [p, p + q, p − q, −q].
+  @inline(__always)
+  static func outputGradientTile<L: FloatLanes>(
+    _ a: L, _ b: L, _ c: L, _ d: L, _ store: (_ position: Int, _ value: L) -> Void
+  ) {
+    func row(_ i: Int, _ p: L, _ q: L) {
+      store(4 * i, p)
+      store(4 * i + 1, p + q)
+      store(4 * i + 2, p - q)
+      store(4 * i + 3, -q)
+    }
+    row(0, a, b)
+    row(1, a + c, b + d)
+    row(2, a - c, b - d)
+    row(3, -c, -d)
+  }
+
   // MARK: Weights
 
   /// U = G g Gᵀ for every filter, G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]].

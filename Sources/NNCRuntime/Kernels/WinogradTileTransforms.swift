@@ -225,21 +225,11 @@ extension WinogradConv2D {
         for ty in 0..<tiling.tilesHigh {
           let m = product + channel * tiles + sample * tiling.tilesPerSample + ty * wide
           func tile<L: FloatLanes>(_: L.Type, _ tx: Int) {
-            // Aᵀ M down the rows i (s0 = m0 + m1 + m2, s1 = m1 − m2 − m3 per column j), then the
-            // same along the columns.
-            func entry(_ position: Int) -> L { L.load(m + position * stride + tx) }
-            let (s00, s01, s02, s03) = (
-              entry(0) + entry(4) + entry(8), entry(1) + entry(5) + entry(9),
-              entry(2) + entry(6) + entry(10), entry(3) + entry(7) + entry(11)
-            )
-            let (s10, s11, s12, s13) = (
-              entry(4) - entry(8) - entry(12), entry(5) - entry(9) - entry(13),
-              entry(6) - entry(10) - entry(14), entry(7) - entry(11) - entry(15)
-            )
-            (s00 + s01 + s02).store(y + tx)
-            (s01 - s02 - s03).store(y + wide + tx)
-            (s10 + s11 + s12).store(y + 2 * wide + tx)
-            (s11 - s12 - s13).store(y + 3 * wide + tx)
+            let (y00, y01, y10, y11) = outputTile { L.load(m + $0 * stride + tx) }
+            y00.store(y + tx)
+            y01.store(y + wide + tx)
+            y10.store(y + 2 * wide + tx)
+            y11.store(y + 3 * wide + tx)
           }
           forEachLaneGroup(wide) { tx, vector in vector ? tile(SIMD8<Float>.self, tx) : tile(Float.self, tx) }
           let rows = min(2, outH - 2 * ty)
@@ -317,20 +307,9 @@ extension WinogradConv2D {
           }
           let dm = transformed + channel * tiles + sample * tiling.tilesPerSample + ty * wide
           func tile<L: FloatLanes>(_: L.Type, _ tx: Int) {
-            // Rows of A dY: [a, b], [a + c, b + d], [a − c, b − d], [−c, −d]; each [p, q] then
-            // becomes [p, p + q, p − q, −q] along the columns.
-            let (av, bv, cv, dv) = (L.load(a + tx), L.load(b + tx), L.load(c + tx), L.load(d + tx))
-            func store(_ i: Int, _ p: L, _ q: L) {
-              let row = dm + 4 * i * stride + tx
-              p.store(row)
-              (p + q).store(row + stride)
-              (p - q).store(row + 2 * stride)
-              (-q).store(row + 3 * stride)
+            outputGradientTile(L.load(a + tx), L.load(b + tx), L.load(c + tx), L.load(d + tx)) {
+              position, value in value.store(dm + position * stride + tx)
             }
-            store(0, av, bv)
-            store(1, av + cv, bv + dv)
-            store(2, av - cv, bv - dv)
-            store(3, -cv, -dv)
           }
           forEachLaneGroup(wide) { tx, vector in vector ? tile(SIMD8<Float>.self, tx) : tile(Float.self, tx) }
         }
