@@ -55,6 +55,12 @@ let winogradCases: [ConvCase] = [
       padTop: 1, padBottom: 1, padLeft: 1, padRight: 1),
     hasBias: false),
   ConvCase(
+    name: "11 to 9 channels (weight transforms over 8 channels and a remainder)",
+    geometry: Conv2DGeometry(
+      batch: 2, inChannels: 11, inHeight: 4, inWidth: 5, outChannels: 9, kernelHeight: 3, kernelWidth: 3,
+      padTop: 1, padBottom: 1, padLeft: 1, padRight: 1),
+    hasBias: true),
+  ConvCase(
     name: "3x3 valid (one output)",
     geometry: Conv2DGeometry(
       batch: 2, inChannels: 3, inHeight: 3, inWidth: 3, outChannels: 2, kernelHeight: 3, kernelWidth: 3),

@@ -6,6 +6,10 @@ protocol FloatLanes {
   static var zero: Self { get }
   static func load(_ pointer: UnsafePointer<Float>) -> Self
   func store(_ pointer: UnsafeMutablePointer<Float>)
+  /// The group's floats `stride` apart, from `pointer` on.
+  static func load(_ pointer: UnsafePointer<Float>, stride: Int) -> Self
+  func store(_ pointer: UnsafeMutablePointer<Float>, stride: Int)
+  static func * (lhs: Self, rhs: Float) -> Self
   static func + (lhs: Self, rhs: Self) -> Self
   static func - (lhs: Self, rhs: Self) -> Self
   static prefix func - (operand: Self) -> Self
@@ -15,6 +19,10 @@ extension Float: FloatLanes {
   // `zero` comes from `AdditiveArithmetic`.
   @inline(__always) static func load(_ pointer: UnsafePointer<Float>) -> Float { pointer.pointee }
   @inline(__always) func store(_ pointer: UnsafeMutablePointer<Float>) { pointer.pointee = self }
+  @inline(__always) static func load(_ pointer: UnsafePointer<Float>, stride: Int) -> Float {
+    pointer.pointee
+  }
+  @inline(__always) func store(_ pointer: UnsafeMutablePointer<Float>, stride: Int) { pointer.pointee = self }
 }
 
 extension SIMD8: FloatLanes where Scalar == Float {
@@ -24,6 +32,14 @@ extension SIMD8: FloatLanes where Scalar == Float {
   }
   @inline(__always) func store(_ pointer: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(pointer).storeBytes(of: self, as: SIMD8<Float>.self)
+  }
+  @inline(__always) static func load(_ pointer: UnsafePointer<Float>, stride: Int) -> SIMD8<Float> {
+    SIMD8(
+      pointer[0], pointer[stride], pointer[2 &* stride], pointer[3 &* stride], pointer[4 &* stride],
+      pointer[5 &* stride], pointer[6 &* stride], pointer[7 &* stride])
+  }
+  @inline(__always) func store(_ pointer: UnsafeMutablePointer<Float>, stride: Int) {
+    for lane in 0..<8 { pointer[lane &* stride] = self[lane] }
   }
 }
 

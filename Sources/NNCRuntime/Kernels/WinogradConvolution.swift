@@ -328,64 +328,76 @@ enum WinogradConv2D {
 
   // MARK: Weights
 
-  /// U = G g Gᵀ for every filter, G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]].
+  /// U = G g Gᵀ for every filter, G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]]. The lanes are
+  /// input channels: U is contiguous over them, a kernel's taps 9 floats apart.
   static func transformWeights(
     _ weight: UnsafePointer<Float>, outChannels: Int, inChannels: Int,
     into transformed: UnsafeMutablePointer<Float>
   ) {
     let stride = positionStride(outChannels * inChannels)
     Parallel.forEach(outChannels, workPerItem: inChannels * 48) { filter in
-      for channel in 0..<inChannels {
-        let g = weight + (filter * inChannels + channel) * 9
-        let target = transformed + filter * inChannels + channel
-        // Rows of G g: the kernel's first row, the half sum and half alternating sum, the last row.
-        for i in 0..<4 {
-          let (p, q, r): (Float, Float, Float)
-          switch i {
-          case 0: (p, q, r) = (g[0], g[1], g[2])
-          case 1:
-            (p, q, r) = (0.5 * (g[0] + g[3] + g[6]), 0.5 * (g[1] + g[4] + g[7]), 0.5 * (g[2] + g[5] + g[8]))
-          case 2:
-            (p, q, r) = (0.5 * (g[0] - g[3] + g[6]), 0.5 * (g[1] - g[4] + g[7]), 0.5 * (g[2] - g[5] + g[8]))
-          default: (p, q, r) = (g[6], g[7], g[8])
-          }
-          target[(4 * i) * stride] = p
-          target[(4 * i + 1) * stride] = 0.5 * (p + q + r)
-          target[(4 * i + 2) * stride] = 0.5 * (p - q + r)
-          target[(4 * i + 3) * stride] = r
+      let kernels = weight + filter * inChannels * 9
+      let target = transformed + filter * inChannels
+      func lanes<L: FloatLanes>(_: L.Type, _ channel: Int) {
+        func g(_ tap: Int) -> L { L.load(kernels + channel * 9 + tap, stride: 9) }
+        // Row i of G g as [p, q, r], then · Gᵀ along it.
+        func row(_ i: Int, _ p: L, _ q: L, _ r: L) {
+          let out = target + 4 * i * stride + channel
+          p.store(out)
+          ((p + q + r) * 0.5).store(out + stride)
+          ((p - q + r) * 0.5).store(out + 2 * stride)
+          r.store(out + 3 * stride)
         }
+        let (g0, g1, g2, g3, g4, g5, g6, g7, g8) = (g(0), g(1), g(2), g(3), g(4), g(5), g(6), g(7), g(8))
+        // Rows of G g: the kernel's first row, the half sum and half alternating sum, the last row.
+        row(0, g0, g1, g2)
+        row(1, (g0 + g3 + g6) * 0.5, (g1 + g4 + g7) * 0.5, (g2 + g5 + g8) * 0.5)
+        row(2, (g0 - g3 + g6) * 0.5, (g1 - g4 + g7) * 0.5, (g2 - g5 + g8) * 0.5)
+        row(3, g6, g7, g8)
+      }
+      forEachLaneGroup(inChannels) { channel, vector in
+        vector ? lanes(SIMD8<Float>.self, channel) : lanes(Float.self, channel)
       }
     }
   }
 
-  /// gradWeight += Gᵀ dU G, the adjoint of `transformWeights`.
+  /// gradWeight += Gᵀ dU G, the adjoint of `transformWeights`, with the same lanes.
   static func accumulateWeightGradient(
     _ transformedGradient: UnsafePointer<Float>, outChannels: Int, inChannels: Int,
     into gradWeight: UnsafeMutablePointer<Float>
   ) {
     let stride = positionStride(outChannels * inChannels)
     Parallel.forEach(outChannels, workPerItem: inChannels * 48) { filter in
-      for channel in 0..<inChannels {
-        let source = transformedGradient + filter * inChannels + channel
-        // Adjoint of the column step: each row of dU gives three values (h0, h1, h2, h3 below).
-        func row(_ i: Int) -> (Float, Float, Float) {
-          let u0 = source[(4 * i) * stride]
-          let u1 = source[(4 * i + 1) * stride]
-          let u2 = source[(4 * i + 2) * stride]
-          let u3 = source[(4 * i + 3) * stride]
-          return (u0 + 0.5 * (u1 + u2), 0.5 * (u1 - u2), 0.5 * (u1 + u2) + u3)
+      let source = transformedGradient + filter * inChannels
+      let kernels = gradWeight + filter * inChannels * 9
+      func lanes<L: FloatLanes>(_: L.Type, _ channel: Int) {
+        // Adjoint of the column step: each row of dU gives three values.
+        func row(_ i: Int) -> (L, L, L) {
+          let position = source + 4 * i * stride + channel
+          let (u0, u1, u2, u3) = (
+            L.load(position), L.load(position + stride), L.load(position + 2 * stride),
+            L.load(position + 3 * stride)
+          )
+          return (u0 + (u1 + u2) * 0.5, (u1 - u2) * 0.5, (u1 + u2) * 0.5 + u3)
         }
-        let h = (row(0), row(1), row(2), row(3))
-        let target = gradWeight + (filter * inChannels + channel) * 9
-        target[0] += h.0.0 + 0.5 * (h.1.0 + h.2.0)
-        target[1] += h.0.1 + 0.5 * (h.1.1 + h.2.1)
-        target[2] += h.0.2 + 0.5 * (h.1.2 + h.2.2)
-        target[3] += 0.5 * (h.1.0 - h.2.0)
-        target[4] += 0.5 * (h.1.1 - h.2.1)
-        target[5] += 0.5 * (h.1.2 - h.2.2)
-        target[6] += 0.5 * (h.1.0 + h.2.0) + h.3.0
-        target[7] += 0.5 * (h.1.1 + h.2.1) + h.3.1
-        target[8] += 0.5 * (h.1.2 + h.2.2) + h.3.2
+        let (h0, h1, h2, h3) = (row(0), row(1), row(2), row(3))
+        // Then the adjoint of the row step, added to the kernel's taps.
+        let target = kernels + channel * 9
+        func add(_ tap: Int, _ value: L) {
+          (L.load(target + tap, stride: 9) + value).store(target + tap, stride: 9)
+        }
+        add(0, h0.0 + (h1.0 + h2.0) * 0.5)
+        add(1, h0.1 + (h1.1 + h2.1) * 0.5)
+        add(2, h0.2 + (h1.2 + h2.2) * 0.5)
+        add(3, (h1.0 - h2.0) * 0.5)
+        add(4, (h1.1 - h2.1) * 0.5)
+        add(5, (h1.2 - h2.2) * 0.5)
+        add(6, (h1.0 + h2.0) * 0.5 + h3.0)
+        add(7, (h1.1 + h2.1) * 0.5 + h3.1)
+        add(8, (h1.2 + h2.2) * 0.5 + h3.2)
+      }
+      forEachLaneGroup(inChannels) { channel, vector in
+        vector ? lanes(SIMD8<Float>.self, channel) : lanes(Float.self, channel)
       }
     }
   }
