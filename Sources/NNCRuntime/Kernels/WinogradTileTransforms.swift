@@ -22,32 +22,30 @@ extension WinogradConv2D {
     Parallel.forEach(samples * channels, workPerItem: positions * 4 * tiling.tilesPerSample) { part, plane in
       let (sample, channel) = plane.quotientAndRemainder(dividingBy: channels)
       let rowsSize = tiling.paddedRows * half
-      do {
-        let even = workspace + part * workspaceSize
-        let odd = even + rowsSize
-        let rowSums = odd + rowsSize
-        splitPadded(g, tiling, plane: input + plane * g.inHeight * g.inWidth, even: even, odd: odd)
-        for ty in 0..<tiling.tilesHigh {
-          // Bᵀ d along the rows, for the even and for the odd columns.
-          rowStep(UnsafePointer(even + 2 * ty * half), half: half, into: rowSums)
-          rowStep(UnsafePointer(odd + 2 * ty * half), half: half, into: rowSums + 4 * half)
-          // Then · B along the columns: tile tx's columns are even[tx], odd[tx], even[tx+1], odd[tx+1].
-          let firstTile = sample * tiling.tilesPerSample + ty * wide
-          for i in 0..<4 {
-            let e = UnsafePointer(rowSums + i * half)
-            let o = UnsafePointer(rowSums + (4 + i) * half)
-            let out0 = transformed + 4 * i * stride + channel * tiles + firstTile
-            let (out1, out2, out3) = (out0 + stride, out0 + 2 * stride, out0 + 3 * stride)
-            func columnStep<L: FloatLanes>(_: L.Type, _ tx: Int) {
-              let (e0, o0, e1, o1) = (L.load(e + tx), L.load(o + tx), L.load(e + tx + 1), L.load(o + tx + 1))
-              (e0 - e1).store(out0 + tx)
-              (o0 + e1).store(out1 + tx)
-              (e1 - o0).store(out2 + tx)
-              (o0 - o1).store(out3 + tx)
-            }
-            forEachLaneGroup(wide) { tx, vector in
-              vector ? columnStep(SIMD8<Float>.self, tx) : columnStep(Float.self, tx)
-            }
+      let even = workspace + part * workspaceSize
+      let odd = even + rowsSize
+      let rowSums = odd + rowsSize
+      splitPadded(g, tiling, plane: input + plane * g.inHeight * g.inWidth, even: even, odd: odd)
+      for ty in 0..<tiling.tilesHigh {
+        // Bᵀ d along the rows, for the even and for the odd columns.
+        rowStep(UnsafePointer(even + 2 * ty * half), half: half, into: rowSums)
+        rowStep(UnsafePointer(odd + 2 * ty * half), half: half, into: rowSums + 4 * half)
+        // Then · B along the columns: tile tx's columns are even[tx], odd[tx], even[tx+1], odd[tx+1].
+        let firstTile = sample * tiling.tilesPerSample + ty * wide
+        for i in 0..<4 {
+          let e = UnsafePointer(rowSums + i * half)
+          let o = UnsafePointer(rowSums + (4 + i) * half)
+          let out0 = transformed + 4 * i * stride + channel * tiles + firstTile
+          let (out1, out2, out3) = (out0 + stride, out0 + 2 * stride, out0 + 3 * stride)
+          func columnStep<L: FloatLanes>(_: L.Type, _ tx: Int) {
+            let (e0, o0, e1, o1) = (L.load(e + tx), L.load(o + tx), L.load(e + tx + 1), L.load(o + tx + 1))
+            (e0 - e1).store(out0 + tx)
+            (o0 + e1).store(out1 + tx)
+            (e1 - o0).store(out2 + tx)
+            (o0 - o1).store(out3 + tx)
+          }
+          forEachLaneGroup(wide) { tx, vector in
+            vector ? columnStep(SIMD8<Float>.self, tx) : columnStep(Float.self, tx)
           }
         }
       }
@@ -124,54 +122,52 @@ extension WinogradConv2D {
     Parallel.forEach(samples * channels, workPerItem: positions * 4 * tiling.tilesPerSample) { part, plane in
       let (sample, channel) = plane.quotientAndRemainder(dividingBy: channels)
       let rowsSize = tiling.paddedRows * half
-      do {
-        let even = workspace + part * workspaceSize
-        let odd = even + rowsSize
-        let columnSums = odd + rowsSize
-        even.update(repeating: 0, count: rowsSize)
-        odd.update(repeating: 0, count: rowsSize)
-        for ty in 0..<tiling.tilesHigh {
-          let firstTile = sample * tiling.tilesPerSample + ty * wide
-          // Adjoint of the column step, row i of each tile: dV[i][0..3] back onto the even and odd
-          // columns tx and tx + 1 (the second loop adds the tx + 1 shares after the first's).
-          columnSums.update(repeating: 0, count: 8 * half)
-          for i in 0..<4 {
-            let v0 = transformed + 4 * i * stride + channel * tiles + firstTile
-            let (v1, v2, v3) = (v0 + stride, v0 + 2 * stride, v0 + 3 * stride)
-            let e = columnSums + i * half
-            let o = columnSums + (4 + i) * half
-            func current<L: FloatLanes>(_: L.Type, _ tx: Int) {
-              (L.load(e + tx) + L.load(v0 + tx)).store(e + tx)
-              (L.load(o + tx) + L.load(v1 + tx) - L.load(v2 + tx) + L.load(v3 + tx)).store(o + tx)
-            }
-            func next<L: FloatLanes>(_: L.Type, _ tx: Int) {
-              (L.load(e + tx + 1) + L.load(v1 + tx) + L.load(v2 + tx) - L.load(v0 + tx)).store(e + tx + 1)
-              (L.load(o + tx + 1) - L.load(v3 + tx)).store(o + tx + 1)
-            }
-            forEachLaneGroup(wide) { tx, vector in
-              vector ? current(SIMD8<Float>.self, tx) : current(Float.self, tx)
-            }
-            forEachLaneGroup(wide) { tx, vector in vector ? next(SIMD8<Float>.self, tx) : next(Float.self, tx)
-            }
+      let even = workspace + part * workspaceSize
+      let odd = even + rowsSize
+      let columnSums = odd + rowsSize
+      even.update(repeating: 0, count: rowsSize)
+      odd.update(repeating: 0, count: rowsSize)
+      for ty in 0..<tiling.tilesHigh {
+        let firstTile = sample * tiling.tilesPerSample + ty * wide
+        // Adjoint of the column step, row i of each tile: dV[i][0..3] back onto the even and odd
+        // columns tx and tx + 1 (the second loop adds the tx + 1 shares after the first's).
+        columnSums.update(repeating: 0, count: 8 * half)
+        for i in 0..<4 {
+          let v0 = transformed + 4 * i * stride + channel * tiles + firstTile
+          let (v1, v2, v3) = (v0 + stride, v0 + 2 * stride, v0 + 3 * stride)
+          let e = columnSums + i * half
+          let o = columnSums + (4 + i) * half
+          func current<L: FloatLanes>(_: L.Type, _ tx: Int) {
+            (L.load(e + tx) + L.load(v0 + tx)).store(e + tx)
+            (L.load(o + tx) + L.load(v1 + tx) - L.load(v2 + tx) + L.load(v3 + tx)).store(o + tx)
           }
-          rowStepAdjoint(UnsafePointer(columnSums), half: half, into: even + 2 * ty * half)
-          rowStepAdjoint(UnsafePointer(columnSums + 4 * half), half: half, into: odd + 2 * ty * half)
+          func next<L: FloatLanes>(_: L.Type, _ tx: Int) {
+            (L.load(e + tx + 1) + L.load(v1 + tx) + L.load(v2 + tx) - L.load(v0 + tx)).store(e + tx + 1)
+            (L.load(o + tx + 1) - L.load(v3 + tx)).store(o + tx + 1)
+          }
+          forEachLaneGroup(wide) { tx, vector in
+            vector ? current(SIMD8<Float>.self, tx) : current(Float.self, tx)
+          }
+          forEachLaneGroup(wide) { tx, vector in vector ? next(SIMD8<Float>.self, tx) : next(Float.self, tx)
+          }
         }
-        // Back from the padded even/odd halves to the input plane: input column x sits at padded
-        // column x + padLeft.
-        let target = gradInput + plane * g.inHeight * g.inWidth
-        let evenColumns = paddedColumns(parity: 0, padLeft: g.padLeft, width: g.inWidth, half: half)
-        let oddColumns = paddedColumns(parity: 1, padLeft: g.padLeft, width: g.inWidth, half: half)
-        for y in 0..<g.inHeight {
-          let destination = target + y * g.inWidth - g.padLeft
-          let row = (y + g.padTop) * half
-          spreadEveryOther(
-            UnsafePointer(even + row + evenColumns.lowerBound), count: evenColumns.count,
-            into: destination + 2 * evenColumns.lowerBound)
-          spreadEveryOther(
-            UnsafePointer(odd + row + oddColumns.lowerBound), count: oddColumns.count,
-            into: destination + 2 * oddColumns.lowerBound + 1)
-        }
+        rowStepAdjoint(UnsafePointer(columnSums), half: half, into: even + 2 * ty * half)
+        rowStepAdjoint(UnsafePointer(columnSums + 4 * half), half: half, into: odd + 2 * ty * half)
+      }
+      // Back from the padded even/odd halves to the input plane: input column x sits at padded
+      // column x + padLeft.
+      let target = gradInput + plane * g.inHeight * g.inWidth
+      let evenColumns = paddedColumns(parity: 0, padLeft: g.padLeft, width: g.inWidth, half: half)
+      let oddColumns = paddedColumns(parity: 1, padLeft: g.padLeft, width: g.inWidth, half: half)
+      for y in 0..<g.inHeight {
+        let destination = target + y * g.inWidth - g.padLeft
+        let row = (y + g.padTop) * half
+        spreadEveryOther(
+          UnsafePointer(even + row + evenColumns.lowerBound), count: evenColumns.count,
+          into: destination + 2 * evenColumns.lowerBound)
+        spreadEveryOther(
+          UnsafePointer(odd + row + oddColumns.lowerBound), count: oddColumns.count,
+          into: destination + 2 * oddColumns.lowerBound + 1)
       }
     }
   }
@@ -219,31 +215,29 @@ extension WinogradConv2D {
     Parallel.forEach(samples * channels, workPerItem: positions * 4 * tiling.tilesPerSample) { part, plane in
       let (sample, channel) = plane.quotientAndRemainder(dividingBy: channels)
       let target = output + plane * outH * outW
-      do {
-        // The tile's outputs [[y00, y01], [y10, y11]] as four rows over the tiles.
-        let y = workspace + part * workspaceSize
-        for ty in 0..<tiling.tilesHigh {
-          let m = product + channel * tiles + sample * tiling.tilesPerSample + ty * wide
-          func tile<L: FloatLanes>(_: L.Type, _ tx: Int) {
-            let (y00, y01, y10, y11) = outputTile { L.load(m + $0 * stride + tx) }
-            y00.store(y + tx)
-            y01.store(y + wide + tx)
-            y10.store(y + 2 * wide + tx)
-            y11.store(y + 3 * wide + tx)
-          }
-          forEachLaneGroup(wide) { tx, vector in vector ? tile(SIMD8<Float>.self, tx) : tile(Float.self, tx) }
-          let rows = min(2, outH - 2 * ty)
-          for row in 0..<rows {
-            interleave(
-              UnsafePointer(y + 2 * row * wide), UnsafePointer(y + (2 * row + 1) * wide), count: outW,
-              into: target + (2 * ty + row) * outW)
-          }
-          // Bias and activation while the rows are still in cache.
-          let written = target + 2 * ty * outW
-          convolutionEpilogue(
-            written, written, count: rows * outW, scale: scale?[channel], bias: bias?[channel],
-            activation: activation)
+      // The tile's outputs [[y00, y01], [y10, y11]] as four rows over the tiles.
+      let y = workspace + part * workspaceSize
+      for ty in 0..<tiling.tilesHigh {
+        let m = product + channel * tiles + sample * tiling.tilesPerSample + ty * wide
+        func tile<L: FloatLanes>(_: L.Type, _ tx: Int) {
+          let (y00, y01, y10, y11) = outputTile { L.load(m + $0 * stride + tx) }
+          y00.store(y + tx)
+          y01.store(y + wide + tx)
+          y10.store(y + 2 * wide + tx)
+          y11.store(y + 3 * wide + tx)
         }
+        forEachLaneGroup(wide) { tx, vector in vector ? tile(SIMD8<Float>.self, tx) : tile(Float.self, tx) }
+        let rows = min(2, outH - 2 * ty)
+        for row in 0..<rows {
+          interleave(
+            UnsafePointer(y + 2 * row * wide), UnsafePointer(y + (2 * row + 1) * wide), count: outW,
+            into: target + (2 * ty + row) * outW)
+        }
+        // Bias and activation while the rows are still in cache.
+        let written = target + 2 * ty * outW
+        convolutionEpilogue(
+          written, written, count: rows * outW, scale: scale?[channel], bias: bias?[channel],
+          activation: activation)
       }
     }
   }
@@ -294,25 +288,23 @@ extension WinogradConv2D {
     Parallel.forEach(samples * channels, workPerItem: positions * 4 * tiling.tilesPerSample) { part, plane in
       let (sample, channel) = plane.quotientAndRemainder(dividingBy: channels)
       let source = gradOutput + plane * outH * outW
-      do {
-        // The tile's 2x2 gradient [[a, b], [c, d]] as four rows over the tiles.
-        let a = workspace + part * workspaceSize
-        let (b, c, d) = (a + wide, a + 2 * wide, a + 3 * wide)
-        for ty in 0..<tiling.tilesHigh {
-          deinterleave(source + 2 * ty * outW, count: outW, even: a, odd: b)
-          if 2 * ty + 1 < outH {
-            deinterleave(source + (2 * ty + 1) * outW, count: outW, even: c, odd: d)
-          } else {
-            c.update(repeating: 0, count: 2 * wide)
-          }
-          let dm = transformed + channel * tiles + sample * tiling.tilesPerSample + ty * wide
-          func tile<L: FloatLanes>(_: L.Type, _ tx: Int) {
-            outputGradientTile(L.load(a + tx), L.load(b + tx), L.load(c + tx), L.load(d + tx)) {
-              position, value in value.store(dm + position * stride + tx)
-            }
-          }
-          forEachLaneGroup(wide) { tx, vector in vector ? tile(SIMD8<Float>.self, tx) : tile(Float.self, tx) }
+      // The tile's 2x2 gradient [[a, b], [c, d]] as four rows over the tiles.
+      let a = workspace + part * workspaceSize
+      let (b, c, d) = (a + wide, a + 2 * wide, a + 3 * wide)
+      for ty in 0..<tiling.tilesHigh {
+        deinterleave(source + 2 * ty * outW, count: outW, even: a, odd: b)
+        if 2 * ty + 1 < outH {
+          deinterleave(source + (2 * ty + 1) * outW, count: outW, even: c, odd: d)
+        } else {
+          c.update(repeating: 0, count: 2 * wide)
         }
+        let dm = transformed + channel * tiles + sample * tiling.tilesPerSample + ty * wide
+        func tile<L: FloatLanes>(_: L.Type, _ tx: Int) {
+          outputGradientTile(L.load(a + tx), L.load(b + tx), L.load(c + tx), L.load(d + tx)) {
+            position, value in value.store(dm + position * stride + tx)
+          }
+        }
+        forEachLaneGroup(wide) { tx, vector in vector ? tile(SIMD8<Float>.self, tx) : tile(Float.self, tx) }
       }
     }
   }
