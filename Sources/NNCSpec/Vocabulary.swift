@@ -19,7 +19,8 @@ public enum Vocabulary {
     ActivationDefinition(
       "softmax", flopsPerElement: 8, gradient: .fromOutput,
       doc: "normalized exponentials over the last axis or channels"),
-    ActivationDefinition("gelu", flopsPerElement: 8, gradient: .fromInput, doc: "x * Phi(x) (tanh approximation)"),
+    ActivationDefinition(
+      "gelu", flopsPerElement: 8, gradient: .fromInput, doc: "x * Phi(x) (tanh approximation)"),
     ActivationDefinition("silu", flopsPerElement: 4, gradient: .fromInput, doc: "x * sigmoid(x)"),
     ActivationDefinition(
       "hard_sigmoid", flopsPerElement: 1, gradient: .fromOutput, doc: "clamp(x / 6 + 1/2, 0, 1)"),
@@ -88,7 +89,7 @@ public enum Vocabulary {
 
   /// Layers by name.
   public static let layers: [String: Signature] = {
-    let list: [Signature] = [
+    var list: [Signature] = [
       Signature(
         "conv2d", positional: ["filters", "kernel"],
         convolutionParameters(filters: true, depthMultiplier: false), doc: "2-D convolution"),
@@ -142,7 +143,8 @@ public enum Vocabulary {
             "mode", .choice(["nearest", "bilinear"]), default: .string("nearest"),
             doc: "bilinear samples as PyTorch's align_corners=False (ONNX half_pixel)"),
         ] + common, doc: "enlarge every channel by an integer factor"),
-    ] + activations.map(activationLayer)
+    ]
+    list += activations.map(activationLayer)
     return Dictionary(uniqueKeysWithValues: list.map { ($0.name, $0) })
   }()
 

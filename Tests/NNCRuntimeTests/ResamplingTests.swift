@@ -82,7 +82,8 @@ import Testing
         for ox in 0..<(width * scale) {
           let (x0, x1, wx) = source(ox, width)
           y.append(
-            (1 - wy) * ((1 - wx) * at(y0, x0) + wx * at(y0, x1)) + wy * ((1 - wx) * at(y1, x0) + wx * at(y1, x1)))
+            (1 - wy) * ((1 - wx) * at(y0, x0) + wx * at(y0, x1)) + wy
+              * ((1 - wx) * at(y1, x0) + wx * at(y1, x1)))
         }
       }
     }
@@ -101,15 +102,25 @@ import Testing
         : Self.nearest(x, planes: planes, height: height, width: width, scale: scale)
     }
     var y = [Float](repeating: .nan, count: outCount)
-    let forward = bilinear ? Upsample2D.bilinearForward : Upsample2D.nearestForward
-    forward(planes, height, width, scale, x, &y)
+    if bilinear {
+      Upsample2D.bilinearForward(
+        planes: planes, height: height, width: width, scale: scale, input: x, output: &y)
+    } else {
+      Upsample2D.nearestForward(
+        planes: planes, height: height, width: width, scale: scale, input: x, output: &y)
+    }
     let forwardError = maxRelativeError(y, reference(doubles(x)))
     #expect(forwardError < 1e-6, "forward max relative error \(forwardError)")
 
     let dy = gradientWeights(outCount, &generator)
     var dx = [Float](repeating: .nan, count: x.count)
-    let backward = bilinear ? Upsample2D.bilinearBackward : Upsample2D.nearestBackward
-    backward(planes, height, width, scale, dy, &dx)
+    if bilinear {
+      Upsample2D.bilinearBackward(
+        planes: planes, height: height, width: width, scale: scale, gradOutput: dy, gradInput: &dx)
+    } else {
+      Upsample2D.nearestBackward(
+        planes: planes, height: height, width: width, scale: scale, gradOutput: dy, gradInput: &dx)
+    }
     let error = finiteDifferenceError(
       of: { weightedSum(dy, reference($0)) }, at: x, analytic: dx, samples: x.count, &generator)
     #expect(error < 1e-3, "gradInput max relative error \(error)")

@@ -94,7 +94,8 @@ extension Lowerer {
     }
     let input = layer.input
     if activation == .softmax, input.shape.rank != 2, input.shape.rank != 4 {
-      diagnostics.error("'softmax' expects a [N,C] or [N,C,H,W] input, got \(input.shape)", at: layer.location)
+      diagnostics.error(
+        "'softmax' expects a [N,C] or [N,C,H,W] input, got \(input.shape)", at: layer.location)
       return nil
     }
     return emit(.activation(activation), layer, shape: input.shape, keepsUnits: true)

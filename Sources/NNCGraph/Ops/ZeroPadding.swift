@@ -20,14 +20,16 @@ extension Lowerer {
       return Padding4(top: height, bottom: height, left: width, right: width)
     }
     guard let expr = arguments.expr("padding") else { return .zero }
-    let sides: [[Int]]? =
-      if case .list(let rows) = expr.kind {
-        rows.map { row in
-          guard case .list(let items) = row.kind else { return [] }
-          return items.compactMap { if case .int(let value) = $0.kind { value } else { nil } }
-        }
-      } else { nil }
-    guard let sides, sides.count == 2, sides.allSatisfy({ $0.count == 2 }),
+    var sides: [[Int]] = []
+    if case .list(let rows) = expr.kind {
+      for row in rows {
+        guard case .list(let items) = row.kind else { break }
+        var amounts: [Int] = []
+        for item in items { if case .int(let value) = item.kind { amounts.append(value) } }
+        sides.append(amounts)
+      }
+    }
+    guard sides.count == 2, sides.allSatisfy({ $0.count == 2 }),
       sides.joined().allSatisfy({ $0 >= 0 })
     else {
       diagnostics.error(

@@ -15,7 +15,8 @@ public struct FoldBatchNorm: GraphPass {
         return .fused(FusedAttributes(base: .convolution(attributes), batchNorm: batchNorm))
       case .dense(let attributes):
         return .fused(FusedAttributes(base: .dense(attributes), batchNorm: batchNorm))
-      case .input, .pool, .globalPool, .flatten, .dropout, .batchNorm, .activation, .add, .concat, .zeroPadding,
+      case .input, .pool, .globalPool, .flatten, .dropout, .batchNorm, .activation, .add, .concat,
+        .zeroPadding,
         .upsample, .fused:
         return nil
       }

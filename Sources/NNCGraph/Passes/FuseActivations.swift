@@ -20,7 +20,8 @@ public struct FuseActivations: GraphPass {
       case .fused(var attributes) where attributes.activation == .linear && attributes.base != .add:
         attributes.activation = activation
         return .fused(attributes)
-      case .input, .pool, .globalPool, .flatten, .dropout, .batchNorm, .activation, .add, .concat, .zeroPadding,
+      case .input, .pool, .globalPool, .flatten, .dropout, .batchNorm, .activation, .add, .concat,
+        .zeroPadding,
         .upsample, .fused:
         return nil
       }

@@ -54,7 +54,8 @@ public enum GraphVerifier {
           throw fail("\(place) adds \(inputs) into \(output)")
         }
         if node.inPlace { throw fail("\(place) cannot run in place") }
-      case .input, .convolution, .pool, .globalPool, .dense, .dropout, .batchNorm, .add, .concat, .zeroPadding,
+      case .input, .convolution, .pool, .globalPool, .dense, .dropout, .batchNorm, .add, .concat,
+        .zeroPadding,
         .upsample:
         if node.inPlace { throw fail("\(place) cannot run in place") }
       }

@@ -46,10 +46,10 @@ public enum Upsample2D {
   /// The two input neighbours of each output position along one axis and the weight of the second:
   /// source = (destination + 0.5) / scale - 0.5, clamped at 0 below, neighbours clamped to size - 1.
   static func taps(size: Int, scale: Int) -> [(first: Int, second: Int, weight: Float)] {
-    (0..<size * scale).map { destination in
+    (0..<size * scale).map { destination -> (first: Int, second: Int, weight: Float) in
       let source = max((Float(destination) + 0.5) / Float(scale) - 0.5, 0)
       let first = min(Int(source), size - 1)
-      return (first, min(first + 1, size - 1), source - Float(first))
+      return (first: first, second: min(first + 1, size - 1), weight: source - Float(first))
     }
   }
 
