@@ -1,184 +1,66 @@
 import NNCSpec
 
-/// The shape rule of each vocabulary layer, applied while lowering.
+/// One vocabulary layer being lowered: its checked arguments, its input and the names it emits under.
+struct LayerContext {
+  let call: Call
+  let arguments: CheckedArguments
+  let input: Flow
+  /// The unique node name (`name:` argument or the layer word, numbered).
+  let name: String
+  let trainable: Bool
+  /// The call as written, for notes and the summary.
+  let description: String
+
+  var location: SourceLocation { call.location }
+}
+
+/// Which op family lowers each vocabulary layer. A family's shape rule, diagnostics, parameter
+/// shapes, FLOPs and backward needs live in its file under `Ops/`.
 extension Lowerer {
+  typealias LayerLowering = @Sendable (inout Lowerer, LayerContext) -> Flow?
+
+  static let layerFamilies: [String: LayerLowering] = {
+    var table: [String: LayerLowering] = [
+      "conv2d": { $0.lowerConvolution($1) },
+      "depthwise_conv2d": { $0.lowerConvolution($1) },
+      "separable_conv2d": { $0.lowerConvolution($1) },
+      "maxpool": { $0.lowerPool($1) },
+      "avgpool": { $0.lowerPool($1) },
+      "global_avgpool": { $0.lowerGlobalPool($1) },
+      "global_maxpool": { $0.lowerGlobalPool($1) },
+      "flatten": { $0.lowerFlatten($1) },
+      "dense": { $0.lowerDense($1) },
+      "dropout": { $0.lowerDropout($1) },
+      "batchnorm": { $0.lowerBatchNorm($1) },
+      "zero_padding2d": { $0.lowerZeroPadding($1) },
+      "upsample": { $0.lowerUpsample($1) },
+    ]
+    for definition in Vocabulary.activations { table[definition.name] = { $0.lowerActivation($1) } }
+    return table
+  }()
+
   mutating func lowerLayer(_ call: Call, _ arguments: CheckedArguments, from input: Flow, scope: String)
     -> Flow?
   {
-    let name = uniqueName(arguments.string("name") ?? call.name, scope: scope)
-    let trainable = arguments.bool("trainable") ?? true
-    let description = Self.callText(call)
-    let location = call.location
-    switch call.name {
-    case "conv2d", "depthwise_conv2d", "separable_conv2d":
-      return convolution(call, arguments, input, name: name, trainable: trainable, description: description)
-    case "maxpool", "avgpool":
-      guard let (channels, height, width) = requireImage(input, call) else { return nil }
-      let window = size(arguments.pair("size"))
-      let stride = arguments.isGiven("stride") ? size(arguments.pair("stride")) : window
-      let padding = resolvePadding(
-        arguments.padding("padding") ?? .valid, input: (height, width), window: window, stride: stride)
-      guard
-        let (outHeight, outWidth) = windowOutput(
-          call, input, window: window, stride: stride, padding: padding, what: "pooling window")
-      else { return nil }
-      if padding.top >= window.height || padding.left >= window.width {
-        diagnostics.error(
-          "padding \(padding) must be smaller than the pooling window \(window)",
-          at: arguments.expr("padding")?.location ?? location)
-        return nil
-      }
-      let kind: PoolAttributes.Kind = call.name == "maxpool" ? .max : .average
-      return emit(
-        .pool(PoolAttributes(kind: kind, window: window, stride: stride, padding: padding)),
-        layerName: call.name,
-        name: name, inputs: [input], shape: Shape(batchOf: [channels, outHeight, outWidth]),
-        location: location,
-        description: description, keepsUnits: true)
-    case "global_avgpool", "global_maxpool":
-      guard let (channels, _, _) = requireImage(input, call) else { return nil }
-      return emit(
-        .globalPool(call.name == "global_maxpool" ? .max : .average), layerName: call.name, name: name,
-        inputs: [input], shape: Shape(batchOf: [channels]), location: location, description: description,
-        keepsUnits: true)
-    case "flatten":
-      return emit(
-        .flatten, layerName: call.name, name: name, inputs: [input],
-        shape: Shape(batchOf: [input.shape.sampleCount]),
-        location: location, description: description)
-    case "dense":
-      guard input.shape.rank == 2 else {
-        diagnostics.error(
-          "'dense' expects a [N,features] input, got \(input.shape)", at: location,
-          notes: [
-            input.origin.note(input.shape),
-            .note("insert 'flatten' (or 'global_avgpool') before 'dense'", at: location),
-          ])
-        return nil
-      }
-      let units = arguments.int("units") ?? 1
-      let attributes = DenseAttributes(units: units, bias: arguments.bool("bias") ?? true)
-      let features = input.shape.sample[0]
-      let flow = emit(
-        .dense(attributes), layerName: call.name, name: name, inputs: [input], shape: Shape(batchOf: [units]),
-        parameters: attributes.parameterShapes(inFeatures: features), trainable: trainable,
-        initializer: weightInitializer(arguments), fan: (features, units), location: location,
-        description: description)
-      return applyActivation(arguments, to: flow, name: name, scope: scope, description: description)
-    case "dropout":
-      return emit(
-        .dropout(rate: arguments.double("rate") ?? 0), layerName: call.name, name: name, inputs: [input],
-        shape: input.shape, location: location, description: description, keepsUnits: true)
-    case "batchnorm":
-      guard input.shape.rank == 2 || input.shape.rank == 4 else {
-        diagnostics.error(
-          "'batchnorm' expects a [N,C] or [N,C,H,W] input, got \(input.shape)", at: location,
-          notes: [input.origin.note(input.shape)])
-        return nil
-      }
-      let attributes = BatchNormAttributes(
-        epsilon: arguments.double("epsilon") ?? 1e-5, momentum: arguments.double("momentum") ?? 0.1,
-        scale: arguments.bool("scale") ?? true, center: arguments.bool("center") ?? true)
-      let channels = input.shape.sample[0]
-      return emit(
-        .batchNorm(attributes), layerName: call.name, name: name, inputs: [input], shape: input.shape,
-        parameters: attributes.parameterShapes(channels: channels), trainable: trainable, location: location,
-        description: description, keepsUnits: true)
-    default:
-      guard let activation = Activation(name: call.name, alpha: arguments.double("alpha")) else { return nil }
-      if activation == .softmax, input.shape.rank != 2, input.shape.rank != 4 {
-        diagnostics.error("'softmax' expects a [N,C] or [N,C,H,W] input, got \(input.shape)", at: location)
-        return nil
-      }
-      return emit(
-        .activation(activation), layerName: call.name, name: name, inputs: [input], shape: input.shape,
-        location: location, description: description, keepsUnits: true)
+    guard let lowering = Self.layerFamilies[call.name] else {
+      preconditionFailure("'\(call.name)' is in the vocabulary but no op family lowers it")
     }
+    let layer = LayerContext(
+      call: call, arguments: arguments, input: input,
+      name: uniqueName(arguments.string("name") ?? call.name, scope: scope),
+      trainable: arguments.bool("trainable") ?? true, description: Self.callText(call))
+    return lowering(&self, layer)
   }
 
-  mutating func convolution(
-    _ call: Call, _ arguments: CheckedArguments, _ input: Flow, name: String, trainable: Bool,
-    description: String
-  ) -> Flow? {
-    guard let (channels, height, width) = requireImage(input, call) else { return nil }
-    let kernel = size(arguments.pair("kernel"))
-    let stride = size(arguments.pair("stride"))
-    let dilation = size(arguments.pair("dilation"))
-    let effective = Size2(dilation.height * (kernel.height - 1) + 1, dilation.width * (kernel.width - 1) + 1)
-    let padding = resolvePadding(
-      arguments.padding("padding") ?? .valid, input: (height, width), window: effective, stride: stride)
-    guard
-      let (outHeight, outWidth) = windowOutput(
-        call, input, window: effective, stride: stride, padding: padding, what: "kernel")
-    else { return nil }
-    let bias = arguments.bool("bias") ?? true
-    let initializer = weightInitializer(arguments)
-    let location = call.location
-
-    if call.name == "conv2d" {
-      let filters = arguments.int("filters") ?? 1
-      let groups = arguments.int("groups") ?? 1
-      guard channels % groups == 0, filters % groups == 0 else {
-        diagnostics.error(
-          "groups (\(groups)) must divide both the input channels (\(channels)) and filters (\(filters))",
-          at: arguments.expr("groups")?.location ?? location, notes: [input.origin.note(input.shape)])
-        return nil
-      }
-      let attributes = ConvolutionAttributes(
-        filters: filters, kernel: kernel, stride: stride, dilation: dilation, padding: padding,
-        groups: groups,
-        bias: bias, isDepthwise: false)
-      let window = kernel.height * kernel.width
-      let flow = emit(
-        .convolution(attributes), layerName: call.name, name: name, inputs: [input],
-        shape: Shape(batchOf: [filters, outHeight, outWidth]),
-        parameters: attributes.parameterShapes(inChannels: channels), trainable: trainable,
-        initializer: initializer,
-        fan: (channels / groups * window, filters / groups * window), location: location,
-        description: description)
-      return applyActivation(arguments, to: flow, name: name, scope: "", description: description)
-    }
-
-    let multiplier = arguments.int("depth_multiplier") ?? 1
-    let depthwise = ConvolutionAttributes(
-      filters: channels * multiplier, kernel: kernel, stride: stride, dilation: dilation, padding: padding,
-      groups: channels, bias: call.name == "depthwise_conv2d" ? bias : false, isDepthwise: true)
-    let window = kernel.height * kernel.width
-    let separable = call.name == "separable_conv2d"
-    var flow = emit(
-      .convolution(depthwise), layerName: call.name, name: separable ? name + "/depthwise" : name,
-      inputs: [input],
-      shape: Shape(batchOf: [channels * multiplier, outHeight, outWidth]),
-      parameters: depthwise.parameterShapes(inChannels: channels), trainable: trainable,
-      initializer: initializer,
-      fan: (window, multiplier * window), location: location, description: description)
-    if separable {
-      let filters = arguments.int("filters") ?? 1
-      let pointwise = ConvolutionAttributes(
-        filters: filters, kernel: Size2(1, 1), stride: Size2(1, 1), dilation: Size2(1, 1), padding: .zero,
-        groups: 1, bias: bias, isDepthwise: false)
-      flow = emit(
-        .convolution(pointwise), layerName: call.name, name: name + "/pointwise", inputs: [flow],
-        shape: Shape(batchOf: [filters, outHeight, outWidth]),
-        parameters: pointwise.parameterShapes(inChannels: channels * multiplier), trainable: trainable,
-        initializer: initializer, fan: (channels * multiplier, filters), location: location,
-        description: description)
-    }
-    return applyActivation(arguments, to: flow, name: name, scope: "", description: description)
-  }
-
-  /// `activation: relu` on a convolution or dense layer becomes its own node, which the optimizer
-  /// fuses back; keeping it separate keeps the IR small and uniform.
-  mutating func applyActivation(
-    _ arguments: CheckedArguments, to flow: Flow, name: String, scope: String, description: String
+  /// Emits the layer's single node from its input.
+  mutating func emit(
+    _ op: Op, _ layer: LayerContext, shape: Shape, parameters: [(ParameterRole, [Int])] = [],
+    initializer: InitializerKind? = nil, fan: (Int, Int) = (1, 1), keepsUnits: Bool = false
   ) -> Flow {
-    guard let word = arguments.string("activation"), word != "linear",
-      let activation = Activation(name: word)
-    else { return flow }
-    return emit(
-      .activation(activation), layerName: word, name: name + "/" + word, inputs: [flow], shape: flow.shape,
-      location: arguments.expr("activation")?.location ?? flow.origin.location, description: description,
-      keepsUnits: true)
+    emit(
+      op, layerName: layer.call.name, name: layer.name, inputs: [layer.input], shape: shape,
+      parameters: parameters, trainable: layer.trainable, initializer: initializer, fan: fan,
+      location: layer.location, description: layer.description, keepsUnits: keepsUnits)
   }
 
   func weightInitializer(_ arguments: CheckedArguments) -> InitializerKind {
@@ -195,12 +77,12 @@ extension Lowerer {
     return Size2(pair.0, pair.1)
   }
 
-  mutating func requireImage(_ input: Flow, _ call: Call) -> (Int, Int, Int)? {
-    let sample = input.shape.sample
+  mutating func requireImage(_ layer: LayerContext) -> (Int, Int, Int)? {
+    let sample = layer.input.shape.sample
     guard sample.count == 3 else {
       diagnostics.error(
-        "'\(call.name)' expects a [N,C,H,W] input, got \(input.shape)", at: call.location,
-        notes: [input.origin.note(input.shape)])
+        "'\(layer.call.name)' expects a [N,C,H,W] input, got \(layer.input.shape)", at: layer.location,
+        notes: [layer.input.origin.note(layer.input.shape)])
       return nil
     }
     return (sample[0], sample[1], sample[2])
@@ -208,8 +90,9 @@ extension Lowerer {
 
   /// The output size of a window sliding over the input, or a diagnostic when it does not fit.
   mutating func windowOutput(
-    _ call: Call, _ input: Flow, window: Size2, stride: Size2, padding: Padding4, what: String
+    _ layer: LayerContext, window: Size2, stride: Size2, padding: Padding4, what: String
   ) -> (Int, Int)? {
+    let input = layer.input
     let sample = input.shape.sample
     let height = slidingOutputSize(
       input: sample[1], window: window.height, stride: stride.height, padBefore: padding.top,
@@ -221,8 +104,8 @@ extension Lowerer {
       let padded = "\(sample[1] + padding.top + padding.bottom)x\(sample[2] + padding.left + padding.right)"
       diagnostics.error(
         "\(what) \(window.height)x\(window.width) is larger than its input \(sample[1])x\(sample[2])"
-          + (padding == .zero ? "" : " (padded to \(padded))") + " in '\(call.name)'",
-        at: call.location, notes: [input.origin.note(input.shape)])
+          + (padding == .zero ? "" : " (padded to \(padded))") + " in '\(layer.call.name)'",
+        at: layer.location, notes: [input.origin.note(input.shape)])
       return nil
     }
     return (height, width)

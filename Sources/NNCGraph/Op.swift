@@ -46,6 +46,8 @@ public enum Op: Sendable, Equatable {
   case activation(Activation)
   case add
   case concat
+  case zeroPadding(Padding4)
+  case upsample(UpsampleAttributes)
   /// Several nodes merged by the optimizer into one kernel call (see `FusedAttributes`).
   case fused(FusedAttributes)
 
@@ -63,6 +65,8 @@ public enum Op: Sendable, Equatable {
     case .activation(let activation): return activation.name
     case .add: return "add"
     case .concat: return "concat"
+    case .zeroPadding: return "zero_padding2d"
+    case .upsample: return "upsample"
     case .fused(let attributes): return attributes.mnemonic
     }
   }
@@ -85,8 +89,10 @@ public enum Op: Sendable, Equatable {
       return "epsilon=\(a.epsilon), momentum=\(a.momentum)" + (a.scale ? "" : ", no_scale")
         + (a.center ? "" : ", no_center")
     case .activation(let activation): return activation.attributeText
+    case .zeroPadding(let padding): return "pad=\(padding)"
+    case .upsample(let a): return a.attributeText
     case .fused(let attributes): return attributes.attributeText
-    default: return ""
+    case .input, .globalPool, .flatten, .add, .concat: return ""
     }
   }
 
@@ -95,13 +101,14 @@ public enum Op: Sendable, Equatable {
     switch self {
     case .input, .flatten, .dropout: return 0
     case .convolution(let a): return a.flops(input: inputs[0], output: output)
-    case .pool(let a): return outputCount * a.window.height * a.window.width
+    case .pool(let a): return a.flops(output: output)
     case .globalPool: return inputs[0].sampleCount
-    case .dense(let a): return 2 * inputs[0].sampleCount * a.units
+    case .dense(let a): return a.flops(input: inputs[0])
     case .batchNorm: return 2 * outputCount
     case .activation(let activation): return activation.flopsPerElement * outputCount
     case .add: return outputCount
-    case .concat: return 0
+    case .concat, .zeroPadding: return 0
+    case .upsample(let a): return a.flops(output: output)
     case .fused(let attributes): return attributes.flops(inputs: inputs, output: output)
     }
   }

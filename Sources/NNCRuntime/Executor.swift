@@ -210,7 +210,9 @@ public final class Executor {
           foldedCount = max(
             foldedCount, attributes.units * (optimized.shape(of: node.inputs[0]).sampleCount + 2))
         }
-      default: break
+      case .input, .convolution, .pool, .globalPool, .flatten, .dense, .activation, .add, .concat,
+        .zeroPadding, .upsample:
+        break
       }
     }
     convolutionGeometries = geometries
@@ -329,19 +331,7 @@ public final class Executor {
   }
 
   static func activationKind(_ activation: Activation) -> ActivationKind? {
-    switch activation {
-    case .linear: return .linear
-    case .relu: return .relu
-    case .relu6: return .relu6
-    case .sigmoid: return .sigmoid
-    case .tanh: return .tanh
-    case .leakyRelu(let alpha): return .leakyRelu(alpha: Float(alpha))
-    case .elu(let alpha): return .elu(alpha: Float(alpha))
-    case .gelu: return .gelu
-    case .silu: return .silu
-    case .hardSigmoid: return .hardSigmoid
-    case .softmax: return nil
-    }
+    ActivationKind(activation)
   }
 
   /// Channels and positions per channel of a [N,C] or [N,C,H,W] value.
@@ -365,7 +355,9 @@ extension Op {
     case .fused(let fused):
       if case .convolution(let attributes) = fused.base { return attributes }
       return nil
-    default: return nil
+    case .input, .pool, .globalPool, .flatten, .dense, .dropout, .batchNorm, .activation, .add, .concat,
+      .zeroPadding, .upsample:
+      return nil
     }
   }
 }

@@ -158,7 +158,7 @@ extension Executor {
       withInputGradient(input!, batch: batch) { gradInput in
         guard let gradInput else { return }
         if let kind = Self.activationKind(activation) {
-          if kind.gradientFromOutput {
+          if activation.gradientFromOutput {
             kind.backward(
               output: value(node.output), gradOutput: gradOutput, gradInput: gradInput, count: count)
           } else {
@@ -191,6 +191,23 @@ extension Executor {
           }
         }
         offset += block
+      }
+    case .zeroPadding(let padding):
+      let sample = graph.shape(of: input!).sample
+      withInputGradient(input!, batch: batch) { gradInput in
+        guard let gradInput else { return }
+        ZeroPadding2D.backward(
+          planes: batch * sample[0], height: sample[1], width: sample[2], top: padding.top,
+          bottom: padding.bottom, left: padding.left, right: padding.right, gradOutput: gradOutput,
+          gradInput: gradInput)
+      }
+    case .upsample(let attributes):
+      let sample = graph.shape(of: input!).sample
+      let kernel =
+        attributes.mode == .nearest ? Upsample2D.nearestBackward : Upsample2D.bilinearBackward
+      withInputGradient(input!, batch: batch) { gradInput in
+        guard let gradInput else { return }
+        kernel(batch * sample[0], sample[1], sample[2], attributes.scale, gradOutput, gradInput)
       }
     case .fused(let attributes):
       backwardFused(node, attributes, index: index, batch: batch)

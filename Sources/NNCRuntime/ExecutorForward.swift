@@ -109,6 +109,17 @@ extension Executor {
       Concat.forward(
         batch: batch, spatial: spatial, inputs: concatInputs[index], channels: concatChannels[index],
         output: output)
+    case .zeroPadding(let padding):
+      let sample = graph.shape(of: node.inputs[0]).sample
+      ZeroPadding2D.forward(
+        planes: batch * sample[0], height: sample[1], width: sample[2], top: padding.top,
+        bottom: padding.bottom, left: padding.left, right: padding.right, input: value(node.inputs[0]),
+        output: output)
+    case .upsample(let attributes):
+      let sample = graph.shape(of: node.inputs[0]).sample
+      let kernel =
+        attributes.mode == .nearest ? Upsample2D.nearestForward : Upsample2D.bilinearForward
+      kernel(batch * sample[0], sample[1], sample[2], attributes.scale, value(node.inputs[0]), output)
     case .fused(let attributes):
       forwardFused(node, attributes, index: index, batch: batch)
     }

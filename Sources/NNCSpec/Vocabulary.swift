@@ -2,10 +2,35 @@
 /// keys of the `data` and `train` sections. Adding a layer means adding its signature here and its op
 /// family in NNCGraph and NNCRuntime.
 public enum Vocabulary {
-  public static let activationNames = [
-    "linear", "relu", "relu6", "sigmoid", "tanh", "leaky_relu", "elu", "softmax", "gelu", "silu",
-    "hard_sigmoid",
+  /// The one table of activations: the checker, the graph (`Activation`) and the runtime read every
+  /// per-activation fact from here; only the math itself lives in the runtime's kernels.
+  public static let activations: [ActivationDefinition] = [
+    ActivationDefinition("linear", flopsPerElement: 0, gradient: .fromOutput, doc: "the identity"),
+    ActivationDefinition("relu", flopsPerElement: 1, gradient: .fromOutput, doc: "max(x, 0)"),
+    ActivationDefinition("relu6", flopsPerElement: 1, gradient: .fromOutput, doc: "min(max(x, 0), 6)"),
+    ActivationDefinition("sigmoid", flopsPerElement: 4, gradient: .fromOutput, doc: "1 / (1 + e^-x)"),
+    ActivationDefinition("tanh", flopsPerElement: 4, gradient: .fromOutput, doc: "hyperbolic tangent"),
+    ActivationDefinition(
+      "leaky_relu", alpha: 0.01, flopsPerElement: 1, gradient: .fromOutputWhenAlphaNonNegative,
+      doc: "x if x > 0 else alpha * x"),
+    ActivationDefinition(
+      "elu", alpha: 1.0, flopsPerElement: 4, gradient: .fromOutputWhenAlphaNonNegative,
+      doc: "x if x > 0 else alpha * (e^x - 1)"),
+    ActivationDefinition(
+      "softmax", flopsPerElement: 8, gradient: .fromOutput,
+      doc: "normalized exponentials over the last axis or channels"),
+    ActivationDefinition(
+      "gelu", flopsPerElement: 8, gradient: .fromInput, doc: "x * Phi(x) (tanh approximation)"),
+    ActivationDefinition("silu", flopsPerElement: 4, gradient: .fromInput, doc: "x * sigmoid(x)"),
+    ActivationDefinition(
+      "hard_sigmoid", flopsPerElement: 1, gradient: .fromOutput, doc: "clamp(x / 6 + 1/2, 0, 1)"),
   ]
+
+  public static let activationNames = activations.map(\.name)
+
+  public static func activation(named name: String) -> ActivationDefinition? {
+    activations.first { $0.name == name }
+  }
 
   // Arguments every layer accepts.
   static let common: [Parameter] = [
@@ -52,19 +77,19 @@ public enum Vocabulary {
       ] + common, doc: doc)
   }
 
-  static func activation(_ name: String, alpha: Double? = nil, doc: String) -> Signature {
+  static func activationLayer(_ definition: ActivationDefinition) -> Signature {
     var parameters = common
     var positional: [String] = []
-    if let alpha {
+    if let alpha = definition.defaultAlpha {
       parameters.insert(Parameter("alpha", .number, default: .number(alpha)), at: 0)
       positional = ["alpha"]
     }
-    return Signature(name, positional: positional, parameters, doc: doc)
+    return Signature(definition.name, positional: positional, parameters, doc: definition.doc)
   }
 
   /// Layers by name.
   public static let layers: [String: Signature] = {
-    let list: [Signature] = [
+    var list: [Signature] = [
       Signature(
         "conv2d", positional: ["filters", "kernel"],
         convolutionParameters(filters: true, depthMultiplier: false), doc: "2-D convolution"),
@@ -103,18 +128,23 @@ public enum Vocabulary {
           Parameter("scale", .bool, default: .bool(true), doc: "learn a per-channel scale (gamma)"),
           Parameter("center", .bool, default: .bool(true), doc: "learn a per-channel shift (beta)"),
         ] + common, doc: "batch normalization over N, H and W per channel"),
-      activation("linear", doc: "the identity"),
-      activation("relu", doc: "max(x, 0)"),
-      activation("relu6", doc: "min(max(x, 0), 6)"),
-      activation("sigmoid", doc: "1 / (1 + e^-x)"),
-      activation("tanh", doc: "hyperbolic tangent"),
-      activation("leaky_relu", alpha: 0.01, doc: "x if x > 0 else alpha * x"),
-      activation("elu", alpha: 1.0, doc: "x if x > 0 else alpha * (e^x - 1)"),
-      activation("softmax", doc: "normalized exponentials over the last axis or channels"),
-      activation("gelu", doc: "x * Phi(x) (tanh approximation)"),
-      activation("silu", doc: "x * sigmoid(x)"),
-      activation("hard_sigmoid", doc: "clamp(x / 6 + 1/2, 0, 1)"),
+      Signature(
+        "zero_padding2d", positional: ["padding"],
+        [
+          Parameter(
+            "padding", .either([.intOrPair, .list(.list(.int))]), default: .int(1), min: Bound(0),
+            doc: "p on every side, [h, w], or [[top, bottom], [left, right]]")
+        ] + common, doc: "zeros around every channel (Keras ZeroPadding2D)"),
+      Signature(
+        "upsample", positional: ["scale"],
+        [
+          Parameter("scale", .int, default: .int(2), min: positive, doc: "height and width factor"),
+          Parameter(
+            "mode", .choice(["nearest", "bilinear"]), default: .string("nearest"),
+            doc: "bilinear samples as PyTorch's align_corners=False (ONNX half_pixel)"),
+        ] + common, doc: "enlarge every channel by an integer factor"),
     ]
+    list += activations.map(activationLayer)
     return Dictionary(uniqueKeysWithValues: list.map { ($0.name, $0) })
   }()
 

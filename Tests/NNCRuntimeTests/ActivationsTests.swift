@@ -1,5 +1,7 @@
 import Foundation
+import NNCGraph
 import NNCRandom
+import NNCSpec
 import Testing
 
 @testable import NNCRuntime
@@ -8,6 +10,12 @@ let activationKinds: [ActivationKind] = [
   .linear, .relu, .relu6, .sigmoid, .tanh, .leakyRelu(alpha: 0.1), .leakyRelu(alpha: -0.5),
   .elu(alpha: 1), .elu(alpha: 0.5), .gelu, .silu, .hardSigmoid,
 ]
+
+/// Every element-wise activation of the table with its defaults, and alphas on both sides of zero.
+let graphActivations: [Activation] =
+  Activation.allWithDefaults.filter(\.isElementwise) + [
+    .leakyRelu(alpha: 0.1), .leakyRelu(alpha: -0.5), .elu(alpha: 0.5), .elu(alpha: -1),
+  ]
 
 /// Each activation's formula in Double, written from its definition.
 func referenceActivation(_ kind: ActivationKind, _ x: Double) -> Double {
@@ -59,8 +67,12 @@ func activationInputs(_ count: Int, _ generator: inout RandomGenerator) -> [Floa
     #expect(x == separate)
   }
 
-  @Test(arguments: activationKinds)
-  func backwardMatchesFiniteDifferences(_ kind: ActivationKind) {
+  /// The runtime's derivatives agree with finite differences for every activation of
+  /// `Vocabulary.activations`, and the backward from the output does wherever the table says the
+  /// gradient can be computed from the output.
+  @Test(arguments: graphActivations)
+  func backwardAgreesWithTheTable(_ activation: Activation) throws {
+    let kind = try #require(ActivationKind(activation))
     var generator = RandomGenerator(seed: 53)
     let x = activationInputs(40, &generator)
     let dy = gradientWeights(x.count, &generator)
@@ -70,7 +82,7 @@ func activationInputs(_ count: Int, _ generator: inout RandomGenerator) -> [Floa
     let error = finiteDifferenceError(of: loss, at: x, analytic: dx, samples: x.count, &generator)
     #expect(error < 1e-3, "\(kind) gradInput (from x) max relative error \(error)")
 
-    guard kind.gradientFromOutput else { return }
+    guard activation.gradientFromOutput else { return }
     var y = [Float](repeating: .nan, count: x.count)
     kind.forward(x, &y, count: x.count)
     var fromOutput = dy
@@ -85,13 +97,20 @@ func activationInputs(_ count: Int, _ generator: inout RandomGenerator) -> [Floa
     #expect(outputError < 1e-3, "\(kind) gradInput (from y) max relative error \(outputError)")
   }
 
+  @Test func everyTableActivationHasAKernelExceptSoftmax() {
+    for definition in Vocabulary.activations {
+      let activation = Activation(name: definition.name)!
+      #expect((ActivationKind(activation) == nil) == (activation == .softmax), "\(definition.name)")
+    }
+  }
+
   @Test func gradientFromOutputOnlyWhereInvertible() {
-    let fromOutput: [ActivationKind] = [
-      .linear, .relu, .relu6, .sigmoid, .tanh, .leakyRelu(alpha: 0.1), .elu(alpha: 1), .hardSigmoid,
+    let fromOutput: [Activation] = [
+      .linear, .relu, .relu6, .sigmoid, .tanh, .leakyRelu(alpha: 0.1), .elu(alpha: 1), .hardSigmoid, .softmax,
     ]
-    for kind in fromOutput { #expect(kind.gradientFromOutput, "\(kind)") }
-    for kind: ActivationKind in [.gelu, .silu, .leakyRelu(alpha: -0.5), .elu(alpha: -1)] {
-      #expect(!kind.gradientFromOutput, "\(kind)")
+    for activation in fromOutput { #expect(activation.gradientFromOutput, "\(activation)") }
+    for activation: Activation in [.gelu, .silu, .leakyRelu(alpha: -0.5), .elu(alpha: -1)] {
+      #expect(!activation.gradientFromOutput, "\(activation)")
     }
   }
 

@@ -417,3 +417,29 @@ private let contractExample = """
     ]), at: .unknown)
   #expect(train.first { $0.key == "schedule" }?.value == schedule)
 }
+
+/// The layers added by CONTRIBUTING.md's walk-through, in every form their arguments take.
+@Test func roundTripsPaddingAndUpsampleLayers() {
+  checkRoundTrip(
+    """
+    model {
+      input [3, 8, 8]
+      zero_padding2d(1)
+      zero_padding2d([1, 2])
+      zero_padding2d([[1, 2], [3, 4]])
+      upsample
+      upsample(2, mode: bilinear)
+      upsample(scale: 3)
+    }
+    """, syntax: .nnc, label: "padding and upsample (.nnc)")
+  checkRoundTrip(
+    """
+    model:
+      input: [3, 8, 8]
+      layers:
+        - zero_padding2d: 1
+        - zero_padding2d: {padding: [[1, 2], [3, 4]]}
+        - upsample: {scale: 2, mode: bilinear}
+        - upsample: 4
+    """, syntax: .yaml, label: "padding and upsample (.yaml)")
+}

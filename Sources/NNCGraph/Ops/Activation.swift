@@ -1,4 +1,8 @@
-/// Element-wise activations, and softmax over channels.
+import NNCSpec
+
+/// Element-wise activations, and softmax over channels. Every fact about an activation besides its
+/// math (word, default alpha, FLOPs, gradient source) is read from `Vocabulary.activations`; the
+/// runtime's kernels switch on this enum's cases through one exhaustive mapping.
 public enum Activation: Sendable, Equatable {
   case linear
   case relu
@@ -13,20 +17,27 @@ public enum Activation: Sendable, Equatable {
   case hardSigmoid
 
   public init?(name: String, alpha: Double? = nil) {
+    guard let definition = Vocabulary.activation(named: name) else { return nil }
+    let alpha = alpha ?? definition.defaultAlpha ?? 0
     switch name {
     case "linear": self = .linear
     case "relu": self = .relu
     case "relu6": self = .relu6
     case "sigmoid": self = .sigmoid
     case "tanh": self = .tanh
-    case "leaky_relu": self = .leakyRelu(alpha: alpha ?? 0.01)
-    case "elu": self = .elu(alpha: alpha ?? 1.0)
+    case "leaky_relu": self = .leakyRelu(alpha: alpha)
+    case "elu": self = .elu(alpha: alpha)
     case "softmax": self = .softmax
     case "gelu": self = .gelu
     case "silu": self = .silu
     case "hard_sigmoid": self = .hardSigmoid
-    default: return nil
+    default: preconditionFailure("Vocabulary.activations lists '\(name)' but Activation has no case for it")
     }
+  }
+
+  /// Every activation with its default arguments, in the table's order.
+  public static var allWithDefaults: [Activation] {
+    Vocabulary.activations.map { Activation(name: $0.name)! }
   }
 
   public var name: String {
@@ -45,20 +56,62 @@ public enum Activation: Sendable, Equatable {
     }
   }
 
-  var attributeText: String {
+  public var alpha: Double? {
     switch self {
-    case .leakyRelu(let alpha), .elu(let alpha): return "alpha=\(alpha)"
-    default: return ""
+    case .leakyRelu(let alpha), .elu(let alpha): return alpha
+    case .linear, .relu, .relu6, .sigmoid, .tanh, .softmax, .gelu, .silu, .hardSigmoid: return nil
     }
   }
 
-  /// Rough cost for the FLOP estimate: transcendental functions count a few operations.
-  var flopsPerElement: Int {
-    switch self {
-    case .linear: return 0
-    case .relu, .relu6, .leakyRelu, .hardSigmoid: return 1
-    case .sigmoid, .tanh, .elu, .silu: return 4
-    case .softmax, .gelu: return 8
+  public var definition: ActivationDefinition {
+    guard let definition = Vocabulary.activation(named: name) else {
+      preconditionFailure("Activation.\(name) is missing from Vocabulary.activations")
     }
+    return definition
+  }
+
+  var attributeText: String { alpha.map { "alpha=\($0)" } ?? "" }
+
+  var flopsPerElement: Int { definition.flopsPerElement }
+
+  /// True when the gradient can be computed from the output alone (so the input may be overwritten);
+  /// softmax's VJP also uses only its output.
+  public var gradientFromOutput: Bool { definition.gradientFromOutput(alpha: alpha) }
+
+  /// Applied value by value, so it may write its output over its input.
+  public var isElementwise: Bool { self != .softmax }
+
+  func valuesReadByBackward(input: ValueID, output: ValueID) -> [ValueID] {
+    gradientFromOutput ? [output] : [input]
+  }
+}
+
+extension Lowerer {
+  /// `relu`, `elu(0.5)`, ...: the same shape out as in.
+  mutating func lowerActivation(_ layer: LayerContext) -> Flow? {
+    guard let activation = Activation(name: layer.call.name, alpha: layer.arguments.double("alpha")) else {
+      return nil
+    }
+    let input = layer.input
+    if activation == .softmax, input.shape.rank != 2, input.shape.rank != 4 {
+      diagnostics.error(
+        "'softmax' expects a [N,C] or [N,C,H,W] input, got \(input.shape)", at: layer.location)
+      return nil
+    }
+    return emit(.activation(activation), layer, shape: input.shape, keepsUnits: true)
+  }
+
+  /// `activation: relu` on a convolution or dense layer becomes its own node, which the optimizer
+  /// fuses back; keeping it separate keeps the IR small and uniform.
+  mutating func applyActivation(
+    _ arguments: CheckedArguments, to flow: Flow, name: String, description: String
+  ) -> Flow {
+    guard let word = arguments.string("activation"), word != "linear",
+      let activation = Activation(name: word)
+    else { return flow }
+    return emit(
+      .activation(activation), layerName: word, name: name + "/" + word, inputs: [flow], shape: flow.shape,
+      location: arguments.expr("activation")?.location ?? flow.origin.location, description: description,
+      keepsUnits: true)
   }
 }

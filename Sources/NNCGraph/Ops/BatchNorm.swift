@@ -15,3 +15,22 @@ public struct BatchNormAttributes: Sendable, Equatable {
     return shapes
   }
 }
+
+extension Lowerer {
+  mutating func lowerBatchNorm(_ layer: LayerContext) -> Flow? {
+    let input = layer.input
+    guard input.shape.rank == 2 || input.shape.rank == 4 else {
+      diagnostics.error(
+        "'batchnorm' expects a [N,C] or [N,C,H,W] input, got \(input.shape)", at: layer.location,
+        notes: [input.origin.note(input.shape)])
+      return nil
+    }
+    let arguments = layer.arguments
+    let attributes = BatchNormAttributes(
+      epsilon: arguments.double("epsilon") ?? 1e-5, momentum: arguments.double("momentum") ?? 0.1,
+      scale: arguments.bool("scale") ?? true, center: arguments.bool("center") ?? true)
+    return emit(
+      .batchNorm(attributes), layer, shape: input.shape,
+      parameters: attributes.parameterShapes(channels: input.shape.sample[0]), keepsUnits: true)
+  }
+}

@@ -60,3 +60,70 @@ public func resolvePadding(_ padding: PaddingValue, input: (Int, Int), window: S
       top: vertical.before, bottom: vertical.after, left: horizontal.before, right: horizontal.after)
   }
 }
+
+extension Lowerer {
+  /// `conv2d`, `depthwise_conv2d`, and `separable_conv2d` (a depthwise node then a 1x1 pointwise one).
+  mutating func lowerConvolution(_ layer: LayerContext) -> Flow? {
+    guard let (channels, height, width) = requireImage(layer) else { return nil }
+    let arguments = layer.arguments
+    let call = layer.call
+    let kernel = size(arguments.pair("kernel"))
+    let stride = size(arguments.pair("stride"))
+    let dilation = size(arguments.pair("dilation"))
+    let effective = Size2(dilation.height * (kernel.height - 1) + 1, dilation.width * (kernel.width - 1) + 1)
+    let padding = resolvePadding(
+      arguments.padding("padding") ?? .valid, input: (height, width), window: effective, stride: stride)
+    guard
+      let (outHeight, outWidth) = windowOutput(
+        layer, window: effective, stride: stride, padding: padding, what: "kernel")
+    else { return nil }
+    let bias = arguments.bool("bias") ?? true
+    let initializer = weightInitializer(arguments)
+    let window = kernel.height * kernel.width
+
+    if call.name == "conv2d" {
+      let filters = arguments.int("filters") ?? 1
+      let groups = arguments.int("groups") ?? 1
+      guard channels % groups == 0, filters % groups == 0 else {
+        diagnostics.error(
+          "groups (\(groups)) must divide both the input channels (\(channels)) and filters (\(filters))",
+          at: arguments.expr("groups")?.location ?? layer.location,
+          notes: [layer.input.origin.note(layer.input.shape)])
+        return nil
+      }
+      let attributes = ConvolutionAttributes(
+        filters: filters, kernel: kernel, stride: stride, dilation: dilation, padding: padding,
+        groups: groups, bias: bias, isDepthwise: false)
+      let flow = emit(
+        .convolution(attributes), layer, shape: Shape(batchOf: [filters, outHeight, outWidth]),
+        parameters: attributes.parameterShapes(inChannels: channels), initializer: initializer,
+        fan: (channels / groups * window, filters / groups * window))
+      return applyActivation(arguments, to: flow, name: layer.name, description: layer.description)
+    }
+
+    let multiplier = arguments.int("depth_multiplier") ?? 1
+    let depthwise = ConvolutionAttributes(
+      filters: channels * multiplier, kernel: kernel, stride: stride, dilation: dilation, padding: padding,
+      groups: channels, bias: call.name == "depthwise_conv2d" ? bias : false, isDepthwise: true)
+    let separable = call.name == "separable_conv2d"
+    var flow = emit(
+      .convolution(depthwise), layerName: call.name, name: separable ? layer.name + "/depthwise" : layer.name,
+      inputs: [layer.input], shape: Shape(batchOf: [channels * multiplier, outHeight, outWidth]),
+      parameters: depthwise.parameterShapes(inChannels: channels), trainable: layer.trainable,
+      initializer: initializer, fan: (window, multiplier * window), location: layer.location,
+      description: layer.description)
+    if separable {
+      let filters = arguments.int("filters") ?? 1
+      let pointwise = ConvolutionAttributes(
+        filters: filters, kernel: Size2(1, 1), stride: Size2(1, 1), dilation: Size2(1, 1), padding: .zero,
+        groups: 1, bias: bias, isDepthwise: false)
+      flow = emit(
+        .convolution(pointwise), layerName: call.name, name: layer.name + "/pointwise", inputs: [flow],
+        shape: Shape(batchOf: [filters, outHeight, outWidth]),
+        parameters: pointwise.parameterShapes(inChannels: channels * multiplier), trainable: layer.trainable,
+        initializer: initializer, fan: (channels * multiplier, filters), location: layer.location,
+        description: layer.description)
+    }
+    return applyActivation(arguments, to: flow, name: layer.name, description: layer.description)
+  }
+}

@@ -5,9 +5,45 @@ public struct PoolAttributes: Sendable, Equatable {
   public var window: Size2
   public var stride: Size2
   public var padding: Padding4
+
+  func flops(output: Shape) -> Int { output.sampleCount * window.height * window.width }
 }
 
 public enum GlobalPoolKind: String, Sendable, Equatable {
   case max
   case average
+}
+
+extension Lowerer {
+  /// `maxpool`, `avgpool`: the stride defaults to the window.
+  mutating func lowerPool(_ layer: LayerContext) -> Flow? {
+    guard let (channels, height, width) = requireImage(layer) else { return nil }
+    let arguments = layer.arguments
+    let window = size(arguments.pair("size"))
+    let stride = arguments.isGiven("stride") ? size(arguments.pair("stride")) : window
+    let padding = resolvePadding(
+      arguments.padding("padding") ?? .valid, input: (height, width), window: window, stride: stride)
+    guard
+      let (outHeight, outWidth) = windowOutput(
+        layer, window: window, stride: stride, padding: padding, what: "pooling window")
+    else { return nil }
+    if padding.top >= window.height || padding.left >= window.width {
+      diagnostics.error(
+        "padding \(padding) must be smaller than the pooling window \(window)",
+        at: arguments.expr("padding")?.location ?? layer.location)
+      return nil
+    }
+    let kind: PoolAttributes.Kind = layer.call.name == "maxpool" ? .max : .average
+    return emit(
+      .pool(PoolAttributes(kind: kind, window: window, stride: stride, padding: padding)), layer,
+      shape: Shape(batchOf: [channels, outHeight, outWidth]), keepsUnits: true)
+  }
+
+  /// `global_avgpool`, `global_maxpool`: [N,C,H,W] -> [N,C].
+  mutating func lowerGlobalPool(_ layer: LayerContext) -> Flow? {
+    guard let (channels, _, _) = requireImage(layer) else { return nil }
+    return emit(
+      .globalPool(layer.call.name == "global_maxpool" ? .max : .average), layer,
+      shape: Shape(batchOf: [channels]), keepsUnits: true)
+  }
 }

@@ -7,7 +7,7 @@ extension Node {
     case .convolution, .dense, .batchNorm:
       return [inputs[0]]
     case .activation(let activation):
-      return activation.gradientFromOutput ? [output] : [inputs[0]]
+      return activation.valuesReadByBackward(input: inputs[0], output: output)
     case .fused(let attributes):
       let base: [ValueID]
       switch attributes.base {
@@ -15,23 +15,8 @@ extension Node {
       case .add: base = []
       }
       return attributes.activation == .linear ? base : base + [output]
-    case .input, .pool, .globalPool, .flatten, .dropout, .add, .concat:
+    case .input, .pool, .globalPool, .flatten, .dropout, .add, .concat, .zeroPadding, .upsample:
       return []
     }
   }
-}
-
-extension Activation {
-  /// True when the gradient can be computed from the output alone (so the input may be overwritten),
-  /// as the runtime's `ActivationKind.gradientFromOutput`; softmax's VJP also uses only its output.
-  public var gradientFromOutput: Bool {
-    switch self {
-    case .linear, .relu, .relu6, .sigmoid, .tanh, .hardSigmoid, .softmax: return true
-    case .leakyRelu(let alpha), .elu(let alpha): return alpha >= 0
-    case .gelu, .silu: return false
-    }
-  }
-
-  /// Applied value by value, so it may write its output over its input.
-  public var isElementwise: Bool { self != .softmax }
 }

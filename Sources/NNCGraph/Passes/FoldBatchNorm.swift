@@ -15,7 +15,9 @@ public struct FoldBatchNorm: GraphPass {
         return .fused(FusedAttributes(base: .convolution(attributes), batchNorm: batchNorm))
       case .dense(let attributes):
         return .fused(FusedAttributes(base: .dense(attributes), batchNorm: batchNorm))
-      default:
+      case .input, .pool, .globalPool, .flatten, .dropout, .batchNorm, .activation, .add, .concat,
+        .zeroPadding,
+        .upsample, .fused:
         return nil
       }
     }

@@ -20,7 +20,9 @@ public struct FuseActivations: GraphPass {
       case .fused(var attributes) where attributes.activation == .linear && attributes.base != .add:
         attributes.activation = activation
         return .fused(attributes)
-      default:
+      case .input, .pool, .globalPool, .flatten, .dropout, .batchNorm, .activation, .add, .concat,
+        .zeroPadding,
+        .upsample, .fused:
         return nil
       }
     }

@@ -54,7 +54,9 @@ public enum GraphVerifier {
           throw fail("\(place) adds \(inputs) into \(output)")
         }
         if node.inPlace { throw fail("\(place) cannot run in place") }
-      default:
+      case .input, .convolution, .pool, .globalPool, .dense, .dropout, .batchNorm, .add, .concat,
+        .zeroPadding,
+        .upsample:
         if node.inPlace { throw fail("\(place) cannot run in place") }
       }
     }

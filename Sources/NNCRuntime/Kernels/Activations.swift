@@ -1,8 +1,9 @@
 import Foundation
+import NNCGraph
 
-/// An element-wise activation. Every kind has a forward, a backward from the input `x`, and — where
-/// `gradientFromOutput` is true — a backward from the output `y` alone, which lets an activation run
-/// in place (its input overwritten) during training.
+/// The math of an element-wise activation. Every kind has a forward, a backward from the input `x`,
+/// and — where `Activation.gradientFromOutput` is true — a backward from the output `y` alone, which
+/// lets an activation run in place (its input overwritten) during training.
 public enum ActivationKind: Sendable, Hashable {
   case linear
   case relu
@@ -21,13 +22,22 @@ public enum ActivationKind: Sendable, Hashable {
   /// clamp(x / 6 + 0.5, 0, 1), as in Keras 3 and PyTorch's hardsigmoid.
   case hardSigmoid
 
-  /// True when dx can be computed from y alone, because x -> y is invertible where the derivative is
-  /// not constant (for leakyRelu and elu this needs alpha >= 0, so that y > 0 exactly when x > 0).
-  public var gradientFromOutput: Bool {
-    switch self {
-    case .linear, .relu, .relu6, .sigmoid, .tanh, .hardSigmoid: true
-    case .leakyRelu(let alpha), .elu(let alpha): alpha >= 0
-    case .gelu, .silu: false
+  /// The kernel of a graph activation; nil for softmax, which is not element-wise (see `Softmax`).
+  /// The one mapping from the graph's activations: whether an activation may run its backward from
+  /// its output is `Activation.gradientFromOutput`, read from `Vocabulary.activations`.
+  public init?(_ activation: Activation) {
+    switch activation {
+    case .linear: self = .linear
+    case .relu: self = .relu
+    case .relu6: self = .relu6
+    case .sigmoid: self = .sigmoid
+    case .tanh: self = .tanh
+    case .leakyRelu(let alpha): self = .leakyRelu(alpha: Float(alpha))
+    case .elu(let alpha): self = .elu(alpha: Float(alpha))
+    case .gelu: self = .gelu
+    case .silu: self = .silu
+    case .hardSigmoid: self = .hardSigmoid
+    case .softmax: return nil
     }
   }
 
@@ -137,12 +147,12 @@ public enum ActivationKind: Sendable, Hashable {
   }
 
   /// gradInput = gradOutput * f'(x) computed from y = f(x) alone, for in-place activations whose
-  /// input is gone. Requires `gradientFromOutput`; `gradInput` may equal `gradOutput`.
+  /// input is gone. Requires `Activation.gradientFromOutput` (for leakyRelu and elu: alpha >= 0);
+  /// `gradInput` may equal `gradOutput`.
   public func backward(
     output: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
     gradInput: UnsafeMutablePointer<Float>, count: Int
   ) {
-    precondition(gradientFromOutput, "\(self) cannot compute its gradient from its output")
     Parallel.forEachChunk(count) { range in
       switch self {
       case .linear:

@@ -1,0 +1,39 @@
+/// One activation of `Vocabulary.activations`: its word, default arguments, cost and whether its
+/// gradient survives the loss of its input.
+public struct ActivationDefinition: Sendable, Equatable {
+  /// What the backward pass reads to compute f'(x).
+  public enum GradientSource: Sendable, Equatable {
+    /// y alone determines f'(x), so the activation may overwrite its input while training.
+    case fromOutput
+    /// Only where alpha >= 0 is x -> y invertible where the derivative changes (y > 0 exactly when x > 0).
+    case fromOutputWhenAlphaNonNegative
+    case fromInput
+  }
+
+  public var name: String
+  /// The default of the `alpha` argument; nil when the activation takes none.
+  public var defaultAlpha: Double?
+  /// Rough cost for the FLOP estimate: transcendental functions count a few operations.
+  public var flopsPerElement: Int
+  public var gradient: GradientSource
+  public var doc: String
+
+  public init(
+    _ name: String, alpha: Double? = nil, flopsPerElement: Int, gradient: GradientSource, doc: String
+  ) {
+    self.name = name
+    self.defaultAlpha = alpha
+    self.flopsPerElement = flopsPerElement
+    self.gradient = gradient
+    self.doc = doc
+  }
+
+  /// Whether the gradient can be computed from the output for this value of alpha.
+  public func gradientFromOutput(alpha: Double?) -> Bool {
+    switch gradient {
+    case .fromOutput: return true
+    case .fromOutputWhenAlphaNonNegative: return (alpha ?? defaultAlpha ?? 0) >= 0
+    case .fromInput: return false
+    }
+  }
+}
