@@ -38,29 +38,29 @@ import Testing
     let data = NNCProcess.repositoryRoot.appendingPathComponent("Data/mnist5k").path
     let spec = directory.appendingPathComponent("lenet5.yaml").path
     try """
-      model:
-        input: [1, 28, 28]
-        layers:
-          - conv2d: {filters: 6, kernel: 5, padding: 2, activation: relu}
-          - maxpool: 2
-          - conv2d: {filters: 16, kernel: 5, activation: relu}
-          - maxpool: 2
-          - flatten
-          - dense: {units: 120, activation: relu}
-          - dense: {units: 84, activation: relu}
-          - dense: 10
-      data:
-        format: idx
-        train: {images: \(data)/train-images-idx3-ubyte, labels: \(data)/train-labels-idx1-ubyte}
-        test: {images: \(data)/t10k-images-idx3-ubyte, labels: \(data)/t10k-labels-idx1-ubyte}
-        classes: 10
-        scale: 0.00392156862745098
-        limit_per_class: 24
-      loss: cross_entropy
-      optimizer: {adam: {lr: 1.0e-3}}
-      train: {epochs: 1, batch_size: 32, seed: 1}
+    model:
+      input: [1, 28, 28]
+      layers:
+        - conv2d: {filters: 6, kernel: 5, padding: 2, activation: relu}
+        - maxpool: 2
+        - conv2d: {filters: 16, kernel: 5, activation: relu}
+        - maxpool: 2
+        - flatten
+        - dense: {units: 120, activation: relu}
+        - dense: {units: 84, activation: relu}
+        - dense: 10
+    data:
+      format: idx
+      train: {images: \(data)/train-images-idx3-ubyte, labels: \(data)/train-labels-idx1-ubyte}
+      test: {images: \(data)/t10k-images-idx3-ubyte, labels: \(data)/t10k-labels-idx1-ubyte}
+      classes: 10
+      scale: 0.00392156862745098
+      limit_per_class: 24
+    loss: cross_entropy
+    optimizer: {adam: {lr: 1.0e-3}}
+    train: {epochs: 1, batch_size: 32, seed: 1}
 
-      """.write(toFile: spec, atomically: true, encoding: .utf8)
+    """.write(toFile: spec, atomically: true, encoding: .utf8)
     try expectIdenticalCheckpoints(spec: spec, in: directory)
   }
 

@@ -196,8 +196,10 @@ let winogradDispatchCase = ConvCase(
       let errors = Self.gradientErrors(
         g, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,
         gradWeight: gradWeight, gradBias: gradBias, startingAt: 1)
-      #expect(errors.input < Self.roundingSlack, "\(c.name), \(target) tiles: gradInput error \(errors.input)")
-      #expect(errors.weight < Self.roundingSlack, "\(c.name), \(target) tiles: gradWeight error \(errors.weight)")
+      #expect(
+        errors.input < Self.roundingSlack, "\(c.name), \(target) tiles: gradInput error \(errors.input)")
+      #expect(
+        errors.weight < Self.roundingSlack, "\(c.name), \(target) tiles: gradWeight error \(errors.weight)")
       #expect(errors.bias < Self.roundingSlack, "\(c.name), \(target) tiles: gradBias error \(errors.bias)")
     }
   }
