@@ -70,3 +70,26 @@ func finiteDifferenceError(
 func gradientWeights(_ count: Int, _ generator: inout RandomGenerator) -> [Float] {
   randomValues(count, &generator)
 }
+
+/// The error Float rounding allows in a sum of `terms` products whose magnitudes add up to
+/// `magnitude`: each addition rounds by at most ε times the partial sum, itself at most `magnitude`,
+/// and independent roundings grow like √terms. Kernels that reorder or transform the sum (blocked
+/// SGEMM, Winograd) stay within a small multiple of it; a wrong term is off by about `magnitude`.
+func roundingTolerance(magnitude: Double, terms: Int) -> Double {
+  Double(Float.ulpOfOne) * Double(max(terms, 1)).squareRoot() * magnitude
+}
+
+/// Largest |actual − expected| in units of `roundingTolerance`, element by element: `magnitudes`
+/// holds each element's sum of |products| (the Double reference evaluated on absolute values).
+func maxRoundingError(
+  _ actual: [Float], _ expected: [Double], magnitudes: [Double], terms: Int
+) -> Double {
+  precondition(actual.count == expected.count && expected.count == magnitudes.count, "sizes differ")
+  var worst: Double = 0
+  for ((a, e), magnitude) in zip(zip(actual, expected), magnitudes) {
+    // Float's smallest normal keeps an all-zero sum from dividing by zero.
+    let error = abs(Double(a) - e) / max(roundingTolerance(magnitude: magnitude, terms: terms), 1e-30)
+    worst = max(worst, error.isNaN ? .infinity : error)
+  }
+  return worst
+}

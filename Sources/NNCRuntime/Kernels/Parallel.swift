@@ -87,9 +87,11 @@ public enum Parallel {
   }
 
   /// Splits `0..<count` into `parts` contiguous ranges of nearly equal length, each a multiple of
-  /// `alignment` except the last, and runs them concurrently.
+  /// `alignment` except the last, and runs them concurrently on `threads` threads. The ranges depend
+  /// on `count`, `parts` and `alignment` only.
   static func forEachPart(
-    _ count: Int, parts: Int, alignment: Int = 1, _ body: (Range<Int>) -> Void
+    _ count: Int, parts: Int, alignment: Int = 1, threads: Int = threadCount,
+    _ body: (Range<Int>) -> Void
   ) {
     let units = (count + alignment - 1) / alignment
     let parts = max(1, min(parts, units))
@@ -97,7 +99,7 @@ public enum Parallel {
       if count > 0 { body(0..<count) }
       return
     }
-    runParts(parts) { part in
+    runParts(parts, threads: threads) { part in
       let start = min(count, units * part / parts * alignment)
       let end = min(count, units * (part + 1) / parts * alignment)
       if start < end { body(start..<end) }
@@ -107,8 +109,11 @@ public enum Parallel {
   /// Runs `body(part)` for `0..<parts` concurrently: on `WorkerPool.shared` when it has a worker per
   /// extra thread (one per core) and is free, else through Dispatch (more threads than cores, two
   /// callers at once, a loop inside a loop).
-  private static func runParts(_ parts: Int, _ body: (Int) -> Void) {
-    let threads = threadCount
+  private static func runParts(_ parts: Int, threads: Int = threadCount, _ body: (Int) -> Void) {
+    if threads <= 1 {
+      for part in 0..<parts { body(part) }
+      return
+    }
     if threads <= WorkerPool.shared.workerCount + 1
       && WorkerPool.shared.run(parts: parts, threads: threads, body)
     {
