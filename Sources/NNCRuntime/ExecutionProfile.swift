@@ -9,7 +9,7 @@ public final class ExecutionProfile {
 
   public struct Entry: Sendable, Equatable {
     /// The node kind: its mnemonic, with kernel size and stride for convolutions and pooling, and the
-    /// output shape of one sample and the algorithm (`Conv2D.algorithm`) for convolutions.
+    /// output shape of one sample and the algorithm (`ConvolutionAlgorithm`) for convolutions.
     public var kind: String
     public var forwardSeconds: Double = 0
     public var backwardSeconds: Double = 0
@@ -41,7 +41,7 @@ public final class ExecutionProfile {
         // by the algorithm that computes them.
         kind += " -> " + graph.shape(of: node.output).sample.map(String.init).joined(separator: "x")
         let geometry = Executor.convolutionGeometry(attributes, graph.shape(of: node.inputs[0]), batch: 1)
-        kind += " " + (geometry.runsDepthwiseKernel ? "depthwise" : Conv2D.algorithm(geometry))
+        kind += " " + ConvolutionAlgorithm.choose(for: geometry).description
       }
       if let index = entryIndex[kind] {
         entries[index].nodes += 1

@@ -75,6 +75,8 @@ public final class Executor {
   let needsGradient: [Bool]
   /// Per node, its convolution geometry for one sample (batch 1), or nil.
   let convolutionGeometries: [Conv2DGeometry?]
+  /// Per node, the algorithm computing its convolution, chosen once here, or nil.
+  let convolutionAlgorithms: [ConvolutionAlgorithm?]
   /// Per node, the pointers a concat reads, and its channel counts (built once: no per-step arrays).
   let concatInputs: [[UnsafePointer<Float>]]
   let concatChannels: [[Int]]
@@ -167,6 +169,7 @@ public final class Executor {
     var indexOffsets: [Int] = []
     var savedOffsets: [Int] = []
     var geometries: [Conv2DGeometry?] = []
+    var algorithms: [ConvolutionAlgorithm?] = []
     var indexTotal = 0
     var savedTotal = 0
     var foldedCount = 0
@@ -177,12 +180,16 @@ public final class Executor {
       savedOffsets.append(savedTotal)
       let output = optimized.shape(of: node.output)
       var geometry: Conv2DGeometry?
+      var algorithm: ConvolutionAlgorithm?
       if let attributes = node.op.convolutionAttributes {
-        let full = Self.convolutionGeometry(
-          attributes, optimized.shape(of: node.inputs[0]), batch: self.maxBatch)
-        if !full.runsDepthwiseKernel { scratchCount = max(scratchCount, Conv2D.scratchCount(full)) }
-        geometry = Self.convolutionGeometry(attributes, optimized.shape(of: node.inputs[0]), batch: 1)
-        let keptCount = full.runsDepthwiseKernel ? 0 : Conv2D.keptWeightCount(full)
+        let sample = Self.convolutionGeometry(attributes, optimized.shape(of: node.inputs[0]), batch: 1)
+        let chosen = ConvolutionAlgorithm.choose(for: sample)
+        var full = sample
+        full.batch = self.maxBatch
+        scratchCount = max(scratchCount, Conv2D.scratchCount(full, algorithm: chosen))
+        geometry = sample
+        algorithm = chosen
+        let keptCount = Conv2D.keptWeightCount(full, algorithm: chosen)
         if configuration.mode == .training, keptCount > 0 {
           keptOffsets.append(keptTotal)
           keptTotal += keptCount
@@ -196,6 +203,7 @@ public final class Executor {
         keptOffsets.append(-1)
       }
       geometries.append(geometry)
+      algorithms.append(algorithm)
       switch node.op {
       case .pool(let attributes) where attributes.kind == .max:
         indexTotal += output.sampleCount * self.maxBatch
@@ -214,6 +222,7 @@ public final class Executor {
       }
     }
     convolutionGeometries = geometries
+    convolutionAlgorithms = algorithms
     keptWeights = Arena(count: keptTotal, zero: 0)
     nodeKeptWeightOffsets = keptOffsets
     nodeIndexOffsets = indexOffsets
@@ -368,10 +377,4 @@ extension Op {
     default: return nil
     }
   }
-}
-
-extension Conv2DGeometry {
-  /// The direct depthwise kernel pays off only with several groups; a single-channel input (groups
-  /// == inChannels == 1) is an ordinary convolution, faster through im2col and SGEMM.
-  var runsDepthwiseKernel: Bool { isDepthwise && groups > 1 }
 }

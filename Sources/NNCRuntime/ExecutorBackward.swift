@@ -76,18 +76,11 @@ extension Executor {
       var geometry = convolutionGeometries[index]!
       geometry.batch = batch
       withInputGradient(input!, batch: batch) { gradInput in
-        if geometry.runsDepthwiseKernel {
-          DepthwiseConv2D.backward(
-            geometry, input: value(input!), weight: parameter(.weight)!, gradOutput: gradOutput,
-            gradInput: gradInput,
-            gradWeight: gradient(.weight), gradBias: gradient(.bias))
-        } else {
-          Conv2D.backward(
-            geometry, input: value(input!), weight: parameter(.weight)!, gradOutput: gradOutput,
-            gradInput: gradInput,
-            gradWeight: gradient(.weight), gradBias: gradient(.bias), scratch: scratch.base,
-            keptWeight: keptWeight(index).map { UnsafePointer($0) })
-        }
+        Conv2D.backward(
+          geometry, algorithm: convolutionAlgorithms[index]!, input: value(input!),
+          weight: parameter(.weight)!, gradOutput: gradOutput, gradInput: gradInput,
+          gradWeight: gradient(.weight), gradBias: gradient(.bias), scratch: scratch.base,
+          keptWeight: keptWeight(index).map { UnsafePointer($0) })
       }
     case .pool(let attributes):
       let geometry = Self.poolGeometry(attributes, graph.shape(of: input!), batch: batch)
@@ -220,18 +213,11 @@ extension Executor {
       var geometry = convolutionGeometries[index]!
       geometry.batch = batch
       withInputGradient(input, batch: batch) { gradInput in
-        if geometry.runsDepthwiseKernel {
-          DepthwiseConv2D.backward(
-            geometry, input: value(input), weight: parameter(.weight)!, gradOutput: gradOutput,
-            gradInput: gradInput,
-            gradWeight: gradient(.weight), gradBias: gradient(.bias))
-        } else {
-          Conv2D.backward(
-            geometry, input: value(input), weight: parameter(.weight)!, gradOutput: gradOutput,
-            gradInput: gradInput,
-            gradWeight: gradient(.weight), gradBias: gradient(.bias), scratch: scratch.base,
-            keptWeight: keptWeight(index).map { UnsafePointer($0) })
-        }
+        Conv2D.backward(
+          geometry, algorithm: convolutionAlgorithms[index]!, input: value(input),
+          weight: parameter(.weight)!, gradOutput: gradOutput, gradInput: gradInput,
+          gradWeight: gradient(.weight), gradBias: gradient(.bias), scratch: scratch.base,
+          keptWeight: keptWeight(index).map { UnsafePointer($0) })
       }
     case .dense(let attributes):
       withInputGradient(input, batch: batch) { gradInput in

@@ -35,16 +35,10 @@ extension Executor {
     case .convolution:
       var geometry = convolutionGeometries[index]!
       geometry.batch = batch
-      if geometry.runsDepthwiseKernel {
-        DepthwiseConv2D.forward(
-          geometry, input: value(node.inputs[0]), weight: parameter(.weight)!, bias: parameter(.bias),
-          output: output)
-      } else {
-        Conv2D.forward(
-          geometry, input: value(node.inputs[0]), weight: parameter(.weight)!, bias: parameter(.bias),
-          output: output,
-          scratch: scratch.base, keptWeight: keptWeight(index))
-      }
+      Conv2D.forward(
+        geometry, algorithm: convolutionAlgorithms[index]!, input: value(node.inputs[0]),
+        weight: parameter(.weight)!, bias: parameter(.bias), output: output, scratch: scratch.base,
+        keptWeight: keptWeight(index))
     case .pool(let attributes):
       let geometry = Self.poolGeometry(attributes, graph.shape(of: node.inputs[0]), batch: batch)
       if attributes.kind == .max {
@@ -127,29 +121,26 @@ extension Executor {
     case .convolution:
       var geometry = convolutionGeometries[index]!
       geometry.batch = batch
+      let algorithm = convolutionAlgorithms[index]!
       var weight = UnsafePointer(parameter(.weight)!)
       var bias = parameter(.bias).map { UnsafePointer($0) }
-      if geometry.runsDepthwiseKernel {
-        if let batchNorm = attributes.batchNorm {
+      var channelScale: UnsafePointer<Float>?
+      if let batchNorm = attributes.batchNorm {
+        if algorithm == .depthwise {
+          // The depthwise kernel has no epilogue scale: the batchnorm scales its weights.
           (weight, bias) = foldBatchNorm(
             batchNorm, roles: roles, channels: geometry.outChannels, weightCount: geometry.weightCount,
             weight: weight, bias: bias, into: folded.base)
-        }
-        DepthwiseConv2D.forward(
-          geometry, input: value(node.inputs[0]), weight: weight, bias: bias, output: output,
-          activation: activation)
-      } else {
-        // A folded batchnorm scales the convolution's output channels (see `convolutionEpilogue`).
-        var channelScale: UnsafePointer<Float>?
-        if let batchNorm = attributes.batchNorm {
+        } else {
+          // A folded batchnorm scales the convolution's output channels (see `convolutionEpilogue`).
           (channelScale, bias) = batchNormScaleAndShift(
             batchNorm, roles: roles, channels: geometry.outChannels, bias: bias, into: folded.base)
         }
-        Conv2D.forward(
-          geometry, input: value(node.inputs[0]), weight: weight, bias: bias, output: output,
-          scratch: scratch.base, activation: activation, keptWeight: keptWeight(index),
-          channelScale: channelScale)
       }
+      Conv2D.forward(
+        geometry, algorithm: algorithm, input: value(node.inputs[0]), weight: weight, bias: bias,
+        output: output, scratch: scratch.base, activation: activation, keptWeight: keptWeight(index),
+        channelScale: channelScale)
     case .dense(let dense):
       let inFeatures = graph.shape(of: node.inputs[0]).sampleCount
       var weight = UnsafePointer(parameter(.weight)!)
