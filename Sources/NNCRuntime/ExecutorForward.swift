@@ -8,7 +8,7 @@ extension Executor {
     precondition(
       !training || configuration.mode == .training, "this executor was built for inference; it cannot train")
     if let profile {
-      profile.prepare(graph)
+      profile.prepare(plan)
       for (index, node) in graph.nodes.enumerated() {
         profile.measure(node: index, pass: .forward) {
           forward(node, index: index, batch: batch, training: training)
@@ -25,7 +25,7 @@ extension Executor {
     let output = value(node.output)
     let outputShape = graph.shape(of: node.output)
     let count = batch * outputShape.sampleCount
-    let roles = nodeParameters[index]
+    let roles = steps[index].parameterOffsets
     func parameter(_ role: ParameterRole) -> UnsafeMutablePointer<Float>? {
       roles[role].map { parameterStore[$0] }
     }
@@ -33,17 +33,17 @@ extension Executor {
     case .input:
       break
     case .convolution:
-      var geometry = convolutionGeometries[index]!
+      var geometry = steps[index].convolution!.geometry
       geometry.batch = batch
       Conv2D.forward(
-        geometry, algorithm: convolutionAlgorithms[index]!, input: value(node.inputs[0]),
+        geometry, algorithm: steps[index].convolution!.algorithm, input: value(node.inputs[0]),
         weight: parameter(.weight)!, bias: parameter(.bias), output: output, scratch: scratch.base,
         keptWeight: keptWeight(index))
     case .pool(let attributes):
       let geometry = Self.poolGeometry(attributes, graph.shape(of: node.inputs[0]), batch: batch)
       if attributes.kind == .max {
         MaxPool2D.forward(
-          geometry, input: value(node.inputs[0]), output: output, argmax: indices[nodeIndexOffsets[index]])
+          geometry, input: value(node.inputs[0]), output: output, argmax: indices[steps[index].indexOffset!])
       } else {
         AveragePool2D.forward(geometry, input: value(node.inputs[0]), output: output)
       }
@@ -52,7 +52,7 @@ extension Executor {
       if kind == .max {
         GlobalPool.maxForward(
           batch: batch, channels: channels, spatial: spatial, input: value(node.inputs[0]), output: output,
-          argmax: indices[nodeIndexOffsets[index]])
+          argmax: indices[steps[index].indexOffset!])
       } else {
         GlobalPool.averageForward(
           batch: batch, channels: channels, spatial: spatial, input: value(node.inputs[0]), output: output)
@@ -69,7 +69,7 @@ extension Executor {
       if training && rate > 0 {
         Dropout.forward(
           rate: Float(rate), input: value(node.inputs[0]), output: output,
-          mask: saved[nodeSavedOffsets[index]],
+          mask: saved[steps[index].savedOffset!],
           count: count, generator: &generator)
       } else {
         output.update(from: value(node.inputs[0]), count: count)
@@ -81,7 +81,7 @@ extension Executor {
           batch: batch, channels: channels, spatial: spatial, epsilon: Float(attributes.epsilon),
           momentum: Float(attributes.momentum), input: value(node.inputs[0]), scale: parameter(.gamma),
           shift: parameter(.beta), output: output, runningMean: parameter(.runningMean)!,
-          runningVariance: parameter(.runningVariance)!, savedStatistics: saved[nodeSavedOffsets[index]])
+          runningVariance: parameter(.runningVariance)!, savedStatistics: saved[steps[index].savedOffset!])
       } else {
         BatchNorm.forwardInference(
           batch: batch, channels: channels, spatial: spatial, epsilon: Float(attributes.epsilon),
@@ -101,7 +101,7 @@ extension Executor {
     case .concat:
       let spatial = outputShape.sample.dropFirst().reduce(1, *)
       Concat.forward(
-        batch: batch, spatial: spatial, inputs: concatInputs[index], channels: concatChannels[index],
+        batch: batch, spatial: spatial, inputs: concatInputs[index], channels: steps[index].concatChannels,
         output: output)
     case .fused(let attributes):
       forwardFused(node, attributes, index: index, batch: batch)
@@ -111,7 +111,7 @@ extension Executor {
   func forwardFused(_ node: Node, _ attributes: FusedAttributes, index: Int, batch: Int) {
     let output = value(node.output)
     let count = batch * graph.shape(of: node.output).sampleCount
-    let roles = nodeParameters[index]
+    let roles = steps[index].parameterOffsets
     func parameter(_ role: ParameterRole) -> UnsafeMutablePointer<Float>? {
       roles[role].map { parameterStore[$0] }
     }
@@ -119,9 +119,9 @@ extension Executor {
     let activation = Self.activationKind(attributes.activation) ?? .linear
     switch attributes.base {
     case .convolution:
-      var geometry = convolutionGeometries[index]!
+      var geometry = steps[index].convolution!.geometry
       geometry.batch = batch
-      let algorithm = convolutionAlgorithms[index]!
+      let algorithm = steps[index].convolution!.algorithm
       var weight = UnsafePointer(parameter(.weight)!)
       var bias = parameter(.bias).map { UnsafePointer($0) }
       var channelScale: UnsafePointer<Float>?
