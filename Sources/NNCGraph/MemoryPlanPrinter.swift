@@ -1,7 +1,9 @@
 /// The textual form of a memory plan (`nnc check --emit plan`): one line per arena buffer with its
 /// byte offset, size, lifetime in steps and the values it holds, then the totals.
 public enum MemoryPlanPrinter {
-  public static func print(_ plan: MemoryPlan, graph: Graph) -> String {
+  /// `annotations` follow the values they name, in parentheses: the runtime's plan adds each
+  /// convolution's algorithm there, which the graph knows nothing of.
+  public static func print(_ plan: MemoryPlan, graph: Graph, annotations: [ValueID: String] = [:]) -> String {
     let steps = 2 * graph.nodes.count + 1
     var out = "plan @\(graph.name) for \(plan.mode.rawValue), batch \(plan.batchSize)"
     out += plan.reusesMemory ? "" : " (no reuse)"
@@ -12,7 +14,9 @@ public enum MemoryPlanPrinter {
     for buffer in plan.buffers.sorted(by: { ($0.offset, $0.firstStep) < ($1.offset, $1.firstStep) }) {
       let held = buffer.values.map { value -> String in
         let label = value == graph.input ? "input" : names[value] ?? ""
+        let annotation = buffer.isGradient ? nil : annotations[value]
         return (buffer.isGradient ? "d" : "") + "\(value) \"\(label)\""
+          + (annotation.map { " (\($0))" } ?? "")
       }.joined(separator: ", ")
       out +=
         "  @\(buffer.offset * MemoryLayout<Float>.size) \(bytesText(buffer.elements * 4)) steps \(buffer.firstStep)...\(buffer.lastStep): "

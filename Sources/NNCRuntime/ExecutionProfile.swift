@@ -9,7 +9,7 @@ public final class ExecutionProfile {
 
   public struct Entry: Sendable, Equatable {
     /// The node kind: its mnemonic, with kernel size and stride for convolutions and pooling, and the
-    /// output shape of one sample and the algorithm (`Conv2D.algorithm`) for convolutions.
+    /// output shape of one sample and the algorithm (`ConvolutionAlgorithm`) for convolutions.
     public var kind: String
     public var forwardSeconds: Double = 0
     public var backwardSeconds: Double = 0
@@ -32,16 +32,16 @@ public final class ExecutionProfile {
     }
   }
 
-  func prepare(_ graph: Graph) {
+  func prepare(_ plan: ExecutionPlan) {
+    let graph = plan.graph
     guard nodeEntries.count != graph.nodes.count else { return }
-    nodeEntries = graph.nodes.map { node in
+    nodeEntries = zip(graph.nodes, plan.steps).map { node, step in
       var kind = Self.kind(of: node.op)
-      if let attributes = node.op.convolutionAttributes {
+      if let convolution = step.convolution {
         // Convolutions differ most in cost by their output shape (late ResNet stages are tiny) and
-        // by the algorithm that computes them.
+        // by the algorithm the plan chose to compute them.
         kind += " -> " + graph.shape(of: node.output).sample.map(String.init).joined(separator: "x")
-        let geometry = Executor.convolutionGeometry(attributes, graph.shape(of: node.inputs[0]), batch: 1)
-        kind += " " + (geometry.runsDepthwiseKernel ? "depthwise" : Conv2D.algorithm(geometry))
+        kind += " " + convolution.algorithm.description
       }
       if let index = entryIndex[kind] {
         entries[index].nodes += 1

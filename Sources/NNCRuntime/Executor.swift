@@ -21,14 +21,17 @@ public struct ExecutionConfiguration: Sendable, Equatable {
 /// applies each node's vector-Jacobian product in reverse order, summing the gradients of values
 /// with several consumers (residual shortcuts, Inception branches).
 ///
-/// The graph is first optimized for the configured mode (fusion, in-place activations, see
-/// `PassManager`), then all memory is planned once for `maxBatch`: parameters and their gradients in
-/// one flat buffer each, laid out from the unoptimized graph so checkpoints do not depend on the
-/// optimizations; values and their gradients in one arena at offsets from `MemoryPlanner`, where
-/// tensors with disjoint lifetimes share space; kernel scratch shared. Smaller batches use a prefix
-/// of each NCHW tensor. Because of that sharing, only the input, the output and (in training) the
-/// output gradient keep their contents between calls.
+/// What runs where is decided once by `ExecutionPlanner` (see `ExecutionPlan`): the graph is
+/// optimized for the configured mode (fusion, in-place activations, see `PassManager`), then all
+/// memory is planned for `maxBatch`: parameters and their gradients in one flat buffer each, laid out
+/// from the unoptimized graph so checkpoints do not depend on the optimizations; values and their
+/// gradients in one arena at offsets from `MemoryPlanner`, where tensors with disjoint lifetimes
+/// share space; kernel scratch shared. The executor owns those buffers and runs the plan's steps.
+/// Smaller batches use a prefix of each NCHW tensor. Because of that sharing, only the input, the
+/// output and (in training) the output gradient keep their contents between calls.
 public final class Executor {
+  /// What this executor runs: the optimized graph, its memory and one step per node.
+  public let plan: ExecutionPlan
   /// The graph as executed (after optimization).
   public let graph: Graph
   /// The graph as lowered from the spec.
@@ -47,6 +50,8 @@ public final class Executor {
   let gradientStore: Arena<Float>
 
   let activations: Arena<Float>
+  /// The plan's steps, one per node of `graph`.
+  let steps: [PlannedStep]
   let valueOffsets: [Int]
   let gradientOffsets: [Int]
   let sampleCounts: [Int]
@@ -60,24 +65,13 @@ public final class Executor {
   /// afterwards): the per-channel scale and shift, after the scaled weights for the kernels that
   /// take the scale in their weights (depthwise, dense). One buffer, the size of the largest.
   let folded: Arena<Float>
-  /// Per convolution node that prepares its weights (a `liveTapCrop` or a Winograd transform; training
-  /// only): where forward keeps them for backward, an offset in `keptWeights`, else -1.
+  /// The weights convolutions prepare (a crop to the live taps or a Winograd transform), kept by
+  /// forward for backward in training, at their steps' `keptWeightOffset`.
   let keptWeights: Arena<Float>
-  let nodeKeptWeightOffsets: [Int]
-  let nodeIndexOffsets: [Int]
-  let nodeSavedOffsets: [Int]
-  /// Per node, the offset in `parameters` of each of its parameters by role.
-  let nodeParameters: [[ParameterRole: Int]]
-  /// Per node, the offset in `parameterGradients` of each of its trainable parameters by role.
-  let nodeGradients: [[ParameterRole: Int]]
-  /// Per value: whether d(loss)/d(value) is needed, i.e. whether the value depends on a trainable
-  /// parameter. Backward stops where it is not (the frozen base of a fine-tuned model).
+  /// Per value: whether d(loss)/d(value) is needed (see `ExecutionPlan.needsGradient`).
   let needsGradient: [Bool]
-  /// Per node, its convolution geometry for one sample (batch 1), or nil.
-  let convolutionGeometries: [Conv2DGeometry?]
-  /// Per node, the pointers a concat reads, and its channel counts (built once: no per-step arrays).
+  /// Per node, the pointers a concat reads (built once: no per-step arrays).
   let concatInputs: [[UnsafePointer<Float>]]
-  let concatChannels: [[Int]]
   var gradientWritten: [Bool]
 
   /// When set, `forward` and `backward` add each node's wall-clock time to it.
@@ -93,145 +87,53 @@ public final class Executor {
     public var gradientOffset: Int?
   }
 
-  /// Optimizes `graph` for `configuration` and plans its memory. A graph from `Lowering` always
-  /// optimizes; a pass that breaks the graph's invariants is a bug, and stops here with its name.
-  public init(
+  /// Plans `graph` for `configuration` (`ExecutionPlanner`) and allocates its buffers. A graph from
+  /// `Lowering` always optimizes; a pass that breaks the graph's invariants is a bug, and stops here
+  /// with its name.
+  public convenience init(
     graph: Graph, maxBatch: Int, seed: UInt64 = 0, configuration: ExecutionConfiguration = .training
   ) {
-    let optimized: Graph
+    let plan: ExecutionPlan
     do {
-      optimized = try PassManager.optimize(
-        graph, mode: configuration.mode, options: configuration.optimization)
+      plan = try ExecutionPlanner.plan(graph: graph, configuration: configuration, maxBatch: maxBatch)
     } catch {
       preconditionFailure("\(error)")
     }
-    sourceGraph = graph
-    self.graph = optimized
-    self.configuration = configuration
-    self.maxBatch = max(1, maxBatch)
+    self.init(plan: plan, seed: seed)
+  }
+
+  /// Allocates the buffers `plan` sizes, every element zero.
+  public init(plan: ExecutionPlan, seed: UInt64 = 0) {
+    self.plan = plan
+    graph = plan.graph
+    sourceGraph = plan.sourceGraph
+    configuration = plan.configuration
+    maxBatch = plan.maxBatch
+    memoryPlan = plan.memoryPlan
+    parameterLayout = plan.parameterLayout
+    parameterCount = plan.parameterCount
+    trainableParameterCount = plan.trainableParameterCount
     generator = RandomGenerator(seed: seed)
+    steps = plan.steps
+    needsGradient = plan.needsGradient
+    sampleCounts = plan.sampleCounts
+    valueOffsets = plan.memoryPlan.valueOffsets.map { $0 ?? -1 }
+    gradientOffsets = plan.memoryPlan.gradientOffsets.map { $0 ?? -1 }
 
-    var layout: [ParameterSlot] = []
-    var offsetByName: [String: Int] = [:]
-    var gradientOffsetByName: [String: Int] = [:]
-    var offset = 0
-    var gradientOffset = 0
-    // Frozen parameters get no gradient storage: their gradients are never computed.
-    let training = configuration.mode == .training
-    for info in graph.nodes.flatMap(\.parameters) {
-      let hasGradient = training && info.trainable
-      layout.append(
-        ParameterSlot(info: info, offset: offset, gradientOffset: hasGradient ? gradientOffset : nil))
-      offsetByName[info.name] = offset
-      offset += info.count
-      if hasGradient {
-        gradientOffsetByName[info.name] = gradientOffset
-        gradientOffset += info.count
-      }
-    }
-    parameterLayout = layout
-    parameterCount = offset
-    trainableParameterCount = gradientOffset
-    var nodeParameters: [[ParameterRole: Int]] = []
-    var nodeGradients: [[ParameterRole: Int]] = []
-    for node in optimized.nodes {
-      var roles: [ParameterRole: Int] = [:]
-      var gradientRoles: [ParameterRole: Int] = [:]
-      for info in node.parameters {
-        roles[info.role] = offsetByName[info.name]
-        gradientRoles[info.role] = gradientOffsetByName[info.name]
-      }
-      nodeParameters.append(roles)
-      nodeGradients.append(gradientRoles)
-    }
-    self.nodeParameters = nodeParameters
-    self.nodeGradients = nodeGradients
-    needsGradient =
-      training
-      ? optimized.valuesNeedingGradient : [Bool](repeating: false, count: optimized.shapes.count)
-    parameterStore = Arena(count: offset, zero: 0)
-    gradientStore = Arena(count: gradientOffset, zero: 0)
-
-    let plan = MemoryPlanner.plan(
-      optimized, mode: configuration.mode, batchSize: self.maxBatch,
-      reuse: configuration.optimization.plansMemory)
-    memoryPlan = plan
-    sampleCounts = optimized.shapes.map(\.sampleCount)
-    valueOffsets = plan.valueOffsets.map { $0 ?? -1 }
-    gradientOffsets = plan.gradientOffsets.map { $0 ?? -1 }
-    activations = Arena(count: plan.arenaElements, zero: 0)
-    contribution = Arena(
-      count: configuration.mode == .training ? (sampleCounts.max() ?? 1) * self.maxBatch : 1, zero: 0)
-
-    var scratchCount = 0
-    var indexOffsets: [Int] = []
-    var savedOffsets: [Int] = []
-    var geometries: [Conv2DGeometry?] = []
-    var indexTotal = 0
-    var savedTotal = 0
-    var foldedCount = 0
-    var keptOffsets: [Int] = []
-    var keptTotal = 0
-    for node in optimized.nodes {
-      indexOffsets.append(indexTotal)
-      savedOffsets.append(savedTotal)
-      let output = optimized.shape(of: node.output)
-      var geometry: Conv2DGeometry?
-      if let attributes = node.op.convolutionAttributes {
-        let full = Self.convolutionGeometry(
-          attributes, optimized.shape(of: node.inputs[0]), batch: self.maxBatch)
-        if !full.runsDepthwiseKernel { scratchCount = max(scratchCount, Conv2D.scratchCount(full)) }
-        geometry = Self.convolutionGeometry(attributes, optimized.shape(of: node.inputs[0]), batch: 1)
-        let keptCount = full.runsDepthwiseKernel ? 0 : Conv2D.keptWeightCount(full)
-        if configuration.mode == .training, keptCount > 0 {
-          keptOffsets.append(keptTotal)
-          keptTotal += keptCount
-        } else {
-          keptOffsets.append(-1)
-        }
-        if case .fused(let fused) = node.op, fused.batchNorm != nil {
-          foldedCount = max(foldedCount, full.weightCount + 2 * full.outChannels)
-        }
-      } else {
-        keptOffsets.append(-1)
-      }
-      geometries.append(geometry)
-      switch node.op {
-      case .pool(let attributes) where attributes.kind == .max:
-        indexTotal += output.sampleCount * self.maxBatch
-      case .globalPool(.max):
-        indexTotal += output.sampleCount * self.maxBatch
-      case .batchNorm:
-        savedTotal += BatchNorm.savedStatisticsCount(channels: output.sample[0])
-      case .dropout:
-        savedTotal += output.sampleCount * self.maxBatch
-      case .fused(let fused):
-        if case .dense(let attributes) = fused.base, fused.batchNorm != nil {
-          foldedCount = max(
-            foldedCount, attributes.units * (optimized.shape(of: node.inputs[0]).sampleCount + 2))
-        }
-      case .input, .convolution, .pool, .globalPool, .flatten, .dense, .activation, .add, .concat,
-        .zeroPadding, .upsample:
-        break
-      }
-    }
-    convolutionGeometries = geometries
-    keptWeights = Arena(count: keptTotal, zero: 0)
-    nodeKeptWeightOffsets = keptOffsets
-    nodeIndexOffsets = indexOffsets
-    nodeSavedOffsets = savedOffsets
-    scratch = Arena(count: scratchCount, zero: 0)
-    indices = Arena(count: indexTotal, zero: 0)
-    saved = Arena(count: savedTotal, zero: 0)
-    folded = Arena(count: foldedCount, zero: 0)
-    gradientWritten = [Bool](repeating: false, count: optimized.shapes.count)
+    parameterStore = Arena(count: plan.parameterCount, zero: 0)
+    gradientStore = Arena(count: plan.trainableParameterCount, zero: 0)
+    activations = Arena(count: plan.memoryPlan.arenaElements, zero: 0)
+    let sizes = plan.bufferSizes
+    contribution = Arena(count: sizes.contribution, zero: 0)
+    scratch = Arena(count: sizes.scratch, zero: 0)
+    indices = Arena(count: sizes.indices, zero: 0)
+    saved = Arena(count: sizes.saved, zero: 0)
+    folded = Arena(count: sizes.folded, zero: 0)
+    keptWeights = Arena(count: sizes.keptWeights, zero: 0)
+    gradientWritten = [Bool](repeating: false, count: plan.graph.shapes.count)
     let activationBase = activations.base
-    let offsets = valueOffsets
-    concatInputs = optimized.nodes.map { node in
-      node.op == .concat ? node.inputs.map { UnsafePointer(activationBase + offsets[$0.index]) } : []
-    }
-    concatChannels = optimized.nodes.map { node in
-      node.op == .concat ? node.inputs.map { optimized.shape(of: $0).sample[0] } : []
+    concatInputs = zip(plan.graph.nodes, plan.steps).map { node, step in
+      node.op == .concat ? step.inputOffsets.map { UnsafePointer(activationBase + $0) } : []
     }
   }
 
@@ -240,8 +142,7 @@ public final class Executor {
   /// Where convolution node `index` keeps its prepared weights between forward and backward, if it
   /// prepares them and the executor trains.
   func keptWeight(_ index: Int) -> UnsafeMutablePointer<Float>? {
-    let offset = nodeKeptWeightOffsets[index]
-    return offset >= 0 ? keptWeights[offset] : nil
+    steps[index].keptWeightOffset.map { keptWeights[$0] }
   }
 
   public var parameters: UnsafeMutableBufferPointer<Float> {
@@ -360,10 +261,4 @@ extension Op {
       return nil
     }
   }
-}
-
-extension Conv2DGeometry {
-  /// The direct depthwise kernel pays off only with several groups; a single-channel input (groups
-  /// == inChannels == 1) is an ordinary convolution, faster through im2col and SGEMM.
-  var runsDepthwiseKernel: Bool { isDepthwise && groups > 1 }
 }

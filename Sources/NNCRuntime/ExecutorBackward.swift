@@ -19,7 +19,7 @@ extension Executor {
     for index in gradientWritten.indices { gradientWritten[index] = false }
     gradientWritten[graph.output.index] = true
     // Reversed indices, not `enumerated().reversed()`, which would build an array every step.
-    profile?.prepare(graph)
+    profile?.prepare(plan)
     for index in graph.nodes.indices.reversed() {
       let output = graph.nodes[index].output.index
       guard gradientWritten[output], needsGradient[output] else { continue }
@@ -60,11 +60,11 @@ extension Executor {
     let gradOutput = UnsafePointer(valueGradient(node.output))
     let outputShape = graph.shape(of: node.output)
     let count = batch * outputShape.sampleCount
-    let roles = nodeParameters[index]
+    let roles = steps[index].parameterOffsets
     func parameter(_ role: ParameterRole) -> UnsafeMutablePointer<Float>? {
       roles[role].map { parameterStore[$0] }
     }
-    let gradientRoles = nodeGradients[index]
+    let gradientRoles = steps[index].gradientOffsets
     func gradient(_ role: ParameterRole) -> UnsafeMutablePointer<Float>? {
       gradientRoles[role].map { gradientStore[$0] }
     }
@@ -73,21 +73,14 @@ extension Executor {
     case .input:
       break
     case .convolution:
-      var geometry = convolutionGeometries[index]!
+      var geometry = steps[index].convolution!.geometry
       geometry.batch = batch
       withInputGradient(input!, batch: batch) { gradInput in
-        if geometry.runsDepthwiseKernel {
-          DepthwiseConv2D.backward(
-            geometry, input: value(input!), weight: parameter(.weight)!, gradOutput: gradOutput,
-            gradInput: gradInput,
-            gradWeight: gradient(.weight), gradBias: gradient(.bias))
-        } else {
-          Conv2D.backward(
-            geometry, input: value(input!), weight: parameter(.weight)!, gradOutput: gradOutput,
-            gradInput: gradInput,
-            gradWeight: gradient(.weight), gradBias: gradient(.bias), scratch: scratch.base,
-            keptWeight: keptWeight(index).map { UnsafePointer($0) })
-        }
+        Conv2D.backward(
+          geometry, algorithm: steps[index].convolution!.algorithm, input: value(input!),
+          weight: parameter(.weight)!, gradOutput: gradOutput, gradInput: gradInput,
+          gradWeight: gradient(.weight), gradBias: gradient(.bias), scratch: scratch.base,
+          keptWeight: keptWeight(index).map { UnsafePointer($0) })
       }
     case .pool(let attributes):
       let geometry = Self.poolGeometry(attributes, graph.shape(of: input!), batch: batch)
@@ -95,7 +88,8 @@ extension Executor {
         guard let gradInput else { return }
         if attributes.kind == .max {
           MaxPool2D.backward(
-            geometry, gradOutput: gradOutput, argmax: indices[nodeIndexOffsets[index]], gradInput: gradInput)
+            geometry, gradOutput: gradOutput, argmax: indices[steps[index].indexOffset!], gradInput: gradInput
+          )
         } else {
           AveragePool2D.backward(geometry, gradOutput: gradOutput, gradInput: gradInput)
         }
@@ -107,7 +101,7 @@ extension Executor {
         if kind == .max {
           GlobalPool.maxBackward(
             batch: batch, channels: channels, spatial: spatial, gradOutput: gradOutput,
-            argmax: indices[nodeIndexOffsets[index]], gradInput: gradInput)
+            argmax: indices[steps[index].indexOffset!], gradInput: gradInput)
         } else {
           GlobalPool.averageBackward(
             batch: batch, channels: channels, spatial: spatial, gradOutput: gradOutput, gradInput: gradInput)
@@ -131,7 +125,8 @@ extension Executor {
         guard let gradInput else { return }
         if rate > 0 {
           Dropout.backward(
-            gradOutput: gradOutput, mask: saved[nodeSavedOffsets[index]], gradInput: gradInput, count: count)
+            gradOutput: gradOutput, mask: saved[steps[index].savedOffset!], gradInput: gradInput, count: count
+          )
         } else {
           gradInput.update(from: gradOutput, count: count)
         }
@@ -144,7 +139,7 @@ extension Executor {
           BatchNorm.backwardTraining(
             batch: batch, channels: channels, spatial: spatial, input: value(input!),
             scale: parameter(.gamma),
-            savedStatistics: saved[nodeSavedOffsets[index]], gradOutput: gradOutput, gradInput: gradInput,
+            savedStatistics: saved[steps[index].savedOffset!], gradOutput: gradOutput, gradInput: gradInput,
             gradScale: gradient(.gamma), gradShift: gradient(.beta))
         } else {
           BatchNorm.backwardInference(
@@ -178,7 +173,7 @@ extension Executor {
       }
     case .concat:
       let spatial = outputShape.sample.dropFirst().reduce(1, *)
-      let channels = concatChannels[index]
+      let channels = steps[index].concatChannels
       var offset = 0
       for (position, operand) in node.inputs.enumerated() {
         let block = channels[position] * spatial
@@ -223,32 +218,25 @@ extension Executor {
     if let kind = Self.activationKind(attributes.activation), kind != .linear {
       kind.backward(output: value(node.output), gradOutput: gradOutput, gradInput: gradOutput, count: count)
     }
-    let roles = nodeParameters[index]
+    let roles = steps[index].parameterOffsets
     func parameter(_ role: ParameterRole) -> UnsafeMutablePointer<Float>? {
       roles[role].map { parameterStore[$0] }
     }
-    let gradientRoles = nodeGradients[index]
+    let gradientRoles = steps[index].gradientOffsets
     func gradient(_ role: ParameterRole) -> UnsafeMutablePointer<Float>? {
       gradientRoles[role].map { gradientStore[$0] }
     }
     let input = node.inputs[0]
     switch attributes.base {
     case .convolution:
-      var geometry = convolutionGeometries[index]!
+      var geometry = steps[index].convolution!.geometry
       geometry.batch = batch
       withInputGradient(input, batch: batch) { gradInput in
-        if geometry.runsDepthwiseKernel {
-          DepthwiseConv2D.backward(
-            geometry, input: value(input), weight: parameter(.weight)!, gradOutput: gradOutput,
-            gradInput: gradInput,
-            gradWeight: gradient(.weight), gradBias: gradient(.bias))
-        } else {
-          Conv2D.backward(
-            geometry, input: value(input), weight: parameter(.weight)!, gradOutput: gradOutput,
-            gradInput: gradInput,
-            gradWeight: gradient(.weight), gradBias: gradient(.bias), scratch: scratch.base,
-            keptWeight: keptWeight(index).map { UnsafePointer($0) })
-        }
+        Conv2D.backward(
+          geometry, algorithm: steps[index].convolution!.algorithm, input: value(input),
+          weight: parameter(.weight)!, gradOutput: gradOutput, gradInput: gradInput,
+          gradWeight: gradient(.weight), gradBias: gradient(.bias), scratch: scratch.base,
+          keptWeight: keptWeight(index).map { UnsafePointer($0) })
       }
     case .dense(let attributes):
       withInputGradient(input, batch: batch) { gradInput in

@@ -8,7 +8,7 @@ extension Executor {
     precondition(
       !training || configuration.mode == .training, "this executor was built for inference; it cannot train")
     if let profile {
-      profile.prepare(graph)
+      profile.prepare(plan)
       for (index, node) in graph.nodes.enumerated() {
         profile.measure(node: index, pass: .forward) {
           forward(node, index: index, batch: batch, training: training)
@@ -25,7 +25,7 @@ extension Executor {
     let output = value(node.output)
     let outputShape = graph.shape(of: node.output)
     let count = batch * outputShape.sampleCount
-    let roles = nodeParameters[index]
+    let roles = steps[index].parameterOffsets
     func parameter(_ role: ParameterRole) -> UnsafeMutablePointer<Float>? {
       roles[role].map { parameterStore[$0] }
     }
@@ -33,23 +33,17 @@ extension Executor {
     case .input:
       break
     case .convolution:
-      var geometry = convolutionGeometries[index]!
+      var geometry = steps[index].convolution!.geometry
       geometry.batch = batch
-      if geometry.runsDepthwiseKernel {
-        DepthwiseConv2D.forward(
-          geometry, input: value(node.inputs[0]), weight: parameter(.weight)!, bias: parameter(.bias),
-          output: output)
-      } else {
-        Conv2D.forward(
-          geometry, input: value(node.inputs[0]), weight: parameter(.weight)!, bias: parameter(.bias),
-          output: output,
-          scratch: scratch.base, keptWeight: keptWeight(index))
-      }
+      Conv2D.forward(
+        geometry, algorithm: steps[index].convolution!.algorithm, input: value(node.inputs[0]),
+        weight: parameter(.weight)!, bias: parameter(.bias), output: output, scratch: scratch.base,
+        keptWeight: keptWeight(index))
     case .pool(let attributes):
       let geometry = Self.poolGeometry(attributes, graph.shape(of: node.inputs[0]), batch: batch)
       if attributes.kind == .max {
         MaxPool2D.forward(
-          geometry, input: value(node.inputs[0]), output: output, argmax: indices[nodeIndexOffsets[index]])
+          geometry, input: value(node.inputs[0]), output: output, argmax: indices[steps[index].indexOffset!])
       } else {
         AveragePool2D.forward(geometry, input: value(node.inputs[0]), output: output)
       }
@@ -58,7 +52,7 @@ extension Executor {
       if kind == .max {
         GlobalPool.maxForward(
           batch: batch, channels: channels, spatial: spatial, input: value(node.inputs[0]), output: output,
-          argmax: indices[nodeIndexOffsets[index]])
+          argmax: indices[steps[index].indexOffset!])
       } else {
         GlobalPool.averageForward(
           batch: batch, channels: channels, spatial: spatial, input: value(node.inputs[0]), output: output)
@@ -75,7 +69,7 @@ extension Executor {
       if training && rate > 0 {
         Dropout.forward(
           rate: Float(rate), input: value(node.inputs[0]), output: output,
-          mask: saved[nodeSavedOffsets[index]],
+          mask: saved[steps[index].savedOffset!],
           count: count, generator: &generator)
       } else {
         output.update(from: value(node.inputs[0]), count: count)
@@ -87,7 +81,7 @@ extension Executor {
           batch: batch, channels: channels, spatial: spatial, epsilon: Float(attributes.epsilon),
           momentum: Float(attributes.momentum), input: value(node.inputs[0]), scale: parameter(.gamma),
           shift: parameter(.beta), output: output, runningMean: parameter(.runningMean)!,
-          runningVariance: parameter(.runningVariance)!, savedStatistics: saved[nodeSavedOffsets[index]])
+          runningVariance: parameter(.runningVariance)!, savedStatistics: saved[steps[index].savedOffset!])
       } else {
         BatchNorm.forwardInference(
           batch: batch, channels: channels, spatial: spatial, epsilon: Float(attributes.epsilon),
@@ -107,7 +101,7 @@ extension Executor {
     case .concat:
       let spatial = outputShape.sample.dropFirst().reduce(1, *)
       Concat.forward(
-        batch: batch, spatial: spatial, inputs: concatInputs[index], channels: concatChannels[index],
+        batch: batch, spatial: spatial, inputs: concatInputs[index], channels: steps[index].concatChannels,
         output: output)
     case .zeroPadding(let padding):
       let sample = graph.shape(of: node.inputs[0]).sample
@@ -128,7 +122,7 @@ extension Executor {
   func forwardFused(_ node: Node, _ attributes: FusedAttributes, index: Int, batch: Int) {
     let output = value(node.output)
     let count = batch * graph.shape(of: node.output).sampleCount
-    let roles = nodeParameters[index]
+    let roles = steps[index].parameterOffsets
     func parameter(_ role: ParameterRole) -> UnsafeMutablePointer<Float>? {
       roles[role].map { parameterStore[$0] }
     }
@@ -136,31 +130,28 @@ extension Executor {
     let activation = Self.activationKind(attributes.activation) ?? .linear
     switch attributes.base {
     case .convolution:
-      var geometry = convolutionGeometries[index]!
+      var geometry = steps[index].convolution!.geometry
       geometry.batch = batch
+      let algorithm = steps[index].convolution!.algorithm
       var weight = UnsafePointer(parameter(.weight)!)
       var bias = parameter(.bias).map { UnsafePointer($0) }
-      if geometry.runsDepthwiseKernel {
-        if let batchNorm = attributes.batchNorm {
+      var channelScale: UnsafePointer<Float>?
+      if let batchNorm = attributes.batchNorm {
+        if algorithm == .depthwise {
+          // The depthwise kernel has no epilogue scale: the batchnorm scales its weights.
           (weight, bias) = foldBatchNorm(
             batchNorm, roles: roles, channels: geometry.outChannels, weightCount: geometry.weightCount,
             weight: weight, bias: bias, into: folded.base)
-        }
-        DepthwiseConv2D.forward(
-          geometry, input: value(node.inputs[0]), weight: weight, bias: bias, output: output,
-          activation: activation)
-      } else {
-        // A folded batchnorm scales the convolution's output channels (see `convolutionEpilogue`).
-        var channelScale: UnsafePointer<Float>?
-        if let batchNorm = attributes.batchNorm {
+        } else {
+          // A folded batchnorm scales the convolution's output channels (see `convolutionEpilogue`).
           (channelScale, bias) = batchNormScaleAndShift(
             batchNorm, roles: roles, channels: geometry.outChannels, bias: bias, into: folded.base)
         }
-        Conv2D.forward(
-          geometry, input: value(node.inputs[0]), weight: weight, bias: bias, output: output,
-          scratch: scratch.base, activation: activation, keptWeight: keptWeight(index),
-          channelScale: channelScale)
       }
+      Conv2D.forward(
+        geometry, algorithm: algorithm, input: value(node.inputs[0]), weight: weight, bias: bias,
+        output: output, scratch: scratch.base, activation: activation, keptWeight: keptWeight(index),
+        channelScale: channelScale)
     case .dense(let dense):
       let inFeatures = graph.shape(of: node.inputs[0]).sampleCount
       var weight = UnsafePointer(parameter(.weight)!)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NNCGraph
+import NNCRuntime
 import NNCSpec
 import NNCTrain
 
@@ -50,10 +51,18 @@ struct CheckCommand: ParsableCommand {
         terminator: "")
       return
     case .plan:
-      let graph = try optimized(loaded.graph, mode: mode, lossTakesLogits: lossTakesLogits)
-      let plan = MemoryPlanner.plan(
-        graph, mode: mode, batchSize: batchSize, reuse: optimization.options.plansMemory)
-      print(MemoryPlanPrinter.print(plan, graph: graph), terminator: "")
+      // The executor's own plan, so the algorithms printed are those `nnc train` runs.
+      var options = optimization.options
+      options.lossTakesLogits = lossTakesLogits
+      let plan: ExecutionPlan
+      do {
+        plan = try ExecutionPlanner.plan(
+          graph: loaded.graph, configuration: ExecutionConfiguration(mode: mode, optimization: options),
+          maxBatch: batchSize)
+      } catch {
+        throw fail(error.description)
+      }
+      print(ExecutionPlanPrinter.print(plan), terminator: "")
       return
     case .ast, nil:
       break

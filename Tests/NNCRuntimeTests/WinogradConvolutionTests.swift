@@ -286,10 +286,10 @@ let winogradDispatchCase = ConvCase(
   }
 
   @Test func profilesNameTheAlgorithm() {
-    #expect(Conv2D.algorithm(winogradDispatchCase.geometry) == "winograd")
-    #expect(Conv2D.algorithm(convCases[0].geometry) == "im2col")  // 3 input channels
-    #expect(Conv2D.algorithm(convCases[3].geometry) == "pointwise")
-    #expect(Conv2D.algorithm(convCases[6].geometry) == "cropped to 1x1")
+    #expect(Conv2D.algorithm(for: winogradDispatchCase.geometry).description == "winograd")
+    #expect(Conv2D.algorithm(for: convCases[0].geometry).description == "im2col")  // 3 input channels
+    #expect(Conv2D.algorithm(for: convCases[3].geometry).description == "pointwise")
+    #expect(Conv2D.algorithm(for: convCases[6].geometry).description == "cropped to 1x1")
   }
 
   @Test func narrowRowsVectorizeOverTheSamples() {

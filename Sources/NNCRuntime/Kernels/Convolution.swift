@@ -145,67 +145,85 @@ public enum Conv2D {
     return max(1, chunk)
   }
 
-  /// Float scratch elements `forward` and `backward` need for `geometry` (its batch included): the
-  /// column matrices of one chunk (none for a pointwise convolution run a sample at a time) and, for
-  /// chunks of several samples, the chunk's output-shaped product.
-  public static func scratchCount(_ geometry: Conv2DGeometry) -> Int {
-    if let crop = geometry.liveTapCrop {
+  /// Float scratch elements `forward` and `backward` need for `geometry` (its batch included) run
+  /// by `algorithm` (nil: `algorithm(for:)`): the column matrices of one chunk (none for a pointwise
+  /// convolution run a sample at a time) and, for chunks of several samples, the chunk's
+  /// output-shaped product.
+  public static func scratchCount(_ geometry: Conv2DGeometry, algorithm: ConvolutionAlgorithm? = nil) -> Int {
+    switch algorithm ?? Self.algorithm(for: geometry) {
+    case .depthwise:
+      return 0
+    case .cropped(let crop, let inner):
       // The cropped weights and their gradient, then the cropped convolution's own scratch.
-      return 2 * crop.geometry.weightCount + scratchCount(crop.geometry)
+      return 2 * crop.geometry.weightCount
+        + scratchCount(crop.geometry(batch: geometry.batch), algorithm: inner)
+    case .winograd:
+      return WinogradConv2D.scratchCount(geometry)
+    case .im2col, .pointwise:
+      let chunk = chunkSize(geometry)
+      let plane = geometry.outHeight * geometry.outWidth
+      if chunk == 1 { return geometry.isPointwise ? 0 : geometry.columnRows * plane }
+      return (geometry.columnRows + geometry.outChannels) * chunk * plane
     }
-    if WinogradConv2D.applies(to: geometry) { return WinogradConv2D.scratchCount(geometry) }
-    let chunk = chunkSize(geometry)
-    let plane = geometry.outHeight * geometry.outWidth
-    if chunk == 1 { return geometry.isPointwise ? 0 : geometry.columnRows * plane }
-    return (geometry.columnRows + geometry.outChannels) * chunk * plane
   }
 
-  /// The algorithm `forward` and `backward` use for `geometry`, for profiles: the kernel cropped to
-  /// its live taps, Winograd's, a pointwise product, or im2col.
-  public static func algorithm(_ geometry: Conv2DGeometry) -> String {
-    if let crop = geometry.liveTapCrop {
-      return "cropped to \(crop.geometry.kernelHeight)x\(crop.geometry.kernelWidth)"
+  /// Floats of prepared weights `forward` can keep for `backward` (the `keptWeight` argument) when
+  /// run by `algorithm` (nil: `algorithm(for:)`): the cropped kernel of a `liveTapCrop`, the
+  /// transformed kernel of a Winograd convolution, else none.
+  public static func keptWeightCount(_ geometry: Conv2DGeometry, algorithm: ConvolutionAlgorithm? = nil)
+    -> Int
+  {
+    switch algorithm ?? Self.algorithm(for: geometry) {
+    case .cropped(let crop, _): return crop.geometry.weightCount
+    case .winograd: return WinogradConv2D.transformedWeightCount(geometry)
+    case .im2col, .pointwise, .depthwise: return 0
     }
-    if WinogradConv2D.applies(to: geometry) { return "winograd" }
-    return geometry.isPointwise ? "pointwise" : "im2col"
-  }
-
-  /// Floats of prepared weights `forward` can keep for `backward` (the `keptWeight` argument): the
-  /// cropped kernel of a `liveTapCrop`, the transformed kernel of a Winograd convolution, else none.
-  public static func keptWeightCount(_ geometry: Conv2DGeometry) -> Int {
-    if let crop = geometry.liveTapCrop { return crop.geometry.weightCount }
-    if WinogradConv2D.applies(to: geometry) { return WinogradConv2D.transformedWeightCount(geometry) }
-    return 0
   }
 
   /// output = activation(conv(input, weight) · channelScale + bias), a nil `channelScale` being 1
-  /// (`convolutionEpilogue`). The epilogue is fused into one pass, so the output is written by the
-  /// product and touched once more. A convolution with a
-  /// `liveTapCrop` gathers its cropped weights, and a Winograd convolution transforms its weights, into
+  /// (`convolutionEpilogue`), computed by `algorithm` (nil: `algorithm(for:)`). The epilogue is fused
+  /// into one pass, so the output is written by the product and touched once more. A cropped
+  /// convolution gathers its cropped weights, and a Winograd convolution transforms its weights, into
   /// `keptWeight` when given (`keptWeightCount` floats; the caller keeps them
-  /// for `backward`, saving a pass over the full weights), else into scratch.
+  /// for `backward`, saving a pass over the full weights), else into scratch. The depthwise kernel
+  /// takes no `channelScale` (fold it into the weights) and no scratch.
   public static func forward(
-    _ geometry: Conv2DGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-    bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
+    _ geometry: Conv2DGeometry, algorithm: ConvolutionAlgorithm? = nil, input: UnsafePointer<Float>,
+    weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
     scratch: UnsafeMutablePointer<Float>?, activation: ActivationKind = .linear,
     keptWeight: UnsafeMutablePointer<Float>? = nil, channelScale: UnsafePointer<Float>? = nil
   ) {
-    if let crop = geometry.liveTapCrop {
+    switch algorithm ?? Self.algorithm(for: geometry) {
+    case .depthwise:
+      precondition(channelScale == nil, "the depthwise kernel takes its channel scale in the weights")
+      DepthwiseConv2D.forward(
+        geometry, input: input, weight: weight, bias: bias, output: output, activation: activation)
+    case .cropped(let crop, let inner):
       let croppedWeight = keptWeight ?? requireScratch(geometry, scratch)
       crop.gather(weight, into: croppedWeight)
       forward(
-        crop.geometry, input: input, weight: croppedWeight, bias: bias, output: output,
+        crop.geometry(batch: geometry.batch), algorithm: inner, input: input, weight: croppedWeight,
+        bias: bias, output: output,
         scratch: requireScratch(geometry, scratch) + 2 * crop.geometry.weightCount, activation: activation,
         channelScale: channelScale)
-      return
-    }
-    if WinogradConv2D.applies(to: geometry) {
+    case .winograd:
       WinogradConv2D.forward(
         geometry, input: input, weight: weight, bias: bias, output: output,
         scratch: requireScratch(geometry, scratch), activation: activation, keptWeight: keptWeight,
         channelScale: channelScale)
-      return
+    case .im2col, .pointwise:
+      columnsForward(
+        geometry, input: input, weight: weight, bias: bias, output: output, scratch: scratch,
+        activation: activation, channelScale: channelScale)
     }
+  }
+
+  /// `forward` by im2col (or the input itself as the columns, pointwise) and SGEMM.
+  private static func columnsForward(
+    _ geometry: Conv2DGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+    bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
+    scratch: UnsafeMutablePointer<Float>?, activation: ActivationKind, channelScale: UnsafePointer<Float>?
+  ) {
     let g = geometry
     let plane = g.outHeight * g.outWidth
     let inSample = g.inChannels * g.inHeight * g.inWidth
@@ -247,35 +265,52 @@ public enum Conv2D {
     }
   }
 
-  /// Gradients of `forward` without activation (run the activation's backward first). Any of
-  /// `gradInput`, `gradWeight`, `gradBias` may be nil to skip it (the first layer needs no gradInput).
-  /// `keptWeight`, if given, holds the weights `forward` kept (see there).
+  /// Gradients of `forward` without activation (run the activation's backward first), computed by
+  /// `algorithm` (nil: `algorithm(for:)`). Any of `gradInput`, `gradWeight`, `gradBias` may be nil to
+  /// skip it (the first layer needs no gradInput). `keptWeight`, if given, holds the weights `forward`
+  /// kept (see there).
   public static func backward(
-    _ geometry: Conv2DGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-    gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?,
+    _ geometry: Conv2DGeometry, algorithm: ConvolutionAlgorithm? = nil, input: UnsafePointer<Float>,
+    weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?,
     gradWeight: UnsafeMutablePointer<Float>?, gradBias: UnsafeMutablePointer<Float>?,
     scratch: UnsafeMutablePointer<Float>?, keptWeight: UnsafePointer<Float>? = nil
   ) {
-    if let crop = geometry.liveTapCrop {
+    switch algorithm ?? Self.algorithm(for: geometry) {
+    case .depthwise:
+      DepthwiseConv2D.backward(
+        geometry, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,
+        gradWeight: gradWeight, gradBias: gradBias)
+    case .cropped(let crop, let inner):
       let scratchWeight = requireScratch(geometry, scratch)
       let croppedGradWeight = scratchWeight + crop.geometry.weightCount
       let croppedWeight = keptWeight ?? UnsafePointer(scratchWeight)
       if keptWeight == nil { crop.gather(weight, into: scratchWeight) }
       if gradWeight != nil { croppedGradWeight.update(repeating: 0, count: crop.geometry.weightCount) }
       backward(
-        crop.geometry, input: input, weight: croppedWeight, gradOutput: gradOutput, gradInput: gradInput,
+        crop.geometry(batch: geometry.batch), algorithm: inner, input: input, weight: croppedWeight,
+        gradOutput: gradOutput, gradInput: gradInput,
         gradWeight: gradWeight == nil ? nil : croppedGradWeight, gradBias: gradBias,
         scratch: scratchWeight + 2 * crop.geometry.weightCount)
       if let gradWeight { crop.scatterAdd(croppedGradWeight, into: gradWeight) }
-      return
-    }
-    if WinogradConv2D.applies(to: geometry) {
+    case .winograd:
       WinogradConv2D.backward(
         geometry, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,
         gradWeight: gradWeight, gradBias: gradBias, scratch: requireScratch(geometry, scratch),
         keptWeight: keptWeight)
-      return
+    case .im2col, .pointwise:
+      columnsBackward(
+        geometry, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,
+        gradWeight: gradWeight, gradBias: gradBias, scratch: scratch)
     }
+  }
+
+  /// `backward` by im2col (or the input itself as the columns, pointwise), SGEMM and col2im.
+  private static func columnsBackward(
+    _ geometry: Conv2DGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+    gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?,
+    gradWeight: UnsafeMutablePointer<Float>?, gradBias: UnsafeMutablePointer<Float>?,
+    scratch: UnsafeMutablePointer<Float>?
+  ) {
     let g = geometry
     let plane = g.outHeight * g.outWidth
     let inSample = g.inChannels * g.inHeight * g.inWidth

@@ -4,7 +4,7 @@
 /// accordingly. The common case is a 3x3, padding-1 convolution on a 1x1 feature map (the last
 /// stage of a ResNet on 32x32 images), where 8 of the 9 taps only see padding: cropping them makes
 /// the product 9 times smaller. The dropped taps get a zero weight gradient, as they should.
-struct Conv2DTapCrop {
+public struct Conv2DTapCrop: Sendable, Hashable {
   /// The convolution with the cropped kernel; its padding may be negative (input rows skipped).
   var geometry: Conv2DGeometry
   /// Where the cropped kernel starts in the full one.
@@ -13,6 +13,13 @@ struct Conv2DTapCrop {
   /// The full kernel's size.
   var kernelHeight: Int
   var kernelWidth: Int
+
+  /// The cropped convolution over `batch` samples.
+  func geometry(batch: Int) -> Conv2DGeometry {
+    var cropped = geometry
+    cropped.batch = batch
+    return cropped
+  }
 
   /// Copies the live taps of weights [outChannels, inChannels / groups, kh, kw] into `cropped`.
   func gather(_ weight: UnsafePointer<Float>, into cropped: UnsafeMutablePointer<Float>) {

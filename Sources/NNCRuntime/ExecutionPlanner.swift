@@ -1,0 +1,109 @@
+import NNCGraph
+
+/// Builds an `ExecutionPlan`: optimizes the graph for the configured mode (`PassManager`), lays out
+/// the parameters from the unoptimized graph (so checkpoints do not depend on the optimizations),
+/// plans the activation arena for `maxBatch` (`MemoryPlanner`) and decides, node by node, the
+/// buffers each step uses and the algorithm of each convolution.
+public enum ExecutionPlanner {
+  /// Throws the error of an optimization pass that breaks the graph's invariants.
+  public static func plan(graph: Graph, configuration: ExecutionConfiguration, maxBatch: Int)
+    throws(PassError)
+    -> ExecutionPlan
+  {
+    let optimized = try PassManager.optimize(
+      graph, mode: configuration.mode, options: configuration.optimization)
+    let maxBatch = max(1, maxBatch)
+    let training = configuration.mode == .training
+
+    var layout: [Executor.ParameterSlot] = []
+    var offsetByName: [String: Int] = [:]
+    var gradientOffsetByName: [String: Int] = [:]
+    var parameterCount = 0
+    var gradientCount = 0
+    // Frozen parameters get no gradient storage: their gradients are never computed.
+    for info in graph.nodes.flatMap(\.parameters) {
+      let hasGradient = training && info.trainable
+      layout.append(
+        Executor.ParameterSlot(
+          info: info, offset: parameterCount, gradientOffset: hasGradient ? gradientCount : nil))
+      offsetByName[info.name] = parameterCount
+      parameterCount += info.count
+      if hasGradient {
+        gradientOffsetByName[info.name] = gradientCount
+        gradientCount += info.count
+      }
+    }
+
+    let memoryPlan = MemoryPlanner.plan(
+      optimized, mode: configuration.mode, batchSize: maxBatch, reuse: configuration.optimization.plansMemory)
+    let sampleCounts = optimized.shapes.map(\.sampleCount)
+    var sizes = ExecutionPlan.BufferSizes(
+      scratch: 0, contribution: training ? (sampleCounts.max() ?? 1) * maxBatch : 1, indices: 0, saved: 0,
+      folded: 0, keptWeights: 0)
+    var steps: [PlannedStep] = []
+    for (index, node) in optimized.nodes.enumerated() {
+      var step = PlannedStep(
+        node: index, inputOffsets: node.inputs.map { memoryPlan.valueOffsets[$0.index] ?? -1 },
+        outputOffset: memoryPlan.valueOffsets[node.output.index] ?? -1,
+        inputGradientOffsets: node.inputs.map { memoryPlan.gradientOffsets[$0.index] },
+        outputGradientOffset: memoryPlan.gradientOffsets[node.output.index], parameterOffsets: [:],
+        gradientOffsets: [:], concatChannels: [])
+      for info in node.parameters {
+        step.parameterOffsets[info.role] = offsetByName[info.name]
+        step.gradientOffsets[info.role] = gradientOffsetByName[info.name]
+      }
+      let output = optimized.shape(of: node.output)
+      if let attributes = node.op.convolutionAttributes {
+        let geometry = Executor.convolutionGeometry(attributes, optimized.shape(of: node.inputs[0]), batch: 1)
+        let algorithm = ConvolutionAlgorithm.choose(for: geometry)
+        step.convolution = PlannedConvolution(geometry: geometry, algorithm: algorithm)
+        var full = geometry
+        full.batch = maxBatch
+        sizes.scratch = max(sizes.scratch, Conv2D.scratchCount(full, algorithm: algorithm))
+        let keptCount = Conv2D.keptWeightCount(full, algorithm: algorithm)
+        if training, keptCount > 0 {
+          step.keptWeightOffset = sizes.keptWeights
+          sizes.keptWeights += keptCount
+        }
+        if case .fused(let fused) = node.op, fused.batchNorm != nil {
+          sizes.folded = max(sizes.folded, full.weightCount + 2 * full.outChannels)
+        }
+      }
+      switch node.op {
+      case .pool(let attributes):
+        if attributes.kind == .max {
+          step.indexOffset = sizes.indices
+          sizes.indices += output.sampleCount * maxBatch
+        }
+      case .globalPool(let kind):
+        if kind == .max {
+          step.indexOffset = sizes.indices
+          sizes.indices += output.sampleCount * maxBatch
+        }
+      case .batchNorm:
+        step.savedOffset = sizes.saved
+        sizes.saved += BatchNorm.savedStatisticsCount(channels: output.sample[0])
+      case .dropout:
+        step.savedOffset = sizes.saved
+        sizes.saved += output.sampleCount * maxBatch
+      case .concat:
+        step.concatChannels = node.inputs.map { optimized.shape(of: $0).sample[0] }
+      case .fused(let fused):
+        if case .dense(let attributes) = fused.base, fused.batchNorm != nil {
+          sizes.folded = max(
+            sizes.folded, attributes.units * (optimized.shape(of: node.inputs[0]).sampleCount + 2))
+        }
+      case .input, .convolution, .flatten, .dense, .activation, .add, .zeroPadding, .upsample:
+        break
+      }
+      steps.append(step)
+    }
+    return ExecutionPlan(
+      sourceGraph: graph, graph: optimized, configuration: configuration, maxBatch: maxBatch,
+      memoryPlan: memoryPlan, parameterLayout: layout, parameterCount: parameterCount,
+      trainableParameterCount: gradientCount,
+      needsGradient: training
+        ? optimized.valuesNeedingGradient : [Bool](repeating: false, count: optimized.shapes.count),
+      steps: steps, bufferSizes: sizes)
+  }
+}

@@ -1,0 +1,51 @@
+/// How a convolution is computed. Chosen once per geometry by `choose(for:)` (the executor's plan
+/// does it once per node), then handed to `Conv2D.forward` and `backward`, which run it without
+/// deciding again. None of the choices depends on the batch size, so the choice made for one sample
+/// holds for every batch.
+public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
+  /// im2col and SGEMM, samples in chunks (`Conv2D`).
+  case im2col
+  /// A 1x1, stride-1, unpadded convolution: the input already is the im2col matrix.
+  case pointwise
+  /// Winograd's F(2x2, 3x3) (`WinogradConv2D`).
+  case winograd
+  /// The kernel cropped to its live taps (`Conv2DGeometry.liveTapCrop`), the cropped convolution
+  /// computed by `then`.
+  indirect case cropped(Conv2DTapCrop, then: ConvolutionAlgorithm)
+  /// The direct depthwise kernel (`DepthwiseConv2D`).
+  case depthwise
+
+  /// The algorithm for `geometry`: the direct depthwise kernel when it has several groups, one per
+  /// input channel, else `Conv2D.algorithm(for:)`.
+  public static func choose(for geometry: Conv2DGeometry) -> ConvolutionAlgorithm {
+    geometry.runsDepthwiseKernel ? .depthwise : Conv2D.algorithm(for: geometry)
+  }
+
+  /// As profiles and `nnc check --emit plan` name it.
+  public var description: String {
+    switch self {
+    case .im2col: return "im2col"
+    case .pointwise: return "pointwise"
+    case .winograd: return "winograd"
+    case .cropped(let crop, _):
+      return "cropped to \(crop.geometry.kernelHeight)x\(crop.geometry.kernelWidth)"
+    case .depthwise: return "depthwise"
+    }
+  }
+}
+
+extension Conv2D {
+  /// The algorithm among `Conv2D`'s own (which compute any geometry, grouped and depthwise ones
+  /// included): the kernel cropped to its live taps, Winograd's, a pointwise product, or im2col.
+  public static func algorithm(for geometry: Conv2DGeometry) -> ConvolutionAlgorithm {
+    if let crop = geometry.liveTapCrop { return .cropped(crop, then: algorithm(for: crop.geometry)) }
+    if WinogradConv2D.applies(to: geometry) { return .winograd }
+    return geometry.isPointwise ? .pointwise : .im2col
+  }
+}
+
+extension Conv2DGeometry {
+  /// The direct depthwise kernel pays off only with several groups; a single-channel input (groups
+  /// == inChannels == 1) is an ordinary convolution, faster through im2col and SGEMM.
+  var runsDepthwiseKernel: Bool { isDepthwise && groups > 1 }
+}

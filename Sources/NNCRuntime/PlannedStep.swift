@@ -1,0 +1,36 @@
+import NNCGraph
+
+/// What an `Executor` needs to run one node, decided once by `ExecutionPlanner`. Offsets are in
+/// elements of the buffer named: values and their gradients in the activation arena, parameters and
+/// their gradients in their flat buffers, the rest in the executor's per-node buffers.
+public struct PlannedStep: Sendable {
+  /// The node's index in the optimized graph.
+  public var node: Int
+  /// The values the node reads, then the one it writes.
+  public var inputOffsets: [Int]
+  public var outputOffset: Int
+  /// Where backward writes d(loss)/d(input) per input, nil where none is needed, and reads
+  /// d(loss)/d(output); nil in inference.
+  public var inputGradientOffsets: [Int?]
+  public var outputGradientOffset: Int?
+  /// The node's parameters by role, and the gradients of its trainable ones.
+  public var parameterOffsets: [ParameterRole: Int]
+  public var gradientOffsets: [ParameterRole: Int]
+  /// Saved batch statistics (batchnorm) or a dropout mask.
+  public var savedOffset: Int?
+  /// Max pooling's argmax indices.
+  public var indexOffset: Int?
+  /// Prepared convolution weights forward keeps for backward.
+  public var keptWeightOffset: Int?
+  /// The convolution the node computes, fused or not.
+  public var convolution: PlannedConvolution?
+  /// A concat's input channel counts, in input order; empty for other nodes.
+  public var concatChannels: [Int]
+}
+
+/// A convolution's geometry for one sample (the executor sets the batch of each call) and the
+/// algorithm that computes it at every batch size.
+public struct PlannedConvolution: Sendable, Hashable {
+  public var geometry: Conv2DGeometry
+  public var algorithm: ConvolutionAlgorithm
+}

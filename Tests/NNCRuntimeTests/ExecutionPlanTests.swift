@@ -1,0 +1,122 @@
+import Foundation
+import NNCGraph
+import Testing
+
+@testable import NNCRuntime
+
+/// One convolution per algorithm: RGB 3x3 (too few channels for Winograd), 16-channel 3x3
+/// (Winograd), depthwise 3x3, 1x1 (pointwise), and 3x3 with padding 1 on a 1x1 map (cropped to its
+/// centre tap, which is then pointwise).
+private let everyAlgorithmModel = """
+  model:
+    input: [3, 4, 4]
+    layers:
+      - conv2d: {filters: 16, kernel: 3, padding: same, activation: relu}
+      - conv2d: {filters: 16, kernel: 3, padding: same}
+      - depthwise_conv2d: {kernel: 3, padding: 1}
+      - conv2d: {filters: 8, kernel: 1}
+      - maxpool: 4
+      - conv2d: {filters: 4, kernel: 3, padding: 1}
+      - flatten
+      - dense: 3
+  """
+
+private let expectedAlgorithms = ["im2col", "winograd", "depthwise", "pointwise", "cropped to 1x1"]
+
+@Suite struct ExecutionPlanTests {
+  @Test(arguments: [ExecutionConfiguration.training, .inference])
+  func eachConvolutionStepCarriesTheAlgorithmOfItsGeometry(_ configuration: ExecutionConfiguration) throws {
+    let plan = try ExecutionPlanner.plan(
+      graph: try graph(everyAlgorithmModel), configuration: configuration, maxBatch: 2)
+    #expect(plan.steps.compactMap { $0.convolution?.algorithm.description } == expectedAlgorithms)
+    if case .cropped(let crop, let inner) = plan.steps.compactMap(\.convolution).last?.algorithm {
+      #expect(inner == .pointwise && crop.geometry.kernelHeight == 1)
+    } else {
+      Issue.record("the convolution on the 1x1 map is not cropped")
+    }
+  }
+
+  @Test(arguments: [ExecutionConfiguration.training, .inference])
+  func onlyTrainingKeepsPreparedWeights(_ configuration: ExecutionConfiguration) throws {
+    let plan = try ExecutionPlanner.plan(
+      graph: try graph(everyAlgorithmModel), configuration: configuration, maxBatch: 2)
+    var keptTotal = 0
+    for step in plan.steps {
+      guard let convolution = step.convolution else {
+        #expect(step.keptWeightOffset == nil)
+        continue
+      }
+      var full = convolution.geometry
+      full.batch = plan.maxBatch
+      let prepares = Conv2D.keptWeightCount(full, algorithm: convolution.algorithm) > 0
+      #expect((step.keptWeightOffset != nil) == (prepares && configuration.mode == .training))
+      if let offset = step.keptWeightOffset {
+        #expect(offset == keptTotal, "kept weights are packed in step order")
+        keptTotal += Conv2D.keptWeightCount(full, algorithm: convolution.algorithm)
+      }
+      #expect(plan.bufferSizes.scratch >= Conv2D.scratchCount(full, algorithm: convolution.algorithm))
+    }
+    #expect(plan.bufferSizes.keptWeights == keptTotal)
+  }
+
+  @Test func stepsUseTheMemoryPlansOffsets() throws {
+    let plan = try ExecutionPlanner.plan(
+      graph: try graph(everyAlgorithmModel), configuration: .training, maxBatch: 2)
+    #expect(plan.steps.count == plan.graph.nodes.count)
+    for (node, step) in zip(plan.graph.nodes, plan.steps) {
+      #expect(step.outputOffset == plan.memoryPlan.valueOffsets[node.output.index])
+      #expect(step.outputGradientOffset == plan.memoryPlan.gradientOffsets[node.output.index])
+      #expect(step.inputOffsets == node.inputs.map { plan.memoryPlan.valueOffsets[$0.index] })
+      #expect(Set(step.parameterOffsets.keys.map(\.rawValue)) == Set(node.parameters.map(\.role.rawValue)))
+    }
+  }
+
+  @Test func printedPlanAddsTheAlgorithmToEachConvolutionOutput() throws {
+    let plan = try ExecutionPlanner.plan(
+      graph: try graph(everyAlgorithmModel), configuration: .training, maxBatch: 2)
+    let text = ExecutionPlanPrinter.print(plan)
+    var unannotated = text
+    for (node, step) in zip(plan.graph.nodes, plan.steps) {
+      guard let convolution = step.convolution else { continue }
+      let label = "\(node.output) \"\(node.name)\""
+      #expect(text.contains("\(label) (\(convolution.algorithm))"), "\(label)")
+      unannotated = unannotated.replacingOccurrences(
+        of: "\(label) (\(convolution.algorithm))", with: label)
+    }
+    // Apart from the algorithms, the memory plan prints as the graph layer prints it.
+    #expect(unannotated == MemoryPlanPrinter.print(plan.memoryPlan, graph: plan.graph))
+  }
+
+  @Test func profilesNameTheAlgorithmsOfThePlan() throws {
+    let executor = Executor(graph: try graph(everyAlgorithmModel), maxBatch: 2)
+    let profile = ExecutionProfile()
+    executor.profile = profile
+    executor.forward(batch: 2, training: true)
+    let convolutionKinds = profile.entries.map(\.kind).filter { $0.contains("conv2d") }
+    #expect(convolutionKinds.count == expectedAlgorithms.count)
+    for (kind, algorithm) in zip(convolutionKinds, expectedAlgorithms) {
+      #expect(kind.hasSuffix(" " + algorithm), "\(kind)")
+    }
+  }
+
+  @Test func anExecutorBuiltFromAPlanComputesAsOneBuiltFromTheGraph() throws {
+    let model = try graph(everyAlgorithmModel)
+    let plan = try ExecutionPlanner.plan(graph: model, configuration: .training, maxBatch: 2)
+    let executors = [Executor(plan: plan), Executor(graph: model, maxBatch: 2)]
+    for executor in executors {
+      randomize(executor, seed: 5)
+      for index in 0..<(2 * executor.inputSampleCount) { executor.input[index] = Float(index % 7) / 7 - 0.5 }
+      executor.forward(batch: 2, training: true)
+      executor.zeroParameterGradients()
+      for index in 0..<(2 * executor.outputSampleCount) { executor.outputGradient[index] = 1 }
+      executor.backward(batch: 2)
+    }
+    let outputs = executors.map {
+      Array(UnsafeBufferPointer(start: $0.output, count: 2 * $0.outputSampleCount))
+    }
+    #expect(outputs[0].map(\.bitPattern) == outputs[1].map(\.bitPattern))
+    #expect(
+      Array(executors[0].parameterGradients).map(\.bitPattern)
+        == Array(executors[1].parameterGradients).map(\.bitPattern))
+  }
+}
