@@ -24,6 +24,11 @@ public final class RegularFile {
     let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
     guard descriptor >= 0 else {
       let code = errno
+      // A socket cannot be opened at all; say what it is rather than what open(2) says.
+      var status = stat()
+      if code != ENOENT, stat(path, &status) == 0, status.st_mode & S_IFMT != S_IFREG {
+        throw DataError(path, Self.notRegular(status.st_mode & S_IFMT))
+      }
       throw DataError(
         path, code == ENOENT ? "no such file" : "cannot be opened: \(String(cString: strerror(code)))")
     }
@@ -36,8 +41,7 @@ public final class RegularFile {
     let kind = status.st_mode & S_IFMT
     guard kind == S_IFREG else {
       close(descriptor)
-      throw DataError(
-        path, "\(Self.describe(kind)), not a regular file; data and checkpoint files must be regular files")
+      throw DataError(path, Self.notRegular(kind))
     }
     self.path = path
     self.size = Int(status.st_size)
@@ -45,6 +49,10 @@ public final class RegularFile {
   }
 
   deinit { close(descriptor) }
+
+  static func notRegular(_ kind: mode_t) -> String {
+    "\(describe(kind)), not a regular file; data and checkpoint files must be regular files"
+  }
 
   static func describe(_ kind: mode_t) -> String {
     switch kind {

@@ -113,18 +113,19 @@ import Testing
       "bad header at byte \(offset): expected ':' but found '''") == true)
 }
 
-/// Runs `body` on another thread and returns its result, or nil when it has not finished within
-/// `seconds`: a reader that blocks must fail the test, not hang it.
-private func finishing<T: Sendable>(within seconds: Double, _ body: @escaping @Sendable () -> T) -> T? {
-  final class Box: @unchecked Sendable { var value: T? }
+/// The description of the `DataError` that `body` throws on another thread ("no error" when it
+/// throws none), or a failure note when it has not finished within `seconds`: a reader that blocks
+/// must fail the test, not hang it.
+private func readError(within seconds: Double, _ body: @escaping @Sendable () throws -> Any) -> String {
+  final class Box: @unchecked Sendable { var text = "" }
   let box = Box()
   let done = DispatchSemaphore(value: 0)
   Thread.detachNewThread {
-    box.value = body()
+    box.text = dataError { try body() }?.description ?? "no error"
     done.signal()
   }
-  guard done.wait(timeout: .now() + seconds) == .success else { return nil }
-  return box.value
+  guard done.wait(timeout: .now() + seconds) == .success else { return "still reading after \(seconds) s" }
+  return box.text
 }
 
 @Test func devicesFIFOsAndFoldersAreRefusedAsDataFiles() throws {
@@ -141,7 +142,7 @@ private func finishing<T: Sendable>(within seconds: Double, _ body: @escaping @S
   ]
   for (name, reader) in readers {
     for (path, kind) in cases {
-      let message = finishing(within: 20) { dataError { try reader(path) }?.description }
+      let message = readError(within: 20) { try reader(path) }
       #expect(
         message == "\(path): \(kind), not a regular file; data and checkpoint files must be regular files",
         "\(name) reader on \(path)")
