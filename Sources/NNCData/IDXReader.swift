@@ -121,7 +121,10 @@ public enum IDXReader {
     -> IDXArray
   {
     let values = header.elementType.decodeFloats(body, count: header.elementCount, bigEndian: true)
-    try checkFinite(values, elementType: header.elementType, dataStart: header.dataStart, path: path)
+    // Exact values are labels, checked as whole numbers (with a message about labels) instead.
+    if !exact {
+      try checkFinite(values, elementType: header.elementType, dataStart: header.dataStart, path: path)
+    }
     return IDXArray(
       elementType: header.elementType, dimensions: header.dimensions, values: values,
       exactValues: exact

@@ -142,7 +142,10 @@ public enum NPYReader {
     -> NPYArray
   {
     let values = header.elementType.decodeFloats(body, count: header.elementCount, bigEndian: false)
-    try checkFinite(values, elementType: header.elementType, dataStart: header.dataStart, path: path)
+    // Exact values are labels, checked as whole numbers (with a message about labels) instead.
+    if !exact {
+      try checkFinite(values, elementType: header.elementType, dataStart: header.dataStart, path: path)
+    }
     return NPYArray(
       elementType: header.elementType, shape: header.shape, values: values,
       exactValues: exact

@@ -71,23 +71,22 @@ import Testing
   let npyLabels = try writeFile(
     directory, "y.npy",
     npyBytes(header: "{'descr': '|u1', 'fortran_order': False, 'shape': (2,), }", body: [0, 1]))
-  let float32 = try writeFile(
-    directory, "f4.npy",
-    npyBytes(
-      header: "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }",
-      body: littleEndianBytes([Float.nan, 1])))
+  let float32Body = littleEndianBytes([Float.nan, 1])
+  let float32Bytes = npyBytes(
+    header: "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", body: float32Body)
+  let float32 = try writeFile(directory, "f4.npy", float32Bytes)
   #expect(
     dataError { try Dataset.readNPY(samples: float32, labels: npyLabels) }?.message
-      == "element 0 at byte 64 is NaN; values must be finite numbers")
+      == "element 0 at byte \(float32Bytes.count - float32Body.count) is NaN; values must be finite numbers")
   // A float64 beyond the float32 range would become infinite when stored.
-  let float64 = try writeFile(
-    directory, "f8.npy",
-    npyBytes(
-      header: "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }",
-      body: littleEndianBytes([Double(1).bitPattern, Double(1e300).bitPattern])))
+  let float64Body = littleEndianBytes([Double(1).bitPattern, Double(1e300).bitPattern])
+  let float64Bytes = npyBytes(
+    header: "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", body: float64Body)
+  let float64 = try writeFile(directory, "f8.npy", float64Bytes)
   #expect(
     dataError { try Dataset.readNPY(samples: float64, labels: npyLabels) }?.message
-      == "element 1 at byte 72 is infinite or beyond the float32 range; values must be finite numbers")
+      == "element 1 at byte \(float64Bytes.count - float64Body.count + 8) is infinite or beyond the float32 "
+      + "range; values must be finite numbers")
 }
 
 @Test func csvFieldsWithANulByteAreRefused() throws {
@@ -176,7 +175,9 @@ private func pngChunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
   // A real JPEG whose frame header is patched to declare 16384×16384.
   var jpeg = [UInt8](try ImageCodec.encodeJPEG(gradientImage(channels: 1, height: 8, width: 8)))
   let frame = try #require((0..<jpeg.count - 1).first { jpeg[$0] == 0xFF && jpeg[$0 + 1] == 0xC0 })
-  jpeg.replaceSubrange(frame + 5..<frame + 9, with: side + side)
+  let side16 = withUnsafeBytes(of: UInt16(16384).bigEndian) { Array($0) }
+  // After the marker: a 2-byte length, the sample precision, then height and width as 2 bytes each.
+  jpeg.replaceSubrange(frame + 5..<frame + 9, with: side16 + side16)
   #expect(
     dataError { try ImageCodec.decode(Data(jpeg), channels: 3, path: "huge.jpg") }?.description
       == "huge.jpg: JPEG header declares 16384x16384 = 268435456 pixels, more than the limit of \(limit) "
