@@ -148,13 +148,17 @@ int nnc_jpeg_decode(const uint8_t *data, size_t size, int channels, uint8_t *pix
     return -1;
   }
   info.out_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
-  jpeg_start_decompress(&info);
+  // The output size follows from the header alone; checking it before jpeg_start_decompress keeps
+  // libjpeg from allocating its (for progressive files whole-image) buffers for a size the caller
+  // did not make room for.
+  jpeg_calc_output_dimensions(&info);
   size_t row_size = (size_t)info.output_width * (size_t)info.output_components;
   if ((int)info.output_components != channels || row_size * info.output_height > pixels_size) {
     copy_message(error, error_size, "unexpected decoded size");
     jpeg_destroy_decompress(&info);
     return -1;
   }
+  jpeg_start_decompress(&info);
   while (info.output_scanline < info.output_height) {
     JSAMPROW row = pixels + row_size * info.output_scanline;
     jpeg_read_scanlines(&info, &row, 1);

@@ -96,6 +96,13 @@ extension Dataset {
       }
       for column in 0..<fieldStarts.count {
         let text = trimmedField(bytes, from: fieldStarts[column], to: fieldEnds[column])
+        // The number parsers stop at a NUL as C strings do, which would accept `5\0abc` as 5.
+        if let nul = text.utf8.firstIndex(of: 0) {
+          throw DataError(
+            path, line: lineNumber,
+            "column \(column + 1) holds a NUL byte after '\(String(decoding: text.utf8[..<nul], as: UTF8.self))'; "
+              + "is this a text file?")
+        }
         if column == labelIndex {
           let label = try parseLabel(text, path: path, line: lineNumber)
           if let classes, Int(label) >= classes {

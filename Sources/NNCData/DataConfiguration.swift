@@ -73,6 +73,9 @@ public struct DataConfiguration: Sendable, Equatable {
   /// Keep the first this many samples of every class in the training split (before any
   /// validation split is carved from it).
   public var limitPerClass: Int?
+  /// `data.max_image_pixels`: image files whose header declares more pixels are refused before
+  /// decoding (nil: `ImageCodec.defaultMaxPixels`).
+  public var maxImagePixels: Int?
 
   public init(
     train: DatasetConfiguration, test: DatasetConfiguration? = nil, validationSplit: Double? = nil,
@@ -109,10 +112,22 @@ extension DataConfiguration {
     throws -> LoadedData
   {
     var warnings: [String] = []
-    var trainSet = try train.load(relativeTo: baseDirectory, warnings: &warnings)
+    // Every image folder decodes under the run's image size limit.
+    func limitingImages(_ configuration: DatasetConfiguration) -> DatasetConfiguration {
+      guard let maxImagePixels, case .folder(let path, var options) = configuration.source else {
+        return configuration
+      }
+      var configuration = configuration
+      options.maxImagePixels = maxImagePixels
+      configuration.source = .folder(path: path, options: options)
+      return configuration
+    }
+    var trainSet = try limitingImages(train).load(relativeTo: baseDirectory, warnings: &warnings)
     // Image folders of other splits number their classes the way the training folder does.
     func matchingClasses(_ configuration: DatasetConfiguration?) -> DatasetConfiguration? {
-      guard var configuration, case .folder(let path, var options) = configuration.source else {
+      guard var configuration = configuration.map(limitingImages),
+        case .folder(let path, var options) = configuration.source
+      else {
         return configuration
       }
       options.classNames = trainSet.classNames

@@ -100,12 +100,19 @@ func integerLabels(_ values: [Double], file: String) throws -> [Int32] {
       throw DataError(file, "label \(value) of sample \(index) is not an integer")
     }
     guard value >= 0 else {
-      throw DataError(file, "label \(Int64(value)) of sample \(index) is negative")
+      throw DataError(file, "label \(wholeNumberText(value)) of sample \(index) is negative")
     }
     guard value <= Double(Int32.max) else {
-      throw DataError(file, "label \(Int64(value)) of sample \(index) is too large for a class index")
+      throw DataError(
+        file, "label \(wholeNumberText(value)) of sample \(index) is too large for a class index")
     }
     labels.append(Int32(value))
   }
   return labels
+}
+
+/// A whole number's digits when it fits an Int64, else its floating-point text (1e+300 and 2^64 do
+/// not fit, and converting them would trap).
+private func wholeNumberText(_ value: Double) -> String {
+  abs(value) < 0x1p63 ? String(Int64(value)) : String(value)
 }

@@ -33,11 +33,27 @@ public enum IDXReader {
 
   /// With `exact`, the elements are also kept as Doubles (labels are decoded from those).
   static func read(_ path: String, exact: Bool) throws -> IDXArray {
-    let data = try readFileBytes(path)
-    return try data.withUnsafeBytes { bytes in try parse(bytes, path: path, exact: exact) }
+    let file = try RegularFile(path)
+    // The header is at most 4 + 4 × 255 bytes; the body is read only once the header agrees with
+    // the file's size.
+    let prefix = try file.bytes(0..<min(file.size, 4 + 4 * 255))
+    let header = try prefix.withUnsafeBytes { try parseHeader($0, fileSize: file.size, path: path) }
+    let body = try file.bytes(header.dataStart..<header.dataStart + header.dataBytes)
+    return try body.withUnsafeBytes { try decode($0, header: header, path: path, exact: exact) }
   }
 
-  static func parse(_ bytes: UnsafeRawBufferPointer, path: String, exact: Bool) throws -> IDXArray {
+  /// What an IDX header declares.
+  struct Header {
+    var elementType: ElementType
+    var dimensions: [Int]
+    var elementCount: Int
+    var dataStart: Int
+    var dataBytes: Int
+  }
+
+  /// Parses the header at the start of `bytes` (a prefix of a file of `fileSize` bytes) and checks
+  /// that the data it declares fills the rest of the file exactly.
+  static func parseHeader(_ bytes: UnsafeRawBufferPointer, fileSize: Int, path: String) throws -> Header {
     guard bytes.count >= 4 else {
       throw DataError(path, "truncated at byte \(bytes.count): an IDX file starts with a 4-byte magic number")
     }
@@ -68,21 +84,19 @@ public enum IDXReader {
           + "\(headerSize) bytes")
     }
     var dimensions: [Int] = []
-    var elementCount = 1
     for axis in 0..<rank {
-      let size = Int(UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: 4 + 4 * axis, as: UInt32.self)))
-      dimensions.append(size)
-      let (product, overflow) = elementCount.multipliedReportingOverflow(by: size)
-      guard !overflow else { throw DataError(path, "dimensions \(dimensions) are too large") }
-      elementCount = product
+      dimensions.append(
+        Int(UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: 4 + 4 * axis, as: UInt32.self))))
     }
-    let dataBytes = elementCount * elementType.byteCount
-    let available = bytes.count - headerSize
     let shapeText = dimensions.map(String.init).joined(separator: "×")
+    guard let (elementCount, dataBytes) = elementType.byteSize(of: dimensions) else {
+      throw DataError(path, "dimensions \(shapeText) of \(elementType) are too large to address")
+    }
+    let available = fileSize - headerSize
     guard available >= dataBytes else {
       throw DataError(
         path,
-        "truncated at byte \(bytes.count): the header declares \(shapeText) \(elementType) "
+        "truncated at byte \(fileSize): the header declares \(shapeText) \(elementType) "
           + "(\(dataBytes) bytes from byte \(headerSize)) but only \(available) bytes follow")
     }
     guard available == dataBytes else {
@@ -91,11 +105,30 @@ public enum IDXReader {
         "\(available - dataBytes) unexpected bytes after the data at byte \(headerSize + dataBytes): "
           + "the header declares \(shapeText) \(elementType)")
     }
-    let body = UnsafeRawBufferPointer(rebasing: bytes[headerSize...])
+    return Header(
+      elementType: elementType, dimensions: dimensions, elementCount: elementCount, dataStart: headerSize,
+      dataBytes: dataBytes)
+  }
+
+  /// Parses a whole IDX file held in memory.
+  static func parse(_ bytes: UnsafeRawBufferPointer, path: String, exact: Bool) throws -> IDXArray {
+    let header = try parseHeader(bytes, fileSize: bytes.count, path: path)
+    let body = UnsafeRawBufferPointer(rebasing: bytes[header.dataStart...])
+    return try decode(body, header: header, path: path, exact: exact)
+  }
+
+  static func decode(_ body: UnsafeRawBufferPointer, header: Header, path: String, exact: Bool) throws
+    -> IDXArray
+  {
+    let values = header.elementType.decodeFloats(body, count: header.elementCount, bigEndian: true)
+    // Exact values are labels, checked as whole numbers (with a message about labels) instead.
+    if !exact {
+      try checkFinite(values, elementType: header.elementType, dataStart: header.dataStart, path: path)
+    }
     return IDXArray(
-      elementType: elementType, dimensions: dimensions,
-      values: elementType.decodeFloats(body, count: elementCount, bigEndian: true),
-      exactValues: exact ? elementType.decodeDoubles(body, count: elementCount, bigEndian: true) : nil)
+      elementType: header.elementType, dimensions: header.dimensions, values: values,
+      exactValues: exact
+        ? header.elementType.decodeDoubles(body, count: header.elementCount, bigEndian: true) : nil)
   }
 }
 

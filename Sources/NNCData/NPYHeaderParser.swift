@@ -10,6 +10,8 @@ enum NPYHeaderValue: Equatable {
 /// A small parser for the Python dict literal in an .npy header.
 struct NPYHeaderParser {
   struct Failure: Error {
+    /// The byte offset into the header text (not the character offset: a header may hold non-ASCII
+    /// text, and the file's offsets are bytes).
     var offset: Int
     var message: String
   }
@@ -47,7 +49,8 @@ struct NPYHeaderParser {
 
   private func fail(_ message: String) -> Failure {
     Failure(
-      offset: position, message: message + (peek.map { " but found '\($0)'" } ?? " but the header ended"))
+      offset: String(characters[..<position]).utf8.count,
+      message: message + (peek.map { " but found '\($0)'" } ?? " but the header ended"))
   }
 
   private mutating func skipSpace() {

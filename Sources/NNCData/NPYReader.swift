@@ -16,13 +16,35 @@ public enum NPYReader {
   }
 
   static func read(_ path: String, exact: Bool) throws -> NPYArray {
-    let data = try readFileBytes(path)
-    return try data.withUnsafeBytes { bytes in try parse(bytes, path: path, exact: exact) }
+    let file = try RegularFile(path)
+    // The preamble gives the header's length, the header the data's size: each is checked against
+    // the file's size before the next part is read.
+    let preamble = try file.bytes(0..<min(file.size, 12))
+    let (headerStart, headerLength) = try preamble.withUnsafeBytes {
+      try parsePreamble($0, fileSize: file.size, path: path)
+    }
+    let headerBytes = try file.bytes(0..<headerStart + headerLength)
+    let header = try headerBytes.withUnsafeBytes { try parseHeader($0, fileSize: file.size, path: path) }
+    let body = try file.bytes(header.dataStart..<header.dataStart + header.dataBytes)
+    return try body.withUnsafeBytes { try decode($0, header: header, path: path, exact: exact) }
   }
 
   static let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)
 
-  static func parse(_ bytes: UnsafeRawBufferPointer, path: String, exact: Bool) throws -> NPYArray {
+  /// What an .npy header declares.
+  struct Header {
+    var elementType: ElementType
+    var shape: [Int]
+    var elementCount: Int
+    var dataStart: Int
+    var dataBytes: Int
+  }
+
+  /// Checks the magic and version at the start of `bytes` and returns where the header dict starts
+  /// and how long it is, checked against `fileSize`.
+  static func parsePreamble(_ bytes: UnsafeRawBufferPointer, fileSize: Int, path: String) throws -> (
+    start: Int, length: Int
+  ) {
     guard bytes.count >= 10 else {
       throw DataError(path, "truncated at byte \(bytes.count): an .npy file starts with a 10-byte preamble")
     }
@@ -46,12 +68,19 @@ public enum NPYReader {
       throw DataError(
         path, "unsupported .npy format version \(major).\(bytes[7]) at byte 6 (1, 2 or 3 expected)")
     }
-    let dataStart = headerStart + headerLength
-    guard bytes.count >= dataStart else {
+    guard fileSize >= headerStart + headerLength else {
       throw DataError(
         path,
-        "truncated at byte \(bytes.count): the header is \(headerLength) bytes from byte \(headerStart)")
+        "truncated at byte \(fileSize): the header is \(headerLength) bytes from byte \(headerStart)")
     }
+    return (headerStart, headerLength)
+  }
+
+  /// Parses the preamble and header dict at the start of `bytes` (a prefix of a file of `fileSize`
+  /// bytes) and checks that the data it declares fills the rest of the file exactly.
+  static func parseHeader(_ bytes: UnsafeRawBufferPointer, fileSize: Int, path: String) throws -> Header {
+    let (headerStart, headerLength) = try parsePreamble(bytes, fileSize: fileSize, path: path)
+    let dataStart = headerStart + headerLength
     let header = String(
       decoding: UnsafeRawBufferPointer(rebasing: bytes[headerStart..<dataStart]), as: UTF8.self)
     let fields: [String: NPYHeaderValue]
@@ -83,29 +112,44 @@ public enum NPYReader {
       throw DataError(path, "bad header at byte \(headerStart): no 'shape' tuple in \(header.trimmedHeader)")
     }
     let elementType = try decodeDescr(descr, path: path)
-    var elementCount = 1
-    for size in shape {
-      let (product, overflow) = elementCount.multipliedReportingOverflow(by: size)
-      guard !overflow, size >= 0 else { throw DataError(path, "shape \(shape) is invalid") }
-      elementCount = product
+    guard let (elementCount, dataBytes) = elementType.byteSize(of: shape) else {
+      throw DataError(path, "shape \(shape) of \(descr) is too large to address")
     }
-    let dataBytes = elementCount * elementType.byteCount
-    let available = bytes.count - dataStart
+    let available = fileSize - dataStart
     guard available >= dataBytes else {
       throw DataError(
         path,
-        "truncated at byte \(bytes.count): shape \(shape) of \(descr) needs \(dataBytes) bytes from byte "
+        "truncated at byte \(fileSize): shape \(shape) of \(descr) needs \(dataBytes) bytes from byte "
           + "\(dataStart) but only \(available) follow")
     }
     guard available == dataBytes else {
       throw DataError(
         path, "\(available - dataBytes) unexpected bytes after the data at byte \(dataStart + dataBytes)")
     }
-    let body = UnsafeRawBufferPointer(rebasing: bytes[dataStart...])
+    return Header(
+      elementType: elementType, shape: shape, elementCount: elementCount, dataStart: dataStart,
+      dataBytes: dataBytes)
+  }
+
+  /// Parses a whole .npy file held in memory.
+  static func parse(_ bytes: UnsafeRawBufferPointer, path: String, exact: Bool) throws -> NPYArray {
+    let header = try parseHeader(bytes, fileSize: bytes.count, path: path)
+    return try decode(
+      UnsafeRawBufferPointer(rebasing: bytes[header.dataStart...]), header: header, path: path, exact: exact)
+  }
+
+  static func decode(_ body: UnsafeRawBufferPointer, header: Header, path: String, exact: Bool) throws
+    -> NPYArray
+  {
+    let values = header.elementType.decodeFloats(body, count: header.elementCount, bigEndian: false)
+    // Exact values are labels, checked as whole numbers (with a message about labels) instead.
+    if !exact {
+      try checkFinite(values, elementType: header.elementType, dataStart: header.dataStart, path: path)
+    }
     return NPYArray(
-      elementType: elementType, shape: shape,
-      values: elementType.decodeFloats(body, count: elementCount, bigEndian: false),
-      exactValues: exact ? elementType.decodeDoubles(body, count: elementCount, bigEndian: false) : nil)
+      elementType: header.elementType, shape: header.shape, values: values,
+      exactValues: exact
+        ? header.elementType.decodeDoubles(body, count: header.elementCount, bigEndian: false) : nil)
   }
 
   /// Maps a NumPy type string ('<f4', '|u1', ...) to an element type. Only little-endian (or

@@ -27,7 +27,11 @@ public enum SVGPlot {
     text.replacingAll("&", "&amp;").replacingAll("<", "&lt;").replacingAll(">", "&gt;")
   }
 
+  /// A tick label: two decimals at most, whole numbers without a point, and scientific notation
+  /// beyond a million (an exploding loss reaches 1e17 or more, which no integer type holds).
   static func number(_ value: Double) -> String {
+    guard value.isFinite else { return value.isNaN ? "NaN" : value < 0 ? "-∞" : "∞" }
+    if abs(value) >= 1e6 { return String(format: "%.3g", value) }
     let rounded = (value * 100).rounded() / 100
     return rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded)
   }
@@ -65,16 +69,27 @@ public enum SVGPlot {
     let all = series.flatMap(\.points).filter { $0.0.isFinite && $0.1.isFinite }
     var (x0, x1) = xRange ?? (all.map(\.0).min() ?? 0, all.map(\.0).max() ?? 1)
     var (y0, y1) = yRange ?? (all.map(\.1).min() ?? 0, all.map(\.1).max() ?? 1)
-    if x1 <= x0 { x1 = x0 + 1 }
+    // An empty range is widened; by a relative amount where adding 1 would change nothing.
+    if x1 <= x0 { x1 = abs(x0) >= 1e15 ? x0 + abs(x0) / 10 : x0 + 1 }
     if y1 <= y0 {
-      y0 -= 0.5
-      y1 += 0.5
+      let pad = abs(y0) >= 1e15 ? abs(y0) / 20 : 0.5
+      y0 -= pad
+      y1 += pad
     }
     let plotWidth = width - left - right
     let plotHeight = height - top - bottom
-    func px(_ x: Double) -> Double { left + (x - x0) / (x1 - x0) * plotWidth }
-    func py(_ y: Double) -> Double { top + (1 - (y - y0) / (y1 - y0)) * plotHeight }
+    // Halved before subtracting, so a range spanning most of the Double range does not overflow;
+    // positions are kept within a few plot sizes of the plot (values outside the ranges are clipped
+    // by the clip path, and renderers mishandle astronomically distant coordinates).
+    func position(_ value: Double, _ low: Double, _ high: Double) -> Double {
+      let fraction = (value / 2 - low / 2) / (high / 2 - low / 2)
+      return fraction.isNaN ? 0 : min(max(fraction, -4), 5)
+    }
+    func px(_ x: Double) -> Double { left + position(x, x0, x1) * plotWidth }
+    func py(_ y: Double) -> Double { top + (1 - position(y, y0, y1)) * plotHeight }
     var svg = header(width: width, height: height, title: title)
+    svg +=
+      "<clipPath id=\"plot-area\"><rect x=\"\(left)\" y=\"\(top)\" width=\"\(plotWidth)\" height=\"\(plotHeight)\"/></clipPath>\n"
     svg +=
       "<rect x=\"\(left)\" y=\"\(top)\" width=\"\(plotWidth)\" height=\"\(plotHeight)\" fill=\"none\" stroke=\"#333\"/>\n"
     for fx in ticks(x0, x1, integer: integerX) {
@@ -95,14 +110,17 @@ public enum SVGPlot {
     for (index, item) in series.enumerated() {
       let color = palette[(item.color ?? index) % palette.count]
       let dash = item.dashed ? " stroke-dasharray=\"6 3\"" : ""
-      let path = item.points.filter { $0.0.isFinite && $0.1.isFinite }.map { "\(px($0.0)),\(py($0.1))" }
-      if path.count == 1 {
-        // A single epoch is a point, not a line.
-        svg +=
-          "<circle cx=\"\(px(item.points[0].0))\" cy=\"\(py(item.points[0].1))\" r=\"3\" fill=\"\(color)\"/>\n"
-      } else if !path.isEmpty {
-        svg +=
-          "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"\(dash) points=\"\(path.joined(separator: " "))\"/>\n"
+      // A NaN or infinite value (a diverged epoch) leaves a gap: the line is drawn in finite runs.
+      for run in finiteRuns(item.points) {
+        if run.count == 1 {
+          // A lone value is a point, not a line.
+          svg +=
+            "<circle cx=\"\(px(run[0].0))\" cy=\"\(py(run[0].1))\" r=\"3\" fill=\"\(color)\" clip-path=\"url(#plot-area)\"/>\n"
+        } else {
+          let path = run.map { "\(px($0.0)),\(py($0.1))" }.joined(separator: " ")
+          svg +=
+            "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"\(dash) clip-path=\"url(#plot-area)\" points=\"\(path)\"/>\n"
+        }
       }
       let legendY = top + 16 * Double(index) + 8
       svg +=
@@ -114,6 +132,22 @@ public enum SVGPlot {
     svg +=
       "<text x=\"16\" y=\"\(top + plotHeight / 2)\" text-anchor=\"middle\" transform=\"rotate(-90 16 \(top + plotHeight / 2))\">\(escape(yLabel))</text>\n"
     return svg + "</svg>\n"
+  }
+
+  /// The maximal runs of consecutive points with finite coordinates.
+  static func finiteRuns(_ points: [(Double, Double)]) -> [[(Double, Double)]] {
+    var runs: [[(Double, Double)]] = []
+    var current: [(Double, Double)] = []
+    for point in points {
+      if point.0.isFinite && point.1.isFinite {
+        current.append(point)
+      } else if !current.isEmpty {
+        runs.append(current)
+        current = []
+      }
+    }
+    if !current.isEmpty { runs.append(current) }
+    return runs
   }
 
   /// The confusion matrix as a heat map: each cell shows its count, shaded by the fraction of its row
@@ -178,6 +212,8 @@ public enum SVGPlot {
 
   /// White to dark blue by `fraction` in [0, 1].
   static func shade(_ fraction: Double) -> String {
+    // A row without samples has no fractions (NaN): white, like an empty cell.
+    let fraction = fraction.isNaN ? 0 : min(max(fraction, 0), 1)
     let red = Int(247 - 239 * fraction)
     let green = Int(251 - 203 * fraction)
     let blue = Int(255 - 148 * fraction)

@@ -47,9 +47,38 @@ public enum SpecLoader {
       return (nil, [.error("cannot read spec file '\(path)'", at: nil)], nil)
     }
     guard let text = String(data: data, encoding: .utf8) else {
-      return (nil, [.error("spec file '\(path)' is not valid UTF-8 text", at: nil)], nil)
+      let (location, byte) = firstInvalidUTF8(in: Array(data), file: path)
+      let hex = "0x" + String(byte, radix: 16, uppercase: true)
+      return (
+        nil,
+        [
+          .error(
+            "spec file '\(path)' is not valid UTF-8 text: byte \(hex) at line \(location.line), column "
+              + "\(location.column) does not start a complete UTF-8 character", at: location)
+        ], nil
+      )
     }
     let (spec, diagnostics) = parse(text: text, path: path)
     return (spec, diagnostics, text)
+  }
+
+  /// Where the first byte that does not decode as UTF-8 is, and its value: its 1-based line, and
+  /// its column counted in Unicode scalars as the lexers count them. `bytes` must hold invalid UTF-8.
+  static func firstInvalidUTF8(in bytes: [UInt8], file: String) -> (SourceLocation, UInt8) {
+    var line = 1
+    var column = 1
+    var offset = 0
+    var iterator = bytes.makeIterator()
+    var decoder = UTF8()
+    while case .scalarValue(let scalar) = decoder.decode(&iterator) {
+      offset += UTF8.width(scalar)
+      if scalar == "\n" {
+        line += 1
+        column = 1
+      } else {
+        column += 1
+      }
+    }
+    return (SourceLocation(file: file, line: line, column: column), offset < bytes.count ? bytes[offset] : 0)
   }
 }

@@ -422,6 +422,10 @@ public enum Vocabulary {
     Parameter(
       "limit_per_class", .int, min: positive,
       doc: "keep the first N training samples of every class (a small labelled subset)"),
+    Parameter(
+      "max_image_pixels", .int, min: positive,
+      doc: "the folder format: refuse image files whose header declares more pixels (default 67108864, "
+        + "64 megapixels), before decoding them"),
   ])
 
   static let monitorMode = Parameter(

@@ -43,12 +43,13 @@ public enum Plots {
     ]
   }
 
-  /// A little above the largest finite loss, so the curves start from a zero baseline.
+  /// A little above the largest finite loss, so the curves start from a zero baseline (and stays
+  /// finite for a loss near the largest Double).
   static func lossCeiling(_ history: [EpochRecord], _ keys: [String]) -> Double {
     let values = history.flatMap { record in
       keys.flatMap { key in [record.value(of: "train_" + key), record.value(of: "val_" + key)] }
     }.compactMap { $0 }.filter(\.isFinite)
-    return max(values.max() ?? 1, 1e-6) * 1.05
+    return min(max(values.max() ?? 1, 1e-6) * 1.05, .greatestFiniteMagnitude)
   }
 
   /// Writes the training curves into a run directory.

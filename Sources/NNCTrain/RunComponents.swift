@@ -78,6 +78,7 @@ public enum RunComponents {
       train: train, test: test, validationSplit: fraction, stratify: settings.split != nil,
       validation: validation)
     data.classesSubset = settings.classesSubset
+    data.maxImagePixels = settings.maxImagePixels
     data.limitPerClass = settings.limitPerClass
     return data
   }

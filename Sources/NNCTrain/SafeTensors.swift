@@ -1,3 +1,5 @@
+import NNCData
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
@@ -232,31 +234,68 @@ public struct SafeTensorsFile: Sendable, Equatable {
 
   // MARK: Reading
 
-  /// Reads and validates a file; every problem is reported as a `SafeTensorsError`.
+  /// Reads and validates a file; every problem is reported as a `SafeTensorsError`. Only a regular
+  /// file is read, and in order: the header length, then the header, then (once the header's
+  /// tensors tile exactly the rest of the file) the data; so no read goes beyond what the header
+  /// declares and the file's size confirms.
   public static func read(from path: String) throws -> SafeTensorsFile {
-    try parse(readAll(path), file: path)
+    do {
+      let opened = try RegularFile(path)
+      let lengthBytes = try opened.bytes(0..<min(opened.size, 8))
+      let dataStart = try headerEnd(lengthBytes, fileSize: opened.size, file: path)
+      let header = try opened.bytes(0..<dataStart)
+      let (layout, metadata) = try parseLayout(header, fileSize: opened.size, file: path)
+      let data = try opened.bytes(dataStart..<opened.size)
+      return try assemble(layout, metadata: metadata, data: data[...])
+    } catch let error as DataError {
+      throw SafeTensorsError(file: path, message: error.message)
+    }
   }
 
   /// Parses file bytes; `file` names the source in error messages.
   public static func parse(_ bytes: [UInt8], file: String) throws -> SafeTensorsFile {
-    func fail(_ message: String, at offset: Int? = nil) -> SafeTensorsError {
-      SafeTensorsError(file: file, message: message, offset: offset)
-    }
+    let (layout, metadata) = try parseLayout(bytes, fileSize: bytes.count, file: file)
+    let dataStart = try headerEnd(bytes, fileSize: bytes.count, file: file)
+    return try assemble(layout, metadata: metadata, data: bytes[dataStart...])
+  }
+
+  private typealias Layout = [(
+    name: String, dtype: SafeTensor.DType, shape: [Int], begin: Int, end: Int, at: Int
+  )]
+
+  /// Where the data section starts (8 + the header length read from the first 8 of `bytes`), checked
+  /// against the limit and against the size of the file.
+  private static func headerEnd(_ bytes: [UInt8], fileSize: Int, file: String) throws -> Int {
     guard bytes.count >= 8 else {
-      throw fail(
-        "truncated header: the file has \(bytes.count) bytes, fewer than the 8-byte header length")
+      throw SafeTensorsError(
+        file: file,
+        message: "truncated header: the file has \(fileSize) bytes, fewer than the 8-byte header length")
     }
     let declared = bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
     guard declared <= UInt64(maximumHeaderLength) else {
-      throw fail("header length \(declared) exceeds the limit of \(maximumHeaderLength) bytes", at: 0)
+      throw SafeTensorsError(
+        file: file, message: "header length \(declared) exceeds the limit of \(maximumHeaderLength) bytes",
+        offset: 0)
     }
     let headerLength = Int(declared)
-    guard 8 + headerLength <= bytes.count else {
-      throw fail(
-        "header length \(headerLength) is larger than the \(bytes.count - 8) bytes that follow it",
-        at: 0)
+    guard 8 + headerLength <= fileSize else {
+      throw SafeTensorsError(
+        file: file,
+        message: "header length \(headerLength) is larger than the \(fileSize - 8) bytes that follow it",
+        offset: 0)
     }
-    let dataStart = 8 + headerLength
+    return 8 + headerLength
+  }
+
+  /// Parses the header at the start of `bytes` (at least the header length and the header of a file
+  /// of `fileSize` bytes) and checks that its tensors tile the data section exactly.
+  private static func parseLayout(_ bytes: [UInt8], fileSize: Int, file: String) throws -> (
+    Layout, [String: String]
+  ) {
+    func fail(_ message: String, at offset: Int? = nil) -> SafeTensorsError {
+      SafeTensorsError(file: file, message: message, offset: offset)
+    }
+    let dataStart = try headerEnd(bytes, fileSize: fileSize, file: file)
     var parser = JSONParser(bytes: bytes, range: 8..<dataStart)
     let root: JSONValue
     do {
@@ -271,8 +310,7 @@ public struct SafeTensorsFile: Sendable, Equatable {
     }
 
     var metadata: [String: String] = [:]
-    var layout: [(name: String, dtype: SafeTensor.DType, shape: [Int], begin: Int, end: Int, at: Int)] =
-      []
+    var layout: Layout = []
     var seen = Set<String>()
     for member in members {
       guard seen.insert(member.key).inserted else {
@@ -295,7 +333,7 @@ public struct SafeTensorsFile: Sendable, Equatable {
 
     // Offsets must tile the data section exactly: sorted by start, each begins where the previous
     // ended, and the last ends at the end of the file (as the reference reader requires).
-    let dataLength = bytes.count - dataStart
+    let dataLength = fileSize - dataStart
     layout.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
     var expectedBegin = 0
     var previousName: String?
@@ -323,10 +361,16 @@ public struct SafeTensorsFile: Sendable, Equatable {
         "data section size mismatch: tensors cover \(expectedBegin) bytes but the data section has "
           + "\(dataLength) bytes", at: dataStart + expectedBegin)
     }
+    return (layout, metadata)
+  }
 
+  /// The tensors of a checked layout, cut from the data section.
+  private static func assemble(_ layout: Layout, metadata: [String: String], data: ArraySlice<UInt8>) throws
+    -> SafeTensorsFile
+  {
     var tensors: [String: SafeTensor] = [:]
     for entry in layout {
-      let slice = Array(bytes[(dataStart + entry.begin)..<(dataStart + entry.end)])
+      let slice = Array(data[(data.startIndex + entry.begin)..<(data.startIndex + entry.end)])
       tensors[entry.name] = try SafeTensor(dtype: entry.dtype, shape: entry.shape, bytes: slice)
     }
     return SafeTensorsFile(tensors: tensors, metadata: metadata)
@@ -390,35 +434,11 @@ public struct SafeTensorsFile: Sendable, Equatable {
     }
     return (name, dtype, shape, offsets[0], offsets[1], offsetsValue.offset)
   }
-
-  private static func readAll(_ path: String) throws -> [UInt8] {
-    let descriptor = open(path, O_RDONLY)
-    guard descriptor >= 0 else {
-      throw SafeTensorsError(file: path, message: "cannot open: \(errnoText())")
-    }
-    defer { close(descriptor) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 1 << 20)
-    while true {
-      let count = chunk.withUnsafeMutableBytes { systemRead(descriptor, $0.baseAddress!, $0.count) }
-      if count < 0 {
-        if errno == EINTR { continue }
-        throw SafeTensorsError(file: path, message: "cannot read: \(errnoText())")
-      }
-      if count == 0 { break }
-      bytes.append(contentsOf: chunk[0..<count])
-    }
-    return bytes
-  }
 }
 
-// `write` and `read` are shadowed by methods inside the types above; these reach the C functions.
+// `write` is shadowed by a method inside the types above; this reaches the C function.
 private func systemWrite(_ descriptor: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
   write(descriptor, buffer, count)
-}
-
-private func systemRead(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
-  read(descriptor, buffer, count)
 }
 
 private func errnoText() -> String { String(cString: strerror(errno)) }

@@ -34,6 +34,8 @@ public struct TrainingConfiguration: Sendable {
     public var classesSubset: [Int]? = nil
     /// `data.limit_per_class`: the training samples kept per class.
     public var limitPerClass: Int? = nil
+    /// `data.max_image_pixels`: the largest image (by its header) the folder format decodes.
+    public var maxImagePixels: Int? = nil
   }
 
   public struct LossSettings: Sendable {
@@ -197,6 +199,7 @@ public struct TrainingConfiguration: Sendable {
       data?.split = double(fields, "split")
       data?.classesSubset = numbers(fields, "classes_subset")?.map { Int($0) }
       if case .int(let limit) = fields["limit_per_class"]?.kind { data?.limitPerClass = limit }
+      if case .int(let limit) = fields["max_image_pixels"]?.kind { data?.maxImagePixels = limit }
     }
 
     let lossArguments = checked(spec.loss, Vocabulary.losses, default: "cross_entropy")

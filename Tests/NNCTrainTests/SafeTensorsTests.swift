@@ -259,3 +259,56 @@ private let referenceFile =
   #expect(try file.tensors["i32"]?.int64s() == [-5, 6])
   #expect(file.tensors["u8"]?.floats() == [1, 2, 250])
 }
+
+/// The error `body` throws on another thread, or a failure note when it has not thrown within
+/// `seconds`: a read that blocks must fail the test, not hang it.
+private func readError(within seconds: Double, _ body: @escaping @Sendable () throws -> Any) -> String {
+  final class Box: @unchecked Sendable { var text = "" }
+  let box = Box()
+  let done = DispatchSemaphore(value: 0)
+  Thread.detachNewThread {
+    do {
+      _ = try body()
+      box.text = "no error"
+    } catch {
+      box.text = "\(error)"
+    }
+    done.signal()
+  }
+  guard done.wait(timeout: .now() + seconds) == .success else { return "still reading after \(seconds) s" }
+  return box.text
+}
+
+@Test func devicesFIFOsAndFoldersAreRefusedAsCheckpoints() throws {
+  let directory = try temporaryDirectory()
+  defer { try? FileManager.default.removeItem(atPath: directory) }
+  let fifo = directory + "/fifo.safetensors"
+  #expect(mkfifo(fifo, 0o600) == 0)
+  for (path, kind) in [
+    ("/dev/zero", "is a character device"), (fifo, "is a FIFO (named pipe)"), (directory, "is a directory"),
+  ] {
+    let expected = "\(path): \(kind), not a regular file; data and checkpoint files must be regular files"
+    #expect(readError(within: 20) { try SafeTensorsFile.read(from: path) } == expected)
+    #expect(readError(within: 20) { try Checkpoint.read(from: path) } == expected)
+  }
+}
+
+@Test func readingAFileChecksItsHeaderAgainstItsSize() throws {
+  let directory = try temporaryDirectory()
+  defer { try? FileManager.default.removeItem(atPath: directory) }
+  let path = directory + "/x.safetensors"
+  let header = #"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#
+  // A header length within the limit but beyond the file: refused without reading further.
+  try Data(fileBytes(header, data: [0, 0, 0, 0], declaredLength: 50_000_000)).write(
+    to: URL(fileURLWithPath: path))
+  let fileSize = 8 + header.utf8.count + 4
+  #expect(
+    readError(within: 20) { try SafeTensorsFile.read(from: path) }
+      == "\(path): at byte 0: header length 50000000 is larger than the \(fileSize - 8) bytes that follow it")
+  // Data beyond what the header's tensors cover.
+  try Data(fileBytes(header, data: [0, 0, 128, 63, 9])).write(to: URL(fileURLWithPath: path))
+  #expect(
+    readError(within: 20) { try SafeTensorsFile.read(from: path) }.contains("data section size mismatch"))
+  try Data(fileBytes(header, data: [0, 0, 128, 63])).write(to: URL(fileURLWithPath: path))
+  #expect(try SafeTensorsFile.read(from: path).tensors["w"]?.floats() == [1])
+}

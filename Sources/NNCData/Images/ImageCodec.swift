@@ -18,10 +18,18 @@ public enum ImageCodec {
     return nil
   }
 
+  /// The largest image decoded unless a caller allows more (`data.max_image_pixels`): 64 megapixels
+  /// (8192×8192). A few hundred bytes of PNG or JPEG header can declare gigapixels, and decoding
+  /// allocates for the declared size; this bounds what a hostile or corrupt file can make nnc allocate.
+  public static let defaultMaxPixels = 1 << 26
+
   /// Decodes a PNG or JPEG file's bytes into an image of `channels` (1: grey, 3: RGB) with values
   /// in [0, 1]; colour is converted to grey and grey to colour as needed. `path` names the file in
-  /// errors.
-  public static func decode(_ data: Data, channels: Int, path: String) throws -> Image {
+  /// errors. An image whose header declares more than `maxPixels` pixels is refused before anything
+  /// is allocated for its pixels.
+  public static func decode(_ data: Data, channels: Int, path: String, maxPixels: Int = defaultMaxPixels)
+    throws -> Image
+  {
     guard channels == 1 || channels == 3 else {
       throw DataError(path, "images can be read with 1 (grey) or 3 (RGB) channels, not \(channels)")
     }
@@ -40,9 +48,14 @@ public enum ImageCodec {
     }
     let name = format == .png ? "PNG" : "JPEG"
     guard sized == 0 else { throw DataError(path, "corrupt \(name) file: \(message(errorBuffer))") }
-    // A header claiming gigapixels is corrupt or hostile; refuse before allocating.
-    guard width > 0, height > 0, Int(width) * Int(height) <= 1 << 28 else {
+    guard width > 0, height > 0 else {
       throw DataError(path, "\(name) file claims an unusable size of \(width)x\(height) pixels")
+    }
+    guard Int(width) * Int(height) <= maxPixels else {
+      throw DataError(
+        path,
+        "\(name) header declares \(width)x\(height) = \(Int(width) * Int(height)) pixels, more than the "
+          + "limit of \(maxPixels) (data.max_image_pixels raises it)")
     }
     var bytes = [UInt8](repeating: 0, count: Int(width) * Int(height) * channels)
     let status = data.withUnsafeBytes { raw -> Int32 in
@@ -64,9 +77,10 @@ public enum ImageCodec {
     return Image(interleaved: bytes, channels: channels, height: Int(height), width: Int(width))
   }
 
-  /// Reads and decodes an image file.
-  public static func read(_ path: String, channels: Int) throws -> Image {
-    try decode(try readFileBytes(path), channels: channels, path: path)
+  /// Reads and decodes an image file (refused when it is not a regular file or declares more than
+  /// `maxPixels` pixels).
+  public static func read(_ path: String, channels: Int, maxPixels: Int = defaultMaxPixels) throws -> Image {
+    try decode(try readFileBytes(path), channels: channels, path: path, maxPixels: maxPixels)
   }
 
   /// Writes a 1- or 3-channel image as an 8-bit PNG (values clamped to [0, 1]).

@@ -9,14 +9,19 @@ public struct ImageFolderOptions: Sendable, Equatable {
   public var width: Int
   public var skipCorrupt: Bool
   public var classNames: [String]?
+  /// Images whose header declares more pixels are refused before decoding (`data.max_image_pixels`).
+  public var maxImagePixels: Int
 
-  public init(channels: Int, height: Int, width: Int, skipCorrupt: Bool = false, classNames: [String]? = nil)
-  {
+  public init(
+    channels: Int, height: Int, width: Int, skipCorrupt: Bool = false, classNames: [String]? = nil,
+    maxImagePixels: Int = ImageCodec.defaultMaxPixels
+  ) {
     self.channels = channels
     self.height = height
     self.width = width
     self.skipCorrupt = skipCorrupt
     self.classNames = classNames
+    self.maxImagePixels = maxImagePixels
   }
 
   /// File name extensions read as images (compared without case).
@@ -137,7 +142,8 @@ extension Dataset {
       let slots = UncheckedSendableBuffer(buffer)
       DispatchQueue.concurrentPerform(iterations: paths.count) { index in
         do {
-          let image = try ImageCodec.read(paths[index], channels: options.channels)
+          let image = try ImageCodec.read(
+            paths[index], channels: options.channels, maxPixels: options.maxImagePixels)
           slots.buffer[index] = .success(image.resized(height: options.height, width: options.width))
         } catch let error as DataError {
           slots.buffer[index] = .failure(error)
