@@ -65,11 +65,8 @@ extension Lowerer {
 
   func weightInitializer(_ arguments: CheckedArguments) -> InitializerKind {
     if let word = arguments.string("init"), let kind = InitializerKind(rawValue: word) { return kind }
-    // He initialization suits the rectifier family; Glorot the saturating and linear activations.
-    switch arguments.string("activation") ?? "linear" {
-    case "relu", "relu6", "leaky_relu", "elu", "gelu", "silu": return .heNormal
-    default: return .glorotUniform
-    }
+    let activation = arguments.string("activation").flatMap(Vocabulary.activation(named:))
+    return activation?.rectifying == true ? .heNormal : .glorotUniform
   }
 
   func size(_ pair: (Int, Int)?) -> Size2 {

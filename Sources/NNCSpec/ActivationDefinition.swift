@@ -16,15 +16,20 @@ public struct ActivationDefinition: Sendable, Equatable {
   /// Rough cost for the FLOP estimate: transcendental functions count a few operations.
   public var flopsPerElement: Int
   public var gradient: GradientSource
+  /// Whether a layer with this `activation:` defaults to He initialization (the rectifier family,
+  /// whose variance halves through the unit) rather than Glorot's (saturating and linear units).
+  public var rectifying: Bool
   public var doc: String
 
   public init(
-    _ name: String, alpha: Double? = nil, flopsPerElement: Int, gradient: GradientSource, doc: String
+    _ name: String, alpha: Double? = nil, flopsPerElement: Int, gradient: GradientSource,
+    rectifying: Bool = false, doc: String
   ) {
     self.name = name
     self.defaultAlpha = alpha
     self.flopsPerElement = flopsPerElement
     self.gradient = gradient
+    self.rectifying = rectifying
     self.doc = doc
   }
 

@@ -119,7 +119,8 @@ private struct DSLPrinter {
   /// Other control characters as `\u{X}`, which the lexer reads back.
   func quoted(_ text: String) -> String {
     doubleQuoted(text) { scalar in
-      scalar.value < 0x20 || scalar.value == 0x7F
+      if scalar == "\0" { return "\\0" }
+      return scalar.value < 0x20 || scalar.value == 0x7F
         ? "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}" : nil
     }
   }

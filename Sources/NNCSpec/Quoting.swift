@@ -1,5 +1,5 @@
-/// A double-quoted string with the escapes both syntaxes share (`\" \\ \n \t \r \0`); every other
-/// scalar is written as is unless `escape` returns its spelling in the target syntax.
+/// A double-quoted string with the escapes YAML, the DSL and JSON share (`\" \\ \n \t \r`); every
+/// other scalar is written as is unless `escape` returns its spelling in the target syntax.
 func doubleQuoted(_ text: String, escape: (Unicode.Scalar) -> String?) -> String {
   var out = "\""
   for scalar in text.unicodeScalars {
@@ -9,7 +9,6 @@ func doubleQuoted(_ text: String, escape: (Unicode.Scalar) -> String?) -> String
     case "\n": out += "\\n"
     case "\t": out += "\\t"
     case "\r": out += "\\r"
-    case "\0": out += "\\0"
     default:
       if let escaped = escape(scalar) {
         out += escaped
@@ -19,4 +18,13 @@ func doubleQuoted(_ text: String, escape: (Unicode.Scalar) -> String?) -> String
     }
   }
   return out + "\""
+}
+
+/// A JSON string literal: other control characters as `\u00XX`, everything else as is.
+public func jsonQuoted(_ text: String) -> String {
+  doubleQuoted(text) { scalar in
+    guard scalar.value < 0x20 else { return nil }
+    let hex = String(scalar.value, radix: 16)
+    return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+  }
 }

@@ -6,22 +6,26 @@ public enum Vocabulary {
   /// per-activation fact from here; only the math itself lives in the runtime's kernels.
   public static let activations: [ActivationDefinition] = [
     ActivationDefinition("linear", flopsPerElement: 0, gradient: .fromOutput, doc: "the identity"),
-    ActivationDefinition("relu", flopsPerElement: 1, gradient: .fromOutput, doc: "max(x, 0)"),
-    ActivationDefinition("relu6", flopsPerElement: 1, gradient: .fromOutput, doc: "min(max(x, 0), 6)"),
+    ActivationDefinition(
+      "relu", flopsPerElement: 1, gradient: .fromOutput, rectifying: true, doc: "max(x, 0)"),
+    ActivationDefinition(
+      "relu6", flopsPerElement: 1, gradient: .fromOutput, rectifying: true, doc: "min(max(x, 0), 6)"),
     ActivationDefinition("sigmoid", flopsPerElement: 4, gradient: .fromOutput, doc: "1 / (1 + e^-x)"),
     ActivationDefinition("tanh", flopsPerElement: 4, gradient: .fromOutput, doc: "hyperbolic tangent"),
     ActivationDefinition(
       "leaky_relu", alpha: 0.01, flopsPerElement: 1, gradient: .fromOutputWhenAlphaNonNegative,
-      doc: "x if x > 0 else alpha * x"),
+      rectifying: true, doc: "x if x > 0 else alpha * x"),
     ActivationDefinition(
       "elu", alpha: 1.0, flopsPerElement: 4, gradient: .fromOutputWhenAlphaNonNegative,
-      doc: "x if x > 0 else alpha * (e^x - 1)"),
+      rectifying: true, doc: "x if x > 0 else alpha * (e^x - 1)"),
     ActivationDefinition(
       "softmax", flopsPerElement: 8, gradient: .fromOutput,
       doc: "normalized exponentials over the last axis or channels"),
     ActivationDefinition(
-      "gelu", flopsPerElement: 8, gradient: .fromInput, doc: "x * Phi(x) (tanh approximation)"),
-    ActivationDefinition("silu", flopsPerElement: 4, gradient: .fromInput, doc: "x * sigmoid(x)"),
+      "gelu", flopsPerElement: 8, gradient: .fromInput, rectifying: true,
+      doc: "x * Phi(x) (tanh approximation)"),
+    ActivationDefinition(
+      "silu", flopsPerElement: 4, gradient: .fromInput, rectifying: true, doc: "x * sigmoid(x)"),
     ActivationDefinition(
       "hard_sigmoid", flopsPerElement: 1, gradient: .fromOutput, doc: "clamp(x / 6 + 1/2, 0, 1)"),
   ]

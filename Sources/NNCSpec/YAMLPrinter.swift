@@ -95,6 +95,7 @@ private struct YAMLPrinter {
   /// string survives line folding.
   static func quoted(_ text: String) -> String {
     doubleQuoted(text) { scalar in
+      if scalar == "\0" { return "\\0" }
       let code = scalar.value
       guard
         code < 0x20 || (code >= 0x7F && code <= 0x9F) || code == 0x2028 || code == 0x2029 || code == 0xFEFF

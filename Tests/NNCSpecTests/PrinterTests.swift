@@ -226,3 +226,7 @@ private let looseYAML = """
 
       """)
 }
+
+@Test func jsonQuotingEscapesControlCharactersAsUnicode() {
+  #expect(jsonQuoted("a\"b\\c\nd\u{1}\0é") == #""a\"b\\c\nd\u0001\u0000é""#)
+}
