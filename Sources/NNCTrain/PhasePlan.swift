@@ -32,8 +32,8 @@ public struct PhasePlan: Sendable {
     let count = max(configuration.phases.count, 1)
     var start = 0
     phases = (0..<count).map { index in
-      let epochs =
-        configuration.phases.indices.contains(index) ? configuration.phases[index].epochs : configuration.epochs
+      let phases = configuration.phases
+      let epochs = phases.indices.contains(index) ? phases[index].epochs : configuration.epochs
       defer { start += epochs }
       return Phase(
         index: index, firstEpoch: start, epochs: epochs,

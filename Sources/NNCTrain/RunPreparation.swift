@@ -7,9 +7,9 @@ import NNCRandom
 public enum RunPreparation {
   /// Loads the data sets, seeded from `train.seed`, with the augment section's final `normalize`
   /// applied to the evaluation splits.
-  public static func loadData(_ settings: TrainingConfiguration.DataSettings, configuration: TrainingConfiguration, graph: Graph)
-    throws -> LoadedData
-  {
+  public static func loadData(
+    _ settings: TrainingConfiguration.DataSettings, configuration: TrainingConfiguration, graph: Graph
+  ) throws -> LoadedData {
     var generator = RandomGenerator(seed: UInt64(configuration.seed)).derived(2)
     var data = try RunComponents.loadData(settings, inputShape: graph.inputShape.sample, using: &generator)
     try RunComponents.normalizeEvaluationSplits(configuration.augmentation, &data)

@@ -224,16 +224,16 @@ public final class Trainer {
         }
       }
       _ = state.plateau?.update(record.value(of: plateauMetric))
-      let stopping = state.stopping?.update(stoppingMonitor.flatMap { record.value(of: $0) }, epoch: epoch + 1)
+      let stoppingValue = stoppingMonitor.flatMap { record.value(of: $0) }
+      let stopping = state.stopping?.update(stoppingValue, epoch: epoch + 1)
       if stopping == .improved, configuration.earlyStopping?.restoreBest == true {
         try weightsCheckpoint().write(to: stoppingBestPath)
       }
       try files.appendHistory(record)
       var stopsPhase = false
       if stopping == .stop, let settings = configuration.earlyStopping, let monitorState = state.stopping {
-        observer?.note(
-          "early stopping: \(stoppingMonitor ?? monitor) did not improve for \(monitorState.epochsWithoutImprovement) epochs"
-        )
+        let epochs = monitorState.epochsWithoutImprovement
+        observer?.note("early stopping: \(stoppingMonitor ?? monitor) did not improve for \(epochs) epochs")
         if settings.restoreBest, let best = monitorState.bestEpoch,
           FileManager.default.fileExists(atPath: stoppingBestPath)
         {

@@ -37,9 +37,13 @@ public final class TrainingBenchmark {
   public func run(learningRate: Float = 1e-6) throws {
     let batch = self.batch
     if targetsAreValues {
-      try values.withUnsafeBufferPointer { try step.run(batch: batch, targets: .values($0), learningRate: learningRate) }
+      try values.withUnsafeBufferPointer {
+        try step.run(batch: batch, targets: .values($0), learningRate: learningRate)
+      }
     } else {
-      try labels.withUnsafeBufferPointer { try step.run(batch: batch, targets: .labels($0), learningRate: learningRate) }
+      try labels.withUnsafeBufferPointer {
+        try step.run(batch: batch, targets: .labels($0), learningRate: learningRate)
+      }
     }
   }
 

@@ -22,8 +22,9 @@ struct PhaseSummary: Encodable {
     PhasePlan(graph: graph, configuration: configuration).phases.map { phase in
       let totals = phase.parameterTotals
       return PhaseSummary(
-        phase: phase.index + 1, first_epoch: phase.firstEpoch + 1, last_epoch: phase.firstEpoch + phase.epochs,
-        optimizer: phase.optimizer.name, lr: phase.optimizer.learningRate, trainable_params: totals.trainable,
+        phase: phase.index + 1, first_epoch: phase.firstEpoch + 1,
+        last_epoch: phase.firstEpoch + phase.epochs, optimizer: phase.optimizer.name,
+        lr: phase.optimizer.learningRate, trainable_params: totals.trainable,
         frozen_params: totals.nonTrainable, trainable_layers: phase.trainableLayers,
         trainable_parameters: phase.trainableParameterNames)
     }

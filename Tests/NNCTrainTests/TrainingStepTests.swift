@@ -60,7 +60,8 @@ import Testing
 
   @Test func aZeroMultiplierKeepsItsLayerFixedInBench() throws {
     let (graph, configuration) = try loaded("{batch_size: 3, lr_multipliers: {body: 0}}")
-    let benchmark = try TrainingBenchmark(graph: graph, configuration: configuration, batch: 3, optimization: .all)
+    let benchmark = try TrainingBenchmark(
+      graph: graph, configuration: configuration, batch: 3, optimization: .all)
     let layout = benchmark.executor.parameterLayout
     func values(_ prefix: String) -> [Float] {
       layout.filter { $0.info.name.hasPrefix(prefix) }.flatMap { Array(benchmark.executor.parameter($0)) }
