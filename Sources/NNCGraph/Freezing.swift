@@ -124,7 +124,7 @@ extension Graph {
       for parameter in graph.nodes[index].parameters.indices {
         let role = graph.nodes[index].parameters[parameter].role
         graph.nodes[index].parameters[parameter].trainable =
-          !frozen && role != .runningMean && role != .runningVariance
+          !frozen && role.canTrain
       }
     }
     return graph
@@ -172,4 +172,9 @@ extension Graph {
     default: break
     }
   }
+}
+
+extension ParameterRole {
+  /// Running statistics are never trainable: batchnorm updates them from the batches it sees.
+  public var canTrain: Bool { self != .runningMean && self != .runningVariance }
 }

@@ -272,7 +272,7 @@ struct Lowerer {
     let infos = parameters.map { role, shape in
       ParameterInfo(
         name: "\(name).\(role.rawValue)", shape: shape, role: role,
-        trainable: trainable && role != .runningMean && role != .runningVariance,
+        trainable: trainable && role.canTrain,
         initializer: Self.initializer(for: role, weights: initializer ?? .glorotUniform),
         fanIn: fan.0, fanOut: fan.1)
     }

@@ -6,6 +6,7 @@ enum OutputChecks {
   static func check(graph: Graph, output: Flow, spec: Spec, into diagnostics: inout DiagnosticBag) {
     let outputShape = graph.outputShape
     let loss = spec.loss
+    let lossKind = loss.flatMap { LossKind(rawValue: $0.name) }
     let dataEntries: [MapEntry] = {
       guard case .map(let entries) = spec.data?.kind else { return [] }
       return entries
@@ -19,7 +20,7 @@ enum OutputChecks {
     } else if let classesExpr, case .int(let classes) = classesExpr.kind {
       declaredClasses = (classes, classesExpr)
     }
-    let isBinary = loss?.name == "binary_cross_entropy"
+    let isBinary = lossKind == .binaryCrossEntropy
     if let (classes, classesExpr) = declaredClasses {
       if outputShape.rank != 2 {
         diagnostics.error(
@@ -32,12 +33,12 @@ enum OutputChecks {
           at: output.origin.unitsLocation,
           notes: [.note("the number of classes is set here", at: classesExpr.location)])
       }
-    } else if loss != nil, outputShape.rank != 2, loss?.name != "mse" {
+    } else if loss != nil, outputShape.rank != 2, lossKind != .mse {
       diagnostics.error(
         "the loss '\(loss!.name)' needs a [N,classes] output, but the model outputs \(outputShape)",
         at: output.origin.location, notes: [.note("the loss is chosen here", at: loss!.location)])
     }
-    if output.endsInSoftmax, let loss, loss.name == "cross_entropy" {
+    if output.endsInSoftmax, let loss, lossKind == .crossEntropy {
       let fromLogits: Bool
       if let argument = loss.argument("from_logits"), case .bool(let value) = argument.value.kind {
         fromLogits = value

@@ -86,12 +86,12 @@ struct PredictionLog {
   ) -> Int {
     var correct = 0
     for sample in 0..<batch.count {
-      let predicted = Trainer.predictedClass(output, sample: sample, classes: classes)
+      let predicted = Self.predictedClass(output, sample: sample, classes: classes)
       if predicted == batch.labels[sample] { correct += 1 }
       if keep {
         labels.append(batch.labels[sample])
         predictions.append(predicted)
-        Trainer.appendProbabilities(
+        Self.appendProbabilities(
           output, probabilities, sample: sample, classes: classes, loss: loss, to: &self.probabilities)
       }
     }
@@ -103,9 +103,15 @@ struct PredictionLog {
       labels: labels.map(Int.init), predictions: predictions.map(Int.init),
       scores: probabilities.map(Double.init), classes: classes)
   }
-}
 
-extension Trainer {
+  static func predictedClass(_ output: UnsafeBufferPointer<Float>, sample: Int, classes: Int) -> Int32 {
+    let row = sample * classes
+    if classes == 1 { return output[row] > 0 ? 1 : 0 }
+    var best = 0
+    for index in 1..<classes where output[row + index] > output[row + best] { best = index }
+    return Int32(best)
+  }
+
   /// Appends a sample's class probabilities (or raw outputs, for losses that compute none) without
   /// allocating.
   static func appendProbabilities(
@@ -132,7 +138,7 @@ extension LossFunction {
   ) throws -> Float {
     let count = batch.count
     let classes = executor.outputSampleCount
-    try Trainer.copy(batch, into: executor)
+    try executor.setInput(batch)
     executor.forward(batch: count, training: training)
     let output = UnsafeBufferPointer(start: executor.output, count: count * classes)
     return try batch.labels.withUnsafeBufferPointer { labels in
@@ -145,5 +151,16 @@ extension LossFunction {
         }
       }
     }
+  }
+}
+
+extension Executor {
+  /// Copies a batch's samples into the executor's input.
+  func setInput(_ batch: Batch) throws {
+    let count = batch.count * inputSampleCount
+    guard batch.samples.count >= count else {
+      throw TrainError("a batch holds \(batch.samples.count) values where \(count) were expected")
+    }
+    batch.samples.withUnsafeBufferPointer { input.update(from: $0.baseAddress!, count: count) }
   }
 }

@@ -1,6 +1,7 @@
 import NNCData
 import NNCGraph
 import NNCRandom
+import NNCSpec
 
 /// Builds the run's pieces (data, loss, optimizer, schedule) from a training configuration, turning
 /// every problem into a `TrainError` that names what is wrong.
@@ -86,7 +87,7 @@ public enum RunComponents {
   /// Whether the loss reads probabilities and could read logits instead, so that the optimizer may
   /// fuse the model's final softmax into it.
   public static func lossTakesLogits(_ settings: TrainingConfiguration.LossSettings) -> Bool {
-    settings.name == "cross_entropy" && !settings.fromLogits
+    settings.kind == .crossEntropy && !settings.fromLogits
   }
 
   /// The loss of `settings`, on logits when the executor removed the final softmax.
@@ -100,10 +101,10 @@ public enum RunComponents {
   }
 
   public static func loss(_ settings: TrainingConfiguration.LossSettings) -> LossFunction {
-    switch settings.name {
-    case "binary_cross_entropy": return .binaryCrossEntropy(fromLogits: settings.fromLogits)
-    case "mse": return .meanSquaredError
-    default:
+    switch settings.kind {
+    case .binaryCrossEntropy: return .binaryCrossEntropy(fromLogits: settings.fromLogits)
+    case .mse: return .meanSquaredError
+    case .crossEntropy:
       return .crossEntropy(
         fromLogits: settings.fromLogits, labelSmoothing: Float(settings.labelSmoothing),
         classWeights: settings.classWeights?.map(Float.init))
@@ -112,19 +113,19 @@ public enum RunComponents {
 
   public static func optimizer(_ settings: TrainingConfiguration.OptimizerSettings) throws -> any Optimizer {
     let decay = Float(settings.weightDecay)
-    switch settings.name {
-    case "gd": return GradientDescent(weightDecay: decay)
-    case "sgd":
+    switch settings.kind {
+    case .gd: return GradientDescent(weightDecay: decay)
+    case .sgd:
       return try SGD(momentum: Float(settings.momentum), nesterov: settings.nesterov, weightDecay: decay)
-    case "rmsprop":
+    case .rmsprop:
       return try RMSProp(
         rho: Float(settings.rho), epsilon: Float(settings.epsilon), momentum: Float(settings.momentum),
         weightDecay: decay)
-    case "adamw":
+    case .adamw:
       return try Adam.adamW(
         beta1: Float(settings.beta1), beta2: Float(settings.beta2), epsilon: Float(settings.epsilon),
         weightDecay: decay)
-    default:
+    case .adam:
       return try Adam(
         beta1: Float(settings.beta1), beta2: Float(settings.beta2), epsilon: Float(settings.epsilon),
         weightDecay: decay)
@@ -134,12 +135,12 @@ public enum RunComponents {
   public static func schedule(_ configuration: TrainingConfiguration) -> LearningRateSchedule {
     let settings = configuration.schedule
     let decay: LearningRateSchedule.Decay
-    switch settings.name {
-    case "step": decay = .step(every: settings.every, gamma: settings.gamma)
-    case "exponential": decay = .exponential(gamma: settings.gamma)
-    case "cosine":
-      decay = .cosine(total: configuration.epochs, minimum: settings.minimumLearningRate)
-    default: decay = .constant
+    switch settings.kind {
+    case .step: decay = .step(every: settings.every, gamma: settings.gamma)
+    case .exponential: decay = .exponential(gamma: settings.gamma)
+    case .cosine: decay = .cosine(total: configuration.epochs, minimum: settings.minimumLearningRate)
+    // Reduce-on-plateau scales the constant rate as the run goes (see `PlateauMonitor`).
+    case .constant, .plateau: decay = .constant
     }
     return LearningRateSchedule(
       base: configuration.optimizer.learningRate, decay: decay, unit: .epoch,

@@ -39,14 +39,16 @@ public struct TrainingConfiguration: Sendable {
   }
 
   public struct LossSettings: Sendable {
-    public var name: String
+    public var kind: LossKind
+    public var name: String { kind.rawValue }
     public var labelSmoothing: Double
     public var classWeights: [Double]?
     public var fromLogits: Bool
   }
 
   public struct OptimizerSettings: Sendable {
-    public var name: String
+    public var kind: OptimizerKind
+    public var name: String { kind.rawValue }
     public var learningRate: Double
     public var momentum: Double
     public var nesterov: Bool
@@ -58,14 +60,15 @@ public struct TrainingConfiguration: Sendable {
   }
 
   public struct ScheduleSettings: Sendable {
-    public var name: String
+    public var kind: ScheduleKind
+    public var name: String { kind.rawValue }
     public var every: Int
     public var gamma: Double
     public var minimumLearningRate: Double
     /// Reduce-on-plateau: factor, patience and the metric it watches.
-    public var factor: Double = 0.1
-    public var patience: Int = 3
-    public var monitor: String = "val_loss"
+    public var factor: Double
+    public var patience: Int
+    public var monitor: String
   }
 
   public struct EarlyStopping: Sendable {
@@ -74,7 +77,7 @@ public struct TrainingConfiguration: Sendable {
     public var minDelta: Double
     public var restoreBest: Bool
     /// `max` or `min`; nil infers it from the metric's name (`MetricNames.isMaximized`).
-    public var mode: String? = nil
+    public var mode: String?
 
     /// Whether a larger monitored value is better.
     public var maximizes: Bool { EpochRecord.isMaximized(monitor, mode: mode) }
@@ -202,13 +205,16 @@ public struct TrainingConfiguration: Sendable {
       if case .int(let limit) = fields["max_image_pixels"]?.kind { data?.maxImagePixels = limit }
     }
 
-    let lossArguments = checked(spec.loss, Vocabulary.losses, default: "cross_entropy")
+    let lossArguments = checked(spec.loss, Vocabulary.losses, default: LossKind.specDefault.rawValue)
+    // Options a loss does not take keep neutral values it never reads.
     loss = LossSettings(
-      name: lossArguments.signature.name, labelSmoothing: lossArguments.double("label_smoothing") ?? 0,
+      kind: LossKind(rawValue: lossArguments.signature.name)!,
+      labelSmoothing: lossArguments.double("label_smoothing") ?? 0,
       classWeights: lossArguments.isGiven("class_weights") ? lossArguments.numbers("class_weights") : nil,
       fromLogits: lossArguments.bool("from_logits") ?? true)
 
-    optimizer = Self.optimizerSettings(checked(spec.optimizer, Vocabulary.optimizers, default: "adam"))
+    optimizer = Self.optimizerSettings(
+      checked(spec.optimizer, Vocabulary.optimizers, default: OptimizerKind.specDefault.rawValue))
 
     augmentation = spec.augment.map { AugmentationConfiguration(calls: $0) }
 
@@ -219,19 +225,20 @@ public struct TrainingConfiguration: Sendable {
         positiveClass: arguments.int("positive_class"))
     }
 
-    let train = map(spec.train)
-    epochs = int(train, "epochs", 10)
-    batchSize = int(train, "batch_size", 32)
-    seed = int(train, "seed", 0)
-    warmupEpochs = int(train, "warmup_epochs", 0)
-    clipNorm = double(train, "clip_norm")
-    if case .string(let value) = train["monitor"]?.kind { monitor = value } else { monitor = "val_accuracy" }
-    if case .string(let value) = train["mode"]?.kind { monitorMode = value }
-    threads = train["threads"].flatMap { if case .int(let v) = $0.kind { v } else { nil } }
+    let train = SectionFields(spec.train, schema: Vocabulary.trainSchema)
+    // Every key below has a default in `Vocabulary.trainSchema` or is optional.
+    epochs = train.int("epochs")!
+    batchSize = train.int("batch_size")!
+    seed = train.int("seed")!
+    warmupEpochs = train.int("warmup_epochs")!
+    clipNorm = train.double("clip_norm")
+    monitor = train.string("monitor")!
+    monitorMode = train.string("mode")
+    threads = train.int("threads")
     if case .string(let path) = train["init_from"]?.kind {
       initialization = WeightImportSettings(path: resolve(path) ?? path)
     }
-    let initFields = map(train["init"])
+    let initFields = SectionFields(train["init"], schema: Vocabulary.initSchema)
     if case .string(let path) = initFields["from"]?.kind {
       var settings = WeightImportSettings(path: resolve(path) ?? path)
       if case .list(let rules) = initFields["rename"]?.kind {
@@ -243,10 +250,8 @@ public struct TrainingConfiguration: Sendable {
           return WeightImportSettings.RenameRule(pattern: pattern, replacement: replacement)
         }
       }
-      settings.strict = bool(initFields, "strict", false)
-      if case .string(let layout) = initFields["layout"]?.kind {
-        settings.layout = WeightImportSettings.Layout(rawValue: layout) ?? .nnc
-      }
+      settings.strict = initFields.bool("strict")!
+      settings.layout = initFields.string("layout").flatMap(WeightImportSettings.Layout.init) ?? .nnc
       initialization = settings
     }
     selection = train["freeze"].flatMap { TrainableSelection(freeze: $0) }
@@ -255,7 +260,7 @@ public struct TrainingConfiguration: Sendable {
       }
     }
 
-    var scheduleCall = Call(name: "constant", at: .unknown)
+    var scheduleCall = Call(name: train.string("schedule")!, at: .unknown)
     if let expr = train["schedule"] {
       switch expr.kind {
       case .string(let name): scheduleCall = Call(name: name, at: expr.location)
@@ -268,32 +273,31 @@ public struct TrainingConfiguration: Sendable {
       default: break
       }
     }
-    let scheduleArguments = checked(scheduleCall, Vocabulary.schedules, default: "constant")
+    let scheduleArguments = checked(scheduleCall, Vocabulary.schedules, default: train.string("schedule")!)
+    // Options a schedule does not take keep neutral values it never reads.
     schedule = ScheduleSettings(
-      name: scheduleArguments.signature.name, every: scheduleArguments.int("every") ?? 1,
-      gamma: scheduleArguments.double("gamma") ?? 0.1,
-      minimumLearningRate: scheduleArguments.double("min_lr") ?? 0)
-    schedule.factor = scheduleArguments.double("factor") ?? 0.1
-    schedule.patience = scheduleArguments.int("patience") ?? 3
-    schedule.monitor = scheduleArguments.string("monitor") ?? "val_loss"
+      kind: ScheduleKind(rawValue: scheduleArguments.signature.name)!,
+      every: scheduleArguments.int("every") ?? 1, gamma: scheduleArguments.double("gamma") ?? 1,
+      minimumLearningRate: scheduleArguments.double("min_lr") ?? 0,
+      factor: scheduleArguments.double("factor") ?? 1, patience: scheduleArguments.int("patience") ?? 0,
+      monitor: scheduleArguments.string("monitor") ?? "")
 
     if train["early_stopping"] != nil {
-      let fields = map(train["early_stopping"])
-      var monitor = "val_loss"
-      if case .string(let value) = fields["monitor"]?.kind { monitor = value }
+      let fields = SectionFields(train["early_stopping"], schema: Vocabulary.earlyStoppingSchema)
       earlyStopping = EarlyStopping(
-        monitor: monitor, patience: int(fields, "patience", 5), minDelta: double(fields, "min_delta") ?? 0,
-        restoreBest: bool(fields, "restore_best", true))
-      if case .string(let value) = fields["mode"]?.kind { earlyStopping?.mode = value }
+        monitor: fields.string("monitor")!, patience: fields.int("patience")!,
+        minDelta: fields.double("min_delta")!, restoreBest: fields.bool("restore_best")!,
+        mode: fields.string("mode"))
     }
 
     if case .list(let items) = train["phases"]?.kind {
       let baseOptimizer = optimizer
       phases = items.map { item in
-        let fields = map(item)
+        let fields = SectionFields(item, schema: Vocabulary.phaseSchema)
         var phase = Phase(
-          epochs: int(fields, "epochs", 1), selection: TrainableSelection(phase: item), optimizer: nil,
-          learningRate: double(fields, "lr"))
+          // `epochs` is required: a spec that lowered has it.
+          epochs: fields.int("epochs") ?? 0, selection: TrainableSelection(phase: item), optimizer: nil,
+          learningRate: fields.double("lr"))
         if let expr = fields["optimizer"] {
           phase.optimizer = Self.optimizerSettings(
             checked(Self.call(expr), Vocabulary.optimizers, default: baseOptimizer.name))
@@ -307,12 +311,14 @@ public struct TrainingConfiguration: Sendable {
   }
 
   static func optimizerSettings(_ arguments: CheckedArguments) -> OptimizerSettings {
+    // Every optimizer's signature gives `lr` and `weight_decay` defaults; options an optimizer does
+    // not take keep neutral values it never reads.
     OptimizerSettings(
-      name: arguments.signature.name, learningRate: arguments.double("lr") ?? 0.001,
+      kind: OptimizerKind(rawValue: arguments.signature.name)!, learningRate: arguments.double("lr")!,
       momentum: arguments.double("momentum") ?? 0, nesterov: arguments.bool("nesterov") ?? false,
-      rho: arguments.double("rho") ?? 0.9, beta1: arguments.double("beta1") ?? 0.9,
-      beta2: arguments.double("beta2") ?? 0.999, epsilon: arguments.double("epsilon") ?? 1e-8,
-      weightDecay: arguments.double("weight_decay") ?? 0)
+      rho: arguments.double("rho") ?? 0, beta1: arguments.double("beta1") ?? 0,
+      beta2: arguments.double("beta2") ?? 0, epsilon: arguments.double("epsilon") ?? 0,
+      weightDecay: arguments.double("weight_decay")!)
   }
 
   /// A phase's `optimizer: adam(lr: 1e-3)` (the map `{adam: {lr: 1e-3}}`) or bare `sgd`, as a call.
@@ -325,7 +331,7 @@ public struct TrainingConfiguration: Sendable {
         name: entries[0].key, arguments: ArgumentChecker.mapArguments(entries[0].value), at: expr.location)
       guard let signature = Vocabulary.optimizers.first(where: { $0.name == call.name }) else { return call }
       return ArgumentChecker.labelled(call, signature, into: &ignored)
-    default: return Call(name: "adam", at: expr.location)
+    default: return Call(name: OptimizerKind.specDefault.rawValue, at: expr.location)
     }
   }
 }

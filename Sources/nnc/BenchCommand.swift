@@ -157,72 +157,23 @@ struct BenchCommand: ParsableCommand {
     steps: Double, busyCores: Double, peak: Int?, profile: [ProfileRow]?
   ) {
     ResidentMemory.resetPeak()
-    var options = optimization.options
-    options.lossTakesLogits = RunComponents.lossTakesLogits(configuration.loss)
-    let executor = Executor(
-      graph: graph, maxBatch: batch, seed: 1,
-      configuration: ExecutionConfiguration(mode: .training, optimization: options))
-    var generator = RandomGenerator(seed: 1)
-    try initialize(executor, generator: &generator)
-    fillInput(executor, batch: batch, generator: &generator)
-    let classes = executor.outputSampleCount
-    let loss = RunComponents.loss(configuration.loss, outputIsLogits: executor.outputIsLogits)
-    let labels = (0..<batch).map { _ in Int32(generator.next() % UInt64(max(classes, 2))) }
-    let values = (0..<(batch * classes)).map { _ in generator.nextUniform() }
-    var gradient = [Float](repeating: 0, count: batch * classes)
-    var optimizer = try RunComponents.optimizer(configuration.optimizer)
-    let trainable = executor.parameterLayout.filter { $0.info.trainable }
-    optimizer.decayMask = trainable.map { $0.info.role == .weight }
-    let parameters = trainable.map { executor.parameter($0) }
-    let gradients = trainable.map { executor.gradient($0) }
-    // A tiny rate keeps the weights (and so the work per step) essentially unchanged.
-    let learningRate: Float = 1e-6
-    // The phases of a step outside the executor, timed only with --profile.
-    var phaseSeconds = [Double](repeating: 0, count: 3)
-    func phase(_ index: Int, _ body: () throws -> Void) rethrows {
-      guard profile else { return try body() }
-      let start = DispatchTime.now().uptimeNanoseconds
-      try body()
-      phaseSeconds[index] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    }
-    func step() throws {
-      executor.forward(batch: batch, training: true)
-      try phase(0) { try lossAndGradient() }
-      phase(1) { executor.zeroParameterGradients() }
-      executor.backward(batch: batch)
-      try phase(2) {
-        try optimizer.step(parameters: parameters, gradients: gradients, learningRate: learningRate)
-      }
-    }
-    func lossAndGradient() throws {
-      let output = UnsafeBufferPointer(start: executor.output, count: batch * classes)
-      _ = try gradient.withUnsafeMutableBufferPointer { gradient in
-        try labels.withUnsafeBufferPointer { labels in
-          try values.withUnsafeBufferPointer { values in
-            try loss.evaluate(
-              output: output, batch: batch, features: classes,
-              targets: configuration.loss.name == "mse" ? .values(values) : .labels(labels),
-              gradient: gradient)
-          }
-        }
-      }
-      gradient.withUnsafeBufferPointer {
-        executor.outputGradient.update(from: $0.baseAddress!, count: batch * classes)
-      }
-    }
-    let (rate, busyCores) = try timed(step)
+    let benchmark = try TrainingBenchmark(
+      graph: graph, configuration: configuration, batch: batch, optimization: optimization.options)
+    let (rate, busyCores) = try timed { try benchmark.run() }
     let peak = ResidentMemory.peak()
     guard profile else { return (rate, busyCores, peak, nil) }
     // A separate run, so that the clock reads do not touch the rate above.
     let nodeProfile = ExecutionProfile()
-    executor.profile = nodeProfile
-    try step()
+    let stepProfile = StepProfile()
+    benchmark.executor.profile = nodeProfile
+    benchmark.step.profile = stepProfile
+    try benchmark.run()
     nodeProfile.reset()
-    phaseSeconds = phaseSeconds.map { _ in 0 }
+    stepProfile.reset()
     var steps = 0
     let start = DispatchTime.now().uptimeNanoseconds
     while steps < 3 || Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 < seconds {
-      try step()
+      try benchmark.run()
       steps += 1
     }
     let perStep = 1000 / Double(steps)
@@ -231,8 +182,12 @@ struct BenchCommand: ParsableCommand {
         kind: entry.kind, nodes: entry.nodes, forward_ms: entry.forwardSeconds * perStep,
         backward_ms: entry.backwardSeconds * perStep)
     }
-    for (index, name) in ["loss", "zero gradients", "optimizer step"].enumerated() {
-      rows.append(ProfileRow(kind: name, nodes: 0, forward_ms: phaseSeconds[index] * perStep, backward_ms: 0))
+    let phases = [
+      ("loss", stepProfile.lossSeconds), ("zero gradients", stepProfile.zeroSeconds),
+      ("optimizer step", stepProfile.updateSeconds),
+    ]
+    for (name, seconds) in phases {
+      rows.append(ProfileRow(kind: name, nodes: 0, forward_ms: seconds * perStep, backward_ms: 0))
     }
     return (rate, busyCores, peak, rows.filter { $0.forward_ms + $0.backward_ms > 0 || $0.nodes > 0 })
   }
@@ -246,14 +201,12 @@ struct BenchCommand: ParsableCommand {
       graph: graph, maxBatch: batch, seed: 1,
       configuration: ExecutionConfiguration(mode: .inference, optimization: optimization.options))
     var generator = RandomGenerator(seed: 2)
-    try? initialize(executor, generator: &generator)
-    fillInput(executor, batch: batch, generator: &generator)
+    try? TrainingBenchmark.initialize(executor, generator: &generator)
+    TrainingBenchmark.fillInput(executor, batch: batch, generator: &generator)
     let (rate, busyCores) = (try? timed { executor.forward(batch: batch, training: false) }) ?? (0, 0)
     return (rate, busyCores, ResidentMemory.peak())
   }
 
-  /// Runs `body` twice to warm up, then until `seconds` have passed (at least three times); returns
-  /// calls per second.
   /// Runs `body` twice to warm up, then until `seconds` have passed (at least three times); returns
   /// calls per second and the process's CPU seconds per second meanwhile.
   func timed(_ body: () throws -> Void) throws -> (rate: Double, busyCores: Double) {
@@ -269,23 +222,6 @@ struct BenchCommand: ParsableCommand {
       elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
     return (Double(calls) / elapsed, (ProcessorTime.seconds() - startCPU) / elapsed)
-  }
-
-  func initialize(_ executor: Executor, generator: inout RandomGenerator) throws {
-    for slot in executor.parameterLayout {
-      let buffer = executor.parameter(slot)
-      if slot.info.role == .runningVariance {
-        // Positive, so that inference through batchnorm is well defined.
-        for index in buffer.indices { buffer[index] = generator.nextUniform(0.5, 1.5) }
-      } else {
-        try RunComponents.initializer(slot.info.initializer).fill(
-          buffer, fanIn: slot.info.fanIn, fanOut: slot.info.fanOut, generator: &generator)
-      }
-    }
-  }
-
-  func fillInput(_ executor: Executor, batch: Int, generator: inout RandomGenerator) {
-    for index in 0..<(batch * executor.inputSampleCount) { executor.input[index] = generator.nextUniform() }
   }
 }
 

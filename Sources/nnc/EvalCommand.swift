@@ -182,11 +182,11 @@ struct EvalCommand: ParsableCommand {
         configuration: ExecutionConfiguration(mode: .inference, optimization: options))
       if let checkpoint {
         let saved = try Checkpoint.read(from: checkpoint)
-        try Trainer.load(saved, into: executor, path: checkpoint)
-        try Trainer.checkClassNames(saved, against: dataset, path: checkpoint)
+        try ModelWeights.load(saved, into: executor, path: checkpoint)
+        try ModelWeights.checkClassNames(saved, against: dataset, path: checkpoint)
       } else if let settings = prepared.configuration.initialization {
         // Pretrained weights as training would start from them, rename rules and layout included.
-        try Trainer.initialize(executor, seed: UInt64(prepared.configuration.seed))
+        try ModelWeights.initialize(executor, seed: UInt64(prepared.configuration.seed))
         let report = try WeightImport.apply(settings, to: executor)
         FileHandle.standardError.write(Data(report.table.utf8))
       } else {

@@ -17,23 +17,16 @@ struct PhaseSummary: Encodable {
   var trainable_layers: [String]
   var trainable_parameters: [String]
 
+  /// NNCTrain's phase plan, as `nnc train` will run it.
   static func phases(graph: Graph, configuration: TrainingConfiguration) -> [PhaseSummary] {
-    let phases =
-      configuration.phases.isEmpty
-      ? [TrainingConfiguration.Phase(epochs: configuration.epochs)] : configuration.phases
-    var start = 0
-    return phases.enumerated().map { index, phase in
-      let phaseGraph = phase.selection.map { graph.applying($0) } ?? graph
-      var optimizer = phase.optimizer ?? configuration.optimizer
-      if let rate = phase.learningRate { optimizer.learningRate = rate }
-      let totals = phaseGraph.parameterTotals
-      let trainableNodes = phaseGraph.nodes.filter { $0.parameters.contains(where: \.trainable) }
-      defer { start += phase.epochs }
+    PhasePlan(graph: graph, configuration: configuration).phases.map { phase in
+      let totals = phase.parameterTotals
       return PhaseSummary(
-        phase: index + 1, first_epoch: start + 1, last_epoch: start + phase.epochs, optimizer: optimizer.name,
-        lr: optimizer.learningRate, trainable_params: totals.trainable, frozen_params: totals.nonTrainable,
-        trainable_layers: trainableNodes.map(\.name),
-        trainable_parameters: trainableNodes.flatMap { $0.parameters.filter(\.trainable).map(\.name) })
+        phase: phase.index + 1, first_epoch: phase.firstEpoch + 1,
+        last_epoch: phase.firstEpoch + phase.epochs, optimizer: phase.optimizer.name,
+        lr: phase.optimizer.learningRate, trainable_params: totals.trainable,
+        frozen_params: totals.nonTrainable, trainable_layers: phase.trainableLayers,
+        trainable_parameters: phase.trainableParameterNames)
     }
   }
 

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import NNCData
 import NNCGraph
-import NNCRandom
 import NNCRuntime
 import NNCSpec
 import NNCTrain
@@ -28,70 +27,33 @@ struct PreparedRun {
     guard let settings = configuration.data else {
       throw fail("\(options.spec): 'nnc \(command)' needs a 'data' section")
     }
-    var data: LoadedData
+    let data: LoadedData
     do {
-      var generator = RandomGenerator(seed: UInt64(configuration.seed)).derived(2)
-      data = try RunComponents.loadData(
-        settings, inputShape: loaded.graph.inputShape.sample, using: &generator)
-      try RunComponents.normalizeEvaluationSplits(configuration.augmentation, &data)
+      data = try RunPreparation.loadData(settings, configuration: configuration, graph: loaded.graph)
     } catch let error as TrainError {
       throw fail(error.message)
-    } catch let error as DataError {
-      throw fail("\(error)")
     } catch {
       throw fail("\(error)")
     }
     for warning in data.warnings {
       FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
     }
-    let inputCount = loaded.graph.inputShape.sampleCount
-    let sampleShape = data.train.sampleShape
-    guard data.train.sampleSize == inputCount else {
-      throw fail(
-        "\(data.train.source): samples have shape \(sampleShape) (\(data.train.sampleSize) values) but the model "
-          + "input \(loaded.graph.inputShape) needs \(inputCount) values per sample")
-    }
-    let outputs = loaded.graph.outputShape.sampleCount
-    let classes = data.train.classes
-    if configuration.loss.name != "mse", outputs != classes, !(outputs == 1 && classes <= 2) {
-      throw fail(
-        "\(data.train.source): the data has \(classes) classes but the model outputs \(outputs) units; "
-          + "set data.classes or change the last layer")
-    }
-    if let positive = MetricReport.positiveClass(configuration.metrics), positive >= max(classes, 2) {
-      throw fail(
-        "\(options.spec): positive_class \(positive) is not one of the data's \(classes) classes "
-          + "(0...\(max(classes, 2) - 1))")
-    }
-    if configuration.optimizer.name == "gd" {
-      // Gradient descent proper: every step sees the whole training set.
-      configuration.batchSize = data.train.count
+    do {
+      configuration = try RunPreparation.check(
+        data, graph: loaded.graph, configuration: configuration, specPath: options.spec)
+    } catch let error as TrainError {
+      throw fail(error.message)
     }
     return PreparedRun(loaded: loaded, configuration: configuration, data: data)
   }
 
-  /// The training split as evaluation sees it: with the augment section's final `normalize` (the
-  /// other splits get it when loaded; training applies it after augmenting).
+  /// The training split as evaluation sees it (see `RunPreparation.evaluationTrainingSplit`).
   func evaluationTrainingSplit() throws -> Dataset {
-    var train = data.train
-    guard let normalization = configuration.augmentation?.normalization else { return train }
     do {
-      try train.normalize(normalization)
+      return try RunPreparation.evaluationTrainingSplit(data, configuration: configuration)
     } catch {
       throw fail("\(error)")
     }
-    return train
-  }
-
-  /// Identifies the model architecture (not the training settings), so a checkpoint is only resumed
-  /// into the model that wrote it.
-  var specHash: String {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    for byte in IRPrinter.print(graph, locations: false).utf8 {
-      hash ^= UInt64(byte)
-      hash &*= 0x0000_0100_0000_01b3
-    }
-    return String(hash, radix: 16)
   }
 }
 

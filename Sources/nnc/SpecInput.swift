@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NNCGraph
 import NNCSpec
+import NNCTrain
 
 /// Options every command that reads a spec shares.
 struct SpecOptions: ParsableArguments {
@@ -97,12 +98,6 @@ enum SpecPipeline {
 }
 
 extension Spec {
-  /// `train.batch_size`, or the default.
-  var batchSize: Int {
-    guard case .map(let entries) = train?.kind,
-      let value = entries.first(where: { $0.key == "batch_size" })?.value,
-      case .int(let size) = value.kind
-    else { return 32 }
-    return size
-  }
+  /// `train.batch_size`, or its default.
+  var batchSize: Int { TrainingConfiguration(spec: self).batchSize }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NNCData
+import NNCGraph
 import NNCRuntime
 import NNCSpec
 import NNCTrain
@@ -57,7 +58,7 @@ struct TrainCommand: ParsableCommand {
     do {
       let trainer = try Trainer(
         graph: prepared.graph, configuration: configuration, runDirectory: directory,
-        specHash: prepared.specHash, optimization: optimization.options)
+        specHash: ModelFingerprint.of(prepared.graph), optimization: optimization.options)
       reporter.header(prepared: prepared, directory: directory)
       // The table names the file, every tensor's fate and the totals.
       if let transfer = trainer.transferReport, !resume { reporter.table(transfer.table) }

@@ -48,7 +48,7 @@ import Testing
       epoch: 2, learning_rate: 0.1, train_loss: 0.5, train_accuracy: 0.75, val_loss: 0.6, val_accuracy: 0.7)
     record.trainMetrics = ["f1_macro": 0.7]
     record.validationMetrics = ["f1_macro": 0.65, "roc_auc_macro": 0.9]
-    let line = try Trainer.encode(record)
+    let line = try RunFiles.encode(record)
     #expect(line.contains("\"train_f1_macro\":0.7") && line.contains("\"val_roc_auc_macro\":0.9"))
     let decoded = try JSONDecoder().decode(EpochRecord.self, from: Data(line.utf8))
     #expect(decoded == record)

@@ -36,11 +36,11 @@ import Testing
     #expect(settings.phases[0].optimizer?.learningRate == 0.01)
     // Without its own optimizer a phase keeps the spec's, at its own rate when it gives one.
     #expect(settings.phases[1].optimizer == nil)
-    let second = Trainer.optimizerSettings(phase: 1, settings)
+    let second = PhasePlan.optimizerSettings(phase: 1, settings)
     #expect(second.name == "sgd")
     #expect(second.momentum == 0.9)
     #expect(second.learningRate == 0.001)
-    #expect(Trainer.optimizerSettings(phase: 2, settings).learningRate == 0.5)
+    #expect(PhasePlan.optimizerSettings(phase: 2, settings).learningRate == 0.5)
     // An explicit train.epochs caps the phases.
     #expect(try configuration("{epochs: 4, phases: [{epochs: 3}, {epochs: 3}]}").epochs == 4)
   }

@@ -1,0 +1,55 @@
+import Foundation
+
+/// The files of a run directory besides checkpoints: `history.jsonl` (one epoch record per line)
+/// and `classes.json` (the class names of image-folder data, by index).
+public struct RunFiles: Sendable {
+  public let directory: String
+
+  public init(directory: String) { self.directory = directory }
+
+  public var historyPath: String { directory + "/history.jsonl" }
+  public var classesPath: String { directory + "/classes.json" }
+
+  /// Class names as a JSON array, index i naming class i (also recorded in checkpoints).
+  static func classNamesJSON(_ names: [String]) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.withoutEscapingSlashes]
+    return (try? String(decoding: encoder.encode(names), as: UTF8.self)) ?? "[]"
+  }
+
+  func writeClassNames(_ names: [String]) throws {
+    try (Self.classNamesJSON(names) + "\n").write(toFile: classesPath, atomically: true, encoding: .utf8)
+  }
+
+  /// The first `limit` records of the history (a resumed run keeps those of its completed epochs).
+  func readHistory(limit: Int) throws -> [EpochRecord] {
+    guard let data = FileManager.default.contents(atPath: historyPath) else { return [] }
+    let decoder = JSONDecoder()
+    var records: [EpochRecord] = []
+    for line in String(decoding: data, as: UTF8.self).split(separator: "\n") where records.count < limit {
+      records.append(try decoder.decode(EpochRecord.self, from: Data(line.utf8)))
+    }
+    return records
+  }
+
+  /// One history line, keys sorted.
+  static func encode(_ record: EpochRecord) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return String(decoding: try encoder.encode(record), as: UTF8.self)
+  }
+
+  func writeHistory(_ records: [EpochRecord]) throws {
+    let text = try records.map { try Self.encode($0) + "\n" }.joined()
+    try text.write(toFile: historyPath, atomically: true, encoding: .utf8)
+  }
+
+  func appendHistory(_ record: EpochRecord) throws {
+    guard let handle = FileHandle(forWritingAtPath: historyPath) else {
+      throw TrainError("cannot open \(historyPath) for writing")
+    }
+    defer { try? handle.close() }
+    try handle.seekToEnd()
+    try handle.write(contentsOf: Data((try Self.encode(record) + "\n").utf8))
+  }
+}
