@@ -3,6 +3,8 @@ public enum LossKind: String, CaseIterable, Sendable {
   case crossEntropy = "cross_entropy"
   case binaryCrossEntropy = "binary_cross_entropy"
   case mse
+  case mae
+  case huber
 }
 
 /// The optimizers a spec may choose; the raw values are the names in `Vocabulary.optimizers`.

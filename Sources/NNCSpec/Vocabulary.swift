@@ -168,8 +168,18 @@ public enum Vocabulary {
       ], doc: "categorical cross-entropy on integer labels"),
     Signature(
       "binary_cross_entropy",
-      [Parameter("from_logits", .bool, default: .bool(true))], doc: "for one output unit or multi-label"),
+      [
+        Parameter("from_logits", .bool, default: .bool(true)),
+        Parameter(
+          "pos_weight", .numberOrList, min: Bound(0),
+          doc: "weight of the positive term: one number, or one per label"),
+      ], doc: "for one output unit or multi-label"),
     Signature("mse", [], doc: "mean squared error against one-hot labels or targets"),
+    Signature("mae", [], doc: "mean absolute error against targets"),
+    Signature(
+      "huber", positional: ["delta"],
+      [Parameter("delta", .number, default: .number(1), min: Bound(0, inclusive: false))],
+      doc: "squared error below delta, absolute error above it"),
   ]
 
   static let decay = Parameter("weight_decay", .number, default: .number(0), min: Bound(0))
@@ -413,6 +423,18 @@ public enum Vocabulary {
       "validation_split", .number, default: .number(0), min: Bound(0), max: Bound(1, inclusive: false)),
     Parameter("shuffle", .bool, default: .bool(true)),
     Parameter("label_column", .int, default: .int(0), min: Bound(0)),
+    Parameter(
+      "target_columns", .list(.either([.int, .string])),
+      doc: "regression: the CSV columns of float targets, by header name or index"),
+    Parameter(
+      "label_columns", .list(.either([.int, .string])),
+      doc: "multi-label: the CSV columns of 0/1 labels, by header name or index"),
+    Parameter(
+      "label_lists", .bool, default: .bool(false),
+      doc: "multi-label: the label column lists label indices separated by ';' (3;7)"),
+    Parameter(
+      "normalize_targets", .bool, default: .bool(false),
+      doc: "regression: standardize targets with the training split's mean and std (undone in predictions)"),
     Parameter("header", .bool, default: .bool(false)),
     Parameter(
       "skip_corrupt", .bool, default: .bool(false),

@@ -18,8 +18,15 @@ public enum LossFunction: Sendable, Equatable {
   case crossEntropy(fromLogits: Bool = true, labelSmoothing: Float = 0, classWeights: [Float]? = nil)
   /// Binary (per-output sigmoid) cross-entropy for `[N, 1]` or multi-label `[N, K]` outputs.
   case binaryCrossEntropy(fromLogits: Bool = true)
+  /// Binary cross-entropy whose positive term is scaled by one weight, or one per output (PyTorch's
+  /// `pos_weight`). A case of its own so that matches on `binaryCrossEntropy(fromLogits)` stay valid.
+  case weightedBinaryCrossEntropy(fromLogits: Bool = true, positiveWeights: [Float])
   /// Mean of squared differences over all output elements.
   case meanSquaredError
+  /// Mean of absolute differences over all output elements.
+  case meanAbsoluteError
+  /// Squared difference below `delta`, linear above it, averaged over all output elements.
+  case huber(delta: Float = 1)
 
   /// Returns the mean loss over the batch and writes d(loss)/d(output) into `gradient`
   /// (`batch * features` elements). `probabilities` receives softmax/sigmoid outputs where the loss
@@ -45,9 +52,21 @@ public enum LossFunction: Sendable, Equatable {
       return try Losses.binaryCrossEntropy(
         output: output, fromLogits: fromLogits, batch: batch, outputs: features, targets: targets,
         gradient: gradient, probabilities: probabilities)
+    case .weightedBinaryCrossEntropy(let fromLogits, let weights):
+      return try weights.withUnsafeBufferPointer { w in
+        try Losses.binaryCrossEntropy(
+          output: output, fromLogits: fromLogits, batch: batch, outputs: features, targets: targets,
+          positiveWeights: w, gradient: gradient, probabilities: probabilities)
+      }
     case .meanSquaredError:
       return try Losses.meanSquaredError(
         output: output, batch: batch, outputs: features, targets: targets, gradient: gradient)
+    case .meanAbsoluteError:
+      return try Losses.meanAbsoluteError(
+        output: output, batch: batch, outputs: features, targets: targets, gradient: gradient)
+    case .huber(let delta):
+      return try Losses.huber(
+        output: output, batch: batch, outputs: features, targets: targets, delta: delta, gradient: gradient)
     }
   }
 }
@@ -189,9 +208,14 @@ public enum Losses {
   /// From logits it uses the stable form `max(x, 0) - x t + log(1 + exp(-|x|))`, whose gradient is
   /// `sigmoid(x) - t`; from probabilities `-(t log p + (1 - t) log(1 - p))` with p clamped. Integer
   /// labels are read as the target of a single output (`[N, 1]`) or one-hot over `outputs`.
+  ///
+  /// `positiveWeights` (one value, or one per output) scales the positive term as PyTorch's
+  /// `BCEWithLogitsLoss(pos_weight=w)` does: `-(w t log p + (1 - t) log(1 - p))`. From logits that is
+  /// `w t softplus(-x) + (1 - t) softplus(x)`, with gradient `p (w t + 1 - t) - w t`.
   public static func binaryCrossEntropy(
     output: UnsafeBufferPointer<Float>, fromLogits: Bool = true, batch: Int, outputs: Int,
-    targets: LossTargets, gradient: UnsafeMutableBufferPointer<Float>,
+    targets: LossTargets, positiveWeights: UnsafeBufferPointer<Float>? = nil,
+    gradient: UnsafeMutableBufferPointer<Float>,
     probabilities: UnsafeMutableBufferPointer<Float>? = nil
   ) throws -> Float {
     let count = batch * outputs
@@ -199,6 +223,11 @@ public enum Losses {
       output: output, gradient: gradient, probabilities: probabilities, count: count, batch: batch,
       features: outputs, loss: "binary_cross_entropy")
     try checkTargets(targets, batch: batch, features: outputs, loss: "binary_cross_entropy")
+    if let positiveWeights, positiveWeights.count != 1, positiveWeights.count != outputs {
+      throw TrainError(
+        "binary_cross_entropy: \(positiveWeights.count) pos_weight values given for \(outputs) outputs "
+          + "(give one, or one per output)")
+    }
     guard count > 0 else { return 0 }
     let scale = 1 / Float(count)
     var total = 0.0
@@ -208,15 +237,30 @@ public enum Losses {
         let j = row + k
         let target = try targetValue(targets, sample: i, output: k, row: row, outputs: outputs)
         let x = output[j]
+        guard let positiveWeights else {
+          if fromLogits {
+            total += Double(max(x, 0) - x * target + log1pf(expf(-abs(x))))
+            let probability = sigmoid(x)
+            probabilities?[j] = probability
+            gradient[j] = (probability - target) * scale
+          } else {
+            let p = min(max(x, probabilityEpsilon), 1 - probabilityEpsilon)
+            total -= Double(target * logf(p) + (1 - target) * logf(1 - p))
+            gradient[j] = (p - target) / (p * (1 - p)) * scale
+          }
+          continue
+        }
+        let weightedTarget = positiveWeights[positiveWeights.count == 1 ? 0 : k] * target
         if fromLogits {
-          total += Double(max(x, 0) - x * target + log1pf(expf(-abs(x))))
+          let softplus = max(x, 0) + log1pf(expf(-abs(x)))
+          total += Double(weightedTarget * (softplus - x) + (1 - target) * softplus)
           let probability = sigmoid(x)
           probabilities?[j] = probability
-          gradient[j] = (probability - target) * scale
+          gradient[j] = (probability * (weightedTarget + 1 - target) - weightedTarget) * scale
         } else {
           let p = min(max(x, probabilityEpsilon), 1 - probabilityEpsilon)
-          total -= Double(target * logf(p) + (1 - target) * logf(1 - p))
-          gradient[j] = (p - target) / (p * (1 - p)) * scale
+          total -= Double(weightedTarget * logf(p) + (1 - target) * logf(1 - p))
+          gradient[j] = ((1 - target) / (1 - p) - weightedTarget / p) * scale
         }
       }
     }
@@ -243,6 +287,60 @@ public enum Losses {
         let difference = output[row + k] - target
         total += Double(difference * difference)
         gradient[row + k] = difference * scale
+      }
+    }
+    return Float(total / Double(count))
+  }
+
+  /// Mean absolute error over all `batch * outputs` elements: `mean(|y - t|)`, gradient
+  /// `sign(y - t) / count` (0 where the output equals the target, as PyTorch's `L1Loss`).
+  public static func meanAbsoluteError(
+    output: UnsafeBufferPointer<Float>, batch: Int, outputs: Int, targets: LossTargets,
+    gradient: UnsafeMutableBufferPointer<Float>
+  ) throws -> Float {
+    try elementwise(
+      output: output, batch: batch, outputs: outputs, targets: targets, gradient: gradient, loss: "mae"
+    ) { difference in
+      (abs(difference), difference > 0 ? 1 : difference < 0 ? -1 : 0)
+    }
+  }
+
+  /// Huber loss over all `batch * outputs` elements, as PyTorch's `HuberLoss(delta)`: `d² / 2` where
+  /// `|d| <= delta`, `delta (|d| - delta / 2)` beyond, averaged; gradient `d` or `delta sign(d)`.
+  public static func huber(
+    output: UnsafeBufferPointer<Float>, batch: Int, outputs: Int, targets: LossTargets, delta: Float,
+    gradient: UnsafeMutableBufferPointer<Float>
+  ) throws -> Float {
+    guard delta > 0 else { throw TrainError("huber: delta must be positive, got \(delta)") }
+    return try elementwise(
+      output: output, batch: batch, outputs: outputs, targets: targets, gradient: gradient, loss: "huber"
+    ) { difference in
+      abs(difference) <= delta
+        ? (difference * difference / 2, difference)
+        : (delta * (abs(difference) - delta / 2), difference > 0 ? delta : -delta)
+    }
+  }
+
+  /// A loss that is the mean of `value(output - target)` over all elements; `value` returns the
+  /// element's loss and its derivative.
+  @inline(__always)
+  private static func elementwise(
+    output: UnsafeBufferPointer<Float>, batch: Int, outputs: Int, targets: LossTargets,
+    gradient: UnsafeMutableBufferPointer<Float>, loss: String, _ value: (Float) -> (Float, Float)
+  ) throws -> Float {
+    let count = batch * outputs
+    try checkSizes(output: output, gradient: gradient, count: count, batch: batch, features: outputs)
+    try checkTargets(targets, batch: batch, features: outputs, loss: loss)
+    guard count > 0 else { return 0 }
+    let scale = 1 / Float(count)
+    var total = 0.0
+    for i in 0..<batch {
+      let row = i * outputs
+      for k in 0..<outputs {
+        let target = try targetValue(targets, sample: i, output: k, row: row, outputs: outputs)
+        let (elementLoss, derivative) = value(output[row + k] - target)
+        total += Double(elementLoss)
+        gradient[row + k] = derivative * scale
       }
     }
     return Float(total / Double(count))

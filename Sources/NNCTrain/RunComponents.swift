@@ -102,8 +102,15 @@ public enum RunComponents {
 
   public static func loss(_ settings: TrainingConfiguration.LossSettings) -> LossFunction {
     switch settings.kind {
-    case .binaryCrossEntropy: return .binaryCrossEntropy(fromLogits: settings.fromLogits)
+    case .binaryCrossEntropy:
+      guard let weights = settings.positiveWeights else {
+        return .binaryCrossEntropy(fromLogits: settings.fromLogits)
+      }
+      return .weightedBinaryCrossEntropy(
+        fromLogits: settings.fromLogits, positiveWeights: weights.map(Float.init))
     case .mse: return .meanSquaredError
+    case .mae: return .meanAbsoluteError
+    case .huber: return .huber(delta: Float(settings.huberDelta))
     case .crossEntropy:
       return .crossEntropy(
         fromLogits: settings.fromLogits, labelSmoothing: Float(settings.labelSmoothing),

@@ -32,6 +32,21 @@ public struct TrainingConfiguration: Sendable {
     public var split: Double? = nil
     /// `data.classes_subset`: the classes kept (relabelled 0, 1, ... in this order).
     public var classesSubset: [Int]? = nil
+    /// `data.target_columns`: the CSV columns of float targets (regression).
+    public var targetColumns: [CSVColumn]? = nil
+    /// `data.label_columns`: the CSV columns of 0/1 labels (multi-label).
+    public var labelColumns: [CSVColumn]? = nil
+    /// `data.label_lists`: the label column lists label indices separated by `;` (multi-label).
+    public var labelLists = false
+    /// `data.normalize_targets`: standardize float targets with the training split's statistics.
+    public var normalizeTargets = false
+
+    /// The CSV layout of targets other than one class label column, when the data section asks for one.
+    public var csvTargets: CSVTargetLayout? {
+      if let targetColumns { return .values(targetColumns) }
+      if let labelColumns { return .multiHot(labelColumns) }
+      return labelLists ? .labelLists(.index(labelColumn), labels: classes) : nil
+    }
     /// `data.limit_per_class`: the training samples kept per class.
     public var limitPerClass: Int? = nil
     /// `data.max_image_pixels`: the largest image (by its header) the folder format decodes.
@@ -44,6 +59,10 @@ public struct TrainingConfiguration: Sendable {
     public var labelSmoothing: Double
     public var classWeights: [Double]?
     public var fromLogits: Bool
+    /// `binary_cross_entropy(pos_weight)`: one weight, or one per label.
+    public var positiveWeights: [Double]? = nil
+    /// `huber(delta)`.
+    public var huberDelta: Double = 1
   }
 
   public struct OptimizerSettings: Sendable {
@@ -199,6 +218,20 @@ public struct TrainingConfiguration: Sendable {
         labelColumn: int(fields, "label_column", 0), header: bool(fields, "header", false))
       if case .string(let value) = fields["path"]?.kind { data?.path = resolve(value) }
       data?.skipCorrupt = bool(fields, "skip_corrupt", false)
+      func columns(_ key: String) -> [CSVColumn]? {
+        guard case .list(let items) = fields[key]?.kind else { return nil }
+        return items.compactMap { item in
+          switch item.kind {
+          case .int(let index): .index(index)
+          case .string(let name): .name(name)
+          default: nil
+          }
+        }
+      }
+      data?.targetColumns = columns("target_columns")
+      data?.labelColumns = columns("label_columns")
+      data?.labelLists = bool(fields, "label_lists", false)
+      data?.normalizeTargets = bool(fields, "normalize_targets", false)
       data?.split = double(fields, "split")
       data?.classesSubset = numbers(fields, "classes_subset")?.map { Int($0) }
       if case .int(let limit) = fields["limit_per_class"]?.kind { data?.limitPerClass = limit }
@@ -211,7 +244,9 @@ public struct TrainingConfiguration: Sendable {
       kind: LossKind(rawValue: lossArguments.signature.name)!,
       labelSmoothing: lossArguments.double("label_smoothing") ?? 0,
       classWeights: lossArguments.isGiven("class_weights") ? lossArguments.numbers("class_weights") : nil,
-      fromLogits: lossArguments.bool("from_logits") ?? true)
+      fromLogits: lossArguments.bool("from_logits") ?? true,
+      positiveWeights: lossArguments.isGiven("pos_weight") ? lossArguments.numbers("pos_weight") : nil,
+      huberDelta: lossArguments.double("delta") ?? 1)
 
     optimizer = Self.optimizerSettings(
       checked(spec.optimizer, Vocabulary.optimizers, default: OptimizerKind.specDefault.rawValue))

@@ -219,3 +219,82 @@ func crossEntropyMatchesReferenceAndFiniteDifferences(smoothing: Double, weighte
     #expect(error.message.contains("label 7 of sample 1"))
   }
 }
+
+@Test func meanAbsoluteErrorAndHuberMatchFiniteDifferences() throws {
+  // No output sits on a kink (|d| = 0 or |d| = delta), where the central difference is not the slope.
+  let y: [Float] = [0.5, -1.2, 2.3, 0.1, 0.95, -0.4]
+  let t: [Float] = [0.2, 0.3, 0.1, 1.4, 0.8, -0.3]
+  let targets = t.map(Double.init)
+  let absolute: ([Double]) -> Double = { v in zip(v, targets).map { abs($0 - $1) }.reduce(0, +) / 6 }
+  let (value, gradient, _) = try evaluate(.meanAbsoluteError, output: y, batch: 2, features: 3, values: t)
+  #expect(abs(Double(value) - absolute(y.map(Double.init))) < 1e-6)
+  for (analytic, numeric) in zip(gradient, numericGradient(absolute, at: y)) {
+    #expect(abs(Double(analytic) - numeric) < 1e-4)
+  }
+  for delta in [0.5, 1.0] {
+    let huber: ([Double]) -> Double = { v in
+      zip(v, targets).map { output, target in
+        let d = abs(output - target)
+        return d <= delta ? d * d / 2 : delta * (d - delta / 2)
+      }.reduce(0, +) / 6
+    }
+    let (value, gradient, _) = try evaluate(
+      .huber(delta: Float(delta)), output: y, batch: 3, features: 2, values: t)
+    #expect(abs(Double(value) - huber(y.map(Double.init))) < 1e-6, "delta \(delta)")
+    for (analytic, numeric) in zip(gradient, numericGradient(huber, at: y)) {
+      #expect(abs(Double(analytic) - numeric) < 1e-4, "delta \(delta)")
+    }
+  }
+  // Within delta everywhere, Huber is half the squared error.
+  let (small, _, _) = try evaluate(.huber(delta: 10), output: y, batch: 2, features: 3, values: t)
+  let (squared, _, _) = try evaluate(.meanSquaredError, output: y, batch: 2, features: 3, values: t)
+  #expect(abs(small - squared / 2) < 1e-6)
+  #expect(throws: TrainError.self) {
+    try evaluate(.huber(delta: 0), output: y, batch: 2, features: 3, values: t)
+  }
+}
+
+@Test func binaryCrossEntropyPositiveWeights() throws {
+  let x: [Float] = [2.5, -0.4, 0.0, -3.0, 1.0, 0.7]
+  let t: [Float] = [1, 0, 1, 0, 0, 1]
+  let sigmoid = { (v: Double) in 1 / (1 + exp(-v)) }
+  for weights in [[Float(3)], [0.5, 4]] {
+    let weight = { (j: Int) in Double(weights.count == 1 ? weights[0] : weights[j % 2]) }
+    let weighted: ([Double], Bool) -> Double = { v, logits in
+      var total = 0.0
+      for (j, value) in v.enumerated() {
+        let p = logits ? sigmoid(value) : value
+        let target = Double(t[j])
+        total -= weight(j) * target * log(p) + (1 - target) * log(1 - p)
+      }
+      return total / 6
+    }
+    let (value, gradient, probabilities) = try evaluate(
+      .weightedBinaryCrossEntropy(positiveWeights: weights), output: x, batch: 3, features: 2, values: t)
+    #expect(abs(Double(value) - weighted(x.map(Double.init), true)) < 1e-6, "\(weights)")
+    for (analytic, numeric) in zip(gradient, numericGradient({ weighted($0, true) }, at: x)) {
+      #expect(abs(Double(analytic) - numeric) < 1e-5, "\(weights)")
+    }
+    for (p, v) in zip(probabilities, x) { #expect(abs(Double(p) - sigmoid(Double(v))) < 1e-6) }
+
+    let p: [Float] = [0.9, 0.2, 0.5, 0.05, 0.6, 0.7]
+    let (pValue, pGradient, _) = try evaluate(
+      .weightedBinaryCrossEntropy(fromLogits: false, positiveWeights: weights), output: p, batch: 3,
+      features: 2, values: t)
+    #expect(abs(Double(pValue) - weighted(p.map(Double.init), false)) < 1e-6, "\(weights)")
+    for (analytic, numeric) in zip(pGradient, numericGradient({ weighted($0, false) }, at: p)) {
+      #expect(abs(Double(analytic) - numeric) < 1e-4, "\(weights)")
+    }
+  }
+  // A weight of one is the unweighted loss.
+  let (plain, plainGradient, _) = try evaluate(
+    .binaryCrossEntropy(), output: x, batch: 3, features: 2, values: t)
+  let (one, oneGradient, _) = try evaluate(
+    .weightedBinaryCrossEntropy(positiveWeights: [1]), output: x, batch: 3, features: 2, values: t)
+  #expect(abs(plain - one) < 1e-6)
+  for (a, b) in zip(plainGradient, oneGradient) { #expect(abs(a - b) < 1e-7) }
+  #expect(throws: TrainError.self) {
+    try evaluate(
+      .weightedBinaryCrossEntropy(positiveWeights: [1, 2, 3]), output: x, batch: 3, features: 2, values: t)
+  }
+}

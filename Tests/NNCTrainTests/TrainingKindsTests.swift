@@ -39,3 +39,39 @@ import Testing
     for role in [ParameterRole.weight, .bias] { #expect(role.canTrain) }
   }
 }
+
+/// The regression and multi-label keys of the `loss` and `data` sections reach the settings.
+@Test func regressionAndMultilabelSettings() throws {
+  let text = """
+    model:
+      input: [4]
+      layers:
+        - dense: 2
+    data:
+      format: csv
+      header: true
+      target_columns: [price, 3]
+      normalize_targets: true
+      train: {path: a.csv}
+    loss: {huber: {delta: 0.5}}
+    """
+  let (spec, diagnostics) = SpecLoader.parse(text: text, path: "/specs/regression.yaml")
+  let parsed = try #require(spec, "\(diagnostics)")
+  #expect(diagnostics.allSatisfy { $0.severity != .error }, "\(diagnostics)")
+  let settings = TrainingConfiguration(spec: parsed)
+  let data = try #require(settings.data)
+  #expect(data.csvTargets == .values([.name("price"), .index(3)]))
+  #expect(data.normalizeTargets)
+  #expect(settings.loss.kind == .huber && settings.loss.huberDelta == 0.5)
+  #expect(RunComponents.loss(settings.loss) == .huber(delta: 0.5))
+
+  let weighted = try #require(
+    SpecLoader.parse(
+      text:
+        "model:\n  input: [4]\n  layers:\n    - dense: 2\nloss: {binary_cross_entropy: {pos_weight: [1, 3]}}\n",
+      path: "/specs/multilabel.yaml"
+    ).0)
+  #expect(
+    RunComponents.loss(TrainingConfiguration(spec: weighted).loss)
+      == .weightedBinaryCrossEntropy(fromLogits: true, positiveWeights: [1, 3]))
+}
