@@ -10,15 +10,18 @@ public struct CSVOptions: Sendable, Equatable {
   public var delimiter: UInt8
   /// Reshape each row's features, e.g. `[1, 8, 8]` for 64 pixels; nil keeps `[features]`.
   public var sampleShape: [Int]?
+  /// Float or multi-label targets instead of the class label column (`labelColumn` is then unused).
+  public var targets: CSVTargetLayout?
 
   public init(
     labelColumn: Int = 0, hasHeader: Bool = false, delimiter: UInt8 = UInt8(ascii: ","),
-    sampleShape: [Int]? = nil
+    sampleShape: [Int]? = nil, targets: CSVTargetLayout? = nil
   ) {
     self.labelColumn = labelColumn
     self.hasHeader = hasHeader
     self.delimiter = delimiter
     self.sampleShape = sampleShape
+    self.targets = targets
   }
 }
 
@@ -39,6 +42,13 @@ extension Dataset {
   {
     if let classes, classes <= 0 {
       throw DataError(path, "the number of classes must be positive, not \(classes)")
+    }
+    if var layout = options.targets {
+      // A label list's width may come from data.classes.
+      if case .labelLists(let column, nil) = layout, let classes {
+        layout = .labelLists(column, labels: classes)
+      }
+      return try parseTargetCSV(bytes, path: path, options: options, layout: layout)
     }
     var samples: [Float] = []
     var labels: [Int32] = []
@@ -138,11 +148,11 @@ extension Dataset {
   }
 }
 
-private func isBlank(_ byte: UInt8) -> Bool {
+func isBlank(_ byte: UInt8) -> Bool {
   byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r")
 }
 
-private func trimmedField(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) -> String {
+func trimmedField(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) -> String {
   var low = start
   var high = end
   while low < high && isBlank(bytes[low]) { low += 1 }

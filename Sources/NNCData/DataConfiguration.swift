@@ -8,6 +8,8 @@ public enum DataSource: Sendable, Equatable {
   case csv(path: String, options: CSVOptions)
   /// A `.npy` samples array and a `.npy` labels array.
   case npy(samples: String, labels: String)
+  /// A `.npy` samples array and a `.npy` array of float or multi-hot targets.
+  case npyTargets(samples: String, targets: String, kind: Targets.Kind)
   /// A folder with one sub-folder of PNG/JPEG images per class.
   case folder(path: String, options: ImageFolderOptions)
 }
@@ -46,6 +48,8 @@ public struct DatasetConfiguration: Sendable, Equatable {
       dataset = try Dataset.readCSV(resolve(path), options: options, classes: classes)
     case .npy(let samples, let labels):
       dataset = try Dataset.readNPY(samples: resolve(samples), labels: resolve(labels), classes: classes)
+    case .npyTargets(let samples, let targets, let kind):
+      dataset = try Dataset.readNPY(samples: resolve(samples), targets: resolve(targets), kind: kind)
     case .folder(let path, let options):
       dataset = try Dataset.readImageFolder(resolve(path), options: options, warnings: &warnings)
       if let classes, classes != dataset.classes {

@@ -1,5 +1,6 @@
 /// An in-memory labelled data set: `count` samples of `sampleShape`, stored row-major one after the
-/// other in `samples`, with one class label per sample.
+/// other in `samples`, with one class label per sample, or with `targets` (float values or multi-hot
+/// label sets) and no class labels.
 public struct Dataset: Sendable, Equatable {
   /// `count × sampleSize` values, sample after sample.
   public var samples: [Float]
@@ -10,8 +11,10 @@ public struct Dataset: Sendable, Equatable {
   public var classes: Int
   /// Where the data came from (a file path or a description), used to name it in errors.
   public var source: String
-  /// The name of each class index, when the data names them (image folders).
+  /// The name of each class index, when the data names them (image folders, multi-label columns).
   public var classNames: [String]?
+  /// Targets that are not one class index (regression, multi-label); nil for class labels.
+  public var targets: Targets? = nil
 
   /// Checks that the arrays agree with the shape and that every label is in range. `classes` defaults
   /// to the largest label + 1.
@@ -35,7 +38,29 @@ public struct Dataset: Sendable, Equatable {
     self.source = source
   }
 
-  public var count: Int { labels.count }
+  /// Samples with targets other than class indices: `labels` is empty and `classes` is the number of
+  /// labels (multi-hot) or 0 (float values).
+  public init(samples: [Float], targets: Targets, sampleShape: [Int], source: String = "dataset") throws {
+    guard !sampleShape.isEmpty, sampleShape.allSatisfy({ $0 > 0 }) else {
+      throw DataError(source, "sample shape \(sampleShape) must have at least one dimension, all positive")
+    }
+    let sampleSize = sampleShape.reduce(1, *)
+    guard samples.count == targets.count * sampleSize else {
+      throw DataError(
+        source,
+        "\(samples.count) values do not make \(targets.count) samples of shape \(sampleShape) "
+          + "(\(targets.count * sampleSize) values)")
+    }
+    self.samples = samples
+    self.labels = []
+    self.sampleShape = sampleShape
+    self.classes = targets.kind == .multiHot ? targets.width : 0
+    self.source = source
+    self.classNames = targets.kind == .multiHot ? targets.names : nil
+    self.targets = targets
+  }
+
+  public var count: Int { targets?.count ?? labels.count }
 
   /// The number of values in one sample.
   public var sampleSize: Int { sampleShape.reduce(1, *) }
@@ -54,11 +79,12 @@ public struct Dataset: Sendable, Equatable {
     pickedLabels.reserveCapacity(indices.count)
     for index in indices {
       pickedSamples.append(contentsOf: samples[index * size..<(index + 1) * size])
-      pickedLabels.append(labels[index])
+      if targets == nil { pickedLabels.append(labels[index]) }
     }
     var result = self
     result.samples = pickedSamples
-    result.labels = pickedLabels
+    result.labels = targets == nil ? pickedLabels : []
+    result.targets = targets?.subset(indices)
     return result
   }
 
