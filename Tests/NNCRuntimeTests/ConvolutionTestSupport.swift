@@ -14,20 +14,18 @@ struct ConvCase: Sendable, CustomTestStringConvertible {
   var testDescription: String { name }
 }
 
-/// The definition of a grouped convolution, one output at a time, in Double.
-func referenceConvolution(_ g: Conv2DGeometry, input: [Double], weight: [Double], bias: [Double]?)
-  -> [Double]
-{
+/// Visits every product of a grouped convolution as (output, weight, input) element indices, each
+/// output's products together and in kernel order: the one definition both references are written on.
+func forEachConvolutionTerm(_ g: Conv2DGeometry, _ body: (Int, Int, Int) -> Void) {
   let (outH, outW) = (g.outHeight, g.outWidth)
   let inPerGroup = g.inChannels / g.groups
   let outPerGroup = g.outChannels / g.groups
-  var output = [Double](repeating: 0, count: g.batch * g.outChannels * outH * outW)
   for n in 0..<g.batch {
     for oc in 0..<g.outChannels {
       let group = oc / outPerGroup
       for oy in 0..<outH {
         for ox in 0..<outW {
-          var sum = bias?[oc] ?? 0
+          let y = ((n * g.outChannels + oc) * outH + oy) * outW + ox
           for icInGroup in 0..<inPerGroup {
             let ic = group * inPerGroup + icInGroup
             for ki in 0..<g.kernelHeight {
@@ -35,16 +33,24 @@ func referenceConvolution(_ g: Conv2DGeometry, input: [Double], weight: [Double]
                 let iy = oy * g.strideH - g.padTop + ki * g.dilationH
                 let ix = ox * g.strideW - g.padLeft + kj * g.dilationW
                 if iy < 0 || iy >= g.inHeight || ix < 0 || ix >= g.inWidth { continue }
-                let w = weight[((oc * inPerGroup + icInGroup) * g.kernelHeight + ki) * g.kernelWidth + kj]
-                sum += w * input[((n * g.inChannels + ic) * g.inHeight + iy) * g.inWidth + ix]
+                let w = ((oc * inPerGroup + icInGroup) * g.kernelHeight + ki) * g.kernelWidth + kj
+                body(y, w, ((n * g.inChannels + ic) * g.inHeight + iy) * g.inWidth + ix)
               }
             }
           }
-          output[((n * g.outChannels + oc) * outH + oy) * outW + ox] = sum
         }
       }
     }
   }
+}
+
+/// The definition of a grouped convolution, one output at a time, in Double.
+func referenceConvolution(_ g: Conv2DGeometry, input: [Double], weight: [Double], bias: [Double]?)
+  -> [Double]
+{
+  let plane = g.outHeight * g.outWidth
+  var output = (0..<g.outputCount).map { bias?[$0 / plane % g.outChannels] ?? 0 }
+  forEachConvolutionTerm(g) { y, w, x in output[y] += weight[w] * input[x] }
   return output
 }
 
@@ -87,34 +93,11 @@ func checkConvolutionGradients(
 func referenceConvolutionGradients(
   _ g: Conv2DGeometry, input: [Double], weight: [Double], gradOutput: [Double]
 ) -> (input: [Double], weight: [Double]) {
-  let (outH, outW) = (g.outHeight, g.outWidth)
-  let inPerGroup = g.inChannels / g.groups
-  let outPerGroup = g.outChannels / g.groups
   var gradInput = [Double](repeating: 0, count: g.inputCount)
   var gradWeight = [Double](repeating: 0, count: g.weightCount)
-  for n in 0..<g.batch {
-    for oc in 0..<g.outChannels {
-      let group = oc / outPerGroup
-      for oy in 0..<outH {
-        for ox in 0..<outW {
-          let dy = gradOutput[((n * g.outChannels + oc) * outH + oy) * outW + ox]
-          for icInGroup in 0..<inPerGroup {
-            let ic = group * inPerGroup + icInGroup
-            for ki in 0..<g.kernelHeight {
-              for kj in 0..<g.kernelWidth {
-                let iy = oy * g.strideH - g.padTop + ki * g.dilationH
-                let ix = ox * g.strideW - g.padLeft + kj * g.dilationW
-                if iy < 0 || iy >= g.inHeight || ix < 0 || ix >= g.inWidth { continue }
-                let w = ((oc * inPerGroup + icInGroup) * g.kernelHeight + ki) * g.kernelWidth + kj
-                let x = ((n * g.inChannels + ic) * g.inHeight + iy) * g.inWidth + ix
-                gradWeight[w] += dy * input[x]
-                gradInput[x] += dy * weight[w]
-              }
-            }
-          }
-        }
-      }
-    }
+  forEachConvolutionTerm(g) { y, w, x in
+    gradWeight[w] += gradOutput[y] * input[x]
+    gradInput[x] += gradOutput[y] * weight[w]
   }
   return (gradInput, gradWeight)
 }
