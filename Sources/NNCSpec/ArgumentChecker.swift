@@ -314,21 +314,22 @@ public enum ArgumentChecker {
   static func inRange(
     _ value: Expr, _ parameter: Parameter, context: String, into diagnostics: inout DiagnosticBag
   ) -> Bool {
-    var numbers: [(Double, SourceLocation)] = []
-    if let number = value.numberValue {
-      numbers.append((number, value.location))
-    } else if case .list(let items) = value.kind {
-      numbers = items.compactMap { item in item.numberValue.map { ($0, item.location) } }
-    } else if case .dictionary = parameter.type, case .map(let entries) = value.kind {
-      numbers = entries.compactMap { entry in entry.value.numberValue.map { ($0, entry.value.location) } }
-    }
-    for (number, location) in numbers {
+    for item in numberItems(value, parameter.type) {
+      guard let number = item.numberValue else { continue }
+      let shown = if case .int(let int) = item.kind { String(int) } else { formatted(number) }
+      // Every number ends up a Float (or an Int for integers): 1e39 or nan would be inf or nan there.
+      if case .double = item.kind, !Float(number).isFinite {
+        diagnostics.error(
+          "\(context) must be a finite number of at most \(Float.greatestFiniteMagnitude) in magnitude, "
+            + "found \(shown)", at: item.location)
+        return false
+      }
       if let minimum = parameter.minimum,
         minimum.inclusive ? number < minimum.value : number <= minimum.value
       {
         let bound = minimum.inclusive ? "at least" : "greater than"
         diagnostics.error(
-          "\(context) must be \(bound) \(formatted(minimum.value)), found \(formatted(number))", at: location)
+          "\(context) must be \(bound) \(formatted(minimum.value)), found \(shown)", at: item.location)
         return false
       }
       if let maximum = parameter.maximum,
@@ -336,11 +337,24 @@ public enum ArgumentChecker {
       {
         let bound = maximum.inclusive ? "at most" : "less than"
         diagnostics.error(
-          "\(context) must be \(bound) \(formatted(maximum.value)), found \(formatted(number))", at: location)
+          "\(context) must be \(bound) \(formatted(maximum.value)), found \(shown)", at: item.location)
         return false
       }
     }
     return true
+  }
+
+  /// The numbers of a value, at any depth of lists (`[[top, bottom], [left, right]]`) and, for a
+  /// dictionary type, its map's values.
+  static func numberItems(_ value: Expr, _ type: ValueType) -> [Expr] {
+    switch value.kind {
+    case .int, .double: return [value]
+    case .list(let items): return items.flatMap { numberItems($0, type) }
+    case .map(let entries):
+      guard case .dictionary = type else { return [] }
+      return entries.flatMap { numberItems($0.value, type) }
+    default: return []
+    }
   }
 
   static func formatted(_ number: Double) -> String {
