@@ -22,7 +22,8 @@ public struct FuzzTarget: Sendable {
   static let specTokens: [String] = {
     var tokens = Array(Vocabulary.layers.keys).sorted() + Vocabulary.structuralKeywords + Vocabulary.sections
     tokens += Vocabulary.trainSchema.keys.map(\.name) + Vocabulary.dataSchema.keys.map(\.name)
-    tokens += Vocabulary.optimizers.map(\.name) + Vocabulary.schedules.map(\.name) + Vocabulary.metrics.map(\.name)
+    tokens +=
+      Vocabulary.optimizers.map(\.name) + Vocabulary.schedules.map(\.name) + Vocabulary.metrics.map(\.name)
     tokens += [
       "filters", "kernel", "stride", "padding", "dilation", "same", "valid", "units", "input", "count",
       "size", "scale", "groups", "depth_multiplier", "block", "model", "{", "}", "[", "]", "(", ")", ":",
@@ -42,7 +43,9 @@ public struct FuzzTarget: Sendable {
   /// `--set` lines applied to a small complete spec: each line of the input is one override.
   public static let overrides = FuzzTarget(
     name: "set",
-    dictionary: specTokens + ["train.", "data.", "model.input=", "optimizer.", "loss.", "metrics=", "augment="]
+    dictionary: specTokens + [
+      "train.", "data.", "model.input=", "optimizer.", "loss.", "metrics=", "augment=",
+    ]
   ) { bytes in
     let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init)
     checkSpec(text: baseSpec, path: "base.yaml", overrides: lines)

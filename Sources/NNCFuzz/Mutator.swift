@@ -64,7 +64,8 @@ public struct Mutator: Sendable {
 
   mutating func replaceNumber(_ bytes: inout [UInt8], near position: Int) {
     func isDigit(_ byte: UInt8) -> Bool { byte >= 48 && byte <= 57 }
-    guard let start = (position..<bytes.count).first(where: { isDigit(bytes[$0]) })
+    guard
+      let start = (position..<bytes.count).first(where: { isDigit(bytes[$0]) })
         ?? (0..<min(position, bytes.count)).last(where: { isDigit(bytes[$0]) })
     else { return }
     var lower = start

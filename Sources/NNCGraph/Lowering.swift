@@ -284,7 +284,8 @@ struct Lowerer {
         "the model expands to more than \(Self.nodeLimit) layers; check 'repeat' counts", at: location)
     }
     if !aborted {
-      checkSizes(op, inputs: inputs.map(\.shape), output: shape, parameters: parameters.map(\.1), at: location)
+      checkSizes(
+        op, inputs: inputs.map(\.shape), output: shape, parameters: parameters.map(\.1), at: location)
     }
     let output = newValue(shape)
     let infos = parameters.map { role, shape in

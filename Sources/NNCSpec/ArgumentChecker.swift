@@ -314,7 +314,7 @@ public enum ArgumentChecker {
   static func inRange(
     _ value: Expr, _ parameter: Parameter, context: String, into diagnostics: inout DiagnosticBag
   ) -> Bool {
-    for item in numberItems(value, parameter.type) {
+    for (item, isNested) in numberItems(value, parameter.type, depth: 0) {
       guard let number = item.numberValue else { continue }
       let shown = if case .int(let int) = item.kind { String(int) } else { formatted(number) }
       // Every number ends up a Float (or an Int for integers): 1e39 or nan would be inf or nan there.
@@ -324,7 +324,8 @@ public enum ArgumentChecker {
             + "found \(shown)", at: item.location)
         return false
       }
-      if let minimum = parameter.minimum,
+      // Lists of lists have their own layout checks, which report a negative amount with the layout.
+      if !isNested, let minimum = parameter.minimum,
         minimum.inclusive ? number < minimum.value : number <= minimum.value
       {
         let bound = minimum.inclusive ? "at least" : "greater than"
@@ -346,13 +347,13 @@ public enum ArgumentChecker {
 
   /// The numbers of a value, at any depth of lists (`[[top, bottom], [left, right]]`) and, for a
   /// dictionary type, its map's values.
-  static func numberItems(_ value: Expr, _ type: ValueType) -> [Expr] {
+  static func numberItems(_ value: Expr, _ type: ValueType, depth: Int) -> [(Expr, isNested: Bool)] {
     switch value.kind {
-    case .int, .double: return [value]
-    case .list(let items): return items.flatMap { numberItems($0, type) }
+    case .int, .double: return [(value, depth > 1)]
+    case .list(let items): return items.flatMap { numberItems($0, type, depth: depth + 1) }
     case .map(let entries):
       guard case .dictionary = type else { return [] }
-      return entries.flatMap { numberItems($0.value, type) }
+      return entries.flatMap { numberItems($0.value, type, depth: depth + 1) }
     default: return []
     }
   }

@@ -48,7 +48,8 @@ public enum Vocabulary {
   static func convolutionParameters(filters: Bool, depthMultiplier: Bool) -> [Parameter] {
     var parameters: [Parameter] = []
     if filters {
-      parameters.append(Parameter(
+      parameters.append(
+        Parameter(
           "filters", .int, required: true, min: positive, max: maxSize, doc: "output channels"))
     }
     parameters += [
@@ -137,7 +138,8 @@ public enum Vocabulary {
         "zero_padding2d", positional: ["padding"],
         [
           Parameter(
-            "padding", .either([.intOrPair, .list(.list(.int))]), default: .int(1), min: Bound(0), max: maxWindow,
+            "padding", .either([.intOrPair, .list(.list(.int))]), default: .int(1), min: Bound(0),
+            max: maxWindow,
             doc: "p on every side, [h, w], or [[top, bottom], [left, right]]")
         ] + common, doc: "zeros around every channel (Keras ZeroPadding2D)"),
       Signature(
@@ -251,7 +253,9 @@ public enum Vocabulary {
   public static let metrics: [Signature] = [
     Signature("accuracy", []),
     Signature("balanced_accuracy", [], doc: "the mean recall over classes that occur"),
-    Signature("top_k_accuracy", positional: ["k"], [Parameter("k", .int, default: .int(5), min: positive, max: maxSize)]),
+    Signature(
+      "top_k_accuracy", positional: ["k"],
+      [Parameter("k", .int, default: .int(5), min: positive, max: maxSize)]),
     Signature("precision", [average, positiveClass]),
     Signature("recall", [average, positiveClass]),
     Signature("f1", [average, positiveClass]),
@@ -411,7 +415,8 @@ public enum Vocabulary {
     Parameter("path", .string, doc: "the folder format: a folder of class sub-folders to train on"),
     Parameter("test", .map(split)),
     Parameter("val", .map(split)),
-    Parameter("classes", .int, min: Bound(2), max: maxSize, doc: "number of classes; read from the labels if omitted"),
+    Parameter(
+      "classes", .int, min: Bound(2), max: maxSize, doc: "number of classes; read from the labels if omitted"),
     Parameter("scale", .number, doc: "multiply raw values by this (1/255 for bytes)"),
     Parameter("mean", .numberOrList), Parameter("std", .numberOrList),
     Parameter(

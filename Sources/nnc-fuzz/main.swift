@@ -29,7 +29,8 @@ let seed = arguments.count >= 3 ? UInt64(arguments[2]) ?? 1 : 1
 let corpusDirectory = arguments.count >= 4 ? arguments[3] : "Tests/Fuzz/corpus/\(name)"
 let corpus = FuzzRun.loadCorpus(corpusDirectory)
 if corpus.isEmpty {
-  FileHandle.standardError.write(Data("warning: no corpus in \(corpusDirectory); starting from nothing\n".utf8))
+  FileHandle.standardError.write(
+    Data("warning: no corpus in \(corpusDirectory); starting from nothing\n".utf8))
 }
 let currentInput = "fuzz-current-\(name)"
 var run = FuzzRun(target: target, corpus: corpus, seed: seed, currentInputPath: currentInput)

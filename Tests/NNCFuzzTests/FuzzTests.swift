@@ -21,7 +21,8 @@ import Testing
     var run = FuzzRun(target: target, corpus: corpus, seed: 20_261_203)
     let report = run.run(iterations: corpus.count + 300)
     #expect(report.inputs == corpus.count + 300)
-    #expect(report.slowest.seconds < 2, "slowest input: \(String(decoding: report.slowest.input, as: UTF8.self))")
+    #expect(
+      report.slowest.seconds < 2, "slowest input: \(String(decoding: report.slowest.input, as: UTF8.self))")
   }
 
   static var regressions: [String] {
@@ -32,13 +33,15 @@ import Testing
   }
 
   @Test func everyTargetHasRegressions() {
-    #expect(Set(Self.regressions.map { $0.prefix { $0 != "/" } }) == Set(FuzzTarget.all.map { Substring($0.name) }))
+    #expect(
+      Set(Self.regressions.map { $0.prefix { $0 != "/" } }) == Set(FuzzTarget.all.map { Substring($0.name) }))
   }
 
   @Test(arguments: regressions)
   func regressionRunsQuickly(_ file: String) throws {
     let target = try #require(FuzzTarget.named(String(file.prefix { $0 != "/" })))
-    let data = try #require(FileManager.default.contents(atPath: Self.root.path + "/Tests/Fuzz/regressions/" + file))
+    let data = try #require(
+      FileManager.default.contents(atPath: Self.root.path + "/Tests/Fuzz/regressions/" + file))
     let start = Date()
     target.run(Array(data))
     #expect(Date().timeIntervalSince(start) < 2)

@@ -46,7 +46,7 @@ import Testing
     #expect(integers.count > 20)
     for (path, parameter) in integers {
       #expect(parameter.maximum != nil, "\(path) has no upper bound")
-      if let maximum = parameter.maximum { #expect(maximum.value <= Double(Limits.samples), "\(path)") }
+      if let maximum = parameter.maximum { #expect(maximum.value <= Double(Limits.seed), "\(path)") }
     }
   }
 
@@ -64,7 +64,8 @@ import Testing
   func numbersMustBeFiniteAsFloat(_ value: Double) {
     let rate = Vocabulary.optimizers.first { $0.name == "sgd" }!.parameter("momentum")!
     var diagnostics = DiagnosticBag()
-    #expect(!ArgumentChecker.checkValue(Expr(.double(value), at: .unknown), rate, context: "m", into: &diagnostics))
+    #expect(
+      !ArgumentChecker.checkValue(Expr(.double(value), at: .unknown), rate, context: "m", into: &diagnostics))
     #expect(diagnostics.diagnostics.first?.message.contains("must be a finite number") == true)
   }
 }

@@ -100,7 +100,8 @@ extension Lowerer {
         parameters: attributes.parameterShapes(inChannels: channels), initializer: initializer,
         fan: (
           CheckedArithmetic.saturatingProduct(channels / groups, window),
-          CheckedArithmetic.saturatingProduct(filters / groups, window)))
+          CheckedArithmetic.saturatingProduct(filters / groups, window)
+        ))
       return applyActivation(arguments, to: flow, name: layer.name, description: layer.description)
     }
 
