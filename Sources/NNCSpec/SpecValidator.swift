@@ -130,6 +130,11 @@ public enum SpecValidator {
           "input dimensions must be positive integers, found \(item.displayText)", at: item.location)
         return
       }
+      guard value <= Limits.size else {
+        diagnostics.error(
+          "input dimensions must be at most \(Limits.size), found \(value)", at: item.location)
+        return
+      }
     }
   }
 
