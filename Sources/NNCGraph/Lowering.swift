@@ -78,6 +78,8 @@ struct Flow {
   var origin: Origin
   /// Set when the last node is a softmax, for the loss warning.
   var endsInSoftmax = false
+  /// Set when the last node is a sigmoid, for the same warning on binary cross-entropy.
+  var endsInSigmoid = false
 }
 
 struct Lowerer {
@@ -303,6 +305,7 @@ struct Lowerer {
     var flow = Flow(
       value: output, shape: shape, origin: Origin(location, description, unitsLocation: unitsLocation))
     if case .activation(.softmax) = op { flow.endsInSoftmax = true }
+    if case .activation(.sigmoid) = op { flow.endsInSigmoid = true }
     return flow
   }
 

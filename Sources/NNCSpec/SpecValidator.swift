@@ -42,6 +42,10 @@ public enum SpecValidator {
       checkTransfer(train, into: &diagnostics)
       checkMonitors(train, metrics: spec.metrics, into: &diagnostics)
     }
+    if let predict = spec.predict {
+      ArgumentChecker.check(
+        map: predict, against: Vocabulary.predictSchema, what: "predict", into: &diagnostics)
+    }
     if let loss = spec.loss { checkCall(loss, Vocabulary.losses, kind: "loss", into: &diagnostics) }
     if let optimizer = spec.optimizer {
       checkCall(optimizer, Vocabulary.optimizers, kind: "optimizer", into: &diagnostics)

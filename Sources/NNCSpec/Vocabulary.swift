@@ -441,6 +441,9 @@ public enum Vocabulary {
       "limit_per_class", .int, min: positive, max: Bound(Double(Limits.samples)),
       doc: "keep the first N training samples of every class (a small labelled subset)"),
     Parameter(
+      "task", .choice(TaskKind.allCases.map(\.rawValue)),
+      doc: "what the model predicts; inferred from the loss and the output units if omitted"),
+    Parameter(
       "max_image_pixels", .int, min: positive,
       doc: "the folder format: refuse image files whose header declares more pixels (default 67108864, "
         + "64 megapixels), before decoding them"),
@@ -528,8 +531,15 @@ public enum Vocabulary {
       doc: "layer-name pattern -> factor on the learning rate; the first matching pattern wins"),
   ])
 
+  /// `predict`: how a model's outputs become class decisions.
+  public static let predictSchema = Schema([
+    Parameter(
+      "threshold", .number, default: .number(0.5), min: Bound(0), max: Bound(1),
+      doc: "a binary task predicts class 1 when its probability is at least this")
+  ])
+
   /// The top-level keys of a spec, in the order printers write them.
   public static let sections = [
-    "model", "blocks", "data", "augment", "loss", "optimizer", "metrics", "train",
+    "model", "blocks", "data", "augment", "loss", "optimizer", "metrics", "train", "predict",
   ]
 }

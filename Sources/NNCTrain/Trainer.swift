@@ -8,8 +8,13 @@ import NNCRuntime
 public struct TrainingOutcome: Sendable {
   public var history: [EpochRecord]
   public var stoppedEarly: Bool
+  /// The metric `checkpoint-best` is chosen by (`train.monitor`, as read without validation data).
+  public var monitor: String
+  /// The epoch whose weights `checkpoint-best` holds, and its monitored value.
   public var bestEpoch: Int?
   public var bestValue: Double?
+  /// The epoch whose weights early stopping restored (by its own monitor), if it restored any.
+  public var restoredEpoch: Int?
   public var lastCheckpoint: String
   public var bestCheckpoint: String
 }
@@ -118,7 +123,11 @@ public final class Trainer {
     }
     let augmentation = try RunComponents.augmentationPipeline(configuration.augmentation, for: data.train)
     let hasValidation = data.validation != nil
-    let monitor = RunState.metric(configuration.monitor, hasValidation: hasValidation)
+    let rule = PredictionRule.of(configuration, graph: graph, loss: loss)
+    // A regression has no accuracy: the default monitor (val_accuracy) becomes its loss.
+    let monitorName =
+      !rule.decidesClasses && configuration.monitor.hasSuffix("accuracy") ? "val_loss" : configuration.monitor
+    let monitor = RunState.metric(monitorName, hasValidation: hasValidation)
     let stoppingMonitor = configuration.earlyStopping.map {
       RunState.metric($0.monitor, hasValidation: hasValidation)
     }
@@ -136,9 +145,9 @@ public final class Trainer {
       dataset: data.train, batchSize: configuration.batchSize, shuffle: true,
       seed: UInt64(configuration.seed) &+ 3,
       prefetch: true, transform: augmentation?.sampleTransform)
-    var evaluator = Evaluator(executor: executor, loss: loss)
+    var evaluator = Evaluator(executor: executor, loss: loss, rule: rule)
     let classes = executor.outputSampleCount
-    let wantsMetrics = MetricReport.needsPredictions(configuration.metrics)
+    let wantsMetrics = rule.decidesClasses && MetricReport.needsPredictions(configuration.metrics)
     var trainLog = PredictionLog()
     observer?.trainingStarted(
       startEpoch: state.completedEpochs, epochs: configuration.epochs, stepsPerEpoch: loader.batchesPerEpoch,
@@ -150,12 +159,13 @@ public final class Trainer {
 
     var batch = Batch()
     var stoppedEarly = false
+    var restoredEpoch: Int?
     var epoch = state.completedEpochs
     while epoch < configuration.epochs {
       let phaseIndex = plan.phase(ofEpoch: epoch)
       if phaseIndex != phase {
         try enterPhase(phaseIndex)
-        evaluator = Evaluator(executor: executor, loss: loss)
+        evaluator = Evaluator(executor: executor, loss: loss, rule: rule)
         state.resetForPhase()
         observer?.note(phaseDescription(from: epoch))
       }
@@ -183,7 +193,7 @@ public final class Trainer {
         }
         let output = UnsafeBufferPointer(start: executor.output, count: count * classes)
         correct += trainLog.record(
-          batch, output: output, probabilities: step.probabilities, classes: classes, loss: loss,
+          batch, output: output, probabilities: step.probabilities, classes: classes, loss: loss, rule: rule,
           keep: wantsMetrics)
         let rate = learningRate(
           epoch: epoch, step: stepIndex, stepsPerEpoch: loader.batchesPerEpoch, state: state)
@@ -193,12 +203,12 @@ public final class Trainer {
         stepIndex += 1
         observer?.stepFinished(
           epoch: epoch, step: stepIndex, stepsPerEpoch: loader.batchesPerEpoch, loss: lossSum / Double(seen),
-          accuracy: Double(correct) / Double(seen), samples: count)
+          accuracy: rule.accuracy(correct: correct, seen: seen), samples: count)
       }
 
       var record = EpochRecord(
         epoch: epoch + 1, learning_rate: learningRateAtStart, train_loss: lossSum / Double(max(seen, 1)),
-        train_accuracy: Double(correct) / Double(max(seen, 1)), val_loss: nil, val_accuracy: nil)
+        train_accuracy: rule.accuracy(correct: correct, seen: seen), val_loss: nil, val_accuracy: nil)
       if wantsMetrics {
         record.trainMetrics = Self.epochMetrics(
           MetricReport(configuration.metrics, predictions: trainLog.predictions(classes: classes), loss: nil))
@@ -230,14 +240,20 @@ public final class Trainer {
         try weightsCheckpoint().write(to: stoppingBestPath)
       }
       try files.appendHistory(record)
+      // checkpoint-best holds this epoch's own weights, written before early stopping may restore others.
+      if improved { try checkpoint(state).write(to: bestCheckpointPath) }
+      observer?.epochFinished(record, improved: improved, monitor: monitor)
       var stopsPhase = false
       if stopping == .stop, let settings = configuration.earlyStopping, let monitorState = state.stopping {
         let epochs = monitorState.epochsWithoutImprovement
-        observer?.note("early stopping: \(stoppingMonitor ?? monitor) did not improve for \(epochs) epochs")
+        observer?.note(
+          "early stopping: \(stoppingMonitor ?? monitor) did not improve for \(epochs) epoch\(epochs == 1 ? "" : "s")"
+        )
         if settings.restoreBest, let best = monitorState.bestEpoch,
           FileManager.default.fileExists(atPath: stoppingBestPath)
         {
           try restoreWeights(from: stoppingBestPath)
+          restoredEpoch = best
           observer?.note("restored the weights of epoch \(best) (best \(stoppingMonitor ?? monitor))")
         }
         stopsPhase = true
@@ -250,15 +266,14 @@ public final class Trainer {
         }
       }
       try checkpoint(state).write(to: lastCheckpointPath)
-      if improved { try checkpoint(state).write(to: bestCheckpointPath) }
-      observer?.epochFinished(record, improved: improved, monitor: monitor)
       if stoppedEarly { break }
       epoch = stopsPhase ? state.completedEpochs : epoch + 1
     }
     loader.cancel()
     return TrainingOutcome(
-      history: history, stoppedEarly: stoppedEarly, bestEpoch: state.bestEpoch, bestValue: state.bestValue,
-      lastCheckpoint: lastCheckpointPath, bestCheckpoint: bestCheckpointPath)
+      history: history, stoppedEarly: stoppedEarly, monitor: monitor, bestEpoch: state.bestEpoch,
+      bestValue: state.bestValue, restoredEpoch: restoredEpoch, lastCheckpoint: lastCheckpointPath,
+      bestCheckpoint: bestCheckpointPath)
   }
 
   /// "phase 2 of 3 from epoch 21: 105541 trainable parameters (4 layers)", for the current phase.

@@ -73,13 +73,16 @@ struct CheckCommand: ParsableCommand {
     }
     let configuration = TrainingConfiguration(spec: loaded.spec)
     let phases = PhaseSummary.phases(graph: loaded.graph, configuration: configuration)
+    let task = TaskKind.of(spec: loaded.spec, graph: loaded.graph)
     switch format {
     case .text:
       print(SummaryTable.render(summary), terminator: "")
+      print("task:                 \(task.title)")
       if !augmentation.isEmpty { print("augment (training split): " + augmentation.joined(separator: ", ")) }
       if !configuration.phases.isEmpty { print(PhaseSummary.render(phases), terminator: "") }
     case .json:
       var report = CheckReport(summary: summary, diagnostics: loaded.diagnostics)
+      report.task = task.rawValue
       report.augment = augmentation
       report.phases = phases
       report.memory = CheckReport.Memory(

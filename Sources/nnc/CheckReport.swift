@@ -51,6 +51,8 @@ struct CheckReport: Encodable {
   /// The `augment` steps, as written in the .nnc syntax (empty without an augment section).
   var augment: [String] = []
   var memory: Memory?
+  /// What the model predicts (`TaskKind`): classification, binary, multilabel or regression.
+  var task = TaskKind.classification.rawValue
   /// Per training phase (one without `train.phases`): epochs, optimizer, trainable and frozen counts.
   var phases: [PhaseSummary] = []
 

@@ -60,6 +60,12 @@ struct EvalCommand: ParsableCommand {
   @Option(help: "The class that 'binary' averages report (default: the spec's positive_class, else 1).")
   var positiveClass: Int?
 
+  @Option(
+    help:
+      "A binary task predicts class 1 when its probability is at least this (overrides predict.threshold)."
+  )
+  var threshold: Double?
+
   func validate() throws {
     if predictionsIn != nil {
       if checkpoint != nil {
@@ -73,6 +79,9 @@ struct EvalCommand: ParsableCommand {
       guard spec != nil else {
         throw ValidationError("give a spec and --checkpoint, or score a file with --predictions-in FILE.csv")
       }
+    }
+    if let threshold, !(0...1).contains(threshold) {
+      throw ValidationError("--threshold must be a probability in [0, 1], found \(threshold)")
     }
     if let positiveClass, positiveClass < 0 {
       throw ValidationError("--positive-class must be a class index (0 or more), found \(positiveClass)")
@@ -89,6 +98,15 @@ struct EvalCommand: ParsableCommand {
     var checkpoint: String?
     var predictions_in: String?
     var warnings: [String]
+  }
+
+  /// `--format json` of a regression: its loss, with no class metrics.
+  struct RegressionReport: Encodable {
+    var task = TaskKind.regression.rawValue
+    var loss: Double
+    var samples: Int
+    var split: String
+    var checkpoint: String?
   }
 
   func run() throws {
@@ -111,6 +129,7 @@ struct EvalCommand: ParsableCommand {
       settings = prepared.configuration.metrics
       let dataset = try evaluationSplit(prepared)
       let result = try evaluate(prepared, on: dataset, checkpoint: checkpoint)
+      guard result.rule.decidesClasses else { return try reportRegression(result) }
       if let predictions { try writePredictions(result.metricPredictions, to: predictions) }
       scored = result.metricPredictions
       loss = result.loss
@@ -147,6 +166,25 @@ struct EvalCommand: ParsableCommand {
         print("split: \(split.rawValue) (\(report.samples) samples)\n")
       }
       print(report.text(names: names), terminator: "")
+    }
+  }
+
+  /// A regression's evaluation: its loss, as no class metric applies.
+  func reportRegression(_ result: EvaluationResult) throws {
+    if predictions != nil || plots != nil {
+      throw fail("a regression makes no class predictions: --predictions and --plots need a classification")
+    }
+    switch format {
+    case .json:
+      let report = RegressionReport(
+        loss: result.loss, samples: result.samples, split: split.rawValue, checkpoint: checkpoint)
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+      print(String(decoding: try encoder.encode(report), as: UTF8.self))
+    case .text:
+      print("split: \(split.rawValue) (\(result.samples) samples)\n")
+      print("task: regression")
+      print(String(format: "loss: %.4f", result.loss))
     }
   }
 
@@ -193,7 +231,10 @@ struct EvalCommand: ParsableCommand {
         throw fail("give --checkpoint, or train.init in the spec, for the weights to evaluate")
       }
       let loss = RunComponents.loss(prepared.configuration.loss, outputIsLogits: executor.outputIsLogits)
-      return try Evaluator(executor: executor, loss: loss).evaluate(dataset, keepPredictions: true)
+      let rule = PredictionRule.of(
+        prepared.configuration, graph: prepared.graph, loss: loss, threshold: threshold)
+      return try Evaluator(executor: executor, loss: loss, rule: rule).evaluate(
+        dataset, keepPredictions: true)
     } catch let error as SafeTensorsError {
       throw fail("\(error)")
     } catch let error as TrainError {

@@ -66,9 +66,12 @@ struct TrainCommand: ParsableCommand {
       try Plots.writeTrainingCurves(outcome.history, to: directory)
       if let test = prepared.data.test {
         let loss = RunComponents.loss(configuration.loss, outputIsLogits: trainer.executor.outputIsLogits)
-        let result = try Evaluator(executor: trainer.executor, loss: loss).evaluate(
+        let rule = PredictionRule.of(configuration, graph: prepared.graph, loss: loss)
+        let result = try Evaluator(executor: trainer.executor, loss: loss, rule: rule).evaluate(
           test, keepPredictions: true)
-        reporter.finished(outcome, test: result, metrics: MetricReport(configuration.metrics, result: result))
+        // A regression reports its loss alone: the spec's metrics are classification metrics.
+        let metrics = rule.decidesClasses ? MetricReport(configuration.metrics, result: result) : nil
+        reporter.finished(outcome, test: result, metrics: metrics)
       } else {
         reporter.finished(outcome, test: nil, metrics: nil)
       }
