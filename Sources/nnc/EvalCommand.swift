@@ -34,6 +34,7 @@ struct EvalCommand: ParsableCommand {
   var overrides: [String] = []
 
   @OptionGroup var optimization: OptimizationFlags
+  @OptionGroup var memoryLimit: MemoryLimitOptions
 
   @Option(
     help: "The checkpoint (.safetensors) to evaluate; without it, the weights of the spec's train.init.")
@@ -126,6 +127,11 @@ struct EvalCommand: ParsableCommand {
       }
     } else {
       let prepared = try PreparedRun.prepare(specOptions(spec!), command: "eval")
+      try memoryLimit.enforce(
+        memoryLimit.estimate(
+          graph: prepared.graph, configuration: prepared.configuration, mode: .inference, data: prepared.data,
+          optimization: optimization.options),
+        command: "eval")
       settings = prepared.configuration.metrics
       let dataset = try evaluationSplit(prepared)
       let result = try evaluate(prepared, on: dataset, checkpoint: checkpoint)

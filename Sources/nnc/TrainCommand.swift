@@ -20,6 +20,7 @@ struct TrainCommand: ParsableCommand {
 
   @OptionGroup var options: SpecOptions
   @OptionGroup var optimization: OptimizationFlags
+  @OptionGroup var memoryLimit: MemoryLimitOptions
 
   @Option(help: "Number of epochs (overrides train.epochs).")
   var epochs: Int?
@@ -49,6 +50,11 @@ struct TrainCommand: ParsableCommand {
     if let seed { options.overrides.append("train.seed=\(seed)") }
     let prepared = try PreparedRun.prepare(options, command: "train")
     let configuration = prepared.configuration
+    try memoryLimit.enforce(
+      memoryLimit.estimate(
+        graph: prepared.graph, configuration: configuration, mode: .training, data: prepared.data,
+        optimization: optimization.options),
+      command: "train")
     Executor.setBLASThreads(threads ?? configuration.threads ?? ProcessInfo.processInfo.activeProcessorCount)
     let directory = runDir ?? "runs/\(specName(options.spec))"
     if resume, !FileManager.default.fileExists(atPath: directory + "/checkpoint-last.safetensors") {
