@@ -15,6 +15,8 @@ public enum Limits {
   /// Sample counts (`limit_per_class`) and CSV columns.
   public static let samples = 1 << 40
   public static let column = 1 << 20
+  /// `data.max_image_pixels`: a gigapixel image decodes to 4 GiB of RGBA, still addressable by the codecs.
+  public static let imagePixels = 1 << 30
   /// `repeat` counts; the expansion work is also bounded as a whole (see `expansionLimit`).
   public static let repeatCount = 10_000
   /// Layers the model may expand to.

@@ -444,7 +444,7 @@ public enum Vocabulary {
       "task", .choice(TaskKind.allCases.map(\.rawValue)),
       doc: "what the model predicts; inferred from the loss and the output units if omitted"),
     Parameter(
-      "max_image_pixels", .int, min: positive,
+      "max_image_pixels", .int, min: positive, max: Bound(Double(Limits.imagePixels)),
       doc: "the folder format: refuse image files whose header declares more pixels (default 67108864, "
         + "64 megapixels), before decoding them"),
   ])
