@@ -1,10 +1,14 @@
-"""Writes metrics.json: cases of labels, predictions and scores with the values scikit-learn computes
-for them. The Swift tests (Tests/NNCMetricsTests) compare NNCMetrics against this file to 1e-9.
+"""Writes metrics.json (classification), regression.json and multilabel.json: cases of targets,
+predictions and scores with the values scikit-learn computes for them. The Swift tests
+(Tests/NNCMetricsTests) compare NNCMetrics against these files to 1e-9.
 
 Run with scikit-learn installed (the file records the version): python3 make_fixtures.py
 Conventions that scikit-learn leaves open or answers with NaN (documented in the README):
 - precision/recall/F1 use scikit-learn's default labels (classes in y_true or y_pred), zero_division=0;
   a class in neither is null per class;
+- multi-label precision/recall/F1 keep every label (scikit-learn's multilabel default), zero_division=0;
+- max_error, which scikit-learn defines for one output only, is computed per output column and its
+  uniform average is the mean of those;
 - ROC-AUC and average precision per class are one class against the rest; a class without positives
   (or, for ROC-AUC, without negatives) is null and the macro average is taken over the other classes.
 """
@@ -20,11 +24,18 @@ from sklearn.metrics import (
     average_precision_score,
     balanced_accuracy_score,
     confusion_matrix,
+    explained_variance_score,
+    hamming_loss,
     log_loss,
+    max_error,
+    mean_absolute_error,
+    mean_squared_error,
     precision_recall_curve,
     precision_recall_fscore_support,
     roc_auc_score,
+    r2_score,
     roc_curve,
+    root_mean_squared_error,
     top_k_accuracy_score,
 )
 
@@ -157,6 +168,148 @@ def probabilities(rng, n, k, decimals):
     return np.clip(rounded, 0, 1)
 
 
+def regression_case(name, targets, predictions):
+    targets = np.asarray(targets, dtype=np.float64)
+    predictions = np.asarray(predictions, dtype=np.float64)
+    if targets.ndim == 1:
+        targets = targets[:, None]
+        predictions = predictions[:, None]
+    outputs = targets.shape[1]
+    expected = {}
+    for key, metric in [
+        ("mae", mean_absolute_error),
+        ("mse", mean_squared_error),
+        ("rmse", root_mean_squared_error),
+        ("r2", r2_score),
+        ("explained_variance", explained_variance_score),
+    ]:
+        expected[key] = {
+            "raw_values": [number(x) for x in metric(targets, predictions, multioutput="raw_values")],
+            "uniform_average": number(metric(targets, predictions, multioutput="uniform_average")),
+        }
+    raw = [max_error(targets[:, k], predictions[:, k]) for k in range(outputs)]
+    expected["max_error"] = {"raw_values": raw, "uniform_average": float(np.mean(raw))}
+    return {
+        "name": name,
+        "outputs": outputs,
+        "targets": targets.ravel().tolist(),
+        "predictions": predictions.ravel().tolist(),
+        "expected": expected,
+    }
+
+
+def regression_cases():
+    rng = np.random.default_rng(20261203)
+    cases = []
+    n = 50
+    targets = rng.normal(3, 2, size=n)
+    cases.append(regression_case("single_output", targets, targets + rng.normal(0, 0.8, size=n)))
+
+    n = 40
+    targets = rng.normal([0, 10, -5], [1, 4, 0.5], size=(n, 3))
+    predictions = targets + rng.normal(0, [0.5, 3, 1], size=(n, 3))
+    cases.append(regression_case("three_outputs", targets, predictions))
+
+    # Biased predictions: explained variance ignores a constant offset, R² does not.
+    targets = rng.uniform(-1, 1, size=(30, 2))
+    cases.append(regression_case("offset", targets, targets + [0.5, -2] + rng.normal(0, 0.1, size=(30, 2))))
+
+    # Constant targets: R² and explained variance are 1 for an exact prediction, 0 otherwise.
+    constant = np.full((12, 2), 4.0)
+    predictions = constant.copy()
+    predictions[:, 1] += rng.normal(0, 1, size=12)
+    cases.append(regression_case("constant_target", constant, predictions))
+
+    targets = rng.normal(0, 1, size=(20, 2))
+    cases.append(regression_case("perfect", targets, targets.copy()))
+
+    # Worse than predicting the mean: negative R².
+    targets = rng.normal(0, 1, size=25)
+    cases.append(regression_case("negative_r2", targets, -targets + rng.normal(0, 0.5, size=25)))
+    return cases
+
+
+def multilabel_case(name, targets, scores, threshold=0.5):
+    targets = np.asarray(targets, dtype=np.int64)
+    scores = np.asarray(scores, dtype=np.float64)
+    n, k = targets.shape
+    predictions = (scores >= threshold).astype(np.int64)
+    expected = {
+        "subset_accuracy": accuracy_score(targets, predictions),
+        "hamming_loss": hamming_loss(targets, predictions),
+        "support": targets.sum(axis=0).tolist(),
+    }
+    for index, metric in enumerate(["precision", "recall", "f1"]):
+        entry = {
+            "per_label": [
+                float(x)
+                for x in precision_recall_fscore_support(targets, predictions, average=None, zero_division=0)[index]
+            ]
+        }
+        for average in ["macro", "micro", "weighted", "samples"]:
+            entry[average] = float(
+                precision_recall_fscore_support(targets, predictions, average=average, zero_division=0)[index]
+            )
+        expected[metric] = entry
+
+    positives = targets.sum(axis=0)
+
+    def ranking(metric, defined):
+        kept = [c for c in range(k) if defined(c)]
+        per_label = [number(metric(targets[:, c], scores[:, c])) if c in kept else None for c in range(k)]
+        entry = {"per_label": per_label}
+        entry["macro"] = number(metric(targets[:, kept], scores[:, kept], average="macro")) if kept else None
+        entry["weighted"] = number(metric(targets[:, kept], scores[:, kept], average="weighted")) if kept else None
+        return entry
+
+    roc = ranking(roc_auc_score, lambda c: 0 < positives[c] < n)
+    roc["micro"] = number(roc_auc_score(targets.ravel(), scores.ravel()))
+    expected["roc_auc"] = roc
+    ap = ranking(average_precision_score, lambda c: positives[c] > 0)
+    ap["micro"] = number(average_precision_score(targets, scores, average="micro"))
+    expected["average_precision"] = ap
+    return {
+        "name": name,
+        "labels": k,
+        "threshold": threshold,
+        "targets": targets.ravel().tolist(),
+        "scores": scores.ravel().tolist(),
+        "predictions": predictions.ravel().tolist(),
+        "expected": expected,
+    }
+
+
+def multilabel_cases():
+    rng = np.random.default_rng(20261204)
+    cases = []
+    # Five labels, scores informative and rounded to two decimals (ties).
+    n, k = 60, 5
+    targets = (rng.uniform(size=(n, k)) < [0.5, 0.3, 0.2, 0.6, 0.1]).astype(int)
+    scores = np.clip(np.round(0.35 * targets + rng.uniform(0, 0.65, size=(n, k)), 2), 0, 1)
+    cases.append(multilabel_case("random", targets, scores))
+    cases.append(multilabel_case("random_threshold_0.3", targets, scores, threshold=0.3))
+
+    # Label 1 never true and never predicted, label 2 always true, and samples with empty label sets.
+    n = 16
+    targets = np.zeros((n, 4), dtype=int)
+    targets[:, 2] = 1
+    targets[:, 0] = rng.integers(0, 2, size=n)
+    targets[:, 3] = rng.integers(0, 2, size=n)
+    targets[:4, :] = 0
+    scores = np.round(rng.uniform(0, 1, size=(n, 4)), 1)
+    scores[:, 1] = np.round(rng.uniform(0, 0.4, size=n), 1)
+    scores[:3, :] = 0.1
+    cases.append(multilabel_case("degenerate_labels", targets, scores))
+
+    # Perfect separation.
+    targets = rng.integers(0, 2, size=(20, 3))
+    targets[0] = [0, 0, 0]
+    targets[1] = [1, 1, 1]
+    scores = np.where(targets == 1, 0.9, 0.2)
+    cases.append(multilabel_case("perfect", targets, scores))
+    return cases
+
+
 def main():
     rng = np.random.default_rng(20261125)
     cases = []
@@ -236,7 +389,13 @@ def main():
     )
     cases.append(case("row_ties", labels, scores))
 
-    with open("metrics.json", "w") as out:
+    write("metrics.json", cases)
+    write("regression.json", regression_cases())
+    write("multilabel.json", multilabel_cases())
+
+
+def write(path, cases):
+    with open(path, "w") as out:
         json.dump({"sklearn_version": sklearn.__version__, "cases": cases}, out, indent=1)
         out.write("\n")
 
