@@ -111,6 +111,7 @@ struct EvalCommand: ParsableCommand {
   }
 
   func run() throws {
+    SignalHandling.installExitAtOnce()
     var settings: [TrainingConfiguration.MetricSettings]?
     var scored: Predictions
     var loss: Double?
@@ -226,6 +227,9 @@ struct EvalCommand: ParsableCommand {
         configuration: ExecutionConfiguration(mode: .inference, optimization: options))
       if let checkpoint {
         let saved = try Checkpoint.read(from: checkpoint)
+        if let summary = saved.nonFiniteSummary {
+          throw fail("\(checkpoint): the checkpoint holds \(summary); it cannot be evaluated")
+        }
         try ModelWeights.load(saved, into: executor, path: checkpoint)
         try ModelWeights.checkClassNames(saved, against: dataset, path: checkpoint)
       } else if let settings = prepared.configuration.initialization {

@@ -37,6 +37,9 @@ struct TrainCommand: ParsableCommand {
   @Flag(help: "Continue from checkpoint-last.safetensors in the run directory.")
   var resume = false
 
+  @Flag(help: "With --resume, continue even though the run's settings (seed, optimizer, data, ...) changed.")
+  var force = false
+
   @Option(help: "Threads for matrix products (default: all cores).")
   var threads: Int?
 
@@ -61,10 +64,12 @@ struct TrainCommand: ParsableCommand {
       throw fail("\(directory)/checkpoint-last.safetensors does not exist: nothing to resume")
     }
     let reporter = ProgressReporter(format: format)
+    SignalHandling.installForTraining()
     do {
       let trainer = try Trainer(
         graph: prepared.graph, configuration: configuration, runDirectory: directory,
         specHash: ModelFingerprint.of(prepared.graph), optimization: optimization.options)
+      trainer.acceptsChangedSettings = force
       reporter.header(prepared: prepared, directory: directory)
       // The table names the file, every tensor's fate and the totals.
       if let transfer = trainer.transferReport, !resume { reporter.table(transfer.table) }
@@ -81,6 +86,10 @@ struct TrainCommand: ParsableCommand {
       } else {
         reporter.finished(outcome, test: nil, metrics: nil)
       }
+    } catch let error as TrainingInterrupted {
+      reporter.endLine()
+      FileHandle.standardError.write(Data("\(error.message)\n".utf8))
+      throw SignalHandling.exitCode(for: error.signal)
     } catch let error as TrainError {
       reporter.endLine()
       throw fail(error.message)
@@ -88,6 +97,12 @@ struct TrainCommand: ParsableCommand {
       throw fail("\(error)")
     } catch let error as DataError {
       throw fail("\(error)")
+    } catch let error as ExitCode {
+      throw error
+    } catch {
+      // File-system errors (a full disk, a file grown past `ulimit -f`) name the run directory.
+      reporter.endLine()
+      throw fail("in the run directory \(directory): \(error.localizedDescription)")
     }
   }
 }
