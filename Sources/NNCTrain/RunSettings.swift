@@ -12,43 +12,41 @@ struct RunSettings: Equatable {
   init(values: [String: String]) { self.values = values }
 
   init(configuration: TrainingConfiguration, trainSamples: Int, validationSamples: Int) {
-    func text(_ value: Any?) -> String {
-      guard let value else { return "none" }
-      return String(describing: value)
-    }
     var values: [String: String] = [
       "seed": String(configuration.seed),
       "batch_size": String(configuration.batchSize),
-      "loss": text(configuration.loss),
-      "optimizer": text(configuration.optimizer),
-      "schedule": text(configuration.schedule),
       "warmup_epochs": String(configuration.warmupEpochs),
-      "clip_norm": text(configuration.clipNorm),
-      "augment": text(configuration.augmentation),
-      "freeze": text(configuration.selection),
-      "phases": text(configuration.phases),
+      "clip_norm": Self.text(configuration.clipNorm),
+      "augment": Self.text(configuration.augmentation),
+      "freeze": Self.text(configuration.selection),
+      "phases": Self.text(configuration.phases),
       "lr_multipliers": configuration.learningRateMultipliers.map { "\($0.pattern)=\($0.factor)" }
         .joined(separator: ","),
       "data.train_samples": String(trainSamples),
       "data.validation_samples": String(validationSamples),
     ]
-    if let data = configuration.data {
-      values["data.train"] = text(data.train)
-      values["data.test"] = text(data.test)
-      values["data.val"] = text(data.validation)
-      values["data.validation_split"] = String(data.validationSplit)
-      values["data.classes_subset"] = text(data.classesSubset)
-      values["data.limit_per_class"] = text(data.limitPerClass)
-      var rest = data
-      rest.train = .init()
-      rest.test = nil
-      rest.validation = nil
-      rest.validationSplit = 0
-      rest.classesSubset = nil
-      rest.limitPerClass = nil
-      values["data.other"] = text(rest)
+    // One key per field, so a refusal names the hyperparameter that changed.
+    func fields(_ prefix: String, _ value: Any?) {
+      guard let value else { return values[prefix] = "none" }
+      for child in Mirror(reflecting: value).children {
+        values[prefix + "." + (child.label ?? "?")] = Self.text(child.value)
+      }
     }
+    fields("loss", configuration.loss)
+    fields("optimizer", configuration.optimizer)
+    fields("schedule", configuration.schedule)
+    fields("data", configuration.data)
     self.values = values
+  }
+
+  /// A value as text; optionals unwrapped, nil as "none".
+  static func text(_ value: Any?) -> String {
+    guard let value else { return "none" }
+    let mirror = Mirror(reflecting: value)
+    if mirror.displayStyle == .optional {
+      return mirror.children.first.map { text($0.value) } ?? "none"
+    }
+    return String(describing: value)
   }
 
   /// As one metadata string: a JSON object, keys sorted.

@@ -10,6 +10,13 @@ enum SignalHandling {
     _ = Interruption.signal  // initializes the flag before a handler can touch it
     signal(SIGINT, recordOrExit)
     signal(SIGTERM, recordOrExit)
+    // A parent may start us with these signals blocked (the mask is inherited), which would leave
+    // them pending forever.
+    var signals = sigset_t()
+    sigemptyset(&signals)
+    sigaddset(&signals, SIGINT)
+    sigaddset(&signals, SIGTERM)
+    pthread_sigmask(SIG_UNBLOCK, &signals, nil)
   }
 
   /// `eval` and `bench` have nothing to save: they exit at once with 128 + the signal. Their output
