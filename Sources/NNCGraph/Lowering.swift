@@ -18,6 +18,14 @@ public enum Lowering {
       return LoweringResult(graph: nil, diagnostics: diagnostics.diagnostics)
     }
     var lowerer = Lowerer(spec: spec)
+    guard let inputElements = CheckedArithmetic.product(inputShape), inputElements <= Limits.elements else {
+      let location = model.input?.location ?? model.location
+      diagnostics.error(
+        "the input \(Shape(batchOf: inputShape)) has more than \(Limits.elements) elements per sample",
+        at: location)
+      return LoweringResult(graph: nil, diagnostics: diagnostics.diagnostics)
+    }
+    lowerer.totalElements = inputElements
     let inputLocation = model.input?.location ?? model.location
     let input = lowerer.newValue(Shape(batchOf: inputShape))
     let start = Flow(
@@ -38,7 +46,7 @@ public enum Lowering {
   static func inputShape(of model: ModelDecl) -> [Int]? {
     guard case .list(let items) = model.input?.kind else { return nil }
     let dims = items.compactMap { item -> Int? in
-      if case .int(let value) = item.kind, value >= 1 { return value }
+      if case .int(let value) = item.kind, value >= 1, value <= Limits.size { return value }
       return nil
     }
     return dims.count == items.count && (dims.count == 1 || dims.count == 3) ? dims : nil
@@ -70,6 +78,8 @@ struct Flow {
   var origin: Origin
   /// Set when the last node is a softmax, for the loss warning.
   var endsInSoftmax = false
+  /// Set when the last node is a sigmoid, for the same warning on binary cross-entropy.
+  var endsInSigmoid = false
 }
 
 struct Lowerer {
@@ -83,8 +93,15 @@ struct Lowerer {
   var aborted = false
 
   /// A spec can ask for absurd expansions (`repeat(1000000)` nested); refusing beats hanging.
-  static let nodeLimit = 200_000
-  static let repeatLimit = 10_000
+  static let nodeLimit = Limits.layers
+  static let repeatLimit = Limits.repeatCount
+  /// Work done expanding the model, counted per layer and per repeat iteration: a body that adds no
+  /// layers still costs its iterations, so nested empty repeats end too.
+  var expansionSteps = 0
+  /// Running per-sample totals, checked against `Limits` at every node.
+  var totalParameters = 0
+  var totalElements = 0
+  var totalFlops = 0
 
   init(spec: Spec) { self.spec = spec }
 
@@ -111,7 +128,7 @@ struct Lowerer {
   {
     var flow = input
     for layer in layers {
-      if aborted { return nil }
+      if aborted || !takeExpansionStep(at: layer.location) { return nil }
       flow = lower(layer, from: flow, environment: environment, scope: scope)
     }
     return flow
@@ -166,7 +183,7 @@ struct Lowerer {
       }
       var flow = input
       for _ in 0..<count {
-        if aborted { return nil }
+        if aborted || !takeExpansionStep(at: layer.location) { return nil }
         flow = lower(body, from: flow, environment: environment, scope: scope)
         // Once poisoned, repeating the same body cannot find new mistakes.
         if flow == nil { break }
@@ -268,6 +285,10 @@ struct Lowerer {
       diagnostics.error(
         "the model expands to more than \(Self.nodeLimit) layers; check 'repeat' counts", at: location)
     }
+    if !aborted {
+      checkSizes(
+        op, inputs: inputs.map(\.shape), output: shape, parameters: parameters.map(\.1), at: location)
+    }
     let output = newValue(shape)
     let infos = parameters.map { role, shape in
       ParameterInfo(
@@ -284,6 +305,7 @@ struct Lowerer {
     var flow = Flow(
       value: output, shape: shape, origin: Origin(location, description, unitsLocation: unitsLocation))
     if case .activation(.softmax) = op { flow.endsInSoftmax = true }
+    if case .activation(.sigmoid) = op { flow.endsInSigmoid = true }
     return flow
   }
 
@@ -337,7 +359,12 @@ struct Lowerer {
       return nil
     }
     var sample = first
-    sample[0] = flows.reduce(0) { $0 + $1.shape.sample[0] }
+    guard let channels = CheckedArithmetic.sum(flows.map { $0.shape.sample[0] }), channels <= Limits.elements
+    else {
+      reportTooLarge("the concatenated channels", limit: Limits.elements, at: location)
+      return nil
+    }
+    sample[0] = channels
     return emit(
       .concat, layerName: "concat", name: uniqueName("concat", scope: scope), inputs: flows,
       shape: Shape(batchOf: sample), location: location, description: "concat")

@@ -31,7 +31,7 @@ public enum MemoryPlanPrinter {
 
   /// 1536 → "1.5 KiB".
   public static func bytesText(_ bytes: Int) -> String {
-    let units = ["B", "KiB", "MiB", "GiB"]
+    let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
     var value = Double(bytes)
     var unit = 0
     while value >= 1024 && unit < units.count - 1 {

@@ -32,7 +32,10 @@ public struct ModelSummary: Sendable {
     }
     parameters = graph.parameterTotals
     self.batchSize = batchSize
-    flops = graph.flopsPerSample * batchSize
-    activationBytes = graph.shapes.reduce(0) { $0 + $1.sampleCount } * batchSize * MemoryLayout<Float>.size
+    // Lowering bounds the per-sample totals and `check` the batch size, so these saturate only for a
+    // batch size given directly past `Limits.batchSize`.
+    flops = CheckedArithmetic.saturatingProduct(graph.flopsPerSample, batchSize)
+    activationBytes = CheckedArithmetic.saturatingProduct(
+      graph.shapes.reduce(0) { $0 + $1.sampleCount }, batchSize, MemoryLayout<Float>.size)
   }
 }

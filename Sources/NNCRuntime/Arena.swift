@@ -5,12 +5,17 @@ final class Arena<Element> {
   let count: Int
 
   init(count: Int, zero: Element) {
-    self.count = max(count, 1)
+    self.count = Self.allocatedCount(count)
     base = UnsafeMutablePointer<Element>.allocate(capacity: self.count)
     base.initialize(repeating: zero, count: self.count)
   }
 
   deinit { base.deallocate() }
+
+  /// Elements allocated for `count`: an empty buffer still gets one, so its base is a valid pointer.
+  static func allocatedCount(_ count: Int) -> Int { max(count, 1) }
+
+  var allocatedBytes: Int { count * MemoryLayout<Element>.stride }
 
   subscript(offset: Int) -> UnsafeMutablePointer<Element> { base + offset }
 }

@@ -199,6 +199,12 @@ public final class Executor {
   /// with every tensor in a buffer of its own.
   public var plannedActivationBytes: Int { memoryPlan.plannedBytes }
 
+  /// Bytes of every buffer the executor allocated (what `MemoryEstimate` predicts from the plan).
+  public var allocatedBytes: Int {
+    [parameterStore, gradientStore, activations, scratch, contribution, saved, folded, keptWeights]
+      .reduce(indices.allocatedBytes) { $0 + $1.allocatedBytes }
+  }
+
   /// Sets the number of threads every kernel uses, matrix products included (OpenBLAS itself stays
   /// single-threaded; see `Parallel`). The default is one per core.
   public static func setThreads(_ count: Int) {

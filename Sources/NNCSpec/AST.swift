@@ -157,12 +157,15 @@ public struct Spec: Equatable, Sendable {
   public var optimizer: Call?
   public var metrics: [Call]?
   public var train: Expr?
+  /// `predict`: how outputs become class decisions (`threshold` of a binary task).
+  public var predict: Expr?
   /// The file it was read from; relative data paths are resolved against its directory.
   @IgnoredInEquality public var file: String
 
   public init(
     model: ModelDecl? = nil, blocks: [BlockDecl] = [], data: Expr? = nil, augment: [Call]? = nil,
-    loss: Call? = nil, optimizer: Call? = nil, metrics: [Call]? = nil, train: Expr? = nil, file: String
+    loss: Call? = nil, optimizer: Call? = nil, metrics: [Call]? = nil, train: Expr? = nil,
+    predict: Expr? = nil, file: String
   ) {
     self.model = model
     self.blocks = blocks
@@ -172,6 +175,7 @@ public struct Spec: Equatable, Sendable {
     self.optimizer = optimizer
     self.metrics = metrics
     self.train = train
+    self.predict = predict
     self.file = file
   }
 

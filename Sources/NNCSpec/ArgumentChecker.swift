@@ -314,21 +314,23 @@ public enum ArgumentChecker {
   static func inRange(
     _ value: Expr, _ parameter: Parameter, context: String, into diagnostics: inout DiagnosticBag
   ) -> Bool {
-    var numbers: [(Double, SourceLocation)] = []
-    if let number = value.numberValue {
-      numbers.append((number, value.location))
-    } else if case .list(let items) = value.kind {
-      numbers = items.compactMap { item in item.numberValue.map { ($0, item.location) } }
-    } else if case .dictionary = parameter.type, case .map(let entries) = value.kind {
-      numbers = entries.compactMap { entry in entry.value.numberValue.map { ($0, entry.value.location) } }
-    }
-    for (number, location) in numbers {
-      if let minimum = parameter.minimum,
+    for (item, isNested) in numberItems(value, parameter.type, depth: 0) {
+      guard let number = item.numberValue else { continue }
+      let shown = if case .int(let int) = item.kind { String(int) } else { formatted(number) }
+      // Every number ends up a Float (or an Int for integers): 1e39 or nan would be inf or nan there.
+      if case .double = item.kind, !Float(number).isFinite {
+        diagnostics.error(
+          "\(context) must be a finite number of at most \(Float.greatestFiniteMagnitude) in magnitude, "
+            + "found \(shown)", at: item.location)
+        return false
+      }
+      // Lists of lists have their own layout checks, which report a negative amount with the layout.
+      if !isNested, let minimum = parameter.minimum,
         minimum.inclusive ? number < minimum.value : number <= minimum.value
       {
         let bound = minimum.inclusive ? "at least" : "greater than"
         diagnostics.error(
-          "\(context) must be \(bound) \(formatted(minimum.value)), found \(formatted(number))", at: location)
+          "\(context) must be \(bound) \(formatted(minimum.value)), found \(shown)", at: item.location)
         return false
       }
       if let maximum = parameter.maximum,
@@ -336,11 +338,24 @@ public enum ArgumentChecker {
       {
         let bound = maximum.inclusive ? "at most" : "less than"
         diagnostics.error(
-          "\(context) must be \(bound) \(formatted(maximum.value)), found \(formatted(number))", at: location)
+          "\(context) must be \(bound) \(formatted(maximum.value)), found \(shown)", at: item.location)
         return false
       }
     }
     return true
+  }
+
+  /// The numbers of a value, at any depth of lists (`[[top, bottom], [left, right]]`) and, for a
+  /// dictionary type, its map's values.
+  static func numberItems(_ value: Expr, _ type: ValueType, depth: Int) -> [(Expr, isNested: Bool)] {
+    switch value.kind {
+    case .int, .double: return [(value, depth > 1)]
+    case .list(let items): return items.flatMap { numberItems($0, type, depth: depth + 1) }
+    case .map(let entries):
+      guard case .dictionary = type else { return [] }
+      return entries.flatMap { numberItems($0.value, type, depth: depth + 1) }
+    default: return []
+    }
   }
 
   static func formatted(_ number: Double) -> String {

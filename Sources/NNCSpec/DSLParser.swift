@@ -9,7 +9,7 @@ public enum DSLParser {
 
   /// The words that may start a top-level section.
   public static let sectionKeywords = [
-    "model", "block", "data", "augment", "loss", "optimizer", "metrics", "train",
+    "model", "block", "data", "augment", "loss", "optimizer", "metrics", "train", "predict",
   ]
 
   /// Words with a meaning of their own inside a layer list; a layer with one of these names is quoted.
@@ -67,7 +67,7 @@ private final class Parser {
   static let sectionExample = [
     "model": "lenet5 { ... }", "block": "basic(filters) { ... }", "data": "{ format: idx, ... }",
     "augment": "{ hflip }", "loss": "cross_entropy", "optimizer": "adam(lr: 1e-3)",
-    "metrics": "[accuracy]", "train": "{ epochs: 10 }",
+    "metrics": "[accuracy]", "train": "{ epochs: 10 }", "predict": "{ threshold: 0.5 }",
   ]
 
   // MARK: Tokens
@@ -205,6 +205,9 @@ private final class Parser {
         case "train":
           let train = try parseValue(scope: [], depth: 1)
           if isFirst { spec.train = train }
+        case "predict":
+          let predict = try parseValue(scope: [], depth: 1)
+          if isFirst { spec.predict = predict }
         case "augment":
           let calls = try parseAugment()
           if isFirst { spec.augment = calls }

@@ -96,6 +96,8 @@ private struct DSLPrinter {
         }
       case "train":
         if let train = spec.train { chunks.append(sectionValue("train", train)) }
+      case "predict":
+        if let predict = spec.predict { chunks.append(sectionValue("predict", predict)) }
       default:
         break
       }

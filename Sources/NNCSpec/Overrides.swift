@@ -58,6 +58,8 @@ extension Spec {
       train = Self.setting(rest, to: override.value, in: train, override, diagnostics: &diagnostics)
     case "data":
       data = Self.setting(rest, to: override.value, in: data, override, diagnostics: &diagnostics)
+    case "predict":
+      predict = Self.setting(rest, to: override.value, in: predict, override, diagnostics: &diagnostics)
     case "model":
       guard model != nil, rest.count == 1, rest[0] == "input" || rest[0] == "name" else {
         diagnostics.error(
@@ -87,7 +89,7 @@ extension Spec {
       }
       if path[0] == "metrics" { metrics = calls } else { augment = calls }
     default:
-      let sections = ["train", "data", "model", "loss", "optimizer", "metrics", "augment"]
+      let sections = ["train", "data", "model", "loss", "optimizer", "metrics", "augment", "predict"]
       diagnostics.error(
         "cannot override '\(path[0])'\(Suggestions.didYouMean(path[0], in: sections))",
         at: override.pathLocation)

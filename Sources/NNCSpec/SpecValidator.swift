@@ -42,6 +42,10 @@ public enum SpecValidator {
       checkTransfer(train, into: &diagnostics)
       checkMonitors(train, metrics: spec.metrics, into: &diagnostics)
     }
+    if let predict = spec.predict {
+      ArgumentChecker.check(
+        map: predict, against: Vocabulary.predictSchema, what: "predict", into: &diagnostics)
+    }
     if let loss = spec.loss { checkCall(loss, Vocabulary.losses, kind: "loss", into: &diagnostics) }
     if let optimizer = spec.optimizer {
       checkCall(optimizer, Vocabulary.optimizers, kind: "optimizer", into: &diagnostics)
@@ -128,6 +132,11 @@ public enum SpecValidator {
       guard case .int(let value) = item.kind, value >= 1 else {
         diagnostics.error(
           "input dimensions must be positive integers, found \(item.displayText)", at: item.location)
+        return
+      }
+      guard value <= Limits.size else {
+        diagnostics.error(
+          "input dimensions must be at most \(Limits.size), found \(value)", at: item.location)
         return
       }
     }

@@ -45,23 +45,28 @@ public enum Vocabulary {
   static let initializers = ["he_normal", "he_uniform", "glorot_uniform", "glorot_normal", "zeros", "ones"]
 
   static let positive = Bound(1)
+  static let maxSize = Bound(Double(Limits.size))
+  static let maxWindow = Bound(Double(Limits.window))
+  static let maxEpochs = Bound(Double(Limits.epochs))
 
   static func convolutionParameters(filters: Bool, depthMultiplier: Bool) -> [Parameter] {
     var parameters: [Parameter] = []
     if filters {
-      parameters.append(Parameter("filters", .int, required: true, min: positive, doc: "output channels"))
+      parameters.append(
+        Parameter(
+          "filters", .int, required: true, min: positive, max: maxSize, doc: "output channels"))
     }
     parameters += [
-      Parameter("kernel", .intOrPair, required: true, min: positive, doc: "kernel size"),
-      Parameter("stride", .intOrPair, default: .int(1), min: positive),
-      Parameter("padding", .padding, default: .string("valid"), min: Bound(0)),
-      Parameter("dilation", .intOrPair, default: .int(1), min: positive),
+      Parameter("kernel", .intOrPair, required: true, min: positive, max: maxWindow, doc: "kernel size"),
+      Parameter("stride", .intOrPair, default: .int(1), min: positive, max: maxWindow),
+      Parameter("padding", .padding, default: .string("valid"), min: Bound(0), max: maxWindow),
+      Parameter("dilation", .intOrPair, default: .int(1), min: positive, max: maxWindow),
     ]
     if depthMultiplier {
-      parameters.append(Parameter("depth_multiplier", .int, default: .int(1), min: positive))
+      parameters.append(Parameter("depth_multiplier", .int, default: .int(1), min: positive, max: maxWindow))
     }
     if filters && !depthMultiplier {
-      parameters.append(Parameter("groups", .int, default: .int(1), min: positive))
+      parameters.append(Parameter("groups", .int, default: .int(1), min: positive, max: maxSize))
     }
     parameters += [
       Parameter("bias", .bool, default: .bool(true)),
@@ -75,9 +80,10 @@ public enum Vocabulary {
     Signature(
       name, positional: ["size"],
       [
-        Parameter("size", .intOrPair, default: .int(2), min: positive, doc: "window size"),
-        Parameter("stride", .intOrPair, min: positive, doc: "defaults to the window size"),
-        Parameter("padding", .padding, default: .string("valid"), min: Bound(0)),
+        Parameter("size", .intOrPair, default: .int(2), min: positive, max: maxWindow, doc: "window size"),
+        Parameter(
+          "stride", .intOrPair, min: positive, max: maxWindow, doc: "defaults to the window size"),
+        Parameter("padding", .padding, default: .string("valid"), min: Bound(0), max: maxWindow),
       ] + common, doc: doc)
   }
 
@@ -113,7 +119,7 @@ public enum Vocabulary {
       Signature(
         "dense", positional: ["units"],
         [
-          Parameter("units", .int, required: true, min: positive),
+          Parameter("units", .int, required: true, min: positive, max: maxSize),
           Parameter("bias", .bool, default: .bool(true)),
           Parameter("activation", .choice(activationNames), default: .string("linear")),
           Parameter("init", .choice(initializers)),
@@ -137,12 +143,14 @@ public enum Vocabulary {
         [
           Parameter(
             "padding", .either([.intOrPair, .list(.list(.int))]), default: .int(1), min: Bound(0),
+            max: maxWindow,
             doc: "p on every side, [h, w], or [[top, bottom], [left, right]]")
         ] + common, doc: "zeros around every channel (Keras ZeroPadding2D)"),
       Signature(
         "upsample", positional: ["scale"],
         [
-          Parameter("scale", .int, default: .int(2), min: positive, doc: "height and width factor"),
+          Parameter(
+            "scale", .int, default: .int(2), min: positive, max: maxWindow, doc: "height and width factor"),
           Parameter(
             "mode", .choice(["nearest", "bilinear"]), default: .string("nearest"),
             doc: "bilinear samples as PyTorch's align_corners=False (ONNX half_pixel)"),
@@ -227,7 +235,7 @@ public enum Vocabulary {
     Signature(
       "step",
       [
-        Parameter("every", .int, required: true, min: positive, doc: "epochs between decays"),
+        Parameter("every", .int, required: true, min: positive, max: maxEpochs, doc: "epochs between decays"),
         Parameter("gamma", .number, default: .number(0.1), min: Bound(0, inclusive: false)),
       ]),
     Signature(
@@ -240,7 +248,9 @@ public enum Vocabulary {
           "factor", .number, default: .number(0.1), min: Bound(0, inclusive: false),
           max: Bound(1, inclusive: false),
           doc: "multiplies the rate when the monitored metric stalls"),
-        Parameter("patience", .int, default: .int(3), min: Bound(0), doc: "epochs without improvement first"),
+        Parameter(
+          "patience", .int, default: .int(3), min: Bound(0), max: maxEpochs,
+          doc: "epochs without improvement first"),
         Parameter("monitor", .string, default: .string("val_loss")),
         Parameter("min_lr", .number, default: .number(0), min: Bound(0)),
       ], doc: "reduce on plateau"),
@@ -251,13 +261,15 @@ public enum Vocabulary {
     "average", .choice(averages), default: .string("macro"),
     doc: "how per-class scores combine; binary: the positive class alone (two classes)")
   static let positiveClass = Parameter(
-    "positive_class", .int, min: Bound(0),
+    "positive_class", .int, min: Bound(0), max: maxSize,
     doc: "the class that 'binary' averages report (default 1); the same for every metric")
 
   public static let metrics: [Signature] = [
     Signature("accuracy", []),
     Signature("balanced_accuracy", [], doc: "the mean recall over classes that occur"),
-    Signature("top_k_accuracy", positional: ["k"], [Parameter("k", .int, default: .int(5), min: positive)]),
+    Signature(
+      "top_k_accuracy", positional: ["k"],
+      [Parameter("k", .int, default: .int(5), min: positive, max: maxSize)]),
     Signature("precision", [average, positiveClass]),
     Signature("recall", [average, positiveClass]),
     Signature("f1", [average, positiveClass]),
@@ -313,7 +325,8 @@ public enum Vocabulary {
     Signature(
       "random_crop", positional: ["padding"],
       [
-        Parameter("padding", .int, default: .int(0), min: Bound(0), doc: "pixels added on every side"),
+        Parameter(
+          "padding", .int, default: .int(0), min: Bound(0), max: maxWindow, doc: "pixels added on every side"),
         fillMode, fillValue, probability(),
       ], doc: "pad, then crop a window of the original size at a random position"),
     Signature(
@@ -416,13 +429,14 @@ public enum Vocabulary {
     Parameter("path", .string, doc: "the folder format: a folder of class sub-folders to train on"),
     Parameter("test", .map(split)),
     Parameter("val", .map(split)),
-    Parameter("classes", .int, min: Bound(2), doc: "number of classes; read from the labels if omitted"),
+    Parameter(
+      "classes", .int, min: Bound(2), max: maxSize, doc: "number of classes; read from the labels if omitted"),
     Parameter("scale", .number, doc: "multiply raw values by this (1/255 for bytes)"),
     Parameter("mean", .numberOrList), Parameter("std", .numberOrList),
     Parameter(
       "validation_split", .number, default: .number(0), min: Bound(0), max: Bound(1, inclusive: false)),
     Parameter("shuffle", .bool, default: .bool(true)),
-    Parameter("label_column", .int, default: .int(0), min: Bound(0)),
+    Parameter("label_column", .int, default: .int(0), min: Bound(0), max: Bound(Double(Limits.column))),
     Parameter(
       "target_columns", .list(.either([.int, .string])),
       doc: "regression: the CSV columns of float targets, by header name or index"),
@@ -443,13 +457,16 @@ public enum Vocabulary {
       "split", .number, min: Bound(0, inclusive: false), max: Bound(1, inclusive: false),
       doc: "the folder format: the fraction of every class held out for validation"),
     Parameter(
-      "classes_subset", .list(.int), min: Bound(0),
+      "classes_subset", .list(.int), min: Bound(0), max: maxSize,
       doc: "keep only these classes (every split), relabelled 0, 1, ... in the order listed"),
     Parameter(
-      "limit_per_class", .int, min: positive,
+      "limit_per_class", .int, min: positive, max: Bound(Double(Limits.samples)),
       doc: "keep the first N training samples of every class (a small labelled subset)"),
     Parameter(
-      "max_image_pixels", .int, min: positive,
+      "task", .choice(TaskKind.allCases.map(\.rawValue)),
+      doc: "what the model predicts; inferred from the loss and the output units if omitted"),
+    Parameter(
+      "max_image_pixels", .int, min: positive, max: Bound(Double(Limits.imagePixels)),
       doc: "the folder format: refuse image files whose header declares more pixels (default 67108864, "
         + "64 megapixels), before decoding them"),
   ])
@@ -461,7 +478,7 @@ public enum Vocabulary {
   public static let earlyStoppingSchema = Schema([
     Parameter("monitor", .string, default: .string("val_loss")),
     monitorMode,
-    Parameter("patience", .int, default: .int(5), min: Bound(0)),
+    Parameter("patience", .int, default: .int(5), min: Bound(0), max: maxEpochs),
     Parameter("min_delta", .number, default: .number(0), min: Bound(0)),
     Parameter("restore_best", .bool, default: .bool(true)),
   ])
@@ -501,7 +518,7 @@ public enum Vocabulary {
 
   /// One stage of staged fine-tuning.
   public static let phaseSchema = Schema([
-    Parameter("epochs", .int, required: true, min: positive),
+    Parameter("epochs", .int, required: true, min: positive, max: maxEpochs),
     Parameter("freeze", freezeType, doc: "layers frozen in this phase (replaces train.freeze)"),
     Parameter("trainable", trainableType, doc: "the only layers trained in this phase"),
     Parameter("optimizer", .call(optimizers), doc: "this phase's optimizer (default: the spec's)"),
@@ -509,16 +526,16 @@ public enum Vocabulary {
   ])
 
   public static let trainSchema = Schema([
-    Parameter("epochs", .int, default: .int(10), min: positive),
-    Parameter("batch_size", .int, default: .int(32), min: positive),
-    Parameter("seed", .int, default: .int(0), min: Bound(0)),
+    Parameter("epochs", .int, default: .int(10), min: positive, max: maxEpochs),
+    Parameter("batch_size", .int, default: .int(32), min: positive, max: Bound(Double(Limits.batchSize))),
+    Parameter("seed", .int, default: .int(0), min: Bound(0), max: Bound(Double(Limits.seed))),
     Parameter("schedule", .call(schedules), default: .string("constant")),
-    Parameter("warmup_epochs", .int, default: .int(0), min: Bound(0)),
+    Parameter("warmup_epochs", .int, default: .int(0), min: Bound(0), max: maxEpochs),
     Parameter("clip_norm", .number, min: Bound(0, inclusive: false)),
     Parameter("monitor", .string, default: .string("val_accuracy")),
     monitorMode,
     Parameter("early_stopping", .map(earlyStoppingSchema)),
-    Parameter("threads", .int, min: positive),
+    Parameter("threads", .int, min: positive, max: Bound(Double(Limits.threads))),
     Parameter(
       "init_from", .string,
       doc: "short for init: {from: PATH}: tensors initialize the parameters of the same name and shape"),
@@ -536,8 +553,15 @@ public enum Vocabulary {
       doc: "layer-name pattern -> factor on the learning rate; the first matching pattern wins"),
   ])
 
+  /// `predict`: how a model's outputs become class decisions.
+  public static let predictSchema = Schema([
+    Parameter(
+      "threshold", .number, default: .number(0.5), min: Bound(0), max: Bound(1),
+      doc: "a binary task predicts class 1 when its probability is at least this")
+  ])
+
   /// The top-level keys of a spec, in the order printers write them.
   public static let sections = [
-    "model", "blocks", "data", "augment", "loss", "optimizer", "metrics", "train",
+    "model", "blocks", "data", "augment", "loss", "optimizer", "metrics", "train", "predict",
   ]
 }

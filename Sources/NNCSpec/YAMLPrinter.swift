@@ -57,6 +57,8 @@ private struct YAMLPrinter {
         }
       case "train":
         if let train = spec.train { out += entryLines(key: "train", train, indent: 0) }
+      case "predict":
+        if let predict = spec.predict { out += entryLines(key: "predict", predict, indent: 0) }
       default:
         break
       }

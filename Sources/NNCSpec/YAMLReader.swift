@@ -166,6 +166,7 @@ public enum YAMLReader {
         case "optimizer": spec.optimizer = call(value)
         case "metrics": spec.metrics = calls(value, "metrics")
         case "train": spec.train = expr(value)
+        case "predict": spec.predict = expr(value)
         default:
           diagnostics.error(
             "unknown section '\(key)'\(Suggestions.didYouMean(key, in: Vocabulary.sections))",

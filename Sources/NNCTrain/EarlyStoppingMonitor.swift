@@ -1,5 +1,6 @@
-/// Early stopping (`train.early_stopping`): watches one metric per epoch and says when it has not
-/// improved by more than `minDelta` for longer than `patience` epochs.
+/// Early stopping (`train.early_stopping`) with Keras's semantics: watches one metric per epoch and
+/// stops after `patience` epochs in a row without an improvement of more than `minDelta` (`patience: 0`
+/// stops at the first epoch that does not improve).
 public struct EarlyStoppingMonitor: Sendable, Equatable {
   public enum Decision: Sendable, Equatable {
     /// A new best value: the weights of this epoch are the ones to restore.
@@ -26,19 +27,15 @@ public struct EarlyStoppingMonitor: Sendable, Equatable {
 
   /// Takes an epoch's value; nil or a non-finite value counts as neither better nor worse.
   public mutating func update(_ value: Double?, epoch: Int) -> Decision {
-    var improved = false
-    if let value, value.isFinite {
-      if let best, maximizes ? value <= best + minDelta : value >= best - minDelta {
-        epochsWithoutImprovement += 1
-      } else {
-        best = value
-        bestEpoch = epoch
-        epochsWithoutImprovement = 0
-        improved = true
-      }
+    guard let value, value.isFinite else { return .waiting }
+    if let best, maximizes ? value <= best + minDelta : value >= best - minDelta {
+      epochsWithoutImprovement += 1
+      return epochsWithoutImprovement >= patience ? .stop : .waiting
     }
-    if epochsWithoutImprovement > patience { return .stop }
-    return improved ? .improved : .waiting
+    best = value
+    bestEpoch = epoch
+    epochsWithoutImprovement = 0
+    return .improved
   }
 
   /// A new phase starts watching afresh.

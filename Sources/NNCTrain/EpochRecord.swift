@@ -6,6 +6,7 @@ public struct EpochRecord: Codable, Equatable, Sendable {
   public var epoch: Int
   public var learning_rate: Double
   public var train_loss: Double
+  /// Not a number (and left out of the file) for a regression, which decides no classes.
   public var train_accuracy: Double
   public var val_loss: Double?
   public var val_accuracy: Double?
@@ -44,7 +45,7 @@ public struct EpochRecord: Codable, Equatable, Sendable {
     epoch = try container.decode(Int.self, forKey: Key("epoch"))
     learning_rate = try container.decode(Double.self, forKey: Key("learning_rate"))
     train_loss = try container.decode(Double.self, forKey: Key("train_loss"))
-    train_accuracy = try container.decode(Double.self, forKey: Key("train_accuracy"))
+    train_accuracy = try container.decodeIfPresent(Double.self, forKey: Key("train_accuracy")) ?? .nan
     val_loss = try container.decodeIfPresent(Double.self, forKey: Key("val_loss"))
     val_accuracy = try container.decodeIfPresent(Double.self, forKey: Key("val_accuracy"))
     for key in container.allKeys where !Self.fixedKeys.contains(key.stringValue) {
@@ -62,9 +63,10 @@ public struct EpochRecord: Codable, Equatable, Sendable {
     try container.encode(epoch, forKey: Key("epoch"))
     try container.encode(learning_rate, forKey: Key("learning_rate"))
     try container.encode(train_loss, forKey: Key("train_loss"))
-    try container.encode(train_accuracy, forKey: Key("train_accuracy"))
+    if train_accuracy.isFinite { try container.encode(train_accuracy, forKey: Key("train_accuracy")) }
     try container.encodeIfPresent(val_loss, forKey: Key("val_loss"))
-    try container.encodeIfPresent(val_accuracy, forKey: Key("val_accuracy"))
+    try container.encodeIfPresent(
+      val_accuracy.flatMap { $0.isFinite ? $0 : nil }, forKey: Key("val_accuracy"))
     for (key, value) in trainMetrics where value.isFinite {
       try container.encode(value, forKey: Key("train_" + key))
     }
@@ -78,9 +80,9 @@ public struct EpochRecord: Codable, Equatable, Sendable {
   public func value(of metric: String) -> Double? {
     switch metric {
     case "loss", "train_loss": return train_loss
-    case "accuracy", "train_accuracy": return train_accuracy
+    case "accuracy", "train_accuracy": return train_accuracy.isFinite ? train_accuracy : nil
     case "val_loss": return val_loss
-    case "val_accuracy": return val_accuracy
+    case "val_accuracy": return val_accuracy.flatMap { $0.isFinite ? $0 : nil }
     default:
       if metric.hasPrefix("val_") { return validationMetrics[String(metric.dropFirst(4))] }
       if metric.hasPrefix("train_") { return trainMetrics[String(metric.dropFirst(6))] }

@@ -5,6 +5,7 @@ import NNCRuntime
 /// Loss and accuracy of a model over a whole data set, and optionally every prediction.
 public struct EvaluationResult: Sendable {
   public var loss: Double
+  /// Not a number for a regression, which decides no classes.
   public var accuracy: Double
   public var samples: Int
   public var labels: [Int32]
@@ -12,18 +13,22 @@ public struct EvaluationResult: Sendable {
   /// Class probabilities per sample (row-major, `classes` per row) when requested.
   public var probabilities: [Float]
   public var classes: Int
+  /// How outputs became the predictions; a regression keeps none.
+  public var rule: PredictionRule
 }
 
 /// Runs inference over data sets in batches with buffers allocated once.
 public final class Evaluator {
   let executor: Executor
   let loss: LossFunction
+  let rule: PredictionRule
   var gradient: [Float]
   var probabilities: [Float]
 
-  public init(executor: Executor, loss: LossFunction) {
+  public init(executor: Executor, loss: LossFunction, rule: PredictionRule) {
     self.executor = executor
     self.loss = loss
+    self.rule = rule
     let count = executor.maxBatch * executor.outputSampleCount
     gradient = [Float](repeating: 0, count: count)
     probabilities = [Float](repeating: 0, count: count)
@@ -42,7 +47,7 @@ public final class Evaluator {
     if keepPredictions { log.reset(reserving: dataset.count, classes: classes) }
     var result = EvaluationResult(
       loss: 0, accuracy: 0, samples: dataset.count, labels: [], predictions: [], probabilities: [],
-      classes: classes)
+      classes: classes, rule: rule)
     while loader.next(into: &batch) {
       let count = batch.count
       let batchLoss = try loss.forward(
@@ -50,7 +55,7 @@ public final class Evaluator {
       let output = UnsafeBufferPointer(start: executor.output, count: count * classes)
       totalLoss += Double(batchLoss) * Double(count)
       correct += log.record(
-        batch, output: output, probabilities: probabilities, classes: classes, loss: loss,
+        batch, output: output, probabilities: probabilities, classes: classes, loss: loss, rule: rule,
         keep: keepPredictions)
       seen += count
     }
@@ -58,7 +63,7 @@ public final class Evaluator {
     result.predictions = log.predictions
     result.probabilities = log.probabilities
     result.loss = seen == 0 ? 0 : totalLoss / Double(seen)
-    result.accuracy = seen == 0 ? 0 : Double(correct) / Double(seen)
+    result.accuracy = rule.accuracy(correct: correct, seen: seen)
     return result
   }
 }
@@ -79,14 +84,14 @@ struct PredictionLog {
   }
 
   /// Counts the batch's correct predictions and, when `keep` is set, appends every sample's label,
-  /// prediction and class probabilities.
+  /// prediction and class probabilities. A regression has neither classes nor anything to keep.
   mutating func record(
     _ batch: Batch, output: UnsafeBufferPointer<Float>, probabilities: [Float], classes: Int,
-    loss: LossFunction, keep: Bool
+    loss: LossFunction, rule: PredictionRule, keep: Bool
   ) -> Int {
     var correct = 0
     for sample in 0..<batch.count {
-      let predicted = Self.predictedClass(output, sample: sample, classes: classes)
+      guard let predicted = rule.predictedClass(output, sample: sample, classes: classes) else { continue }
       if predicted == batch.labels[sample] { correct += 1 }
       if keep {
         labels.append(batch.labels[sample])
@@ -102,14 +107,6 @@ struct PredictionLog {
     NNCMetrics.Predictions(
       labels: labels.map(Int.init), predictions: predictions.map(Int.init),
       scores: probabilities.map(Double.init), classes: classes)
-  }
-
-  static func predictedClass(_ output: UnsafeBufferPointer<Float>, sample: Int, classes: Int) -> Int32 {
-    let row = sample * classes
-    if classes == 1 { return output[row] > 0 ? 1 : 0 }
-    var best = 0
-    for index in 1..<classes where output[row + index] > output[row + best] { best = index }
-    return Int32(best)
   }
 
   /// Appends a sample's class probabilities (or raw outputs, for losses that compute none) without

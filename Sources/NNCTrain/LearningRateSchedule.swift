@@ -67,13 +67,25 @@ public struct LearningRateSchedule: Sendable, Equatable {
   /// epochs. After it, an epoch-unit decay changes once per epoch and a step-unit decay every step.
   public func learningRate(epoch: Int, step: Int, stepsPerEpoch: Int) -> Float {
     let perEpoch = max(stepsPerEpoch, 1)
-    let globalStep = epoch * perEpoch + step
-    let warmupSteps = unit == .epoch ? warmup * perEpoch : warmup
+    // `check` bounds warm-up and epochs, but a schedule built by hand may not be: a count past Int
+    // saturates (the warm-up then simply never ends) instead of trapping.
+    let globalStep = Self.saturating(Self.saturating(epoch, times: perEpoch), plus: step)
+    let warmupSteps = unit == .epoch ? Self.saturating(warmup, times: perEpoch) : warmup
     if globalStep < warmupSteps {
-      return Float(rate(after: 0) * Double(globalStep + 1) / Double(warmupSteps))
+      return Float(rate(after: 0) * (Double(globalStep) + 1) / Double(warmupSteps))
     }
-    let elapsed = unit == .epoch ? epoch - warmup : globalStep - warmup
+    let elapsed = unit == .epoch ? epoch - warmup : Self.saturating(globalStep, plus: -warmup)
     return Float(rate(after: max(elapsed, 0)))
+  }
+
+  static func saturating(_ a: Int, times b: Int) -> Int {
+    let (product, overflow) = a.multipliedReportingOverflow(by: b)
+    return overflow ? ((a < 0) != (b < 0) ? Int.min : Int.max) : product
+  }
+
+  static func saturating(_ a: Int, plus b: Int) -> Int {
+    let (sum, overflow) = a.addingReportingOverflow(b)
+    return overflow ? (b < 0 ? Int.min : Int.max) : sum
   }
 
   private func rate(after t: Int) -> Double {

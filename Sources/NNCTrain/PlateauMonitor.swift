@@ -1,5 +1,6 @@
-/// Reduce-on-plateau (`schedule: plateau`): after more than `patience` epochs without improvement of
-/// the watched metric, the learning rate is multiplied by `factor` (never below `minimumRate`).
+/// Reduce-on-plateau (`schedule: plateau`) with the semantics of Keras's `ReduceLROnPlateau`: after
+/// `patience` epochs in a row without improvement of the watched metric, the learning rate is
+/// multiplied by `factor` (never below `minimumRate`).
 public struct PlateauMonitor: Sendable, Equatable {
   public enum Decision: Sendable, Equatable {
     case improved
@@ -29,7 +30,7 @@ public struct PlateauMonitor: Sendable, Equatable {
     guard let value, value.isFinite else { return .waiting }
     if let best, maximizes ? value <= best : value >= best {
       epochsWithoutImprovement += 1
-      guard epochsWithoutImprovement > patience else { return .waiting }
+      guard epochsWithoutImprovement >= patience else { return .waiting }
       scale *= factor
       epochsWithoutImprovement = 0
       return .reduced

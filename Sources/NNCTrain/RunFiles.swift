@@ -1,5 +1,11 @@
 import Foundation
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// The files of a run directory besides checkpoints: `history.jsonl` (one epoch record per line)
 /// and `classes.json` (the class names of image-folder data, by index).
 public struct RunFiles: Sendable {
@@ -15,6 +21,38 @@ public struct RunFiles: Sendable {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.withoutEscapingSlashes]
     return (try? String(decoding: encoder.encode(names), as: UTF8.self)) ?? "[]"
+  }
+
+  /// Creates the directory if needed and makes sure files can be written in it, so a read-only or
+  /// missing place fails before training with a message naming the directory.
+  func prepareDirectory() throws {
+    do {
+      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    } catch {
+      throw TrainError("cannot create the run directory \(directory): \(error.localizedDescription)")
+    }
+    guard access(directory, W_OK | X_OK) == 0 else {
+      throw TrainError(
+        "the run directory \(directory) is not writable (\(String(cString: strerror(errno)))); "
+          + "give another --run-dir")
+    }
+  }
+
+  /// Removes the temporary files (`.NAME.tmp-PID`) that atomic writes of processes killed mid-write
+  /// left behind; only files of processes no longer alive (or of this one, which has written nothing
+  /// yet) go. Returns the names removed.
+  @discardableResult
+  func removeStaleTemporaries() -> [String] {
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
+    var removed: [String] = []
+    for name in names where name.hasPrefix(".") {
+      guard let marker = name.range(of: ".tmp-", options: .backwards),
+        let pid = Int32(name[marker.upperBound...]), pid > 0
+      else { continue }
+      let alive = pid != getpid() && (kill(pid, 0) == 0 || errno == EPERM)
+      if !alive, unlink(directory + "/" + name) == 0 { removed.append(name) }
+    }
+    return removed
   }
 
   func writeClassNames(_ names: [String]) throws {

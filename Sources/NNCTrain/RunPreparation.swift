@@ -1,6 +1,7 @@
 import NNCData
 import NNCGraph
 import NNCRandom
+import NNCRuntime
 
 /// Readies a run's data for its model: loads it as training does, and checks that it fits the
 /// model and the metrics. Every problem is a `TrainError` (or a `DataError` from loading).
@@ -58,5 +59,42 @@ public enum RunPreparation {
     guard let normalization = configuration.augmentation?.normalization else { return train }
     try train.normalize(normalization)
     return train
+  }
+}
+
+extension RunPreparation {
+  /// What a run needs in memory, from the plans alone (nothing is allocated): in training, the
+  /// executor and optimizer state of its largest phase at `train.batch_size`; in inference, the
+  /// executor; plus the data as loaded. Checked before any executor is built, so a model too large
+  /// for the machine is refused instead of aborting in the allocator.
+  public static func memoryEstimate(
+    graph: Graph, configuration: TrainingConfiguration, mode: GraphMode, data: LoadedData?,
+    optimization: OptimizationOptions, batchSize: Int? = nil
+  ) throws -> MemoryEstimate {
+    var options = optimization
+    options.lossTakesLogits = RunComponents.lossTakesLogits(configuration.loss)
+    let execution = ExecutionConfiguration(mode: mode, optimization: options)
+    let batch = batchSize ?? configuration.batchSize
+    var estimate = MemoryEstimate()
+    do {
+      if mode == .training {
+        for phase in PhasePlan(graph: graph, configuration: configuration).phases {
+          let plan = try ExecutionPlanner.plan(graph: phase.graph, configuration: execution, maxBatch: batch)
+          estimate = MemoryEstimate.larger(
+            estimate, MemoryEstimate(plan: plan, optimizerStateCopies: phase.optimizer.stateCopies))
+        }
+      } else {
+        estimate = MemoryEstimate(
+          plan: try ExecutionPlanner.plan(graph: graph, configuration: execution, maxBatch: batch))
+      }
+    } catch {
+      throw TrainError("cannot plan the model: \(error)")
+    }
+    let splits = [("train", data?.train), ("validation", data?.validation), ("test", data?.test)]
+    for case let (name, split?) in splits {
+      // Samples are Float and labels Int32: four bytes each.
+      estimate.add(.data, owner: name, elements: split.samples.count + split.labels.count, elementBytes: 4)
+    }
+    return estimate
   }
 }

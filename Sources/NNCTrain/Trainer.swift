@@ -8,8 +8,13 @@ import NNCRuntime
 public struct TrainingOutcome: Sendable {
   public var history: [EpochRecord]
   public var stoppedEarly: Bool
+  /// The metric `checkpoint-best` is chosen by (`train.monitor`, as read without validation data).
+  public var monitor: String
+  /// The epoch whose weights `checkpoint-best` holds, and its monitored value.
   public var bestEpoch: Int?
   public var bestValue: Double?
+  /// The epoch whose weights early stopping restored (by its own monitor), if it restored any.
+  public var restoredEpoch: Int?
   public var lastCheckpoint: String
   public var bestCheckpoint: String
 }
@@ -43,6 +48,10 @@ public final class Trainer {
   public var classesPath: String { files.classesPath }
   /// Recorded in checkpoints so a model's outputs can be named.
   var classNames: [String]?
+  /// Whether `--resume` may continue with settings that differ from the checkpoint's (`--force`).
+  public var acceptsChangedSettings = false
+  /// The run's settings, recorded in checkpoints and compared on resume.
+  var settings = RunSettings(values: [:])
 
   /// `optimization` selects the graph passes and memory planning of the executor (all by default).
   public init(
@@ -111,14 +120,24 @@ public final class Trainer {
   /// stopping, plateau and stopping state reset; early stopping ends the current phase (restoring
   /// its best weights when asked) and the next phase starts at its scheduled epoch.
   public func run(data: LoadedData, resume: Bool, observer: TrainingObserver?) throws -> TrainingOutcome {
-    try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
+    try files.prepareDirectory()
+    let lock = try RunDirectoryLock(directory: runDirectory)
+    defer { withExtendedLifetime(lock) {} }
+    files.removeStaleTemporaries()
+    settings = RunSettings(
+      configuration: configuration, trainSamples: data.train.count,
+      validationSamples: data.validation?.count ?? 0)
     classNames = data.train.classNames
     if let classNames {
       try files.writeClassNames(classNames)
     }
     let augmentation = try RunComponents.augmentationPipeline(configuration.augmentation, for: data.train)
     let hasValidation = data.validation != nil
-    let monitor = RunState.metric(configuration.monitor, hasValidation: hasValidation)
+    let rule = PredictionRule.of(configuration, graph: graph, loss: loss)
+    // A regression has no accuracy: the default monitor (val_accuracy) becomes its loss.
+    let monitorName =
+      !rule.decidesClasses && configuration.monitor.hasSuffix("accuracy") ? "val_loss" : configuration.monitor
+    let monitor = RunState.metric(monitorName, hasValidation: hasValidation)
     let stoppingMonitor = configuration.earlyStopping.map {
       RunState.metric($0.monitor, hasValidation: hasValidation)
     }
@@ -136,9 +155,9 @@ public final class Trainer {
       dataset: data.train, batchSize: configuration.batchSize, shuffle: true,
       seed: UInt64(configuration.seed) &+ 3,
       prefetch: true, transform: augmentation?.sampleTransform)
-    var evaluator = Evaluator(executor: executor, loss: loss)
+    var evaluator = Evaluator(executor: executor, loss: loss, rule: rule)
     let classes = executor.outputSampleCount
-    let wantsMetrics = MetricReport.needsPredictions(configuration.metrics)
+    let wantsMetrics = rule.decidesClasses && MetricReport.needsPredictions(configuration.metrics)
     var trainLog = PredictionLog()
     observer?.trainingStarted(
       startEpoch: state.completedEpochs, epochs: configuration.epochs, stepsPerEpoch: loader.batchesPerEpoch,
@@ -150,12 +169,13 @@ public final class Trainer {
 
     var batch = Batch()
     var stoppedEarly = false
+    var restoredEpoch: Int?
     var epoch = state.completedEpochs
     while epoch < configuration.epochs {
       let phaseIndex = plan.phase(ofEpoch: epoch)
       if phaseIndex != phase {
         try enterPhase(phaseIndex)
-        evaluator = Evaluator(executor: executor, loss: loss)
+        evaluator = Evaluator(executor: executor, loss: loss, rule: rule)
         state.resetForPhase()
         observer?.note(phaseDescription(from: epoch))
       }
@@ -174,37 +194,45 @@ public final class Trainer {
           try step.forwardLoss(batch: count, targets: .labels($0))
         }
         guard batchLoss.isFinite else {
-          throw TrainError(
-            "the loss became \(batchLoss) at epoch \(epoch + 1), step \(stepIndex + 1); training stopped. "
-              + (FileManager.default.fileExists(atPath: lastCheckpointPath)
-                ? "The last good checkpoint is \(lastCheckpointPath)."
-                : "No checkpoint was written yet.")
-              + " Try a smaller learning rate or gradient clipping (train.clip_norm).")
+          throw nonFinite("the loss became \(batchLoss)", at: "epoch \(epoch + 1), step \(stepIndex + 1)")
         }
         let output = UnsafeBufferPointer(start: executor.output, count: count * classes)
         correct += trainLog.record(
-          batch, output: output, probabilities: step.probabilities, classes: classes, loss: loss,
+          batch, output: output, probabilities: step.probabilities, classes: classes, loss: loss, rule: rule,
           keep: wantsMetrics)
         let rate = learningRate(
           epoch: epoch, step: stepIndex, stepsPerEpoch: loader.batchesPerEpoch, state: state)
+        guard rate.isFinite else {
+          throw nonFinite("the learning rate became \(rate)", at: "epoch \(epoch + 1), step \(stepIndex + 1)")
+        }
         try step.update(batch: count, learningRate: rate)
         lossSum += Double(batchLoss) * Double(count)
         seen += count
         stepIndex += 1
         observer?.stepFinished(
           epoch: epoch, step: stepIndex, stepsPerEpoch: loader.batchesPerEpoch, loss: lossSum / Double(seen),
-          accuracy: Double(correct) / Double(seen), samples: count)
+          accuracy: rule.accuracy(correct: correct, seen: seen), samples: count)
+        try stopIfInterrupted(during: "epoch \(epoch + 1), step \(stepIndex)", state: state)
+      }
+      // The loss can stay finite while the weights already overflow.
+      if let summary = weightsCheckpoint().nonFiniteSummary {
+        throw nonFinite("the weights hold \(summary)", at: "the end of epoch \(epoch + 1)")
       }
 
       var record = EpochRecord(
         epoch: epoch + 1, learning_rate: learningRateAtStart, train_loss: lossSum / Double(max(seen, 1)),
-        train_accuracy: Double(correct) / Double(max(seen, 1)), val_loss: nil, val_accuracy: nil)
+        train_accuracy: rule.accuracy(correct: correct, seen: seen), val_loss: nil, val_accuracy: nil)
       if wantsMetrics {
         record.trainMetrics = Self.epochMetrics(
           MetricReport(configuration.metrics, predictions: trainLog.predictions(classes: classes), loss: nil))
       }
       if let validation = data.validation {
         let result = try evaluator.evaluate(validation, keepPredictions: wantsMetrics)
+        // An interrupted validation is abandoned with its epoch.
+        try stopIfInterrupted(during: "the validation of epoch \(epoch + 1)", state: state)
+        guard result.loss.isFinite else {
+          throw nonFinite("the validation loss became \(result.loss)", at: "epoch \(epoch + 1)")
+        }
         record.val_loss = result.loss
         record.val_accuracy = result.accuracy
         if wantsMetrics {
@@ -227,17 +255,24 @@ public final class Trainer {
       let stoppingValue = stoppingMonitor.flatMap { record.value(of: $0) }
       let stopping = state.stopping?.update(stoppingValue, epoch: epoch + 1)
       if stopping == .improved, configuration.earlyStopping?.restoreBest == true {
-        try weightsCheckpoint().write(to: stoppingBestPath)
+        try write(weightsCheckpoint(), to: stoppingBestPath)
       }
       try files.appendHistory(record)
+      // checkpoint-best holds this epoch's own weights: taken before early stopping may restore others,
+      // written after checkpoint-last (see below).
+      let best = improved ? checkpoint(state) : nil
+      observer?.epochFinished(record, improved: improved, monitor: monitor)
       var stopsPhase = false
       if stopping == .stop, let settings = configuration.earlyStopping, let monitorState = state.stopping {
         let epochs = monitorState.epochsWithoutImprovement
-        observer?.note("early stopping: \(stoppingMonitor ?? monitor) did not improve for \(epochs) epochs")
+        observer?.note(
+          "early stopping: \(stoppingMonitor ?? monitor) did not improve for \(epochs) epoch\(epochs == 1 ? "" : "s")"
+        )
         if settings.restoreBest, let best = monitorState.bestEpoch,
           FileManager.default.fileExists(atPath: stoppingBestPath)
         {
           try restoreWeights(from: stoppingBestPath)
+          restoredEpoch = best
           observer?.note("restored the weights of epoch \(best) (best \(stoppingMonitor ?? monitor))")
         }
         stopsPhase = true
@@ -249,16 +284,17 @@ public final class Trainer {
           stoppedEarly = true
         }
       }
-      try checkpoint(state).write(to: lastCheckpointPath)
-      if improved { try checkpoint(state).write(to: bestCheckpointPath) }
-      observer?.epochFinished(record, improved: improved, monitor: monitor)
+      // Last, then best: a kill between the two renames is repaired on resume (`reconcileBest`).
+      try write(checkpoint(state), to: lastCheckpointPath)
+      if let best { try write(best, to: bestCheckpointPath) }
       if stoppedEarly { break }
       epoch = stopsPhase ? state.completedEpochs : epoch + 1
     }
     loader.cancel()
     return TrainingOutcome(
-      history: history, stoppedEarly: stoppedEarly, bestEpoch: state.bestEpoch, bestValue: state.bestValue,
-      lastCheckpoint: lastCheckpointPath, bestCheckpoint: bestCheckpointPath)
+      history: history, stoppedEarly: stoppedEarly, monitor: monitor, bestEpoch: state.bestEpoch,
+      bestValue: state.bestValue, restoredEpoch: restoredEpoch, lastCheckpoint: lastCheckpointPath,
+      bestCheckpoint: bestCheckpointPath)
   }
 
   /// "phase 2 of 3 from epoch 21: 105541 trainable parameters (4 layers)", for the current phase.
@@ -285,7 +321,54 @@ public final class Trainer {
     return state.plateau?.learningRate(scheduled: scheduled) ?? scheduled
   }
 
+  /// The documented stop on a non-finite value; the checkpoints on disk are all finite, since none
+  /// is written with a non-finite value.
+  func nonFinite(_ what: String, at place: String) -> TrainError {
+    TrainError(
+      "\(what) at \(place); training stopped. "
+        + (FileManager.default.fileExists(atPath: lastCheckpointPath)
+          ? "The last good checkpoint is \(lastCheckpointPath)."
+          : "No checkpoint was written yet.")
+        + " Try a smaller learning rate or gradient clipping (train.clip_norm).")
+  }
+
+  /// Ends the run at a step boundary once SIGINT or SIGTERM arrived: the unfinished epoch is
+  /// abandoned, and `checkpoint-last` keeps the last completed one, from which `--resume` replays
+  /// the abandoned epoch exactly.
+  func stopIfInterrupted(during place: String, state: RunState) throws {
+    let signal = Interruption.signal
+    guard signal != 0 else { return }
+    let name = signal == SIGTERM ? "SIGTERM" : signal == SIGINT ? "SIGINT" : "signal \(signal)"
+    let kept =
+      state.completedEpochs > 0 && FileManager.default.fileExists(atPath: lastCheckpointPath)
+      ? "\(lastCheckpointPath) holds epoch \(state.completedEpochs); continue with --resume."
+      : "no epoch was completed, so there is nothing to resume."
+    throw TrainingInterrupted(
+      signal: signal, message: "interrupted by \(name) during \(place); that epoch was abandoned. " + kept)
+  }
+
   // MARK: Checkpoints
+
+  /// Writes a checkpoint that holds numbers only; a non-finite one is never written.
+  func write(_ checkpoint: Checkpoint, to path: String) throws {
+    if let summary = checkpoint.nonFiniteSummary {
+      throw nonFinite("the checkpoint for \(path) would hold \(summary)", at: "epoch \(checkpoint.epoch)")
+    }
+    try checkpoint.write(to: path)
+  }
+
+  /// Repairs a kill between the renames of `checkpoint-last` and `checkpoint-best` in the epoch that
+  /// improved: then `checkpoint-last` names a best epoch that `checkpoint-best` does not hold, and
+  /// since both were written from the same state, `checkpoint-last` is what `checkpoint-best` should
+  /// be. In any other epoch the best checkpoint was already complete. Returns whether it repaired.
+  @discardableResult
+  static func reconcileBest(last: Checkpoint, bestPath: String) throws -> Bool {
+    guard let bestEpoch = last.metadata["best_epoch"] else { return false }
+    let best = try? Checkpoint.read(from: bestPath)
+    guard best?.metadata["best_epoch"] != bestEpoch else { return false }
+    try last.write(to: bestPath)
+    return true
+  }
 
   /// The parameters alone, as a checkpoint.
   func weightsCheckpoint() -> Checkpoint {
@@ -295,6 +378,7 @@ public final class Trainer {
   func checkpoint(_ state: RunState) -> Checkpoint {
     var metadata = state.metadata
     metadata["spec_hash"] = specHash
+    metadata[RunSettings.metadataKey] = settings.encoded
     metadata["seed"] = String(configuration.seed)
     if let classNames { metadata["classes"] = RunFiles.classNamesJSON(classNames) }
     return Checkpoint(
@@ -317,6 +401,16 @@ public final class Trainer {
         "\(path): the checkpoint was written for a different model (spec hash \(hash), this model \(specHash))"
       )
     }
+    if let saved = checkpoint.metadata[RunSettings.metadataKey].flatMap(RunSettings.init(encoded:)) {
+      let changes = settings.changes(since: saved)
+      if !changes.isEmpty, !acceptsChangedSettings {
+        throw TrainError(
+          "\(path): the run's settings changed since the checkpoint was written:\n  "
+            + changes.joined(separator: "\n  ")
+            + "\nResume with the same settings, or pass --force to continue with the changed ones.")
+      }
+    }
+    try Self.reconcileBest(last: checkpoint, bestPath: bestCheckpointPath)
     // The optimizer state belongs to the phase of the last completed epoch.
     try enterPhase(plan.phase(ofEpoch: max(checkpoint.epoch - 1, 0)))
     try ModelWeights.load(checkpoint, into: executor, path: path)

@@ -51,6 +51,8 @@ public struct TrainingConfiguration: Sendable {
     public var limitPerClass: Int? = nil
     /// `data.max_image_pixels`: the largest image (by its header) the folder format decodes.
     public var maxImagePixels: Int? = nil
+    /// `data.task`: what the model predicts, when the spec states it (else inferred from the head).
+    public var task: TaskKind? = nil
   }
 
   public struct LossSettings: Sendable {
@@ -158,6 +160,8 @@ public struct TrainingConfiguration: Sendable {
   public var learningRateMultipliers: [(pattern: String, factor: Double)] = []
   /// The `augment` section; nil when the spec has none.
   public var augmentation: AugmentationConfiguration?
+  /// `predict.threshold`: a binary task predicts class 1 when its probability is at least this.
+  public var threshold: Double
 
   /// Reads a spec that `Lowering.lower` accepted without errors.
   public init(spec: Spec) {
@@ -236,6 +240,7 @@ public struct TrainingConfiguration: Sendable {
       data?.classesSubset = numbers(fields, "classes_subset")?.map { Int($0) }
       if case .int(let limit) = fields["limit_per_class"]?.kind { data?.limitPerClass = limit }
       if case .int(let limit) = fields["max_image_pixels"]?.kind { data?.maxImagePixels = limit }
+      if case .string(let name) = fields["task"]?.kind { data?.task = TaskKind(rawValue: name) }
     }
 
     let lossArguments = checked(spec.loss, Vocabulary.losses, default: LossKind.specDefault.rawValue)
@@ -259,6 +264,8 @@ public struct TrainingConfiguration: Sendable {
         name: call.name, average: arguments.string("average") ?? "macro", k: arguments.int("k") ?? 5,
         positiveClass: arguments.int("positive_class"))
     }
+
+    threshold = SectionFields(spec.predict, schema: Vocabulary.predictSchema).double("threshold")!
 
     let train = SectionFields(spec.train, schema: Vocabulary.trainSchema)
     // Every key below has a default in `Vocabulary.trainSchema` or is optional.

@@ -21,6 +21,7 @@ struct BenchCommand: ParsableCommand {
 
   @OptionGroup var options: SpecOptions
   @OptionGroup var optimization: OptimizationFlags
+  @OptionGroup var memoryLimit: MemoryLimitOptions
 
   @Option(help: "Batch size (default: train.batch_size).")
   var batchSize: Int?
@@ -73,11 +74,19 @@ struct BenchCommand: ParsableCommand {
   }
 
   func run() throws {
+    SignalHandling.installExitAtOnce()
     var options = options
     if let batchSize { options.overrides.append("train.batch_size=\(batchSize)") }
     let loaded = try SpecPipeline.load(options)
     let configuration = TrainingConfiguration(spec: loaded.spec)
     let batch = configuration.batchSize
+    // Training and inference run one after the other: the larger must fit.
+    let needs = try [GraphMode.training, .inference].map { mode in
+      try memoryLimit.estimate(
+        graph: loaded.graph, configuration: configuration, mode: mode, data: nil,
+        optimization: optimization.options)
+    }
+    try memoryLimit.enforce(MemoryEstimate.larger(needs[0], needs[1]), command: "bench")
     let threadCount = threads ?? configuration.threads ?? ProcessInfo.processInfo.activeProcessorCount
     Executor.setBLASThreads(threadCount)
     let flops = loaded.graph.flopsPerSample

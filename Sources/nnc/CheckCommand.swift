@@ -21,6 +21,7 @@ struct CheckCommand: ParsableCommand {
 
   @OptionGroup var options: SpecOptions
   @OptionGroup var optimization: OptimizationFlags
+  @OptionGroup var memoryLimit: MemoryLimitOptions
 
   @Option(help: "What the optimized IR and the plan are compiled for: training or inference.")
   var mode: GraphMode = .training
@@ -73,20 +74,39 @@ struct CheckCommand: ParsableCommand {
     }
     let configuration = TrainingConfiguration(spec: loaded.spec)
     let phases = PhaseSummary.phases(graph: loaded.graph, configuration: configuration)
+    let task = TaskKind.of(spec: loaded.spec, graph: loaded.graph)
+    let budget = memoryLimit.budget
+    let run = CheckReport.RunEstimate(
+      try memoryLimit.estimate(
+        graph: loaded.graph, configuration: configuration, mode: .training, data: nil,
+        optimization: optimization.options),
+      budget: budget)
+    if run.exceeds_half_available, let budget {
+      let largest = run.largest.map { "\($0.name) \(NNCRuntime.MemoryEstimate.bytesText($0.bytes))" }
+      let total = NNCRuntime.MemoryEstimate.bytesText(run.total_bytes)
+      let warning =
+        "warning: training at batch \(batchSize) needs about \(total), more than half of the "
+        + "\(budget.availableText); largest parts: \(largest.joined(separator: ", "))\n"
+      FileHandle.standardError.write(Data(warning.utf8))
+    }
     switch format {
     case .text:
       print(SummaryTable.render(summary), terminator: "")
+      print("task:                 \(task.title)")
+      print(run.text)
       if !augmentation.isEmpty { print("augment (training split): " + augmentation.joined(separator: ", ")) }
       if !configuration.phases.isEmpty { print(PhaseSummary.render(phases), terminator: "") }
     case .json:
       var report = CheckReport(summary: summary, diagnostics: loaded.diagnostics)
+      report.task = task.rawValue
       report.augment = augmentation
       report.phases = phases
       report.memory = CheckReport.Memory(
         inference: try memory(
           loaded.graph, mode: .inference, batchSize: batchSize, lossTakesLogits: lossTakesLogits),
         training: try memory(
-          loaded.graph, mode: .training, batchSize: batchSize, lossTakesLogits: lossTakesLogits))
+          loaded.graph, mode: .training, batchSize: batchSize, lossTakesLogits: lossTakesLogits),
+        run: run)
       print(try report.jsonString())
     }
   }

@@ -1,5 +1,6 @@
 import Foundation
 import NNCGraph
+import NNCRuntime
 import NNCSpec
 
 /// `nnc check --format json`. Shapes are lists whose batch dimension is `null`. The keys are stable;
@@ -37,6 +38,54 @@ struct CheckReport: Encodable {
   struct Memory: Encodable {
     var inference: MemoryEstimate
     var training: MemoryEstimate
+    /// What `nnc train` needs at `batch_size`, data aside.
+    var run: RunEstimate?
+  }
+
+  /// Everything a training run allocates (see `NNCRuntime.MemoryEstimate`) except the data, against
+  /// the memory available to the process.
+  struct RunEstimate: Encodable {
+    struct Part: Encodable {
+      var name: String
+      var bytes: Int
+    }
+
+    var total_bytes: Int
+    var parameters_bytes: Int
+    var gradients_bytes: Int
+    var optimizer_state_bytes: Int
+    var activation_bytes: Int
+    /// Scratch, pooling indices, saved statistics, kept weights.
+    var other_bytes: Int
+    /// The three largest parts, largest first.
+    var largest: [Part]
+    var available_bytes: Int?
+    /// True when the run needs more than half of `available_bytes`: `nnc check` then warns.
+    var exceeds_half_available: Bool
+
+    init(_ estimate: NNCRuntime.MemoryEstimate, budget: MemoryBudget?) {
+      total_bytes = estimate.totalBytes
+      parameters_bytes = estimate.bytes(of: .parameters)
+      gradients_bytes = estimate.bytes(of: .gradients)
+      optimizer_state_bytes = estimate.bytes(of: .optimizerState)
+      activation_bytes = estimate.bytes(of: .activations)
+      let named: Set<NNCRuntime.MemoryEstimate.Kind> = [
+        .parameters, .gradients, .optimizerState, .activations,
+      ]
+      other_bytes = estimate.parts.filter { !named.contains($0.kind) }.reduce(0) { $0 &+ $1.bytes }
+      largest = estimate.largest(3).map { Part(name: $0.description, bytes: $0.bytes) }
+      available_bytes = budget?.availableBytes
+      exceeds_half_available = budget.map { estimate.totalBytes > $0.availableBytes / 2 } ?? false
+    }
+
+    /// One line for the text summary.
+    var text: String {
+      func bytes(_ count: Int) -> String { NNCRuntime.MemoryEstimate.bytesText(count) }
+      return
+        "memory (training, data aside): about \(bytes(total_bytes)) — parameters \(bytes(parameters_bytes)), "
+        + "gradients \(bytes(gradients_bytes)), optimizer state \(bytes(optimizer_state_bytes)), "
+        + "activations \(bytes(activation_bytes)), other \(bytes(other_bytes))"
+    }
   }
 
   var model: String
@@ -51,6 +100,8 @@ struct CheckReport: Encodable {
   /// The `augment` steps, as written in the .nnc syntax (empty without an augment section).
   var augment: [String] = []
   var memory: Memory?
+  /// What the model predicts (`TaskKind`): classification, binary, multilabel or regression.
+  var task = TaskKind.classification.rawValue
   /// Per training phase (one without `train.phases`): epochs, optimizer, trainable and frozen counts.
   var phases: [PhaseSummary] = []
 

@@ -34,6 +34,7 @@ struct EvalCommand: ParsableCommand {
   var overrides: [String] = []
 
   @OptionGroup var optimization: OptimizationFlags
+  @OptionGroup var memoryLimit: MemoryLimitOptions
 
   @Option(
     help: "The checkpoint (.safetensors) to evaluate; without it, the weights of the spec's train.init.")
@@ -60,6 +61,12 @@ struct EvalCommand: ParsableCommand {
   @Option(help: "The class that 'binary' averages report (default: the spec's positive_class, else 1).")
   var positiveClass: Int?
 
+  @Option(
+    help:
+      "A binary task predicts class 1 when its probability is at least this (overrides predict.threshold)."
+  )
+  var threshold: Double?
+
   func validate() throws {
     if predictionsIn != nil {
       if checkpoint != nil {
@@ -73,6 +80,9 @@ struct EvalCommand: ParsableCommand {
       guard spec != nil else {
         throw ValidationError("give a spec and --checkpoint, or score a file with --predictions-in FILE.csv")
       }
+    }
+    if let threshold, !(0...1).contains(threshold) {
+      throw ValidationError("--threshold must be a probability in [0, 1], found \(threshold)")
     }
     if let positiveClass, positiveClass < 0 {
       throw ValidationError("--positive-class must be a class index (0 or more), found \(positiveClass)")
@@ -91,7 +101,17 @@ struct EvalCommand: ParsableCommand {
     var warnings: [String]
   }
 
+  /// `--format json` of a regression: its loss, with no class metrics.
+  struct RegressionReport: Encodable {
+    var task = TaskKind.regression.rawValue
+    var loss: Double
+    var samples: Int
+    var split: String
+    var checkpoint: String?
+  }
+
   func run() throws {
+    SignalHandling.installExitAtOnce()
     var settings: [TrainingConfiguration.MetricSettings]?
     var scored: Predictions
     var loss: Double?
@@ -108,9 +128,15 @@ struct EvalCommand: ParsableCommand {
       }
     } else {
       let prepared = try PreparedRun.prepare(specOptions(spec!), command: "eval")
+      try memoryLimit.enforce(
+        memoryLimit.estimate(
+          graph: prepared.graph, configuration: prepared.configuration, mode: .inference, data: prepared.data,
+          optimization: optimization.options),
+        command: "eval")
       settings = prepared.configuration.metrics
       let dataset = try evaluationSplit(prepared)
       let result = try evaluate(prepared, on: dataset, checkpoint: checkpoint)
+      guard result.rule.decidesClasses else { return try reportRegression(result) }
       if let predictions { try writePredictions(result.metricPredictions, to: predictions) }
       scored = result.metricPredictions
       loss = result.loss
@@ -150,6 +176,25 @@ struct EvalCommand: ParsableCommand {
     }
   }
 
+  /// A regression's evaluation: its loss, as no class metric applies.
+  func reportRegression(_ result: EvaluationResult) throws {
+    if predictions != nil || plots != nil {
+      throw fail("a regression makes no class predictions: --predictions and --plots need a classification")
+    }
+    switch format {
+    case .json:
+      let report = RegressionReport(
+        loss: result.loss, samples: result.samples, split: split.rawValue, checkpoint: checkpoint)
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+      print(String(decoding: try encoder.encode(report), as: UTF8.self))
+    case .text:
+      print("split: \(split.rawValue) (\(result.samples) samples)\n")
+      print("task: regression")
+      print(String(format: "loss: %.4f", result.loss))
+    }
+  }
+
   /// The spec and its `--set` overrides in the form the other commands share.
   func specOptions(_ spec: String) throws -> SpecOptions {
     try SpecOptions.parse([spec] + overrides.flatMap { ["--set", $0] })
@@ -182,6 +227,9 @@ struct EvalCommand: ParsableCommand {
         configuration: ExecutionConfiguration(mode: .inference, optimization: options))
       if let checkpoint {
         let saved = try Checkpoint.read(from: checkpoint)
+        if let summary = saved.nonFiniteSummary {
+          throw fail("\(checkpoint): the checkpoint holds \(summary); it cannot be evaluated")
+        }
         try ModelWeights.load(saved, into: executor, path: checkpoint)
         try ModelWeights.checkClassNames(saved, against: dataset, path: checkpoint)
       } else if let settings = prepared.configuration.initialization {
@@ -193,7 +241,10 @@ struct EvalCommand: ParsableCommand {
         throw fail("give --checkpoint, or train.init in the spec, for the weights to evaluate")
       }
       let loss = RunComponents.loss(prepared.configuration.loss, outputIsLogits: executor.outputIsLogits)
-      return try Evaluator(executor: executor, loss: loss).evaluate(dataset, keepPredictions: true)
+      let rule = PredictionRule.of(
+        prepared.configuration, graph: prepared.graph, loss: loss, threshold: threshold)
+      return try Evaluator(executor: executor, loss: loss, rule: rule).evaluate(
+        dataset, keepPredictions: true)
     } catch let error as SafeTensorsError {
       throw fail("\(error)")
     } catch let error as TrainError {

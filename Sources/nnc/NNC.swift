@@ -17,6 +17,7 @@ struct NNC: ParsableCommand {
 
   static func main() {
     BLASCore.selectBeforeStart()
+    SignalHandling.ignoreFileSizeLimitSignal()
     main(nil)
   }
 }

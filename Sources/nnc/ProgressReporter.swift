@@ -34,7 +34,10 @@ final class ProgressReporter: TrainingObserver {
     var test_loss: Double?
     var test_accuracy: Double?
     var test_samples: Int?
+    /// The epoch held by checkpoint-best (by train.monitor).
     var best_epoch: Int?
+    /// The epoch whose weights early stopping restored (by its own monitor), when it restored any.
+    var restored_epoch: Int?
     var checkpoint: String?
     var test_metrics: [String: Double]?
     /// The spec's other metrics of the epoch, as in history.jsonl (`val_f1_macro`, `train_f1_macro`).
@@ -85,9 +88,10 @@ final class ProgressReporter: TrainingObserver {
     let width = 24
     let filled = width * step / max(stepsPerEpoch, 1)
     let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
+    let accuracyText = accuracy.isFinite ? String(format: " acc %.4f", accuracy) : ""
     let line = String(
-      format: "\repoch %d/%d [%@] %d/%d loss %.4f acc %.4f %.0f img/s ETA %@", epoch + 1, epochs, bar, step,
-      stepsPerEpoch, loss, accuracy, rate, Self.duration(remaining))
+      format: "\repoch %d/%d [%@] %d/%d loss %.4f%@ %.0f img/s ETA %@", epoch + 1, epochs, bar, step,
+      stepsPerEpoch, loss, accuracyText, rate, Self.duration(remaining))
     FileHandle.standardError.write(Data((line + "\u{1B}[K").utf8))
     barShown = true
   }
@@ -107,7 +111,8 @@ final class ProgressReporter: TrainingObserver {
       var event = Event(
         event: "epoch", epoch: record.epoch, learning_rate: record.learning_rate,
         train_loss: record.train_loss,
-        train_accuracy: record.train_accuracy, val_loss: record.val_loss, val_accuracy: record.val_accuracy,
+        train_accuracy: Self.finite(record.train_accuracy), val_loss: record.val_loss,
+        val_accuracy: Self.finite(record.val_accuracy),
         seconds: seconds, improved: improved)
       let metrics = record.metricValues
       if !metrics.isEmpty {
@@ -116,11 +121,13 @@ final class ProgressReporter: TrainingObserver {
       }
       emit(event)
     case .text:
-      var line = String(
-        format: "epoch %d/%d  loss %.4f  acc %.4f", record.epoch, epochs, record.train_loss,
-        record.train_accuracy)
-      if let loss = record.val_loss, let accuracy = record.val_accuracy {
-        line += String(format: "  val_loss %.4f  val_acc %.4f", loss, accuracy)
+      var line = String(format: "epoch %d/%d  loss %.4f", record.epoch, epochs, record.train_loss)
+      if record.train_accuracy.isFinite { line += String(format: "  acc %.4f", record.train_accuracy) }
+      if let loss = record.val_loss {
+        line += String(format: "  val_loss %.4f", loss)
+        if let accuracy = Self.finite(record.val_accuracy) {
+          line += String(format: "  val_acc %.4f", accuracy)
+        }
       }
       // The spec's metrics on validation data, or on the training predictions without it.
       let prefix = record.validationMetrics.isEmpty ? "train_" : "val_"
@@ -158,8 +165,10 @@ final class ProgressReporter: TrainingObserver {
     switch format {
     case .json:
       var event = Event(
-        event: "done", test_loss: test?.loss, test_accuracy: test?.accuracy, test_samples: test?.samples,
+        event: "done", test_loss: test?.loss, test_accuracy: Self.finite(test?.accuracy),
+        test_samples: test?.samples,
         best_epoch: outcome.bestEpoch, checkpoint: outcome.lastCheckpoint)
+      event.restored_epoch = outcome.restoredEpoch
       if !extra.isEmpty {
         event.test_metrics = Dictionary(
           extra.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
@@ -167,14 +176,23 @@ final class ProgressReporter: TrainingObserver {
       emit(event)
     case .text:
       if let test {
+        let accuracy = test.accuracy.isFinite ? String(format: "  accuracy %.4f", test.accuracy) : ""
         out(
-          String(
-            format: "test: loss %.4f  accuracy %.4f  (%d samples)", test.loss, test.accuracy, test.samples)
+          String(format: "test: loss %.4f%@  (%d samples)", test.loss, accuracy, test.samples)
             + extra.map { String(format: "  %@ %.4f", $0.key, $0.value) }.joined())
       }
       if let matrix = metrics?.confusionMatrix { out(matrix.table) }
+      if let best = outcome.bestEpoch {
+        let restored = outcome.restoredEpoch.map { "; early stopping restored epoch \($0)" } ?? ""
+        out("best epoch \(best) by \(outcome.monitor) (checkpoint-best)\(restored)")
+      }
       out("checkpoints: \(outcome.lastCheckpoint), \(outcome.bestCheckpoint)")
     }
+  }
+
+  /// A value JSON can carry: nil for a regression's accuracy, which is not a number.
+  static func finite(_ value: Double?) -> Double? {
+    value.flatMap { $0.isFinite ? $0 : nil }
   }
 
   static func duration(_ seconds: Double) -> String {

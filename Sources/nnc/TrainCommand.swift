@@ -20,6 +20,7 @@ struct TrainCommand: ParsableCommand {
 
   @OptionGroup var options: SpecOptions
   @OptionGroup var optimization: OptimizationFlags
+  @OptionGroup var memoryLimit: MemoryLimitOptions
 
   @Option(help: "Number of epochs (overrides train.epochs).")
   var epochs: Int?
@@ -36,6 +37,9 @@ struct TrainCommand: ParsableCommand {
   @Flag(help: "Continue from checkpoint-last.safetensors in the run directory.")
   var resume = false
 
+  @Flag(help: "With --resume, continue even though the run's settings (seed, optimizer, data, ...) changed.")
+  var force = false
+
   @Option(help: "Threads for matrix products (default: all cores).")
   var threads: Int?
 
@@ -49,16 +53,23 @@ struct TrainCommand: ParsableCommand {
     if let seed { options.overrides.append("train.seed=\(seed)") }
     let prepared = try PreparedRun.prepare(options, command: "train")
     let configuration = prepared.configuration
+    try memoryLimit.enforce(
+      memoryLimit.estimate(
+        graph: prepared.graph, configuration: configuration, mode: .training, data: prepared.data,
+        optimization: optimization.options),
+      command: "train")
     Executor.setBLASThreads(threads ?? configuration.threads ?? ProcessInfo.processInfo.activeProcessorCount)
     let directory = runDir ?? "runs/\(specName(options.spec))"
     if resume, !FileManager.default.fileExists(atPath: directory + "/checkpoint-last.safetensors") {
       throw fail("\(directory)/checkpoint-last.safetensors does not exist: nothing to resume")
     }
     let reporter = ProgressReporter(format: format)
+    SignalHandling.installForTraining()
     do {
       let trainer = try Trainer(
         graph: prepared.graph, configuration: configuration, runDirectory: directory,
         specHash: ModelFingerprint.of(prepared.graph), optimization: optimization.options)
+      trainer.acceptsChangedSettings = force
       reporter.header(prepared: prepared, directory: directory)
       // The table names the file, every tensor's fate and the totals.
       if let transfer = trainer.transferReport, !resume { reporter.table(transfer.table) }
@@ -66,12 +77,19 @@ struct TrainCommand: ParsableCommand {
       try Plots.writeTrainingCurves(outcome.history, to: directory)
       if let test = prepared.data.test {
         let loss = RunComponents.loss(configuration.loss, outputIsLogits: trainer.executor.outputIsLogits)
-        let result = try Evaluator(executor: trainer.executor, loss: loss).evaluate(
+        let rule = PredictionRule.of(configuration, graph: prepared.graph, loss: loss)
+        let result = try Evaluator(executor: trainer.executor, loss: loss, rule: rule).evaluate(
           test, keepPredictions: true)
-        reporter.finished(outcome, test: result, metrics: MetricReport(configuration.metrics, result: result))
+        // A regression reports its loss alone: the spec's metrics are classification metrics.
+        let metrics = rule.decidesClasses ? MetricReport(configuration.metrics, result: result) : nil
+        reporter.finished(outcome, test: result, metrics: metrics)
       } else {
         reporter.finished(outcome, test: nil, metrics: nil)
       }
+    } catch let error as TrainingInterrupted {
+      reporter.endLine()
+      FileHandle.standardError.write(Data("\(error.message)\n".utf8))
+      throw SignalHandling.exitCode(for: error.signal)
     } catch let error as TrainError {
       reporter.endLine()
       throw fail(error.message)
@@ -79,6 +97,12 @@ struct TrainCommand: ParsableCommand {
       throw fail("\(error)")
     } catch let error as DataError {
       throw fail("\(error)")
+    } catch let error as ExitCode {
+      throw error
+    } catch {
+      // File-system errors (a full disk, a file grown past `ulimit -f`) name the run directory.
+      reporter.endLine()
+      throw fail("in the run directory \(directory): \(error.localizedDescription)")
     }
   }
 }

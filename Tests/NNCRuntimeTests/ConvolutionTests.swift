@@ -4,14 +4,6 @@ import Testing
 
 @testable import NNCRuntime
 
-/// A convolution shape under test, with or without bias.
-struct ConvCase: Sendable, CustomTestStringConvertible {
-  let name: String
-  let geometry: Conv2DGeometry
-  let hasBias: Bool
-  var testDescription: String { name }
-}
-
 let convCases: [ConvCase] = [
   ConvCase(
     name: "3x3 same, batch 2",
@@ -72,97 +64,6 @@ let convCases: [ConvCase] = [
       groups: 2),
     hasBias: true),
 ]
-
-let depthwiseCases: [ConvCase] = [
-  ConvCase(
-    name: "multiplier 1, 3x3 same",
-    geometry: Conv2DGeometry(
-      batch: 2, inChannels: 3, inHeight: 6, inWidth: 7, outChannels: 3, kernelHeight: 3,
-      kernelWidth: 3, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1, groups: 3),
-    hasBias: true),
-  ConvCase(
-    name: "multiplier 2, stride 2, asymmetric padding",
-    geometry: Conv2DGeometry(
-      batch: 2, inChannels: 2, inHeight: 7, inWidth: 8, outChannels: 4, kernelHeight: 3,
-      kernelWidth: 3, strideH: 2, strideW: 2, padTop: 0, padBottom: 1, padLeft: 1, padRight: 0,
-      groups: 2),
-    hasBias: false),
-  ConvCase(
-    name: "multiplier 2, stride 3, dilation 2",
-    geometry: Conv2DGeometry(
-      batch: 1, inChannels: 3, inHeight: 9, inWidth: 10, outChannels: 6, kernelHeight: 3,
-      kernelWidth: 2, strideH: 3, strideW: 3, dilationH: 2, dilationW: 2, padTop: 1, padBottom: 2,
-      padLeft: 2, padRight: 1, groups: 3),
-    hasBias: true),
-]
-
-/// The definition of a grouped convolution, one output at a time, in Double.
-func referenceConvolution(_ g: Conv2DGeometry, input: [Double], weight: [Double], bias: [Double]?)
-  -> [Double]
-{
-  let (outH, outW) = (g.outHeight, g.outWidth)
-  let inPerGroup = g.inChannels / g.groups
-  let outPerGroup = g.outChannels / g.groups
-  var output = [Double](repeating: 0, count: g.batch * g.outChannels * outH * outW)
-  for n in 0..<g.batch {
-    for oc in 0..<g.outChannels {
-      let group = oc / outPerGroup
-      for oy in 0..<outH {
-        for ox in 0..<outW {
-          var sum = bias?[oc] ?? 0
-          for icInGroup in 0..<inPerGroup {
-            let ic = group * inPerGroup + icInGroup
-            for ki in 0..<g.kernelHeight {
-              for kj in 0..<g.kernelWidth {
-                let iy = oy * g.strideH - g.padTop + ki * g.dilationH
-                let ix = ox * g.strideW - g.padLeft + kj * g.dilationW
-                if iy < 0 || iy >= g.inHeight || ix < 0 || ix >= g.inWidth { continue }
-                let w = weight[((oc * inPerGroup + icInGroup) * g.kernelHeight + ki) * g.kernelWidth + kj]
-                sum += w * input[((n * g.inChannels + ic) * g.inHeight + iy) * g.inWidth + ix]
-              }
-            }
-          }
-          output[((n * g.outChannels + oc) * outH + oy) * outW + ox] = sum
-        }
-      }
-    }
-  }
-  return output
-}
-
-/// Random input, weight and optional bias for a case.
-func convolutionData(_ c: ConvCase, _ generator: inout RandomGenerator) -> (
-  input: [Float], weight: [Float], bias: [Float]?
-) {
-  let g = c.geometry
-  return (
-    randomValues(g.inputCount, &generator), randomValues(g.weightCount, &generator),
-    c.hasBias ? randomValues(g.outChannels, &generator) : nil
-  )
-}
-
-/// The three gradient checks of a convolution kernel against finite differences of the reference.
-func checkConvolutionGradients(
-  _ c: ConvCase, input: [Float], weight: [Float], bias: [Float]?, gradOutput: [Float],
-  gradInput: [Float], gradWeight: [Float], gradBias: [Float], _ generator: inout RandomGenerator
-) {
-  let g = c.geometry
-  let (x, w, b) = (doubles(input), doubles(weight), bias.map(doubles))
-  let inputError = finiteDifferenceError(
-    of: { weightedSum(gradOutput, referenceConvolution(g, input: $0, weight: w, bias: b)) },
-    at: input, analytic: gradInput, &generator)
-  #expect(inputError < 1e-3, "\(c.name): gradInput max relative error \(inputError)")
-  let weightError = finiteDifferenceError(
-    of: { weightedSum(gradOutput, referenceConvolution(g, input: x, weight: $0, bias: b)) },
-    at: weight, analytic: gradWeight, &generator)
-  #expect(weightError < 1e-3, "\(c.name): gradWeight max relative error \(weightError)")
-  if let bias {
-    let biasError = finiteDifferenceError(
-      of: { weightedSum(gradOutput, referenceConvolution(g, input: x, weight: w, bias: $0)) },
-      at: bias, analytic: gradBias, &generator)
-    #expect(biasError < 1e-3, "\(c.name): gradBias max relative error \(biasError)")
-  }
-}
 
 @Suite struct ConvolutionTests {
   @Test(arguments: convCases)
@@ -301,54 +202,5 @@ func checkConvolutionGradients(
     } catch {
       #expect(error.description.contains("strideW"))
     }
-  }
-}
-
-@Suite struct DepthwiseConvolutionTests {
-  @Test(arguments: depthwiseCases)
-  func forwardMatchesDirectLoops(_ c: ConvCase) throws {
-    let g = c.geometry
-    try g.validate()
-    #expect(g.isDepthwise)
-    var generator = RandomGenerator(seed: 21)
-    let (input, weight, bias) = convolutionData(c, &generator)
-    var output = [Float](repeating: .nan, count: g.outputCount)
-    DepthwiseConv2D.forward(g, input: input, weight: weight, bias: bias, output: &output)
-    let expected = referenceConvolution(
-      g, input: doubles(input), weight: doubles(weight), bias: bias.map(doubles))
-    let error = maxRelativeError(output, expected)
-    #expect(error < 1e-4, "\(c.name): forward max relative error \(error)")
-  }
-
-  @Test(arguments: depthwiseCases)
-  func backwardMatchesFiniteDifferences(_ c: ConvCase) {
-    let g = c.geometry
-    var generator = RandomGenerator(seed: 22)
-    let (input, weight, bias) = convolutionData(c, &generator)
-    let gradOutput = gradientWeights(g.outputCount, &generator)
-    var gradInput = [Float](repeating: .nan, count: g.inputCount)
-    var gradWeight = [Float](repeating: 0, count: g.weightCount)
-    var gradBias = [Float](repeating: 0, count: g.outChannels)
-    DepthwiseConv2D.backward(
-      g, input: input, weight: weight, gradOutput: gradOutput, gradInput: &gradInput,
-      gradWeight: &gradWeight, gradBias: &gradBias)
-    checkConvolutionGradients(
-      c, input: input, weight: weight, bias: bias, gradOutput: gradOutput, gradInput: gradInput,
-      gradWeight: gradWeight, gradBias: gradBias, &generator)
-  }
-
-  @Test func fusedActivationMatchesSeparatePasses() {
-    let c = depthwiseCases[1]
-    let g = c.geometry
-    var generator = RandomGenerator(seed: 23)
-    let (input, weight, bias) = convolutionData(c, &generator)
-    var fused = [Float](repeating: .nan, count: g.outputCount)
-    DepthwiseConv2D.forward(
-      g, input: input, weight: weight, bias: bias, output: &fused, activation: .sigmoid)
-    let expected = referenceConvolution(
-      g, input: doubles(input), weight: doubles(weight), bias: bias.map(doubles)
-    ).map { 1 / (1 + exp(-$0)) }
-    let error = maxRelativeError(fused, expected)
-    #expect(error < 1e-4, "fused sigmoid: max relative error \(error)")
   }
 }

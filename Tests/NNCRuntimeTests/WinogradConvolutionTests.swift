@@ -67,43 +67,6 @@ let winogradCases: [ConvCase] = [
     hasBias: true),
 ]
 
-/// The gradients of `referenceConvolution` with respect to its input and weight, by the chain rule
-/// written out loop by loop in Double: every entry, not a sample of them.
-func referenceConvolutionGradients(
-  _ g: Conv2DGeometry, input: [Double], weight: [Double], gradOutput: [Double]
-) -> (input: [Double], weight: [Double]) {
-  let (outH, outW) = (g.outHeight, g.outWidth)
-  let inPerGroup = g.inChannels / g.groups
-  let outPerGroup = g.outChannels / g.groups
-  var gradInput = [Double](repeating: 0, count: g.inputCount)
-  var gradWeight = [Double](repeating: 0, count: g.weightCount)
-  for n in 0..<g.batch {
-    for oc in 0..<g.outChannels {
-      let group = oc / outPerGroup
-      for oy in 0..<outH {
-        for ox in 0..<outW {
-          let dy = gradOutput[((n * g.outChannels + oc) * outH + oy) * outW + ox]
-          for icInGroup in 0..<inPerGroup {
-            let ic = group * inPerGroup + icInGroup
-            for ki in 0..<g.kernelHeight {
-              for kj in 0..<g.kernelWidth {
-                let iy = oy * g.strideH - g.padTop + ki * g.dilationH
-                let ix = ox * g.strideW - g.padLeft + kj * g.dilationW
-                if iy < 0 || iy >= g.inHeight || ix < 0 || ix >= g.inWidth { continue }
-                let w = ((oc * inPerGroup + icInGroup) * g.kernelHeight + ki) * g.kernelWidth + kj
-                let x = ((n * g.inChannels + ic) * g.inHeight + iy) * g.inWidth + ix
-                gradWeight[w] += dy * input[x]
-                gradInput[x] += dy * weight[w]
-              }
-            }
-          }
-        }
-      }
-    }
-  }
-  return (gradInput, gradWeight)
-}
-
 /// A convolution `Conv2D` runs through the Winograd kernel (enough channels).
 let winogradDispatchCase = ConvCase(
   name: "16 to 16 channels, 6x6 same",

@@ -20,7 +20,8 @@ public struct ConvolutionAttributes: Sendable, Equatable {
 
   func flops(input: Shape, output: Shape) -> Int {
     let inChannels = input.sample[0]
-    return 2 * output.sampleCount * (inChannels / groups) * kernel.height * kernel.width
+    return CheckedArithmetic.saturatingProduct(
+      2, output.sampleCount, inChannels / groups, kernel.height, kernel.width)
   }
 
   public func parameterShapes(inChannels: Int) -> [(ParameterRole, [Int])] {
@@ -97,7 +98,10 @@ extension Lowerer {
       let flow = emit(
         .convolution(attributes), layer, shape: Shape(batchOf: [filters, outHeight, outWidth]),
         parameters: attributes.parameterShapes(inChannels: channels), initializer: initializer,
-        fan: (channels / groups * window, filters / groups * window))
+        fan: (
+          CheckedArithmetic.saturatingProduct(channels / groups, window),
+          CheckedArithmetic.saturatingProduct(filters / groups, window)
+        ))
       return applyActivation(arguments, to: flow, name: layer.name, description: layer.description)
     }
 

@@ -9,7 +9,7 @@ public struct DenseAttributes: Sendable, Equatable {
     return shapes
   }
 
-  func flops(input: Shape) -> Int { 2 * input.sampleCount * units }
+  func flops(input: Shape) -> Int { CheckedArithmetic.saturatingProduct(2, input.sampleCount, units) }
 }
 
 extension Lowerer {

@@ -48,6 +48,7 @@ public struct FusedAttributes: Sendable, Equatable {
   }
 
   func flops(inputs: [Shape], output: Shape) -> Int {
-    baseOp.flops(inputs: inputs, output: output) + activation.flopsPerElement * output.sampleCount
+    CheckedArithmetic.saturatingSum(
+      baseOp.flops(inputs: inputs, output: output), activation.flopsPerElement * output.sampleCount)
   }
 }

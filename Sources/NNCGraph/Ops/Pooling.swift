@@ -6,7 +6,9 @@ public struct PoolAttributes: Sendable, Equatable {
   public var stride: Size2
   public var padding: Padding4
 
-  func flops(output: Shape) -> Int { output.sampleCount * window.height * window.width }
+  func flops(output: Shape) -> Int {
+    CheckedArithmetic.saturatingProduct(output.sampleCount, window.height, window.width)
+  }
 }
 
 public enum GlobalPoolKind: String, Sendable, Equatable {

@@ -1,0 +1,103 @@
+import NNCRandom
+import Testing
+
+@testable import NNCRuntime
+
+/// Convolution cases and the Double reference loops that the convolution, depthwise and Winograd
+/// kernel tests check against.
+
+/// A convolution shape under test, with or without bias.
+struct ConvCase: Sendable, CustomTestStringConvertible {
+  let name: String
+  let geometry: Conv2DGeometry
+  let hasBias: Bool
+  var testDescription: String { name }
+}
+
+/// Visits every product of a grouped convolution as (output, weight, input) element indices, each
+/// output's products together and in kernel order: the one definition both references are written on.
+func forEachConvolutionTerm(_ g: Conv2DGeometry, _ body: (Int, Int, Int) -> Void) {
+  let (outH, outW) = (g.outHeight, g.outWidth)
+  let inPerGroup = g.inChannels / g.groups
+  let outPerGroup = g.outChannels / g.groups
+  for n in 0..<g.batch {
+    for oc in 0..<g.outChannels {
+      let group = oc / outPerGroup
+      for oy in 0..<outH {
+        for ox in 0..<outW {
+          let y = ((n * g.outChannels + oc) * outH + oy) * outW + ox
+          for icInGroup in 0..<inPerGroup {
+            let ic = group * inPerGroup + icInGroup
+            for ki in 0..<g.kernelHeight {
+              for kj in 0..<g.kernelWidth {
+                let iy = oy * g.strideH - g.padTop + ki * g.dilationH
+                let ix = ox * g.strideW - g.padLeft + kj * g.dilationW
+                if iy < 0 || iy >= g.inHeight || ix < 0 || ix >= g.inWidth { continue }
+                let w = ((oc * inPerGroup + icInGroup) * g.kernelHeight + ki) * g.kernelWidth + kj
+                body(y, w, ((n * g.inChannels + ic) * g.inHeight + iy) * g.inWidth + ix)
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/// The definition of a grouped convolution, one output at a time, in Double.
+func referenceConvolution(_ g: Conv2DGeometry, input: [Double], weight: [Double], bias: [Double]?)
+  -> [Double]
+{
+  let plane = g.outHeight * g.outWidth
+  var output = (0..<g.outputCount).map { bias?[$0 / plane % g.outChannels] ?? 0 }
+  forEachConvolutionTerm(g) { y, w, x in output[y] += weight[w] * input[x] }
+  return output
+}
+
+/// Random input, weight and optional bias for a case.
+func convolutionData(_ c: ConvCase, _ generator: inout RandomGenerator) -> (
+  input: [Float], weight: [Float], bias: [Float]?
+) {
+  let g = c.geometry
+  return (
+    randomValues(g.inputCount, &generator), randomValues(g.weightCount, &generator),
+    c.hasBias ? randomValues(g.outChannels, &generator) : nil
+  )
+}
+
+/// The three gradient checks of a convolution kernel against finite differences of the reference.
+func checkConvolutionGradients(
+  _ c: ConvCase, input: [Float], weight: [Float], bias: [Float]?, gradOutput: [Float],
+  gradInput: [Float], gradWeight: [Float], gradBias: [Float], _ generator: inout RandomGenerator
+) {
+  let g = c.geometry
+  let (x, w, b) = (doubles(input), doubles(weight), bias.map(doubles))
+  let inputError = finiteDifferenceError(
+    of: { weightedSum(gradOutput, referenceConvolution(g, input: $0, weight: w, bias: b)) },
+    at: input, analytic: gradInput, &generator)
+  #expect(inputError < 1e-3, "\(c.name): gradInput max relative error \(inputError)")
+  let weightError = finiteDifferenceError(
+    of: { weightedSum(gradOutput, referenceConvolution(g, input: x, weight: $0, bias: b)) },
+    at: weight, analytic: gradWeight, &generator)
+  #expect(weightError < 1e-3, "\(c.name): gradWeight max relative error \(weightError)")
+  if let bias {
+    let biasError = finiteDifferenceError(
+      of: { weightedSum(gradOutput, referenceConvolution(g, input: x, weight: w, bias: $0)) },
+      at: bias, analytic: gradBias, &generator)
+    #expect(biasError < 1e-3, "\(c.name): gradBias max relative error \(biasError)")
+  }
+}
+
+/// The gradients of `referenceConvolution` with respect to its input and weight, by the chain rule
+/// written out loop by loop in Double: every entry, not a sample of them.
+func referenceConvolutionGradients(
+  _ g: Conv2DGeometry, input: [Double], weight: [Double], gradOutput: [Double]
+) -> (input: [Double], weight: [Double]) {
+  var gradInput = [Double](repeating: 0, count: g.inputCount)
+  var gradWeight = [Double](repeating: 0, count: g.weightCount)
+  forEachConvolutionTerm(g) { y, w, x in
+    gradWeight[w] += gradOutput[y] * input[x]
+    gradInput[x] += gradOutput[y] * weight[w]
+  }
+  return (gradInput, gradWeight)
+}
