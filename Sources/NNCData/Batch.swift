@@ -7,6 +7,9 @@ public struct Batch: Sendable {
   /// `count × sampleSize` values.
   public var samples: [Float]
   public var labels: [Int32]
+  /// The targets of a data set with `Dataset.targets` (regression values or multi-hot labels),
+  /// `targets.width` per sample; empty for class labels, which go to `labels`.
+  public var targets: [Float]
   /// The data set index of each sample (for predictions and tests).
   public var indices: [Int]
   /// The epoch and the position of this batch within it.
@@ -16,13 +19,14 @@ public struct Batch: Sendable {
   public init() {
     samples = []
     labels = []
+    targets = []
     indices = []
     epoch = 0
     index = 0
   }
 
   /// The number of samples in this batch (the last batch of an epoch may be short).
-  public var count: Int { labels.count }
+  public var count: Int { indices.count }
 }
 
 /// A per-sample transform (augmentation): it may rewrite the sample's values in place. It receives

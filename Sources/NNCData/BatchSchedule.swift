@@ -32,6 +32,7 @@ struct BatchSchedule: Sendable {
     let end = min(start + batchSize, dataset.count)
     batch.samples.removeAll(keepingCapacity: true)
     batch.labels.removeAll(keepingCapacity: true)
+    batch.targets.removeAll(keepingCapacity: true)
     batch.indices.removeAll(keepingCapacity: true)
     batch.samples.reserveCapacity(batchSize * size)
     batch.labels.reserveCapacity(batchSize)
@@ -39,7 +40,7 @@ struct BatchSchedule: Sendable {
     for position in start..<end {
       let index = order[position]
       batch.samples.append(contentsOf: dataset.samples[index * size..<(index + 1) * size])
-      batch.labels.append(dataset.labels[index])
+      dataset.appendTarget(of: index, to: &batch)
       batch.indices.append(index)
     }
     batch.epoch = epoch

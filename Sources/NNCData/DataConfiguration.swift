@@ -94,12 +94,15 @@ public struct DataConfiguration: Sendable, Equatable {
 }
 
 /// The loaded data sets of a run, all with the same sample shape and class count.
+
 public struct LoadedData: Sendable {
   public var train: Dataset
   public var validation: Dataset?
   public var test: Dataset?
   /// What the readers skipped or ignored (one line per file), for the user to see.
   public var warnings: [String] = []
+  /// `data.normalize_targets`: the training split's statistics, applied to every split's targets.
+  public var targetNormalization: TargetNormalization?
 
   public init(train: Dataset, validation: Dataset? = nil, test: Dataset? = nil, warnings: [String] = []) {
     self.train = train
@@ -163,5 +166,35 @@ extension DataConfiguration {
     var loaded = LoadedData(train: trainSet, validation: validationSet, test: testSet)
     loaded.warnings = warnings
     return loaded
+  }
+}
+
+extension LoadedData {
+  /// Every split in turn.
+  public mutating func transformSplits(_ transform: (Dataset) throws -> Dataset) rethrows {
+    train = try transform(train)
+    validation = try validation.map(transform)
+    test = try test.map(transform)
+  }
+
+  /// Standardizes every split's regression targets with `normalization` (by default the training
+  /// split's statistics), first undoing any normalization applied before.
+  public mutating func normalizeTargets(_ normalization: TargetNormalization? = nil) throws {
+    guard var targets = train.targets else {
+      throw DataError(train.source, "normalize_targets needs float targets (regression)")
+    }
+    let previous = targetNormalization
+    if let previous { targets.values = previous.denormalize(targets.values) }
+    let next = normalization ?? TargetNormalization.statistics(of: targets)
+    try transformSplits { split in
+      var split = split
+      if let previous, var raw = split.targets {
+        raw.values = previous.denormalize(raw.values)
+        split.targets = raw
+      }
+      try split.normalizeTargets(next)
+      return split
+    }
+    targetNormalization = next
   }
 }

@@ -88,6 +88,25 @@ public struct Dataset: Sendable, Equatable {
     return result
   }
 
+  /// Appends sample `index`'s label, or its row of targets, to a batch being assembled.
+  func appendTarget(of index: Int, to batch: inout Batch) {
+    if let targets {
+      batch.targets.append(contentsOf: targets.row(index))
+    } else {
+      batch.labels.append(labels[index])
+    }
+  }
+
+  /// The class labels as one float target per sample (a regression on integer labels); a data set
+  /// with targets already is returned as it is.
+  public func labelsAsTargets() throws -> Dataset {
+    guard targets == nil else { return self }
+    return try Dataset(
+      samples: samples,
+      targets: Targets(kind: .values, values: labels.map(Float.init), width: 1, source: source),
+      sampleShape: sampleShape, source: source)
+  }
+
   /// How many samples each class has.
   public var classCounts: [Int] {
     var counts = [Int](repeating: 0, count: classes)

@@ -1,6 +1,6 @@
 /// Standardization of regression targets: `(t - mean) / std` per output, with the statistics of the
 /// training split, undone on predictions so that they and their metrics are in the data's units.
-public struct TargetNormalization: Sendable, Equatable {
+public struct TargetNormalization: Sendable, Equatable, Codable {
   public var mean: [Double]
   public var std: [Double]
 

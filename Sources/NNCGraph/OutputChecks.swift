@@ -34,7 +34,7 @@ enum OutputChecks {
           at: output.origin.unitsLocation,
           notes: [.note("the number of classes is set here", at: classesExpr.location)])
       }
-    } else if loss != nil, outputShape.rank != 2, lossKind != .mse {
+    } else if loss != nil, outputShape.rank != 2, !TaskKind.isRegressionLoss(lossKind ?? .crossEntropy) {
       diagnostics.error(
         "the loss '\(loss!.name)' needs a [N,classes] output, but the model outputs \(outputShape)",
         at: output.origin.location, notes: [.note("the loss is chosen here", at: loss!.location)])
@@ -79,18 +79,19 @@ enum OutputChecks {
     return true
   }
 
-  /// A stated `data.task` must agree with the loss and the head; every metric must fit the task.
+  /// A stated `data.task` must agree with the loss, the head and the data's target keys; every metric
+  /// (and its `average`) must fit the task; `predict.threshold` must give one value per label or one.
   static func checkTask(graph: Graph, output: Flow, spec: Spec, into diagnostics: inout DiagnosticBag) {
     let fields = SpecTaskFields(spec)
     let units = graph.outputShape.sampleCount
     let task = TaskKind.of(spec: spec, graph: graph)
+    let lossNote: [Diagnostic] = spec.loss.map { [.note("the loss is chosen here", at: $0.location)] } ?? []
     if let stated = fields.statedTask {
-      let lossNote: [Diagnostic] = spec.loss.map { [.note("the loss is chosen here", at: $0.location)] } ?? []
       switch stated.task {
-      case .regression where fields.loss != .mse:
+      case .regression where !TaskKind.isRegressionLoss(fields.loss):
         diagnostics.error(
-          "a regression needs the loss 'mse', but the loss is '\(fields.loss.rawValue)'", at: stated.location,
-          notes: lossNote)
+          "a regression needs the loss 'mse', 'mae' or 'huber', but the loss is '\(fields.loss.rawValue)'",
+          at: stated.location, notes: lossNote)
       case .binary where fields.loss != .binaryCrossEntropy || units != 1:
         diagnostics.error(
           "a binary task needs one output unit and the loss 'binary_cross_entropy', but the model outputs "
@@ -104,25 +105,85 @@ enum OutputChecks {
       case .classification, .binary, .multilabel, .regression:
         break
       }
+      if let implied = fields.targetsTask, implied.task != stated.task {
+        diagnostics.error(
+          "the task is stated as \(stated.task.rawValue), but 'data.\(implied.key)' gives the targets of a "
+            + "\(implied.task.title)", at: stated.location,
+          notes: [.note("the targets are chosen here", at: implied.location)])
+      }
+    } else if let implied = fields.targetsTask {
+      let fits =
+        implied.task == .regression
+        ? TaskKind.isRegressionLoss(fields.loss) : fields.loss == .binaryCrossEntropy
+      if !fits {
+        diagnostics.error(
+          "'data.\(implied.key)' gives the targets of a \(implied.task.title), which needs the loss "
+            + (implied.task == .regression ? "'mse', 'mae' or 'huber'" : "'binary_cross_entropy'")
+            + ", but the loss is '\(fields.loss.rawValue)'", at: implied.location, notes: lossNote)
+      }
     }
-    guard task == .regression else { return }
-    let valid = (Vocabulary.metrics.map(\.name).filter { !TaskKind.classificationMetrics.contains($0) })
-      .map { "'\($0)'" }.joined(separator: ", ")
-    for metric in spec.metrics ?? [] where TaskKind.classificationMetrics.contains(metric.name) {
+    checkMetrics(task: task, fields: fields, output: output, spec: spec, into: &diagnostics)
+    checkThreshold(task: task, units: units, spec: spec, into: &diagnostics)
+  }
+
+  /// Every metric must be one the task reports, with an `average` the task has.
+  static func checkMetrics(
+    task: TaskKind, fields: SpecTaskFields, output: Flow, spec: Spec, into diagnostics: inout DiagnosticBag
+  ) {
+    let valid = Vocabulary.metrics.map(\.name).filter { task.admits(metric: $0) }.map { "'\($0)'" }
+      .joined(separator: ", ")
+    let taskNote = Diagnostic.note(
+      "the task is \(taskOrigin(fields, units: output.shape.sampleCount)) here",
+      at: fields.statedTask?.location ?? fields.targetsTask?.location ?? spec.loss?.location
+        ?? output.origin.location)
+    for metric in spec.metrics ?? [] {
+      guard task.admits(metric: metric.name) else {
+        let need: String
+        switch task {
+        case .regression: need = "needs class predictions"
+        case .multilabel: need = "needs one class per sample"
+        case .classification, .binary: need = "needs float targets"
+        }
+        diagnostics.error(
+          "the metric '\(metric.name)' \(need), but the task is \(task == .regression ? "regression" : task.title); "
+            + "a \(task.title) takes the metrics \(valid)",
+          at: metric.location, notes: [taskNote])
+        continue
+      }
+      if let argument = metric.argument("average"), case .string(let average) = argument.value.kind,
+        !task.averages.contains(average)
+      {
+        diagnostics.error(
+          "the average '\(average)' does not apply to a \(task.title); it takes "
+            + task.averages.map { "'\($0)'" }.joined(separator: ", "), at: argument.value.location,
+          notes: [taskNote])
+      }
+    }
+  }
+
+  /// `predict.threshold` as a list: one per label of a multi-label task (or a single value).
+  static func checkThreshold(task: TaskKind, units: Int, spec: Spec, into diagnostics: inout DiagnosticBag) {
+    guard case .map(let entries) = spec.predict?.kind,
+      let threshold = entries.first(where: { $0.key == "threshold" })?.value,
+      case .list(let items) = threshold.kind
+    else { return }
+    if task != .multilabel {
+      guard items.count != 1 else { return }
       diagnostics.error(
-        "the metric '\(metric.name)' needs class predictions, but the task is regression; "
-          + "a regression takes the metrics \(valid)", at: metric.location,
-        notes: [
-          .note(
-            "the task is \(taskOrigin(fields)) here",
-            at: fields.statedTask?.location ?? spec.loss?.location ?? output.origin.location)
-        ])
+        "a list of thresholds serves a multi-label task (one per label); the task is \(task.title), "
+          + "give one number", at: threshold.location)
+    } else if items.count != 1, items.count != units {
+      diagnostics.error(
+        "\(items.count) thresholds for \(units) labels; give one per label, or one number for all",
+        at: threshold.location)
     }
   }
 
   /// How a task came about, for notes.
-  static func taskOrigin(_ fields: SpecTaskFields) -> String {
-    fields.statedTask != nil
-      ? "stated" : "inferred from the loss '\(fields.loss.rawValue)' on one output unit"
+  static func taskOrigin(_ fields: SpecTaskFields, units: Int) -> String {
+    if fields.statedTask != nil { return "stated" }
+    if let implied = fields.targetsTask { return "implied by 'data.\(implied.key)'" }
+    return "inferred from the loss '\(fields.loss.rawValue)' on "
+      + (units == 1 ? "one output unit" : "\(units) output units")
   }
 }

@@ -10,11 +10,16 @@ public enum SVGPlot {
     public var dashed: Bool
     /// An index into the palette; nil takes the series' position.
     public var color: Int?
-    public init(name: String, points: [(Double, Double)], dashed: Bool = false, color: Int? = nil) {
+    /// Drawn as a dot per point (a scatter plot) instead of a line.
+    public var markers: Bool
+    public init(
+      name: String, points: [(Double, Double)], dashed: Bool = false, color: Int? = nil, markers: Bool = false
+    ) {
       self.name = name
       self.points = points
       self.dashed = dashed
       self.color = color
+      self.markers = markers
     }
   }
 
@@ -112,7 +117,12 @@ public enum SVGPlot {
       let dash = item.dashed ? " stroke-dasharray=\"6 3\"" : ""
       // A NaN or infinite value (a diverged epoch) leaves a gap: the line is drawn in finite runs.
       for run in finiteRuns(item.points) {
-        if run.count == 1 {
+        if item.markers {
+          for point in run {
+            svg +=
+              "<circle cx=\"\(px(point.0))\" cy=\"\(py(point.1))\" r=\"2.5\" fill=\"\(color)\" fill-opacity=\"0.6\" clip-path=\"url(#plot-area)\"/>\n"
+          }
+        } else if run.count == 1 {
           // A lone value is a point, not a line.
           svg +=
             "<circle cx=\"\(px(run[0].0))\" cy=\"\(py(run[0].1))\" r=\"3\" fill=\"\(color)\" clip-path=\"url(#plot-area)\"/>\n"

@@ -256,10 +256,11 @@ public enum Vocabulary {
       ], doc: "reduce on plateau"),
   ]
 
-  static let averages = ["macro", "micro", "weighted", "binary"]
+  static let averages = ["macro", "micro", "weighted", "binary", "samples"]
   static let average = Parameter(
     "average", .choice(averages), default: .string("macro"),
-    doc: "how per-class scores combine; binary: the positive class alone (two classes)")
+    doc: "how per-class scores combine; binary: the positive class alone (two classes); samples: per "
+      + "sample, then averaged (multi-label)")
   static let positiveClass = Parameter(
     "positive_class", .int, min: Bound(0), max: maxSize,
     doc: "the class that 'binary' averages report (default 1); the same for every metric")
@@ -279,6 +280,14 @@ public enum Vocabulary {
     Signature("average_precision", [average, positiveClass], doc: "the same as pr_auc"),
     Signature("log_loss", [], doc: "cross-entropy of the predicted probabilities"),
     Signature("loss", []),
+    Signature("subset_accuracy", [], doc: "multi-label: the fraction of samples whose label set is exact"),
+    Signature("hamming_loss", [], doc: "multi-label: the fraction of (sample, label) decisions that are wrong"),
+    Signature("mae", [], doc: "regression: mean absolute error (averaged over outputs)"),
+    Signature("mse", [], doc: "regression: mean squared error"),
+    Signature("rmse", [], doc: "regression: root mean squared error"),
+    Signature("r2", [], doc: "regression: coefficient of determination"),
+    Signature("explained_variance", [], doc: "regression: explained variance score"),
+    Signature("max_error", [], doc: "regression: the largest absolute error"),
   ]
 
   static func probability(_ value: Double = 1) -> Parameter {
@@ -438,10 +447,12 @@ public enum Vocabulary {
     Parameter("shuffle", .bool, default: .bool(true)),
     Parameter("label_column", .int, default: .int(0), min: Bound(0), max: Bound(Double(Limits.column))),
     Parameter(
-      "target_columns", .list(.either([.int, .string])),
+      "target_columns", .list(.either([.int, .string])), min: Bound(-Double(Limits.column)),
+      max: Bound(Double(Limits.column)),
       doc: "regression: the CSV columns of float targets, by header name or index"),
     Parameter(
-      "label_columns", .list(.either([.int, .string])),
+      "label_columns", .list(.either([.int, .string])), min: Bound(-Double(Limits.column)),
+      max: Bound(Double(Limits.column)),
       doc: "multi-label: the CSV columns of 0/1 labels, by header name or index"),
     Parameter(
       "label_lists", .bool, default: .bool(false),
@@ -556,8 +567,9 @@ public enum Vocabulary {
   /// `predict`: how a model's outputs become class decisions.
   public static let predictSchema = Schema([
     Parameter(
-      "threshold", .number, default: .number(0.5), min: Bound(0), max: Bound(1),
-      doc: "a binary task predicts class 1 when its probability is at least this")
+      "threshold", .numberOrList, default: .number(0.5), min: Bound(0), max: Bound(1),
+      doc: "a binary task predicts class 1 when its probability is at least this; a multi-label task "
+        + "each label (one threshold for all, or one per label)")
   ])
 
   /// The top-level keys of a spec, in the order printers write them.

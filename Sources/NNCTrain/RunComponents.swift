@@ -9,32 +9,74 @@ public enum RunComponents {
   /// Loads the data sets of a run: train, test, and validation either from its own files (`data.val`)
   /// or carved from the training set (`data.validation_split`, or `data.split` per class).
   /// `inputShape` is the model's sample shape: image folders are converted and resized to it.
+  ///
+  /// A regression reads float targets (class labels become one value each) and a multi-label task
+  /// multi-hot targets; neither has classes to select or stratify by.
   public static func loadData(
-    _ settings: TrainingConfiguration.DataSettings, inputShape: [Int]? = nil,
+    _ settings: TrainingConfiguration.DataSettings, inputShape: [Int]? = nil, task: TaskKind = .classification,
     using generator: inout RandomGenerator
   ) throws -> LoadedData {
     if settings.validation != nil, settings.validationSplit > 0 || settings.split != nil {
       let key = settings.split != nil ? "split" : "validation_split"
       throw TrainError("data has both 'val' files and a '\(key)'; use one of them")
     }
-    return try dataConfiguration(settings, inputShape: inputShape).load(using: &generator)
+    let readsTargets = task == .regression || task == .multilabel
+    if readsTargets {
+      let classKeys: [(String, Bool)] = [
+        ("classes_subset", settings.classesSubset != nil), ("limit_per_class", settings.limitPerClass != nil),
+        ("split", settings.split != nil),
+      ]
+      if let key = classKeys.first(where: \.1)?.0 {
+        throw TrainError(
+          "data.\(key) works on classes, but a \(task.title) has none; use data.validation_split instead")
+      }
+    } else if settings.csvTargets != nil || settings.normalizeTargets {
+      let key =
+        settings.targetColumns != nil
+        ? "target_columns"
+        : settings.labelColumns != nil ? "label_columns" : settings.labelLists ? "label_lists" : "normalize_targets"
+      throw TrainError("data.\(key) gives targets per sample, but the task is \(task.title)")
+    }
+    var data = try dataConfiguration(settings, inputShape: inputShape, task: task).load(using: &generator)
+    if task == .regression {
+      try data.transformSplits { try $0.labelsAsTargets() }
+    } else if task == .multilabel, data.train.targets?.kind != .multiHot {
+      throw TrainError(
+        "\(data.train.source): a multi-label task needs 0/1 targets per label: data.label_columns, "
+          + "data.label_lists, or an npy labels array [N, K]")
+    }
+    if settings.normalizeTargets {
+      guard task == .regression else {
+        throw TrainError("data.normalize_targets standardizes float targets; the task is \(task.title)")
+      }
+      try data.normalizeTargets()
+    }
+    return data
   }
 
   static func source(
     _ split: TrainingConfiguration.Split, _ name: String, _ settings: TrainingConfiguration.DataSettings,
-    inputShape: [Int]?
+    inputShape: [Int]?, task: TaskKind
   ) throws -> DataSource {
     switch settings.format {
     case "idx", "npy":
       guard let images = split.images, let labels = split.labels else {
         throw TrainError("data.\(name) needs 'images' and 'labels' for the \(settings.format) format")
       }
-      return settings.format == "idx"
-        ? .idx(images: images, labels: labels) : .npy(samples: images, labels: labels)
+      if settings.format == "npy" {
+        // An npy labels array of a regression holds floats [N] or [N, K]; of a multi-label task 0/1 [N, K].
+        switch task {
+        case .regression: return .npyTargets(samples: images, targets: labels, kind: .values)
+        case .multilabel: return .npyTargets(samples: images, targets: labels, kind: .multiHot)
+        case .classification, .binary: return .npy(samples: images, labels: labels)
+        }
+      }
+      return .idx(images: images, labels: labels)
     case "csv":
       guard let path = split.path else { throw TrainError("data.\(name) needs a 'path' for the csv format") }
       return .csv(
-        path: path, options: CSVOptions(labelColumn: settings.labelColumn, hasHeader: settings.header))
+        path: path,
+        options: CSVOptions(labelColumn: settings.labelColumn, hasHeader: settings.header, targets: settings.csvTargets))
     case "folder":
       guard let path = split.path ?? (name == "train" ? settings.path : nil) else {
         throw TrainError("data.\(name) needs a 'path' (a folder of class sub-folders) for the folder format")
@@ -59,7 +101,7 @@ public enum RunComponents {
 
   /// `inputShape` is the model's sample shape: image folders are converted and resized to it.
   public static func dataConfiguration(
-    _ settings: TrainingConfiguration.DataSettings, inputShape: [Int]? = nil
+    _ settings: TrainingConfiguration.DataSettings, inputShape: [Int]? = nil, task: TaskKind = .classification
   ) throws -> DataConfiguration {
     var normalization = Normalization.identity
     normalization.scale = Float(settings.scale ?? 1)
@@ -67,7 +109,7 @@ public enum RunComponents {
     if let std = settings.std { normalization.std = std.map(Float.init) }
     func configuration(_ split: TrainingConfiguration.Split, _ name: String) throws -> DatasetConfiguration {
       DatasetConfiguration(
-        source: try source(split, name, settings, inputShape: inputShape), classes: settings.classes,
+        source: try source(split, name, settings, inputShape: inputShape, task: task), classes: settings.classes,
         normalization: normalization)
     }
     let train = try configuration(settings.train, "train")

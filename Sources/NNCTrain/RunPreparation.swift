@@ -2,6 +2,7 @@ import NNCData
 import NNCGraph
 import NNCRandom
 import NNCRuntime
+import NNCSpec
 
 /// Readies a run's data for its model: loads it as training does, and checks that it fits the
 /// model and the metrics. Every problem is a `TrainError` (or a `DataError` from loading).
@@ -12,7 +13,9 @@ public enum RunPreparation {
     _ settings: TrainingConfiguration.DataSettings, configuration: TrainingConfiguration, graph: Graph
   ) throws -> LoadedData {
     var generator = RandomGenerator(seed: UInt64(configuration.seed)).derived(2)
-    var data = try RunComponents.loadData(settings, inputShape: graph.inputShape.sample, using: &generator)
+    var data = try RunComponents.loadData(
+      settings, inputShape: graph.inputShape.sample, task: PredictionRule.task(of: configuration, graph: graph),
+      using: &generator)
     try RunComponents.normalizeEvaluationSplits(configuration.augmentation, &data)
     return data
   }
@@ -33,7 +36,19 @@ public enum RunPreparation {
     }
     let outputs = graph.outputShape.sampleCount
     let classes = data.train.classes
-    if configuration.loss.kind != .mse, outputs != classes, !(outputs == 1 && classes <= 2) {
+    let task = PredictionRule.task(of: configuration, graph: graph)
+    if let targets = data.train.targets {
+      guard targets.width == outputs else {
+        let what = targets.kind == .multiHot ? "labels" : "targets"
+        throw TrainError(
+          "\(data.train.source): the data has \(targets.width) \(what) per sample but the model outputs "
+            + "\(outputs) unit\(outputs == 1 ? "" : "s"); change the last layer")
+      }
+      return preparedConfiguration(configuration, data: data)
+    }
+    if task == .classification || task == .binary, configuration.loss.kind != .mse, outputs != classes,
+      !(outputs == 1 && classes <= 2)
+    {
       throw TrainError(
         "\(data.train.source): the data has \(classes) classes but the model outputs \(outputs) units; "
           + "set data.classes or change the last layer")
@@ -43,6 +58,13 @@ public enum RunPreparation {
         "\(specPath): positive_class \(positive) is not one of the data's \(classes) classes "
           + "(0...\(max(classes, 2) - 1))")
     }
+    return preparedConfiguration(configuration, data: data)
+  }
+
+  /// `gd` is gradient descent proper: every step sees the whole training set.
+  static func preparedConfiguration(_ configuration: TrainingConfiguration, data: LoadedData)
+    -> TrainingConfiguration
+  {
     var configuration = configuration
     if configuration.optimizer.kind == .gd {
       configuration.batchSize = data.train.count
@@ -93,7 +115,9 @@ extension RunPreparation {
     let splits = [("train", data?.train), ("validation", data?.validation), ("test", data?.test)]
     for case let (name, split?) in splits {
       // Samples are Float and labels Int32: four bytes each.
-      estimate.add(.data, owner: name, elements: split.samples.count + split.labels.count, elementBytes: 4)
+      let targets = split.targets?.values.count ?? 0
+      estimate.add(
+        .data, owner: name, elements: split.samples.count + split.labels.count + targets, elementBytes: 4)
     }
     return estimate
   }

@@ -48,6 +48,8 @@ public final class Trainer {
   public var classesPath: String { files.classesPath }
   /// Recorded in checkpoints so a model's outputs can be named.
   var classNames: [String]?
+  /// `data.normalize_targets`: recorded in checkpoints so evaluation and prediction undo it.
+  var targetNormalization: TargetNormalization?
   /// Whether `--resume` may continue with settings that differ from the checkpoint's (`--force`).
   public var acceptsChangedSettings = false
   /// The run's settings, recorded in checkpoints and compared on resume.
@@ -128,15 +130,19 @@ public final class Trainer {
       configuration: configuration, trainSamples: data.train.count,
       validationSamples: data.validation?.count ?? 0)
     classNames = data.train.classNames
+    targetNormalization = data.targetNormalization
     if let classNames {
       try files.writeClassNames(classNames)
     }
     let augmentation = try RunComponents.augmentationPipeline(configuration.augmentation, for: data.train)
     let hasValidation = data.validation != nil
     let rule = PredictionRule.of(configuration, graph: graph, loss: loss)
+    for split in [data.train, data.validation].compactMap({ $0 }) {
+      try Evaluator.checkTargets(of: split, rule: rule, outputs: executor.outputSampleCount)
+    }
     // A regression has no accuracy: the default monitor (val_accuracy) becomes its loss.
     let monitorName =
-      !rule.decidesClasses && configuration.monitor.hasSuffix("accuracy") ? "val_loss" : configuration.monitor
+      rule == .regression && configuration.monitor.hasSuffix("accuracy") ? "val_loss" : configuration.monitor
     let monitor = RunState.metric(monitorName, hasValidation: hasValidation)
     let stoppingMonitor = configuration.earlyStopping.map {
       RunState.metric($0.monitor, hasValidation: hasValidation)
@@ -155,9 +161,10 @@ public final class Trainer {
       dataset: data.train, batchSize: configuration.batchSize, shuffle: true,
       seed: UInt64(configuration.seed) &+ 3,
       prefetch: true, transform: augmentation?.sampleTransform)
-    var evaluator = Evaluator(executor: executor, loss: loss, rule: rule)
+    var evaluator = Evaluator(
+      executor: executor, loss: loss, rule: rule, targetNormalization: data.targetNormalization)
     let classes = executor.outputSampleCount
-    let wantsMetrics = rule.decidesClasses && MetricReport.needsPredictions(configuration.metrics)
+    let wantsMetrics = MetricReport.needsPredictions(configuration.metrics)
     var trainLog = PredictionLog()
     observer?.trainingStarted(
       startEpoch: state.completedEpochs, epochs: configuration.epochs, stepsPerEpoch: loader.batchesPerEpoch,
@@ -175,7 +182,8 @@ public final class Trainer {
       let phaseIndex = plan.phase(ofEpoch: epoch)
       if phaseIndex != phase {
         try enterPhase(phaseIndex)
-        evaluator = Evaluator(executor: executor, loss: loss, rule: rule)
+        evaluator = Evaluator(
+          executor: executor, loss: loss, rule: rule, targetNormalization: data.targetNormalization)
         state.resetForPhase()
         observer?.note(phaseDescription(from: epoch))
       }
@@ -190,9 +198,7 @@ public final class Trainer {
       while loader.next(into: &batch) {
         let count = batch.count
         try executor.setInput(batch)
-        let batchLoss = try batch.labels.withUnsafeBufferPointer {
-          try step.forwardLoss(batch: count, targets: .labels($0))
-        }
+        let batchLoss = try batch.withLossTargets { try step.forwardLoss(batch: count, targets: $0) }
         guard batchLoss.isFinite else {
           throw nonFinite("the loss became \(batchLoss)", at: "epoch \(epoch + 1), step \(stepIndex + 1)")
         }
@@ -223,8 +229,7 @@ public final class Trainer {
         epoch: epoch + 1, learning_rate: learningRateAtStart, train_loss: lossSum / Double(max(seen, 1)),
         train_accuracy: rule.accuracy(correct: correct, seen: seen), val_loss: nil, val_accuracy: nil)
       if wantsMetrics {
-        record.trainMetrics = Self.epochMetrics(
-          MetricReport(configuration.metrics, predictions: trainLog.predictions(classes: classes), loss: nil))
+        record.trainMetrics = Self.epochMetrics(trainMetricValues(trainLog, rule: rule))
       }
       if let validation = data.validation {
         let result = try evaluator.evaluate(validation, keepPredictions: wantsMetrics)
@@ -236,7 +241,10 @@ public final class Trainer {
         record.val_loss = result.loss
         record.val_accuracy = result.accuracy
         if wantsMetrics {
-          record.validationMetrics = Self.epochMetrics(MetricReport(configuration.metrics, result: result))
+          record.validationMetrics = Self.epochMetrics(
+            rule.decidesClasses
+              ? MetricReport(configuration.metrics, result: result).values
+              : TargetMetricReport(configuration.metrics, result: result).values)
         }
       }
       history.append(record)
@@ -307,10 +315,22 @@ public final class Trainer {
   }
 
   /// A report's values besides loss and accuracy (the record holds those already).
-  static func epochMetrics(_ report: MetricReport) -> [String: Double] {
+  static func epochMetrics(_ values: [(key: String, value: Double)]) -> [String: Double] {
     Dictionary(
-      report.values.filter { $0.key != "loss" && $0.key != "accuracy" }.map { ($0.key, $0.value) },
+      values.filter { $0.key != "loss" && $0.key != "accuracy" }.map { ($0.key, $0.value) },
       uniquingKeysWith: { first, _ in first })
+  }
+
+  /// The spec's metrics on an epoch's training predictions, by the task.
+  func trainMetricValues(_ log: PredictionLog, rule: PredictionRule) -> [(key: String, value: Double)] {
+    let classes = executor.outputSampleCount
+    guard !rule.decidesClasses else {
+      return MetricReport(configuration.metrics, predictions: log.predictions(classes: classes), loss: nil).values
+    }
+    let (targets, outputs) = log.targetsAndOutputs(undoing: targetNormalization, rule: rule)
+    return TargetMetricReport(
+      configuration.metrics, targets: targets, outputs: outputs, width: classes, rule: rule, loss: nil
+    ).values
   }
 
   /// The scheduled rate, times what reduce-on-plateau has taken off (never below its `min_lr`).
@@ -381,6 +401,7 @@ public final class Trainer {
     metadata[RunSettings.metadataKey] = settings.encoded
     metadata["seed"] = String(configuration.seed)
     if let classNames { metadata["classes"] = RunFiles.classNamesJSON(classNames) }
+    if let targetNormalization { metadata[TargetNormalization.metadataKey] = targetNormalization.metadataJSON }
     return Checkpoint(
       parameters: ModelWeights.parameters(of: executor), optimizerState: step.optimizer.stateTensors(),
       optimizerStepCount: step.optimizer.stepCount,

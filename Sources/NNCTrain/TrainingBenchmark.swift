@@ -26,8 +26,14 @@ public final class TrainingBenchmark {
     Self.fillInput(executor, batch: batch, generator: &generator)
     let classes = executor.outputSampleCount
     labels = (0..<batch).map { _ in Int32(generator.next() % UInt64(max(classes, 2))) }
-    values = (0..<(batch * classes)).map { _ in generator.nextUniform() }
-    targetsAreValues = configuration.loss.kind == .mse
+    // Training reads target rows for a regression (any values) and a multi-label task (0 or 1 each),
+    // class labels otherwise.
+    let task = PredictionRule.task(of: configuration, graph: graph)
+    values = (0..<(batch * classes)).map { _ in
+      let value = generator.nextUniform()
+      return task == .multilabel ? (value < 0.5 ? 0 : 1) : value
+    }
+    targetsAreValues = task == .regression || task == .multilabel
     self.batch = batch
     step = try TrainingStep(executor: executor, configuration: configuration)
   }

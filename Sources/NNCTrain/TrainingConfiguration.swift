@@ -160,8 +160,11 @@ public struct TrainingConfiguration: Sendable {
   public var learningRateMultipliers: [(pattern: String, factor: Double)] = []
   /// The `augment` section; nil when the spec has none.
   public var augmentation: AugmentationConfiguration?
-  /// `predict.threshold`: a binary task predicts class 1 when its probability is at least this.
-  public var threshold: Double
+  /// `predict.threshold`: a binary task predicts class 1 when its probability is at least this; a
+  /// multi-label task predicts each label by its own threshold (one value serves every label).
+  public var thresholds: [Double]
+  /// The first threshold: the binary task's.
+  public var threshold: Double { thresholds.first ?? 0.5 }
 
   /// Reads a spec that `Lowering.lower` accepted without errors.
   public init(spec: Spec) {
@@ -265,7 +268,12 @@ public struct TrainingConfiguration: Sendable {
         positiveClass: arguments.int("positive_class"))
     }
 
-    threshold = SectionFields(spec.predict, schema: Vocabulary.predictSchema).double("threshold")!
+    let predict = SectionFields(spec.predict, schema: Vocabulary.predictSchema)
+    if case .list(let items) = predict["threshold"]?.kind {
+      thresholds = items.compactMap(\.numberValue)
+    } else {
+      thresholds = [predict.double("threshold")!]
+    }
 
     let train = SectionFields(spec.train, schema: Vocabulary.trainSchema)
     // Every key below has a default in `Vocabulary.trainSchema` or is optional.

@@ -12,8 +12,10 @@ struct EvalCommand: ParsableCommand {
     abstract: "Evaluate a trained checkpoint on a split of the spec's data, or score a predictions file.",
     discussion: """
       With --checkpoint, runs the model of SPEC on a split. With --predictions-in FILE.csv, scores \
-      predictions made elsewhere (index,label,prediction,prob_0,...); SPEC is then optional, and \
-      without it every metric is reported.
+      predictions made elsewhere (index,label,prediction,prob_0,...; a regression's \
+      index,target_<name>...,prediction_<name>...; a multi-label task's \
+      index,target_<name>...,prob_<name>...,predicted); SPEC is then optional, and without it every \
+      metric is reported.
       """
   )
 
@@ -46,7 +48,10 @@ struct EvalCommand: ParsableCommand {
   @Option(help: "Output format: text or json.")
   var format: OutputFormat = .text
 
-  @Option(help: "Write every prediction to this CSV file (index,label,prediction,prob_0,...).")
+  @Option(
+    help:
+      "Write every prediction to this CSV file (index,label,prediction,prob_0,...; regression: index,target_...,prediction_...; multi-label: index,target_...,prob_...,predicted)."
+  )
   var predictions: String?
 
   @Option(
@@ -55,7 +60,10 @@ struct EvalCommand: ParsableCommand {
       "Score the predictions in this CSV file instead of running a model.", valueName: "file"))
   var predictionsIn: String?
 
-  @Option(help: "Write confusion_matrix.svg, roc.svg and pr.svg into this directory.")
+  @Option(
+    help:
+      "Write confusion_matrix.svg, roc.svg and pr.svg (regression: predicted_vs_actual.svg and residuals.svg; multi-label: roc.svg and pr.svg per label) into this directory."
+  )
   var plots: String?
 
   @Option(help: "The class that 'binary' averages report (default: the spec's positive_class, else 1).")
@@ -63,7 +71,7 @@ struct EvalCommand: ParsableCommand {
 
   @Option(
     help:
-      "A binary task predicts class 1 when its probability is at least this (overrides predict.threshold)."
+      "A binary task predicts class 1 (a multi-label task each label) when its probability is at least this (overrides predict.threshold)."
   )
   var threshold: Double?
 
@@ -101,47 +109,105 @@ struct EvalCommand: ParsableCommand {
     var warnings: [String]
   }
 
-  /// `--format json` of a regression: its loss, with no class metrics.
-  struct RegressionReport: Encodable {
-    var task = TaskKind.regression.rawValue
-    var loss: Double
+  /// `--format json` of a regression or multi-label evaluation: `metrics` as `RegressionReport.JSON`
+  /// or `MultilabelReport.JSON` document it, and where they came from.
+  struct TargetReport<Metrics: Encodable>: Encodable {
+    var task: String
+    var metrics: Metrics
+    /// The spec's metrics under their per-epoch keys (`mae`, `r2`, `f1_micro`).
+    var values: [String: Double]
     var samples: Int
-    var split: String
+    var split: String?
     var checkpoint: String?
+    var predictions_in: String?
   }
 
   func run() throws {
     SignalHandling.installExitAtOnce()
     var settings: [TrainingConfiguration.MetricSettings]?
-    var scored: Predictions
-    var loss: Double?
-    var names: [String]?
     if let predictionsIn {
       if let spec {
         let loaded = try SpecPipeline.load(specOptions(spec))
         settings = TrainingConfiguration(spec: loaded.spec).metrics
       }
+      let contents: TargetPredictionsFile.Contents
       do {
-        scored = try PredictionsFile.read(path: predictionsIn)
+        contents = try TargetPredictionsFile.read(path: predictionsIn)
       } catch let error as PredictionsFileError {
         throw fail(error.description)
       }
-    } else {
-      let prepared = try PreparedRun.prepare(specOptions(spec!), command: "eval")
-      try memoryLimit.enforce(
-        memoryLimit.estimate(
-          graph: prepared.graph, configuration: prepared.configuration, mode: .inference, data: prepared.data,
-          optimization: optimization.options),
-        command: "eval")
-      settings = prepared.configuration.metrics
-      let dataset = try evaluationSplit(prepared)
-      let result = try evaluate(prepared, on: dataset, checkpoint: checkpoint)
-      guard result.rule.decidesClasses else { return try reportRegression(result) }
-      if let predictions { try writePredictions(result.metricPredictions, to: predictions) }
-      scored = result.metricPredictions
-      loss = result.loss
-      names = dataset.classNames
+      switch contents {
+      case .classification(let scored):
+        try reportClasses(scored, settings: settings, loss: nil, names: nil)
+      case .regression(let targets, let predictions, let names):
+        let metrics = TargetMetricReport(
+          settings, targets: targets.map(Float.init), outputs: predictions.map(Float.init), width: names.count,
+          rule: .regression, loss: nil, names: names)
+        try writePlots(TargetPlots.regression(targets: targets, predictions: predictions, names: names))
+        try reportTargets(metrics, samples: targets.count / names.count)
+      case .multilabel(let targets, let scores, let predictions, let names):
+        // The file's decisions are scored as they are; the probabilities serve the ranking metrics.
+        let report = MultilabelReport(
+          targets: targets, predictions: predictions, scores: scores, labels: names.count, names: names, loss: nil)
+        let metrics = TargetMetricReport(settings, multilabel: report)
+        try writePlots(TargetPlots.multilabel(targets: targets, scores: scores, names: names))
+        try reportTargets(metrics, samples: report.metrics.samples)
+      }
+      return
     }
+    let prepared = try PreparedRun.prepare(specOptions(spec!), command: "eval")
+    try memoryLimit.enforce(
+      memoryLimit.estimate(
+        graph: prepared.graph, configuration: prepared.configuration, mode: .inference, data: prepared.data,
+        optimization: optimization.options),
+      command: "eval")
+    settings = prepared.configuration.metrics
+    let dataset = try evaluationSplit(prepared)
+    let result = try evaluate(prepared, on: dataset, checkpoint: checkpoint)
+    switch result.rule {
+    case .argmax, .threshold:
+      if let predictions { try writeFile(PredictionsFile.text(result.metricPredictions), to: predictions) }
+      try reportClasses(result.metricPredictions, settings: settings, loss: result.loss, names: dataset.classNames)
+    case .regression:
+      let names = Self.targetNames(dataset, width: result.classes)
+      let targets = result.targets.map(Double.init)
+      let outputs = result.outputs.map(Double.init)
+      if let predictions {
+        try writeFile(
+          TargetPredictionsFile.regressionText(targets: result.targets, predictions: result.outputs, names: names),
+          to: predictions)
+      }
+      try writePlots(TargetPlots.regression(targets: targets, predictions: outputs, names: names))
+      try reportTargets(TargetMetricReport(settings, result: result, names: names), samples: result.samples)
+    case .multilabel:
+      let names = Self.targetNames(dataset, width: result.classes)
+      let decisions = result.outputs.indices.map {
+        result.rule.predicts(probability: Double(result.outputs[$0]), label: $0 % result.classes)
+      }
+      if let predictions {
+        try writeFile(
+          TargetPredictionsFile.multilabelText(
+            targets: result.targets, scores: result.outputs, predictions: decisions, names: names),
+          to: predictions)
+      }
+      try writePlots(
+        TargetPlots.multilabel(
+          targets: result.targets.map { $0 == 1 }, scores: result.outputs.map(Double.init), names: names))
+      try reportTargets(TargetMetricReport(settings, result: result, names: names), samples: result.samples)
+    }
+  }
+
+  /// The names of a data set's targets (CSV headers), or `output_<i>` / `label_<i>` from the reports.
+  static func targetNames(_ dataset: Dataset, width: Int) -> [String] {
+    if let names = dataset.targets?.names ?? dataset.classNames, names.count == width { return names }
+    let prefix = dataset.targets?.kind == .multiHot ? "label_" : "output_"
+    return (0..<width).map { prefix + String($0) }
+  }
+
+  /// The classification report of a model's or a file's predictions.
+  func reportClasses(
+    _ scored: Predictions, settings: [TrainingConfiguration.MetricSettings]?, loss: Double?, names: [String]?
+  ) throws {
     let positive = positiveClass ?? settings.flatMap(MetricReport.positiveClass) ?? 1
     guard positive < scored.classes else {
       throw fail(
@@ -149,13 +215,7 @@ struct EvalCommand: ParsableCommand {
       )
     }
     let metrics = MetricReport(settings, predictions: scored, loss: loss, positiveClass: positive)
-    if let plots {
-      do {
-        try Plots.writeEvaluation(scored, names: names, positiveClass: positive, to: plots)
-      } catch {
-        throw fail("cannot write plots to \(plots): \(error.localizedDescription)")
-      }
-    }
+    try writePlots(EvaluationPlots.files(scored, names: names, positiveClass: positive))
     let report = metrics.report
     switch format {
     case .json:
@@ -163,9 +223,7 @@ struct EvalCommand: ParsableCommand {
         metrics: report.json, samples: report.samples, classes: report.classes, positive_class: positive,
         split: predictionsIn == nil ? split.rawValue : nil, checkpoint: checkpoint,
         predictions_in: predictionsIn, warnings: report.warnings)
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-      print(String(decoding: try encoder.encode(output), as: UTF8.self))
+      print(try Self.prettyJSON(output))
     case .text:
       if let predictionsIn {
         print("predictions: \(predictionsIn) (\(report.samples) samples, \(report.classes) classes)\n")
@@ -176,22 +234,51 @@ struct EvalCommand: ParsableCommand {
     }
   }
 
-  /// A regression's evaluation: its loss, as no class metric applies.
-  func reportRegression(_ result: EvaluationResult) throws {
-    if predictions != nil || plots != nil {
-      throw fail("a regression makes no class predictions: --predictions and --plots need a classification")
+  /// The report of a regression or a multi-label task, in text or JSON.
+  func reportTargets(_ metrics: TargetMetricReport, samples: Int) throws {
+    let values = Dictionary(metrics.values.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+    let source = predictionsIn.map { "predictions: \($0) (\(samples) samples)" } ?? "split: \(split.rawValue) (\(samples) samples)"
+    let origin = (
+      split: predictionsIn == nil ? split.rawValue : nil, checkpoint: checkpoint, predictionsIn: predictionsIn
+    )
+    switch (metrics.report, format) {
+    case (.regression(let report), .json):
+      print(
+        try Self.prettyJSON(
+          TargetReport(
+            task: TaskKind.regression.rawValue, metrics: report.json, values: values, samples: samples,
+            split: origin.split, checkpoint: origin.checkpoint, predictions_in: origin.predictionsIn)))
+    case (.multilabel(let report), .json):
+      print(
+        try Self.prettyJSON(
+          TargetReport(
+            task: TaskKind.multilabel.rawValue, metrics: report.json, values: values, samples: samples,
+            split: origin.split, checkpoint: origin.checkpoint, predictions_in: origin.predictionsIn)))
+    case (.regression(let report), .text):
+      print("\(source)\n\ntask: regression (\(report.names.count) output\(report.names.count == 1 ? "" : "s"))")
+      print(report.text, terminator: "")
+    case (.multilabel(let report), .text):
+      print("\(source)\n\ntask: multi-label classification (\(report.names.count) labels)")
+      print(report.text, terminator: "")
     }
-    switch format {
-    case .json:
-      let report = RegressionReport(
-        loss: result.loss, samples: result.samples, split: split.rawValue, checkpoint: checkpoint)
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-      print(String(decoding: try encoder.encode(report), as: UTF8.self))
-    case .text:
-      print("split: \(split.rawValue) (\(result.samples) samples)\n")
-      print("task: regression")
-      print(String(format: "loss: %.4f", result.loss))
+  }
+
+  static func prettyJSON<T: Encodable>(_ value: T) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+  }
+
+  /// Writes `--plots` figures, when asked for.
+  func writePlots(_ files: [(name: String, svg: String)]) throws {
+    guard let plots else { return }
+    do {
+      try FileManager.default.createDirectory(atPath: plots, withIntermediateDirectories: true)
+      for (name, svg) in files {
+        try svg.write(toFile: plots + "/" + name, atomically: true, encoding: .utf8)
+      }
+    } catch {
+      throw fail("cannot write plots to \(plots): \(error.localizedDescription)")
     }
   }
 
@@ -219,6 +306,8 @@ struct EvalCommand: ParsableCommand {
 
   func evaluate(_ prepared: PreparedRun, on dataset: Dataset, checkpoint: String?) throws -> EvaluationResult
   {
+    var dataset = dataset
+    var normalization = prepared.data.targetNormalization
     do {
       var options = optimization.options
       options.lossTakesLogits = RunComponents.lossTakesLogits(prepared.configuration.loss)
@@ -232,6 +321,14 @@ struct EvalCommand: ParsableCommand {
         }
         try ModelWeights.load(saved, into: executor, path: checkpoint)
         try ModelWeights.checkClassNames(saved, against: dataset, path: checkpoint)
+        // The model's outputs are in the units of the normalization it was trained with.
+        if let recorded = TargetNormalization(metadata: saved.metadata), recorded != normalization {
+          var split = LoadedData(train: dataset)
+          split.targetNormalization = normalization
+          try split.normalizeTargets(recorded)
+          dataset = split.train
+          normalization = recorded
+        }
       } else if let settings = prepared.configuration.initialization {
         // Pretrained weights as training would start from them, rename rules and layout included.
         try ModelWeights.initialize(executor, seed: UInt64(prepared.configuration.seed))
@@ -243,7 +340,7 @@ struct EvalCommand: ParsableCommand {
       let loss = RunComponents.loss(prepared.configuration.loss, outputIsLogits: executor.outputIsLogits)
       let rule = PredictionRule.of(
         prepared.configuration, graph: prepared.graph, loss: loss, threshold: threshold)
-      return try Evaluator(executor: executor, loss: loss, rule: rule).evaluate(
+      return try Evaluator(executor: executor, loss: loss, rule: rule, targetNormalization: normalization).evaluate(
         dataset, keepPredictions: true)
     } catch let error as SafeTensorsError {
       throw fail("\(error)")
@@ -254,9 +351,9 @@ struct EvalCommand: ParsableCommand {
     }
   }
 
-  func writePredictions(_ predictions: Predictions, to path: String) throws {
+  func writeFile(_ text: String, to path: String) throws {
     do {
-      try PredictionsFile.text(predictions).write(toFile: path, atomically: true, encoding: .utf8)
+      try text.write(toFile: path, atomically: true, encoding: .utf8)
     } catch {
       throw fail("cannot write predictions to \(path): \(error.localizedDescription)")
     }

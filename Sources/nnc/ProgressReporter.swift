@@ -1,5 +1,6 @@
 import Foundation
 import NNCData
+import NNCMetrics
 import NNCTrain
 
 /// Renders training progress: a live bar on a terminal (epoch, step, loss, accuracy, images/s, ETA),
@@ -160,8 +161,13 @@ final class ProgressReporter: TrainingObserver {
     }
   }
 
-  func finished(_ outcome: TrainingOutcome, test: EvaluationResult?, metrics: MetricReport?) {
-    let extra = (metrics?.values ?? []).filter { $0.key != "loss" && $0.key != "accuracy" }
+  /// The end of a run: the test split's loss, accuracy and the spec's other metrics (`values`), the
+  /// confusion matrix when the spec asks for one, the best and restored epochs and the checkpoints.
+  func finished(
+    _ outcome: TrainingOutcome, test: EvaluationResult?, values: [(key: String, value: Double)],
+    confusionMatrix: ConfusionMatrix?
+  ) {
+    let extra = values.filter { $0.key != "loss" && $0.key != "accuracy" }
     switch format {
     case .json:
       var event = Event(
@@ -181,7 +187,7 @@ final class ProgressReporter: TrainingObserver {
           String(format: "test: loss %.4f%@  (%d samples)", test.loss, accuracy, test.samples)
             + extra.map { String(format: "  %@ %.4f", $0.key, $0.value) }.joined())
       }
-      if let matrix = metrics?.confusionMatrix { out(matrix.table) }
+      if let matrix = confusionMatrix { out(matrix.table) }
       if let best = outcome.bestEpoch {
         let restored = outcome.restoredEpoch.map { "; early stopping restored epoch \($0)" } ?? ""
         out("best epoch \(best) by \(outcome.monitor) (checkpoint-best)\(restored)")

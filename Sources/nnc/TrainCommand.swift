@@ -78,13 +78,18 @@ struct TrainCommand: ParsableCommand {
       if let test = prepared.data.test {
         let loss = RunComponents.loss(configuration.loss, outputIsLogits: trainer.executor.outputIsLogits)
         let rule = PredictionRule.of(configuration, graph: prepared.graph, loss: loss)
-        let result = try Evaluator(executor: trainer.executor, loss: loss, rule: rule).evaluate(
-          test, keepPredictions: true)
-        // A regression reports its loss alone: the spec's metrics are classification metrics.
-        let metrics = rule.decidesClasses ? MetricReport(configuration.metrics, result: result) : nil
-        reporter.finished(outcome, test: result, metrics: metrics)
+        let result = try Evaluator(
+          executor: trainer.executor, loss: loss, rule: rule, targetNormalization: prepared.data.targetNormalization
+        ).evaluate(test, keepPredictions: true)
+        if rule.decidesClasses {
+          let metrics = MetricReport(configuration.metrics, result: result)
+          reporter.finished(outcome, test: result, values: metrics.values, confusionMatrix: metrics.confusionMatrix)
+        } else {
+          let metrics = TargetMetricReport(configuration.metrics, result: result)
+          reporter.finished(outcome, test: result, values: metrics.values, confusionMatrix: nil)
+        }
       } else {
-        reporter.finished(outcome, test: nil, metrics: nil)
+        reporter.finished(outcome, test: nil, values: [], confusionMatrix: nil)
       }
     } catch let error as TrainingInterrupted {
       reporter.endLine()
