@@ -45,7 +45,9 @@ struct SpecTaskFields {
       case "target_columns": targetsTask = (.regression, entry.key, entry.value.location)
       case "label_columns": targetsTask = (.multilabel, entry.key, entry.value.location)
       case "label_lists":
-        if case .bool(true) = entry.value.kind { targetsTask = (.multilabel, entry.key, entry.value.location) }
+        if case .bool(true) = entry.value.kind {
+          targetsTask = (.multilabel, entry.key, entry.value.location)
+        }
       default: break
       }
     }

@@ -13,7 +13,8 @@ public struct MultilabelReport: Sendable {
 
   /// `scores` (row-major label probabilities) may be nil for decisions alone.
   public init(
-    targets: [Bool], predictions: [Bool], scores: [Double]?, labels: Int, names: [String]? = nil, loss: Double?
+    targets: [Bool], predictions: [Bool], scores: [Double]?, labels: Int, names: [String]? = nil,
+    loss: Double?
   ) {
     metrics = MultilabelMetrics(targets: targets, predictions: predictions, labels: labels)
     if let scores {
@@ -64,7 +65,8 @@ public struct MultilabelReport: Sendable {
     }
     func ranking(_ values: RankingMetrics.OneVersusRest?) -> AveragedJSON? {
       values.map {
-        AveragedJSON(micro: $0.micro, macro: $0.macro, weighted: $0.weighted, samples: nil, per_label: $0.perClass)
+        AveragedJSON(
+          micro: $0.micro, macro: $0.macro, weighted: $0.weighted, samples: nil, per_label: $0.perClass)
       }
     }
     return JSON(
@@ -106,8 +108,11 @@ public struct MultilabelReport: Sendable {
     func number(_ value: Double?) -> String { value.map { String(format: "%.4f", $0) } ?? "-" }
     var out = ""
     if let loss { out += String(format: "loss: %.4f\n", loss) }
-    out += String(format: "subset accuracy: %.4f\nhamming loss: %.4f\n", metrics.subsetAccuracy, metrics.hammingLoss)
-    if let map = averagePrecision?.macro { out += String(format: "mean average precision (mAP): %.4f\n", map) }
+    out += String(
+      format: "subset accuracy: %.4f\nhamming loss: %.4f\n", metrics.subsetAccuracy, metrics.hammingLoss)
+    if let map = averagePrecision?.macro {
+      out += String(format: "mean average precision (mAP): %.4f\n", map)
+    }
     out += "\n"
     let ranked = rocAUC != nil
     out += pad("", nameWidth) + ["precision", "recall", "f1-score"].map { pad($0, 10) }.joined()

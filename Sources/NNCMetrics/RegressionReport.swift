@@ -30,8 +30,10 @@ public struct RegressionReport: Sendable {
   public var json: JSON {
     JSON(
       loss: loss, samples: metrics.samples, outputs: names,
-      average: Dictionary(uniqueKeysWithValues: RegressionMetric.allCases.map { ($0.rawValue, metrics.uniformAverage($0)) }),
-      per_output: Dictionary(uniqueKeysWithValues: RegressionMetric.allCases.map { ($0.rawValue, metrics.values($0)) }))
+      average: Dictionary(
+        uniqueKeysWithValues: RegressionMetric.allCases.map { ($0.rawValue, metrics.uniformAverage($0)) }),
+      per_output: Dictionary(
+        uniqueKeysWithValues: RegressionMetric.allCases.map { ($0.rawValue, metrics.values($0)) }))
   }
 
   /// A table: one row per output (and their average when there are several), one column per metric.
@@ -46,10 +48,12 @@ public struct RegressionReport: Sendable {
     if let loss { out += String(format: "loss: %.4f\n\n", loss) }
     out += pad("", nameWidth) + columns.map { pad($0.rawValue, 20) }.joined() + "\n"
     for (output, name) in names.enumerated() {
-      out += pad(name, nameWidth) + columns.map { pad(number(metrics.values($0)?[output]), 20) }.joined() + "\n"
+      out +=
+        pad(name, nameWidth) + columns.map { pad(number(metrics.values($0)?[output]), 20) }.joined() + "\n"
     }
     if names.count > 1 {
-      out += pad("uniform avg", nameWidth) + columns.map { pad(number(metrics.uniformAverage($0)), 20) }.joined()
+      out +=
+        pad("uniform avg", nameWidth) + columns.map { pad(number(metrics.uniformAverage($0)), 20) }.joined()
         + "\n"
     }
     return out

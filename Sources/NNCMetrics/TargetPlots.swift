@@ -18,7 +18,8 @@ public enum TargetPlots {
     for (output, name) in names.enumerated() {
       let rows = stride(from: output, to: targets.count, by: width)
       scatter.append(
-        SVGPlot.Series(name: name, points: rows.map { (targets[$0], predictions[$0]) }, color: output, markers: true))
+        SVGPlot.Series(
+          name: name, points: rows.map { (targets[$0], predictions[$0]) }, color: output, markers: true))
       histograms.append(
         SVGPlot.Series(
           name: name, points: histogram(rows.map { residuals[$0] }, low: low, high: high), color: output))
@@ -62,7 +63,9 @@ public enum TargetPlots {
 
   /// `roc.svg` and `pr.svg`: a curve per label that has both positive and negative samples, and the
   /// micro average over every (sample, label) pair, dashed.
-  public static func multilabel(targets: [Bool], scores: [Double], names: [String]) -> [(name: String, svg: String)] {
+  public static func multilabel(targets: [Bool], scores: [Double], names: [String]) -> [(
+    name: String, svg: String
+  )] {
     let width = names.count
     var rocSeries: [SVGPlot.Series] = []
     var prSeries: [SVGPlot.Series] = []
@@ -72,7 +75,8 @@ public enum TargetPlots {
       let positives = rows.map { targets[$0] }
       if let roc = ROCCurve(scores: labelScores, positives: positives) {
         rocSeries.append(
-          SVGPlot.Series(name: "\(name) (AUC \(EvaluationPlots.format(roc.area)))", points: roc.points, color: label))
+          SVGPlot.Series(
+            name: "\(name) (AUC \(EvaluationPlots.format(roc.area)))", points: roc.points, color: label))
       }
       if let pr = PrecisionRecallCurve(scores: labelScores, positives: positives) {
         prSeries.append(
@@ -84,7 +88,8 @@ public enum TargetPlots {
     if let roc = ROCCurve(scores: scores, positives: targets) {
       rocSeries.append(
         SVGPlot.Series(
-          name: "micro average (AUC \(EvaluationPlots.format(roc.area)))", points: roc.points, dashed: true, color: 7))
+          name: "micro average (AUC \(EvaluationPlots.format(roc.area)))", points: roc.points, dashed: true,
+          color: 7))
     }
     if let pr = PrecisionRecallCurve(scores: scores, positives: targets) {
       prSeries.append(

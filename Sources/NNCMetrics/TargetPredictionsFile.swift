@@ -15,11 +15,14 @@ public enum TargetPredictionsFile {
 
   public static func regressionText(targets: [Float], predictions: [Float], names: [String]) -> String {
     let width = names.count
-    var text = (["index"] + names.map { "target_\($0)" } + names.map { "prediction_\($0)" }).joined(separator: ",")
+    var text = (["index"] + names.map { "target_\($0)" } + names.map { "prediction_\($0)" }).joined(
+      separator: ",")
     text += "\n"
     for sample in 0..<(targets.count / width) {
       let row = sample * width..<(sample + 1) * width
-      text += "\(sample)," + (targets[row] + predictions[row]).map { String(format: "%.9g", $0) }.joined(separator: ",")
+      text +=
+        "\(sample),"
+        + (targets[row] + predictions[row]).map { String(format: "%.9g", $0) }.joined(separator: ",")
       text += "\n"
     }
     return text
@@ -34,7 +37,8 @@ public enum TargetPredictionsFile {
     text += "\n"
     for sample in 0..<(targets.count / width) {
       let row = sample * width..<(sample + 1) * width
-      let predicted = row.filter { predictions[$0] }.map { String($0 - row.lowerBound) }.joined(separator: ";")
+      let predicted = row.filter { predictions[$0] }.map { String($0 - row.lowerBound) }.joined(
+        separator: ";")
       text += "\(sample)," + targets[row].map { String(Int($0)) }.joined(separator: ",") + ","
       text += scores[row].map { String(format: "%.9g", $0) }.joined(separator: ",") + ",\(predicted)\n"
     }
@@ -48,7 +52,8 @@ public enum TargetPredictionsFile {
     }
     let text = String(decoding: data, as: UTF8.self)
     guard let header = text.split(whereSeparator: \.isNewline).first,
-      header.split(separator: ",").dropFirst().first?.trimmingCharacters(in: .whitespaces).hasPrefix("target_")
+      header.split(separator: ",").dropFirst().first?.trimmingCharacters(in: .whitespaces).hasPrefix(
+        "target_")
         == true
     else {
       return .classification(try PredictionsFile.parse(text, path: path))
@@ -66,7 +71,8 @@ public enum TargetPredictionsFile {
     let width = targetNames.count
     let rest = Array(header.dropFirst(1 + width))
     let isRegression = rest.count == width && rest == targetNames.map { "prediction_\($0)" }
-    let isMultilabel = rest.count == width + 1 && rest.dropLast() == targetNames.map { "prob_\($0)" }[...]
+    let isMultilabel =
+      rest.count == width + 1 && rest.dropLast() == targetNames.map { "prob_\($0)" }[...]
       && rest.last == "predicted"
     guard header.first == "index", isRegression || isMultilabel else {
       throw PredictionsFileError(
@@ -83,15 +89,18 @@ public enum TargetPredictionsFile {
         $0.trimmingCharacters(in: .whitespaces)
       }
       guard fields.count == header.count else {
-        throw PredictionsFileError(path, line: number, "expected \(header.count) fields, found \(fields.count)")
+        throw PredictionsFileError(
+          path, line: number, "expected \(header.count) fields, found \(fields.count)")
       }
       for column in 1..<(1 + 2 * width) {
         guard let value = Double(fields[column]), value.isFinite else {
-          throw PredictionsFileError(path, line: number, "\(header[column]) '\(fields[column])' is not a finite number")
+          throw PredictionsFileError(
+            path, line: number, "\(header[column]) '\(fields[column])' is not a finite number")
         }
         if column <= width {
           if isMultilabel, value != 0, value != 1 {
-            throw PredictionsFileError(path, line: number, "\(header[column]) '\(fields[column])' is not 0 or 1")
+            throw PredictionsFileError(
+              path, line: number, "\(header[column]) '\(fields[column])' is not 0 or 1")
           }
           targets.append(value)
         } else {
@@ -104,7 +113,8 @@ public enum TargetPredictionsFile {
         for item in cell.split(separator: ";", omittingEmptySubsequences: false) where !cell.isEmpty {
           guard let label = Int(item.trimmingCharacters(in: .whitespaces)), (0..<width).contains(label) else {
             throw PredictionsFileError(
-              path, line: number, "the predicted set '\(cell)' lists '\(item)', not a label index in 0...\(width - 1)")
+              path, line: number,
+              "the predicted set '\(cell)' lists '\(item)', not a label index in 0...\(width - 1)")
           }
           set[label] = true
         }
@@ -113,6 +123,7 @@ public enum TargetPredictionsFile {
     }
     guard !targets.isEmpty else { throw PredictionsFileError(path, "the file has no predictions") }
     if isRegression { return .regression(targets: targets, predictions: outputs, names: targetNames) }
-    return .multilabel(targets: targets.map { $0 == 1 }, scores: outputs, predictions: predicted, names: targetNames)
+    return .multilabel(
+      targets: targets.map { $0 == 1 }, scores: outputs, predictions: predicted, names: targetNames)
   }
 }

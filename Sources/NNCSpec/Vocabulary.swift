@@ -281,7 +281,8 @@ public enum Vocabulary {
     Signature("log_loss", [], doc: "cross-entropy of the predicted probabilities"),
     Signature("loss", []),
     Signature("subset_accuracy", [], doc: "multi-label: the fraction of samples whose label set is exact"),
-    Signature("hamming_loss", [], doc: "multi-label: the fraction of (sample, label) decisions that are wrong"),
+    Signature(
+      "hamming_loss", [], doc: "multi-label: the fraction of (sample, label) decisions that are wrong"),
     Signature("mae", [], doc: "regression: mean absolute error (averaged over outputs)"),
     Signature("mse", [], doc: "regression: mean squared error"),
     Signature("rmse", [], doc: "regression: root mean squared error"),

@@ -35,7 +35,8 @@ public final class Evaluator {
   var probabilities: [Float]
 
   public init(
-    executor: Executor, loss: LossFunction, rule: PredictionRule, targetNormalization: TargetNormalization? = nil
+    executor: Executor, loss: LossFunction, rule: PredictionRule,
+    targetNormalization: TargetNormalization? = nil
   ) {
     self.executor = executor
     self.loss = loss
@@ -86,7 +87,8 @@ public final class Evaluator {
   static func checkTargets(of dataset: Dataset, rule: PredictionRule, outputs: Int) throws {
     if rule.readsTargets {
       guard let targets = dataset.targets else {
-        throw TrainError("\(dataset.source): the task needs targets per sample, but the data has class labels")
+        throw TrainError(
+          "\(dataset.source): the task needs targets per sample, but the data has class labels")
       }
       guard targets.width == outputs else {
         throw TrainError(
@@ -94,7 +96,8 @@ public final class Evaluator {
             + "\(outputs) units")
       }
     } else if dataset.targets != nil {
-      throw TrainError("\(dataset.source): the task decides one class per sample, but the data has target rows")
+      throw TrainError(
+        "\(dataset.source): the task decides one class per sample, but the data has target rows")
     }
   }
 }
@@ -171,8 +174,9 @@ struct PredictionLog {
   }
 
   /// The kept targets and outputs, a regression's in the data's units.
-  func targetsAndOutputs(undoing normalization: TargetNormalization?, rule: PredictionRule) -> ([Float], [Float])
-  {
+  func targetsAndOutputs(undoing normalization: TargetNormalization?, rule: PredictionRule) -> (
+    [Float], [Float]
+  ) {
     guard rule == .regression, let normalization else { return (targets, outputs) }
     return (normalization.denormalize(targets), normalization.denormalize(outputs))
   }

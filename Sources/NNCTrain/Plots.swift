@@ -23,6 +23,7 @@ public enum Plots {
     }
     let lossKeys = ["loss"] + metricKeys.filter { $0.hasSuffix("loss") }
     let scoreKeys = metricKeys.filter { !$0.hasSuffix("loss") }
+    let scoreSeries = scoreKeys.enumerated().flatMap { series($1, color: $0) }
     let epochs = Double(max(history.last?.epoch ?? 1, 1))
     let xRange = (min(1, epochs), epochs > 1 ? epochs : 2)
     return [
@@ -37,10 +38,16 @@ public enum Plots {
         "metrics.svg",
         SVGPlot.lines(
           title: "metrics per epoch", xLabel: "epoch", yLabel: "value",
-          series: scoreKeys.enumerated().flatMap { series($1, color: $0) }, xRange: xRange, yRange: (0, 1),
-          integerX: true)
+          series: scoreSeries, xRange: xRange, yRange: scoreRange(scoreSeries), integerX: true)
       ),
     ]
+  }
+
+  /// [0, 1] for scores that are fractions (accuracy, F1, AUC); the data's extent when a metric leaves
+  /// it (a regression's `mae` in the data's units, an `r2` below 0).
+  static func scoreRange(_ series: [SVGPlot.Series]) -> (Double, Double)? {
+    let values = series.flatMap(\.points).map(\.1).filter(\.isFinite)
+    return values.allSatisfy { (0...1).contains($0) } ? (0, 1) : nil
   }
 
   /// A little above the largest finite loss, so the curves start from a zero baseline (and stays

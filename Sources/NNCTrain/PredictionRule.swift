@@ -101,7 +101,9 @@ public enum PredictionRule: Sendable, Equatable {
   /// Whether a multi-label rule predicts label `label` at this probability: its own threshold, or
   /// the single one that serves every label.
   public func predicts(probability: Double, label: Int) -> Bool {
-    guard case .multilabel(let thresholds, _) = self, let first = thresholds.first else { return probability >= 0.5 }
+    guard case .multilabel(let thresholds, _) = self, let first = thresholds.first else {
+      return probability >= 0.5
+    }
     let threshold = thresholds.count > 1 && thresholds.indices.contains(label) ? thresholds[label] : first
     return probability >= threshold
   }

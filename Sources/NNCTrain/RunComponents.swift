@@ -13,7 +13,8 @@ public enum RunComponents {
   /// A regression reads float targets (class labels become one value each) and a multi-label task
   /// multi-hot targets; neither has classes to select or stratify by.
   public static func loadData(
-    _ settings: TrainingConfiguration.DataSettings, inputShape: [Int]? = nil, task: TaskKind = .classification,
+    _ settings: TrainingConfiguration.DataSettings, inputShape: [Int]? = nil,
+    task: TaskKind = .classification,
     using generator: inout RandomGenerator
   ) throws -> LoadedData {
     if settings.validation != nil, settings.validationSplit > 0 || settings.split != nil {
@@ -34,7 +35,8 @@ public enum RunComponents {
       let key =
         settings.targetColumns != nil
         ? "target_columns"
-        : settings.labelColumns != nil ? "label_columns" : settings.labelLists ? "label_lists" : "normalize_targets"
+        : settings.labelColumns != nil
+          ? "label_columns" : settings.labelLists ? "label_lists" : "normalize_targets"
       throw TrainError("data.\(key) gives targets per sample, but the task is \(task.title)")
     }
     var data = try dataConfiguration(settings, inputShape: inputShape, task: task).load(using: &generator)
@@ -76,7 +78,8 @@ public enum RunComponents {
       guard let path = split.path else { throw TrainError("data.\(name) needs a 'path' for the csv format") }
       return .csv(
         path: path,
-        options: CSVOptions(labelColumn: settings.labelColumn, hasHeader: settings.header, targets: settings.csvTargets))
+        options: CSVOptions(
+          labelColumn: settings.labelColumn, hasHeader: settings.header, targets: settings.csvTargets))
     case "folder":
       guard let path = split.path ?? (name == "train" ? settings.path : nil) else {
         throw TrainError("data.\(name) needs a 'path' (a folder of class sub-folders) for the folder format")
@@ -109,7 +112,8 @@ public enum RunComponents {
     if let std = settings.std { normalization.std = std.map(Float.init) }
     func configuration(_ split: TrainingConfiguration.Split, _ name: String) throws -> DatasetConfiguration {
       DatasetConfiguration(
-        source: try source(split, name, settings, inputShape: inputShape, task: task), classes: settings.classes,
+        source: try source(split, name, settings, inputShape: inputShape, task: task),
+        classes: settings.classes,
         normalization: normalization)
     }
     let train = try configuration(settings.train, "train")

@@ -14,7 +14,8 @@ public enum RunPreparation {
   ) throws -> LoadedData {
     var generator = RandomGenerator(seed: UInt64(configuration.seed)).derived(2)
     var data = try RunComponents.loadData(
-      settings, inputShape: graph.inputShape.sample, task: PredictionRule.task(of: configuration, graph: graph),
+      settings, inputShape: graph.inputShape.sample,
+      task: PredictionRule.task(of: configuration, graph: graph),
       using: &generator)
     try RunComponents.normalizeEvaluationSplits(configuration.augmentation, &data)
     return data

@@ -26,18 +26,22 @@ public struct TargetMetricReport: Sendable {
   ) {
     if case .multilabel = rule {
       let truth = targets.map { $0 == 1 }
-      let decisions = outputs.indices.map { rule.predicts(probability: Double(outputs[$0]), label: $0 % width) }
+      let decisions = outputs.indices.map {
+        rule.predicts(probability: Double(outputs[$0]), label: $0 % width)
+      }
       self.init(
         settings,
         multilabel: MultilabelReport(
-          targets: truth, predictions: decisions, scores: outputs.map(Double.init), labels: width, names: names,
+          targets: truth, predictions: decisions, scores: outputs.map(Double.init), labels: width,
+          names: names,
           loss: loss))
       return
     }
     self.init(
       settings,
       regression: RegressionReport(
-        targets: targets.map(Double.init), predictions: outputs.map(Double.init), outputs: width, names: names,
+        targets: targets.map(Double.init), predictions: outputs.map(Double.init), outputs: width,
+        names: names,
         loss: loss))
   }
 
@@ -47,7 +51,8 @@ public struct TargetMetricReport: Sendable {
     values = []
     if let loss = regression.loss { values.append(("loss", loss)) }
     for metric in settings ?? RegressionMetric.allCases.map({ Self.setting($0.rawValue) }) {
-      guard let kind = RegressionMetric(rawValue: metric.name), !values.contains(where: { $0.key == metric.name }),
+      guard let kind = RegressionMetric(rawValue: metric.name),
+        !values.contains(where: { $0.key == metric.name }),
         let value = regression.metrics.uniformAverage(kind)
       else { continue }
       values.append((metric.name, value))
@@ -63,14 +68,17 @@ public struct TargetMetricReport: Sendable {
     for metric in settings ?? Self.allMultilabel {
       let average = MultilabelAverage(rawValue: metric.average) ?? .macro
       guard let key = MetricNames.key(metric: metric.name, average: metric.average, k: metric.k),
-        !values.contains(where: { $0.key == key }), let value = multilabel.value(metric.name, average: average)
+        !values.contains(where: { $0.key == key }),
+        let value = multilabel.value(metric.name, average: average)
       else { continue }
       values.append((key, value))
     }
   }
 
   /// The report of a model's evaluation (kept predictions), with its loss.
-  public init(_ settings: [TrainingConfiguration.MetricSettings]?, result: EvaluationResult, names: [String]? = nil) {
+  public init(
+    _ settings: [TrainingConfiguration.MetricSettings]?, result: EvaluationResult, names: [String]? = nil
+  ) {
     self.init(
       settings, targets: result.targets, outputs: result.outputs, width: result.classes, rule: result.rule,
       loss: result.loss, names: names)

@@ -325,7 +325,8 @@ public final class Trainer {
   func trainMetricValues(_ log: PredictionLog, rule: PredictionRule) -> [(key: String, value: Double)] {
     let classes = executor.outputSampleCount
     guard !rule.decidesClasses else {
-      return MetricReport(configuration.metrics, predictions: log.predictions(classes: classes), loss: nil).values
+      return MetricReport(configuration.metrics, predictions: log.predictions(classes: classes), loss: nil)
+        .values
     }
     let (targets, outputs) = log.targetsAndOutputs(undoing: targetNormalization, rule: rule)
     return TargetMetricReport(
@@ -401,7 +402,9 @@ public final class Trainer {
     metadata[RunSettings.metadataKey] = settings.encoded
     metadata["seed"] = String(configuration.seed)
     if let classNames { metadata["classes"] = RunFiles.classNamesJSON(classNames) }
-    if let targetNormalization { metadata[TargetNormalization.metadataKey] = targetNormalization.metadataJSON }
+    if let targetNormalization {
+      metadata[TargetNormalization.metadataKey] = targetNormalization.metadataJSON
+    }
     return Checkpoint(
       parameters: ModelWeights.parameters(of: executor), optimizerState: step.optimizer.stateTensors(),
       optimizerStepCount: step.optimizer.stepCount,

@@ -114,6 +114,8 @@ struct EvalCommand: ParsableCommand {
   struct TargetReport<Metrics: Encodable>: Encodable {
     var task: String
     var metrics: Metrics
+    /// The model's loss on the split (in the units it trained in); absent for a predictions file.
+    var loss: Double?
     /// The spec's metrics under their per-epoch keys (`mae`, `r2`, `f1_micro`).
     var values: [String: Double]
     var samples: Int
@@ -141,14 +143,16 @@ struct EvalCommand: ParsableCommand {
         try reportClasses(scored, settings: settings, loss: nil, names: nil)
       case .regression(let targets, let predictions, let names):
         let metrics = TargetMetricReport(
-          settings, targets: targets.map(Float.init), outputs: predictions.map(Float.init), width: names.count,
+          settings, targets: targets.map(Float.init), outputs: predictions.map(Float.init),
+          width: names.count,
           rule: .regression, loss: nil, names: names)
         try writePlots(TargetPlots.regression(targets: targets, predictions: predictions, names: names))
         try reportTargets(metrics, samples: targets.count / names.count)
       case .multilabel(let targets, let scores, let predictions, let names):
         // The file's decisions are scored as they are; the probabilities serve the ranking metrics.
         let report = MultilabelReport(
-          targets: targets, predictions: predictions, scores: scores, labels: names.count, names: names, loss: nil)
+          targets: targets, predictions: predictions, scores: scores, labels: names.count, names: names,
+          loss: nil)
         let metrics = TargetMetricReport(settings, multilabel: report)
         try writePlots(TargetPlots.multilabel(targets: targets, scores: scores, names: names))
         try reportTargets(metrics, samples: report.metrics.samples)
@@ -167,14 +171,16 @@ struct EvalCommand: ParsableCommand {
     switch result.rule {
     case .argmax, .threshold:
       if let predictions { try writeFile(PredictionsFile.text(result.metricPredictions), to: predictions) }
-      try reportClasses(result.metricPredictions, settings: settings, loss: result.loss, names: dataset.classNames)
+      try reportClasses(
+        result.metricPredictions, settings: settings, loss: result.loss, names: dataset.classNames)
     case .regression:
       let names = Self.targetNames(dataset, width: result.classes)
       let targets = result.targets.map(Double.init)
       let outputs = result.outputs.map(Double.init)
       if let predictions {
         try writeFile(
-          TargetPredictionsFile.regressionText(targets: result.targets, predictions: result.outputs, names: names),
+          TargetPredictionsFile.regressionText(
+            targets: result.targets, predictions: result.outputs, names: names),
           to: predictions)
       }
       try writePlots(TargetPlots.regression(targets: targets, predictions: outputs, names: names))
@@ -236,8 +242,11 @@ struct EvalCommand: ParsableCommand {
 
   /// The report of a regression or a multi-label task, in text or JSON.
   func reportTargets(_ metrics: TargetMetricReport, samples: Int) throws {
-    let values = Dictionary(metrics.values.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
-    let source = predictionsIn.map { "predictions: \($0) (\(samples) samples)" } ?? "split: \(split.rawValue) (\(samples) samples)"
+    let values = Dictionary(
+      metrics.values.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+    let source =
+      predictionsIn.map { "predictions: \($0) (\(samples) samples)" }
+      ?? "split: \(split.rawValue) (\(samples) samples)"
     let origin = (
       split: predictionsIn == nil ? split.rawValue : nil, checkpoint: checkpoint, predictionsIn: predictionsIn
     )
@@ -246,16 +255,19 @@ struct EvalCommand: ParsableCommand {
       print(
         try Self.prettyJSON(
           TargetReport(
-            task: TaskKind.regression.rawValue, metrics: report.json, values: values, samples: samples,
+            task: TaskKind.regression.rawValue, metrics: report.json, loss: report.loss, values: values,
+            samples: samples,
             split: origin.split, checkpoint: origin.checkpoint, predictions_in: origin.predictionsIn)))
     case (.multilabel(let report), .json):
       print(
         try Self.prettyJSON(
           TargetReport(
-            task: TaskKind.multilabel.rawValue, metrics: report.json, values: values, samples: samples,
+            task: TaskKind.multilabel.rawValue, metrics: report.json, loss: report.loss, values: values,
+            samples: samples,
             split: origin.split, checkpoint: origin.checkpoint, predictions_in: origin.predictionsIn)))
     case (.regression(let report), .text):
-      print("\(source)\n\ntask: regression (\(report.names.count) output\(report.names.count == 1 ? "" : "s"))")
+      print(
+        "\(source)\n\ntask: regression (\(report.names.count) output\(report.names.count == 1 ? "" : "s"))")
       print(report.text, terminator: "")
     case (.multilabel(let report), .text):
       print("\(source)\n\ntask: multi-label classification (\(report.names.count) labels)")
@@ -340,8 +352,9 @@ struct EvalCommand: ParsableCommand {
       let loss = RunComponents.loss(prepared.configuration.loss, outputIsLogits: executor.outputIsLogits)
       let rule = PredictionRule.of(
         prepared.configuration, graph: prepared.graph, loss: loss, threshold: threshold)
-      return try Evaluator(executor: executor, loss: loss, rule: rule, targetNormalization: normalization).evaluate(
-        dataset, keepPredictions: true)
+      return try Evaluator(executor: executor, loss: loss, rule: rule, targetNormalization: normalization)
+        .evaluate(
+          dataset, keepPredictions: true)
     } catch let error as SafeTensorsError {
       throw fail("\(error)")
     } catch let error as TrainError {

@@ -79,11 +79,13 @@ struct TrainCommand: ParsableCommand {
         let loss = RunComponents.loss(configuration.loss, outputIsLogits: trainer.executor.outputIsLogits)
         let rule = PredictionRule.of(configuration, graph: prepared.graph, loss: loss)
         let result = try Evaluator(
-          executor: trainer.executor, loss: loss, rule: rule, targetNormalization: prepared.data.targetNormalization
+          executor: trainer.executor, loss: loss, rule: rule,
+          targetNormalization: prepared.data.targetNormalization
         ).evaluate(test, keepPredictions: true)
         if rule.decidesClasses {
           let metrics = MetricReport(configuration.metrics, result: result)
-          reporter.finished(outcome, test: result, values: metrics.values, confusionMatrix: metrics.confusionMatrix)
+          reporter.finished(
+            outcome, test: result, values: metrics.values, confusionMatrix: metrics.confusionMatrix)
         } else {
           let metrics = TargetMetricReport(configuration.metrics, result: result)
           reporter.finished(outcome, test: result, values: metrics.values, confusionMatrix: nil)

@@ -141,3 +141,24 @@ import Testing
   var classification = try Dataset(samples: [1, 2], labels: [0, 1], sampleShape: [1])
   #expect(throws: DataError.self) { try classification.normalizeTargets(normalization) }
 }
+
+@Test func batchesCarryTheTargetRowsOfTheirSamples() throws {
+  let dataset = try Dataset(
+    samples: [0, 1, 2, 3, 4],
+    targets: Targets(kind: .values, values: [0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5], width: 2),
+    sampleShape: [1])
+  let loader = try BatchLoader(dataset: dataset, batchSize: 2, shuffle: true, seed: 7, prefetch: false)
+  loader.startEpoch(0)
+  var batch = Batch()
+  var seen = 0
+  while loader.next(into: &batch) {
+    #expect(batch.labels.isEmpty)
+    #expect(batch.targets.count == batch.count * 2)
+    for (slot, index) in batch.indices.enumerated() {
+      #expect(batch.samples[slot] == Float(index))
+      #expect(Array(batch.targets[(slot * 2)..<(slot * 2 + 2)]) == [Float(index), Float(index) + 0.5])
+    }
+    seen += batch.count
+  }
+  #expect(seen == 5)
+}
