@@ -33,6 +33,10 @@ public enum MetricNames {
   }
 
   /// Whether larger values of a monitored metric are better when no `mode` says: losses (names ending
-  /// in `loss`) decrease, everything else increases.
-  public static func isMaximized(_ name: String) -> Bool { !name.hasSuffix("loss") }
+  /// in `loss`) and the errors of a regression (`mae`, `mse`, `rmse`, `max_error`) decrease,
+  /// everything else increases.
+  public static func isMaximized(_ name: String) -> Bool {
+    let base = ["train_", "val_"].reduce(name) { $0.hasPrefix($1) ? String($0.dropFirst($1.count)) : $0 }
+    return !name.hasSuffix("loss") && !["mae", "mse", "rmse", "max_error"].contains(base)
+  }
 }

@@ -91,6 +91,14 @@ import Testing
     // Another normalization (a checkpoint's) replaces the first on the raw values.
     try data.normalizeTargets(TargetNormalization(mean: [20], std: [5]))
     #expect(data.test?.targets?.values == [1])
-    #expect(data.train.targets?.values == [-2, 0, 2, 4])
+    let renormalized = try #require(data.train.targets?.values)
+    #expect(zip(renormalized, [-2, 0, 2, 4]).allSatisfy { abs($0 - $1) < 1e-5 })
   }
+}
+
+@Test func regressionErrorsAreMinimizedWhenMonitored() {
+  #expect(!EpochRecord.isMaximized("val_mae") && !EpochRecord.isMaximized("train_rmse"))
+  #expect(!EpochRecord.isMaximized("max_error") && !EpochRecord.isMaximized("val_hamming_loss"))
+  #expect(EpochRecord.isMaximized("val_r2") && EpochRecord.isMaximized("val_explained_variance"))
+  #expect(EpochRecord.isMaximized("val_mae", mode: "max"))
 }
