@@ -174,4 +174,46 @@ import Testing
     #expect(
       check.stderr.contains("'data.target_columns' gives the targets of a regression"), "\(check.stderr)")
   }
+
+  @Test func labelListsTrainAMultilabelModelWithoutClassPaths() throws {
+    let directory = try TrainingSupport.temporaryDirectory("label-lists")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    // Label k is present when feature k is positive; a row lists its labels as `0;2`.
+    var rows: [String] = []
+    for index in 0..<120 {
+      let features = (0..<3).map { Double((index * (7 + $0 * 5)) % 11) - 5 }
+      let labels = (0..<3).filter { features[$0] > 0 }.map(String.init).joined(separator: ";")
+      rows.append(labels + "," + features.map { String($0) }.joined(separator: ","))
+    }
+    let data = directory.appendingPathComponent("data.csv")
+    try (rows.joined(separator: "\n") + "\n").write(to: data, atomically: true, encoding: .utf8)
+    let spec = directory.appendingPathComponent("model.yaml")
+    try """
+    model:
+      input: [3]
+      layers:
+        - dense: 3
+    data:
+      format: csv
+      train: {path: \(data.path)}
+      test: {path: \(data.path)}
+      label_lists: true
+      classes: 3
+      validation_split: 0.2
+    loss: binary_cross_entropy
+    optimizer: {adam: {lr: 5.0e-2}}
+    metrics: [hamming_loss, {f1: {average: samples}}]
+    train: {epochs: 30, batch_size: 16, seed: 1, monitor: val_hamming_loss}
+
+    """.write(to: spec, atomically: true, encoding: .utf8)
+    let check = try NNCProcess.run(["check", spec.path])
+    #expect(check.stdout.contains("task:                 multi-label classification"), "\(check.stdout)")
+    let run = directory.appendingPathComponent("run")
+    let train = try NNCProcess.run(["train", spec.path, "--run-dir", run.path, "--format", "json"])
+    #expect(train.status == 0, "\(train.stderr)")
+    let done = try Self.done(train.stdout)
+    #expect(done.test_samples == 120)
+    #expect((done.test_metrics?["hamming_loss"] ?? 1) < 0.1, "\(train.stdout)")
+    #expect(done.test_metrics?["f1_samples"] != nil)
+  }
 }
