@@ -153,7 +153,7 @@ struct EvalCommand: ParsableCommand {
       do {
         try Plots.writeEvaluation(scored, names: names, positiveClass: positive, to: plots)
       } catch {
-        throw fail("cannot write plots to \(plots): \(error.localizedDescription)")
+        throw fail("cannot write plots to \(plots): \(error)")
       }
     }
     let report = metrics.report
@@ -236,7 +236,7 @@ struct EvalCommand: ParsableCommand {
         // Pretrained weights as training would start from them, rename rules and layout included.
         try ModelWeights.initialize(executor, seed: UInt64(prepared.configuration.seed))
         let report = try WeightImport.apply(settings, to: executor)
-        FileHandle.standardError.write(Data(report.table.utf8))
+        Console.standardError(report.table)
       } else {
         throw fail("give --checkpoint, or train.init in the spec, for the weights to evaluate")
       }
@@ -256,9 +256,9 @@ struct EvalCommand: ParsableCommand {
 
   func writePredictions(_ predictions: Predictions, to path: String) throws {
     do {
-      try PredictionsFile.text(predictions).write(toFile: path, atomically: true, encoding: .utf8)
-    } catch {
-      throw fail("cannot write predictions to \(path): \(error.localizedDescription)")
+      try AtomicFile.write(PredictionsFile.text(predictions), to: path)
+    } catch let error as DataError {
+      throw fail("cannot write predictions: \(error)")
     }
   }
 }
