@@ -43,7 +43,8 @@ public enum AtomicFile {
 
   /// Runs `produce` to write the temporary file whose path it is given (for writers that take a
   /// path, such as the PNG encoder), then renames it over `path`; the temporary goes on failure.
-  public static func write(to path: String, durable: Bool = false, _ produce: (String) throws -> Void) throws {
+  public static func write(to path: String, durable: Bool = false, _ produce: (String) throws -> Void) throws
+  {
     let directory = directoryOf(path)
     let temporary = "\(directory)/.\(baseName(path)).tmp-\(getpid())"
     let slot = PendingTemporaries.register(temporary)

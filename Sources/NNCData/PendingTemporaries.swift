@@ -37,7 +37,9 @@ public enum PendingTemporaries {
       let (exchanged, original) = claimed.compareExchange(
         expected: current, desired: current | (1 << UInt64(slot)), ordering: .acquiringAndReleasing)
       if exchanged {
-        bytes.withUnsafeBufferPointer { (paths + slot * slotBytes).update(from: $0.baseAddress!, count: $0.count) }
+        bytes.withUnsafeBufferPointer {
+          (paths + slot * slotBytes).update(from: $0.baseAddress!, count: $0.count)
+        }
         published.bitwiseOr(1 << UInt64(slot), ordering: .releasing)
         return slot
       }

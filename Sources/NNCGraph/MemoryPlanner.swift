@@ -26,7 +26,9 @@ public struct MemoryPlan: Sendable {
   public var naiveElements: Int
 
   // Saturating: a plan for an absurd batch reports Int.max bytes, which every budget refuses.
-  public var plannedBytes: Int { CheckedArithmetic.saturatingProduct(arenaElements, MemoryLayout<Float>.size) }
+  public var plannedBytes: Int {
+    CheckedArithmetic.saturatingProduct(arenaElements, MemoryLayout<Float>.size)
+  }
   public var naiveBytes: Int { CheckedArithmetic.saturatingProduct(naiveElements, MemoryLayout<Float>.size) }
 }
 
@@ -57,7 +59,9 @@ public enum MemoryPlanner {
     let outputStep = n + 1
     // The batch comes from the spec or `--batch`; products and sums of sizes saturate at Int.max
     // instead of trapping, and a plan that large is refused by the memory budget.
-    func size(_ value: ValueID) -> Int { CheckedArithmetic.saturatingProduct(graph.shape(of: value).sampleCount, batch) }
+    func size(_ value: ValueID) -> Int {
+      CheckedArithmetic.saturatingProduct(graph.shape(of: value).sampleCount, batch)
+    }
 
     var produced = [Bool](repeating: false, count: valueCount)
     produced[graph.input.index] = true
@@ -206,9 +210,12 @@ public enum MemoryPlanner {
       let conflicts = placed.filter {
         buffers[$0].firstStep <= buffer.lastStep && buffer.firstStep <= buffers[$0].lastStep
       }.map {
-        (start: buffers[$0].offset, end: CheckedArithmetic.saturatingSum(buffers[$0].offset, aligned(buffers[$0].elements)))
+        (
+          start: buffers[$0].offset,
+          end: CheckedArithmetic.saturatingSum(buffers[$0].offset, aligned(buffers[$0].elements))
+        )
       }
-        .sorted { $0.start < $1.start }
+      .sorted { $0.start < $1.start }
       var best: (offset: Int, gap: Int)?
       var cursor = 0
       for conflict in conflicts {

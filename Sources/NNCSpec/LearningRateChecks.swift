@@ -28,9 +28,10 @@ extension SpecValidator {
     let schedule = fields.first { $0.key == "schedule" }.flatMap {
       Spec.call(from: $0.value, diagnostics: &ignored)
     }
-    let warmup: Int = if case .int(let value)? = fields.first(where: { $0.key == "warmup_epochs" })?.value.kind {
-      max(value, 0)
-    } else { 0 }
+    let warmup: Int =
+      if case .int(let value)? = fields.first(where: { $0.key == "warmup_epochs" })?.value.kind {
+        max(value, 0)
+      } else { 0 }
     checkSchedule(
       schedule, warmup: warmup, rates: baseRates(spec, fields: fields), multiplier: multiplier,
       into: &diagnostics)
@@ -42,7 +43,9 @@ extension SpecValidator {
   ) {
     var ignored = DiagnosticBag()
     let call = schedule.flatMap { call in
-      Vocabulary.schedules.first { $0.name == call.name }.map { ArgumentChecker.labelled(call, $0, into: &ignored) }
+      Vocabulary.schedules.first { $0.name == call.name }.map {
+        ArgumentChecker.labelled(call, $0, into: &ignored)
+      }
     }
     func argument(_ name: String) -> (value: Double, location: SourceLocation)? {
       guard let expr = call?.arguments.first(where: { $0.label == name })?.value, let value = finite(expr)
@@ -69,21 +72,30 @@ extension SpecValidator {
         reportedPeak = true
         var parts = ["the learning rate \(ArgumentChecker.formatted(rate.value))"]
         if let growth, growthExponent > 0 {
-          parts.append("\(call?.name ?? "") gamma \(ArgumentChecker.formatted(growth.value))^\(Int(growthExponent))")
+          parts.append(
+            "\(call?.name ?? "") gamma \(ArgumentChecker.formatted(growth.value))^\(Int(growthExponent))")
         }
         if factor > 1 { parts.append("lr_multipliers factor \(ArgumentChecker.formatted(factor))") }
         let location = growth != nil && growthExponent > 0 ? growth!.location : multiplier?.location
         var notes: [Diagnostic] = []
-        if let rateLocation = rate.location { notes.append(.note("the learning rate is set here", at: rateLocation)) }
+        if let rateLocation = rate.location {
+          notes.append(.note("the learning rate is set here", at: rateLocation))
+        }
+        let peak =
+          peakLog < 308 ? String(format: "%.3g", pow(10, peakLog)) : "1e+\(Int(peakLog.rounded(.down)))"
         diagnostics.error(
-          parts.joined(separator: " × ") + " reaches 1e\(Int(peakLog.rounded(.down))) over \(rate.epochs) "
-            + (rate.epochs == 1 ? "epoch" : "epochs") + ", more than a 32-bit float holds (\(Float.greatestFiniteMagnitude))",
+          parts.joined(separator: " × ") + " reaches \(peak) over \(rate.epochs) "
+            + (rate.epochs == 1 ? "epoch" : "epochs")
+            + ", more than a 32-bit float holds (\(Float.greatestFiniteMagnitude))",
           at: location ?? rate.location, notes: notes)
       }
-      if !reportedFloor, call?.name == "cosine", let minimum = argument("min_lr"), minimum.value > rate.value {
+      if !reportedFloor, call?.name == "cosine", let minimum = argument("min_lr"), minimum.value > rate.value
+      {
         reportedFloor = true
         var notes: [Diagnostic] = []
-        if let rateLocation = rate.location { notes.append(.note("the learning rate is set here", at: rateLocation)) }
+        if let rateLocation = rate.location {
+          notes.append(.note("the learning rate is set here", at: rateLocation))
+        }
         diagnostics.error(
           "'min_lr' of 'cosine' is \(ArgumentChecker.formatted(minimum.value)), more than the learning rate "
             + "\(ArgumentChecker.formatted(rate.value)) it decays from", at: minimum.location, notes: notes)
@@ -114,10 +126,14 @@ extension SpecValidator {
     guard case .list(let phases)? = fields.first(where: { $0.key == "phases" })?.value.kind, !phases.isEmpty
     else {
       guard let main else { return [] }
-      return [BaseRate(value: main.value, location: main.location, epochs: integer("epochs", in: fields) ?? 10)]
+      return [
+        BaseRate(value: main.value, location: main.location, epochs: integer("epochs", in: fields) ?? 10)
+      ]
     }
     return phases.compactMap { phase -> BaseRate? in
-      guard case .map(let entries) = phase.kind, let epochs = integer("epochs", in: entries) else { return nil }
+      guard case .map(let entries) = phase.kind, let epochs = integer("epochs", in: entries) else {
+        return nil
+      }
       if let lr = entries.first(where: { $0.key == "lr" })?.value {
         return finite(lr).map { BaseRate(value: $0, location: lr.location, epochs: epochs) }
       }

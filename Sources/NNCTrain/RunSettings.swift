@@ -69,7 +69,10 @@ struct RunSettings: Equatable {
     Set(values.keys).union(saved.values.keys).compactMap { key -> (String, String)? in
       let old = saved.values[key] ?? "none"
       let new = values[key] ?? "none"
-      return old == new ? nil : (specKey(key, saved: saved), "\(old) -> \(new)")
+      guard old != new else { return nil }
+      // Kinds are stored as Swift case names (crossEntropy); the spec writes cross_entropy.
+      let shown = key.hasSuffix(".kind") ? (Self.snakeCase(old), Self.snakeCase(new)) : (old, new)
+      return (specKey(key, saved: saved), "\(shown.0) -> \(shown.1)")
     }.sorted { $0.0 < $1.0 }.map { "\($0.0): \($0.1)" }
   }
 
@@ -84,7 +87,7 @@ struct RunSettings: Equatable {
     if parts[1] == "kind" { return section }
     let field = Self.fieldKeys[parts[1]] ?? Self.snakeCase(parts[1])
     guard parts[0] != "data" else { return "data." + field }
-    let kind = values[parts[0] + ".kind"] ?? saved.values[parts[0] + ".kind"] ?? "?"
+    let kind = Self.snakeCase(values[parts[0] + ".kind"] ?? saved.values[parts[0] + ".kind"] ?? "?")
     return "\(section).\(kind).\(field)"
   }
 
@@ -96,7 +99,9 @@ struct RunSettings: Equatable {
   ]
 
   /// The spec key of each stored section.
-  static let sections = ["loss": "loss", "optimizer": "optimizer", "schedule": "train.schedule", "data": "data"]
+  static let sections = [
+    "loss": "loss", "optimizer": "optimizer", "schedule": "train.schedule", "data": "data",
+  ]
 
   /// Fields whose spec key is not their name in snake case.
   static let fieldKeys = [

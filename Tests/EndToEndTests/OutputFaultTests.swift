@@ -34,7 +34,9 @@ import Testing
   }
 
   static func temporaries(in directory: URL) -> [String] {
-    ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter { $0.contains(".tmp-") }
+    ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter {
+      $0.contains(".tmp-")
+    }
   }
 
   /// Past `ulimit -f` a write fails with EFBIG, reported naming the file, instead of SIGXFSZ killing
@@ -61,7 +63,8 @@ import Testing
         "eval", spec, "--checkpoint", run.appendingPathComponent("checkpoint-last.safetensors").path,
         "--predictions", predictions.path,
       ], in: directory)
-    #expect(evaluated.reason == .exit && evaluated.status == 1, "status \(evaluated.status): \(evaluated.stderr)")
+    #expect(
+      evaluated.reason == .exit && evaluated.status == 1, "status \(evaluated.status): \(evaluated.stderr)")
     #expect(evaluated.stderr.contains("predictions.csv"), "\(evaluated.stderr)")
     #expect(evaluated.stderr.contains("file size limit (ulimit -f)"), "\(evaluated.stderr)")
     #expect(!FileManager.default.fileExists(atPath: predictions.path))
@@ -83,7 +86,8 @@ import Testing
     let notDirectory = try NNCProcess.run(["train", spec, "--run-dir", underFile])
     #expect(notDirectory.status == 1)
     #expect(
-      notDirectory.stderr.contains("the run directory \(underFile) cannot be created: \(spec) exists and is not a directory"),
+      notDirectory.stderr.contains(
+        "the run directory \(underFile) cannot be created: \(spec) exists and is not a directory"),
       "\(notDirectory.stderr)")
     let unwritable: String
     if getuid() == 0 {
@@ -97,7 +101,9 @@ import Testing
     #expect(readOnly.status == 1)
     #expect(readOnly.stderr.contains("the run directory \(unwritable) is not writable"), "\(readOnly.stderr)")
     // Output folders of eval name the path too.
-    #expect(try NNCProcess.run(["train", spec, "--run-dir", directory.appendingPathComponent("run").path]).status == 0)
+    #expect(
+      try NNCProcess.run(["train", spec, "--run-dir", directory.appendingPathComponent("run").path]).status
+        == 0)
     let plots = try NNCProcess.run([
       "eval", spec, "--checkpoint", directory.appendingPathComponent("run/checkpoint-last.safetensors").path,
       "--plots", underFile,
@@ -105,7 +111,8 @@ import Testing
     #expect(plots.status == 1)
     #expect(plots.stderr.contains("\(spec) exists and is not a directory"), "\(plots.stderr)")
     for output in [notDirectory, readOnly, plots] {
-      #expect(!output.stderr.contains("NSCocoaErrorDomain") && !output.stderr.contains("Code="), "\(output.stderr)")
+      #expect(
+        !output.stderr.contains("NSCocoaErrorDomain") && !output.stderr.contains("Code="), "\(output.stderr)")
     }
   }
 

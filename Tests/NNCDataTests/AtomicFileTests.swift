@@ -6,7 +6,9 @@ import Testing
 /// Whole-or-nothing output files, and the temporaries a signal handler removes.
 @Suite struct AtomicFileTests {
   func temporaryDirectory() throws -> String {
-    let path = NSTemporaryDirectory() + "/nnc-atomic-\(UUID().uuidString)"
+    let path = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(
+      "nnc-atomic-\(UUID().uuidString)"
+    ).path
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
   }
