@@ -31,7 +31,7 @@ let package = Package(
     .target(
       name: "NNCTrain", dependencies: ["NNCRuntime", "NNCData", "NNCGraph", "NNCSpec", "NNCRandom", "NNCMetrics"]),
     .target(name: "NNCMetrics"),
-    .target(name: "NNCFuzz", dependencies: ["NNCSpec", "NNCGraph", "NNCRandom"]),
+    .target(name: "NNCFuzz", dependencies: ["NNCSpec", "NNCGraph", "NNCRandom", "NNCData", "NNCTrain"]),
     .executableTarget(name: "nnc-fuzz", dependencies: ["NNCFuzz"]),
     .executableTarget(
       name: "nnc",
@@ -47,7 +47,7 @@ let package = Package(
     .testTarget(name: "NNCDataTests", dependencies: ["NNCData"]),
     .testTarget(name: "NNCTrainTests", dependencies: ["NNCTrain"]),
     .testTarget(name: "NNCMetricsTests", dependencies: ["NNCMetrics"]),
-    .testTarget(name: "NNCFuzzTests", dependencies: ["NNCFuzz", "NNCGraph", "NNCSpec"]),
+    .testTarget(name: "NNCFuzzTests", dependencies: ["NNCFuzz", "NNCGraph", "NNCSpec", "NNCData", "NNCTrain"]),
     .testTarget(name: "EndToEndTests", dependencies: ["nnc", "NNCTrain", "NNCData"]),
   ]
 )

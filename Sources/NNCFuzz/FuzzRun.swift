@@ -14,7 +14,7 @@ public struct FuzzRun {
   public init(target: FuzzTarget, corpus: [[UInt8]], seed: UInt64, currentInputPath: String? = nil) {
     self.target = target
     self.corpus = corpus.isEmpty ? [[]] : corpus
-    self.mutator = Mutator(seed: seed, dictionary: target.dictionary)
+    self.mutator = Mutator(seed: seed, tokens: target.tokens)
     self.currentInputPath = currentInputPath
   }
 

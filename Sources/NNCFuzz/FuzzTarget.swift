@@ -5,17 +5,23 @@ import NNCSpec
 /// trap or hang, with the tokens its mutator splices in and the folder of its seed corpus.
 public struct FuzzTarget: Sendable {
   public let name: String
-  public let dictionary: [String]
+  /// Byte strings the mutator splices in: keywords, magic numbers, edge-case words.
+  public let tokens: [[UInt8]]
   public let run: @Sendable ([UInt8]) -> Void
 
-  public init(name: String, dictionary: [String], run: @escaping @Sendable ([UInt8]) -> Void) {
+  public init(name: String, tokens: [[UInt8]], run: @escaping @Sendable ([UInt8]) -> Void) {
     self.name = name
-    self.dictionary = dictionary
+    self.tokens = tokens
     self.run = run
   }
 
-  /// The spec front ends, lowering and everything `nnc check` derives from a graph.
-  public static let all = [yaml, dsl, overrides]
+  public init(name: String, dictionary: [String], run: @escaping @Sendable ([UInt8]) -> Void) {
+    self.init(name: name, tokens: dictionary.map { Array($0.utf8) }, run: run)
+  }
+
+  /// The spec front ends (with lowering and everything `nnc check` derives from a graph), then the
+  /// data and checkpoint readers.
+  public static let all = [yaml, dsl, overrides] + readers
 
   public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
 

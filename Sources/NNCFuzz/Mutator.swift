@@ -17,9 +17,23 @@ public struct Mutator: Sendable {
   /// Inputs grow by insertion and splicing; this bounds them so one iteration stays fast.
   public let maximumLength: Int
 
+  /// Words written over binary fields (sizes, dimensions, floats): zero, one, all ones, the sign
+  /// bit, and the largest values of each width.
+  static let interestingWords: [[UInt8]] = [
+    [0], [1], [0x7F], [0x80], [0xFF], [0, 0], [0xFF, 0xFF], [0x7F, 0xFF], [0, 0, 0, 0], [0, 0, 0, 1],
+    [1, 0, 0, 0], [0xFF, 0xFF, 0xFF, 0xFF], [0x7F, 0xFF, 0xFF, 0xFF], [0xFF, 0xFF, 0xFF, 0x7F],
+    [0x80, 0, 0, 0], [0, 0, 0x80, 0x7F], [0, 0, 0xC0, 0x7F],
+    [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF],
+    [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F], [0, 0, 0, 0, 0, 0, 0xF8, 0x7F],
+  ]
+
   public init(seed: UInt64, dictionary: [String], maximumLength: Int = 8192) {
+    self.init(seed: seed, tokens: dictionary.map { Array($0.utf8) }, maximumLength: maximumLength)
+  }
+
+  public init(seed: UInt64, tokens: [[UInt8]], maximumLength: Int = 8192) {
     random = RandomGenerator(seed: seed)
-    self.dictionary = (dictionary + Self.interestingValues).map { Array($0.utf8) }
+    self.dictionary = tokens + Self.interestingValues.map { Array($0.utf8) }
     self.maximumLength = maximumLength
   }
 
@@ -37,7 +51,7 @@ public struct Mutator: Sendable {
 
   mutating func mutateOnce(_ bytes: inout [UInt8], corpus: [[UInt8]]) {
     let position = below(bytes.count + 1)
-    switch below(9) {
+    switch below(10) {
     case 0:  // flip one bit
       if position < bytes.count { bytes[position] ^= 1 << UInt8(below(8)) }
     case 1:  // insert a random byte
@@ -57,6 +71,10 @@ public struct Mutator: Sendable {
     case 7:  // duplicate a range (deeper nesting, longer lists)
       let count = min(1 + below(32), bytes.count - position)
       if count > 0 { bytes.insert(contentsOf: bytes[position..<(position + count)], at: position) }
+    case 8:  // overwrite a binary field with an interesting word
+      let word = Self.interestingWords[below(Self.interestingWords.count)]
+      guard position + word.count <= bytes.count else { return }
+      bytes.replaceSubrange(position..<(position + word.count), with: word)
     default:  // truncate
       bytes.removeSubrange(position..<bytes.count)
     }

@@ -25,8 +25,11 @@ public struct MemoryPlan: Sendable {
   /// Every value of the graph (and in training every gradient) in its own buffer.
   public var naiveElements: Int
 
-  public var plannedBytes: Int { arenaElements * MemoryLayout<Float>.size }
-  public var naiveBytes: Int { naiveElements * MemoryLayout<Float>.size }
+  // Saturating: a plan for an absurd batch reports Int.max bytes, which every budget refuses.
+  public var plannedBytes: Int {
+    CheckedArithmetic.saturatingProduct(arenaElements, MemoryLayout<Float>.size)
+  }
+  public var naiveBytes: Int { CheckedArithmetic.saturatingProduct(naiveElements, MemoryLayout<Float>.size) }
 }
 
 /// Plans the activation arena by liveness. Steps number the execution: 0 is the caller writing the
@@ -54,7 +57,11 @@ public enum MemoryPlanner {
     func forwardStep(_ node: Int) -> Int { node + 1 }
     func backwardStep(_ node: Int) -> Int { 2 * n + 1 - node }
     let outputStep = n + 1
-    func size(_ value: ValueID) -> Int { graph.shape(of: value).sampleCount * batch }
+    // The batch comes from the spec or `--batch`; products and sums of sizes saturate at Int.max
+    // instead of trapping, and a plan that large is refused by the memory budget.
+    func size(_ value: ValueID) -> Int {
+      CheckedArithmetic.saturatingProduct(graph.shape(of: value).sampleCount, batch)
+    }
 
     var produced = [Bool](repeating: false, count: valueCount)
     produced[graph.input.index] = true
@@ -166,18 +173,21 @@ public enum MemoryPlanner {
 
   /// Every value (and in training every value's gradient) of `graph` in a buffer of its own.
   public static func naiveElements(_ graph: Graph, mode: GraphMode, batchSize: Int) -> Int {
-    let values = graph.shapes.reduce(0) { $0 + $1.sampleCount } * max(1, batchSize)
-    return mode == .training ? 2 * values : values
+    let perSample = graph.shapes.reduce(0) { CheckedArithmetic.saturatingSum($0, $1.sampleCount) }
+    let values = CheckedArithmetic.saturatingProduct(perSample, max(1, batchSize))
+    return mode == .training ? CheckedArithmetic.saturatingProduct(2, values) : values
   }
 
-  static func aligned(_ count: Int) -> Int { (count + alignment - 1) / alignment * alignment }
+  static func aligned(_ count: Int) -> Int {
+    count > Int.max - alignment ? Int.max : (count + alignment - 1) / alignment * alignment
+  }
 
   /// One buffer after another: no reuse (`--no-optimize`, `--disable-pass plan-memory`).
   static func placeInOrder(_ buffers: inout [MemoryPlan.Buffer]) -> Int {
     var end = 0
     for index in buffers.indices {
       buffers[index].offset = end
-      end += aligned(buffers[index].elements)
+      end = CheckedArithmetic.saturatingSum(end, aligned(buffers[index].elements))
     }
     return end
   }
@@ -199,8 +209,13 @@ public enum MemoryPlanner {
       let need = aligned(buffer.elements)
       let conflicts = placed.filter {
         buffers[$0].firstStep <= buffer.lastStep && buffer.firstStep <= buffers[$0].lastStep
-      }.map { (start: buffers[$0].offset, end: buffers[$0].offset + aligned(buffers[$0].elements)) }
-        .sorted { $0.start < $1.start }
+      }.map {
+        (
+          start: buffers[$0].offset,
+          end: CheckedArithmetic.saturatingSum(buffers[$0].offset, aligned(buffers[$0].elements))
+        )
+      }
+      .sorted { $0.start < $1.start }
       var best: (offset: Int, gap: Int)?
       var cursor = 0
       for conflict in conflicts {
@@ -210,7 +225,7 @@ public enum MemoryPlanner {
       }
       let offset = best?.offset ?? cursor
       buffers[index].offset = offset
-      arena = max(arena, offset + need)
+      arena = max(arena, CheckedArithmetic.saturatingSum(offset, need))
       placed.append(index)
     }
     return arena

@@ -69,6 +69,7 @@ public enum SpecValidator {
     if let augment = spec.augment {
       checkAugmentations(augment, spec: spec, into: &diagnostics)
     }
+    checkLearningRates(spec, into: &diagnostics)
   }
 
   /// `monitor` names (of `train`, `train.early_stopping` and a plateau schedule) must be values the

@@ -1,4 +1,5 @@
 import Foundation
+import NNCData
 import NNCMetrics
 
 /// The SVG figures of a training run, per epoch: losses in `loss.svg`, accuracy and the spec's other
@@ -62,7 +63,7 @@ public enum Plots {
   /// Writes the training curves into a run directory.
   public static func writeTrainingCurves(_ history: [EpochRecord], to directory: String) throws {
     for (name, svg) in trainingCurves(history) {
-      try svg.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8)
+      try AtomicFile.write(svg, to: directory + "/" + name)
     }
   }
 
@@ -70,9 +71,9 @@ public enum Plots {
   public static func writeEvaluation(
     _ predictions: Predictions, names: [String]? = nil, positiveClass: Int = 1, to directory: String
   ) throws {
-    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    try AtomicFile.createDirectory(directory)
     for (name, svg) in EvaluationPlots.files(predictions, names: names, positiveClass: positiveClass) {
-      try svg.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8)
+      try AtomicFile.write(svg, to: directory + "/" + name)
     }
   }
 }

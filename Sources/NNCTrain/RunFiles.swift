@@ -1,4 +1,5 @@
 import Foundation
+import NNCData
 
 #if canImport(Glibc)
   import Glibc
@@ -27,9 +28,9 @@ public struct RunFiles: Sendable {
   /// missing place fails before training with a message naming the directory.
   func prepareDirectory() throws {
     do {
-      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    } catch {
-      throw TrainError("cannot create the run directory \(directory): \(error.localizedDescription)")
+      try AtomicFile.createDirectory(directory)
+    } catch let error as DataError {
+      throw TrainError("the run directory \(directory) \(error.message); give another --run-dir")
     }
     guard access(directory, W_OK | X_OK) == 0 else {
       throw TrainError(
@@ -56,7 +57,7 @@ public struct RunFiles: Sendable {
   }
 
   func writeClassNames(_ names: [String]) throws {
-    try (Self.classNamesJSON(names) + "\n").write(toFile: classesPath, atomically: true, encoding: .utf8)
+    try AtomicFile.write(Self.classNamesJSON(names) + "\n", to: classesPath)
   }
 
   /// The first `limit` records of the history (a resumed run keeps those of its completed epochs).
@@ -79,15 +80,10 @@ public struct RunFiles: Sendable {
 
   func writeHistory(_ records: [EpochRecord]) throws {
     let text = try records.map { try Self.encode($0) + "\n" }.joined()
-    try text.write(toFile: historyPath, atomically: true, encoding: .utf8)
+    try AtomicFile.write(text, to: historyPath)
   }
 
   func appendHistory(_ record: EpochRecord) throws {
-    guard let handle = FileHandle(forWritingAtPath: historyPath) else {
-      throw TrainError("cannot open \(historyPath) for writing")
-    }
-    defer { try? handle.close() }
-    try handle.seekToEnd()
-    try handle.write(contentsOf: Data((try Self.encode(record) + "\n").utf8))
+    try AtomicFile.append(Array((try Self.encode(record) + "\n").utf8), to: historyPath)
   }
 }

@@ -63,12 +63,58 @@ struct RunSettings: Equatable {
     self.values = values
   }
 
-  /// "seed: 1 -> 2" for every key whose value differs from `saved`, sorted by key.
+  /// "train.seed: 1 -> 2" for every setting whose value differs from `saved`, named by its spec key
+  /// (`optimizer.adam.lr`, `train.batch_size`), sorted by that name.
   func changes(since saved: RunSettings) -> [String] {
-    Set(values.keys).union(saved.values.keys).sorted().compactMap { key in
+    Set(values.keys).union(saved.values.keys).compactMap { key -> (String, String)? in
       let old = saved.values[key] ?? "none"
       let new = values[key] ?? "none"
-      return old == new ? nil : "\(key): \(old) -> \(new)"
+      guard old != new else { return nil }
+      // Kinds are stored as Swift case names (crossEntropy); the spec writes cross_entropy.
+      let shown = key.hasSuffix(".kind") ? (Self.snakeCase(old), Self.snakeCase(new)) : (old, new)
+      return (specKey(key, saved: saved), "\(shown.0) -> \(shown.1)")
+    }.sorted { $0.0 < $1.0 }.map { "\($0.0): \($0.1)" }
+  }
+
+  /// Where a setting is written in a spec. Settings are stored under the configuration's field
+  /// names (checkpoints already written keep matching); the user reads the keys they write. A
+  /// field of the optimizer, loss or schedule is named under its current kind (the old one when it
+  /// was removed).
+  func specKey(_ key: String, saved: RunSettings) -> String {
+    if let name = Self.topLevelKeys[key] { return name }
+    let parts = key.split(separator: ".", maxSplits: 1).map(String.init)
+    guard parts.count == 2, let section = Self.sections[parts[0]] else { return key }
+    if parts[1] == "kind" { return section }
+    let field = Self.fieldKeys[parts[1]] ?? Self.snakeCase(parts[1])
+    guard parts[0] != "data" else { return "data." + field }
+    let kind = Self.snakeCase(values[parts[0] + ".kind"] ?? saved.values[parts[0] + ".kind"] ?? "?")
+    return "\(section).\(kind).\(field)"
+  }
+
+  static let topLevelKeys = [
+    "seed": "train.seed", "batch_size": "train.batch_size", "warmup_epochs": "train.warmup_epochs",
+    "clip_norm": "train.clip_norm", "augment": "augment", "freeze": "train.freeze", "phases": "train.phases",
+    "lr_multipliers": "train.lr_multipliers", "data.train_samples": "data (training samples)",
+    "data.validation_samples": "data (validation samples)", "data": "data",
+  ]
+
+  /// The spec key of each stored section.
+  static let sections = [
+    "loss": "loss", "optimizer": "optimizer", "schedule": "train.schedule", "data": "data",
+  ]
+
+  /// Fields whose spec key is not their name in snake case.
+  static let fieldKeys = [
+    "learningRate": "lr", "minimumLearningRate": "min_lr", "validation": "val",
+  ]
+
+  static func snakeCase(_ name: String) -> String {
+    name.reduce(into: "") { result, character in
+      if character.isUppercase {
+        result += "_" + character.lowercased()
+      } else {
+        result.append(character)
+      }
     }
   }
 }

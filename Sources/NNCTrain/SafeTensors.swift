@@ -187,49 +187,14 @@ public struct SafeTensorsFile: Sendable, Equatable {
     return bytes
   }
 
-  /// Writes the file atomically: the bytes go to a temporary file in the same directory, which is
-  /// flushed to disk and then renamed over `path`, so a crash leaves either the old file or the new
-  /// one, never a truncated checkpoint.
+  /// Writes the file atomically and durably (`AtomicFile`): the bytes go to a temporary file in the
+  /// same directory, which is flushed to disk and then renamed over `path`, so a crash leaves either
+  /// the old file or the new one, never a truncated checkpoint.
   public func write(to path: String) throws {
-    let bytes = serialized()
-    let directory = directoryOf(path)
-    let temporary = "\(directory)/.\(baseName(path)).tmp-\(getpid())"
-    let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    guard descriptor >= 0 else {
-      throw SafeTensorsError(file: path, message: "cannot create \(temporary): \(errnoText())")
-    }
-    var written = 0
-    let failure: String? = bytes.withUnsafeBytes { raw in
-      while written < raw.count {
-        let result = systemWrite(descriptor, raw.baseAddress! + written, raw.count - written)
-        if result < 0 {
-          if errno == EINTR { continue }
-          return "cannot write \(temporary): \(errnoText())"
-        }
-        written += result
-      }
-      if fsync(descriptor) != 0 { return "cannot flush \(temporary) to disk: \(errnoText())" }
-      return nil
-    }
-    let closed = close(descriptor)
-    if let failure {
-      unlink(temporary)
-      throw SafeTensorsError(file: path, message: failure)
-    }
-    guard closed == 0 else {
-      unlink(temporary)
-      throw SafeTensorsError(file: path, message: "cannot close \(temporary): \(errnoText())")
-    }
-    guard rename(temporary, path) == 0 else {
-      let reason = errnoText()
-      unlink(temporary)
-      throw SafeTensorsError(file: path, message: "cannot rename \(temporary) to it: \(reason)")
-    }
-    // Make the rename itself durable; failing to open the directory only weakens durability.
-    let directoryDescriptor = open(directory, O_RDONLY)
-    if directoryDescriptor >= 0 {
-      fsync(directoryDescriptor)
-      close(directoryDescriptor)
+    do {
+      try AtomicFile.write(serialized(), to: path, durable: true)
+    } catch let error as DataError {
+      throw SafeTensorsError(file: path, message: error.message)
     }
   }
 
@@ -435,22 +400,4 @@ public struct SafeTensorsFile: Sendable, Equatable {
     }
     return (name, dtype, shape, offsets[0], offsets[1], offsetsValue.offset)
   }
-}
-
-// `write` is shadowed by a method inside the types above; this reaches the C function.
-private func systemWrite(_ descriptor: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
-  write(descriptor, buffer, count)
-}
-
-private func errnoText() -> String { String(cString: strerror(errno)) }
-
-private func directoryOf(_ path: String) -> String {
-  guard let slash = path.lastIndex(of: "/") else { return "." }
-  let directory = String(path[..<slash])
-  return directory.isEmpty ? "/" : directory
-}
-
-private func baseName(_ path: String) -> String {
-  guard let slash = path.lastIndex(of: "/") else { return path }
-  return String(path[path.index(after: slash)...])
 }

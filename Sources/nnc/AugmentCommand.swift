@@ -31,6 +31,7 @@ struct AugmentCommand: ParsableCommand {
   }
 
   func run() throws {
+    SignalHandling.installExitAtOnce()
     let prepared = try PreparedRun.prepare(options, command: "augment")
     guard let configuration = prepared.configuration.augmentation, !configuration.steps.isEmpty else {
       throw fail("\(options.spec): the spec has no 'augment' section (or it is empty)")
@@ -66,7 +67,7 @@ struct AugmentCommand: ParsableCommand {
     let grid = PreviewGrid.compose(
       pairs: pairs, pairsPerRow: 8, zoom: PreviewGrid.zoom(height: height, width: width))
     do {
-      try ImageCodec.writePNG(grid, to: preview)
+      try AtomicFile.write(to: preview) { try ImageCodec.writePNG(grid, to: $0) }
     } catch let error as DataError {
       throw fail("\(error)")
     }

@@ -87,7 +87,7 @@ struct CheckCommand: ParsableCommand {
       let warning =
         "warning: training at batch \(batchSize) needs about \(total), more than half of the "
         + "\(budget.availableText); largest parts: \(largest.joined(separator: ", "))\n"
-      FileHandle.standardError.write(Data(warning.utf8))
+      Console.standardError(warning)
     }
     switch format {
     case .text:

@@ -285,12 +285,12 @@ struct EvalCommand: ParsableCommand {
   func writePlots(_ files: [(name: String, svg: String)]) throws {
     guard let plots else { return }
     do {
-      try FileManager.default.createDirectory(atPath: plots, withIntermediateDirectories: true)
+      try AtomicFile.createDirectory(plots)
       for (name, svg) in files {
-        try svg.write(toFile: plots + "/" + name, atomically: true, encoding: .utf8)
+        try AtomicFile.write(svg, to: plots + "/" + name)
       }
     } catch {
-      throw fail("cannot write plots to \(plots): \(error.localizedDescription)")
+      throw fail("cannot write plots to \(plots): \(error)")
     }
   }
 
@@ -345,7 +345,7 @@ struct EvalCommand: ParsableCommand {
         // Pretrained weights as training would start from them, rename rules and layout included.
         try ModelWeights.initialize(executor, seed: UInt64(prepared.configuration.seed))
         let report = try WeightImport.apply(settings, to: executor)
-        FileHandle.standardError.write(Data(report.table.utf8))
+        Console.standardError(report.table)
       } else {
         throw fail("give --checkpoint, or train.init in the spec, for the weights to evaluate")
       }
@@ -366,9 +366,9 @@ struct EvalCommand: ParsableCommand {
 
   func writeFile(_ text: String, to path: String) throws {
     do {
-      try text.write(toFile: path, atomically: true, encoding: .utf8)
-    } catch {
-      throw fail("cannot write predictions to \(path): \(error.localizedDescription)")
+      try AtomicFile.write(text, to: path)
+    } catch let error as DataError {
+      throw fail("cannot write \(path): \(error)")
     }
   }
 }

@@ -7,7 +7,7 @@ import NNCTrain
 /// plain lines otherwise, or JSON lines with `--format json`.
 /// Writes a line to standard output unbuffered, so lines appear as epochs finish even in a pipe.
 func out(_ text: String) {
-  FileHandle.standardOutput.write(Data((text + "\n").utf8))
+  Console.standardOutput(text + "\n")
 }
 
 final class ProgressReporter: TrainingObserver {
@@ -93,13 +93,13 @@ final class ProgressReporter: TrainingObserver {
     let line = String(
       format: "\repoch %d/%d [%@] %d/%d loss %.4f%@ %.0f img/s ETA %@", epoch + 1, epochs, bar, step,
       stepsPerEpoch, loss, accuracyText, rate, Self.duration(remaining))
-    FileHandle.standardError.write(Data((line + "\u{1B}[K").utf8))
+    Console.standardError(line + "\u{1B}[K")
     barShown = true
   }
 
   func endLine() {
     if barShown {
-      FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+      Console.standardError("\r\u{1B}[K")
       barShown = false
     }
   }

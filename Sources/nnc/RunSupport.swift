@@ -8,7 +8,7 @@ import NNCTrain
 
 /// Reports a run-time error (data, checkpoint, training) the way diagnostics are reported, and exits 1.
 func fail(_ message: String) -> ExitCode {
-  FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+  Console.standardError("error: \(message)\n")
   return ExitCode(1)
 }
 
@@ -36,7 +36,7 @@ struct PreparedRun {
       throw fail("\(error)")
     }
     for warning in data.warnings {
-      FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
+      Console.standardError("warning: \(warning)\n")
     }
     do {
       configuration = try RunPreparation.check(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NNCData
 import NNCTrain
 
 /// What SIGINT, SIGTERM and SIGXFSZ do to a command.
@@ -8,10 +9,15 @@ enum SignalHandling {
   /// checkpoint; a second signal exits at once.
   static func installForTraining() {
     _ = Interruption.signal  // initializes the flag before a handler can touch it
+    PendingTemporaries.prepare()
     signal(SIGINT, recordOrExit)
     signal(SIGTERM, recordOrExit)
-    // A parent may start us with these signals blocked (the mask is inherited), which would leave
-    // them pending forever.
+    unblockTerminationSignals()
+  }
+
+  /// A parent may start us with these signals blocked (the mask is inherited), which would leave
+  /// them pending forever.
+  static func unblockTerminationSignals() {
     var signals = sigset_t()
     sigemptyset(&signals)
     sigaddset(&signals, SIGINT)
@@ -22,8 +28,10 @@ enum SignalHandling {
   /// `eval` and `bench` have nothing to save: they exit at once with 128 + the signal. Their output
   /// files are written to a temporary name and renamed, so none is left half-written.
   static func installExitAtOnce() {
-    signal(SIGINT) { _exit(128 + $0) }
-    signal(SIGTERM) { _exit(128 + $0) }
+    PendingTemporaries.prepare()
+    signal(SIGINT, removeTemporariesAndExit)
+    signal(SIGTERM, removeTemporariesAndExit)
+    unblockTerminationSignals()
   }
 
   /// Beyond `ulimit -f`, a write then fails with EFBIG, reported like any other write error, instead
@@ -37,6 +45,12 @@ enum SignalHandling {
 }
 
 private func recordOrExit(_ signal: Int32) {
-  if Interruption.signal != 0 { _exit(128 + signal) }
+  if Interruption.signal != 0 { removeTemporariesAndExit(signal) }
   Interruption.record(signal)
+}
+
+/// Only async-signal-safe calls: unlink(2) of preregistered paths, then _exit(2).
+private func removeTemporariesAndExit(_ signal: Int32) {
+  PendingTemporaries.removeAll()
+  _exit(128 + signal)
 }

@@ -43,7 +43,7 @@ struct DiagnosticPrinter {
       if warnings > 0 { parts.append("\(warnings) warning\(warnings == 1 ? "" : "s")") }
       text += parts.joined(separator: " and ") + " generated.\n"
     }
-    FileHandle.standardError.write(Data(text.utf8))
+    Console.standardError(text)
   }
 }
 

@@ -95,7 +95,7 @@ struct TrainCommand: ParsableCommand {
       }
     } catch let error as TrainingInterrupted {
       reporter.endLine()
-      FileHandle.standardError.write(Data("\(error.message)\n".utf8))
+      Console.standardError("\(error.message)\n")
       throw SignalHandling.exitCode(for: error.signal)
     } catch let error as TrainError {
       reporter.endLine()

@@ -102,8 +102,9 @@ import Testing
       "--set", "optimizer.adam.lr=0.01",
     ])
     #expect(changed.status == 1)
-    #expect(changed.stderr.contains("seed: 1 -> 7"), "\(changed.stderr)")
-    #expect(changed.stderr.contains("optimizer.learningRate: 0.003 -> 0.01"), "\(changed.stderr)")
+    #expect(changed.stderr.contains("train.seed: 1 -> 7"), "\(changed.stderr)")
+    #expect(changed.stderr.contains("optimizer.adam.lr: 0.003 -> 0.01"), "\(changed.stderr)")
+    #expect(!changed.stderr.contains("learningRate"), "\(changed.stderr)")
     #expect(changed.stderr.contains("--force"), "\(changed.stderr)")
     let forced = try NNCProcess.run([
       "train", spec, "--run-dir", run.path, "--resume", "--epochs", "2", "--seed", "7", "--force",

@@ -120,3 +120,16 @@ func plannedBuffersNeverOverlapWhileLive(_ mode: GraphMode) throws {
   // The caller still writes d(loss)/d(output) somewhere.
   #expect(allFrozen.gradientOffsets[graph.output.index] != nil)
 }
+
+/// A batch no spec allows (a caller's `--batch`, a hand-made plan) makes sizes beyond `Int`: the
+/// plan saturates at Int.max bytes, which every memory budget refuses, instead of trapping.
+@Test(arguments: [Int.max, Int.max / 3, 1 << 60])
+func hugeBatchesSaturateInsteadOfTrapping(_ batch: Int) throws {
+  let graph = try lowered(residualNetwork)
+  for reuse in [true, false] {
+    let plan = MemoryPlanner.plan(graph, mode: .training, batchSize: batch, reuse: reuse)
+    #expect(plan.plannedBytes == Int.max)
+    #expect(plan.naiveBytes == Int.max)
+  }
+  #expect(MemoryPlanner.naiveElements(graph, mode: .inference, batchSize: batch) == Int.max)
+}

@@ -58,11 +58,37 @@ import Testing
     let changes = RunSettings(configuration: changed, trainSamples: 12, validationSamples: 2).changes(
       since: saved)
     let keys = Set(changes.map { String($0.prefix { $0 != ":" }) })
-    #expect(keys.isSuperset(of: ["data.train_samples", "optimizer.kind", "seed"]), "\(changes)")
-    #expect(!keys.contains("optimizer.learningRate") && !keys.contains("batch_size"), "\(changes)")
-    #expect(changes.contains("seed: 1 -> 5"))
-    #expect(changes.contains("optimizer.kind: sgd -> adam"))
-    #expect(changes.contains("data.train_samples: 10 -> 12"))
+    #expect(keys.isSuperset(of: ["data (training samples)", "optimizer", "train.seed"]), "\(changes)")
+    #expect(!keys.contains("optimizer.adam.lr") && !keys.contains("train.batch_size"), "\(changes)")
+    #expect(changes.contains("train.seed: 1 -> 5"))
+    #expect(changes.contains("optimizer: sgd -> adam"))
+    #expect(changes.contains("data (training samples): 10 -> 12"))
+  }
+
+  /// A refusal names settings as the spec writes them, never as the configuration's Swift fields.
+  @Test func changedSettingsAreNamedBySpecKeys() throws {
+    let saved = RunSettings(
+      configuration: try configuration(
+        "optimizer: {adam: {lr: 0.1, beta2: 0.99, weight_decay: 0}}\n"
+          + "train: {batch_size: 8, schedule: {cosine: {min_lr: 0.001}}, clip_norm: 1}\n"
+          + "loss: {cross_entropy: {label_smoothing: 0.1}}"),
+      trainSamples: 10, validationSamples: 2)
+    let changes = RunSettings(
+      configuration: try configuration(
+        "optimizer: {adam: {lr: 0.01, beta2: 0.9, weight_decay: 0.5}}\n"
+          + "train: {batch_size: 16, schedule: {cosine: {min_lr: 0.0001}}, clip_norm: 2}\n"
+          + "loss: {cross_entropy: {label_smoothing: 0.2}}"),
+      trainSamples: 10, validationSamples: 2
+    ).changes(since: saved)
+    #expect(
+      Set(changes.map { String($0.prefix { $0 != ":" }) }) == [
+        "optimizer.adam.lr", "optimizer.adam.beta2", "optimizer.adam.weight_decay", "train.batch_size",
+        "train.schedule.cosine.min_lr", "train.clip_norm", "loss.cross_entropy.label_smoothing",
+      ], "\(changes)")
+    #expect(changes.contains("optimizer.adam.lr: 0.1 -> 0.01"), "\(changes)")
+    #expect(changes.contains("train.batch_size: 8 -> 16"), "\(changes)")
+    // No Swift field name (camelCase) in any line.
+    #expect(changes.allSatisfy { !$0.prefix { $0 != ":" }.contains { $0.isUppercase } }, "\(changes)")
   }
 
   @Test func staleTemporariesOfDeadProcessesAreRemoved() throws {
