@@ -59,6 +59,10 @@ let package = Package(
     .testTarget(name: "NNCTrainTests", dependencies: ["NNCTrain"]),
     .testTarget(name: "NNCMetricsTests", dependencies: ["NNCMetrics"]),
     .testTarget(name: "NNCFuzzTests", dependencies: ["NNCFuzz", "NNCGraph", "NNCSpec"]),
-    .testTarget(name: "EndToEndTests", dependencies: ["nnc", "NNCTrain", "NNCData"]),
+    .testTarget(
+      name: "EndToEndTests",
+      dependencies: [
+        "nnc", "NNCTrain", "NNCData", "NNCONNX", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ]),
   ]
 )

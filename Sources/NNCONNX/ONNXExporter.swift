@@ -90,7 +90,8 @@ struct ONNXGraphExport {
       }
     } else if input(graph.output) != ONNXExporter.outputName {
       // The last layer wrote nothing of its own (a dropout at the end): give the output its name.
-      builder.node("Identity", name: "output", inputs: [input(graph.output)], outputs: [ONNXExporter.outputName])
+      builder.node(
+        "Identity", name: "output", inputs: [input(graph.output)], outputs: [ONNXExporter.outputName])
     }
   }
 

@@ -17,7 +17,8 @@ struct ONNXGraphBuilder {
 
   /// Appends a node. Its name is the nnc layer's (helper nodes of a composition add `:role`).
   mutating func node(
-    _ opType: String, name: String, inputs: [String], outputs: [String], attributes: [Onnx_AttributeProto] = []
+    _ opType: String, name: String, inputs: [String], outputs: [String],
+    attributes: [Onnx_AttributeProto] = []
   ) {
     var node = Onnx_NodeProto()
     node.opType = opType
@@ -38,7 +39,9 @@ struct ONNXGraphBuilder {
     // Raw little-endian bytes: the compact form every runtime reads.
     tensor.rawData = floats.withUnsafeBufferPointer { buffer in
       var data = Data(capacity: buffer.count * 4)
-      for value in buffer { withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+      for value in buffer {
+        withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) }
+      }
       return data
     }
     initializers.append(tensor)

@@ -12,7 +12,8 @@ extension ONNXGraphExport {
     let x = input(node.inputs[0])
     let name = node.name
     func single(_ opType: String, _ attributes: [Onnx_AttributeProto] = []) {
-      builder.node(opType, name: name, inputs: [x], outputs: [output(node.output, name: name)], attributes: attributes)
+      builder.node(
+        opType, name: name, inputs: [x], outputs: [output(node.output, name: name)], attributes: attributes)
     }
     switch activation {
     case .linear: single("Identity")
@@ -23,7 +24,8 @@ extension ONNXGraphExport {
     case .elu(let alpha): single("Elu", [Attribute.float("alpha", alpha)])
     case .softmax: single("Softmax", [Attribute.int("axis", 1)])
     // nnc's hard sigmoid is clamp(x / 6 + 1/2, 0, 1) (PyTorch's), not ONNX's default alpha of 0.2.
-    case .hardSigmoid: single("HardSigmoid", [Attribute.float("alpha", 1.0 / 6), Attribute.float("beta", 0.5)])
+    case .hardSigmoid:
+      single("HardSigmoid", [Attribute.float("alpha", 1.0 / 6), Attribute.float("beta", 0.5)])
     case .relu6:
       let low = builder.scalar(name + ".min", 0)
       let high = builder.scalar(name + ".max", 6)

@@ -10,11 +10,14 @@ extension ONNXGraphExport {
     let channels = graph.shape(of: node.output).sample[0]
     let gamma =
       try initializer(node, .gamma)
-      ?? builder.initializer(node.name + ".gamma", floats: [Float](repeating: 1, count: channels), dims: [channels])
+      ?? builder.initializer(
+        node.name + ".gamma", floats: [Float](repeating: 1, count: channels), dims: [channels])
     let beta =
       try initializer(node, .beta)
-      ?? builder.initializer(node.name + ".beta", floats: [Float](repeating: 0, count: channels), dims: [channels])
-    guard let mean = try initializer(node, .runningMean), let variance = try initializer(node, .runningVariance)
+      ?? builder.initializer(
+        node.name + ".beta", floats: [Float](repeating: 0, count: channels), dims: [channels])
+    guard let mean = try initializer(node, .runningMean),
+      let variance = try initializer(node, .runningVariance)
     else {
       throw ONNXExportError("'\(node.name)' has no running statistics", at: node.location)
     }
@@ -32,7 +35,8 @@ extension ONNXGraphExport {
   /// shift = beta - mean · factor (computed in Double, as nnc's fused kernel derives the same).
   func batchNormFold(_ node: Node) throws -> (factor: [Double], shift: [Double]) {
     guard case .batchNorm(let attributes) = node.op,
-      let mean = try weight(node, .runningMean)?.values, let variance = try weight(node, .runningVariance)?.values
+      let mean = try weight(node, .runningMean)?.values,
+      let variance = try weight(node, .runningVariance)?.values
     else {
       throw ONNXExportError("'\(node.name)' is not a batchnorm with running statistics", at: node.location)
     }

@@ -4,7 +4,9 @@ import NNCGraph
 /// weight layout [filters, in/groups, kh, kw] is ONNX's, and its explicit padding goes in `pads`
 /// (begin values first: top, left, bottom, right).
 extension ONNXGraphExport {
-  mutating func exportConvolution(_ node: Node, _ attributes: ConvolutionAttributes, foldedInto batchNorm: Node?)
+  mutating func exportConvolution(
+    _ node: Node, _ attributes: ConvolutionAttributes, foldedInto batchNorm: Node?
+  )
     throws
   {
     guard let (info, weights) = try weight(node, .weight) else {

@@ -17,6 +17,7 @@ extension ONNXGraphExport {
       if let bias = try initializer(node, .bias) { inputs.append(bias) }
     }
     let y = output(batchNorm?.output ?? node.output, name: node.name)
-    builder.node("Gemm", name: node.name, inputs: inputs, outputs: [y], attributes: [Attribute.int("transB", 1)])
+    builder.node(
+      "Gemm", name: node.name, inputs: inputs, outputs: [y], attributes: [Attribute.int("transB", 1)])
   }
 }

@@ -19,7 +19,8 @@ extension ONNXGraphExport {
       onnxAttributes.insert(Attribute.int("count_include_pad", 0), at: 1)
     }
     let x = input(node.inputs[0])
-    builder.node(opType, name: node.name, inputs: [x], outputs: [output(node.output, name: node.name)],
+    builder.node(
+      opType, name: node.name, inputs: [x], outputs: [output(node.output, name: node.name)],
       attributes: onnxAttributes)
   }
 
@@ -29,7 +30,8 @@ extension ONNXGraphExport {
     let pooled = builder.tensorName(node.name + ":pooled")
     builder.node(opType, name: node.name, inputs: [input(node.inputs[0])], outputs: [pooled])
     builder.node(
-      "Flatten", name: node.name + ":flatten", inputs: [pooled], outputs: [output(node.output, name: node.name)],
+      "Flatten", name: node.name + ":flatten", inputs: [pooled],
+      outputs: [output(node.output, name: node.name)],
       attributes: [Attribute.int("axis", 1)])
   }
 }

@@ -6,7 +6,8 @@ extension ONNXGraphExport {
   mutating func exportZeroPadding(_ node: Node, _ padding: Padding4) {
     let pads = builder.initializer(
       node.name + ".pads",
-      int64s: [0, 0, padding.top, padding.left, 0, 0, padding.bottom, padding.right].map(Int64.init), dims: [8])
+      int64s: [0, 0, padding.top, padding.left, 0, 0, padding.bottom, padding.right].map(Int64.init),
+      dims: [8])
     let x = input(node.inputs[0])
     builder.node(
       "Pad", name: node.name, inputs: [x, pads], outputs: [output(node.output, name: node.name)],
