@@ -90,7 +90,7 @@ def prove(spec, flags, work, checkpoints):
     checkpoint = []
     if name in checkpoints:
         checkpoint = ["--checkpoint", checkpoints[name]]
-    elif "data:" in open(spec).read() and not flags:
+    elif any(key in open(spec).read() for key in ("data:", "data {")) and not flags:
         run_dir = os.path.join(work, "run-" + name)
         try:
             run([NNC, "train", spec, *overrides, "--set", "train.epochs=1", "--set", "data.limit_per_class=40",
@@ -115,7 +115,8 @@ def prove(spec, flags, work, checkpoints):
     np.save(inputs, x)
     task = meta["nnc.task"]
     top = ["--top-k", str(outputs)] if task in ("classification", "multilabel") else []
-    lines = run([NNC, "predict", spec, *overrides, *checkpoint, inputs, "--format", "json", *top]).splitlines()
+    lines = run([NNC, "predict", spec, *overrides, *checkpoint, inputs, "--format", "json", "--batch-size",
+                 str(SAMPLES), *top]).splitlines()
     ours = predicted(lines, task, outputs)
     session = ort.InferenceSession(model_path, providers=["CPUExecutionProvider"])
     theirs = session.run(["output"], {"input": normalize(x, steps)})[0].astype(np.float64)

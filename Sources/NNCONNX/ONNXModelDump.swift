@@ -28,7 +28,7 @@ public enum ONNXModelDump {
     return lines.joined(separator: "\n") + "\n"
   }
 
-  static func type(_ type: Onnx_TypeProto) -> String {
+  public static func type(_ type: Onnx_TypeProto) -> String {
     let tensor = type.tensorType
     let shape = tensor.shape.dim.map { dimension -> String in
       switch dimension.value {
@@ -42,8 +42,8 @@ public enum ONNXModelDump {
 
   static func elementType(_ code: Int32) -> String {
     switch Onnx_TensorProto.DataType(rawValue: Int(code)) {
-    case .float: return "float"
-    case .int64: return "int64"
+    case .some(.float): return "float"
+    case .some(.int64): return "int64"
     default: return "type\(code)"
     }
   }

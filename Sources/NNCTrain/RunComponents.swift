@@ -8,15 +8,6 @@ import NNCSpec
 public enum RunComponents {
   /// Loads the data sets of a run: train, test, and validation either from its own files (`data.val`)
   /// or carved from the training set (`data.validation_split`, or `data.split` per class).
-  /// `data.scale`, `data.mean` and `data.std`, applied to every split when it is loaded.
-  public static func normalization(_ settings: TrainingConfiguration.DataSettings) -> Normalization {
-    var normalization = Normalization.identity
-    normalization.scale = Float(settings.scale ?? 1)
-    if let mean = settings.mean { normalization.mean = mean.map(Float.init) }
-    if let std = settings.std { normalization.std = std.map(Float.init) }
-    return normalization
-  }
-
   /// `inputShape` is the model's sample shape: image folders are converted and resized to it.
   public static func loadData(
     _ settings: TrainingConfiguration.DataSettings, inputShape: [Int]? = nil,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NNCData
+import NNCGraph
 import NNCRuntime
 import NNCSpec
 import NNCTrain
@@ -39,8 +40,9 @@ struct PredictCommand: ParsableCommand {
   var output: String?
 
   @Option(
-    help: "A binary head predicts class 1, and a multi-label head a label, at this probability or above "
-      + "(default: the spec's predict.threshold, else 0.5).")
+    help: ArgumentHelp(
+      "A binary head predicts class 1, and a multi-label head a label, at this probability or above "
+        + "(default: the spec's predict.threshold, else 0.5)."))
   var threshold: Double?
 
   @Flag(help: "Skip unreadable inputs with a warning each instead of failing.")

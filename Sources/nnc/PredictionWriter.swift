@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import NNCSpec
 
@@ -105,7 +106,7 @@ struct PredictionWriter {
         var input: String
         var top: [Ranked]
       }
-      try sink.write(jsonLine(Line(input: input, top: top.map { rankedEntry($0, scores) })))
+      try sink.write(try predictionJSON(Line(input: input, top: top.map { rankedEntry($0, scores) })))
     case .csv:
       var fields = [csvField(input)]
       for index in top {
@@ -131,7 +132,7 @@ struct PredictionWriter {
         var threshold: Double
       }
       try sink.write(
-        jsonLine(
+        try predictionJSON(
           Line(
             input: input, class: decision, name: name(decision), probability: probability,
             threshold: threshold)))
@@ -156,7 +157,7 @@ struct PredictionWriter {
         var top: [Ranked]
       }
       try sink.write(
-        jsonLine(
+        try predictionJSON(
           Line(
             input: input, labels: labels.map { rankedEntry($0, scores) },
             top: ranked(scores).prefix(topK).map { rankedEntry($0, scores) })))
@@ -177,7 +178,7 @@ struct PredictionWriter {
         var input: String
         var values: [Float]
       }
-      try sink.write(jsonLine(Line(input: input, values: values)))
+      try sink.write(try predictionJSON(Line(input: input, values: values)))
     case .csv:
       try sink.write(([csvField(input)] + values.map(number)).joined(separator: ","))
     case .text:
@@ -188,6 +189,13 @@ struct PredictionWriter {
 
   func textInput(_ input: String) -> String {
     input.count >= inputWidth ? input : input.padding(toLength: inputWidth, withPad: " ", startingAt: 0)
+  }
+
+  /// One JSON line, keys sorted, paths without escaped slashes.
+  func predictionJSON<T: Encodable>(_ value: T) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
   }
 
   /// Nine significant digits: a Float32 reads back exactly (as in `nnc eval --predictions`).

@@ -154,7 +154,7 @@ private let convBatchNorm = """
       Issue.record("export without dense.weight succeeded")
     } catch let error as ONNXExportError {
       #expect(error.message == "no weights for 'dense.weight' [4, 3]")
-      #expect(error.location?.line == 8)
+      #expect(error.location?.line == 9)
     }
   }
 
