@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Proof of `nnc export`: every spec in Specs/ (and Tests/Fixtures/onnx/every_op.yaml, which uses every
-layer and activation of the vocabulary) is exported to ONNX, checked with
+"""Proof of `nnc export`: every spec in Specs/ (and Tests/Fixtures/onnx/: every_op.yaml uses every layer and
+activation of the vocabulary, regression.yaml and multilabel.yaml have those heads) is exported to ONNX, checked with
 onnx.checker.check_model(full_check=True), run with ONNX Runtime, and compared with `nnc predict` on the
 same weights and the same generated inputs: probabilities to 1e-4 absolute, other outputs to 1e-4
 relative (to the largest magnitude among the sample's outputs).
@@ -52,7 +52,8 @@ def specs():
         paths += [os.path.join(folder, f) for f in sorted(files) if f.endswith((".yaml", ".nnc"))]
     # The fine-tuning spec starts from the pretraining run's checkpoint.
     paths.sort(key=lambda p: p.endswith("finetune.yaml"))
-    paths.append(os.path.join(ROOT, "Tests/Fixtures/onnx/every_op.yaml"))
+    paths += [os.path.join(ROOT, "Tests/Fixtures/onnx", name)
+              for name in ("every_op.yaml", "regression.yaml", "multilabel.yaml")]
     return paths
 
 
