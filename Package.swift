@@ -12,6 +12,7 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
   ],
   targets: [
     .systemLibrary(
@@ -27,6 +28,11 @@ let package = Package(
     .target(name: "NNCSpec", dependencies: [.product(name: "Yams", package: "Yams")]),
     .target(name: "NNCGraph", dependencies: ["NNCSpec"]),
     .target(name: "NNCRuntime", dependencies: ["CBLAS", "NNCGraph", "NNCRandom"]),
+    // The ONNX mapping lives apart so that NNCGraph never depends on protobuf; `onnx.pb.swift` is
+    // generated once and committed (scripts/generate-onnx-proto), so no build plugin runs protoc.
+    .target(
+      name: "NNCONNX",
+      dependencies: ["NNCGraph", "NNCSpec", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
     .target(name: "NNCData", dependencies: ["CImageCodecs", "NNCRandom"]),
     .target(
       name: "NNCTrain", dependencies: ["NNCRuntime", "NNCData", "NNCGraph", "NNCSpec", "NNCRandom", "NNCMetrics"]),
@@ -36,7 +42,7 @@ let package = Package(
     .executableTarget(
       name: "nnc",
       dependencies: [
-        "NNCSpec", "NNCGraph", "NNCRuntime", "NNCData", "NNCTrain", "NNCMetrics",
+        "NNCSpec", "NNCGraph", "NNCRuntime", "NNCData", "NNCTrain", "NNCMetrics", "NNCONNX",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -44,10 +50,19 @@ let package = Package(
     .testTarget(name: "NNCSpecTests", dependencies: ["NNCSpec"]),
     .testTarget(name: "NNCGraphTests", dependencies: ["NNCGraph", "NNCSpec"]),
     .testTarget(name: "NNCRuntimeTests", dependencies: ["NNCRuntime", "NNCGraph", "NNCSpec", "NNCRandom"]),
+    .testTarget(
+      name: "NNCONNXTests",
+      dependencies: [
+        "NNCONNX", "NNCGraph", "NNCSpec", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ]),
     .testTarget(name: "NNCDataTests", dependencies: ["NNCData"]),
     .testTarget(name: "NNCTrainTests", dependencies: ["NNCTrain"]),
     .testTarget(name: "NNCMetricsTests", dependencies: ["NNCMetrics"]),
     .testTarget(name: "NNCFuzzTests", dependencies: ["NNCFuzz", "NNCGraph", "NNCSpec", "NNCData", "NNCTrain"]),
-    .testTarget(name: "EndToEndTests", dependencies: ["nnc", "NNCTrain", "NNCData"]),
+    .testTarget(
+      name: "EndToEndTests",
+      dependencies: [
+        "nnc", "NNCTrain", "NNCData", "NNCONNX", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ]),
   ]
 )

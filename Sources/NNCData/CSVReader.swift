@@ -12,6 +12,9 @@ public struct CSVOptions: Sendable, Equatable {
   public var sampleShape: [Int]?
   /// Float or multi-label targets instead of the class label column (`labelColumn` is then unused).
   public var targets: CSVTargetLayout?
+  /// Whether rows have a label column; without one (samples to predict) every column is a feature and
+  /// every label is 0.
+  public var labelled = true
 
   public init(
     labelColumn: Int = 0, hasHeader: Bool = false, delimiter: UInt8 = UInt8(ascii: ","),
@@ -89,14 +92,15 @@ extension Dataset {
         }
       } else {
         let count = fieldStarts.count
-        guard count >= 2 else {
+        guard count >= (options.labelled ? 2 : 1) else {
           throw DataError(
             path, line: lineNumber,
             "row has \(count) column; a label and at least one feature are needed "
               + "(is the delimiter '\(Character(UnicodeScalar(options.delimiter)))' right?)")
         }
         labelIndex = options.labelColumn < 0 ? count + options.labelColumn : options.labelColumn
-        guard (0..<count).contains(labelIndex) else {
+        if !options.labelled { labelIndex = -1 }
+        guard !options.labelled || (0..<count).contains(labelIndex) else {
           throw DataError(
             path, line: lineNumber,
             "label column \(options.labelColumn) does not exist in a row of \(count) columns")
@@ -133,13 +137,15 @@ extension Dataset {
           samples.append(value)
         }
       }
+      if !options.labelled { labels.append(0) }
     }
     guard let columnCount else { throw DataError(path, "has no data rows") }
-    var sampleShape = [columnCount - 1]
+    let features = options.labelled ? columnCount - 1 : columnCount
+    var sampleShape = [features]
     if let shape = options.sampleShape {
-      guard shape.reduce(1, *) == columnCount - 1, shape.allSatisfy({ $0 > 0 }) else {
+      guard shape.reduce(1, *) == features, shape.allSatisfy({ $0 > 0 }) else {
         throw DataError(
-          path, "sample shape \(shape) does not hold the \(columnCount - 1) features of each row")
+          path, "sample shape \(shape) does not hold the \(features) features of each row")
       }
       sampleShape = shape
     }

@@ -18,6 +18,10 @@ public struct Checkpoint: Sendable, Equatable {
   /// Written into the metadata so a reader can tell an nnc checkpoint from a plain weight file.
   public static let formatKey = "nnc.format"
   public static let formatVersion = "nnc-checkpoint-1"
+  /// The nnc version that wrote the checkpoint (`NNCVersion.current`).
+  public static let versionKey = "nnc_version"
+  /// The class names by index, as a JSON array (image-folder data).
+  public static let classesKey = "classes"
 
   public var parameters: [String: Parameter]
   /// `Optimizer.stateTensors()`; keys are tied to parameter order, which the spec hash pins down.

@@ -33,7 +33,7 @@ public enum ModelWeights {
   }
 
   /// The executor's parameters by name, as checkpoint tensors.
-  static func parameters(of executor: Executor) -> [String: Checkpoint.Parameter] {
+  public static func parameters(of executor: Executor) -> [String: Checkpoint.Parameter] {
     var parameters: [String: Checkpoint.Parameter] = [:]
     for slot in executor.parameterLayout {
       parameters[slot.info.name] = Checkpoint.Parameter(

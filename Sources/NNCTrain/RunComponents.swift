@@ -102,14 +102,20 @@ public enum RunComponents {
     }
   }
 
-  /// `inputShape` is the model's sample shape: image folders are converted and resized to it.
-  public static func dataConfiguration(
-    _ settings: TrainingConfiguration.DataSettings, inputShape: [Int]? = nil, task: TaskKind = .classification
-  ) throws -> DataConfiguration {
+  /// `data.scale`, `data.mean` and `data.std`, applied to every split when it is loaded.
+  public static func normalization(_ settings: TrainingConfiguration.DataSettings) -> Normalization {
     var normalization = Normalization.identity
     normalization.scale = Float(settings.scale ?? 1)
     if let mean = settings.mean { normalization.mean = mean.map(Float.init) }
     if let std = settings.std { normalization.std = std.map(Float.init) }
+    return normalization
+  }
+
+  /// `inputShape` is the model's sample shape: image folders are converted and resized to it.
+  public static func dataConfiguration(
+    _ settings: TrainingConfiguration.DataSettings, inputShape: [Int]? = nil, task: TaskKind = .classification
+  ) throws -> DataConfiguration {
+    let normalization = self.normalization(settings)
     func configuration(_ split: TrainingConfiguration.Split, _ name: String) throws -> DatasetConfiguration {
       DatasetConfiguration(
         source: try source(split, name, settings, inputShape: inputShape, task: task),

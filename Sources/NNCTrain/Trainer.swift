@@ -3,6 +3,7 @@ import NNCData
 import NNCGraph
 import NNCRandom
 import NNCRuntime
+import NNCSpec
 
 /// How a training run ended.
 public struct TrainingOutcome: Sendable {
@@ -393,7 +394,9 @@ public final class Trainer {
 
   /// The parameters alone, as a checkpoint.
   func weightsCheckpoint() -> Checkpoint {
-    Checkpoint(parameters: ModelWeights.parameters(of: executor), metadata: ["spec_hash": specHash])
+    Checkpoint(
+      parameters: ModelWeights.parameters(of: executor),
+      metadata: ["spec_hash": specHash, Checkpoint.versionKey: NNCVersion.current])
   }
 
   func checkpoint(_ state: RunState) -> Checkpoint {
@@ -401,6 +404,7 @@ public final class Trainer {
     metadata["spec_hash"] = specHash
     metadata[RunSettings.metadataKey] = settings.encoded
     metadata["seed"] = String(configuration.seed)
+    metadata[Checkpoint.versionKey] = NNCVersion.current
     if let classNames { metadata["classes"] = RunFiles.classNamesJSON(classNames) }
     if let targetNormalization {
       metadata[TargetNormalization.metadataKey] = targetNormalization.metadataJSON

@@ -1,4 +1,5 @@
 import ArgumentParser
+import NNCSpec
 
 @main
 struct NNC: ParsableCommand {
@@ -9,9 +10,10 @@ struct NNC: ParsableCommand {
       Write a model, its data, loss, optimizer and training settings in one spec file (YAML or the .nnc
       language), then check, train and evaluate it.
       """,
+    version: NNCVersion.current,
     subcommands: [
-      CheckCommand.self, FormatCommand.self, TrainCommand.self, EvalCommand.self, AugmentCommand.self,
-      BenchCommand.self,
+      CheckCommand.self, FormatCommand.self, TrainCommand.self, EvalCommand.self, PredictCommand.self,
+      ExportCommand.self, AugmentCommand.self, BenchCommand.self,
     ]
   )
 

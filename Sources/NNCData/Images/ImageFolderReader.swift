@@ -128,13 +128,14 @@ extension Dataset {
     return dataset
   }
 
-  static func isImageFile(_ name: String) -> Bool {
+  public static func isImageFile(_ name: String) -> Bool {
     guard let dot = name.lastIndex(of: ".") else { return false }
     return ImageFolderOptions.imageExtensions.contains(name[name.index(after: dot)...].lowercased())
   }
 
   /// Decodes every file, on all cores; results are stored by index, so the order is the files' order.
-  static func decodeAll(_ paths: [String], options: ImageFolderOptions) -> [Result<Image, DataError>] {
+  /// `nnc predict` decodes its image inputs through this too, so they match an image folder's samples.
+  public static func decodeAll(_ paths: [String], options: ImageFolderOptions) -> [Result<Image, DataError>] {
     var results = [Result<Image, DataError>](
       repeating: .failure(DataError("", "not read")), count: paths.count)
     results.withUnsafeMutableBufferPointer { buffer in
