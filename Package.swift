@@ -12,6 +12,7 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
   ],
   targets: [
     .systemLibrary(
@@ -31,12 +32,16 @@ let package = Package(
     .target(
       name: "NNCTrain", dependencies: ["NNCRuntime", "NNCData", "NNCGraph", "NNCSpec", "NNCRandom", "NNCMetrics"]),
     .target(name: "NNCMetrics"),
+    // TensorBoard event files; the only module that knows protobuf.
+    .target(
+      name: "NNCTensorBoard",
+      dependencies: ["NNCTrain", "NNCGraph", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
     .target(name: "NNCFuzz", dependencies: ["NNCSpec", "NNCGraph", "NNCRandom"]),
     .executableTarget(name: "nnc-fuzz", dependencies: ["NNCFuzz"]),
     .executableTarget(
       name: "nnc",
       dependencies: [
-        "NNCSpec", "NNCGraph", "NNCRuntime", "NNCData", "NNCTrain", "NNCMetrics",
+        "NNCSpec", "NNCGraph", "NNCRuntime", "NNCData", "NNCTrain", "NNCMetrics", "NNCTensorBoard",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -48,6 +53,13 @@ let package = Package(
     .testTarget(name: "NNCTrainTests", dependencies: ["NNCTrain"]),
     .testTarget(name: "NNCMetricsTests", dependencies: ["NNCMetrics"]),
     .testTarget(name: "NNCFuzzTests", dependencies: ["NNCFuzz", "NNCGraph", "NNCSpec"]),
-    .testTarget(name: "EndToEndTests", dependencies: ["nnc", "NNCTrain", "NNCData"]),
+    .testTarget(
+      name: "NNCTensorBoardTests",
+      dependencies: ["NNCTensorBoard", "NNCTrain", "NNCGraph", "NNCSpec", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+    .testTarget(
+      name: "EndToEndTests",
+      dependencies: [
+        "nnc", "NNCTrain", "NNCData", "NNCTensorBoard", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ]),
   ]
 )

@@ -143,6 +143,8 @@ public struct TrainingConfiguration: Sendable {
   public var augmentation: AugmentationConfiguration?
   /// `predict.threshold`: a binary task predicts class 1 when its probability is at least this.
   public var threshold: Double
+  /// `train.tensorboard`: where TensorBoard event files go, resolved against the spec; nil for none.
+  public var tensorBoard: String?
 
   /// Reads a spec that `Lowering.lower` accepted without errors.
   public init(spec: Spec) {
@@ -242,6 +244,7 @@ public struct TrainingConfiguration: Sendable {
     monitor = train.string("monitor")!
     monitorMode = train.string("mode")
     threads = train.int("threads")
+    tensorBoard = resolve(train.string("tensorboard"))
     if case .string(let path) = train["init_from"]?.kind {
       initialization = WeightImportSettings(path: resolve(path) ?? path)
     }
