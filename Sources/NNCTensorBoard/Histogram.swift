@@ -24,7 +24,9 @@ enum Histogram {
     for value in finite {
       counts[min(Int((Double(value) - Double(low)) / width), bucketCount - 1)] += 1
     }
-    histogram.bucketLimit = (1...bucketCount).map { $0 == bucketCount ? Double(high) : Double(low) + width * Double($0) }
+    histogram.bucketLimit = (1...bucketCount).map {
+      $0 == bucketCount ? Double(high) : Double(low) + width * Double($0)
+    }
     histogram.bucket = counts
     return histogram
   }

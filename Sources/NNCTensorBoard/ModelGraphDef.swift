@@ -34,7 +34,9 @@ enum ModelGraphDef {
       if !attributes.isEmpty { definitionNode.attr["attributes"] = text(attributes) }
       if !node.parameters.isEmpty {
         var list = Tensorboard_AttrValue()
-        list.list.s = node.parameters.map { Data("\($0.name) \($0.shape)\($0.trainable ? "" : " frozen")".utf8) }
+        list.list.s = node.parameters.map {
+          Data("\($0.name) \($0.shape)\($0.trainable ? "" : " frozen")".utf8)
+        }
         definitionNode.attr["parameters"] = list
       }
       if node.location.isKnown { definitionNode.attr["location"] = text(node.location.description) }

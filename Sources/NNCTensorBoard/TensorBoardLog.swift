@@ -62,7 +62,9 @@ public final class TensorBoardLog: TrainingLogSink {
     var trainValues = [
       Self.scalar("epoch_loss", record.train_loss), Self.scalar("epoch_learning_rate", record.learning_rate),
     ]
-    if record.train_accuracy.isFinite { trainValues.append(Self.scalar("epoch_accuracy", record.train_accuracy)) }
+    if record.train_accuracy.isFinite {
+      trainValues.append(Self.scalar("epoch_accuracy", record.train_accuracy))
+    }
     trainValues += Self.metricScalars(record.trainMetrics)
     for parameter in parameters {
       if let histogram = Histogram.make(parameter.values) {

@@ -51,7 +51,8 @@ import Testing
   }
 
   static func expectMatch(history: [[String: Double]], logs: URL) throws {
-    let runs = ["train": try scalars(in: logs.appendingPathComponent("train")),
+    let runs = [
+      "train": try scalars(in: logs.appendingPathComponent("train")),
       "validation": try scalars(in: logs.appendingPathComponent("validation")),
     ]
     var checked = 0
@@ -77,7 +78,8 @@ import Testing
     let run = directory.appendingPathComponent("run")
     let logs = directory.appendingPathComponent("logs")
     let first = try NNCProcess.run([
-      "train", spec, "--run-dir", run.path, "--epochs", "2", "--tensorboard", logs.path, "--tensorboard-histograms",
+      "train", spec, "--run-dir", run.path, "--epochs", "2", "--tensorboard", logs.path,
+      "--tensorboard-histograms",
     ])
     #expect(first.status == 0, "\(first.stderr)")
     try Self.expectMatch(history: try Self.history(run), logs: logs)
@@ -90,18 +92,24 @@ import Testing
     let graphEvent = try #require(events.first { !$0.graphDef.isEmpty })
     let graph = try Tensorboard_GraphDef(serializedBytes: graphEvent.graphDef)
     #expect(graph.node.map(\.op) == ["input", "flatten", "dense", "relu", "dense"])
-    let histogramTags = Set(events.flatMap(\.summary.value).filter { $0.value == .histo($0.histo) }.map(\.tag))
-    #expect(histogramTags == ["weights/dense.weight", "weights/dense.bias", "weights/dense_1.weight",
-      "weights/dense_1.bias", "gradients/dense.weight", "gradients/dense.bias", "gradients/dense_1.weight",
-      "gradients/dense_1.bias",
-    ])
+    let histogramTags = Set(
+      events.flatMap(\.summary.value).filter { $0.value == .histo($0.histo) }.map(\.tag))
+    #expect(
+      histogramTags == [
+        "weights/dense.weight", "weights/dense.bias", "weights/dense_1.weight",
+        "weights/dense_1.bias", "gradients/dense.weight", "gradients/dense.bias", "gradients/dense_1.weight",
+        "gradients/dense_1.bias",
+      ])
 
-    let resumed = try NNCProcess.run(["train", spec, "--run-dir", run.path, "--resume", "--tensorboard", logs.path])
+    let resumed = try NNCProcess.run([
+      "train", spec, "--run-dir", run.path, "--resume", "--tensorboard", logs.path,
+    ])
     #expect(resumed.status == 0, "\(resumed.stderr)")
     let history = try Self.history(run)
     #expect(history.count == 3)
     try Self.expectMatch(history: history, logs: logs)
-    let files = try FileManager.default.contentsOfDirectory(atPath: logs.appendingPathComponent("validation").path)
+    let files = try FileManager.default.contentsOfDirectory(
+      atPath: logs.appendingPathComponent("validation").path)
     #expect(files.count == 2)
   }
 
@@ -124,7 +132,9 @@ import Testing
     let histograms = try NNCProcess.run(["train", spec, "--run-dir", run.path, "--tensorboard-histograms"])
     #expect(histograms.status == 1)
     #expect(histograms.stderr.contains("--tensorboard-histograms needs --tensorboard DIR"))
-    let blocked = try NNCProcess.run(["train", spec, "--run-dir", run.path, "--tensorboard", "/dev/null/logs"])
+    let blocked = try NNCProcess.run([
+      "train", spec, "--run-dir", run.path, "--tensorboard", "/dev/null/logs",
+    ])
     #expect(blocked.status == 1)
     #expect(blocked.stderr.contains("error: cannot create the TensorBoard directory /dev/null/logs/train"))
   }

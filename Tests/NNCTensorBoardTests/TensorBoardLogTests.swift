@@ -26,7 +26,8 @@ import Testing
   }
 
   static func temporaryDirectory() throws -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("nnc-tb-\(UUID().uuidString)").path
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("nnc-tb-\(UUID().uuidString)")
+      .path
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
   }
@@ -45,7 +46,8 @@ import Testing
 
   static func record(epoch: Int, loss: Double, validation: Bool) -> EpochRecord {
     var record = EpochRecord(
-      epoch: epoch, learning_rate: 0.01 / Double(epoch), train_loss: loss, train_accuracy: 0.5 + Double(epoch) / 10,
+      epoch: epoch, learning_rate: 0.01 / Double(epoch), train_loss: loss,
+      train_accuracy: 0.5 + Double(epoch) / 10,
       val_loss: validation ? loss * 1.5 : nil, val_accuracy: validation ? 0.4 : nil)
     record.trainMetrics = ["f1_macro": 0.3]
     record.validationMetrics = validation ? ["f1_macro": 0.2, "log_loss": .nan] : [:]
@@ -67,7 +69,9 @@ import Testing
     let graph = try Self.graph()
     let log = TensorBoardLog(directory: directory, histograms: false)
     try log.runStarted(startEpoch: 0, graph: graph)
-    let records = [Self.record(epoch: 1, loss: 2.0, validation: true), Self.record(epoch: 2, loss: 1.0, validation: true)]
+    let records = [
+      Self.record(epoch: 1, loss: 2.0, validation: true), Self.record(epoch: 2, loss: 1.0, validation: true),
+    ]
     for record in records { try log.epochFinished(record, parameters: []) }
     log.runFinished()
 
@@ -99,7 +103,8 @@ import Testing
     }
     // A non-finite metric is left out, as history.jsonl leaves it out.
     #expect(validationScalars["epoch_log_loss"] == nil)
-    #expect(Set(trainScalars.keys) == ["epoch_loss", "epoch_accuracy", "epoch_learning_rate", "epoch_f1_macro"])
+    #expect(
+      Set(trainScalars.keys) == ["epoch_loss", "epoch_accuracy", "epoch_learning_rate", "epoch_f1_macro"])
   }
 
   @Test func histogramsOfWeightsAndGradients() throws {
@@ -143,7 +148,9 @@ import Testing
     let graph = try Self.graph()
     let first = TensorBoardLog(directory: directory, histograms: false)
     try first.runStarted(startEpoch: 0, graph: graph)
-    for epoch in 1...3 { try first.epochFinished(Self.record(epoch: epoch, loss: 1, validation: true), parameters: []) }
+    for epoch in 1...3 {
+      try first.epochFinished(Self.record(epoch: epoch, loss: 1, validation: true), parameters: [])
+    }
     first.runFinished()
     let resumed = TensorBoardLog(directory: directory, histograms: false)
     try resumed.runStarted(startEpoch: 2, graph: graph)
@@ -167,7 +174,9 @@ import Testing
     let blocker = directory + "/file"
     try Data("x".utf8).write(to: URL(fileURLWithPath: blocker))
     let log = TensorBoardLog(directory: blocker + "/logs", histograms: false)
-    let error = try #require(throws: TrainError.self) { try log.runStarted(startEpoch: 0, graph: try Self.graph()) }
+    let error = try #require(throws: TrainError.self) {
+      try log.runStarted(startEpoch: 0, graph: try Self.graph())
+    }
     #expect(error.message.contains("cannot create the TensorBoard directory \(blocker)/logs/train"))
   }
 }
