@@ -14,7 +14,7 @@ import SwiftProtobuf
 /// leaves whole records behind; every failure is a `TrainError` naming the file.
 final class EventFileWriter {
   let path: String
-  private var descriptor: Int32
+  private(set) var descriptor: Int32
 
   /// Creates `directory` if needed and a new event file in it, starting with the `file_version`
   /// record TensorBoard expects first.

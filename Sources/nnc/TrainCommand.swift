@@ -15,7 +15,8 @@ struct TrainCommand: ParsableCommand {
       Writes checkpoint-last.safetensors (every epoch), checkpoint-best.safetensors (by train.monitor), \
       history.jsonl (one JSON object per epoch, with the spec's metrics on the training and validation \
       predictions), loss.svg and metrics.svg (curves per epoch) to the run directory, then evaluates \
-      the test split.
+      the test split. With --tensorboard DIR (or train.tensorboard), also TensorBoard event files in \
+      DIR/train and DIR/validation.
       """
   )
 
@@ -63,6 +64,9 @@ struct TrainCommand: ParsableCommand {
     if let seed { options.overrides.append("train.seed=\(seed)") }
     let prepared = try PreparedRun.prepare(options, command: "train")
     let configuration = prepared.configuration
+    if let tensorboard, tensorboard.allSatisfy(\.isWhitespace) {
+      throw fail("--tensorboard needs a directory for the event files")
+    }
     let logDirectory = tensorboard ?? configuration.tensorBoard
     if tensorboardHistograms, logDirectory == nil {
       throw fail("--tensorboard-histograms needs --tensorboard DIR or train.tensorboard in the spec")

@@ -132,6 +132,9 @@ import Testing
     let histograms = try NNCProcess.run(["train", spec, "--run-dir", run.path, "--tensorboard-histograms"])
     #expect(histograms.status == 1)
     #expect(histograms.stderr.contains("--tensorboard-histograms needs --tensorboard DIR"))
+    let blank = try NNCProcess.run(["train", spec, "--run-dir", run.path, "--tensorboard", ""])
+    #expect(blank.status == 1)
+    #expect(blank.stderr.contains("--tensorboard needs a directory"))
     let blocked = try NNCProcess.run([
       "train", spec, "--run-dir", run.path, "--tensorboard", "/dev/null/logs",
     ])

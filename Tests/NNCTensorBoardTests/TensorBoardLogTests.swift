@@ -180,3 +180,17 @@ import Testing
     #expect(error.message.contains("cannot create the TensorBoard directory \(blocker)/logs/train"))
   }
 }
+
+/// A failing write(2) (here: the file's descriptor replaced by /dev/full's) is an error naming the file.
+@Test func aFailedWriteNamesTheEventFile() throws {
+  let directory = try TensorBoardLogTests.temporaryDirectory()
+  let writer = try EventFileWriter(directory: directory)
+  let full = open("/dev/full", O_WRONLY)
+  try #require(full >= 0)
+  defer { close(full) }
+  try #require(dup2(full, writer.descriptor) == writer.descriptor)
+  var event = Tensorboard_Event()
+  event.step = 1
+  let error = try #require(throws: TrainError.self) { try writer.write(event) }
+  #expect(error.message == "cannot write the TensorBoard event file \(writer.path): No space left on device")
+}
