@@ -29,7 +29,9 @@ public enum TFRecord {
         throw TFRecordError(offset: offset, reason: "the length's checksum does not match")
       }
       let length = lengthBytes.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-      guard length <= UInt64(bytes.count - offset - 16) else {
+      // Header, data and the data's checksum must all be there.
+      let available = bytes.count - offset - 16
+      guard available >= 0, length <= UInt64(available) else {
         throw TFRecordError(offset: offset, reason: "the record of \(length) bytes is cut short")
       }
       let start = offset + 12
