@@ -103,7 +103,8 @@ def main():
         run_dir, logdir = os.path.join(scratch, "run"), os.path.join(scratch, "logs")
         common = [nnc, "train", arguments.spec, "--run-dir", run_dir, "--tensorboard", logdir, "--tensorboard-histograms"]
         for extra in (["--epochs", "3"], ["--epochs", "4", "--resume"]):
-            print("$ nnc train " + " ".join(common[3:] + extra).replace(scratch, "$TMP"))
+            shown = ["nnc", "train", os.path.relpath(arguments.spec, ROOT)] + common[3:] + extra
+            print("$ " + " ".join(shown).replace(scratch, "$TMP"))
             subprocess.run(common + extra, check=True, stdout=subprocess.DEVNULL)
         return check(run_dir, logdir)
     finally:
