@@ -37,12 +37,16 @@ let package = Package(
     .target(
       name: "NNCTrain", dependencies: ["NNCRuntime", "NNCData", "NNCGraph", "NNCSpec", "NNCRandom", "NNCMetrics"]),
     .target(name: "NNCMetrics"),
+    // TensorBoard event files; the only module that knows protobuf besides NNCONNX.
+    .target(
+      name: "NNCTensorBoard",
+      dependencies: ["NNCTrain", "NNCGraph", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
     .target(name: "NNCFuzz", dependencies: ["NNCSpec", "NNCGraph", "NNCRandom", "NNCData", "NNCTrain"]),
     .executableTarget(name: "nnc-fuzz", dependencies: ["NNCFuzz"]),
     .executableTarget(
       name: "nnc",
       dependencies: [
-        "NNCSpec", "NNCGraph", "NNCRuntime", "NNCData", "NNCTrain", "NNCMetrics", "NNCONNX",
+        "NNCSpec", "NNCGraph", "NNCRuntime", "NNCData", "NNCTrain", "NNCMetrics", "NNCONNX", "NNCTensorBoard",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -60,9 +64,15 @@ let package = Package(
     .testTarget(name: "NNCMetricsTests", dependencies: ["NNCMetrics"]),
     .testTarget(name: "NNCFuzzTests", dependencies: ["NNCFuzz", "NNCGraph", "NNCSpec", "NNCData", "NNCTrain"]),
     .testTarget(
+      name: "NNCTensorBoardTests",
+      dependencies: [
+        "NNCTensorBoard", "NNCTrain", "NNCGraph", "NNCSpec", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ]),
+    .testTarget(
       name: "EndToEndTests",
       dependencies: [
-        "nnc", "NNCTrain", "NNCData", "NNCONNX", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        "nnc", "NNCTrain", "NNCData", "NNCONNX", "NNCTensorBoard",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ]),
   ]
 )

@@ -41,6 +41,7 @@ public enum SpecValidator {
       ArgumentChecker.check(map: train, against: Vocabulary.trainSchema, what: "train", into: &diagnostics)
       checkTransfer(train, into: &diagnostics)
       checkMonitors(train, metrics: spec.metrics, into: &diagnostics)
+      checkTensorBoard(train, into: &diagnostics)
     }
     if let predict = spec.predict {
       ArgumentChecker.check(
@@ -98,6 +99,17 @@ public enum SpecValidator {
           + names.filter { $0.hasPrefix("val_") }.joined(separator: ", ")
           + " (and the same with 'train_' or without a prefix)",
         at: monitor.location)
+    }
+  }
+
+  /// `train.tensorboard` names the directory event files go to; a blank path names none.
+  static func checkTensorBoard(_ train: Expr, into diagnostics: inout DiagnosticBag) {
+    guard case .map(let entries) = train.kind else { return }
+    for entry in entries where entry.key == "tensorboard" {
+      guard case .string(let path) = entry.value.kind, path.allSatisfy(\.isWhitespace) else { continue }
+      diagnostics.error(
+        "'tensorboard' in train must name a directory for the event files, found an empty path",
+        at: entry.value.location)
     }
   }
 

@@ -563,6 +563,10 @@ public enum Vocabulary {
     Parameter(
       "lr_multipliers", .dictionary(.number), min: Bound(0),
       doc: "layer-name pattern -> factor on the learning rate; the first matching pattern wins"),
+    Parameter(
+      "tensorboard", .string,
+      doc: "a directory for TensorBoard event files (train/ and validation/ runs), relative to the spec; "
+        + "nnc train --tensorboard overrides it"),
   ])
 
   /// `predict`: how a model's outputs become class decisions.

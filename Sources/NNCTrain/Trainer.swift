@@ -55,6 +55,8 @@ public final class Trainer {
   public var acceptsChangedSettings = false
   /// The run's settings, recorded in checkpoints and compared on resume.
   var settings = RunSettings(values: [:])
+  /// Logs that receive every completed epoch (`--tensorboard`).
+  public var logSinks: [any TrainingLogSink] = []
 
   /// `optimization` selects the graph passes and memory planning of the executor (all by default).
   public init(
@@ -157,6 +159,8 @@ public final class Trainer {
       observer?.note("resuming from \(lastCheckpointPath) after epoch \(state.completedEpochs)")
     }
     try files.writeHistory(history)
+    defer { for sink in logSinks { sink.runFinished() } }
+    for sink in logSinks { try sink.runStarted(startEpoch: state.completedEpochs, graph: graph) }
 
     let loader = try BatchLoader(
       dataset: data.train, batchSize: configuration.batchSize, shuffle: true,
@@ -267,6 +271,9 @@ public final class Trainer {
         try write(weightsCheckpoint(), to: stoppingBestPath)
       }
       try files.appendHistory(record)
+      for sink in logSinks {
+        try sink.epochFinished(record, parameters: sink.wantsParameters ? parameterSnapshots() : [])
+      }
       // checkpoint-best holds this epoch's own weights: taken before early stopping may restore others,
       // written after checkpoint-last (see below).
       let best = improved ? checkpoint(state) : nil
@@ -390,6 +397,15 @@ public final class Trainer {
     guard best?.metadata["best_epoch"] != bestEpoch else { return false }
     try last.write(to: bestPath)
     return true
+  }
+
+  /// Every parameter with the gradient of the last step, in the executor's layout order.
+  func parameterSnapshots() -> [ParameterSnapshot] {
+    executor.parameterLayout.map { slot in
+      ParameterSnapshot(
+        name: slot.info.name, values: Array(executor.parameter(slot)),
+        gradient: slot.gradientOffset == nil ? nil : Array(executor.gradient(slot)))
+    }
   }
 
   /// The parameters alone, as a checkpoint.

@@ -165,6 +165,8 @@ public struct TrainingConfiguration: Sendable {
   public var thresholds: [Double]
   /// The first threshold: the binary task's.
   public var threshold: Double { thresholds.first ?? 0.5 }
+  /// `train.tensorboard`: where TensorBoard event files go, resolved against the spec; nil for none.
+  public var tensorBoard: String?
 
   /// Reads a spec that `Lowering.lower` accepted without errors.
   public init(spec: Spec) {
@@ -285,6 +287,7 @@ public struct TrainingConfiguration: Sendable {
     monitor = train.string("monitor")!
     monitorMode = train.string("mode")
     threads = train.int("threads")
+    tensorBoard = resolve(train.string("tensorboard"))
     if case .string(let path) = train["init_from"]?.kind {
       initialization = WeightImportSettings(path: resolve(path) ?? path)
     }

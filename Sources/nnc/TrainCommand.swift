@@ -4,6 +4,7 @@ import NNCData
 import NNCGraph
 import NNCRuntime
 import NNCSpec
+import NNCTensorBoard
 import NNCTrain
 
 struct TrainCommand: ParsableCommand {
@@ -14,7 +15,8 @@ struct TrainCommand: ParsableCommand {
       Writes checkpoint-last.safetensors (every epoch), checkpoint-best.safetensors (by train.monitor), \
       history.jsonl (one JSON object per epoch, with the spec's metrics on the training and validation \
       predictions), loss.svg and metrics.svg (curves per epoch) to the run directory, then evaluates \
-      the test split.
+      the test split. With --tensorboard DIR (or train.tensorboard), also TensorBoard event files in \
+      DIR/train and DIR/validation.
       """
   )
 
@@ -46,6 +48,15 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "Output format: text (progress and epoch lines) or json (one JSON object per line).")
   var format: OutputFormat = .text
 
+  @Option(
+    help: ArgumentHelp(
+      "Write TensorBoard event files to DIR/train and DIR/validation (overrides train.tensorboard).",
+      valueName: "DIR"))
+  var tensorboard: String?
+
+  @Flag(help: "With TensorBoard logs, also a histogram of every parameter and its gradient per epoch.")
+  var tensorboardHistograms = false
+
   func run() throws {
     var options = options
     if let epochs { options.overrides.append("train.epochs=\(epochs)") }
@@ -53,6 +64,13 @@ struct TrainCommand: ParsableCommand {
     if let seed { options.overrides.append("train.seed=\(seed)") }
     let prepared = try PreparedRun.prepare(options, command: "train")
     let configuration = prepared.configuration
+    if let tensorboard, tensorboard.allSatisfy(\.isWhitespace) {
+      throw fail("--tensorboard needs a directory for the event files")
+    }
+    let logDirectory = tensorboard ?? configuration.tensorBoard
+    if tensorboardHistograms, logDirectory == nil {
+      throw fail("--tensorboard-histograms needs --tensorboard DIR or train.tensorboard in the spec")
+    }
     try memoryLimit.enforce(
       memoryLimit.estimate(
         graph: prepared.graph, configuration: configuration, mode: .training, data: prepared.data,
@@ -70,6 +88,9 @@ struct TrainCommand: ParsableCommand {
         graph: prepared.graph, configuration: configuration, runDirectory: directory,
         specHash: ModelFingerprint.of(prepared.graph), optimization: optimization.options)
       trainer.acceptsChangedSettings = force
+      if let logDirectory {
+        trainer.logSinks.append(TensorBoardLog(directory: logDirectory, histograms: tensorboardHistograms))
+      }
       reporter.header(prepared: prepared, directory: directory)
       // The table names the file, every tensor's fate and the totals.
       if let transfer = trainer.transferReport, !resume { reporter.table(transfer.table) }
