@@ -8,14 +8,21 @@ public final class Predictor {
   public let executor: Executor
   public let loss: LossFunction
   public let rule: PredictionRule
+  /// A regression's `data.normalize_targets` statistics (from the checkpoint): its outputs are
+  /// standardized values, printed in the data's units.
+  public let targetNormalization: TargetNormalization?
   var gradient: [Float]
   var probabilities: [Float]
   var batch = Batch()
 
-  public init(executor: Executor, loss: LossFunction, rule: PredictionRule) {
+  public init(
+    executor: Executor, loss: LossFunction, rule: PredictionRule,
+    targetNormalization: TargetNormalization? = nil
+  ) {
     self.executor = executor
     self.loss = loss
     self.rule = rule
+    self.targetNormalization = targetNormalization
     let count = executor.maxBatch * executor.outputSampleCount
     gradient = [Float](repeating: 0, count: count)
     probabilities = [Float](repeating: 0, count: count)
@@ -27,8 +34,8 @@ public final class Predictor {
   /// Whether the scores are probabilities (the loss is a cross entropy) rather than raw outputs.
   public var scoresAreProbabilities: Bool {
     switch loss {
-    case .crossEntropy, .binaryCrossEntropy: return true
-    case .meanSquaredError: return false
+    case .crossEntropy, .binaryCrossEntropy, .weightedBinaryCrossEntropy: return true
+    case .meanSquaredError, .meanAbsoluteError, .huber: return false
     }
   }
 
@@ -39,8 +46,16 @@ public final class Predictor {
   ) {
     batch.samples.removeAll(keepingCapacity: true)
     batch.samples.append(contentsOf: samples)
-    batch.labels = [Int32](repeating: 0, count: count)
-    // The labels are placeholders: only the outputs and probabilities are read, never the loss.
+    // Labels and targets are placeholders: only the outputs and probabilities are read, never the loss.
+    batch.indices = Array(0..<count)
+    switch rule {
+    case .argmax, .threshold:
+      batch.labels = [Int32](repeating: 0, count: count)
+      batch.targets = []
+    case .multilabel, .regression:
+      batch.labels = []
+      batch.targets = [Float](repeating: 0, count: count * outputs)
+    }
     _ = try loss.forward(
       batch, on: executor, training: false, gradient: &gradient, probabilities: &probabilities)
     let classes = outputs
@@ -52,6 +67,9 @@ public final class Predictor {
       row.removeAll(keepingCapacity: true)
       PredictionLog.appendProbabilities(
         output, probabilities, sample: sample, classes: classes, loss: loss, to: &row)
+      if case .regression = rule, let targetNormalization, targetNormalization.width == row.count {
+        row = targetNormalization.denormalize(row)
+      }
       scores.append(row)
       decisions.append(rule.predictedClass(output, sample: sample, classes: classes))
     }

@@ -113,7 +113,7 @@ struct ExportCommand: ParsableCommand {
     switch loss.kind {
     case .crossEntropy: return .softmax
     case .binaryCrossEntropy: return .sigmoid
-    case .mse: return nil
+    case .mse, .mae, .huber: return nil
     }
   }
 
@@ -131,6 +131,10 @@ struct ExportCommand: ParsableCommand {
       ("nnc.output", outputKind(model)),
     ]
     if let classes = model.metadata[Checkpoint.classesKey] { entries.append(("nnc.classes", classes)) }
+    // The model outputs standardized values; a runtime multiplies by std and adds mean per output.
+    if let normalization = model.metadata[TargetNormalization.metadataKey] {
+      entries.append(("nnc.target_normalization", normalization))
+    }
     let preprocessing = InputPreprocessing(
       configuration: model.configuration, inputShape: model.graph.inputShape.sample)
     entries.append(("nnc.input_normalization", normalizationJSON(preprocessing.steps)))

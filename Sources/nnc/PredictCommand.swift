@@ -84,7 +84,9 @@ struct PredictCommand: ParsableCommand {
     }
     let loss = model.loss
     let rule = PredictionRule.of(model.configuration, graph: model.graph, loss: loss, threshold: threshold)
-    let predictor = Predictor(executor: model.executor, loss: loss, rule: rule)
+    let predictor = Predictor(
+      executor: model.executor, loss: loss, rule: rule,
+      targetNormalization: TargetNormalization(metadata: model.metadata))
     let preprocessing = InputPreprocessing(
       configuration: model.configuration, inputShape: model.graph.inputShape.sample)
 
