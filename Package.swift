@@ -20,6 +20,12 @@ let package = Package(
       pkgConfig: "openblas",
       providers: [.apt(["libopenblas-dev"])]
     ),
+    .systemLibrary(
+      name: "CZlib",
+      path: "Sources/CZlib",
+      pkgConfig: "zlib",
+      providers: [.apt(["zlib1g-dev"])]
+    ),
     .target(
       name: "CImageCodecs", linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
     ),
@@ -27,7 +33,7 @@ let package = Package(
     .target(name: "NNCSpec", dependencies: [.product(name: "Yams", package: "Yams")]),
     .target(name: "NNCGraph", dependencies: ["NNCSpec"]),
     .target(name: "NNCRuntime", dependencies: ["CBLAS", "NNCGraph", "NNCRandom"]),
-    .target(name: "NNCData", dependencies: ["CImageCodecs", "NNCRandom"]),
+    .target(name: "NNCData", dependencies: ["CImageCodecs", "CZlib", "NNCRandom"]),
     .target(
       name: "NNCTrain", dependencies: ["NNCRuntime", "NNCData", "NNCGraph", "NNCSpec", "NNCRandom", "NNCMetrics"]),
     .target(name: "NNCMetrics"),

@@ -9,6 +9,7 @@ extension TaskKind {
     case .crossEntropy: .classification
     case .binaryCrossEntropy: outputUnits == 1 ? .binary : .multilabel
     case .mse: outputUnits == 1 && !declaresClasses ? .regression : .classification
+    case .mae, .huber: .regression
     }
   }
 
