@@ -52,7 +52,8 @@ public final class BatchLoader {
     }
     guard prefetchDepth > 0, workers > 0 else {
       throw DataError(
-        dataset.source, "the loader needs at least one worker and one prefetched batch, not \(workers) and \(prefetchDepth)")
+        dataset.source,
+        "the loader needs at least one worker and one prefetched batch, not \(workers) and \(prefetchDepth)")
     }
     self.dataset = dataset
     self.batchSize = batchSize

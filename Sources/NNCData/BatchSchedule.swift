@@ -89,6 +89,7 @@ struct BatchSchedule: Sendable {
     let failedSlots = failures.indices.filter { failures[$0] != nil }
     guard let first = failedSlots.first.flatMap({ failures[$0] }) else { return }
     guard skipUnreadable else {
+      guard case .images = dataset.storage else { throw first }
       throw DataError(first.path, first.message + " (set data.skip_corrupt: true to skip unreadable files)")
     }
     for slot in failedSlots.reversed() {

@@ -100,7 +100,8 @@ public struct Dataset: Sendable {
       let size = sampleSize
       values.withUnsafeMutableBufferPointer { buffer in
         for index in 0..<count {
-          try! readSample(index, into: UnsafeMutableBufferPointer(rebasing: buffer[index * size..<(index + 1) * size]))
+          try! readSample(
+            index, into: UnsafeMutableBufferPointer(rebasing: buffer[index * size..<(index + 1) * size]))
         }
       }
       return values

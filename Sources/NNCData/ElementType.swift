@@ -48,7 +48,8 @@ public enum ElementType: Sendable, Equatable, CustomStringConvertible {
   /// Decodes `count` elements stored from the start of `bytes` into `output`, exactly as
   /// `decodeFloats(_:count:bigEndian:)` does (one sample of a streamed data set at a time).
   func decodeFloats(
-    _ bytes: UnsafeRawBufferPointer, into output: UnsafeMutableBufferPointer<Float>, count: Int, bigEndian: Bool
+    _ bytes: UnsafeRawBufferPointer, into output: UnsafeMutableBufferPointer<Float>, count: Int,
+    bigEndian: Bool
   ) {
     if self == .uint8 {
       for index in 0..<count { output[index] = Float(bytes[index]) }

@@ -28,7 +28,7 @@ enum GzipFile {
     guard nnc_inflate_init_gzip(&stream) == Z_OK else {
       throw DataError(path, "cannot be inflated: zlib could not start")
     }
-    defer { inflateEnd(&stream) }
+    defer { _ = inflateEnd(&stream) }
     let chunk = 1 << 20
     while true {
       if produced == output.count { output += [UInt8](repeating: 0, count: max(chunk, output.count / 2)) }
@@ -52,7 +52,7 @@ enum GzipFile {
           return output
         }
         // Another member follows (or trailing garbage, which the next header check refuses).
-        inflateReset(&stream)
+        _ = inflateReset(&stream)
       case Z_OK:
         continue
       case Z_BUF_ERROR where consumed == compressed.count:

@@ -29,7 +29,8 @@ public final class ElementStore: Sendable {
   public let path: String
 
   init(
-    bytes: Bytes, elementType: ElementType, bigEndian: Bool, dataStart: Int, sampleSize: Int, sampleCount: Int,
+    bytes: Bytes, elementType: ElementType, bigEndian: Bool, dataStart: Int, sampleSize: Int,
+    sampleCount: Int,
     path: String
   ) {
     self.bytes = bytes

@@ -194,6 +194,8 @@ public final class Trainer {
       var seen = 0
       let learningRateAtStart = Double(
         learningRate(epoch: epoch, step: 0, stepsPerEpoch: loader.batchesPerEpoch, state: state))
+      let waitedBefore = loader.waitSeconds
+      let loopStart = DispatchTime.now().uptimeNanoseconds
       while try loader.next(into: &batch) {
         let count = batch.count
         try executor.setInput(batch)
@@ -220,6 +222,11 @@ public final class Trainer {
           epoch: epoch, step: stepIndex, stepsPerEpoch: loader.batchesPerEpoch, loss: lossSum / Double(seen),
           accuracy: rule.accuracy(correct: correct, seen: seen), samples: count)
         try stopIfInterrupted(during: "epoch \(epoch + 1), step \(stepIndex)", state: state)
+      }
+      let loopSeconds = Double(DispatchTime.now().uptimeNanoseconds - loopStart) / 1e9
+      let loaderShare = (loader.waitSeconds - waitedBefore) / max(loopSeconds, 1e-9)
+      if loaderShare >= LoaderShare.reportedFrom, stepIndex > 1 {
+        observer?.loaderBottleneck(epoch: epoch + 1, share: loaderShare, workers: workers)
       }
       let skipped = loader.skipLog.take()
       if !skipped.isEmpty {

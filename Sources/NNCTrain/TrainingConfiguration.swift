@@ -258,7 +258,9 @@ public struct TrainingConfiguration: Sendable {
       if case .string(let name) = fields["task"]?.kind { data?.task = TaskKind(rawValue: name) }
       if case .int(let workers) = fields["workers"]?.kind { data?.workers = workers }
       if case .int(let prefetch) = fields["prefetch"]?.kind { data?.prefetch = prefetch }
-      if case .string(let cache) = fields["cache"]?.kind { data?.cache = ImageCache(rawValue: cache) ?? .none }
+      if case .string(let cache) = fields["cache"]?.kind {
+        data?.cache = ImageCache(rawValue: cache) ?? .none
+      }
     }
 
     let lossArguments = checked(spec.loss, Vocabulary.losses, default: LossKind.specDefault.rawValue)
