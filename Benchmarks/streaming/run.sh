@@ -33,4 +33,6 @@ cp "$here/loader_model.yaml" "$folder/"
 "$nnc" train "$folder/loader_model.yaml" --run-dir "$work/loader1" --format json > /dev/null
 "$nnc" train "$folder/loader_model.yaml" --run-dir "$work/loader2" --format json \
   | python3 "$here/epoch_rate.py" 2000
-python3 "$here/loader_pytorch.py" "$folder/images" 2 || echo "PyTorch's loader: torch/torchvision not installed"
+"$nnc" train "$folder/loader_model.yaml" --run-dir "$work/loader3" --format json --set data.workers=1 \
+  | python3 "$here/epoch_rate.py" 2000 | sed 's/2 workers/1 worker/'
+python3 "$here/loader_pytorch.py" "$folder/images" 2 || echo "PyTorch's loader: torch is not installed"
