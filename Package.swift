@@ -21,6 +21,12 @@ let package = Package(
       pkgConfig: "openblas",
       providers: [.apt(["libopenblas-dev"])]
     ),
+    .systemLibrary(
+      name: "CZlib",
+      path: "Sources/CZlib",
+      pkgConfig: "zlib",
+      providers: [.apt(["zlib1g-dev"])]
+    ),
     .target(
       name: "CImageCodecs", linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
     ),
@@ -33,7 +39,7 @@ let package = Package(
     .target(
       name: "NNCONNX",
       dependencies: ["NNCGraph", "NNCSpec", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
-    .target(name: "NNCData", dependencies: ["CImageCodecs", "NNCRandom"]),
+    .target(name: "NNCData", dependencies: ["CImageCodecs", "CZlib", "NNCRandom"]),
     .target(
       name: "NNCTrain", dependencies: ["NNCRuntime", "NNCData", "NNCGraph", "NNCSpec", "NNCRandom", "NNCMetrics"]),
     .target(name: "NNCMetrics"),

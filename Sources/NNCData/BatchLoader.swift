@@ -3,50 +3,73 @@ import NNCRandom
 
 /// Iterates the batches of a data set epoch by epoch: shuffled per epoch with a generator derived
 /// from (seed, epoch), the last partial batch kept unless `dropLast`, and with `prefetch` the next
-/// batch assembled on a background thread while the caller works on the current one.
+/// `prefetchDepth` batches assembled on a background thread (its samples read, decoded and
+/// augmented by `workers` threads) while the caller works on the current one. Shuffling permutes
+/// the sample order, never the data; the batches are the same bits whatever `workers` and
+/// `prefetchDepth` are.
 ///
 ///     let loader = try BatchLoader(dataset: train, batchSize: 64, seed: 1)
 ///     var batch = Batch()
 ///     for epoch in 0..<epochs {
 ///       loader.startEpoch(epoch)
-///       while loader.next(into: &batch) { /* train on batch.samples, batch.labels */ }
+///       while try loader.next(into: &batch) { /* train on batch.samples, batch.labels */ }
 ///     }
 ///
-/// Use a loader from one thread. `cancel()` (or dropping the loader) stops the background thread.
+/// Use a loader from one thread. `cancel()` (or dropping the loader) stops the background threads.
 public final class BatchLoader {
   public let dataset: Dataset
   public let batchSize: Int
   private let schedule: BatchSchedule
   private let prefetcher: Prefetcher?
+  private let workers: WorkerPool?
+  /// The files skipped as unreadable (`skipUnreadable`), for the caller to report.
+  public let skipLog = SkipLog()
   // Inline (no prefetch) state.
   private var order: [Int] = []
   private var epoch = 0
   private var nextBatchIndex = 0
   private var started = false
+  /// Seconds `next(into:)` has spent waiting for (or, inline, assembling) batches.
+  public private(set) var waitSeconds = 0.0
 
   /// - Parameters:
   ///   - shuffle: a new order every epoch (otherwise the data set order).
   ///   - dropLast: skip the last batch when it would be smaller than `batchSize`.
   ///   - seed: the root of the shuffle order and of the transform's generators.
-  ///   - prefetch: assemble the next batch on a background thread.
-  ///   - transform: runs on every sample as its batch is assembled (on the loader thread).
+  ///   - prefetch: assemble the next batches on a background thread.
+  ///   - prefetchDepth: how many assembled batches may wait for the caller (`data.prefetch`).
+  ///   - workers: threads reading the samples of a batch (`data.workers`; 1: the loader thread).
+  ///   - skipUnreadable: leave a sample whose file cannot be read out of its batch (recorded in
+  ///     `skipLog`) instead of failing.
+  ///   - transform: runs on every sample as its batch is assembled (on a loader thread).
   public init(
     dataset: Dataset, batchSize: Int, shuffle: Bool = true, dropLast: Bool = false, seed: UInt64,
-    prefetch: Bool = true, transform: SampleTransform? = nil
+    prefetch: Bool = true, prefetchDepth: Int = 1, workers: Int = 1, skipUnreadable: Bool = false,
+    transform: SampleTransform? = nil
   ) throws {
     guard batchSize > 0 else {
       throw DataError(dataset.source, "batch size must be positive, not \(batchSize)")
     }
+    guard prefetchDepth > 0, workers > 0 else {
+      throw DataError(
+        dataset.source,
+        "the loader needs at least one worker and one prefetched batch, not \(workers) and \(prefetchDepth)")
+    }
     self.dataset = dataset
     self.batchSize = batchSize
+    self.workers = workers > 1 ? WorkerPool(threads: workers - 1) : nil
     schedule = BatchSchedule(
       dataset: dataset, batchSize: batchSize, shuffle: shuffle, dropLast: dropLast,
-      root: RandomGenerator(seed: seed), transform: transform)
-    prefetcher = prefetch ? Prefetcher(schedule: schedule) : nil
+      root: RandomGenerator(seed: seed), transform: transform, workers: self.workers,
+      skipUnreadable: skipUnreadable, skipLog: skipLog)
+    prefetcher = prefetch ? Prefetcher(schedule: schedule, depth: prefetchDepth) : nil
     prefetcher?.start()
   }
 
-  deinit { prefetcher?.cancel() }
+  deinit {
+    prefetcher?.cancel()
+    workers?.shutdown()
+  }
 
   /// The number of batches `next(into:)` yields per epoch.
   public var batchesPerEpoch: Int { schedule.batchesPerEpoch }
@@ -65,17 +88,20 @@ public final class BatchLoader {
   }
 
   /// Puts the next batch of the current epoch into `batch`, reusing its storage, and returns true;
-  /// returns false at the end of the epoch, before `startEpoch`, or after `cancel()`.
-  public func next(into batch: inout Batch) -> Bool {
-    if let prefetcher { return prefetcher.next(into: &batch) }
+  /// returns false at the end of the epoch, before `startEpoch`, or after `cancel()`. A sample that
+  /// cannot be read (a file removed or corrupted during training) is a `DataError` naming the file.
+  public func next(into batch: inout Batch) throws -> Bool {
+    let start = DispatchTime.now().uptimeNanoseconds
+    defer { waitSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+    if let prefetcher { return try prefetcher.next(into: &batch) }
     guard started, nextBatchIndex < schedule.batchesPerEpoch else { return false }
-    schedule.fill(&batch, batchIndex: nextBatchIndex, epoch: epoch, order: order)
     nextBatchIndex += 1
+    try schedule.fill(&batch, batchIndex: nextBatchIndex - 1, epoch: epoch, order: order)
     return true
   }
 
-  /// Stops the background thread (waiting for the batch it is assembling) so it neither hangs nor
-  /// outlives the loader; `next(into:)` returns false afterwards.
+  /// Stops the background threads (waiting for the batch being assembled) so they neither hang nor
+  /// outlive the loader; `next(into:)` returns false afterwards.
   public func cancel() {
     prefetcher?.cancel()
     started = false
@@ -85,30 +111,35 @@ public final class BatchLoader {
   var isPrefetchThreadRunning: Bool { prefetcher?.isRunning ?? false }
 }
 
-/// The state shared between the caller's thread and the loader thread: one prefetch slot (double
-/// buffering: the caller owns the batch it is working on, the loader fills the slot, and `next`
-/// swaps the two, so no data is copied and nothing is allocated after the first batches).
+/// The state shared between the caller's thread and the loader thread: up to `depth` assembled
+/// batches waiting in `ready`, and the buffers the caller gave back in `free`, so no data is copied
+/// and nothing is allocated after the first batches (`next` swaps the caller's batch with the first
+/// ready one).
 ///
 /// `@unchecked Sendable` because the compiler cannot see the protocol that makes it safe: every
-/// mutable property is read and written only while holding `condition`, except `slot`, which the
-/// loader thread moves out under the lock, fills without it, and moves back under it (while it is
-/// out, `filling` is true and nobody else touches it), and `order`, which only `startEpoch` changes
-/// and only after waiting until the loader is not filling.
+/// mutable property is read and written only while holding `condition`, except the buffer the
+/// loader thread is filling (taken out of `free` under the lock, filled without it, put into `ready`
+/// under it), and `order`, which only `startEpoch` changes and only after waiting until the loader
+/// is not filling.
 private final class Prefetcher: @unchecked Sendable {
   private let schedule: BatchSchedule
+  private let depth: Int
   private let condition = NSCondition()
   private var order: [Int] = []
   private var epoch = 0
   private var active = false
   private var producedCount = 0
   private var consumedCount = 0
-  private var slot = Batch()
-  private var slotReady = false
+  private var ready: [Result<Batch, Error>] = []
+  private var free: [Batch] = []
   private var filling = false
   private var cancelled = false
   private var running = false
 
-  init(schedule: BatchSchedule) { self.schedule = schedule }
+  init(schedule: BatchSchedule, depth: Int) {
+    self.schedule = schedule
+    self.depth = depth
+  }
 
   func start() {
     condition.lock()
@@ -130,7 +161,9 @@ private final class Prefetcher: @unchecked Sendable {
   private func run() {
     condition.lock()
     while true {
-      while !cancelled && !(active && !slotReady && !filling && producedCount < schedule.batchesPerEpoch) {
+      while !cancelled
+        && !(active && ready.count < depth && !filling && producedCount < schedule.batchesPerEpoch)
+      {
         condition.wait()
       }
       if cancelled { break }
@@ -139,14 +172,22 @@ private final class Prefetcher: @unchecked Sendable {
       let order = self.order
       producedCount += 1
       filling = true
-      var buffer = Batch()
-      swap(&buffer, &slot)
+      var buffer = free.popLast() ?? Batch()
       condition.unlock()
-      schedule.fill(&buffer, batchIndex: batchIndex, epoch: epoch, order: order)
+      let result: Result<Batch, Error>
+      do {
+        try schedule.fill(&buffer, batchIndex: batchIndex, epoch: epoch, order: order)
+        result = .success(buffer)
+      } catch {
+        result = .failure(error)
+      }
       condition.lock()
-      swap(&buffer, &slot)
+      if case .failure = result {
+        // The caller stops at the error; nothing after it is assembled.
+        producedCount = schedule.batchesPerEpoch
+      }
+      ready.append(result)
       filling = false
-      slotReady = true
       condition.broadcast()
     }
     running = false
@@ -163,21 +204,29 @@ private final class Prefetcher: @unchecked Sendable {
     active = !cancelled
     producedCount = 0
     consumedCount = 0
-    slotReady = false
+    for case .success(let batch) in ready { free.append(batch) }
+    ready.removeAll()
     condition.broadcast()
   }
 
-  func next(into batch: inout Batch) -> Bool {
+  func next(into batch: inout Batch) throws -> Bool {
     condition.lock()
     defer { condition.unlock() }
     guard active, consumedCount < schedule.batchesPerEpoch else { return false }
-    while !slotReady && !cancelled { condition.wait() }
+    while ready.isEmpty && !cancelled { condition.wait() }
     guard !cancelled else { return false }
-    swap(&batch, &slot)
-    slotReady = false
+    let first = ready.removeFirst()
     consumedCount += 1
     condition.broadcast()
-    return true
+    switch first {
+    case .success(var assembled):
+      swap(&batch, &assembled)
+      free.append(assembled)
+      return true
+    case .failure(let error):
+      active = false
+      throw error
+    }
   }
 
   func cancel() {

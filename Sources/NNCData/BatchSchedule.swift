@@ -1,3 +1,4 @@
+import Foundation
 import NNCRandom
 
 /// What goes into each batch of each epoch: a pure function of the data set, the batch size and the
@@ -10,6 +11,10 @@ struct BatchSchedule: Sendable {
   let dropLast: Bool
   let root: RandomGenerator
   let transform: SampleTransform?
+  /// Reads the samples of a batch in parallel (nil: on the calling thread).
+  let workers: WorkerPool?
+  let skipUnreadable: Bool
+  let skipLog: SkipLog?
 
   var batchesPerEpoch: Int {
     dropLast ? dataset.count / batchSize : (dataset.count + batchSize - 1) / batchSize
@@ -25,11 +30,16 @@ struct BatchSchedule: Sendable {
     }
   }
 
-  /// Fills `batch` with batch `batchIndex` of `epoch`, reusing its storage.
-  func fill(_ batch: inout Batch, batchIndex: Int, epoch: Int, order: [Int]) {
+  /// Fills `batch` with batch `batchIndex` of `epoch`, reusing its storage. Samples are read
+  /// (decoded, converted, normalized) and transformed by `workers` when given, each into its own
+  /// slot with a generator derived from its position, so the batch is the same bits whatever the
+  /// number of workers. A sample that cannot be read is an error naming its file, or with
+  /// `skipUnreadable` left out of the batch and recorded in `skipLog`.
+  func fill(_ batch: inout Batch, batchIndex: Int, epoch: Int, order: [Int]) throws {
     let size = dataset.sampleSize
     let start = batchIndex * batchSize
     let end = min(start + batchSize, dataset.count)
+    let count = end - start
     batch.samples.removeAll(keepingCapacity: true)
     batch.labels.removeAll(keepingCapacity: true)
     batch.targets.removeAll(keepingCapacity: true)
@@ -37,22 +47,85 @@ struct BatchSchedule: Sendable {
     batch.samples.reserveCapacity(batchSize * size)
     batch.labels.reserveCapacity(batchSize)
     batch.indices.reserveCapacity(batchSize)
+    batch.samples.append(contentsOf: repeatElement(0, count: count * size))
     for position in start..<end {
       let index = order[position]
-      batch.samples.append(contentsOf: dataset.samples[index * size..<(index + 1) * size])
       dataset.appendTarget(of: index, to: &batch)
       batch.indices.append(index)
     }
     batch.epoch = epoch
     batch.index = batchIndex
-    guard let transform else { return }
     let epochGenerator = root.derived(UInt64(truncatingIfNeeded: epoch) &* 2 &+ 1)
-    batch.samples.withUnsafeMutableBufferPointer { values in
-      for (slot, position) in (start..<end).enumerated() {
-        var sample = UnsafeMutableBufferPointer(rebasing: values[slot * size..<(slot + 1) * size])
-        var generator = epochGenerator.derived(UInt64(position))
-        transform(&sample, order[position], &generator)
+    var failures = [DataError?](repeating: nil, count: count)
+    let dataset = self.dataset
+    let transform = self.transform
+    failures.withUnsafeMutableBufferPointer { failureBuffer in
+      batch.samples.withUnsafeMutableBufferPointer { values in
+        // Each slot is written by exactly one call.
+        let slots = UncheckedSendableBuffer(values)
+        let failed = UncheckedSendableBuffer(failureBuffer)
+        let work: @Sendable (Int) -> Void = { slot in
+          let position = start + slot
+          var sample = UnsafeMutableBufferPointer(rebasing: slots.buffer[slot * size..<(slot + 1) * size])
+          do {
+            try dataset.readSample(order[position], into: sample)
+          } catch let error as DataError {
+            failed.buffer[slot] = error
+            return
+          } catch {
+            failed.buffer[slot] = DataError(dataset.source, "\(error)")
+            return
+          }
+          guard let transform else { return }
+          var generator = epochGenerator.derived(UInt64(position))
+          transform(&sample, order[position], &generator)
+        }
+        if let workers, count > 1 {
+          workers.run(count: count, work)
+        } else {
+          for slot in 0..<count { work(slot) }
+        }
       }
     }
+    let failedSlots = failures.indices.filter { failures[$0] != nil }
+    guard let first = failedSlots.first.flatMap({ failures[$0] }) else { return }
+    guard skipUnreadable else {
+      guard case .images = dataset.storage else { throw first }
+      throw DataError(first.path, first.message + " (set data.skip_corrupt: true to skip unreadable files)")
+    }
+    for slot in failedSlots.reversed() {
+      batch.samples.removeSubrange(slot * size..<(slot + 1) * size)
+      if !batch.labels.isEmpty { batch.labels.remove(at: slot) }
+      if let width = dataset.targets?.width, !batch.targets.isEmpty {
+        batch.targets.removeSubrange(slot * width..<(slot + 1) * width)
+      }
+      batch.indices.remove(at: slot)
+    }
+    skipLog?.record(failedSlots.compactMap { failures[$0] })
+  }
+}
+
+/// The files a loader skipped because they could not be read (`data.skip_corrupt`), collected from
+/// whichever thread assembled the batch, for the caller to report at the end of the epoch.
+public final class SkipLog: @unchecked Sendable {
+  // Guarded by `lock`.
+  private var errors: [DataError] = []
+  private let lock = NSLock()
+
+  public init() {}
+
+  public func record(_ new: [DataError]) {
+    lock.lock()
+    errors += new
+    lock.unlock()
+  }
+
+  /// What was skipped since the last call, in the order the batches were assembled.
+  public func take() -> [DataError] {
+    lock.lock()
+    defer { lock.unlock() }
+    let taken = errors
+    errors = []
+    return taken
   }
 }

@@ -1,9 +1,17 @@
-/// An in-memory labelled data set: `count` samples of `sampleShape`, stored row-major one after the
-/// other in `samples`, with one class label per sample, or with `targets` (float values or multi-hot
-/// label sets) and no class labels.
-public struct Dataset: Sendable, Equatable {
-  /// `count × sampleSize` values, sample after sample.
-  public var samples: [Float]
+/// A labelled data set: `count` samples of `sampleShape`, with one class label per sample, or with
+/// `targets` (float values or multi-hot label sets) and no class labels. The samples stay in their
+/// stored type in `storage` (bytes of an IDX file, elements of an NPY file read by range, an image
+/// folder's files) and become Float32 one sample at a time (`readSample`), with the data set's
+/// normalizations applied then, so a data set larger than memory can be trained on.
+public struct Dataset: Sendable {
+  /// The stored samples: `rows[i]` (or `i` without rows) is sample `i`'s position in it.
+  public private(set) var storage: SampleStorage
+  /// Which stored sample each sample is (a subset or split shares its parent's storage); nil: all,
+  /// in stored order.
+  public private(set) var rows: [Int]?
+  /// Affine normalizations applied, in order, as samples are read (in-memory Floats are normalized
+  /// in place instead).
+  var pendingNormalizations: [ChannelAffine] = []
   public var labels: [Int32]
   /// The shape of one sample as stored, e.g. `[1, 28, 28]` for IDX images or `[64]` for CSV rows.
   public var sampleShape: [Int]
@@ -21,18 +29,28 @@ public struct Dataset: Sendable, Equatable {
   public init(
     samples: [Float], labels: [Int32], sampleShape: [Int], classes: Int? = nil, source: String = "dataset"
   ) throws {
+    try self.init(
+      storage: .floats(samples), storedCount: nil, valueCount: samples.count, labels: labels,
+      sampleShape: sampleShape, classes: classes, source: source)
+  }
+
+  /// Samples kept in `storage` (`valueCount` values in all), checked like in-memory samples.
+  init(
+    storage: SampleStorage, storedCount: Int?, valueCount: Int, labels: [Int32], sampleShape: [Int],
+    classes: Int? = nil, source: String
+  ) throws {
     guard !sampleShape.isEmpty, sampleShape.allSatisfy({ $0 > 0 }) else {
       throw DataError(source, "sample shape \(sampleShape) must have at least one dimension, all positive")
     }
     let sampleSize = sampleShape.reduce(1, *)
-    guard samples.count == labels.count * sampleSize else {
+    guard valueCount == labels.count * sampleSize else {
       throw DataError(
         source,
-        "\(samples.count) values do not make \(labels.count) samples of shape \(sampleShape) "
+        "\(valueCount) values do not make \(labels.count) samples of shape \(sampleShape) "
           + "(\(labels.count * sampleSize) values)")
     }
     self.classes = try validateLabels(labels, classes: classes, file: source)
-    self.samples = samples
+    self.storage = storage
     self.labels = labels
     self.sampleShape = sampleShape
     self.source = source
@@ -41,17 +59,24 @@ public struct Dataset: Sendable, Equatable {
   /// Samples with targets other than class indices: `labels` is empty and `classes` is the number of
   /// labels (multi-hot) or 0 (float values).
   public init(samples: [Float], targets: Targets, sampleShape: [Int], source: String = "dataset") throws {
+    try self.init(
+      storage: .floats(samples), valueCount: samples.count, targets: targets, sampleShape: sampleShape,
+      source: source)
+  }
+
+  /// Samples kept in `storage` with targets other than class indices.
+  init(storage: SampleStorage, valueCount: Int, targets: Targets, sampleShape: [Int], source: String) throws {
     guard !sampleShape.isEmpty, sampleShape.allSatisfy({ $0 > 0 }) else {
       throw DataError(source, "sample shape \(sampleShape) must have at least one dimension, all positive")
     }
     let sampleSize = sampleShape.reduce(1, *)
-    guard samples.count == targets.count * sampleSize else {
+    guard valueCount == targets.count * sampleSize else {
       throw DataError(
         source,
-        "\(samples.count) values do not make \(targets.count) samples of shape \(sampleShape) "
+        "\(valueCount) values do not make \(targets.count) samples of shape \(sampleShape) "
           + "(\(targets.count * sampleSize) values)")
     }
-    self.samples = samples
+    self.storage = storage
     self.labels = []
     self.sampleShape = sampleShape
     self.classes = targets.kind == .multiHot ? targets.width : 0
@@ -65,25 +90,92 @@ public struct Dataset: Sendable, Equatable {
   /// The number of values in one sample.
   public var sampleSize: Int { sampleShape.reduce(1, *) }
 
-  /// The values of sample `index`.
-  public func sample(_ index: Int) -> ArraySlice<Float> {
-    samples[index * sampleSize..<(index + 1) * sampleSize]
+  /// Every sample's values, sample after sample, as Float32 (normalized). Reading this converts the
+  /// whole data set (and traps if a file cannot be read): it is for tests and small data; training
+  /// reads sample by sample through `readSample`. Setting it keeps the samples in memory.
+  public var samples: [Float] {
+    get {
+      if case .floats(let values) = storage, rows == nil, pendingNormalizations.isEmpty { return values }
+      var values = [Float](repeating: 0, count: count * sampleSize)
+      let size = sampleSize
+      values.withUnsafeMutableBufferPointer { buffer in
+        for index in 0..<count {
+          try! readSample(
+            index, into: UnsafeMutableBufferPointer(rebasing: buffer[index * size..<(index + 1) * size]))
+        }
+      }
+      return values
+    }
+    set {
+      storage = .floats(newValue)
+      rows = nil
+      pendingNormalizations = []
+    }
   }
 
-  /// The samples at `indices`, in that order (the same class count and shape).
-  public func subset(_ indices: [Int]) -> Dataset {
+  /// Writes sample `index` as Float32 (normalized) into `output` (`sampleSize` values). Safe to call
+  /// from several threads at once; a file that disappeared, shrank or became corrupt is an error
+  /// naming it.
+  public func readSample(_ index: Int, into output: UnsafeMutableBufferPointer<Float>) throws {
+    let row = rows?[index] ?? index
     let size = sampleSize
-    var pickedSamples: [Float] = []
-    pickedSamples.reserveCapacity(indices.count * size)
-    var pickedLabels: [Int32] = []
-    pickedLabels.reserveCapacity(indices.count)
-    for index in indices {
-      pickedSamples.append(contentsOf: samples[index * size..<(index + 1) * size])
-      if targets == nil { pickedLabels.append(labels[index]) }
+    switch storage {
+    case .floats(let values):
+      values.withUnsafeBufferPointer { stored in
+        _ = output.initialize(from: stored[row * size..<(row + 1) * size])
+      }
+    case .elements(let store):
+      try store.read(first: row, count: 1, into: output)
+    case .images(let index):
+      try index.read(row, into: output)
     }
+    for normalization in pendingNormalizations { normalization.apply(to: output) }
+  }
+
+  /// The values of sample `index` (converted and normalized).
+  public func readSample(_ index: Int) throws -> [Float] {
+    var values = [Float](repeating: 0, count: sampleSize)
+    try values.withUnsafeMutableBufferPointer { try readSample(index, into: $0) }
+    return values
+  }
+
+  /// The values of sample `index`; traps if its file cannot be read (tests and in-memory data; code
+  /// reading files uses `readSample`).
+  public func sample(_ index: Int) -> ArraySlice<Float> {
+    ArraySlice(try! readSample(index))
+  }
+
+  /// The first value (in sample order) for which `predicate` holds, reading one sample at a time.
+  public func firstValue(where predicate: (Float) -> Bool) throws -> Float? {
+    if case .floats(let values) = storage, rows == nil, pendingNormalizations.isEmpty {
+      return values.first(where: predicate)
+    }
+    var buffer = [Float](repeating: 0, count: sampleSize)
+    for index in 0..<count {
+      try buffer.withUnsafeMutableBufferPointer { try readSample(index, into: $0) }
+      if let value = buffer.first(where: predicate) { return value }
+    }
+    return nil
+  }
+
+  /// The bytes this data set holds in memory: in-memory or inflated samples, labels and targets
+  /// (a file read by range and an image folder hold none of their samples).
+  public var residentBytes: Int {
+    var bytes = labels.count * 4 + (targets?.values.count ?? 0) * 4 + (rows?.count ?? 0) * 8
+    switch storage {
+    case .floats(let values): bytes += values.count * 4
+    case .elements(let store): bytes += store.residentBytes
+    case .images(let index): bytes += index.residentBytes
+    }
+    return bytes
+  }
+
+  /// The samples at `indices`, in that order (the same class count and shape), sharing this data
+  /// set's storage.
+  public func subset(_ indices: [Int]) -> Dataset {
     var result = self
-    result.samples = pickedSamples
-    result.labels = targets == nil ? pickedLabels : []
+    result.rows = indices.map { rows?[$0] ?? $0 }
+    if targets == nil { result.labels = indices.map { labels[$0] } }
     result.targets = targets?.subset(indices)
     return result
   }
@@ -112,6 +204,15 @@ public struct Dataset: Sendable, Equatable {
     var counts = [Int](repeating: 0, count: classes)
     for label in labels { counts[Int(label)] += 1 }
     return counts
+  }
+}
+
+extension Dataset: Equatable {
+  /// Equal when every field and every sample value is (however the samples are stored).
+  public static func == (left: Dataset, right: Dataset) -> Bool {
+    left.labels == right.labels && left.sampleShape == right.sampleShape && left.classes == right.classes
+      && left.source == right.source && left.classNames == right.classNames && left.targets == right.targets
+      && left.samples == right.samples
   }
 }
 

@@ -45,6 +45,19 @@ public enum ElementType: Sendable, Equatable, CustomStringConvertible {
     }
   }
 
+  /// Decodes `count` elements stored from the start of `bytes` into `output`, exactly as
+  /// `decodeFloats(_:count:bigEndian:)` does (one sample of a streamed data set at a time).
+  func decodeFloats(
+    _ bytes: UnsafeRawBufferPointer, into output: UnsafeMutableBufferPointer<Float>, count: Int,
+    bigEndian: Bool
+  ) {
+    if self == .uint8 {
+      for index in 0..<count { output[index] = Float(bytes[index]) }
+      return
+    }
+    for index in 0..<count { output[index] = Float(value(at: index, in: bytes, bigEndian: bigEndian)) }
+  }
+
   /// Decodes `count` elements into Doubles, exact for every integer type up to 2^53 (labels).
   func decodeDoubles(_ bytes: UnsafeRawBufferPointer, count: Int, bigEndian: Bool) -> [Double] {
     (0..<count).map { value(at: $0, in: bytes, bigEndian: bigEndian) }

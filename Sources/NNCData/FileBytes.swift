@@ -11,7 +11,7 @@ import Foundation
 /// directory is refused at once with a message naming the file, instead of being read without bound
 /// or blocking forever; and every read is bounded by the size (readers check their header against
 /// it before reading the body).
-public final class RegularFile {
+public final class RegularFile: Sendable {
   public let path: String
   /// The size in bytes when the file was opened.
   public let size: Int
@@ -68,26 +68,31 @@ public final class RegularFile {
   /// Reads the bytes in `range`, which must lie within `size`; a file that shrank since it was
   /// opened is an error rather than a short result.
   public func bytes(_ range: Range<Int>) throws -> [UInt8] {
-    precondition(range.lowerBound >= 0 && range.upperBound <= size, "read outside the file's size")
     var result = [UInt8](repeating: 0, count: range.count)
-    var done = 0
-    let failure: String? = result.withUnsafeMutableBytes { buffer in
-      while done < buffer.count {
-        let count = pread(
-          descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(range.lowerBound + done))
-        if count < 0 {
-          if errno == EINTR { continue }
-          return "cannot be read: \(String(cString: strerror(errno)))"
-        }
-        if count == 0 {
-          return "ended at byte \(range.lowerBound + done) while reading; it shrank since it was opened"
-        }
-        done += count
-      }
-      return nil
-    }
-    if let failure { throw DataError(path, failure) }
+    try result.withUnsafeMutableBytes { try read(range, into: $0) }
     return result
+  }
+
+  /// Reads the bytes in `range` into `buffer` (which holds at least `range.count` bytes): the range
+  /// must lie within `size`. Streaming readers call this per sample, so a file truncated during
+  /// training is an error naming it, never a short read (and, unlike a memory map, never a SIGBUS).
+  public func read(_ range: Range<Int>, into buffer: UnsafeMutableRawBufferPointer) throws {
+    precondition(range.lowerBound >= 0 && range.upperBound <= size, "read outside the file's size")
+    precondition(buffer.count >= range.count, "read into a buffer that is too small")
+    var done = 0
+    while done < range.count {
+      let count = pread(
+        descriptor, buffer.baseAddress! + done, range.count - done, off_t(range.lowerBound + done))
+      if count < 0 {
+        if errno == EINTR { continue }
+        throw DataError(path, "cannot be read: \(String(cString: strerror(errno)))")
+      }
+      if count == 0 {
+        throw DataError(
+          path, "ended at byte \(range.lowerBound + done) while reading; it shrank since it was opened")
+      }
+      done += count
+    }
   }
 
   /// Every byte of the file (as large as it was when opened).

@@ -1,8 +1,11 @@
 /// Refuses NaN and infinite values decoded from a binary file (IDX, NPY) as the CSV reader refuses
 /// them in text: they would poison every weight they reach. A float64 beyond the float32 range
 /// decodes to infinity and is refused too. `dataStart` is where the elements begin in the file, so
-/// the message gives the byte offset.
-func checkFinite(_ values: [Float], elementType: ElementType, dataStart: Int, path: String) throws {
+/// the message gives the byte offset; `firstElement` is the index of `values[0]` in the file (a chunk
+/// of a file checked piece by piece).
+func checkFinite(
+  _ values: [Float], elementType: ElementType, dataStart: Int, path: String, firstElement: Int = 0
+) throws {
   switch elementType {
   case .float16, .float32, .float64: break
   case .uint8, .int8, .uint16, .int16, .uint32, .int32, .uint64, .int64, .bool: return
@@ -13,7 +16,7 @@ func checkFinite(_ values: [Float], elementType: ElementType, dataStart: Int, pa
     ? "NaN" : elementType == .float64 ? "infinite or beyond the float32 range" : "infinite"
   throw DataError(
     path,
-    "element \(index) at byte \(dataStart + index * elementType.byteCount) is \(what); "
+    "element \(firstElement + index) at byte \(dataStart + index * elementType.byteCount) is \(what); "
       + "values must be finite numbers")
 }
 

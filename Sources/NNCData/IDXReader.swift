@@ -33,6 +33,12 @@ public enum IDXReader {
 
   /// With `exact`, the elements are also kept as Doubles (labels are decoded from those).
   static func read(_ path: String, exact: Bool) throws -> IDXArray {
+    if GzipFile.isGzip(path) {
+      let bytes = try GzipFile.inflate(path)
+      return try inflatedError(path) {
+        try bytes.withUnsafeBytes { try parse($0, path: path, exact: exact) }
+      }
+    }
     let file = try RegularFile(path)
     // The header is at most 4 + 4 × 255 bytes; the body is read only once the header agrees with
     // the file's size.
@@ -40,6 +46,43 @@ public enum IDXReader {
     let header = try prefix.withUnsafeBytes { try parseHeader($0, fileSize: file.size, path: path) }
     let body = try file.bytes(header.dataStart..<header.dataStart + header.dataBytes)
     return try body.withUnsafeBytes { try decode($0, header: header, path: path, exact: exact) }
+  }
+
+  /// Opens the samples of an IDX file without reading them: a plain file is read by range as
+  /// batches need its samples, a gzip file is inflated once into memory. The header is checked
+  /// against the size, and float elements are checked to be finite (chunk by chunk).
+  static func openSamples(_ path: String) throws -> (header: Header, store: ElementStore) {
+    let header: Header
+    let bytes: ElementStore.Bytes
+    if GzipFile.isGzip(path) {
+      let inflated = try GzipFile.inflate(path)
+      header = try inflatedError(path) {
+        try inflated.withUnsafeBytes { try parseHeader($0, fileSize: inflated.count, path: path) }
+      }
+      bytes = .memory(inflated)
+    } else {
+      let file = try RegularFile(path)
+      let prefix = try file.bytes(0..<min(file.size, 4 + 4 * 255))
+      header = try prefix.withUnsafeBytes { try parseHeader($0, fileSize: file.size, path: path) }
+      bytes = .file(file)
+    }
+    let count = header.dimensions.first ?? 0
+    let store = ElementStore(
+      bytes: bytes, elementType: header.elementType, bigEndian: true, dataStart: header.dataStart,
+      sampleSize: count == 0 ? 0 : header.elementCount / count, sampleCount: count, path: path)
+    try inflatedError(path) { try store.checkFinite() }
+    return (header, store)
+  }
+
+  /// Says that a byte offset in an error about a gzip file's contents counts inflated bytes.
+  static func inflatedError<T>(_ path: String, _ body: () throws -> T) throws -> T {
+    guard GzipFile.isGzip(path) else { return try body() }
+    do {
+      return try body()
+    } catch var error as DataError {
+      error.message += " (offsets count inflated bytes)"
+      throw error
+    }
   }
 
   /// What an IDX header declares.
@@ -137,7 +180,8 @@ extension Dataset {
   /// their stored shape after the count (`[count, f]` → `[f]`, `[count, c, h, w]` → `[c, h, w]`).
   /// The labels file must hold `count` integer labels.
   public static func readIDX(images: String, labels: String, classes: Int? = nil) throws -> Dataset {
-    let imageArray = try IDXReader.read(images, exact: false)
+    let (imageHeader, imageStore) = try IDXReader.openSamples(images)
+    let imageArray = (dimensions: imageHeader.dimensions, elementCount: imageHeader.elementCount)
     let labelArray = try IDXReader.read(labels, exact: true)
     guard imageArray.dimensions.count >= 2 else {
       throw DataError(
@@ -165,8 +209,8 @@ extension Dataset {
     let labelValues = try integerLabels(labelArray.exactValues ?? [], file: labels)
     let classCount = try validateLabels(labelValues, classes: classes, file: labels)
     return try Dataset(
-      samples: imageArray.values, labels: labelValues, sampleShape: sampleShape, classes: classCount,
-      source: images)
+      storage: .elements(imageStore), storedCount: count, valueCount: imageArray.elementCount,
+      labels: labelValues, sampleShape: sampleShape, classes: classCount, source: images)
   }
 }
 

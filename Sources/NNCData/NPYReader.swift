@@ -29,6 +29,25 @@ public enum NPYReader {
     return try body.withUnsafeBytes { try decode($0, header: header, path: path, exact: exact) }
   }
 
+  /// Opens the samples of an .npy file without reading them: they are read by range as batches
+  /// need them, in their stored type. The header is checked against the size, and float elements
+  /// are checked to be finite (chunk by chunk).
+  static func openSamples(_ path: String) throws -> (header: Header, store: ElementStore) {
+    let file = try RegularFile(path)
+    let preamble = try file.bytes(0..<min(file.size, 12))
+    let (headerStart, headerLength) = try preamble.withUnsafeBytes {
+      try parsePreamble($0, fileSize: file.size, path: path)
+    }
+    let headerBytes = try file.bytes(0..<headerStart + headerLength)
+    let header = try headerBytes.withUnsafeBytes { try parseHeader($0, fileSize: file.size, path: path) }
+    let count = header.shape.first ?? 1
+    let store = ElementStore(
+      bytes: .file(file), elementType: header.elementType, bigEndian: false, dataStart: header.dataStart,
+      sampleSize: count == 0 ? 0 : header.elementCount / count, sampleCount: count, path: path)
+    try store.checkFinite()
+    return (header, store)
+  }
+
   static let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)
 
   /// What an .npy header declares.
@@ -199,7 +218,7 @@ extension Dataset {
   /// Reads samples and labels from two `.npy` files: samples of shape `[count, ...]` (a 1-D array
   /// gives one value per sample) and integer labels of shape `[count]` or `[count, 1]`.
   public static func readNPY(samples: String, labels: String, classes: Int? = nil) throws -> Dataset {
-    let sampleArray = try NPYReader.read(samples, exact: false)
+    let (sampleArray, sampleStore) = try NPYReader.openSamples(samples)
     let labelArray = try NPYReader.read(labels, exact: true)
     guard let count = sampleArray.shape.first else {
       throw DataError(samples, "is a 0-dimensional array; samples need shape [count, ...]")
@@ -217,7 +236,7 @@ extension Dataset {
     let labelValues = try integerLabels(labelArray.exactValues ?? [], file: labels)
     let classCount = try validateLabels(labelValues, classes: classes, file: labels)
     return try Dataset(
-      samples: sampleArray.values, labels: labelValues, sampleShape: sampleShape, classes: classCount,
-      source: samples)
+      storage: .elements(sampleStore), storedCount: count, valueCount: sampleArray.elementCount,
+      labels: labelValues, sampleShape: sampleShape, classes: classCount, source: samples)
   }
 }

@@ -3,7 +3,7 @@ extension Dataset {
   /// `[count, ...]` and targets of shape `[count]` (one value each) or `[count, width]` — floats for
   /// `.values`, 0/1 for `.multiHot`.
   public static func readNPY(samples: String, targets: String, kind: Targets.Kind) throws -> Dataset {
-    let sampleArray = try NPYReader.read(samples, exact: false)
+    let (sampleArray, sampleStore) = try NPYReader.openSamples(samples)
     let targetArray = try NPYReader.read(targets, exact: false)
     guard let count = sampleArray.shape.first else {
       throw DataError(samples, "is a 0-dimensional array; samples need shape [count, ...]")
@@ -20,7 +20,7 @@ extension Dataset {
     }
     let width = targetArray.shape.count == 1 ? 1 : targetArray.shape[1]
     return try Dataset(
-      samples: sampleArray.values,
+      storage: .elements(sampleStore), valueCount: sampleArray.elementCount,
       targets: Targets(kind: kind, values: targetArray.values, width: width, source: targets),
       sampleShape: sampleShape, source: samples)
   }

@@ -66,28 +66,53 @@ extension Dataset {
       throw DataError(source, "normalization std \(bad) must be positive")
     }
     guard !normalization.isIdentity, count > 0 else { return }
+    let affine = ChannelAffine(normalization, channels: channels, channelSize: sampleSize / channels)
+    guard case .floats(var values) = storage, rows == nil else {
+      // Stored samples (bytes, files) are normalized as they are read, with the same arithmetic.
+      pendingNormalizations.append(affine)
+      return
+    }
+    samples = []
+    values.withUnsafeMutableBufferPointer { buffer in
+      let size = sampleSize
+      for sample in 0..<count {
+        affine.apply(to: UnsafeMutableBufferPointer(rebasing: buffer[sample * size..<(sample + 1) * size]))
+      }
+    }
+    samples = values
+  }
+}
+
+/// `(x * scale - mean[c]) / std[c]` over the values of one sample, channel by channel, computed as
+/// `(x * scale - mean) * (1 / std)` so that normalizing in memory and per batch give the same bits.
+struct ChannelAffine: Sendable {
+  let scale: Float
+  let means: [Float]
+  let inverseStds: [Float]
+  let channelSize: Int
+
+  init(_ normalization: Normalization, channels: Int, channelSize: Int) {
     func perChannel(_ values: [Float], _ fallback: Float) -> [Float] {
       values.isEmpty
         ? [Float](repeating: fallback, count: channels)
         : values.count == 1 ? [Float](repeating: values[0], count: channels) : values
     }
-    let means = perChannel(normalization.mean, 0)
-    let inverseStds = perChannel(normalization.std, 1).map { 1 / $0 }
-    let scale = normalization.scale
-    let channelSize = sampleSize / channels
-    let sampleCount = count
-    samples.withUnsafeMutableBufferPointer { values in
-      var offset = 0
-      for _ in 0..<sampleCount {
-        for channel in 0..<channels {
-          let mean = means[channel]
-          let inverseStd = inverseStds[channel]
-          for index in offset..<offset + channelSize {
-            values[index] = (values[index] * scale - mean) * inverseStd
-          }
-          offset += channelSize
-        }
+    scale = normalization.scale
+    means = perChannel(normalization.mean, 0)
+    inverseStds = perChannel(normalization.std, 1).map { 1 / $0 }
+    self.channelSize = channelSize
+  }
+
+  /// Normalizes one sample (`channels × channelSize` values) in place.
+  func apply(to values: UnsafeMutableBufferPointer<Float>) {
+    var offset = 0
+    for channel in 0..<means.count {
+      let mean = means[channel]
+      let inverseStd = inverseStds[channel]
+      for index in offset..<offset + channelSize {
+        values[index] = (values[index] * scale - mean) * inverseStd
       }
+      offset += channelSize
     }
   }
 }

@@ -147,7 +147,7 @@ extension SpecValidator {
       }
       return
     }
-    for entry in entries where ["path", "split", "skip_corrupt"].contains(entry.key) {
+    for entry in entries where ["path", "split", "skip_corrupt", "cache"].contains(entry.key) {
       diagnostics.error(
         "'\(entry.key)' in data applies to the folder format only, not '\(format)'", at: entry.keyLocation)
     }

@@ -17,6 +17,9 @@ public enum Limits {
   public static let column = 1 << 20
   /// `data.max_image_pixels`: a gigapixel image decodes to 4 GiB of RGBA, still addressable by the codecs.
   public static let imagePixels = 1 << 30
+  /// `data.workers` (loader threads) and `data.prefetch` (assembled batches waiting for the step).
+  public static let loaderWorkers = 256
+  public static let prefetchBatches = 1024
   /// `repeat` counts; the expansion work is also bounded as a whole (see `expansionLimit`).
   public static let repeatCount = 10_000
   /// Layers the model may expand to.

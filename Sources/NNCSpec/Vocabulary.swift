@@ -478,6 +478,17 @@ public enum Vocabulary {
       "task", .choice(TaskKind.allCases.map(\.rawValue)),
       doc: "what the model predicts; inferred from the loss and the output units if omitted"),
     Parameter(
+      "workers", .int, min: positive, max: Bound(Double(Limits.loaderWorkers)),
+      doc: "threads reading, decoding and augmenting the samples of each batch (default: half the cores "
+        + "for the folder format, 1 otherwise); results do not depend on it"),
+    Parameter(
+      "prefetch", .int, min: positive, max: Bound(Double(Limits.prefetchBatches)),
+      doc: "batches assembled ahead of the training step (default 2)"),
+    Parameter(
+      "cache", .choice(["none", "memory"]), default: .string("none"),
+      doc: "the folder format: decode every image once and keep it in memory (memory), or decode it "
+        + "each time a batch needs it (none)"),
+    Parameter(
       "max_image_pixels", .int, min: positive, max: Bound(Double(Limits.imagePixels)),
       doc: "the folder format: refuse image files whose header declares more pixels (default 67108864, "
         + "64 megapixels), before decoding them"),

@@ -89,7 +89,7 @@ extension RunComponents {
       default: return false
       }
     }
-    if needsUnitRange, let outside = train.samples.first(where: { !($0 >= 0 && $0 <= 1) }) {
+    if needsUnitRange, let outside = try train.firstValue(where: { !($0 >= 0 && $0 <= 1) }) {
       throw TrainError(
         "\(train.source): augmentations expect values in [0, 1], but the training data has \(outside); "
           + "scale it with data.scale (1/255 for bytes) and normalize with a final 'normalize' step")

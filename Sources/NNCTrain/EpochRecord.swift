@@ -111,4 +111,25 @@ public protocol TrainingObserver: AnyObject {
   func stepFinished(epoch: Int, step: Int, stepsPerEpoch: Int, loss: Double, accuracy: Double, samples: Int)
   func epochFinished(_ record: EpochRecord, improved: Bool, monitor: String)
   func note(_ message: String)
+  /// The training loop of `epoch` (1-based) spent `share` of its time waiting for the data loader
+  /// (reported only when the loader is the bottleneck).
+  func loaderBottleneck(epoch: Int, share: Double, workers: Int)
+}
+
+extension TrainingObserver {
+  public func loaderBottleneck(epoch: Int, share: Double, workers: Int) {
+    note(LoaderShare.message(epoch: epoch, share: share, workers: workers))
+  }
+}
+
+/// When the training loop waits for its data loader long enough to report it.
+public enum LoaderShare {
+  /// A quarter of the step time spent waiting for batches: below that the loader overlaps compute.
+  public static let reportedFrom = 0.25
+
+  public static func message(epoch: Int, share: Double, workers: Int) -> String {
+    "epoch \(epoch): the data loader is the bottleneck: "
+      + "\(Int((share * 100).rounded()))% of the step time waited for batches (data.workers \(workers)); "
+      + "more data.workers, data.cache: memory or smaller images help"
+  }
 }

@@ -34,10 +34,19 @@ public final class Evaluator {
   var gradient: [Float]
   var probabilities: [Float]
 
+  /// Loader threads reading the samples (`data.workers`).
+  let loaderWorkers: Int
+  /// Leave unreadable files out (`data.skip_corrupt`), recorded in `skipLog`.
+  let skipUnreadable: Bool
+  /// The files skipped as unreadable by every evaluation so far.
+  public let skipLog = SkipLog()
+
   public init(
     executor: Executor, loss: LossFunction, rule: PredictionRule,
-    targetNormalization: TargetNormalization? = nil
+    targetNormalization: TargetNormalization? = nil, loaderWorkers: Int = 1, skipUnreadable: Bool = false
   ) {
+    self.loaderWorkers = loaderWorkers
+    self.skipUnreadable = skipUnreadable
     self.executor = executor
     self.loss = loss
     self.rule = rule
@@ -51,7 +60,12 @@ public final class Evaluator {
     let classes = executor.outputSampleCount
     try Self.checkTargets(of: dataset, rule: rule, outputs: classes)
     let loader = try BatchLoader(
-      dataset: dataset, batchSize: executor.maxBatch, shuffle: false, seed: 0, prefetch: true)
+      dataset: dataset, batchSize: executor.maxBatch, shuffle: false, seed: 0, prefetch: true,
+      workers: loaderWorkers, skipUnreadable: skipUnreadable)
+    defer {
+      loader.cancel()
+      skipLog.record(loader.skipLog.take())
+    }
     loader.startEpoch(0)
     var batch = Batch()
     var totalLoss = 0.0
@@ -62,7 +76,7 @@ public final class Evaluator {
     var result = EvaluationResult(
       loss: 0, accuracy: 0, samples: dataset.count, labels: [], predictions: [], probabilities: [],
       classes: classes, rule: rule)
-    while loader.next(into: &batch) {
+    while try loader.next(into: &batch) {
       let count = batch.count
       let batchLoss = try loss.forward(
         batch, on: executor, training: false, gradient: &gradient, probabilities: &probabilities)

@@ -96,7 +96,7 @@ public enum RunComponents {
         path: path,
         options: ImageFolderOptions(
           channels: inputShape[0], height: inputShape[1], width: inputShape[2],
-          skipCorrupt: settings.skipCorrupt))
+          skipCorrupt: settings.skipCorrupt, cache: settings.cache))
     default:
       throw TrainError("data format '\(settings.format)' is not supported yet")
     }

@@ -115,10 +115,9 @@ extension RunPreparation {
     }
     let splits = [("train", data?.train), ("validation", data?.validation), ("test", data?.test)]
     for case let (name, split?) in splits {
-      // Samples are Float and labels Int32: four bytes each.
-      let targets = split.targets?.values.count ?? 0
-      estimate.add(
-        .data, owner: name, elements: split.samples.count + split.labels.count + targets, elementBytes: 4)
+      // What each split holds in memory: in-memory Floats, inflated gzip bytes, labels and targets
+      // (samples read by range from a file or decoded from an image folder take none).
+      estimate.add(.data, owner: name, elements: split.residentBytes, elementBytes: 1)
     }
     return estimate
   }

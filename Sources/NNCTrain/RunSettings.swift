@@ -11,6 +11,9 @@ struct RunSettings: Equatable {
 
   init(values: [String: String]) { self.values = values }
 
+  /// `data.workers`, `data.prefetch` and `data.cache`: batches are the same bits whatever they are.
+  static let loaderFields: Set<String> = ["workers", "prefetch", "cache"]
+
   init(configuration: TrainingConfiguration, trainSamples: Int, validationSamples: Int) {
     var values: [String: String] = [
       "seed": String(configuration.seed),
@@ -29,6 +32,8 @@ struct RunSettings: Equatable {
     func fields(_ prefix: String, _ value: Any?) {
       guard let value else { return values[prefix] = "none" }
       for child in Mirror(reflecting: value).children {
+        // How the loader reads the data changes no result: a run may resume with other values.
+        if prefix == "data", let label = child.label, Self.loaderFields.contains(label) { continue }
         values[prefix + "." + (child.label ?? "?")] = Self.text(child.value)
       }
     }

@@ -162,12 +162,19 @@ public final class Trainer {
     defer { for sink in logSinks { sink.runFinished() } }
     for sink in logSinks { try sink.runStarted(startEpoch: state.completedEpochs, graph: graph) }
 
+    let workers = configuration.data?.loaderWorkers ?? 1
+    let skipUnreadable = configuration.data?.skipCorrupt ?? false
     let loader = try BatchLoader(
       dataset: data.train, batchSize: configuration.batchSize, shuffle: true,
       seed: UInt64(configuration.seed) &+ 3,
-      prefetch: true, transform: augmentation?.sampleTransform)
-    var evaluator = Evaluator(
-      executor: executor, loss: loss, rule: rule, targetNormalization: data.targetNormalization)
+      prefetch: true, prefetchDepth: configuration.data?.prefetch ?? 2, workers: workers,
+      skipUnreadable: skipUnreadable, transform: augmentation?.sampleTransform)
+    func makeEvaluator() -> Evaluator {
+      Evaluator(
+        executor: executor, loss: loss, rule: rule, targetNormalization: data.targetNormalization,
+        loaderWorkers: workers, skipUnreadable: skipUnreadable)
+    }
+    var evaluator = makeEvaluator()
     let classes = executor.outputSampleCount
     let wantsMetrics = MetricReport.needsPredictions(configuration.metrics)
     var trainLog = PredictionLog()
@@ -187,8 +194,7 @@ public final class Trainer {
       let phaseIndex = plan.phase(ofEpoch: epoch)
       if phaseIndex != phase {
         try enterPhase(phaseIndex)
-        evaluator = Evaluator(
-          executor: executor, loss: loss, rule: rule, targetNormalization: data.targetNormalization)
+        evaluator = makeEvaluator()
         state.resetForPhase()
         observer?.note(phaseDescription(from: epoch))
       }
@@ -200,7 +206,9 @@ public final class Trainer {
       var seen = 0
       let learningRateAtStart = Double(
         learningRate(epoch: epoch, step: 0, stepsPerEpoch: loader.batchesPerEpoch, state: state))
-      while loader.next(into: &batch) {
+      let waitedBefore = loader.waitSeconds
+      let loopStart = DispatchTime.now().uptimeNanoseconds
+      while try loader.next(into: &batch) {
         let count = batch.count
         try executor.setInput(batch)
         let batchLoss = try batch.withLossTargets { try step.forwardLoss(batch: count, targets: $0) }
@@ -225,6 +233,17 @@ public final class Trainer {
           accuracy: rule.accuracy(correct: correct, seen: seen), samples: count)
         try stopIfInterrupted(during: "epoch \(epoch + 1), step \(stepIndex)", state: state)
       }
+      let loopSeconds = Double(DispatchTime.now().uptimeNanoseconds - loopStart) / 1e9
+      let loaderShare = (loader.waitSeconds - waitedBefore) / max(loopSeconds, 1e-9)
+      if loaderShare >= LoaderShare.reportedFrom, stepIndex > 1 {
+        observer?.loaderBottleneck(epoch: epoch + 1, share: loaderShare, workers: workers)
+      }
+      let skipped = loader.skipLog.take()
+      if !skipped.isEmpty {
+        observer?.note(
+          "epoch \(epoch + 1): skipped \(skipped.count) unreadable file\(skipped.count == 1 ? "" : "s") "
+            + "(data.skip_corrupt): " + skipped.map(\.description).joined(separator: "; "))
+      }
       // The loss can stay finite while the weights already overflow.
       if let summary = weightsCheckpoint().nonFiniteSummary {
         throw nonFinite("the weights hold \(summary)", at: "the end of epoch \(epoch + 1)")
@@ -238,6 +257,13 @@ public final class Trainer {
       }
       if let validation = data.validation {
         let result = try evaluator.evaluate(validation, keepPredictions: wantsMetrics)
+        let skippedValidation = evaluator.skipLog.take()
+        if !skippedValidation.isEmpty {
+          observer?.note(
+            "validation of epoch \(epoch + 1): skipped \(skippedValidation.count) unreadable file"
+              + "\(skippedValidation.count == 1 ? "" : "s") (data.skip_corrupt): "
+              + skippedValidation.map(\.description).joined(separator: "; "))
+        }
         // An interrupted validation is abandoned with its epoch.
         try stopIfInterrupted(during: "the validation of epoch \(epoch + 1)", state: state)
         guard result.loss.isFinite else {

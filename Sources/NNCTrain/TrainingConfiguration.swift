@@ -53,6 +53,21 @@ public struct TrainingConfiguration: Sendable {
     public var maxImagePixels: Int? = nil
     /// `data.task`: what the model predicts, when the spec states it (else inferred from the head).
     public var task: TaskKind? = nil
+    /// `data.workers`: loader threads (nil: `defaultWorkers`).
+    public var workers: Int? = nil
+    /// `data.prefetch`: batches assembled ahead of the step.
+    public var prefetch = 2
+    /// `data.cache`: where decoded images are kept between epochs.
+    public var cache: ImageCache = .none
+
+    /// The loader threads of a run: `data.workers`, or for an image folder half the cores (decoding
+    /// then overlaps the compute threads without oversubscribing them), or 1 for data that is only
+    /// copied and converted (a single thread keeps up with any model there).
+    public var loaderWorkers: Int {
+      if let workers { return workers }
+      guard format == "folder" else { return 1 }
+      return max(1, ProcessInfo.processInfo.activeProcessorCount / 2)
+    }
   }
 
   public struct LossSettings: Sendable {
@@ -246,6 +261,11 @@ public struct TrainingConfiguration: Sendable {
       if case .int(let limit) = fields["limit_per_class"]?.kind { data?.limitPerClass = limit }
       if case .int(let limit) = fields["max_image_pixels"]?.kind { data?.maxImagePixels = limit }
       if case .string(let name) = fields["task"]?.kind { data?.task = TaskKind(rawValue: name) }
+      if case .int(let workers) = fields["workers"]?.kind { data?.workers = workers }
+      if case .int(let prefetch) = fields["prefetch"]?.kind { data?.prefetch = prefetch }
+      if case .string(let cache) = fields["cache"]?.kind {
+        data?.cache = ImageCache(rawValue: cache) ?? .none
+      }
     }
 
     let lossArguments = checked(spec.loss, Vocabulary.losses, default: LossKind.specDefault.rawValue)

@@ -58,7 +58,7 @@ struct AugmentCommand: ParsableCommand {
     var pairs: [(original: Image, augmented: Image)] = []
     for (position, index) in order.prefix(count).enumerated() {
       let original = Image(
-        channels: channels, height: height, width: width, pixels: Array(train.sample(index)))
+        channels: channels, height: height, width: width, pixels: try train.readSample(index))
       var augmented = original
       var generator = root.derived(1).derived(UInt64(position))
       pipeline.apply(to: &augmented, using: &generator)

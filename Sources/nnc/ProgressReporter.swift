@@ -43,6 +43,9 @@ final class ProgressReporter: TrainingObserver {
     var test_metrics: [String: Double]?
     /// The spec's other metrics of the epoch, as in history.jsonl (`val_f1_macro`, `train_f1_macro`).
     var metrics: [String: Double]?
+    /// The fraction of an epoch's step time spent waiting for the data loader (event "loader").
+    var loader_share: Double?
+    var workers: Int?
   }
 
   func emit(_ event: Event) { out(jsonLine(event)) }
@@ -147,6 +150,16 @@ final class ProgressReporter: TrainingObserver {
     endLine()
     switch format {
     case .json: emit(Event(event: "note", message: message))
+    case .text: out(message)
+    }
+  }
+
+  func loaderBottleneck(epoch: Int, share: Double, workers: Int) {
+    endLine()
+    let message = LoaderShare.message(epoch: epoch, share: share, workers: workers)
+    switch format {
+    case .json:
+      emit(Event(event: "loader", epoch: epoch, message: message, loader_share: share, workers: workers))
     case .text: out(message)
     }
   }

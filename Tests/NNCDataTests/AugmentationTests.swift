@@ -342,7 +342,7 @@ func outputsStayFiniteAndInRange(channels: Int) throws {
     for epoch in 0..<2 {
       loader.startEpoch(epoch)
       var batch = Batch()
-      while loader.next(into: &batch) { result.append(Array(batch.samples)) }
+      while try loader.next(into: &batch) { result.append(Array(batch.samples)) }
     }
     loader.cancel()
     return result

@@ -12,11 +12,11 @@ private func rampDataset(count: Int) throws -> Dataset {
 }
 
 /// Every batch of `epoch`, copied out of the loader's reused buffers.
-private func collectEpoch(_ loader: BatchLoader, _ epoch: Int) -> [Batch] {
+private func collectEpoch(_ loader: BatchLoader, _ epoch: Int) throws -> [Batch] {
   loader.startEpoch(epoch)
   var batch = Batch()
   var batches: [Batch] = []
-  while loader.next(into: &batch) {
+  while try loader.next(into: &batch) {
     var copy = Batch()
     copy.samples = Array(batch.samples)
     copy.labels = Array(batch.labels)
@@ -34,7 +34,7 @@ func everySampleAppearsOncePerEpochWithItsLabel(prefetch: Bool) throws {
   let loader = try BatchLoader(dataset: dataset, batchSize: 5, seed: 11, prefetch: prefetch)
   #expect(loader.batchesPerEpoch == 5)
   for epoch in 0..<3 {
-    let batches = collectEpoch(loader, epoch)
+    let batches = try collectEpoch(loader, epoch)
     #expect(batches.map(\.count) == [5, 5, 5, 5, 3])
     #expect(batches.map(\.index) == [0, 1, 2, 3, 4])
     #expect(batches.allSatisfy { $0.epoch == epoch })
@@ -51,18 +51,18 @@ func everySampleAppearsOncePerEpochWithItsLabel(prefetch: Bool) throws {
 @Test func dropLastSkipsThePartialBatch() throws {
   let loader = try BatchLoader(dataset: try rampDataset(count: 23), batchSize: 5, dropLast: true, seed: 1)
   #expect(loader.batchesPerEpoch == 4)
-  let batches = collectEpoch(loader, 0)
+  let batches = try collectEpoch(loader, 0)
   #expect(batches.map(\.count) == [5, 5, 5, 5])
   #expect(Set(batches.flatMap(\.indices)).count == 20)
   let tooSmall = try BatchLoader(dataset: try rampDataset(count: 3), batchSize: 5, dropLast: true, seed: 1)
-  #expect(collectEpoch(tooSmall, 0).isEmpty)
+  #expect(try collectEpoch(tooSmall, 0).isEmpty)
 }
 
 @Test func orderDependsOnlyOnSeedAndEpoch() throws {
   let dataset = try rampDataset(count: 40)
   let loader = try BatchLoader(dataset: dataset, batchSize: 8, seed: 42)
-  let epoch0 = collectEpoch(loader, 0).flatMap(\.indices)
-  let epoch1 = collectEpoch(loader, 1).flatMap(\.indices)
+  let epoch0 = try collectEpoch(loader, 0).flatMap(\.indices)
+  let epoch1 = try collectEpoch(loader, 1).flatMap(\.indices)
   #expect(epoch0 != epoch1)
   #expect(epoch0 != Array(0..<40))
   // A fresh loader with the same seed that starts directly at epoch 1 (as a resumed run does), and
@@ -70,13 +70,13 @@ func everySampleAppearsOncePerEpochWithItsLabel(prefetch: Bool) throws {
   let resumed = try BatchLoader(dataset: dataset, batchSize: 8, seed: 42)
   resumed.startEpoch(5)
   var batch = Batch()
-  #expect(resumed.next(into: &batch))
-  #expect(collectEpoch(resumed, 1).flatMap(\.indices) == epoch1)
-  #expect(collectEpoch(resumed, 0).flatMap(\.indices) == epoch0)
+  #expect(try resumed.next(into: &batch))
+  #expect(try collectEpoch(resumed, 1).flatMap(\.indices) == epoch1)
+  #expect(try collectEpoch(resumed, 0).flatMap(\.indices) == epoch0)
   let otherSeed = try BatchLoader(dataset: dataset, batchSize: 8, seed: 43)
-  #expect(collectEpoch(otherSeed, 0).flatMap(\.indices) != epoch0)
+  #expect(try collectEpoch(otherSeed, 0).flatMap(\.indices) != epoch0)
   let unshuffled = try BatchLoader(dataset: dataset, batchSize: 8, shuffle: false, seed: 42)
-  #expect(collectEpoch(unshuffled, 3).flatMap(\.indices) == Array(0..<40))
+  #expect(try collectEpoch(unshuffled, 3).flatMap(\.indices) == Array(0..<40))
 }
 
 /// Adds noise from the sample's generator and stamps the sample index into the last value.
@@ -93,8 +93,8 @@ private let noisyTransform: SampleTransform = { values, sampleIndex, generator i
     let background = try BatchLoader(
       dataset: dataset, batchSize: 6, seed: 9, prefetch: true, transform: transform)
     for epoch in [0, 1, 4] {
-      let expected = collectEpoch(inline, epoch)
-      let actual = collectEpoch(background, epoch)
+      let expected = try collectEpoch(inline, epoch)
+      let actual = try collectEpoch(background, epoch)
       #expect(actual.map(\.samples) == expected.map(\.samples))
       #expect(actual.map(\.labels) == expected.map(\.labels))
       #expect(actual.map(\.indices) == expected.map(\.indices))
@@ -105,8 +105,8 @@ private let noisyTransform: SampleTransform = { values, sampleIndex, generator i
 @Test func transformRunsOncePerSampleWithAGeneratorOfSeedEpochAndPosition() throws {
   let dataset = try rampDataset(count: 10)
   let loader = try BatchLoader(dataset: dataset, batchSize: 4, seed: 3, transform: noisyTransform)
-  let first = collectEpoch(loader, 2)
-  let again = collectEpoch(loader, 2)
+  let first = try collectEpoch(loader, 2)
+  let again = try collectEpoch(loader, 2)
   #expect(first.map(\.samples) == again.map(\.samples))
   // Reference: the generator of position p in epoch e is root.derived(2e + 1).derived(p).
   let epochGenerator = RandomGenerator(seed: 3).derived(2 * 2 + 1)
@@ -120,7 +120,7 @@ private let noisyTransform: SampleTransform = { values, sampleIndex, generator i
   }
   // The data set itself is untouched, and another epoch draws other noise.
   #expect(loader.dataset == dataset)
-  #expect(collectEpoch(loader, 3).flatMap(\.samples) != samples)
+  #expect(try collectEpoch(loader, 3).flatMap(\.samples) != samples)
 }
 
 @Test(arguments: [false, true])
@@ -133,7 +133,7 @@ func batchStorageIsReusedAfterTheFirstBatches(prefetch: Bool) throws {
   var occupied: [[Float]] = []
   for epoch in 0..<2 {
     loader.startEpoch(epoch)
-    while loader.next(into: &batch) {
+    while try loader.next(into: &batch) {
       if let address = batch.samples.withUnsafeBufferPointer(\.baseAddress) { addresses.insert(address) }
       occupied.append([Float](repeating: 0, count: batch.samples.count))
     }
@@ -149,13 +149,13 @@ func batchStorageIsReusedAfterTheFirstBatches(prefetch: Bool) throws {
   let loader = try BatchLoader(dataset: dataset, batchSize: 10, seed: 1)
   loader.startEpoch(0)
   var batch = Batch()
-  #expect(loader.next(into: &batch))
+  #expect(try loader.next(into: &batch))
   #expect(loader.isPrefetchThreadRunning)
   loader.cancel()
   #expect(!loader.isPrefetchThreadRunning)
-  #expect(!loader.next(into: &batch))
+  #expect(try !loader.next(into: &batch))
   loader.startEpoch(1)
-  #expect(!loader.next(into: &batch))
+  #expect(try !loader.next(into: &batch))
 
   // Dropping a loader mid-epoch ends its thread, which then releases the transform it captured.
   final class Sentinel: Sendable {}
@@ -166,7 +166,7 @@ func batchStorageIsReusedAfterTheFirstBatches(prefetch: Bool) throws {
     let transform: SampleTransform = { _, _, _ in _ = sentinel }
     let dropped = try BatchLoader(dataset: dataset, batchSize: 10, seed: 1, transform: transform)
     dropped.startEpoch(0)
-    #expect(dropped.next(into: &batch))
+    #expect(try dropped.next(into: &batch))
   }
   var waited = 0
   while weakSentinel != nil && waited < 200 {

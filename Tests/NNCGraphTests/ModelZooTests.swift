@@ -43,6 +43,10 @@ import Testing
     Model(
       file: "mobilenet_v2.yaml", trainable: 3_504_872, nonTrainable: 34_112, total: 3_538_984,
       outputShape: "[N,1000]"),
+    // conv 1x32x9+32 = 320, 32x64x9+64 = 18,496; dense 3,136x128+128 = 401,536 and 1,290.
+    Model(
+      file: "fashion_mnist.yaml", trainable: 421_642, nonTrainable: 0, total: 421_642,
+      outputShape: "[N,10]"),
     // conv 1,792 + 36,928 + 73,856 + 147,584; dense 8,192x256+256 = 2,097,408 and 2,570.
     Model(
       file: "cifar_cnn.yaml", trainable: 2_360_138, nonTrainable: 0, total: 2_360_138,

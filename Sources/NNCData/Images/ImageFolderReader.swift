@@ -11,11 +11,15 @@ public struct ImageFolderOptions: Sendable, Equatable {
   public var classNames: [String]?
   /// Images whose header declares more pixels are refused before decoding (`data.max_image_pixels`).
   public var maxImagePixels: Int
+  /// `data.cache`: keep the decoded samples in memory (`memory`) or decode every file again each
+  /// time a batch needs it (`none`, the default: memory independent of the folder's size).
+  public var cache: ImageCache = .none
 
   public init(
     channels: Int, height: Int, width: Int, skipCorrupt: Bool = false, classNames: [String]? = nil,
-    maxImagePixels: Int = ImageCodec.defaultMaxPixels
+    maxImagePixels: Int = ImageCodec.defaultMaxPixels, cache: ImageCache = .none
   ) {
+    self.cache = cache
     self.channels = channels
     self.height = height
     self.width = width
@@ -98,32 +102,50 @@ extension Dataset {
       files += names.map { (folderPath + "/" + $0, label) }
       folderLabels.append((folder, label))
     }
-    let images = decodeAll(files.map(\.path), options: options)
     let sampleSize = options.channels * options.height * options.width
     var samples: [Float] = []
-    samples.reserveCapacity(files.count * sampleSize)
+    if options.cache == .memory { samples.reserveCapacity(files.count * sampleSize) }
     var labels: [Int32] = []
+    var readable: [String] = []
     var perClass = [Int](repeating: 0, count: classNames.count)
-    for (file, image) in zip(files, images) {
-      switch image {
-      case .success(let image):
-        samples += image.pixels
-        labels.append(file.label)
-        perClass[Int(file.label)] += 1
-      case .failure(let error):
-        guard options.skipCorrupt else {
-          throw DataError(
-            error.path, error.message + " (set data.skip_corrupt: true to skip unreadable files)")
+    // Every file is decoded once here, so that an unreadable one is reported (or skipped) before
+    // training as it always was; only with the memory cache are the pixels kept. A bounded chunk at a
+    // time keeps the peak independent of the folder's size.
+    let chunkSize = 256
+    for chunkStart in stride(from: 0, to: files.count, by: chunkSize) {
+      let chunk = files[chunkStart..<min(chunkStart + chunkSize, files.count)]
+      let images = decodeAll(chunk.map(\.path), options: options)
+      for (file, image) in zip(chunk, images) {
+        switch image {
+        case .success(let image):
+          if options.cache == .memory { samples += image.pixels }
+          readable.append(file.path)
+          labels.append(file.label)
+          perClass[Int(file.label)] += 1
+        case .failure(let error):
+          guard options.skipCorrupt else {
+            throw DataError(
+              error.path, error.message + " (set data.skip_corrupt: true to skip unreadable files)")
+          }
+          warnings.append("\(error.path): skipped: \(error.message)")
         }
-        warnings.append("\(error.path): skipped: \(error.message)")
       }
     }
     for folder in folderLabels where perClass[Int(folder.label)] == 0 {
       throw DataError(path + "/" + folder.name, "is a class folder none of whose images could be read")
     }
-    var dataset = try Dataset(
-      samples: samples, labels: labels, sampleShape: [options.channels, options.height, options.width],
-      classes: classNames.count, source: path)
+    let sampleShape = [options.channels, options.height, options.width]
+    var dataset: Dataset
+    switch options.cache {
+    case .memory:
+      dataset = try Dataset(
+        samples: samples, labels: labels, sampleShape: sampleShape, classes: classNames.count, source: path)
+    case .none:
+      dataset = try Dataset(
+        storage: .images(ImageFolderIndex(files: readable, options: options)), storedCount: readable.count,
+        valueCount: readable.count * sampleSize, labels: labels, sampleShape: sampleShape,
+        classes: classNames.count, source: path)
+    }
     dataset.classNames = classNames
     return dataset
   }
@@ -131,6 +153,12 @@ extension Dataset {
   public static func isImageFile(_ name: String) -> Bool {
     guard let dot = name.lastIndex(of: ".") else { return false }
     return ImageFolderOptions.imageExtensions.contains(name[name.index(after: dot)...].lowercased())
+  }
+
+  /// Decodes one file as the folder reader does: converted to `options.channels` and resized.
+  static func decode(_ path: String, options: ImageFolderOptions) throws -> Image {
+    let image = try ImageCodec.read(path, channels: options.channels, maxPixels: options.maxImagePixels)
+    return image.resized(height: options.height, width: options.width)
   }
 
   /// Decodes every file, on all cores; results are stored by index, so the order is the files' order.
@@ -143,9 +171,7 @@ extension Dataset {
       let slots = UncheckedSendableBuffer(buffer)
       DispatchQueue.concurrentPerform(iterations: paths.count) { index in
         do {
-          let image = try ImageCodec.read(
-            paths[index], channels: options.channels, maxPixels: options.maxImagePixels)
-          slots.buffer[index] = .success(image.resized(height: options.height, width: options.width))
+          slots.buffer[index] = .success(try decode(paths[index], options: options))
         } catch let error as DataError {
           slots.buffer[index] = .failure(error)
         } catch {
