@@ -10,10 +10,10 @@ extension TaskKind {
   ) -> TaskKind {
     if let dataTargets { return dataTargets }
     switch loss {
-    case .crossEntropy: .classification
-    case .binaryCrossEntropy: outputUnits == 1 ? .binary : .multilabel
-    case .mse: outputUnits == 1 && !declaresClasses ? .regression : .classification
-    case .mae, .huber: .regression
+    case .crossEntropy: return .classification
+    case .binaryCrossEntropy: return outputUnits == 1 ? .binary : .multilabel
+    case .mse: return outputUnits == 1 && !declaresClasses ? .regression : .classification
+    case .mae, .huber: return .regression
     }
   }
 
