@@ -525,6 +525,12 @@ private final class Parser {
   {
     let arguments = try parseArguments(of: word, open: open, scope: scope, depth: depth)
     if arguments.isEmpty { return Expr(.string(word), at: token.location) }
+    // One unlabelled argument is the positional one, as YAML's `{constant: 0.1}`.
+    if arguments.count == 1, arguments[0].label == nil {
+      return Expr(
+        .map([MapEntry(key: word, keyLocation: token.location, value: arguments[0].value)]),
+        at: token.location)
+    }
     var entries: [MapEntry] = []
     for argument in arguments {
       guard let label = argument.label else {

@@ -40,6 +40,7 @@ public enum SpecValidator {
     if let train = spec.train {
       ArgumentChecker.check(map: train, against: Vocabulary.trainSchema, what: "train", into: &diagnostics)
       checkTransfer(train, into: &diagnostics)
+      checkSchedule(train, into: &diagnostics)
       checkMonitors(train, metrics: spec.metrics, into: &diagnostics)
     }
     if let predict = spec.predict {

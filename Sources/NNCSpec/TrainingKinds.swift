@@ -22,6 +22,9 @@ public enum ScheduleKind: String, CaseIterable, Sendable {
   case exponential
   case cosine
   case plateau
+  case multistep
+  case inv
+  case poly
 }
 
 extension LossKind {
