@@ -67,7 +67,7 @@ extension Lowerer {
 
   func weightInitializer(_ arguments: CheckedArguments) -> InitializerKind {
     if let expr = arguments.expr("init"), let kind = InitializerKind(expr) { return kind }
-    let activation = arguments.string("activation").flatMap(Vocabulary.activation(named:))
+    let activation = Self.activationArgument(arguments)?.definition
     return activation?.rectifying == true ? .heNormal : .glorotUniform
   }
 

@@ -32,6 +32,14 @@ public enum Vocabulary {
 
   public static let activationNames = activations.map(\.name)
 
+  /// What `activation:` of a convolution or dense layer takes: every activation with the arguments
+  /// it takes as a layer (`{leaky_relu: {alpha: 0.1}}`; `elu(0.5)` in `.nnc`).
+  public static let activationCalls: [Signature] = activations.map { definition in
+    let layer = activationLayer(definition)
+    let own = layer.parameters.filter { parameter in !common.contains { $0.name == parameter.name } }
+    return Signature(definition.name, positional: layer.positional, own, doc: definition.doc)
+  }
+
   public static func activation(named name: String) -> ActivationDefinition? {
     activations.first { $0.name == name }
   }
@@ -106,7 +114,7 @@ public enum Vocabulary {
     }
     parameters += [
       Parameter("bias", .bool, default: .bool(true)),
-      Parameter("activation", .choice(activationNames), default: .string("linear")),
+      Parameter("activation", .call(activationCalls), default: .string("linear")),
       Parameter("init", .call(initializers), doc: "weight initializer (default depends on activation)"),
       Parameter("bias_init", .call(initializers), doc: "bias initializer (default zeros)"),
     ]
@@ -161,7 +169,7 @@ public enum Vocabulary {
         [
           Parameter("units", .int, required: true, min: positive, max: maxSize),
           Parameter("bias", .bool, default: .bool(true)),
-          Parameter("activation", .choice(activationNames), default: .string("linear")),
+          Parameter("activation", .call(activationCalls), default: .string("linear")),
           Parameter("init", .call(initializers)),
           Parameter("bias_init", .call(initializers), doc: "bias initializer (default zeros)"),
         ] + common, doc: "fully connected layer"),
@@ -493,6 +501,10 @@ public enum Vocabulary {
     Parameter("shuffle", .bool, default: .bool(true)),
     Parameter("label_column", .int, default: .int(0), min: Bound(0), max: Bound(Double(Limits.column))),
     Parameter("header", .bool, default: .bool(false)),
+    Parameter(
+      "layout", .choice(["nchw", "nhwc"]), default: .string("nchw"),
+      doc: "the npy format: nhwc reads samples stored [count, height, width, channels] (NumPy, Keras) "
+        + "and transposes them to nnc's [channels, height, width]"),
     Parameter(
       "skip_corrupt", .bool, default: .bool(false),
       doc: "the folder format: skip unreadable image files (with a warning) instead of failing"),

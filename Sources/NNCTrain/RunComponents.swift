@@ -66,9 +66,11 @@ public enum RunComponents {
     if let mean = settings.mean { normalization.mean = mean.map(Float.init) }
     if let std = settings.std { normalization.std = std.map(Float.init) }
     func configuration(_ split: TrainingConfiguration.Split, _ name: String) throws -> DatasetConfiguration {
-      DatasetConfiguration(
+      var configuration = DatasetConfiguration(
         source: try source(split, name, settings, inputShape: inputShape), classes: settings.classes,
         normalization: normalization)
+      configuration.channelsLast = settings.channelsLast
+      return configuration
     }
     let train = try configuration(settings.train, "train")
     let test = try settings.test.map { try configuration($0, "test") }

@@ -25,6 +25,8 @@ public struct TrainingConfiguration: Sendable {
     public var shuffle: Bool
     public var labelColumn: Int
     public var header: Bool
+    /// `data.layout: nhwc`: npy samples stored channels last, transposed on load.
+    public var channelsLast = false
     /// The folder format: the folder to train on when no `train` split is given.
     public var path: String? = nil
     public var skipCorrupt = false
@@ -215,6 +217,7 @@ public struct TrainingConfiguration: Sendable {
         labelColumn: int(fields, "label_column", 0), header: bool(fields, "header", false))
       if case .string(let value) = fields["path"]?.kind { data?.path = resolve(value) }
       data?.skipCorrupt = bool(fields, "skip_corrupt", false)
+      if case .string("nhwc") = fields["layout"]?.kind { data?.channelsLast = true }
       data?.split = double(fields, "split")
       data?.classesSubset = numbers(fields, "classes_subset")?.map { Int($0) }
       if case .int(let limit) = fields["limit_per_class"]?.kind { data?.limitPerClass = limit }

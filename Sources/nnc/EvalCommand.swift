@@ -111,6 +111,7 @@ struct EvalCommand: ParsableCommand {
   }
 
   func run() throws {
+    JSONErrorOutput.enable(format)
     SignalHandling.installExitAtOnce()
     var settings: [TrainingConfiguration.MetricSettings]?
     var scored: Predictions
