@@ -166,7 +166,10 @@ extension Graph {
           diagnostics.warning(
             "trainable pattern '\(text)' matches \(names)\(frozenInModel.count > 3 ? ", ..." : ""), which "
               + "'trainable: false' in the model keeps frozen in every phase", at: item.location,
-            notes: [.note("'trainable: false' is set here; remove it to train the layer in a phase", at: first.location)])
+            notes: [
+              .note(
+                "'trainable: false' is set here; remove it to train the layer in a phase", at: first.location)
+            ])
         }
       }
     case .map(let fields):

@@ -355,7 +355,8 @@ private final class Parser {
       // what was read, so that the section still counts (no "the spec has no 'model' section").
       if atEnd || startsSectionAtMargin {
         try report(
-          "expected '}' to close \(owner)", at: current.location, notes: [.note("'{' opened here", at: open.location)])
+          "expected '}' to close \(owner)", at: current.location,
+          notes: [.note("'{' opened here", at: open.location)])
         return items
       }
       let start = position

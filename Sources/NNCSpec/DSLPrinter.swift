@@ -24,7 +24,9 @@ public enum SpecPrinter {
   static func positionalPrefix(_ call: Call, _ names: [String]) -> Int {
     var count = 0
     for (index, argument) in call.arguments.enumerated() {
-      guard argument.label == nil || (argument.isPositional && index < names.count && argument.label == names[index])
+      guard
+        argument.label == nil
+          || (argument.isPositional && index < names.count && argument.label == names[index])
       else { break }
       count += 1
     }

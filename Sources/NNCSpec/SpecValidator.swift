@@ -148,7 +148,8 @@ public enum SpecValidator {
       let guess = [dimensions[2], dimensions[0], dimensions[1]].map(String.init).joined(separator: ", ")
       diagnostics.warning(
         "nnc inputs are [channels, height, width]; did you mean [\(guess)]?", at: input.location,
-        notes: [.note("this input has \(dimensions[0]) channels of \(dimensions[1])x\(dimensions[2]) pixels")])
+        notes: [.note("this input has \(dimensions[0]) channels of \(dimensions[1])x\(dimensions[2]) pixels")]
+      )
     }
   }
 

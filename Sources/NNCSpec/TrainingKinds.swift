@@ -19,12 +19,12 @@ public enum OptimizerKind: String, CaseIterable, Sendable {
 public enum ScheduleKind: String, CaseIterable, Sendable {
   case constant
   case step
-  case exponential
-  case cosine
-  case plateau
   case multistep
   case inv
   case poly
+  case exponential
+  case cosine
+  case plateau
 }
 
 extension LossKind {

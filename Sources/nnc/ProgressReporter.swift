@@ -180,7 +180,9 @@ final class ProgressReporter: TrainingObserver {
       if let test {
         let accuracy = test.accuracy.isFinite ? String(format: "  accuracy %.4f", test.accuracy) : ""
         out(
-          String(format: "test: loss %.4f%@  (%d sample%@)", test.loss, accuracy, test.samples, test.samples == 1 ? "" : "s")
+          String(
+            format: "test: loss %.4f%@  (%d sample%@)", test.loss, accuracy, test.samples,
+            test.samples == 1 ? "" : "s")
             + extra.map { String(format: "  %@ %.4f", $0.key, $0.value) }.joined())
       }
       if let matrix = metrics?.confusionMatrix { out(matrix.table) }

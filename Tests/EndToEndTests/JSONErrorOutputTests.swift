@@ -22,7 +22,8 @@ import Testing
   }
 
   @Test(arguments: [
-    ["check"], ["train", "--epochs", "1"], ["bench", "--seconds", "0.1"], ["eval", "--checkpoint", "none.safetensors"],
+    ["check"], ["train", "--epochs", "1"], ["bench", "--seconds", "0.1"],
+    ["eval", "--checkpoint", "none.safetensors"],
   ])
   func everyCommandReportsSpecErrorsAsJSON(_ command: [String]) throws {
     let directory = try TrainingSupport.temporaryDirectory("json-errors")
@@ -44,7 +45,9 @@ import Testing
     let spec = directory.appendingPathComponent("nodata.yaml")
     try Self.invalidSpec.replacingOccurrences(of: "rleu", with: "relu").write(
       to: spec, atomically: true, encoding: .utf8)
-    let result = try NNCProcess.run(["train", spec.path, "--format", "json", "--run-dir", directory.path + "/run"])
+    let result = try NNCProcess.run([
+      "train", spec.path, "--format", "json", "--run-dir", directory.path + "/run",
+    ])
     #expect(result.status == 1)
     let report = try Self.report(result.stdout)
     #expect(report["event"] as? String == "error")

@@ -26,7 +26,8 @@ import Testing
     let labels = try writeFile(
       directory, "y.npy",
       npyBytes(
-        header: "{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }", body: littleEndianBytes([Int64(0), 1])))
+        header: "{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }",
+        body: littleEndianBytes([Int64(0), 1])))
     var configuration = DatasetConfiguration(source: .npy(samples: samples, labels: labels))
     configuration.channelsLast = true
     let dataset = try configuration.load()

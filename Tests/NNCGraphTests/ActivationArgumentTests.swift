@@ -38,7 +38,9 @@ import Testing
         dense(2, activation: leaky_relu(0.2))
       }
       """
-    let expected: [Activation] = [.leakyRelu(alpha: 0.1), .elu(alpha: 0.5), .leakyRelu(alpha: 0.01), .leakyRelu(alpha: 0.2)]
+    let expected: [Activation] = [
+      .leakyRelu(alpha: 0.1), .elu(alpha: 0.5), .leakyRelu(alpha: 0.01), .leakyRelu(alpha: 0.2),
+    ]
     #expect(try Self.activations(yaml, path: "a.yaml") == expected)
     #expect(try Self.activations(nnc, path: "a.nnc") == expected)
   }

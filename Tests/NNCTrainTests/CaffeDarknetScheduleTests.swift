@@ -128,11 +128,12 @@ import Testing
     sgd.decayScales = [0, 2]
     var first: [Float] = [1]
     var second: [Float] = [1]
-    var gradients: [[Float]] = [[0], [0]]
+    var firstGradient: [Float] = [0]
+    var secondGradient: [Float] = [0]
     try first.withUnsafeMutableBufferPointer { a in
       try second.withUnsafeMutableBufferPointer { b in
-        try gradients[0].withUnsafeMutableBufferPointer { ga in
-          try gradients[1].withUnsafeMutableBufferPointer { gb in
+        try firstGradient.withUnsafeMutableBufferPointer { ga in
+          try secondGradient.withUnsafeMutableBufferPointer { gb in
             try sgd.step(parameters: [a, b], gradients: [ga, gb], learningRate: 0.1)
           }
         }

@@ -68,7 +68,7 @@ import Testing
   }
 
   /// The weight seen as [count / fanIn, fanIn]: W Wᵀ = gain² I when wide, Wᵀ W = gain² I when tall.
-  @Test(arguments: [(6, 20, 1.0), (20, 6, 1.0), (8, 8, 2.0), (16, 3 * 3 * 4, 0.5)])
+  @Test(arguments: [(6, 20, 1.0), (20, 6, 1.0), (8, 8, 2.0), (16, 36, 0.5)])
   func orthogonalRowsOrColumns(rows: Int, columns: Int, gain: Double) throws {
     let values = try draw(.orthogonal(gain: Float(gain)), count: rows * columns, fanIn: columns, fanOut: rows)
     let wide = rows <= columns
