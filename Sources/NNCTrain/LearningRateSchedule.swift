@@ -38,16 +38,17 @@ public struct LearningRateSchedule: Sendable, Equatable {
   public var unit: Unit
   /// Length of the warm-up in `warmupUnit`s; 0 disables it.
   public var warmup: Int
-  /// The unit of `warmup`. A warm-up in epochs (`train.warmup_epochs`) shifts the decay to start
-  /// after it; one in steps (`train.warmup_steps`, Darknet's `burn_in`) does not: the decay then
-  /// counts from the first step, as Darknet's does.
+  /// The unit of `warmup`.
   public var warmupUnit: Unit
   /// The warm-up rises as `((s + 1) / W)^warmupPower`: 1 is linear, 4 is Darknet's default.
   public var warmupPower: Double
+  /// Whether the decay starts after the warm-up (`train.warmup_epochs`) or counts from the first
+  /// step regardless (`train.warmup_steps`, as Darknet's `burn_in`).
+  public var warmupShiftsDecay: Bool
 
   public init(
     base: Double, decay: Decay = .constant, unit: Unit = .epoch, warmup: Int = 0, warmupUnit: Unit? = nil,
-    warmupPower: Double = 1
+    warmupPower: Double = 1, warmupShiftsDecay: Bool = true
   ) {
     self.base = base
     self.decay = decay
@@ -55,11 +56,8 @@ public struct LearningRateSchedule: Sendable, Equatable {
     self.warmup = warmup
     self.warmupUnit = warmupUnit ?? unit
     self.warmupPower = warmupPower
+    self.warmupShiftsDecay = warmupShiftsDecay
   }
-
-  /// Whether the decay starts after the warm-up: a warm-up given in the schedule's own unit, or in
-  /// epochs, shifts it; Darknet's step warm-up under an epoch or step decay does not.
-  var warmupShiftsDecay: Bool { warmupUnit == unit || warmupUnit == .epoch }
 
   /// Checks the parameters once, when the spec is loaded, so training never meets a bad schedule.
   public func validate() throws {

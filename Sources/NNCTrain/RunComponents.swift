@@ -162,7 +162,8 @@ public enum RunComponents {
     return LearningRateSchedule(
       base: configuration.optimizer.learningRate, decay: decay, unit: unit,
       warmup: inSteps ? configuration.warmupSteps : configuration.warmupEpochs,
-      warmupUnit: inSteps ? .step : .epoch, warmupPower: configuration.warmupPower)
+      warmupUnit: inSteps ? .step : .epoch, warmupPower: configuration.warmupPower,
+      warmupShiftsDecay: !inSteps)
   }
 
   /// The initializer of a graph parameter.

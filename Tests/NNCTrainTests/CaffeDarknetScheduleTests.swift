@@ -80,6 +80,10 @@ import Testing
     #expect(close(rate(decayed, step: 1, perEpoch: 5), 0.1 * 2 / 3))
     #expect(close(rate(decayed, step: 9, perEpoch: 5), 0.1))
     #expect(close(rate(decayed, step: 10, perEpoch: 5), 0.05))
+    // Nor a decay counted in steps: poly over 3 epochs of 5 steps still has T = 15.
+    let poly = try schedule("{epochs: 3, warmup_steps: 3, schedule: poly}", optimizer: "{sgd: {lr: 0.1}}")
+    #expect(close(rate(poly, step: 1, perEpoch: 5), 0.1 * 2 / 3))
+    #expect(close(rate(poly, step: 6, perEpoch: 5), 0.1 * 9 / 15))
   }
 }
 
