@@ -1,6 +1,7 @@
 extension Dataset {
   /// The samples whose label is one of `classes`, relabelled by position in that list (`[5, 6]`:
-  /// label 5 becomes 0, label 6 becomes 1), with `classes.count` classes. Throws for a negative or
+  /// label 5 becomes 0, label 6 becomes 1), with `classes.count` classes, named as before (data
+  /// without names gets the original labels as names: "5", "6"). Throws for a negative or
   /// repeated class, or one beyond the data's class count.
   public func selectingClasses(_ classes: [Int]) throws -> Dataset {
     var position: [Int32: Int32] = [:]
@@ -17,7 +18,12 @@ extension Dataset {
     var result = subset(kept)
     result.labels = result.labels.map { position[$0]! }
     result.classes = classes.count
-    if let names = classNames, names.count == self.classes { result.classNames = classes.map { names[$0] } }
+    // Reports name the classes as the data did: its names, or the original labels (8, not 1).
+    if let names = classNames, names.count == self.classes {
+      result.classNames = classes.map { names[$0] }
+    } else {
+      result.classNames = classes.map(String.init)
+    }
     return result
   }
 

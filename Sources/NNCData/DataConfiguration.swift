@@ -20,6 +20,9 @@ public struct DatasetConfiguration: Sendable, Equatable {
   public var source: DataSource
   public var classes: Int?
   public var normalization: Normalization
+  /// Samples stored `[height, width, channels]` (npy from NumPy or Keras), transposed to
+  /// `[channels, height, width]` on load.
+  public var channelsLast = false
 
   public init(source: DataSource, classes: Int? = nil, normalization: Normalization = .identity) {
     self.source = source
@@ -48,8 +51,10 @@ public struct DatasetConfiguration: Sendable, Equatable {
       dataset = try Dataset.readCSV(resolve(path), options: options, classes: classes)
     case .npy(let samples, let labels):
       dataset = try Dataset.readNPY(samples: resolve(samples), labels: resolve(labels), classes: classes)
+      if channelsLast { dataset = try dataset.channelsFirst() }
     case .npyTargets(let samples, let targets, let kind):
       dataset = try Dataset.readNPY(samples: resolve(samples), targets: resolve(targets), kind: kind)
+      if channelsLast { dataset = try dataset.channelsFirst() }
     case .folder(let path, let options):
       dataset = try Dataset.readImageFolder(resolve(path), options: options, warnings: &warnings)
       if let classes, classes != dataset.classes {

@@ -28,7 +28,7 @@ public enum PendingTemporaries {
 
   /// Records `path`; returns its slot, or nil when all are taken or the path is too long (the
   /// write still happens, its temporary is only not removed by a signal).
-  static func register(_ path: String) -> Int? {
+  public static func register(_ path: String) -> Int? {
     let bytes = Array(path.utf8CString)
     guard bytes.count <= slotBytes else { return nil }
     var current = claimed.load(ordering: .relaxed)
@@ -47,7 +47,7 @@ public enum PendingTemporaries {
     }
   }
 
-  static func unregister(_ slot: Int?) {
+  public static func unregister(_ slot: Int?) {
     guard let slot else { return }
     published.bitwiseAnd(~(1 << UInt64(slot)), ordering: .acquiringAndReleasing)
     claimed.bitwiseAnd(~(1 << UInt64(slot)), ordering: .releasing)

@@ -158,6 +158,19 @@ extension Graph {
             "\(key) pattern '\(text)' matches no layer", at: item.location,
             notes: [.note("layer names are shown by 'nnc check'; '*' matches any characters, '?' one")])
         }
+        let frozenInModel = nodes.filter {
+          $0.isFrozenInModel && !$0.parameters.isEmpty && NamePattern.matches(text, $0.name)
+        }
+        if key == "trainable", let first = frozenInModel.first {
+          let names = frozenInModel.prefix(3).map { "'\($0.name)'" }.joined(separator: ", ")
+          diagnostics.warning(
+            "trainable pattern '\(text)' matches \(names)\(frozenInModel.count > 3 ? ", ..." : ""), which "
+              + "'trainable: false' in the model keeps frozen in every phase", at: item.location,
+            notes: [
+              .note(
+                "'trainable: false' is set here; remove it to train the layer in a phase", at: first.location)
+            ])
+        }
       }
     case .map(let fields):
       for field in fields {

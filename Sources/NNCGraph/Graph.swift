@@ -18,13 +18,28 @@ public enum ParameterRole: String, Sendable, Equatable {
 }
 
 /// How a parameter starts before training.
-public enum InitializerKind: String, Sendable, Equatable {
-  case heNormal = "he_normal"
-  case heUniform = "he_uniform"
-  case glorotUniform = "glorot_uniform"
-  case glorotNormal = "glorot_normal"
+public enum InitializerKind: Sendable, Equatable {
+  case heNormal
+  case heUniform
+  case glorotUniform
+  case glorotNormal
   case zeros
   case ones
+  /// Caffe's `xavier`: `U(-a, a)` with `a = sqrt(3 / n)`, `n` the fan-in, the fan-out or their mean.
+  case xavier(XavierNorm)
+  case lecunNormal
+  case lecunUniform
+  case normal(mean: Double, std: Double)
+  case uniform(low: Double, high: Double)
+  case constant(Double)
+  case orthogonal(gain: Double)
+
+  /// Caffe's `variance_norm`.
+  public enum XavierNorm: String, Sendable, Equatable {
+    case fanIn = "fan_in"
+    case fanOut = "fan_out"
+    case average
+  }
 }
 
 /// A learned (or tracked) tensor owned by a node.

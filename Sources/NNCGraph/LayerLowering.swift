@@ -55,18 +55,25 @@ extension Lowerer {
   /// Emits the layer's single node from its input.
   mutating func emit(
     _ op: Op, _ layer: LayerContext, shape: Shape, parameters: [(ParameterRole, [Int])] = [],
-    initializer: InitializerKind? = nil, fan: (Int, Int) = (1, 1), keepsUnits: Bool = false
+    initializer: InitializerKind? = nil, biasInitializer: InitializerKind? = nil, fan: (Int, Int) = (1, 1),
+    keepsUnits: Bool = false
   ) -> Flow {
     emit(
       op, layerName: layer.call.name, name: layer.name, inputs: [layer.input], shape: shape,
-      parameters: parameters, trainable: layer.trainable, initializer: initializer, fan: fan,
+      parameters: parameters, trainable: layer.trainable, initializer: initializer,
+      biasInitializer: biasInitializer, fan: fan,
       location: layer.location, description: layer.description, keepsUnits: keepsUnits)
   }
 
   func weightInitializer(_ arguments: CheckedArguments) -> InitializerKind {
-    if let word = arguments.string("init"), let kind = InitializerKind(rawValue: word) { return kind }
-    let activation = arguments.string("activation").flatMap(Vocabulary.activation(named:))
+    if let expr = arguments.expr("init"), let kind = InitializerKind(expr) { return kind }
+    let activation = Self.activationArgument(arguments)?.definition
     return activation?.rectifying == true ? .heNormal : .glorotUniform
+  }
+
+  /// `bias_init`, zeros when not given.
+  func biasInitializer(_ arguments: CheckedArguments) -> InitializerKind {
+    arguments.expr("bias_init").flatMap(InitializerKind.init) ?? .zeros
   }
 
   func size(_ pair: (Int, Int)?) -> Size2 {

@@ -278,7 +278,8 @@ struct Lowerer {
   mutating func emit(
     _ op: Op, layerName: String, name: String, inputs: [Flow], shape: Shape,
     parameters: [(ParameterRole, [Int])] = [], trainable: Bool = true, initializer: InitializerKind? = nil,
-    fan: (Int, Int) = (1, 1), location: SourceLocation, description: String, keepsUnits: Bool = false
+    biasInitializer: InitializerKind? = nil, fan: (Int, Int) = (1, 1), location: SourceLocation,
+    description: String, keepsUnits: Bool = false
   ) -> Flow {
     if nodes.count >= Self.nodeLimit, !aborted {
       aborted = true
@@ -294,7 +295,8 @@ struct Lowerer {
       ParameterInfo(
         name: "\(name).\(role.rawValue)", shape: shape, role: role,
         trainable: trainable && role.canTrain,
-        initializer: Self.initializer(for: role, weights: initializer ?? .glorotUniform),
+        initializer: role == .bias
+          ? biasInitializer ?? .zeros : Self.initializer(for: role, weights: initializer ?? .glorotUniform),
         fanIn: fan.0, fanOut: fan.1)
     }
     nodes.append(

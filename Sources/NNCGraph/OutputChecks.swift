@@ -30,7 +30,8 @@ enum OutputChecks {
           notes: [.note("the data has \(classes) classes", at: classesExpr.location)])
       } else if outputShape.sample[0] != classes, !(isBinary && classes == 2 && outputShape.sample[0] == 1) {
         diagnostics.error(
-          "the model outputs \(outputShape.sample[0]) units but the data has \(classes) classes",
+          "the model outputs \(outputShape.sample[0]) unit\(outputShape.sample[0] == 1 ? "" : "s") but the data "
+            + "has \(classes) classes",
           at: output.origin.unitsLocation,
           notes: [.note("the number of classes is set here", at: classesExpr.location)])
       }

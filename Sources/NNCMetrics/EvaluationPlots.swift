@@ -53,7 +53,8 @@ public enum EvaluationPlots {
       (
         "confusion_matrix.svg",
         SVGPlot.heatmap(
-          matrix, title: "confusion matrix (\(predictions.count) samples)", names: names)
+          matrix, title: "confusion matrix (\(predictions.count) sample\(predictions.count == 1 ? "" : "s"))",
+          names: names)
       ),
       (
         "roc.svg",

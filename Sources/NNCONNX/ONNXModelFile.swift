@@ -5,6 +5,11 @@ import SwiftProtobuf
 public enum ONNXModelFile {
   /// Writes the model to a temporary file beside `path` and renames it into place, so an interrupted
   /// export never leaves a truncated model.
+  /// The model's bytes, for a caller that writes them its own way (atomically).
+  public static func serialized(_ model: Onnx_ModelProto) throws -> [UInt8] {
+    try model.serializedBytes()
+  }
+
   public static func write(_ model: Onnx_ModelProto, to path: String) throws {
     let data: Data = try model.serializedBytes()
     try data.write(to: URL(fileURLWithPath: path), options: .atomic)

@@ -45,11 +45,14 @@ public struct Argument: Equatable, Sendable {
   public var label: String?
   @IgnoredInEquality public var labelLocation: SourceLocation
   public var value: Expr
+  /// Written without a label (`dense(10)`, `dense: 10`); the printers keep it so.
+  @IgnoredInEquality public var isPositional: Bool
 
-  public init(label: String?, labelLocation: SourceLocation, value: Expr) {
+  public init(label: String?, labelLocation: SourceLocation, value: Expr, isPositional: Bool? = nil) {
     self.label = label
     self.labelLocation = labelLocation
     self.value = value
+    self.isPositional = isPositional ?? (label == nil)
   }
 }
 

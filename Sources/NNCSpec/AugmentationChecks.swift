@@ -137,6 +137,10 @@ extension SpecValidator {
     if let path, hasTrain {
       diagnostics.error("data has both 'path' and a 'train' split; give one of them", at: path.keyLocation)
     }
+    if let layout = entries.first(where: { $0.key == "layout" }), format != "npy" {
+      diagnostics.error(
+        "'layout' in data applies to the npy format only, not '\(format ?? "")'", at: layout.keyLocation)
+    }
     guard let format, format != "folder" else {
       if let split = entries.first(where: { $0.key == "split" }),
         let other = entries.first(where: { $0.key == "validation_split" })

@@ -28,6 +28,15 @@ struct DSLToken: Equatable, Sendable {
   }
 
   /// How the token reads in a message: `'conv2d'`, `'('`, `end of file`.
+  /// Whether a value can start with this token.
+  var startsValue: Bool {
+    switch kind {
+    case .identifier, .reference, .string, .int, .double: return true
+    case .punctuation(let character): return character == "[" || character == "{"
+    case .invalid, .end: return false
+    }
+  }
+
   var described: String {
     switch kind {
     case .identifier(let name): return "'\(name)'"

@@ -351,9 +351,13 @@ private final class Parser {
     while true {
       if accept(";") != nil || accept(",") != nil { continue }
       if accept("}") != nil { return items }
-      // A section keyword at the left margin means the closing brace was forgotten.
+      // A section keyword at the left margin means the closing brace was forgotten: say so, and keep
+      // what was read, so that the section still counts (no "the spec has no 'model' section").
       if atEnd || startsSectionAtMargin {
-        try fail("expected '}' to close \(owner)", notes: [.note("'{' opened here", at: open.location)])
+        try report(
+          "expected '}' to close \(owner)", at: current.location,
+          notes: [.note("'{' opened here", at: open.location)])
+        return items
       }
       let start = position
       do {
@@ -454,6 +458,13 @@ private final class Parser {
         label = text
         labelLocation = advance().location
         advance()
+      } else if case .identifier(let text) = current.kind, !next.startsLine, next.startsValue,
+        !next.isPunctuation("{")
+      {
+        // `kernel 5`: a label whose ':' is missing; say so and read the value as labelled.
+        try report("expected ':' after '\(text)', as in '\(text): ...'", at: next.location)
+        label = text
+        labelLocation = advance().location
       } else if let previous = arguments.last, previous.label != nil {
         try fail(
           "a positional argument of '\(callName)' cannot follow a labelled one; give it a label")
@@ -525,6 +536,12 @@ private final class Parser {
   {
     let arguments = try parseArguments(of: word, open: open, scope: scope, depth: depth)
     if arguments.isEmpty { return Expr(.string(word), at: token.location) }
+    // One unlabelled argument is the positional one, as YAML's `{constant: 0.1}`.
+    if arguments.count == 1, arguments[0].label == nil {
+      return Expr(
+        .map([MapEntry(key: word, keyLocation: token.location, value: arguments[0].value)]),
+        at: token.location)
+    }
     var entries: [MapEntry] = []
     for argument in arguments {
       guard let label = argument.label else {
@@ -587,7 +604,14 @@ private final class Parser {
       }
       guard let key = name else { try fail("expected a key in the map, found \(current.described)") }
       let keyToken = advance()
-      _ = try expect(":", "expected ':' after the key '\(key)'")
+      if accept(":") == nil {
+        // `format idx`: the value follows on the line, so only the ':' is missing; reading on keeps
+        // the rest of the map from producing follow-on errors.
+        guard !current.startsLine, current.startsValue else {
+          try fail("expected ':' after the key '\(key)', found \(current.described)")
+        }
+        try report("expected ':' after the key '\(key)', as in '\(key): ...'", at: current.location)
+      }
       let value = try parseValue(scope: scope, depth: depth)
       if let first = keys[key] {
         try report(

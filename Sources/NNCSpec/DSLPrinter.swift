@@ -19,12 +19,15 @@ public enum SpecPrinter {
     signatures.first { $0.name == call.name }?.positional ?? []
   }
 
-  /// How many leading arguments can be written positionally: those whose labels are the signature's
-  /// positional names in order (or that have no label yet).
+  /// How many leading arguments are written positionally: those the author wrote without a label
+  /// whose labels are the signature's positional names in order (or that have no label yet).
   static func positionalPrefix(_ call: Call, _ names: [String]) -> Int {
     var count = 0
     for (index, argument) in call.arguments.enumerated() {
-      guard argument.label == nil || (index < names.count && argument.label == names[index]) else { break }
+      guard
+        argument.label == nil
+          || (argument.isPositional && index < names.count && argument.label == names[index])
+      else { break }
       count += 1
     }
     return count

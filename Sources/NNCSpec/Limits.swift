@@ -8,7 +8,11 @@ public enum Limits {
   public static let window = 1 << 16
   /// Epochs, warm-up epochs, patience and decay intervals.
   public static let epochs = 1_000_000
+  /// Optimizer steps (`warmup_steps`, `every_steps`, `milestone_steps`): epochs times steps per epoch.
+  public static let steps = 1 << 40
   public static let batchSize = 1 << 20
+  /// Exponents of schedules and warm-up (`power`, `warmup_power`).
+  public static let power = 64
   /// Random seeds: exact as a double, as JSON readers of the training log hold them.
   public static let seed = 1 << 53
   public static let threads = 4096

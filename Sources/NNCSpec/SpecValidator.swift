@@ -40,6 +40,7 @@ public enum SpecValidator {
     if let train = spec.train {
       ArgumentChecker.check(map: train, against: Vocabulary.trainSchema, what: "train", into: &diagnostics)
       checkTransfer(train, into: &diagnostics)
+      checkSchedule(train, into: &diagnostics)
       checkMonitors(train, metrics: spec.metrics, into: &diagnostics)
       checkTensorBoard(train, into: &diagnostics)
     }
@@ -141,6 +142,7 @@ public enum SpecValidator {
         at: input.location)
       return
     }
+    var dimensions: [Int] = []
     for item in items {
       guard case .int(let value) = item.kind, value >= 1 else {
         diagnostics.error(
@@ -152,6 +154,15 @@ public enum SpecValidator {
           "input dimensions must be at most \(Limits.size), found \(value)", at: item.location)
         return
       }
+      dimensions.append(value)
+    }
+    // Keras and TensorFlow write images channels last: [28, 28, 1] is almost surely [1, 28, 28].
+    if dimensions.count == 3, [1, 3, 4].contains(dimensions[2]), dimensions[0] > 4, dimensions[1] > 4 {
+      let guess = [dimensions[2], dimensions[0], dimensions[1]].map(String.init).joined(separator: ", ")
+      diagnostics.warning(
+        "nnc inputs are [channels, height, width]; did you mean [\(guess)]?", at: input.location,
+        notes: [.note("this input has \(dimensions[0]) channels of \(dimensions[1])x\(dimensions[2]) pixels")]
+      )
     }
   }
 

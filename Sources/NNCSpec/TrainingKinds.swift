@@ -21,6 +21,9 @@ public enum OptimizerKind: String, CaseIterable, Sendable {
 public enum ScheduleKind: String, CaseIterable, Sendable {
   case constant
   case step
+  case multistep
+  case inv
+  case poly
   case exponential
   case cosine
   case plateau

@@ -32,6 +32,14 @@ public enum Vocabulary {
 
   public static let activationNames = activations.map(\.name)
 
+  /// What `activation:` of a convolution or dense layer takes: every activation with the arguments
+  /// it takes as a layer (`{leaky_relu: {alpha: 0.1}}`; `elu(0.5)` in `.nnc`).
+  public static let activationCalls: [Signature] = activations.map { definition in
+    let layer = activationLayer(definition)
+    let own = layer.parameters.filter { parameter in !common.contains { $0.name == parameter.name } }
+    return Signature(definition.name, positional: layer.positional, own, doc: definition.doc)
+  }
+
   public static func activation(named name: String) -> ActivationDefinition? {
     activations.first { $0.name == name }
   }
@@ -42,12 +50,48 @@ public enum Vocabulary {
     Parameter("trainable", .bool, default: .bool(true), doc: "false freezes the layer's parameters"),
   ]
 
-  static let initializers = ["he_normal", "he_uniform", "glorot_uniform", "glorot_normal", "zeros", "ones"]
+  /// Weight and bias initializers (`init`, `bias_init`): a word, or a call with arguments.
+  public static let initializers: [Signature] = [
+    Signature("he_normal", [], doc: "N(0, 2 / fan_in), untruncated (PyTorch's kaiming_normal_)"),
+    Signature("he_uniform", [], doc: "U(-a, a), a = sqrt(6 / fan_in)"),
+    Signature("glorot_uniform", [], doc: "U(-a, a), a = sqrt(6 / (fan_in + fan_out))"),
+    Signature("glorot_normal", [], doc: "N(0, 2 / (fan_in + fan_out)), untruncated"),
+    Signature("zeros", []),
+    Signature("ones", []),
+    Signature(
+      "xavier", positional: ["variance_norm"],
+      [
+        Parameter(
+          "variance_norm", .choice(["fan_in", "fan_out", "average"]), default: .string("fan_in"),
+          doc: "n in a = sqrt(3 / n): the fan-in (Caffe's default), the fan-out or their mean")
+      ], doc: "Caffe's xavier: U(-a, a), a = sqrt(3 / n); with average it is glorot_uniform"),
+    Signature("lecun_normal", [], doc: "N(0, 1 / fan_in), untruncated"),
+    Signature("lecun_uniform", [], doc: "U(-a, a), a = sqrt(3 / fan_in)"),
+    Signature(
+      "normal", positional: ["std"],
+      [
+        Parameter("std", .number, required: true, min: Bound(0)),
+        Parameter("mean", .number, default: .number(0)),
+      ], doc: "N(mean, std^2) (Caffe's gaussian)"),
+    Signature(
+      "uniform", positional: ["low"],
+      [Parameter("low", .number, required: true), Parameter("high", .number, required: true)],
+      doc: "U(low, high)"),
+    Signature(
+      "constant", positional: ["value"], [Parameter("value", .number, required: true)],
+      doc: "every element the same value"),
+    Signature(
+      "orthogonal", positional: ["gain"],
+      [Parameter("gain", .number, default: .number(1), min: Bound(0, inclusive: false))],
+      doc: "a random orthogonal matrix [out, fan_in] times gain (Saxe et al.; PyTorch's orthogonal_)"),
+  ]
 
   static let positive = Bound(1)
   static let maxSize = Bound(Double(Limits.size))
   static let maxWindow = Bound(Double(Limits.window))
   static let maxEpochs = Bound(Double(Limits.epochs))
+  static let maxSteps = Bound(Double(Limits.steps))
+  static let maxPower = Bound(Double(Limits.power))
 
   static func convolutionParameters(filters: Bool, depthMultiplier: Bool) -> [Parameter] {
     var parameters: [Parameter] = []
@@ -70,8 +114,9 @@ public enum Vocabulary {
     }
     parameters += [
       Parameter("bias", .bool, default: .bool(true)),
-      Parameter("activation", .choice(activationNames), default: .string("linear")),
-      Parameter("init", .choice(initializers), doc: "weight initializer (default depends on activation)"),
+      Parameter("activation", .call(activationCalls), default: .string("linear")),
+      Parameter("init", .call(initializers), doc: "weight initializer (default depends on activation)"),
+      Parameter("bias_init", .call(initializers), doc: "bias initializer (default zeros)"),
     ]
     return parameters + common
   }
@@ -84,6 +129,9 @@ public enum Vocabulary {
         Parameter(
           "stride", .intOrPair, min: positive, max: maxWindow, doc: "defaults to the window size"),
         Parameter("padding", .padding, default: .string("valid"), min: Bound(0), max: maxWindow),
+        Parameter(
+          "ceil_mode", .bool, default: .bool(false),
+          doc: "round the output size up (Caffe, PyTorch ceil_mode); the last window starts inside the input"),
       ] + common, doc: doc)
   }
 
@@ -121,8 +169,9 @@ public enum Vocabulary {
         [
           Parameter("units", .int, required: true, min: positive, max: maxSize),
           Parameter("bias", .bool, default: .bool(true)),
-          Parameter("activation", .choice(activationNames), default: .string("linear")),
-          Parameter("init", .choice(initializers)),
+          Parameter("activation", .call(activationCalls), default: .string("linear")),
+          Parameter("init", .call(initializers)),
+          Parameter("bias_init", .call(initializers), doc: "bias initializer (default zeros)"),
         ] + common, doc: "fully connected layer"),
       Signature(
         "dropout", positional: ["rate"],
@@ -235,9 +284,33 @@ public enum Vocabulary {
     Signature(
       "step",
       [
-        Parameter("every", .int, required: true, min: positive, max: maxEpochs, doc: "epochs between decays"),
+        Parameter("every", .int, min: positive, max: maxEpochs, doc: "epochs between decays"),
+        Parameter(
+          "every_steps", .int, min: positive, max: maxSteps,
+          doc: "optimizer steps between decays (Caffe's stepsize), instead of every"),
         Parameter("gamma", .number, default: .number(0.1), min: Bound(0, inclusive: false)),
       ]),
+    Signature(
+      "multistep",
+      [
+        Parameter(
+          "milestones", .list(.int), min: positive, max: maxEpochs,
+          doc: "epochs after which the rate is multiplied by gamma, increasing"),
+        Parameter(
+          "milestone_steps", .list(.int), min: positive, max: maxSteps,
+          doc: "optimizer steps instead (Caffe's stepvalue), increasing"),
+        Parameter("gamma", .number, default: .number(0.1), min: Bound(0, inclusive: false)),
+      ], doc: "multiply the rate by gamma at each milestone"),
+    Signature(
+      "inv",
+      [
+        Parameter("gamma", .number, required: true, min: Bound(0)),
+        Parameter("power", .number, required: true, min: Bound(0), max: maxPower),
+      ], doc: "Caffe's inv: lr * (1 + gamma * step)^-power, per optimizer step"),
+    Signature(
+      "poly",
+      [Parameter("power", .number, default: .number(1), min: Bound(0), max: maxPower)],
+      doc: "lr * (1 - step / steps of the run)^power, per optimizer step (Caffe, Darknet)"),
     Signature(
       "exponential", [Parameter("gamma", .number, required: true, min: Bound(0, inclusive: false))]),
     Signature("cosine", [Parameter("min_lr", .number, default: .number(0), min: Bound(0))]),
@@ -463,6 +536,10 @@ public enum Vocabulary {
       doc: "regression: standardize targets with the training split's mean and std (undone in predictions)"),
     Parameter("header", .bool, default: .bool(false)),
     Parameter(
+      "layout", .choice(["nchw", "nhwc"]), default: .string("nchw"),
+      doc: "the npy format: nhwc reads samples stored [count, height, width, channels] (NumPy, Keras) "
+        + "and transposes them to nnc's [channels, height, width]"),
+    Parameter(
       "skip_corrupt", .bool, default: .bool(false),
       doc: "the folder format: skip unreadable image files (with a warning) instead of failing"),
     Parameter(
@@ -554,6 +631,12 @@ public enum Vocabulary {
     Parameter("seed", .int, default: .int(0), min: Bound(0), max: Bound(Double(Limits.seed))),
     Parameter("schedule", .call(schedules), default: .string("constant")),
     Parameter("warmup_epochs", .int, default: .int(0), min: Bound(0), max: maxEpochs),
+    Parameter(
+      "warmup_steps", .int, default: .int(0), min: Bound(0), max: maxSteps,
+      doc: "warm-up in optimizer steps (Darknet's burn_in); the schedule is not shifted by it"),
+    Parameter(
+      "warmup_power", .number, default: .number(1), min: Bound(0, inclusive: false), max: maxPower,
+      doc: "the warm-up rises as (step / length)^power: 1 is linear, 4 is Darknet's burn_in"),
     Parameter("clip_norm", .number, min: Bound(0, inclusive: false)),
     Parameter("monitor", .string, default: .string("val_accuracy")),
     monitorMode,
@@ -573,7 +656,12 @@ public enum Vocabulary {
       doc: "staged fine-tuning: phases run in order, each with its epochs, trainable layers and optimizer"),
     Parameter(
       "lr_multipliers", .dictionary(.number), min: Bound(0),
-      doc: "layer-name pattern -> factor on the learning rate; the first matching pattern wins"),
+      doc: "pattern -> factor on the learning rate; a pattern with '.' matches tensor names ('*.bias'), "
+        + "any other layer names; the first matching pattern wins"),
+    Parameter(
+      "decay_multipliers", .dictionary(.number), min: Bound(0),
+      doc: "pattern -> factor on the weight decay, as lr_multipliers (Caffe's decay_mult); it also applies "
+        + "to biases and normalization parameters, which are otherwise not decayed"),
     Parameter(
       "tensorboard", .string,
       doc: "a directory for TensorBoard event files (train/ and validation/ runs), relative to the spec; "

@@ -12,7 +12,7 @@ public enum YAMLReader {
     do {
       root = try Yams.compose(yaml: text)
     } catch let error as YamlError {
-      diagnostics.append(diagnostic(for: error, file: file))
+      diagnostics.append(diagnostic(for: error, file: file, text: text))
       return nil
     } catch {
       diagnostics.error("cannot parse YAML: \(error)", at: SourceLocation(file: file, line: 1, column: 1))
@@ -51,7 +51,41 @@ public enum YAMLReader {
     return value
   }
 
-  static func diagnostic(for error: YamlError, file: String) -> Diagnostic {
+  /// What to say after "unknown section 'key'": where a key of another section belongs, or the
+  /// closest section name.
+  static func misplacedSectionHint(_ key: String) -> String {
+    let owners: [(String, [String])] = [
+      ("model", ["layers", "input", "name"]),
+      ("train", Vocabulary.trainSchema.keys.map(\.name)),
+      ("data", Vocabulary.dataSchema.keys.map(\.name)),
+    ]
+    if let owner = owners.first(where: { $0.1.contains(key) }) {
+      return "; '\(key)' belongs under '\(owner.0)', indented"
+    }
+    return Suggestions.didYouMean(key, in: Vocabulary.sections)
+  }
+
+  /// libyaml's words for the usual mistakes, in plainer ones: a tab in the indentation, a line
+  /// indented less (or more) than the entries it belongs with.
+  static func plainProblem(_ problem: String, at mark: Mark, text: String) -> String {
+    if problem.contains("cannot start any token"), character(at: mark, in: text) == "\t" {
+      return "tab characters are not allowed for indentation in YAML; indent with spaces"
+    }
+    if problem == "did not find expected key" || problem == "did not find expected '-' indicator" {
+      return "this line is not indented like the entries before it (\(problem))"
+    }
+    return problem
+  }
+
+  static func character(at mark: Mark, in text: String) -> Character? {
+    let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    guard mark.line >= 1, mark.line <= lines.count else { return nil }
+    let line = lines[mark.line - 1]
+    guard mark.column >= 1, mark.column <= line.count else { return nil }
+    return line[line.index(line.startIndex, offsetBy: mark.column - 1)]
+  }
+
+  static func diagnostic(for error: YamlError, file: String, text: String = "") -> Diagnostic {
     func located(_ problem: String, _ mark: Mark, _ context: YamlError.Context?) -> Diagnostic {
       var notes: [Diagnostic] = []
       if let context {
@@ -61,7 +95,8 @@ public enum YAMLReader {
           ))
       }
       return .error(
-        "YAML syntax: \(problem)", at: SourceLocation(file: file, line: mark.line, column: mark.column),
+        "YAML syntax: \(plainProblem(problem, at: mark, text: text))",
+        at: SourceLocation(file: file, line: mark.line, column: mark.column),
         notes: notes)
     }
     switch error {
@@ -169,7 +204,7 @@ public enum YAMLReader {
         case "predict": spec.predict = expr(value)
         default:
           diagnostics.error(
-            "unknown section '\(key)'\(Suggestions.didYouMean(key, in: Vocabulary.sections))",
+            "unknown section '\(key)'" + YAMLReader.misplacedSectionHint(key),
             at: location(keyNode))
         }
       }

@@ -1,3 +1,4 @@
+import NNCGraph
 import NNCRandom
 
 /// How a parameter tensor starts. Fans follow the usual convention: for a dense weight
@@ -20,6 +21,16 @@ public enum Initializer: Sendable, Equatable {
   case normal(mean: Float = 0, std: Float)
   /// `U(low, high)`.
   case uniform(low: Float, high: Float)
+  /// LeCun normal: `N(0, 1 / fanIn)`, untruncated like `heNormal` (Keras truncates at 2 std).
+  case lecunNormal
+  /// LeCun uniform: `U(-limit, limit)` with `limit = sqrt(3 / fanIn)`.
+  case lecunUniform
+  /// Caffe's `xavier`: `U(-limit, limit)` with `limit = sqrt(3 / n)`, `n` the fan-in (Caffe's
+  /// default), the fan-out or their average (then it equals `glorotUniform`).
+  case xavier(InitializerKind.XavierNorm)
+  /// A random orthogonal matrix times `gain`, the weight seen as `[count / fanIn, fanIn]`: orthonormal
+  /// rows when it is wide, orthonormal columns when it is tall (PyTorch's `orthogonal_`).
+  case orthogonal(gain: Float)
 
   /// Fans of a weight of the given shape: `[out, in, spatial...]`, or `[out, in]` for dense layers.
   /// A one-dimensional shape (a bias) has fanIn = fanOut = its length.
@@ -65,6 +76,23 @@ public enum Initializer: Sendable, Equatable {
         throw TrainError("uniform initializer: low \(low) is greater than high \(high)")
       }
       for j in buffer.indices { buffer[j] = generator.nextUniform(low, high) }
+    case .lecunNormal:
+      let std = (1 / Float(try positive(fanIn, "fanIn"))).squareRoot()
+      for j in buffer.indices { buffer[j] = std * generator.nextNormal() }
+    case .lecunUniform:
+      let limit = (3 / Float(try positive(fanIn, "fanIn"))).squareRoot()
+      for j in buffer.indices { buffer[j] = generator.nextUniform(-limit, limit) }
+    case .xavier(let norm):
+      let n: Float =
+        switch norm {
+        case .fanIn: Float(try positive(fanIn, "fanIn"))
+        case .fanOut: Float(try positive(fanOut, "fanOut"))
+        case .average: Float(try positive(fanIn + fanOut, "fanIn + fanOut")) / 2
+        }
+      let limit = (3 / n).squareRoot()
+      for j in buffer.indices { buffer[j] = generator.nextUniform(-limit, limit) }
+    case .orthogonal(let gain):
+      OrthogonalMatrix.fill(buffer, columns: fanIn, gain: gain, generator: &generator)
     }
   }
 

@@ -24,19 +24,39 @@ public struct LearningRateSchedule: Sendable, Equatable {
     /// `lr = min + (base - min) (1 + cos(pi t / T)) / 2` with `T = total - warmup`, where `total` is
     /// the length of the whole run in units (warm-up included); after `T` the rate stays at `min`.
     case cosine(total: Int, minimum: Double = 0)
+    /// `lr = base * gamma^(number of milestones m with t >= m)`; milestones increase.
+    case multistep(milestones: [Int], gamma: Double)
+    /// Caffe's `inv`: `lr = base * (1 + gamma t)^-power`.
+    case inverse(gamma: Double, power: Double)
+    /// Caffe's and Darknet's `poly`: `lr = base * (1 - t / T)^power` with `T` the run's steps
+    /// (`totalEpochs` times the steps per epoch) after any warm-up that shifts the decay.
+    case poly(totalEpochs: Int, power: Double)
   }
 
   public var base: Double
   public var decay: Decay
   public var unit: Unit
-  /// Length of the warm-up in `unit`s; 0 disables it.
+  /// Length of the warm-up in `warmupUnit`s; 0 disables it.
   public var warmup: Int
+  /// The unit of `warmup`.
+  public var warmupUnit: Unit
+  /// The warm-up rises as `((s + 1) / W)^warmupPower`: 1 is linear, 4 is Darknet's default.
+  public var warmupPower: Double
+  /// Whether the decay starts after the warm-up (`train.warmup_epochs`) or counts from the first
+  /// step regardless (`train.warmup_steps`, as Darknet's `burn_in`).
+  public var warmupShiftsDecay: Bool
 
-  public init(base: Double, decay: Decay = .constant, unit: Unit = .epoch, warmup: Int = 0) {
+  public init(
+    base: Double, decay: Decay = .constant, unit: Unit = .epoch, warmup: Int = 0, warmupUnit: Unit? = nil,
+    warmupPower: Double = 1, warmupShiftsDecay: Bool = true
+  ) {
     self.base = base
     self.decay = decay
     self.unit = unit
     self.warmup = warmup
+    self.warmupUnit = warmupUnit ?? unit
+    self.warmupPower = warmupPower
+    self.warmupShiftsDecay = warmupShiftsDecay
   }
 
   /// Checks the parameters once, when the spec is loaded, so training never meets a bad schedule.
@@ -57,6 +77,21 @@ public struct LearningRateSchedule: Sendable, Equatable {
       guard minimum >= 0, minimum <= base else {
         throw TrainError("cosine schedule: min_lr must be in [0, \(base)], got \(minimum)")
       }
+    case .multistep(let milestones, let gamma):
+      guard gamma > 0 else { throw TrainError("multistep schedule: gamma must be > 0, got \(gamma)") }
+      guard zip(milestones, milestones.dropFirst()).allSatisfy({ $0 < $1 }) else {
+        throw TrainError("multistep schedule: milestones must increase, got \(milestones)")
+      }
+    case .inverse(let gamma, let power):
+      guard gamma >= 0, power >= 0 else {
+        throw TrainError("inv schedule: gamma and power must be >= 0, got \(gamma) and \(power)")
+      }
+    case .poly(let total, let power):
+      guard total > 0 else { throw TrainError("poly schedule: total must be > 0, got \(total)") }
+      guard power >= 0 else { throw TrainError("poly schedule: power must be >= 0, got \(power)") }
+    }
+    guard warmupPower > 0, warmupPower.isFinite else {
+      throw TrainError("warm-up power must be a positive number, got \(warmupPower)")
     }
   }
 
@@ -70,12 +105,17 @@ public struct LearningRateSchedule: Sendable, Equatable {
     // `check` bounds warm-up and epochs, but a schedule built by hand may not be: a count past Int
     // saturates (the warm-up then simply never ends) instead of trapping.
     let globalStep = Self.saturating(Self.saturating(epoch, times: perEpoch), plus: step)
-    let warmupSteps = unit == .epoch ? Self.saturating(warmup, times: perEpoch) : warmup
+    let warmupSteps = warmupUnit == .epoch ? Self.saturating(warmup, times: perEpoch) : warmup
+    // The decay's clock starts after a shifting warm-up, in the decay's unit.
+    let shiftSteps = warmupShiftsDecay ? warmupSteps : 0
+    let shift = unit == .epoch ? (warmupShiftsDecay ? warmup : 0) : shiftSteps
     if globalStep < warmupSteps {
-      return Float(rate(after: 0) * (Double(globalStep) + 1) / Double(warmupSteps))
+      let fraction = (Double(globalStep) + 1) / Double(warmupSteps)
+      let rise = warmupPower == 1 ? fraction : pow(fraction, warmupPower)
+      return Float(rate(after: 0, perEpoch: perEpoch, shiftSteps: shiftSteps) * rise)
     }
-    let elapsed = unit == .epoch ? epoch - warmup : Self.saturating(globalStep, plus: -warmup)
-    return Float(rate(after: max(elapsed, 0)))
+    let elapsed = unit == .epoch ? epoch - shift : Self.saturating(globalStep, plus: -shift)
+    return Float(rate(after: max(elapsed, 0), perEpoch: perEpoch, shiftSteps: shiftSteps))
   }
 
   static func saturating(_ a: Int, times b: Int) -> Int {
@@ -88,7 +128,7 @@ public struct LearningRateSchedule: Sendable, Equatable {
     return overflow ? (b < 0 ? Int.min : Int.max) : sum
   }
 
-  private func rate(after t: Int) -> Double {
+  private func rate(after t: Int, perEpoch: Int, shiftSteps: Int) -> Double {
     switch decay {
     case .constant:
       return base
@@ -101,6 +141,14 @@ public struct LearningRateSchedule: Sendable, Equatable {
       guard span > 0 else { return minimum }
       let progress = Double(min(t, span)) / Double(span)
       return minimum + (base - minimum) * (1 + cos(Double.pi * progress)) / 2
+    case .multistep(let milestones, let gamma):
+      return base * pow(gamma, Double(milestones.filter { t >= $0 }.count))
+    case .inverse(let gamma, let power):
+      return base * pow(1 + gamma * Double(t), -power)
+    case .poly(let totalEpochs, let power):
+      let span = Self.saturating(Self.saturating(totalEpochs, times: perEpoch), plus: -shiftSteps)
+      guard span > 0 else { return 0 }
+      return base * pow(1 - Double(min(t, span)) / Double(span), power)
     }
   }
 }

@@ -117,10 +117,11 @@ public enum RunComponents {
   ) throws -> DataConfiguration {
     let normalization = self.normalization(settings)
     func configuration(_ split: TrainingConfiguration.Split, _ name: String) throws -> DatasetConfiguration {
-      DatasetConfiguration(
-        source: try source(split, name, settings, inputShape: inputShape, task: task),
-        classes: settings.classes,
+      var configuration = DatasetConfiguration(
+        source: try source(split, name, settings, inputShape: inputShape, task: task), classes: settings.classes,
         normalization: normalization)
+      configuration.channelsLast = settings.channelsLast
+      return configuration
     }
     let train = try configuration(settings.train, "train")
     let test = try settings.test.map { try configuration($0, "test") }
@@ -194,16 +195,33 @@ public enum RunComponents {
   public static func schedule(_ configuration: TrainingConfiguration) -> LearningRateSchedule {
     let settings = configuration.schedule
     let decay: LearningRateSchedule.Decay
+    var unit = LearningRateSchedule.Unit.epoch
     switch settings.kind {
-    case .step: decay = .step(every: settings.every, gamma: settings.gamma)
+    case .step:
+      decay = .step(every: settings.everySteps ?? settings.every, gamma: settings.gamma)
+      if settings.everySteps != nil { unit = .step }
     case .exponential: decay = .exponential(gamma: settings.gamma)
     case .cosine: decay = .cosine(total: configuration.epochs, minimum: settings.minimumLearningRate)
+    case .multistep:
+      decay = .multistep(milestones: settings.milestones, gamma: settings.gamma)
+      if settings.milestonesInSteps { unit = .step }
+    // Caffe's inv and poly count iterations.
+    case .inv:
+      decay = .inverse(gamma: settings.gamma, power: settings.power)
+      unit = .step
+    case .poly:
+      decay = .poly(totalEpochs: configuration.epochs, power: settings.power)
+      unit = .step
     // Reduce-on-plateau scales the constant rate as the run goes (see `PlateauMonitor`).
     case .constant, .plateau: decay = .constant
     }
+    // `check` refuses both warm-ups at once.
+    let inSteps = configuration.warmupSteps > 0
     return LearningRateSchedule(
-      base: configuration.optimizer.learningRate, decay: decay, unit: .epoch,
-      warmup: configuration.warmupEpochs)
+      base: configuration.optimizer.learningRate, decay: decay, unit: unit,
+      warmup: inSteps ? configuration.warmupSteps : configuration.warmupEpochs,
+      warmupUnit: inSteps ? .step : .epoch, warmupPower: configuration.warmupPower,
+      warmupShiftsDecay: !inSteps)
   }
 
   /// The initializer of a graph parameter.
@@ -215,6 +233,13 @@ public enum RunComponents {
     case .glorotNormal: return .glorotNormal
     case .zeros: return .zeros
     case .ones: return .ones
+    case .xavier(let norm): return .xavier(norm)
+    case .lecunNormal: return .lecunNormal
+    case .lecunUniform: return .lecunUniform
+    case .normal(let mean, let std): return .normal(mean: Float(mean), std: Float(std))
+    case .uniform(let low, let high): return .uniform(low: Float(low), high: Float(high))
+    case .constant(let value): return .constant(Float(value))
+    case .orthogonal(let gain): return .orthogonal(gain: Float(gain))
     }
   }
 }

@@ -51,7 +51,8 @@ public enum RunPreparation {
       !(outputs == 1 && classes <= 2)
     {
       throw TrainError(
-        "\(data.train.source): the data has \(classes) classes but the model outputs \(outputs) units; "
+        "\(data.train.source): the data has \(classes) class\(classes == 1 ? "" : "es") but the model outputs "
+          + "\(outputs) unit\(outputs == 1 ? "" : "s"); "
           + "set data.classes or change the last layer")
     }
     if let positive = MetricReport.positiveClass(configuration.metrics), positive >= max(classes, 2) {

@@ -28,6 +28,13 @@ struct RunSettings: Equatable {
       "data.train_samples": String(trainSamples),
       "data.validation_samples": String(validationSamples),
     ]
+    // Written only when set, so checkpoints from before these keys existed still resume.
+    if configuration.warmupSteps > 0 { values["warmup_steps"] = String(configuration.warmupSteps) }
+    if configuration.warmupPower != 1 { values["warmup_power"] = String(configuration.warmupPower) }
+    if !configuration.decayMultipliers.isEmpty {
+      values["decay_multipliers"] = configuration.decayMultipliers.map { "\($0.pattern)=\($0.factor)" }
+        .joined(separator: ",")
+    }
     // One key per field, so a refusal names the hyperparameter that changed.
     func fields(_ prefix: String, _ value: Any?) {
       guard let value else { return values[prefix] = "none" }

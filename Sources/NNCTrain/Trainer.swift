@@ -345,7 +345,7 @@ public final class Trainer {
     let layers = Set(
       trainable.map { $0.info.name[..<($0.info.name.lastIndex(of: ".") ?? $0.info.name.endIndex)] })
     return "phase \(phase + 1) of \(configuration.phases.count) from epoch \(epoch + 1): "
-      + "\(trainable.reduce(0) { $0 + $1.info.count }) trainable parameters (\(layers.count) layers)"
+      + "\(trainable.reduce(0) { $0 + $1.info.count }) trainable parameters (\(layers.count) layer\(layers.count == 1 ? "" : "s"))"
   }
 
   /// A report's values besides loss and accuracy (the record holds those already).

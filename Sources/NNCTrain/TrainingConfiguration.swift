@@ -25,6 +25,8 @@ public struct TrainingConfiguration: Sendable {
     public var shuffle: Bool
     public var labelColumn: Int
     public var header: Bool
+    /// `data.layout: nhwc`: npy samples stored channels last, transposed on load.
+    public var channelsLast = false
     /// The folder format: the folder to train on when no `train` split is given.
     public var path: String? = nil
     public var skipCorrupt = false
@@ -99,6 +101,13 @@ public struct TrainingConfiguration: Sendable {
     public var kind: ScheduleKind
     public var name: String { kind.rawValue }
     public var every: Int
+    /// `step(every_steps)`: the interval in optimizer steps instead of epochs.
+    public var everySteps: Int?
+    /// `multistep`: milestones in epochs, or in steps when `milestonesInSteps`.
+    public var milestones: [Int] = []
+    public var milestonesInSteps = false
+    /// `inv` and `poly`.
+    public var power: Double = 1
     public var gamma: Double
     public var minimumLearningRate: Double
     /// Reduce-on-plateau: factor, patience and the metric it watches.
@@ -145,6 +154,9 @@ public struct TrainingConfiguration: Sendable {
   public var optimizer: OptimizerSettings
   public var schedule: ScheduleSettings
   public var warmupEpochs: Int
+  /// `train.warmup_steps` and `warmup_power` (Darknet's `burn_in` and `power`).
+  public var warmupSteps: Int
+  public var warmupPower: Double
   /// A metric to report, with its options (`f1(average: micro)`, `top_k_accuracy(k: 5)`).
   public struct MetricSettings: Sendable, Equatable {
     public var name: String
@@ -173,6 +185,8 @@ public struct TrainingConfiguration: Sendable {
   public var phases: [Phase] = []
   /// Layer-name patterns and their learning-rate factors, in the order written.
   public var learningRateMultipliers: [(pattern: String, factor: Double)] = []
+  /// Patterns and their weight-decay factors (`train.decay_multipliers`), in the order written.
+  public var decayMultipliers: [(pattern: String, factor: Double)] = []
   /// The `augment` section; nil when the spec has none.
   public var augmentation: AugmentationConfiguration?
   /// `predict.threshold`: a binary task predicts class 1 when its probability is at least this; a
@@ -256,6 +270,7 @@ public struct TrainingConfiguration: Sendable {
       data?.labelColumns = columns("label_columns")
       data?.labelLists = bool(fields, "label_lists", false)
       data?.normalizeTargets = bool(fields, "normalize_targets", false)
+      if case .string("nhwc") = fields["layout"]?.kind { data?.channelsLast = true }
       data?.split = double(fields, "split")
       data?.classesSubset = numbers(fields, "classes_subset")?.map { Int($0) }
       if case .int(let limit) = fields["limit_per_class"]?.kind { data?.limitPerClass = limit }
@@ -303,6 +318,8 @@ public struct TrainingConfiguration: Sendable {
     batchSize = train.int("batch_size")!
     seed = train.int("seed")!
     warmupEpochs = train.int("warmup_epochs")!
+    warmupSteps = train.int("warmup_steps")!
+    warmupPower = train.double("warmup_power")!
     clipNorm = train.double("clip_norm")
     monitor = train.string("monitor")!
     monitorMode = train.string("mode")
@@ -332,6 +349,9 @@ public struct TrainingConfiguration: Sendable {
       learningRateMultipliers = entries.compactMap { entry in entry.value.numberValue.map { (entry.key, $0) }
       }
     }
+    if case .map(let entries) = train["decay_multipliers"]?.kind {
+      decayMultipliers = entries.compactMap { entry in entry.value.numberValue.map { (entry.key, $0) } }
+    }
 
     var scheduleCall = Call(name: train.string("schedule")!, at: .unknown)
     if let expr = train["schedule"] {
@@ -350,7 +370,12 @@ public struct TrainingConfiguration: Sendable {
     // Options a schedule does not take keep neutral values it never reads.
     schedule = ScheduleSettings(
       kind: ScheduleKind(rawValue: scheduleArguments.signature.name)!,
-      every: scheduleArguments.int("every") ?? 1, gamma: scheduleArguments.double("gamma") ?? 1,
+      every: scheduleArguments.int("every") ?? 1, everySteps: scheduleArguments.int("every_steps"),
+      milestones: (scheduleArguments.numbers("milestones") ?? scheduleArguments.numbers("milestone_steps")
+        ?? [])
+        .map { Int($0) },
+      milestonesInSteps: scheduleArguments.isGiven("milestone_steps"),
+      power: scheduleArguments.double("power") ?? 1, gamma: scheduleArguments.double("gamma") ?? 1,
       minimumLearningRate: scheduleArguments.double("min_lr") ?? 0,
       factor: scheduleArguments.double("factor") ?? 1, patience: scheduleArguments.int("patience") ?? 0,
       monitor: scheduleArguments.string("monitor") ?? "")

@@ -35,8 +35,15 @@ public struct TrainingStep {
     let multipliers = configuration.learningRateMultipliers
     if !multipliers.isEmpty {
       optimizer.learningRateScales = trainable.map { slot in
-        let layer = String(slot.info.name[..<(slot.info.name.lastIndex(of: ".") ?? slot.info.name.endIndex)])
-        return Float(multipliers.first { NamePattern.matches($0.pattern, layer) }?.factor ?? 1)
+        Float(Self.multiplier(multipliers, tensor: slot.info.name) ?? 1)
+      }
+    }
+    let decayMultipliers = configuration.decayMultipliers
+    if !decayMultipliers.isEmpty {
+      optimizer.decayScales = trainable.map { slot in
+        // Unmatched parameters keep the default: weights decay, the rest do not.
+        Float(
+          Self.multiplier(decayMultipliers, tensor: slot.info.name) ?? (slot.info.role == .weight ? 1 : 0))
       }
     }
     self.optimizer = optimizer
@@ -44,6 +51,14 @@ public struct TrainingStep {
     gradientBuffers = trainable.map { executor.gradient($0) }
     outputGradient = [Float](repeating: 0, count: executor.maxBatch * executor.outputSampleCount)
     probabilities = outputGradient
+  }
+
+  /// The factor of the first pattern that matches: a pattern with '.' against the tensor's name
+  /// (`conv1.bias`, Caffe's per-blob `lr_mult`), any other against its layer's name.
+  static func multiplier(_ patterns: [(pattern: String, factor: Double)], tensor: String) -> Double? {
+    let layer = String(tensor[..<(tensor.lastIndex(of: ".") ?? tensor.endIndex)])
+    return patterns.first { NamePattern.matches($0.pattern, $0.pattern.contains(".") ? tensor : layer) }?
+      .factor
   }
 
   /// Runs the first `batch` samples of the executor's input forward and evaluates the loss against

@@ -74,6 +74,7 @@ struct BenchCommand: ParsableCommand {
   }
 
   func run() throws {
+    JSONErrorOutput.enable(format)
     SignalHandling.installExitAtOnce()
     var options = options
     if let batchSize { options.overrides.append("train.batch_size=\(batchSize)") }

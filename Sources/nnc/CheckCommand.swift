@@ -33,6 +33,7 @@ struct CheckCommand: ParsableCommand {
   var emit: Stage?
 
   func run() throws {
+    JSONErrorOutput.enable(format)
     if emit == .ast {
       let spec = try SpecPipeline.parse(options)
       print(ASTPrinter.print(spec), terminator: "")

@@ -125,6 +125,7 @@ struct EvalCommand: ParsableCommand {
   }
 
   func run() throws {
+    JSONErrorOutput.enable(format)
     SignalHandling.installExitAtOnce()
     var settings: [TrainingConfiguration.MetricSettings]?
     if let predictionsIn {

@@ -89,9 +89,12 @@ struct ExportCommand: ParsableCommand {
     }
     let path = output ?? name + ".onnx"
     do {
-      try ONNXModelFile.write(onnx, to: path)
+      // Through AtomicFile, whose temporary a SIGINT/SIGTERM removes: no partial model is left.
+      try AtomicFile.write(ONNXModelFile.serialized(onnx), to: path)
+    } catch let error as DataError {
+      throw fail("cannot write the model: \(error)")
     } catch {
-      throw fail("cannot write \(path): \(error.localizedDescription)")
+      throw fail("cannot write \(path): \(error)")
     }
     let parameters = graph.parameterTotals.total
     print(

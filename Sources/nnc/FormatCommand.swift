@@ -4,7 +4,7 @@ import NNCSpec
 struct FormatCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "fmt",
-    abstract: "Print a spec in either syntax (YAML or the .nnc language)."
+    abstract: "Print a valid spec in either syntax (YAML or the .nnc language)."
   )
 
   enum Target: String, ExpressibleByArgument, CaseIterable {
@@ -18,7 +18,8 @@ struct FormatCommand: ParsableCommand {
   var to: Target
 
   func run() throws {
-    let spec = try SpecPipeline.parse(options)
+    // A spec with errors is refused, as `check` would: printing it would invent what it means.
+    let spec = try SpecPipeline.load(options).spec
     switch to {
     case .yaml: print(SpecPrinter.yaml(spec), terminator: "")
     case .nnc: print(SpecPrinter.nnc(spec), terminator: "")

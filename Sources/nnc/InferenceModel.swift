@@ -39,13 +39,12 @@ struct InferenceModel {
       } else if let settings = configuration.initialization {
         try ModelWeights.initialize(executor, seed: UInt64(configuration.seed))
         let report = try WeightImport.apply(settings, to: executor)
-        FileHandle.standardError.write(Data(report.table.utf8))
+        Console.standardError(report.table)
       } else {
         try ModelWeights.initialize(executor, seed: UInt64(configuration.seed))
-        FileHandle.standardError.write(
-          Data(
-            ("warning: no --checkpoint and no train.init in \(specPath): nnc \(command) uses the untrained "
-              + "initial weights of train.seed \(configuration.seed)\n").utf8))
+        Console.standardError(
+          "warning: no --checkpoint and no train.init in \(specPath): nnc \(command) uses the untrained "
+            + "initial weights of train.seed \(configuration.seed)\n")
       }
     } catch let error as SafeTensorsError {
       throw fail("\(error)")

@@ -146,7 +146,7 @@ struct PredictionRun {
   /// An input that cannot be read: a warning under `--skip-corrupt`, else an error counted for exit 1.
   mutating func unreadable(_ error: DataError) {
     let line = skipCorrupt ? "warning: \(error.description) (skipped)\n" : "error: \(error.description)\n"
-    FileHandle.standardError.write(Data(line.utf8))
+    Console.standardError(line)
     if !skipCorrupt { failures += 1 }
   }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NNCData
 import NNCSpec
 
 /// Prints `nnc predict`'s results one input at a time as text, CSV or JSON lines, shaped by the task:
@@ -216,6 +217,8 @@ final class LineSink {
   let handle: FileHandle
   let destination: String?
   let temporary: String?
+  /// The temporary's slot in `PendingTemporaries`, so that SIGINT/SIGTERM removes it.
+  var pendingSlot: Int?
 
   init(destination: String?) throws {
     self.destination = destination
@@ -235,6 +238,7 @@ final class LineSink {
     }
     self.handle = handle
     self.temporary = temporary
+    pendingSlot = PendingTemporaries.register(temporary)
   }
 
   func write(_ line: String) throws {
@@ -248,6 +252,7 @@ final class LineSink {
   /// Moves the finished file into place.
   func commit() throws {
     guard let destination, let temporary else { return }
+    defer { PendingTemporaries.unregister(pendingSlot) }
     try handle.close()
     guard rename(temporary, destination) == 0 else {
       unlink(temporary)
@@ -260,5 +265,6 @@ final class LineSink {
     guard let temporary else { return }
     try? handle.close()
     unlink(temporary)
+    PendingTemporaries.unregister(pendingSlot)
   }
 }

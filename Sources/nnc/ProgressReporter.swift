@@ -78,24 +78,26 @@ final class ProgressReporter: TrainingObserver {
 
   func stepFinished(epoch: Int, step: Int, stepsPerEpoch: Int, loss: Double, accuracy: Double, samples: Int) {
     if step == 1 {
+      // The reporter hears of a step when it ends, so the rate and ETA count from the first step's end.
       epochStart = Date()
       samplesThisEpoch = 0
+    } else {
+      samplesThisEpoch += samples
     }
-    samplesThisEpoch += samples
     guard format == .text, isTerminal else { return }
     let now = Date()
     guard now.timeIntervalSince(lastDraw) > 0.1 || step == stepsPerEpoch else { return }
     lastDraw = now
     let elapsed = max(now.timeIntervalSince(epochStart), 1e-6)
-    let rate = Double(samplesThisEpoch) / elapsed
-    let remaining = elapsed / Double(step) * Double(stepsPerEpoch - step)
+    let rateText = step == 1 ? "-" : String(format: "%.0f", Double(samplesThisEpoch) / elapsed)
+    let remaining = step == 1 ? nil : elapsed / Double(step - 1) * Double(stepsPerEpoch - step)
     let width = 24
     let filled = width * step / max(stepsPerEpoch, 1)
     let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
     let accuracyText = accuracy.isFinite ? String(format: " acc %.4f", accuracy) : ""
     let line = String(
-      format: "\repoch %d/%d [%@] %d/%d loss %.4f%@ %.0f img/s ETA %@", epoch + 1, epochs, bar, step,
-      stepsPerEpoch, loss, accuracyText, rate, Self.duration(remaining))
+      format: "\repoch %d/%d [%@] %d/%d loss %.4f%@ %@ img/s ETA %@", epoch + 1, epochs, bar, step,
+      stepsPerEpoch, loss, accuracyText, rateText, remaining.map(Self.duration) ?? "-")
     Console.standardError(line + "\u{1B}[K")
     barShown = true
   }
@@ -197,7 +199,9 @@ final class ProgressReporter: TrainingObserver {
       if let test {
         let accuracy = test.accuracy.isFinite ? String(format: "  accuracy %.4f", test.accuracy) : ""
         out(
-          String(format: "test: loss %.4f%@  (%d samples)", test.loss, accuracy, test.samples)
+          String(
+            format: "test: loss %.4f%@  (%d sample%@)", test.loss, accuracy, test.samples,
+            test.samples == 1 ? "" : "s")
             + extra.map { String(format: "  %@ %.4f", $0.key, $0.value) }.joined())
       }
       if let matrix = confusionMatrix { out(matrix.table) }

@@ -9,6 +9,7 @@ import NNCTrain
 /// Reports a run-time error (data, checkpoint, training) the way diagnostics are reported, and exits 1.
 func fail(_ message: String) -> ExitCode {
   Console.standardError("error: \(message)\n")
+  JSONErrorOutput.report(message: message)
   return ExitCode(1)
 }
 

@@ -65,7 +65,7 @@ enum SpecPipeline {
     let parseDiagnostics = loadDiagnostics + overrideDiagnostics.diagnostics
     guard let spec else {
       printer.print(parseDiagnostics)
-      throw ExitCode(1)
+      throw failure(parseDiagnostics)
     }
     // A spec with structural mistakes still parses to a partial AST; checking it too reports every
     // independent mistake in one run.
@@ -74,7 +74,7 @@ enum SpecPipeline {
     bag.append(contentsOf: parseDiagnostics + lowered.diagnostics)
     let diagnostics = bag.diagnostics
     printer.print(diagnostics)
-    guard let graph = lowered.graph, !bag.hasErrors else { throw ExitCode(1) }
+    guard let graph = lowered.graph, !bag.hasErrors else { throw failure(diagnostics) }
     return LoadedSpec(spec: spec, graph: graph, diagnostics: diagnostics)
   }
 
@@ -85,8 +85,17 @@ enum SpecPipeline {
     let spec = parsed.map { applyOverrides(options.overrides, to: $0, diagnostics: &overrideDiagnostics) }
     let diagnostics = loadDiagnostics + overrideDiagnostics.diagnostics
     DiagnosticPrinter(path: options.spec, text: text, overrides: options.overrides).print(diagnostics)
-    guard let spec, !diagnostics.contains(where: { $0.severity == .error }) else { throw ExitCode(1) }
+    guard let spec, !diagnostics.contains(where: { $0.severity == .error }) else {
+      throw failure(diagnostics)
+    }
     return spec
+  }
+
+  /// Exit status 1 for a spec with errors, after the JSON report under `--format json`.
+  static func failure(_ diagnostics: [Diagnostic]) -> ExitCode {
+    let first = diagnostics.first { $0.severity == .error }?.message ?? "the spec has errors"
+    JSONErrorOutput.report(message: first, diagnostics: diagnostics)
+    return ExitCode(1)
   }
 
   static func applyOverrides(_ texts: [String], to spec: Spec, diagnostics: inout DiagnosticBag) -> Spec {

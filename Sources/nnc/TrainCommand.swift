@@ -58,6 +58,7 @@ struct TrainCommand: ParsableCommand {
   var tensorboardHistograms = false
 
   func run() throws {
+    JSONErrorOutput.enable(format)
     var options = options
     if let epochs { options.overrides.append("train.epochs=\(epochs)") }
     if let batchSize { options.overrides.append("train.batch_size=\(batchSize)") }

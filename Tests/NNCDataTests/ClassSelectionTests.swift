@@ -20,6 +20,12 @@ private func cyclingDataset() throws -> Dataset {
   #expect(selected.classNames == ["four", "one"])
 }
 
+@Test func unnamedClassesKeepTheirOriginalLabelsAsNames() throws {
+  var dataset = try cyclingDataset()
+  dataset.classNames = nil
+  #expect(try dataset.selectingClasses([4, 1]).classNames == ["4", "1"])
+}
+
 @Test func selectingClassesRejectsUnknownAndRepeatedClasses() throws {
   let dataset = try cyclingDataset()
   #expect(throws: DataError.self) { try dataset.selectingClasses([5]) }

@@ -60,6 +60,18 @@ import Testing
       file: "inception_mini.yaml", trainable: 6_866, nonTrainable: 224, total: 7_090, outputShape: "[N,10]"),
     Model(
       file: "xception_mini.yaml", trainable: 9_450, nonTrainable: 560, total: 10_010, outputShape: "[N,10]"),
+    // Caffe's figures (ceil-mode pooling: 32 -> 16 -> 8 -> 4): conv 2,432 + 25,632 + 51,264; dense
+    // 1,024x64+64 = 65,600 and 650. Without ceil_mode the maps are 15/7/3 and the total 116,906.
+    Model(
+      file: "caffe_cifar10_quick.yaml", trainable: 145_578, nonTrainable: 0, total: 145_578,
+      outputShape: "[N,10]"),
+    // conv 520 + 25,050; dense 800x500+500 = 400,500 and 5,010.
+    Model(
+      file: "caffe_lenet.yaml", trainable: 431_080, nonTrainable: 0, total: 431_080, outputShape: "[N,10]"),
+    // Bias-free convolutions 7,676,288 + the last one's 10 biases; batch-norm 5,376 + 5,376.
+    Model(
+      file: "darknet_cifar.yaml", trainable: 7_681_674, nonTrainable: 5_376, total: 7_687_050,
+      outputShape: "[N,10]"),
   ]
 
   /// `Specs/` of the repository, found from this file's path so the tests run from any directory.

@@ -4,7 +4,7 @@ import Testing
 @testable import NNCSpec
 
 /// A spec written loosely (odd spacing, labels everywhere, YAML-only forms) to check that the printers
-/// write their one canonical form.
+/// write their one canonical form, keeping every label the author wrote.
 private let looseYAML = """
   train: {seed: 1, schedule: {step: {every: 5}}, early_stopping: {patience: 3}}
   metrics: [accuracy, {top_k_accuracy: {k: 3}}]
@@ -42,11 +42,11 @@ private let looseYAML = """
   let expected = """
     model tiny {
       input [1, 8, 8]
-      conv2d(4, 3, activation: relu)
-      down(8)
+      conv2d(filters: 4, kernel: 3, activation: relu)
+      down(filters: 8)
       concat {
         branch {
-          maxpool(2)
+          maxpool(size: 2)
         }
         branch {}
       }
@@ -54,13 +54,13 @@ private let looseYAML = """
         relu
       }
       flatten
-      dense(10, activation: "true")
+      dense(units: 10, activation: "true")
     }
 
     block down(filters, stride: 2) {
       residual {
-        conv2d(filters, 3, stride: stride, padding: same)
-        dense(4, name: "filters")
+        conv2d(filters: filters, kernel: 3, stride: stride, padding: same)
+        dense(units: 4, name: "filters")
       } shortcut {
         conv2d(kernel: 1, filters: filters)
       }
@@ -77,13 +77,13 @@ private let looseYAML = """
     }
 
     augment {
-      random_crop(2)
+      random_crop(padding: 2)
       hflip
     }
 
     loss cross_entropy
-    optimizer adam(0.001, beta1: 0.5)
-    metrics [accuracy, top_k_accuracy(3)]
+    optimizer adam(lr: 0.001, beta1: 0.5)
+    metrics [accuracy, top_k_accuracy(k: 3)]
     train { seed: 1, schedule: step(every: 5), early_stopping: { patience: 3 } }
 
     """
@@ -98,10 +98,10 @@ private let looseYAML = """
       input: [1, 8, 8]
       layers:
         - conv2d: {filters: 4, kernel: 3, activation: relu}
-        - down: 8
+        - down: {filters: 8}
         - concat:
             - branch:
-                - maxpool: 2
+                - maxpool: {size: 2}
             - branch: []
         - residual:
             layers:
@@ -128,11 +128,11 @@ private let looseYAML = """
       scale: 0.5
       classes: 10
     augment:
-      - {random_crop: 2}
+      - {random_crop: {padding: 2}}
       - hflip
     loss: cross_entropy
     optimizer: {adam: {lr: 0.001, beta1: 0.5}}
-    metrics: [accuracy, {top_k_accuracy: 3}]
+    metrics: [accuracy, {top_k_accuracy: {k: 3}}]
     train:
       seed: 1
       schedule: {step: {every: 5}}
@@ -140,6 +140,29 @@ private let looseYAML = """
 
     """
   #expect(SpecPrinter.yaml(spec) == expected)
+}
+
+/// What the author wrote without a label stays positional, and labels stay: `conv2d(6, kernel: 5)`
+/// does not become `conv2d(6, 5)`, nor `adam(lr: 1e-3)` the YAML `{adam: 0.001}`.
+@Test func keepsTheAuthorsPositionalAndLabelledArguments() throws {
+  let text = """
+    model m {
+      input [1, 28, 28]
+      conv2d(6, kernel: 5, padding: 2)
+      maxpool(2)
+      flatten
+      dense(10)
+    }
+    optimizer adam(lr: 0.001)
+    """
+  let spec = try #require(parseSpec(text, syntax: .nnc).0)
+  let nnc = SpecPrinter.nnc(spec)
+  #expect(nnc.contains("conv2d(6, kernel: 5, padding: 2)"))
+  #expect(nnc.contains("maxpool(2)"))
+  #expect(nnc.contains("optimizer adam(lr: 0.001)"))
+  let yaml = SpecPrinter.yaml(spec)
+  #expect(yaml.contains("optimizer: {adam: {lr: 0.001}}"))
+  #expect(yaml.contains("- dense: 10"))
 }
 
 @Test func printsAnEmptySpecSoItReadsBack() throws {

@@ -101,14 +101,33 @@ extension Lowerer {
     return emit(.activation(activation), layer, shape: input.shape, keepsUnits: true)
   }
 
+  /// The checked `activation:` value: a word (`relu`) or a one-entry map with the activation's
+  /// arguments (`{leaky_relu: {alpha: 0.1}}`, `{elu: 0.5}`).
+  static func activationArgument(_ arguments: CheckedArguments) -> Activation? {
+    guard let expr = arguments.expr("activation") else { return nil }
+    switch expr.kind {
+    case .string(let word): return Activation(name: word)
+    case .map(let entries) where entries.count == 1:
+      let name = entries[0].key
+      guard let signature = Vocabulary.activationCalls.first(where: { $0.name == name }) else { return nil }
+      // The checker has reported any problem with the value; here it only needs reading.
+      var ignored = DiagnosticBag()
+      let call = ArgumentChecker.labelled(
+        Call(name: name, arguments: ArgumentChecker.mapArguments(entries[0].value), at: expr.location),
+        signature, into: &ignored)
+      let checked = ArgumentChecker.check(call, against: signature, what: name, into: &ignored)
+      return Activation(name: name, alpha: checked.double("alpha"))
+    default: return nil
+    }
+  }
+
   /// `activation: relu` on a convolution or dense layer becomes its own node, which the optimizer
   /// fuses back; keeping it separate keeps the IR small and uniform.
   mutating func applyActivation(
     _ arguments: CheckedArguments, to flow: Flow, name: String, description: String
   ) -> Flow {
-    guard let word = arguments.string("activation"), word != "linear",
-      let activation = Activation(name: word)
-    else { return flow }
+    guard let activation = Self.activationArgument(arguments), activation != .linear else { return flow }
+    let word = activation.name
     return emit(
       .activation(activation), layerName: word, name: name + "/" + word, inputs: [flow], shape: flow.shape,
       location: arguments.expr("activation")?.location ?? flow.origin.location, description: description,

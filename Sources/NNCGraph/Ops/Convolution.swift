@@ -80,6 +80,7 @@ extension Lowerer {
     else { return nil }
     let bias = arguments.bool("bias") ?? true
     let initializer = weightInitializer(arguments)
+    let biasInitializer = biasInitializer(arguments)
     let window = kernel.height * kernel.width
 
     if call.name == "conv2d" {
@@ -98,6 +99,7 @@ extension Lowerer {
       let flow = emit(
         .convolution(attributes), layer, shape: Shape(batchOf: [filters, outHeight, outWidth]),
         parameters: attributes.parameterShapes(inChannels: channels), initializer: initializer,
+        biasInitializer: biasInitializer,
         fan: (
           CheckedArithmetic.saturatingProduct(channels / groups, window),
           CheckedArithmetic.saturatingProduct(filters / groups, window)
@@ -114,7 +116,8 @@ extension Lowerer {
       .convolution(depthwise), layerName: call.name, name: separable ? layer.name + "/depthwise" : layer.name,
       inputs: [layer.input], shape: Shape(batchOf: [channels * multiplier, outHeight, outWidth]),
       parameters: depthwise.parameterShapes(inChannels: channels), trainable: layer.trainable,
-      initializer: initializer, fan: (window, multiplier * window), location: layer.location,
+      initializer: initializer, biasInitializer: biasInitializer, fan: (window, multiplier * window),
+      location: layer.location,
       description: layer.description)
     if separable {
       let filters = arguments.int("filters") ?? 1
@@ -125,7 +128,8 @@ extension Lowerer {
         .convolution(pointwise), layerName: call.name, name: layer.name + "/pointwise", inputs: [flow],
         shape: Shape(batchOf: [filters, outHeight, outWidth]),
         parameters: pointwise.parameterShapes(inChannels: channels * multiplier), trainable: layer.trainable,
-        initializer: initializer, fan: (channels * multiplier, filters), location: layer.location,
+        initializer: initializer, biasInitializer: biasInitializer, fan: (channels * multiplier, filters),
+        location: layer.location,
         description: layer.description)
     }
     return applyActivation(arguments, to: flow, name: layer.name, description: layer.description)

@@ -30,7 +30,8 @@ extension Lowerer {
     let flow = emit(
       .dense(attributes), layer, shape: Shape(batchOf: [units]),
       parameters: attributes.parameterShapes(inFeatures: features),
-      initializer: weightInitializer(layer.arguments), fan: (features, units))
+      initializer: weightInitializer(layer.arguments), biasInitializer: biasInitializer(layer.arguments),
+      fan: (features, units))
     return applyActivation(layer.arguments, to: flow, name: layer.name, description: layer.description)
   }
 }

@@ -23,8 +23,15 @@ extension Lowerer {
     let arguments = layer.arguments
     let window = size(arguments.pair("size"))
     let stride = arguments.isGiven("stride") ? size(arguments.pair("stride")) : window
-    let padding = resolvePadding(
+    var padding = resolvePadding(
       arguments.padding("padding") ?? .valid, input: (height, width), window: window, stride: stride)
+    if arguments.bool("ceil_mode") == true {
+      padding.bottom += ceilModeOverhang(
+        input: height, window: window.height, stride: stride.height, before: padding.top,
+        after: padding.bottom)
+      padding.right += ceilModeOverhang(
+        input: width, window: window.width, stride: stride.width, before: padding.left, after: padding.right)
+    }
     guard
       let (outHeight, outWidth) = windowOutput(
         layer, window: window, stride: stride, padding: padding, what: "pooling window")
@@ -39,6 +46,17 @@ extension Lowerer {
     return emit(
       .pool(PoolAttributes(kind: kind, window: window, stride: stride, padding: padding)), layer,
       shape: Shape(batchOf: [channels, outHeight, outWidth]), keepsUnits: true)
+  }
+
+  /// `ceil_mode`, PyTorch's rule: the output size rounds up, but the last window must start inside
+  /// the input plus the padding before it. The kernels clip windows to the input and average over the
+  /// real pixels only, so the overhang becomes extra padding after the input.
+  func ceilModeOverhang(input: Int, window: Int, stride: Int, before: Int, after: Int) -> Int {
+    let padded = input + before + after
+    guard padded >= window else { return 0 }
+    var output = (padded - window + stride - 1) / stride + 1
+    if (output - 1) * stride >= input + before { output -= 1 }
+    return max((output - 1) * stride + window - padded, 0)
   }
 
   /// `global_avgpool`, `global_maxpool`: [N,C,H,W] -> [N,C].

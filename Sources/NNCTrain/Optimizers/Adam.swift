@@ -19,6 +19,7 @@ public struct Adam: Optimizer {
   public var decoupled: Bool
   public var stepCount = 0
   public var decayMask: [Bool] = []
+  public var decayScales: [Float] = []
   public var learningRateScales: [Float] = []
   var firstMoment = StateSlots("exp_avg")
   var secondMoment = StateSlots("exp_avg_sq")
@@ -58,7 +59,7 @@ public struct Adam: Optimizer {
     let (beta1, beta2, epsilon, decoupled) = (self.beta1, self.beta2, self.epsilon, self.decoupled)
     for (index, (parameter, gradient)) in zip(parameters, gradients).enumerated() {
       let rate = self.learningRate(learningRate, for: index)
-      let decay = decays(index) ? weightDecay : 0
+      let decay = weightDecay * decayScale(index)
       let stepSize = rate / correction1
       let shrink = 1 - rate * decay
       firstMoment.buffers[index].withUnsafeMutableBufferPointer { m in

@@ -9,6 +9,10 @@ public protocol Optimizer {
   /// Empty means every parameter is decayed.
   var decayMask: [Bool] { get set }
 
+  /// Per-parameter factor on the weight decay (`train.decay_multipliers`), applied over the mask:
+  /// a parameter decays by `weightDecay * scale`. Empty means the mask alone decides.
+  var decayScales: [Float] { get set }
+
   /// Per-parameter multiplier of the learning rate (for per-layer rates in fine-tuning).
   /// Empty means 1 for every parameter.
   var learningRateScales: [Float] { get set }
@@ -27,7 +31,11 @@ public protocol Optimizer {
 }
 
 extension Optimizer {
-  func decays(_ index: Int) -> Bool { decayMask.isEmpty || decayMask[index] }
+  /// The factor on the weight decay of parameter `index`: its scale when set, else 1 or 0 by the mask.
+  func decayScale(_ index: Int) -> Float {
+    if !decayScales.isEmpty { return decayScales[index] }
+    return decayMask.isEmpty || decayMask[index] ? 1 : 0
+  }
 
   func learningRate(_ base: Float, for index: Int) -> Float {
     learningRateScales.isEmpty ? base : base * learningRateScales[index]
@@ -49,6 +57,10 @@ extension Optimizer {
     if !decayMask.isEmpty, decayMask.count != parameters.count {
       throw TrainError(
         "\(name): decay mask has \(decayMask.count) entries for \(parameters.count) parameters")
+    }
+    if !decayScales.isEmpty, decayScales.count != parameters.count {
+      throw TrainError(
+        "\(name): \(decayScales.count) weight-decay multipliers for \(parameters.count) parameters")
     }
     if !learningRateScales.isEmpty, learningRateScales.count != parameters.count {
       throw TrainError(

@@ -17,6 +17,7 @@ public struct RMSProp: Optimizer {
   public var weightDecay: Float
   public var stepCount = 0
   public var decayMask: [Bool] = []
+  public var decayScales: [Float] = []
   public var learningRateScales: [Float] = []
   var squareAverage = StateSlots("square_avg")
   var momentumBuffer = StateSlots("momentum")
@@ -47,7 +48,7 @@ public struct RMSProp: Optimizer {
     let (rho, epsilon, mu, centered) = (self.rho, self.epsilon, self.momentum, self.centered)
     for (index, (parameter, gradient)) in zip(parameters, gradients).enumerated() {
       let rate = self.learningRate(learningRate, for: index)
-      let decay = decays(index) ? weightDecay : 0
+      let decay = weightDecay * decayScale(index)
       // Move the state out of the struct while updating it so the arrays are uniquely referenced
       // (no copy-on-write) and the loop can index them directly.
       var square = take(&squareAverage.buffers, index)

@@ -6,6 +6,7 @@ public struct GradientDescent: Optimizer {
   public var weightDecay: Float
   public var stepCount = 0
   public var decayMask: [Bool] = []
+  public var decayScales: [Float] = []
   public var learningRateScales: [Float] = []
 
   public init(weightDecay: Float = 0) { self.weightDecay = weightDecay }
@@ -17,7 +18,7 @@ public struct GradientDescent: Optimizer {
     try validate(parameters: parameters, gradients: gradients, name: "gd")
     for (index, (parameter, gradient)) in zip(parameters, gradients).enumerated() {
       let rate = self.learningRate(learningRate, for: index)
-      let decay = decays(index) ? weightDecay : 0
+      let decay = weightDecay * decayScale(index)
       for j in parameter.indices {
         parameter[j] -= rate * (gradient[j] + decay * parameter[j])
       }
@@ -38,6 +39,7 @@ public struct SGD: Optimizer {
   public var weightDecay: Float
   public var stepCount = 0
   public var decayMask: [Bool] = []
+  public var decayScales: [Float] = []
   public var learningRateScales: [Float] = []
   var velocity = StateSlots("momentum")
 
@@ -59,7 +61,7 @@ public struct SGD: Optimizer {
     if momentum > 0 { try velocity.prepare(for: parameters) }
     for (index, (parameter, gradient)) in zip(parameters, gradients).enumerated() {
       let rate = self.learningRate(learningRate, for: index)
-      let decay = decays(index) ? weightDecay : 0
+      let decay = weightDecay * decayScale(index)
       guard let p = parameter.baseAddress, let gradient = gradient.baseAddress else { continue }
       // Element-wise, so splitting across threads does not change a single bit.
       if momentum == 0 {
