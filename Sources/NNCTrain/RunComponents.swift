@@ -118,8 +118,8 @@ public enum RunComponents {
     let normalization = self.normalization(settings)
     func configuration(_ split: TrainingConfiguration.Split, _ name: String) throws -> DatasetConfiguration {
       var configuration = DatasetConfiguration(
-        source: try source(split, name, settings, inputShape: inputShape, task: task), classes: settings.classes,
-        normalization: normalization)
+        source: try source(split, name, settings, inputShape: inputShape, task: task),
+        classes: settings.classes, normalization: normalization)
       configuration.channelsLast = settings.channelsLast
       return configuration
     }
