@@ -121,6 +121,12 @@ int nnc_jpeg_size(const uint8_t *data, size_t size, int *width, int *height, cha
     return -1;
   }
   jpeg_open(&info, &failure, data, size);
+  // Checked with the size, so that indexing a folder (which reads headers only) refuses these too.
+  if (info.jpeg_color_space == JCS_CMYK || info.jpeg_color_space == JCS_YCCK) {
+    copy_message(error, error_size, "CMYK JPEG files are not supported");
+    jpeg_destroy_decompress(&info);
+    return -1;
+  }
   *width = (int)info.image_width;
   *height = (int)info.image_height;
   jpeg_destroy_decompress(&info);
@@ -163,6 +169,49 @@ int nnc_jpeg_decode(const uint8_t *data, size_t size, int channels, uint8_t *pix
     JSAMPROW row = pixels + row_size * info.output_scanline;
     jpeg_read_scanlines(&info, &row, 1);
   }
+  jpeg_finish_decompress(&info);
+  jpeg_destroy_decompress(&info);
+  return 0;
+}
+
+int nnc_jpeg_decode_scaled(const uint8_t *data, size_t size, int channels, int scale_denom, uint8_t *pixels,
+                           size_t pixels_size, int *width, int *height, char *error, size_t error_size) {
+  struct jpeg_decompress_struct info;
+  struct jpeg_failure failure;
+  memset(&info, 0, sizeof(info));
+  if (channels != 1 && channels != 3) {
+    copy_message(error, error_size, "only 1 or 3 channels are supported");
+    return -1;
+  }
+  if (setjmp(failure.jump)) {
+    copy_message(error, error_size, failure.message);
+    jpeg_destroy_decompress(&info);
+    return -1;
+  }
+  jpeg_open(&info, &failure, data, size);
+  if (info.jpeg_color_space == JCS_CMYK || info.jpeg_color_space == JCS_YCCK) {
+    copy_message(error, error_size, "CMYK JPEG files are not supported");
+    jpeg_destroy_decompress(&info);
+    return -1;
+  }
+  info.out_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
+  // libjpeg-turbo scales in the inverse DCT: 1/2, 1/4 and 1/8 skip most of the decoding work.
+  info.scale_num = 1;
+  info.scale_denom = (unsigned int)scale_denom;
+  jpeg_calc_output_dimensions(&info);
+  size_t row_size = (size_t)info.output_width * (size_t)info.output_components;
+  if ((int)info.output_components != channels || row_size * info.output_height > pixels_size) {
+    copy_message(error, error_size, "unexpected decoded size");
+    jpeg_destroy_decompress(&info);
+    return -1;
+  }
+  jpeg_start_decompress(&info);
+  while (info.output_scanline < info.output_height) {
+    JSAMPROW row = pixels + row_size * info.output_scanline;
+    jpeg_read_scanlines(&info, &row, 1);
+  }
+  *width = (int)info.output_width;
+  *height = (int)info.output_height;
   jpeg_finish_decompress(&info);
   jpeg_destroy_decompress(&info);
   return 0;

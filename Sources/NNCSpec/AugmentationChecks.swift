@@ -151,7 +151,7 @@ extension SpecValidator {
       }
       return
     }
-    for entry in entries where ["path", "split", "skip_corrupt", "cache"].contains(entry.key) {
+    for entry in entries where ["path", "split", "skip_corrupt", "cache", "fast_jpeg"].contains(entry.key) {
       diagnostics.error(
         "'\(entry.key)' in data applies to the folder format only, not '\(format)'", at: entry.keyLocation)
     }

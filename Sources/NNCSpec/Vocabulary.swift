@@ -540,6 +540,10 @@ public enum Vocabulary {
       doc: "the npy format: nhwc reads samples stored [count, height, width, channels] (NumPy, Keras) "
         + "and transposes them to nnc's [channels, height, width]"),
     Parameter(
+      "fast_jpeg", .bool, default: .bool(false),
+      doc: "the folder format: decode JPEGs at 1/2, 1/4 or 1/8 of their size (libjpeg-turbo) when the "
+        + "model's input is that much smaller; faster, slightly different pixels"),
+    Parameter(
       "skip_corrupt", .bool, default: .bool(false),
       doc: "the folder format: skip unreadable image files (with a warning) instead of failing"),
     Parameter(
@@ -562,9 +566,10 @@ public enum Vocabulary {
       "prefetch", .int, min: positive, max: Bound(Double(Limits.prefetchBatches)),
       doc: "batches assembled ahead of the training step (default 2)"),
     Parameter(
-      "cache", .choice(["none", "memory"]), default: .string("none"),
-      doc: "the folder format: decode every image once and keep it in memory (memory), or decode it "
-        + "each time a batch needs it (none)"),
+      "cache", .choice(["none", "memory", "disk"]), default: .string("none"),
+      doc: "the folder format: decode every image once and keep it in memory (memory), in a file of "
+        + "the run directory filled during the first epoch (disk), or decode it each time a batch "
+        + "needs it (none)"),
     Parameter(
       "max_image_pixels", .int, min: positive, max: Bound(Double(Limits.imagePixels)),
       doc: "the folder format: refuse image files whose header declares more pixels (default 67108864, "

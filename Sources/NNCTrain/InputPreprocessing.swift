@@ -12,6 +12,8 @@ public struct InputPreprocessing: Sendable {
   /// 0...255), so an image given to such a model is read as 0...255 to match what it was trained on.
   public var imageValueRange: Float
   public var maxImagePixels: Int
+  /// `data.fast_jpeg`, so predicted images are decoded as the training images were.
+  public var fastJPEG: Bool
   /// The spec's CSV layout (header, label column), for CSV inputs.
   public var csv: CSVOptions
 
@@ -27,6 +29,7 @@ public struct InputPreprocessing: Sendable {
     let format = configuration.data?.format ?? "folder"
     imageValueRange = format == "folder" ? 1 : 255
     maxImagePixels = configuration.data?.maxImagePixels ?? ImageCodec.defaultMaxPixels
+    fastJPEG = configuration.data?.fastJPEG ?? false
     csv = CSVOptions(
       labelColumn: configuration.data?.labelColumn ?? 0, hasHeader: configuration.data?.header ?? false)
   }
@@ -34,8 +37,10 @@ public struct InputPreprocessing: Sendable {
   /// How image files are decoded, when the model takes images.
   public var imageOptions: ImageFolderOptions? {
     guard inputShape.count == 3, inputShape[0] == 1 || inputShape[0] == 3 else { return nil }
-    return ImageFolderOptions(
+    var options = ImageFolderOptions(
       channels: inputShape[0], height: inputShape[1], width: inputShape[2], maxImagePixels: maxImagePixels)
+    options.fastJPEG = fastJPEG
+    return options
   }
 
   /// Decoded images as a data set of unlabelled samples in the model's value range, not yet normalized.

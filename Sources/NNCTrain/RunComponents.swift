@@ -92,11 +92,11 @@ public enum RunComponents {
         throw TrainError(
           "images are read as grey (1 channel) or RGB (3 channels); the model input has \(inputShape[0])")
       }
-      return .folder(
-        path: path,
-        options: ImageFolderOptions(
-          channels: inputShape[0], height: inputShape[1], width: inputShape[2],
-          skipCorrupt: settings.skipCorrupt, cache: settings.cache))
+      var options = ImageFolderOptions(
+        channels: inputShape[0], height: inputShape[1], width: inputShape[2],
+        skipCorrupt: settings.skipCorrupt, cache: settings.cache)
+      options.fastJPEG = settings.fastJPEG
+      return .folder(path: path, options: options)
     default:
       throw TrainError("data format '\(settings.format)' is not supported yet")
     }

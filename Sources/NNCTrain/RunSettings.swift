@@ -41,6 +41,8 @@ struct RunSettings: Equatable {
       for child in Mirror(reflecting: value).children {
         // How the loader reads the data changes no result: a run may resume with other values.
         if prefix == "data", let label = child.label, Self.loaderFields.contains(label) { continue }
+        // Stored only when on, so checkpoints from before `data.fast_jpeg` existed still resume.
+        if prefix == "data", child.label == "fastJPEG", child.value as? Bool == false { continue }
         values[prefix + "." + (child.label ?? "?")] = Self.text(child.value)
       }
     }
@@ -117,7 +119,7 @@ struct RunSettings: Equatable {
 
   /// Fields whose spec key is not their name in snake case.
   static let fieldKeys = [
-    "learningRate": "lr", "minimumLearningRate": "min_lr", "validation": "val",
+    "learningRate": "lr", "minimumLearningRate": "min_lr", "validation": "val", "fastJPEG": "fast_jpeg",
   ]
 
   static func snakeCase(_ name: String) -> String {

@@ -117,6 +117,19 @@ public final class Trainer {
 
   // MARK: Running
 
+  /// `data.cache: disk`: the training and validation folders keep their decoded samples in
+  /// `image-cache-train.bin` and `image-cache-val.bin` of the run directory.
+  func useDiskCaches(_ data: LoadedData) throws {
+    for (split, name) in [(data.train, "train"), (data.validation, "val")] {
+      guard let split, case .images(let index) = split.storage else { continue }
+      do {
+        try index.useDiskCache(at: runDirectory + "/image-cache-\(name).bin")
+      } catch let error as DataError {
+        throw TrainError(error.description)
+      }
+    }
+  }
+
   /// Trains from scratch, or from `checkpoint-last` when `resume` is set, and returns the history.
   /// The configuration's augmentation pipeline runs on the training split only; validation data is
   /// used as given (see `RunComponents.normalizeEvaluationSplits` for a final `normalize` step).
@@ -129,6 +142,9 @@ public final class Trainer {
     let lock = try RunDirectoryLock(directory: runDirectory)
     defer { withExtendedLifetime(lock) {} }
     files.removeStaleTemporaries()
+    if configuration.data?.cache == .disk {
+      try useDiskCaches(data)
+    }
     settings = RunSettings(
       configuration: configuration, trainSamples: data.train.count,
       validationSamples: data.validation?.count ?? 0)

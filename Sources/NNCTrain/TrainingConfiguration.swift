@@ -61,6 +61,8 @@ public struct TrainingConfiguration: Sendable {
     public var prefetch = 2
     /// `data.cache`: where decoded images are kept between epochs.
     public var cache: ImageCache = .none
+    /// `data.fast_jpeg`: scaled JPEG decoding for images much larger than the model's input.
+    public var fastJPEG = false
 
     /// The loader threads of a run: `data.workers`, or for an image folder half the cores (decoding
     /// then overlaps the compute threads without oversubscribing them), or 1 for data that is only
@@ -278,6 +280,7 @@ public struct TrainingConfiguration: Sendable {
       if case .string(let name) = fields["task"]?.kind { data?.task = TaskKind(rawValue: name) }
       if case .int(let workers) = fields["workers"]?.kind { data?.workers = workers }
       if case .int(let prefetch) = fields["prefetch"]?.kind { data?.prefetch = prefetch }
+      data?.fastJPEG = bool(fields, "fast_jpeg", false)
       if case .string(let cache) = fields["cache"]?.kind {
         data?.cache = ImageCache(rawValue: cache) ?? .none
       }

@@ -283,3 +283,141 @@ func aFileRemovedDuringTrainingIsNamedOrSkipped(workers: Int) throws {
   #expect(counts.allSatisfy { $0 == 20 })
   pool.shutdown()
 }
+
+@Test func indexingReadsHeadersOnlyAndBodyDamageSurfacesAtBatchTime() throws {
+  let folder = try makeImageFolder(count: 6)
+  defer { try? FileManager.default.removeItem(atPath: folder) }
+  // A JPEG whose header is intact but whose scan data is cut off: the index accepts it, a batch
+  // that decodes it names it (or skips it under skip_corrupt).
+  var generator = RandomGenerator(seed: 5)
+  let image = Image(
+    channels: 3, height: 32, width: 32, pixels: (0..<3072).map { _ in Float(generator.nextUniform()) })
+  let jpeg = try ImageCodec.encodeJPEG(image)
+  let damaged = folder + "/even/000.jpg"
+  try jpeg.prefix(jpeg.count / 2).write(to: URL(fileURLWithPath: damaged))
+  #expect(try ImageCodec.readHeader(damaged) == (ImageCodec.Format.jpeg, 32, 32))
+  var warnings: [String] = []
+  let streamed = try Dataset.readImageFolder(
+    folder, options: ImageFolderOptions(channels: 3, height: 6, width: 6), warnings: &warnings)
+  #expect(streamed.count == 7 && warnings.isEmpty)
+  let strict = try BatchLoader(dataset: streamed, batchSize: 7, shuffle: false, seed: 1)
+  let error = dataError { try epochBatches(strict, 0) }
+  #expect(error?.path == damaged, "\(String(describing: error))")
+  let lenient = try BatchLoader(dataset: streamed, batchSize: 7, shuffle: false, seed: 1, skipUnreadable: true)
+  #expect(try epochBatches(lenient, 0).map(\.2) == [[1, 2, 3, 4, 5, 6]])
+  #expect(lenient.skipLog.take().map(\.path) == [damaged])
+  // The memory cache decodes every file at load, so there the damage is found before training.
+  #expect(
+    dataError {
+      try Dataset.readImageFolder(
+        folder, options: ImageFolderOptions(channels: 3, height: 6, width: 6, cache: .memory),
+        warnings: &warnings)
+    }?.path == damaged)
+}
+
+@Test func aJPEGHeaderBehindLargeMetadataIsStillFound() throws {
+  let image = Image(channels: 1, height: 3, width: 5, pixels: [Float](repeating: 0.5, count: 15))
+  let jpeg = [UInt8](try ImageCodec.encodeJPEG(image))
+  // Two 60 KB comment segments between SOI and the rest push the frame header past the prefix read.
+  var padded = Array(jpeg.prefix(2))
+  for _ in 0..<2 { padded += [0xFF, 0xFE, 0xEA, 0x62] + [UInt8](repeating: 0x20, count: 0xEA60) }
+  padded += jpeg.dropFirst(2)
+  let directory = try temporaryFolder("header-\(UUID().uuidString)")
+  defer { try? FileManager.default.removeItem(atPath: directory) }
+  let path = try writeFile(directory, "padded.jpg", padded)
+  #expect(padded.count > ImageCodec.headerPrefixBytes)
+  #expect(try ImageCodec.readHeader(path) == (ImageCodec.Format.jpeg, 5, 3))
+  #expect(try ImageCodec.read(path, channels: 1).pixels == (try ImageCodec.decode(Data(jpeg), channels: 1, path: "")).pixels)
+}
+
+@Test func theDiskCacheGivesTheSameBitsAndIsRebuiltWhenTheFolderChanges() throws {
+  let folder = try makeImageFolder(count: 12)
+  let cacheFolder = try temporaryFolder()
+  defer {
+    try? FileManager.default.removeItem(atPath: folder)
+    try? FileManager.default.removeItem(atPath: cacheFolder)
+  }
+  let cachePath = cacheFolder + "/image-cache-train.bin"
+  let pipeline = try AugmentationPipeline(augmentation, sampleShape: [3, 5, 4])
+  var warnings: [String] = []
+  func load(_ cache: ImageCache) throws -> Dataset {
+    var options = ImageFolderOptions(channels: 3, height: 5, width: 4)
+    options.cache = cache
+    return try Dataset.readImageFolder(folder, options: options, warnings: &warnings)
+  }
+  func batches(_ dataset: Dataset) throws -> [[([UInt32], [Int32], [Int])]] {
+    let loader = try BatchLoader(
+      dataset: dataset, batchSize: 5, seed: 8, workers: 2, transform: pipeline.sampleTransform)
+    return try (0..<3).map { try epochBatches(loader, $0) }
+  }
+  func same(_ a: [[([UInt32], [Int32], [Int])]], _ b: [[([UInt32], [Int32], [Int])]]) -> Bool {
+    a.count == b.count && zip(a, b).allSatisfy { sameBatches($0, $1) }
+  }
+  let reference = try batches(try load(.none))
+  #expect(same(try batches(try load(.memory)), reference))
+  let disk = try load(.disk)
+  guard case .images(let index) = disk.storage else {
+    Issue.record("data.cache: disk decoded the folder into memory")
+    return
+  }
+  #expect(try index.useDiskCache(at: cachePath) == false)
+  #expect(same(try batches(disk), reference))
+  // A second run over the unchanged folder reuses the file: every sample comes from it, even
+  // one whose source file can no longer be decoded.
+  let damaged = folder + "/odd/003.png"
+  var status = stat()
+  #expect(stat(damaged, &status) == 0)
+  // The header stays readable (indexing accepts the file); everything after it becomes zeros, with
+  // the same size and modification time.
+  let intact = try Data(contentsOf: URL(fileURLWithPath: damaged))
+  try (intact.prefix(40) + Data(count: intact.count - 40)).write(to: URL(fileURLWithPath: damaged))
+  var times = [status.st_atim, status.st_mtim]
+  #expect(utimensat(AT_FDCWD, damaged, &times, 0) == 0)
+  #expect(dataError { try Dataset.decode(damaged, options: ImageFolderOptions(channels: 3, height: 5, width: 4)) } != nil)
+  let reloaded = try load(.disk)
+  guard case .images(let reloadedIndex) = reloaded.storage else { return }
+  #expect(try reloadedIndex.useDiskCache(at: cachePath) == true)
+  #expect(same(try batches(reloaded), reference))
+  // A changed folder (another file's size and time) makes the cache stale: rebuilt, and its
+  // samples are those of the folder as it is now.
+  try Data(contentsOf: URL(fileURLWithPath: folder + "/even/000.png")).write(
+    to: URL(fileURLWithPath: folder + "/odd/003.png"))
+  let changed = try load(.disk)
+  guard case .images(let changedIndex) = changed.storage else { return }
+  #expect(try changedIndex.useDiskCache(at: cachePath) == false)
+  let fresh = try batches(try load(.none))
+  #expect(!same(fresh, reference))
+  #expect(same(try batches(changed), fresh))
+  #expect(same(try batches(changed), fresh))
+}
+
+@Test func fastJPEGDecodesLargeJPEGsScaledWithCloseValuesAndOffKeepsTheFullDecode() throws {
+  let folder = try temporaryFolder()
+  defer { try? FileManager.default.removeItem(atPath: folder) }
+  let path = folder + "/photo.jpg"
+  try ImageCodec.encodeJPEG(gradientImage(channels: 3, height: 96, width: 128), quality: 95).write(
+    to: URL(fileURLWithPath: path))
+  #expect(ImageCodec.scaleDenominator(width: 128, height: 96, targetWidth: 16, targetHeight: 12) == 8)
+  #expect(ImageCodec.scaleDenominator(width: 128, height: 96, targetWidth: 40, targetHeight: 30) == 2)
+  #expect(ImageCodec.scaleDenominator(width: 128, height: 96, targetWidth: 100, targetHeight: 30) == 1)
+  for (height, width) in [(12, 16), (20, 30), (7, 9)] {
+    var options = ImageFolderOptions(channels: 3, height: height, width: width)
+    let full = try Dataset.decode(path, options: options)
+    #expect(
+      bits(full.pixels)
+        == bits(try ImageCodec.read(path, channels: 3).resized(height: height, width: width).pixels))
+    options.fastJPEG = true
+    let fast = try Dataset.decode(path, options: options)
+    #expect(fast.channels == 3 && fast.height == height && fast.width == width)
+    let meanDifference = zip(fast.pixels, full.pixels).map { abs($0 - $1) }.reduce(0, +) / Float(full.pixels.count)
+    #expect(meanDifference < 0.02, "\(height)x\(width): mean difference \(meanDifference)")
+    #expect(bits(fast.pixels) != bits(full.pixels))
+  }
+  // PNGs are never scaled.
+  let png = folder + "/picture.png"
+  try ImageCodec.writePNG(gradientImage(channels: 3, height: 64, width: 64), to: png)
+  var options = ImageFolderOptions(channels: 3, height: 8, width: 8)
+  let full = try Dataset.decode(png, options: options)
+  options.fastJPEG = true
+  #expect(bits(try Dataset.decode(png, options: options).pixels) == bits(full.pixels))
+}

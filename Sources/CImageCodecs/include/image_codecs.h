@@ -23,6 +23,12 @@ int nnc_png_decode(const uint8_t *data, size_t size, int channels, uint8_t *pixe
 int nnc_jpeg_decode(const uint8_t *data, size_t size, int channels, uint8_t *pixels, size_t pixels_size,
                     char *error, size_t error_size);
 
+/// Decodes a JPEG at 1/`scale_denom` of its size (1, 2, 4 or 8; each side rounded up) into `pixels`,
+/// which holds at least `ceil(width / scale_denom) * ceil(height / scale_denom) * channels` bytes;
+/// the decoded size is returned in `width` and `height`.
+int nnc_jpeg_decode_scaled(const uint8_t *data, size_t size, int channels, int scale_denom, uint8_t *pixels,
+                           size_t pixels_size, int *width, int *height, char *error, size_t error_size);
+
 /// Encodes interleaved 8-bit grey or RGB pixels as a PNG file at `path`.
 int nnc_png_write(const char *path, const uint8_t *pixels, int width, int height, int channels, char *error,
                   size_t error_size);

@@ -14,6 +14,9 @@ public struct ImageFolderOptions: Sendable, Equatable {
   /// `data.cache`: keep the decoded samples in memory (`memory`) or decode every file again each
   /// time a batch needs it (`none`, the default: memory independent of the folder's size).
   public var cache: ImageCache = .none
+  /// `data.fast_jpeg`: decode JPEGs much larger than the sample with libjpeg-turbo's 1/2, 1/4 or 1/8
+  /// scaling before the resize (faster; slightly different pixels, so off by default).
+  public var fastJPEG = false
 
   public init(
     channels: Int, height: Int, width: Int, skipCorrupt: Bool = false, classNames: [String]? = nil,
@@ -37,8 +40,9 @@ extension Dataset {
   /// their names (or by `options.classNames`), images in sorted order within a class, each decoded
   /// (PNG or JPEG, grey or RGB), converted to `options.channels` and resized bilinearly to
   /// `options.height × options.width`, with values in [0, 1]. Hidden entries and files of other
-  /// types are ignored. A class folder without images is an error; an unreadable image is an error
-  /// naming the file, or with `skipCorrupt` a line in `warnings`.
+  /// types are ignored. A class folder without images is an error; an image whose header is unreadable
+  /// is an error naming the file, or with `skipCorrupt` a line in `warnings`. Without a cache only the
+  /// headers are read here: damage further in surfaces when a batch decodes the file.
   public static func readImageFolder(
     _ path: String, options: ImageFolderOptions, warnings: inout [String]
   ) throws -> Dataset {
@@ -108,17 +112,22 @@ extension Dataset {
     var labels: [Int32] = []
     var readable: [String] = []
     var perClass = [Int](repeating: 0, count: classNames.count)
-    // Every file is decoded once here, so that an unreadable one is reported (or skipped) before
-    // training as it always was; only with the memory cache are the pixels kept. A bounded chunk at a
-    // time keeps the peak independent of the folder's size.
+    // Streaming (no cache) checks only each file's header here (signature, size, pixel limit), so
+    // indexing 10^5-10^6 files costs a small read per file, not a decode; a file damaged past its
+    // header is found when a batch decodes it (an error naming it, or skipped and counted under
+    // skip_corrupt). The memory cache decodes every file now and keeps the pixels. A bounded chunk
+    // at a time keeps the peak independent of the folder's size.
     let chunkSize = 256
     for chunkStart in stride(from: 0, to: files.count, by: chunkSize) {
       let chunk = files[chunkStart..<min(chunkStart + chunkSize, files.count)]
-      let images = decodeAll(chunk.map(\.path), options: options)
-      for (file, image) in zip(chunk, images) {
+      let checked: [Result<[Float], DataError>] =
+        options.cache == .memory
+        ? decodeAll(chunk.map(\.path), options: options).map { $0.map(\.pixels) }
+        : checkHeaders(chunk.map(\.path), options: options)
+      for (file, image) in zip(chunk, checked) {
         switch image {
-        case .success(let image):
-          if options.cache == .memory { samples += image.pixels }
+        case .success(let pixels):
+          samples += pixels
           readable.append(file.path)
           labels.append(file.label)
           perClass[Int(file.label)] += 1
@@ -140,7 +149,7 @@ extension Dataset {
     case .memory:
       dataset = try Dataset(
         samples: samples, labels: labels, sampleShape: sampleShape, classes: classNames.count, source: path)
-    case .none:
+    case .none, .disk:
       dataset = try Dataset(
         storage: .images(ImageFolderIndex(files: readable, options: options)), storedCount: readable.count,
         valueCount: readable.count * sampleSize, labels: labels, sampleShape: sampleShape,
@@ -157,8 +166,34 @@ extension Dataset {
 
   /// Decodes one file as the folder reader does: converted to `options.channels` and resized.
   static func decode(_ path: String, options: ImageFolderOptions) throws -> Image {
-    let image = try ImageCodec.read(path, channels: options.channels, maxPixels: options.maxImagePixels)
+    let image =
+      options.fastJPEG
+      ? try ImageCodec.decodeReduced(
+        try readFileBytes(path), channels: options.channels, path: path, maxPixels: options.maxImagePixels,
+        targetHeight: options.height, targetWidth: options.width)
+      : try ImageCodec.read(path, channels: options.channels, maxPixels: options.maxImagePixels)
     return image.resized(height: options.height, width: options.width)
+  }
+
+  /// Checks every file's header (`ImageCodec.readHeader`), on all cores, in the files' order; the
+  /// successes carry no pixels.
+  static func checkHeaders(_ paths: [String], options: ImageFolderOptions) -> [Result<[Float], DataError>] {
+    var results = [Result<[Float], DataError>](repeating: .failure(DataError("", "not read")), count: paths.count)
+    results.withUnsafeMutableBufferPointer { buffer in
+      // Each index is written by exactly one iteration.
+      let slots = UncheckedSendableBuffer(buffer)
+      DispatchQueue.concurrentPerform(iterations: paths.count) { index in
+        do {
+          _ = try ImageCodec.readHeader(paths[index], maxPixels: options.maxImagePixels)
+          slots.buffer[index] = .success([])
+        } catch let error as DataError {
+          slots.buffer[index] = .failure(error)
+        } catch {
+          slots.buffer[index] = .failure(DataError(paths[index], "\(error)"))
+        }
+      }
+    }
+    return results
   }
 
   /// Decodes every file, on all cores; results are stored by index, so the order is the files' order.
