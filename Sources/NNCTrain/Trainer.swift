@@ -120,7 +120,8 @@ public final class Trainer {
   /// `data.cache: disk`: the training and validation folders keep their decoded samples in
   /// `image-cache-train.bin` and `image-cache-val.bin` of the run directory.
   func useDiskCaches(_ data: LoadedData) throws {
-    for (split, name) in [(data.train, "train"), (data.validation, "val")] {
+    let splits: [(Dataset?, String)] = [(data.train, "train"), (data.validation, "val")]
+    for (split, name) in splits {
       guard let split, case .images(let index) = split.storage else { continue }
       do {
         try index.useDiskCache(at: runDirectory + "/image-cache-\(name).bin")

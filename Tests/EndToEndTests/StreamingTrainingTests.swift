@@ -1,8 +1,8 @@
 import Foundation
 import Testing
 
-/// Training on a streamed image folder: the loader's worker count, prefetch depth and cache change no
-/// bit of the run, and a resumed run with other loader settings continues it exactly.
+/// Training on a streamed image folder: the loader's worker count, prefetch depth and cache (none, memory,
+/// disk) change no bit of the run, and a resumed run with other loader settings continues it exactly.
 @Suite struct StreamingTrainingTests {
   @Test func checkpointsAreBitIdenticalForOneTwoAndFourWorkers() throws {
     let root = try ImageFolderTrainingTests.makeWorkspace()
@@ -14,6 +14,7 @@ import Testing
       ["--set", "data.workers=2"],
       ["--set", "data.workers=4", "--set", "data.prefetch=3"],
       ["--set", "data.workers=2", "--set", "data.cache=memory"],
+      ["--set", "data.workers=2", "--set", "data.cache=disk"],
     ]
     for (number, options) in settings.enumerated() {
       let result = try NNCProcess.run(
@@ -39,6 +40,20 @@ import Testing
     #expect(whole.status == 0, "\(whole.stderr)")
     #expect(
       try Data(contentsOf: root.appendingPathComponent("run1/checkpoint-last.safetensors"))
+        == Data(contentsOf: root.appendingPathComponent("whole/checkpoint-last.safetensors")))
+    // The disk cache (filled during run4's first epoch) is reused by its resumed third epoch.
+    let diskRun = settings.count - 1
+    let cacheFile = root.appendingPathComponent("run\(diskRun)/image-cache-train.bin").path
+    #expect(FileManager.default.fileExists(atPath: cacheFile))
+    let cacheTime = try FileManager.default.attributesOfItem(atPath: cacheFile)[.modificationDate] as? Date
+    let resumedFromCache = try NNCProcess.run(
+      ["train", "folder.yaml", "--run-dir", "run\(diskRun)", "--epochs", "3", "--resume"],
+      currentDirectory: root)
+    #expect(resumedFromCache.status == 0, "\(resumedFromCache.stderr)")
+    #expect(
+      try FileManager.default.attributesOfItem(atPath: cacheFile)[.modificationDate] as? Date == cacheTime)
+    #expect(
+      try Data(contentsOf: root.appendingPathComponent("run\(diskRun)/checkpoint-last.safetensors"))
         == Data(contentsOf: root.appendingPathComponent("whole/checkpoint-last.safetensors")))
   }
 }

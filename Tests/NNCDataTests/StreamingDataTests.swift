@@ -303,7 +303,8 @@ func aFileRemovedDuringTrainingIsNamedOrSkipped(workers: Int) throws {
   let strict = try BatchLoader(dataset: streamed, batchSize: 7, shuffle: false, seed: 1)
   let error = dataError { try epochBatches(strict, 0) }
   #expect(error?.path == damaged, "\(String(describing: error))")
-  let lenient = try BatchLoader(dataset: streamed, batchSize: 7, shuffle: false, seed: 1, skipUnreadable: true)
+  let lenient = try BatchLoader(
+    dataset: streamed, batchSize: 7, shuffle: false, seed: 1, skipUnreadable: true)
   #expect(try epochBatches(lenient, 0).map(\.2) == [[1, 2, 3, 4, 5, 6]])
   #expect(lenient.skipLog.take().map(\.path) == [damaged])
   // The memory cache decodes every file at load, so there the damage is found before training.
@@ -327,7 +328,9 @@ func aFileRemovedDuringTrainingIsNamedOrSkipped(workers: Int) throws {
   let path = try writeFile(directory, "padded.jpg", padded)
   #expect(padded.count > ImageCodec.headerPrefixBytes)
   #expect(try ImageCodec.readHeader(path) == (ImageCodec.Format.jpeg, 5, 3))
-  #expect(try ImageCodec.read(path, channels: 1).pixels == (try ImageCodec.decode(Data(jpeg), channels: 1, path: "")).pixels)
+  #expect(
+    try ImageCodec.read(path, channels: 1).pixels
+      == (try ImageCodec.decode(Data(jpeg), channels: 1, path: "")).pixels)
 }
 
 @Test func theDiskCacheGivesTheSameBitsAndIsRebuiltWhenTheFolderChanges() throws {
@@ -366,14 +369,18 @@ func aFileRemovedDuringTrainingIsNamedOrSkipped(workers: Int) throws {
   // one whose source file can no longer be decoded.
   let damaged = folder + "/odd/003.png"
   var status = stat()
-  #expect(stat(damaged, &status) == 0)
+  let statStatus = stat(damaged, &status)
+  #expect(statStatus == 0)
   // The header stays readable (indexing accepts the file); everything after it becomes zeros, with
   // the same size and modification time.
   let intact = try Data(contentsOf: URL(fileURLWithPath: damaged))
   try (intact.prefix(40) + Data(count: intact.count - 40)).write(to: URL(fileURLWithPath: damaged))
   var times = [status.st_atim, status.st_mtim]
-  #expect(utimensat(AT_FDCWD, damaged, &times, 0) == 0)
-  #expect(dataError { try Dataset.decode(damaged, options: ImageFolderOptions(channels: 3, height: 5, width: 4)) } != nil)
+  let timesStatus = utimensat(AT_FDCWD, damaged, &times, 0)
+  #expect(timesStatus == 0)
+  #expect(
+    dataError { try Dataset.decode(damaged, options: ImageFolderOptions(channels: 3, height: 5, width: 4)) }
+      != nil)
   let reloaded = try load(.disk)
   guard case .images(let reloadedIndex) = reloaded.storage else { return }
   #expect(try reloadedIndex.useDiskCache(at: cachePath) == true)
@@ -409,7 +416,8 @@ func aFileRemovedDuringTrainingIsNamedOrSkipped(workers: Int) throws {
     options.fastJPEG = true
     let fast = try Dataset.decode(path, options: options)
     #expect(fast.channels == 3 && fast.height == height && fast.width == width)
-    let meanDifference = zip(fast.pixels, full.pixels).map { abs($0 - $1) }.reduce(0, +) / Float(full.pixels.count)
+    let meanDifference =
+      zip(fast.pixels, full.pixels).map { abs($0 - $1) }.reduce(0, +) / Float(full.pixels.count)
     #expect(meanDifference < 0.02, "\(height)x\(width): mean difference \(meanDifference)")
     #expect(bits(fast.pixels) != bits(full.pixels))
   }

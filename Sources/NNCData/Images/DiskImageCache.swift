@@ -26,40 +26,43 @@ final class DiskImageCache: Sendable {
   let reused: Bool
 
   init(path: String, files: [String], options: ImageFolderOptions) throws {
-    self.path = path
-    sampleCount = files.count
-    sampleSize = options.channels * options.height * options.width
+    let count = files.count
+    let size = options.channels * options.height * options.width
     let fingerprint = try Self.fingerprint(files: files, options: options)
     var header = Self.magic
-    for value in [fingerprint, UInt64(sampleCount), UInt64(sampleSize)] {
+    for value in [fingerprint, UInt64(count), UInt64(size)] {
       withUnsafeBytes(of: value.littleEndian) { header += $0 }
     }
     header += [UInt8](repeating: 0, count: Self.headerBytes - header.count)
-    descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-    guard descriptor >= 0 else {
+    let file = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+    guard file >= 0 else {
       throw DataError(path, "cannot open the image cache: \(String(cString: strerror(errno)))")
     }
-    var existing = [UInt8](repeating: 0, count: Self.headerBytes + sampleCount)
-    let flagsEnd = Self.headerBytes + sampleCount
-    let dataEnd = Self.dataStart(sampleCount) + sampleCount * sampleSize * 4
+    let flagsEnd = Self.headerBytes + count
+    let dataEnd = Self.dataStart(count) + count * size * 4
+    var existing = [UInt8](repeating: 0, count: flagsEnd)
     var status = stat()
-    let matches =
-      fstat(descriptor, &status) == 0 && Int(status.st_size) == dataEnd
-      && pread(descriptor, &existing, existing.count, 0) == existing.count
-      && Array(existing[0..<Self.headerBytes]) == header
-    if matches {
-      written = Mutex(existing[Self.headerBytes..<flagsEnd].map { $0 == 1 })
-      reused = true
-      return
+    var matches = false
+    if fstat(file, &status) == 0, Int(status.st_size) == dataEnd {
+      let wanted = existing.count
+      let got = existing.withUnsafeMutableBytes { pread(file, $0.baseAddress, wanted, 0) }
+      matches = got == wanted && Array(existing[0..<Self.headerBytes]) == header
     }
-    written = Mutex([Bool](repeating: false, count: sampleCount))
-    reused = false
+    self.path = path
+    descriptor = file
+    sampleCount = count
+    sampleSize = size
+    reused = matches
+    written = Mutex(
+      matches
+        ? existing[Self.headerBytes..<flagsEnd].map { $0 == 1 } : [Bool](repeating: false, count: count))
+    if matches { return }
     // A stale or foreign file: emptied and started again (the sample area is sparse until written).
     // Every property is set here, so a throw below closes the descriptor through deinit.
-    guard ftruncate(descriptor, 0) == 0, ftruncate(descriptor, off_t(dataEnd)) == 0 else {
+    guard ftruncate(file, 0) == 0, ftruncate(file, off_t(dataEnd)) == 0 else {
       throw DataError(path, "cannot size the image cache: \(String(cString: strerror(errno)))")
     }
-    try Self.write(descriptor, header, at: 0, path: path)
+    try Self.write(file, header, at: 0, path: path)
   }
 
   deinit { close(descriptor) }

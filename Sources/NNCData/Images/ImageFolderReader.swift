@@ -178,7 +178,8 @@ extension Dataset {
   /// Checks every file's header (`ImageCodec.readHeader`), on all cores, in the files' order; the
   /// successes carry no pixels.
   static func checkHeaders(_ paths: [String], options: ImageFolderOptions) -> [Result<[Float], DataError>] {
-    var results = [Result<[Float], DataError>](repeating: .failure(DataError("", "not read")), count: paths.count)
+    var results = [Result<[Float], DataError>](
+      repeating: .failure(DataError("", "not read")), count: paths.count)
     results.withUnsafeMutableBufferPointer { buffer in
       // Each index is written by exactly one iteration.
       let slots = UncheckedSendableBuffer(buffer)
