@@ -371,10 +371,11 @@ func aFileRemovedDuringTrainingIsNamedOrSkipped(workers: Int) throws {
   var status = stat()
   let statStatus = stat(damaged, &status)
   #expect(statStatus == 0)
-  // The header stays readable (indexing accepts the file); everything after it becomes zeros, with
+  // The header stays readable (indexing accepts the file); the image data becomes zeros, with
   // the same size and modification time.
   let intact = try Data(contentsOf: URL(fileURLWithPath: damaged))
-  try (intact.prefix(40) + Data(count: intact.count - 40)).write(to: URL(fileURLWithPath: damaged))
+  let kept = try #require(intact.range(of: Data("IDAT".utf8))).upperBound
+  try (intact.prefix(kept) + Data(count: intact.count - kept)).write(to: URL(fileURLWithPath: damaged))
   var times = [status.st_atim, status.st_mtim]
   let timesStatus = utimensat(AT_FDCWD, damaged, &times, 0)
   #expect(timesStatus == 0)
