@@ -304,8 +304,9 @@ private func darknetDistort(_ r: Float, _ g: Float, _ b: Float, hue: Float, sat:
   return (constrain(red), constrain(green), constrain(blue))
 }
 
-@Test(arguments: [(Float(0), Float(1), Float(1)), (0.1, 1.5, 1), (-0.3, 1, 0.6), (0.45, 0.5, 1.4)])
-func hsvJitterMatchesDarknet(hue: Float, saturation: Float, exposure: Float) {
+@Test(arguments: [[Float(0), 1, 1], [0.1, 1.5, 1], [-0.3, 1, 0.6], [0.45, 0.5, 1.4]])
+func hsvJitterMatchesDarknet(_ parameters: [Float]) {
+  let (hue, saturation, exposure) = (parameters[0], parameters[1], parameters[2])
   let image = randomImage(channels: 3, height: 5, width: 7, seed: 11)
   var result = image
   result.pixels.withUnsafeMutableBufferPointer {
