@@ -69,7 +69,8 @@ import Testing
         layers: [{conv2d: {filters: 2, kernel: 1, name: conv}}, flatten, {dense: {units: 3, name: head}}]
       """
     let (spec, diagnostics) = SpecLoader.parse(text: yaml, path: "keras.yaml")
-    let graph = try #require(Lowering.lower(try #require(spec, "\(diagnostics)")).graph)
+    let parsed = try #require(spec, "\(diagnostics)")
+    let graph = try #require(Lowering.lower(parsed).graph)
     #expect(WeightImport.flattenedInputs(graph) == ["head.weight": [2, 2, 3]])
     let executor = Executor(graph: graph, maxBatch: 1, configuration: .inference)
     #expect(WeightImport.flattenedInputs(executor.graph) == ["head.weight": [2, 2, 3]])
