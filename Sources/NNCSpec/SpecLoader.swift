@@ -34,7 +34,13 @@ public enum SpecLoader {
     var bag = DiagnosticBag()
     let parsed: Spec?
     switch syntax {
-    case .yaml: parsed = YAMLReader.read(text: text, file: path, diagnostics: &bag)
+    case .yaml:
+      parsed = YAMLReader.read(text: text, file: path, diagnostics: &bag)
+      if let spec = parsed, let location = DSLNestingDepth.firstTooDeep(in: spec) {
+        // The parser of the other syntax would refuse this spec's `.nnc` form; refuse it here too.
+        bag.error("the spec nests deeper than \(DSLParser.maximumDepth) levels", at: location)
+        return (nil, bag.diagnostics)
+      }
     case .nnc: parsed = DSLParser.parse(text: text, file: path, diagnostics: &bag)
     }
     let resolved = parsed?.resolvingPositionalArguments(into: &bag)

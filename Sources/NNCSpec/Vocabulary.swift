@@ -370,6 +370,8 @@ public enum Vocabulary {
       doc: "the probability of applying the transform to a sample")
   }
   static let range = ValueType.list(.number)
+  /// Darknet's `saturation` and `exposure` factors: beyond 100 every pixel saturates anyway.
+  static let maxJitterFactor: Double = 100
   static let fillModes = ["constant", "nearest", "reflect"]
   static let fillMode = Parameter(
     "fill", .choice(fillModes), default: .string("constant"),
@@ -466,6 +468,21 @@ public enum Vocabulary {
           doc: "d shifts the hue by a fraction of a turn in [-d, d]; or [low, high]"),
         probability(),
       ], doc: "rotate the hue (RGB only)"),
+    Signature(
+      "hsv",
+      [
+        Parameter(
+          "hue", .number, default: .number(0), min: Bound(0), max: Bound(0.5),
+          doc: "h shifts the hue by a fraction of a turn in [-h, h]"),
+        Parameter(
+          "saturation", .number, default: .number(1), min: Bound(1), max: Bound(maxJitterFactor),
+          doc: "s multiplies the HSV saturation by a factor in [1, s] or its inverse (Darknet's rand_scale)"),
+        Parameter(
+          "exposure", .number, default: .number(1), min: Bound(1), max: Bound(maxJitterFactor),
+          doc: "e multiplies the HSV value by a factor in [1, e] or its inverse (Darknet's rand_scale)"),
+        probability(),
+      ], doc: "Darknet's colour jitter in HSV (hue, saturation, exposure); grey samples get the exposure only"
+    ),
     Signature(
       "gaussian_noise", positional: ["std"],
       [Parameter("std", .number, required: true, min: Bound(0)), probability()],

@@ -52,6 +52,10 @@ extension AugmentationConfiguration {
     case "contrast": return .contrast(range("delta", default: .constant(1), single: factor))
     case "saturation": return .saturation(range("delta", default: .constant(1), single: factor))
     case "hue": return .hue(range("delta", default: .constant(0), single: ValueRange.symmetric))
+    case "hsv":
+      return .hsv(
+        hue: arguments.double("hue") ?? 0, saturation: arguments.double("saturation") ?? 1,
+        exposure: arguments.double("exposure") ?? 1)
     case "gaussian_noise": return .gaussianNoise(std: arguments.double("std") ?? 0)
     case "gaussian_blur":
       return .gaussianBlur(sigma: range("sigma", default: .constant(0), single: ValueRange.constant))
@@ -85,7 +89,8 @@ extension RunComponents {
     }
     let needsUnitRange = configuration.steps.contains { step in
       switch step.augmentation {
-      case .brightness, .contrast, .saturation, .hue, .gaussianNoise, .gaussianBlur, .erasing: return true
+      case .brightness, .contrast, .saturation, .hue, .hsv, .gaussianNoise, .gaussianBlur, .erasing:
+        return true
       default: return false
       }
     }

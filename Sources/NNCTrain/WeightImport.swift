@@ -1,4 +1,5 @@
 import Foundation
+import NNCGraph
 import NNCRuntime
 
 /// `train.init`: a safetensors file (an nnc checkpoint, or weights exported from PyTorch or Keras),
@@ -142,10 +143,22 @@ public enum WeightImport {
   /// The tensor in nnc's layout (weights of dense layers and convolutions change in the Keras
   /// layout, nothing else), and what was converted.
   static func converted(
-    _ tensor: Checkpoint.Parameter, layout: WeightImportSettings.Layout, isWeight: Bool
+    _ tensor: Checkpoint.Parameter, layout: WeightImportSettings.Layout, isWeight: Bool,
+    target: [Int]? = nil, flattened: [Int]? = nil
   ) -> (Checkpoint.Parameter, String?) {
     guard layout == .keras, isWeight else { return (tensor, nil) }
     let shape = tensor.shape
+    if shape.count == 2, let flattened, flattened.count == 3, flattened.reduce(1, *) == shape[0] {
+      return (
+        kerasFlattenedDense(tensor, channels: flattened[0], height: flattened[1], width: flattened[2]),
+        "transposed from keras [in,out], inputs reordered from a channels-last flatten"
+      )
+    }
+    if shape.count == 4, let target, target.count == 4, target[1] == 1, shape[2] > 1,
+      target == [shape[2] * shape[3], 1, shape[0], shape[1]]
+    {
+      return (kerasDepthwise(tensor), "transposed from keras depthwise [kh,kw,in,multiplier]")
+    }
     if shape.count == 2 {
       // [in, out] -> [out, in]
       let (rows, columns) = (shape[0], shape[1])
@@ -177,6 +190,63 @@ public enum WeightImport {
     return (tensor, nil)
   }
 
+  /// A dense weight after a flatten: Keras flattens [H, W, C] samples, so its rows come in (h, w, c)
+  /// order, nnc's columns in (c, h, w) order. [in, out] becomes [out, in] with the inputs reordered.
+  static func kerasFlattenedDense(_ tensor: Checkpoint.Parameter, channels: Int, height: Int, width: Int)
+    -> Checkpoint.Parameter
+  {
+    let outputs = tensor.shape[1]
+    let inputs = channels * height * width
+    var values = [Float](repeating: 0, count: tensor.values.count)
+    for c in 0..<channels {
+      for y in 0..<height {
+        for x in 0..<width {
+          let nncColumn = (c * height + y) * width + x
+          let kerasRow = (y * width + x) * channels + c
+          for o in 0..<outputs { values[o * inputs + nncColumn] = tensor.values[kerasRow * outputs + o] }
+        }
+      }
+    }
+    return Checkpoint.Parameter(shape: [outputs, inputs], values: values)
+  }
+
+  /// A depthwise kernel: Keras stores [kh, kw, in, multiplier], nnc [in · multiplier, 1, kh, kw] with
+  /// output channel c · multiplier + j taking input channel c (as Keras orders its outputs).
+  static func kerasDepthwise(_ tensor: Checkpoint.Parameter) -> Checkpoint.Parameter {
+    let (kh, kw, inputs, multiplier) = (tensor.shape[0], tensor.shape[1], tensor.shape[2], tensor.shape[3])
+    var values = [Float](repeating: 0, count: tensor.values.count)
+    for y in 0..<kh {
+      for x in 0..<kw {
+        for c in 0..<inputs {
+          for j in 0..<multiplier {
+            values[((c * multiplier + j) * kh + y) * kw + x] =
+              tensor.values[((y * kw + x) * inputs + c) * multiplier + j]
+          }
+        }
+      }
+    }
+    return Checkpoint.Parameter(shape: [inputs * multiplier, 1, kh, kw], values: values)
+  }
+
+  /// For every dense weight whose input is a flattened [C, H, W] value, that sample shape (the
+  /// flatten may have been folded away by the optimizer, leaving the dense layer a 3-D input).
+  static func flattenedInputs(_ graph: Graph) -> [String: [Int]] {
+    let producers = graph.producers
+    var result: [String: [Int]] = [:]
+    for node in graph.nodes {
+      guard case .dense = node.op, let input = node.inputs.first else { continue }
+      var sample = graph.shape(of: input).sample
+      if sample.count != 3, let producer = producers[input.index], case .flatten = graph.nodes[producer].op,
+        let source = graph.nodes[producer].inputs.first
+      {
+        sample = graph.shape(of: source).sample
+      }
+      guard sample.count == 3 else { continue }
+      for parameter in node.parameters where parameter.role == .weight { result[parameter.name] = sample }
+    }
+    return result
+  }
+
   /// Reads the file, matches and copies; throws under `strict` for a skipped or missing parameter,
   /// and always when nothing at all matched.
   @discardableResult
@@ -195,6 +265,7 @@ public enum WeightImport {
       byParameter[target] = (name, checkpoint.parameters[name]!)
     }
     var taken: Set<String> = []
+    let flattened = settings.layout == .keras ? flattenedInputs(executor.graph) : [:]
     for slot in executor.parameterLayout {
       let info = slot.info
       guard let (tensor, value) = byParameter[info.name] else {
@@ -204,7 +275,8 @@ public enum WeightImport {
       }
       taken.insert(info.name)
       let (converted, conversion) = converted(
-        value, layout: settings.layout, isWeight: info.role == .weight)
+        value, layout: settings.layout, isWeight: info.role == .weight, target: info.shape,
+        flattened: flattened[info.name])
       guard converted.shape == info.shape, converted.values.count == info.count else {
         let reason =
           "the file has \(converted.shape), the model \(info.shape)"

@@ -32,6 +32,9 @@ struct CheckCommand: ParsableCommand {
   @Option(help: "Print an intermediate stage instead of the summary: ast, ir, optimized-ir or plan.")
   var emit: Stage?
 
+  @Flag(help: "Do not look at the data files (that they exist, and the sample shape of IDX and NPY files).")
+  var skipDataCheck = false
+
   func run() throws {
     JSONErrorOutput.enable(format)
     if emit == .ast {
@@ -39,7 +42,7 @@ struct CheckCommand: ParsableCommand {
       print(ASTPrinter.print(spec), terminator: "")
       return
     }
-    let loaded = try SpecPipeline.load(options)
+    let loaded = try SpecPipeline.load(options, checkData: !skipDataCheck)
     let batchSize = loaded.spec.batchSize
     // As `nnc train` and `nnc eval` compile it: a final softmax fuses into a loss on probabilities.
     let lossTakesLogits = RunComponents.lossTakesLogits(TrainingConfiguration(spec: loaded.spec).loss)

@@ -55,8 +55,9 @@ struct LoadedSpec {
 }
 
 enum SpecPipeline {
-  /// Reads, validates and lowers a spec; prints diagnostics; exits with status 1 on errors.
-  static func load(_ options: SpecOptions) throws -> LoadedSpec {
+  /// Reads, validates and lowers a spec; prints diagnostics; exits with status 1 on errors. With
+  /// `checkData`, the data files the spec names are looked at too (`DataFileChecks`).
+  static func load(_ options: SpecOptions, checkData: Bool = false) throws -> LoadedSpec {
     let path = options.spec
     let (parsed, loadDiagnostics, text) = SpecLoader.load(path: path)
     let printer = DiagnosticPrinter(path: path, text: text, overrides: options.overrides)
@@ -72,6 +73,7 @@ enum SpecPipeline {
     let lowered = Lowering.lower(spec)
     var bag = DiagnosticBag()
     bag.append(contentsOf: parseDiagnostics + lowered.diagnostics)
+    if checkData { DataFileChecks.check(spec, into: &bag) }
     let diagnostics = bag.diagnostics
     printer.print(diagnostics)
     guard let graph = lowered.graph, !bag.hasErrors else { throw failure(diagnostics) }

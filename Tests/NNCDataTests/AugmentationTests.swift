@@ -55,6 +55,7 @@ private let identityParameters: [(String, Augmentation)] = [
   ("contrast 1", .contrast(.constant(1))),
   ("saturation 1", .saturation(.constant(1))),
   ("hue 0", .hue(.constant(0))),
+  ("hsv identity", .hsv(hue: 0, saturation: 1, exposure: 1)),
   ("noise std 0", .gaussianNoise(std: 0)),
   ("blur sigma 0", .gaussianBlur(sigma: .constant(0))),
   ("normalize 0 1", .normalize(mean: [0], std: [1])),
@@ -253,6 +254,103 @@ func aQuarterTurnMatchesATransposition(channels: Int) throws {
   }
 }
 
+/// Darknet's `rgb_to_hsv`, `hsv_to_rgb` and `constrain_image` (image.c), written as Darknet does,
+/// with the sector arithmetic through p, q and t.
+private func darknetDistort(_ r: Float, _ g: Float, _ b: Float, hue: Float, sat: Float, val: Float)
+  -> (Float, Float, Float)
+{
+  let maximum = max(r, g, b)
+  let minimum = min(r, g, b)
+  let delta = maximum - minimum
+  var (h, s, v): (Float, Float, Float) = (0, 0, maximum)
+  if maximum != 0 {
+    s = delta / maximum
+    if r == maximum {
+      h = (g - b) / delta
+    } else if g == maximum {
+      h = 2 + (b - r) / delta
+    } else {
+      h = 4 + (r - g) / delta
+    }
+    if h < 0 { h += 6 }
+    h /= 6
+  }
+  if delta == 0 { (h, s) = (0, 0) }
+  s *= sat
+  v *= val
+  h += hue
+  if h > 1 { h -= 1 }
+  if h < 0 { h += 1 }
+  var (red, green, blue): (Float, Float, Float)
+  if s == 0 {
+    (red, green, blue) = (v, v, v)
+  } else {
+    let sector = h * 6
+    let index = Float(Int(sector))
+    let f = sector - index
+    let p = v * (1 - s)
+    let q = v * (1 - s * f)
+    let t = v * (1 - s * (1 - f))
+    switch Int(index) {
+    case 0: (red, green, blue) = (v, t, p)
+    case 1: (red, green, blue) = (q, v, p)
+    case 2: (red, green, blue) = (p, v, t)
+    case 3: (red, green, blue) = (p, q, v)
+    case 4: (red, green, blue) = (t, p, v)
+    default: (red, green, blue) = (v, p, q)
+    }
+  }
+  func constrain(_ x: Float) -> Float { min(max(x, 0), 1) }
+  return (constrain(red), constrain(green), constrain(blue))
+}
+
+@Test(arguments: [[Float(0), 1, 1], [0.1, 1.5, 1], [-0.3, 1, 0.6], [0.45, 0.5, 1.4]])
+func hsvJitterMatchesDarknet(_ parameters: [Float]) {
+  let (hue, saturation, exposure) = (parameters[0], parameters[1], parameters[2])
+  let image = randomImage(channels: 3, height: 5, width: 7, seed: 11)
+  var result = image
+  result.pixels.withUnsafeMutableBufferPointer {
+    PhotometricTransforms.hsv(
+      $0, ImageShape(channels: 3, height: 5, width: 7), hueShift: hue, saturation: saturation,
+      exposure: exposure)
+  }
+  for y in 0..<5 {
+    for x in 0..<7 {
+      let reference = darknetDistort(
+        image[0, y, x], image[1, y, x], image[2, y, x], hue: hue, sat: saturation, val: exposure)
+      #expect(abs(result[0, y, x] - reference.0) < 1e-5)
+      #expect(abs(result[1, y, x] - reference.1) < 1e-5)
+      #expect(abs(result[2, y, x] - reference.2) < 1e-5)
+    }
+  }
+}
+
+@Test func hsvExposureScalesGreySamples() {
+  let image = randomImage(channels: 1, height: 4, width: 4, seed: 2)
+  var result = image
+  result.pixels.withUnsafeMutableBufferPointer {
+    PhotometricTransforms.hsv(
+      $0, ImageShape(channels: 1, height: 4, width: 4), hueShift: 0.2, saturation: 2, exposure: 1.7)
+  }
+  for (after, before) in zip(result.pixels, image.pixels) {
+    #expect(abs(after - min(before * 1.7, 1)) < 1e-6)
+  }
+}
+
+@Test func darknetScaleDrawsAFactorOrItsInverseEquallyOften() {
+  var generator = RandomGenerator(seed: 19)
+  var above = 0
+  let draws = 4000
+  for _ in 0..<draws {
+    let factor = PhotometricTransforms.darknetScale(1.5, using: &generator)
+    #expect((factor >= 1 && factor <= 1.5) || (factor >= 1 / 1.5 && factor <= 1))
+    if factor > 1 { above += 1 }
+  }
+  // Binomial(4000, 1/2) has a standard deviation of about 32.
+  #expect(abs(above - draws / 2) < 160)
+  #expect(PhotometricTransforms.darknetScale(1, using: &generator) == 1)
+}
+
 @Test func blurKeepsConstantImagesAndSpreadsAnImpulse() throws {
   let flat = Image(channels: 1, height: 9, width: 9, value: 0.4)
   let blurredFlat = try applied(.gaussianBlur(sigma: .constant(1.2)), to: flat)
@@ -296,6 +394,7 @@ private let fullPipeline = AugmentationConfiguration(steps: [
   AugmentationStep(.contrast(ValueRange(0.2, 2))),
   AugmentationStep(.saturation(ValueRange(0, 2))),
   AugmentationStep(.hue(.symmetric(0.5))),
+  AugmentationStep(.hsv(hue: 0.2, saturation: 1.5, exposure: 1.5)),
   AugmentationStep(.gaussianNoise(std: 0.3)),
   AugmentationStep(.gaussianBlur(sigma: ValueRange(0, 2))),
   AugmentationStep(.erasing(area: ValueRange(0.02, 0.3), aspect: ValueRange(0.3, 3.3), fill: nil)),

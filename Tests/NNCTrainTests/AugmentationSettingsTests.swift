@@ -32,6 +32,7 @@ private func spec(_ augment: String, input: String = "[3, 16, 16]") throws -> Sp
       - contrast: [0.5, 1.5]
       - saturation: 0.4
       - hue: 0.05
+      - hsv: {hue: 0.1, saturation: 1.5, exposure: 1.25}
       - gaussian_noise: 0.1
       - gaussian_blur: [0.5, 1.5]
       - random_erasing: {area: [0.1, 0.2], fill: [0, 0.5, 1]}
@@ -54,6 +55,7 @@ private func spec(_ augment: String, input: String = "[3, 16, 16]") throws -> Sp
     AugmentationStep(.contrast(ValueRange(0.5, 1.5))),
     AugmentationStep(.saturation(ValueRange(0.6, 1.4))),
     AugmentationStep(.hue(ValueRange(-0.05, 0.05))),
+    AugmentationStep(.hsv(hue: 0.1, saturation: 1.5, exposure: 1.25)),
     AugmentationStep(.gaussianNoise(std: 0.1)),
     AugmentationStep(.gaussianBlur(sigma: ValueRange(0.5, 1.5))),
     AugmentationStep(

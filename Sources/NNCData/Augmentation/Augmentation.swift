@@ -69,6 +69,10 @@ public enum Augmentation: Sendable, Equatable {
   case saturation(ValueRange)
   /// Rotate the hue by a fraction of a turn drawn from the range (RGB only).
   case hue(ValueRange)
+  /// Darknet's colour jitter in HSV: shift the hue by a turn fraction in [-hue, hue] and multiply the
+  /// HSV saturation and the value (exposure) by factors drawn as Darknet's `rand_scale` does: a
+  /// number in [1, s], inverted with probability 1/2. Grey samples get the exposure factor only.
+  case hsv(hue: Double, saturation: Double, exposure: Double)
   case gaussianNoise(std: Double)
   case gaussianBlur(sigma: ValueRange)
   /// Replace a box covering an `area` fraction of the image with aspect height/width from `aspect`,

@@ -46,6 +46,11 @@ public struct AugmentationPipeline: Sendable {
         guard alpha >= 0, sigma > 0 else { throw DataError(name, "elastic needs alpha >= 0 and sigma > 0") }
       case .brightness(let range), .contrast(let range), .saturation(let range), .hue(let range):
         ranges = [range]
+      case .hsv(let hue, let saturation, let exposure):
+        guard hue >= 0, hue <= 0.5, saturation >= 1, exposure >= 1, saturation.isFinite, exposure.isFinite
+        else {
+          throw DataError(name, "hsv needs hue in [0, 0.5] and saturation and exposure of at least 1")
+        }
       case .gaussianNoise(let std):
         guard std >= 0 else { throw DataError(name, "noise std \(std) is negative") }
       case .gaussianBlur(let sigma):
@@ -133,6 +138,12 @@ public struct AugmentationPipeline: Sendable {
       PhotometricTransforms.saturation(sample, shape, factor: Float(range.sample(&generator)))
     case .hue(let range):
       PhotometricTransforms.hue(sample, shape, shift: Float(range.sample(&generator)))
+    case .hsv(let hue, let saturation, let exposure):
+      let shift = Float(ValueRange.symmetric(hue).sample(&generator))
+      let saturationFactor = Float(PhotometricTransforms.darknetScale(saturation, using: &generator))
+      let exposureFactor = Float(PhotometricTransforms.darknetScale(exposure, using: &generator))
+      PhotometricTransforms.hsv(
+        sample, shape, hueShift: shift, saturation: saturationFactor, exposure: exposureFactor)
     case .gaussianNoise(let std):
       PhotometricTransforms.noise(sample, std: Float(std), using: &generator)
     case .gaussianBlur(let sigma):

@@ -53,6 +53,41 @@ enum PhotometricTransforms {
     }
   }
 
+  /// Darknet's `rand_scale(s)`: a factor in [1, s], inverted half of the time, so that brightening
+  /// and darkening by the same ratio are equally likely. `s = 1` draws nothing.
+  static func darknetScale(_ limit: Double, using generator: inout RandomGenerator) -> Double {
+    guard limit > 1 else { return 1 }
+    let factor = ValueRange(1, limit).sample(&generator)
+    return generator.next() % 2 == 0 ? factor : 1 / factor
+  }
+
+  /// Darknet's `distort_image`: through HSV, multiplies the saturation and the value and shifts the
+  /// hue (wrapped to a turn), then clamps back to [0, 1]. Saturation and value are not clamped before
+  /// the conversion back, as in Darknet. A grey sample has only a value, which is scaled.
+  static func hsv(
+    _ sample: UnsafeMutableBufferPointer<Float>, _ shape: ImageShape, hueShift: Float, saturation: Float,
+    exposure: Float
+  ) {
+    guard hueShift != 0 || saturation != 1 || exposure != 1 else { return }
+    guard shape.channels == 3 else {
+      guard exposure != 1 else { return }
+      for index in sample.indices { sample[index] = clamped(sample[index] * exposure) }
+      return
+    }
+    let size = shape.planeSize
+    for index in 0..<size {
+      var (h, s, v) = hsv(sample[index], sample[size + index], sample[2 * size + index])
+      s *= saturation
+      v *= exposure
+      h += hueShift
+      h -= h.rounded(.down)
+      let (r, g, b) = rgb(h, s, v)
+      sample[index] = clamped(r)
+      sample[size + index] = clamped(g)
+      sample[2 * size + index] = clamped(b)
+    }
+  }
+
   /// Hue in [0, 1) turns, saturation and value in [0, 1].
   static func hsv(_ r: Float, _ g: Float, _ b: Float) -> (Float, Float, Float) {
     let maximum = max(r, g, b)
