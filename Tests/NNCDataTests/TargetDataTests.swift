@@ -151,7 +151,7 @@ import Testing
   loader.startEpoch(0)
   var batch = Batch()
   var seen = 0
-  while loader.next(into: &batch) {
+  while try loader.next(into: &batch) {
     #expect(batch.labels.isEmpty)
     #expect(batch.targets.count == batch.count * 2)
     for (slot, index) in batch.indices.enumerated() {
