@@ -27,6 +27,13 @@ let package = Package(
       pkgConfig: "zlib",
       providers: [.apt(["zlib1g-dev"])]
     ),
+    // Open MPI, linked at build time (pkg-config ompi-c): `nnc train` under `mpirun` trains data-parallel.
+    .systemLibrary(
+      name: "CMPI",
+      path: "Sources/CMPI",
+      pkgConfig: "ompi-c",
+      providers: [.apt(["libopenmpi-dev"])]
+    ),
     .target(
       name: "CImageCodecs", linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
     ),
@@ -41,7 +48,7 @@ let package = Package(
       dependencies: ["NNCGraph", "NNCSpec", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
     .target(name: "NNCData", dependencies: ["CImageCodecs", "CZlib", "NNCRandom"]),
     .target(
-      name: "NNCTrain", dependencies: ["NNCRuntime", "NNCData", "NNCGraph", "NNCSpec", "NNCRandom", "NNCMetrics"]),
+      name: "NNCTrain", dependencies: ["CMPI", "NNCRuntime", "NNCData", "NNCGraph", "NNCSpec", "NNCRandom", "NNCMetrics"]),
     .target(name: "NNCMetrics"),
     // TensorBoard event files; the only module that knows protobuf besides NNCONNX.
     .target(

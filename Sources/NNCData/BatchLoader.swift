@@ -42,10 +42,11 @@ public final class BatchLoader {
   ///   - skipUnreadable: leave a sample whose file cannot be read out of its batch (recorded in
   ///     `skipLog`) instead of failing.
   ///   - transform: runs on every sample as its batch is assembled (on a loader thread).
+  ///   - part: which part of every batch this loader yields (a rank's, in a data-parallel run).
   public init(
     dataset: Dataset, batchSize: Int, shuffle: Bool = true, dropLast: Bool = false, seed: UInt64,
     prefetch: Bool = true, prefetchDepth: Int = 1, workers: Int = 1, skipUnreadable: Bool = false,
-    transform: SampleTransform? = nil
+    transform: SampleTransform? = nil, part: BatchPart = .whole
   ) throws {
     guard batchSize > 0 else {
       throw DataError(dataset.source, "batch size must be positive, not \(batchSize)")
@@ -58,10 +59,12 @@ public final class BatchLoader {
     self.dataset = dataset
     self.batchSize = batchSize
     self.workers = workers > 1 ? WorkerPool(threads: workers - 1) : nil
-    schedule = BatchSchedule(
+    var schedule = BatchSchedule(
       dataset: dataset, batchSize: batchSize, shuffle: shuffle, dropLast: dropLast,
       root: RandomGenerator(seed: seed), transform: transform, workers: self.workers,
       skipUnreadable: skipUnreadable, skipLog: skipLog)
+    schedule.part = part
+    self.schedule = schedule
     prefetcher = prefetch ? Prefetcher(schedule: schedule, depth: prefetchDepth) : nil
     prefetcher?.start()
   }

@@ -15,6 +15,8 @@ struct BatchSchedule: Sendable {
   let workers: WorkerPool?
   let skipUnreadable: Bool
   let skipLog: SkipLog?
+  /// In a data-parallel run, this rank's part of every batch (see `BatchPart`).
+  var part = BatchPart.whole
 
   var batchesPerEpoch: Int {
     dropLast ? dataset.count / batchSize : (dataset.count + batchSize - 1) / batchSize
@@ -37,8 +39,11 @@ struct BatchSchedule: Sendable {
   /// `skipUnreadable` left out of the batch and recorded in `skipLog`.
   func fill(_ batch: inout Batch, batchIndex: Int, epoch: Int, order: [Int]) throws {
     let size = dataset.sampleSize
-    let start = batchIndex * batchSize
-    let end = min(start + batchSize, dataset.count)
+    let globalStart = batchIndex * batchSize
+    let globalEnd = min(globalStart + batchSize, dataset.count)
+    let local = part.range(ofBatchSized: globalEnd - globalStart)
+    let start = globalStart + local.lowerBound
+    let end = globalStart + local.upperBound
     let count = end - start
     batch.samples.removeAll(keepingCapacity: true)
     batch.labels.removeAll(keepingCapacity: true)

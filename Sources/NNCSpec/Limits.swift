@@ -16,6 +16,8 @@ public enum Limits {
   /// Random seeds: exact as a double, as JSON readers of the training log hold them.
   public static let seed = 1 << 53
   public static let threads = 4096
+  /// `train.allreduce_bucket_mb`: one all-reduce message of a data-parallel run.
+  public static let allreduceBucketMB = 4096
   /// Sample counts (`limit_per_class`) and CSV columns.
   public static let samples = 1 << 40
   public static let column = 1 << 20

@@ -665,6 +665,10 @@ public enum Vocabulary {
     Parameter("early_stopping", .map(earlyStoppingSchema)),
     Parameter("threads", .int, min: positive, max: Bound(Double(Limits.threads))),
     Parameter(
+      "allreduce_bucket_mb", .number, default: .number(25), min: Bound(0, inclusive: false),
+      max: Bound(Double(Limits.allreduceBucketMB)),
+      doc: "under mpirun, gradients are averaged in all-reduce messages of this many MiB"),
+    Parameter(
       "init_from", .string,
       doc: "short for init: {from: PATH}: tensors initialize the parameters of the same name and shape"),
     Parameter(

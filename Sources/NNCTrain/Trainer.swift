@@ -57,13 +57,20 @@ public final class Trainer {
   var settings = RunSettings(values: [:])
   /// Logs that receive every completed epoch (`--tensorboard`).
   public var logSinks: [any TrainingLogSink] = []
+  /// The ranks of a data-parallel run (see `GradientAverager`); one process by default. Every rank
+  /// runs the same epochs and decisions; only rank 0 writes the run's files.
+  public let communicator: any Communicator
+  /// The all-reduce bucket size of a data-parallel run (`train.allreduce_bucket_mb`).
+  let bucketBytes: Int
 
   /// `optimization` selects the graph passes and memory planning of the executor (all by default).
   public init(
     graph: Graph, configuration: TrainingConfiguration, runDirectory: String, specHash: String,
-    optimization: OptimizationOptions = .all
+    optimization: OptimizationOptions = .all, communicator: any Communicator = SingleProcess()
   ) throws {
     self.graph = graph
+    self.communicator = communicator
+    bucketBytes = Int(configuration.allreduceBucketMB * 1_048_576)
     self.configuration = configuration
     self.runDirectory = runDirectory
     self.specHash = specHash
@@ -82,6 +89,11 @@ public final class Trainer {
     try ModelWeights.initialize(executor, seed: seed)
     if let settings = configuration.initialization {
       transferReport = try WeightImport.apply(settings, to: executor)
+    }
+    if communicator.isDistributed {
+      step.averager = GradientAverager(communicator: communicator, bucketBytes: bucketBytes)
+      // Rank 0's weights are the run's, whatever the other ranks initialized.
+      try communicator.broadcast(executor.parameters)
     }
   }
 
@@ -111,6 +123,9 @@ public final class Trainer {
       from: executor.parameters.baseAddress!, count: executor.parameterCount)
     next.generator = executor.generator
     step = try TrainingStep(executor: next, configuration: configuration, phase: index)
+    if communicator.isDistributed {
+      step.averager = GradientAverager(communicator: communicator, bucketBytes: bucketBytes)
+    }
     schedule = try Self.schedule(phase: index, configuration: configuration)
     phase = index
   }
@@ -139,11 +154,19 @@ public final class Trainer {
   /// stopping, plateau and stopping state reset; early stopping ends the current phase (restoring
   /// its best weights when asked) and the next phase starts at its scheduled epoch.
   public func run(data: LoadedData, resume: Bool, observer: TrainingObserver?) throws -> TrainingOutcome {
-    try files.prepareDirectory()
-    let lock = try RunDirectoryLock(directory: runDirectory)
+    let ranks = communicator.size
+    guard configuration.batchSize % ranks == 0 else {
+      throw TrainError(
+        "train.batch_size \(configuration.batchSize) is the global batch and must be divisible by the "
+          + "\(ranks) ranks of mpirun, so that every rank takes an equal part of it")
+    }
+    let isRoot = communicator.isRoot
+    if isRoot { try files.prepareDirectory() }
+    let lock = try isRoot ? RunDirectoryLock(directory: runDirectory) : nil
     defer { withExtendedLifetime(lock) {} }
-    files.removeStaleTemporaries()
-    if configuration.data?.cache == .disk {
+    if isRoot { files.removeStaleTemporaries() }
+    // The cache file lives in the run directory, which only rank 0 writes; other ranks decode.
+    if isRoot, configuration.data?.cache == .disk {
       try useDiskCaches(data)
     }
     settings = RunSettings(
@@ -151,7 +174,7 @@ public final class Trainer {
       validationSamples: data.validation?.count ?? 0)
     classNames = data.train.classNames
     targetNormalization = data.targetNormalization
-    if let classNames {
+    if let classNames, isRoot {
       try files.writeClassNames(classNames)
     }
     let augmentation = try RunComponents.augmentationPipeline(configuration.augmentation, for: data.train)
@@ -172,10 +195,16 @@ public final class Trainer {
     var history: [EpochRecord] = []
     if resume {
       state = try restore(from: lastCheckpointPath, into: state)
-      history = try files.readHistory(limit: state.completedEpochs)
+      // Only rank 0 reports and writes the history.
+      history = isRoot ? try files.readHistory(limit: state.completedEpochs) : []
       observer?.note("resuming from \(lastCheckpointPath) after epoch \(state.completedEpochs)")
     }
-    try files.writeHistory(history)
+    if isRoot { try files.writeHistory(history) }
+    if communicator.isDistributed {
+      observer?.note(
+        "data-parallel on \(ranks) ranks: global batch \(configuration.batchSize), "
+          + "\(configuration.batchSize / ranks) samples per rank")
+    }
     defer { for sink in logSinks { sink.runFinished() } }
     for sink in logSinks { try sink.runStarted(startEpoch: state.completedEpochs, graph: graph) }
 
@@ -185,7 +214,8 @@ public final class Trainer {
       dataset: data.train, batchSize: configuration.batchSize, shuffle: true,
       seed: UInt64(configuration.seed) &+ 3,
       prefetch: true, prefetchDepth: configuration.data?.prefetch ?? 2, workers: workers,
-      skipUnreadable: skipUnreadable, transform: augmentation?.sampleTransform)
+      skipUnreadable: skipUnreadable, transform: augmentation?.sampleTransform,
+      part: BatchPart(index: communicator.rank, count: ranks))
     func makeEvaluator() -> Evaluator {
       Evaluator(
         executor: executor, loss: loss, rule: rule, targetNormalization: data.targetNormalization,
@@ -227,21 +257,28 @@ public final class Trainer {
       let loopStart = DispatchTime.now().uptimeNanoseconds
       while try loader.next(into: &batch) {
         let count = batch.count
-        try executor.setInput(batch)
-        let batchLoss = try batch.withLossTargets { try step.forwardLoss(batch: count, targets: $0) }
-        guard batchLoss.isFinite else {
-          throw nonFinite("the loss became \(batchLoss)", at: "epoch \(epoch + 1), step \(stepIndex + 1)")
+        // A rank's part of a last batch smaller than the number of ranks may be empty.
+        var batchLoss: Float = 0
+        if count > 0 {
+          try executor.setInput(batch)
+          batchLoss = try batch.withLossTargets { try step.forwardLoss(batch: count, targets: $0) }
+          guard batchLoss.isFinite else {
+            throw nonFinite("the loss became \(batchLoss)", at: "epoch \(epoch + 1), step \(stepIndex + 1)")
+          }
+          let output = UnsafeBufferPointer(start: executor.output, count: count * classes)
+          correct += trainLog.record(
+            batch, output: output, probabilities: step.probabilities, classes: classes, loss: loss,
+            rule: rule,
+            keep: wantsMetrics)
         }
-        let output = UnsafeBufferPointer(start: executor.output, count: count * classes)
-        correct += trainLog.record(
-          batch, output: output, probabilities: step.probabilities, classes: classes, loss: loss, rule: rule,
-          keep: wantsMetrics)
         let rate = learningRate(
           epoch: epoch, step: stepIndex, stepsPerEpoch: loader.batchesPerEpoch, state: state)
         guard rate.isFinite else {
           throw nonFinite("the learning rate became \(rate)", at: "epoch \(epoch + 1), step \(stepIndex + 1)")
         }
-        try step.update(batch: count, learningRate: rate)
+        let globalCount = min(
+          configuration.batchSize, data.train.count - batch.index * configuration.batchSize)
+        try step.update(batch: count, learningRate: rate, share: Float(count) / Float(max(globalCount, 1)))
         lossSum += Double(batchLoss) * Double(count)
         seen += count
         stepIndex += 1
@@ -264,6 +301,15 @@ public final class Trainer {
       // The loss can stay finite while the weights already overflow.
       if let summary = weightsCheckpoint().nonFiniteSummary {
         throw nonFinite("the weights hold \(summary)", at: "the end of epoch \(epoch + 1)")
+      }
+      if communicator.isDistributed {
+        try checkWeightsAgree(epoch: epoch)
+        // The epoch's loss and accuracy are over every rank's samples.
+        var totals = [lossSum, Double(seen), Double(correct)]
+        try communicator.sum(&totals)
+        lossSum = totals[0]
+        seen = Int(totals[1])
+        correct = Int(totals[2])
       }
 
       var record = EpochRecord(
@@ -310,10 +356,10 @@ public final class Trainer {
       _ = state.plateau?.update(record.value(of: plateauMetric))
       let stoppingValue = stoppingMonitor.flatMap { record.value(of: $0) }
       let stopping = state.stopping?.update(stoppingValue, epoch: epoch + 1)
-      if stopping == .improved, configuration.earlyStopping?.restoreBest == true {
+      if stopping == .improved, configuration.earlyStopping?.restoreBest == true, isRoot {
         try write(weightsCheckpoint(), to: stoppingBestPath)
       }
-      try files.appendHistory(record)
+      if isRoot { try files.appendHistory(record) }
       for sink in logSinks {
         try sink.epochFinished(record, parameters: sink.wantsParameters ? parameterSnapshots() : [])
       }
@@ -327,10 +373,9 @@ public final class Trainer {
         observer?.note(
           "early stopping: \(stoppingMonitor ?? monitor) did not improve for \(epochs) epoch\(epochs == 1 ? "" : "s")"
         )
-        if settings.restoreBest, let best = monitorState.bestEpoch,
-          FileManager.default.fileExists(atPath: stoppingBestPath)
-        {
-          try restoreWeights(from: stoppingBestPath)
+        if settings.restoreBest, let best = monitorState.bestEpoch, try sharedFileExists(stoppingBestPath) {
+          if isRoot { try restoreWeights(from: stoppingBestPath) }
+          try communicator.broadcast(executor.parameters)
           restoredEpoch = best
           observer?.note("restored the weights of epoch \(best) (best \(stoppingMonitor ?? monitor))")
         }
@@ -344,8 +389,10 @@ public final class Trainer {
         }
       }
       // Last, then best: a kill between the two renames is repaired on resume (`reconcileBest`).
-      try write(checkpoint(state), to: lastCheckpointPath)
-      if let best { try write(best, to: bestCheckpointPath) }
+      if isRoot {
+        try write(checkpoint(state), to: lastCheckpointPath)
+        if let best { try write(best, to: bestCheckpointPath) }
+      }
       if stoppedEarly { break }
       epoch = stopsPhase ? state.completedEpochs : epoch + 1
     }
@@ -408,7 +455,13 @@ public final class Trainer {
   /// abandoned, and `checkpoint-last` keeps the last completed one, from which `--resume` replays
   /// the abandoned epoch exactly.
   func stopIfInterrupted(during place: String, state: RunState) throws {
-    let signal = Interruption.signal
+    var signal = Interruption.signal
+    if communicator.isDistributed {
+      // Every rank stops at the same step, or the others would wait for it in the next all-reduce.
+      var signals = [Double(signal)]
+      try communicator.sum(&signals)
+      signal = signal != 0 ? signal : signals[0] == 0 ? 0 : SIGINT
+    }
     guard signal != 0 else { return }
     let name = signal == SIGTERM ? "SIGTERM" : signal == SIGINT ? "SIGINT" : "signal \(signal)"
     let kept =
@@ -417,6 +470,26 @@ public final class Trainer {
       : "no epoch was completed, so there is nothing to resume."
     throw TrainingInterrupted(
       signal: signal, message: "interrupted by \(name) during \(place); that epoch was abandoned. " + kept)
+  }
+
+  // MARK: Data-parallel runs
+
+  /// Stops the run when the ranks' weights differ at the end of an epoch (they must stay the same
+  /// bits: the same averaged gradients and the same optimizer step everywhere).
+  func checkWeightsAgree(epoch: Int) throws {
+    let hash = ModelWeights.hash(of: executor)
+    guard try communicator.allEqual(hash) else {
+      throw TrainError(
+        "the weights of the \(communicator.size) ranks differ at the end of epoch \(epoch + 1) "
+          + "(rank \(communicator.rank) hash \(String(hash, radix: 16))); the data-parallel run is stopped")
+    }
+  }
+
+  /// Whether rank 0 sees the file, on every rank (the run directory may be local to rank 0).
+  func sharedFileExists(_ path: String) throws -> Bool {
+    var exists = [communicator.isRoot && FileManager.default.fileExists(atPath: path) ? 1.0 : 0]
+    try communicator.sum(&exists)
+    return exists[0] > 0
   }
 
   // MARK: Checkpoints
@@ -482,7 +555,10 @@ public final class Trainer {
   /// Loads a checkpoint into the executor, the optimizer and the generator, and returns the run
   /// state it records (`state` supplies the monitors' settings).
   func restore(from path: String, into state: RunState) throws -> RunState {
-    let checkpoint = try Checkpoint.read(from: path)
+    // Rank 0 reads the file; every rank parses the same bytes.
+    let bytes = try communicator.broadcast(
+      bytes: communicator.isRoot ? SafeTensorsFile.read(from: path).serialized() : [])
+    let checkpoint = try Checkpoint(file: SafeTensorsFile.parse(bytes, file: path), path: path)
     if let hash = checkpoint.metadata["spec_hash"], hash != specHash {
       throw TrainError(
         "\(path): the checkpoint was written for a different model (spec hash \(hash), this model \(specHash))"
@@ -497,7 +573,7 @@ public final class Trainer {
             + "\nResume with the same settings, or pass --force to continue with the changed ones.")
       }
     }
-    try Self.reconcileBest(last: checkpoint, bestPath: bestCheckpointPath)
+    if communicator.isRoot { try Self.reconcileBest(last: checkpoint, bestPath: bestCheckpointPath) }
     // The optimizer state belongs to the phase of the last completed epoch.
     try enterPhase(plan.phase(ofEpoch: max(checkpoint.epoch - 1, 0)))
     try ModelWeights.load(checkpoint, into: executor, path: path)

@@ -178,6 +178,8 @@ public struct TrainingConfiguration: Sendable {
   public var monitorMode: String?
   public var earlyStopping: EarlyStopping?
   public var threads: Int?
+  /// `train.allreduce_bucket_mb`: the all-reduce bucket of a data-parallel run, in MiB.
+  public var allreduceBucketMB = 25.0
   /// Pretrained weights to initialize parameters from (`train.init`, or its shorthand `init_from`),
   /// the path resolved against the spec.
   public var initialization: WeightImportSettings?
@@ -327,6 +329,7 @@ public struct TrainingConfiguration: Sendable {
     monitor = train.string("monitor")!
     monitorMode = train.string("mode")
     threads = train.int("threads")
+    allreduceBucketMB = train.double("allreduce_bucket_mb")!
     tensorBoard = resolve(train.string("tensorboard"))
     if case .string(let path) = train["init_from"]?.kind {
       initialization = WeightImportSettings(path: resolve(path) ?? path)

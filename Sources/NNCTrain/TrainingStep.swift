@@ -21,6 +21,8 @@ public struct TrainingStep {
   public private(set) var probabilities: [Float]
   /// When set, collects the seconds spent outside the executor (loss, zeroing, update).
   public var profile: StepProfile?
+  /// In a data-parallel run, averages the gradients over the ranks between backward and the update.
+  public var averager: GradientAverager?
 
   /// The step of `phase` (see `PhasePlan`): its optimizer over the executor's trainable parameters,
   /// weight decay on weights only, and the configuration's loss, clipping and multipliers.
@@ -82,18 +84,23 @@ public struct TrainingStep {
   }
 
   /// Back-propagates the last loss, clips the gradients and takes the optimizer step at
-  /// `learningRate` (times each parameter's multiplier).
-  public mutating func update(batch: Int, learningRate: Float) throws {
-    let count = batch * executor.outputSampleCount
-    outputGradient.withUnsafeBufferPointer {
-      executor.outputGradient.update(from: $0.baseAddress!, count: count)
-    }
+  /// `learningRate` (times each parameter's multiplier). With an `averager`, `share` is this rank's
+  /// part of the global batch (its samples over the global batch's), and a rank with no samples
+  /// (`batch` 0, in a last batch smaller than the number of ranks) contributes zero gradients.
+  public mutating func update(batch: Int, learningRate: Float, share: Float = 1) throws {
     var start = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
     executor.zeroParameterGradients()
     profile?.add(\.zeroSeconds, since: start)
-    executor.backward(batch: batch)
+    if batch > 0 {
+      let count = batch * executor.outputSampleCount
+      outputGradient.withUnsafeBufferPointer {
+        executor.outputGradient.update(from: $0.baseAddress!, count: count)
+      }
+      executor.backward(batch: batch)
+    }
     start = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
     defer { profile?.add(\.updateSeconds, since: start) }
+    try averager?.average(gradientBuffers, share: share)
     if let clipNorm {
       _ = clipGradients(gradientBuffers, maxNorm: clipNorm)
     }

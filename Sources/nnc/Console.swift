@@ -17,6 +17,15 @@ enum Console {
     writeAll(STDOUT_FILENO, text)
   }
 
+  /// Sends standard output (`print` and `standardOutput`) to /dev/null from now on.
+  static func silenceStandardOutput() {
+    fflush(nil)
+    let null = open("/dev/null", O_WRONLY)
+    guard null >= 0 else { return }
+    dup2(null, STDOUT_FILENO)
+    close(null)
+  }
+
   private static func writeAll(_ descriptor: Int32, _ text: String) {
     let bytes = Array(text.utf8)
     var written = 0

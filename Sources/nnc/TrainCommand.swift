@@ -58,6 +58,32 @@ struct TrainCommand: ParsableCommand {
   var tensorboardHistograms = false
 
   func run() throws {
+    // Under mpirun, MPI starts before anything else, and whatever ends one rank ends them all.
+    guard let world = try MPICommunicator.fromEnvironment() else {
+      return try train(communicator: SingleProcess())
+    }
+    if !world.isRoot {
+      // Rank 0 prints the run's progress and results; the other ranks' errors still reach stderr.
+      Console.silenceStandardOutput()
+    }
+    do {
+      try train(communicator: world)
+    } catch let error as ExitCode
+      where error.rawValue == SignalHandling.exitCode(for: SIGINT).rawValue
+      || error.rawValue == SignalHandling.exitCode(for: SIGTERM).rawValue
+    {
+      // Every rank stopped at the same step (see `Trainer.stopIfInterrupted`).
+      world.finish()
+      throw error
+    } catch {
+      // `fail` printed the message already.
+      world.abort(
+        error is ExitCode ? "stopping every rank after the error above" : "\(error); stopping every rank")
+    }
+    world.finish()
+  }
+
+  func train(communicator: any Communicator) throws {
     JSONErrorOutput.enable(format)
     var options = options
     if let epochs { options.overrides.append("train.epochs=\(epochs)") }
@@ -79,7 +105,9 @@ struct TrainCommand: ParsableCommand {
       command: "train")
     Executor.setBLASThreads(threads ?? configuration.threads ?? ProcessInfo.processInfo.activeProcessorCount)
     let directory = runDir ?? "runs/\(specName(options.spec))"
-    if resume, !FileManager.default.fileExists(atPath: directory + "/checkpoint-last.safetensors") {
+    if resume, communicator.isRoot,
+      !FileManager.default.fileExists(atPath: directory + "/checkpoint-last.safetensors")
+    {
       throw fail("\(directory)/checkpoint-last.safetensors does not exist: nothing to resume")
     }
     let reporter = ProgressReporter(format: format)
@@ -87,16 +115,17 @@ struct TrainCommand: ParsableCommand {
     do {
       let trainer = try Trainer(
         graph: prepared.graph, configuration: configuration, runDirectory: directory,
-        specHash: ModelFingerprint.of(prepared.graph), optimization: optimization.options)
+        specHash: ModelFingerprint.of(prepared.graph), optimization: optimization.options,
+        communicator: communicator)
       trainer.acceptsChangedSettings = force
-      if let logDirectory {
+      if let logDirectory, communicator.isRoot {
         trainer.logSinks.append(TensorBoardLog(directory: logDirectory, histograms: tensorboardHistograms))
       }
       reporter.header(prepared: prepared, directory: directory)
       // The table names the file, every tensor's fate and the totals.
       if let transfer = trainer.transferReport, !resume { reporter.table(transfer.table) }
       let outcome = try trainer.run(data: prepared.data, resume: resume, observer: reporter)
-      try Plots.writeTrainingCurves(outcome.history, to: directory)
+      if communicator.isRoot { try Plots.writeTrainingCurves(outcome.history, to: directory) }
       if let test = prepared.data.test {
         let loss = RunComponents.loss(configuration.loss, outputIsLogits: trainer.executor.outputIsLogits)
         let rule = PredictionRule.of(configuration, graph: prepared.graph, loss: loss)

@@ -1,0 +1,36 @@
+import Foundation
+
+/// The processes of a data-parallel run and the collective operations training needs. Every rank
+/// calls the same collectives in the same order; `SingleProcess` is the run of one process, where
+/// every collective is the identity.
+public protocol Communicator: AnyObject {
+  /// This process's index, 0 ..< `size`; rank 0 writes the run's files and prints its progress.
+  var rank: Int { get }
+  var size: Int { get }
+  /// Replaces `values` on every rank by their element-wise sum over the ranks.
+  func sum(_ values: UnsafeMutableBufferPointer<Float>) throws
+  func sum(_ values: UnsafeMutableBufferPointer<Double>) throws
+  /// Replaces `values` on every rank by rank 0's.
+  func broadcast(_ values: UnsafeMutableBufferPointer<Float>) throws
+  /// Rank 0's bytes on every rank (the argument is ignored elsewhere).
+  func broadcast(bytes: [UInt8]) throws -> [UInt8]
+  /// Whether every rank holds `value`.
+  func allEqual(_ value: UInt64) throws -> Bool
+  /// Ends every rank after printing `message`: a failing rank must never leave the others waiting.
+  func abort(_ message: String) -> Never
+}
+
+extension Communicator {
+  public var isRoot: Bool { rank == 0 }
+  public var isDistributed: Bool { size > 1 }
+
+  public func sum(_ values: inout [Double]) throws {
+    try values.withUnsafeMutableBufferPointer { try sum($0) }
+  }
+}
+
+/// A last message before a rank ends: write(2), which neither traps nor buffers.
+func writeStandardError(_ text: String) {
+  let bytes = Array(text.utf8)
+  _ = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+}
