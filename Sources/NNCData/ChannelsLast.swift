@@ -9,7 +9,8 @@ extension Dataset {
     let (height, width, channels) = (sampleShape[0], sampleShape[1], sampleShape[2])
     let plane = height * width
     let size = plane * channels
-    let samples = self.samples
+    // Throwing, not the `samples` property: the npy file may have changed since it was indexed.
+    let samples = try materializedSamples()
     var transposed = [Float](repeating: 0, count: samples.count)
     for sample in 0..<count {
       let base = sample * size

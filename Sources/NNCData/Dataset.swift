@@ -94,23 +94,26 @@ public struct Dataset: Sendable {
   /// whole data set (and traps if a file cannot be read): it is for tests and small data; training
   /// reads sample by sample through `readSample`. Setting it keeps the samples in memory.
   public var samples: [Float] {
-    get {
-      if case .floats(let values) = storage, rows == nil, pendingNormalizations.isEmpty { return values }
-      var values = [Float](repeating: 0, count: count * sampleSize)
-      let size = sampleSize
-      values.withUnsafeMutableBufferPointer { buffer in
-        for index in 0..<count {
-          try! readSample(
-            index, into: UnsafeMutableBufferPointer(rebasing: buffer[index * size..<(index + 1) * size]))
-        }
-      }
-      return values
-    }
+    get { try! materializedSamples() }
     set {
       storage = .floats(newValue)
       rows = nil
       pendingNormalizations = []
     }
+  }
+
+  /// Every sample as Float32 (normalized), row-major; an unreadable file is an error naming it.
+  public func materializedSamples() throws -> [Float] {
+    if case .floats(let values) = storage, rows == nil, pendingNormalizations.isEmpty { return values }
+    var values = [Float](repeating: 0, count: count * sampleSize)
+    let size = sampleSize
+    try values.withUnsafeMutableBufferPointer { buffer in
+      for index in 0..<count {
+        try readSample(
+          index, into: UnsafeMutableBufferPointer(rebasing: buffer[index * size..<(index + 1) * size]))
+      }
+    }
+    return values
   }
 
   /// Writes sample `index` as Float32 (normalized) into `output` (`sampleSize` values). Safe to call
