@@ -55,9 +55,19 @@ public enum PendingTemporaries {
 
   /// Removes every registered temporary. Async-signal-safe: for signal handlers about to `_exit`.
   public static func removeAll() {
+    removeAll(under: nil)
+  }
+
+  /// Removes the registered temporaries whose path starts with `prefix` (all when nil), so that a
+  /// test can exercise the handler's path without deleting the temporaries of writes that other
+  /// tests run at the same time.
+  static func removeAll(under prefix: String?) {
     let ready = published.load(ordering: .acquiring)
+    let prefixBytes = prefix.map { Array($0.utf8) } ?? []
     for slot in 0..<slotCount where ready & (1 << UInt64(slot)) != 0 {
-      unlink(paths + slot * slotBytes)
+      let path = paths + slot * slotBytes
+      if !prefixBytes.isEmpty && strncmp(path, prefix!, prefixBytes.count) != 0 { continue }
+      unlink(path)
     }
   }
 }

@@ -33,7 +33,7 @@ import Testing
     #expect(throws: Abandoned.self) {
       try AtomicFile.write(to: path) { temporary in
         #expect(FileManager.default.createFile(atPath: temporary, contents: Data("partial".utf8)))
-        PendingTemporaries.removeAll()
+        PendingTemporaries.removeAll(under: directory)
         #expect(!FileManager.default.fileExists(atPath: temporary))
         throw Abandoned()
       }
@@ -41,7 +41,7 @@ import Testing
     #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
     // A finished write is no longer registered: removeAll leaves it alone.
     try AtomicFile.write("done", to: path)
-    PendingTemporaries.removeAll()
+    PendingTemporaries.removeAll(under: directory)
     #expect(FileManager.default.fileExists(atPath: path))
   }
 
