@@ -19,6 +19,8 @@ import NNCRandom
 public final class BatchLoader {
   public let dataset: Dataset
   public let batchSize: Int
+  /// The shape of the samples in a batch (the data set's, or a cropping transform's).
+  public let sampleShape: [Int]
   private let schedule: BatchSchedule
   private let prefetcher: Prefetcher?
   private let workers: WorkerPool?
@@ -43,10 +45,12 @@ public final class BatchLoader {
   ///     `skipLog`) instead of failing.
   ///   - transform: runs on every sample as its batch is assembled (on a loader thread).
   ///   - part: which part of every batch this loader yields (a rank's, in a data-parallel run).
+  ///   - sampleShape: the shape of a sample after `transform` when it crops (its result is then the
+  ///     first values of the stored sample); nil: the data set's.
   public init(
     dataset: Dataset, batchSize: Int, shuffle: Bool = true, dropLast: Bool = false, seed: UInt64,
     prefetch: Bool = true, prefetchDepth: Int = 1, workers: Int = 1, skipUnreadable: Bool = false,
-    transform: SampleTransform? = nil, part: BatchPart = .whole
+    transform: SampleTransform? = nil, part: BatchPart = .whole, sampleShape: [Int]? = nil
   ) throws {
     guard batchSize > 0 else {
       throw DataError(dataset.source, "batch size must be positive, not \(batchSize)")
@@ -56,13 +60,21 @@ public final class BatchLoader {
         dataset.source,
         "the loader needs at least one worker and one prefetched batch, not \(workers) and \(prefetchDepth)")
     }
+    let sampleSize = sampleShape?.reduce(1, *) ?? dataset.sampleSize
+    guard sampleSize > 0, sampleSize <= dataset.sampleSize, sampleSize == dataset.sampleSize || transform != nil
+    else {
+      throw DataError(
+        dataset.source,
+        "samples of shape \(dataset.sampleShape) cannot become \(sampleShape ?? []) without a cropping transform")
+    }
     self.dataset = dataset
     self.batchSize = batchSize
+    self.sampleShape = sampleShape ?? dataset.sampleShape
     self.workers = workers > 1 ? WorkerPool(threads: workers - 1) : nil
     var schedule = BatchSchedule(
       dataset: dataset, batchSize: batchSize, shuffle: shuffle, dropLast: dropLast,
       root: RandomGenerator(seed: seed), transform: transform, workers: self.workers,
-      skipUnreadable: skipUnreadable, skipLog: skipLog)
+      skipUnreadable: skipUnreadable, skipLog: skipLog, sampleSize: sampleSize)
     schedule.part = part
     self.schedule = schedule
     prefetcher = prefetch ? Prefetcher(schedule: schedule, depth: prefetchDepth) : nil

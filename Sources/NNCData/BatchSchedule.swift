@@ -17,6 +17,8 @@ struct BatchSchedule: Sendable {
   let skipLog: SkipLog?
   /// In a data-parallel run, this rank's part of every batch (see `BatchPart`).
   var part = BatchPart.whole
+  /// The values of one sample in a batch: the data set's, or fewer when `transform` crops.
+  var sampleSize: Int
 
   var batchesPerEpoch: Int {
     dropLast ? dataset.count / batchSize : (dataset.count + batchSize - 1) / batchSize
@@ -38,7 +40,8 @@ struct BatchSchedule: Sendable {
   /// number of workers. A sample that cannot be read is an error naming its file, or with
   /// `skipUnreadable` left out of the batch and recorded in `skipLog`.
   func fill(_ batch: inout Batch, batchIndex: Int, epoch: Int, order: [Int]) throws {
-    let size = dataset.sampleSize
+    let size = sampleSize
+    let storedSize = dataset.sampleSize
     let globalStart = batchIndex * batchSize
     let globalEnd = min(globalStart + batchSize, dataset.count)
     let local = part.range(ofBatchSized: globalEnd - globalStart)
@@ -71,19 +74,28 @@ struct BatchSchedule: Sendable {
         let failed = UncheckedSendableBuffer(failureBuffer)
         let work: @Sendable (Int) -> Void = { slot in
           let position = start + slot
-          var sample = UnsafeMutableBufferPointer(rebasing: slots.buffer[slot * size..<(slot + 1) * size])
-          do {
-            try dataset.readSample(order[position], into: sample)
-          } catch let error as DataError {
-            failed.buffer[slot] = error
-            return
-          } catch {
-            failed.buffer[slot] = DataError(dataset.source, "\(error)")
-            return
+          let slotValues = UnsafeMutableBufferPointer(rebasing: slots.buffer[slot * size..<(slot + 1) * size])
+          // A transform that crops works on the whole stored sample and leaves its result in front.
+          var stored = size == storedSize ? [] : [Float](repeating: 0, count: storedSize)
+          stored.withUnsafeMutableBufferPointer { storedValues in
+            var sample = size == storedSize ? slotValues : storedValues
+            do {
+              try dataset.readSample(order[position], into: sample)
+            } catch let error as DataError {
+              failed.buffer[slot] = error
+              return
+            } catch {
+              failed.buffer[slot] = DataError(dataset.source, "\(error)")
+              return
+            }
+            if let transform {
+              var generator = epochGenerator.derived(UInt64(position))
+              transform(&sample, order[position], &generator)
+            }
+            if size != storedSize {
+              _ = slotValues.initialize(from: UnsafeMutableBufferPointer(rebasing: storedValues[0..<size]))
+            }
           }
-          guard let transform else { return }
-          var generator = epochGenerator.derived(UInt64(position))
-          transform(&sample, order[position], &generator)
         }
         if let workers, count > 1 {
           workers.run(count: count, work)

@@ -5,15 +5,19 @@
 /// normalizations applied then, so a data set larger than memory can be trained on.
 public struct Dataset: Sendable {
   /// The stored samples: `rows[i]` (or `i` without rows) is sample `i`'s position in it.
-  public private(set) var storage: SampleStorage
+  public internal(set) var storage: SampleStorage
   /// Which stored sample each sample is (a subset or split shares its parent's storage); nil: all,
   /// in stored order.
-  public private(set) var rows: [Int]?
+  public internal(set) var rows: [Int]?
   /// Affine normalizations applied, in order, as samples are read (in-memory Floats are normalized
   /// in place instead).
   var pendingNormalizations: [ChannelAffine] = []
+  /// The centre crop applied as samples are read from files (`data.center_crop`; in-memory samples
+  /// are cropped at once): `sampleShape` is then the cropped shape, and this the stored one.
+  var storedShapeBeforeCrop: ImageShape?
   public var labels: [Int32]
-  /// The shape of one sample as stored, e.g. `[1, 28, 28]` for IDX images or `[64]` for CSV rows.
+  /// The shape of one sample as read, e.g. `[1, 28, 28]` for IDX images or `[64]` for CSV rows (after
+  /// `cropCenter`, the cropped shape).
   public var sampleShape: [Int]
   /// The number of classes: labels lie in `0..<classes`.
   public var classes: Int
@@ -99,12 +103,15 @@ public struct Dataset: Sendable {
       storage = .floats(newValue)
       rows = nil
       pendingNormalizations = []
+      storedShapeBeforeCrop = nil
     }
   }
 
   /// Every sample as Float32 (normalized), row-major; an unreadable file is an error naming it.
   public func materializedSamples() throws -> [Float] {
-    if case .floats(let values) = storage, rows == nil, pendingNormalizations.isEmpty { return values }
+    if case .floats(let values) = storage, rows == nil, pendingNormalizations.isEmpty, storedShapeBeforeCrop == nil {
+      return values
+    }
     var values = [Float](repeating: 0, count: count * sampleSize)
     let size = sampleSize
     try values.withUnsafeMutableBufferPointer { buffer in
@@ -120,8 +127,24 @@ public struct Dataset: Sendable {
   /// from several threads at once; a file that disappeared, shrank or became corrupt is an error
   /// naming it.
   public func readSample(_ index: Int, into output: UnsafeMutableBufferPointer<Float>) throws {
+    if let stored = storedShapeBeforeCrop {
+      var values = [Float](repeating: 0, count: stored.count)
+      try values.withUnsafeMutableBufferPointer { try readStoredSample(index, into: $0) }
+      values.withUnsafeBufferPointer { values in
+        Cropping.centerCrop(
+          values, stored, size: CropSize(height: sampleShape[1], width: sampleShape[2]), into: output)
+      }
+    } else {
+      try readStoredSample(index, into: output)
+    }
+    // Per-channel affine maps commute with a crop, so those recorded before it apply after it.
+    for normalization in pendingNormalizations { normalization.apply(to: output) }
+  }
+
+  /// Sample `index` as stored (before any centre crop), without the pending normalizations.
+  private func readStoredSample(_ index: Int, into output: UnsafeMutableBufferPointer<Float>) throws {
     let row = rows?[index] ?? index
-    let size = sampleSize
+    let size = output.count
     switch storage {
     case .floats(let values):
       values.withUnsafeBufferPointer { stored in
@@ -132,7 +155,6 @@ public struct Dataset: Sendable {
     case .images(let index):
       try index.read(row, into: output)
     }
-    for normalization in pendingNormalizations { normalization.apply(to: output) }
   }
 
   /// The values of sample `index` (converted and normalized).
@@ -150,7 +172,7 @@ public struct Dataset: Sendable {
 
   /// The first value (in sample order) for which `predicate` holds, reading one sample at a time.
   public func firstValue(where predicate: (Float) -> Bool) throws -> Float? {
-    if case .floats(let values) = storage, rows == nil, pendingNormalizations.isEmpty {
+    if case .floats(let values) = storage, rows == nil, pendingNormalizations.isEmpty, storedShapeBeforeCrop == nil {
       return values.first(where: predicate)
     }
     var buffer = [Float](repeating: 0, count: sampleSize)

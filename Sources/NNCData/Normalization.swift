@@ -66,7 +66,7 @@ extension Dataset {
       throw DataError(source, "normalization std \(bad) must be positive")
     }
     guard !normalization.isIdentity, count > 0 else { return }
-    let affine = ChannelAffine(normalization, channels: channels, channelSize: sampleSize / channels)
+    let affine = ChannelAffine(normalization, channels: channels)
     guard case .floats(var values) = storage, rows == nil else {
       // Stored samples (bytes, files) are normalized as they are read, with the same arithmetic.
       pendingNormalizations.append(affine)
@@ -89,9 +89,8 @@ struct ChannelAffine: Sendable {
   let scale: Float
   let means: [Float]
   let inverseStds: [Float]
-  let channelSize: Int
 
-  init(_ normalization: Normalization, channels: Int, channelSize: Int) {
+  init(_ normalization: Normalization, channels: Int) {
     func perChannel(_ values: [Float], _ fallback: Float) -> [Float] {
       values.isEmpty
         ? [Float](repeating: fallback, count: channels)
@@ -100,11 +99,12 @@ struct ChannelAffine: Sendable {
     scale = normalization.scale
     means = perChannel(normalization.mean, 0)
     inverseStds = perChannel(normalization.std, 1).map { 1 / $0 }
-    self.channelSize = channelSize
   }
 
-  /// Normalizes one sample (`channels × channelSize` values) in place.
+  /// Normalizes one sample (`channels` planes of equal size, whatever the sample's height and width:
+  /// a centre crop may come after the normalization is recorded) in place.
   func apply(to values: UnsafeMutableBufferPointer<Float>) {
+    let channelSize = values.count / max(means.count, 1)
     var offset = 0
     for channel in 0..<means.count {
       let mean = means[channel]

@@ -87,8 +87,9 @@ public enum PredictionInputs {
   /// so normalization treats them as evaluation data. They must hold `sampleSize` values each. A CSV
   /// file is read with `csv`'s header setting; when its rows have one column more than a sample, that
   /// column is the label column of `csv` and is dropped.
-  public static func readSamples(_ input: PredictionInput, sampleSize: Int, csv: CSVOptions) throws -> Dataset
-  {
+  public static func readSamples(
+    _ input: PredictionInput, sampleSize: Int, csv: CSVOptions, centerCrop: CropSize? = nil
+  ) throws -> Dataset {
     var samples: [Float]
     var count: Int
     var sampleShape: [Int]
@@ -129,6 +130,16 @@ public enum PredictionInputs {
         }
         sampleShape = [sampleSize]
       }
+    }
+    if let centerCrop, sampleShape.count == 3, sampleShape[1] >= centerCrop.height,
+      sampleShape[2] >= centerCrop.width, sampleShape[0] * centerCrop.height * centerCrop.width == sampleSize
+    {
+      // Samples of the training data's stored size get the spec's centre crop, as evaluation does.
+      var dataset = try Dataset(
+        samples: samples, labels: [Int32](repeating: 0, count: count), sampleShape: sampleShape, classes: 1,
+        source: input.path)
+      try dataset.cropCenter(centerCrop)
+      return dataset
     }
     let perSample = sampleShape.reduce(1, *)
     guard perSample == sampleSize else {

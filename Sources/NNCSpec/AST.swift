@@ -164,6 +164,10 @@ public struct Spec: Equatable, Sendable {
   public var predict: Expr?
   /// The file it was read from; relative data paths are resolved against its directory.
   @IgnoredInEquality public var file: String
+  /// The `#` comments of the file, for `nnc fmt` to print again.
+  @IgnoredInEquality public var comments: [SpecComment] = []
+  /// The line each section's keyword (or key) is written on, for placing comments.
+  @IgnoredInEquality public var sectionLines: [String: Int] = [:]
 
   public init(
     model: ModelDecl? = nil, blocks: [BlockDecl] = [], data: Expr? = nil, augment: [Call]? = nil,

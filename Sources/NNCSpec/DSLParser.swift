@@ -184,6 +184,7 @@ private final class Parser {
             notes: [.note("first written here", at: first)])
         }
         let isFirst = seen[keyword] == nil
+        if isFirst { spec.sectionLines[keyword == "block" ? "blocks" : keyword] = keywordToken.location.line }
         if keyword != "block" { seen[keyword] = keywordToken.location }
         switch keyword {
         case "model":

@@ -79,22 +79,28 @@ private struct DSLPrinter {
       case "augment":
         if let augment = spec.augment {
           if augment.isEmpty {
-            chunks.append(["augment {}"])
+            chunks.append([mark("augment {}", sectionLocation("augment"))])
           } else {
-            let calls = augment.map { "  " + call($0, Vocabulary.augmentations) }
-            chunks.append(["augment {"] + calls + ["}"])
+            let calls = augment.map { mark("  " + call($0, Vocabulary.augmentations), $0.location) }
+            chunks.append([mark("augment {", sectionLocation("augment"))] + calls + ["}"])
           }
         }
       case "loss":
-        if let loss = spec.loss { chunks.append(["loss " + call(loss, Vocabulary.losses)]) }
+        if let loss = spec.loss {
+          chunks.append([mark("loss " + call(loss, Vocabulary.losses), sectionLocation("loss") ?? loss.location)])
+        }
       case "optimizer":
         if let optimizer = spec.optimizer {
-          chunks.append(["optimizer " + call(optimizer, Vocabulary.optimizers)])
+          chunks.append([
+            mark("optimizer " + call(optimizer, Vocabulary.optimizers), sectionLocation("optimizer") ?? optimizer.location)
+          ])
         }
       case "metrics":
         if let metrics = spec.metrics {
           chunks.append([
-            "metrics [" + metrics.map { call($0, Vocabulary.metrics) }.joined(separator: ", ") + "]"
+            mark(
+              "metrics [" + metrics.map { call($0, Vocabulary.metrics) }.joined(separator: ", ") + "]",
+              sectionLocation("metrics") ?? metrics.first?.location)
           ])
         }
       case "train":
@@ -111,8 +117,16 @@ private struct DSLPrinter {
       if index > 0, chunk.count > 1 || chunks[index - 1].count > 1 { out.append("") }
       out += chunk
     }
+    out = SpecComments.interleave(out, spec.comments)
     return out.isEmpty ? "" : out.joined(separator: "\n") + "\n"
   }
+
+  /// Where a section's keyword was written, when it was read from a file.
+  func sectionLocation(_ keyword: String) -> SourceLocation? {
+    spec.sectionLines[keyword].map { SourceLocation(file: spec.file, line: $0, column: 1) }
+  }
+
+  func mark(_ line: String, _ source: SourceLocation?) -> String { SpecComments.mark(line, source) }
 
   // MARK: Names
 
@@ -174,32 +188,39 @@ private struct DSLPrinter {
 
   /// A section's value: on one line when it fits, otherwise one map entry per line.
   func sectionValue(_ keyword: String, _ expr: Expr) -> [String] {
-    valueLines(prefix: keyword + " ", expr, indent: 0, scope: [], callForm: false)
+    valueLines(
+      prefix: keyword + " ", expr, indent: 0, scope: [], callForm: false,
+      source: sectionLocation(keyword) ?? expr.location)
   }
 
-  func valueLines(prefix: String, _ expr: Expr, indent: Int, scope: Set<String>, callForm: Bool = true)
-    -> [String]
-  {
+  /// `source` is where the value (or the key it follows) was written.
+  func valueLines(
+    prefix: String, _ expr: Expr, indent: Int, scope: Set<String>, callForm: Bool = true,
+    source: SourceLocation? = nil
+  ) -> [String] {
     let pad = String(repeating: " ", count: indent)
     let flat = value(expr, scope: scope, callForm: callForm)
-    if indent + prefix.count + flat.count <= width { return [pad + prefix + flat] }
+    if indent + prefix.count + flat.count <= width, !SpecComments.inside(expr, from: source, spec.comments) {
+      return [mark(pad + prefix + flat, source)]
+    }
     switch expr.kind {
     case .map(let entries) where !entries.isEmpty:
-      var out = [pad + prefix + "{"]
+      var out = [mark(pad + prefix + "{", source)]
       for entry in entries {
-        out += valueLines(prefix: name(entry.key) + ": ", entry.value, indent: indent + 2, scope: scope)
+        out += valueLines(
+          prefix: name(entry.key) + ": ", entry.value, indent: indent + 2, scope: scope, source: entry.keyLocation)
       }
       return out + [pad + "}"]
     case .list(let elements) where !elements.isEmpty:
-      var out = [pad + prefix + "["]
+      var out = [mark(pad + prefix + "[", source)]
       for element in elements {
-        var elementLines = valueLines(prefix: "", element, indent: indent + 2, scope: scope)
+        var elementLines = valueLines(prefix: "", element, indent: indent + 2, scope: scope, source: element.location)
         elementLines[elementLines.count - 1] += ","
         out += elementLines
       }
       return out + [pad + "]"]
     default:
-      return [pad + prefix + flat]
+      return [mark(pad + prefix + flat, source)]
     }
   }
 
@@ -225,9 +246,10 @@ private struct DSLPrinter {
     var header = "model "
     if let modelName = model.name { header += name(modelName) + " " }
     var body: [String] = []
-    if let input = model.input { body.append("  input " + value(input, scope: [])) }
+    if let input = model.input { body.append(mark("  input " + value(input, scope: []), input.location)) }
     body += model.layers.flatMap { layerLines($0, indent: 2, scope: []) }
-    return body.isEmpty ? [header + "{}"] : [header + "{"] + body + ["}"]
+    let source = sectionLocation("model") ?? model.location
+    return body.isEmpty ? [mark(header + "{}", source)] : [mark(header + "{", source)] + body + ["}"]
   }
 
   func blockLines(_ block: BlockDecl) -> [String] {
@@ -240,15 +262,17 @@ private struct DSLPrinter {
       header += "(" + parameters.joined(separator: ", ") + ")"
     }
     let scope = Set(block.parameters.map(\.name))
-    return braced(header, block.layers, indent: 0, scope: scope)
+    return braced(header, block.layers, indent: 0, scope: scope, source: block.location)
   }
 
   /// `header {` layers `}`, or `header {}` when there are none.
-  func braced(_ header: String, _ layers: [Layer], indent: Int, scope: Set<String>) -> [String] {
+  func braced(
+    _ header: String, _ layers: [Layer], indent: Int, scope: Set<String>, source: SourceLocation? = nil
+  ) -> [String] {
     let pad = String(repeating: " ", count: indent)
-    if layers.isEmpty { return [pad + header + " {}"] }
+    if layers.isEmpty { return [mark(pad + header + " {}", source)] }
     let body = layers.flatMap { layerLines($0, indent: indent + 2, scope: scope) }
-    return [pad + header + " {"] + body + [pad + "}"]
+    return [mark(pad + header + " {", source)] + body + [pad + "}"]
   }
 
   func layerLines(_ layer: Layer, indent: Int, scope: Set<String>) -> [String] {
@@ -257,10 +281,12 @@ private struct DSLPrinter {
     case .call(let layerCall):
       let positional = SpecPrinter.positionalNames(forLayer: layerCall.name, in: spec)
       return [
-        pad + call(layerCall, positional: positional, scope: scope, reserved: DSLParser.layerKeywords)
+        mark(
+          pad + call(layerCall, positional: positional, scope: scope, reserved: DSLParser.layerKeywords),
+          layer.location)
       ]
     case .residual(let main, let shortcut):
-      var out = braced("residual", main, indent: indent, scope: scope)
+      var out = braced("residual", main, indent: indent, scope: scope, source: layer.location)
       if let shortcut {
         let tail = braced("shortcut", shortcut, indent: indent, scope: scope)
         out[out.count - 1] += " " + tail[0].dropFirst(indent)
@@ -268,14 +294,15 @@ private struct DSLPrinter {
       }
       return out
     case .concat(let branches):
-      if branches.isEmpty { return [pad + "concat {}"] }
-      var out = [pad + "concat {"]
+      if branches.isEmpty { return [mark(pad + "concat {}", layer.location)] }
+      var out = [mark(pad + "concat {", layer.location)]
       for branch in branches {
-        out += braced("branch", branch.layers, indent: indent + 2, scope: scope)
+        out += braced("branch", branch.layers, indent: indent + 2, scope: scope, source: branch.location)
       }
       return out + [pad + "}"]
     case .repeat(let count, let body):
-      return braced("repeat(" + value(count, scope: scope) + ")", body, indent: indent, scope: scope)
+      return braced(
+        "repeat(" + value(count, scope: scope) + ")", body, indent: indent, scope: scope, source: layer.location)
     }
   }
 }

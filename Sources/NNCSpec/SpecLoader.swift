@@ -43,7 +43,8 @@ public enum SpecLoader {
       }
     case .nnc: parsed = DSLParser.parse(text: text, file: path, diagnostics: &bag)
     }
-    let resolved = parsed?.resolvingPositionalArguments(into: &bag)
+    var resolved = parsed?.resolvingPositionalArguments(into: &bag)
+    resolved?.comments = SpecComments.scan(text, syntax: syntax)
     return (resolved, bag.diagnostics)
   }
 

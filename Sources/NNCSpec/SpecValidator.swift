@@ -71,6 +71,7 @@ public enum SpecValidator {
     if let augment = spec.augment {
       checkAugmentations(augment, spec: spec, into: &diagnostics)
     }
+    checkCrops(spec, into: &diagnostics)
     checkLearningRates(spec, into: &diagnostics)
   }
 

@@ -412,8 +412,12 @@ public enum Vocabulary {
       [
         Parameter(
           "padding", .int, default: .int(0), min: Bound(0), max: maxWindow, doc: "pixels added on every side"),
+        Parameter(
+          "size", .intOrPair, min: positive, max: maxSize,
+          doc: "crop this height and width (an int or [h, w]) instead of the original size: samples become "
+            + "smaller, and data.center_crop gives the other splits the same size"),
         fillMode, fillValue, probability(),
-      ], doc: "pad, then crop a window of the original size at a random position"),
+      ], doc: "pad, then crop a window of the original size (or of 'size') at a random position"),
     Signature(
       "random_resized_crop",
       [
@@ -556,6 +560,11 @@ public enum Vocabulary {
       "layout", .choice(["nchw", "nhwc"]), default: .string("nchw"),
       doc: "the npy format: nhwc reads samples stored [count, height, width, channels] (NumPy, Keras) "
         + "and transposes them to nnc's [channels, height, width]"),
+    Parameter(
+      "center_crop", .intOrPair, min: positive, max: maxSize,
+      doc: "crop every sample to its centre window of this height and width (an int or [h, w]): the "
+        + "validation and test splits, evaluated and predicted samples, and the training split unless "
+        + "a 'random_crop' with 'size' crops it (Caffe's crop_size, Darknet's crop)"),
     Parameter(
       "fast_jpeg", .bool, default: .bool(false),
       doc: "the folder format: decode JPEGs at 1/2, 1/4 or 1/8 of their size (libjpeg-turbo) when the "

@@ -3,7 +3,7 @@ extension SpecPrinter {
   /// style (`{...}`, `[...]`) for arguments and short values. Strings that YAML would read as something
   /// else are quoted; references print as `$name`.
   public static func yaml(_ spec: Spec) -> String {
-    let lines = YAMLPrinter(spec: spec).print()
+    let lines = SpecComments.interleave(YAMLPrinter(spec: spec).print(), spec.comments)
     // An empty document would read as "no spec at all"; an empty map is a spec with no sections.
     return lines.isEmpty ? "{}\n" : lines.joined(separator: "\n") + "\n"
   }
@@ -16,6 +16,14 @@ private struct YAMLPrinter {
 
   init(spec: Spec) { self.spec = spec }
 
+  /// Where a section's key was written, when it was read from a file.
+  func sectionLocation(_ key: String) -> SourceLocation? {
+    spec.sectionLines[key].map { SourceLocation(file: spec.file, line: $0, column: 1) }
+  }
+
+  func mark(_ line: String, _ source: SourceLocation?) -> String { SpecComments.mark(line, source) }
+
+  /// The lines, each marked with the source line of the element it starts (see `SpecComments`).
   func print() -> [String] {
     var out: [String] = []
     for section in Vocabulary.sections {
@@ -24,41 +32,51 @@ private struct YAMLPrinter {
         if let model = spec.model { out += modelLines(model) }
       case "blocks":
         if !spec.blocks.isEmpty {
-          out.append("blocks:")
+          out.append(mark("blocks:", sectionLocation("blocks")))
           for block in spec.blocks { out += blockLines(block) }
         }
       case "data":
-        if let data = spec.data { out += entryLines(key: "data", data, indent: 0) }
+        if let data = spec.data {
+          out += entryLines(key: "data", data, indent: 0, source: sectionLocation("data") ?? data.location)
+        }
       case "augment":
         if let augment = spec.augment {
           if augment.isEmpty {
-            out.append("augment: []")
+            out.append(mark("augment: []", sectionLocation("augment")))
           } else {
-            out.append("augment:")
-            out += augment.map { "  - " + call($0, Vocabulary.augmentations) }
+            out.append(mark("augment:", sectionLocation("augment")))
+            out += augment.map { mark("  - " + call($0, Vocabulary.augmentations), $0.location) }
           }
         }
       case "loss":
-        if let loss = spec.loss { out.append("loss: " + call(loss, Vocabulary.losses)) }
+        if let loss = spec.loss {
+          out.append(mark("loss: " + call(loss, Vocabulary.losses), sectionLocation("loss") ?? loss.location))
+        }
       case "optimizer":
         if let optimizer = spec.optimizer {
-          out.append("optimizer: " + call(optimizer, Vocabulary.optimizers))
+          out.append(
+            mark("optimizer: " + call(optimizer, Vocabulary.optimizers), sectionLocation("optimizer") ?? optimizer.location))
         }
       case "metrics":
         if let metrics = spec.metrics {
           let items = metrics.map { call($0, Vocabulary.metrics) }
           let flat = "metrics: [" + items.joined(separator: ", ") + "]"
+          let source = sectionLocation("metrics") ?? metrics.first?.location
           if flat.count <= width || items.isEmpty {
-            out.append(flat)
+            out.append(mark(flat, source))
           } else {
-            out.append("metrics:")
-            out += items.map { "  - " + $0 }
+            out.append(mark("metrics:", source))
+            out += zip(items, metrics).map { mark("  - " + $0, $1.location) }
           }
         }
       case "train":
-        if let train = spec.train { out += entryLines(key: "train", train, indent: 0) }
+        if let train = spec.train {
+          out += entryLines(key: "train", train, indent: 0, source: sectionLocation("train") ?? train.location)
+        }
       case "predict":
-        if let predict = spec.predict { out += entryLines(key: "predict", predict, indent: 0) }
+        if let predict = spec.predict {
+          out += entryLines(key: "predict", predict, indent: 0, source: sectionLocation("predict") ?? predict.location)
+        }
       default:
         break
       }
@@ -123,18 +141,24 @@ private struct YAMLPrinter {
   }
 
   /// `key: value`, in flow style when it fits on the line, otherwise as a block map or list.
-  func entryLines(key: String, _ expr: Expr, indent: Int) -> [String] {
+  /// `source` is where the key was written.
+  func entryLines(key: String, _ expr: Expr, indent: Int, source: SourceLocation?) -> [String] {
     let pad = String(repeating: " ", count: indent)
     let head = pad + Self.scalar(key) + ":"
     let flat = flow(expr)
     switch expr.kind {
-    case .map(let entries) where !entries.isEmpty && (head.count + 1 + flat.count > width || indent == 0):
+    case .map(let entries)
+    where !entries.isEmpty
+      && (head.count + 1 + flat.count > width || indent == 0 || SpecComments.inside(expr, from: source, spec.comments)):
       // Sections (indent 0) are always block maps: one setting per line reads best.
-      return [head] + entries.flatMap { entryLines(key: $0.key, $0.value, indent: indent + 2) }
-    case .list(let elements) where !elements.isEmpty && head.count + 1 + flat.count > width:
-      return [head] + elements.flatMap { itemLines($0, indent: indent + 2) }
+      return [mark(head, source)]
+        + entries.flatMap { entryLines(key: $0.key, $0.value, indent: indent + 2, source: $0.keyLocation) }
+    case .list(let elements)
+    where !elements.isEmpty
+      && (head.count + 1 + flat.count > width || SpecComments.inside(expr, from: source, spec.comments)):
+      return [mark(head, source)] + elements.flatMap { itemLines($0, indent: indent + 2) }
     default:
-      return [head + " " + flat]
+      return [mark(head + " " + flat, source)]
     }
   }
 
@@ -142,14 +166,15 @@ private struct YAMLPrinter {
   func itemLines(_ expr: Expr, indent: Int) -> [String] {
     let pad = String(repeating: " ", count: indent)
     let flat = flow(expr)
-    if pad.count + 2 + flat.count <= width { return [pad + "- " + flat] }
+    if pad.count + 2 + flat.count <= width { return [mark(pad + "- " + flat, expr.location)] }
     switch expr.kind {
     case .map(let entries) where !entries.isEmpty:
-      return [pad + "-"] + entries.flatMap { entryLines(key: $0.key, $0.value, indent: indent + 2) }
+      return [mark(pad + "-", expr.location)]
+        + entries.flatMap { entryLines(key: $0.key, $0.value, indent: indent + 2, source: $0.keyLocation) }
     case .list(let elements) where !elements.isEmpty:
-      return [pad + "-"] + elements.flatMap { itemLines($0, indent: indent + 2) }
+      return [mark(pad + "-", expr.location)] + elements.flatMap { itemLines($0, indent: indent + 2) }
     default:
-      return [pad + "- " + flat]
+      return [mark(pad + "- " + flat, expr.location)]
     }
   }
 
@@ -178,15 +203,15 @@ private struct YAMLPrinter {
   }
 
   func modelLines(_ model: ModelDecl) -> [String] {
-    var out = ["model:"]
+    var out = [mark("model:", sectionLocation("model") ?? model.location)]
     if let name = model.name { out.append("  name: " + Self.scalar(name)) }
-    if let input = model.input { out += entryLines(key: "input", input, indent: 2) }
+    if let input = model.input { out += entryLines(key: "input", input, indent: 2, source: input.location) }
     out += layerListLines(key: "layers", model.layers, indent: 2)
     return out
   }
 
   func blockLines(_ block: BlockDecl) -> [String] {
-    var out = ["  " + Self.scalar(block.name) + ":"]
+    var out = [mark("  " + Self.scalar(block.name) + ":", block.location)]
     if !block.parameters.isEmpty {
       let parameters = block.parameters.map { parameter in
         guard let defaultValue = parameter.defaultValue else { return Self.scalar(parameter.name) }
@@ -211,34 +236,34 @@ private struct YAMLPrinter {
     case .call(let call):
       let positional = SpecPrinter.positionalNames(forLayer: call.name, in: spec)
       guard let arguments = argumentsValue(call, positional: positional) else {
-        return [pad + "- " + Self.scalar(call.name)]
+        return [mark(pad + "- " + Self.scalar(call.name), layer.location)]
       }
       let line = pad + "- " + Self.scalar(call.name) + ": " + flow(arguments)
-      if line.count <= width { return [line] }
-      guard case .map(let entries) = arguments.kind else { return [line] }
-      return [pad + "- " + Self.scalar(call.name) + ":"]
-        + entries.flatMap { entryLines(key: $0.key, $0.value, indent: indent + 4) }
+      if line.count <= width { return [mark(line, layer.location)] }
+      guard case .map(let entries) = arguments.kind else { return [mark(line, layer.location)] }
+      return [mark(pad + "- " + Self.scalar(call.name) + ":", layer.location)]
+        + entries.flatMap { entryLines(key: $0.key, $0.value, indent: indent + 4, source: $0.keyLocation) }
     case .residual(let main, let shortcut):
-      var out = [pad + "- residual:"]
+      var out = [mark(pad + "- residual:", layer.location)]
       out += layerListLines(key: "layers", main, indent: indent + 4)
       if let shortcut { out += layerListLines(key: "shortcut", shortcut, indent: indent + 4) }
       return out
     case .concat(let branches):
-      if branches.isEmpty { return [pad + "- concat: []"] }
-      var out = [pad + "- concat:"]
+      if branches.isEmpty { return [mark(pad + "- concat: []", layer.location)] }
+      var out = [mark(pad + "- concat:", layer.location)]
       let branchPad = String(repeating: " ", count: indent + 4)
       for branch in branches {
         if branch.layers.isEmpty {
-          out.append(branchPad + "- branch: []")
+          out.append(mark(branchPad + "- branch: []", branch.location))
         } else {
-          out.append(branchPad + "- branch:")
+          out.append(mark(branchPad + "- branch:", branch.location))
           out += branch.layers.flatMap { layerLines($0, indent: indent + 8) }
         }
       }
       return out
     case .repeat(let count, let body):
-      var out = [pad + "- repeat:"]
-      out += entryLines(key: "count", count, indent: indent + 4)
+      var out = [mark(pad + "- repeat:", layer.location)]
+      out += entryLines(key: "count", count, indent: indent + 4, source: count.location)
       out += layerListLines(key: "layers", body, indent: indent + 4)
       return out
     }

@@ -192,6 +192,7 @@ public enum YAMLReader {
       }
       guard let sections = entries(root, "a map of sections (model, data, loss, ...)") else { return spec }
       for (key, keyNode, value) in sections {
+        spec.sectionLines[key] = location(keyNode).line
         switch key {
         case "model": spec.model = model(value, at: location(keyNode))
         case "blocks": spec.blocks = blocks(value)

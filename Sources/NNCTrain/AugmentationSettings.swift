@@ -39,6 +39,10 @@ extension AugmentationConfiguration {
         scale: range("scale", default: .constant(1), single: ValueRange.constant), translateX: translate[0],
         translateY: translate.count > 1 ? translate[1] : translate[0], fill: fill())
     case "random_crop":
+      if let (height, width) = arguments.pair("size") {
+        return .sizedCrop(
+          size: CropSize(height: height, width: width), padding: arguments.int("padding") ?? 0, fill: fill())
+      }
       return .crop(padding: arguments.int("padding") ?? 0, fill: fill())
     case "random_resized_crop":
       return .resizedCrop(
@@ -100,6 +104,21 @@ extension RunComponents {
           + "scale it with data.scale (1/255 for bytes) and normalize with a final 'normalize' step")
     }
     return pipeline
+  }
+
+  /// Crops the validation and test splits to their centre window of `size` (`data.center_crop`), and
+  /// the training split too unless the augment section crops it at random to a size.
+  public static func cropCenters(
+    _ size: CropSize?, augmentation: AugmentationConfiguration?, _ data: inout LoadedData
+  ) throws {
+    guard let size else { return }
+    do {
+      try data.validation?.cropCenter(size)
+      try data.test?.cropCenter(size)
+      if augmentation?.cropSize == nil { try data.train.cropCenter(size) }
+    } catch let error as DataError {
+      throw TrainError("\(error)")
+    }
   }
 
   /// Gives the validation and test splits the normalization of the pipeline's final `normalize`

@@ -16,6 +16,8 @@ public enum DataFileChecks {
     }
     let directory = (spec.file as NSString).deletingLastPathComponent
     let input = inputDimensions(spec)
+    // Cropped samples may be stored larger than the model input.
+    let crop = entries.first(where: { $0.key == "center_crop" })?.value.intPair
     for entry in entries {
       if entry.key == "path" { checkExists(entry.value, directory: directory, into: &diagnostics) }
       guard ["train", "test", "val"].contains(entry.key), case .map(let fields) = entry.value.kind else {
@@ -25,7 +27,7 @@ public enum DataFileChecks {
         guard let path = checkExists(field.value, directory: directory, into: &diagnostics) else { continue }
         guard field.key == "images", format == "idx" || format == "npy", let input else { continue }
         checkSampleShape(
-          path, expr: field.value, format: format, channelsLast: channelsLast, input: input,
+          path, expr: field.value, format: format, channelsLast: channelsLast, input: input, crop: crop,
           into: &diagnostics)
       }
     }
@@ -62,7 +64,7 @@ public enum DataFileChecks {
   /// The samples (every dimension after the first) must have as many values as the model's input;
   /// with `layout: nhwc` they are [height, width, channels] and are compared transposed.
   static func checkSampleShape(
-    _ path: String, expr: Expr, format: String, channelsLast: Bool, input: [Int],
+    _ path: String, expr: Expr, format: String, channelsLast: Bool, input: [Int], crop: (Int, Int)? = nil,
     into diagnostics: inout DiagnosticBag
   ) {
     let dimensions: [Int]
@@ -74,10 +76,19 @@ public enum DataFileChecks {
     }
     var sample = Array(dimensions.dropFirst())
     if channelsLast, sample.count == 3 { sample = [sample[2], sample[0], sample[1]] }
+    func shapeText(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }
+    if let crop, input.count == 3 {
+      // IDX images [H, W] are read as one channel.
+      if sample.count == 2 { sample.insert(1, at: 0) }
+      guard sample.count != 3 || sample[0] != input[0] || sample[1] < crop.0 || sample[2] < crop.1 else { return }
+      diagnostics.error(
+        "the samples in this file have shape \(shapeText(sample)), which data.center_crop [\(crop.0), \(crop.1)] "
+          + "cannot crop to the model input \(shapeText(input))", at: expr.location)
+      return
+    }
     let values = sample.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
     let expected = input.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
     guard values != expected else { return }
-    func shapeText(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }
     diagnostics.error(
       "the samples in this file have shape \(shapeText(sample)) (\(values) values), but the model input "
         + "\(shapeText(input)) takes \(expected)", at: expr.location)

@@ -16,6 +16,8 @@ public struct InputPreprocessing: Sendable {
   public var fastJPEG: Bool
   /// The spec's CSV layout (header, label column), for CSV inputs.
   public var csv: CSVOptions
+  /// `data.center_crop`: array samples larger than the model input are cropped at their centre.
+  public var centerCrop: CropSize?
 
   public init(configuration: TrainingConfiguration, inputShape: [Int]) {
     self.inputShape = inputShape
@@ -30,6 +32,7 @@ public struct InputPreprocessing: Sendable {
     imageValueRange = format == "folder" ? 1 : 255
     maxImagePixels = configuration.data?.maxImagePixels ?? ImageCodec.defaultMaxPixels
     fastJPEG = configuration.data?.fastJPEG ?? false
+    centerCrop = configuration.data?.centerCrop
     csv = CSVOptions(
       labelColumn: configuration.data?.labelColumn ?? 0, hasHeader: configuration.data?.header ?? false)
   }

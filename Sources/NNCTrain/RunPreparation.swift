@@ -18,6 +18,7 @@ public enum RunPreparation {
       task: PredictionRule.task(of: configuration, graph: graph),
       using: &generator)
     try RunComponents.normalizeEvaluationSplits(configuration.augmentation, &data)
+    try RunComponents.cropCenters(settings.centerCrop, augmentation: configuration.augmentation, &data)
     return data
   }
 
@@ -29,11 +30,20 @@ public enum RunPreparation {
     _ data: LoadedData, graph: Graph, configuration: TrainingConfiguration, specPath: String
   ) throws -> TrainingConfiguration {
     let inputCount = graph.inputShape.sampleCount
-    let sampleShape = data.train.sampleShape
-    guard data.train.sampleSize == inputCount else {
+    // Training samples as the model sees them: after the augment section's sized crop, if any.
+    let sampleShape = configuration.augmentation?.outputShape(for: data.train.sampleShape) ?? data.train.sampleShape
+    let sampleSize = sampleShape.reduce(1, *)
+    guard sampleSize == inputCount else {
+      let cropped = sampleShape != data.train.sampleShape ? " after random_crop" : ""
       throw TrainError(
-        "\(data.train.source): samples have shape \(sampleShape) (\(data.train.sampleSize) values) but the model "
+        "\(data.train.source): samples have shape \(sampleShape)\(cropped) (\(sampleSize) values) but the model "
           + "input \(graph.inputShape) needs \(inputCount) values per sample")
+    }
+    for case let split? in [data.validation, data.test] where split.sampleSize != inputCount {
+      throw TrainError(
+        "\(split.source): samples have shape \(split.sampleShape) (\(split.sampleSize) values) but the model "
+          + "input \(graph.inputShape) needs \(inputCount) values per sample"
+          + (split.sampleShape.count == 3 ? "; data.center_crop crops evaluation samples to the input's size" : ""))
     }
     let outputs = graph.outputShape.sampleCount
     let classes = data.train.classes
@@ -74,14 +84,21 @@ public enum RunPreparation {
     return configuration
   }
 
-  /// The training split as evaluation sees it: with the augment section's final `normalize` (the
-  /// other splits get it when loaded; training applies it after augmenting).
+  /// The training split as evaluation sees it: cropped at the centre (`data.center_crop`) and with
+  /// the augment section's final `normalize` (the other splits get both when loaded; training
+  /// applies them after augmenting).
   public static func evaluationTrainingSplit(_ data: LoadedData, configuration: TrainingConfiguration) throws
     -> Dataset
   {
     var train = data.train
-    guard let normalization = configuration.augmentation?.normalization else { return train }
-    try train.normalize(normalization)
+    do {
+      // An augmented training split keeps its size for the random crop; evaluation takes the centre.
+      if let size = configuration.data?.centerCrop { try train.cropCenter(size) }
+      guard let normalization = configuration.augmentation?.normalization else { return train }
+      try train.normalize(normalization)
+    } catch let error as DataError {
+      throw TrainError("\(error)")
+    }
     return train
   }
 }

@@ -43,6 +43,7 @@ struct RunSettings: Equatable {
         if prefix == "data", let label = child.label, Self.loaderFields.contains(label) { continue }
         // Stored only when on, so checkpoints from before `data.fast_jpeg` existed still resume.
         if prefix == "data", child.label == "fastJPEG", child.value as? Bool == false { continue }
+        if prefix == "data", child.label == "centerCrop", Self.text(child.value) == "none" { continue }
         values[prefix + "." + (child.label ?? "?")] = Self.text(child.value)
       }
     }

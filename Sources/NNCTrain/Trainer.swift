@@ -215,7 +215,8 @@ public final class Trainer {
       seed: UInt64(configuration.seed) &+ 3,
       prefetch: true, prefetchDepth: configuration.data?.prefetch ?? 2, workers: workers,
       skipUnreadable: skipUnreadable, transform: augmentation?.sampleTransform,
-      part: BatchPart(index: communicator.rank, count: ranks))
+      part: BatchPart(index: communicator.rank, count: ranks),
+      sampleShape: augmentation.map { $0.configuration.outputShape(for: data.train.sampleShape) })
     func makeEvaluator() -> Evaluator {
       Evaluator(
         executor: executor, loss: loss, rule: rule, targetNormalization: data.targetNormalization,

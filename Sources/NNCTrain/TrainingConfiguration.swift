@@ -63,6 +63,8 @@ public struct TrainingConfiguration: Sendable {
     public var cache: ImageCache = .none
     /// `data.fast_jpeg`: scaled JPEG decoding for images much larger than the model's input.
     public var fastJPEG = false
+    /// `data.center_crop`: the centre window every split but an augmented training split is cut to.
+    public var centerCrop: CropSize? = nil
 
     /// The loader threads of a run: `data.workers`, or for an image folder half the cores (decoding
     /// then overlaps the compute threads without oversubscribing them), or 1 for data that is only
@@ -283,6 +285,7 @@ public struct TrainingConfiguration: Sendable {
       if case .int(let workers) = fields["workers"]?.kind { data?.workers = workers }
       if case .int(let prefetch) = fields["prefetch"]?.kind { data?.prefetch = prefetch }
       data?.fastJPEG = bool(fields, "fast_jpeg", false)
+      data?.centerCrop = fields["center_crop"]?.intPair.map { CropSize(height: $0.0, width: $0.1) }
       if case .string(let cache) = fields["cache"]?.kind {
         data?.cache = ImageCache(rawValue: cache) ?? .none
       }

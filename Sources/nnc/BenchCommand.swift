@@ -11,10 +11,10 @@ struct BenchCommand: ParsableCommand {
     commandName: "bench",
     abstract: "Measure training and inference speed and memory of a spec's model on random data.",
     discussion: """
-      After a warm-up, times full training steps (forward, loss, backward, optimizer step) and inference
-      batches for at least --seconds each. GFLOP/s counts a training step as three forward passes (the
-      backward pass costs about two). Peak memory is the process's resident high-water mark per phase.
-      With --profile, also prints where a training step's time goes: milliseconds per step for each
+      After a warm-up, times full training steps (forward, loss, backward, optimizer step) and inference \
+      batches for at least --seconds each. GFLOP/s counts a training step as three forward passes (the \
+      backward pass costs about two). Peak memory is the process's resident high-water mark per phase. \
+      With --profile, also prints where a training step's time goes: milliseconds per step for each \
       kind of node (forward and backward), the loss, zeroing the gradients and the optimizer step.
       """
   )

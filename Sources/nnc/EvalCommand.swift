@@ -233,9 +233,11 @@ struct EvalCommand: ParsableCommand {
       print(try Self.prettyJSON(output))
     case .text:
       if let predictionsIn {
-        print("predictions: \(predictionsIn) (\(report.samples) samples, \(report.classes) classes)\n")
+        print(
+          "predictions: \(predictionsIn) (\(counted(report.samples, "sample")), "
+            + "\(counted(report.classes, "class", plural: "classes")))\n")
       } else {
-        print("split: \(split.rawValue) (\(report.samples) samples)\n")
+        print("split: \(split.rawValue) (\(counted(report.samples, "sample")))\n")
       }
       print(report.text(names: names), terminator: "")
     }
@@ -246,8 +248,8 @@ struct EvalCommand: ParsableCommand {
     let values = Dictionary(
       metrics.values.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
     let source =
-      predictionsIn.map { "predictions: \($0) (\(samples) samples)" }
-      ?? "split: \(split.rawValue) (\(samples) samples)"
+      predictionsIn.map { "predictions: \($0) (\(counted(samples, "sample")))" }
+      ?? "split: \(split.rawValue) (\(counted(samples, "sample")))"
     let origin = (
       split: predictionsIn == nil ? split.rawValue : nil, checkpoint: checkpoint, predictionsIn: predictionsIn
     )
@@ -271,7 +273,7 @@ struct EvalCommand: ParsableCommand {
         "\(source)\n\ntask: regression (\(report.names.count) output\(report.names.count == 1 ? "" : "s"))")
       print(report.text, terminator: "")
     case (.multilabel(let report), .text):
-      print("\(source)\n\ntask: multi-label classification (\(report.names.count) labels)")
+      print("\(source)\n\ntask: multi-label classification (\(counted(report.names.count, "label")))")
       print(report.text, terminator: "")
     }
   }

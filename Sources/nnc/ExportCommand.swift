@@ -98,7 +98,7 @@ struct ExportCommand: ParsableCommand {
     }
     let parameters = graph.parameterTotals.total
     print(
-      "wrote \(path): opset \(opset), \(onnx.graph.node.count) nodes, \(parameters) parameters, "
+      "wrote \(path): opset \(opset), \(counted(onnx.graph.node.count, "node")), \(counted(parameters, "parameter")), "
         + "input \(ONNXModelDump.type(onnx.graph.input[0].type)), output "
         + "\(ONNXModelDump.type(onnx.graph.output[0].type)) (\(outputKind(model)))")
   }

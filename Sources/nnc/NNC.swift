@@ -7,8 +7,8 @@ struct NNC: ParsableCommand {
     commandName: "nnc",
     abstract: "A declarative neural-network compiler and runner.",
     discussion: """
-      Write a model, its data, loss, optimizer and training settings in one spec file (YAML or the .nnc
-      language), then check, train and evaluate it.
+      Write a model, its data, loss, optimizer and training settings in one spec file (YAML or the \
+      .nnc language), then check, train and evaluate it.
       """,
     version: NNCVersion.current,
     subcommands: [

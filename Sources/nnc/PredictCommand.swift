@@ -198,7 +198,8 @@ struct PredictionRun {
     var dataset: Dataset
     do {
       dataset = try PredictionInputs.readSamples(
-        input, sampleSize: preprocessing.inputShape.reduce(1, *), csv: preprocessing.csv)
+        input, sampleSize: preprocessing.inputShape.reduce(1, *), csv: preprocessing.csv,
+        centerCrop: preprocessing.centerCrop)
     } catch let error as DataError {
       unreadable(error)
       return

@@ -1,6 +1,7 @@
 import Foundation
 import NNCData
 import NNCMetrics
+import NNCSpec
 import NNCTrain
 
 /// Renders training progress: a live bar on a terminal (epoch, step, loss, accuracy, images/s, ETA),
@@ -56,8 +57,8 @@ final class ProgressReporter: TrainingObserver {
     // With phases the trainable set changes; each phase announces its own count when it starts.
     let parameters =
       prepared.configuration.phases.isEmpty
-      ? "\(totals.trainable) trainable parameters"
-      : "\(totals.total) parameters, trainable by phase"
+      ? "\(counted(totals.trainable, "trainable parameter"))"
+      : "\(counted(totals.total, "parameter")), trainable by phase"
     out(
       "model \(prepared.graph.name): \(prepared.graph.inputShape) -> \(prepared.graph.outputShape), "
         + "\(parameters); run directory \(directory)")
@@ -70,7 +71,7 @@ final class ProgressReporter: TrainingObserver {
     epochStart = Date()
     if format == .text {
       out(
-        "training on \(trainSamples) samples, validating on \(validationSamples); "
+        "training on \(counted(trainSamples, "sample")), validating on \(validationSamples); "
           + "\(stepsPerEpoch) step\(stepsPerEpoch == 1 ? "" : "s") per epoch, epochs \(startEpoch + 1)...\(epochs)"
       )
     }
@@ -89,8 +90,8 @@ final class ProgressReporter: TrainingObserver {
     guard now.timeIntervalSince(lastDraw) > 0.1 || step == stepsPerEpoch else { return }
     lastDraw = now
     let elapsed = max(now.timeIntervalSince(epochStart), 1e-6)
-    let rateText = step == 1 ? "-" : String(format: "%.0f", Double(samplesThisEpoch) / elapsed)
-    let remaining = step == 1 ? nil : elapsed / Double(step - 1) * Double(stepsPerEpoch - step)
+    let rateText = StepRate.imagesPerSecond(samples: samplesThisEpoch, seconds: elapsed, step: step)
+    let remaining = StepRate.remainingSeconds(seconds: elapsed, step: step, stepsPerEpoch: stepsPerEpoch)
     let width = 24
     let filled = width * step / max(stepsPerEpoch, 1)
     let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)

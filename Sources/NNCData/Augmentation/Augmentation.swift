@@ -43,7 +43,7 @@ public struct Fill: Sendable, Equatable {
   }
 }
 
-/// One transform of a sample. Geometric transforms keep the sample's size; photometric ones and
+/// One transform of a sample. Geometric transforms keep the sample's size (but `sizedCrop`); photometric ones and
 /// erasing assume values in [0, 1] and keep them there; `normalize` maps to the network's input
 /// scale and comes last.
 public enum Augmentation: Sendable, Equatable {
@@ -54,6 +54,9 @@ public enum Augmentation: Sendable, Equatable {
   case affine(scale: ValueRange, translateX: Double, translateY: Double, fill: Fill)
   /// Pad by `padding` pixels on every side and crop the original size at a random offset.
   case crop(padding: Int, fill: Fill)
+  /// Pad by `padding` pixels on every side and crop a window of `size` at a random offset: the
+  /// sample becomes smaller, and later steps see the cropped size.
+  case sizedCrop(size: CropSize, padding: Int, fill: Fill)
   /// Crop a box of a random area fraction (`scale`) and aspect ratio width/height (`ratio`) and resize
   /// it to the full size.
   case resizedCrop(scale: ValueRange, ratio: ValueRange)
@@ -84,7 +87,7 @@ public enum Augmentation: Sendable, Equatable {
   /// Whether the transform moves pixels, and so needs a sample shape [C, H, W].
   public var isSpatial: Bool {
     switch self {
-    case .rotation, .affine, .crop, .resizedCrop, .horizontalFlip, .verticalFlip, .elastic, .gaussianBlur,
+    case .rotation, .affine, .crop, .sizedCrop, .resizedCrop, .horizontalFlip, .verticalFlip, .elastic, .gaussianBlur,
       .erasing:
       return true
     default: return false
@@ -114,6 +117,20 @@ public struct AugmentationConfiguration: Sendable, Equatable {
   public var normalization: Normalization? {
     guard case .normalize(let mean, let std) = steps.last?.augmentation else { return nil }
     return Normalization(mean: mean, std: std)
+  }
+
+  /// The size of the last crop that makes samples smaller (`random_crop: {size}`), if any.
+  public var cropSize: CropSize? {
+    steps.reversed().lazy.compactMap { step -> CropSize? in
+      guard case .sizedCrop(let size, _, _) = step.augmentation else { return nil }
+      return size
+    }.first
+  }
+
+  /// The shape of samples of `sampleShape` after the pipeline (the last sized crop's).
+  public func outputShape(for sampleShape: [Int]) -> [Int] {
+    guard let cropSize, sampleShape.count == 3 else { return sampleShape }
+    return [sampleShape[0], cropSize.height, cropSize.width]
   }
 
   /// The steps before the final `normalize`, for looking at images (`nnc augment --preview`).

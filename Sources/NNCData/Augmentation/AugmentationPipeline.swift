@@ -9,7 +9,12 @@ import NNCRandom
 /// gives the same augmented images whatever thread runs them.
 public struct AugmentationPipeline: Sendable {
   public let configuration: AugmentationConfiguration
+  /// The shape of the samples the pipeline takes.
   public let shape: ImageShape
+  /// The shape each step works on: `shape` until a sized crop makes samples smaller.
+  let stepShapes: [ImageShape]
+  /// The shape of the samples the pipeline gives (smaller than `shape` after `random_crop: {size}`).
+  public var outputShape: ImageShape { stepShapes.last.map { shape(after: stepShapes.count - 1, $0) } ?? shape }
 
   /// Checks that every step fits `sampleShape`: spatial steps need [C, H, W], per-channel values
   /// come as one value or one per channel, ranges are ordered, `normalize` is last.
@@ -18,8 +23,11 @@ public struct AugmentationPipeline: Sendable {
       throw DataError(
         "augment", "samples of shape \(sampleShape) cannot be augmented (need [C, H, W] or [F])")
     }
+    var current = shape
+    var stepShapes: [ImageShape] = []
     for (position, step) in configuration.steps.enumerated() {
       let name = "augment step \(position + 1)"
+      stepShapes.append(current)
       guard step.probability >= 0, step.probability <= 1 else {
         throw DataError(name, "probability \(step.probability) is not in [0, 1]")
       }
@@ -37,6 +45,17 @@ public struct AugmentationPipeline: Sendable {
         }
       case .crop(let padding, _):
         guard padding >= 0 else { throw DataError(name, "padding \(padding) is negative") }
+      case .sizedCrop(let size, let padding, _):
+        // The bound keeps the padded size from overflowing; Limits allows far less.
+        guard padding >= 0, padding <= 1 << 30 else { throw DataError(name, "padding \(padding) is out of range") }
+        guard size.height > 0, size.width > 0, size.height <= current.height + 2 * padding,
+          size.width <= current.width + 2 * padding
+        else {
+          throw DataError(
+            name,
+            "a crop of \(size) does not fit samples of \(current.height)x\(current.width) padded by \(padding)")
+        }
+        current = size.applied(to: current)
       case .resizedCrop(let scale, let ratio):
         ranges = [scale, ratio]
         guard scale.low > 0, scale.high <= 1, ratio.low > 0 else {
@@ -80,24 +99,45 @@ public struct AugmentationPipeline: Sendable {
     }
     self.configuration = configuration
     self.shape = shape
+    self.stepShapes = stepShapes
   }
 
-  /// Transforms one sample in place.
+  /// The shape step `position` leaves, given the shape it takes.
+  func shape(after position: Int, _ input: ImageShape) -> ImageShape {
+    guard case .sizedCrop(let size, _, _) = configuration.steps[position].augmentation else { return input }
+    return size.applied(to: input)
+  }
+
+  /// Transforms one sample in place: the result is the first `outputShape.count` values of
+  /// `sample` (all of them unless a step crops to a smaller size).
   public func apply(to sample: UnsafeMutableBufferPointer<Float>, using generator: inout RandomGenerator) {
     precondition(sample.count == shape.count, "a sample of \(sample.count) values for shape \(shape)")
     for (position, step) in configuration.steps.enumerated() {
+      let stepShape = stepShapes[position]
+      let values = UnsafeMutableBufferPointer(rebasing: sample[0..<stepShape.count])
       var stepGenerator = generator.derived(UInt64(position))
-      if step.probability < 1, Double(stepGenerator.nextUniform()) >= step.probability { continue }
-      Self.apply(step.augmentation, to: sample, shape, using: &stepGenerator)
+      if step.probability < 1, Double(stepGenerator.nextUniform()) >= step.probability {
+        // A crop that is skipped still makes the sample the size later steps expect: its centre.
+        if case .sizedCrop(let size, _, _) = step.augmentation {
+          Cropping.centerCrop(UnsafeBufferPointer(values), stepShape, size: size, into: values)
+        }
+        continue
+      }
+      Self.apply(step.augmentation, to: values, stepShape, using: &stepGenerator)
     }
   }
 
-  /// Transforms an image (of this pipeline's shape) in place.
+  /// Transforms an image (of this pipeline's shape) in place; a sized crop makes it smaller.
   public func apply(to image: inout Image, using generator: inout RandomGenerator) {
     image.pixels.withUnsafeMutableBufferPointer { apply(to: $0, using: &generator) }
+    let output = outputShape
+    guard output != shape else { return }
+    image = Image(
+      channels: output.channels, height: output.height, width: output.width,
+      pixels: Array(image.pixels.prefix(output.count)))
   }
 
-  /// The pipeline as a `BatchLoader` transform.
+  /// The pipeline as a `BatchLoader` transform (whose `sampleShape` is `outputShape`).
   public var sampleTransform: SampleTransform {
     { sample, _, generator in self.apply(to: sample, using: &generator) }
   }
@@ -123,6 +163,11 @@ public struct AugmentationPipeline: Sendable {
       let offsetY = Int(generator.next() % span)
       GeometricTransforms.crop(
         sample, shape, padding: padding, offsetX: offsetX, offsetY: offsetY, fill: fill)
+    case .sizedCrop(let size, let padding, let fill):
+      let (top, left) = Cropping.randomOffsets(shape, padding: padding, size: size, using: &generator)
+      Cropping.copyWindow(
+        UnsafeBufferPointer(sample), shape, padding: padding, top: top, left: left, size: size, fill: fill,
+        into: sample)
     case .resizedCrop(let scale, let ratio):
       let box = GeometricTransforms.resizedCropBox(shape, scale: scale, ratio: ratio, using: &generator)
       GeometricTransforms.resizeCrop(sample, shape, box: box)
