@@ -61,11 +61,13 @@ public final class BatchLoader {
         "the loader needs at least one worker and one prefetched batch, not \(workers) and \(prefetchDepth)")
     }
     let sampleSize = sampleShape?.reduce(1, *) ?? dataset.sampleSize
-    guard sampleSize > 0, sampleSize <= dataset.sampleSize, sampleSize == dataset.sampleSize || transform != nil
+    guard sampleSize > 0, sampleSize <= dataset.sampleSize,
+      sampleSize == dataset.sampleSize || transform != nil
     else {
       throw DataError(
         dataset.source,
-        "samples of shape \(dataset.sampleShape) cannot become \(sampleShape ?? []) without a cropping transform")
+        "samples of shape \(dataset.sampleShape) cannot become \(sampleShape ?? []) without a cropping transform"
+      )
     }
     self.dataset = dataset
     self.batchSize = batchSize

@@ -25,7 +25,8 @@ extension Dataset {
           Cropping.centerCrop(
             UnsafeBufferPointer(rebasing: values[sample * shape.count..<(sample + 1) * shape.count]), shape,
             size: size,
-            into: UnsafeMutableBufferPointer(rebasing: result[sample * cropped.count..<(sample + 1) * cropped.count]))
+            into: UnsafeMutableBufferPointer(
+              rebasing: result[sample * cropped.count..<(sample + 1) * cropped.count]))
         }
       }
     }

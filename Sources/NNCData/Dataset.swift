@@ -109,7 +109,9 @@ public struct Dataset: Sendable {
 
   /// Every sample as Float32 (normalized), row-major; an unreadable file is an error naming it.
   public func materializedSamples() throws -> [Float] {
-    if case .floats(let values) = storage, rows == nil, pendingNormalizations.isEmpty, storedShapeBeforeCrop == nil {
+    if case .floats(let values) = storage, rows == nil, pendingNormalizations.isEmpty,
+      storedShapeBeforeCrop == nil
+    {
       return values
     }
     var values = [Float](repeating: 0, count: count * sampleSize)
@@ -172,7 +174,9 @@ public struct Dataset: Sendable {
 
   /// The first value (in sample order) for which `predicate` holds, reading one sample at a time.
   public func firstValue(where predicate: (Float) -> Bool) throws -> Float? {
-    if case .floats(let values) = storage, rows == nil, pendingNormalizations.isEmpty, storedShapeBeforeCrop == nil {
+    if case .floats(let values) = storage, rows == nil, pendingNormalizations.isEmpty,
+      storedShapeBeforeCrop == nil
+    {
       return values.first(where: predicate)
     }
     var buffer = [Float](repeating: 0, count: sampleSize)

@@ -17,7 +17,8 @@ extension SpecValidator {
             + "model input; crop with the idx or npy format", at: centerCrop.keyLocation)
       }
     }
-    guard let randomCrop, let sizeExpr = randomCrop.argument("size")?.value, let size = sizeExpr.intPair else {
+    guard let randomCrop, let sizeExpr = randomCrop.argument("size")?.value, let size = sizeExpr.intPair
+    else {
       return
     }
     checkCropSize(size, at: sizeExpr, what: "'size' of random_crop", input: input, into: &diagnostics)
@@ -47,6 +48,9 @@ extension SpecValidator {
     diagnostics.error(
       "\(what) crops samples to \(size.0)x\(size.1), but the model input [\(input[0]), \(input[1]), \(input[2])] "
         + "is \(input[1])x\(input[2])", at: expr.location,
-      notes: [.note("crop to [\(input[1]), \(input[2])], or change model.input to [\(input[0]), \(size.0), \(size.1)]")])
+      notes: [
+        .note(
+          "crop to [\(input[1]), \(input[2])], or change model.input to [\(input[0]), \(size.0), \(size.1)]")
+      ])
   }
 }

@@ -87,12 +87,16 @@ private struct DSLPrinter {
         }
       case "loss":
         if let loss = spec.loss {
-          chunks.append([mark("loss " + call(loss, Vocabulary.losses), sectionLocation("loss") ?? loss.location)])
+          chunks.append([
+            mark("loss " + call(loss, Vocabulary.losses), sectionLocation("loss") ?? loss.location)
+          ])
         }
       case "optimizer":
         if let optimizer = spec.optimizer {
           chunks.append([
-            mark("optimizer " + call(optimizer, Vocabulary.optimizers), sectionLocation("optimizer") ?? optimizer.location)
+            mark(
+              "optimizer " + call(optimizer, Vocabulary.optimizers),
+              sectionLocation("optimizer") ?? optimizer.location)
           ])
         }
       case "metrics":
@@ -208,13 +212,15 @@ private struct DSLPrinter {
       var out = [mark(pad + prefix + "{", source)]
       for entry in entries {
         out += valueLines(
-          prefix: name(entry.key) + ": ", entry.value, indent: indent + 2, scope: scope, source: entry.keyLocation)
+          prefix: name(entry.key) + ": ", entry.value, indent: indent + 2, scope: scope,
+          source: entry.keyLocation)
       }
       return out + [pad + "}"]
     case .list(let elements) where !elements.isEmpty:
       var out = [mark(pad + prefix + "[", source)]
       for element in elements {
-        var elementLines = valueLines(prefix: "", element, indent: indent + 2, scope: scope, source: element.location)
+        var elementLines = valueLines(
+          prefix: "", element, indent: indent + 2, scope: scope, source: element.location)
         elementLines[elementLines.count - 1] += ","
         out += elementLines
       }
@@ -302,7 +308,8 @@ private struct DSLPrinter {
       return out + [pad + "}"]
     case .repeat(let count, let body):
       return braced(
-        "repeat(" + value(count, scope: scope) + ")", body, indent: indent, scope: scope, source: layer.location)
+        "repeat(" + value(count, scope: scope) + ")", body, indent: indent, scope: scope,
+        source: layer.location)
     }
   }
 }

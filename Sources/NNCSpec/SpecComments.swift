@@ -72,9 +72,12 @@ public enum SpecComments {
   /// The last source line an expression's parts are written on.
   static func lastLine(_ expr: Expr) -> Int {
     switch expr.kind {
-    case .list(let elements): return elements.map(lastLine).max().map { max($0, expr.location.line) } ?? expr.location.line
+    case .list(let elements):
+      return elements.map(lastLine).max().map { max($0, expr.location.line) } ?? expr.location.line
     case .map(let entries):
-      return entries.map { max($0.keyLocation.line, lastLine($0.value)) }.max().map { max($0, expr.location.line) }
+      return entries.map { max($0.keyLocation.line, lastLine($0.value)) }.max().map {
+        max($0, expr.location.line)
+      }
         ?? expr.location.line
     default: return expr.location.line
     }

@@ -55,7 +55,9 @@ private struct YAMLPrinter {
       case "optimizer":
         if let optimizer = spec.optimizer {
           out.append(
-            mark("optimizer: " + call(optimizer, Vocabulary.optimizers), sectionLocation("optimizer") ?? optimizer.location))
+            mark(
+              "optimizer: " + call(optimizer, Vocabulary.optimizers),
+              sectionLocation("optimizer") ?? optimizer.location))
         }
       case "metrics":
         if let metrics = spec.metrics {
@@ -71,11 +73,13 @@ private struct YAMLPrinter {
         }
       case "train":
         if let train = spec.train {
-          out += entryLines(key: "train", train, indent: 0, source: sectionLocation("train") ?? train.location)
+          out += entryLines(
+            key: "train", train, indent: 0, source: sectionLocation("train") ?? train.location)
         }
       case "predict":
         if let predict = spec.predict {
-          out += entryLines(key: "predict", predict, indent: 0, source: sectionLocation("predict") ?? predict.location)
+          out += entryLines(
+            key: "predict", predict, indent: 0, source: sectionLocation("predict") ?? predict.location)
         }
       default:
         break
@@ -149,7 +153,8 @@ private struct YAMLPrinter {
     switch expr.kind {
     case .map(let entries)
     where !entries.isEmpty
-      && (head.count + 1 + flat.count > width || indent == 0 || SpecComments.inside(expr, from: source, spec.comments)):
+      && (head.count + 1 + flat.count > width || indent == 0
+        || SpecComments.inside(expr, from: source, spec.comments)):
       // Sections (indent 0) are always block maps: one setting per line reads best.
       return [mark(head, source)]
         + entries.flatMap { entryLines(key: $0.key, $0.value, indent: indent + 2, source: $0.keyLocation) }

@@ -80,7 +80,9 @@ public enum DataFileChecks {
     if let crop, input.count == 3 {
       // IDX images [H, W] are read as one channel.
       if sample.count == 2 { sample.insert(1, at: 0) }
-      guard sample.count != 3 || sample[0] != input[0] || sample[1] < crop.0 || sample[2] < crop.1 else { return }
+      guard sample.count != 3 || sample[0] != input[0] || sample[1] < crop.0 || sample[2] < crop.1 else {
+        return
+      }
       diagnostics.error(
         "the samples in this file have shape \(shapeText(sample)), which data.center_crop [\(crop.0), \(crop.1)] "
           + "cannot crop to the model input \(shapeText(input))", at: expr.location)

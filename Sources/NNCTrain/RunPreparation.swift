@@ -31,7 +31,8 @@ public enum RunPreparation {
   ) throws -> TrainingConfiguration {
     let inputCount = graph.inputShape.sampleCount
     // Training samples as the model sees them: after the augment section's sized crop, if any.
-    let sampleShape = configuration.augmentation?.outputShape(for: data.train.sampleShape) ?? data.train.sampleShape
+    let sampleShape =
+      configuration.augmentation?.outputShape(for: data.train.sampleShape) ?? data.train.sampleShape
     let sampleSize = sampleShape.reduce(1, *)
     guard sampleSize == inputCount else {
       let cropped = sampleShape != data.train.sampleShape ? " after random_crop" : ""
@@ -43,7 +44,8 @@ public enum RunPreparation {
       throw TrainError(
         "\(split.source): samples have shape \(split.sampleShape) (\(split.sampleSize) values) but the model "
           + "input \(graph.inputShape) needs \(inputCount) values per sample"
-          + (split.sampleShape.count == 3 ? "; data.center_crop crops evaluation samples to the input's size" : ""))
+          + (split.sampleShape.count == 3
+            ? "; data.center_crop crops evaluation samples to the input's size" : ""))
     }
     let outputs = graph.outputShape.sampleCount
     let classes = data.train.classes

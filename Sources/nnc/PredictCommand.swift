@@ -65,6 +65,8 @@ struct PredictCommand: ParsableCommand {
 
   func run() throws {
     SignalHandling.installExitAtOnce()
+    // With JSON lines on standard output, a failure is a JSON object there too.
+    JSONErrorOutput.isEnabled = format == .json
     let spec = try SpecPipeline.load(specOptions)
     let configurationBeforeLoad = TrainingConfiguration(spec: spec.spec)
     let maxBatch = batchSize ?? configurationBeforeLoad.batchSize

@@ -59,7 +59,9 @@ import Testing
     #expect(eval.status == 0, "\(eval.stderr)")
     // The stored 8x8 test images are cropped to the model's 6x6 input as evaluation crops them.
     let images = NNCProcess.repositoryRoot.appendingPathComponent("Data/digits/t10k-images-idx3-ubyte").path
-    let predict = try NNCProcess.run(["predict", spec, "--checkpoint", checkpoint, images, "--format", "json"])
+    let predict = try NNCProcess.run([
+      "predict", spec, "--checkpoint", checkpoint, images, "--format", "json",
+    ])
     #expect(predict.status == 0, "\(predict.stderr)")
     #expect(predict.stdout.split(separator: "\n").count == 360)
   }

@@ -23,7 +23,7 @@ import Testing
 
   @Test(arguments: [
     ["check"], ["train", "--epochs", "1"], ["bench", "--seconds", "0.1"],
-    ["eval", "--checkpoint", "none.safetensors"],
+    ["eval", "--checkpoint", "none.safetensors"], ["predict", "--checkpoint", "none.safetensors", "x.png"],
   ])
   func everyCommandReportsSpecErrorsAsJSON(_ command: [String]) throws {
     let directory = try TrainingSupport.temporaryDirectory("json-errors")

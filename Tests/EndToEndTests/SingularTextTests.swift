@@ -13,7 +13,8 @@ import Testing
   }
   try rows.joined(separator: "\n").write(
     to: directory.appendingPathComponent("train.csv"), atomically: true, encoding: .utf8)
-  try "1,0.7,0.5,0.1,1\n".write(to: directory.appendingPathComponent("test.csv"), atomically: true, encoding: .utf8)
+  try "1,0.7,0.5,0.1,1\n".write(
+    to: directory.appendingPathComponent("test.csv"), atomically: true, encoding: .utf8)
   let spec = """
     model:
       input: [4]

@@ -55,19 +55,24 @@ private func windowOrigin(_ cropped: ArraySlice<Float>, channels: Int, size: Cro
 
 @Test func randomSizedCropWithPaddingFillsOutsideAndLaterStepsSeeTheCroppedSize() throws {
   let configuration = AugmentationConfiguration(steps: [
-    AugmentationStep(.sizedCrop(size: CropSize(height: 3, width: 3), padding: 2, fill: Fill(.constant, value: -1))),
+    AugmentationStep(
+      .sizedCrop(size: CropSize(height: 3, width: 3), padding: 2, fill: Fill(.constant, value: -1))),
     AugmentationStep(.horizontalFlip),
   ])
   let pipeline = try AugmentationPipeline(configuration, sampleShape: [1, 3, 3])
   var sawPadding = false
   for seed in 0..<50 {
-    var image = Image(channels: 1, height: 3, width: 3, pixels: positionalSample(channels: 1, height: 3, width: 3))
+    var image = Image(
+      channels: 1, height: 3, width: 3, pixels: positionalSample(channels: 1, height: 3, width: 3))
     var generator = RandomGenerator(seed: UInt64(seed))
     pipeline.apply(to: &image, using: &generator)
     #expect(image.height == 3 && image.width == 3 && image.pixels.count == 9)
     sawPadding = sawPadding || image.pixels.contains(-1)
     // Every value is either padding or a pixel of the original.
-    #expect(image.pixels.allSatisfy { $0 == -1 || (0..<3).contains(Int($0) / 100) && (0..<3).contains(Int($0) % 100) })
+    #expect(
+      image.pixels.allSatisfy {
+        $0 == -1 || (0..<3).contains(Int($0) / 100) && (0..<3).contains(Int($0) % 100)
+      })
   }
   #expect(sawPadding)
   #expect(configuration.outputShape(for: [1, 3, 3]) == [1, 3, 3])
@@ -87,7 +92,9 @@ private func windowOrigin(_ cropped: ArraySlice<Float>, channels: Int, size: Cro
   #expect(dataset.sampleShape == [2, 2, 3])
   #expect(dataset.samples == [101, 102, 103, 201, 202, 203, 10101, 10102, 10103, 10201, 10202, 10203])
   // An odd margin (7 - 4 = 3) leaves one row above and two below.
-  #expect(Cropping.centerOffsets(ImageShape(channels: 1, height: 7, width: 4), size: CropSize(height: 4, width: 4)) == (1, 0))
+  #expect(
+    Cropping.centerOffsets(ImageShape(channels: 1, height: 7, width: 4), size: CropSize(height: 4, width: 4))
+      == (1, 0))
   #expect(throws: DataError.self) { try dataset.cropCenter(CropSize(height: 3, width: 3)) }
   var vectors = try Dataset(samples: [1, 2, 3], labels: [0], sampleShape: [3])
   #expect(throws: DataError.self) { try vectors.cropCenter(CropSize(height: 1, width: 1)) }
@@ -126,7 +133,9 @@ private func windowOrigin(_ cropped: ArraySlice<Float>, channels: Int, size: Cro
 @Test func theLoaderBatchesCroppedSamplesIdenticallyForAnyWorkerCount() throws {
   let count = 20
   let dataset = try Dataset(
-    samples: (0..<count).flatMap { sample in positionalSample(channels: 1, height: 8, width: 8).map { $0 + Float(sample) * 1e5 } },
+    samples: (0..<count).flatMap { sample in
+      positionalSample(channels: 1, height: 8, width: 8).map { $0 + Float(sample) * 1e5 }
+    },
     labels: (0..<count).map { Int32($0 % 3) }, sampleShape: [1, 8, 8])
   let size = CropSize(height: 5, width: 6)
   let pipeline = try AugmentationPipeline(

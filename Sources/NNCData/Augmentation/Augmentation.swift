@@ -87,7 +87,8 @@ public enum Augmentation: Sendable, Equatable {
   /// Whether the transform moves pixels, and so needs a sample shape [C, H, W].
   public var isSpatial: Bool {
     switch self {
-    case .rotation, .affine, .crop, .sizedCrop, .resizedCrop, .horizontalFlip, .verticalFlip, .elastic, .gaussianBlur,
+    case .rotation, .affine, .crop, .sizedCrop, .resizedCrop, .horizontalFlip, .verticalFlip, .elastic,
+      .gaussianBlur,
       .erasing:
       return true
     default: return false

@@ -14,7 +14,9 @@ public struct AugmentationPipeline: Sendable {
   /// The shape each step works on: `shape` until a sized crop makes samples smaller.
   let stepShapes: [ImageShape]
   /// The shape of the samples the pipeline gives (smaller than `shape` after `random_crop: {size}`).
-  public var outputShape: ImageShape { stepShapes.last.map { shape(after: stepShapes.count - 1, $0) } ?? shape }
+  public var outputShape: ImageShape {
+    stepShapes.last.map { shape(after: stepShapes.count - 1, $0) } ?? shape
+  }
 
   /// Checks that every step fits `sampleShape`: spatial steps need [C, H, W], per-channel values
   /// come as one value or one per channel, ranges are ordered, `normalize` is last.
@@ -47,13 +49,16 @@ public struct AugmentationPipeline: Sendable {
         guard padding >= 0 else { throw DataError(name, "padding \(padding) is negative") }
       case .sizedCrop(let size, let padding, _):
         // The bound keeps the padded size from overflowing; Limits allows far less.
-        guard padding >= 0, padding <= 1 << 30 else { throw DataError(name, "padding \(padding) is out of range") }
+        guard padding >= 0, padding <= 1 << 30 else {
+          throw DataError(name, "padding \(padding) is out of range")
+        }
         guard size.height > 0, size.width > 0, size.height <= current.height + 2 * padding,
           size.width <= current.width + 2 * padding
         else {
           throw DataError(
             name,
-            "a crop of \(size) does not fit samples of \(current.height)x\(current.width) padded by \(padding)")
+            "a crop of \(size) does not fit samples of \(current.height)x\(current.width) padded by \(padding)"
+          )
         }
         current = size.applied(to: current)
       case .resizedCrop(let scale, let ratio):

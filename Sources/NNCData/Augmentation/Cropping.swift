@@ -47,7 +47,9 @@ public enum Cropping {
 
   /// The random window of `size` in the image padded by `padding`: the top and left offsets are
   /// uniform over every window that fits (horizontal offset drawn first, as the same-size crop does).
-  static func randomOffsets(_ shape: ImageShape, padding: Int, size: CropSize, using generator: inout RandomGenerator)
+  static func randomOffsets(
+    _ shape: ImageShape, padding: Int, size: CropSize, using generator: inout RandomGenerator
+  )
     -> (top: Int, left: Int)
   {
     let horizontalSpan = UInt64(shape.width + 2 * padding - size.width + 1)
