@@ -7,7 +7,7 @@
 set -eu
 rounds=${1:-3}
 seconds=${2:-5}
-nnc=.build/release/nnc
+nnc=${NNC:-.build/release/nnc}
 export OMPI_MCA_btl_vader_single_copy_mechanism=none
 mpi="mpirun --allow-run-as-root --oversubscribe --bind-to none -np 2"
 for spec in Specs/cifar_cnn.yaml Benchmarks/resnet18_32px.yaml; do

@@ -58,11 +58,11 @@ public final class TrainingBenchmark {
   public func run(learningRate: Float = 1e-6) throws {
     let (batch, share) = (self.batch, self.share)
     if targetsAreValues {
-      try values.withUnsafeBufferPointer {
+      _ = try values.withUnsafeBufferPointer {
         try step.run(batch: batch, targets: .values($0), learningRate: learningRate, share: share)
       }
     } else {
-      try labels.withUnsafeBufferPointer {
+      _ = try labels.withUnsafeBufferPointer {
         try step.run(batch: batch, targets: .labels($0), learningRate: learningRate, share: share)
       }
     }

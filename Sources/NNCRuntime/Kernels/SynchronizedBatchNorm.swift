@@ -62,9 +62,10 @@ extension BatchNorm {
   /// `backwardTraining` through the global statistics. Each rank's gradients are those of the mean
   /// loss over its own samples, i.e. 1/share times the global batch's (share = its elements over
   /// `total`; `GradientAverager` later weights them by the share). So the sums Σ dy and Σ dy x̂ are
-  /// weighted by the share before the reduction, which makes them the global batch's, and divided
-  /// by it again for this rank's input gradient. The parameter gradients keep this rank's sums, for
-  /// the averager to combine like every other gradient.
+  /// weighted by the share before the reduction, which makes them the global batch's S₁ and S₂, and
+  /// this rank's input gradient, in its own units, is gamma·invStd/m·(m·dy − S₁ − x̂·S₂) with m its
+  /// element count (m·dy is the global count times the global batch's dy). The parameter gradients
+  /// keep this rank's sums, for the averager to combine like every other gradient.
   public static func backwardTrainingSynchronized(
     batch: Int, channels: Int, spatial: Int, total: Double, input: UnsafePointer<Float>,
     scale: UnsafePointer<Float>?, savedStatistics: UnsafePointer<Float>,
@@ -100,8 +101,8 @@ extension BatchNorm {
       let inverseStd = savedStatistics[channels + c]
       let gamma = scale?[c] ?? 1
       let factor = gamma * inverseStd / Float(count)
-      let totalGrad = Float(sums[c] / share)
-      let totalGradNormalized = Float(sums[channels + c] / share)
+      let totalGrad = Float(sums[c])
+      let totalGradNormalized = Float(sums[channels + c])
       forEachRow(batch: batch, channels: channels, spatial: spatial, channel: c) { offset in
         for i in 0..<spatial {
           let normalized = (input[offset + i] - mean) * inverseStd
