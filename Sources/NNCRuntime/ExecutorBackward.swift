@@ -139,7 +139,8 @@ extension Executor {
           BatchNorm.backwardTrainingSynchronized(
             batch: batch, channels: channels, spatial: spatial, total: synchronizedTotals[index],
             input: value(input!), scale: parameter(.gamma), savedStatistics: saved[steps[index].savedOffset!],
-            gradOutput: gradOutput, gradInput: gradInput, gradScale: gradient(.gamma), gradShift: gradient(.beta),
+            gradOutput: gradOutput, gradInput: gradInput, gradScale: gradient(.gamma),
+            gradShift: gradient(.beta),
             reduce: reduce)
         } else if batchStatistics {
           BatchNorm.backwardTraining(

@@ -10,22 +10,25 @@ import Testing
     .map { "\($0)/mpirun" }.first { FileManager.default.isExecutableFile(atPath: $0) }
 
   /// LeNet-5 (no BatchNorm, no dropout) on 207 MNIST training samples: 7 batches of 32, the last
-  /// one 15. With `batchNorm`, a batchnorm follows each convolution and hidden dense layer, and
-  /// `train.sync_batchnorm` is on.
+  /// one 15. With `batchNorm`, the convolutions and the first hidden dense layer lose their bias and
+  /// are followed by batchnorm, then relu (as ResNet orders them), and `train.sync_batchnorm` is on.
   static func lenetSpec(in directory: URL, batchSize: Int, batchNorm: Bool = false) throws -> String {
     let data = NNCProcess.repositoryRoot.appendingPathComponent("Data/mnist5k").path
     let spec = directory.appendingPathComponent("lenet5.yaml").path
-    let norm = batchNorm ? "\n    - batchnorm" : ""
+    func layer(_ arguments: String) -> String {
+      batchNorm
+        ? "{\(arguments), bias: false}\n    - batchnorm\n    - relu" : "{\(arguments), activation: relu}"
+    }
     try """
     model:
       input: [1, 28, 28]
       layers:
-        - conv2d: {filters: 6, kernel: 5, padding: 2, activation: relu}\(norm)
+        - conv2d: \(layer("filters: 6, kernel: 5, padding: 2"))
         - maxpool: 2
-        - conv2d: {filters: 16, kernel: 5, activation: relu}\(norm)
+        - conv2d: \(layer("filters: 16, kernel: 5"))
         - maxpool: 2
         - flatten
-        - dense: {units: 120, activation: relu}\(norm)
+        - dense: \(layer("units: 120"))
         - dense: {units: 84, activation: relu}
         - dense: 10
     data:
@@ -76,8 +79,10 @@ import Testing
       defer { try? FileManager.default.removeItem(at: directory) }
       return NNCProcess.Result(
         status: process.terminationStatus,
-        stdout: String(decoding: try Data(contentsOf: directory.appendingPathComponent("stdout")), as: UTF8.self),
-        stderr: String(decoding: try Data(contentsOf: directory.appendingPathComponent("stderr")), as: UTF8.self))
+        stdout: String(
+          decoding: try Data(contentsOf: directory.appendingPathComponent("stdout")), as: UTF8.self),
+        stderr: String(
+          decoding: try Data(contentsOf: directory.appendingPathComponent("stderr")), as: UTF8.self))
     }
   }
 
@@ -114,7 +119,8 @@ import Testing
     let alone = try NNCProcess.run(["train", spec, "--run-dir", single.path, "--threads", "1"])
     #expect(alone.status == 0, "\(alone.stderr)")
     let parallel = directory.appendingPathComponent("parallel")
-    let run = try Self.mpiRun(mpirun, ranks: 2, ["train", spec, "--run-dir", parallel.path, "--threads", "1"])
+    let run = try Self.mpiRun(
+      mpirun, ranks: 2, ["train", spec, "--run-dir", parallel.path, "--threads", "1"])
     #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
     let expected = try Checkpoint.read(
       from: single.appendingPathComponent("checkpoint-last.safetensors").path)
@@ -124,6 +130,18 @@ import Testing
     #expect(expected.parameters.keys.contains { $0.hasSuffix("running_mean") })
     try Self.expectSameWeights(actual, expected)
     #expect(expected.optimizerStepCount == 2 * 7)
+
+    // Without it, each rank normalizes with its own part's statistics: the run ends elsewhere.
+    let perRank = directory.appendingPathComponent("per-rank")
+    let unsynchronized = try Self.mpiRun(
+      mpirun, ranks: 2,
+      ["train", spec, "--run-dir", perRank.path, "--threads", "1", "--set", "train.sync_batchnorm=false"])
+    #expect(unsynchronized.status == 0, "\(unsynchronized.stdout)\n\(unsynchronized.stderr)")
+    let apart = try Checkpoint.read(from: perRank.appendingPathComponent("checkpoint-last.safetensors").path)
+    let beta = try #require(expected.parameters["batchnorm.beta"]?.values)
+    let other = try #require(apart.parameters["batchnorm.beta"]?.values)
+    let difference = zip(beta, other).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) }
+    #expect(difference.squareRoot() > 1e-3 * beta.reduce(0.0) { $0 + Double($1 * $1) }.squareRoot())
   }
 
   @Test func twoRanksTrainTheWeightsOfOneProcessAcrossAResume() throws {

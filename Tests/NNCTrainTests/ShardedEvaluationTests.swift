@@ -51,7 +51,8 @@ private final class Collected: @unchecked Sendable {
     }
     let loss = RunComponents.loss(configuration.loss, outputIsLogits: try executor().outputIsLogits)
     let rule = PredictionRule.of(configuration, graph: graph, loss: loss)
-    let alone = try Evaluator(executor: executor(), loss: loss, rule: rule).evaluate(data, keepPredictions: true)
+    let alone = try Evaluator(executor: executor(), loss: loss, rule: rule).evaluate(
+      data, keepPredictions: true)
 
     let hub = ThreadHub(size: ranks)
     let collected = Collected()

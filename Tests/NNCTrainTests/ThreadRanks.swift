@@ -85,7 +85,9 @@ final class ThreadRank: Communicator {
 
   func allEqual(_ value: UInt64) throws -> Bool {
     var copy = value
-    let all = withUnsafeMutablePointer(to: &copy) { gathered(UnsafeMutableBufferPointer(start: $0, count: 1)) }
+    let all = withUnsafeMutablePointer(to: &copy) {
+      gathered(UnsafeMutableBufferPointer(start: $0, count: 1))
+    }
     return all.allSatisfy { $0 == all[0] }
   }
 
