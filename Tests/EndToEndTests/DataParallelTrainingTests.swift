@@ -224,10 +224,10 @@ import Testing
     }
   }
 
-  /// SIGINT to `mpirun` and its ranks, as Ctrl-C sends it to a terminal's foreground process group,
-  /// stops every rank at the same step: the job ends without hanging, `checkpoint-last` holds a
-  /// completed epoch and `--resume` finishes the run. (The test runner's threads block SIGINT and
-  /// SIGTERM, and `mpirun` inherits that mask, so it would not forward a signal sent to it alone.)
+  /// SIGINT to the ranks (and to `mpirun`) stops every rank at the same step: the job ends without
+  /// hanging, `checkpoint-last` holds a completed epoch and `--resume` finishes the run. (The test
+  /// runner's threads block SIGINT and SIGTERM and `mpirun` inherits that mask, so here it would not
+  /// pass on a signal sent to it alone, as it does from a shell: the README's Ctrl-C case.)
   @Test func anInterruptedJobStopsEveryRankAndResumes() throws {
     guard let mpirun = Self.mpirun else {
       print("DataParallelTrainingTests skipped: mpirun is not installed (apt-get install openmpi-bin)")
