@@ -80,6 +80,12 @@ public final class Executor {
   /// Draws dropout masks; saved in checkpoints so a resumed run draws the same ones.
   public var generator: RandomGenerator
 
+  /// Set in a data-parallel run with `train.sync_batchnorm`: sums batchnorm's batch statistics over
+  /// the ranks (`BatchNorm.forwardTrainingSynchronized`). Nil normalizes over this process's samples.
+  public var batchStatisticsReduction: BatchNorm.Reduction?
+  /// Per node, the element count per channel over all ranks of its last synchronized forward.
+  var synchronizedTotals: [Double]
+
   public struct ParameterSlot: Sendable {
     public var info: ParameterInfo
     public var offset: Int
@@ -131,6 +137,7 @@ public final class Executor {
     folded = Arena(count: sizes.folded, zero: 0)
     keptWeights = Arena(count: sizes.keptWeights, zero: 0)
     gradientWritten = [Bool](repeating: false, count: plan.graph.shapes.count)
+    synchronizedTotals = [Double](repeating: 0, count: plan.graph.nodes.count)
     let activationBase = activations.base
     concatInputs = zip(plan.graph.nodes, plan.steps).map { node, step in
       node.op == .concat ? step.inputOffsets.map { UnsafePointer(activationBase + $0) } : []

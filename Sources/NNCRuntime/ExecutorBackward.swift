@@ -135,7 +135,14 @@ extension Executor {
       let (channels, spatial) = Self.channelsAndSpatial(outputShape)
       let batchStatistics = usesBatchStatistics(node, training: true)
       withInputGradient(input!, batch: batch) { gradInput in
-        if batchStatistics {
+        if batchStatistics, let reduce = batchStatisticsReduction {
+          BatchNorm.backwardTrainingSynchronized(
+            batch: batch, channels: channels, spatial: spatial, total: synchronizedTotals[index],
+            input: value(input!), scale: parameter(.gamma), savedStatistics: saved[steps[index].savedOffset!],
+            gradOutput: gradOutput, gradInput: gradInput, gradScale: gradient(.gamma),
+            gradShift: gradient(.beta),
+            reduce: reduce)
+        } else if batchStatistics {
           BatchNorm.backwardTraining(
             batch: batch, channels: channels, spatial: spatial, input: value(input!),
             scale: parameter(.gamma),

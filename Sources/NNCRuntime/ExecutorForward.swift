@@ -76,7 +76,14 @@ extension Executor {
       }
     case .batchNorm(let attributes):
       let (channels, spatial) = Self.channelsAndSpatial(outputShape)
-      if usesBatchStatistics(node, training: training) {
+      if usesBatchStatistics(node, training: training), let reduce = batchStatisticsReduction {
+        synchronizedTotals[index] = BatchNorm.forwardTrainingSynchronized(
+          batch: batch, channels: channels, spatial: spatial, epsilon: Float(attributes.epsilon),
+          momentum: Float(attributes.momentum), input: value(node.inputs[0]), scale: parameter(.gamma),
+          shift: parameter(.beta), output: output, runningMean: parameter(.runningMean)!,
+          runningVariance: parameter(.runningVariance)!, savedStatistics: saved[steps[index].savedOffset!],
+          reduce: reduce)
+      } else if usesBatchStatistics(node, training: training) {
         BatchNorm.forwardTraining(
           batch: batch, channels: channels, spatial: spatial, epsilon: Float(attributes.epsilon),
           momentum: Float(attributes.momentum), input: value(node.inputs[0]), scale: parameter(.gamma),

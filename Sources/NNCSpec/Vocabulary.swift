@@ -678,6 +678,9 @@ public enum Vocabulary {
       max: Bound(Double(Limits.allreduceBucketMB)),
       doc: "under mpirun, gradients are averaged in all-reduce messages of this many MiB"),
     Parameter(
+      "sync_batchnorm", .bool, default: .bool(false),
+      doc: "under mpirun, batchnorm normalizes with the statistics of the whole global batch (SyncBatchNorm)"),
+    Parameter(
       "init_from", .string,
       doc: "short for init: {from: PATH}: tensors initialize the parameters of the same name and shape"),
     Parameter(

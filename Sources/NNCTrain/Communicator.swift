@@ -14,6 +14,8 @@ public protocol Communicator: AnyObject {
   func broadcast(_ values: UnsafeMutableBufferPointer<Float>) throws
   /// Rank 0's bytes on every rank (the argument is ignored elsewhere).
   func broadcast(bytes: [UInt8]) throws -> [UInt8]
+  /// Every rank's bytes, in rank order, on every rank.
+  func allGather(bytes: [UInt8]) throws -> [[UInt8]]
   /// Whether every rank holds `value`.
   func allEqual(_ value: UInt64) throws -> Bool
   /// Ends every rank after printing `message`: a failing rank must never leave the others waiting.

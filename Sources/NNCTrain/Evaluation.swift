@@ -40,11 +40,15 @@ public final class Evaluator {
   let skipUnreadable: Bool
   /// The files skipped as unreadable by every evaluation so far.
   public let skipLog = SkipLog()
+  /// The ranks of a data-parallel run share each evaluation (see `evaluate`).
+  let communicator: any Communicator
 
   public init(
     executor: Executor, loss: LossFunction, rule: PredictionRule,
-    targetNormalization: TargetNormalization? = nil, loaderWorkers: Int = 1, skipUnreadable: Bool = false
+    targetNormalization: TargetNormalization? = nil, loaderWorkers: Int = 1, skipUnreadable: Bool = false,
+    communicator: any Communicator = SingleProcess()
   ) {
+    self.communicator = communicator
     self.loaderWorkers = loaderWorkers
     self.skipUnreadable = skipUnreadable
     self.executor = executor
@@ -56,11 +60,19 @@ public final class Evaluator {
     probabilities = [Float](repeating: 0, count: count)
   }
 
+  /// Loss and accuracy over `dataset` and, with `keepPredictions`, every prediction in the data
+  /// set's order. In a data-parallel run each rank evaluates a contiguous share of the samples
+  /// (`shard`); the sums of loss and correct predictions are reduced and the predictions gathered,
+  /// so every rank returns the result of the whole data set (and takes the same decisions on it).
   public func evaluate(_ dataset: Dataset, keepPredictions: Bool = false) throws -> EvaluationResult {
     let classes = executor.outputSampleCount
     try Self.checkTargets(of: dataset, rule: rule, outputs: classes)
+    let part =
+      communicator.isDistributed
+      ? dataset.subset(Array(Self.shard(dataset.count, rank: communicator.rank, ranks: communicator.size)))
+      : dataset
     let loader = try BatchLoader(
-      dataset: dataset, batchSize: executor.maxBatch, shuffle: false, seed: 0, prefetch: true,
+      dataset: part, batchSize: executor.maxBatch, shuffle: false, seed: 0, prefetch: true,
       workers: loaderWorkers, skipUnreadable: skipUnreadable)
     defer {
       loader.cancel()
@@ -72,7 +84,7 @@ public final class Evaluator {
     var correct = 0
     var seen = 0
     var log = PredictionLog()
-    if keepPredictions { log.reset(reserving: dataset.count, classes: classes) }
+    if keepPredictions { log.reset(reserving: part.count, classes: classes) }
     var result = EvaluationResult(
       loss: 0, accuracy: 0, samples: dataset.count, labels: [], predictions: [], probabilities: [],
       classes: classes, rule: rule)
@@ -87,6 +99,17 @@ public final class Evaluator {
         keep: keepPredictions)
       seen += count
     }
+    if communicator.isDistributed {
+      var totals = [totalLoss, Double(correct), Double(seen)]
+      try communicator.sum(&totals)
+      (totalLoss, correct, seen) = (totals[0], Int(totals[1]), Int(totals[2]))
+      if keepPredictions {
+        // Shards follow each other in rank order: the gathered log is in the data set's order.
+        let shards = try communicator.allGather(bytes: log.encoded())
+        log = PredictionLog()
+        for shard in shards { try log.append(encoded: shard) }
+      }
+    }
     result.labels = log.labels
     result.predictions = log.predictions
     result.probabilities = log.probabilities
@@ -94,6 +117,12 @@ public final class Evaluator {
     result.loss = seen == 0 ? 0 : totalLoss / Double(seen)
     result.accuracy = rule.accuracy(correct: correct, seen: seen)
     return result
+  }
+
+  /// Rank `rank`'s samples of `count`: the r-th of `ranks` contiguous parts, which differ by at most
+  /// one sample.
+  static func shard(_ count: Int, rank: Int, ranks: Int) -> Range<Int> {
+    (count * rank / ranks)..<(count * (rank + 1) / ranks)
   }
 
   /// A regression or multi-label rule needs target rows as wide as the output; a classification

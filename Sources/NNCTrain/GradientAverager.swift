@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Averages the gradients of a data-parallel step over the ranks: each rank's gradients, weighted
 /// by its share of the global batch, are packed into buckets of `bucketElements` floats, and each
 /// full bucket is summed over the ranks with one in-place all-reduce (fewer, larger messages than
@@ -9,6 +11,11 @@ public final class GradientAverager {
   private var bucket: [Float]
   /// Where each packed piece came from: the gradient, its offset and the piece's length.
   private var pieces: [(gradient: Int, offset: Int, count: Int)] = []
+  /// Seconds spent in the all-reduces so far (waiting for the slowest rank included), for
+  /// `nnc bench`'s communication share.
+  public private(set) var communicationSeconds = 0.0
+  /// Bytes summed per rank in the all-reduces so far.
+  public private(set) var communicatedBytes = 0
 
   public init(communicator: any Communicator, bucketBytes: Int) {
     self.communicator = communicator
@@ -45,9 +52,12 @@ public final class GradientAverager {
   }
 
   private func flush(_ filled: Int, into gradients: [UnsafeMutableBufferPointer<Float>]) throws {
+    let start = DispatchTime.now().uptimeNanoseconds
     try bucket.withUnsafeMutableBufferPointer {
       try communicator.sum(UnsafeMutableBufferPointer(rebasing: $0[0..<filled]))
     }
+    communicationSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    communicatedBytes += filled * MemoryLayout<Float>.stride
     var position = 0
     for piece in pieces {
       let gradient = gradients[piece.gradient]

@@ -63,16 +63,28 @@ public final class MPICommunicator: Communicator {
   }
 
   public func broadcast(bytes: [UInt8]) throws -> [UInt8] {
+    try broadcast(bytes: bytes, from: 0)
+  }
+
+  /// One broadcast per rank: simple, and large messages are cut into MPI's 32-bit counts as
+  /// everywhere else (gathering predictions is not on the training step's path).
+  public func allGather(bytes: [UInt8]) throws -> [[UInt8]] {
+    try (0..<size).map { try broadcast(bytes: bytes, from: $0) }
+  }
+
+  /// `root`'s bytes on every rank (the argument is ignored elsewhere).
+  func broadcast(bytes: [UInt8], from root: Int) throws -> [UInt8] {
     var length = [Double(bytes.count)]
     try length.withUnsafeMutableBufferPointer { buffer in
       try Self.check(
-        MPI_Bcast(buffer.baseAddress!, 1, nnc_mpi_double(), 0, nnc_mpi_comm_world()), "MPI_Bcast")
+        MPI_Bcast(buffer.baseAddress!, 1, nnc_mpi_double(), Int32(root), nnc_mpi_comm_world()), "MPI_Bcast")
     }
-    var received = rank == 0 ? bytes : [UInt8](repeating: 0, count: Int(length[0]))
+    var received = rank == root ? bytes : [UInt8](repeating: 0, count: Int(length[0]))
     try received.withUnsafeMutableBufferPointer { buffer in
       try Self.chunks(buffer.count) { start, count in
         try Self.check(
-          MPI_Bcast(buffer.baseAddress! + start, count, nnc_mpi_byte(), 0, nnc_mpi_comm_world()), "MPI_Bcast")
+          MPI_Bcast(buffer.baseAddress! + start, count, nnc_mpi_byte(), Int32(root), nnc_mpi_comm_world()),
+          "MPI_Bcast")
       }
     }
     return received

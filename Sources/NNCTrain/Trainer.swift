@@ -91,7 +91,7 @@ public final class Trainer {
       transferReport = try WeightImport.apply(settings, to: executor)
     }
     if communicator.isDistributed {
-      step.averager = GradientAverager(communicator: communicator, bucketBytes: bucketBytes)
+      connectRanks(to: &step)
       // Rank 0's weights are the run's, whatever the other ranks initialized.
       try communicator.broadcast(executor.parameters)
     }
@@ -123,9 +123,7 @@ public final class Trainer {
       from: executor.parameters.baseAddress!, count: executor.parameterCount)
     next.generator = executor.generator
     step = try TrainingStep(executor: next, configuration: configuration, phase: index)
-    if communicator.isDistributed {
-      step.averager = GradientAverager(communicator: communicator, bucketBytes: bucketBytes)
-    }
+    if communicator.isDistributed { connectRanks(to: &step) }
     schedule = try Self.schedule(phase: index, configuration: configuration)
     phase = index
   }
@@ -160,6 +158,7 @@ public final class Trainer {
         "train.batch_size \(configuration.batchSize) is the global batch and must be divisible by the "
           + "\(ranks) ranks of mpirun, so that every rank takes an equal part of it")
     }
+    try checkSynchronizedBatchNorm(trainSamples: data.train.count)
     let isRoot = communicator.isRoot
     if isRoot { try files.prepareDirectory() }
     let lock = try isRoot ? RunDirectoryLock(directory: runDirectory) : nil
@@ -220,7 +219,7 @@ public final class Trainer {
     func makeEvaluator() -> Evaluator {
       Evaluator(
         executor: executor, loss: loss, rule: rule, targetNormalization: data.targetNormalization,
-        loaderWorkers: workers, skipUnreadable: skipUnreadable)
+        loaderWorkers: workers, skipUnreadable: skipUnreadable, communicator: communicator)
     }
     var evaluator = makeEvaluator()
     let classes = executor.outputSampleCount
@@ -474,6 +473,34 @@ public final class Trainer {
   }
 
   // MARK: Data-parallel runs
+
+  /// Averages the step's gradients over the ranks and, with `train.sync_batchnorm`, makes its
+  /// batchnorms normalize with the global batch's statistics.
+  func connectRanks(to step: inout TrainingStep) {
+    step.averager = GradientAverager(communicator: communicator, bucketBytes: bucketBytes)
+    if configuration.syncBatchNorm {
+      step.executor.batchStatisticsReduction = communicator.batchStatisticsReduction()
+    }
+  }
+
+  /// Refuses a synchronized batchnorm run in which a rank could have no samples in a step: it
+  /// would skip the forward pass and leave the others waiting in its reductions.
+  func checkSynchronizedBatchNorm(trainSamples: Int) throws {
+    guard communicator.isDistributed, configuration.syncBatchNorm else { return }
+    let ranks = communicator.size
+    let last = trainSamples % configuration.batchSize
+    if last > 0, last < ranks {
+      throw TrainError(
+        "train.sync_batchnorm: the last batch of each epoch has \(last) sample\(last == 1 ? "" : "s"), fewer "
+          + "than the \(ranks) ranks, so a rank would have none; choose a train.batch_size that leaves at "
+          + "least \(ranks) samples in the last batch (the training split has \(trainSamples))")
+    }
+    if configuration.data?.skipCorrupt == true {
+      throw TrainError(
+        "train.sync_batchnorm cannot be combined with data.skip_corrupt under mpirun: a step whose files "
+          + "were all skipped on one rank would leave the others waiting in its reductions")
+    }
+  }
 
   /// Stops the run when the ranks' weights differ at the end of an epoch (they must stay the same
   /// bits: the same averaged gradients and the same optimizer step everywhere).

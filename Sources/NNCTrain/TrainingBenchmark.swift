@@ -12,9 +12,16 @@ public final class TrainingBenchmark {
   let values: [Float]
   let targetsAreValues: Bool
 
+  /// In a data-parallel bench, this rank's part of the global batch (1 / ranks).
+  let share: Float
+
   /// `optimization` selects the executor's passes; the softmax fuses into the loss as in training.
+  /// Under mpirun (`communicator` of several ranks), `batch` is this rank's part of the global
+  /// batch, and each step averages the gradients over the ranks as training does (with
+  /// `train.sync_batchnorm`, the batchnorms' statistics too).
   public init(
-    graph: Graph, configuration: TrainingConfiguration, batch: Int, optimization: OptimizationOptions
+    graph: Graph, configuration: TrainingConfiguration, batch: Int, optimization: OptimizationOptions,
+    communicator: any Communicator = SingleProcess()
   ) throws {
     var options = optimization
     options.lossTakesLogits = RunComponents.lossTakesLogits(configuration.loss)
@@ -36,19 +43,27 @@ public final class TrainingBenchmark {
     targetsAreValues = task == .regression || task == .multilabel
     self.batch = batch
     step = try TrainingStep(executor: executor, configuration: configuration)
+    share = 1 / Float(communicator.size)
+    if communicator.isDistributed {
+      step.averager = GradientAverager(
+        communicator: communicator, bucketBytes: Int(configuration.allreduceBucketMB * 1_048_576))
+      if configuration.syncBatchNorm {
+        executor.batchStatisticsReduction = communicator.batchStatisticsReduction()
+      }
+    }
   }
 
   /// One full training step. The default rate is tiny so that the weights (and so the work per
   /// step) stay essentially unchanged while timing.
   public func run(learningRate: Float = 1e-6) throws {
-    let batch = self.batch
+    let (batch, share) = (self.batch, self.share)
     if targetsAreValues {
-      try values.withUnsafeBufferPointer {
-        try step.run(batch: batch, targets: .values($0), learningRate: learningRate)
+      _ = try values.withUnsafeBufferPointer {
+        try step.run(batch: batch, targets: .values($0), learningRate: learningRate, share: share)
       }
     } else {
-      try labels.withUnsafeBufferPointer {
-        try step.run(batch: batch, targets: .labels($0), learningRate: learningRate)
+      _ = try labels.withUnsafeBufferPointer {
+        try step.run(batch: batch, targets: .labels($0), learningRate: learningRate, share: share)
       }
     }
   }

@@ -109,9 +109,11 @@ public struct TrainingStep {
 
   /// `forwardLoss` then `update`; returns the loss.
   @discardableResult
-  public mutating func run(batch: Int, targets: LossTargets, learningRate: Float) throws -> Float {
+  public mutating func run(batch: Int, targets: LossTargets, learningRate: Float, share: Float = 1) throws
+    -> Float
+  {
     let value = try forwardLoss(batch: batch, targets: targets)
-    try update(batch: batch, learningRate: learningRate)
+    try update(batch: batch, learningRate: learningRate, share: share)
     return value
   }
 }

@@ -16,6 +16,10 @@ struct BenchCommand: ParsableCommand {
       backward pass costs about two). Peak memory is the process's resident high-water mark per phase. \
       With --profile, also prints where a training step's time goes: milliseconds per step for each \
       kind of node (forward and backward), the loss, zeroing the gradients and the optimizer step.
+      Under mpirun the training step is the data-parallel one: the batch is the global batch, cut
+      into one part per rank, and the report adds the share of the step spent in the gradient
+      all-reduce. With --allreduce-bandwidth (under mpirun), times all-reduces of the model's
+      gradients and of other sizes instead, and fits a latency and a bandwidth to them.
       """
   )
 
@@ -38,6 +42,9 @@ struct BenchCommand: ParsableCommand {
   @Flag(help: "Also print the training step's time per kind of node, pass and phase.")
   var profile = false
 
+  @Flag(help: "Under mpirun: time all-reduces of the model's gradient size and of other sizes.")
+  var allreduceBandwidth = false
+
   struct Phase: Encodable {
     var steps_per_second: Double
     var images_per_second: Double
@@ -45,6 +52,9 @@ struct BenchCommand: ParsableCommand {
     var peak_resident_bytes: Int?
     /// Process CPU time per wall-clock second while measuring: how many cores were busy on average.
     var busy_cores: Double
+    /// Under mpirun: the share of the training step spent in the gradient all-reduce (mean over
+    /// the ranks, waiting for the slowest rank included).
+    var communication_share: Double?
   }
 
   /// Milliseconds per training step spent in one kind of node or one phase of the step.
@@ -65,6 +75,9 @@ struct BenchCommand: ParsableCommand {
     var training: Phase
     var inference: Phase
     var training_profile: [ProfileRow]?
+    /// Under mpirun: the ranks, and the bytes each all-reduces per training step.
+    var ranks: Int?
+    var allreduce_bytes_per_step: Int?
   }
 
   func validate() throws {
@@ -74,6 +87,21 @@ struct BenchCommand: ParsableCommand {
   }
 
   func run() throws {
+    // Under mpirun every rank benches its part of the step; rank 0 prints the report.
+    guard let world = try MPICommunicator.fromEnvironment() else {
+      return try bench(communicator: SingleProcess())
+    }
+    if !world.isRoot { Console.silenceStandardOutput() }
+    do {
+      try bench(communicator: world)
+    } catch {
+      world.abort(
+        error is ExitCode ? "stopping every rank after the error above" : "\(error); stopping every rank")
+    }
+    world.finish()
+  }
+
+  func bench(communicator: any Communicator) throws {
     JSONErrorOutput.enable(format)
     SignalHandling.installExitAtOnce()
     var options = options
@@ -81,6 +109,11 @@ struct BenchCommand: ParsableCommand {
     let loaded = try SpecPipeline.load(options)
     let configuration = TrainingConfiguration(spec: loaded.spec)
     let batch = configuration.batchSize
+    let ranks = communicator.size
+    guard batch % ranks == 0 else {
+      throw fail(
+        "the batch \(batch) is the global batch and must be divisible by the \(ranks) ranks of mpirun")
+    }
     // Training and inference run one after the other: the larger must fit.
     let needs = try [GraphMode.training, .inference].map { mode in
       try memoryLimit.estimate(
@@ -90,21 +123,34 @@ struct BenchCommand: ParsableCommand {
     try memoryLimit.enforce(MemoryEstimate.larger(needs[0], needs[1]), command: "bench")
     let threadCount = threads ?? configuration.threads ?? ProcessInfo.processInfo.activeProcessorCount
     Executor.setBLASThreads(threadCount)
+    if allreduceBandwidth {
+      return try AllreduceBandwidth(communicator: communicator, seconds: seconds, format: format)
+        .measure(graph: loaded.graph, configuration: configuration)
+    }
     let flops = loaded.graph.flopsPerSample
-    let training = try measureTraining(loaded.graph, configuration: configuration, batch: batch)
-    let inference = measureInference(loaded.graph, configuration: configuration, batch: batch)
+    let training = try measureTraining(
+      loaded.graph, configuration: configuration, batch: batch / ranks, communicator: communicator)
+    var inference = measureInference(loaded.graph, configuration: configuration, batch: batch / ranks)
+    if communicator.isDistributed {
+      // Every rank runs inference on its part at once: the images of all ranks count.
+      var rates = [inference.steps]
+      try communicator.sum(&rates)
+      inference.steps = rates[0] / Double(ranks)
+    }
     let report = Report(
       model: loaded.graph.name, batch_size: batch, threads: threadCount, optimized: !optimization.noOptimize,
       disabled_passes: optimization.disabledPasses, forward_flops_per_image: flops,
       training: Phase(
         steps_per_second: training.steps, images_per_second: training.steps * Double(batch),
         gflops_per_second: training.steps * Double(batch) * Double(3 * flops) / 1e9,
-        peak_resident_bytes: training.peak, busy_cores: training.busyCores),
+        peak_resident_bytes: training.peak, busy_cores: training.busyCores,
+        communication_share: training.communicationShare),
       inference: Phase(
         steps_per_second: inference.steps, images_per_second: inference.steps * Double(batch),
         gflops_per_second: inference.steps * Double(batch) * Double(flops) / 1e9,
         peak_resident_bytes: inference.peak, busy_cores: inference.busyCores),
-      training_profile: training.profile)
+      training_profile: training.profile, ranks: communicator.isDistributed ? ranks : nil,
+      allreduce_bytes_per_step: training.allreduceBytes)
     switch format {
     case .json:
       let encoder = JSONEncoder()
@@ -122,13 +168,17 @@ struct BenchCommand: ParsableCommand {
     }
     func line(_ name: String, _ phase: Phase, unit: String) -> String {
       let memory = phase.peak_resident_bytes.map { ", peak " + MemoryPlanPrinter.bytesText($0) } ?? ""
+      let communication = phase.communication_share.map {
+        String(format: ", %.1f%% of the step in all-reduce", 100 * $0)
+      }
       return String(
-        format: "%@ %9.1f %@/s  %9.1f img/s  %6.1f GFLOP/s, %.2f cores busy%@", name,
+        format: "%@ %9.1f %@/s  %9.1f img/s  %6.1f GFLOP/s, %.2f cores busy%@%@", name,
         phase.steps_per_second, unit, phase.images_per_second, phase.gflops_per_second, phase.busy_cores,
-        memory)
+        memory, communication ?? "")
     }
+    let batch = report.ranks.map { "\(report.batch_size) (\($0) ranks × \(report.batch_size / $0))" }
     var text = """
-      \(report.model): batch \(report.batch_size), \(report.threads) thread\(report.threads == 1 ? "" : "s"), \(mode)
+      \(report.model): batch \(batch ?? String(report.batch_size)), \(report.threads) thread\(report.threads == 1 ? "" : "s")\(report.ranks == nil ? "" : " per rank"), \(mode)
       \(line("training: ", report.training, unit: "steps"))
       \(line("inference:", report.inference, unit: "batches"))
       """
@@ -162,16 +212,40 @@ struct BenchCommand: ParsableCommand {
     return lines.joined(separator: "\n")
   }
 
-  /// Steps per second of full training steps, and the peak resident memory meanwhile.
-  func measureTraining(_ graph: Graph, configuration: TrainingConfiguration, batch: Int) throws -> (
-    steps: Double, busyCores: Double, peak: Int?, profile: [ProfileRow]?
+  /// Steps per second of full training steps, and the peak resident memory meanwhile; under
+  /// mpirun, of the data-parallel step (`batch` is this rank's part), with the share of it spent in
+  /// the gradient all-reduce and the bytes all-reduced per step.
+  func measureTraining(
+    _ graph: Graph, configuration: TrainingConfiguration, batch: Int, communicator: any Communicator
+  ) throws -> (
+    steps: Double, busyCores: Double, peak: Int?, profile: [ProfileRow]?, communicationShare: Double?,
+    allreduceBytes: Int?
   ) {
     ResidentMemory.resetPeak()
     let benchmark = try TrainingBenchmark(
-      graph: graph, configuration: configuration, batch: batch, optimization: optimization.options)
-    let (rate, busyCores) = try timed { try benchmark.run() }
+      graph: graph, configuration: configuration, batch: batch, optimization: optimization.options,
+      communicator: communicator)
+    let averager = benchmark.step.averager
+    var communication = (seconds: 0.0, bytes: 0, steps: 0)
+    let (rate, busyCores) = try timed(communicator) {
+      try benchmark.run()
+    } started: {
+      communication = (averager?.communicationSeconds ?? 0, averager?.communicatedBytes ?? 0, 0)
+    } counted: {
+      communication.steps += 1
+    }
+    var communicationShare: Double?
+    var allreduceBytes: Int?
+    if let averager, communication.steps > 0 {
+      // The mean over the ranks of the all-reduce's seconds per step over the step's.
+      let perStep = (averager.communicationSeconds - communication.seconds) / Double(communication.steps)
+      var shares = [perStep * rate]
+      try communicator.sum(&shares)
+      communicationShare = shares[0] / Double(communicator.size)
+      allreduceBytes = (averager.communicatedBytes - communication.bytes) / communication.steps
+    }
     let peak = ResidentMemory.peak()
-    guard profile else { return (rate, busyCores, peak, nil) }
+    guard profile else { return (rate, busyCores, peak, nil, communicationShare, allreduceBytes) }
     // A separate run, so that the clock reads do not touch the rate above.
     let nodeProfile = ExecutionProfile()
     let stepProfile = StepProfile()
@@ -182,7 +256,9 @@ struct BenchCommand: ParsableCommand {
     stepProfile.reset()
     var steps = 0
     let start = DispatchTime.now().uptimeNanoseconds
-    while steps < 3 || Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 < seconds {
+    while try continues(
+      communicator, steps < 3 || Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 < seconds)
+    {
       try benchmark.run()
       steps += 1
     }
@@ -199,7 +275,19 @@ struct BenchCommand: ParsableCommand {
     for (name, seconds) in phases {
       rows.append(ProfileRow(kind: name, nodes: 0, forward_ms: seconds * perStep, backward_ms: 0))
     }
-    return (rate, busyCores, peak, rows.filter { $0.forward_ms + $0.backward_ms > 0 || $0.nodes > 0 })
+    return (
+      rate, busyCores, peak, rows.filter { $0.forward_ms + $0.backward_ms > 0 || $0.nodes > 0 },
+      communicationShare, allreduceBytes
+    )
+  }
+
+  /// Rank 0's `decision` on every rank: the ranks of a data-parallel bench run the same number of
+  /// steps, or one would wait forever in an all-reduce the others never start.
+  func continues(_ communicator: any Communicator, _ decision: Bool) throws -> Bool {
+    guard communicator.isDistributed else { return decision }
+    var flag = [communicator.isRoot && decision ? 1.0 : 0]
+    try communicator.sum(&flag)
+    return flag[0] > 0
   }
 
   /// Batches per second of inference forward passes, and the peak resident memory meanwhile.
@@ -218,16 +306,23 @@ struct BenchCommand: ParsableCommand {
   }
 
   /// Runs `body` twice to warm up, then until `seconds` have passed (at least three times); returns
-  /// calls per second and the process's CPU seconds per second meanwhile.
-  func timed(_ body: () throws -> Void) throws -> (rate: Double, busyCores: Double) {
+  /// calls per second and the process's CPU seconds per second meanwhile. Under mpirun rank 0
+  /// decides when to stop (see `continues`). `started` runs after the warm-up, `counted` after each
+  /// timed call.
+  func timed(
+    _ communicator: any Communicator = SingleProcess(), _ body: () throws -> Void,
+    started: () -> Void = {}, counted: () -> Void = {}
+  ) throws -> (rate: Double, busyCores: Double) {
     try body()
     try body()
+    started()
     let start = DispatchTime.now().uptimeNanoseconds
     let startCPU = ProcessorTime.seconds()
     var calls = 0
     var elapsed = 0.0
-    while calls < 3 || elapsed < seconds {
+    while try continues(communicator, calls < 3 || elapsed < seconds) {
       try body()
+      counted()
       calls += 1
       elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }

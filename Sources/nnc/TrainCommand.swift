@@ -131,7 +131,7 @@ struct TrainCommand: ParsableCommand {
         let rule = PredictionRule.of(configuration, graph: prepared.graph, loss: loss)
         let result = try Evaluator(
           executor: trainer.executor, loss: loss, rule: rule,
-          targetNormalization: prepared.data.targetNormalization
+          targetNormalization: prepared.data.targetNormalization, communicator: communicator
         ).evaluate(test, keepPredictions: true)
         if rule.decidesClasses {
           let metrics = MetricReport(configuration.metrics, result: result)

@@ -9,20 +9,26 @@ import Testing
   static let mpirun = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":")
     .map { "\($0)/mpirun" }.first { FileManager.default.isExecutableFile(atPath: $0) }
 
-  /// LeNet-5 (no BatchNorm, no dropout) on 230 MNIST samples: 8 batches of 32, the last one 6.
-  static func lenetSpec(in directory: URL, batchSize: Int) throws -> String {
+  /// LeNet-5 (no BatchNorm, no dropout) on 207 MNIST training samples: 7 batches of 32, the last
+  /// one 15. With `batchNorm`, the convolutions and the first hidden dense layer lose their bias and
+  /// are followed by batchnorm, then relu (as ResNet orders them), and `train.sync_batchnorm` is on.
+  static func lenetSpec(in directory: URL, batchSize: Int, batchNorm: Bool = false) throws -> String {
     let data = NNCProcess.repositoryRoot.appendingPathComponent("Data/mnist5k").path
     let spec = directory.appendingPathComponent("lenet5.yaml").path
+    func layer(_ arguments: String) -> String {
+      batchNorm
+        ? "{\(arguments), bias: false}\n    - batchnorm\n    - relu" : "{\(arguments), activation: relu}"
+    }
     try """
     model:
       input: [1, 28, 28]
       layers:
-        - conv2d: {filters: 6, kernel: 5, padding: 2, activation: relu}
+        - conv2d: \(layer("filters: 6, kernel: 5, padding: 2"))
         - maxpool: 2
-        - conv2d: {filters: 16, kernel: 5, activation: relu}
+        - conv2d: \(layer("filters: 16, kernel: 5"))
         - maxpool: 2
         - flatten
-        - dense: {units: 120, activation: relu}
+        - dense: \(layer("units: 120"))
         - dense: {units: 84, activation: relu}
         - dense: 10
     data:
@@ -34,38 +40,108 @@ import Testing
       validation_split: 0.1
     loss: cross_entropy
     optimizer: {adam: {lr: 1.0e-3}}
-    train: {epochs: 2, batch_size: \(batchSize), seed: 1, allreduce_bucket_mb: 0.1}
+    train: {epochs: 2, batch_size: \(batchSize), seed: 1, allreduce_bucket_mb: 0.1, sync_batchnorm: \(batchNorm)}
 
     """.write(toFile: spec, atomically: true, encoding: .utf8)
     return spec
   }
 
-  /// Runs `nnc` under `mpirun -np ranks`, as the README documents for a container.
+  /// `nnc` started under `mpirun -np ranks`, as the README documents for a container, its output
+  /// going to files in `directory`.
+  struct MPIJob {
+    let process: Process
+    let directory: URL
+
+    init(_ mpirun: String, ranks: Int, _ arguments: [String]) throws {
+      process = Process()
+      process.executableURL = URL(fileURLWithPath: mpirun)
+      process.arguments =
+        ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", "\(ranks)"]
+        + [NNCProcess.productsDirectory.appendingPathComponent("nnc").path] + arguments
+      process.currentDirectoryURL = NNCProcess.repositoryRoot
+      var environment = ProcessInfo.processInfo.environment
+      environment["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none"
+      process.environment = environment
+      directory = try TrainingSupport.temporaryDirectory("mpirun-output")
+      let outURL = directory.appendingPathComponent("stdout")
+      let errURL = directory.appendingPathComponent("stderr")
+      _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+      _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+      process.standardOutput = try FileHandle(forWritingTo: outURL)
+      process.standardError = try FileHandle(forWritingTo: errURL)
+      process.standardInput = FileHandle.nullDevice
+      try process.run()
+    }
+
+    /// Waits for the job to end and returns its status and output.
+    func finish() throws -> NNCProcess.Result {
+      process.waitUntilExit()
+      defer { try? FileManager.default.removeItem(at: directory) }
+      return NNCProcess.Result(
+        status: process.terminationStatus,
+        stdout: String(
+          decoding: try Data(contentsOf: directory.appendingPathComponent("stdout")), as: UTF8.self),
+        stderr: String(
+          decoding: try Data(contentsOf: directory.appendingPathComponent("stderr")), as: UTF8.self))
+    }
+  }
+
+  /// Runs `nnc` under `mpirun -np ranks` to the end.
   static func mpiRun(_ mpirun: String, ranks: Int, _ arguments: [String]) throws -> NNCProcess.Result {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: mpirun)
-    process.arguments =
-      ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", "\(ranks)"]
-      + [NNCProcess.productsDirectory.appendingPathComponent("nnc").path] + arguments
-    process.currentDirectoryURL = NNCProcess.repositoryRoot
-    var environment = ProcessInfo.processInfo.environment
-    environment["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none"
-    process.environment = environment
-    let directory = try TrainingSupport.temporaryDirectory("mpirun-output")
+    try MPIJob(mpirun, ranks: ranks, arguments).finish()
+  }
+
+  /// Every tensor of `actual` within relative error 1e-5 (in the L2 norm) of `expected`'s.
+  static func expectSameWeights(_ actual: Checkpoint, _ expected: Checkpoint) throws {
+    #expect(Set(actual.parameters.keys) == Set(expected.parameters.keys))
+    for (name, tensor) in expected.parameters {
+      let other = try #require(actual.parameters[name])
+      let difference = zip(tensor.values, other.values).reduce(0.0) {
+        $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1))
+      }
+      let norm = tensor.values.reduce(0.0) { $0 + Double($1 * $1) }
+      #expect(difference.squareRoot() <= 1e-5 * norm.squareRoot(), "\(name): relative error too large")
+    }
+  }
+
+  /// With `train.sync_batchnorm`, the batchnorms of two ranks normalize with the global batch's
+  /// statistics, so a BatchNorm model trains (weights and running statistics) as in one process;
+  /// the last batch of 15 samples is split 7 and 8, so the ranks' shares differ in that step.
+  @Test func synchronizedBatchNormTrainsTheWeightsOfOneProcess() throws {
+    guard let mpirun = Self.mpirun else {
+      print("DataParallelTrainingTests skipped: mpirun is not installed (apt-get install openmpi-bin)")
+      return
+    }
+    let directory = try TrainingSupport.temporaryDirectory("mpi-syncbn")
     defer { try? FileManager.default.removeItem(at: directory) }
-    let outURL = directory.appendingPathComponent("stdout")
-    let errURL = directory.appendingPathComponent("stderr")
-    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-    process.standardOutput = try FileHandle(forWritingTo: outURL)
-    process.standardError = try FileHandle(forWritingTo: errURL)
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    return NNCProcess.Result(
-      status: process.terminationStatus,
-      stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
-      stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+    let spec = try Self.lenetSpec(in: directory, batchSize: 32, batchNorm: true)
+    let single = directory.appendingPathComponent("single")
+    let alone = try NNCProcess.run(["train", spec, "--run-dir", single.path, "--threads", "1"])
+    #expect(alone.status == 0, "\(alone.stderr)")
+    let parallel = directory.appendingPathComponent("parallel")
+    let run = try Self.mpiRun(
+      mpirun, ranks: 2, ["train", spec, "--run-dir", parallel.path, "--threads", "1"])
+    #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+    let expected = try Checkpoint.read(
+      from: single.appendingPathComponent("checkpoint-last.safetensors").path)
+    let actual = try Checkpoint.read(
+      from: parallel.appendingPathComponent("checkpoint-last.safetensors").path)
+    #expect(actual.epoch == 2)
+    #expect(expected.parameters.keys.contains { $0.hasSuffix("running_mean") })
+    try Self.expectSameWeights(actual, expected)
+    #expect(expected.optimizerStepCount == 2 * 7)
+
+    // Without it, each rank normalizes with its own part's statistics: the run ends elsewhere.
+    let perRank = directory.appendingPathComponent("per-rank")
+    let unsynchronized = try Self.mpiRun(
+      mpirun, ranks: 2,
+      ["train", spec, "--run-dir", perRank.path, "--threads", "1", "--set", "train.sync_batchnorm=false"])
+    #expect(unsynchronized.status == 0, "\(unsynchronized.stdout)\n\(unsynchronized.stderr)")
+    let apart = try Checkpoint.read(from: perRank.appendingPathComponent("checkpoint-last.safetensors").path)
+    let beta = try #require(expected.parameters["batchnorm.beta"]?.values)
+    let other = try #require(apart.parameters["batchnorm.beta"]?.values)
+    let difference = zip(beta, other).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) }
+    #expect(difference.squareRoot() > 1e-3 * beta.reduce(0.0) { $0 + Double($1 * $1) }.squareRoot())
   }
 
   @Test func twoRanksTrainTheWeightsOfOneProcessAcrossAResume() throws {
@@ -95,17 +171,102 @@ import Testing
     let actual = try Checkpoint.read(
       from: parallel.appendingPathComponent("checkpoint-last.safetensors").path)
     #expect(actual.epoch == 2)
-    #expect(Set(actual.parameters.keys) == Set(expected.parameters.keys))
-    for (name, tensor) in expected.parameters {
-      let other = try #require(actual.parameters[name])
-      let difference = zip(tensor.values, other.values).reduce(0.0) {
-        $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1))
-      }
-      let norm = tensor.values.reduce(0.0) { $0 + Double($1 * $1) }
-      #expect(difference.squareRoot() <= 1e-5 * norm.squareRoot(), "\(name): relative error too large")
-    }
+    try Self.expectSameWeights(actual, expected)
     // The weights moved, so the comparison means something.
     #expect(expected.optimizerStepCount == 2 * 7)
+  }
+
+  /// `--resume` with another number of ranks continues the run as one process would: one epoch
+  /// on 1 rank then the second on 2, and one epoch on 2 ranks then the second alone, both end with
+  /// the weights of two epochs in one process.
+  @Test func resumingWithAnotherNumberOfRanksContinuesTheRun() throws {
+    guard let mpirun = Self.mpirun else {
+      print("DataParallelTrainingTests skipped: mpirun is not installed (apt-get install openmpi-bin)")
+      return
+    }
+    let directory = try TrainingSupport.temporaryDirectory("mpi-resize")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let spec = try Self.lenetSpec(in: directory, batchSize: 32)
+    let single = directory.appendingPathComponent("single")
+    let alone = try NNCProcess.run(["train", spec, "--run-dir", single.path, "--threads", "1"])
+    #expect(alone.status == 0, "\(alone.stderr)")
+    let expected = try Checkpoint.read(
+      from: single.appendingPathComponent("checkpoint-last.safetensors").path)
+
+    func train(ranks: Int, _ run: URL, _ extra: [String]) throws -> NNCProcess.Result {
+      let arguments = ["train", spec, "--run-dir", run.path, "--threads", "1"] + extra
+      return ranks == 1 ? try NNCProcess.run(arguments) : try Self.mpiRun(mpirun, ranks: ranks, arguments)
+    }
+    for (first, second) in [(1, 2), (2, 1)] {
+      let run = directory.appendingPathComponent("run-\(first)-\(second)")
+      let start = try train(ranks: first, run, ["--epochs", "1"])
+      #expect(start.status == 0, "\(start.stdout)\n\(start.stderr)")
+      let resumed = try train(ranks: second, run, ["--resume"])
+      #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
+      let actual = try Checkpoint.read(from: run.appendingPathComponent("checkpoint-last.safetensors").path)
+      #expect(actual.epoch == 2)
+      #expect(actual.optimizerStepCount == expected.optimizerStepCount)
+      try Self.expectSameWeights(actual, expected)
+    }
+  }
+
+  /// The processes whose parent is `parent` (the ranks `mpirun` started on this machine).
+  static func children(of parent: Int32) -> [Int32] {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.compactMap { entry -> Int32? in
+      guard let pid = Int32(entry),
+        let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+        let close = stat.lastIndex(of: ")")
+      else { return nil }
+      // After "pid (comm) ": the state, then the parent's pid.
+      let fields = stat[stat.index(after: close)...].split(separator: " ")
+      return fields.count > 1 && Int32(fields[1]) == parent ? pid : nil
+    }
+  }
+
+  /// SIGINT to the ranks (and to `mpirun`) stops every rank at the same step: the job ends without
+  /// hanging, `checkpoint-last` holds a completed epoch and `--resume` finishes the run. (The test
+  /// runner's threads block SIGINT and SIGTERM and `mpirun` inherits that mask, so here it would not
+  /// pass on a signal sent to it alone, as it does from a shell: the README's Ctrl-C case.)
+  @Test func anInterruptedJobStopsEveryRankAndResumes() throws {
+    guard let mpirun = Self.mpirun else {
+      print("DataParallelTrainingTests skipped: mpirun is not installed (apt-get install openmpi-bin)")
+      return
+    }
+    let directory = try TrainingSupport.temporaryDirectory("mpi-sigint")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let spec = try Self.lenetSpec(in: directory, batchSize: 32)
+    let run = directory.appendingPathComponent("run")
+    let checkpoint = run.appendingPathComponent("checkpoint-last.safetensors")
+    let job = try MPIJob(
+      mpirun, ranks: 2, ["train", spec, "--run-dir", run.path, "--threads", "1", "--epochs", "500"])
+    let deadline = Date().addingTimeInterval(300)
+    while !FileManager.default.fileExists(atPath: checkpoint.path), job.process.isRunning, Date() < deadline {
+      Thread.sleep(forTimeInterval: 0.05)
+    }
+    #expect(job.process.isRunning, "the job ended before it could be interrupted")
+    Thread.sleep(forTimeInterval: 0.3)
+    let ranks = Self.children(of: job.process.processIdentifier)
+    #expect(ranks.count == 2, "ranks found: \(ranks)")
+    for rank in ranks { kill(rank, SIGINT) }
+    job.process.interrupt()
+    // A hang is a failure, not a stuck test: the job gets a minute to end.
+    let stopDeadline = Date().addingTimeInterval(60)
+    while job.process.isRunning, Date() < stopDeadline { Thread.sleep(forTimeInterval: 0.05) }
+    let hung = job.process.isRunning
+    if hung { kill(job.process.processIdentifier, SIGKILL) }
+    let result = try job.finish()
+    #expect(!hung, "mpirun did not end within a minute of SIGINT")
+    #expect(result.status != 0)
+    #expect(result.stderr.contains("interrupted by SIGINT"), "\(result.stderr)")
+    let saved = try Checkpoint.read(from: checkpoint.path)
+    #expect(saved.epoch >= 1 && saved.epoch < 500)
+    // The interrupted epoch is abandoned: the run continues from the saved one.
+    let resumed = try Self.mpiRun(
+      mpirun, ranks: 2,
+      ["train", spec, "--run-dir", run.path, "--threads", "1", "--epochs", "\(saved.epoch + 1)", "--resume"])
+    #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
+    #expect(try Checkpoint.read(from: checkpoint.path).epoch == saved.epoch + 1)
   }
 
   @Test func aGlobalBatchNotDivisibleByTheRanksIsRefusedOnEveryRank() throws {

@@ -18,6 +18,7 @@ private final class IdenticalRanks: Communicator {
   }
   func broadcast(_ values: UnsafeMutableBufferPointer<Float>) throws {}
   func broadcast(bytes: [UInt8]) throws -> [UInt8] { bytes }
+  func allGather(bytes: [UInt8]) throws -> [[UInt8]] { Array(repeating: bytes, count: size) }
   func allEqual(_ value: UInt64) throws -> Bool { true }
   func abort(_ message: String) -> Never { fatalError(message) }
 }

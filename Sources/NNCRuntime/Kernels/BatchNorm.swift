@@ -179,14 +179,14 @@ public enum BatchNorm {
 
   /// Calls `body` with the offset of channel `channel`'s row in each sample, samples in order.
   @inline(__always)
-  private static func forEachRow(
+  static func forEachRow(
     batch: Int, channels: Int, spatial: Int, channel: Int, _ body: (Int) -> Void
   ) {
     for n in 0..<batch { body((n * channels + channel) * spatial) }
   }
 
   @inline(__always)
-  private static func normalize(
+  static func normalize(
     batch: Int, channels: Int, spatial: Int, channel: Int, mean: Float, inverseStd: Float,
     input: UnsafePointer<Float>, scale: UnsafePointer<Float>?, shift: UnsafePointer<Float>?,
     output: UnsafeMutablePointer<Float>

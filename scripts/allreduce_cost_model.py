@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""The README's cost model for data-parallel training on K machines ("Training on several machines").
+
+A ring all-reduce of S bytes over K ranks takes 2(K-1) steps, each sending S/K bytes to the next
+rank: t = 2(K-1)/K * S / bandwidth + 2(K-1) * latency per message (bucket). nnc all-reduces after
+the whole backward pass (no overlap), so a step of one machine at its part b of the global batch
+takes t_compute + t_allreduce, and K machines train K*b / (t_compute + t_allreduce) images/s.
+
+Inputs: each model's compute time per step at the per-machine batch, measured with
+`nnc bench --threads 2` on this machine (a machine of the model = this 2-core VM), and its gradient
+bytes; links of 10 and 100 Gbit/s with the latencies below (typical TCP and RDMA figures, not
+measured here). Prints the README's table and the bucket size the model recommends.
+Usage: scripts/allreduce_cost_model.py MODEL=SECONDS_PER_STEP,BATCH,GRADIENT_BYTES ...
+"""
+import math
+import sys
+
+LINKS = [("10 Gbit/s", 10e9 / 8, 25e-6), ("100 Gbit/s", 100e9 / 8, 5e-6)]
+MACHINES = [8, 16, 64]
+BUCKET = 25 * 1048576  # train.allreduce_bucket_mb default
+
+
+def allreduce_seconds(size, ranks, bandwidth, latency, bucket=BUCKET):
+    buckets = max(1, math.ceil(size / bucket))
+    return 2 * (ranks - 1) / ranks * size / bandwidth + buckets * 2 * (ranks - 1) * latency
+
+
+def smallest_efficient_bucket(ranks, bandwidth, latency, overhead=0.05):
+    """The bucket whose latency term is at most `overhead` of its transfer term: each of a ring's
+    2(K-1) messages carries bucket/K bytes, so bucket/K/bandwidth >= latency * (1 - overhead) / overhead."""
+    return ranks * bandwidth * latency * (1 - overhead) / overhead
+
+
+def main(arguments):
+    models = []
+    for argument in arguments:
+        name, values = argument.split("=")
+        seconds, batch, size = values.split(",")
+        models.append((name, float(seconds), int(batch), int(size)))
+    print("| model (batch per machine) | link | K | all-reduce ms | step ms | images/s | scaling efficiency |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for name, seconds, batch, size in models:
+        for link, bandwidth, latency in LINKS:
+            for ranks in MACHINES:
+                comm = allreduce_seconds(size, ranks, bandwidth, latency)
+                step = seconds + comm
+                print(
+                    f"| {name} ({batch}) | {link} | {ranks} | {comm * 1e3:.1f} | {step * 1e3:.1f} | "
+                    f"{ranks * batch / step:,.0f} | {seconds / step:.0%} |")
+    print()
+    for link, bandwidth, latency in LINKS:
+        sizes = ", ".join(
+            f"K={k}: {smallest_efficient_bucket(k, bandwidth, latency) / 1048576:.1f} MiB" for k in MACHINES)
+        print(f"bucket with latency <= 5% of transfer, {link} ({latency * 1e6:.0f} us): {sizes}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
