@@ -7,37 +7,66 @@ extension Image {
   /// the same size returns the image unchanged.
   public func resized(height outHeight: Int, width outWidth: Int) -> Image {
     if outHeight == height && outWidth == width { return self }
-    let columns = Self.triangleTaps(from: width, to: outWidth)
-    let rows = Self.triangleTaps(from: height, to: outHeight)
-    // Rows first into [C, H, outWidth], then columns.
+    let columns = FlatTaps(Self.triangleTaps(from: width, to: outWidth))
+    let rows = FlatTaps(Self.triangleTaps(from: height, to: outHeight))
+    // Rows first into [C, H, outWidth], then columns; each sum adds its taps in order, as the
+    // triangle filter lists them.
     var horizontal = [Float](repeating: 0, count: channels * height * outWidth)
-    for channel in 0..<channels {
-      for y in 0..<height {
-        let source = (channel * height + y) * width
-        let target = (channel * height + y) * outWidth
-        for (x, tap) in columns.enumerated() {
-          var sum: Float = 0
-          for (offset, weight) in tap.weights.enumerated() {
-            sum += weight * pixels[source + tap.start + offset]
+    var result = Image(channels: channels, height: outHeight, width: outWidth)
+    pixels.withUnsafeBufferPointer { pixels in
+      horizontal.withUnsafeMutableBufferPointer { horizontal in
+        for line in 0..<(channels * height) {
+          let source = line * width
+          let target = line * outWidth
+          for x in 0..<outWidth {
+            var sum: Float = 0
+            for tap in columns.range(x) {
+              sum += columns.weights[tap] * pixels[source + columns.starts[x] + tap - columns.offsets[x]]
+            }
+            horizontal[target + x] = sum
           }
-          horizontal[target + x] = sum
         }
       }
     }
-    var result = Image(channels: channels, height: outHeight, width: outWidth)
-    for channel in 0..<channels {
-      for (y, tap) in rows.enumerated() {
-        let target = (channel * outHeight + y) * outWidth
-        for x in 0..<outWidth {
-          var sum: Float = 0
-          for (offset, weight) in tap.weights.enumerated() {
-            sum += weight * horizontal[(channel * height + tap.start + offset) * outWidth + x]
+    horizontal.withUnsafeBufferPointer { horizontal in
+      result.pixels.withUnsafeMutableBufferPointer { output in
+        for channel in 0..<channels {
+          for y in 0..<outHeight {
+            let target = (channel * outHeight + y) * outWidth
+            // Tap by tap over the whole row: each output still adds its taps in order, from 0.
+            for tap in rows.range(y) {
+              let sourceRow = channel * height + rows.starts[y] + tap - rows.offsets[y]
+              let weight = rows.weights[tap]
+              for x in 0..<outWidth {
+                output[target + x] += weight * horizontal[sourceRow * outWidth + x]
+              }
+            }
           }
-          result.pixels[target + x] = sum
         }
       }
     }
     return result
+  }
+
+  /// `triangleTaps` in flat arrays: output `i`'s weights are `weights[offsets[i]..<offsets[i + 1]]`,
+  /// applied from source index `starts[i]`.
+  struct FlatTaps {
+    var starts: [Int]
+    var offsets: [Int]
+    var weights: [Float]
+
+    init(_ taps: [(start: Int, weights: [Float])]) {
+      starts = taps.map(\.start)
+      offsets = [0]
+      weights = []
+      for tap in taps {
+        weights += tap.weights
+        offsets.append(weights.count)
+      }
+    }
+
+    @inline(__always)
+    func range(_ index: Int) -> Range<Int> { offsets[index]..<offsets[index + 1] }
   }
 
   /// For each output index: the first source index and the weights of the source pixels from there,
