@@ -1,5 +1,5 @@
-#if canImport(Glibc)
-  import Glibc
+#if canImport(CMalloc)
+  import CMalloc
 #endif
 
 /// glibc returns freed memory at the top of a heap to the kernel once it exceeds a trim threshold
@@ -11,7 +11,7 @@
 /// only memory freed after the peak is kept for reuse instead of returned.
 enum AllocatorTuning {
   static func apply() {
-    #if canImport(Glibc)
+    #if canImport(CMalloc)
       // Allocations below 32 MiB (glibc's largest) come from the heap, not from mmap.
       _ = mallopt(M_MMAP_THRESHOLD, 32 << 20)
       _ = mallopt(M_TRIM_THRESHOLD, 256 << 20)

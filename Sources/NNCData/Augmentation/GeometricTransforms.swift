@@ -92,32 +92,51 @@ enum GeometricTransforms {
 
   /// Resizes `box` to the full sample size (bilinear, pixel centres at half-integers as in
   /// `Image.resized`). The same arithmetic as `warp` with `PlaneReader.bilinear` (the reference the
-  /// tests compare with, bit for bit), but the box is axis-aligned, so each column's source position
-  /// and weight and each row's are computed once instead of per pixel and channel.
+  /// tests compare with, bit for bit), but the box is axis-aligned: each source row of the box is
+  /// interpolated horizontally once, and each output row blends two of those rows.
   static func resizeCrop(_ sample: UnsafeMutableBufferPointer<Float>, _ shape: ImageShape, box: Box) {
     guard box != Box(x: 0, y: 0, width: shape.width, height: shape.height) else { return }
     let columns = cropTaps(count: shape.width, boxStart: box.x, boxSize: box.width)
     let rows = cropTaps(count: shape.height, boxStart: box.y, boxSize: box.height)
+    let width = shape.width
+    // The next pixel's index, kept inside the image where its weight is zero.
+    let firsts = columns.map(\.first)
+    let nexts = columns.map { min($0.first + 1, shape.width - 1) }
+    let weights = columns.map(\.weight)
+    var interpolated = [Float](repeating: 0, count: box.height * width)
     let original = Array(sample)
     original.withUnsafeBufferPointer { original in
-      for channel in 0..<shape.channels {
-        let plane = channel * shape.planeSize
-        for y in 0..<shape.height {
-          let row = rows[y]
-          let top = plane + row.first * shape.width
-          let output = plane + y * shape.width
-          if row.weight == 0 {
-            for x in 0..<shape.width {
-              sample[output + x] = interpolatedColumn(original, top, columns[x])
+      interpolated.withUnsafeMutableBufferPointer { interpolated in
+        for channel in 0..<shape.channels {
+          let plane = channel * shape.planeSize
+          firsts.withUnsafeBufferPointer { firsts in
+            nexts.withUnsafeBufferPointer { nexts in
+              weights.withUnsafeBufferPointer { weights in
+                for row in 0..<box.height {
+                  let source = original.baseAddress! + plane + (box.y + row) * width
+                  let target = interpolated.baseAddress! + row * width
+                  for x in 0..<width {
+                    let left = source[firsts[x]]
+                    let weight = weights[x]
+                    let blended = left * (1 - weight) + source[nexts[x]] * weight
+                    target[x] = weight == 0 ? left : blended
+                  }
+                }
+              }
             }
-          } else {
-            let bottom = top + shape.width
-            let wy = row.weight
-            for x in 0..<shape.width {
-              let column = columns[x]
-              let upper = interpolatedColumn(original, top, column)
-              let lower = interpolatedColumn(original, bottom, column)
-              sample[output + x] = upper * (1 - wy) + lower * wy
+          }
+          for y in 0..<shape.height {
+            let row = rows[y]
+            let upper = interpolated.baseAddress! + (row.first - box.y) * width
+            let output = sample.baseAddress! + plane + y * width
+            if row.weight == 0 {
+              output.update(from: upper, count: width)
+            } else {
+              let lower = upper + width
+              let wy = row.weight
+              for x in 0..<width {
+                output[x] = upper[x] * (1 - wy) + lower[x] * wy
+              }
             }
           }
         }
@@ -139,15 +158,6 @@ enum GeometricTransforms {
       let floor = position.rounded(.down)
       return CropTap(first: Int(floor), weight: Float(position - floor))
     }
-  }
-
-  @inline(__always)
-  static func interpolatedColumn(_ source: UnsafeBufferPointer<Float>, _ rowStart: Int, _ column: CropTap)
-    -> Float
-  {
-    let left = source[rowStart + column.first]
-    if column.weight == 0 { return left }
-    return left * (1 - column.weight) + source[rowStart + column.first + 1] * column.weight
   }
 
   static func flipHorizontally(_ sample: UnsafeMutableBufferPointer<Float>, _ shape: ImageShape) {

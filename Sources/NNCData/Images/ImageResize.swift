@@ -7,23 +7,27 @@ extension Image {
   /// the same size returns the image unchanged.
   public func resized(height outHeight: Int, width outWidth: Int) -> Image {
     if outHeight == height && outWidth == width { return self }
-    let columns = FlatTaps(Self.triangleTaps(from: width, to: outWidth))
-    let rows = FlatTaps(Self.triangleTaps(from: height, to: outHeight))
-    // Rows first into [C, H, outWidth], then columns; each sum adds its taps in order, as the
-    // triangle filter lists them.
+    let columns = TapTable(Self.triangleTaps(from: width, to: outWidth), sourceSize: width)
+    let rows = TapTable(Self.triangleTaps(from: height, to: outHeight), sourceSize: height)
+    // Rows first into [C, H, outWidth], then columns.
     var horizontal = [Float](repeating: 0, count: channels * height * outWidth)
     var result = Image(channels: channels, height: outHeight, width: outWidth)
+    let taps = columns.count
     pixels.withUnsafeBufferPointer { pixels in
       horizontal.withUnsafeMutableBufferPointer { horizontal in
-        for line in 0..<(channels * height) {
-          let source = line * width
-          let target = line * outWidth
-          for x in 0..<outWidth {
-            var sum: Float = 0
-            for tap in columns.range(x) {
-              sum += columns.weights[tap] * pixels[source + columns.starts[x] + tap - columns.offsets[x]]
+        columns.starts.withUnsafeBufferPointer { starts in
+          columns.weights.withUnsafeBufferPointer { weights in
+            for line in 0..<(channels * height) {
+              let source = pixels.baseAddress! + line * width
+              let target = horizontal.baseAddress! + line * outWidth
+              for x in 0..<outWidth {
+                let window = source + starts[x]
+                let tapWeights = weights.baseAddress! + x * taps
+                var sum: Float = 0
+                for tap in 0..<taps { sum += tapWeights[tap] * window[tap] }
+                target[x] = sum
+              }
             }
-            horizontal[target + x] = sum
           }
         }
       }
@@ -32,14 +36,12 @@ extension Image {
       result.pixels.withUnsafeMutableBufferPointer { output in
         for channel in 0..<channels {
           for y in 0..<outHeight {
-            let target = (channel * outHeight + y) * outWidth
+            let target = output.baseAddress! + (channel * outHeight + y) * outWidth
             // Tap by tap over the whole row: each output still adds its taps in order, from 0.
-            for tap in rows.range(y) {
-              let sourceRow = channel * height + rows.starts[y] + tap - rows.offsets[y]
-              let weight = rows.weights[tap]
-              for x in 0..<outWidth {
-                output[target + x] += weight * horizontal[sourceRow * outWidth + x]
-              }
+            for tap in 0..<rows.count {
+              let source = horizontal.baseAddress! + (channel * height + rows.starts[y] + tap) * outWidth
+              let weight = rows.weights[y * rows.count + tap]
+              for x in 0..<outWidth { target[x] += weight * source[x] }
             }
           }
         }
@@ -48,25 +50,33 @@ extension Image {
     return result
   }
 
-  /// `triangleTaps` in flat arrays: output `i`'s weights are `weights[offsets[i]..<offsets[i + 1]]`,
-  /// applied from source index `starts[i]`.
-  struct FlatTaps {
+  /// `triangleTaps` with the same number of taps for every output (the most any has), so that the
+  /// inner loops have a fixed length: an output with fewer taps gets zero weights before its own
+  /// (its window moved left to stay inside the source) or after them. Adding those zero products
+  /// to a sum that starts at +0 leaves every finite sum unchanged, bit for bit.
+  struct TapTable {
+    /// Taps per output.
+    var count: Int
+    /// The source index of each output's first tap.
     var starts: [Int]
-    var offsets: [Int]
+    /// `count` weights per output.
     var weights: [Float]
 
-    init(_ taps: [(start: Int, weights: [Float])]) {
-      starts = taps.map(\.start)
-      offsets = [0]
+    init(_ taps: [(start: Int, weights: [Float])], sourceSize: Int) {
+      count = taps.map(\.weights.count).max() ?? 0
+      starts = []
       weights = []
+      starts.reserveCapacity(taps.count)
+      weights.reserveCapacity(taps.count * count)
       for tap in taps {
+        let start = min(tap.start, sourceSize - count)
+        let leading = tap.start - start
+        starts.append(start)
+        weights += repeatElement(0, count: leading)
         weights += tap.weights
-        offsets.append(weights.count)
+        weights += repeatElement(0, count: count - leading - tap.weights.count)
       }
     }
-
-    @inline(__always)
-    func range(_ index: Int) -> Range<Int> { offsets[index]..<offsets[index + 1] }
   }
 
   /// For each output index: the first source index and the weights of the source pixels from there,
