@@ -34,6 +34,8 @@ let package = Package(
       pkgConfig: "ompi-c",
       providers: [.apt(["libopenmpi-dev"])]
     ),
+    // glibc's <malloc.h> (mallopt), part of libc: nothing to link.
+    .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
     .target(
       name: "CImageCodecs", linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
     ),
@@ -48,7 +50,8 @@ let package = Package(
       dependencies: ["NNCGraph", "NNCSpec", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
     .target(name: "NNCData", dependencies: ["CImageCodecs", "CZlib", "NNCRandom"]),
     .target(
-      name: "NNCTrain", dependencies: ["CMPI", "NNCRuntime", "NNCData", "NNCGraph", "NNCSpec", "NNCRandom", "NNCMetrics"]),
+      name: "NNCTrain",
+      dependencies: ["CMPI", "NNCRuntime", "NNCData", "NNCGraph", "NNCSpec", "NNCRandom", "NNCMetrics"]),
     .target(name: "NNCMetrics"),
     // TensorBoard event files; the only module that knows protobuf besides NNCONNX.
     .target(
@@ -59,8 +62,8 @@ let package = Package(
     .executableTarget(
       name: "nnc",
       dependencies: [
-        "NNCSpec", "NNCGraph", "NNCRuntime", "NNCData", "NNCTrain", "NNCMetrics", "NNCONNX", "NNCTensorBoard",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "CMalloc", "NNCSpec", "NNCGraph", "NNCRuntime", "NNCData", "NNCTrain", "NNCMetrics", "NNCONNX",
+        "NNCTensorBoard", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
     .testTarget(name: "NNCRandomTests", dependencies: ["NNCRandom"]),

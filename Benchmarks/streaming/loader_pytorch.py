@@ -3,8 +3,10 @@
 folder with RandomResizedCrop(224) and RandomHorizontalFlip then ToTensor, batch 64, num_workers=2,
 over one pass of FOLDER (after a warm-up pass, so both sides read from the page cache).
 
-torchvision's ImageFolder and transforms are used when torchvision imports; otherwise (its C
-extension does not load against the CPU torch wheel installed here) the same three PIL operations
+torchvision's ImageFolder and transforms are used. Its compiled operators (nms and friends) do not
+load against the CPU torch wheel installed here, and importing torchvision then fails while it
+registers their meta kernels; the datasets and transforms used here are pure Python, so that
+registration module is skipped. If torchvision still cannot be imported, the same three PIL operations
 torchvision performs on PIL images are done here: crop+resize(BILINEAR) with torchvision's
 scale/ratio sampling, a left-right flip with p=0.5, and conversion to a float tensor in [0, 1].
 Usage: loader_pytorch.py FOLDER [WORKERS]
@@ -56,6 +58,11 @@ class Folder(torch.utils.data.Dataset):
 
 def make_dataset(folder):
     try:
+        import types
+
+        sys.modules.setdefault(
+            "torchvision._meta_registrations", types.ModuleType("torchvision._meta_registrations")
+        )
         from torchvision import datasets, transforms
 
         transform = transforms.Compose(

@@ -36,3 +36,16 @@ cp "$here/loader_model.yaml" "$folder/"
 "$nnc" train "$folder/loader_model.yaml" --run-dir "$work/loader3" --format json --set data.workers=1 \
   | python3 "$here/epoch_rate.py" 2000 | sed 's/2 workers/1 worker/'
 python3 "$here/loader_pytorch.py" "$folder/images" 2 || echo "PyTorch's loader: torch is not installed"
+
+# Training throughput on folder data against the same samples held in memory (cifar_cnn's model,
+# 32x32 JPEGs), alternating the two three times; epoch_rate.py prints each epoch's images/s.
+folder="$work/jpeg32"
+[ -d "$folder/images" ] || python3 "$here/make_jpeg_folder.py" "$folder/images" 4000 32 3
+cp "$here/cifar_folder.yaml" "$folder/"
+for round in 1 2 3; do
+  for cache in none memory; do
+    rm -rf "$work/cifar_$cache"
+    "$nnc" train "$folder/cifar_folder.yaml" --run-dir "$work/cifar_$cache" --format json --set data.cache=$cache \
+      | python3 "$here/epoch_rate.py" 4000 | sed "s/2 workers/data.cache $cache, round $round/"
+  done
+done

@@ -20,6 +20,7 @@ struct NNC: ParsableCommand {
   static func main() {
     BLASCore.selectBeforeStart()
     SignalHandling.ignoreFileSizeLimitSignal()
+    AllocatorTuning.apply()
     main(nil)
   }
 }

@@ -42,12 +42,18 @@ public struct Image: Sendable, Equatable {
 
   /// The inverse of `interleavedBytes()`: 8-bit interleaved values to planes in [0, 1].
   public init(interleaved bytes: [UInt8], channels: Int, height: Int, width: Int) {
-    var pixels = [Float](repeating: 0, count: channels * height * width)
     let planeSize = height * width
-    for index in 0..<planeSize {
-      for channel in 0..<channels {
-        pixels[channel * planeSize + index] = Float(bytes[index * channels + channel]) / 255
+    precondition(bytes.count == channels * planeSize, "bytes do not fill the image")
+    let pixels = [Float](unsafeUninitializedCapacity: channels * planeSize) { planes, initialized in
+      bytes.withUnsafeBufferPointer { bytes in
+        for channel in 0..<channels {
+          let plane = channel * planeSize
+          for index in 0..<planeSize {
+            planes[plane + index] = Float(bytes[index * channels + channel]) / 255
+          }
+        }
       }
+      initialized = channels * planeSize
     }
     self.init(channels: channels, height: height, width: width, pixels: pixels)
   }

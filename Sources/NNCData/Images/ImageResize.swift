@@ -7,37 +7,76 @@ extension Image {
   /// the same size returns the image unchanged.
   public func resized(height outHeight: Int, width outWidth: Int) -> Image {
     if outHeight == height && outWidth == width { return self }
-    let columns = Self.triangleTaps(from: width, to: outWidth)
-    let rows = Self.triangleTaps(from: height, to: outHeight)
+    let columns = TapTable(Self.triangleTaps(from: width, to: outWidth), sourceSize: width)
+    let rows = TapTable(Self.triangleTaps(from: height, to: outHeight), sourceSize: height)
     // Rows first into [C, H, outWidth], then columns.
     var horizontal = [Float](repeating: 0, count: channels * height * outWidth)
-    for channel in 0..<channels {
-      for y in 0..<height {
-        let source = (channel * height + y) * width
-        let target = (channel * height + y) * outWidth
-        for (x, tap) in columns.enumerated() {
-          var sum: Float = 0
-          for (offset, weight) in tap.weights.enumerated() {
-            sum += weight * pixels[source + tap.start + offset]
+    var result = Image(channels: channels, height: outHeight, width: outWidth)
+    let taps = columns.count
+    pixels.withUnsafeBufferPointer { pixels in
+      horizontal.withUnsafeMutableBufferPointer { horizontal in
+        columns.starts.withUnsafeBufferPointer { starts in
+          columns.weights.withUnsafeBufferPointer { weights in
+            for line in 0..<(channels * height) {
+              let source = pixels.baseAddress! + line * width
+              let target = horizontal.baseAddress! + line * outWidth
+              for x in 0..<outWidth {
+                let window = source + starts[x]
+                let tapWeights = weights.baseAddress! + x * taps
+                var sum: Float = 0
+                for tap in 0..<taps { sum += tapWeights[tap] * window[tap] }
+                target[x] = sum
+              }
+            }
           }
-          horizontal[target + x] = sum
         }
       }
     }
-    var result = Image(channels: channels, height: outHeight, width: outWidth)
-    for channel in 0..<channels {
-      for (y, tap) in rows.enumerated() {
-        let target = (channel * outHeight + y) * outWidth
-        for x in 0..<outWidth {
-          var sum: Float = 0
-          for (offset, weight) in tap.weights.enumerated() {
-            sum += weight * horizontal[(channel * height + tap.start + offset) * outWidth + x]
+    horizontal.withUnsafeBufferPointer { horizontal in
+      result.pixels.withUnsafeMutableBufferPointer { output in
+        for channel in 0..<channels {
+          for y in 0..<outHeight {
+            let target = output.baseAddress! + (channel * outHeight + y) * outWidth
+            // Tap by tap over the whole row: each output still adds its taps in order, from 0.
+            for tap in 0..<rows.count {
+              let source = horizontal.baseAddress! + (channel * height + rows.starts[y] + tap) * outWidth
+              let weight = rows.weights[y * rows.count + tap]
+              for x in 0..<outWidth { target[x] += weight * source[x] }
+            }
           }
-          result.pixels[target + x] = sum
         }
       }
     }
     return result
+  }
+
+  /// `triangleTaps` with the same number of taps for every output (the most any has), so that the
+  /// inner loops have a fixed length: an output with fewer taps gets zero weights before its own
+  /// (its window moved left to stay inside the source) or after them. Adding those zero products
+  /// to a sum that starts at +0 leaves every finite sum unchanged, bit for bit.
+  struct TapTable {
+    /// Taps per output.
+    var count: Int
+    /// The source index of each output's first tap.
+    var starts: [Int]
+    /// `count` weights per output.
+    var weights: [Float]
+
+    init(_ taps: [(start: Int, weights: [Float])], sourceSize: Int) {
+      count = taps.map(\.weights.count).max() ?? 0
+      starts = []
+      weights = []
+      starts.reserveCapacity(taps.count)
+      weights.reserveCapacity(taps.count * count)
+      for tap in taps {
+        let start = min(tap.start, sourceSize - count)
+        let leading = tap.start - start
+        starts.append(start)
+        weights += repeatElement(0, count: leading)
+        weights += tap.weights
+        weights += repeatElement(0, count: count - leading - tap.weights.count)
+      }
+    }
   }
 
   /// For each output index: the first source index and the weights of the source pixels from there,
