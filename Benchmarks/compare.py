@@ -308,7 +308,7 @@ def depthwise_roofline(profile, ceiling, batch, threads):
     peak = ceiling["fma_gflops_1_thread"] * threads
     bandwidth = ceiling["read_gbytes_1_thread"] * threads
     for row in profile:
-        match = re.match(r"conv2d\w* 3x3(?:/(\d+))? -> (\d+)x(\d+)x(\d+) depthwise", row["kind"])
+        match = re.search(r"depthwise_conv2d\w* 3x3(?:/(\d+))? -> (\d+)x(\d+)x(\d+) depthwise", row["kind"])
         if not match:
             continue
         stride = int(match.group(1) or 1)
@@ -404,17 +404,18 @@ def main():
                     flush=True)
 
     print(f"\nMedians of {args.rounds} rounds, images/s (peak resident MiB):")
-    header = f"{'model (batch)':22s}" + "".join(f"{t + ' train':>20s}{t + ' infer':>20s}" for t in tools)
-    print(header)
+    columns = [(tool, phase) for tool in tools for phase in ("training", "inference")
+               if any(r.get(phase) for model in models for r in results[model][tool])]
+    print(f"{'model (batch)':22s}" + "".join(f"{tool + (' train' if phase == 'training' else ' infer'):>20s}"
+                                             for tool, phase in columns))
     for model in models:
         batch = MODELS[model][3]
         line = f"{model + f' ({batch})':22s}"
-        for tool in tools:
-            for phase in ("training", "inference"):
-                rate = median([r.get(phase) for r in results[model][tool]])
-                peak = median([r.get(phase + "_peak") for r in results[model][tool]])
-                text = "-" if rate is None else f"{rate:,.0f}" + (f" ({peak / 2**20:,.0f})" if peak else "")
-                line += f"{text:>20s}"
+        for tool, phase in columns:
+            rate = median([r.get(phase) for r in results[model][tool]])
+            peak = median([r.get(phase + "_peak") for r in results[model][tool]])
+            text = "-" if rate is None else f"{rate:,.0f}" + (f" ({peak / 2**20:,.0f})" if peak else "")
+            line += f"{text:>20s}"
         print(line)
 
     print("\nPer-round ratios (each round's nnc over the other tool's figure in the same round):")

@@ -151,48 +151,76 @@ INLINE float FN(sum8)(v8 v) {
 
 INLINE float FN(sum4)(v4 h) { return (h[0] + h[2]) + (h[1] + h[3]); }
 
+// One block of `lanes` output gradients `d` times the inputs every tap reads for them, added to
+// the tap's accumulator.
+#define NNC_WEIGHT_BLOCK(vec, load, acc, d)                                                    \
+  do {                                                                                       \
+    for (int ki = 0; ki < kh; ki++) {                                                        \
+      const float *row = base + ki * dh * wp + ox * s;                                       \
+      for (int kj = 0; kj < kw; kj++) acc[ki * kw + kj] += (d) * FN(load)(row + kj * dw, s); \
+    }                                                                                        \
+  } while (0)
+
+// One pass over the plane, padded as in `forward_impl`, with an accumulator per tap: each block of
+// output gradients is loaded once for all taps. The last, partial block of a row reads its
+// gradients from `partial`, zeros beyond the row, so its extra lanes add nothing.
 INLINE void FN(weight_gradient_impl)(const nnc_depthwise_shape *g, const float *restrict in,
-                                     const float *restrict dy, float *restrict sums, int s) {
-  const int w = g->in_width, ow = g->out_width, pl = g->pad_left;
-  for (int ki = 0; ki < g->kernel_height; ki++) {
-    // Output rows whose input row for this tap lies in the input.
-    const int rshift = ki * g->dilation_h - g->pad_top;
-    const int oy_first = nnc_max(0, nnc_ceil_div(-rshift, g->stride_h));
-    const int oy_end = nnc_min(g->out_height, nnc_floor_div(g->in_height - 1 - rshift, g->stride_h) + 1);
-    for (int kj = 0; kj < g->kernel_width; kj++) {
-      const int shift = kj * g->dilation_w - pl;
-      const int first = nnc_max(0, nnc_ceil_div(-shift, s));
-      const int end = nnc_min(ow, nnc_floor_div(w - 1 - shift, s) + 1);
-      // Blocks keep the stride-2 overread inside the row.
-      const int last8 = nnc_min(end - 8, FN(last_block_start)(w, pl, kj * g->dilation_w, s, 8));
-      const int last4 = nnc_min(end - 4, FN(last_block_start)(w, pl, kj * g->dilation_w, s, 4));
-      v8 acc8a = {0}, acc8b = {0};
-      v4 acc4 = {0};
-      float tail = 0;
-      for (int oy = oy_first; oy < oy_end; oy++) {
-        const float *d = dy + oy * ow;
-        const float *x = in + (oy * g->stride_h + rshift) * w + shift;
-        int ox = first;
-        for (; ox + 8 <= last8; ox += 16) {
-          acc8a += *(const v8u *)(d + ox) * FN(load8)(x + ox * s, s);
-          acc8b += *(const v8u *)(d + ox + 8) * FN(load8)(x + (ox + 8) * s, s);
-        }
-        for (; ox <= last8; ox += 8) acc8a += *(const v8u *)(d + ox) * FN(load8)(x + ox * s, s);
-        for (; ox <= last4; ox += 4) acc4 += *(const v4u *)(d + ox) * FN(load4)(x + ox * s, s);
-        for (; ox < end; ox++) tail += d[ox] * x[ox * s];
+                                     const float *restrict dy, float *restrict sums, int s, int kh, int kw,
+                                     int dh, int dw) {
+  const int ow = g->out_width, lanes = ow > 4 ? 8 : 4, taps = kh * kw;
+  const int rounded = (ow + lanes - 1) / lanes * lanes;
+  const int hp = (g->out_height - 1) * g->stride_h + (kh - 1) * dh + 1;
+  const int wp = (rounded - 1) * s + (kw - 1) * dw + 2;
+  float stack[NNC_DEPTHWISE_STACK_FLOATS];
+  float *pad = (size_t)hp * wp <= NNC_DEPTHWISE_STACK_FLOATS ? stack : malloc(sizeof(float) * hp * wp);
+  if (!pad) abort();
+  nnc_pad_plane(in, g->in_height, g->in_width, g->pad_top, g->pad_left, pad, hp, wp);
+  float partial[8] = {0};
+  if (lanes == 8) {
+    v8 acc[taps];
+    for (int t = 0; t < taps; t++) acc[t] = (v8){0};
+    for (int oy = 0; oy < g->out_height; oy++) {
+      const float *base = pad + oy * g->stride_h * wp;
+      const float *d = dy + oy * ow;
+      int ox = 0;
+      for (; ox + 8 <= ow; ox += 8) NNC_WEIGHT_BLOCK(v8, load8, acc, *(const v8u *)(d + ox));
+      if (ox < ow) {
+        for (int lane = 0; lane < 8; lane++) partial[lane] = lane < ow - ox ? d[ox + lane] : 0;
+        NNC_WEIGHT_BLOCK(v8, load8, acc, *(const v8u *)partial);
       }
-      sums[ki * g->kernel_width + kj] = (FN(sum8)(acc8a) + FN(sum8)(acc8b)) + (FN(sum4)(acc4) + tail);
     }
+    for (int t = 0; t < taps; t++) sums[t] = FN(sum8)(acc[t]);
+  } else {
+    v4 acc[taps];
+    for (int t = 0; t < taps; t++) acc[t] = (v4){0};
+    for (int oy = 0; oy < g->out_height; oy++) {
+      const float *base = pad + oy * g->stride_h * wp;
+      const float *d = dy + oy * ow;
+      int ox = 0;
+      for (; ox + 4 <= ow; ox += 4) NNC_WEIGHT_BLOCK(v4, load4, acc, *(const v4u *)(d + ox));
+      if (ox < ow) {
+        for (int lane = 0; lane < 4; lane++) partial[lane] = lane < ow - ox ? d[ox + lane] : 0;
+        NNC_WEIGHT_BLOCK(v4, load4, acc, *(const v4u *)partial);
+      }
+    }
+    for (int t = 0; t < taps; t++) sums[t] = FN(sum4)(acc[t]);
   }
+  if (pad != stack) free(pad);
 }
+
+#undef NNC_WEIGHT_BLOCK
 
 static void FN(weight_gradient_plane)(const nnc_depthwise_shape *g, const float *in, const float *dy,
                                       float *sums) {
-  switch (g->stride_w) {
-  case 1: FN(weight_gradient_impl)(g, in, dy, sums, 1); break;
-  case 2: FN(weight_gradient_impl)(g, in, dy, sums, 2); break;
-  default: FN(weight_gradient_impl)(g, in, dy, sums, g->stride_w); break;
-  }
+  const int kh = g->kernel_height, kw = g->kernel_width, dh = g->dilation_h, dw = g->dilation_w;
+  if (kh == 3 && kw == 3 && dh == 1 && dw == 1 && g->stride_w == 1)
+    FN(weight_gradient_impl)(g, in, dy, sums, 1, 3, 3, 1, 1);
+  else if (kh == 3 && kw == 3 && dh == 1 && dw == 1 && g->stride_w == 2)
+    FN(weight_gradient_impl)(g, in, dy, sums, 2, 3, 3, 1, 1);
+  else if (g->stride_w == 1)
+    FN(weight_gradient_impl)(g, in, dy, sums, 1, kh, kw, dh, dw);
+  else
+    FN(weight_gradient_impl)(g, in, dy, sums, g->stride_w, kh, kw, dh, dw);
 }
 
 #undef FN

@@ -38,6 +38,9 @@ struct BenchCommand: ParsableCommand {
   @Flag(help: "Also print the training step's time per kind of node, pass and phase.")
   var profile = false
 
+  @Flag(help: "Time inference batches only, without training steps (and so without --profile).")
+  var inference = false
+
   struct Phase: Encodable {
     var steps_per_second: Double
     var images_per_second: Double
@@ -62,7 +65,8 @@ struct BenchCommand: ParsableCommand {
     var optimized: Bool
     var disabled_passes: [String]
     var forward_flops_per_image: Int
-    var training: Phase
+    /// Absent with --inference.
+    var training: Phase?
     var inference: Phase
     var training_profile: [ProfileRow]?
   }
@@ -71,6 +75,9 @@ struct BenchCommand: ParsableCommand {
     if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     guard seconds > 0, seconds.isFinite else { throw ValidationError("--seconds must be positive") }
+    if inference && profile {
+      throw ValidationError("--profile times a training step; it cannot be combined with --inference")
+    }
   }
 
   func run() throws {
@@ -82,29 +89,32 @@ struct BenchCommand: ParsableCommand {
     let configuration = TrainingConfiguration(spec: loaded.spec)
     let batch = configuration.batchSize
     // Training and inference run one after the other: the larger must fit.
-    let needs = try [GraphMode.training, .inference].map { mode in
+    let needs = try (inference ? [GraphMode.inference] : [GraphMode.training, .inference]).map { mode in
       try memoryLimit.estimate(
         graph: loaded.graph, configuration: configuration, mode: mode, data: nil,
         optimization: optimization.options)
     }
-    try memoryLimit.enforce(MemoryEstimate.larger(needs[0], needs[1]), command: "bench")
+    try memoryLimit.enforce(needs.dropFirst().reduce(needs[0], MemoryEstimate.larger), command: "bench")
     let threadCount = threads ?? configuration.threads ?? ProcessInfo.processInfo.activeProcessorCount
     Executor.setBLASThreads(threadCount)
     let flops = loaded.graph.flopsPerSample
-    let training = try measureTraining(loaded.graph, configuration: configuration, batch: batch)
+    let training =
+      inference ? nil : try measureTraining(loaded.graph, configuration: configuration, batch: batch)
     let inference = measureInference(loaded.graph, configuration: configuration, batch: batch)
     let report = Report(
       model: loaded.graph.name, batch_size: batch, threads: threadCount, optimized: !optimization.noOptimize,
       disabled_passes: optimization.disabledPasses, forward_flops_per_image: flops,
-      training: Phase(
-        steps_per_second: training.steps, images_per_second: training.steps * Double(batch),
-        gflops_per_second: training.steps * Double(batch) * Double(3 * flops) / 1e9,
-        peak_resident_bytes: training.peak, busy_cores: training.busyCores),
+      training: training.map { training in
+        Phase(
+          steps_per_second: training.steps, images_per_second: training.steps * Double(batch),
+          gflops_per_second: training.steps * Double(batch) * Double(3 * flops) / 1e9,
+          peak_resident_bytes: training.peak, busy_cores: training.busyCores)
+      },
       inference: Phase(
         steps_per_second: inference.steps, images_per_second: inference.steps * Double(batch),
         gflops_per_second: inference.steps * Double(batch) * Double(flops) / 1e9,
         peak_resident_bytes: inference.peak, busy_cores: inference.busyCores),
-      training_profile: training.profile)
+      training_profile: training?.profile)
     switch format {
     case .json:
       let encoder = JSONEncoder()
@@ -127,11 +137,10 @@ struct BenchCommand: ParsableCommand {
         phase.steps_per_second, unit, phase.images_per_second, phase.gflops_per_second, phase.busy_cores,
         memory)
     }
-    var text = """
-      \(report.model): batch \(report.batch_size), \(report.threads) thread\(report.threads == 1 ? "" : "s"), \(mode)
-      \(line("training: ", report.training, unit: "steps"))
-      \(line("inference:", report.inference, unit: "batches"))
-      """
+    var text =
+      "\(report.model): batch \(report.batch_size), \(report.threads) thread\(report.threads == 1 ? "" : "s"), \(mode)"
+    if let training = report.training { text += "\n" + line("training: ", training, unit: "steps") }
+    text += "\n" + line("inference:", report.inference, unit: "batches")
     if let rows = report.training_profile { text += "\n" + profileText(rows) }
     return text
   }
@@ -209,7 +218,8 @@ struct BenchCommand: ParsableCommand {
     ResidentMemory.resetPeak()
     let executor = Executor(
       graph: graph, maxBatch: batch, seed: 1,
-      configuration: ExecutionConfiguration(mode: .inference, optimization: optimization.options))
+      configuration: ExecutionConfiguration(
+        mode: .inference, optimization: optimization.options, cachesPreparedWeights: true))
     var generator = RandomGenerator(seed: 2)
     try? TrainingBenchmark.initialize(executor, generator: &generator)
     TrainingBenchmark.fillInput(executor, batch: batch, generator: &generator)
