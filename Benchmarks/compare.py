@@ -153,6 +153,15 @@ def timed(body, seconds):
 
 
 def peak_bytes():
+    """This process's resident high-water mark. VmHWM, not getrusage's ru_maxrss: Linux carries
+    ru_maxrss over exec, so a worker would report the driver's peak (which exported the models)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
