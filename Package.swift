@@ -39,10 +39,13 @@ let package = Package(
     .target(
       name: "CImageCodecs", linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
     ),
+    // Vectorized depthwise-convolution kernels, compiled for the baseline ISA and for AVX2+FMA and
+    // chosen at run time (Swift has no per-function target attributes).
+    .target(name: "CKernels"),
     .target(name: "NNCRandom"),
     .target(name: "NNCSpec", dependencies: [.product(name: "Yams", package: "Yams")]),
     .target(name: "NNCGraph", dependencies: ["NNCSpec"]),
-    .target(name: "NNCRuntime", dependencies: ["CBLAS", "NNCGraph", "NNCRandom"]),
+    .target(name: "NNCRuntime", dependencies: ["CBLAS", "CKernels", "NNCGraph", "NNCRandom"]),
     // The ONNX mapping lives apart so that NNCGraph never depends on protobuf; `onnx.pb.swift` is
     // generated once and committed (scripts/generate-onnx-proto), so no build plugin runs protoc.
     .target(

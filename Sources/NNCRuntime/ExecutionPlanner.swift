@@ -61,12 +61,18 @@ public enum ExecutionPlanner {
         full.batch = maxBatch
         sizes.scratch = max(sizes.scratch, Conv2D.scratchCount(full, algorithm: algorithm))
         let keptCount = Conv2D.keptWeightCount(full, algorithm: algorithm)
-        if training, keptCount > 0 {
+        if training || configuration.cachesPreparedWeights, keptCount > 0 {
           step.keptWeightOffset = sizes.keptWeights
           sizes.keptWeights += keptCount
         }
         if case .fused(let fused) = node.op, fused.batchNorm != nil {
-          sizes.folded = max(sizes.folded, full.weightCount + 2 * full.outChannels)
+          if configuration.cachesPreparedWeights {
+            // Kept per node: the depthwise kernel takes folded weights, the others a scale and shift.
+            step.foldedOffset = sizes.folded
+            sizes.folded += (algorithm == .depthwise ? full.weightCount : 0) + 2 * full.outChannels
+          } else {
+            sizes.folded = max(sizes.folded, full.weightCount + 2 * full.outChannels)
+          }
         }
       }
       switch node.op {
@@ -90,8 +96,13 @@ public enum ExecutionPlanner {
         step.concatChannels = node.inputs.map { optimized.shape(of: $0).sample[0] }
       case .fused(let fused):
         if case .dense(let attributes) = fused.base, fused.batchNorm != nil {
-          sizes.folded = max(
-            sizes.folded, attributes.units * (optimized.shape(of: node.inputs[0]).sampleCount + 2))
+          let count = attributes.units * (optimized.shape(of: node.inputs[0]).sampleCount + 2)
+          if configuration.cachesPreparedWeights {
+            step.foldedOffset = sizes.folded
+            sizes.folded += count
+          } else {
+            sizes.folded = max(sizes.folded, count)
+          }
         }
       case .input, .convolution, .flatten, .dense, .activation, .add, .zeroPadding, .upsample:
         break

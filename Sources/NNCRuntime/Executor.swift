@@ -7,10 +7,19 @@ import NNCRandom
 public struct ExecutionConfiguration: Sendable, Equatable {
   public var mode: GraphMode
   public var optimization: OptimizationOptions
+  /// Inference only: prepare each node's derived weights (Winograd transforms, kernels cropped to
+  /// their live taps, batchnorm folded into scales or weights) on the first `forward` and reuse them
+  /// until `Executor.parametersChanged()`, instead of deriving them again for every batch. For runs
+  /// whose weights are fixed once loaded (`nnc eval`, `nnc predict`, `nnc bench`'s inference); costs
+  /// one copy of the derived weights.
+  public var cachesPreparedWeights: Bool
 
-  public init(mode: GraphMode = .training, optimization: OptimizationOptions = .all) {
+  public init(
+    mode: GraphMode = .training, optimization: OptimizationOptions = .all, cachesPreparedWeights: Bool = false
+  ) {
     self.mode = mode
     self.optimization = optimization
+    self.cachesPreparedWeights = cachesPreparedWeights && mode == .inference
   }
 
   public static let training = ExecutionConfiguration(mode: .training)
@@ -63,8 +72,12 @@ public final class Executor {
   let saved: Arena<Float>
   /// A batchnorm folded into the fused node running now (inference only, so nothing needs it
   /// afterwards): the per-channel scale and shift, after the scaled weights for the kernels that
-  /// take the scale in their weights (depthwise, dense). One buffer, the size of the largest.
+  /// take the scale in their weights (depthwise, dense). One buffer, the size of the largest; with
+  /// `cachesPreparedWeights`, one region per node (its step's `foldedOffset`), kept between batches.
   let folded: Arena<Float>
+  /// Whether the prepared weights (`cachesPreparedWeights`) were derived from the parameters as
+  /// they are now: set by a `forward`, cleared by `parametersChanged()`.
+  var preparedWeightsAreCurrent = false
   /// The weights convolutions prepare (a crop to the live taps or a Winograd transform), kept by
   /// forward for backward in training, at their steps' `keptWeightOffset`.
   let keptWeights: Arena<Float>
@@ -148,6 +161,13 @@ public final class Executor {
 
   /// Where convolution node `index` keeps its prepared weights between forward and backward, if it
   /// prepares them and the executor trains.
+  /// Tells an executor that caches prepared weights that its parameters changed since its last
+  /// `forward`, so the next one derives them again. (Weights written before the first `forward`
+  /// need no call.)
+  public func parametersChanged() {
+    preparedWeightsAreCurrent = false
+  }
+
   func keptWeight(_ index: Int) -> UnsafeMutablePointer<Float>? {
     steps[index].keptWeightOffset.map { keptWeights[$0] }
   }

@@ -14,11 +14,13 @@ extension Executor {
           forward(node, index: index, batch: batch, training: training)
         }
       }
+      preparedWeightsAreCurrent = configuration.cachesPreparedWeights
       return
     }
     for (index, node) in graph.nodes.enumerated() {
       forward(node, index: index, batch: batch, training: training)
     }
+    preparedWeightsAreCurrent = configuration.cachesPreparedWeights
   }
 
   func forward(_ node: Node, index: Int, batch: Int, training: Bool) {
@@ -38,7 +40,7 @@ extension Executor {
       Conv2D.forward(
         geometry, algorithm: steps[index].convolution!.algorithm, input: value(node.inputs[0]),
         weight: parameter(.weight)!, bias: parameter(.bias), output: output, scratch: scratch.base,
-        keptWeight: keptWeight(index))
+        keptWeight: keptWeight(index), keptWeightIsPrepared: preparedWeightsAreCurrent)
     case .pool(let attributes):
       let geometry = Self.poolGeometry(attributes, graph.shape(of: node.inputs[0]), batch: batch)
       if attributes.kind == .max {
@@ -143,31 +145,48 @@ extension Executor {
       var weight = UnsafePointer(parameter(.weight)!)
       var bias = parameter(.bias).map { UnsafePointer($0) }
       var channelScale: UnsafePointer<Float>?
+      let region = folded.base + (steps[index].foldedOffset ?? 0)
+      // A node's own region holds what the last forward folded, from the same parameters.
+      let foldedIsCurrent = steps[index].foldedOffset != nil && preparedWeightsAreCurrent
+      let (channels, weightCount) = (geometry.outChannels, geometry.weightCount)
       if let batchNorm = attributes.batchNorm {
         if algorithm == .depthwise {
           // The depthwise kernel has no epilogue scale: the batchnorm scales its weights.
-          (weight, bias) = foldBatchNorm(
-            batchNorm, roles: roles, channels: geometry.outChannels, weightCount: geometry.weightCount,
-            weight: weight, bias: bias, into: folded.base)
+          if foldedIsCurrent {
+            (weight, bias) = (UnsafePointer(region), UnsafePointer(region + weightCount + channels))
+          } else {
+            (weight, bias) = foldBatchNorm(
+              batchNorm, roles: roles, channels: channels, weightCount: weightCount, weight: weight,
+              bias: bias,
+              into: region)
+          }
+        } else if foldedIsCurrent {
+          (channelScale, bias) = (UnsafePointer(region), UnsafePointer(region + channels))
         } else {
           // A folded batchnorm scales the convolution's output channels (see `convolutionEpilogue`).
           (channelScale, bias) = batchNormScaleAndShift(
-            batchNorm, roles: roles, channels: geometry.outChannels, bias: bias, into: folded.base)
+            batchNorm, roles: roles, channels: channels, bias: bias, into: region)
         }
       }
       Conv2D.forward(
         geometry, algorithm: algorithm, input: value(node.inputs[0]), weight: weight, bias: bias,
         output: output, scratch: scratch.base, activation: activation, keptWeight: keptWeight(index),
-        channelScale: channelScale)
+        channelScale: channelScale, keptWeightIsPrepared: preparedWeightsAreCurrent)
     case .dense(let dense):
       let inFeatures = graph.shape(of: node.inputs[0]).sampleCount
       var weight = UnsafePointer(parameter(.weight)!)
       var bias = parameter(.bias).map { UnsafePointer($0) }
       if let batchNorm = attributes.batchNorm {
-        (weight, bias) = foldBatchNorm(
-          batchNorm, roles: roles, channels: dense.units, weightCount: dense.units * inFeatures,
-          weight: weight,
-          bias: bias, into: folded.base)
+        let region = folded.base + (steps[index].foldedOffset ?? 0)
+        let weightCount = dense.units * inFeatures
+        if steps[index].foldedOffset != nil && preparedWeightsAreCurrent {
+          (weight, bias) = (UnsafePointer(region), UnsafePointer(region + weightCount + dense.units))
+        } else {
+          (weight, bias) = foldBatchNorm(
+            batchNorm, roles: roles, channels: dense.units, weightCount: weightCount, weight: weight,
+            bias: bias,
+            into: region)
+        }
       }
       Dense.forward(
         batch: batch, inFeatures: inFeatures, outFeatures: dense.units, input: value(node.inputs[0]),

@@ -22,6 +22,9 @@ public struct PlannedStep: Sendable {
   public var indexOffset: Int?
   /// Prepared convolution weights forward keeps for backward.
   public var keptWeightOffset: Int?
+  /// Where a fused node's folded batchnorm lives in the executor's `folded` buffer: its own region
+  /// when the executor caches prepared weights, else nil (the shared start of the buffer).
+  public var foldedOffset: Int?
   /// The convolution the node computes, fused or not.
   public var convolution: PlannedConvolution?
   /// A concat's input channel counts, in input order; empty for other nodes.

@@ -7,6 +7,7 @@ import NNCRuntime
 public enum ModelWeights {
   /// Fills every parameter with its initializer, from the seed, as training does.
   public static func initialize(_ executor: Executor, seed: UInt64) throws {
+    executor.parametersChanged()
     var generator = RandomGenerator(seed: seed).derived(1)
     for slot in executor.parameterLayout {
       try RunComponents.initializer(slot.info.initializer).fill(
@@ -16,6 +17,7 @@ public enum ModelWeights {
 
   /// Copies a checkpoint's tensors into an executor, naming any tensor that is missing or misshapen.
   public static func load(_ checkpoint: Checkpoint, into executor: Executor, path: String) throws {
+    executor.parametersChanged()
     for slot in executor.parameterLayout {
       guard let saved = checkpoint.parameters[slot.info.name] else {
         throw TrainError("\(path): the checkpoint has no tensor '\(slot.info.name)' \(slot.info.shape)")

@@ -116,7 +116,9 @@ extension RunPreparation {
   ) throws -> MemoryEstimate {
     var options = optimization
     options.lossTakesLogits = RunComponents.lossTakesLogits(configuration.loss)
-    let execution = ExecutionConfiguration(mode: mode, optimization: options)
+    // Inference runs (eval, predict, bench) cache their prepared weights.
+    let execution = ExecutionConfiguration(
+      mode: mode, optimization: options, cachesPreparedWeights: mode == .inference)
     let batch = batchSize ?? configuration.batchSize
     var estimate = MemoryEstimate()
     do {

@@ -251,6 +251,7 @@ public enum WeightImport {
   /// and always when nothing at all matched.
   @discardableResult
   public static func apply(_ settings: WeightImportSettings, to executor: Executor) throws -> TransferReport {
+    executor.parametersChanged()
     let checkpoint = try Checkpoint.read(from: settings.path)
     let rules = zip(try expressions(settings.rename), settings.rename).map { ($0.0, $0.1.replacement) }
     var byParameter: [String: (tensor: String, value: Checkpoint.Parameter)] = [:]

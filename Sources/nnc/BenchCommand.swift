@@ -45,6 +45,9 @@ struct BenchCommand: ParsableCommand {
   @Flag(help: "Under mpirun: time all-reduces of the model's gradient size and of other sizes.")
   var allreduceBandwidth = false
 
+  @Flag(help: "Time inference batches only, without training steps (and so without --profile).")
+  var inference = false
+
   struct Phase: Encodable {
     var steps_per_second: Double
     var images_per_second: Double
@@ -72,7 +75,8 @@ struct BenchCommand: ParsableCommand {
     var optimized: Bool
     var disabled_passes: [String]
     var forward_flops_per_image: Int
-    var training: Phase
+    /// Absent with --inference.
+    var training: Phase?
     var inference: Phase
     var training_profile: [ProfileRow]?
     /// Under mpirun: the ranks, and the bytes each all-reduces per training step.
@@ -84,6 +88,9 @@ struct BenchCommand: ParsableCommand {
     if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     guard seconds > 0, seconds.isFinite else { throw ValidationError("--seconds must be positive") }
+    if inference && profile {
+      throw ValidationError("--profile times a training step; it cannot be combined with --inference")
+    }
   }
 
   func run() throws {
@@ -115,12 +122,12 @@ struct BenchCommand: ParsableCommand {
         "the batch \(batch) is the global batch and must be divisible by the \(ranks) ranks of mpirun")
     }
     // Training and inference run one after the other: the larger must fit.
-    let needs = try [GraphMode.training, .inference].map { mode in
+    let needs = try (inference ? [GraphMode.inference] : [GraphMode.training, .inference]).map { mode in
       try memoryLimit.estimate(
         graph: loaded.graph, configuration: configuration, mode: mode, data: nil,
         optimization: optimization.options)
     }
-    try memoryLimit.enforce(MemoryEstimate.larger(needs[0], needs[1]), command: "bench")
+    try memoryLimit.enforce(needs.dropFirst().reduce(needs[0], MemoryEstimate.larger), command: "bench")
     let threadCount = threads ?? configuration.threads ?? ProcessInfo.processInfo.activeProcessorCount
     Executor.setBLASThreads(threadCount)
     if allreduceBandwidth {
@@ -128,29 +135,34 @@ struct BenchCommand: ParsableCommand {
         .measure(graph: loaded.graph, configuration: configuration)
     }
     let flops = loaded.graph.flopsPerSample
-    let training = try measureTraining(
-      loaded.graph, configuration: configuration, batch: batch / ranks, communicator: communicator)
-    var inference = measureInference(loaded.graph, configuration: configuration, batch: batch / ranks)
+    let training =
+      inference
+      ? nil
+      : try measureTraining(
+        loaded.graph, configuration: configuration, batch: batch / ranks, communicator: communicator)
+    var inferenceRun = measureInference(loaded.graph, configuration: configuration, batch: batch / ranks)
     if communicator.isDistributed {
       // Every rank runs inference on its part at once: the images of all ranks count.
-      var rates = [inference.steps]
+      var rates = [inferenceRun.steps]
       try communicator.sum(&rates)
-      inference.steps = rates[0] / Double(ranks)
+      inferenceRun.steps = rates[0] / Double(ranks)
     }
     let report = Report(
       model: loaded.graph.name, batch_size: batch, threads: threadCount, optimized: !optimization.noOptimize,
       disabled_passes: optimization.disabledPasses, forward_flops_per_image: flops,
-      training: Phase(
-        steps_per_second: training.steps, images_per_second: training.steps * Double(batch),
-        gflops_per_second: training.steps * Double(batch) * Double(3 * flops) / 1e9,
-        peak_resident_bytes: training.peak, busy_cores: training.busyCores,
-        communication_share: training.communicationShare),
+      training: training.map { training in
+        Phase(
+          steps_per_second: training.steps, images_per_second: training.steps * Double(batch),
+          gflops_per_second: training.steps * Double(batch) * Double(3 * flops) / 1e9,
+          peak_resident_bytes: training.peak, busy_cores: training.busyCores,
+          communication_share: training.communicationShare)
+      },
       inference: Phase(
-        steps_per_second: inference.steps, images_per_second: inference.steps * Double(batch),
-        gflops_per_second: inference.steps * Double(batch) * Double(flops) / 1e9,
-        peak_resident_bytes: inference.peak, busy_cores: inference.busyCores),
-      training_profile: training.profile, ranks: communicator.isDistributed ? ranks : nil,
-      allreduce_bytes_per_step: training.allreduceBytes)
+        steps_per_second: inferenceRun.steps, images_per_second: inferenceRun.steps * Double(batch),
+        gflops_per_second: inferenceRun.steps * Double(batch) * Double(flops) / 1e9,
+        peak_resident_bytes: inferenceRun.peak, busy_cores: inferenceRun.busyCores),
+      training_profile: training?.profile, ranks: communicator.isDistributed ? ranks : nil,
+      allreduce_bytes_per_step: training?.allreduceBytes)
     switch format {
     case .json:
       let encoder = JSONEncoder()
@@ -177,11 +189,11 @@ struct BenchCommand: ParsableCommand {
         memory, communication ?? "")
     }
     let batch = report.ranks.map { "\(report.batch_size) (\($0) ranks × \(report.batch_size / $0))" }
-    var text = """
-      \(report.model): batch \(batch ?? String(report.batch_size)), \(report.threads) thread\(report.threads == 1 ? "" : "s")\(report.ranks == nil ? "" : " per rank"), \(mode)
-      \(line("training: ", report.training, unit: "steps"))
-      \(line("inference:", report.inference, unit: "batches"))
-      """
+    let threads =
+      "\(report.threads) thread\(report.threads == 1 ? "" : "s")\(report.ranks == nil ? "" : " per rank")"
+    var text = "\(report.model): batch \(batch ?? String(report.batch_size)), \(threads), \(mode)"
+    if let training = report.training { text += "\n" + line("training: ", training, unit: "steps") }
+    text += "\n" + line("inference:", report.inference, unit: "batches")
     if let rows = report.training_profile { text += "\n" + profileText(rows) }
     return text
   }
@@ -297,7 +309,8 @@ struct BenchCommand: ParsableCommand {
     ResidentMemory.resetPeak()
     let executor = Executor(
       graph: graph, maxBatch: batch, seed: 1,
-      configuration: ExecutionConfiguration(mode: .inference, optimization: optimization.options))
+      configuration: ExecutionConfiguration(
+        mode: .inference, optimization: optimization.options, cachesPreparedWeights: true))
     var generator = RandomGenerator(seed: 2)
     try? TrainingBenchmark.initialize(executor, generator: &generator)
     TrainingBenchmark.fillInput(executor, batch: batch, generator: &generator)

@@ -328,7 +328,8 @@ struct EvalCommand: ParsableCommand {
       options.lossTakesLogits = RunComponents.lossTakesLogits(prepared.configuration.loss)
       let executor = Executor(
         graph: prepared.graph, maxBatch: prepared.configuration.batchSize,
-        configuration: ExecutionConfiguration(mode: .inference, optimization: options))
+        configuration: ExecutionConfiguration(
+          mode: .inference, optimization: options, cachesPreparedWeights: true))
       if let checkpoint {
         let saved = try Checkpoint.read(from: checkpoint)
         if let summary = saved.nonFiniteSummary {

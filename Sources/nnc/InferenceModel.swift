@@ -26,7 +26,8 @@ struct InferenceModel {
     execution.lossTakesLogits = RunComponents.lossTakesLogits(configuration.loss)
     let executor = Executor(
       graph: loaded.graph, maxBatch: maxBatch,
-      configuration: ExecutionConfiguration(mode: .inference, optimization: execution))
+      configuration: ExecutionConfiguration(
+        mode: .inference, optimization: execution, cachesPreparedWeights: true))
     var metadata: [String: String] = [:]
     do {
       if let checkpoint {

@@ -129,6 +129,26 @@ import Testing
     #expect(text.stdout.contains("training step profile (ms per step)"), "\(text.stdout)")
   }
 
+  @Test func benchInferenceTimesInferenceOnly() throws {
+    let result = try NNCProcess.run([
+      "bench", "Specs/lenet5.yaml", "--batch-size", "4", "--threads", "1", "--seconds", "0.05", "--inference",
+      "--format", "json",
+    ])
+    #expect(result.status == 0, "\(result.stderr)")
+    let report = try #require(
+      try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)")
+    #expect(report["training"] == nil, "--inference reports no training phase")
+    let inference = try #require(report["inference"] as? [String: Any])
+    #expect((inference["images_per_second"] as? Double ?? 0) > 0)
+    let text = try NNCProcess.run([
+      "bench", "Specs/lenet5.yaml", "--batch-size", "4", "--threads", "1", "--seconds", "0.05", "--inference",
+    ])
+    #expect(text.status == 0 && text.stdout.contains("inference:") && !text.stdout.contains("training:"))
+    let rejected = try NNCProcess.run(["bench", "Specs/lenet5.yaml", "--inference", "--profile"])
+    #expect(rejected.status != 0)
+    #expect(rejected.stderr.contains("--profile times a training step"), "\(rejected.stderr)")
+  }
+
   @Test func benchRejectsABadBatchSize() throws {
     let result = try NNCProcess.run(["bench", "Specs/lenet5.yaml", "--batch-size", "0"])
     #expect(result.status != 0)

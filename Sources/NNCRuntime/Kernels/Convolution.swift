@@ -186,13 +186,17 @@ public enum Conv2D {
   /// convolution gathers its cropped weights, and a Winograd convolution transforms its weights, into
   /// `keptWeight` when given (`keptWeightCount` floats; the caller keeps them
   /// for `backward`, saving a pass over the full weights), else into scratch. The depthwise kernel
-  /// takes no `channelScale` (fold it into the weights) and no scratch.
+  /// takes no `channelScale` (fold it into the weights) and no scratch. `keptWeightIsPrepared` says
+  /// that `keptWeight` already holds the prepared weights of this `weight` (an inference executor
+  /// caching them): they are used as they are.
   public static func forward(
     _ geometry: Conv2DGeometry, algorithm: ConvolutionAlgorithm? = nil, input: UnsafePointer<Float>,
     weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
     scratch: UnsafeMutablePointer<Float>?, activation: ActivationKind = .linear,
-    keptWeight: UnsafeMutablePointer<Float>? = nil, channelScale: UnsafePointer<Float>? = nil
+    keptWeight: UnsafeMutablePointer<Float>? = nil, channelScale: UnsafePointer<Float>? = nil,
+    keptWeightIsPrepared: Bool = false
   ) {
+    let prepared = keptWeightIsPrepared && keptWeight != nil
     switch algorithm ?? Self.algorithm(for: geometry) {
     case .depthwise:
       precondition(channelScale == nil, "the depthwise kernel takes its channel scale in the weights")
@@ -200,7 +204,7 @@ public enum Conv2D {
         geometry, input: input, weight: weight, bias: bias, output: output, activation: activation)
     case .cropped(let crop, let inner):
       let croppedWeight = keptWeight ?? requireScratch(geometry, scratch)
-      crop.gather(weight, into: croppedWeight)
+      if !prepared { crop.gather(weight, into: croppedWeight) }
       forward(
         crop.geometry(batch: geometry.batch), algorithm: inner, input: input, weight: croppedWeight,
         bias: bias, output: output,
@@ -210,7 +214,7 @@ public enum Conv2D {
       WinogradConv2D.forward(
         geometry, input: input, weight: weight, bias: bias, output: output,
         scratch: requireScratch(geometry, scratch), activation: activation, keptWeight: keptWeight,
-        channelScale: channelScale)
+        channelScale: channelScale, weightIsPrepared: prepared)
     case .im2col, .pointwise:
       columnsForward(
         geometry, input: input, weight: weight, bias: bias, output: output, scratch: scratch,

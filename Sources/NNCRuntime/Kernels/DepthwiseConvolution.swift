@@ -1,111 +1,149 @@
+import CKernels
+
+/// Which compiled variant of the C depthwise kernels (`Sources/CKernels`) runs: the portable one
+/// (the compiler's baseline vector instructions) or the one built for AVX2 with FMA, chosen at run
+/// time because Swift cannot compile one function for several instruction sets.
+public enum DepthwiseInstructionSet: Sendable, CaseIterable, CustomStringConvertible {
+  case portable
+  case avx2
+
+  /// The fastest variant this CPU runs.
+  public static let best: DepthwiseInstructionSet = avx2IsAvailable ? .avx2 : .portable
+
+  static let avx2IsAvailable = nnc_depthwise_avx2_available() != 0
+
+  public var isAvailable: Bool { self == .portable || Self.avx2IsAvailable }
+
+  var code: Int32 {
+    switch self {
+    case .portable: return Int32(NNC_DEPTHWISE_PORTABLE)
+    case .avx2: return Int32(NNC_DEPTHWISE_AVX2)
+    }
+  }
+
+  public var description: String {
+    switch self {
+    case .portable: return "portable"
+    case .avx2: return "avx2"
+    }
+  }
+}
+
 /// Depthwise convolution computed directly, without im2col: `groups == inChannels` and output
 /// channel `oc` reads input channel `oc / M`, where M = outChannels / inChannels is the depth
 /// multiplier (the PyTorch grouping; weight [outChannels, 1, kernelHeight, kernelWidth]).
 /// Gradients of weight and bias are accumulated; the input gradient is overwritten. No scratch.
+///
+/// Each plane (one sample, one channel) is one call into the vectorized C kernels: the plane is
+/// copied with its padding written out, so every output is computed by vector code without bounds
+/// checks, with 3x3 kernels at stride 1 and 2 specialized. Planes run in parallel and every sum
+/// has an order fixed by the geometry, so results are the same for any thread count.
 public enum DepthwiseConv2D {
   /// output = activation(depthwise(input, weight) + bias), one task per (sample, output channel).
   public static func forward(
     _ geometry: Conv2DGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
     bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
-    activation: ActivationKind = .linear
+    activation: ActivationKind = .linear, instructionSet: DepthwiseInstructionSet = .best
   ) {
     let g = geometry
     precondition(g.isDepthwise, "DepthwiseConv2D needs groups == inChannels, got \(g)")
+    precondition(instructionSet.isAvailable, "this CPU cannot run the \(instructionSet) depthwise kernels")
     let multiplier = g.outChannels / g.inChannels
-    let (outH, outW) = (g.outHeight, g.outWidth)
+    let outPlane = g.outHeight * g.outWidth
     let taps = g.kernelHeight * g.kernelWidth
-    Parallel.forEach(g.batch * g.outChannels, workPerItem: outH * outW * taps) { task in
-      let (n, oc) = task.quotientAndRemainder(dividingBy: g.outChannels)
-      let plane = input + (n * g.inChannels + oc / multiplier) * g.inHeight * g.inWidth
-      let kernel = weight + oc * taps
-      let dst = output + task * outH * outW
-      let initial = bias?[oc] ?? 0
-      for oy in 0..<outH {
-        for ox in 0..<outW {
-          var sum = initial
-          for ki in 0..<g.kernelHeight {
-            let iy = oy * g.strideH - g.padTop + ki * g.dilationH
-            guard iy >= 0 && iy < g.inHeight else { continue }
-            for kj in 0..<g.kernelWidth {
-              let ix = ox * g.strideW - g.padLeft + kj * g.dilationW
-              guard ix >= 0 && ix < g.inWidth else { continue }
-              sum += kernel[ki * g.kernelWidth + kj] * plane[iy * g.inWidth + ix]
-            }
-          }
-          dst[oy * outW + ox] = sum
-        }
+    let isa = instructionSet.code
+    withUnsafePointer(to: g.planeShape) { shape in
+      Parallel.forEach(g.batch * g.outChannels, workPerItem: outPlane * taps) { task in
+        let (n, oc) = task.quotientAndRemainder(dividingBy: g.outChannels)
+        let plane = input + (n * g.inChannels + oc / multiplier) * g.inHeight * g.inWidth
+        let dst = output + task * outPlane
+        nnc_depthwise_forward_plane(isa, shape, plane, weight + oc * taps, bias?[oc] ?? 0, 0, dst)
+        if activation != .linear { activation.forward(UnsafePointer(dst), dst, count: outPlane) }
       }
-      if activation != .linear { activation.forward(UnsafePointer(dst), dst, count: outH * outW) }
     }
   }
 
   /// Gradients of `forward` without activation; any of the three outputs may be nil to skip it.
-  /// gradInput runs one task per (sample, input channel), gradWeight one per output channel with the
-  /// batch summed in order, so every sum has a fixed order.
+  /// gradInput runs one task per (sample, input channel), adding its multiplier's output channels in
+  /// order; gradWeight one task per output channel, each plane's tap sums added over the batch in
+  /// order. Every sum therefore has a fixed order.
   public static func backward(
     _ geometry: Conv2DGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
     gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?,
-    gradWeight: UnsafeMutablePointer<Float>?, gradBias: UnsafeMutablePointer<Float>?
+    gradWeight: UnsafeMutablePointer<Float>?, gradBias: UnsafeMutablePointer<Float>?,
+    instructionSet: DepthwiseInstructionSet = .best
   ) {
     let g = geometry
     precondition(g.isDepthwise, "DepthwiseConv2D needs groups == inChannels, got \(g)")
-    let multiplier = g.outChannels / g.inChannels
-    let (outH, outW) = (g.outHeight, g.outWidth)
-    let inPlane = g.inHeight * g.inWidth
-    let taps = g.kernelHeight * g.kernelWidth
-    if let gradInput {
-      Parallel.forEach(g.batch * g.inChannels, workPerItem: multiplier * outH * outW * taps) { task in
-        let (n, ic) = task.quotientAndRemainder(dividingBy: g.inChannels)
-        let dst = gradInput + task * inPlane
-        dst.update(repeating: 0, count: inPlane)
-        for m in 0..<multiplier {
-          let oc = ic * multiplier + m
-          let kernel = weight + oc * taps
-          let src = gradOutput + (n * g.outChannels + oc) * outH * outW
-          for oy in 0..<outH {
-            for ki in 0..<g.kernelHeight {
-              let iy = oy * g.strideH - g.padTop + ki * g.dilationH
-              guard iy >= 0 && iy < g.inHeight else { continue }
-              for ox in 0..<outW {
-                let dy = src[oy * outW + ox]
-                for kj in 0..<g.kernelWidth {
-                  let ix = ox * g.strideW - g.padLeft + kj * g.dilationW
-                  guard ix >= 0 && ix < g.inWidth else { continue }
-                  dst[iy * g.inWidth + ix] += dy * kernel[ki * g.kernelWidth + kj]
-                }
-              }
-            }
-          }
-        }
+    precondition(instructionSet.isAvailable, "this CPU cannot run the \(instructionSet) depthwise kernels")
+    let outPlane = g.outHeight * g.outWidth
+    let isa = instructionSet.code
+    withUnsafePointer(to: g.planeShape) { shape in
+      if let gradInput {
+        inputGradient(g, shape, isa, weight: weight, gradOutput: gradOutput, gradInput: gradInput)
       }
-    }
-    if let gradWeight {
-      Parallel.forEach(g.outChannels, workPerItem: g.batch * outH * outW * taps) { oc in
-        let ic = oc / multiplier
-        for ki in 0..<g.kernelHeight {
-          for kj in 0..<g.kernelWidth {
-            var sum: Float = 0
-            for n in 0..<g.batch {
-              let plane = input + (n * g.inChannels + ic) * inPlane
-              let src = gradOutput + (n * g.outChannels + oc) * outH * outW
-              for oy in 0..<outH {
-                let iy = oy * g.strideH - g.padTop + ki * g.dilationH
-                guard iy >= 0 && iy < g.inHeight else { continue }
-                for ox in 0..<outW {
-                  let ix = ox * g.strideW - g.padLeft + kj * g.dilationW
-                  guard ix >= 0 && ix < g.inWidth else { continue }
-                  sum += src[oy * outW + ox] * plane[iy * g.inWidth + ix]
-                }
-              }
-            }
-            gradWeight[oc * taps + ki * g.kernelWidth + kj] += sum
-          }
-        }
+      if let gradWeight {
+        weightGradient(g, shape, isa, input: input, gradOutput: gradOutput, gradWeight: gradWeight)
       }
     }
     if let gradBias {
       accumulateBiasGradient(
-        gradOutput, batch: g.batch, channels: g.outChannels, plane: outH * outW, gradBias: gradBias)
+        gradOutput, batch: g.batch, channels: g.outChannels, plane: outPlane, gradBias: gradBias)
     }
+  }
+
+  private static func inputGradient(
+    _ g: Conv2DGeometry, _ shape: UnsafePointer<nnc_depthwise_shape>, _ isa: Int32,
+    weight: UnsafePointer<Float>,
+    gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>
+  ) {
+    let multiplier = g.outChannels / g.inChannels
+    let (outPlane, inPlane) = (g.outHeight * g.outWidth, g.inHeight * g.inWidth)
+    let taps = g.kernelHeight * g.kernelWidth
+    Parallel.forEach(g.batch * g.inChannels, workPerItem: multiplier * outPlane * taps) { task in
+      let (n, ic) = task.quotientAndRemainder(dividingBy: g.inChannels)
+      for m in 0..<multiplier {
+        let oc = ic * multiplier + m
+        nnc_depthwise_input_gradient_plane(
+          isa, shape, gradOutput + (n * g.outChannels + oc) * outPlane, weight + oc * taps, m > 0 ? 1 : 0,
+          gradInput + task * inPlane)
+      }
+    }
+  }
+
+  private static func weightGradient(
+    _ g: Conv2DGeometry, _ shape: UnsafePointer<nnc_depthwise_shape>, _ isa: Int32,
+    input: UnsafePointer<Float>,
+    gradOutput: UnsafePointer<Float>, gradWeight: UnsafeMutablePointer<Float>
+  ) {
+    let multiplier = g.outChannels / g.inChannels
+    let (outPlane, inPlane) = (g.outHeight * g.outWidth, g.inHeight * g.inWidth)
+    let taps = g.kernelHeight * g.kernelWidth
+    Parallel.forEach(g.outChannels, workPerItem: g.batch * outPlane * taps) { oc in
+      let ic = oc / multiplier
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * taps) { buffer in
+        let total = buffer.baseAddress!
+        let planeSums = total + taps
+        total.update(repeating: 0, count: taps)
+        for n in 0..<g.batch {
+          nnc_depthwise_weight_gradient_plane(
+            isa, shape, input + (n * g.inChannels + ic) * inPlane,
+            gradOutput + (n * g.outChannels + oc) * outPlane, planeSums)
+          for tap in 0..<taps { total[tap] += planeSums[tap] }
+        }
+        for tap in 0..<taps { gradWeight[oc * taps + tap] += total[tap] }
+      }
+    }
+  }
+}
+
+extension Conv2DGeometry {
+  /// The geometry of one plane's convolution, as the C kernels take it.
+  var planeShape: nnc_depthwise_shape {
+    nnc_depthwise_shape(
+      in_height: Int32(inHeight), in_width: Int32(inWidth), out_height: Int32(outHeight),
+      out_width: Int32(outWidth), kernel_height: Int32(kernelHeight), kernel_width: Int32(kernelWidth),
+      stride_h: Int32(strideH), stride_w: Int32(strideW), dilation_h: Int32(dilationH),
+      dilation_w: Int32(dilationW), pad_top: Int32(padTop), pad_left: Int32(padLeft))
   }
 }

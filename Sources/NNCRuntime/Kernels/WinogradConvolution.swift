@@ -180,15 +180,18 @@ enum WinogradConv2D {
     _ g: Conv2DGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
     bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
     activation: ActivationKind, keptWeight: UnsafeMutablePointer<Float>? = nil,
-    channelScale: UnsafePointer<Float>? = nil, targetTiles: Int = targetTiles
+    channelScale: UnsafePointer<Float>? = nil, targetTiles: Int = targetTiles, weightIsPrepared: Bool = false
   ) {
+    precondition(!weightIsPrepared || keptWeight != nil, "prepared Winograd weights live in keptWeight")
     let tiling = Tiling(g, targetTiles: targetTiles)
     let (inChannels, outChannels) = (g.inChannels, g.outChannels)
     let workspace = scratch + workspaceOffset(g, tiling)
     let transformedWeight = keptWeight ?? scratch
     let weightStride = positionStride(outChannels * inChannels)
     let transformedInput = scratch + 2 * positions * weightStride
-    transformWeights(weight, outChannels: outChannels, inChannels: inChannels, into: transformedWeight)
+    if !weightIsPrepared {
+      transformWeights(weight, outChannels: outChannels, inChannels: inChannels, into: transformedWeight)
+    }
     let inSample = inChannels * g.inHeight * g.inWidth
     let outSample = outChannels * g.outHeight * g.outWidth
     var first = 0

@@ -1,0 +1,129 @@
+#include "depthwise.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
+typedef float v8 __attribute__((vector_size(32)));
+typedef float v8u __attribute__((vector_size(32), aligned(4)));
+typedef float v4 __attribute__((vector_size(16)));
+typedef float v4u __attribute__((vector_size(16), aligned(4)));
+
+static inline int nnc_min(int a, int b) { return a < b ? a : b; }
+static inline int nnc_max(int a, int b) { return a > b ? a : b; }
+static inline int nnc_clamp(int v, int lo, int hi) { return nnc_min(nnc_max(v, lo), hi); }
+// Floor and ceiling of a / b for b > 0 and a of either sign.
+static inline int nnc_floor_div(int a, int b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+static inline int nnc_ceil_div(int a, int b) { return -nnc_floor_div(-a, b); }
+
+// The portable variant passes 8-float vectors between always-inlined helpers only.
+#pragma clang diagnostic ignored "-Wpsabi"
+
+// Padded planes up to this size live on the stack (32 KiB); larger ones are allocated.
+#define NNC_DEPTHWISE_STACK_FLOATS 8192
+
+// Copies a height × width plane into a zeroed rows × columns one, top and left padding `top` and
+// `left` (either may be negative: rows or columns cut off).
+static void nnc_pad_plane(const float *in, int height, int width, int top, int left, float *pad, int rows,
+                          int columns) {
+  const int first = nnc_max(0, left), last = nnc_min(columns, width + left);  // padded columns with input
+  for (int r = 0; r < rows; r++) {
+    float *row = pad + (size_t)r * columns;
+    const int iy = r - top;
+    if (iy < 0 || iy >= height || first >= last) {
+      memset(row, 0, sizeof(float) * columns);
+      continue;
+    }
+    memset(row, 0, sizeof(float) * first);
+    memcpy(row + first, in + (size_t)iy * width + (first - left), sizeof(float) * (last - first));
+    memset(row + last, 0, sizeof(float) * (columns - last));
+  }
+}
+
+#define NNC_ISA portable
+#include "depthwise_body.h"
+#undef NNC_ISA
+
+#if defined(__x86_64__)
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#define NNC_ISA avx2
+#include "depthwise_body.h"
+#undef NNC_ISA
+#pragma clang attribute pop
+#endif
+
+int nnc_depthwise_avx2_available(void) {
+#if defined(__x86_64__)
+  unsigned a, b, c, d;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+  const unsigned osxsave = 1u << 27, avx = 1u << 28, fma = 1u << 12;
+  if ((c & (osxsave | avx | fma)) != (osxsave | avx | fma)) return 0;
+  // The OS must save the YMM registers: XCR0 bits 1 (SSE) and 2 (AVX).
+  unsigned lo, hi;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  if ((lo & 6) != 6) return 0;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+  return (b & (1u << 5)) ? 1 : 0;
+#else
+  return 0;
+#endif
+}
+
+#if defined(__x86_64__)
+#endif
+
+void nnc_depthwise_forward_plane(int isa, const nnc_depthwise_shape *shape, const float *input,
+                                 const float *kernel, float bias, int accumulate, float *output) {
+#if defined(__x86_64__)
+  if (isa == NNC_DEPTHWISE_AVX2) {
+    forward_plane_avx2(shape, input, kernel, bias, accumulate, output);
+    return;
+  }
+#endif
+  forward_plane_portable(shape, input, kernel, bias, accumulate, output);
+}
+
+// Kernels up to this many taps are flipped on the stack for the stride-1 input gradient.
+#define NNC_DEPTHWISE_MAX_FLIPPED_TAPS 64
+
+void nnc_depthwise_input_gradient_plane(int isa, const nnc_depthwise_shape *shape, const float *grad_output,
+                                        const float *kernel, int accumulate, float *grad_input) {
+  const nnc_depthwise_shape *g = shape;
+  const int taps = g->kernel_height * g->kernel_width;
+  if (g->stride_h == 1 && g->stride_w == 1 && taps <= NNC_DEPTHWISE_MAX_FLIPPED_TAPS) {
+    // dx[iy][ix] = Σ w[a][b] · dy[iy + pad_top − a·dh][ix + pad_left − b·dw]: the forward
+    // convolution of dy with the kernel flipped, padded by the kernel's extent minus the padding.
+    float flipped[NNC_DEPTHWISE_MAX_FLIPPED_TAPS];
+    for (int t = 0; t < taps; t++) flipped[t] = kernel[taps - 1 - t];
+    nnc_depthwise_shape adjoint = {
+      .in_height = g->out_height, .in_width = g->out_width, .out_height = g->in_height,
+      .out_width = g->in_width, .kernel_height = g->kernel_height, .kernel_width = g->kernel_width,
+      .stride_h = 1, .stride_w = 1, .dilation_h = g->dilation_h, .dilation_w = g->dilation_w,
+      .pad_top = (g->kernel_height - 1) * g->dilation_h - g->pad_top,
+      .pad_left = (g->kernel_width - 1) * g->dilation_w - g->pad_left};
+    nnc_depthwise_forward_plane(isa, &adjoint, grad_output, flipped, 0, accumulate, grad_input);
+    return;
+  }
+  if (!accumulate) memset(grad_input, 0, sizeof(float) * g->in_height * g->in_width);
+#if defined(__x86_64__)
+  if (isa == NNC_DEPTHWISE_AVX2) {
+    input_gradient_scatter_plane_avx2(shape, grad_output, kernel, grad_input);
+    return;
+  }
+#endif
+  input_gradient_scatter_plane_portable(shape, grad_output, kernel, grad_input);
+}
+
+void nnc_depthwise_weight_gradient_plane(int isa, const nnc_depthwise_shape *shape, const float *input,
+                                         const float *grad_output, float *sums) {
+#if defined(__x86_64__)
+  if (isa == NNC_DEPTHWISE_AVX2) {
+    weight_gradient_plane_avx2(shape, input, grad_output, sums);
+    return;
+  }
+#endif
+  weight_gradient_plane_portable(shape, input, grad_output, sums);
+}

@@ -1,0 +1,229 @@
+// The depthwise kernels, written once over GCC/Clang vector types and included by depthwise.c once
+// per instruction set: NNC_ISA names the variant, and the including file sets the target attributes.
+// Not a public header: it defines functions.
+
+#define NNC_CAT2(a, b) a##_##b
+#define NNC_CAT(a, b) NNC_CAT2(a, b)
+#define FN(name) NNC_CAT(name, NNC_ISA)
+#define INLINE static inline __attribute__((always_inline))
+
+// Eight (or four) floats `s` apart from p. Stride 2 loads the contiguous pairs and keeps the even
+// lanes, so it reads one float past the last lane: callers keep that float inside the row.
+INLINE v8 FN(load8)(const float *p, int s) {
+  if (s == 1) return *(const v8u *)p;
+  if (s == 2) {
+    v8 a = *(const v8u *)p;
+    v8 b = *(const v8u *)(p + 8);
+    return __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14);
+  }
+  return (v8){p[0], p[s], p[2 * s], p[3 * s], p[4 * s], p[5 * s], p[6 * s], p[7 * s]};
+}
+
+INLINE v4 FN(load4)(const float *p, int s) {
+  if (s == 1) return *(const v4u *)p;
+  if (s == 2) {
+    v4 a = *(const v4u *)p;
+    v4 b = *(const v4u *)(p + 4);
+    return __builtin_shufflevector(a, b, 0, 2, 4, 6);
+  }
+  return (v4){p[0], p[s], p[2 * s], p[3 * s]};
+}
+
+// The last start of a block of `lanes` outputs whose reads (the widest tap at `reach` columns
+// right of the first, plus the stride-2 overread) stay inside a row of `width`.
+INLINE int FN(last_block_start)(int width, int pad_left, int reach, int s, int lanes) {
+  int overread = s == 2 ? 1 : 0;
+  return nnc_floor_div(width - 1 - overread + pad_left - reach, s) - (lanes - 1);
+}
+
+// One block of `lanes` outputs of a row of the padded plane: initial + Σ taps, taps in order.
+#define NNC_FORWARD_BLOCK(vec, vecu, load, target)                                             \
+  do {                                                                                       \
+    vec acc = accumulate ? *(const vecu *)(target) : (vec){0} + bias;                        \
+    for (int ki = 0; ki < kh; ki++) {                                                        \
+      const float *row = base + ki * dh * wp + ox * s;                                       \
+      for (int kj = 0; kj < kw; kj++) acc += k[ki * kw + kj] * FN(load)(row + kj * dw, s);   \
+    }                                                                                        \
+    *(vecu *)(target) = acc;                                                                 \
+  } while (0)
+
+// The plane with its padding written out as zeros (and the rows and columns the last, partly
+// used, block of a row reads), so that every output is a block of vector code without bounds
+// checks. A tap that reads padding adds k·0, which leaves the sum unchanged.
+INLINE void FN(forward_impl)(const nnc_depthwise_shape *g, const float *restrict in, const float *restrict k,
+                             float bias, int accumulate, float *restrict out, int s, int kh, int kw, int dh,
+                             int dw) {
+  const int ow = g->out_width, lanes = ow > 4 ? 8 : 4;
+  const int rounded = (ow + lanes - 1) / lanes * lanes;
+  const int hp = (g->out_height - 1) * g->stride_h + (kh - 1) * dh + 1;
+  const int wp = (rounded - 1) * s + (kw - 1) * dw + 2;  // + 1: the stride-2 overread
+  float stack[NNC_DEPTHWISE_STACK_FLOATS];
+  float *pad = (size_t)hp * wp <= NNC_DEPTHWISE_STACK_FLOATS ? stack : malloc(sizeof(float) * hp * wp);
+  if (!pad) abort();
+  nnc_pad_plane(in, g->in_height, g->in_width, g->pad_top, g->pad_left, pad, hp, wp);
+  float partial[8];
+  for (int oy = 0; oy < g->out_height; oy++) {
+    const float *base = pad + oy * g->stride_h * wp;
+    float *o = out + oy * ow;
+    int ox = 0;
+    // Whole blocks straight into the output; the last, partial one through `partial`.
+    if (lanes == 8) {
+      for (; ox + 8 <= ow; ox += 8) NNC_FORWARD_BLOCK(v8, v8u, load8, o + ox);
+    } else {
+      for (; ox + 4 <= ow; ox += 4) NNC_FORWARD_BLOCK(v4, v4u, load4, o + ox);
+    }
+    if (ox < ow) {
+      const int live = ow - ox;
+      for (int lane = 0; lane < lanes; lane++) partial[lane] = lane < live ? o[ox + lane] : 0;
+      if (lanes == 8) NNC_FORWARD_BLOCK(v8, v8u, load8, partial);
+      else NNC_FORWARD_BLOCK(v4, v4u, load4, partial);
+      for (int lane = 0; lane < live; lane++) o[ox + lane] = partial[lane];
+    }
+  }
+  if (pad != stack) free(pad);
+}
+
+#undef NNC_FORWARD_BLOCK
+
+static void FN(forward_plane)(const nnc_depthwise_shape *g, const float *in, const float *k, float bias,
+                              int accumulate, float *out) {
+  // Constant strides and 3x3 kernels let the compiler unroll the taps and keep the weights in registers.
+  const int kh = g->kernel_height, kw = g->kernel_width, dh = g->dilation_h, dw = g->dilation_w;
+  if (kh == 3 && kw == 3 && dh == 1 && dw == 1 && g->stride_w == 1)
+    FN(forward_impl)(g, in, k, bias, accumulate, out, 1, 3, 3, 1, 1);
+  else if (kh == 3 && kw == 3 && dh == 1 && dw == 1 && g->stride_w == 2)
+    FN(forward_impl)(g, in, k, bias, accumulate, out, 2, 3, 3, 1, 1);
+  else if (g->stride_w == 1)
+    FN(forward_impl)(g, in, k, bias, accumulate, out, 1, kh, kw, dh, dw);
+  else
+    FN(forward_impl)(g, in, k, bias, accumulate, out, g->stride_w, kh, kw, dh, dw);
+}
+
+INLINE void FN(scatter_impl)(const nnc_depthwise_shape *g, const float *restrict dy, const float *restrict k,
+                             float *restrict dx, int s) {
+  const int w = g->in_width, pl = g->pad_left, ow = g->out_width;
+  for (int oy = 0; oy < g->out_height; oy++) {
+    const int iy0 = oy * g->stride_h - g->pad_top;
+    const int ki_lo = nnc_max(0, nnc_ceil_div(-iy0, g->dilation_h));
+    const int ki_hi = nnc_min(g->kernel_height, nnc_floor_div(g->in_height - 1 - iy0, g->dilation_h) + 1);
+    const float *d = dy + oy * ow;
+    for (int ki = ki_lo; ki < ki_hi; ki++) {
+      float *row = dx + (iy0 + ki * g->dilation_h) * w;
+      for (int kj = 0; kj < g->kernel_width; kj++) {
+        const float weight = k[ki * g->kernel_width + kj];
+        const int shift = kj * g->dilation_w - pl;  // input column of output 0 for this tap
+        // Outputs whose input column lies in the row: 0 <= ox·s + shift <= w − 1.
+        const int first = nnc_max(0, nnc_ceil_div(-shift, s));
+        const int end = nnc_min(ow, nnc_floor_div(w - 1 - shift, s) + 1);
+        float *r = row + shift;
+        int ox = first;
+        if (s == 1) {
+          for (; ox + 8 <= end; ox += 8) *(v8u *)(r + ox) += weight * *(const v8u *)(d + ox);
+        } else if (s == 2) {
+          // Eight outputs touch sixteen consecutive inputs, the odd ones by adding zero; the
+          // sixteenth must lie in the row: 2·(ox + 7) + 1 + shift <= w − 1.
+          const v8 zero = {0};
+          for (; ox + 8 <= end && 2 * (ox + 7) + 1 + shift <= w - 1; ox += 8) {
+            v8 v = weight * *(const v8u *)(d + ox);
+            *(v8u *)(r + 2 * ox) += __builtin_shufflevector(v, zero, 0, 8, 1, 8, 2, 8, 3, 8);
+            *(v8u *)(r + 2 * ox + 8) += __builtin_shufflevector(v, zero, 4, 8, 5, 8, 6, 8, 7, 8);
+          }
+        }
+        for (; ox < end; ox++) r[ox * s] += weight * d[ox];
+      }
+    }
+  }
+}
+
+static void FN(input_gradient_scatter_plane)(const nnc_depthwise_shape *g, const float *dy, const float *k,
+                                             float *dx) {
+  switch (g->stride_w) {
+  case 1: FN(scatter_impl)(g, dy, k, dx, 1); break;
+  case 2: FN(scatter_impl)(g, dy, k, dx, 2); break;
+  default: FN(scatter_impl)(g, dy, k, dx, g->stride_w); break;
+  }
+}
+
+INLINE float FN(sum8)(v8 v) {
+  v4 h = __builtin_shufflevector(v, v, 0, 1, 2, 3) + __builtin_shufflevector(v, v, 4, 5, 6, 7);
+  return (h[0] + h[2]) + (h[1] + h[3]);
+}
+
+INLINE float FN(sum4)(v4 h) { return (h[0] + h[2]) + (h[1] + h[3]); }
+
+// One block of `lanes` output gradients `d` times the inputs every tap reads for them, added to
+// the tap's accumulator.
+#define NNC_WEIGHT_BLOCK(vec, load, acc, d)                                                    \
+  do {                                                                                       \
+    for (int ki = 0; ki < kh; ki++) {                                                        \
+      const float *row = base + ki * dh * wp + ox * s;                                       \
+      for (int kj = 0; kj < kw; kj++) acc[ki * kw + kj] += (d) * FN(load)(row + kj * dw, s); \
+    }                                                                                        \
+  } while (0)
+
+// One pass over the plane, padded as in `forward_impl`, with an accumulator per tap: each block of
+// output gradients is loaded once for all taps. The last, partial block of a row reads its
+// gradients from `partial`, zeros beyond the row, so its extra lanes add nothing.
+INLINE void FN(weight_gradient_impl)(const nnc_depthwise_shape *g, const float *restrict in,
+                                     const float *restrict dy, float *restrict sums, int s, int kh, int kw,
+                                     int dh, int dw) {
+  const int ow = g->out_width, lanes = ow > 4 ? 8 : 4, taps = kh * kw;
+  const int rounded = (ow + lanes - 1) / lanes * lanes;
+  const int hp = (g->out_height - 1) * g->stride_h + (kh - 1) * dh + 1;
+  const int wp = (rounded - 1) * s + (kw - 1) * dw + 2;
+  float stack[NNC_DEPTHWISE_STACK_FLOATS];
+  float *pad = (size_t)hp * wp <= NNC_DEPTHWISE_STACK_FLOATS ? stack : malloc(sizeof(float) * hp * wp);
+  if (!pad) abort();
+  nnc_pad_plane(in, g->in_height, g->in_width, g->pad_top, g->pad_left, pad, hp, wp);
+  float partial[8] = {0};
+  if (lanes == 8) {
+    v8 acc[taps];
+    for (int t = 0; t < taps; t++) acc[t] = (v8){0};
+    for (int oy = 0; oy < g->out_height; oy++) {
+      const float *base = pad + oy * g->stride_h * wp;
+      const float *d = dy + oy * ow;
+      int ox = 0;
+      for (; ox + 8 <= ow; ox += 8) NNC_WEIGHT_BLOCK(v8, load8, acc, *(const v8u *)(d + ox));
+      if (ox < ow) {
+        for (int lane = 0; lane < 8; lane++) partial[lane] = lane < ow - ox ? d[ox + lane] : 0;
+        NNC_WEIGHT_BLOCK(v8, load8, acc, *(const v8u *)partial);
+      }
+    }
+    for (int t = 0; t < taps; t++) sums[t] = FN(sum8)(acc[t]);
+  } else {
+    v4 acc[taps];
+    for (int t = 0; t < taps; t++) acc[t] = (v4){0};
+    for (int oy = 0; oy < g->out_height; oy++) {
+      const float *base = pad + oy * g->stride_h * wp;
+      const float *d = dy + oy * ow;
+      int ox = 0;
+      for (; ox + 4 <= ow; ox += 4) NNC_WEIGHT_BLOCK(v4, load4, acc, *(const v4u *)(d + ox));
+      if (ox < ow) {
+        for (int lane = 0; lane < 4; lane++) partial[lane] = lane < ow - ox ? d[ox + lane] : 0;
+        NNC_WEIGHT_BLOCK(v4, load4, acc, *(const v4u *)partial);
+      }
+    }
+    for (int t = 0; t < taps; t++) sums[t] = FN(sum4)(acc[t]);
+  }
+  if (pad != stack) free(pad);
+}
+
+#undef NNC_WEIGHT_BLOCK
+
+static void FN(weight_gradient_plane)(const nnc_depthwise_shape *g, const float *in, const float *dy,
+                                      float *sums) {
+  const int kh = g->kernel_height, kw = g->kernel_width, dh = g->dilation_h, dw = g->dilation_w;
+  if (kh == 3 && kw == 3 && dh == 1 && dw == 1 && g->stride_w == 1)
+    FN(weight_gradient_impl)(g, in, dy, sums, 1, 3, 3, 1, 1);
+  else if (kh == 3 && kw == 3 && dh == 1 && dw == 1 && g->stride_w == 2)
+    FN(weight_gradient_impl)(g, in, dy, sums, 2, 3, 3, 1, 1);
+  else if (g->stride_w == 1)
+    FN(weight_gradient_impl)(g, in, dy, sums, 1, kh, kw, dh, dw);
+  else
+    FN(weight_gradient_impl)(g, in, dy, sums, g->stride_w, kh, kw, dh, dw);
+}
+
+#undef FN
+#undef INLINE
+#undef NNC_CAT
+#undef NNC_CAT2

@@ -1,0 +1,48 @@
+// Direct depthwise-convolution kernels over one plane (one sample, one channel) in NCHW layout, in C
+// so that one source compiles twice: once for any x86-64 or ARM CPU and once with AVX2 and FMA,
+// chosen at run time (`nnc_depthwise_avx2_available`). Swift has no per-function target attributes.
+// The caller runs planes in parallel; every function here sums in a fixed order, so results depend
+// on the instruction set only, never on the thread count.
+#ifndef NNC_DEPTHWISE_H
+#define NNC_DEPTHWISE_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// The geometry of one plane's convolution: output[oy][ox] = Σ kernel[ki][kj] ·
+/// input[oy·stride_h − pad_top + ki·dilation_h][ox·stride_w − pad_left + kj·dilation_w] over the taps
+/// that fall inside the input. Padding may be negative (the input-gradient call uses that).
+typedef struct {
+  int in_height, in_width, out_height, out_width;
+  int kernel_height, kernel_width, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left;
+} nnc_depthwise_shape;
+
+/// Which compiled variant runs: 0 portable (the compiler's baseline vector ISA), 1 AVX2 with FMA.
+enum { NNC_DEPTHWISE_PORTABLE = 0, NNC_DEPTHWISE_AVX2 = 1 };
+
+/// 1 when the CPU and the OS support AVX2 and FMA (CPUID and XGETBV), else 0.
+int nnc_depthwise_avx2_available(void);
+
+/// output = bias + the convolution of `input` with `kernel`, or output += the convolution when
+/// `accumulate` is nonzero (then `bias` is ignored). `output` is out_height × out_width floats.
+void nnc_depthwise_forward_plane(int isa, const nnc_depthwise_shape *shape, const float *input,
+                                 const float *kernel, float bias, int accumulate, float *output);
+
+/// The input gradient of one plane: grad_input = (or += when `accumulate` is nonzero) the adjoint of
+/// the convolution applied to `grad_output`. At stride 1 that is itself a convolution (of
+/// `grad_output` with the flipped kernel), run by the forward kernel; other strides scatter each
+/// output's gradient onto the inputs it read.
+void nnc_depthwise_input_gradient_plane(int isa, const nnc_depthwise_shape *shape, const float *grad_output,
+                                        const float *kernel, int accumulate, float *grad_input);
+
+/// sums[ki · kernel_width + kj] = Σ grad_output[oy][ox] · input[...] over the plane, for every tap:
+/// one plane's share of the weight gradient, each tap summed in a fixed order.
+void nnc_depthwise_weight_gradient_plane(int isa, const nnc_depthwise_shape *shape, const float *input,
+                                         const float *grad_output, float *sums);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
