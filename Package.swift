@@ -54,7 +54,7 @@ let package = Package(
     .target(
       name: "NNCTensorBoard",
       dependencies: ["NNCTrain", "NNCGraph", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
-    .target(name: "NNCFuzz", dependencies: ["NNCSpec", "NNCGraph", "NNCRandom", "NNCData", "NNCTrain"]),
+    .target(name: "NNCFuzz", dependencies: ["NNCSpec", "NNCGraph", "NNCRandom", "NNCData", "NNCTrain", "NNCONNX"]),
     .executableTarget(name: "nnc-fuzz", dependencies: ["NNCFuzz"]),
     .executableTarget(
       name: "nnc",

@@ -1,4 +1,5 @@
 import NNCGraph
+import NNCSpec
 
 /// `batchnorm`: folded into the convolution or dense layer before it (the default), or a
 /// `BatchNormalization` node (`--keep-batchnorm`).
@@ -66,5 +67,44 @@ extension ONNXGraphExport {
     }
     let newBias = (0..<outputs).map { Float(Double(bias?[$0] ?? 0) * factor[$0] + shift[$0]) }
     return (scaled, newBias)
+  }
+}
+
+/// `BatchNormalization` (inference form) back to `batchnorm`: ONNX's momentum weighs the running
+/// value, nnc's the batch statistic.
+extension ONNXGraphImport {
+  mutating func importBatchNorm(_ node: Onnx_NodeProto) throws -> [Layer] {
+    let attributes = try ONNXAttributes(node)
+    guard node.output.count == 1 || node.output.dropFirst().allSatisfy(\.isEmpty),
+      try attributes.int("training_mode", default: 0) == 0
+    else {
+      throw ONNXImportError.unsupported(node, "it is in training mode", alternative: "batchnorm (inference)")
+    }
+    let roles = ["gamma", "beta", "running_mean", "running_var"]
+    guard node.input.count == 5 else {
+      throw ONNXImportError.unsupported(
+        node, "it has \(node.input.count) inputs, not 5", alternative: "batchnorm")
+    }
+    let values = try node.input.dropFirst().map { input in
+      guard let constant = constants[input], constant.dims.count == 1, !constant.floats.isEmpty else {
+        throw ONNXImportError.unsupported(
+          node, "'\(input)' is not a float per-channel initializer", alternative: "batchnorm")
+      }
+      return constant.floats
+    }
+    let channels = values[0].count
+    guard values.allSatisfy({ $0.count == channels }) else {
+      throw ONNXImportError.unsupported(node, "its statistics differ in length", alternative: "batchnorm")
+    }
+    let epsilon = attributes.float("epsilon", default: 1e-5)
+    let running = attributes.float("momentum", default: 0.9)
+    // 1 - 0.9 in decimal (0.1), not in Float32 (0.100000024).
+    let momentum = Float(1 - (Double("\(running)") ?? Double(running)))
+    let parameters = zip(roles, values).map { (role: $0, shape: [channels], values: $1) }
+    return [
+      layer(
+        "batchnorm", name: layerName(node, fallback: "batchnorm"),
+        [("epsilon", Self.number(epsilon)), ("momentum", Self.number(momentum))], weights: parameters)
+    ]
   }
 }

@@ -1,4 +1,5 @@
 import NNCGraph
+import NNCSpec
 
 /// `conv2d`, `depthwise_conv2d` and both halves of `separable_conv2d` are one grouped `Conv`: nnc's
 /// weight layout [filters, in/groups, kh, kw] is ONNX's, and its explicit padding goes in `pads`
@@ -33,5 +34,82 @@ extension ONNXGraphExport {
         Attribute.ints("pads", [padding.top, padding.left, padding.bottom, padding.right]),
         Attribute.ints("strides", [attributes.stride.height, attributes.stride.width]),
       ])
+  }
+}
+
+/// `Conv` back to `conv2d` with `groups` (depthwise and separable halves included). Asymmetric pads
+/// become a `zero_padding2d` before it; `auto_pad` SAME is the symmetric padding of a stride-1
+/// convolution with an odd window.
+extension ONNXGraphImport {
+  mutating func importConvolution(_ node: Onnx_NodeProto, activation: String?) throws -> [Layer] {
+    let attributes = try ONNXAttributes(node)
+    guard node.input.count >= 2, let weight = constants[node.input[1]], weight.dims.count == 4,
+      !weight.floats.isEmpty
+    else {
+      throw ONNXImportError.unsupported(
+        node, "its weight is not a float [F, C/groups, kh, kw] initializer", alternative: "conv2d")
+    }
+    let filters = weight.dims[0]
+    let kernel = (weight.dims[2], weight.dims[3])
+    let stride = try attributes.ints("strides") ?? [1, 1]
+    let dilation = try attributes.ints("dilations") ?? [1, 1]
+    let groups = try attributes.int("group", default: 1)
+    guard stride.count == 2, dilation.count == 2, groups >= 1 else {
+      throw ONNXImportError.unsupported(node, "it is not a 2-D convolution", alternative: "conv2d")
+    }
+    let pads = try convolutionPads(node, attributes, kernel: kernel, stride: stride, dilation: dilation)
+    var bias: [Float]?
+    if node.input.count >= 3, !node.input[2].isEmpty {
+      guard let constant = constants[node.input[2]], constant.floats.count == filters else {
+        throw ONNXImportError.unsupported(
+          node, "its bias is not a float initializer of \(filters)", alternative: "conv2d")
+      }
+      bias = constant.floats
+    }
+    let name = layerName(node, fallback: "conv2d")
+    var layers: [Layer] = []
+    var padding = Self.pair(pads[0], pads[1])
+    if pads[0] != pads[2] || pads[1] != pads[3] {
+      layers.append(asymmetricPadding(pads, name: uniqueName(name + "_pad")))
+      padding = .int(0)
+    }
+    var arguments: [(String, Expr.Kind)] = [
+      ("filters", .int(filters)), ("kernel", Self.pair(kernel.0, kernel.1)),
+      ("stride", Self.pair(stride[0], stride[1])), ("padding", padding),
+      ("dilation", Self.pair(dilation[0], dilation[1])), ("groups", .int(groups)),
+      ("bias", .bool(bias != nil)),
+    ]
+    if let activation { arguments.append(("activation", .string(activation))) }
+    var parameters = [(role: "weight", shape: weight.dims, values: weight.floats)]
+    if let bias { parameters.append((role: "bias", shape: [filters], values: bias)) }
+    layers.append(layer("conv2d", name: name, arguments, weights: parameters))
+    return layers
+  }
+
+  /// [top, left, bottom, right] from `pads` or `auto_pad`.
+  func convolutionPads(
+    _ node: Onnx_NodeProto, _ attributes: ONNXAttributes, kernel: (Int, Int), stride: [Int], dilation: [Int]
+  ) throws -> [Int] {
+    switch attributes.string("auto_pad", default: "NOTSET") {
+    case "NOTSET", "":
+      let pads = try attributes.ints("pads") ?? [0, 0, 0, 0]
+      guard pads.count == 4, pads.allSatisfy({ $0 >= 0 }) else {
+        throw ONNXImportError.unsupported(
+          node, "its pads \(pads) are not 4 non-negative values", alternative: "conv2d")
+      }
+      return pads
+    case "VALID":
+      return [0, 0, 0, 0]
+    case "SAME_UPPER", "SAME_LOWER":
+      let span = ((kernel.0 - 1) * dilation[0], (kernel.1 - 1) * dilation[1])
+      guard stride == [1, 1], span.0 % 2 == 0, span.1 % 2 == 0 else {
+        throw ONNXImportError.unsupported(
+          node, "auto_pad SAME with a stride or an even window pads by the input size",
+          alternative: "explicit pads")
+      }
+      return [span.0 / 2, span.1 / 2, span.0 / 2, span.1 / 2]
+    case let other:
+      throw ONNXImportError.unsupported(node, "auto_pad '\(other)'", alternative: "explicit pads")
+    }
   }
 }

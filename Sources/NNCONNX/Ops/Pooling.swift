@@ -1,4 +1,5 @@
 import NNCGraph
+import NNCSpec
 
 /// `maxpool`, `avgpool` and their global forms. nnc's windows end inside the padded input (floor
 /// division: `ceil_mode=0`) and its average leaves padding out (`count_include_pad=0`).
@@ -33,5 +34,62 @@ extension ONNXGraphExport {
       "Flatten", name: node.name + ":flatten", inputs: [pooled],
       outputs: [output(node.output, name: node.name)],
       attributes: [Attribute.int("axis", 1)])
+  }
+}
+
+/// `MaxPool`/`AveragePool` back to `maxpool`/`avgpool` (symmetric pads; an average that counts
+/// padding differs from nnc's, so only `count_include_pad=0` or no padding), and a global pool
+/// followed by `Flatten`/`Reshape` back to `global_avgpool`/`global_maxpool`.
+extension ONNXGraphImport {
+  mutating func importPool(_ node: Onnx_NodeProto) throws -> [Layer] {
+    let attributes = try ONNXAttributes(node)
+    let isMax = node.opType == "MaxPool"
+    let op = isMax ? "maxpool" : "avgpool"
+    guard let window = try attributes.ints("kernel_shape"), window.count == 2 else {
+      throw ONNXImportError.unsupported(node, "it is not a 2-D pool", alternative: op)
+    }
+    let stride = try attributes.ints("strides") ?? [1, 1]
+    let dilation = try attributes.ints("dilations") ?? [1, 1]
+    guard stride.count == 2, dilation == [1, 1], node.output.count == 1 || node.output[1].isEmpty else {
+      throw ONNXImportError.unsupported(node, "dilations or indices are not supported", alternative: op)
+    }
+    var pads = try attributes.ints("pads") ?? [0, 0, 0, 0]
+    switch attributes.string("auto_pad", default: "NOTSET") {
+    case "NOTSET", "", "VALID":
+      if attributes.string("auto_pad", default: "NOTSET") == "VALID" { pads = [0, 0, 0, 0] }
+    case let other:
+      throw ONNXImportError.unsupported(node, "auto_pad '\(other)'", alternative: "\(op) with explicit pads")
+    }
+    guard pads.count == 4, pads[0] == pads[2], pads[1] == pads[3] else {
+      throw ONNXImportError.unsupported(
+        node, "asymmetric pads \(pads)", alternative: "\(op) with symmetric padding")
+    }
+    if !isMax, pads != [0, 0, 0, 0], try attributes.int("count_include_pad", default: 0) != 0 {
+      throw ONNXImportError.unsupported(
+        node, "its average counts the padding (count_include_pad=1)",
+        alternative: "avgpool (leaves padding out)")
+    }
+    let ceil = try attributes.int("ceil_mode", default: 0) != 0
+    var arguments: [(String, Expr.Kind)] = [
+      ("size", Self.pair(window[0], window[1])), ("stride", Self.pair(stride[0], stride[1])),
+      ("padding", Self.pair(pads[0], pads[1])),
+    ]
+    if ceil { arguments.append(("ceil_mode", .bool(true))) }
+    return [layer(op, name: layerName(node, fallback: op), arguments)]
+  }
+
+  /// The global pool a `Flatten`/`Reshape` reads, when it alone reads the pool.
+  mutating func importGlobalPool(flattening x: String) -> (layers: [Layer], input: String)? {
+    guard let index = producer[x], readers[x] == 1, let poolInput = graph.node[index].input.first else {
+      return nil
+    }
+    let pool = graph.node[index]
+    let op: String
+    switch pool.opType {
+    case "GlobalAveragePool": op = "global_avgpool"
+    case "GlobalMaxPool": op = "global_maxpool"
+    default: return nil
+    }
+    return ([layer(op, name: layerName(pool, fallback: op), [])], poolInput)
   }
 }
