@@ -70,7 +70,7 @@ let package = Package(
     .testTarget(
       name: "NNCONNXTests",
       dependencies: [
-        "NNCONNX", "NNCGraph", "NNCSpec", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        "NNCONNX", "NNCGraph", "NNCSpec", "NNCRuntime", "NNCRandom", "NNCData", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ]),
     .testTarget(name: "NNCDataTests", dependencies: ["NNCData"]),
     .testTarget(name: "NNCTrainTests", dependencies: ["NNCTrain"]),

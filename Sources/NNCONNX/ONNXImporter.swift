@@ -9,8 +9,9 @@ import SwiftProtobuf
 /// read by that branch alone, so the spec computes exactly the graph. The mapping of each op family
 /// (both directions) is in `Ops/<Family>.swift`.
 public enum ONNXImporter {
-  /// The opsets whose semantics the mapping follows.
-  public static let supportedOpsets = 9...21
+  /// The opsets whose semantics the mapping follows: opsets 22 to 25 only widened the element types
+  /// of the ops nnc imports (bfloat16, float8, int4), so their float32 meaning is opset 21's.
+  public static let supportedOpsets = 9...25
 
   /// Parses a model, naming the first malformed field instead of crashing.
   public static func read(bytes: [UInt8]) throws -> Onnx_ModelProto {
@@ -67,14 +68,9 @@ public enum ONNXImporter {
     ] {
       if let value = metadata[key] { weightMetadata[renamed] = value }
     }
-    return ONNXImportedModel(spec: spec, weights: graphImport.weights, weightMetadata: weightMetadata)
+    return ONNXImportedModel(
+      spec: spec, weights: graphImport.weights, weightMetadata: weightMetadata, outputActivation: head)
   }
-}
-
-/// The output activation stripped from the graph: the loss applies it (`from_logits`).
-enum ONNXImportedHead {
-  case softmax
-  case sigmoid
 }
 
 /// The state of one import: constants, who produces and who reads each tensor, the layer names in
@@ -88,6 +84,8 @@ struct ONNXGraphImport {
   var weights: [String: (shape: [Int], values: [Float])] = [:]
   var layerNames: Set<String> = []
   var depth = 0
+  /// Conditions on the sample rank of a layer's input that only the lowered spec can tell.
+  var rankChecks: [ONNXRankCheck] = []
   let inputName: String
   let inputShape: [Int]
 
@@ -144,7 +142,11 @@ struct ONNXGraphImport {
     if let index = producer[output], !graph.node[index].input.isEmpty {
       let node = graph.node[index]
       let axis = try ONNXAttributes(node).int("axis", default: opset >= 13 ? -1 : 1)
-      if node.opType == "Softmax", axis == 1 || axis == -1, task != "regression" {
+      // Softmax over the features of [N, features] only: the loss normalizes axis 1 of any rank.
+      let rank = declaredShape(of: output)?.count
+      if node.opType == "Softmax", axis == 1 && (opset >= 13 || rank == 2) || axis == -1 && rank == 2,
+        task != "regression"
+      {
         head = .softmax
         output = node.input[0]
       } else if node.opType == "Sigmoid", task == "binary" || task == "multilabel" {
@@ -152,7 +154,38 @@ struct ONNXGraphImport {
         output = node.input[0]
       }
     }
-    return (try sequence(from: inputName, to: output), head)
+    let layers = try sequence(from: inputName, to: output)
+    // A graph that only passes its input on (Identity, Dropout) is the identity layer.
+    return (layers.isEmpty ? [layer("linear", name: uniqueName("identity"), [])] : layers, head)
+  }
+
+  /// The shape of a value the graph declares (input, output or value_info), batch dimension
+  /// included, when every dimension after the batch is a fixed size.
+  func declaredShape(of value: String) -> [Int]? {
+    guard
+      let info = graph.input.first(where: { $0.name == value })
+        ?? graph.output.first(where: { $0.name == value })
+        ?? graph.valueInfo.first(where: { $0.name == value }),
+      info.type.tensorType.hasShape
+    else { return nil }
+    var shape: [Int] = []
+    for (position, dimension) in info.type.tensorType.shape.dim.enumerated() {
+      if case .dimValue(let size) = dimension.value, size >= 0, size <= Int64(Limits.size) {
+        shape.append(Int(size))
+      } else if position == 0 {
+        shape.append(1)
+      } else {
+        return nil
+      }
+    }
+    return shape
+  }
+
+  /// [height, width] of an [N, C, H, W] value the graph declares.
+  func spatialSize(of value: String) -> [Int]? {
+    if value == inputName { return inputShape.count == 3 ? Array(inputShape.dropFirst()) : nil }
+    guard let shape = declaredShape(of: value), shape.count == 4 else { return nil }
+    return Array(shape.dropFirst(2))
   }
 
   /// The layers that compute `end` from `start`.
@@ -238,6 +271,11 @@ struct ONNXGraphImport {
     case "MaxPool", "AveragePool":
       return (try importPool(node), x)
     case "GlobalAveragePool", "GlobalMaxPool":
+      // The graph's output: nnc's [N, C] holds the values of ONNX's [N, C, 1, 1] in the same order.
+      if node.output.first == graph.output[0].name {
+        let op = node.opType == "GlobalMaxPool" ? "global_maxpool" : "global_avgpool"
+        return ([layer(op, name: layerName(node, fallback: op), [])], x)
+      }
       throw ONNXImportError.unsupported(
         node, "its output [N, C, 1, 1] is not followed by Flatten or Reshape to [N, C]",
         alternative: "global_avgpool (which gives [N, C])")
@@ -334,6 +372,14 @@ struct ONNXGraphImport {
       let errors = result.diagnostics.filter { $0.severity == .error }.map(\.message)
       throw ONNXImportError("the imported spec does not check: " + errors.joined(separator: "; "))
     }
+    for check in rankChecks {
+      guard let node = graph.nodes.first(where: { $0.name == check.layer }) else { continue }
+      let rank = graph.shape(of: node.inputs[0]).sample.count
+      guard rank == check.sampleRank else {
+        throw ONNXImportError.unsupported(
+          check.node, "\(check.reason) (its input has \(rank + 1) dimensions)", alternative: check.alternative)
+      }
+    }
     var unused = Set(weights.keys)
     for node in graph.nodes {
       for parameter in node.parameters {
@@ -352,4 +398,14 @@ struct ONNXGraphImport {
       throw ONNXImportError("the model's weight '\(name)' has no parameter in the imported spec")
     }
   }
+}
+
+/// A mapping that holds only when the layer's input has `sampleRank` dimensions after the batch (a
+/// negative axis, a Softmax or Flatten whose meaning depends on the rank).
+struct ONNXRankCheck {
+  var layer: String
+  var sampleRank: Int
+  var node: Onnx_NodeProto
+  var reason: String
+  var alternative: String
 }

@@ -85,12 +85,22 @@ extension ONNXGraphImport {
       op = "elu"
       arguments = [("alpha", Self.number(attributes.float("alpha", default: 1)))]
     case "Softmax":
+      // nnc's softmax normalizes axis 1. Before opset 13 an axis flattens every later axis into one,
+      // which is axis 1 only for [N, features]; a negative axis -k is axis 1 of rank k + 1.
       let axis = try attributes.int("axis", default: opset >= 13 ? -1 : 1)
-      guard axis == 1 || axis == -1 else {
-        throw ONNXImportError.unsupported(
-          node, "axis \(axis)", alternative: "softmax (over the features, axis 1)")
+      let name = layerName(node, fallback: "softmax")
+      let reason = "axis \(axis) is not the axis after the batch"
+      let alternative = "softmax (over axis 1)"
+      if opset < 13, axis == 1 || axis == -1 {
+        rankChecks.append(
+          ONNXRankCheck(layer: name, sampleRank: 1, node: node, reason: reason, alternative: alternative))
+      } else if axis < 0 {
+        rankChecks.append(
+          ONNXRankCheck(layer: name, sampleRank: -axis, node: node, reason: reason, alternative: alternative))
+      } else if axis != 1 {
+        throw ONNXImportError.unsupported(node, reason, alternative: alternative)
       }
-      op = "softmax"
+      return ([layer("softmax", name: name, [])], x)
     case "HardSigmoid":
       let alpha = attributes.float("alpha", default: 0.2)
       let beta = attributes.float("beta", default: 0.5)
@@ -101,10 +111,14 @@ extension ONNXGraphImport {
       }
       op = "hard_sigmoid"
     case "Clip":
-      guard try clipBounds(node, attributes) == (0, 6) else {
-        throw ONNXImportError.unsupported(node, "only Clip(0, 6) is an activation", alternative: "relu6")
+      switch try clipBounds(node, attributes) {
+      case (0, 6): op = "relu6"
+      case (0, .infinity): op = "relu"
+      case let (low, high):
+        throw ONNXImportError.unsupported(
+          node, "Clip(\(low), \(high)): only Clip(0, 6) and Clip(0, inf) are activations",
+          alternative: "relu6 or relu")
       }
-      op = "relu6"
     case "Gelu":
       let approximate = attributes.string("approximate", default: "none")
       guard approximate == "tanh" else {

@@ -57,7 +57,9 @@ extension ONNXGraphImport {
     guard stride.count == 2, dilation.count == 2, groups >= 1 else {
       throw ONNXImportError.unsupported(node, "it is not a 2-D convolution", alternative: "conv2d")
     }
-    let pads = try convolutionPads(node, attributes, kernel: kernel, stride: stride, dilation: dilation)
+    let pads = try Self.windowPads(
+      node, attributes, kernel: [kernel.0, kernel.1], stride: stride, dilation: dilation,
+      inputSize: spatialSize(of: node.input[0]), alternative: "conv2d with explicit padding")
     var bias: [Float]?
     if node.input.count >= 3, !node.input[2].isEmpty {
       guard let constant = constants[node.input[2]], constant.floats.count == filters else {
@@ -86,30 +88,47 @@ extension ONNXGraphImport {
     return layers
   }
 
-  /// [top, left, bottom, right] from `pads` or `auto_pad`.
-  func convolutionPads(
-    _ node: Onnx_NodeProto, _ attributes: ONNXAttributes, kernel: (Int, Int), stride: [Int], dilation: [Int]
+  /// [top, left, bottom, right] from `pads` or `auto_pad`. SAME pads so that the output is
+  /// ceil(input / stride): by the window alone at stride 1, else by the input size the graph declares
+  /// (the odd pixel goes after for SAME_UPPER, before for SAME_LOWER).
+  static func windowPads(
+    _ node: Onnx_NodeProto, _ attributes: ONNXAttributes, kernel: [Int], stride: [Int], dilation: [Int],
+    inputSize: [Int]?, alternative: String
   ) throws -> [Int] {
-    switch attributes.string("auto_pad", default: "NOTSET") {
+    let autoPad = attributes.string("auto_pad", default: "NOTSET")
+    switch autoPad {
     case "NOTSET", "":
       let pads = try attributes.ints("pads") ?? [0, 0, 0, 0]
       guard pads.count == 4, pads.allSatisfy({ $0 >= 0 }) else {
         throw ONNXImportError.unsupported(
-          node, "its pads \(pads) are not 4 non-negative values", alternative: "conv2d")
+          node, "its pads \(pads) are not 4 non-negative values", alternative: alternative)
       }
       return pads
     case "VALID":
       return [0, 0, 0, 0]
     case "SAME_UPPER", "SAME_LOWER":
-      let span = ((kernel.0 - 1) * dilation[0], (kernel.1 - 1) * dilation[1])
-      guard stride == [1, 1], span.0 % 2 == 0, span.1 % 2 == 0 else {
-        throw ONNXImportError.unsupported(
-          node, "auto_pad SAME with a stride or an even window pads by the input size",
-          alternative: "explicit pads")
+      var before = [0, 0]
+      var after = [0, 0]
+      for axis in 0..<2 {
+        let span = (kernel[axis] - 1) * dilation[axis] + 1
+        let total: Int
+        if stride[axis] == 1 {
+          total = span - 1
+        } else if let inputSize {
+          let output = (inputSize[axis] + stride[axis] - 1) / stride[axis]
+          total = max((output - 1) * stride[axis] + span - inputSize[axis], 0)
+        } else {
+          throw ONNXImportError.unsupported(
+            node, "auto_pad \(autoPad) with a stride pads by an input size the graph does not declare",
+            alternative: alternative)
+        }
+        let small = total / 2
+        before[axis] = autoPad == "SAME_UPPER" ? small : total - small
+        after[axis] = total - before[axis]
       }
-      return [span.0 / 2, span.1 / 2, span.0 / 2, span.1 / 2]
+      return [before[0], before[1], after[0], after[1]]
     case let other:
-      throw ONNXImportError.unsupported(node, "auto_pad '\(other)'", alternative: "explicit pads")
+      throw ONNXImportError.unsupported(node, "auto_pad '\(other)'", alternative: alternative)
     }
   }
 }

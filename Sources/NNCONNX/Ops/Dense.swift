@@ -50,12 +50,12 @@ extension ONNXGraphImport {
       throw ONNXImportError.unsupported(
         matrixNode, "its second input is not a float [in, units] initializer", alternative: "dense")
     }
-    guard try attributes.int("transA", default: 0) == 0, attributes.float("alpha", default: 1) == 1,
-      attributes.float("beta", default: 1) == 1
-    else {
-      throw ONNXImportError.unsupported(
-        matrixNode, "transA, alpha or beta is not the default", alternative: "dense")
+    guard try attributes.int("transA", default: 0) == 0 else {
+      throw ONNXImportError.unsupported(matrixNode, "transA=1 transposes the input", alternative: "dense")
     }
+    // Gemm computes alpha · A·B + beta · C: alpha scales the weight and beta the bias.
+    let alpha = matrixNode.opType == "Gemm" ? attributes.float("alpha", default: 1) : 1
+    let beta = matrixNode.opType == "Gemm" ? attributes.float("beta", default: 1) : 1
     let transB = try attributes.int("transB", default: 0)
     let transposed = matrixNode.opType == "Gemm" && transB == 1
     let (units, inputs) = transposed ? (b.dims[0], b.dims[1]) : (b.dims[1], b.dims[0])
@@ -65,11 +65,18 @@ extension ONNXGraphImport {
         for feature in 0..<inputs { weight[unit * inputs + feature] = b.floats[feature * units + unit] }
       }
     }
+    if alpha != 1 { weight = weight.map { $0 * alpha } }
     if matrixNode.opType == "Gemm", matrixNode.input.count >= 3, !matrixNode.input[2].isEmpty {
       guard let constant = constants[matrixNode.input[2]] else {
         throw ONNXImportError.unsupported(matrixNode, "its bias is not an initializer", alternative: "dense")
       }
-      bias = constant.floats
+      // A bias of one value, or of shape [1, units], is broadcast over the units and the batch.
+      guard constant.dims.count <= 1 || constant.dims.dropLast().allSatisfy({ $0 == 1 }) else {
+        throw ONNXImportError.unsupported(
+          matrixNode, "its bias \(constant.dims) varies over the batch", alternative: "dense")
+      }
+      bias = (constant.floats.count == 1 ? [Float](repeating: constant.floats[0], count: units) : constant.floats)
+        .map { $0 * beta }
     }
     if let values = bias, values.count != units {
       throw ONNXImportError.unsupported(
@@ -77,6 +84,11 @@ extension ONNXGraphImport {
         alternative: "dense")
     }
     let name = layerName(matrixNode, fallback: "dense")
+    // MatMul multiplies the last axis of any rank; nnc's dense reads [N, features].
+    rankChecks.append(
+      ONNXRankCheck(
+        layer: name, sampleRank: 1, node: matrixNode, reason: "its input is not [N, features]",
+        alternative: "flatten, then dense"))
     var arguments: [(String, Expr.Kind)] = [("units", .int(units)), ("bias", .bool(bias != nil))]
     if let activation { arguments.append(("activation", .string(activation))) }
     var parameters = [(role: "weight", shape: [units, inputs], values: weight)]

@@ -53,13 +53,9 @@ extension ONNXGraphImport {
     guard stride.count == 2, dilation == [1, 1], node.output.count == 1 || node.output[1].isEmpty else {
       throw ONNXImportError.unsupported(node, "dilations or indices are not supported", alternative: op)
     }
-    var pads = try attributes.ints("pads") ?? [0, 0, 0, 0]
-    switch attributes.string("auto_pad", default: "NOTSET") {
-    case "NOTSET", "", "VALID":
-      if attributes.string("auto_pad", default: "NOTSET") == "VALID" { pads = [0, 0, 0, 0] }
-    case let other:
-      throw ONNXImportError.unsupported(node, "auto_pad '\(other)'", alternative: "\(op) with explicit pads")
-    }
+    let pads = try Self.windowPads(
+      node, attributes, kernel: window, stride: stride, dilation: dilation,
+      inputSize: spatialSize(of: node.input[0]), alternative: "\(op) with explicit symmetric padding")
     guard pads.count == 4, pads[0] == pads[2], pads[1] == pads[3] else {
       throw ONNXImportError.unsupported(
         node, "asymmetric pads \(pads)", alternative: "\(op) with symmetric padding")

@@ -24,6 +24,10 @@ extension ONNXGraphImport {
     guard attributes.string("mode", default: "constant") == "constant" else {
       throw ONNXImportError.unsupported(node, "only constant padding", alternative: "zero_padding2d")
     }
+    if node.input.count >= 4, !node.input[3].isEmpty {
+      throw ONNXImportError.unsupported(
+        node, "it pads chosen axes (the axes input)", alternative: "zero_padding2d of height and width")
+    }
     var pads: [Int]
     if node.input.count >= 2, !node.input[1].isEmpty {
       guard let constant = constants[node.input[1]], !constant.int64s.isEmpty else {
