@@ -46,9 +46,14 @@ public enum ONNXImporter {
     let location = SourceLocation(file: name, line: 0, column: 0)
     let modelDecl = ModelDecl(
       name: name, input: ONNXGraphImport.list(graphImport.inputShape), layers: layers, at: location)
+    // A classification loss needs [N, classes] outputs; any other output is scored by mse.
+    let outputRank = Lowering.lower(
+      Spec(model: modelDecl, loss: Call(name: "mse", at: .unknown), optimizer: nil, train: nil, file: name)
+    ).graph?.outputShape.sample.count
     let loss: String
     switch (metadata["nnc.task"] ?? "", head) {
     case ("regression", _): loss = "mse"
+    case _ where outputRank != 1: loss = "mse"
     case (_, .sigmoid), ("binary", _), ("multilabel", _): loss = "binary_cross_entropy"
     case (_, .softmax), (_, .none): loss = "cross_entropy"
     }

@@ -75,12 +75,13 @@ extension ONNXGraphImport {
       layers.append(asymmetricPadding(pads, name: uniqueName(name + "_pad")))
       padding = .int(0)
     }
-    var arguments: [(String, Expr.Kind)] = [
-      ("filters", .int(filters)), ("kernel", Self.pair(kernel.0, kernel.1)),
-      ("stride", Self.pair(stride[0], stride[1])), ("padding", padding),
-      ("dilation", Self.pair(dilation[0], dilation[1])), ("groups", .int(groups)),
-      ("bias", .bool(bias != nil)),
-    ]
+    // Arguments at their default (stride 1, no padding, dilation 1, one group) are left out.
+    var arguments: [(String, Expr.Kind)] = [("filters", .int(filters)), ("kernel", Self.pair(kernel.0, kernel.1))]
+    if stride != [1, 1] { arguments.append(("stride", Self.pair(stride[0], stride[1]))) }
+    if padding != .int(0) { arguments.append(("padding", padding)) }
+    if dilation != [1, 1] { arguments.append(("dilation", Self.pair(dilation[0], dilation[1]))) }
+    if groups != 1 { arguments.append(("groups", .int(groups))) }
+    arguments.append(("bias", .bool(bias != nil)))
     if let activation { arguments.append(("activation", .string(activation))) }
     var parameters = [(role: "weight", shape: weight.dims, values: weight.floats)]
     if let bias { parameters.append((role: "bias", shape: [filters], values: bias)) }
