@@ -55,10 +55,9 @@ NOT_EXPRESSIBLE = {
         "count_include_pad=1 (nnc's average leaves padding out)",
     "test_averagepool_2d_dilations": "a dilated pooling window",
     "test_maxpool_2d_dilations": "a dilated pooling window",
-    "test_averagepool_2d_same_lower": "auto_pad SAME gives asymmetric pads; nnc's pools pad symmetrically",
-    "test_averagepool_2d_same_upper": "auto_pad SAME gives asymmetric pads; nnc's pools pad symmetrically",
-    "test_maxpool_2d_same_lower": "auto_pad SAME gives asymmetric pads; nnc's pools pad symmetrically",
-    "test_maxpool_2d_same_upper": "auto_pad SAME gives asymmetric pads; nnc's pools pad symmetrically",
+    "test_averagepool_2d_same_lower":
+        "auto_pad SAME_LOWER pads the odd pixel before; nnc's 'same' pads it after",
+    "test_maxpool_2d_same_lower": "auto_pad SAME_LOWER pads the odd pixel before; nnc's 'same' pads it after",
     "test_clip": "Clip(-1, 1): only Clip(0, 6) (relu6) and Clip(0, inf) (relu) are activations",
     "test_clip_default_max": "Clip(-inf, 0): only Clip(0, 6) (relu6) and Clip(0, inf) (relu) are activations",
     "test_constant_pad": "pads with 1.2; zero_padding2d pads with zeros",

@@ -382,7 +382,8 @@ struct ONNXGraphImport {
       let rank = graph.shape(of: node.inputs[0]).sample.count
       guard rank == check.sampleRank else {
         throw ONNXImportError.unsupported(
-          check.node, "\(check.reason) (its input has \(rank + 1) dimensions)", alternative: check.alternative)
+          check.node, "\(check.reason) (its input has \(rank + 1) dimensions)", alternative: check.alternative
+        )
       }
     }
     var unused = Set(weights.keys)

@@ -19,11 +19,13 @@ struct ImportedNetwork {
     let result = Lowering.lower(imported.spec)
     graph = try #require(result.graph, "\(result.diagnostics.map(\.message))")
     executor = Executor(
-      graph: graph, maxBatch: maxBatch, configuration: ExecutionConfiguration(mode: .inference, optimization: .none))
+      graph: graph, maxBatch: maxBatch,
+      configuration: ExecutionConfiguration(mode: .inference, optimization: .none))
     for slot in executor.parameterLayout {
       let weight = try #require(imported.weights[slot.info.name], "no weight '\(slot.info.name)'")
       let buffer = executor.parameter(slot)
-      try #require(weight.values.count == buffer.count, "'\(slot.info.name)' has \(weight.values.count) values")
+      try #require(
+        weight.values.count == buffer.count, "'\(slot.info.name)' has \(weight.values.count) values")
       for index in buffer.indices { buffer[index] = weight.values[index] }
     }
   }
@@ -34,7 +36,8 @@ struct ImportedNetwork {
   }
 
   /// Runs `executor` on `input`, then applies `head` over each sample's features (axis 1).
-  static func forward(_ executor: Executor, _ input: [Float], batch: Int, head: ONNXImportedHead? = nil) -> [Float]
+  static func forward(_ executor: Executor, _ input: [Float], batch: Int, head: ONNXImportedHead? = nil)
+    -> [Float]
   {
     precondition(input.count == batch * executor.inputSampleCount)
     for index in input.indices { executor.input[index] = input[index] }

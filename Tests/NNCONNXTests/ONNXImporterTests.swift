@@ -79,7 +79,8 @@ import Testing
       ], input: [nil, 2, 5, 5], output: "y")
     let imported = try ONNXImporter.convert(model, name: "patterns", weightsFile: "patterns.safetensors")
     let yaml = SpecPrinter.yaml(imported.spec)
-    #expect(yaml.contains("conv2d: {filters: 4, kernel: 3, padding: 1, bias: false, name: stem_conv}"), "\(yaml)")
+    #expect(
+      yaml.contains("conv2d: {filters: 4, kernel: 3, padding: 1, bias: false, name: stem_conv}"), "\(yaml)")
     #expect(yaml.contains("relu6"), "\(yaml)")
     #expect(yaml.contains("global_avgpool"), "\(yaml)")
     #expect(yaml.contains("dense: {units: 3, bias: true, name: fc}"), "\(yaml)")

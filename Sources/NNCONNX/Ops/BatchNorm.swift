@@ -100,11 +100,16 @@ extension ONNXGraphImport {
     let running = attributes.float("momentum", default: 0.9)
     // 1 - 0.9 in decimal (0.1), not in Float32 (0.100000024).
     let momentum = Float(1 - (Double("\(running)") ?? Double(running)))
+    // `nnc export` writes `scale: false` as a gamma of ones and `center: false` as a beta of zeros
+    // (ONNX requires both), so exactly those values read back as the flags: the parameter count
+    // round-trips. A trained scale or shift is never exactly constant.
+    let scale = !values[0].allSatisfy { $0 == 1 }
+    let center = !values[1].allSatisfy { $0 == 0 }
     let parameters = zip(roles, values).map { (role: $0, shape: [channels], values: $1) }
-    return [
-      layer(
-        "batchnorm", name: layerName(node, fallback: "batchnorm"),
-        [("epsilon", Self.number(epsilon)), ("momentum", Self.number(momentum))], weights: parameters)
-    ]
+      .filter { ($0.role != "gamma" || scale) && ($0.role != "beta" || center) }
+    var arguments: [(String, Expr.Kind)] = [("epsilon", Self.number(epsilon)), ("momentum", Self.number(momentum))]
+    if !scale { arguments.append(("scale", .bool(false))) }
+    if !center { arguments.append(("center", .bool(false))) }
+    return [layer("batchnorm", name: layerName(node, fallback: "batchnorm"), arguments, weights: parameters)]
   }
 }

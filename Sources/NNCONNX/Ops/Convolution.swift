@@ -76,7 +76,9 @@ extension ONNXGraphImport {
       padding = .int(0)
     }
     // Arguments at their default (stride 1, no padding, dilation 1, one group) are left out.
-    var arguments: [(String, Expr.Kind)] = [("filters", .int(filters)), ("kernel", Self.pair(kernel.0, kernel.1))]
+    var arguments: [(String, Expr.Kind)] = [
+      ("filters", .int(filters)), ("kernel", Self.pair(kernel.0, kernel.1)),
+    ]
     if stride != [1, 1] { arguments.append(("stride", Self.pair(stride[0], stride[1]))) }
     if padding != .int(0) { arguments.append(("padding", padding)) }
     if dilation != [1, 1] { arguments.append(("dilation", Self.pair(dilation[0], dilation[1]))) }

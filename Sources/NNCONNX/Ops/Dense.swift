@@ -75,7 +75,8 @@ extension ONNXGraphImport {
         throw ONNXImportError.unsupported(
           matrixNode, "its bias \(constant.dims) varies over the batch", alternative: "dense")
       }
-      bias = (constant.floats.count == 1 ? [Float](repeating: constant.floats[0], count: units) : constant.floats)
+      bias =
+        (constant.floats.count == 1 ? [Float](repeating: constant.floats[0], count: units) : constant.floats)
         .map { $0 * beta }
     }
     if let values = bias, values.count != units {

@@ -56,22 +56,56 @@ extension ONNXGraphImport {
     let pads = try Self.windowPads(
       node, attributes, kernel: window, stride: stride, dilation: dilation,
       inputSize: spatialSize(of: node.input[0]), alternative: "\(op) with explicit symmetric padding")
-    guard pads.count == 4, pads[0] == pads[2], pads[1] == pads[3] else {
-      throw ONNXImportError.unsupported(
-        node, "asymmetric pads \(pads)", alternative: "\(op) with symmetric padding")
+    var padding = Self.pair(pads[0], pads[1])
+    var ceil = try attributes.int("ceil_mode", default: 0) != 0
+    if pads[0] != pads[2] || pads[1] != pads[3] {
+      // nnc pads a pool asymmetrically in two cases: `same`, and the overhang `ceil_mode` adds after
+      // the input (as `nnc export` writes both); both need the input's size.
+      let size = spatialSize(of: node.input[0])
+      if let size, !ceil, Self.samePads(size, window: window, stride: stride) == pads {
+        padding = .string("same")
+      } else if let size, !ceil,
+        Self.ceilModePads(size, window: window, stride: stride, before: [pads[0], pads[1]]) == pads
+      {
+        ceil = true
+      } else {
+        throw ONNXImportError.unsupported(
+          node, "asymmetric pads \(pads) that are neither 'same' nor ceil_mode's",
+          alternative: "\(op) with symmetric padding")
+      }
     }
     if !isMax, pads != [0, 0, 0, 0], try attributes.int("count_include_pad", default: 0) != 0 {
       throw ONNXImportError.unsupported(
         node, "its average counts the padding (count_include_pad=1)",
         alternative: "avgpool (leaves padding out)")
     }
-    let ceil = try attributes.int("ceil_mode", default: 0) != 0
     var arguments: [(String, Expr.Kind)] = [
       ("size", Self.pair(window[0], window[1])), ("stride", Self.pair(stride[0], stride[1])),
-      ("padding", Self.pair(pads[0], pads[1])),
+      ("padding", padding),
     ]
     if ceil { arguments.append(("ceil_mode", .bool(true))) }
     return [layer(op, name: layerName(node, fallback: op), arguments)]
+  }
+
+  /// [top, left, bottom, right] of nnc's `padding: same` for an input of `size`.
+  static func samePads(_ size: [Int], window: [Int], stride: [Int]) -> [Int] {
+    let vertical = samePadding(input: size[0], window: window[0], stride: stride[0])
+    let horizontal = samePadding(input: size[1], window: window[1], stride: stride[1])
+    return [vertical.before, horizontal.before, vertical.after, horizontal.after]
+  }
+
+  /// [top, left, bottom, right] of symmetric padding `before` with `ceil_mode` (PyTorch's rule, as
+  /// nnc's lowering applies it: the last window starts inside the input and its padding before).
+  static func ceilModePads(_ size: [Int], window: [Int], stride: [Int], before: [Int]) -> [Int] {
+    var after = before
+    for axis in 0..<2 {
+      let padded = size[axis] + 2 * before[axis]
+      guard padded >= window[axis] else { continue }
+      var output = (padded - window[axis] + stride[axis] - 1) / stride[axis] + 1
+      if (output - 1) * stride[axis] >= size[axis] + before[axis] { output -= 1 }
+      after[axis] += max((output - 1) * stride[axis] + window[axis] - padded, 0)
+    }
+    return [before[0], before[1], after[0], after[1]]
   }
 
   /// The global pool a `Flatten`/`Reshape` reads, when it alone reads the pool.
