@@ -42,6 +42,10 @@ public enum ONNXImporter {
     var graphImport = try ONNXGraphImport(graph: model.graph, opset: Int(opset))
     let metadata = Dictionary(
       model.metadataProps.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+    if let names = metadata[ONNXExporter.constantParametersKey] {
+      let list = (try? JSONSerialization.jsonObject(with: Data(names.utf8))) as? [String]
+      graphImport.constantParameters = Set(list ?? [])
+    }
     let (layers, head) = try graphImport.layers(task: metadata["nnc.task"])
     let location = SourceLocation(file: name, line: 0, column: 0)
     let modelDecl = ModelDecl(
@@ -91,6 +95,8 @@ struct ONNXGraphImport {
   var depth = 0
   /// Conditions on the sample rank of a layer's input that only the lowered spec can tell.
   var rankChecks: [ONNXRankCheck] = []
+  /// Initializers `nnc export` names as no parameter (`nnc.constant_parameters`).
+  var constantParameters: Set<String> = []
   let inputName: String
   let inputShape: [Int]
 

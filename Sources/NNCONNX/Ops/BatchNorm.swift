@@ -9,14 +9,18 @@ extension ONNXGraphExport {
   /// `center: false` become a gamma of ones and a beta of zeros, which ONNX requires.
   mutating func exportBatchNorm(_ node: Node, _ attributes: BatchNormAttributes) throws {
     let channels = graph.shape(of: node.output).sample[0]
-    let gamma =
-      try initializer(node, .gamma)
-      ?? builder.initializer(
+    var gamma = try initializer(node, .gamma)
+    if gamma == nil {
+      gamma = builder.initializer(
         node.name + ".gamma", floats: [Float](repeating: 1, count: channels), dims: [channels])
-    let beta =
-      try initializer(node, .beta)
-      ?? builder.initializer(
+      constantParameters.append(gamma!)
+    }
+    var beta = try initializer(node, .beta)
+    if beta == nil {
+      beta = builder.initializer(
         node.name + ".beta", floats: [Float](repeating: 0, count: channels), dims: [channels])
+      constantParameters.append(beta!)
+    }
     guard let mean = try initializer(node, .runningMean),
       let variance = try initializer(node, .runningVariance)
     else {
@@ -25,7 +29,7 @@ extension ONNXGraphExport {
     let x = input(node.inputs[0])
     let y = output(node.output, name: node.name)
     builder.node(
-      "BatchNormalization", name: node.name, inputs: [x, gamma, beta, mean, variance], outputs: [y],
+      "BatchNormalization", name: node.name, inputs: [x, gamma!, beta!, mean, variance], outputs: [y],
       attributes: [
         Attribute.float("epsilon", attributes.epsilon), Attribute.float("momentum", 1 - attributes.momentum),
       ])
@@ -101,13 +105,15 @@ extension ONNXGraphImport {
     // 1 - 0.9 in decimal (0.1), not in Float32 (0.100000024).
     let momentum = Float(1 - (Double("\(running)") ?? Double(running)))
     // `nnc export` writes `scale: false` as a gamma of ones and `center: false` as a beta of zeros
-    // (ONNX requires both), so exactly those values read back as the flags: the parameter count
-    // round-trips. A trained scale or shift is never exactly constant.
-    let scale = !values[0].allSatisfy { $0 == 1 }
-    let center = !values[1].allSatisfy { $0 == 0 }
+    // (ONNX requires both) and names them in `nnc.constant_parameters`: they read back as the flags,
+    // so the parameter count round-trips.
+    let scale = !constantParameters.contains(node.input[1])
+    let center = !constantParameters.contains(node.input[2])
     let parameters = zip(roles, values).map { (role: $0, shape: [channels], values: $1) }
       .filter { ($0.role != "gamma" || scale) && ($0.role != "beta" || center) }
-    var arguments: [(String, Expr.Kind)] = [("epsilon", Self.number(epsilon)), ("momentum", Self.number(momentum))]
+    var arguments: [(String, Expr.Kind)] = [
+      ("epsilon", Self.number(epsilon)), ("momentum", Self.number(momentum)),
+    ]
     if !scale { arguments.append(("scale", .bool(false))) }
     if !center { arguments.append(("center", .bool(false))) }
     return [layer("batchnorm", name: layerName(node, fallback: "batchnorm"), arguments, weights: parameters)]
