@@ -64,7 +64,8 @@ struct ImportCommand: ParsableCommand {
         tensors[name] = try SafeTensor(weight.values, shape: weight.shape)
       }
       try SafeTensorsFile(tensors: tensors, metadata: imported.weightMetadata).write(to: weightsPath)
-      let text = to == .yaml ? SpecPrinter.yaml(imported.spec) : SpecPrinter.nnc(imported.spec)
+      let body = to == .yaml ? SpecPrinter.yaml(imported.spec) : SpecPrinter.nnc(imported.spec)
+      let text = header(imported) + body
       try AtomicFile.write(text, to: specPath)
     } catch let error as DataError {
       throw fail("cannot write the import: \(error)")
@@ -74,5 +75,16 @@ struct ImportCommand: ParsableCommand {
     let parameters = imported.weights.values.reduce(0) { $0 + $1.values.count }
     print(
       "wrote \(specPath) and \(weightsPath): \(imported.weights.count) tensors, \(parameters) parameters")
+  }
+
+  /// `#` comments (both syntaxes) naming the source model and what its `metadata_props` said that the
+  /// spec has no key for: the class names and the input and target normalization, which the weights'
+  /// metadata also holds.
+  func header(_ imported: ONNXImportedModel) -> String {
+    var lines = ["# imported by nnc import from \(URL(fileURLWithPath: model).lastPathComponent)"]
+    for (key, value) in imported.weightMetadata.sorted(by: { $0.key < $1.key }) where key != "source" {
+      lines.append("# \(key): \(value.replacingOccurrences(of: "\n", with: " "))")
+    }
+    return lines.joined(separator: "\n") + "\n"
   }
 }

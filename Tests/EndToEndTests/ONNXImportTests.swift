@@ -24,6 +24,9 @@ import Testing
     let imported = try NNCProcess.run(["import", onnx, "-o", directory.path, "--name", "imported"])
     #expect(imported.status == 0, "\(imported.stderr)")
     let importedSpec = directory.appendingPathComponent("imported.yaml").path
+    let header = try String(contentsOfFile: importedSpec, encoding: .utf8)
+    #expect(header.hasPrefix("# imported by nnc import from original.onnx\n"), "\(header)")
+    #expect(header.contains("\n# input_normalization: ["), "\(header)")
     let check = try NNCProcess.run(["check", importedSpec])
     #expect(check.status == 0, "\(check.stderr)\(check.stdout)")
 
