@@ -98,6 +98,13 @@ extension ONNXGraphImport {
     _ node: Onnx_NodeProto, _ attributes: ONNXAttributes, kernel: [Int], stride: [Int], dilation: [Int],
     inputSize: [Int]?, alternative: String
   ) throws -> [Int] {
+    guard kernel.count == 2, stride.count == 2, dilation.count == 2,
+      (kernel + stride + dilation).allSatisfy({ $0 >= 1 })
+    else {
+      throw ONNXImportError.unsupported(
+        node, "its window \(kernel), strides \(stride) or dilations \(dilation) are not 2 positive values",
+        alternative: alternative)
+    }
     let autoPad = attributes.string("auto_pad", default: "NOTSET")
     switch autoPad {
     case "NOTSET", "":
