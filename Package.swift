@@ -60,7 +60,7 @@ let package = Package(
     .target(
       name: "NNCTensorBoard",
       dependencies: ["NNCTrain", "NNCGraph", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
-    .target(name: "NNCFuzz", dependencies: ["NNCSpec", "NNCGraph", "NNCRandom", "NNCData", "NNCTrain"]),
+    .target(name: "NNCFuzz", dependencies: ["NNCSpec", "NNCGraph", "NNCRandom", "NNCData", "NNCTrain", "NNCONNX"]),
     .executableTarget(name: "nnc-fuzz", dependencies: ["NNCFuzz"]),
     .executableTarget(
       name: "nnc",
@@ -76,7 +76,7 @@ let package = Package(
     .testTarget(
       name: "NNCONNXTests",
       dependencies: [
-        "NNCONNX", "NNCGraph", "NNCSpec", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        "NNCONNX", "NNCGraph", "NNCSpec", "NNCRuntime", "NNCRandom", "NNCData", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ]),
     .testTarget(name: "NNCDataTests", dependencies: ["NNCData"]),
     .testTarget(name: "NNCTrainTests", dependencies: ["NNCTrain"]),

@@ -21,7 +21,7 @@ public struct FuzzTarget: Sendable {
 
   /// The spec front ends (with lowering and everything `nnc check` derives from a graph), then the
   /// data and checkpoint readers.
-  public static let all = [yaml, dsl, overrides] + readers
+  public static let all = [yaml, dsl, overrides] + readers + [onnx]
 
   public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
 

@@ -8,6 +8,8 @@ import NNCSpec
 public enum ONNXExporter {
   public static let inputName = "input"
   public static let outputName = "output"
+  /// The metadata key listing the initializers that hold no parameter (a JSON array of names).
+  public static let constantParametersKey = "nnc.constant_parameters"
 
   /// `graph` must be the graph as lowered (not optimized); `weights` holds every parameter by its
   /// name (`conv2d.weight`), in nnc's layout.
@@ -42,7 +44,12 @@ public enum ONNXExporter {
     model.producerName = "nnc"
     model.producerVersion = options.producerVersion
     model.graph = onnxGraph
-    model.metadataProps = options.metadata.map { entry in
+    var metadata = options.metadata
+    if !export.constantParameters.isEmpty {
+      let names = export.constantParameters.map { "\"\($0)\"" }.joined(separator: ", ")
+      metadata.append((key: ONNXExporter.constantParametersKey, value: "[\(names)]"))
+    }
+    model.metadataProps = metadata.map { entry in
       var property = Onnx_StringStringEntryProto()
       property.key = entry.key
       property.value = entry.value
@@ -64,6 +71,9 @@ struct ONNXGraphExport {
   /// Batchnorm node index → the convolution or dense node it folds into, and back.
   var foldedBatchNorm: [Int: Int] = [:]
   var foldTarget: [Int: Int] = [:]
+  /// Initializers ONNX requires that are no parameter of the spec (the gamma of `scale: false`, the
+  /// beta of `center: false`), listed in `nnc.constant_parameters` so that import leaves them fixed.
+  var constantParameters: [String] = []
 
   init(graph: Graph, weights: [String: [Float]], options: ONNXExportOptions) {
     self.graph = graph

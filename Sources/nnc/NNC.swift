@@ -13,7 +13,7 @@ struct NNC: ParsableCommand {
     version: NNCVersion.current,
     subcommands: [
       CheckCommand.self, FormatCommand.self, TrainCommand.self, EvalCommand.self, PredictCommand.self,
-      ExportCommand.self, AugmentCommand.self, BenchCommand.self,
+      ExportCommand.self, ImportCommand.self, AugmentCommand.self, BenchCommand.self,
     ]
   )
 

@@ -1,4 +1,5 @@
 import NNCGraph
+import NNCSpec
 
 /// Activations. Those without an ONNX op of their own at the chosen opset are compositions of
 /// element-wise ops whose last node carries the layer's name: ReLU6 is `Clip(0, 6)`, SiLU is
@@ -59,5 +60,172 @@ extension ONNXGraphExport {
     let gate = step("Add", "gate", [tanh, builder.scalar(name + ".one", 1)])
     let half = step("Mul", "half", [x, builder.scalar(name + ".half", 0.5)])
     builder.node("Mul", name: name, inputs: [half, gate], outputs: [output(node.output, name: name)])
+  }
+}
+
+/// Activations back to their layers: `Clip(0, 6)` is ReLU6, `HardSigmoid(1/6, 1/2)` nnc's hard
+/// sigmoid, `Mul(x, Sigmoid(x))` SiLU and `Gelu(approximate="tanh")` GELU. An activation named
+/// `<layer>/<activation>` right after that convolution or dense layer (as `nnc export` writes a
+/// layer's `activation:`) becomes that argument again.
+extension ONNXGraphImport {
+  mutating func importActivation(_ node: Onnx_NodeProto, input x: String) throws -> (
+    layers: [Layer], input: String
+  ) {
+    let attributes = try ONNXAttributes(node)
+    var arguments: [(String, Expr.Kind)] = []
+    let op: String
+    switch node.opType {
+    case "Relu": op = "relu"
+    case "Sigmoid": op = "sigmoid"
+    case "Tanh": op = "tanh"
+    case "LeakyRelu":
+      op = "leaky_relu"
+      arguments = [("alpha", Self.number(attributes.float("alpha", default: 0.01)))]
+    case "Elu":
+      op = "elu"
+      arguments = [("alpha", Self.number(attributes.float("alpha", default: 1)))]
+    case "Softmax":
+      // nnc's softmax normalizes axis 1. Before opset 13 an axis flattens every later axis into one,
+      // which is axis 1 only for [N, features]; a negative axis -k is axis 1 of rank k + 1.
+      let axis = try attributes.int("axis", default: opset >= 13 ? -1 : 1)
+      let name = layerName(node, fallback: "softmax")
+      let reason = "axis \(axis) is not the axis after the batch"
+      let alternative = "softmax (over axis 1)"
+      if opset < 13, axis == 1 || axis == -1 {
+        rankChecks.append(
+          ONNXRankCheck(layer: name, sampleRank: 1, node: node, reason: reason, alternative: alternative))
+      } else if axis < 0 {
+        rankChecks.append(
+          ONNXRankCheck(layer: name, sampleRank: -axis, node: node, reason: reason, alternative: alternative))
+      } else if axis != 1 {
+        throw ONNXImportError.unsupported(node, reason, alternative: alternative)
+      }
+      return ([layer("softmax", name: name, [])], x)
+    case "HardSigmoid":
+      let alpha = attributes.float("alpha", default: 0.2)
+      let beta = attributes.float("beta", default: 0.5)
+      guard abs(alpha - 1.0 / 6) < 1e-6, abs(beta - 0.5) < 1e-6 else {
+        throw ONNXImportError.unsupported(
+          node, "alpha \(alpha) and beta \(beta) (nnc's is clamp(x / 6 + 1/2, 0, 1))",
+          alternative: "hard_sigmoid")
+      }
+      op = "hard_sigmoid"
+    case "Clip":
+      switch try clipBounds(node, attributes) {
+      case (0, 6): op = "relu6"
+      case (0, .infinity): op = "relu"
+      case let (low, high):
+        throw ONNXImportError.unsupported(
+          node, "Clip(\(low), \(high)): only Clip(0, 6) and Clip(0, inf) are activations",
+          alternative: "relu6 or relu")
+      }
+    case "Gelu":
+      let approximate = attributes.string("approximate", default: "none")
+      guard approximate == "tanh" else {
+        throw ONNXImportError.unsupported(
+          node, "approximate '\(approximate)': nnc's gelu is the tanh approximation", alternative: "gelu")
+      }
+      op = "gelu"
+    default:
+      throw ONNXImportError.unsupported(
+        node, "nnc has no such activation", alternative: Self.nearest(node.opType))
+    }
+    if arguments.isEmpty, let merged = try layerWithActivation(op, node: node, input: x, readersOfInput: 1) {
+      return merged
+    }
+    return ([layer(op, name: layerName(node, fallback: op), arguments)], x)
+  }
+
+  /// The convolution or dense layer before `node` with `op` as its `activation:` argument, when `node`
+  /// is named `<layer>/...` and alone reads the layer's output (`readersOfInput` reads, counting the
+  /// composition's own).
+  mutating func layerWithActivation(_ op: String, node: Onnx_NodeProto, input x: String, readersOfInput: Int)
+    throws -> (layers: [Layer], input: String)?
+  {
+    guard let index = producer[x], readers[x] == readersOfInput,
+      node.name.hasPrefix(graph.node[index].name + "/")
+    else { return nil }
+    let layerNode = graph.node[index]
+    guard let layerInput = layerNode.input.first(where: { !$0.isEmpty && constants[$0] == nil }) else {
+      return nil
+    }
+    if layerNode.opType == "Conv" {
+      return (try importConvolution(layerNode, activation: op), layerInput)
+    }
+    if layerNode.opType == "Gemm" || layerNode.opType == "MatMul" {
+      return try importDense(layerNode, input: layerInput, activation: op)
+    }
+    return nil
+  }
+
+  /// Clip's bounds: inputs from opset 11, attributes before.
+  func clipBounds(_ node: Onnx_NodeProto, _ attributes: ONNXAttributes) throws -> (Float, Float) {
+    if opset < 11 {
+      return (attributes.float("min", default: -.infinity), attributes.float("max", default: .infinity))
+    }
+    func bound(_ position: Int, _ fallback: Float) throws -> Float {
+      guard node.input.count > position, !node.input[position].isEmpty else { return fallback }
+      guard let constant = constants[node.input[position]], constant.floats.count == 1 else {
+        throw ONNXImportError.unsupported(
+          node, "its bounds are not float scalar constants", alternative: "relu6")
+      }
+      return constant.floats[0]
+    }
+    return (try bound(1, -.infinity), try bound(2, .infinity))
+  }
+
+  /// `Mul(x, Sigmoid(x))` where the sigmoid alone reads x's value for the product.
+  mutating func importSiLU(_ node: Onnx_NodeProto, inputs: [String]) throws -> (
+    layers: [Layer], input: String
+  )? {
+    for (gate, x) in [(inputs[0], inputs[1]), (inputs[1], inputs[0])] {
+      guard let index = producer[gate], graph.node[index].opType == "Sigmoid",
+        graph.node[index].input.first == x,
+        readers[gate] == 1, readers[x] == 2
+      else { continue }
+      if let merged = try layerWithActivation("silu", node: node, input: x, readersOfInput: 2) {
+        return merged
+      }
+      return ([layer("silu", name: layerName(node, fallback: "silu"), [])], x)
+    }
+    return nil
+  }
+
+  /// The tanh-approximated GELU as `nnc export` composes it below opset 20:
+  /// 0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³))), x read five times.
+  mutating func importGeluComposition(_ node: Onnx_NodeProto, inputs: [String]) throws -> (
+    layers: [Layer], input: String
+  )? {
+    for (half, gate) in [(inputs[0], inputs[1]), (inputs[1], inputs[0])] {
+      guard let (halfInputs, halfConstant) = step(half, "Mul"), halfConstant == 0.5, halfInputs.count == 1,
+        let x = halfInputs.first, readers[x] == 5,
+        let (gateInputs, one) = step(gate, "Add"), one == 1, gateInputs.count == 1,
+        let (tanhInputs, _) = step(gateInputs[0], "Tanh"), tanhInputs.count == 1,
+        let (scaledInputs, scale) = step(tanhInputs[0], "Mul"), let scale, abs(scale - 0.797_884_6) < 1e-6,
+        let (innerInputs, _) = step(scaledInputs[0], "Add"), innerInputs.count == 2, innerInputs.contains(x),
+        let cubic = innerInputs.first(where: { $0 != x }),
+        let (cubicInputs, coefficient) = step(cubic, "Mul"), let coefficient,
+        abs(coefficient - 0.044_715) < 1e-7,
+        let (cubeInputs, _) = step(cubicInputs[0], "Mul"), cubeInputs.count == 2, cubeInputs.contains(x),
+        let square = cubeInputs.first(where: { $0 != x }),
+        let (squareInputs, _) = step(square, "Mul"), squareInputs == [x, x]
+      else { continue }
+      if let merged = try layerWithActivation("gelu", node: node, input: x, readersOfInput: 5) {
+        return merged
+      }
+      return ([layer("gelu", name: layerName(node, fallback: "gelu"), [])], x)
+    }
+    return nil
+  }
+
+  /// The computed inputs and the scalar constant of the `opType` node producing `value`, when it is
+  /// read once.
+  private func step(_ value: String, _ opType: String) -> ([String], Float?)? {
+    guard readers[value] == 1, let index = producer[value], graph.node[index].opType == opType else {
+      return nil
+    }
+    let inputs = graph.node[index].input
+    let constant = inputs.compactMap { constants[$0] }.first { $0.floats.count == 1 }?.floats[0]
+    return (inputs.filter { !$0.isEmpty && constants[$0] == nil }, constant)
   }
 }

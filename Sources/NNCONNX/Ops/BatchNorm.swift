@@ -1,4 +1,5 @@
 import NNCGraph
+import NNCSpec
 
 /// `batchnorm`: folded into the convolution or dense layer before it (the default), or a
 /// `BatchNormalization` node (`--keep-batchnorm`).
@@ -8,14 +9,18 @@ extension ONNXGraphExport {
   /// `center: false` become a gamma of ones and a beta of zeros, which ONNX requires.
   mutating func exportBatchNorm(_ node: Node, _ attributes: BatchNormAttributes) throws {
     let channels = graph.shape(of: node.output).sample[0]
-    let gamma =
-      try initializer(node, .gamma)
-      ?? builder.initializer(
+    var gamma = try initializer(node, .gamma)
+    if gamma == nil {
+      gamma = builder.initializer(
         node.name + ".gamma", floats: [Float](repeating: 1, count: channels), dims: [channels])
-    let beta =
-      try initializer(node, .beta)
-      ?? builder.initializer(
+      constantParameters.append(gamma!)
+    }
+    var beta = try initializer(node, .beta)
+    if beta == nil {
+      beta = builder.initializer(
         node.name + ".beta", floats: [Float](repeating: 0, count: channels), dims: [channels])
+      constantParameters.append(beta!)
+    }
     guard let mean = try initializer(node, .runningMean),
       let variance = try initializer(node, .runningVariance)
     else {
@@ -24,7 +29,7 @@ extension ONNXGraphExport {
     let x = input(node.inputs[0])
     let y = output(node.output, name: node.name)
     builder.node(
-      "BatchNormalization", name: node.name, inputs: [x, gamma, beta, mean, variance], outputs: [y],
+      "BatchNormalization", name: node.name, inputs: [x, gamma!, beta!, mean, variance], outputs: [y],
       attributes: [
         Attribute.float("epsilon", attributes.epsilon), Attribute.float("momentum", 1 - attributes.momentum),
       ])
@@ -66,5 +71,51 @@ extension ONNXGraphExport {
     }
     let newBias = (0..<outputs).map { Float(Double(bias?[$0] ?? 0) * factor[$0] + shift[$0]) }
     return (scaled, newBias)
+  }
+}
+
+/// `BatchNormalization` (inference form) back to `batchnorm`: ONNX's momentum weighs the running
+/// value, nnc's the batch statistic.
+extension ONNXGraphImport {
+  mutating func importBatchNorm(_ node: Onnx_NodeProto) throws -> [Layer] {
+    let attributes = try ONNXAttributes(node)
+    guard node.output.count == 1 || node.output.dropFirst().allSatisfy(\.isEmpty),
+      try attributes.int("training_mode", default: 0) == 0
+    else {
+      throw ONNXImportError.unsupported(node, "it is in training mode", alternative: "batchnorm (inference)")
+    }
+    let roles = ["gamma", "beta", "running_mean", "running_var"]
+    guard node.input.count == 5 else {
+      throw ONNXImportError.unsupported(
+        node, "it has \(node.input.count) inputs, not 5", alternative: "batchnorm")
+    }
+    let values = try node.input.dropFirst().map { input in
+      guard let constant = constants[input], constant.dims.count == 1, !constant.floats.isEmpty else {
+        throw ONNXImportError.unsupported(
+          node, "'\(input)' is not a float per-channel initializer", alternative: "batchnorm")
+      }
+      return constant.floats
+    }
+    let channels = values[0].count
+    guard values.allSatisfy({ $0.count == channels }) else {
+      throw ONNXImportError.unsupported(node, "its statistics differ in length", alternative: "batchnorm")
+    }
+    let epsilon = attributes.float("epsilon", default: 1e-5)
+    let running = attributes.float("momentum", default: 0.9)
+    // 1 - 0.9 in decimal (0.1), not in Float32 (0.100000024).
+    let momentum = Float(1 - (Double("\(running)") ?? Double(running)))
+    // `nnc export` writes `scale: false` as a gamma of ones and `center: false` as a beta of zeros
+    // (ONNX requires both) and names them in `nnc.constant_parameters`: they read back as the flags,
+    // so the parameter count round-trips.
+    let scale = !constantParameters.contains(node.input[1])
+    let center = !constantParameters.contains(node.input[2])
+    let parameters = zip(roles, values).map { (role: $0, shape: [channels], values: $1) }
+      .filter { ($0.role != "gamma" || scale) && ($0.role != "beta" || center) }
+    var arguments: [(String, Expr.Kind)] = [
+      ("epsilon", Self.number(epsilon)), ("momentum", Self.number(momentum)),
+    ]
+    if !scale { arguments.append(("scale", .bool(false))) }
+    if !center { arguments.append(("center", .bool(false))) }
+    return [layer("batchnorm", name: layerName(node, fallback: "batchnorm"), arguments, weights: parameters)]
   }
 }
