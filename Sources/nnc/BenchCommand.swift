@@ -16,9 +16,10 @@ struct BenchCommand: ParsableCommand {
       backward pass costs about two). Peak memory is the process's resident high-water mark per phase. \
       With --profile, also prints where a training step's time goes: milliseconds per step for each \
       kind of node (forward and backward), the loss, zeroing the gradients and the optimizer step.
-      Under mpirun the training step is the data-parallel one: the batch is the global batch, cut
-      into one part per rank, and the report adds the share of the step spent in the gradient
-      all-reduce. With --allreduce-bandwidth (under mpirun), times all-reduces of the model's
+
+      Under mpirun the training step is the data-parallel one: the batch is the global batch, cut \
+      into one part per rank, and the report adds the share of the step spent in the gradient \
+      all-reduce. With --allreduce-bandwidth (under mpirun), times all-reduces of the model's \
       gradients and of other sizes instead, and fits a latency and a bandwidth to them.
       """
   )
