@@ -71,28 +71,50 @@ public enum BatchNorm {
     Parallel.forEach(channels, workPerItem: 3 * count) { c in
       let mean = savedStatistics[c]
       let inverseStd = savedStatistics[channels + c]
-      var sumGrad: Double = 0
-      var sumGradNormalized: Double = 0
-      forEachRow(batch: batch, channels: channels, spatial: spatial, channel: c) { offset in
-        let sums = gradientSums(
-          gradOutput + offset, input + offset, count: spatial, mean: mean, inverseStd: inverseStd)
-        sumGrad += sums.grad
-        sumGradNormalized += sums.gradNormalized
-      }
-      gradShift?[c] += Float(sumGrad)
-      gradScale?[c] += Float(sumGradNormalized)
+      let sums = channelGradientSums(
+        batch: batch, channels: channels, spatial: spatial, channel: c, input: input, gradOutput: gradOutput,
+        mean: mean, inverseStd: inverseStd)
+      gradShift?[c] += Float(sums.grad)
+      gradScale?[c] += Float(sums.gradNormalized)
       guard let gradInput else { return }
-      let gamma = scale?[c] ?? 1
-      let factor = gamma * inverseStd / Float(count)
-      let totalGrad = Float(sumGrad)
-      let totalGradNormalized = Float(sumGradNormalized)
-      forEachRow(batch: batch, channels: channels, spatial: spatial, channel: c) { offset in
-        for i in 0..<spatial {
-          let normalized = (input[offset + i] - mean) * inverseStd
-          gradInput[offset + i] =
-            factor
-            * (Float(count) * gradOutput[offset + i] - totalGrad - normalized * totalGradNormalized)
-        }
+      channelInputGradient(
+        batch: batch, channels: channels, spatial: spatial, channel: c, input: input, gradOutput: gradOutput,
+        gradInput: gradInput, mean: mean, inverseStd: inverseStd, gamma: scale?[c] ?? 1,
+        totalGrad: Float(sums.grad), totalGradNormalized: Float(sums.gradNormalized))
+    }
+  }
+
+  /// Σ dy and Σ dy·x̂ of channel `c` over this process's batch, in row order.
+  static func channelGradientSums(
+    batch: Int, channels: Int, spatial: Int, channel c: Int, input: UnsafePointer<Float>,
+    gradOutput: UnsafePointer<Float>, mean: Float, inverseStd: Float
+  ) -> (grad: Double, gradNormalized: Double) {
+    var sumGrad: Double = 0
+    var sumGradNormalized: Double = 0
+    forEachRow(batch: batch, channels: channels, spatial: spatial, channel: c) { offset in
+      let sums = gradientSums(
+        gradOutput + offset, input + offset, count: spatial, mean: mean, inverseStd: inverseStd)
+      sumGrad += sums.grad
+      sumGradNormalized += sums.gradNormalized
+    }
+    return (sumGrad, sumGradNormalized)
+  }
+
+  /// gradInput = gamma·invStd/m·(m·dy − S₁ − x̂·S₂) for channel `c`, m = batch × spatial, S₁ and S₂ the
+  /// batch's Σ dy and Σ dy·x̂.
+  static func channelInputGradient(
+    batch: Int, channels: Int, spatial: Int, channel c: Int, input: UnsafePointer<Float>,
+    gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>, mean: Float,
+    inverseStd: Float, gamma: Float, totalGrad: Float, totalGradNormalized: Float
+  ) {
+    let count = batch * spatial
+    let factor = gamma * inverseStd / Float(count)
+    forEachRow(batch: batch, channels: channels, spatial: spatial, channel: c) { offset in
+      for i in 0..<spatial {
+        let normalized = (input[offset + i] - mean) * inverseStd
+        gradInput[offset + i] =
+          factor
+          * (Float(count) * gradOutput[offset + i] - totalGrad - normalized * totalGradNormalized)
       }
     }
   }

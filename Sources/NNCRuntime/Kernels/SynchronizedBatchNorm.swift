@@ -77,16 +77,9 @@ extension BatchNorm {
     var sums = [Double](repeating: 0, count: 2 * channels)
     sums.withUnsafeMutableBufferPointer { sums in
       Parallel.forEach(channels, workPerItem: 2 * count) { c in
-        let mean = savedStatistics[c]
-        let inverseStd = savedStatistics[channels + c]
-        var sumGrad: Double = 0
-        var sumGradNormalized: Double = 0
-        forEachRow(batch: batch, channels: channels, spatial: spatial, channel: c) { offset in
-          let rowSums = gradientSums(
-            gradOutput + offset, input + offset, count: spatial, mean: mean, inverseStd: inverseStd)
-          sumGrad += rowSums.grad
-          sumGradNormalized += rowSums.gradNormalized
-        }
+        let (sumGrad, sumGradNormalized) = channelGradientSums(
+          batch: batch, channels: channels, spatial: spatial, channel: c, input: input,
+          gradOutput: gradOutput, mean: savedStatistics[c], inverseStd: savedStatistics[channels + c])
         gradShift?[c] += Float(sumGrad)
         gradScale?[c] += Float(sumGradNormalized)
         sums[c] = share * sumGrad
@@ -97,20 +90,10 @@ extension BatchNorm {
     // A rank without samples only takes part in the reduction.
     guard let gradInput, count > 0 else { return }
     Parallel.forEach(channels, workPerItem: count) { c in
-      let mean = savedStatistics[c]
-      let inverseStd = savedStatistics[channels + c]
-      let gamma = scale?[c] ?? 1
-      let factor = gamma * inverseStd / Float(count)
-      let totalGrad = Float(sums[c])
-      let totalGradNormalized = Float(sums[channels + c])
-      forEachRow(batch: batch, channels: channels, spatial: spatial, channel: c) { offset in
-        for i in 0..<spatial {
-          let normalized = (input[offset + i] - mean) * inverseStd
-          gradInput[offset + i] =
-            factor
-            * (Float(count) * gradOutput[offset + i] - totalGrad - normalized * totalGradNormalized)
-        }
-      }
+      channelInputGradient(
+        batch: batch, channels: channels, spatial: spatial, channel: c, input: input, gradOutput: gradOutput,
+        gradInput: gradInput, mean: savedStatistics[c], inverseStd: savedStatistics[channels + c],
+        gamma: scale?[c] ?? 1, totalGrad: Float(sums[c]), totalGradNormalized: Float(sums[channels + c]))
     }
   }
 }
