@@ -104,39 +104,38 @@ enum GeometricTransforms {
     let nexts = columns.map { min($0.first + 1, shape.width - 1) }
     let weights = columns.map(\.weight)
     var interpolated = [Float](repeating: 0, count: box.height * width)
-    let original = Array(sample)
-    original.withUnsafeBufferPointer { original in
-      interpolated.withUnsafeMutableBufferPointer { interpolated in
-        for channel in 0..<shape.channels {
-          let plane = channel * shape.planeSize
-          firsts.withUnsafeBufferPointer { firsts in
-            nexts.withUnsafeBufferPointer { nexts in
-              weights.withUnsafeBufferPointer { weights in
-                for row in 0..<box.height {
-                  let source = original.baseAddress! + plane + (box.y + row) * width
-                  let target = interpolated.baseAddress! + row * width
-                  for x in 0..<width {
-                    let left = source[firsts[x]]
-                    let weight = weights[x]
-                    let blended = left * (1 - weight) + source[nexts[x]] * weight
-                    target[x] = weight == 0 ? left : blended
-                  }
+    // Each channel's box rows are all read into `interpolated` before that plane is written, and
+    // planes do not overlap, so the sample needs no copy.
+    interpolated.withUnsafeMutableBufferPointer { interpolated in
+      for channel in 0..<shape.channels {
+        let plane = channel * shape.planeSize
+        firsts.withUnsafeBufferPointer { firsts in
+          nexts.withUnsafeBufferPointer { nexts in
+            weights.withUnsafeBufferPointer { weights in
+              for row in 0..<box.height {
+                let source = UnsafePointer(sample.baseAddress!) + plane + (box.y + row) * width
+                let target = interpolated.baseAddress! + row * width
+                for x in 0..<width {
+                  let left = source[firsts[x]]
+                  let weight = weights[x]
+                  let blended = left * (1 - weight) + source[nexts[x]] * weight
+                  target[x] = weight == 0 ? left : blended
                 }
               }
             }
           }
-          for y in 0..<shape.height {
-            let row = rows[y]
-            let upper = interpolated.baseAddress! + (row.first - box.y) * width
-            let output = sample.baseAddress! + plane + y * width
-            if row.weight == 0 {
-              output.update(from: upper, count: width)
-            } else {
-              let lower = upper + width
-              let wy = row.weight
-              for x in 0..<width {
-                output[x] = upper[x] * (1 - wy) + lower[x] * wy
-              }
+        }
+        for y in 0..<shape.height {
+          let row = rows[y]
+          let upper = interpolated.baseAddress! + (row.first - box.y) * width
+          let output = sample.baseAddress! + plane + y * width
+          if row.weight == 0 {
+            output.update(from: upper, count: width)
+          } else {
+            let lower = upper + width
+            let wy = row.weight
+            for x in 0..<width {
+              output[x] = upper[x] * (1 - wy) + lower[x] * wy
             }
           }
         }
