@@ -75,8 +75,6 @@ NOT_EXPRESSIBLE = {
     "test_gemm_default_matrix_bias": "a bias that varies over the batch",
     "test_hardsigmoid": "alpha 0.5, beta 0.6; nnc's hard_sigmoid is clamp(x / 6 + 1/2, 0, 1)",
     "test_hardsigmoid_default": "alpha 0.2 (ONNX's default); nnc's hard_sigmoid is clamp(x / 6 + 1/2, 0, 1)",
-    "test_lrn": "LRN is not in nnc's vocabulary",
-    "test_lrn_default": "LRN is not in nnc's vocabulary",
     "test_matmul_4d": "a batched MatMul of two rank-4 values",
     "test_matmul_4d_1d": "a MatMul by a vector",
     "test_matmul_bcast": "a MatMul of a rank-4 value",

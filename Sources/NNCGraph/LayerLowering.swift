@@ -34,6 +34,7 @@ extension Lowerer {
       "batchnorm": { $0.lowerBatchNorm($1) },
       "zero_padding2d": { $0.lowerZeroPadding($1) },
       "upsample": { $0.lowerUpsample($1) },
+      "lrn": { $0.lowerLRN($1) },
     ]
     for definition in Vocabulary.activations { table[definition.name] = { $0.lowerActivation($1) } }
     return table

@@ -48,6 +48,7 @@ public enum Op: Sendable, Equatable {
   case concat
   case zeroPadding(Padding4)
   case upsample(UpsampleAttributes)
+  case lrn(LRNAttributes)
   /// Several nodes merged by the optimizer into one kernel call (see `FusedAttributes`).
   case fused(FusedAttributes)
 
@@ -67,6 +68,7 @@ public enum Op: Sendable, Equatable {
     case .concat: return "concat"
     case .zeroPadding: return "zero_padding2d"
     case .upsample: return "upsample"
+    case .lrn: return "lrn"
     case .fused(let attributes): return attributes.mnemonic
     }
   }
@@ -91,6 +93,7 @@ public enum Op: Sendable, Equatable {
     case .activation(let activation): return activation.attributeText
     case .zeroPadding(let padding): return "pad=\(padding)"
     case .upsample(let a): return a.attributeText
+    case .lrn(let a): return a.attributeText
     case .fused(let attributes): return attributes.attributeText
     case .input, .globalPool, .flatten, .add, .concat: return ""
     }
@@ -109,6 +112,7 @@ public enum Op: Sendable, Equatable {
     case .add: return outputCount
     case .concat, .zeroPadding: return 0
     case .upsample(let a): return a.flops(output: output)
+    case .lrn(let a): return a.flops(output: output)
     case .fused(let attributes): return attributes.flops(inputs: inputs, output: output)
     }
   }

@@ -119,7 +119,7 @@ struct ONNXGraphExport {
         foldedBatchNorm[index] = producer
         foldTarget[producer] = index
       case .input, .pool, .globalPool, .flatten, .dropout, .batchNorm, .activation, .add, .concat,
-        .zeroPadding, .upsample, .fused:
+        .zeroPadding, .upsample, .lrn, .fused:
         continue
       }
     }
@@ -154,6 +154,8 @@ struct ONNXGraphExport {
       exportZeroPadding(node, padding)
     case .upsample(let attributes):
       exportUpsample(node, attributes)
+    case .lrn(let attributes):
+      exportLRN(node, attributes)
     case .fused:
       throw ONNXExportError(
         "'\(node.name)' is a fused node; export the graph as lowered, before optimization", at: node.location)

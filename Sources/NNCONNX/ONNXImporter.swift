@@ -296,6 +296,8 @@ struct ONNXGraphImport {
       return (try importZeroPadding(node), x)
     case "Resize", "Upsample":
       return (try importUpsample(node), x)
+    case "LRN":
+      return (try importLRN(node), x)
     case "Relu", "Sigmoid", "Tanh", "LeakyRelu", "Elu", "Softmax", "HardSigmoid", "Clip", "Gelu":
       return try importActivation(node, input: x)
     default:
@@ -305,7 +307,6 @@ struct ONNXGraphImport {
 
   static func nearest(_ opType: String) -> String {
     switch opType {
-    case "LRN": return "batchnorm (LRN is not in nnc's vocabulary yet)"
     case "ConvTranspose": return "upsample followed by conv2d"
     case "PRelu": return "leaky_relu"
     case "Selu", "Celu": return "elu"

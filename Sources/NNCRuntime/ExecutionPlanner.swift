@@ -104,7 +104,7 @@ public enum ExecutionPlanner {
             sizes.folded = max(sizes.folded, count)
           }
         }
-      case .input, .convolution, .flatten, .dense, .activation, .add, .zeroPadding, .upsample:
+      case .input, .convolution, .flatten, .dense, .activation, .add, .zeroPadding, .upsample, .lrn:
         break
       }
       steps.append(step)

@@ -290,7 +290,7 @@ extension Op {
       if case .convolution(let attributes) = fused.base { return attributes }
       return nil
     case .input, .pool, .globalPool, .flatten, .dense, .dropout, .batchNorm, .activation, .add, .concat,
-      .zeroPadding, .upsample:
+      .zeroPadding, .upsample, .lrn:
       return nil
     }
   }

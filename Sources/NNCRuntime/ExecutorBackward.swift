@@ -211,6 +211,15 @@ extension Executor {
         guard let gradInput else { return }
         kernel(batch * sample[0], sample[1], sample[2], attributes.scale, gradOutput, gradInput)
       }
+    case .lrn(let attributes):
+      let sample = graph.shape(of: input!).sample
+      withInputGradient(input!, batch: batch) { gradInput in
+        guard let gradInput else { return }
+        LocalResponseNorm.backward(
+          batch: batch, channels: sample[0], spatial: sample[1] * sample[2], size: attributes.size,
+          alpha: Float(attributes.alpha), beta: Float(attributes.beta), bias: Float(attributes.bias),
+          input: value(input!), gradOutput: gradOutput, gradInput: gradInput)
+      }
     case .fused(let attributes):
       backwardFused(node, attributes, index: index, batch: batch)
     }

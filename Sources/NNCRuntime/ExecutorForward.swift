@@ -123,6 +123,12 @@ extension Executor {
       let kernel =
         attributes.mode == .nearest ? Upsample2D.nearestForward : Upsample2D.bilinearForward
       kernel(batch * sample[0], sample[1], sample[2], attributes.scale, value(node.inputs[0]), output)
+    case .lrn(let attributes):
+      let sample = graph.shape(of: node.inputs[0]).sample
+      LocalResponseNorm.forward(
+        batch: batch, channels: sample[0], spatial: sample[1] * sample[2], size: attributes.size,
+        alpha: Float(attributes.alpha), beta: Float(attributes.beta), bias: Float(attributes.bias),
+        input: value(node.inputs[0]), output: output)
     case .fused(let attributes):
       forwardFused(node, attributes, index: index, batch: batch)
     }

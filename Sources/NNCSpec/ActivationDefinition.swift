@@ -19,17 +19,20 @@ public struct ActivationDefinition: Sendable, Equatable {
   /// Whether a layer with this `activation:` defaults to He initialization (the rectifier family,
   /// whose variance halves through the unit) rather than Glorot's (saturating and linear units).
   public var rectifying: Bool
+  /// Arguments besides `alpha` (gelu's `approximate`), as the layer and `activation:` take them.
+  public var arguments: [Parameter]
   public var doc: String
 
   public init(
     _ name: String, alpha: Double? = nil, flopsPerElement: Int, gradient: GradientSource,
-    rectifying: Bool = false, doc: String
+    rectifying: Bool = false, arguments: [Parameter] = [], doc: String
   ) {
     self.name = name
     self.defaultAlpha = alpha
     self.flopsPerElement = flopsPerElement
     self.gradient = gradient
     self.rectifying = rectifying
+    self.arguments = arguments
     self.doc = doc
   }
 

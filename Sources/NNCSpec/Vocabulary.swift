@@ -23,7 +23,13 @@ public enum Vocabulary {
       doc: "normalized exponentials over the last axis or channels"),
     ActivationDefinition(
       "gelu", flopsPerElement: 8, gradient: .fromInput, rectifying: true,
-      doc: "x * Phi(x) (tanh approximation)"),
+      arguments: [
+        Parameter(
+          "approximate", .choice(["tanh", "none"]), default: .string("tanh"),
+          doc:
+            "tanh: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))); none: the exact 0.5 x (1 + erf(x / sqrt(2))) "
+            + "(PyTorch's default)")
+      ], doc: "x * Phi(x), by default with the tanh approximation"),
     ActivationDefinition(
       "silu", flopsPerElement: 4, gradient: .fromInput, rectifying: true, doc: "x * sigmoid(x)"),
     ActivationDefinition(
@@ -136,7 +142,7 @@ public enum Vocabulary {
   }
 
   static func activationLayer(_ definition: ActivationDefinition) -> Signature {
-    var parameters = common
+    var parameters = definition.arguments + common
     var positional: [String] = []
     if let alpha = definition.defaultAlpha {
       parameters.insert(Parameter("alpha", .number, default: .number(alpha)), at: 0)
@@ -204,6 +210,20 @@ public enum Vocabulary {
             "mode", .choice(["nearest", "bilinear"]), default: .string("nearest"),
             doc: "bilinear samples as PyTorch's align_corners=False (ONNX half_pixel)"),
         ] + common, doc: "enlarge every channel by an integer factor"),
+      Signature(
+        "lrn", positional: ["size"],
+        [
+          Parameter(
+            "size", .int, required: true, min: positive, max: maxWindow,
+            doc: "channels in the window, odd: (size - 1) / 2 on each side of the channel"),
+          Parameter(
+            "alpha", .number, default: .number(1e-4), min: Bound(0), doc: "scale of the window's mean square"),
+          Parameter("beta", .number, default: .number(0.75), min: Bound(0), max: maxPower, doc: "exponent"),
+          Parameter(
+            "bias", .number, default: .number(1), min: Bound(0, inclusive: false), doc: "k, added first"),
+        ] + common,
+        doc: "local response normalization across channels: x / (bias + alpha / size * sum of x^2 over the "
+          + "window)^beta (AlexNet, GoogLeNet, Caffe; ONNX LRN)"),
     ]
     list += activations.map(activationLayer)
     return Dictionary(uniqueKeysWithValues: list.map { ($0.name, $0) })

@@ -127,3 +127,83 @@ func paddingAndUpsamplePlanDisjointBuffers(_ mode: GraphMode) throws {
   #expect(plan.plannedBytes < plan.naiveBytes)
   for node in graph.nodes { #expect(plan.valueOffsets[node.output.index] != nil) }
 }
+
+@Test(arguments: [
+  ("lrn: 5", LRNAttributes(size: 5, alpha: 1e-4, beta: 0.75, bias: 1)),
+  ("lrn: {size: 3, alpha: 0.5, beta: 1, bias: 2}", LRNAttributes(size: 3, alpha: 0.5, beta: 1, bias: 2)),
+  ("lrn: {size: 1, beta: 0}", LRNAttributes(size: 1, alpha: 1e-4, beta: 0, bias: 1)),
+])
+func lrnShapeRule(layer: String, attributes: LRNAttributes) throws {
+  let result = lowerYAML(
+    """
+    model:
+      input: [6, 4, 5]
+      layers:
+        - \(layer)
+    """)
+  let graph = try #require(result.graph, "\(result.diagnostics)")
+  let node = try #require(graph.nodes.last)
+  #expect(node.op == .lrn(attributes))
+  #expect(graph.outputShape == Shape(batchOf: [6, 4, 5]))
+  #expect(node.parameters.isEmpty)
+  #expect(flops(graph, node) == (2 * attributes.size + 11) * 6 * 4 * 5)
+  #expect(node.valuesReadByBackward == node.inputs)
+}
+
+@Test func lrnRefusesEvenSizesAndVectors() {
+  let even = lowerYAML(
+    """
+    model:
+      input: [6, 4, 4]
+      layers:
+        - lrn: 4
+    """)
+  #expect(
+    errors(even) == [
+      "'size' of 'lrn' must be odd, found 4: the window is centred on the channel, (size - 1) / 2 channels on "
+        + "each side"
+    ])
+  let vector = lowerYAML(
+    """
+    model:
+      input: [12]
+      layers:
+        - lrn: 3
+    """)
+  #expect(errors(vector) == ["'lrn' expects a [N,C,H,W] input, got [N,12]"])
+  for bad in [
+    "lrn: 0", "lrn: {size: 3, alpha: -1}", "lrn: {size: 3, bias: 0}", "lrn: {size: 3, beta: 65}", "lrn",
+  ] {
+    let result = lowerYAML(
+      """
+      model:
+        input: [6, 4, 4]
+        layers:
+          - \(bad)
+      """)
+    #expect(result.graph == nil, "\(bad)")
+  }
+}
+
+@Test(arguments: [
+  ("gelu", Activation.gelu(approximate: .tanh), ""),
+  ("gelu: {approximate: tanh}", .gelu(approximate: .tanh), ""),
+  ("gelu: {approximate: none}", .gelu(approximate: .erf), "approximate=none"),
+  (
+    "dense: {units: 3, activation: {gelu: {approximate: none}}}", .gelu(approximate: .erf), "approximate=none"
+  ),
+])
+func geluApproximationArgument(layer: String, activation: Activation, attributeText: String) throws {
+  let result = lowerYAML(
+    """
+    model:
+      input: [4]
+      layers:
+        - \(layer)
+    """)
+  let graph = try #require(result.graph, "\(result.diagnostics)")
+  let node = try #require(graph.nodes.last)
+  #expect(node.op == .activation(activation))
+  #expect(node.op.attributeText == attributeText)
+  #expect(node.valuesReadByBackward == node.inputs)
+}

@@ -114,6 +114,45 @@ private let convBatchNorm = """
     #expect(composed.irVersion == 8)
   }
 
+  @Test func exactGeluIsGeluNoneFromOpset20AndAnErfComposition() throws {
+    let graph = try graph(
+      """
+      model:
+        input: [4]
+        layers:
+          - dense: {units: 3, activation: {gelu: {approximate: none}}}
+      """)
+    let values = weights(graph)
+    let modern = try ONNXExporter.export(
+      graph, weights: values, options: ONNXExportOptions(opset: 20, producerVersion: "t"))
+    #expect(modern.graph.node.map(\.opType) == ["Gemm", "Gelu"])
+    #expect(modern.graph.node.last?.attribute.first?.s == Data("none".utf8))
+    let composed = try ONNXExporter.export(
+      graph, weights: values, options: ONNXExportOptions(opset: 17, producerVersion: "t"))
+    #expect(composed.graph.node.map(\.opType) == ["Gemm", "Mul", "Erf", "Add", "Mul", "Mul"])
+    #expect(composed.graph.node.last?.name == "dense/gelu")
+  }
+
+  @Test(arguments: 13...21)
+  func lrnIsLRNAtEveryOpset(opset: Int) throws {
+    let graph = try graph(
+      """
+      model:
+        input: [6, 4, 4]
+        layers:
+          - lrn: {size: 3, alpha: 0.5, beta: 0.6, bias: 2, name: norm}
+      """)
+    let model = try ONNXExporter.export(
+      graph, weights: [:], options: ONNXExportOptions(opset: opset, producerVersion: "t"))
+    let lrn = try #require(model.graph.node.first)
+    #expect(model.graph.node.map(\.opType) == ["LRN"])
+    #expect(lrn.name == "norm")
+    #expect(lrn.attribute.first { $0.name == "size" }?.i == 3)
+    #expect(lrn.attribute.first { $0.name == "alpha" }?.f == 0.5)
+    #expect(lrn.attribute.first { $0.name == "beta" }?.f == 0.6)
+    #expect(lrn.attribute.first { $0.name == "bias" }?.f == 2)
+  }
+
   @Test func softmaxAppendedForLogitsAndFixedBatch() throws {
     let graph = try graph(
       """

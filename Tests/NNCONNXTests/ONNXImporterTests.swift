@@ -95,13 +95,79 @@ import Testing
 
   @Test func refusesOpsItCannotExpress() throws {
     let model = Self.model(
-      [Self.node("LRN", "norm1", ["x"], ["y"], [Attribute.int("size", 5)])], initializers: [],
-      input: [nil, 3, 8, 8], output: "y")
+      [Self.node("Selu", "act1", ["x"], ["y"])], initializers: [], input: [nil, 3, 8, 8], output: "y")
     #expect {
       try ONNXImporter.convert(model, name: "m", weightsFile: "m.safetensors")
     } throws: { error in
       let message = (error as? ONNXImportError)?.message ?? ""
-      return message.contains("LRN node 'norm1' cannot be imported") && message.contains("nearest supported")
+      return message.contains("Selu node 'act1' cannot be imported")
+        && message.contains("nearest supported: elu")
+    }
+  }
+
+  @Test func lrnBecomesTheLayerWithONNXDefaults() throws {
+    let nodes = [
+      Self.node("LRN", "norm1", ["x"], ["a"], [Attribute.int("size", 5)]),
+      Self.node(
+        "LRN", "norm2", ["a"], ["y"],
+        [
+          Attribute.int("size", 3), Attribute.float("alpha", 0.5), Attribute.float("beta", 1),
+          Attribute.float("bias", 2),
+        ]),
+    ]
+    let model = Self.model(nodes, initializers: [], input: [nil, 3, 8, 8], output: "y")
+    let imported = try ONNXImporter.convert(model, name: "lrn", weightsFile: "lrn.safetensors")
+    let yaml = SpecPrinter.yaml(imported.spec)
+    #expect(yaml.contains("lrn: {size: 5, alpha: 0.0001, beta: 0.75, bias: 1.0, name: norm1}"), "\(yaml)")
+    #expect(yaml.contains("lrn: {size: 3, alpha: 0.5, beta: 1.0, bias: 2.0, name: norm2}"), "\(yaml)")
+  }
+
+  @Test(arguments: [
+    ([Attribute.int("size", 4)], "size 4"), ([], "size 0"),
+    ([Attribute.int("size", 3), Attribute.float("bias", 0)], "bias 0.0"),
+    ([Attribute.int("size", 3), Attribute.float("alpha", -1)], "alpha -1.0"),
+  ])
+  func lrnOutsideTheLayerIsRefused(attributes: [Onnx_AttributeProto], reason: String) throws {
+    let model = Self.model(
+      [Self.node("LRN", "norm1", ["x"], ["y"], attributes)], initializers: [], input: [nil, 3, 8, 8],
+      output: "y")
+    #expect {
+      try ONNXImporter.convert(model, name: "m", weightsFile: "m.safetensors")
+    } throws: { error in
+      let message = (error as? ONNXImportError)?.message ?? ""
+      return message.contains("LRN node 'norm1' cannot be imported: \(reason)")
+        && message.contains("nearest supported: lrn")
+    }
+  }
+
+  @Test func geluOfEitherApproximationAndTheErfFormulaImport() throws {
+    var half = Self.floats("half", [])
+    half.floatData = [0.5]
+    var one = Self.floats("one", [])
+    one.floatData = [1]
+    var scale = Self.floats("scale", [])
+    scale.floatData = [0.707_106_77]
+    let nodes = [
+      Self.node("Gelu", "exact", ["x"], ["a"]),
+      Self.node("Gelu", "approximate", ["a"], ["b"], [Attribute.string("approximate", "tanh")]),
+      Self.node("Mul", "formula:scaled", ["b", "scale"], ["c"]),
+      Self.node("Erf", "formula:erf", ["c"], ["d"]),
+      Self.node("Add", "formula:gate", ["d", "one"], ["e"]),
+      Self.node("Mul", "formula:half", ["b", "half"], ["f"]),
+      Self.node("Mul", "formula", ["f", "e"], ["y"]),
+    ]
+    let model = Self.model(
+      nodes, initializers: [half, one, scale], input: [nil, 4], output: "y", opset: 20)
+    let imported = try ONNXImporter.convert(model, name: "gelu", weightsFile: "gelu.safetensors")
+    let yaml = SpecPrinter.yaml(imported.spec)
+    #expect(yaml.contains("gelu: {approximate: none, name: exact}"), "\(yaml)")
+    #expect(yaml.contains("gelu: {name: approximate}"), "\(yaml)")
+    #expect(yaml.contains("gelu: {approximate: none, name: formula}"), "\(yaml)")
+    let refused = Self.model(
+      [Self.node("Gelu", "g", ["x"], ["y"], [Attribute.string("approximate", "fast")])], initializers: [],
+      input: [nil, 4], output: "y", opset: 20)
+    #expect(throws: ONNXImportError.self) {
+      try ONNXImporter.convert(refused, name: "m", weightsFile: "m.safetensors")
     }
   }
 

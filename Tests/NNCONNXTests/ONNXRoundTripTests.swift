@@ -28,7 +28,29 @@ import Testing
   @Test(arguments: specs)
   func importOfExportComputesTheSpec(_ file: String) throws {
     let path = Self.specsDirectory.appendingPathComponent(file).path
-    let text = try String(contentsOfFile: path, encoding: .utf8)
+    try Self.checkRoundTrip(try String(contentsOfFile: path, encoding: .utf8), path: path)
+  }
+
+  /// lrn and the exact gelu, as layers and as a layer's `activation:`, at the opsets where gelu is
+  /// composed (below 20) and where it is ONNX's `Gelu`.
+  @Test(arguments: [13, 17, 20, 21])
+  func lrnAndExactGeluRoundTrip(opset: Int) throws {
+    try Self.checkRoundTrip(
+      """
+      model:
+        input: [6, 5, 5]
+        layers:
+          - conv2d: {filters: 8, kernel: 3, padding: same, activation: {gelu: {approximate: none}}}
+          - lrn: {size: 5, alpha: 0.5, beta: 0.75, bias: 2}
+          - gelu: {approximate: none}
+          - lrn: 3
+          - conv2d: {filters: 4, kernel: 3, activation: gelu}
+          - flatten
+          - dense: {units: 3, activation: {gelu: {approximate: none}}}
+      """, path: "lrn_gelu.yaml", opset: opset)
+  }
+
+  static func checkRoundTrip(_ text: String, path: String, opset: Int? = nil) throws {
     let (parsed, diagnostics) = SpecLoader.parse(text: text, path: path)
     let spec = try #require(parsed, "\(diagnostics.map(\.message))")
     let lowered = Lowering.lower(spec)
@@ -53,8 +75,9 @@ import Testing
       weights[slot.info.name] = Array(buffer)
     }
 
-    let exported = try ONNXExporter.export(
-      graph, weights: weights, options: ONNXExportOptions(keepBatchNorm: true, producerVersion: "test"))
+    var options = ONNXExportOptions(keepBatchNorm: true, producerVersion: "test")
+    if let opset { options.opset = opset }
+    let exported = try ONNXExporter.export(graph, weights: weights, options: options)
     let bytes = try ONNXModelFile.serialized(exported)
     let model = try ONNXImporter.read(bytes: bytes)
     let imported = try ONNXImporter.convert(model, name: "imported", weightsFile: "imported.safetensors")

@@ -8,13 +8,14 @@ import Testing
 
 let activationKinds: [ActivationKind] = [
   .linear, .relu, .relu6, .sigmoid, .tanh, .leakyRelu(alpha: 0.1), .leakyRelu(alpha: -0.5),
-  .elu(alpha: 1), .elu(alpha: 0.5), .gelu, .silu, .hardSigmoid,
+  .elu(alpha: 1), .elu(alpha: 0.5), .gelu(approximate: .tanh), .gelu(approximate: .erf), .silu, .hardSigmoid,
 ]
 
 /// Every element-wise activation of the table with its defaults, and alphas on both sides of zero.
 let graphActivations: [Activation] =
   Activation.allWithDefaults.filter(\.isElementwise) + [
     .leakyRelu(alpha: 0.1), .leakyRelu(alpha: -0.5), .elu(alpha: 0.5), .elu(alpha: -1),
+    .gelu(approximate: .erf),
   ]
 
 /// Each activation's formula in Double, written from its definition.
@@ -27,7 +28,8 @@ func referenceActivation(_ kind: ActivationKind, _ x: Double) -> Double {
   case .tanh: tanh(x)
   case .leakyRelu(let alpha): x > 0 ? x : Double(alpha) * x
   case .elu(let alpha): x > 0 ? x : Double(alpha) * (exp(x) - 1)
-  case .gelu: 0.5 * x * (1 + tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x)))
+  case .gelu(.tanh): 0.5 * x * (1 + tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x)))
+  case .gelu(.erf): 0.5 * x * (1 + erf(x / 2.0.squareRoot()))
   case .silu: x / (1 + exp(-x))
   case .hardSigmoid: min(max(x / 6 + 0.5, 0), 1)
   }
@@ -109,7 +111,10 @@ func activationInputs(_ count: Int, _ generator: inout RandomGenerator) -> [Floa
       .linear, .relu, .relu6, .sigmoid, .tanh, .leakyRelu(alpha: 0.1), .elu(alpha: 1), .hardSigmoid, .softmax,
     ]
     for activation in fromOutput { #expect(activation.gradientFromOutput, "\(activation)") }
-    for activation: Activation in [.gelu, .silu, .leakyRelu(alpha: -0.5), .elu(alpha: -1)] {
+    let fromInput: [Activation] = [
+      .gelu(approximate: .tanh), .gelu(approximate: .erf), .silu, .leakyRelu(alpha: -0.5), .elu(alpha: -1),
+    ]
+    for activation in fromInput {
       #expect(!activation.gradientFromOutput, "\(activation)")
     }
   }

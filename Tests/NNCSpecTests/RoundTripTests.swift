@@ -443,3 +443,30 @@ private let contractExample = """
         - upsample: 4
     """, syntax: .yaml, label: "padding and upsample (.yaml)")
 }
+
+/// lrn and gelu's `approximate`, as a layer and as a layer's `activation:`, in both syntaxes.
+@Test func roundTripsLRNAndGeluApproximation() {
+  checkRoundTrip(
+    """
+    model {
+      input [3, 8, 8]
+      conv2d(8, 3, activation: gelu(approximate: none))
+      lrn(5)
+      lrn(3, alpha: 0.0001, beta: 0.75, bias: 2)
+      gelu(approximate: tanh)
+      gelu
+      flatten
+    }
+    """, syntax: .nnc, label: "lrn and gelu (.nnc)")
+  checkRoundTrip(
+    """
+    model:
+      input: [3, 8, 8]
+      layers:
+        - conv2d: {filters: 8, kernel: 3, activation: {gelu: {approximate: none}}}
+        - lrn: {size: 5, alpha: 1e-4, beta: 0.75, bias: 1}
+        - lrn: 3
+        - gelu: {approximate: none}
+        - flatten
+    """, syntax: .yaml, label: "lrn and gelu (.yaml)")
+}

@@ -12,11 +12,11 @@ public enum Activation: Sendable, Equatable {
   case leakyRelu(alpha: Double)
   case elu(alpha: Double)
   case softmax
-  case gelu
+  case gelu(approximate: GeluApproximation)
   case silu
   case hardSigmoid
 
-  public init?(name: String, alpha: Double? = nil) {
+  public init?(name: String, alpha: Double? = nil, approximate: String? = nil) {
     guard let definition = Vocabulary.activation(named: name) else { return nil }
     let alpha = alpha ?? definition.defaultAlpha ?? 0
     switch name {
@@ -28,7 +28,10 @@ public enum Activation: Sendable, Equatable {
     case "leaky_relu": self = .leakyRelu(alpha: alpha)
     case "elu": self = .elu(alpha: alpha)
     case "softmax": self = .softmax
-    case "gelu": self = .gelu
+    case "gelu":
+      guard let approximation = GeluApproximation(rawValue: approximate ?? GeluApproximation.tanh.rawValue)
+      else { return nil }
+      self = .gelu(approximate: approximation)
     case "silu": self = .silu
     case "hard_sigmoid": self = .hardSigmoid
     default: preconditionFailure("Vocabulary.activations lists '\(name)' but Activation has no case for it")
@@ -70,7 +73,12 @@ public enum Activation: Sendable, Equatable {
     return definition
   }
 
-  var attributeText: String { alpha.map { "alpha=\($0)" } ?? "" }
+  /// The default tanh GELU prints nothing, as before `approximate` existed, so IR dumps and model
+  /// fingerprints of existing specs are unchanged.
+  var attributeText: String {
+    if case .gelu(.erf) = self { return "approximate=none" }
+    return alpha.map { "alpha=\($0)" } ?? ""
+  }
 
   var flopsPerElement: Int { definition.flopsPerElement }
 
@@ -86,10 +94,22 @@ public enum Activation: Sendable, Equatable {
   }
 }
 
+/// GELU's two forms: ONNX's and PyTorch's `approximate` attribute, whose values are the raw values.
+public enum GeluApproximation: String, Sendable, CaseIterable {
+  /// 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), nnc's default (what `gelu` always computed).
+  case tanh
+  /// The exact 0.5 x (1 + erf(x / sqrt(2))).
+  case erf = "none"
+}
+
 extension Lowerer {
   /// `relu`, `elu(0.5)`, ...: the same shape out as in.
   mutating func lowerActivation(_ layer: LayerContext) -> Flow? {
-    guard let activation = Activation(name: layer.call.name, alpha: layer.arguments.double("alpha")) else {
+    guard
+      let activation = Activation(
+        name: layer.call.name, alpha: layer.arguments.double("alpha"),
+        approximate: layer.arguments.string("approximate"))
+    else {
       return nil
     }
     let input = layer.input
@@ -116,7 +136,8 @@ extension Lowerer {
         Call(name: name, arguments: ArgumentChecker.mapArguments(entries[0].value), at: expr.location),
         signature, into: &ignored)
       let checked = ArgumentChecker.check(call, against: signature, what: name, into: &ignored)
-      return Activation(name: name, alpha: checked.double("alpha"))
+      return Activation(
+        name: name, alpha: checked.double("alpha"), approximate: checked.string("approximate"))
     default: return nil
     }
   }

@@ -4,7 +4,7 @@ extension Node {
   /// exactly these (max pooling and dropout keep their own index and mask buffers).
   public var valuesReadByBackward: [ValueID] {
     switch op {
-    case .convolution, .dense, .batchNorm:
+    case .convolution, .dense, .batchNorm, .lrn:
       return [inputs[0]]
     case .activation(let activation):
       return activation.valuesReadByBackward(input: inputs[0], output: output)

@@ -17,7 +17,7 @@ public struct FoldBatchNorm: GraphPass {
         return .fused(FusedAttributes(base: .dense(attributes), batchNorm: batchNorm))
       case .input, .pool, .globalPool, .flatten, .dropout, .batchNorm, .activation, .add, .concat,
         .zeroPadding,
-        .upsample, .fused:
+        .upsample, .lrn, .fused:
         return nil
       }
     }

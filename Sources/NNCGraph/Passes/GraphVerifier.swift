@@ -56,7 +56,7 @@ public enum GraphVerifier {
         if node.inPlace { throw fail("\(place) cannot run in place") }
       case .input, .convolution, .pool, .globalPool, .dense, .dropout, .batchNorm, .add, .concat,
         .zeroPadding,
-        .upsample:
+        .upsample, .lrn:
         if node.inPlace { throw fail("\(place) cannot run in place") }
       }
     }

@@ -3,8 +3,9 @@ import NNCSpec
 
 /// Activations. Those without an ONNX op of their own at the chosen opset are compositions of
 /// element-wise ops whose last node carries the layer's name: ReLU6 is `Clip(0, 6)`, SiLU is
-/// x · sigmoid(x), and GELU (nnc's is the tanh approximation) is `Gelu(approximate="tanh")` from
-/// opset 20 and 0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³))) below.
+/// x · sigmoid(x), and GELU is `Gelu` with its `approximate` attribute from opset 20 and its formula
+/// below: 0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³))) for the tanh approximation (nnc's
+/// default), 0.5 · x · (1 + erf(x / √2)) for `approximate: none`.
 extension ONNXGraphExport {
   /// The first opset with a `Gelu` op.
   static let geluOpset = 20
@@ -35,11 +36,13 @@ extension ONNXGraphExport {
       let gate = builder.tensorName(name + ":sigmoid")
       builder.node("Sigmoid", name: name + ":sigmoid", inputs: [x], outputs: [gate])
       builder.node("Mul", name: name, inputs: [x, gate], outputs: [output(node.output, name: name)])
-    case .gelu:
+    case .gelu(let approximation):
       if options.opset >= Self.geluOpset {
-        single("Gelu", [Attribute.string("approximate", "tanh")])
-      } else {
+        single("Gelu", [Attribute.string("approximate", approximation.rawValue)])
+      } else if approximation == .tanh {
         exportGeluComposition(node, x: x)
+      } else {
+        exportErfGeluComposition(node, x: x)
       }
     }
   }
@@ -61,10 +64,25 @@ extension ONNXGraphExport {
     let half = step("Mul", "half", [x, builder.scalar(name + ".half", 0.5)])
     builder.node("Mul", name: name, inputs: [half, gate], outputs: [output(node.output, name: name)])
   }
+
+  /// 0.5 · x · (1 + erf(x · 1/√2)), in the same shape as the tanh form: x read twice.
+  private mutating func exportErfGeluComposition(_ node: Node, x: String) {
+    let name = node.name
+    func step(_ opType: String, _ role: String, _ inputs: [String]) -> String {
+      let tensor = builder.tensorName(name + ":" + role)
+      builder.node(opType, name: name + ":" + role, inputs: inputs, outputs: [tensor])
+      return tensor
+    }
+    let scaled = step("Mul", "scaled", [x, builder.scalar(name + ".scale", 0.707_106_781_186_547_5)])
+    let erf = step("Erf", "erf", [scaled])
+    let gate = step("Add", "gate", [erf, builder.scalar(name + ".one", 1)])
+    let half = step("Mul", "half", [x, builder.scalar(name + ".half", 0.5)])
+    builder.node("Mul", name: name, inputs: [half, gate], outputs: [output(node.output, name: name)])
+  }
 }
 
 /// Activations back to their layers: `Clip(0, 6)` is ReLU6, `HardSigmoid(1/6, 1/2)` nnc's hard
-/// sigmoid, `Mul(x, Sigmoid(x))` SiLU and `Gelu(approximate="tanh")` GELU. An activation named
+/// sigmoid, `Mul(x, Sigmoid(x))` SiLU and `Gelu` GELU (`approximate` tanh or none). An activation named
 /// `<layer>/<activation>` right after that convolution or dense layer (as `nnc export` writes a
 /// layer's `activation:`) becomes that argument again.
 extension ONNXGraphImport {
@@ -121,11 +139,13 @@ extension ONNXGraphImport {
       }
     case "Gelu":
       let approximate = attributes.string("approximate", default: "none")
-      guard approximate == "tanh" else {
+      guard let approximation = GeluApproximation(rawValue: approximate) else {
         throw ONNXImportError.unsupported(
-          node, "approximate '\(approximate)': nnc's gelu is the tanh approximation", alternative: "gelu")
+          node, "approximate '\(approximate)' (ONNX defines tanh and none)", alternative: "gelu")
       }
       op = "gelu"
+      // The default needs no argument, so only the tanh form merges into a layer's `activation:` word.
+      if approximation == .erf { arguments = [("approximate", .string(approximation.rawValue))] }
     default:
       throw ONNXImportError.unsupported(
         node, "nnc has no such activation", alternative: Self.nearest(node.opType))
@@ -191,11 +211,13 @@ extension ONNXGraphImport {
     return nil
   }
 
-  /// The tanh-approximated GELU as `nnc export` composes it below opset 20:
-  /// 0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³))), x read five times.
+  /// GELU as `nnc export` composes it below opset 20: the tanh approximation
+  /// 0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³))), x read five times, or the exact
+  /// 0.5 · x · (1 + erf(x · 1/√2)), x read twice.
   mutating func importGeluComposition(_ node: Onnx_NodeProto, inputs: [String]) throws -> (
     layers: [Layer], input: String
   )? {
+    if let exact = importErfGeluComposition(node, inputs: inputs) { return exact }
     for (half, gate) in [(inputs[0], inputs[1]), (inputs[1], inputs[0])] {
       guard let (halfInputs, halfConstant) = step(half, "Mul"), halfConstant == 0.5, halfInputs.count == 1,
         let x = halfInputs.first, readers[x] == 5,
@@ -214,6 +236,24 @@ extension ONNXGraphImport {
         return merged
       }
       return ([layer("gelu", name: layerName(node, fallback: "gelu"), [])], x)
+    }
+    return nil
+  }
+
+  private mutating func importErfGeluComposition(_ node: Onnx_NodeProto, inputs: [String]) -> (
+    layers: [Layer], input: String
+  )? {
+    for (half, gate) in [(inputs[0], inputs[1]), (inputs[1], inputs[0])] {
+      guard let (halfInputs, halfConstant) = step(half, "Mul"), halfConstant == 0.5, halfInputs.count == 1,
+        let x = halfInputs.first, readers[x] == 2,
+        let (gateInputs, one) = step(gate, "Add"), one == 1, gateInputs.count == 1,
+        let (erfInputs, _) = step(gateInputs[0], "Erf"), erfInputs.count == 1,
+        let (scaledInputs, scale) = step(erfInputs[0], "Mul"), scaledInputs == [x], let scale,
+        abs(scale - 0.707_106_8) < 1e-6
+      else { continue }
+      return (
+        [layer("gelu", name: layerName(node, fallback: "gelu"), [("approximate", .string("none"))])], x
+      )
     }
     return nil
   }

@@ -15,8 +15,8 @@ public enum ActivationKind: Sendable, Hashable {
   case leakyRelu(alpha: Float)
   /// x for x > 0, alpha * (exp(x) - 1) otherwise.
   case elu(alpha: Float)
-  /// The tanh approximation 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
-  case gelu
+  /// tanh: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))); erf: the exact 0.5 x (1 + erf(x / sqrt(2))).
+  case gelu(approximate: GeluApproximation)
   /// x * sigmoid(x), also called swish.
   case silu
   /// clamp(x / 6 + 0.5, 0, 1), as in Keras 3 and PyTorch's hardsigmoid.
@@ -34,7 +34,7 @@ public enum ActivationKind: Sendable, Hashable {
     case .tanh: self = .tanh
     case .leakyRelu(let alpha): self = .leakyRelu(alpha: Float(alpha))
     case .elu(let alpha): self = .elu(alpha: Float(alpha))
-    case .gelu: self = .gelu
+    case .gelu(let approximation): self = .gelu(approximate: approximation)
     case .silu: self = .silu
     case .hardSigmoid: self = .hardSigmoid
     case .softmax: return nil
@@ -75,10 +75,15 @@ public enum ActivationKind: Sendable, Hashable {
         let x = input[i]
         output[i] = x > 0 ? x : alpha * expm1(x)
       }
-    case .gelu:
+    case .gelu(.tanh):
       for i in range {
         let x = input[i]
         output[i] = 0.5 * x * (1 + Foundation.tanh(geluScale * (x + geluCubic * x * x * x)))
+      }
+    case .gelu(.erf):
+      for i in range {
+        let x = input[i]
+        output[i] = 0.5 * x * (1 + erf(x * inverseSquareRootOfTwo))
       }
     case .silu:
       for i in range {
@@ -124,12 +129,19 @@ public enum ActivationKind: Sendable, Hashable {
           let x = input[i]
           gradInput[i] = x > 0 ? gradOutput[i] : gradOutput[i] * alpha * exp(x)
         }
-      case .gelu:
+      case .gelu(.tanh):
         for i in range {
           let x = input[i]
           let t = Foundation.tanh(geluScale * (x + geluCubic * x * x * x))
           let inner = geluScale * (1 + 3 * geluCubic * x * x)
           gradInput[i] = gradOutput[i] * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * inner)
+        }
+      case .gelu(.erf):
+        // Phi(x) + x phi(x), phi the standard normal density.
+        for i in range {
+          let x = input[i]
+          let density = inverseSquareRootOfTwoPi * exp(-0.5 * x * x)
+          gradInput[i] = gradOutput[i] * (0.5 * (1 + erf(x * inverseSquareRootOfTwo)) + x * density)
         }
       case .silu:
         for i in range {
@@ -219,6 +231,8 @@ func passWherePositive(
 
 private let geluScale: Float = 0.797_884_560_802_865_4  // sqrt(2 / pi)
 private let geluCubic: Float = 0.044_715
+private let inverseSquareRootOfTwo: Float = 0.707_106_781_186_547_5
+private let inverseSquareRootOfTwoPi: Float = 0.398_942_280_401_432_7
 
 /// 1 / (1 + e^-x) without overflow for large |x|.
 @inline(__always)
