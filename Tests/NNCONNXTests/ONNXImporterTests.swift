@@ -124,7 +124,7 @@ import Testing
 
   @Test(arguments: [
     ([Attribute.int("size", 4)], "size 4"), ([], "size 0"),
-    ([Attribute.int("size", 3), Attribute.float("bias", 0)], "bias 0.0"),
+    ([Attribute.int("size", 3), Attribute.float("bias", 0)], "alpha 0.0001, beta 0.75, bias 0.0"),
     ([Attribute.int("size", 3), Attribute.float("alpha", -1)], "alpha -1.0"),
   ])
   func lrnOutsideTheLayerIsRefused(attributes: [Onnx_AttributeProto], reason: String) throws {
