@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the seed corpus of the `onnx` fuzz target (Tests/Fuzz/corpus/onnx): tiny models in the shapes
-`nnc import` accepts (a residual, a concat, MatMul + Add, Clip, SiLU) and regressions (Tests/Fuzz/regressions/onnx):
+`nnc import` accepts (a residual, a concat, MatMul + Add, Clip, SiLU, LRN and the erf GELU formula) and regressions (Tests/Fuzz/regressions/onnx):
 a cycle, a tensor whose raw data is shorter than its shape, a dimension that overflows. Deterministic. Needs onnx."""
 import os
 
@@ -58,6 +58,26 @@ concat = model([
 ], [weight("w1", 2, 2, 1, 1), numpy_helper.from_array(np.array(0, np.float32), "low"),
     numpy_helper.from_array(np.array(6, np.float32), "high"), weight("m", 64, 3), weight("bias", 3)], [2, 4, 4])
 put("corpus", "concat.onnx", concat)
+
+
+def scalar(name, value):
+    return numpy_helper.from_array(np.array(value, np.float32), name)
+
+
+lrn_gelu = model([
+    conv("c1", "x", "a", "w1", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+    helper.make_node("LRN", ["a"], ["b"], name="norm", size=3, alpha=0.5, beta=0.75, bias=2.0),
+    helper.make_node("Mul", ["b", "scale"], ["c"], name="gelu:scaled"),
+    helper.make_node("Erf", ["c"], ["d"], name="gelu:erf"),
+    helper.make_node("Add", ["d", "one"], ["e"], name="gelu:gate"),
+    helper.make_node("Mul", ["b", "half"], ["f"], name="gelu:half"),
+    helper.make_node("Mul", ["f", "e"], ["g"], name="gelu"),
+    helper.make_node("GlobalAveragePool", ["g"], ["h"], name="pool"),
+    helper.make_node("Flatten", ["h"], ["i"], name="flat"),
+    helper.make_node("Gemm", ["i", "fc", "fcb"], ["y"], name="fc", transB=1),
+], [weight("w1", 4, 2, 3, 3), scalar("scale", 0.70710678), scalar("one", 1), scalar("half", 0.5), weight("fc", 3, 4),
+    weight("fcb", 3)], [2, 4, 4])
+put("corpus", "lrn_gelu.onnx", lrn_gelu)
 
 cycle = model([
     helper.make_node("Relu", ["b"], ["a"], name="r1"),

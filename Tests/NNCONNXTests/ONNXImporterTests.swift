@@ -163,6 +163,19 @@ import Testing
     #expect(yaml.contains("gelu: {approximate: none, name: exact}"), "\(yaml)")
     #expect(yaml.contains("gelu: {name: approximate}"), "\(yaml)")
     #expect(yaml.contains("gelu: {approximate: none, name: formula}"), "\(yaml)")
+    // After a Gemm named fc, `fc/gelu` is the dense layer's activation again, in either form.
+    for (approximate, argument) in [("none", "{gelu: {approximate: none}}"), ("tanh", "gelu")] {
+      let merged = Self.model(
+        [
+          Self.node("Gemm", "fc", ["x", "matrix", "bias"], ["a"], [Attribute.int("transB", 1)]),
+          Self.node("Gelu", "fc/gelu", ["a"], ["y"], [Attribute.string("approximate", approximate)]),
+        ], initializers: [Self.floats("matrix", [3, 4]), Self.floats("bias", [3])], input: [nil, 4],
+        output: "y",
+        opset: 20)
+      let yaml = SpecPrinter.yaml(
+        try ONNXImporter.convert(merged, name: "fc", weightsFile: "fc.safetensors").spec)
+      #expect(yaml.contains("dense: {units: 3, bias: true, activation: \(argument), name: fc}"), "\(yaml)")
+    }
     let refused = Self.model(
       [Self.node("Gelu", "g", ["x"], ["y"], [Attribute.string("approximate", "fast")])], initializers: [],
       input: [nil, 4], output: "y", opset: 20)

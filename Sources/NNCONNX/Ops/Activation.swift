@@ -144,13 +144,15 @@ extension ONNXGraphImport {
           node, "approximate '\(approximate)' (ONNX defines tanh and none)", alternative: "gelu")
       }
       op = "gelu"
-      // The default needs no argument, so only the tanh form merges into a layer's `activation:` word.
       if approximation == .erf { arguments = [("approximate", .string(approximation.rawValue))] }
     default:
       throw ONNXImportError.unsupported(
         node, "nnc has no such activation", alternative: Self.nearest(node.opType))
     }
-    if arguments.isEmpty, let merged = try layerWithActivation(op, node: node, input: x, readersOfInput: 1) {
+    // Activations with an alpha stay layers of their own, as they always were; gelu merges in both forms.
+    if arguments.isEmpty || op == "gelu",
+      let merged = try layerWithActivation(op, arguments: arguments, node: node, input: x, readersOfInput: 1)
+    {
       return merged
     }
     return ([layer(op, name: layerName(node, fallback: op), arguments)], x)
@@ -159,9 +161,10 @@ extension ONNXGraphImport {
   /// The convolution or dense layer before `node` with `op` as its `activation:` argument, when `node`
   /// is named `<layer>/...` and alone reads the layer's output (`readersOfInput` reads, counting the
   /// composition's own).
-  mutating func layerWithActivation(_ op: String, node: Onnx_NodeProto, input x: String, readersOfInput: Int)
-    throws -> (layers: [Layer], input: String)?
-  {
+  mutating func layerWithActivation(
+    _ op: String, arguments: [(String, Expr.Kind)] = [], node: Onnx_NodeProto, input x: String,
+    readersOfInput: Int
+  ) throws -> (layers: [Layer], input: String)? {
     guard let index = producer[x], readers[x] == readersOfInput,
       node.name.hasPrefix(graph.node[index].name + "/")
     else { return nil }
@@ -170,12 +173,31 @@ extension ONNXGraphImport {
       return nil
     }
     if layerNode.opType == "Conv" {
-      return (try importConvolution(layerNode, activation: op), layerInput)
+      return (
+        Self.activation(op, arguments, on: try importConvolution(layerNode, activation: op)), layerInput
+      )
     }
     if layerNode.opType == "Gemm" || layerNode.opType == "MatMul" {
-      return try importDense(layerNode, input: layerInput, activation: op)
+      let (layers, input) = try importDense(layerNode, input: layerInput, activation: op)
+      return (Self.activation(op, arguments, on: layers), input)
     }
     return nil
+  }
+
+  /// The last layer's `activation: op` as `activation: {op: {arguments}}` when the activation has
+  /// arguments (`{gelu: {approximate: none}}`).
+  static func activation(_ op: String, _ arguments: [(String, Expr.Kind)], on layers: [Layer]) -> [Layer] {
+    guard !arguments.isEmpty, var last = layers.last, case .call(var call) = last.kind,
+      let index = call.arguments.firstIndex(where: { $0.label == "activation" })
+    else { return layers }
+    let entries = arguments.map {
+      MapEntry(key: $0.0, keyLocation: .unknown, value: Expr($0.1, at: .unknown))
+    }
+    let value = Expr(.map(entries), at: .unknown)
+    call.arguments[index].value = Expr(
+      .map([MapEntry(key: op, keyLocation: .unknown, value: value)]), at: .unknown)
+    last.kind = .call(call)
+    return layers.dropLast() + [last]
   }
 
   /// Clip's bounds: inputs from opset 11, attributes before.
@@ -217,7 +239,7 @@ extension ONNXGraphImport {
   mutating func importGeluComposition(_ node: Onnx_NodeProto, inputs: [String]) throws -> (
     layers: [Layer], input: String
   )? {
-    if let exact = importErfGeluComposition(node, inputs: inputs) { return exact }
+    if let exact = try importErfGeluComposition(node, inputs: inputs) { return exact }
     for (half, gate) in [(inputs[0], inputs[1]), (inputs[1], inputs[0])] {
       guard let (halfInputs, halfConstant) = step(half, "Mul"), halfConstant == 0.5, halfInputs.count == 1,
         let x = halfInputs.first, readers[x] == 5,
@@ -240,7 +262,7 @@ extension ONNXGraphImport {
     return nil
   }
 
-  private mutating func importErfGeluComposition(_ node: Onnx_NodeProto, inputs: [String]) -> (
+  private mutating func importErfGeluComposition(_ node: Onnx_NodeProto, inputs: [String]) throws -> (
     layers: [Layer], input: String
   )? {
     for (half, gate) in [(inputs[0], inputs[1]), (inputs[1], inputs[0])] {
@@ -251,9 +273,13 @@ extension ONNXGraphImport {
         let (scaledInputs, scale) = step(erfInputs[0], "Mul"), scaledInputs == [x], let scale,
         abs(scale - 0.707_106_8) < 1e-6
       else { continue }
-      return (
-        [layer("gelu", name: layerName(node, fallback: "gelu"), [("approximate", .string("none"))])], x
-      )
+      let arguments: [(String, Expr.Kind)] = [("approximate", .string("none"))]
+      if let merged = try layerWithActivation(
+        "gelu", arguments: arguments, node: node, input: x, readersOfInput: 2)
+      {
+        return merged
+      }
+      return ([layer("gelu", name: layerName(node, fallback: "gelu"), arguments)], x)
     }
     return nil
   }
