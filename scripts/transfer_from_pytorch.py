@@ -17,7 +17,7 @@ fine-tune, and the fine-tuned model goes back to ONNX Runtime.
    the exported model on the 466 test images of 5-9: its probabilities must agree with `nnc predict`'s
    (1e-4) and its accuracy with `nnc train`'s test accuracy.
 
-Usage: scripts/transfer_from_pytorch.py [NNC_BINARY]   (needs torch, torchvision, onnx, onnxruntime, numpy)
+Usage: scripts/transfer_from_pytorch.py [NNC_BINARY] [--reuse]   (--reuse: keep the committed ONNX base)   (needs torch, torchvision, onnx, onnxruntime, numpy)
 """
 import json
 import os
@@ -36,7 +36,8 @@ sys.modules["torchvision._meta_registrations"] = types.ModuleType("torchvision._
 from torchvision.models.resnet import BasicBlock  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-NNC = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, ".build/release/nnc"))
+ARGS = [a for a in sys.argv[1:] if not a.startswith("--")]
+NNC = os.path.abspath(ARGS[0] if ARGS else os.path.join(ROOT, ".build/release/nnc"))
 DATA = os.path.join(ROOT, "Data/mnist5k")
 TRANSFER = os.path.join(ROOT, "Specs/transfer")
 IMPORTED = os.path.join(TRANSFER, "imported")
@@ -81,6 +82,8 @@ class SmallResNet(nn.Module):
 
 
 def pretrain():
+    # One thread: on a shared machine PyTorch's thread pool spins against other processes.
+    torch.set_num_threads(1)
     torch.manual_seed(0)
     images, labels = idx("train-images-idx3-ubyte"), idx("train-labels-idx1-ubyte")
     keep = labels < 5
@@ -181,7 +184,11 @@ def test_accuracy(spec, seed, run_dir):
 
 
 def main():
-    onnx_path, torch_accuracy = pretrain()
+    sys.stdout.reconfigure(line_buffering=True)
+    if "--reuse" in sys.argv and os.path.exists(os.path.join(IMPORTED, "mnist_resnet.onnx")):
+        onnx_path, torch_accuracy = os.path.join(IMPORTED, "mnist_resnet.onnx"), float("nan")
+    else:
+        onnx_path, torch_accuracy = pretrain()
     run([NNC, "import", onnx_path, "-o", IMPORTED, "--name", "mnist_resnet"])
     print(open(os.path.join(IMPORTED, "mnist_resnet.yaml")).read())
     finetune, scratch = write_specs()
