@@ -10,8 +10,9 @@ fine-tune, and the fine-tuned model goes back to ONNX Runtime.
 2. `nnc import` writes Specs/transfer/imported/mnist_resnet.yaml and .safetensors (the batchnorms folded into
    the convolutions by PyTorch's exporter).
 3. Two specs are written from the imported one: Specs/transfer/imported_finetune.yaml (train.init from the
-   imported weights, the base frozen up to the global pool, a new 5-unit dense head for the digits 5-9 with
-   10 labelled images per class, as Specs/transfer/finetune.yaml) and imported_scratch.yaml (the same
+   imported weights, new dense layers (64 ReLU units, then 5) for the digits 5-9 with 10 labelled images per
+   class, as Specs/transfer/finetune.yaml: 20 epochs with the base up to the global pool frozen, then 10 with
+   everything trainable at a ten times smaller rate) and imported_scratch.yaml (the same
    network from a random initialization, nothing frozen).
 4. `nnc train` runs both (three seeds), `nnc export` exports the fine-tuned checkpoint, and ONNX Runtime runs
    the exported model on the 466 test images of 5-9: its probabilities must agree with `nnc predict`'s
@@ -143,21 +144,25 @@ def write_specs():
     pool = max(i for i, line in enumerate(lines) if "global_avgpool" in line)
     pool_name = re.search(r"name: ([A-Za-z0-9_\-]+)", lines[pool]).group(1)
     indent = lines[head][:len(lines[head]) - len(lines[head].lstrip())]
-    lines[head] = f"{indent}- dense: {{units: 5, name: new_head}}"
+    lines[head:head + 1] = [f"{indent}- dense: {{units: 64, activation: relu, name: new_features}}",
+                            f"{indent}- dense: {{units: 5, name: new_head}}"]
     body = "\n".join(lines) + "\n"
     common = (f"{DATA_SECTION}loss: cross_entropy\nmetrics: [accuracy]\n")
     finetune = (
         "# Transfer learning from a PyTorch model (written by scripts/transfer_from_pytorch.py): the layers are\n"
         "# those `nnc import` read from imported/mnist_resnet.onnx, a small ResNet PyTorch trained on the digits\n"
-        "# 0-4; the base up to the global pool starts from its weights and stays frozen, and a new dense head\n"
-        "# learns the digits 5-9 from 10 labelled images per class (imported_scratch.yaml: the same network\n"
-        "# from a random initialization). Run from the repository root:\n"
+        "# 0-4; the base up to the global pool starts from its weights, and new dense layers learn the digits\n"
+        "# 5-9 from 10 labelled images per class: 20 epochs with the base frozen, then 10 with everything\n"
+        "# trainable at a ten times smaller rate (imported_scratch.yaml: the same network from a random\n"
+        "# initialization). Run from the repository root:\n"
         "#   nnc train Specs/transfer/imported_finetune.yaml\n"
         "model:\n  name: imported_finetune\n  input: [1, 28, 28]\n" + body + common
-        + "optimizer: {adam: {lr: 1.0e-2}}\n"
-        + "train:\n  epochs: 30\n  batch_size: 10\n  seed: 1\n  monitor: accuracy\n"
+        + "optimizer: {adam: {lr: 1.0e-3}}\n"
+        + "train:\n  batch_size: 10\n  seed: 1\n  monitor: accuracy\n"
         + "  init: {from: imported/mnist_resnet.safetensors}\n"
-        + f"  freeze: {{until: {pool_name}}}\n")
+        + "  phases:\n"
+        + f"    - {{epochs: 20, freeze: {{until: {pool_name}}}, optimizer: {{adam: {{lr: 1.0e-3}}}}}}\n"
+        + "    - {epochs: 10, trainable: [\"*\"], lr: 1.0e-4}\n")
     scratch = (
         "# The network of imported_finetune.yaml trained from a random initialization on the same 50 images of\n"
         "# the digits 5-9, nothing frozen (written by scripts/transfer_from_pytorch.py).\n"

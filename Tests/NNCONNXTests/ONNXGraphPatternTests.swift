@@ -234,6 +234,16 @@ import Testing
     #expect(imported.weights.isEmpty)
   }
 
+  @Test func padBeforeOpset11WithAValueIsRefused() throws {
+    let pad = Build.node(
+      "Pad", "pad", ["x"], ["y"],
+      [Attribute.ints("pads", [0, 0, 1, 1, 0, 0, 1, 1]), Attribute.float("value", 2)])
+    let model = Build.model([pad], initializers: [], input: [nil, 2, 4, 4], output: "y", opset: 10)
+    let message = Self.message(model)
+    #expect(
+      message.contains("Pad node 'pad' cannot be imported: it pads with the value 2.0, not 0"), "\(message)")
+  }
+
   @Test func malformedNestedFieldIsNamedWithItsOffset() throws {
     // ModelProto.graph (7) holding GraphProto.node (1) whose length 5 runs past the 2 bytes left.
     let bytes: [UInt8] = [0x3A, 0x04, 0x0A, 0x05, 0x22, 0x01]
