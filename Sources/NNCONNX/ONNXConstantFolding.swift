@@ -66,8 +66,8 @@ struct ONNXConstantFolding {
     if node.opType == "Constant" { return try constantNode(node) }
     // Every other op computes from known inputs only.
     let present = node.input.enumerated().filter { !$0.element.isEmpty }
-    guard !present.isEmpty, present.allSatisfy({ inputs[$0.offset] != nil }) else { return nil }
-    let first = inputs[0]!
+    guard !present.isEmpty, present.allSatisfy({ inputs[$0.offset] != nil }), let first = inputs.first ?? nil
+    else { return nil }
     switch node.opType {
     case "Identity":
       return first
@@ -202,9 +202,10 @@ struct ONNXConstantFolding {
   }
 
   private func constantOfShape(_ shape: ONNXFoldedValue, _ node: Onnx_NodeProto) throws -> ONNXFoldedValue? {
-    guard let sizes = shape.knownInts, sizes.allSatisfy({ $0 >= 0 && $0 <= 1 << 24 }) else { return nil }
+    // Up to 2^27 values (512 MB): the largest weight of VGG-19, its first dense layer, has 102.8 million.
+    guard let sizes = shape.knownInts, sizes.allSatisfy({ $0 >= 0 && $0 <= 1 << 27 }) else { return nil }
     let dims = sizes.map { Int($0) }
-    guard let count = CheckedProduct.of(dims), count <= 1 << 24 else { return nil }
+    guard let count = CheckedProduct.of(dims), count <= 1 << 27 else { return nil }
     var fill = ONNXFoldedValue.floats(dims: [1], values: [0])
     if let value = node.attribute.first(where: { $0.name == "value" }), value.hasT {
       guard let folded = ONNXFoldedValue(try ONNXConstant(value.t)) else { return nil }
@@ -305,18 +306,17 @@ struct ONNXConstantFolding {
         guard inferred == nil else { return nil }
         inferred = position
         shape.append(1)
-      case 1...:
+      case 1...(1 << 31):
         shape.append(Int(size))
       default:
         return nil
       }
     }
-    let total = input.reduce(1, *)
-    let known = shape.reduce(1, *)
+    guard let total = CheckedProduct.of(input), let known = CheckedProduct.of(shape) else { return nil }
     if let inferred {
       guard known > 0, total % known == 0 else { return nil }
       shape[inferred] = total / known
     }
-    return shape.reduce(1, *) == total ? shape : nil
+    return CheckedProduct.of(shape) == total ? shape : nil
   }
 }

@@ -147,7 +147,7 @@ enum ONNXGraphSimplifier {
     var result: [Onnx_NodeProto] = []
     for node in nodes {
       let operands = node.input.filter { !$0.isEmpty }
-      guard node.opType == "Sum", operands.count != 2, node.output.count == 1 else {
+      guard node.opType == "Sum", operands.count != 2, !operands.isEmpty, node.output.count == 1 else {
         result.append(node)
         continue
       }
@@ -202,7 +202,7 @@ enum ONNXGraphSimplifier {
       var flattenedRun: [Int] = []
       while !outputs.contains(value), let next = readers[value], next.count == 1,
         ONNXPooledLayout.reshapingOps.contains(graph.node[next[0]].opType),
-        graph.node[next[0]].input[0] == value
+        graph.node[next[0]].input[0] == value, !graph.node[next[0]].output.isEmpty
       {
         let op = graph.node[next[0]]
         guard let after = try layout.applying(op, constants: constants) else { break }

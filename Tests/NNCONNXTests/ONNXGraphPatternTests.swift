@@ -244,6 +244,22 @@ import Testing
       message.contains("Pad node 'pad' cannot be imported: it pads with the value 2.0, not 0"), "\(message)")
   }
 
+  @Test func degenerateNodesAreErrorsNotCrashes() throws {
+    // A Sum of nothing, a reshaping op without output, a Reshape to sizes whose product overflows, an
+    // Identity whose first input is the empty name.
+    let cases: [[Onnx_NodeProto]] = [
+      [Build.node("Sum", "empty", [], ["y"])],
+      [Build.node("GlobalAveragePool", "pool", ["x"], ["y"]), Build.node("Squeeze", "squeeze", ["y"], [])],
+      [Build.node("Reshape", "big", ["w", "huge"], ["r"]), Build.node("Add", "add", ["x", "r"], ["y"])],
+      [Build.node("Identity", "first", ["", "w"], ["r"]), Build.node("Add", "add", ["x", "r"], ["y"])],
+    ]
+    let constants = [Build.floats("w", [4]), Self.ints("huge", [Int64.max, Int64.max])]
+    for nodes in cases {
+      let model = Build.model(nodes, initializers: constants, input: [nil, 4, 1, 1], output: "y")
+      #expect(!Self.message(model).isEmpty, "\(nodes.map(\.opType)) imported")
+    }
+  }
+
   @Test func malformedNestedFieldIsNamedWithItsOffset() throws {
     // ModelProto.graph (7) holding GraphProto.node (1) whose length 5 runs past the 2 bytes left.
     let bytes: [UInt8] = [0x3A, 0x04, 0x0A, 0x05, 0x22, 0x01]
