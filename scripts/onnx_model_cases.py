@@ -27,9 +27,9 @@ import onnx.version_converter
 from onnx import numpy_helper
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ARGS = [a for a in sys.argv[1:] if not a.startswith("--")]
-NNC = os.path.abspath(ARGS[0] if ARGS and not ARGS[0].startswith("-") else os.path.join(ROOT, ".build/release/nnc"))
 ONLY = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else ""
+ARGS = [a for i, a in enumerate(sys.argv[1:], 1) if not a.startswith("--") and sys.argv[i - 1] != "--only"]
+NNC = os.path.abspath(ARGS[0] if ARGS else os.path.join(ROOT, ".build/release/nnc"))
 DATA = os.path.join(os.path.dirname(onnx.__file__), "backend", "test", "data")
 
 

@@ -249,7 +249,10 @@ import Testing
     // Identity whose first input is the empty name.
     let cases: [[Onnx_NodeProto]] = [
       [Build.node("Sum", "empty", [], ["y"])],
-      [Build.node("GlobalAveragePool", "pool", ["x"], ["y"]), Build.node("Squeeze", "squeeze", ["y"], [])],
+      [
+        Build.node("GlobalAveragePool", "pool", ["x"], ["p"]), Build.node("Squeeze", "squeeze", ["p"], []),
+        Build.node("Relu", "relu", ["x"], ["r"]), Build.node("Add", "add", ["r", "w"], ["y"]),
+      ],
       [Build.node("Reshape", "big", ["w", "huge"], ["r"]), Build.node("Add", "add", ["x", "r"], ["y"])],
       [Build.node("Identity", "first", ["", "w"], ["r"]), Build.node("Add", "add", ["x", "r"], ["y"])],
     ]
