@@ -3,7 +3,8 @@
 `nnc export --keep-batchnorm --opset 21`, imported with `nnc import`, and the imported spec exported again the same
 way. Both ONNX models run in ONNX Runtime on the same random inputs: their outputs must agree to 1e-5 (absolute, or
 relative to the sample's largest output for unbounded outputs), and the two exports must report the same parameter
-count. The ImageNet-sized specs run at a reduced input via --set model.input=[...], as scripts/onnx_proof.py does.
+count. The ImageNet-sized specs run at a reduced input via --set model.input=[...], as scripts/onnx_proof.py does;
+Specs/transfer/finetune.yaml reads the weights imported from pretrain.yaml's export in place of its pretraining run.
 Usage: scripts/onnx_import_proof.py [NNC_BINARY]   (default .build/release/nnc; needs pip install onnx onnxruntime)
 """
 import os
@@ -39,6 +40,8 @@ def specs():
     paths = []
     for folder, _, files in sorted(os.walk(os.path.join(ROOT, "Specs"))):
         paths += [os.path.join(folder, f) for f in sorted(files) if f.endswith((".yaml", ".nnc"))]
+    # The fine-tuning spec starts from the pretraining spec's weights: pretrain.yaml goes first.
+    paths.sort(key=lambda path: (os.path.dirname(path), os.path.basename(path) != "pretrain.yaml", path))
     fixtures = os.path.join(ROOT, "Tests/Fixtures/onnx")
     paths += [os.path.join(fixtures, f) for f in sorted(os.listdir(fixtures)) if f.endswith(".yaml")]
     return paths
@@ -56,6 +59,10 @@ def outputs(path, x):
 def prove(spec, work):
     name = os.path.basename(spec)
     overrides = ["--set", f"model.input={REDUCED[name]}"] if name in REDUCED else []
+    if name == "finetune.yaml":
+        # Its train.init is the pretraining run's checkpoint, which is not in the repository: the weights
+        # pretrain.yaml's round trip imported stand in for it (the same layer names).
+        overrides += ["--set", f"train.init.from={os.path.join(work, 'imported_pretrain.safetensors')}"]
     original = os.path.join(work, name + ".onnx")
     count = parameters(run([NNC, "export", spec, *overrides, *FLAGS, "-o", original]))
     run([NNC, "import", original, "-o", work, "--name", "imported_" + name.split(".")[0]])

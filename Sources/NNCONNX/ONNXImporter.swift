@@ -18,7 +18,8 @@ public enum ONNXImporter {
     do {
       return try Onnx_ModelProto(serializedBytes: bytes)
     } catch let error as BinaryDecodingError {
-      throw ONNXImportError("not a valid ONNX model (protobuf): \(error)")
+      let location = ONNXWireFormat.firstProblem(in: bytes).map { ": " + $0 } ?? ""
+      throw ONNXImportError("not a valid ONNX model (protobuf \(error))\(location)")
     } catch {
       throw ONNXImportError("not a valid ONNX model: \(error)")
     }
@@ -39,7 +40,8 @@ public enum ONNXImporter {
     {
       throw ONNXImportError("the model uses ops of the custom domain '\(foreign.domain)'")
     }
-    var graphImport = try ONNXGraphImport(graph: model.graph, opset: Int(opset))
+    let graph = try ONNXGraphSimplifier.simplify(model.graph, opset: Int(opset))
+    var graphImport = try ONNXGraphImport(graph: graph, opset: Int(opset))
     let metadata = Dictionary(
       model.metadataProps.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
     if let names = metadata[ONNXExporter.constantParametersKey] {
@@ -63,9 +65,13 @@ public enum ONNXImporter {
     }
     let initFrom = MapEntry(
       key: "from", keyLocation: .unknown, value: Expr(.string(weightsFile), at: .unknown))
-    let train = Expr(
-      .map([MapEntry(key: "init", keyLocation: .unknown, value: Expr(.map([initFrom]), at: .unknown))]),
-      at: .unknown)
+    // A model without weights (activations, pools) has nothing for train.init to read.
+    let train =
+      graphImport.weights.isEmpty
+      ? nil
+      : Expr(
+        .map([MapEntry(key: "init", keyLocation: .unknown, value: Expr(.map([initFrom]), at: .unknown))]),
+        at: .unknown)
     let spec = Spec(
       model: modelDecl, loss: Call(name: loss, at: .unknown),
       optimizer: Call(name: "adam", at: .unknown), train: train, file: name + ".yaml")
@@ -135,11 +141,17 @@ struct ONNXGraphImport {
       throw ONNXImportError("the input '\(inputName)' has no shape [N, ...] (\(dims.count) dimensions)")
     }
     var shape: [Int] = []
-    for dimension in dims.dropFirst() {
+    for (position, dimension) in dims.enumerated().dropFirst() {
       guard case .dimValue(let size) = dimension.value, size >= 1, size <= Int64(Limits.size) else {
+        let given: String
+        switch dimension.value {
+        case .dimParam(let name): given = "the dynamic size '\(name)'"
+        case .dimValue(let size): given = "the size \(size)"
+        case nil: given = "no size"
+        }
         throw ONNXImportError(
-          "the input '\(inputName)' has a dynamic or invalid dimension other than the batch; nnc needs "
-            + "fixed sizes")
+          "the input '\(inputName)' has \(given) in dimension \(position) (after the batch); nnc needs fixed "
+            + "sizes there (export with a fixed input size)")
       }
       shape.append(Int(size))
     }
@@ -249,7 +261,8 @@ struct ONNXGraphImport {
       let fork = candidates.max(by: { (producer[$0] ?? -1) < (producer[$1] ?? -1) })
     else {
       throw ONNXImportError(
-        "the inputs of \(node.opType) node '\(node.name)' do not start from one value")
+        "the inputs of \(node.opType) node '\(node.name)' do not start from one value: a value inside one "
+          + "branch is also read by another, which no residual or concat expresses")
     }
     return fork
   }
@@ -313,7 +326,9 @@ struct ONNXGraphImport {
     case "HardSwish", "Swish": return "silu"
     case "Mish", "Softplus": return "silu or elu"
     case "Sub", "Div", "Mul": return "residual (Add) or a layer's own scale and bias"
-    case "Transpose", "Squeeze", "Unsqueeze": return "flatten"
+    case "Transpose", "Squeeze", "Unsqueeze": return "flatten (reshaping [N, C, 1, 1] after a pool to [N, C])"
+    case "Shape", "Gather", "ConstantOfShape", "Slice", "Cast", "Expand":
+      return "a constant (nnc folds shape computations when every size but the batch is declared)"
     case "ReduceMean": return "global_avgpool"
     case "ReduceMax": return "global_maxpool"
     default: return "one of the ops listed under `nnc import` in the README"

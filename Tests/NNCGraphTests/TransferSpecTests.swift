@@ -94,7 +94,10 @@ import Testing
     #expect(pattern == #"^fc\."#)
   }
 
-  @Test(arguments: ["pretrain.yaml", "finetune.yaml", "scratch.yaml"])
+  @Test(arguments: [
+    "pretrain.yaml", "finetune.yaml", "scratch.yaml", "imported_finetune.yaml", "imported_scratch.yaml",
+    "imported/mnist_resnet.yaml",
+  ])
   func theWorkedExampleSpecsCheckCleanly(_ file: String) throws {
     let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
       .deletingLastPathComponent().appendingPathComponent("Specs/transfer/" + file)

@@ -18,7 +18,11 @@ import Testing
   static let specs: [String] = {
     let files = (try? FileManager.default.contentsOfDirectory(atPath: specsDirectory.path)) ?? []
     return files.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".nnc") }.sorted()
-      + ["transfer/finetune.yaml", "transfer/pretrain.yaml", "transfer/scratch.yaml"]
+      + [
+        "transfer/finetune.yaml", "transfer/pretrain.yaml", "transfer/scratch.yaml",
+        "transfer/imported_finetune.yaml", "transfer/imported_scratch.yaml",
+        "transfer/imported/mnist_resnet.yaml",
+      ]
   }()
 
   @Test func everySpecIsCovered() {

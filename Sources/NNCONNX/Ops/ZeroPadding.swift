@@ -38,6 +38,12 @@ extension ONNXGraphImport {
     } else {
       pads = try attributes.ints("pads") ?? []
     }
+    // Before opset 11 the padding value is an attribute.
+    let valueAttribute = attributes.float("value", default: 0)
+    if opset < 11, valueAttribute != 0 {
+      throw ONNXImportError.unsupported(
+        node, "it pads with the value \(valueAttribute), not 0", alternative: "zero_padding2d")
+    }
     if node.input.count >= 3, !node.input[2].isEmpty,
       let value = constants[node.input[2]], value.floats.contains(where: { $0 != 0 })
     {
