@@ -30,6 +30,9 @@ struct AllreduceBandwidth {
     var sizes: [Row]
     var fitted_latency_microseconds: Double
     var fitted_bus_gb_per_second: Double
+    /// The time of an all-reduce of one float: the latency of the transport, which the fit, ruled
+    /// by the large sizes, does not resolve.
+    var one_float_microseconds: Double
   }
 
   func measure(graph: Graph, configuration: TrainingConfiguration) throws {
@@ -39,7 +42,10 @@ struct AllreduceBandwidth {
     let ranks = Double(communicator.size)
     let gradientBytes = graph.parameterTotals.trainable * MemoryLayout<Float>.stride
     let bucketBytes = min(Int(configuration.allreduceBucketMB * 1_048_576), gradientBytes)
-    var sizes = [(4 << 10, ""), (64 << 10, ""), (1 << 20, ""), (4 << 20, ""), (16 << 20, ""), (64 << 20, "")]
+    var sizes = [
+      (4, "one float"), (64, ""), (512, ""), (4 << 10, ""), (64 << 10, ""), (1 << 20, ""), (4 << 20, ""),
+      (16 << 20, ""), (64 << 20, ""),
+    ]
     sizes.append((gradientBytes, "the model's gradients"))
     if bucketBytes < gradientBytes { sizes.append((bucketBytes, "one bucket")) }
     sizes.sort { $0.0 < $1.0 }
@@ -71,7 +77,7 @@ struct AllreduceBandwidth {
     let report = Report(
       model: graph.name, ranks: communicator.size, gradient_bytes: gradientBytes, bucket_bytes: bucketBytes,
       sizes: rows, fitted_latency_microseconds: max(meanY - slope * meanX, 0) * 1e6,
-      fitted_bus_gb_per_second: 1 / slope / 1e9)
+      fitted_bus_gb_per_second: 1 / slope / 1e9, one_float_microseconds: rows[0].milliseconds * 1000)
     switch format {
     case .json:
       let encoder = JSONEncoder()
@@ -99,6 +105,8 @@ struct AllreduceBandwidth {
       String(
         format: "fit: t = %.1f µs + 2·(K−1)/K · bytes / %.3f GB/s", report.fitted_latency_microseconds,
         report.fitted_bus_gb_per_second))
+    lines.append(
+      String(format: "one float: %.1f µs (the transport's latency)", report.one_float_microseconds))
     return lines.joined(separator: "\n")
   }
 
