@@ -268,7 +268,9 @@ public final class Trainer {
         // A rank's part of a last batch smaller than the number of ranks may be empty.
         var batchLoss: Float = 0
         if count == 0 {
-          executor.skipDropoutDraws(samples: globalCount)
+          // Only a rank's part can be empty (one process skips a batch whose files all failed,
+          // drawing nothing, as before).
+          if communicator.isDistributed { executor.skipDropoutDraws(samples: globalCount) }
         } else {
           try executor.setInput(batch)
           batchLoss = try batch.withLossTargets { try step.forwardLoss(batch: count, targets: $0) }
