@@ -9,3 +9,4 @@ static inline MPI_Datatype nnc_mpi_byte(void) { return MPI_BYTE; }
 static inline MPI_Datatype nnc_mpi_uint64(void) { return MPI_UINT64_T; }
 static inline MPI_Op nnc_mpi_sum(void) { return MPI_SUM; }
 static inline void *nnc_mpi_in_place(void) { return MPI_IN_PLACE; }
+static inline MPI_Status *nnc_mpi_statuses_ignore(void) { return MPI_STATUSES_IGNORE; }

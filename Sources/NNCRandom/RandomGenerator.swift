@@ -43,6 +43,13 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
     RandomGenerator(seed: state.0 ^ (stream &* 0xD1B5_4A32_D192_ED03) ^ rotateLeft(state.2, 23))
   }
 
+  /// Advances the generator by `count` draws, as if `next()` were called `count` times (the rank of
+  /// a data-parallel run passes over the draws of the other ranks' samples).
+  public mutating func skip(_ count: Int) {
+    precondition(count >= 0, "cannot skip \(count) draws")
+    for _ in 0..<count { _ = next() }
+  }
+
   /// Uniform in [0, 1) with 24 random bits, exactly representable as Float.
   public mutating func nextUniform() -> Float {
     Float(next() >> 40) * (1.0 / 16_777_216.0)

@@ -92,6 +92,10 @@ public final class Executor {
 
   /// Draws dropout masks; saved in checkpoints so a resumed run draws the same ones.
   public var generator: RandomGenerator
+  /// Set in a data-parallel run: the batch of a training `forward` is this part of the global
+  /// batch, so dropout draws the masks of the global batch's samples at these positions and passes
+  /// over the others' (the draws one process makes for the whole batch).
+  public var dropoutWindow: DropoutWindow?
 
   /// Set in a data-parallel run with `train.sync_batchnorm`: sums batchnorm's batch statistics over
   /// the ranks (`BatchNorm.forwardTrainingSynchronized`). Nil normalizes over this process's samples.

@@ -12,8 +12,10 @@ extension Executor {
   /// Backpropagates `outputGradient` through the graph of the last training `forward`, accumulating
   /// into the parameter gradients (zero them first with `zeroParameterGradients`). The parameters must
   /// be those of that `forward`: some kernels keep values derived from them (cropped convolution
-  /// weights) for the backward pass.
-  public func backward(batch: Int) {
+  /// weights) for the backward pass. `afterEachNode` is called with every node's index as the pass
+  /// leaves it, from the last node to the first, so a data-parallel step can start all-reducing the
+  /// gradients that are final (`finalGradientNode`) while the rest of the pass runs.
+  public func backward(batch: Int, afterEachNode: ((Int) -> Void)? = nil) {
     precondition(batch >= 1 && batch <= maxBatch, "batch \(batch) outside the planned 1...\(maxBatch)")
     precondition(configuration.mode == .training, "this executor was built for inference; it has no backward")
     for index in gradientWritten.indices { gradientWritten[index] = false }
@@ -22,15 +24,26 @@ extension Executor {
     profile?.prepare(plan)
     for index in graph.nodes.indices.reversed() {
       let output = graph.nodes[index].output.index
-      guard gradientWritten[output], needsGradient[output] else { continue }
-      if let profile {
-        profile.measure(node: index, pass: .backward) {
+      if gradientWritten[output], needsGradient[output] {
+        if let profile {
+          profile.measure(node: index, pass: .backward) {
+            backward(graph.nodes[index], index: index, batch: batch)
+          }
+        } else {
           backward(graph.nodes[index], index: index, batch: batch)
         }
-      } else {
-        backward(graph.nodes[index], index: index, batch: batch)
       }
+      afterEachNode?(index)
     }
+  }
+
+  /// The index of the first node whose backward writes the gradient of `slot` (nil for a frozen
+  /// parameter): `backward` runs from the last node to the first, so once it has left that node,
+  /// the gradient is final. A parameter no node writes is final from the start (its gradient stays
+  /// zero), which `Int.max` says.
+  public func finalGradientNode(of slot: ParameterSlot) -> Int? {
+    guard let offset = slot.gradientOffset else { return nil }
+    return steps.indices.first { steps[$0].gradientOffsets.values.contains(offset) } ?? Int.max
   }
 
   /// Gives `body` the buffer to write d(loss)/d(input) into, or nil when the input needs none (the

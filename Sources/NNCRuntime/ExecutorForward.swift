@@ -69,10 +69,9 @@ extension Executor {
         input: value(node.inputs[0]), weight: parameter(.weight)!, bias: parameter(.bias), output: output)
     case .dropout(let rate):
       if training && rate > 0 {
-        Dropout.forward(
+        drawDropoutMask(
           rate: Float(rate), input: value(node.inputs[0]), output: output,
-          mask: saved[steps[index].savedOffset!],
-          count: count, generator: &generator)
+          mask: saved[steps[index].savedOffset!], batch: batch, sampleCount: outputShape.sampleCount)
       } else {
         output.update(from: value(node.inputs[0]), count: count)
       }

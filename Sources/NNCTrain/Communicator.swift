@@ -10,6 +10,13 @@ public protocol Communicator: AnyObject {
   /// Replaces `values` on every rank by their element-wise sum over the ranks.
   func sum(_ values: UnsafeMutableBufferPointer<Float>) throws
   func sum(_ values: UnsafeMutableBufferPointer<Double>) throws
+  /// Starts replacing `values` by their sum over the ranks and returns without waiting: `values`
+  /// must stay untouched until `waitForSums`. Every rank starts the same sums in the same order.
+  func startSum(_ values: UnsafeMutableBufferPointer<Float>) throws
+  /// Lets the started sums advance without waiting for them.
+  func progressSums() throws
+  /// Returns once every started sum is complete.
+  func waitForSums() throws
   /// Replaces `values` on every rank by rank 0's.
   func broadcast(_ values: UnsafeMutableBufferPointer<Float>) throws
   /// Rank 0's bytes on every rank (the argument is ignored elsewhere).
@@ -23,6 +30,11 @@ public protocol Communicator: AnyObject {
 }
 
 extension Communicator {
+  /// A communicator without nonblocking sums sums at once.
+  public func startSum(_ values: UnsafeMutableBufferPointer<Float>) throws { try sum(values) }
+  public func progressSums() throws {}
+  public func waitForSums() throws {}
+
   public var isRoot: Bool { rank == 0 }
   public var isDistributed: Bool { size > 1 }
 

@@ -107,7 +107,7 @@ public final class Evaluator {
         // Shards follow each other in rank order: the gathered log is in the data set's order.
         let shards = try communicator.allGather(bytes: log.encoded())
         log = PredictionLog()
-        for shard in shards { try log.append(encoded: shard) }
+        for shard in shards { log.append(try PredictionLog(encoded: shard)) }
       }
     }
     result.labels = log.labels
@@ -153,8 +153,12 @@ struct PredictionLog {
   /// Regression and multi-label tasks: target rows, and output rows (values or label probabilities).
   var targets: [Float] = []
   var outputs: [Float] = []
+  /// After each batch `endBatch` marked, the five arrays' counts: where a rank's part of each global
+  /// batch ends, so the ranks' training logs merge in the order of one process.
+  var batchEnds: [Int] = []
 
   mutating func reset(reserving samples: Int, classes: Int) {
+    batchEnds.removeAll(keepingCapacity: true)
     labels.removeAll(keepingCapacity: true)
     predictions.removeAll(keepingCapacity: true)
     probabilities.removeAll(keepingCapacity: true)
@@ -208,6 +212,11 @@ struct PredictionLog {
       }
       return correct
     }
+  }
+
+  /// Marks the end of a batch's predictions.
+  mutating func endBatch() {
+    batchEnds += [labels.count, predictions.count, probabilities.count, targets.count, outputs.count]
   }
 
   func predictions(classes: Int) -> NNCMetrics.Predictions {

@@ -8,6 +8,8 @@ import Foundation
 public final class MPICommunicator: Communicator {
   public let rank: Int
   public let size: Int
+  /// The nonblocking sums started and not yet known to be complete.
+  private var pendingSums: [MPI_Request?] = []
 
   /// The world of `mpirun`, or nil when this process was not started by it.
   public static func fromEnvironment() throws -> MPICommunicator? {
@@ -53,6 +55,37 @@ public final class MPICommunicator: Communicator {
           nnc_mpi_in_place(), values.baseAddress! + start, count, nnc_mpi_double(), nnc_mpi_sum(),
           nnc_mpi_comm_world()), "MPI_Allreduce")
     }
+  }
+
+  /// `MPI_Iallreduce`, in place. Open MPI runs it with the same algorithm whenever it starts, so a
+  /// bucket started during backward sums to the bits it sums to after backward.
+  public func startSum(_ values: UnsafeMutableBufferPointer<Float>) throws {
+    try Self.chunks(values.count) { start, count in
+      var request: MPI_Request?
+      try Self.check(
+        MPI_Iallreduce(
+          nnc_mpi_in_place(), values.baseAddress! + start, count, nnc_mpi_float(), nnc_mpi_sum(),
+          nnc_mpi_comm_world(), &request), "MPI_Iallreduce")
+      pendingSums.append(request)
+    }
+  }
+
+  /// `MPI_Testall`: Open MPI has no progress thread here (`ompi_info`: "OMPI progress: no"), so a
+  /// started sum advances only while some MPI call runs.
+  public func progressSums() throws {
+    guard !pendingSums.isEmpty else { return }
+    var complete: Int32 = 0
+    try Self.check(
+      MPI_Testall(Int32(pendingSums.count), &pendingSums, &complete, nnc_mpi_statuses_ignore()), "MPI_Testall"
+    )
+    if complete != 0 { pendingSums.removeAll(keepingCapacity: true) }
+  }
+
+  public func waitForSums() throws {
+    guard !pendingSums.isEmpty else { return }
+    defer { pendingSums.removeAll(keepingCapacity: true) }
+    try Self.check(
+      MPI_Waitall(Int32(pendingSums.count), &pendingSums, nnc_mpi_statuses_ignore()), "MPI_Waitall")
   }
 
   public func broadcast(_ values: UnsafeMutableBufferPointer<Float>) throws {

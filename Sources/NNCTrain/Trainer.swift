@@ -209,12 +209,13 @@ public final class Trainer {
 
     let workers = configuration.data?.loaderWorkers ?? 1
     let skipUnreadable = configuration.data?.skipCorrupt ?? false
+    let part = BatchPart(index: communicator.rank, count: ranks)
     let loader = try BatchLoader(
       dataset: data.train, batchSize: configuration.batchSize, shuffle: true,
       seed: UInt64(configuration.seed) &+ 3,
       prefetch: true, prefetchDepth: configuration.data?.prefetch ?? 2, workers: workers,
       skipUnreadable: skipUnreadable, transform: augmentation?.sampleTransform,
-      part: BatchPart(index: communicator.rank, count: ranks),
+      part: part,
       sampleShape: augmentation.map { $0.configuration.outputShape(for: data.train.sampleShape) })
     func makeEvaluator() -> Evaluator {
       Evaluator(
@@ -257,9 +258,20 @@ public final class Trainer {
       let loopStart = DispatchTime.now().uptimeNanoseconds
       while try loader.next(into: &batch) {
         let count = batch.count
+        let globalCount = min(
+          configuration.batchSize, data.train.count - batch.index * configuration.batchSize)
+        if communicator.isDistributed {
+          // Dropout draws the masks one process draws for the global batch, and keeps this part's.
+          executor.dropoutWindow = DropoutWindow(
+            offset: part.range(ofBatchSized: globalCount).lowerBound, total: globalCount)
+        }
         // A rank's part of a last batch smaller than the number of ranks may be empty.
         var batchLoss: Float = 0
-        if count > 0 {
+        if count == 0 {
+          // Only a rank's part can be empty (one process skips a batch whose files all failed,
+          // drawing nothing, as before).
+          if communicator.isDistributed { executor.skipDropoutDraws(samples: globalCount) }
+        } else {
           try executor.setInput(batch)
           batchLoss = try batch.withLossTargets { try step.forwardLoss(batch: count, targets: $0) }
           guard batchLoss.isFinite else {
@@ -271,13 +283,12 @@ public final class Trainer {
             rule: rule,
             keep: wantsMetrics)
         }
+        if wantsMetrics { trainLog.endBatch() }
         let rate = learningRate(
           epoch: epoch, step: stepIndex, stepsPerEpoch: loader.batchesPerEpoch, state: state)
         guard rate.isFinite else {
           throw nonFinite("the learning rate became \(rate)", at: "epoch \(epoch + 1), step \(stepIndex + 1)")
         }
-        let globalCount = min(
-          configuration.batchSize, data.train.count - batch.index * configuration.batchSize)
         try step.update(batch: count, learningRate: rate, share: Float(count) / Float(max(globalCount, 1)))
         lossSum += Double(batchLoss) * Double(count)
         seen += count
@@ -316,6 +327,11 @@ public final class Trainer {
         epoch: epoch + 1, learning_rate: learningRateAtStart, train_loss: lossSum / Double(max(seen, 1)),
         train_accuracy: rule.accuracy(correct: correct, seen: seen), val_loss: nil, val_accuracy: nil)
       if wantsMetrics {
+        if communicator.isDistributed {
+          // Every rank's predictions, in the order one process makes them.
+          trainLog = try PredictionLog.interleavingBatches(
+            of: communicator.allGather(bytes: trainLog.encoded()).map(PredictionLog.init(encoded:)))
+        }
         record.trainMetrics = Self.epochMetrics(trainMetricValues(trainLog, rule: rule))
       }
       if let validation = data.validation {
@@ -477,7 +493,9 @@ public final class Trainer {
   /// Averages the step's gradients over the ranks and, with `train.sync_batchnorm`, makes its
   /// batchnorms normalize with the global batch's statistics.
   func connectRanks(to step: inout TrainingStep) {
-    step.averager = GradientAverager(communicator: communicator, bucketBytes: bucketBytes)
+    step.averager = GradientAverager(
+      communicator: communicator, bucketBytes: bucketBytes, executor: step.executor,
+      overlapsBackward: configuration.allreduceOverlap)
     if configuration.syncBatchNorm {
       step.executor.batchStatisticsReduction = communicator.batchStatisticsReduction()
     }

@@ -46,7 +46,11 @@ public final class TrainingBenchmark {
     share = 1 / Float(communicator.size)
     if communicator.isDistributed {
       step.averager = GradientAverager(
-        communicator: communicator, bucketBytes: Int(configuration.allreduceBucketMB * 1_048_576))
+        communicator: communicator, bucketBytes: Int(configuration.allreduceBucketMB * 1_048_576),
+        executor: executor, overlapsBackward: configuration.allreduceOverlap)
+      // Dropout draws the masks of the whole global batch, as training does.
+      executor.dropoutWindow = DropoutWindow(
+        offset: communicator.rank * batch, total: communicator.size * batch)
       if configuration.syncBatchNorm {
         executor.batchStatisticsReduction = communicator.batchStatisticsReduction()
       }

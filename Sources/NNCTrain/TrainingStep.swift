@@ -87,20 +87,26 @@ public struct TrainingStep {
   /// `learningRate` (times each parameter's multiplier). With an `averager`, `share` is this rank's
   /// part of the global batch (its samples over the global batch's), and a rank with no samples
   /// (`batch` 0, in a last batch smaller than the number of ranks) contributes zero gradients.
+  /// An averager that overlaps backward starts each bucket's all-reduce as backward finishes it.
   public mutating func update(batch: Int, learningRate: Float, share: Float = 1) throws {
     var start = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
     executor.zeroParameterGradients()
     profile?.add(\.zeroSeconds, since: start)
+    averager?.beginStep(share: share)
     if batch > 0 {
       let count = batch * executor.outputSampleCount
       outputGradient.withUnsafeBufferPointer {
         executor.outputGradient.update(from: $0.baseAddress!, count: count)
       }
-      executor.backward(batch: batch)
+      if let averager, averager.overlapsBackward {
+        executor.backward(batch: batch) { averager.backwardLeft(node: $0) }
+      } else {
+        executor.backward(batch: batch)
+      }
     }
     start = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
     defer { profile?.add(\.updateSeconds, since: start) }
-    try averager?.average(gradientBuffers, share: share)
+    try averager?.finishStep()
     if let clipNorm {
       _ = clipGradients(gradientBuffers, maxNorm: clipNorm)
     }

@@ -30,6 +30,10 @@ struct AllreduceBandwidth {
     var sizes: [Row]
     var fitted_latency_microseconds: Double
     var fitted_bus_gb_per_second: Double
+    /// The median time of single all-reduces of one float: the latency of the transport, which the
+    /// fit, ruled by the large sizes, does not resolve (a median, since on a busy machine a few
+    /// calls wait for a descheduled rank and would rule a mean).
+    var one_float_microseconds: Double
   }
 
   func measure(graph: Graph, configuration: TrainingConfiguration) throws {
@@ -39,7 +43,10 @@ struct AllreduceBandwidth {
     let ranks = Double(communicator.size)
     let gradientBytes = graph.parameterTotals.trainable * MemoryLayout<Float>.stride
     let bucketBytes = min(Int(configuration.allreduceBucketMB * 1_048_576), gradientBytes)
-    var sizes = [(4 << 10, ""), (64 << 10, ""), (1 << 20, ""), (4 << 20, ""), (16 << 20, ""), (64 << 20, "")]
+    var sizes = [
+      (4, "one float"), (64, ""), (512, ""), (4 << 10, ""), (64 << 10, ""), (1 << 20, ""), (4 << 20, ""),
+      (16 << 20, ""), (64 << 20, ""),
+    ]
     sizes.append((gradientBytes, "the model's gradients"))
     if bucketBytes < gradientBytes { sizes.append((bucketBytes, "one bucket")) }
     sizes.sort { $0.0 < $1.0 }
@@ -71,7 +78,7 @@ struct AllreduceBandwidth {
     let report = Report(
       model: graph.name, ranks: communicator.size, gradient_bytes: gradientBytes, bucket_bytes: bucketBytes,
       sizes: rows, fitted_latency_microseconds: max(meanY - slope * meanX, 0) * 1e6,
-      fitted_bus_gb_per_second: 1 / slope / 1e9)
+      fitted_bus_gb_per_second: 1 / slope / 1e9, one_float_microseconds: try medianOneFloatSeconds() * 1e6)
     switch format {
     case .json:
       let encoder = JSONEncoder()
@@ -99,7 +106,24 @@ struct AllreduceBandwidth {
       String(
         format: "fit: t = %.1f µs + 2·(K−1)/K · bytes / %.3f GB/s", report.fitted_latency_microseconds,
         report.fitted_bus_gb_per_second))
+    lines.append(
+      String(format: "one float: %.1f µs (the transport's latency)", report.one_float_microseconds))
     return lines.joined(separator: "\n")
+  }
+
+  /// The median of 2,001 timed all-reduces of one float, after 100 untimed ones.
+  func medianOneFloatSeconds() throws -> Double {
+    var value: [Float] = [0]
+    var times: [Double] = []
+    times.reserveCapacity(2001)
+    try value.withUnsafeMutableBufferPointer { value in
+      for call in 0..<2101 {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try communicator.sum(value)
+        if call >= 100 { times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
+      }
+    }
+    return times.sorted()[times.count / 2]
   }
 
   /// Seconds per call of `body` over at least five calls and about `budget` seconds: rank 0 times

@@ -12,7 +12,11 @@ import Testing
   /// LeNet-5 (no BatchNorm, no dropout) on 207 MNIST training samples: 7 batches of 32, the last
   /// one 15. With `batchNorm`, the convolutions and the first hidden dense layer lose their bias and
   /// are followed by batchnorm, then relu (as ResNet orders them), and `train.sync_batchnorm` is on.
-  static func lenetSpec(in directory: URL, batchSize: Int, batchNorm: Bool = false) throws -> String {
+  /// With `dropout`, a dropout layer follows the first two hidden dense layers; with `metrics`, the
+  /// spec asks for metrics besides accuracy, which training computes on its predictions.
+  static func lenetSpec(
+    in directory: URL, batchSize: Int, batchNorm: Bool = false, dropout: Bool = false, metrics: Bool = false
+  ) throws -> String {
     let data = NNCProcess.repositoryRoot.appendingPathComponent("Data/mnist5k").path
     let spec = directory.appendingPathComponent("lenet5.yaml").path
     func layer(_ arguments: String) -> String {
@@ -28,8 +32,8 @@ import Testing
         - conv2d: \(layer("filters: 16, kernel: 5"))
         - maxpool: 2
         - flatten
-        - dense: \(layer("units: 120"))
-        - dense: {units: 84, activation: relu}
+        - dense: \(layer("units: 120"))\(dropout ? "\n    - dropout: 0.3" : "")
+        - dense: {units: 84, activation: relu}\(dropout ? "\n    - dropout: 0.2" : "")
         - dense: 10
     data:
       format: idx
@@ -38,7 +42,7 @@ import Testing
       scale: 0.00392156862745098
       limit_per_class: 23
       validation_split: 0.1
-    loss: cross_entropy
+    loss: cross_entropy\(metrics ? "\nmetrics: [accuracy, f1, precision, roc_auc, log_loss, top_k_accuracy]" : "")
     optimizer: {adam: {lr: 1.0e-3}}
     train: {epochs: 2, batch_size: \(batchSize), seed: 1, allreduce_bucket_mb: 0.1, sync_batchnorm: \(batchNorm)}
 
