@@ -4,7 +4,7 @@ import Testing
 
 @testable import NNCRuntime
 
-/// Depthwise shapes whose output rows are narrower than a vector, which `DepthwiseConv2D.forward`
+/// Depthwise shapes whose output rows are at most 12 pixels wide, which `DepthwiseConv2D.forward`
 /// runs in blocks of 8 channels (`nnc_depthwise_forward_channels`): 19 channels make two full
 /// blocks and a partial one.
 private func smallMap(
@@ -27,6 +27,9 @@ let channelBlockCases: [ConvCase] = [
   smallMap(2, 2),
   smallMap(1, 1),
   smallMap(7, 7),
+  smallMap(8, 8),
+  smallMap(12, 12),
+  smallMap(24, 23, stride: 2),
   smallMap(8, 8, stride: 2),
   smallMap(4, 4, stride: 2),
   smallMap(5, 5, stride: 2, padding: (0, 1, 0, 1)),

@@ -30,7 +30,7 @@ void nnc_depthwise_forward_plane(int isa, const nnc_depthwise_shape *shape, cons
                                  const float *kernel, float bias, int accumulate, float *output);
 
 /// `nnc_depthwise_forward_plane` (without accumulation) of `channels` (1 to 8) planes at once, one per
-/// vector lane, for small maps whose rows are narrower than a vector: plane c is read from
+/// vector lane, for small maps: plane c is read from
 /// input + c · in_height · in_width and written to output + c · out_height · out_width, with the
 /// kernel at kernels + c · kernel_height · kernel_width and the bias biases[c] (0 when `biases` is
 /// NULL). Each plane's result has the same bits as `nnc_depthwise_forward_plane` gives it.

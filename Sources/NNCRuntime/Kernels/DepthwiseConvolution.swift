@@ -36,7 +36,7 @@ public enum DepthwiseInstructionSet: Sendable, CaseIterable, CustomStringConvert
 ///
 /// Each plane (one sample, one channel) is one call into the vectorized C kernels: the plane is
 /// copied with its padding written out, so every output is computed by vector code without bounds
-/// checks, with 3x3 kernels at stride 1 and 2 specialized. Maps narrower than a vector run forward
+/// checks, with 3x3 kernels at stride 1 and 2 specialized. Maps up to 12 pixels wide run forward
 /// in blocks of 8 channels instead (`runsChannelBlocks`), with the same sums. Planes run in parallel
 /// and every sum has an order fixed by the geometry, so results are the same for any thread count.
 public enum DepthwiseConv2D {
@@ -73,10 +73,15 @@ public enum DepthwiseConv2D {
   /// Channels a block of `forwardInChannelBlocks` computes at once: one per lane of an AVX2 vector.
   static let channelBlock = 8
 
-  /// Output rows narrower than a vector (4x4, 2x2 and 7x7 maps), where the per-plane kernel fills
-  /// half its lanes or fewer and pays a call and a padded copy for a handful of outputs.
+  /// Output rows of at most 12 pixels, where the per-plane kernel fills its last vector of a row
+  /// partly and pays a call and a padded copy per plane for few outputs. Measured by
+  /// `Benchmarks/depthwise_channel_blocks.c` (3x3, AVX2, one thread): 2.5-4x the per-plane kernel's
+  /// speed on 4x4 and 2x2 maps, 1.9x on 8x8, about 1.25x on 12x12; a tie on 14x14 (0.9x at stride
+  /// 2) and 16x16.
+  static let channelBlockMaximumWidth = 12
+
   static func runsChannelBlocks(_ g: Conv2DGeometry) -> Bool {
-    g.outWidth < channelBlock
+    g.outWidth <= channelBlockMaximumWidth
   }
 
   /// `forward` for a multiplier of 1 on small maps: one task per (sample, block of 8 channels), its
