@@ -86,6 +86,18 @@ void nnc_depthwise_forward_plane(int isa, const nnc_depthwise_shape *shape, cons
   forward_plane_portable(shape, input, kernel, bias, accumulate, output);
 }
 
+void nnc_depthwise_forward_channels(int isa, const nnc_depthwise_shape *shape, const float *input,
+                                    const float *kernels, const float *biases, int channels, float *output) {
+  if (channels < 1 || channels > 8) abort();
+#if defined(__x86_64__)
+  if (isa == NNC_DEPTHWISE_AVX2) {
+    forward_channels_avx2(shape, input, kernels, biases, channels, output);
+    return;
+  }
+#endif
+  forward_channels_portable(shape, input, kernels, biases, channels, output);
+}
+
 // Kernels up to this many taps are flipped on the stack for the stride-1 input gradient.
 #define NNC_DEPTHWISE_MAX_FLIPPED_TAPS 64
 

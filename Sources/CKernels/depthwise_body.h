@@ -223,6 +223,68 @@ static void FN(weight_gradient_plane)(const nnc_depthwise_shape *g, const float 
     FN(weight_gradient_impl)(g, in, dy, sums, g->stride_w, kh, kw, dh, dw);
 }
 
+// `channels` (at most 8) planes at once, one per lane of a vector: the planes are copied, padded as
+// in `forward_impl`, into one buffer interleaving them pixel by pixel, so each output pixel of all
+// the planes is one vector whatever the width of the map. Each lane computes what `forward_impl`
+// computes for its plane (initial value 0 + bias, then every tap in order, padding taps adding
+// k·0), in the same order, so the results are the same bits.
+INLINE void FN(forward_channels_impl)(const nnc_depthwise_shape *g, const float *restrict in,
+                                      const float *restrict k, const float *restrict biases, int channels,
+                                      float *restrict out, int s, int kh, int kw, int dh, int dw) {
+  const int oh = g->out_height, ow = g->out_width, taps = kh * kw;
+  const int in_plane = g->in_height * g->in_width, out_plane = oh * ow;
+  const int hp = (oh - 1) * g->stride_h + (kh - 1) * dh + 1;
+  const int wp = (ow - 1) * s + (kw - 1) * dw + 1;
+  const size_t floats = (size_t)hp * wp * 8;
+  float stack[NNC_DEPTHWISE_STACK_FLOATS] __attribute__((aligned(32)));
+  float *pad = floats <= NNC_DEPTHWISE_STACK_FLOATS ? stack : malloc(sizeof(float) * floats);
+  if (!pad) abort();
+  memset(pad, 0, sizeof(float) * floats);
+  const int rows = nnc_min(g->in_height, hp - g->pad_top), first_x = nnc_max(0, -g->pad_left);
+  const int end_x = nnc_min(g->in_width, wp - g->pad_left);
+  for (int lane = 0; lane < channels; lane++) {
+    const float *plane = in + (size_t)lane * in_plane;
+    for (int iy = nnc_max(0, -g->pad_top); iy < rows; iy++) {
+      float *row = pad + ((size_t)(iy + g->pad_top) * wp + g->pad_left) * 8 + lane;
+      for (int ix = first_x; ix < end_x; ix++) row[ix * 8] = plane[iy * g->in_width + ix];
+    }
+  }
+  v8 kv[taps];
+  for (int t = 0; t < taps; t++) {
+    float lanes[8] = {0};
+    for (int lane = 0; lane < channels; lane++) lanes[lane] = k[lane * taps + t];
+    kv[t] = *(const v8u *)lanes;
+  }
+  float bias_lanes[8] = {0};
+  if (biases)
+    for (int lane = 0; lane < channels; lane++) bias_lanes[lane] = biases[lane];
+  const v8 initial = (v8){0} + *(const v8u *)bias_lanes;
+  for (int oy = 0; oy < oh; oy++) {
+    const float *base = pad + (size_t)oy * g->stride_h * wp * 8;
+    for (int ox = 0; ox < ow; ox++) {
+      v8 acc = initial;
+      for (int ki = 0; ki < kh; ki++) {
+        const float *row = base + ((size_t)ki * dh * wp + ox * s) * 8;
+        for (int kj = 0; kj < kw; kj++) acc += kv[ki * kw + kj] * *(const v8u *)(row + kj * dw * 8);
+      }
+      float *o = out + oy * ow + ox;
+      for (int lane = 0; lane < channels; lane++) o[(size_t)lane * out_plane] = acc[lane];
+    }
+  }
+  if (pad != stack) free(pad);
+}
+
+static void FN(forward_channels)(const nnc_depthwise_shape *g, const float *in, const float *k,
+                                 const float *biases, int channels, float *out) {
+  const int kh = g->kernel_height, kw = g->kernel_width, dh = g->dilation_h, dw = g->dilation_w;
+  if (kh == 3 && kw == 3 && dh == 1 && dw == 1 && g->stride_w == 1)
+    FN(forward_channels_impl)(g, in, k, biases, channels, out, 1, 3, 3, 1, 1);
+  else if (kh == 3 && kw == 3 && dh == 1 && dw == 1 && g->stride_w == 2)
+    FN(forward_channels_impl)(g, in, k, biases, channels, out, 2, 3, 3, 1, 1);
+  else
+    FN(forward_channels_impl)(g, in, k, biases, channels, out, g->stride_w, kh, kw, dh, dw);
+}
+
 #undef FN
 #undef INLINE
 #undef NNC_CAT

@@ -43,7 +43,9 @@ extension Executor {
         keptWeight: keptWeight(index), keptWeightIsPrepared: preparedWeightsAreCurrent)
     case .pool(let attributes):
       let geometry = Self.poolGeometry(attributes, graph.shape(of: node.inputs[0]), batch: batch)
-      if attributes.kind == .max {
+      if attributes.kind == .max && configuration.mode == .inference {
+        MaxPool2D.forwardValues(geometry, input: value(node.inputs[0]), output: output)
+      } else if attributes.kind == .max {
         MaxPool2D.forward(
           geometry, input: value(node.inputs[0]), output: output, argmax: indices[steps[index].indexOffset!])
       } else {

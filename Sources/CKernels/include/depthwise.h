@@ -29,6 +29,14 @@ int nnc_depthwise_avx2_available(void);
 void nnc_depthwise_forward_plane(int isa, const nnc_depthwise_shape *shape, const float *input,
                                  const float *kernel, float bias, int accumulate, float *output);
 
+/// `nnc_depthwise_forward_plane` (without accumulation) of `channels` (1 to 8) planes at once, one per
+/// vector lane, for small maps: plane c is read from
+/// input + c · in_height · in_width and written to output + c · out_height · out_width, with the
+/// kernel at kernels + c · kernel_height · kernel_width and the bias biases[c] (0 when `biases` is
+/// NULL). Each plane's result has the same bits as `nnc_depthwise_forward_plane` gives it.
+void nnc_depthwise_forward_channels(int isa, const nnc_depthwise_shape *shape, const float *input,
+                                    const float *kernels, const float *biases, int channels, float *output);
+
 /// The input gradient of one plane: grad_input = (or += when `accumulate` is nonzero) the adjoint of
 /// the convolution applied to `grad_output`. At stride 1 that is itself a convolution (of
 /// `grad_output` with the flipped kernel), run by the forward kernel; other strides scatter each

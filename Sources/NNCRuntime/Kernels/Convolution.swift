@@ -160,10 +160,15 @@ public enum Conv2D {
     case .winograd:
       return WinogradConv2D.scratchCount(geometry)
     case .im2col, .pointwise:
+      // The whole-batch chunks of `columnsBackward` (and of `columnsForward` off the tiled path),
+      // and the tiles of `tiledColumnsForward`.
       let chunk = chunkSize(geometry)
       let plane = geometry.outHeight * geometry.outWidth
-      if chunk == 1 { return geometry.isPointwise ? 0 : geometry.columnRows * plane }
-      return (geometry.columnRows + geometry.outChannels) * chunk * plane
+      let chunks =
+        chunk == 1
+        ? (geometry.isPointwise ? 0 : geometry.columnRows * plane)
+        : (geometry.columnRows + geometry.outChannels) * chunk * plane
+      return max(chunks, tiledScratchCount(geometry))
     }
   }
 
@@ -222,13 +227,20 @@ public enum Conv2D {
     }
   }
 
-  /// `forward` by im2col (or the input itself as the columns, pointwise) and SGEMM.
+  /// `forward` by im2col (or the input itself as the columns, pointwise) and SGEMM: in tiles of
+  /// samples on small maps (`samplesPerTile`), else in whole-batch chunks.
   private static func columnsForward(
     _ geometry: Conv2DGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
     bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
     scratch: UnsafeMutablePointer<Float>?, activation: ActivationKind, channelScale: UnsafePointer<Float>?
   ) {
     let g = geometry
+    if let tileSamples = samplesPerTile(g) {
+      tiledColumnsForward(
+        g, samplesPerTile: tileSamples, input: input, weight: weight, bias: bias, output: output,
+        scratch: requireScratch(g, scratch), activation: activation, channelScale: channelScale)
+      return
+    }
     let plane = g.outHeight * g.outWidth
     let inSample = g.inChannels * g.inHeight * g.inWidth
     let outSample = g.outChannels * plane
@@ -398,43 +410,53 @@ public enum Conv2D {
   static func im2col(
     _ g: Conv2DGeometry, input: UnsafePointer<Float>, samples: Int, columns: UnsafeMutablePointer<Float>
   ) {
+    let taps = g.kernelHeight * g.kernelWidth
+    Parallel.forEach(samples * g.inChannels, workPerItem: taps * g.outHeight * g.outWidth) { item in
+      im2col(g, input: input, samples: samples, columns: columns, item: item)
+    }
+  }
+
+  /// One item of `im2col`: the rows of channel `item % inChannels`'s taps for sample
+  /// `item / inChannels`.
+  @inline(__always)
+  static func im2col(
+    _ g: Conv2DGeometry, input: UnsafePointer<Float>, samples: Int, columns: UnsafeMutablePointer<Float>,
+    item: Int
+  ) {
     let (outH, outW) = (g.outHeight, g.outWidth)
     let plane = outH * outW
     let width = samples * plane
-    let taps = g.kernelHeight * g.kernelWidth
     let inPlane = g.inHeight * g.inWidth
     let shiftedCopies = g.keepsWidthAtUnitStride
-    Parallel.forEach(samples * g.inChannels, workPerItem: taps * plane) { item in
-      let (sample, channel) = item.quotientAndRemainder(dividingBy: g.inChannels)
-      let source = input + (sample * g.inChannels + channel) * inPlane
-      for ki in 0..<g.kernelHeight {
-        for kj in 0..<g.kernelWidth {
-          let row = columns + ((channel * g.kernelHeight + ki) * g.kernelWidth + kj) * width + sample * plane
-          if shiftedCopies {
-            shiftedPlaneCopy(g, outHeight: outH, source: source, tapRow: ki, tapColumn: kj, into: row)
-            continue
-          }
-          // The output columns whose tap lands inside the input: the rest are padding zeros.
-          let offsetX = kj * g.dilationW - g.padLeft
-          let firstX = offsetX >= 0 ? 0 : min(outW, (-offsetX + g.strideW - 1) / g.strideW)
-          let lastX = max(firstX, min(outW, (g.inWidth - 1 - offsetX) / g.strideW + 1))
-          let outside = offsetX > g.inWidth - 1
-          let padded = outside || firstX > 0 || lastX < outW || g.padTop > 0 || g.padBottom > 0
-          // With padding, the tap's whole row is zeroed in one call first: the compiler turns a
-          // zeroing loop into a memset call anyway, and one per padded stretch of an output row (often
-          // 1 to 3 floats) cost more than the copies.
-          if padded { row.update(repeating: 0, count: plane) }
-          if outside { continue }
-          for oy in 0..<outH {
-            let iy = oy * g.strideH - g.padTop + ki * g.dilationH
-            guard iy >= 0 && iy < g.inHeight else { continue }
-            let dst = row + oy * outW
-            let src = source + iy * g.inWidth + offsetX
-            if g.strideW == 1 {
-              for ox in firstX..<lastX { dst[ox] = src[ox] }
-            } else {
-              for ox in firstX..<lastX { dst[ox] = src[ox &* g.strideW] }
-            }
+    let (sample, channel) = item.quotientAndRemainder(dividingBy: g.inChannels)
+    let source = input + (sample * g.inChannels + channel) * inPlane
+    for ki in 0..<g.kernelHeight {
+      for kj in 0..<g.kernelWidth {
+        let row = columns + ((channel * g.kernelHeight + ki) * g.kernelWidth + kj) * width + sample * plane
+        if shiftedCopies {
+          shiftedPlaneCopy(g, outHeight: outH, source: source, tapRow: ki, tapColumn: kj, into: row)
+          continue
+        }
+        // The output columns whose tap lands inside the input: the rest are padding zeros.
+        let offsetX = kj * g.dilationW - g.padLeft
+        let firstX = offsetX >= 0 ? 0 : min(outW, (-offsetX + g.strideW - 1) / g.strideW)
+        let lastX = max(firstX, min(outW, (g.inWidth - 1 - offsetX) / g.strideW + 1))
+        let outside = offsetX > g.inWidth - 1
+        let padded = outside || firstX > 0 || lastX < outW || g.padTop > 0 || g.padBottom > 0
+        // With padding, the tap's whole row is zeroed in one call first: the compiler turns a
+        // zeroing loop into a memset call anyway, and one per padded stretch of an output row (often
+        // 1 to 3 floats) cost more than the copies.
+        if padded { row.update(repeating: 0, count: plane) }
+        if outside { continue }
+        for oy in 0..<outH {
+          let iy = oy * g.strideH - g.padTop + ki * g.dilationH
+          guard iy >= 0 && iy < g.inHeight else { continue }
+          let dst = row + oy * outW
+          let src = source + iy * g.inWidth + offsetX
+          if g.strideW == 1 {
+            for ox in firstX..<lastX { dst[ox] = src[ox] }
+          } else {
+            for ox in firstX..<lastX { dst[ox] = src[ox &* g.strideW] }
           }
         }
       }

@@ -49,16 +49,18 @@ public enum Parallel {
   /// kernels size per-part scratch by it.
   static let maximumParts = 16
 
-  /// `forEach` whose body also gets the number (below `maximumParts`) of the part running the item.
-  /// A part runs its items one after another, so per-part scratch needs no locking.
-  static func forEach(_ count: Int, workPerItem: Int, withPart body: (_ part: Int, _ index: Int) -> Void) {
-    let threads = threadCount
+  /// `forEach` whose body also gets the number (below `partLimit`, at most `maximumParts`) of the part
+  /// running the item. A part runs its items one after another, so per-part scratch needs no locking.
+  static func forEach(
+    _ count: Int, workPerItem: Int, partLimit: Int = maximumParts, threads: Int = threadCount,
+    withPart body: (_ part: Int, _ index: Int) -> Void
+  ) {
     guard count > 1 && threads > 1 && count * max(workPerItem, 1) >= minimumParallelWork else {
       for index in 0..<count { body(0, index) }
       return
     }
-    let parts = min(maximumParts, threads * partsPerThread, count)
-    runParts(parts) { part in
+    let parts = min(partLimit, maximumParts, threads * partsPerThread, count)
+    runParts(parts, threads: threads) { part in
       for index in (count * part / parts)..<(count * (part + 1) / parts) { body(part, index) }
     }
   }

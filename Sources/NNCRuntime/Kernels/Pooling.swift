@@ -155,6 +155,66 @@ public enum MaxPool2D {
     }
   }
 
+  /// `forward` without the argmax, for inference executors (they never run backward): the same
+  /// comparisons in the same order, so the same values.
+  public static func forwardValues(
+    _ geometry: Pool2DGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>
+  ) {
+    let g = geometry
+    let (outH, outW) = (g.outHeight, g.outWidth)
+    let inPlane = g.inHeight * g.inWidth
+    Parallel.forEach(g.batch * g.channels, workPerItem: outH * outW * g.windowH * g.windowW) { plane in
+      let src = input + plane * inPlane
+      let dst = output + plane * outH * outW
+      if g.isUnpaddedTwoByTwo {
+        twoByTwoValues(g, src, dst)
+        return
+      }
+      for oy in 0..<outH {
+        for ox in 0..<outW {
+          let (rows, columns) = g.window(oy, ox)
+          var bestValue = src[rows.lowerBound * g.inWidth + columns.lowerBound]
+          for y in rows {
+            for x in columns where src[y * g.inWidth + x] > bestValue { bestValue = src[y * g.inWidth + x] }
+          }
+          dst[oy * outW + ox] = bestValue
+        }
+      }
+    }
+  }
+
+  /// `twoByTwo` without the argmax, eight outputs of a row at once: each lane makes the scalar
+  /// loop's comparisons (a later pixel replaces the best only when strictly greater).
+  @inline(__always)
+  private static func twoByTwoValues(
+    _ g: Pool2DGeometry, _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>
+  ) {
+    let width = g.inWidth
+    for oy in 0..<g.outHeight {
+      let top = src + 2 * oy * width
+      let bottom = top + width
+      let row = dst + oy * g.outWidth
+      forEachLaneGroup(g.outWidth) { ox, vector in
+        if vector {
+          var best = SIMD8<Float>.load(top + 2 * ox, stride: 2)
+          var candidate = SIMD8<Float>.load(top + 2 * ox + 1, stride: 2)
+          best.replace(with: candidate, where: candidate .> best)
+          candidate = SIMD8<Float>.load(bottom + 2 * ox, stride: 2)
+          best.replace(with: candidate, where: candidate .> best)
+          candidate = SIMD8<Float>.load(bottom + 2 * ox + 1, stride: 2)
+          best.replace(with: candidate, where: candidate .> best)
+          best.store(row + ox)
+        } else {
+          var best = top[2 * ox]
+          if top[2 * ox + 1] > best { best = top[2 * ox + 1] }
+          if bottom[2 * ox] > best { best = bottom[2 * ox] }
+          if bottom[2 * ox + 1] > best { best = bottom[2 * ox + 1] }
+          row[ox] = best
+        }
+      }
+    }
+  }
+
   /// gradInput (overwritten) receives each output's gradient at the pixel recorded in `argmax`.
   public static func backward(
     _ geometry: Pool2DGeometry, gradOutput: UnsafePointer<Float>, argmax: UnsafePointer<Int32>,

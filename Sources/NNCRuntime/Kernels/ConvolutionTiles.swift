@@ -1,0 +1,114 @@
+/// The im2col/pointwise forward of convolutions on small maps, in tiles of whole samples that run
+/// side by side: each tile copies its columns, multiplies them by the weights in one single-threaded
+/// product per group and applies the epilogue while its columns and product, at most `tileBudget`
+/// floats, are still in the core's cache. The whole-batch chunks of `columnsForward` stream column
+/// matrices several times the cache's size through memory and hand the copy, the product and the
+/// epilogue to the threads one after another, which dominated LeNet-5's and the late MobileNetV2
+/// stages' inference. Tiles depend on the geometry alone and a thread runs a tile's whole product, so
+/// one thread issues the very same OpenBLAS calls as eight: results do not depend on the thread count.
+extension Conv2D {
+  /// Floats of one tile's columns and product at most (192 KiB): within a 512 KiB L2 cache with
+  /// room for OpenBLAS's packed copy of the columns.
+  static let tileBudget = 48 * 1024
+  /// Tiles a batch is cut into at least, so that the threads share them.
+  static let minimumTiles = 4
+  /// Product columns per tile at least: narrower products would pack the weights again for too
+  /// little work, where the whole-batch product packs them once per panel.
+  static let minimumTileColumns = 32
+  /// Tiles running at once at most: the number of per-tile scratch slots.
+  static let tileSlots = 8
+  /// A pointwise convolution with at least this many output pixels per sample runs a sample per
+  /// tile whatever the budget: its input is its column matrix and the product lands in the output,
+  /// so nothing is copied, and the product is wide enough on its own.
+  static let pointwiseSampleColumns = 256
+  /// Samples a batch needs for `pointwiseSampleColumns` tiles: enough tiles to share.
+  static let pointwiseSampleTiles = 8
+
+  /// Samples per tile when `geometry` runs in tiles (`tiledColumnsForward`), else nil: a pointwise
+  /// sample per tile on wide maps, else as many samples as fit the budget, with enough columns per
+  /// tile and two tiles or more.
+  static func samplesPerTile(_ g: Conv2DGeometry) -> Int? {
+    let plane = g.outHeight * g.outWidth
+    if g.isPointwise && plane >= pointwiseSampleColumns && g.batch >= pointwiseSampleTiles { return 1 }
+    return samplesWithinBudget(g)
+  }
+
+  /// Samples per tile by the budget alone (see `samplesPerTile`).
+  static func samplesWithinBudget(_ g: Conv2DGeometry) -> Int? {
+    let plane = g.outHeight * g.outWidth
+    let perSample = (g.columnRows + g.outChannels) * plane
+    let samples = min(tileBudget / perSample, (g.batch + minimumTiles - 1) / minimumTiles)
+    guard samples >= 1, samples * plane >= minimumTileColumns, g.batch > samples else { return nil }
+    return samples
+  }
+
+  /// Scratch floats of `tiledColumnsForward`: a slot per running tile; 0 when the geometry does not
+  /// run in tiles. Sized by the budget's tiles even where a pointwise sample per tile applies (it
+  /// needs no scratch): a smaller batch may fall back to them, and they never shrink as the batch
+  /// grows, so the count for the largest batch covers every smaller one.
+  static func tiledScratchCount(_ g: Conv2DGeometry) -> Int {
+    guard let samples = samplesWithinBudget(g) else { return 0 }
+    return tileSlots * tileSlotCount(g, samplesPerTile: samples)
+  }
+
+  /// Floats of one tile's slot: its columns and product; a tile of one sample multiplies into the
+  /// output and, pointwise, reads the input as its columns.
+  static func tileSlotCount(_ g: Conv2DGeometry, samplesPerTile samples: Int) -> Int {
+    let plane = g.outHeight * g.outWidth
+    if samples == 1 { return g.isPointwise ? 0 : g.columnRows * plane }
+    return (g.columnRows + g.outChannels) * samples * plane
+  }
+
+  /// `columnsForward` in tiles of `tileSamples` samples on `threads` threads (tests pass several
+  /// counts). A tile of one sample multiplies straight
+  /// into the NCHW output (a pointwise one reads the input itself as its columns); larger tiles
+  /// multiply into their slot and the epilogue writes each channel's rows into place.
+  static func tiledColumnsForward(
+    _ g: Conv2DGeometry, samplesPerTile tileSamples: Int, input: UnsafePointer<Float>,
+    weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
+    scratch: UnsafeMutablePointer<Float>, activation: ActivationKind, channelScale: UnsafePointer<Float>?,
+    threads: Int = Parallel.threadCount
+  ) {
+    Parallel.singleThreadedBLAS
+    let plane = g.outHeight * g.outWidth
+    let inSample = g.inChannels * g.inHeight * g.inWidth
+    let outSample = g.outChannels * plane
+    let groupRows = g.inChannelsPerGroup * g.kernelHeight * g.kernelWidth
+    let groupOut = g.outChannelsPerGroup
+    let slot = tileSlotCount(g, samplesPerTile: tileSamples)
+    let tiles = (g.batch + tileSamples - 1) / tileSamples
+    let tileWork = tileSamples * plane * g.outChannels * groupRows
+    Parallel.forEach(tiles, workPerItem: tileWork, partLimit: tileSlots, threads: threads) { part, tile in
+      let first = tile * tileSamples
+      let count = min(tileSamples, g.batch - first)
+      let width = count * plane
+      let tileInput = input + first * inSample
+      let slotBase = scratch + part * slot
+      let columns: UnsafePointer<Float>
+      if count == 1 && g.isPointwise {
+        columns = tileInput
+      } else {
+        for item in 0..<(count * g.inChannels) {
+          im2col(g, input: tileInput, samples: count, columns: slotBase, item: item)
+        }
+        columns = UnsafePointer(slotBase)
+      }
+      let product = count == 1 ? output + first * outSample : slotBase + g.columnRows * tileSamples * plane
+      for group in 0..<g.groups {
+        serialSGEMM(
+          transposeA: false, transposeB: false, m: groupOut, n: width, k: groupRows, alpha: 1,
+          a: weight + group * groupOut * groupRows, lda: groupRows,
+          b: columns + group * groupRows * width, ldb: width, beta: 0,
+          c: product + group * groupOut * width, ldc: width)
+      }
+      for channel in 0..<g.outChannels {
+        for sample in 0..<count {
+          convolutionEpilogue(
+            product + (channel * count + sample) * plane,
+            output + (first + sample) * outSample + channel * plane,
+            count: plane, scale: channelScale?[channel], bias: bias?[channel], activation: activation)
+        }
+      }
+    }
+  }
+}
