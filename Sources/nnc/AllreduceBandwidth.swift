@@ -81,9 +81,7 @@ struct AllreduceBandwidth {
       fitted_bus_gb_per_second: 1 / slope / 1e9, one_float_microseconds: try medianOneFloatSeconds() * 1e6)
     switch format {
     case .json:
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-      print(String(decoding: try encoder.encode(report), as: UTF8.self))
+      print(try reportJSON(report))
     case .text:
       print(text(report))
     }

@@ -166,9 +166,7 @@ struct BenchCommand: ParsableCommand {
       allreduce_bytes_per_step: training?.allreduceBytes)
     switch format {
     case .json:
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-      print(String(decoding: try encoder.encode(report), as: UTF8.self))
+      print(try reportJSON(report))
     case .text:
       print(text(report))
     }

@@ -131,9 +131,5 @@ struct CheckReport: Encodable {
     shape.dimensions.map { if case .fixed(let value) = $0 { value } else { nil } }
   }
 
-  func jsonString() throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    return String(decoding: try encoder.encode(self), as: UTF8.self)
-  }
+  func jsonString() throws -> String { try reportJSON(self) }
 }

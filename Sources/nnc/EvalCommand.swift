@@ -230,7 +230,7 @@ struct EvalCommand: ParsableCommand {
         metrics: report.json, samples: report.samples, classes: report.classes, positive_class: positive,
         split: predictionsIn == nil ? split.rawValue : nil, checkpoint: checkpoint,
         predictions_in: predictionsIn, warnings: report.warnings)
-      print(try Self.prettyJSON(output))
+      print(try reportJSON(output))
     case .text:
       if let predictionsIn {
         print(
@@ -256,14 +256,14 @@ struct EvalCommand: ParsableCommand {
     switch (metrics.report, format) {
     case (.regression(let report), .json):
       print(
-        try Self.prettyJSON(
+        try reportJSON(
           TargetReport(
             task: TaskKind.regression.rawValue, metrics: report.json, loss: report.loss, values: values,
             samples: samples,
             split: origin.split, checkpoint: origin.checkpoint, predictions_in: origin.predictionsIn)))
     case (.multilabel(let report), .json):
       print(
-        try Self.prettyJSON(
+        try reportJSON(
           TargetReport(
             task: TaskKind.multilabel.rawValue, metrics: report.json, loss: report.loss, values: values,
             samples: samples,
@@ -276,12 +276,6 @@ struct EvalCommand: ParsableCommand {
       print("\(source)\n\ntask: multi-label classification (\(counted(report.names.count, "label")))")
       print(report.text, terminator: "")
     }
-  }
-
-  static func prettyJSON<T: Encodable>(_ value: T) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    return String(decoding: try encoder.encode(value), as: UTF8.self)
   }
 
   /// Writes `--plots` figures, when asked for.

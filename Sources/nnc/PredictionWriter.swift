@@ -107,7 +107,7 @@ struct PredictionWriter {
         var input: String
         var top: [Ranked]
       }
-      try sink.write(try predictionJSON(Line(input: input, top: top.map { rankedEntry($0, scores) })))
+      try sink.write(try jsonLine(Line(input: input, top: top.map { rankedEntry($0, scores) })))
     case .csv:
       var fields = [csvField(input)]
       for index in top {
@@ -133,7 +133,7 @@ struct PredictionWriter {
         var threshold: Double
       }
       try sink.write(
-        try predictionJSON(
+        try jsonLine(
           Line(
             input: input, class: decision, name: name(decision), probability: probability,
             threshold: threshold)))
@@ -158,7 +158,7 @@ struct PredictionWriter {
         var top: [Ranked]
       }
       try sink.write(
-        try predictionJSON(
+        try jsonLine(
           Line(
             input: input, labels: labels.map { rankedEntry($0, scores) },
             top: ranked(scores).prefix(topK).map { rankedEntry($0, scores) })))
@@ -179,7 +179,7 @@ struct PredictionWriter {
         var input: String
         var values: [Float]
       }
-      try sink.write(try predictionJSON(Line(input: input, values: values)))
+      try sink.write(try jsonLine(Line(input: input, values: values)))
     case .csv:
       try sink.write(([csvField(input)] + values.map(number)).joined(separator: ","))
     case .text:
@@ -190,13 +190,6 @@ struct PredictionWriter {
 
   func textInput(_ input: String) -> String {
     input.count >= inputWidth ? input : input.padding(toLength: inputWidth, withPad: " ", startingAt: 0)
-  }
-
-  /// One JSON line, keys sorted, paths without escaped slashes.
-  func predictionJSON<T: Encodable>(_ value: T) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    return String(decoding: try encoder.encode(value), as: UTF8.self)
   }
 
   /// Nine significant digits: a Float32 reads back exactly (as in `nnc eval --predictions`).

@@ -49,7 +49,8 @@ final class ProgressReporter: TrainingObserver {
     var workers: Int?
   }
 
-  func emit(_ event: Event) { out(jsonLine(event)) }
+  // Events hold finite numbers (training stops on a non-finite one), so encoding does not fail in practice.
+  func emit(_ event: Event) { out((try? jsonLine(event)) ?? "{}") }
 
   func header(prepared: PreparedRun, directory: String) {
     guard format == .text else { return }

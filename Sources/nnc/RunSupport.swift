@@ -63,9 +63,3 @@ func specName(_ path: String) -> String {
   let file = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
   return file.isEmpty ? "model" : file
 }
-
-func jsonLine<T: Encodable>(_ value: T) -> String {
-  let encoder = JSONEncoder()
-  encoder.outputFormatting = [.sortedKeys]
-  return (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "{}"
-}
