@@ -72,14 +72,17 @@ let package = Package(
     .testTarget(name: "NNCRandomTests", dependencies: ["NNCRandom"]),
     .testTarget(name: "NNCSpecTests", dependencies: ["NNCSpec"]),
     .testTarget(name: "NNCGraphTests", dependencies: ["NNCGraph", "NNCSpec"]),
-    .testTarget(name: "NNCRuntimeTests", dependencies: ["NNCRuntime", "NNCGraph", "NNCSpec", "NNCRandom"]),
+    // Test doubles shared by test targets (thread-backed ranks), built only for the tests.
+    .target(name: "NNCTestSupport", dependencies: ["NNCTrain"], path: "Tests/NNCTestSupport"),
+    .testTarget(
+      name: "NNCRuntimeTests", dependencies: ["NNCRuntime", "NNCGraph", "NNCSpec", "NNCRandom", "NNCTestSupport", "NNCTrain"]),
     .testTarget(
       name: "NNCONNXTests",
       dependencies: [
         "NNCONNX", "NNCGraph", "NNCSpec", "NNCRuntime", "NNCRandom", "NNCData", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ]),
     .testTarget(name: "NNCDataTests", dependencies: ["NNCData"]),
-    .testTarget(name: "NNCTrainTests", dependencies: ["NNCTrain"]),
+    .testTarget(name: "NNCTrainTests", dependencies: ["NNCTrain", "NNCTestSupport"]),
     .testTarget(name: "NNCMetricsTests", dependencies: ["NNCMetrics"]),
     .testTarget(name: "NNCFuzzTests", dependencies: ["NNCFuzz", "NNCGraph", "NNCSpec", "NNCData", "NNCTrain"]),
     .testTarget(

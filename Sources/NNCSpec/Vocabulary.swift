@@ -698,8 +698,10 @@ public enum Vocabulary {
       max: Bound(Double(Limits.allreduceBucketMB)),
       doc: "under mpirun, gradients are averaged in all-reduce messages of this many MiB"),
     Parameter(
-      "allreduce_overlap", .bool, default: .bool(true),
-      doc: "under mpirun, each bucket's all-reduce starts as soon as backward has made its gradients final"),
+      "allreduce_overlap", .bool,
+      doc:
+        "under mpirun, each bucket's all-reduce starts as soon as backward has made its gradients final"
+        + " (default: on when the ranks run on several machines, off when they share one)"),
     Parameter(
       "sync_batchnorm", .bool, default: .bool(false),
       doc: "under mpirun, batchnorm normalizes with the statistics of the whole global batch (SyncBatchNorm)"),

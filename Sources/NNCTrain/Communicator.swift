@@ -38,6 +38,18 @@ extension Communicator {
   public var isRoot: Bool { rank == 0 }
   public var isDistributed: Bool { size > 1 }
 
+  /// Whether the ranks run on more than one machine (their host names differ). A collective: every rank calls it.
+  /// Overlapping the all-reduces with backward pays only there: on one machine the transfer is a copy on the
+  /// ranks' own cores, which competes with backward (README, "Training on several machines").
+  public func ranksSpanMachines() throws -> Bool {
+    guard isDistributed else { return false }
+    var name = [CChar](repeating: 0, count: 256)
+    let host =
+      gethostname(&name, name.count - 1) == 0
+      ? Array(name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }) : []
+    return Set(try allGather(bytes: host)).count > 1
+  }
+
   public func sum(_ values: inout [Double]) throws {
     try values.withUnsafeMutableBufferPointer { try sum($0) }
   }

@@ -91,6 +91,7 @@ public final class Trainer {
       transferReport = try WeightImport.apply(settings, to: executor)
     }
     if communicator.isDistributed {
+      overlapsAllreduce = try configuration.allreduceOverlap ?? communicator.ranksSpanMachines()
       connectRanks(to: &step)
       // Rank 0's weights are the run's, whatever the other ranks initialized.
       try communicator.broadcast(executor.parameters)
@@ -490,12 +491,16 @@ public final class Trainer {
 
   // MARK: Data-parallel runs
 
+  /// Whether the all-reduces start under backward: `train.allreduce_overlap`, or, unset, whether the ranks run on
+  /// several machines.
+  private var overlapsAllreduce = false
+
   /// Averages the step's gradients over the ranks and, with `train.sync_batchnorm`, makes its
   /// batchnorms normalize with the global batch's statistics.
   func connectRanks(to step: inout TrainingStep) {
     step.averager = GradientAverager(
       communicator: communicator, bucketBytes: bucketBytes, executor: step.executor,
-      overlapsBackward: configuration.allreduceOverlap)
+      overlapsBackward: overlapsAllreduce)
     if configuration.syncBatchNorm {
       step.executor.batchStatisticsReduction = communicator.batchStatisticsReduction()
     }

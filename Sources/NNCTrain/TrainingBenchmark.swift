@@ -47,7 +47,8 @@ public final class TrainingBenchmark {
     if communicator.isDistributed {
       step.averager = GradientAverager(
         communicator: communicator, bucketBytes: Int(configuration.allreduceBucketMB * 1_048_576),
-        executor: executor, overlapsBackward: configuration.allreduceOverlap)
+        executor: executor,
+        overlapsBackward: try configuration.allreduceOverlap ?? communicator.ranksSpanMachines())
       // Dropout draws the masks of the whole global batch, as training does.
       executor.dropoutWindow = DropoutWindow(
         offset: communicator.rank * batch, total: communicator.size * batch)

@@ -182,8 +182,9 @@ public struct TrainingConfiguration: Sendable {
   public var threads: Int?
   /// `train.allreduce_bucket_mb`: the all-reduce bucket of a data-parallel run, in MiB.
   public var allreduceBucketMB = 25.0
-  /// `train.allreduce_overlap`: under mpirun, the buckets' all-reduces run under backward.
-  public var allreduceOverlap = true
+  /// `train.allreduce_overlap`: under mpirun, the buckets' all-reduces run under backward; nil leaves it to the
+  /// ranks (on when they span several machines).
+  public var allreduceOverlap: Bool?
   /// `train.sync_batchnorm`: under mpirun, batchnorm normalizes with the global batch's statistics.
   public var syncBatchNorm = false
   /// Pretrained weights to initialize parameters from (`train.init`, or its shorthand `init_from`),
@@ -337,7 +338,7 @@ public struct TrainingConfiguration: Sendable {
     monitorMode = train.string("mode")
     threads = train.int("threads")
     allreduceBucketMB = train.double("allreduce_bucket_mb")!
-    allreduceOverlap = train.bool("allreduce_overlap")!
+    allreduceOverlap = train.bool("allreduce_overlap")
     syncBatchNorm = train.bool("sync_batchnorm")!
     tensorBoard = resolve(train.string("tensorboard"))
     if case .string(let path) = train["init_from"]?.kind {

@@ -41,8 +41,13 @@ import Testing
       return try Checkpoint.read(from: run.appendingPathComponent("checkpoint-last.safetensors").path)
     }
     let single = try train("single", ranks: 1)
-    let overlapped = try train("overlapped", ranks: 2)
+    // Stated both ways: unset, ranks on one machine start the all-reduces after backward.
+    let overlapped = try train("overlapped", ranks: 2, ["--set", "train.allreduce_overlap=true"])
     let after = try train("after-backward", ranks: 2, ["--set", "train.allreduce_overlap=false"])
+    let unset = try train("unset", ranks: 2)
+    for (name, tensor) in after.parameters {
+      #expect(unset.parameters[name]?.values == tensor.values, "\(name) differs with the default")
+    }
 
     // Overlapping the all-reduces with backward changes when they run, not what they sum.
     #expect(Set(overlapped.parameters.keys) == Set(after.parameters.keys))

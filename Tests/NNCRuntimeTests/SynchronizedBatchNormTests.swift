@@ -1,52 +1,10 @@
 import Foundation
 import NNCRandom
+import NNCTestSupport
+import NNCTrain
 import Testing
 
 @testable import NNCRuntime
-
-/// Ranks simulated by threads of this process: `sum` waits until every rank called it, then hands
-/// each the element-wise sum (a barrier, like a blocking all-reduce).
-final class ThreadRanks: @unchecked Sendable {
-  let size: Int
-  private let condition = NSCondition()
-  private var arrived = 0
-  private var generation = 0
-  private var accumulator: [Double] = []
-  private var result: [Double] = []
-
-  init(size: Int) { self.size = size }
-
-  func sum(_ values: UnsafeMutableBufferPointer<Double>) {
-    condition.lock()
-    defer { condition.unlock() }
-    if arrived == 0 { accumulator = [Double](repeating: 0, count: values.count) }
-    for index in values.indices { accumulator[index] += values[index] }
-    arrived += 1
-    let mine = generation
-    if arrived == size {
-      result = accumulator
-      arrived = 0
-      generation += 1
-      condition.broadcast()
-    } else {
-      while generation == mine { condition.wait() }
-    }
-    for index in values.indices { values[index] = result[index] }
-  }
-
-  /// Runs `body(rank)` on one thread per rank and returns when all finished.
-  func run(_ body: @escaping @Sendable (Int) -> Void) {
-    let done = DispatchGroup()
-    for rank in 0..<size {
-      done.enter()
-      Thread {
-        body(rank)
-        done.leave()
-      }.start()
-    }
-    done.wait()
-  }
-}
 
 /// What one rank computed, collected across the rank threads.
 final class RankResults: @unchecked Sendable {
@@ -92,10 +50,12 @@ final class RankResults: @unchecked Sendable {
       batch: batch, channels: channels, spatial: spatial, input: x, scale: gamma, savedStatistics: saved,
       gradOutput: dy, gradInput: &dx, gradScale: &dGamma, gradShift: &dBeta)
 
-    let ranks = ThreadRanks(size: parts.count)
+    let hub = ThreadHub(size: parts.count)
     let results = RankResults()
     let starts = parts.indices.map { parts[..<$0].reduce(0, +) }
-    ranks.run { rank in
+    hub.run { rank in
+      // The reduction training installs, over ranks that are this process's threads.
+      let reduce = ThreadRank(hub: hub, rank: rank).batchStatisticsReduction()
       let range = (starts[rank] * sampleSize)..<((starts[rank] + parts[rank]) * sampleSize)
       let share = Float(parts[rank]) / Float(batch)
       let input = Array(x[range])
@@ -107,14 +67,14 @@ final class RankResults: @unchecked Sendable {
       let total = BatchNorm.forwardTrainingSynchronized(
         batch: parts[rank], channels: channels, spatial: spatial, epsilon: epsilon, momentum: momentum,
         input: input, scale: gamma, shift: beta, output: &output, runningMean: &mean,
-        runningVariance: &variance, savedStatistics: &saved, reduce: ranks.sum)
+        runningVariance: &variance, savedStatistics: &saved, reduce: reduce)
       var gradInput = [Float](repeating: 0, count: input.count)
       var gradGamma = [Float](repeating: 0, count: channels)
       var gradBeta = [Float](repeating: 0, count: channels)
       BatchNorm.backwardTrainingSynchronized(
         batch: parts[rank], channels: channels, spatial: spatial, total: total, input: input, scale: gamma,
         savedStatistics: saved, gradOutput: gradOutput, gradInput: &gradInput, gradScale: &gradGamma,
-        gradShift: &gradBeta, reduce: ranks.sum)
+        gradShift: &gradBeta, reduce: reduce)
       results.set(rank, "total", [Float(total)])
       results.set(rank, "output", output)
       results.set(rank, "mean", mean)

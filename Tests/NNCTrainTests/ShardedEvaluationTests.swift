@@ -5,6 +5,7 @@ import NNCMetrics
 import NNCRandom
 import NNCRuntime
 import NNCSpec
+import NNCTestSupport
 import Testing
 
 @testable import NNCTrain

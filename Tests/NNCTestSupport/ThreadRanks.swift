@@ -1,23 +1,22 @@
 import Foundation
+import NNCTrain
 
-@testable import NNCTrain
-
-/// Ranks simulated by the threads of this process: every collective is an all-gather of bytes
+/// Ranks simulated by the threads of this process (shared by the test targets): every collective is an all-gather of bytes
 /// behind a barrier, combined in rank order, so the ranks of a test agree as MPI's do.
-final class ThreadHub: @unchecked Sendable {
-  let size: Int
+public final class ThreadHub: @unchecked Sendable {
+  public let size: Int
   private let condition = NSCondition()
   private var contributions: [[UInt8]?]
   private var arrived = 0
   private var generation = 0
   private var result: [[UInt8]] = []
 
-  init(size: Int) {
+  public init(size: Int) {
     self.size = size
     contributions = Array(repeating: nil, count: size)
   }
 
-  func exchange(rank: Int, _ bytes: [UInt8]) -> [[UInt8]] {
+  public func exchange(rank: Int, _ bytes: [UInt8]) -> [[UInt8]] {
     condition.lock()
     defer { condition.unlock() }
     contributions[rank] = bytes
@@ -36,7 +35,7 @@ final class ThreadHub: @unchecked Sendable {
   }
 
   /// Runs `body(rank)` on one thread per rank and returns when all finished.
-  func run(_ body: @escaping @Sendable (Int) -> Void) {
+  public func run(_ body: @escaping @Sendable (Int) -> Void) {
     let done = DispatchGroup()
     for rank in 0..<size {
       done.enter()
@@ -49,12 +48,12 @@ final class ThreadHub: @unchecked Sendable {
   }
 }
 
-final class ThreadRank: Communicator {
-  let hub: ThreadHub
-  let rank: Int
-  var size: Int { hub.size }
+public final class ThreadRank: Communicator {
+  public let hub: ThreadHub
+  public let rank: Int
+  public var size: Int { hub.size }
 
-  init(hub: ThreadHub, rank: Int) {
+  public init(hub: ThreadHub, rank: Int) {
     self.hub = hub
     self.rank = rank
   }
@@ -65,25 +64,25 @@ final class ThreadRank: Communicator {
     }
   }
 
-  func sum(_ values: UnsafeMutableBufferPointer<Float>) throws {
+  public func sum(_ values: UnsafeMutableBufferPointer<Float>) throws {
     let all = gathered(values)
     for index in values.indices { values[index] = all.reduce(0) { $0 + $1[index] } }
   }
 
-  func sum(_ values: UnsafeMutableBufferPointer<Double>) throws {
+  public func sum(_ values: UnsafeMutableBufferPointer<Double>) throws {
     let all = gathered(values)
     for index in values.indices { values[index] = all.reduce(0) { $0 + $1[index] } }
   }
 
-  func broadcast(_ values: UnsafeMutableBufferPointer<Float>) throws {
+  public func broadcast(_ values: UnsafeMutableBufferPointer<Float>) throws {
     let all = gathered(values)
     for index in values.indices { values[index] = all[0][index] }
   }
 
-  func broadcast(bytes: [UInt8]) throws -> [UInt8] { hub.exchange(rank: rank, bytes)[0] }
-  func allGather(bytes: [UInt8]) throws -> [[UInt8]] { hub.exchange(rank: rank, bytes) }
+  public func broadcast(bytes: [UInt8]) throws -> [UInt8] { hub.exchange(rank: rank, bytes)[0] }
+  public func allGather(bytes: [UInt8]) throws -> [[UInt8]] { hub.exchange(rank: rank, bytes) }
 
-  func allEqual(_ value: UInt64) throws -> Bool {
+  public func allEqual(_ value: UInt64) throws -> Bool {
     var copy = value
     let all = withUnsafeMutablePointer(to: &copy) {
       gathered(UnsafeMutableBufferPointer(start: $0, count: 1))
@@ -91,5 +90,5 @@ final class ThreadRank: Communicator {
     return all.allSatisfy { $0 == all[0] }
   }
 
-  func abort(_ message: String) -> Never { fatalError(message) }
+  public func abort(_ message: String) -> Never { fatalError(message) }
 }
