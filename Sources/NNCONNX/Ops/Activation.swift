@@ -47,12 +47,19 @@ extension ONNXGraphExport {
     }
   }
 
+  /// One node of a composition, named `<layer>:<role>` and writing the tensor of that name (Netron groups them).
+  private mutating func compositionStep(layer: String, _ opType: String, _ role: String, _ inputs: [String])
+    -> String
+  {
+    let tensor = builder.tensorName(layer + ":" + role)
+    builder.node(opType, name: layer + ":" + role, inputs: inputs, outputs: [tensor])
+    return tensor
+  }
+
   private mutating func exportGeluComposition(_ node: Node, x: String) {
     let name = node.name
     func step(_ opType: String, _ role: String, _ inputs: [String]) -> String {
-      let tensor = builder.tensorName(name + ":" + role)
-      builder.node(opType, name: name + ":" + role, inputs: inputs, outputs: [tensor])
-      return tensor
+      compositionStep(layer: name, opType, role, inputs)
     }
     let square = step("Mul", "square", [x, x])
     let cube = step("Mul", "cube", [square, x])
@@ -69,9 +76,7 @@ extension ONNXGraphExport {
   private mutating func exportErfGeluComposition(_ node: Node, x: String) {
     let name = node.name
     func step(_ opType: String, _ role: String, _ inputs: [String]) -> String {
-      let tensor = builder.tensorName(name + ":" + role)
-      builder.node(opType, name: name + ":" + role, inputs: inputs, outputs: [tensor])
-      return tensor
+      compositionStep(layer: name, opType, role, inputs)
     }
     let scaled = step("Mul", "scaled", [x, builder.scalar(name + ".scale", 0.707_106_781_186_547_5)])
     let erf = step("Erf", "erf", [scaled])
