@@ -30,7 +30,7 @@ public struct ExecutionPlan: Sendable {
 
   /// Elements of the buffers besides the activation arena and the parameters.
   public struct BufferSizes: Sendable, Equatable {
-    /// Kernel scratch (im2col columns, Winograd transforms), shared by every convolution.
+    /// Kernel scratch (im2col columns, Winograd transforms, LRN gradient products), shared by every node.
     public var scratch: Int
     /// A gradient contribution that must be added, not written (a value with several consumers).
     public var contribution: Int

@@ -104,7 +104,13 @@ public enum ExecutionPlanner {
             sizes.folded = max(sizes.folded, count)
           }
         }
-      case .input, .convolution, .flatten, .dense, .activation, .add, .zeroPadding, .upsample, .lrn:
+      case .lrn:
+        // Backward gathers each channel's products in the shared kernel scratch before summing windows.
+        if training {
+          sizes.scratch = max(
+            sizes.scratch, LocalResponseNorm.scratchCount(sampleCount: output.sampleCount, batch: maxBatch))
+        }
+      case .input, .convolution, .flatten, .dense, .activation, .add, .zeroPadding, .upsample:
         break
       }
       steps.append(step)

@@ -231,7 +231,7 @@ extension Executor {
         LocalResponseNorm.backward(
           batch: batch, channels: sample[0], spatial: sample[1] * sample[2], size: attributes.size,
           alpha: Float(attributes.alpha), beta: Float(attributes.beta), bias: Float(attributes.bias),
-          input: value(input!), gradOutput: gradOutput, gradInput: gradInput)
+          input: value(input!), gradOutput: gradOutput, gradInput: gradInput, scratch: scratch.base)
       }
     case .fused(let attributes):
       backwardFused(node, attributes, index: index, batch: batch)

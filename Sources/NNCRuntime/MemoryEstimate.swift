@@ -11,7 +11,7 @@ public struct MemoryEstimate: Sendable, Equatable {
     case gradients
     case optimizerState = "optimizer state"
     case activations = "activation arena"
-    case scratch = "convolution scratch"
+    case scratch = "kernel scratch"
     case contribution = "gradient contributions"
     case indices = "max-pooling indices"
     case saved = "saved statistics and masks"

@@ -54,9 +54,11 @@ import Testing
 
     let dy = gradientWeights(x.count, &generator)
     var dx = [Float](repeating: .nan, count: x.count)
+    // NaN scratch: a value read before the kernel writes it would poison the gradient.
+    var scratch = [Float](repeating: .nan, count: x.count)
     LocalResponseNorm.backward(
       batch: batch, channels: channels, spatial: spatial, size: size, alpha: Float(alpha), beta: Float(beta),
-      bias: Float(bias), input: x, gradOutput: dy, gradInput: &dx)
+      bias: Float(bias), input: x, gradOutput: dy, gradInput: &dx, scratch: &scratch)
     let error = finiteDifferenceError(
       of: { weightedSum(dy, reference($0)) }, at: x, analytic: dx, samples: x.count, &generator)
     #expect(error < 1e-3, "gradInput max relative error \(error)")
@@ -78,9 +80,11 @@ import Testing
     #expect(maxRelativeError(y, reference(doubles(x))) < 1e-5)
     let dy = gradientWeights(x.count, &generator)
     var dx = [Float](repeating: .nan, count: x.count)
+    // NaN scratch: a value read before the kernel writes it would poison the gradient.
+    var scratch = [Float](repeating: .nan, count: x.count)
     LocalResponseNorm.backward(
       batch: batch, channels: channels, spatial: spatial, size: 5, alpha: 1, beta: 0.75, bias: 2, input: x,
-      gradOutput: dy, gradInput: &dx)
+      gradOutput: dy, gradInput: &dx, scratch: &scratch)
     let error = finiteDifferenceError(
       of: { weightedSum(dy, reference($0)) }, at: x, analytic: dx, samples: 12, &generator)
     #expect(error < 1e-3, "gradInput max relative error \(error)")

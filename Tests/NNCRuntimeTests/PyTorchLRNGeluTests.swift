@@ -43,12 +43,13 @@ import Testing
       let dy = item.dy.map(Float.init)
       var y = [Float](repeating: .nan, count: x.count)
       var dx = [Float](repeating: .nan, count: x.count)
+      var scratch = [Float](repeating: .nan, count: x.count)
       LocalResponseNorm.forward(
         batch: batch, channels: channels, spatial: spatial, size: size, alpha: alpha, beta: beta, bias: bias,
         input: x, output: &y)
       LocalResponseNorm.backward(
         batch: batch, channels: channels, spatial: spatial, size: size, alpha: alpha, beta: beta, bias: bias,
-        input: x, gradOutput: dy, gradInput: &dx)
+        input: x, gradOutput: dy, gradInput: &dx, scratch: &scratch)
       #expect(maxRelativeError(y, item.y) < 1e-5, "size \(size): forward")
       #expect(maxRelativeError(dx, item.dx) < 1e-4, "size \(size): backward")
     }

@@ -24,15 +24,15 @@ public enum LocalResponseNorm {
 
   /// gradInput_k = dy_k * s_k^-beta - 2 alpha beta / size * x_k * sum over the channels c whose window
   /// holds k of dy_c * x_c * s_c^(-beta-1). The second term gathers per-channel products computed for
-  /// the whole tensor in a first pass; the first pass also writes the first term.
+  /// the whole tensor in a first pass, into `scratch` (`scratchCount` values); the first pass also
+  /// writes the first term.
   public static func backward(
     batch: Int, channels: Int, spatial: Int, size: Int, alpha: Float, beta: Float, bias: Float,
-    input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>
+    input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>,
+    scratch products: UnsafeMutablePointer<Float>
   ) {
     let scale = alpha / Float(size)
     let planes = batch * channels
-    let products = UnsafeMutablePointer<Float>.allocate(capacity: planes * spatial)
-    defer { products.deallocate() }
     Parallel.forEach(planes, workPerItem: spatial * (size + 10)) { plane in
       let window = Self.window(plane % channels, channels: channels, size: size)
       let sample = input + (plane - plane % channels) * spatial
@@ -64,6 +64,9 @@ public enum LocalResponseNorm {
       }
     }
   }
+
+  /// The scratch `backward` needs: one product per input value.
+  public static func scratchCount(sampleCount: Int, batch: Int) -> Int { sampleCount * batch }
 
   /// The channels of the window of channel `c`.
   static func window(_ c: Int, channels: Int, size: Int) -> ClosedRange<Int> {
