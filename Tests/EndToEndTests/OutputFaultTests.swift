@@ -122,8 +122,9 @@ import Testing
   func interruptedEvalAndBenchLeaveNoOutput(_ signal: Int32) throws {
     let directory = try TrainingSupport.temporaryDirectory("eval-signal")
     defer { try? FileManager.default.removeItem(at: directory) }
-    // Wide convolutions on one thread: evaluating the test split (about 80 GFLOP) takes seconds,
-    // training on one sample per class does not.
+    // Evaluation meets the digits test set repeated 100 times under wide convolutions on one
+    // thread: it takes minutes on any CPU, so the signal always lands before it ends, and it is
+    // sent only once the handler is installed.
     let spec = try TrainingSupport.digitsSpec(
       in: directory,
       layers: """
@@ -134,11 +135,17 @@ import Testing
             - dense: 10
         """, train: "{epochs: 1, batch_size: 10, seed: 1, threads: 1}")
     let text = try String(contentsOfFile: spec, encoding: .utf8)
-    try text.replacingOccurrences(of: "  classes: 10\n", with: "  classes: 10\n  limit_per_class: 1\n")
-      .write(toFile: spec, atomically: true, encoding: .utf8)
+      .replacingOccurrences(of: "  classes: 10\n", with: "  classes: 10\n  limit_per_class: 1\n")
+    try text.write(toFile: spec, atomically: true, encoding: .utf8)
     let run = directory.appendingPathComponent("run")
     let trained = try NNCProcess.run(["train", spec, "--run-dir", run.path])
     #expect(trained.status == 0, "\(trained.stderr)")
+    // Only evaluation meets the long test split; training's final test pass would too.
+    let repeated = try Self.repeatedDigitsTestSet(in: directory, times: 100)
+    let digits = NNCProcess.repositoryRoot.appendingPathComponent("Data/digits").path
+    try text.replacingOccurrences(of: "\(digits)/t10k-images-idx3-ubyte", with: repeated.images)
+      .replacingOccurrences(of: "\(digits)/t10k-labels-idx1-ubyte", with: repeated.labels)
+      .write(toFile: spec, atomically: true, encoding: .utf8)
     let outputs = directory.appendingPathComponent("outputs")
     try FileManager.default.createDirectory(at: outputs, withIntermediateDirectories: true)
     let evaluation = try NNCProcess.start([
@@ -146,18 +153,58 @@ import Testing
       "--predictions", outputs.appendingPathComponent("predictions.csv").path,
       "--plots", outputs.appendingPathComponent("plots").path,
     ])
-    usleep(400_000)
+    #expect(Self.waitUntilCatching(signal, evaluation))
     kill(evaluation.processIdentifier, signal)
     RunSafetyEndToEndTests.waitForExit(evaluation)
     #expect(evaluation.terminationReason == .exit)
     #expect(evaluation.terminationStatus == 128 + signal)
     let left = try FileManager.default.subpathsOfDirectory(atPath: outputs.path)
     #expect(left.isEmpty, "\(left)")
-    let bench = try NNCProcess.start(["bench", spec, "--seconds", "30"])
-    usleep(400_000)
+    let bench = try NNCProcess.start(["bench", spec, "--seconds", "300"])
+    #expect(Self.waitUntilCatching(signal, bench))
     kill(bench.processIdentifier, signal)
     RunSafetyEndToEndTests.waitForExit(bench)
     #expect(bench.terminationReason == .exit)
     #expect(bench.terminationStatus == 128 + signal)
+  }
+
+  /// Polls the process's caught-signal mask (`SigCgt` in /proc/PID/status) until its handler for
+  /// `signal` is installed: a signal sent earlier would take the default action instead.
+  static func waitUntilCatching(_ signal: Int32, _ process: Process) -> Bool {
+    let deadline = Date().addingTimeInterval(60)
+    let bit = UInt64(1) << UInt64(signal - 1)
+    while process.isRunning, Date() < deadline {
+      let status =
+        (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+      if let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigCgt:") }),
+        let mask = UInt64(line.dropFirst("SigCgt:".count).trimmingCharacters(in: .whitespaces), radix: 16),
+        mask & bit != 0
+      {
+        return true
+      }
+      usleep(5_000)
+    }
+    return false
+  }
+
+  /// Writes the digits test set repeated `times` times as IDX files.
+  static func repeatedDigitsTestSet(in directory: URL, times: Int) throws -> (images: String, labels: String)
+  {
+    let digits = NNCProcess.repositoryRoot.appendingPathComponent("Data/digits")
+    let images = try Data(contentsOf: digits.appendingPathComponent("t10k-images-idx3-ubyte"))
+    let labels = try Data(contentsOf: digits.appendingPathComponent("t10k-labels-idx1-ubyte"))
+    func bigEndian(_ value: Int) -> Data { withUnsafeBytes(of: UInt32(value).bigEndian) { Data($0) } }
+    let count = Int(labels[4..<8].reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
+    var repeatedImages = images[0..<4] + bigEndian(count * times) + images[8..<16]
+    var repeatedLabels = labels[0..<4] + bigEndian(count * times)
+    for _ in 0..<times {
+      repeatedImages += images[16...]
+      repeatedLabels += labels[8...]
+    }
+    let imagesURL = directory.appendingPathComponent("repeated-images-idx3-ubyte")
+    let labelsURL = directory.appendingPathComponent("repeated-labels-idx1-ubyte")
+    try repeatedImages.write(to: imagesURL)
+    try repeatedLabels.write(to: labelsURL)
+    return (imagesURL.path, labelsURL.path)
   }
 }
