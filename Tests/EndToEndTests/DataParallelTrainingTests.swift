@@ -288,4 +288,107 @@ import Testing
     #expect(
       run.stderr.contains("train.batch_size 31 is the global batch and must be divisible by the 2 ranks"))
   }
+
+  struct BenchReport: Decodable {
+    struct Phase: Decodable {
+      var images_per_second: Double
+      var communication_share: Double?
+    }
+    var ranks: Int?
+    var allreduce_bytes_per_step: Int?
+    var training: Phase?
+    var inference: Phase?
+  }
+
+  struct AllreduceReport: Decodable {
+    struct Row: Decodable {
+      var bytes: Int
+      var what: String
+      var milliseconds: Double
+      var algorithm_gb_per_second: Double
+      var bus_gb_per_second: Double
+    }
+    var ranks: Int
+    var gradient_bytes: Int
+    var bucket_bytes: Int
+    var sizes: [Row]
+    var fitted_latency_microseconds: Double
+    var fitted_bus_gb_per_second: Double
+    var one_float_microseconds: Double
+  }
+
+  struct ParameterCounts: Decodable {
+    struct Params: Decodable { var trainable: Int }
+    var params: Params
+  }
+
+  static func trainableBytes(_ spec: String) throws -> Int {
+    let check = try NNCProcess.run(["check", spec, "--format", "json"])
+    return try JSONDecoder().decode(ParameterCounts.self, from: Data(check.stdout.utf8)).params.trainable * 4
+  }
+
+  /// Under mpirun, `bench` times the data-parallel step: one report (rank 0's), with the ranks, the
+  /// gradient bytes each step all-reduces and the step's share in the all-reduce.
+  @Test func benchUnderMPITimesTheDistributedStep() throws {
+    guard let mpirun = Self.mpirun else {
+      print("DataParallelTrainingTests skipped: mpirun is not installed (apt-get install openmpi-bin)")
+      return
+    }
+    let directory = try TrainingSupport.temporaryDirectory("mpi-bench")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let spec = try Self.lenetSpec(in: directory, batchSize: 32)
+    let run = try Self.mpiRun(
+      mpirun, ranks: 2, ["bench", spec, "--threads", "1", "--seconds", "0.2", "--format", "json"])
+    #expect(run.status == 0, "\(run.stderr)")
+    let report = try JSONDecoder().decode(BenchReport.self, from: Data(run.stdout.utf8))
+    #expect(report.ranks == 2)
+    #expect(report.allreduce_bytes_per_step == (try Self.trainableBytes(spec)))
+    let share = try #require(report.training?.communication_share)
+    #expect(share > 0 && share < 1)
+    #expect((report.training?.images_per_second ?? 0) > 0)
+    #expect((report.inference?.images_per_second ?? 0) > 0)
+  }
+
+  /// `--allreduce-bandwidth` times every size from one float to 64 MiB plus the model's gradients and
+  /// one bucket, in order, and fits a latency and a bandwidth; alone it is refused.
+  @Test func allreduceBandwidthTimesEverySizeAndFitsTheRing() throws {
+    guard let mpirun = Self.mpirun else {
+      print("DataParallelTrainingTests skipped: mpirun is not installed (apt-get install openmpi-bin)")
+      return
+    }
+    let directory = try TrainingSupport.temporaryDirectory("mpi-allreduce")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let spec = try Self.lenetSpec(in: directory, batchSize: 32)
+    let gradientBytes = try Self.trainableBytes(spec)
+    let run = try Self.mpiRun(
+      mpirun, ranks: 2,
+      ["bench", spec, "--allreduce-bandwidth", "--threads", "1", "--seconds", "0.5", "--format", "json"])
+    #expect(run.status == 0, "\(run.stderr)")
+    let report = try JSONDecoder().decode(AllreduceReport.self, from: Data(run.stdout.utf8))
+    #expect(report.ranks == 2)
+    #expect(report.gradient_bytes == gradientBytes)
+    // The spec's 0.1 MiB buckets, rounded down to whole floats.
+    #expect(report.bucket_bytes == 104_857)
+    let sizes = report.sizes.map(\.bytes)
+    #expect(sizes == sizes.sorted())
+    for fixed in [4, 64, 512, 4 << 10, 64 << 10, 1 << 20, 4 << 20, 16 << 20, 64 << 20] {
+      #expect(sizes.contains(fixed), "\(sizes)")
+    }
+    #expect(report.sizes.first { $0.what == "the model's gradients" }?.bytes == gradientBytes)
+    #expect(report.sizes.first { $0.what == "one bucket" }?.bytes == 104_856)
+    #expect(report.sizes.count == 11)
+    for row in report.sizes {
+      #expect(row.milliseconds > 0)
+      // Two ranks: each link carries 2·(K−1)/K = 1 times the buffer.
+      #expect(abs(row.bus_gb_per_second - row.algorithm_gb_per_second) <= 1e-9 * row.algorithm_gb_per_second)
+      #expect(abs(row.algorithm_gb_per_second - Double(row.bytes) / (row.milliseconds / 1000) / 1e9) < 1e-6)
+    }
+    #expect(report.fitted_bus_gb_per_second > 0)
+    #expect(report.fitted_latency_microseconds >= 0)
+    #expect(report.one_float_microseconds > 0)
+
+    let alone = try NNCProcess.run(["bench", spec, "--allreduce-bandwidth"])
+    #expect(alone.status == 1)
+    #expect(alone.stderr.contains("run it under mpirun with at least 2 ranks"), "\(alone.stderr)")
+  }
 }
