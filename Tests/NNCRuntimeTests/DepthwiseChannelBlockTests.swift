@@ -85,6 +85,13 @@ private func checkChannelBlocks(_ c: ConvCase, _ isa: DepthwiseInstructionSet) t
     try checkChannelBlocks(c, .avx2)
   }
 
+  @Test(
+    .enabled(if: DepthwiseInstructionSet.avx512.isAvailable, "this CPU has no AVX-512 (F, VL, BW, DQ)"),
+    arguments: channelBlockCases)
+  func avx512BlocksMatchPlanesAndReference(_ c: ConvCase) throws {
+    try checkChannelBlocks(c, .avx512)
+  }
+
   /// ReLU6 applied to a block's planes in one pass, against the activation after the bare kernel.
   @Test func fusedReLU6MatchesTheSeparateActivation() {
     let g = channelBlockCases[0].geometry

@@ -1,23 +1,35 @@
 import CKernels
 
 /// Which compiled variant of the C depthwise kernels (`Sources/CKernels`) runs: the portable one
-/// (the compiler's baseline vector instructions) or the one built for AVX2 with FMA, chosen at run
-/// time because Swift cannot compile one function for several instruction sets.
+/// (the compiler's baseline vector instructions), the one built for AVX2 with FMA, or the same
+/// 8-lane code built for AVX-512, chosen at run time because Swift cannot compile one function for
+/// several instruction sets.
 public enum DepthwiseInstructionSet: Sendable, CaseIterable, CustomStringConvertible {
   case portable
   case avx2
+  case avx512
 
-  /// The fastest variant this CPU runs.
-  public static let best: DepthwiseInstructionSet = avx2IsAvailable ? .avx2 : .portable
+  /// The newest variant this CPU runs. AVX-512 is preferred without a measurement: it is the AVX2
+  /// code with 32 vector registers instead of 16 (no machine with AVX-512 was at hand).
+  public static let best: DepthwiseInstructionSet =
+    avx512IsAvailable ? .avx512 : avx2IsAvailable ? .avx2 : .portable
 
   static let avx2IsAvailable = nnc_depthwise_avx2_available() != 0
+  static let avx512IsAvailable = nnc_depthwise_avx512_available() != 0
 
-  public var isAvailable: Bool { self == .portable || Self.avx2IsAvailable }
+  public var isAvailable: Bool {
+    switch self {
+    case .portable: return true
+    case .avx2: return Self.avx2IsAvailable
+    case .avx512: return Self.avx512IsAvailable
+    }
+  }
 
   var code: Int32 {
     switch self {
     case .portable: return Int32(NNC_DEPTHWISE_PORTABLE)
     case .avx2: return Int32(NNC_DEPTHWISE_AVX2)
+    case .avx512: return Int32(NNC_DEPTHWISE_AVX512)
     }
   }
 
@@ -25,6 +37,7 @@ public enum DepthwiseInstructionSet: Sendable, CaseIterable, CustomStringConvert
     switch self {
     case .portable: return "portable"
     case .avx2: return "avx2"
+    case .avx512: return "avx512"
     }
   }
 }
@@ -36,8 +49,9 @@ public enum DepthwiseInstructionSet: Sendable, CaseIterable, CustomStringConvert
 ///
 /// Each plane (one sample, one channel) is one call into the vectorized C kernels: the plane is
 /// copied with its padding written out, so every output is computed by vector code without bounds
-/// checks, with 3x3 kernels at stride 1 and 2 specialized. Maps up to 12 pixels wide run forward
-/// in blocks of 8 channels instead (`runsChannelBlocks`), with the same sums. Planes run in parallel
+/// checks, with 3x3 kernels at stride 1 and 2 specialized. Maps up to 12 pixels wide (multiplier 1)
+/// run in blocks of 8 channels instead (`runsChannelBlocks`): forward with the same sums, backward
+/// in gather form. Planes run in parallel
 /// and every sum has an order fixed by the geometry, so results are the same for any thread count.
 public enum DepthwiseConv2D {
   /// output = activation(depthwise(input, weight) + bias), one task per (sample, output channel).
@@ -113,7 +127,8 @@ public enum DepthwiseConv2D {
   /// Gradients of `forward` without activation; any of the three outputs may be nil to skip it.
   /// gradInput runs one task per (sample, input channel), adding its multiplier's output channels in
   /// order; gradWeight one task per output channel, each plane's tap sums added over the batch in
-  /// order. Every sum therefore has a fixed order.
+  /// order. Small maps with a multiplier of 1 run both in blocks of 8 channels (one task per
+  /// (sample, block) and per block). Every sum therefore has a fixed order.
   public static func backward(
     _ geometry: Conv2DGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
     gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?,
@@ -124,8 +139,20 @@ public enum DepthwiseConv2D {
     precondition(g.isDepthwise, "DepthwiseConv2D needs groups == inChannels, got \(g)")
     precondition(instructionSet.isAvailable, "this CPU cannot run the \(instructionSet) depthwise kernels")
     let outPlane = g.outHeight * g.outWidth
+    let multiplier = g.outChannels / g.inChannels
     let isa = instructionSet.code
     withUnsafePointer(to: g.planeShape) { shape in
+      if multiplier == 1 && runsChannelBlocks(g) {
+        if let gradInput {
+          inputGradientInChannelBlocks(
+            g, shape, isa, weight: weight, gradOutput: gradOutput, gradInput: gradInput)
+        }
+        if let gradWeight {
+          weightGradientInChannelBlocks(
+            g, shape, isa, input: input, gradOutput: gradOutput, gradWeight: gradWeight)
+        }
+        return
+      }
       if let gradInput {
         inputGradient(g, shape, isa, weight: weight, gradOutput: gradOutput, gradInput: gradInput)
       }
@@ -154,6 +181,51 @@ public enum DepthwiseConv2D {
         nnc_depthwise_input_gradient_plane(
           isa, shape, gradOutput + (n * g.outChannels + oc) * outPlane, weight + oc * taps, m > 0 ? 1 : 0,
           gradInput + task * inPlane)
+      }
+    }
+  }
+
+  /// `inputGradient` for a multiplier of 1 on small maps: one task per (sample, block of 8
+  /// channels), `nnc_depthwise_input_gradient_channels`.
+  private static func inputGradientInChannelBlocks(
+    _ g: Conv2DGeometry, _ shape: UnsafePointer<nnc_depthwise_shape>, _ isa: Int32,
+    weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>
+  ) {
+    let (inPlane, outPlane) = (g.inHeight * g.inWidth, g.outHeight * g.outWidth)
+    let taps = g.kernelHeight * g.kernelWidth
+    let blocks = (g.outChannels + channelBlock - 1) / channelBlock
+    Parallel.forEach(g.batch * blocks, workPerItem: channelBlock * outPlane * taps) { task in
+      let (n, block) = task.quotientAndRemainder(dividingBy: blocks)
+      let first = block * channelBlock
+      let count = min(channelBlock, g.outChannels - first)
+      nnc_depthwise_input_gradient_channels(
+        isa, shape, gradOutput + (n * g.outChannels + first) * outPlane, weight + first * taps, Int32(count),
+        gradInput + (n * g.inChannels + first) * inPlane)
+    }
+  }
+
+  /// `weightGradient` for a multiplier of 1 on small maps: one task per block of 8 channels, each
+  /// sample's per-lane tap sums (`nnc_depthwise_weight_gradient_channels`) added over the batch in
+  /// order.
+  private static func weightGradientInChannelBlocks(
+    _ g: Conv2DGeometry, _ shape: UnsafePointer<nnc_depthwise_shape>, _ isa: Int32,
+    input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>, gradWeight: UnsafeMutablePointer<Float>
+  ) {
+    let (inPlane, outPlane) = (g.inHeight * g.inWidth, g.outHeight * g.outWidth)
+    let taps = g.kernelHeight * g.kernelWidth
+    let blocks = (g.outChannels + channelBlock - 1) / channelBlock
+    Parallel.forEach(blocks, workPerItem: g.batch * channelBlock * outPlane * taps) { block in
+      let first = block * channelBlock
+      let count = min(channelBlock, g.outChannels - first)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: count * taps) { buffer in
+        let total = buffer.baseAddress!
+        total.update(repeating: 0, count: count * taps)
+        for n in 0..<g.batch {
+          nnc_depthwise_weight_gradient_channels(
+            isa, shape, input + (n * g.inChannels + first) * inPlane,
+            gradOutput + (n * g.outChannels + first) * outPlane, Int32(count), total)
+        }
+        for index in 0..<(count * taps) { gradWeight[first * taps + index] += total[index] }
       }
     }
   }
