@@ -87,11 +87,9 @@ int main(void) {
       for (int channel = 0; channel < channels; channel += 8) {
         const int count = channels - channel < 8 ? channels - channel : 8;
         for (int t = 0; t < count * 9; t++) grad_weight[channel * 9 + t] = 0;
-        for (int n = 0; n < batch; n++) {
-          const long p = (long)n * channels + channel;
-          nnc_depthwise_weight_gradient_channels(isa, &g, in + p * in_plane, grad_output + p * out_plane, count,
-                                                 grad_weight + channel * 9);
-        }
+        nnc_depthwise_weight_gradient_channels(isa, &g, in + channel * in_plane, grad_output + channel * out_plane,
+                                               batch, channels * in_plane, channels * out_plane, count,
+                                               grad_weight + channel * 9);
       }
 #endif
       end = thread_seconds();

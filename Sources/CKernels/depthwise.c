@@ -133,9 +133,11 @@ void nnc_depthwise_input_gradient_channels(int isa, const nnc_depthwise_shape *s
 }
 
 void nnc_depthwise_weight_gradient_channels(int isa, const nnc_depthwise_shape *shape, const float *input,
-                                            const float *grad_output, int channels, float *sums) {
-  if (channels < 1 || channels > 8) abort();
-  NNC_DISPATCH(isa, weight_gradient_channels, shape, input, grad_output, channels, sums);
+                                            const float *grad_output, int samples, long input_sample_stride,
+                                            long grad_output_sample_stride, int channels, float *sums) {
+  if (channels < 1 || channels > 8 || samples < 0) abort();
+  NNC_DISPATCH(isa, weight_gradient_channels, shape, input, grad_output, samples, input_sample_stride,
+               grad_output_sample_stride, channels, sums);
 }
 
 // Kernels up to this many taps are flipped on the stack for the stride-1 input gradient.

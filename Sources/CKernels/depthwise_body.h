@@ -392,13 +392,15 @@ static void FN(input_gradient_channels)(const nnc_depthwise_shape *g, const floa
     FN(input_gradient_channels_impl)(g, dy, k, channels, dx, sw, sh, kh, kw, dh, dw);
 }
 
-// The weight gradient of `channels` (at most 8) planes of one sample at once: input padded and
-// interleaved as in `forward_channels_impl`, grad_output interleaved, one vector accumulator per tap
-// over every output pixel in row order; lane c of tap t's accumulator is then added to
+// The weight gradient of `channels` (at most 8) planes over `samples` samples at once: each
+// sample's input padded and interleaved as in `forward_channels_impl` (the zero border written once,
+// the interior overwritten per sample), its grad_output interleaved, one vector accumulator per tap
+// over every output pixel of every sample in order; lane c of tap t's accumulator is then added to
 // sums[c · taps + t].
 INLINE void FN(weight_gradient_channels_impl)(const nnc_depthwise_shape *g, const float *restrict in,
-                                              const float *restrict dy, int channels, float *restrict sums,
-                                              int s, int kh, int kw, int dh, int dw) {
+                                              const float *restrict dy, int samples, long in_stride,
+                                              long dy_stride, int channels, float *restrict sums, int s, int kh,
+                                              int kw, int dh, int dw) {
   const int oh = g->out_height, ow = g->out_width, taps = kh * kw;
   const int in_plane = g->in_height * g->in_width, out_plane = oh * ow;
   const int hp = (oh - 1) * g->stride_h + (kh - 1) * dh + 1;
@@ -411,18 +413,20 @@ INLINE void FN(weight_gradient_channels_impl)(const nnc_depthwise_shape *g, cons
   memset(pad, 0, sizeof(float) * floats);
   const int rows = nnc_min(g->in_height, hp - g->pad_top), first_x = nnc_max(0, -g->pad_left);
   const int end_x = nnc_min(g->in_width, wp - g->pad_left);
-  FN(interleave)(in, in_plane, g->in_width, channels, nnc_max(0, -g->pad_top), rows, first_x, end_x, pad, wp,
-                 g->pad_top, g->pad_left);
-  FN(interleave)(dy, out_plane, ow, channels, 0, oh, 0, ow, grads, ow, 0, 0);
   v8 acc[taps];
   for (int t = 0; t < taps; t++) acc[t] = (v8){0};
-  for (int oy = 0; oy < oh; oy++) {
-    const float *base = pad + (size_t)oy * g->stride_h * wp * 8;
-    for (int ox = 0; ox < ow; ox++) {
-      const v8 d = *(const v8u *)(grads + (oy * ow + ox) * 8);
-      for (int ki = 0; ki < kh; ki++) {
-        const float *row = base + ((size_t)ki * dh * wp + ox * s) * 8;
-        for (int kj = 0; kj < kw; kj++) acc[ki * kw + kj] += d * *(const v8u *)(row + kj * dw * 8);
+  for (int n = 0; n < samples; n++) {
+    FN(interleave)(in + n * in_stride, in_plane, g->in_width, channels, nnc_max(0, -g->pad_top), rows, first_x,
+                   end_x, pad, wp, g->pad_top, g->pad_left);
+    FN(interleave)(dy + n * dy_stride, out_plane, ow, channels, 0, oh, 0, ow, grads, ow, 0, 0);
+    for (int oy = 0; oy < oh; oy++) {
+      const float *base = pad + (size_t)oy * g->stride_h * wp * 8;
+      for (int ox = 0; ox < ow; ox++) {
+        const v8 d = *(const v8u *)(grads + (oy * ow + ox) * 8);
+        for (int ki = 0; ki < kh; ki++) {
+          const float *row = base + ((size_t)ki * dh * wp + ox * s) * 8;
+          for (int kj = 0; kj < kw; kj++) acc[ki * kw + kj] += d * *(const v8u *)(row + kj * dw * 8);
+        }
       }
     }
   }
@@ -431,15 +435,16 @@ INLINE void FN(weight_gradient_channels_impl)(const nnc_depthwise_shape *g, cons
   if (pad != stack) free(pad);
 }
 
-static void FN(weight_gradient_channels)(const nnc_depthwise_shape *g, const float *in, const float *dy,
-                                         int channels, float *sums) {
+static void FN(weight_gradient_channels)(const nnc_depthwise_shape *g, const float *in, const float *dy, int samples,
+                                         long in_stride, long dy_stride, int channels, float *sums) {
   const int kh = g->kernel_height, kw = g->kernel_width, dh = g->dilation_h, dw = g->dilation_w;
   if (kh == 3 && kw == 3 && dh == 1 && dw == 1 && g->stride_w == 1)
-    FN(weight_gradient_channels_impl)(g, in, dy, channels, sums, 1, 3, 3, 1, 1);
+    FN(weight_gradient_channels_impl)(g, in, dy, samples, in_stride, dy_stride, channels, sums, 1, 3, 3, 1, 1);
   else if (kh == 3 && kw == 3 && dh == 1 && dw == 1 && g->stride_w == 2)
-    FN(weight_gradient_channels_impl)(g, in, dy, channels, sums, 2, 3, 3, 1, 1);
+    FN(weight_gradient_channels_impl)(g, in, dy, samples, in_stride, dy_stride, channels, sums, 2, 3, 3, 1, 1);
   else
-    FN(weight_gradient_channels_impl)(g, in, dy, channels, sums, g->stride_w, kh, kw, dh, dw);
+    FN(weight_gradient_channels_impl)(g, in, dy, samples, in_stride, dy_stride, channels, sums, g->stride_w, kh, kw,
+                                      dh, dw);
 }
 
 // The stride-2 input gradient of one plane in gather form (dilation 1 across): input column

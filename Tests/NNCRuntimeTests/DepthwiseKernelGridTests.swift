@@ -237,16 +237,19 @@ private func checkFiniteDifferences(_ c: ConvCase, _ isa: DepthwiseInstructionSe
     for first in stride(from: 0, to: g.inChannels, by: 8) {
       let count = min(8, g.inChannels - first)
       let kernels = Array(w[(first * 9)...])
-      var sums = [Float](repeating: 0, count: count * 9)
       for n in 0..<g.batch {
         let plane = n * g.inChannels + first
-        let (xp, dyp) = (Array(x[(plane * inPlane)...]), Array(dy[(plane * outPlane)...]))
         serialDX.withUnsafeMutableBufferPointer {
           nnc_depthwise_input_gradient_channels(
-            isa, &shape, dyp, kernels, Int32(count), $0.baseAddress! + plane * inPlane)
+            isa, &shape, Array(dy[(plane * outPlane)...]), kernels, Int32(count),
+            $0.baseAddress! + plane * inPlane)
         }
-        nnc_depthwise_weight_gradient_channels(isa, &shape, xp, dyp, Int32(count), &sums)
       }
+      // The whole batch of the block in one call, on this thread.
+      var sums = [Float](repeating: 0, count: count * 9)
+      nnc_depthwise_weight_gradient_channels(
+        isa, &shape, Array(x[(first * inPlane)...]), Array(dy[(first * outPlane)...]), Int32(g.batch),
+        g.inChannels * inPlane, g.outChannels * outPlane, Int32(count), &sums)
       for index in 0..<(count * 9) { serialDW[first * 9 + index] += sums[index] }
     }
     #expect(

@@ -49,11 +49,14 @@ void nnc_depthwise_forward_channels(int isa, const nnc_depthwise_shape *shape, c
 void nnc_depthwise_input_gradient_channels(int isa, const nnc_depthwise_shape *shape, const float *grad_output,
                                            const float *kernels, int channels, float *grad_input);
 
-/// One sample's share of the weight gradient of `channels` (1 to 8) planes at once, laid out as in
-/// `nnc_depthwise_forward_channels`: sums[c · taps + t] += Σ grad_output · input over the plane of
-/// channel c for tap t, each lane summed in row order. For small maps.
+/// The weight gradient of `channels` (1 to 8) planes at once over `samples` samples, each laid out
+/// as in `nnc_depthwise_forward_channels`, sample n's planes at input + n · input_sample_stride and
+/// grad_output + n · grad_output_sample_stride: sums[c · taps + t] += Σ grad_output · input over the
+/// planes of channel c for tap t, one vector lane per channel summed sample by sample in row order.
+/// For small maps.
 void nnc_depthwise_weight_gradient_channels(int isa, const nnc_depthwise_shape *shape, const float *input,
-                                            const float *grad_output, int channels, float *sums);
+                                            const float *grad_output, int samples, long input_sample_stride,
+                                            long grad_output_sample_stride, int channels, float *sums);
 
 /// The input gradient of one plane: grad_input = (or += when `accumulate` is nonzero) the adjoint of
 /// the convolution applied to `grad_output`. At stride 1 that is itself a convolution (of

@@ -204,9 +204,9 @@ public enum DepthwiseConv2D {
     }
   }
 
-  /// `weightGradient` for a multiplier of 1 on small maps: one task per block of 8 channels, each
-  /// sample's per-lane tap sums (`nnc_depthwise_weight_gradient_channels`) added over the batch in
-  /// order.
+  /// `weightGradient` for a multiplier of 1 on small maps: one task per block of 8 channels, its
+  /// per-lane tap sums accumulated over the whole batch in order by one
+  /// `nnc_depthwise_weight_gradient_channels` call.
   private static func weightGradientInChannelBlocks(
     _ g: Conv2DGeometry, _ shape: UnsafePointer<nnc_depthwise_shape>, _ isa: Int32,
     input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>, gradWeight: UnsafeMutablePointer<Float>
@@ -220,11 +220,9 @@ public enum DepthwiseConv2D {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: count * taps) { buffer in
         let total = buffer.baseAddress!
         total.update(repeating: 0, count: count * taps)
-        for n in 0..<g.batch {
-          nnc_depthwise_weight_gradient_channels(
-            isa, shape, input + (n * g.inChannels + first) * inPlane,
-            gradOutput + (n * g.outChannels + first) * outPlane, Int32(count), total)
-        }
+        nnc_depthwise_weight_gradient_channels(
+          isa, shape, input + first * inPlane, gradOutput + first * outPlane, Int32(g.batch),
+          g.inChannels * inPlane, g.outChannels * outPlane, Int32(count), total)
         for index in 0..<(count * taps) { gradWeight[first * taps + index] += total[index] }
       }
     }
