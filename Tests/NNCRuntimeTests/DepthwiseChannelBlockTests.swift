@@ -4,9 +4,9 @@ import Testing
 
 @testable import NNCRuntime
 
-/// Depthwise shapes whose output rows are at most 12 pixels wide, which `DepthwiseConv2D.forward`
-/// runs in blocks of 8 channels (`nnc_depthwise_forward_channels`): 19 channels make two full
-/// blocks and a partial one.
+/// Depthwise shapes whose output rows are narrow enough (`DepthwiseConv2D.runsChannelBlocks`) that
+/// `DepthwiseConv2D.forward` runs them in blocks of 8 channels (`nnc_depthwise_forward_channels`):
+/// 19 channels make two full blocks and a partial one.
 private func smallMap(
   _ height: Int, _ width: Int, kernel: Int = 3, stride: Int = 1, dilation: Int = 1,
   padding: (top: Int, bottom: Int, left: Int, right: Int) = (1, 1, 1, 1)
@@ -29,6 +29,9 @@ let channelBlockCases: [ConvCase] = [
   smallMap(7, 7),
   smallMap(8, 8),
   smallMap(12, 12),
+  smallMap(14, 15),
+  smallMap(16, 16),
+  smallMap(28, 28, stride: 2),
   smallMap(24, 23, stride: 2),
   smallMap(8, 8, stride: 2),
   smallMap(4, 4, stride: 2),
@@ -110,8 +113,12 @@ private func checkChannelBlocks(_ c: ConvCase, _ isa: DepthwiseInstructionSet) t
 
   @Test func wideMapsRunPlaneByPlane() {
     let wide = Conv2DGeometry(
-      batch: 1, inChannels: 8, inHeight: 16, inWidth: 16, outChannels: 8, kernelHeight: 3, kernelWidth: 3,
+      batch: 1, inChannels: 8, inHeight: 17, inWidth: 17, outChannels: 8, kernelHeight: 3, kernelWidth: 3,
       padTop: 1, padBottom: 1, padLeft: 1, padRight: 1, groups: 8)
     #expect(!DepthwiseConv2D.runsChannelBlocks(wide))
+    let strided = Conv2DGeometry(
+      batch: 1, inChannels: 8, inHeight: 30, inWidth: 30, outChannels: 8, kernelHeight: 3, kernelWidth: 3,
+      strideH: 2, strideW: 2, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1, groups: 8)
+    #expect(strided.outWidth == 15 && !DepthwiseConv2D.runsChannelBlocks(strided))
   }
 }

@@ -49,8 +49,8 @@ public enum DepthwiseInstructionSet: Sendable, CaseIterable, CustomStringConvert
 ///
 /// Each plane (one sample, one channel) is one call into the vectorized C kernels: the plane is
 /// copied with its padding written out, so every output is computed by vector code without bounds
-/// checks, with 3x3 kernels at stride 1 and 2 specialized. Maps up to 12 pixels wide (multiplier 1)
-/// run in blocks of 8 channels instead (`runsChannelBlocks`): forward with the same sums, backward
+/// checks, with 3x3 kernels at stride 1 and 2 specialized. Small maps (multiplier 1) run in blocks
+/// of 8 channels instead (`runsChannelBlocks`): forward with the same sums, backward
 /// in gather form. Planes run in parallel
 /// and every sum has an order fixed by the geometry, so results are the same for any thread count.
 public enum DepthwiseConv2D {
@@ -87,15 +87,17 @@ public enum DepthwiseConv2D {
   /// Channels a block of `forwardInChannelBlocks` computes at once: one per lane of an AVX2 vector.
   static let channelBlock = 8
 
-  /// Output rows of at most 12 pixels, where the per-plane kernel fills its last vector of a row
-  /// partly and pays a call and a padded copy per plane for few outputs. Measured by
-  /// `Benchmarks/depthwise_channel_blocks.c` (3x3, AVX2, one thread): 2.5-4x the per-plane kernel's
-  /// speed on 4x4 and 2x2 maps, 1.9x on 8x8, about 1.25x on 12x12; a tie on 14x14 (0.9x at stride
-  /// 2) and 16x16.
-  static let channelBlockMaximumWidth = 12
+  /// Output rows of at most 16 pixels at stride 1 and 14 at other strides, where the per-plane
+  /// kernel fills its last vector of a row partly and pays a call and a padded copy per plane for
+  /// few outputs. Measured by `Benchmarks/depthwise_channel_blocks.c` (3x3, AVX2, one thread, CPU
+  /// time under load): forward 4-6x the per-plane kernel's speed on 4x4 and 2x2 maps, 2.2x on 8x8,
+  /// 1.8x on 14x14 (1.35x at stride 2), 1.2x on 16x16; backward 4.5-5.6x, 2.2x, 1.3x and 1.1x; at
+  /// stride 2 to 16x16 0.99x forward and 0.88x backward, and 0.6-0.75x on 32x32.
+  static let channelBlockMaximumWidth = 16
+  static let channelBlockMaximumStridedWidth = 14
 
   static func runsChannelBlocks(_ g: Conv2DGeometry) -> Bool {
-    g.outWidth <= channelBlockMaximumWidth
+    g.outWidth <= (g.strideW == 1 ? channelBlockMaximumWidth : channelBlockMaximumStridedWidth)
   }
 
   /// `forward` for a multiplier of 1 on small maps: one task per (sample, block of 8 channels), its
