@@ -14,7 +14,6 @@ typedef float v4u __attribute__((vector_size(16), aligned(4)));
 
 static inline int nnc_min(int a, int b) { return a < b ? a : b; }
 static inline int nnc_max(int a, int b) { return a > b ? a : b; }
-static inline int nnc_clamp(int v, int lo, int hi) { return nnc_min(nnc_max(v, lo), hi); }
 // Floor and ceiling of a / b for b > 0 and a of either sign.
 static inline int nnc_floor_div(int a, int b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 static inline int nnc_ceil_div(int a, int b) { return -nnc_floor_div(-a, b); }
@@ -26,20 +25,31 @@ static inline int nnc_ceil_div(int a, int b) { return -nnc_floor_div(-a, b); }
 #define NNC_DEPTHWISE_STACK_FLOATS 8192
 
 // Copies a height × width plane into a zeroed rows × columns one, top and left padding `top` and
-// `left` (either may be negative: rows or columns cut off).
-static void nnc_pad_plane(const float *in, int height, int width, int top, int left, float *pad, int rows,
-                          int columns) {
+// `left` (either may be negative: rows or columns cut off). Rows are short (a plane is a few dozen
+// floats wide), so the copies are inline 4-float moves: `perf` put a third of a stride-2 forward
+// pass in the memset and memcpy calls a row took before (`no_builtin` keeps the compiler from turning
+// the loops back into those calls).
+__attribute__((no_builtin("memset", "memcpy"))) static void nnc_pad_plane(const float *in, int height, int width,
+                                                                           int top, int left, float *pad, int rows,
+                                                                           int columns) {
   const int first = nnc_max(0, left), last = nnc_min(columns, width + left);  // padded columns with input
+  const v4 zero = {0};
   for (int r = 0; r < rows; r++) {
     float *row = pad + (size_t)r * columns;
     const int iy = r - top;
     if (iy < 0 || iy >= height || first >= last) {
-      memset(row, 0, sizeof(float) * columns);
+      int c = 0;
+      for (; c + 4 <= columns; c += 4) *(v4u *)(row + c) = zero;
+      for (; c < columns; c++) row[c] = 0;
       continue;
     }
-    memset(row, 0, sizeof(float) * first);
-    memcpy(row + first, in + (size_t)iy * width + (first - left), sizeof(float) * (last - first));
-    memset(row + last, 0, sizeof(float) * (columns - last));
+    for (int c = 0; c < first; c++) row[c] = 0;
+    const float *src = in + (size_t)iy * width + (first - left);
+    int c = first;
+    for (; c + 4 <= last; c += 4) *(v4u *)(row + c) = *(const v4u *)(src + c - first);
+    for (; c < last; c++) row[c] = src[c - first];
+    for (c = last; c + 4 <= columns; c += 4) *(v4u *)(row + c) = zero;
+    for (; c < columns; c++) row[c] = 0;
   }
 }
 

@@ -8,15 +8,26 @@
 #define INLINE static inline __attribute__((always_inline))
 
 // Eight (or four) floats `s` apart from p. Stride 2 loads the contiguous pairs and keeps the even
-// lanes, so it reads one float past the last lane: callers keep that float inside the row.
+// lanes, so it reads one float past the last lane: callers keep that float inside the row. Its eight
+// lanes come in the order FN(order8) gives (floats 0, 1, 4, 5, 2, 3, 6, 7), which one in-lane
+// shuffle produces (AVX2's vshufps), where the natural order needs a second, cross-lane one per tap:
+// the kernels bring their other vectors into that order once per block instead.
 INLINE v8 FN(load8)(const float *p, int s) {
   if (s == 1) return *(const v8u *)p;
   if (s == 2) {
     v8 a = *(const v8u *)p;
     v8 b = *(const v8u *)(p + 8);
-    return __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14);
+    return __builtin_shufflevector(a, b, 0, 2, 8, 10, 4, 6, 12, 14);
   }
   return (v8){p[0], p[s], p[2 * s], p[3 * s], p[4 * s], p[5 * s], p[6 * s], p[7 * s]};
+}
+
+// The lane order of FN(load8) at stride `s`: swaps floats 2-3 with 4-5 at stride 2 (its own inverse).
+INLINE v8 FN(order8)(v8 v, int s) { return s == 2 ? __builtin_shufflevector(v, v, 0, 1, 4, 5, 2, 3, 6, 7) : v; }
+
+INLINE v4 FN(order4)(v4 v, int s) {
+  (void)s;
+  return v;
 }
 
 INLINE v4 FN(load4)(const float *p, int s) {
@@ -37,14 +48,14 @@ INLINE int FN(last_block_start)(int width, int pad_left, int reach, int s, int l
 }
 
 // One block of `lanes` outputs of a row of the padded plane: initial + Σ taps, taps in order.
-#define NNC_FORWARD_BLOCK(vec, vecu, load, target)                                             \
+#define NNC_FORWARD_BLOCK(vec, vecu, load, order, target)                                      \
   do {                                                                                       \
-    vec acc = accumulate ? *(const vecu *)(target) : (vec){0} + bias;                        \
+    vec acc = accumulate ? FN(order)(*(const vecu *)(target), s) : (vec){0} + bias;          \
     for (int ki = 0; ki < kh; ki++) {                                                        \
       const float *row = base + ki * dh * wp + ox * s;                                       \
       for (int kj = 0; kj < kw; kj++) acc += k[ki * kw + kj] * FN(load)(row + kj * dw, s);   \
     }                                                                                        \
-    *(vecu *)(target) = acc;                                                                 \
+    *(vecu *)(target) = FN(order)(acc, s);                                                   \
   } while (0)
 
 // The plane with its padding written out as zeros (and the rows and columns the last, partly
@@ -68,15 +79,15 @@ INLINE void FN(forward_impl)(const nnc_depthwise_shape *g, const float *restrict
     int ox = 0;
     // Whole blocks straight into the output; the last, partial one through `partial`.
     if (lanes == 8) {
-      for (; ox + 8 <= ow; ox += 8) NNC_FORWARD_BLOCK(v8, v8u, load8, o + ox);
+      for (; ox + 8 <= ow; ox += 8) NNC_FORWARD_BLOCK(v8, v8u, load8, order8, o + ox);
     } else {
-      for (; ox + 4 <= ow; ox += 4) NNC_FORWARD_BLOCK(v4, v4u, load4, o + ox);
+      for (; ox + 4 <= ow; ox += 4) NNC_FORWARD_BLOCK(v4, v4u, load4, order4, o + ox);
     }
     if (ox < ow) {
       const int live = ow - ox;
       for (int lane = 0; lane < lanes; lane++) partial[lane] = lane < live ? o[ox + lane] : 0;
-      if (lanes == 8) NNC_FORWARD_BLOCK(v8, v8u, load8, partial);
-      else NNC_FORWARD_BLOCK(v4, v4u, load4, partial);
+      if (lanes == 8) NNC_FORWARD_BLOCK(v8, v8u, load8, order8, partial);
+      else NNC_FORWARD_BLOCK(v4, v4u, load4, order4, partial);
       for (int lane = 0; lane < live; lane++) o[ox + lane] = partial[lane];
     }
   }
@@ -183,10 +194,10 @@ INLINE void FN(weight_gradient_impl)(const nnc_depthwise_shape *g, const float *
       const float *base = pad + oy * g->stride_h * wp;
       const float *d = dy + oy * ow;
       int ox = 0;
-      for (; ox + 8 <= ow; ox += 8) NNC_WEIGHT_BLOCK(v8, load8, acc, *(const v8u *)(d + ox));
+      for (; ox + 8 <= ow; ox += 8) NNC_WEIGHT_BLOCK(v8, load8, acc, FN(order8)(*(const v8u *)(d + ox), s));
       if (ox < ow) {
         for (int lane = 0; lane < 8; lane++) partial[lane] = lane < ow - ox ? d[ox + lane] : 0;
-        NNC_WEIGHT_BLOCK(v8, load8, acc, *(const v8u *)partial);
+        NNC_WEIGHT_BLOCK(v8, load8, acc, FN(order8)(*(const v8u *)partial, s));
       }
     }
     for (int t = 0; t < taps; t++) sums[t] = FN(sum8)(acc[t]);
