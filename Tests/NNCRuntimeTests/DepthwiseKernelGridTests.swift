@@ -44,13 +44,13 @@ let depthwiseGrid: [ConvCase] = [
   depthwise(3, 11, 19, multiplier: 3, kernel: (3, 2), stride: 3, padding: (1, 2, 0, 1)),
   depthwise(2, 6, 9, multiplier: 2, kernel: (2, 2), padding: (3, 3, 3, 3)),
   depthwise(2, 15, 20, kernel: (7, 7), stride: 1, padding: (3, 3, 3, 3)),
-  // Output widths around the channel blocks' thresholds (`DepthwiseConv2D.runsChannelBlocks`: 16 at
-  // stride 1, 14 at stride 2): 11, 12 and 16 run in channel blocks (19 channels: two full blocks of
-  // 8 and one of 3), 17 plane by plane; at stride 2, 12, 13 and 14 in blocks, 15 plane by plane.
+  // Output widths around the channel blocks' threshold (`DepthwiseConv2D.channelBlockMaximumWidth`,
+  // 14): 11, 12 and 14 run in channel blocks (19 channels: two full blocks of 8 and one of 3), 15
+  // plane by plane; at stride 2, 12, 13 and 14 in blocks, 15 plane by plane.
   depthwise(19, 6, 11),
   depthwise(19, 5, 12, padding: (0, 2, 1, 1)),
-  depthwise(9, 7, 16),
-  depthwise(9, 6, 17),
+  depthwise(9, 7, 14),
+  depthwise(9, 6, 15),
   depthwise(19, 23, 24, stride: 2),
   depthwise(19, 28, 27, stride: 2),
   depthwise(11, 30, 30, stride: 2, padding: (0, 1, 0, 1)),
@@ -264,7 +264,7 @@ private func checkFiniteDifferences(_ c: ConvCase, _ isa: DepthwiseInstructionSe
   /// The parallel kernels against the same planes computed one after another on this thread: equal
   /// bits, so the split across threads cannot change a result. The shape is large enough for the
   /// parallel path (MobileNetV2-like: 3x3, stride 1 and 2, 24 channels of 32x32, batch 3) and wide
-  /// enough to run plane by plane (output rows of 32 and 16 pixels, above the channel blocks' 16 and 14).
+  /// enough to run plane by plane (output rows of 32 and 16 pixels, above the channel blocks' 14).
   @Test(arguments: [1, 2])
   func parallelPlanesEqualSerialPlanes(stride: Int) {
     let g = Conv2DGeometry(

@@ -1,6 +1,7 @@
-// Direct depthwise-convolution kernels over one plane (one sample, one channel) in NCHW layout, in C
-// so that one source compiles twice: once for any x86-64 or ARM CPU and once with AVX2 and FMA,
-// chosen at run time (`nnc_depthwise_avx2_available`). Swift has no per-function target attributes.
+// Direct depthwise-convolution kernels over one plane (one sample, one channel) or a block of up to
+// 8 channels in NCHW layout, in C so that one source compiles three times: for any x86-64 or ARM CPU,
+// with AVX2 and FMA, and with AVX-512, chosen at run time (`nnc_depthwise_avx2_available`,
+// `nnc_depthwise_avx512_available`). Swift has no per-function target attributes.
 // The caller runs planes in parallel; every function here sums in a fixed order, so results depend
 // on the instruction set only, never on the thread count.
 #ifndef NNC_DEPTHWISE_H

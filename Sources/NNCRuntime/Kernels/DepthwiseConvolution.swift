@@ -50,9 +50,9 @@ public enum DepthwiseInstructionSet: Sendable, CaseIterable, CustomStringConvert
 /// Each plane (one sample, one channel) is one call into the vectorized C kernels: the plane is
 /// copied with its padding written out, so every output is computed by vector code without bounds
 /// checks, with 3x3 kernels at stride 1 and 2 specialized. Small maps (multiplier 1) run in blocks
-/// of 8 channels instead (`runsChannelBlocks`): forward with the same sums, backward
-/// in gather form. Planes run in parallel
-/// and every sum has an order fixed by the geometry, so results are the same for any thread count.
+/// of 8 channels instead (`runsChannelBlocks`): forward with the same sums, backward in gather form.
+/// Planes and blocks run in parallel and every sum has an order fixed by the geometry, so results
+/// are the same for any thread count.
 public enum DepthwiseConv2D {
   /// output = activation(depthwise(input, weight) + bias), one task per (sample, output channel).
   public static func forward(
@@ -87,17 +87,16 @@ public enum DepthwiseConv2D {
   /// Channels a block of `forwardInChannelBlocks` computes at once: one per lane of an AVX2 vector.
   static let channelBlock = 8
 
-  /// Output rows of at most 16 pixels at stride 1 and 14 at other strides, where the per-plane
-  /// kernel fills its last vector of a row partly and pays a call and a padded copy per plane for
-  /// few outputs. Measured by `Benchmarks/depthwise_channel_blocks.c` (3x3, AVX2, one thread, CPU
-  /// time under load): forward 4-6x the per-plane kernel's speed on 4x4 and 2x2 maps, 2.2x on 8x8,
-  /// 1.8x on 14x14 (1.35x at stride 2), 1.2x on 16x16; backward 4.5-5.6x, 2.2x, 1.3x and 1.1x; at
-  /// stride 2 to 16x16 0.99x forward and 0.88x backward, and 0.6-0.75x on 32x32.
-  static let channelBlockMaximumWidth = 16
-  static let channelBlockMaximumStridedWidth = 14
+  /// Output rows of at most 14 pixels, where the per-plane kernel fills its last vector of a row
+  /// partly and pays a call and a padded copy per plane for few outputs. Measured by
+  /// `Benchmarks/depthwise_channel_blocks.c` (3x3, AVX2, one thread, CPU time at load 2.5-3): blocks
+  /// against the per-plane kernels, forward 3.2-5.4x on 4x4 and 2x2 maps, 1.6x on 8x8, 1.3-1.5x on
+  /// 14x14 (1.15x at stride 2); backward 3.6-5.2x, 1.7x, 1.2x (1.2x); a tie on 16x16 at stride 1, and
+  /// per plane faster at stride 2 to 16x16 (0.9x) and on 32x32 (0.6x).
+  static let channelBlockMaximumWidth = 14
 
   static func runsChannelBlocks(_ g: Conv2DGeometry) -> Bool {
-    g.outWidth <= (g.strideW == 1 ? channelBlockMaximumWidth : channelBlockMaximumStridedWidth)
+    g.outWidth <= channelBlockMaximumWidth
   }
 
   /// `forward` for a multiplier of 1 on small maps: one task per (sample, block of 8 channels), its
