@@ -272,6 +272,26 @@ INLINE void FN(interleave)(const float *restrict src, int plane, int width, int 
         if (++x == width) x = 0, y++;
       }
     }
+    // 4 pixels at a time (2×2 planes, row tails): channels c and c + 4 share a vector, transposed
+    // 4 × 4 within each 128-bit half.
+    for (; q + 4 <= end; q += 4) {
+      v8 x4[4], t[4], p[4];
+      for (int c = 0; c < 4; c++)
+        x4[c] = __builtin_shufflevector(*(const v4u *)(src + (size_t)c * plane + q),
+                                        *(const v4u *)(src + (size_t)(c + 4) * plane + q), 0, 1, 2, 3, 4, 5, 6, 7);
+      t[0] = __builtin_shufflevector(x4[0], x4[1], 0, 8, 1, 9, 4, 12, 5, 13);
+      t[1] = __builtin_shufflevector(x4[0], x4[1], 2, 10, 3, 11, 6, 14, 7, 15);
+      t[2] = __builtin_shufflevector(x4[2], x4[3], 0, 8, 1, 9, 4, 12, 5, 13);
+      t[3] = __builtin_shufflevector(x4[2], x4[3], 2, 10, 3, 11, 6, 14, 7, 15);
+      p[0] = __builtin_shufflevector(t[0], t[2], 0, 1, 8, 9, 4, 5, 12, 13);
+      p[1] = __builtin_shufflevector(t[0], t[2], 2, 3, 10, 11, 6, 7, 14, 15);
+      p[2] = __builtin_shufflevector(t[1], t[3], 0, 1, 8, 9, 4, 5, 12, 13);
+      p[3] = __builtin_shufflevector(t[1], t[3], 2, 3, 10, 11, 6, 7, 14, 15);
+      for (int i = 0; i < 4; i++) {
+        if (x >= x0 && x < x1) *(v8u *)(dst + ((size_t)(y + dy) * columns + x + dx) * 8) = p[i];
+        if (++x == width) x = 0, y++;
+      }
+    }
   }
   for (; q < end; q++) {
     if (x >= x0 && x < x1) {
