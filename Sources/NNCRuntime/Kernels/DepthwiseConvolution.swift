@@ -89,10 +89,10 @@ public enum DepthwiseConv2D {
 
   /// Output rows of at most 14 pixels, where the per-plane kernel fills its last vector of a row
   /// partly and pays a call and a padded copy per plane for few outputs. Measured by
-  /// `Benchmarks/depthwise_channel_blocks.c` (3x3, AVX2, one thread, CPU time at load 2.5-3): blocks
-  /// against the per-plane kernels, forward 3.2-5.4x on 4x4 and 2x2 maps, 1.6x on 8x8, 1.3-1.5x on
-  /// 14x14 (1.15x at stride 2); backward 3.6-5.2x, 1.7x, 1.2x (1.2x); a tie on 16x16 at stride 1, and
-  /// per plane faster at stride 2 to 16x16 (0.9x) and on 32x32 (0.6x).
+  /// `Benchmarks/depthwise_channel_blocks.c` (3x3, AVX2, one thread, CPU time at load 3): blocks
+  /// against the per-plane kernels, forward 3-6x on 4x4 and 2x2 maps, 1.6x on 8x8, 1.4-1.5x on
+  /// 14x14 (1.1x at stride 2); backward 3.4-7.7x, 1.65x, 1.2-1.3x (1.25x); per plane faster on
+  /// 16x16 (0.85-0.9x, 0.8-0.9x at stride 2) and 32x32 (0.6-0.7x).
   static let channelBlockMaximumWidth = 14
 
   static func runsChannelBlocks(_ g: Conv2DGeometry) -> Bool {
