@@ -8,15 +8,26 @@
 #define INLINE static inline __attribute__((always_inline))
 
 // Eight (or four) floats `s` apart from p. Stride 2 loads the contiguous pairs and keeps the even
-// lanes, so it reads one float past the last lane: callers keep that float inside the row.
+// lanes, so it reads one float past the last lane: callers keep that float inside the row. Its eight
+// lanes come in the order FN(order8) gives (floats 0, 1, 4, 5, 2, 3, 6, 7), which one in-lane
+// shuffle produces (AVX2's vshufps), where the natural order needs a second, cross-lane one per tap:
+// the kernels bring their other vectors into that order once per block instead.
 INLINE v8 FN(load8)(const float *p, int s) {
   if (s == 1) return *(const v8u *)p;
   if (s == 2) {
     v8 a = *(const v8u *)p;
     v8 b = *(const v8u *)(p + 8);
-    return __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14);
+    return __builtin_shufflevector(a, b, 0, 2, 8, 10, 4, 6, 12, 14);
   }
   return (v8){p[0], p[s], p[2 * s], p[3 * s], p[4 * s], p[5 * s], p[6 * s], p[7 * s]};
+}
+
+// The lane order of FN(load8) at stride `s`: swaps floats 2-3 with 4-5 at stride 2 (its own inverse).
+INLINE v8 FN(order8)(v8 v, int s) { return s == 2 ? __builtin_shufflevector(v, v, 0, 1, 4, 5, 2, 3, 6, 7) : v; }
+
+INLINE v4 FN(order4)(v4 v, int s) {
+  (void)s;
+  return v;
 }
 
 INLINE v4 FN(load4)(const float *p, int s) {
@@ -37,14 +48,14 @@ INLINE int FN(last_block_start)(int width, int pad_left, int reach, int s, int l
 }
 
 // One block of `lanes` outputs of a row of the padded plane: initial + Σ taps, taps in order.
-#define NNC_FORWARD_BLOCK(vec, vecu, load, target)                                             \
+#define NNC_FORWARD_BLOCK(vec, vecu, load, order, target)                                      \
   do {                                                                                       \
-    vec acc = accumulate ? *(const vecu *)(target) : (vec){0} + bias;                        \
+    vec acc = accumulate ? FN(order)(*(const vecu *)(target), s) : (vec){0} + bias;          \
     for (int ki = 0; ki < kh; ki++) {                                                        \
       const float *row = base + ki * dh * wp + ox * s;                                       \
       for (int kj = 0; kj < kw; kj++) acc += k[ki * kw + kj] * FN(load)(row + kj * dw, s);   \
     }                                                                                        \
-    *(vecu *)(target) = acc;                                                                 \
+    *(vecu *)(target) = FN(order)(acc, s);                                                   \
   } while (0)
 
 // The plane with its padding written out as zeros (and the rows and columns the last, partly
@@ -68,15 +79,15 @@ INLINE void FN(forward_impl)(const nnc_depthwise_shape *g, const float *restrict
     int ox = 0;
     // Whole blocks straight into the output; the last, partial one through `partial`.
     if (lanes == 8) {
-      for (; ox + 8 <= ow; ox += 8) NNC_FORWARD_BLOCK(v8, v8u, load8, o + ox);
+      for (; ox + 8 <= ow; ox += 8) NNC_FORWARD_BLOCK(v8, v8u, load8, order8, o + ox);
     } else {
-      for (; ox + 4 <= ow; ox += 4) NNC_FORWARD_BLOCK(v4, v4u, load4, o + ox);
+      for (; ox + 4 <= ow; ox += 4) NNC_FORWARD_BLOCK(v4, v4u, load4, order4, o + ox);
     }
     if (ox < ow) {
       const int live = ow - ox;
       for (int lane = 0; lane < lanes; lane++) partial[lane] = lane < live ? o[ox + lane] : 0;
-      if (lanes == 8) NNC_FORWARD_BLOCK(v8, v8u, load8, partial);
-      else NNC_FORWARD_BLOCK(v4, v4u, load4, partial);
+      if (lanes == 8) NNC_FORWARD_BLOCK(v8, v8u, load8, order8, partial);
+      else NNC_FORWARD_BLOCK(v4, v4u, load4, order4, partial);
       for (int lane = 0; lane < live; lane++) o[ox + lane] = partial[lane];
     }
   }
@@ -84,6 +95,11 @@ INLINE void FN(forward_impl)(const nnc_depthwise_shape *g, const float *restrict
 }
 
 #undef NNC_FORWARD_BLOCK
+
+INLINE float FN(sum8)(v8 v) {
+  v4 h = __builtin_shufflevector(v, v, 0, 1, 2, 3) + __builtin_shufflevector(v, v, 4, 5, 6, 7);
+  return (h[0] + h[2]) + (h[1] + h[3]);
+}
 
 static void FN(forward_plane)(const nnc_depthwise_shape *g, const float *in, const float *k, float bias,
                               int accumulate, float *out) {
@@ -144,11 +160,6 @@ static void FN(input_gradient_scatter_plane)(const nnc_depthwise_shape *g, const
   }
 }
 
-INLINE float FN(sum8)(v8 v) {
-  v4 h = __builtin_shufflevector(v, v, 0, 1, 2, 3) + __builtin_shufflevector(v, v, 4, 5, 6, 7);
-  return (h[0] + h[2]) + (h[1] + h[3]);
-}
-
 INLINE float FN(sum4)(v4 h) { return (h[0] + h[2]) + (h[1] + h[3]); }
 
 // One block of `lanes` output gradients `d` times the inputs every tap reads for them, added to
@@ -183,10 +194,10 @@ INLINE void FN(weight_gradient_impl)(const nnc_depthwise_shape *g, const float *
       const float *base = pad + oy * g->stride_h * wp;
       const float *d = dy + oy * ow;
       int ox = 0;
-      for (; ox + 8 <= ow; ox += 8) NNC_WEIGHT_BLOCK(v8, load8, acc, *(const v8u *)(d + ox));
+      for (; ox + 8 <= ow; ox += 8) NNC_WEIGHT_BLOCK(v8, load8, acc, FN(order8)(*(const v8u *)(d + ox), s));
       if (ox < ow) {
         for (int lane = 0; lane < 8; lane++) partial[lane] = lane < ow - ox ? d[ox + lane] : 0;
-        NNC_WEIGHT_BLOCK(v8, load8, acc, *(const v8u *)partial);
+        NNC_WEIGHT_BLOCK(v8, load8, acc, FN(order8)(*(const v8u *)partial, s));
       }
     }
     for (int t = 0; t < taps; t++) sums[t] = FN(sum8)(acc[t]);
@@ -223,6 +234,74 @@ static void FN(weight_gradient_plane)(const nnc_depthwise_shape *g, const float 
     FN(weight_gradient_impl)(g, in, dy, sums, g->stride_w, kh, kw, dh, dw);
 }
 
+// r[i][j] → r[j][i] for an 8 × 8 block of floats.
+INLINE void FN(transpose8)(v8 r[8]) {
+  v8 t[8], u[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+    t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+  }
+  for (int i = 0; i < 8; i += 4) {
+    u[i] = __builtin_shufflevector(t[i], t[i + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+    u[i + 1] = __builtin_shufflevector(t[i], t[i + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+    u[i + 2] = __builtin_shufflevector(t[i + 1], t[i + 3], 0, 1, 8, 9, 4, 5, 12, 13);
+    u[i + 3] = __builtin_shufflevector(t[i + 1], t[i + 3], 2, 3, 10, 11, 6, 7, 14, 15);
+  }
+  for (int i = 0; i < 4; i++) {
+    r[i] = __builtin_shufflevector(u[i], u[i + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+    r[i + 4] = __builtin_shufflevector(u[i], u[i + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+  }
+}
+
+// Copies rows [y0, y1) × columns [x0, x1) of `channels` planes of `width` columns (plane c at
+// src + c · plane) into the interleaved buffer `dst`: pixel (y, x) of plane c goes to
+// dst[((y + dy) · columns + x + dx) · 8 + c]. A full block of 8 planes moves 8 consecutive pixels of
+// the 8 planes at a time through one 8 × 8 transpose instead of 64 scalar copies.
+INLINE void FN(interleave)(const float *restrict src, int plane, int width, int channels, int y0, int y1, int x0,
+                           int x1, float *restrict dst, int columns, int dy, int dx) {
+  if (y0 >= y1 || x0 >= x1) return;
+  int q = y0 * width, y = y0, x = 0;  // pixel q is (y, x)
+  const int end = y1 * width;
+  if (channels == 8) {
+    for (; q + 8 <= end; q += 8) {
+      v8 r[8];
+      for (int c = 0; c < 8; c++) r[c] = *(const v8u *)(src + (size_t)c * plane + q);
+      FN(transpose8)(r);
+      for (int i = 0; i < 8; i++) {
+        if (x >= x0 && x < x1) *(v8u *)(dst + ((size_t)(y + dy) * columns + x + dx) * 8) = r[i];
+        if (++x == width) x = 0, y++;
+      }
+    }
+    // 4 pixels at a time (2×2 planes, row tails): channels c and c + 4 share a vector, transposed
+    // 4 × 4 within each 128-bit half.
+    for (; q + 4 <= end; q += 4) {
+      v8 x4[4], t[4], p[4];
+      for (int c = 0; c < 4; c++)
+        x4[c] = __builtin_shufflevector(*(const v4u *)(src + (size_t)c * plane + q),
+                                        *(const v4u *)(src + (size_t)(c + 4) * plane + q), 0, 1, 2, 3, 4, 5, 6, 7);
+      t[0] = __builtin_shufflevector(x4[0], x4[1], 0, 8, 1, 9, 4, 12, 5, 13);
+      t[1] = __builtin_shufflevector(x4[0], x4[1], 2, 10, 3, 11, 6, 14, 7, 15);
+      t[2] = __builtin_shufflevector(x4[2], x4[3], 0, 8, 1, 9, 4, 12, 5, 13);
+      t[3] = __builtin_shufflevector(x4[2], x4[3], 2, 10, 3, 11, 6, 14, 7, 15);
+      p[0] = __builtin_shufflevector(t[0], t[2], 0, 1, 8, 9, 4, 5, 12, 13);
+      p[1] = __builtin_shufflevector(t[0], t[2], 2, 3, 10, 11, 6, 7, 14, 15);
+      p[2] = __builtin_shufflevector(t[1], t[3], 0, 1, 8, 9, 4, 5, 12, 13);
+      p[3] = __builtin_shufflevector(t[1], t[3], 2, 3, 10, 11, 6, 7, 14, 15);
+      for (int i = 0; i < 4; i++) {
+        if (x >= x0 && x < x1) *(v8u *)(dst + ((size_t)(y + dy) * columns + x + dx) * 8) = p[i];
+        if (++x == width) x = 0, y++;
+      }
+    }
+  }
+  for (; q < end; q++) {
+    if (x >= x0 && x < x1) {
+      float *d = dst + ((size_t)(y + dy) * columns + x + dx) * 8;
+      for (int c = 0; c < channels; c++) d[c] = src[(size_t)c * plane + q];
+    }
+    if (++x == width) x = 0, y++;
+  }
+}
+
 // `channels` (at most 8) planes at once, one per lane of a vector: the planes are copied, padded as
 // in `forward_impl`, into one buffer interleaving them pixel by pixel, so each output pixel of all
 // the planes is one vector whatever the width of the map. Each lane computes what `forward_impl`
@@ -242,13 +321,8 @@ INLINE void FN(forward_channels_impl)(const nnc_depthwise_shape *g, const float 
   memset(pad, 0, sizeof(float) * floats);
   const int rows = nnc_min(g->in_height, hp - g->pad_top), first_x = nnc_max(0, -g->pad_left);
   const int end_x = nnc_min(g->in_width, wp - g->pad_left);
-  for (int lane = 0; lane < channels; lane++) {
-    const float *plane = in + (size_t)lane * in_plane;
-    for (int iy = nnc_max(0, -g->pad_top); iy < rows; iy++) {
-      float *row = pad + ((size_t)(iy + g->pad_top) * wp + g->pad_left) * 8 + lane;
-      for (int ix = first_x; ix < end_x; ix++) row[ix * 8] = plane[iy * g->in_width + ix];
-    }
-  }
+  FN(interleave)(in, in_plane, g->in_width, channels, nnc_max(0, -g->pad_top), rows, first_x, end_x, pad, wp,
+                 g->pad_top, g->pad_left);
   v8 kv[taps];
   for (int t = 0; t < taps; t++) {
     float lanes[8] = {0};
@@ -267,6 +341,7 @@ INLINE void FN(forward_channels_impl)(const nnc_depthwise_shape *g, const float 
         const float *row = base + ((size_t)ki * dh * wp + ox * s) * 8;
         for (int kj = 0; kj < kw; kj++) acc += kv[ki * kw + kj] * *(const v8u *)(row + kj * dw * 8);
       }
+      // Lane by lane: measured faster than collecting 8 pixels for a transpose.
       float *o = out + oy * ow + ox;
       for (int lane = 0; lane < channels; lane++) o[(size_t)lane * out_plane] = acc[lane];
     }
@@ -283,6 +358,193 @@ static void FN(forward_channels)(const nnc_depthwise_shape *g, const float *in, 
     FN(forward_channels_impl)(g, in, k, biases, channels, out, 2, 3, 3, 1, 1);
   else
     FN(forward_channels_impl)(g, in, k, biases, channels, out, g->stride_w, kh, kw, dh, dw);
+}
+
+// The rows (or columns) of grad_output an input-gradient gather reads: output index o reaches input
+// i through tap k when o·s = i + pad − k·d, so o runs from floor((pad − (taps − 1)·d) / s) (first
+// input, last tap) to floor((size − 1 + pad) / s) (last input, first tap).
+INLINE int FN(gather_first)(int pad, int taps, int d, int s) { return nnc_floor_div(pad - (taps - 1) * d, s); }
+INLINE int FN(gather_last)(int size, int pad, int s) { return nnc_floor_div(size - 1 + pad, s); }
+
+// The input gradient of `channels` (at most 8) planes at once, interleaved as in
+// `forward_channels_impl`, in gather form: each input pixel sums, taps in order, w · dy over the
+// outputs that read it. grad_output is copied, interleaved, into a buffer with zero rows and columns
+// around it wherever a tap reaches outside the map, so the only test per tap is the stride phase.
+INLINE void FN(input_gradient_channels_impl)(const nnc_depthwise_shape *g, const float *restrict dy,
+                                             const float *restrict k, int channels, float *restrict dx, int s,
+                                             int sh, int kh, int kw, int dh, int dw) {
+  const int ih = g->in_height, iw = g->in_width, oh = g->out_height, ow = g->out_width, taps = kh * kw;
+  const int pt = g->pad_top, pl = g->pad_left, in_plane = ih * iw, out_plane = oh * ow;
+  const int oy_lo = FN(gather_first)(pt, kh, dh, sh), oy_hi = FN(gather_last)(ih, pt, sh);
+  const int ox_lo = FN(gather_first)(pl, kw, dw, s), ox_hi = FN(gather_last)(iw, pl, s);
+  const int rows = oy_hi - oy_lo + 1, columns = ox_hi - ox_lo + 1;
+  const size_t floats = (size_t)rows * columns * 8;
+  float stack[NNC_DEPTHWISE_STACK_FLOATS] __attribute__((aligned(32)));
+  float *buffer = floats <= NNC_DEPTHWISE_STACK_FLOATS ? stack : malloc(sizeof(float) * floats);
+  if (!buffer) abort();
+  memset(buffer, 0, sizeof(float) * floats);
+  const int y0 = nnc_max(0, oy_lo), y1 = nnc_min(oh - 1, oy_hi), x0 = nnc_max(0, ox_lo), x1 = nnc_min(ow - 1, ox_hi);
+  FN(interleave)(dy, out_plane, ow, channels, y0, y1 + 1, x0, x1 + 1, buffer, columns, -oy_lo, -ox_lo);
+  v8 kv[taps];
+  for (int t = 0; t < taps; t++) {
+    float lanes[8] = {0};
+    for (int lane = 0; lane < channels; lane++) lanes[lane] = k[lane * taps + t];
+    kv[t] = *(const v8u *)lanes;
+  }
+  for (int iy = 0; iy < ih; iy++) {
+    for (int ix = 0; ix < iw; ix++) {
+      v8 acc = {0};
+      for (int ki = 0; ki < kh; ki++) {
+        const int ry = iy + pt - ki * dh - sh * oy_lo;  // sh · (buffer row), when the phase matches
+        if (ry % sh) continue;
+        const float *row = buffer + (size_t)(ry / sh) * columns * 8;
+        for (int kj = 0; kj < kw; kj++) {
+          const int rx = ix + pl - kj * dw - s * ox_lo;
+          if (rx % s) continue;
+          acc += kv[ki * kw + kj] * *(const v8u *)(row + (rx / s) * 8);
+        }
+      }
+      float *o = dx + iy * iw + ix;
+      for (int lane = 0; lane < channels; lane++) o[(size_t)lane * in_plane] = acc[lane];
+    }
+  }
+  if (buffer != stack) free(buffer);
+}
+
+static void FN(input_gradient_channels)(const nnc_depthwise_shape *g, const float *dy, const float *k,
+                                        int channels, float *dx) {
+  const int kh = g->kernel_height, kw = g->kernel_width, dh = g->dilation_h, dw = g->dilation_w;
+  const int sh = g->stride_h, sw = g->stride_w;
+  if (kh == 3 && kw == 3 && dh == 1 && dw == 1 && sh == 1 && sw == 1)
+    FN(input_gradient_channels_impl)(g, dy, k, channels, dx, 1, 1, 3, 3, 1, 1);
+  else if (kh == 3 && kw == 3 && dh == 1 && dw == 1 && sh == 2 && sw == 2)
+    FN(input_gradient_channels_impl)(g, dy, k, channels, dx, 2, 2, 3, 3, 1, 1);
+  else
+    FN(input_gradient_channels_impl)(g, dy, k, channels, dx, sw, sh, kh, kw, dh, dw);
+}
+
+// The weight gradient of `channels` (at most 8) planes over `samples` samples at once: each
+// sample's input padded and interleaved as in `forward_channels_impl` (the zero border written once,
+// the interior overwritten per sample), its grad_output interleaved, one vector accumulator per tap
+// over every output pixel of every sample in order; lane c of tap t's accumulator is then added to
+// sums[c · taps + t].
+INLINE void FN(weight_gradient_channels_impl)(const nnc_depthwise_shape *g, const float *restrict in,
+                                              const float *restrict dy, int samples, long in_stride,
+                                              long dy_stride, int channels, float *restrict sums, int s, int kh,
+                                              int kw, int dh, int dw) {
+  const int oh = g->out_height, ow = g->out_width, taps = kh * kw;
+  const int in_plane = g->in_height * g->in_width, out_plane = oh * ow;
+  const int hp = (oh - 1) * g->stride_h + (kh - 1) * dh + 1;
+  const int wp = (ow - 1) * s + (kw - 1) * dw + 1;
+  const size_t pad_floats = (size_t)hp * wp * 8, floats = pad_floats + (size_t)out_plane * 8;
+  float stack[NNC_DEPTHWISE_STACK_FLOATS] __attribute__((aligned(32)));
+  float *pad = floats <= NNC_DEPTHWISE_STACK_FLOATS ? stack : malloc(sizeof(float) * floats);
+  if (!pad) abort();
+  float *grads = pad + pad_floats;
+  memset(pad, 0, sizeof(float) * floats);
+  const int rows = nnc_min(g->in_height, hp - g->pad_top), first_x = nnc_max(0, -g->pad_left);
+  const int end_x = nnc_min(g->in_width, wp - g->pad_left);
+  v8 acc[taps];
+  for (int t = 0; t < taps; t++) acc[t] = (v8){0};
+  for (int n = 0; n < samples; n++) {
+    FN(interleave)(in + n * in_stride, in_plane, g->in_width, channels, nnc_max(0, -g->pad_top), rows, first_x,
+                   end_x, pad, wp, g->pad_top, g->pad_left);
+    FN(interleave)(dy + n * dy_stride, out_plane, ow, channels, 0, oh, 0, ow, grads, ow, 0, 0);
+    for (int oy = 0; oy < oh; oy++) {
+      const float *base = pad + (size_t)oy * g->stride_h * wp * 8;
+      for (int ox = 0; ox < ow; ox++) {
+        const v8 d = *(const v8u *)(grads + (oy * ow + ox) * 8);
+        for (int ki = 0; ki < kh; ki++) {
+          const float *row = base + ((size_t)ki * dh * wp + ox * s) * 8;
+          for (int kj = 0; kj < kw; kj++) acc[ki * kw + kj] += d * *(const v8u *)(row + kj * dw * 8);
+        }
+      }
+    }
+  }
+  for (int lane = 0; lane < channels; lane++)
+    for (int t = 0; t < taps; t++) sums[lane * taps + t] += acc[t][lane];
+  if (pad != stack) free(pad);
+}
+
+static void FN(weight_gradient_channels)(const nnc_depthwise_shape *g, const float *in, const float *dy, int samples,
+                                         long in_stride, long dy_stride, int channels, float *sums) {
+  const int kh = g->kernel_height, kw = g->kernel_width, dh = g->dilation_h, dw = g->dilation_w;
+  if (kh == 3 && kw == 3 && dh == 1 && dw == 1 && g->stride_w == 1)
+    FN(weight_gradient_channels_impl)(g, in, dy, samples, in_stride, dy_stride, channels, sums, 1, 3, 3, 1, 1);
+  else if (kh == 3 && kw == 3 && dh == 1 && dw == 1 && g->stride_w == 2)
+    FN(weight_gradient_channels_impl)(g, in, dy, samples, in_stride, dy_stride, channels, sums, 2, 3, 3, 1, 1);
+  else
+    FN(weight_gradient_channels_impl)(g, in, dy, samples, in_stride, dy_stride, channels, sums, g->stride_w, kh, kw,
+                                      dh, dw);
+}
+
+// The stride-2 input gradient of one plane in gather form (dilation 1 across): input column
+// ix = 2j + p sums the taps kj of phase p, whose grad_output column j + (p + pad_left − kj) / 2 is
+// contiguous in j. So each row is two stride-1 gathers over grad_output (even and odd columns, 8 of
+// each per vector), interleaved into 16 consecutive outputs; grad_output is copied with zero borders
+// as in `input_gradient_channels_impl`. Taps in order, added to the initial value (the old gradient
+// when accumulating, else 0).
+INLINE void FN(input_gradient_stride2_impl)(const nnc_depthwise_shape *g, const float *restrict dy,
+                                            const float *restrict k, int accumulate, float *restrict dx,
+                                            int kh, int kw, int sh, int dh) {
+  const int ih = g->in_height, iw = g->in_width, oh = g->out_height, ow = g->out_width;
+  const int pt = g->pad_top, pl = g->pad_left;
+  const int oy_lo = FN(gather_first)(pt, kh, dh, sh), oy_hi = FN(gather_last)(ih, pt, sh);
+  const int ox_lo = FN(gather_first)(pl, kw, 1, 2);
+  const int pairs = (iw + 1) / 2, rounded = (pairs + 7) / 8 * 8;
+  // Column of j = 0 for tap kj of phase p: (p + pl − kj) / 2 − ox_lo, at most (1 + pl) / 2 − ox_lo.
+  const int rows = oy_hi - oy_lo + 1, columns = rounded + (1 + pl - 2 * ox_lo) / 2 + 1;
+  const size_t floats = (size_t)rows * columns;
+  float stack[NNC_DEPTHWISE_STACK_FLOATS];
+  float *buffer = floats <= NNC_DEPTHWISE_STACK_FLOATS ? stack : malloc(sizeof(float) * floats);
+  if (!buffer) abort();
+  memset(buffer, 0, sizeof(float) * floats);
+  const int y0 = nnc_max(0, oy_lo), y1 = nnc_min(oh - 1, oy_hi);
+  const int x0 = nnc_max(0, ox_lo), x1 = nnc_min(ow - 1, ox_lo + columns - 1);
+  for (int oy = y0; oy <= y1; oy++)
+    if (x1 >= x0)
+      memcpy(buffer + (size_t)(oy - oy_lo) * columns + (x0 - ox_lo), dy + oy * ow + x0, sizeof(float) * (x1 - x0 + 1));
+  float partial[16];
+  for (int iy = 0; iy < ih; iy++) {
+    float *o = dx + iy * iw;
+    for (int j = 0; j < rounded; j += 8) {
+      const int live = nnc_min(16, iw - 2 * j);
+      float *target = live == 16 ? o + 2 * j : partial;
+      if (live < 16)
+        for (int lane = 0; lane < 16; lane++) partial[lane] = lane < live ? o[2 * j + lane] : 0;
+      v8 even = {0}, odd = {0};
+      if (accumulate) {
+        v8 a = *(const v8u *)target, b = *(const v8u *)(target + 8);
+        even = __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14);
+        odd = __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15);
+      }
+      for (int ki = 0; ki < kh; ki++) {
+        const int ry = iy + pt - ki * dh - sh * oy_lo;
+        if (ry % sh) continue;
+        const float *row = buffer + (size_t)(ry / sh) * columns + j;
+        for (int kj = 0; kj < kw; kj++) {
+          const float w = k[ki * kw + kj];
+          // Phase 0 when pl − kj is even, else phase 1; either way the column offset is exact.
+          if (((pl - kj) & 1) == 0) even += w * *(const v8u *)(row + (pl - kj - 2 * ox_lo) / 2);
+          else odd += w * *(const v8u *)(row + (1 + pl - kj - 2 * ox_lo) / 2);
+        }
+      }
+      *(v8u *)target = __builtin_shufflevector(even, odd, 0, 8, 1, 9, 2, 10, 3, 11);
+      *(v8u *)(target + 8) = __builtin_shufflevector(even, odd, 4, 12, 5, 13, 6, 14, 7, 15);
+      if (live < 16)
+        for (int lane = 0; lane < live; lane++) o[2 * j + lane] = partial[lane];
+    }
+  }
+  if (buffer != stack) free(buffer);
+}
+
+static void FN(input_gradient_stride2)(const nnc_depthwise_shape *g, const float *dy, const float *k, int accumulate,
+                                       float *dx) {
+  if (g->kernel_height == 3 && g->kernel_width == 3 && g->stride_h == 2 && g->dilation_h == 1)
+    FN(input_gradient_stride2_impl)(g, dy, k, accumulate, dx, 3, 3, 2, 1);
+  else
+    FN(input_gradient_stride2_impl)(g, dy, k, accumulate, dx, g->kernel_height, g->kernel_width, g->stride_h,
+                                    g->dilation_h);
 }
 
 #undef FN

@@ -4,9 +4,9 @@ import Testing
 
 @testable import NNCRuntime
 
-/// Depthwise shapes whose output rows are at most 12 pixels wide, which `DepthwiseConv2D.forward`
-/// runs in blocks of 8 channels (`nnc_depthwise_forward_channels`): 19 channels make two full
-/// blocks and a partial one.
+/// Depthwise shapes whose output rows are narrow enough (`DepthwiseConv2D.runsChannelBlocks`) that
+/// `DepthwiseConv2D.forward` runs them in blocks of 8 channels (`nnc_depthwise_forward_channels`):
+/// 19 channels make two full blocks and a partial one.
 private func smallMap(
   _ height: Int, _ width: Int, kernel: Int = 3, stride: Int = 1, dilation: Int = 1,
   padding: (top: Int, bottom: Int, left: Int, right: Int) = (1, 1, 1, 1)
@@ -29,6 +29,9 @@ let channelBlockCases: [ConvCase] = [
   smallMap(7, 7),
   smallMap(8, 8),
   smallMap(12, 12),
+  smallMap(14, 14),
+  smallMap(13, 14),
+  smallMap(28, 28, stride: 2),
   smallMap(24, 23, stride: 2),
   smallMap(8, 8, stride: 2),
   smallMap(4, 4, stride: 2),
@@ -85,6 +88,13 @@ private func checkChannelBlocks(_ c: ConvCase, _ isa: DepthwiseInstructionSet) t
     try checkChannelBlocks(c, .avx2)
   }
 
+  @Test(
+    .enabled(if: DepthwiseInstructionSet.avx512.isAvailable, "this CPU has no AVX-512 (F, VL, BW, DQ)"),
+    arguments: channelBlockCases)
+  func avx512BlocksMatchPlanesAndReference(_ c: ConvCase) throws {
+    try checkChannelBlocks(c, .avx512)
+  }
+
   /// ReLU6 applied to a block's planes in one pass, against the activation after the bare kernel.
   @Test func fusedReLU6MatchesTheSeparateActivation() {
     let g = channelBlockCases[0].geometry
@@ -103,8 +113,12 @@ private func checkChannelBlocks(_ c: ConvCase, _ isa: DepthwiseInstructionSet) t
 
   @Test func wideMapsRunPlaneByPlane() {
     let wide = Conv2DGeometry(
-      batch: 1, inChannels: 8, inHeight: 16, inWidth: 16, outChannels: 8, kernelHeight: 3, kernelWidth: 3,
+      batch: 1, inChannels: 8, inHeight: 15, inWidth: 15, outChannels: 8, kernelHeight: 3, kernelWidth: 3,
       padTop: 1, padBottom: 1, padLeft: 1, padRight: 1, groups: 8)
     #expect(!DepthwiseConv2D.runsChannelBlocks(wide))
+    let strided = Conv2DGeometry(
+      batch: 1, inChannels: 8, inHeight: 30, inWidth: 30, outChannels: 8, kernelHeight: 3, kernelWidth: 3,
+      strideH: 2, strideW: 2, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1, groups: 8)
+    #expect(strided.outWidth == 15 && !DepthwiseConv2D.runsChannelBlocks(strided))
   }
 }

@@ -44,6 +44,19 @@ let depthwiseGrid: [ConvCase] = [
   depthwise(3, 11, 19, multiplier: 3, kernel: (3, 2), stride: 3, padding: (1, 2, 0, 1)),
   depthwise(2, 6, 9, multiplier: 2, kernel: (2, 2), padding: (3, 3, 3, 3)),
   depthwise(2, 15, 20, kernel: (7, 7), stride: 1, padding: (3, 3, 3, 3)),
+  // Output widths around the channel blocks' threshold (`DepthwiseConv2D.channelBlockMaximumWidth`,
+  // 14): 11, 12 and 14 run in channel blocks (19 channels: two full blocks of 8 and one of 3), 15
+  // plane by plane; at stride 2, 12, 13 and 14 in blocks, 15 plane by plane.
+  depthwise(19, 6, 11),
+  depthwise(19, 5, 12, padding: (0, 2, 1, 1)),
+  depthwise(9, 7, 14),
+  depthwise(9, 6, 15),
+  depthwise(19, 23, 24, stride: 2),
+  depthwise(19, 28, 27, stride: 2),
+  depthwise(11, 30, 30, stride: 2, padding: (0, 1, 0, 1)),
+  depthwise(11, 25, 26, stride: 2, padding: (0, 1, 0, 1)),
+  depthwise(10, 9, 10, stride: 2, padding: (1, 0, 2, 0)),
+  depthwise(3, 33, 47, stride: 2, padding: (0, 1, 1, 0)),
 ]
 
 /// A sum computed in Double with, per element, Σ|term| and the number of terms: in any order, a
@@ -151,6 +164,21 @@ private func checkFiniteDifferences(_ c: ConvCase, _ isa: DepthwiseInstructionSe
     try checkAgainstReferences(c, .avx2)
   }
 
+  @Test(
+    .enabled(if: DepthwiseInstructionSet.avx512.isAvailable, "this CPU has no AVX-512 (F, VL, BW, DQ)"),
+    arguments: depthwiseGrid)
+  func avx512MatchesReferenceLoops(_ c: ConvCase) throws {
+    try checkAgainstReferences(c, .avx512)
+  }
+
+  /// The channel-block shapes of `DepthwiseChannelBlockTests`, whose backward pass gathers per block.
+  @Test(arguments: channelBlockCases)
+  func channelBlockGradientsMatchReferenceLoops(_ c: ConvCase) throws {
+    for isa in DepthwiseInstructionSet.allCases where isa.isAvailable {
+      try checkAgainstReferences(c, isa)
+    }
+  }
+
   @Test(arguments: depthwiseGrid.filter { $0.geometry.inputCount <= 800 })
   func portableGradientsMatchFiniteDifferences(_ c: ConvCase) {
     checkFiniteDifferences(c, .portable)
@@ -163,14 +191,86 @@ private func checkFiniteDifferences(_ c: ConvCase, _ isa: DepthwiseInstructionSe
     checkFiniteDifferences(c, .avx2)
   }
 
+  @Test(
+    .enabled(if: DepthwiseInstructionSet.avx512.isAvailable, "this CPU has no AVX-512 (F, VL, BW, DQ)"),
+    arguments: depthwiseGrid.filter { $0.geometry.inputCount <= 800 })
+  func avx512GradientsMatchFiniteDifferences(_ c: ConvCase) {
+    checkFiniteDifferences(c, .avx512)
+  }
+
+  /// Finite differences on shapes of the channel-block backward pass (stride 1 and 2, partial
+  /// blocks), each instruction set this CPU has.
+  @Test(
+    arguments: depthwiseGrid.filter {
+      DepthwiseConv2D.runsChannelBlocks($0.geometry) && $0.geometry.inChannels > 8
+    })
+  func channelBlockGradientsMatchFiniteDifferences(_ c: ConvCase) {
+    for isa in DepthwiseInstructionSet.allCases where isa.isAvailable {
+      checkFiniteDifferences(c, isa)
+    }
+  }
+
+  /// The parallel channel-block backward pass against the same blocks computed one after another on
+  /// this thread (`nnc_depthwise_*_channels`): equal bits, so the split across threads cannot change
+  /// a result. Large enough for the parallel path: 44 channels (5 full blocks and one of 4) of 8x8
+  /// (stride 1) or 16x16 to 8x8 (stride 2), batch 4.
+  @Test(arguments: [1, 2])
+  func parallelChannelBlocksEqualSerialBlocks(convolutionStride: Int) {
+    let size = 8 * convolutionStride
+    let g = Conv2DGeometry(
+      batch: 4, inChannels: 44, inHeight: size, inWidth: size, outChannels: 44, kernelHeight: 3,
+      kernelWidth: 3,
+      strideH: convolutionStride, strideW: convolutionStride, padTop: 1, padBottom: 1, padLeft: 1,
+      padRight: 1, groups: 44)
+    #expect(DepthwiseConv2D.runsChannelBlocks(g))
+    var generator = RandomGenerator(seed: 34)
+    let x = randomValues(g.inputCount, &generator)
+    let w = randomValues(g.weightCount, &generator)
+    let dy = gradientWeights(g.outputCount, &generator)
+    var dx = [Float](repeating: .nan, count: g.inputCount)
+    var dw = [Float](repeating: 0, count: g.weightCount)
+    DepthwiseConv2D.backward(
+      g, input: x, weight: w, gradOutput: dy, gradInput: &dx, gradWeight: &dw, gradBias: nil)
+
+    let isa = DepthwiseInstructionSet.best.code
+    var shape = g.planeShape
+    let (inPlane, outPlane) = (g.inHeight * g.inWidth, g.outHeight * g.outWidth)
+    var serialDX = [Float](repeating: .nan, count: g.inputCount)
+    var serialDW = [Float](repeating: 0, count: g.weightCount)
+    for first in stride(from: 0, to: g.inChannels, by: 8) {
+      let count = min(8, g.inChannels - first)
+      let kernels = Array(w[(first * 9)...])
+      for n in 0..<g.batch {
+        let plane = n * g.inChannels + first
+        serialDX.withUnsafeMutableBufferPointer {
+          nnc_depthwise_input_gradient_channels(
+            isa, &shape, Array(dy[(plane * outPlane)...]), kernels, Int32(count),
+            $0.baseAddress! + plane * inPlane)
+        }
+      }
+      // The whole batch of the block in one call, on this thread.
+      var sums = [Float](repeating: 0, count: count * 9)
+      nnc_depthwise_weight_gradient_channels(
+        isa, &shape, Array(x[(first * inPlane)...]), Array(dy[(first * outPlane)...]), Int32(g.batch),
+        g.inChannels * inPlane, g.outChannels * outPlane, Int32(count), &sums)
+      for index in 0..<(count * 9) { serialDW[first * 9 + index] += sums[index] }
+    }
+    #expect(
+      dx.map(\.bitPattern) == serialDX.map(\.bitPattern), "input gradient differs from the serial blocks")
+    #expect(
+      dw.map(\.bitPattern) == serialDW.map(\.bitPattern), "weight gradient differs from the serial blocks")
+  }
+
   /// The parallel kernels against the same planes computed one after another on this thread: equal
   /// bits, so the split across threads cannot change a result. The shape is large enough for the
-  /// parallel path (MobileNetV2-like: 3x3, stride 1 and 2, 24 channels of 20x20, batch 3).
+  /// parallel path (MobileNetV2-like: 3x3, stride 1 and 2, 24 channels of 32x32, batch 3) and wide
+  /// enough to run plane by plane (output rows of 32 and 16 pixels, above the channel blocks' 14).
   @Test(arguments: [1, 2])
   func parallelPlanesEqualSerialPlanes(stride: Int) {
     let g = Conv2DGeometry(
-      batch: 3, inChannels: 24, inHeight: 20, inWidth: 20, outChannels: 24, kernelHeight: 3, kernelWidth: 3,
+      batch: 3, inChannels: 24, inHeight: 32, inWidth: 32, outChannels: 24, kernelHeight: 3, kernelWidth: 3,
       strideH: stride, strideW: stride, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1, groups: 24)
+    #expect(!DepthwiseConv2D.runsChannelBlocks(g))
     var generator = RandomGenerator(seed: 33)
     let x = randomValues(g.inputCount, &generator)
     let w = randomValues(g.weightCount, &generator)

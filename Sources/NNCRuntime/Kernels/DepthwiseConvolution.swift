@@ -1,23 +1,35 @@
 import CKernels
 
 /// Which compiled variant of the C depthwise kernels (`Sources/CKernels`) runs: the portable one
-/// (the compiler's baseline vector instructions) or the one built for AVX2 with FMA, chosen at run
-/// time because Swift cannot compile one function for several instruction sets.
+/// (the compiler's baseline vector instructions), the one built for AVX2 with FMA, or the same
+/// 8-lane code built for AVX-512, chosen at run time because Swift cannot compile one function for
+/// several instruction sets.
 public enum DepthwiseInstructionSet: Sendable, CaseIterable, CustomStringConvertible {
   case portable
   case avx2
+  case avx512
 
-  /// The fastest variant this CPU runs.
-  public static let best: DepthwiseInstructionSet = avx2IsAvailable ? .avx2 : .portable
+  /// The newest variant this CPU runs. AVX-512 is preferred without a measurement: it is the AVX2
+  /// code with 32 vector registers instead of 16 (no machine with AVX-512 was at hand).
+  public static let best: DepthwiseInstructionSet =
+    avx512IsAvailable ? .avx512 : avx2IsAvailable ? .avx2 : .portable
 
   static let avx2IsAvailable = nnc_depthwise_avx2_available() != 0
+  static let avx512IsAvailable = nnc_depthwise_avx512_available() != 0
 
-  public var isAvailable: Bool { self == .portable || Self.avx2IsAvailable }
+  public var isAvailable: Bool {
+    switch self {
+    case .portable: return true
+    case .avx2: return Self.avx2IsAvailable
+    case .avx512: return Self.avx512IsAvailable
+    }
+  }
 
   var code: Int32 {
     switch self {
     case .portable: return Int32(NNC_DEPTHWISE_PORTABLE)
     case .avx2: return Int32(NNC_DEPTHWISE_AVX2)
+    case .avx512: return Int32(NNC_DEPTHWISE_AVX512)
     }
   }
 
@@ -25,6 +37,7 @@ public enum DepthwiseInstructionSet: Sendable, CaseIterable, CustomStringConvert
     switch self {
     case .portable: return "portable"
     case .avx2: return "avx2"
+    case .avx512: return "avx512"
     }
   }
 }
@@ -36,9 +49,10 @@ public enum DepthwiseInstructionSet: Sendable, CaseIterable, CustomStringConvert
 ///
 /// Each plane (one sample, one channel) is one call into the vectorized C kernels: the plane is
 /// copied with its padding written out, so every output is computed by vector code without bounds
-/// checks, with 3x3 kernels at stride 1 and 2 specialized. Maps up to 12 pixels wide run forward
-/// in blocks of 8 channels instead (`runsChannelBlocks`), with the same sums. Planes run in parallel
-/// and every sum has an order fixed by the geometry, so results are the same for any thread count.
+/// checks, with 3x3 kernels at stride 1 and 2 specialized. Small maps (multiplier 1) run in blocks
+/// of 8 channels instead (`runsChannelBlocks`): forward with the same sums, backward in gather form.
+/// Planes and blocks run in parallel and every sum has an order fixed by the geometry, so results
+/// are the same for any thread count.
 public enum DepthwiseConv2D {
   /// output = activation(depthwise(input, weight) + bias), one task per (sample, output channel).
   public static func forward(
@@ -73,12 +87,13 @@ public enum DepthwiseConv2D {
   /// Channels a block of `forwardInChannelBlocks` computes at once: one per lane of an AVX2 vector.
   static let channelBlock = 8
 
-  /// Output rows of at most 12 pixels, where the per-plane kernel fills its last vector of a row
+  /// Output rows of at most 14 pixels, where the per-plane kernel fills its last vector of a row
   /// partly and pays a call and a padded copy per plane for few outputs. Measured by
-  /// `Benchmarks/depthwise_channel_blocks.c` (3x3, AVX2, one thread): 2.5-4x the per-plane kernel's
-  /// speed on 4x4 and 2x2 maps, 1.9x on 8x8, about 1.25x on 12x12; a tie on 14x14 (0.9x at stride
-  /// 2) and 16x16.
-  static let channelBlockMaximumWidth = 12
+  /// `Benchmarks/depthwise_channel_blocks.c` (3x3, AVX2, one thread, CPU time at load 3): blocks
+  /// against the per-plane kernels, forward 3-6x on 4x4 and 2x2 maps, 1.6x on 8x8, 1.4-1.5x on
+  /// 14x14 (1.1x at stride 2); backward 3.4-7.7x, 1.65x, 1.2-1.3x (1.25x); per plane faster on
+  /// 16x16 (0.85-0.9x, 0.8-0.9x at stride 2) and 32x32 (0.6-0.7x).
+  static let channelBlockMaximumWidth = 14
 
   static func runsChannelBlocks(_ g: Conv2DGeometry) -> Bool {
     g.outWidth <= channelBlockMaximumWidth
@@ -113,7 +128,8 @@ public enum DepthwiseConv2D {
   /// Gradients of `forward` without activation; any of the three outputs may be nil to skip it.
   /// gradInput runs one task per (sample, input channel), adding its multiplier's output channels in
   /// order; gradWeight one task per output channel, each plane's tap sums added over the batch in
-  /// order. Every sum therefore has a fixed order.
+  /// order. Small maps with a multiplier of 1 run both in blocks of 8 channels (one task per
+  /// (sample, block) and per block). Every sum therefore has a fixed order.
   public static func backward(
     _ geometry: Conv2DGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
     gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?,
@@ -124,8 +140,20 @@ public enum DepthwiseConv2D {
     precondition(g.isDepthwise, "DepthwiseConv2D needs groups == inChannels, got \(g)")
     precondition(instructionSet.isAvailable, "this CPU cannot run the \(instructionSet) depthwise kernels")
     let outPlane = g.outHeight * g.outWidth
+    let multiplier = g.outChannels / g.inChannels
     let isa = instructionSet.code
     withUnsafePointer(to: g.planeShape) { shape in
+      if multiplier == 1 && runsChannelBlocks(g) {
+        if let gradInput {
+          inputGradientInChannelBlocks(
+            g, shape, isa, weight: weight, gradOutput: gradOutput, gradInput: gradInput)
+        }
+        if let gradWeight {
+          weightGradientInChannelBlocks(
+            g, shape, isa, input: input, gradOutput: gradOutput, gradWeight: gradWeight)
+        }
+        return
+      }
       if let gradInput {
         inputGradient(g, shape, isa, weight: weight, gradOutput: gradOutput, gradInput: gradInput)
       }
@@ -154,6 +182,49 @@ public enum DepthwiseConv2D {
         nnc_depthwise_input_gradient_plane(
           isa, shape, gradOutput + (n * g.outChannels + oc) * outPlane, weight + oc * taps, m > 0 ? 1 : 0,
           gradInput + task * inPlane)
+      }
+    }
+  }
+
+  /// `inputGradient` for a multiplier of 1 on small maps: one task per (sample, block of 8
+  /// channels), `nnc_depthwise_input_gradient_channels`.
+  private static func inputGradientInChannelBlocks(
+    _ g: Conv2DGeometry, _ shape: UnsafePointer<nnc_depthwise_shape>, _ isa: Int32,
+    weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>
+  ) {
+    let (inPlane, outPlane) = (g.inHeight * g.inWidth, g.outHeight * g.outWidth)
+    let taps = g.kernelHeight * g.kernelWidth
+    let blocks = (g.outChannels + channelBlock - 1) / channelBlock
+    Parallel.forEach(g.batch * blocks, workPerItem: channelBlock * outPlane * taps) { task in
+      let (n, block) = task.quotientAndRemainder(dividingBy: blocks)
+      let first = block * channelBlock
+      let count = min(channelBlock, g.outChannels - first)
+      nnc_depthwise_input_gradient_channels(
+        isa, shape, gradOutput + (n * g.outChannels + first) * outPlane, weight + first * taps, Int32(count),
+        gradInput + (n * g.inChannels + first) * inPlane)
+    }
+  }
+
+  /// `weightGradient` for a multiplier of 1 on small maps: one task per block of 8 channels, its
+  /// per-lane tap sums accumulated over the whole batch in order by one
+  /// `nnc_depthwise_weight_gradient_channels` call.
+  private static func weightGradientInChannelBlocks(
+    _ g: Conv2DGeometry, _ shape: UnsafePointer<nnc_depthwise_shape>, _ isa: Int32,
+    input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>, gradWeight: UnsafeMutablePointer<Float>
+  ) {
+    let (inPlane, outPlane) = (g.inHeight * g.inWidth, g.outHeight * g.outWidth)
+    let taps = g.kernelHeight * g.kernelWidth
+    let blocks = (g.outChannels + channelBlock - 1) / channelBlock
+    Parallel.forEach(blocks, workPerItem: g.batch * channelBlock * outPlane * taps) { block in
+      let first = block * channelBlock
+      let count = min(channelBlock, g.outChannels - first)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: count * taps) { buffer in
+        let total = buffer.baseAddress!
+        total.update(repeating: 0, count: count * taps)
+        nnc_depthwise_weight_gradient_channels(
+          isa, shape, input + first * inPlane, gradOutput + first * outPlane, Int32(g.batch),
+          g.inChannels * inPlane, g.outChannels * outPlane, Int32(count), total)
+        for index in 0..<(count * taps) { gradWeight[first * taps + index] += total[index] }
       }
     }
   }
