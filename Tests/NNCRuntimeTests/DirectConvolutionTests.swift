@@ -146,4 +146,53 @@ private func checkDirectForward(_ c: ConvCase, _ isa: DepthwiseInstructionSet) t
       #expect(ConvolutionAlgorithm.choose(for: g) != .direct, "\(g)")
     }
   }
+
+  /// LeNet-5, its second convolution's ReLU a layer of its own (fused into it by the optimizer).
+  static let lenetModel = """
+    model:
+      input: [1, 28, 28]
+      layers:
+        - conv2d: {filters: 6, kernel: 5, padding: 2, activation: relu}
+        - maxpool: 2
+        - conv2d: {filters: 16, kernel: 5}
+        - relu
+        - maxpool: 2
+        - flatten
+        - dense: {units: 120, activation: relu}
+        - dense: 10
+    """
+
+  /// Inference plans fuse the max poolings after direct convolutions into them (and say so in the
+  /// plan's text); training plans keep every pooling, whose argmax backward needs.
+  @Test func inferencePlansFuseMaxPoolingIntoDirectConvolutions() throws {
+    let model = try graph(Self.lenetModel)
+    let inference = try ExecutionPlanner.plan(graph: model, configuration: .inference, maxBatch: 4)
+    let fused = inference.steps.filter { $0.pooled != nil }
+    #expect(!fused.isEmpty, "\(ExecutionPlanPrinter.print(inference))")
+    for step in fused {
+      #expect(step.convolution?.algorithm == .direct)
+      #expect(inference.steps[step.pooled!.node].isPooledByProducer)
+    }
+    #expect(inference.steps.filter(\.isPooledByProducer).count == fused.count)
+    #expect(ExecutionPlanPrinter.print(inference).contains("(direct, max pooling fused)"))
+    let training = try ExecutionPlanner.plan(graph: model, configuration: .training, maxBatch: 4)
+    #expect(training.steps.allSatisfy { $0.pooled == nil && !$0.isPooledByProducer })
+  }
+
+  /// The fused pooling makes the same comparisons on the same values: an inference executor gives
+  /// the bits of a training executor's inference forward, which pools separately.
+  @Test func fusedPoolingGivesTheSeparatePoolingsBits() throws {
+    let model = try graph(Self.lenetModel)
+    let batch = 5
+    let fused = Executor(graph: model, maxBatch: batch, configuration: .inference)
+    let separate = Executor(graph: model, maxBatch: batch, configuration: .training)
+    #expect(fused.plan.steps.contains { $0.pooled != nil })
+    OptimizationEquivalenceTests.prepare([fused, separate], batch: batch, seed: 54)
+    for executor in [fused, separate] { executor.forward(batch: batch, training: false) }
+    let (a, b) = (
+      OptimizationEquivalenceTests.output(fused, batch: batch),
+      OptimizationEquivalenceTests.output(separate, batch: batch)
+    )
+    #expect(a.allSatisfy(\.isFinite) && a.map(\.bitPattern) == b.map(\.bitPattern))
+  }
 }

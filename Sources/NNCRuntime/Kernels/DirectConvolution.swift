@@ -41,13 +41,16 @@ enum DirectConv2D {
   }
 
   /// output = activation(conv(input, weight) · channelScale + bias) (`convolutionEpilogue`), on
-  /// the instruction set `isa` (tests pick one; the executor runs the best).
+  /// the instruction set `isa` (tests pick one; the executor runs the best). With `pool` (a max
+  /// pooling of one sample's channels), each plane is also max-pooled into `pool.output` as soon
+  /// as it is written.
   static func forward(
     _ g: Conv2DGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
     bias: UnsafePointer<Float>?,
     output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, activation: ActivationKind,
     channelScale: UnsafePointer<Float>?, isa: DepthwiseInstructionSet = .best,
-    threads: Int = Parallel.threadCount
+    threads: Int = Parallel.threadCount,
+    pool: (geometry: Pool2DGeometry, output: UnsafeMutablePointer<Float>)? = nil
   ) {
     var shape = shape(g)
     let perSample = sampleScratchCount(g)
@@ -61,11 +64,18 @@ enum DirectConv2D {
       let sampleOutput = output + sample * outSample
       nnc_direct_conv_sample(
         code, &shape, input + sample * inSample, weight, sampleOutput, scratch + part * perSample)
-      guard epilogue else { return }
       for channel in 0..<g.outChannels {
         let row = sampleOutput + channel * plane
-        convolutionEpilogue(
-          row, row, count: plane, scale: channelScale?[channel], bias: bias?[channel], activation: activation)
+        if epilogue {
+          convolutionEpilogue(
+            row, row, count: plane, scale: channelScale?[channel], bias: bias?[channel],
+            activation: activation)
+        }
+        if let pool {
+          let pooledPlane = pool.geometry.outHeight * pool.geometry.outWidth
+          MaxPool2D.forwardValues(
+            pool.geometry, plane: row, into: pool.output + (sample * g.outChannels + channel) * pooledPlane)
+        }
       }
     }
   }
