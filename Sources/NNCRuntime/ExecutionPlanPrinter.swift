@@ -2,13 +2,14 @@ import NNCGraph
 
 /// The textual form of an execution plan (`nnc check --emit plan`): the memory plan as
 /// `MemoryPlanPrinter` prints it, each convolution's output followed by the algorithm the plan
-/// chose for it.
+/// chose for it (and whether its kernel also computes the max pooling after it).
 public enum ExecutionPlanPrinter {
   public static func print(_ plan: ExecutionPlan) -> String {
     var algorithms: [ValueID: String] = [:]
     for step in plan.steps {
       if let convolution = step.convolution {
-        algorithms[plan.graph.nodes[step.node].output] = convolution.algorithm.description
+        algorithms[plan.graph.nodes[step.node].output] =
+          convolution.algorithm.description + (step.pooled == nil ? "" : ", max pooling fused")
       }
     }
     return MemoryPlanPrinter.print(plan.memoryPlan, graph: plan.graph, annotations: algorithms)

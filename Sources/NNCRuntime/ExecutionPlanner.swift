@@ -115,6 +115,9 @@ public enum ExecutionPlanner {
       }
       steps.append(step)
     }
+    if !training {
+      fuseMaxPooling(into: &steps, graph: optimized, memoryPlan: memoryPlan, maxBatch: maxBatch)
+    }
     return ExecutionPlan(
       sourceGraph: graph, graph: optimized, configuration: configuration, maxBatch: maxBatch,
       memoryPlan: memoryPlan, parameterLayout: layout, parameterCount: parameterCount,
@@ -122,5 +125,38 @@ public enum ExecutionPlanner {
       needsGradient: training
         ? optimized.valuesNeedingGradient : [Bool](repeating: false, count: optimized.shapes.count),
       steps: steps, bufferSizes: sizes)
+  }
+
+  /// Inference: a max pooling whose input is a direct convolution's output, read by nothing else,
+  /// is computed by the convolution's kernel (`PlannedStep.pooled`), each sample's planes pooled
+  /// while still in cache, which saves the pooling's pass over the convolution's output and its
+  /// hand-off to the threads. The pooling writes its output during the convolution's step, so that
+  /// output must not share memory with the convolution's input (the memory plan may give the
+  /// pooling the input's buffer, free once the convolution has read it): then the two stay apart.
+  static func fuseMaxPooling(
+    into steps: inout [PlannedStep], graph: Graph, memoryPlan: MemoryPlan, maxBatch: Int
+  ) {
+    let uses = graph.useCounts
+    func range(_ value: ValueID) -> Range<Int>? {
+      guard let offset = memoryPlan.valueOffsets[value.index] else { return nil }
+      return offset..<(offset + graph.shape(of: value).sampleCount * maxBatch)
+    }
+    for (index, node) in graph.nodes.enumerated() where index > 0 {
+      guard case .pool(let attributes) = node.op, attributes.kind == .max else { continue }
+      let producer = index - 1
+      let convolutionOutput = graph.nodes[producer].output
+      guard node.inputs == [convolutionOutput], convolutionOutput != graph.output,
+        uses[convolutionOutput.index] == 1, steps[producer].convolution?.algorithm == .direct,
+        let pooledRange = range(node.output)
+      else { continue }
+      let overlapsInput = graph.nodes[producer].inputs.contains { input in
+        range(input).map { $0.overlaps(pooledRange) } ?? true
+      }
+      if overlapsInput { continue }
+      steps[producer].pooled = PlannedPool(
+        node: index, geometry: Executor.poolGeometry(attributes, graph.shape(of: convolutionOutput), batch: 1)
+      )
+      steps[index].isPooledByProducer = true
+    }
   }
 }

@@ -37,11 +37,19 @@ extension Executor {
     case .convolution:
       var geometry = steps[index].convolution!.geometry
       geometry.batch = batch
+      if let pooled = steps[index].pooled {
+        DirectConv2D.forward(
+          geometry, input: value(node.inputs[0]), weight: parameter(.weight)!, bias: parameter(.bias),
+          output: output, scratch: scratch.base, activation: .linear, channelScale: nil,
+          pool: pooledOutput(pooled, batch: batch))
+        break
+      }
       Conv2D.forward(
         geometry, algorithm: steps[index].convolution!.algorithm, input: value(node.inputs[0]),
         weight: parameter(.weight)!, bias: parameter(.bias), output: output, scratch: scratch.base,
         keptWeight: keptWeight(index), keptWeightIsPrepared: preparedWeightsAreCurrent)
     case .pool(let attributes):
+      if steps[index].isPooledByProducer { break }
       let geometry = Self.poolGeometry(attributes, graph.shape(of: node.inputs[0]), batch: batch)
       if attributes.kind == .max && configuration.mode == .inference {
         MaxPool2D.forwardValues(geometry, input: value(node.inputs[0]), output: output)
@@ -175,6 +183,13 @@ extension Executor {
             batchNorm, roles: roles, channels: channels, bias: bias, into: region)
         }
       }
+      if let pooled = steps[index].pooled {
+        DirectConv2D.forward(
+          geometry, input: value(node.inputs[0]), weight: weight, bias: bias, output: output,
+          scratch: scratch.base, activation: activation, channelScale: channelScale,
+          pool: pooledOutput(pooled, batch: batch))
+        return
+      }
       Conv2D.forward(
         geometry, algorithm: algorithm, input: value(node.inputs[0]), weight: weight, bias: bias,
         output: output, scratch: scratch.base, activation: activation, keptWeight: keptWeight(index),
@@ -247,4 +262,12 @@ extension Executor {
     return (UnsafePointer(folded), shift)
   }
 
+  /// The geometry at `batch` and the output of a max pooling fused into its convolution.
+  func pooledOutput(_ pooled: PlannedPool, batch: Int) -> (
+    geometry: Pool2DGeometry, output: UnsafeMutablePointer<Float>
+  ) {
+    var geometry = pooled.geometry
+    geometry.batch = batch
+    return (geometry, value(graph.nodes[pooled.node].output))
+  }
 }

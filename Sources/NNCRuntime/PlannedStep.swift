@@ -29,6 +29,19 @@ public struct PlannedStep: Sendable {
   public var convolution: PlannedConvolution?
   /// A concat's input channel counts, in input order; empty for other nodes.
   public var concatChannels: [Int]
+  /// Inference only: the max pooling that reads this convolution's output, computed by the
+  /// convolution's kernel on each sample as soon as its planes are written, while they are in cache
+  /// (`ExecutionPlanner.fuseMaxPooling`).
+  public var pooled: PlannedPool? = nil
+  /// This max pooling's output was written by the convolution before it (`pooled`): nothing to do.
+  public var isPooledByProducer = false
+}
+
+/// A max pooling fused into the convolution that produces its input: the pooling node and its
+/// geometry for one sample (the executor sets the batch).
+public struct PlannedPool: Sendable, Hashable {
+  public var node: Int
+  public var geometry: Pool2DGeometry
 }
 
 /// A convolution's geometry for one sample (the executor sets the batch of each call) and the

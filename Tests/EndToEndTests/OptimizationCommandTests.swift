@@ -120,8 +120,8 @@ import Testing
     let convolutions = rows.filter { $0.kind.hasPrefix("conv2d") }
     #expect(convolutions.reduce(0) { $0 + $1.nodes } == 2, "\(rows.map(\.kind))")
     #expect(convolutions.allSatisfy { $0.forward_ms > 0 && $0.backward_ms > 0 })
-    // 5x5 kernels: im2col, named in the kind with the output shape.
-    #expect(convolutions.allSatisfy { $0.kind.hasSuffix(" im2col") && $0.kind.contains(" -> ") })
+    // 5x5 kernels on few channels: the direct kernel, named in the kind with the output shape.
+    #expect(convolutions.allSatisfy { $0.kind.hasSuffix(" direct") && $0.kind.contains(" -> ") })
     #expect(rows.contains { $0.kind == "optimizer step" })
     let text = try NNCProcess.run([
       "bench", "Specs/lenet5.yaml", "--batch-size", "4", "--threads", "1", "--seconds", "0.05", "--profile",

@@ -29,9 +29,9 @@ import Testing
     try expectIdenticalCheckpoints(spec: spec, in: directory)
   }
 
-  /// LeNet-5 on 28x28 MNIST: its second convolution's products (16 x 3200 x 150 forward, and both
-  /// gradients) are split into panels, where OpenBLAS's kernels round a column differently depending
-  /// on where the split falls.
+  /// LeNet-5 on 28x28 MNIST: its second convolution's gradient products are split into panels, where
+  /// OpenBLAS's kernels round a column differently depending on where the split falls; its forward
+  /// runs the direct kernel, a sample per task.
   @Test func lenet5WithSplitProductsWritesIdenticalCheckpoints() throws {
     let directory = try TrainingSupport.temporaryDirectory("threads-lenet")
     defer { try? FileManager.default.removeItem(at: directory) }

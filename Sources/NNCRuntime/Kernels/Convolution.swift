@@ -159,6 +159,9 @@ public enum Conv2D {
         + scratchCount(crop.geometry(batch: geometry.batch), algorithm: inner)
     case .winograd:
       return WinogradConv2D.scratchCount(geometry)
+    case .direct:
+      // Forward's per-part samples, or backward's im2col chunks.
+      return max(DirectConv2D.scratchCount(geometry), scratchCount(geometry, algorithm: .im2col))
     case .im2col, .pointwise:
       // The whole-batch chunks of `columnsBackward` (and of `columnsForward` off the tiled path),
       // and the tiles of `tiledColumnsForward`.
@@ -181,7 +184,7 @@ public enum Conv2D {
     switch algorithm ?? Self.algorithm(for: geometry) {
     case .cropped(let crop, _): return crop.geometry.weightCount
     case .winograd: return WinogradConv2D.transformedWeightCount(geometry)
-    case .im2col, .pointwise, .depthwise: return 0
+    case .im2col, .pointwise, .depthwise, .direct: return 0
     }
   }
 
@@ -220,6 +223,10 @@ public enum Conv2D {
         geometry, input: input, weight: weight, bias: bias, output: output,
         scratch: requireScratch(geometry, scratch), activation: activation, keptWeight: keptWeight,
         channelScale: channelScale, weightIsPrepared: prepared)
+    case .direct:
+      DirectConv2D.forward(
+        geometry, input: input, weight: weight, bias: bias, output: output,
+        scratch: requireScratch(geometry, scratch), activation: activation, channelScale: channelScale)
     case .im2col, .pointwise:
       columnsForward(
         geometry, input: input, weight: weight, bias: bias, output: output, scratch: scratch,
@@ -313,7 +320,7 @@ public enum Conv2D {
         geometry, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,
         gradWeight: gradWeight, gradBias: gradBias, scratch: requireScratch(geometry, scratch),
         keptWeight: keptWeight)
-    case .im2col, .pointwise:
+    case .im2col, .pointwise, .direct:
       columnsBackward(
         geometry, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,
         gradWeight: gradWeight, gradBias: gradBias, scratch: scratch)

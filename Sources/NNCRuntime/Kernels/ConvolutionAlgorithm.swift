@@ -9,6 +9,8 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
   case pointwise
   /// Winograd's F(2x2, 3x3) (`WinogradConv2D`).
   case winograd
+  /// The direct kernel for few input channels × taps (`DirectConv2D`); gradients by im2col.
+  case direct
   /// The kernel cropped to its live taps (`Conv2DGeometry.liveTapCrop`), the cropped convolution
   /// computed by `then`.
   indirect case cropped(Conv2DTapCrop, then: ConvolutionAlgorithm)
@@ -16,9 +18,12 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
   case depthwise
 
   /// The algorithm for `geometry`: the direct depthwise kernel when it has several groups, one per
-  /// input channel, else `Conv2D.algorithm(for:)`.
+  /// input channel, the direct kernel for few input channels × taps (`DirectConv2D.applies`), else
+  /// `Conv2D.algorithm(for:)`.
   public static func choose(for geometry: Conv2DGeometry) -> ConvolutionAlgorithm {
-    geometry.runsDepthwiseKernel ? .depthwise : Conv2D.algorithm(for: geometry)
+    if geometry.runsDepthwiseKernel { return .depthwise }
+    if DirectConv2D.applies(to: geometry) { return .direct }
+    return Conv2D.algorithm(for: geometry)
   }
 
   /// As profiles and `nnc check --emit plan` name it.
@@ -27,6 +32,7 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
     case .im2col: return "im2col"
     case .pointwise: return "pointwise"
     case .winograd: return "winograd"
+    case .direct: return "direct"
     case .cropped(let crop, _):
       return "cropped to \(crop.geometry.kernelHeight)x\(crop.geometry.kernelWidth)"
     case .depthwise: return "depthwise"

@@ -164,21 +164,28 @@ public enum MaxPool2D {
     let (outH, outW) = (g.outHeight, g.outWidth)
     let inPlane = g.inHeight * g.inWidth
     Parallel.forEach(g.batch * g.channels, workPerItem: outH * outW * g.windowH * g.windowW) { plane in
-      let src = input + plane * inPlane
-      let dst = output + plane * outH * outW
-      if g.isUnpaddedTwoByTwo {
-        twoByTwoValues(g, src, dst)
-        return
-      }
-      for oy in 0..<outH {
-        for ox in 0..<outW {
-          let (rows, columns) = g.window(oy, ox)
-          var bestValue = src[rows.lowerBound * g.inWidth + columns.lowerBound]
-          for y in rows {
-            for x in columns where src[y * g.inWidth + x] > bestValue { bestValue = src[y * g.inWidth + x] }
-          }
-          dst[oy * outW + ox] = bestValue
+      forwardValues(g, plane: input + plane * inPlane, into: output + plane * outH * outW)
+    }
+  }
+
+  /// `forwardValues` of one plane (one sample's channel), on the calling thread: what a convolution
+  /// that pools its own output (`PlannedPool`) runs on each plane it has just computed.
+  @inline(__always)
+  static func forwardValues(
+    _ g: Pool2DGeometry, plane src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>
+  ) {
+    if g.isUnpaddedTwoByTwo {
+      twoByTwoValues(g, src, dst)
+      return
+    }
+    for oy in 0..<g.outHeight {
+      for ox in 0..<g.outWidth {
+        let (rows, columns) = g.window(oy, ox)
+        var bestValue = src[rows.lowerBound * g.inWidth + columns.lowerBound]
+        for y in rows {
+          for x in columns where src[y * g.inWidth + x] > bestValue { bestValue = src[y * g.inWidth + x] }
         }
+        dst[oy * g.outWidth + ox] = bestValue
       }
     }
   }

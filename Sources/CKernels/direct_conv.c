@@ -1,0 +1,98 @@
+#include "direct_conv.h"
+
+#include "depthwise.h"
+
+#include <string.h>
+
+typedef float v8 __attribute__((vector_size(32)));
+typedef float v8u __attribute__((vector_size(32), aligned(4)));
+
+// The portable variant passes 8-float vectors between always-inlined helpers only.
+#pragma clang diagnostic ignored "-Wpsabi"
+
+// Filters per block: 2 × 6 accumulators, two input vectors and a broadcast fill 15 of AVX2's 16
+// vector registers.
+#define NNC_DC_BLOCK 6
+
+// The input is copied, zero-padded, into planes padded_width wide, and the output is computed over
+// whole padded rows ("wide" positions oy · padded_width + ox, the columns ox ≥ out_width discarded):
+// then every tap of every position is one contiguous offset, ki · padded_width + kj, from the position.
+typedef struct {
+  int in_channels, kernel_height, kernel_width;
+  int padded_height, padded_width;
+  // Wide positions computed, a multiple of 16, and floats between padded planes (enough for the
+  // reads of the last positions past the plane's end).
+  int positions, plane_stride;
+} nnc_dc_layout;
+
+static nnc_dc_layout nnc_dc_layout_of(const nnc_direct_conv_shape *s) {
+  nnc_dc_layout l;
+  l.in_channels = s->in_channels;
+  l.kernel_height = s->kernel_height;
+  l.kernel_width = s->kernel_width;
+  l.padded_height = s->out_height + s->kernel_height - 1;
+  l.padded_width = s->out_width + s->kernel_width - 1;
+  l.positions = (s->out_height * l.padded_width + 15) / 16 * 16;
+  const int reach = l.positions + (s->kernel_height - 1) * l.padded_width + s->kernel_width - 1;
+  const int plane = l.padded_height * l.padded_width;
+  l.plane_stride = ((reach > plane ? reach : plane) + 7) / 8 * 8;
+  return l;
+}
+
+long nnc_direct_conv_scratch_count(const nnc_direct_conv_shape *shape) {
+  const nnc_dc_layout l = nnc_dc_layout_of(shape);
+  return (long)l.in_channels * l.plane_stride + (long)NNC_DC_BLOCK * l.positions;
+}
+
+#define NNC_ISA portable
+#include "direct_conv_body.h"
+#undef NNC_ISA
+
+#if defined(__x86_64__)
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#define NNC_ISA avx2
+#include "direct_conv_body.h"
+#undef NNC_ISA
+#pragma clang attribute pop
+#endif
+
+void nnc_direct_conv_sample(int isa, const nnc_direct_conv_shape *s, const float *input, const float *weight,
+                            float *output, float *scratch) {
+  const nnc_dc_layout l = nnc_dc_layout_of(s);
+  float *padded = scratch;
+  float *wide = scratch + (long)l.in_channels * l.plane_stride;
+  // Padded planes: zeros, then the input rows at (pad_top, pad_left), cut to the padded extent.
+  memset(padded, 0, sizeof(float) * (size_t)l.in_channels * (size_t)l.plane_stride);
+  const int first = s->pad_left > 0 ? s->pad_left : 0;
+  const int skip = s->pad_left < 0 ? -s->pad_left : 0;
+  int columns = s->in_width - skip;
+  if (columns > l.padded_width - first) columns = l.padded_width - first;
+  for (int c = 0; c < s->in_channels; c++) {
+    const float *plane = input + (long)c * s->in_height * s->in_width;
+    float *target = padded + (long)c * l.plane_stride;
+    for (int iy = 0; iy < s->in_height && columns > 0; iy++) {
+      const int row = iy + s->pad_top;
+      if (row < 0 || row >= l.padded_height) continue;
+      memcpy(target + (long)row * l.padded_width + first, plane + (long)iy * s->in_width + skip,
+             sizeof(float) * (size_t)columns);
+    }
+  }
+  const int filter_floats = s->in_channels * s->kernel_height * s->kernel_width;
+  const int out_plane = s->out_height * s->out_width;
+  for (int o = 0; o < s->out_channels; o += NNC_DC_BLOCK) {
+    const int count = s->out_channels - o < NNC_DC_BLOCK ? s->out_channels - o : NNC_DC_BLOCK;
+#if defined(__x86_64__)
+    if (isa == NNC_DEPTHWISE_AVX2)
+      nnc_dc_filters_avx2(&l, padded, weight + (long)o * filter_floats, wide, count);
+    else
+#endif
+      nnc_dc_filters_portable(&l, padded, weight + (long)o * filter_floats, wide, count);
+    for (int r = 0; r < count; r++) {
+      float *target = output + (long)(o + r) * out_plane;
+      const float *source = wide + (long)r * l.positions;
+      for (int oy = 0; oy < s->out_height; oy++)
+        memcpy(target + (long)oy * s->out_width, source + (long)oy * l.padded_width,
+               sizeof(float) * (size_t)s->out_width);
+    }
+  }
+}

@@ -1,0 +1,35 @@
+// A direct convolution for layers with few input channels × taps (LeNet-style 5×5 layers), where
+// im2col + SGEMM multiplies a column matrix 25–150 rows deep by only 6–16 filters: the copy costs as
+// much as the product. Compiled, like the depthwise kernels, once for the baseline ISA and once for
+// AVX2 with FMA, chosen at run time (`nnc_depthwise_avx2_available`). One call computes one sample;
+// every output sums its taps in a fixed order, so results never depend on the thread count.
+#ifndef NNC_DIRECT_CONV_H
+#define NNC_DIRECT_CONV_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// A stride-1, undilated, ungrouped convolution of one sample: output[o][oy][ox] = Σ over c, ki, kj
+/// (in that order) of weight[o][c][ki][kj] · input[c][oy − pad_top + ki][ox − pad_left + kj], the
+/// taps outside the input reading 0.
+typedef struct {
+  int in_channels, in_height, in_width, out_channels, out_height, out_width;
+  int kernel_height, kernel_width, pad_top, pad_left;
+} nnc_direct_conv_shape;
+
+/// Floats of scratch `nnc_direct_conv_sample` needs for `shape`.
+long nnc_direct_conv_scratch_count(const nnc_direct_conv_shape *shape);
+
+/// The convolution of one sample (input in_channels × in_height × in_width, weight out_channels ×
+/// in_channels × kernel_height × kernel_width) into `output` (out_channels × out_height ×
+/// out_width), without bias. `isa` is NNC_DEPTHWISE_PORTABLE or NNC_DEPTHWISE_AVX2; `scratch` holds
+/// `nnc_direct_conv_scratch_count` floats.
+void nnc_direct_conv_sample(int isa, const nnc_direct_conv_shape *shape, const float *input, const float *weight,
+                            float *output, float *scratch);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

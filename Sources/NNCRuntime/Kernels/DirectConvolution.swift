@@ -1,0 +1,82 @@
+import CKernels
+
+/// A direct convolution for layers with few input channels × taps (LeNet's 5x5 layers: 1 → 6 and
+/// 6 → 16 channels): `nnc_direct_conv_sample` computes a sample's filters six at a time, each output
+/// position a sum in registers over every channel and tap, where im2col + SGEMM copied 25–150 rows
+/// per output position into a column matrix to multiply by only 6–16 filters (the copy took as long
+/// as the product). Forward only: `Conv2D.backward` computes its gradients by im2col, as before.
+/// Samples run in parallel, each summed in a fixed order, so any thread count gives the same bits.
+enum DirectConv2D {
+  /// Input channels × taps at most: deeper sums suit SGEMM, whose cost the column copy amortizes.
+  static let maximumColumnRows = 160
+  /// Filters at most: more make the product wide enough for SGEMM.
+  static let maximumOutChannels = 64
+  /// Taps at least: 3x3 layers keep Winograd's or im2col's tuned paths.
+  static let minimumTaps = 25
+
+  /// Stride and dilation 1, one group, a kernel of at least `minimumTaps` taps, and few channels.
+  static func applies(to g: Conv2DGeometry) -> Bool {
+    g.groups == 1 && g.strideH == 1 && g.strideW == 1 && g.dilationH == 1 && g.dilationW == 1
+      && g.kernelHeight * g.kernelWidth >= minimumTaps && g.columnRows <= maximumColumnRows
+      && g.outChannels <= maximumOutChannels
+  }
+
+  static func shape(_ g: Conv2DGeometry) -> nnc_direct_conv_shape {
+    nnc_direct_conv_shape(
+      in_channels: Int32(g.inChannels), in_height: Int32(g.inHeight), in_width: Int32(g.inWidth),
+      out_channels: Int32(g.outChannels), out_height: Int32(g.outHeight), out_width: Int32(g.outWidth),
+      kernel_height: Int32(g.kernelHeight), kernel_width: Int32(g.kernelWidth), pad_top: Int32(g.padTop),
+      pad_left: Int32(g.padLeft))
+  }
+
+  /// Floats of scratch one sample's call needs (its padded input and a block of wide output rows).
+  static func sampleScratchCount(_ g: Conv2DGeometry) -> Int {
+    var shape = shape(g)
+    return nnc_direct_conv_scratch_count(&shape)
+  }
+
+  /// Scratch `forward` needs: one sample's worth per part of the parallel loop.
+  static func scratchCount(_ g: Conv2DGeometry) -> Int {
+    min(g.batch, Parallel.maximumParts) * sampleScratchCount(g)
+  }
+
+  /// output = activation(conv(input, weight) · channelScale + bias) (`convolutionEpilogue`), on
+  /// the instruction set `isa` (tests pick one; the executor runs the best). With `pool` (a max
+  /// pooling of one sample's channels), each plane is also max-pooled into `pool.output` as soon
+  /// as it is written.
+  static func forward(
+    _ g: Conv2DGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+    bias: UnsafePointer<Float>?,
+    output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, activation: ActivationKind,
+    channelScale: UnsafePointer<Float>?, isa: DepthwiseInstructionSet = .best,
+    threads: Int = Parallel.threadCount,
+    pool: (geometry: Pool2DGeometry, output: UnsafeMutablePointer<Float>)? = nil
+  ) {
+    var shape = shape(g)
+    let perSample = sampleScratchCount(g)
+    let inSample = g.inChannels * g.inHeight * g.inWidth
+    let plane = g.outHeight * g.outWidth
+    let outSample = g.outChannels * plane
+    let code = isa.code
+    let epilogue = bias != nil || channelScale != nil || activation != .linear
+    Parallel.forEach(g.batch, workPerItem: outSample * g.columnRows, threads: threads) {
+      part, sample in
+      let sampleOutput = output + sample * outSample
+      nnc_direct_conv_sample(
+        code, &shape, input + sample * inSample, weight, sampleOutput, scratch + part * perSample)
+      for channel in 0..<g.outChannels {
+        let row = sampleOutput + channel * plane
+        if epilogue {
+          convolutionEpilogue(
+            row, row, count: plane, scale: channelScale?[channel], bias: bias?[channel],
+            activation: activation)
+        }
+        if let pool {
+          let pooledPlane = pool.geometry.outHeight * pool.geometry.outWidth
+          MaxPool2D.forwardValues(
+            pool.geometry, plane: row, into: pool.output + (sample * g.outChannels + channel) * pooledPlane)
+        }
+      }
+    }
+  }
+}
