@@ -18,6 +18,17 @@ let tiledConvCases: [ConvCase] = [
       batch: 7, inChannels: 8, inHeight: 4, inWidth: 4, outChannels: 12, kernelHeight: 1, kernelWidth: 1),
     hasBias: true),
   ConvCase(
+    name: "pointwise on a 2x2 map, batch 33 (4-float planes: the 4-lane copies and epilogue)",
+    geometry: Conv2DGeometry(
+      batch: 33, inChannels: 16, inHeight: 2, inWidth: 2, outChannels: 24, kernelHeight: 1, kernelWidth: 1),
+    hasBias: true),
+  ConvCase(
+    name: "pointwise on a 3x3 map, groups 2, batch 13 (9-float planes: 8 lanes and a scalar tail)",
+    geometry: Conv2DGeometry(
+      batch: 13, inChannels: 10, inHeight: 3, inWidth: 3, outChannels: 6, kernelHeight: 1, kernelWidth: 1,
+      groups: 2),
+    hasBias: false),
+  ConvCase(
     name: "LeNet-5's second convolution, batch 9",
     geometry: Conv2DGeometry(
       batch: 9, inChannels: 6, inHeight: 14, inWidth: 14, outChannels: 16, kernelHeight: 5, kernelWidth: 5),
@@ -128,11 +139,13 @@ let tiledConvCases: [ConvCase] = [
   }
 
   /// The vectorized ReLU6 of the epilogue against `ActivationKind.relu6`, bit for bit: NaN, both
-  /// zeros, the clamp points and infinities, in the vector body and the scalar tail.
-  @Test func epilogueReLU6MatchesTheActivationBitForBit() {
+  /// zeros, the clamp points and infinities, in the 8-lane body, the 4-lane step and the scalar tail
+  /// (23 floats: 8 + 8 + 4 + 3), and in a 4-float run alone.
+  @Test(arguments: [23, 4])
+  func epilogueReLU6MatchesTheActivationBitForBit(_ count: Int) {
     let special: [Float] = [.nan, -0.0, 0, 6, -6, 6.5, 5.999, .infinity, -.infinity, 1e-30, -1e-30]
     var generator = RandomGenerator(seed: 33)
-    let input = special + randomValues(12, &generator, scale: 10)
+    let input = Array((special + randomValues(12, &generator, scale: 10)).prefix(count))
     for (scale, bias) in [(nil, nil), (Float(1.5), Float(-0.25)), (nil, Float(2))] as [(Float?, Float?)] {
       var fused = [Float](repeating: .nan, count: input.count)
       convolutionEpilogue(input, &fused, count: input.count, scale: scale, bias: bias, activation: .relu6)

@@ -87,6 +87,16 @@ extension Conv2D {
       let columns: UnsafePointer<Float>
       if count == 1 && g.isPointwise {
         columns = tileInput
+      } else if g.isPointwise {
+        // The samples' planes side by side, each channel's row read in input order.
+        for sample in 0..<count {
+          for channel in 0..<g.inChannels {
+            copyFloats(
+              tileInput + sample * inSample + channel * plane, slotBase + channel * width + sample * plane,
+              count: plane)
+          }
+        }
+        columns = UnsafePointer(slotBase)
       } else {
         for item in 0..<(count * g.inChannels) {
           im2col(g, input: tileInput, samples: count, columns: slotBase, item: item)
@@ -101,11 +111,12 @@ extension Conv2D {
           b: columns + group * groupRows * width, ldb: width, beta: 0,
           c: product + group * groupOut * width, ldc: width)
       }
-      for channel in 0..<g.outChannels {
-        for sample in 0..<count {
+      // Sample by sample, so the output is written in order.
+      for sample in 0..<count {
+        let sampleOutput = output + (first + sample) * outSample
+        for channel in 0..<g.outChannels {
           convolutionEpilogue(
-            product + (channel * count + sample) * plane,
-            output + (first + sample) * outSample + channel * plane,
+            product + (channel * count + sample) * plane, sampleOutput + channel * plane,
             count: plane, scale: channelScale?[channel], bias: bias?[channel], activation: activation)
         }
       }
