@@ -13,6 +13,11 @@ let tiledConvCases: [ConvCase] = [
       groups: 2),
     hasBias: true),
   ConvCase(
+    name: "pointwise 20 -> 30 on a 17x17 map, batch 8 (a sample per tile, the direct kernel)",
+    geometry: Conv2DGeometry(
+      batch: 8, inChannels: 20, inHeight: 17, inWidth: 17, outChannels: 30, kernelHeight: 1, kernelWidth: 1),
+    hasBias: true),
+  ConvCase(
     name: "pointwise on a 4x4 map, batch 7",
     geometry: Conv2DGeometry(
       batch: 7, inChannels: 8, inHeight: 4, inWidth: 4, outChannels: 12, kernelHeight: 1, kernelWidth: 1),

@@ -61,7 +61,8 @@ extension Conv2D {
 
   /// `columnsForward` in tiles of `tileSamples` samples on `threads` threads (tests pass several
   /// counts). A tile of one sample multiplies straight
-  /// into the NCHW output (a pointwise one reads the input itself as its columns); larger tiles
+  /// into the NCHW output (a pointwise one reads the input itself as its columns, and with few input
+  /// channels runs the direct kernel, `directPointwiseSample`); larger tiles
   /// multiply into their slot and the epilogue writes each channel's rows into place.
   static func tiledColumnsForward(
     _ g: Conv2DGeometry, samplesPerTile tileSamples: Int, input: UnsafePointer<Float>,
@@ -78,11 +79,18 @@ extension Conv2D {
     let slot = tileSlotCount(g, samplesPerTile: tileSamples)
     let tiles = (g.batch + tileSamples - 1) / tileSamples
     let tileWork = tileSamples * plane * g.outChannels * groupRows
+    let direct = runsDirectPointwise(g)
     Parallel.forEach(tiles, workPerItem: tileWork, partLimit: tileSlots, threads: threads) { part, tile in
       let first = tile * tileSamples
       let count = min(tileSamples, g.batch - first)
       let width = count * plane
       let tileInput = input + first * inSample
+      if count == 1 && direct {
+        directPointwiseSample(
+          g, input: tileInput, weight: weight, bias: bias, output: output + first * outSample,
+          activation: activation, channelScale: channelScale)
+        return
+      }
       let slotBase = scratch + part * slot
       let columns: UnsafePointer<Float>
       if count == 1 && g.isPointwise {
