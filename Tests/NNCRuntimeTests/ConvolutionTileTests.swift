@@ -18,6 +18,11 @@ let tiledConvCases: [ConvCase] = [
       batch: 8, inChannels: 20, inHeight: 17, inWidth: 17, outChannels: 30, kernelHeight: 1, kernelWidth: 1),
     hasBias: true),
   ConvCase(
+    name: "pointwise 40 -> 200 on a 2x2 map, batch 6 (weight-bound: the whole batch in one tile)",
+    geometry: Conv2DGeometry(
+      batch: 6, inChannels: 40, inHeight: 2, inWidth: 2, outChannels: 200, kernelHeight: 1, kernelWidth: 1),
+    hasBias: true),
+  ConvCase(
     name: "pointwise on a 4x4 map, batch 7",
     geometry: Conv2DGeometry(
       batch: 7, inChannels: 8, inHeight: 4, inWidth: 4, outChannels: 12, kernelHeight: 1, kernelWidth: 1),
@@ -58,6 +63,8 @@ let tiledConvCases: [ConvCase] = [
     let samples = try #require(Conv2D.samplesPerTile(c.geometry), "\(c.name) does not run in tiles")
     if c.geometry.isPointwise && samples == 1 {
       #expect(Conv2D.tileSlotCount(c.geometry, samplesPerTile: 1) == 0)
+    } else if Conv2D.isWeightBound(c.geometry) {
+      #expect(samples == c.geometry.batch, "\(c.name): \(samples) samples per tile")
     } else {
       #expect(samples >= 2 && c.geometry.batch % samples != 0, "\(c.name): \(samples) samples per tile")
     }
@@ -72,7 +79,7 @@ let tiledConvCases: [ConvCase] = [
       var g = c.geometry
       g.batch = batch
       let slot = Conv2D.samplesPerTile(g).map {
-        Conv2D.tileSlots * Conv2D.tileSlotCount(g, samplesPerTile: $0)
+        (Conv2D.isWeightBound(g) ? 1 : Conv2D.tileSlots) * Conv2D.tileSlotCount(g, samplesPerTile: $0)
       }
       #expect(Conv2D.scratchCount(g) <= planned && (slot ?? 0) <= planned, "\(c.name) at batch \(batch)")
     }

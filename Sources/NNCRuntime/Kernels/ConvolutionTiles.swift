@@ -33,8 +33,25 @@ extension Conv2D {
     return samplesWithinBudget(g)
   }
 
-  /// Samples per tile by the budget alone (see `samplesPerTile`).
+  /// Weights at least this many times a sample's columns and product make a pointwise convolution
+  /// weight-bound (`isWeightBound`).
+  static let weightBoundRatio = 8
+
+  /// A pointwise convolution whose weights dwarf a sample's data (MobileNetV2's 2x2 maps: 160 x 960
+  /// weights against 4 pixels a channel): tiles would each pack all the weights again for a few
+  /// columns, so the whole batch is one tile, its product split in panels of output channels
+  /// (`sgemm`), which packs the weights once. A function of the geometry without the batch.
+  static func isWeightBound(_ g: Conv2DGeometry) -> Bool {
+    let plane = g.outHeight * g.outWidth
+    // 1x1 maps keep the whole-batch chunks, which pack the weights once already; this path was
+    // measured on MobileNetV2's 2x2 maps.
+    return g.isPointwise && plane >= 4
+      && g.weightCount >= weightBoundRatio * (g.columnRows + g.outChannels) * plane
+  }
+
+  /// Samples per tile by the budget alone (see `samplesPerTile`); the whole batch when weight-bound.
   static func samplesWithinBudget(_ g: Conv2DGeometry) -> Int? {
+    if isWeightBound(g) { return g.batch >= 2 ? g.batch : nil }
     let plane = g.outHeight * g.outWidth
     let perSample = (g.columnRows + g.outChannels) * plane
     let samples = min(tileBudget / perSample, (g.batch + minimumTiles - 1) / minimumTiles)
@@ -48,6 +65,8 @@ extension Conv2D {
   /// grows, so the count for the largest batch covers every smaller one.
   static func tiledScratchCount(_ g: Conv2DGeometry) -> Int {
     guard let samples = samplesWithinBudget(g) else { return 0 }
+    // A weight-bound convolution's single tile runs alone; it grows with the batch.
+    if isWeightBound(g) { return tileSlotCount(g, samplesPerTile: samples) }
     return tileSlots * tileSlotCount(g, samplesPerTile: samples)
   }
 
@@ -80,6 +99,12 @@ extension Conv2D {
     let tiles = (g.batch + tileSamples - 1) / tileSamples
     let tileWork = tileSamples * plane * g.outChannels * groupRows
     let direct = runsDirectPointwise(g)
+    if tiles == 1 && tileSamples > 1 && g.isPointwise {
+      wholeBatchPointwise(
+        g, input: input, weight: weight, bias: bias, output: output, scratch: scratch, activation: activation,
+        channelScale: channelScale, threads: threads)
+      return
+    }
     Parallel.forEach(tiles, workPerItem: tileWork, partLimit: tileSlots, threads: threads) { part, tile in
       let first = tile * tileSamples
       let count = min(tileSamples, g.batch - first)
@@ -125,6 +150,55 @@ extension Conv2D {
         for channel in 0..<g.outChannels {
           convolutionEpilogue(
             product + (channel * count + sample) * plane, sampleOutput + channel * plane,
+            count: plane, scale: channelScale?[channel], bias: bias?[channel], activation: activation)
+        }
+      }
+    }
+  }
+
+  /// The single tile of a weight-bound pointwise convolution (`isWeightBound`): the samples' planes
+  /// side by side, then panels of output channels on `threads` threads, each a product and its
+  /// epilogue into place. Panels depend on the shape alone, so one thread makes the very same
+  /// OpenBLAS calls as eight and any thread count gives the same bits.
+  static func wholeBatchPointwise(
+    _ g: Conv2DGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+    bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+    activation: ActivationKind, channelScale: UnsafePointer<Float>?, threads: Int
+  ) {
+    let plane = g.outHeight * g.outWidth
+    let inSample = g.inChannels * plane
+    let outSample = g.outChannels * plane
+    let width = g.batch * plane
+    let (groupRows, groupOut) = (g.inChannelsPerGroup, g.outChannelsPerGroup)
+    let columns = scratch
+    let product = scratch + g.columnRows * width
+    Parallel.forEach(g.batch, workPerItem: inSample, threads: threads) { _, sample in
+      for channel in 0..<g.inChannels {
+        copyFloats(
+          input + sample * inSample + channel * plane, columns + channel * width + sample * plane,
+          count: plane)
+      }
+    }
+    // Panels of output channels, each packing its share of the weights once and the columns (far
+    // smaller) again: about one panel per columns' worth of weights, 2 to 8, a function of the shape.
+    let panels = max(2, min(8, groupOut / width))
+    let rowsPerPanel = ((groupOut + panels - 1) / panels + 3) / 4 * 4
+    let panelCount = (groupOut + rowsPerPanel - 1) / rowsPerPanel
+    Parallel.forEach(
+      g.groups * panelCount, workPerItem: rowsPerPanel * width * groupRows, threads: threads
+    ) { _, item in
+      let (group, panel) = item.quotientAndRemainder(dividingBy: panelCount)
+      let first = group * groupOut + panel * rowsPerPanel
+      let rows = min(rowsPerPanel, groupOut - panel * rowsPerPanel)
+      serialSGEMM(
+        transposeA: false, transposeB: false, m: rows, n: width, k: groupRows, alpha: 1,
+        a: weight + first * groupRows, lda: groupRows, b: columns + group * groupRows * width, ldb: width,
+        beta: 0, c: product + first * width, ldc: width)
+      // The panel's epilogue while its product is in cache.
+      for channel in first..<(first + rows) {
+        for sample in 0..<g.batch {
+          convolutionEpilogue(
+            product + channel * width + sample * plane, output + sample * outSample + channel * plane,
             count: plane, scale: channelScale?[channel], bias: bias?[channel], activation: activation)
         }
       }
