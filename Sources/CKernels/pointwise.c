@@ -15,7 +15,7 @@ typedef int pw_i8 __attribute__((vector_size(32), aligned(4)));
 // Pixels per packed panel, and the input channels the packed buffer holds (the callers' limit,
 // `Conv2D.directPointwiseMaximumInputs`).
 #define PW_PANEL 128
-#define PW_MAX_INPUTS 32
+#define PW_MAX_INPUTS 64
 
 // The epilogue of 8 outputs: the affine step then the activation, by masks so that the comparisons
 // are those of the scalar `pw_finish`.
@@ -79,7 +79,7 @@ typedef int pw_i8 __attribute__((vector_size(32), aligned(4)));
                                const float *input, long input_stride, float *output, long output_stride, \
                                const float *scales, const float *biases, int affine, int activation) {  \
     const int whole = pixels - pixels % 16;                                                             \
-    /* Panels of up to 128 pixels, packed strip by strip ([strip][k][16], at most 16 KiB): the input  \
+    /* Panels of up to 128 pixels, packed strip by strip ([strip][k][16], at most 32 KiB): the input  \
        rows of NCHW planes lie a plane apart, and planes of 1,024 floats put every row of a strip in \
        the same L1 set. Each block of 4 channels then runs along the panel, so the output is        \
        written as 4 sequential streams. */                                                          \

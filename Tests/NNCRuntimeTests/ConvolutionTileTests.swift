@@ -23,6 +23,11 @@ let tiledConvCases: [ConvCase] = [
       batch: 6, inChannels: 40, inHeight: 2, inWidth: 2, outChannels: 200, kernelHeight: 1, kernelWidth: 1),
     hasBias: true),
   ConvCase(
+    name: "pointwise 48 -> 20 on a 4x4 map, batch 5 (the direct kernel a sample per tile)",
+    geometry: Conv2DGeometry(
+      batch: 5, inChannels: 48, inHeight: 4, inWidth: 4, outChannels: 20, kernelHeight: 1, kernelWidth: 1),
+    hasBias: true),
+  ConvCase(
     name: "pointwise on a 4x4 map, batch 7",
     geometry: Conv2DGeometry(
       batch: 7, inChannels: 8, inHeight: 4, inWidth: 4, outChannels: 12, kernelHeight: 1, kernelWidth: 1),

@@ -17,6 +17,8 @@ import Testing
       groups: 3),
     Conv2DGeometry(
       batch: 1, inChannels: 32, inHeight: 4, inWidth: 8, outChannels: 3, kernelHeight: 1, kernelWidth: 1),
+    Conv2DGeometry(
+      batch: 1, inChannels: 64, inHeight: 4, inWidth: 4, outChannels: 10, kernelHeight: 1, kernelWidth: 1),
   ]
 
   func check(_ instructionSet: DepthwiseInstructionSet) throws {

@@ -30,6 +30,8 @@ extension Conv2D {
   static func samplesPerTile(_ g: Conv2DGeometry) -> Int? {
     let plane = g.outHeight * g.outWidth
     if g.isPointwise && plane >= pointwiseSampleColumns && g.batch >= pointwiseSampleTiles { return 1 }
+    // The direct kernel reads a sample's planes where they are: nothing to copy side by side.
+    if runsDirectPointwise(g) && plane >= directPointwiseMinimumPixels && g.batch >= 2 { return 1 }
     return samplesWithinBudget(g)
   }
 

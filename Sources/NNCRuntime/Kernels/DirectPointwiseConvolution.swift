@@ -1,7 +1,7 @@
 import CKernels
 
 /// Pointwise (1x1) convolutions with few input channels per group, computed directly by the C
-/// kernel `nnc_pointwise_forward` instead of OpenBLAS: with k ≤ 32 the product does little
+/// kernel `nnc_pointwise_forward` instead of OpenBLAS: with k ≤ 64 the product does little
 /// arithmetic per output, and OpenBLAS passes over the output three times (zeroing it for beta = 0,
 /// accumulating, then the epilogue), which made MobileNetV2's expansions on 32x32 and 16x16 maps
 /// (16 and 24 input channels) its slowest layers. The kernel sums each output in registers over k
@@ -9,7 +9,9 @@ import CKernels
 /// only, never on the thread count (`tiledColumnsForward` runs a sample per task).
 extension Conv2D {
   /// Input channels per group at most for the direct kernel; above, OpenBLAS's blocking wins.
-  static let directPointwiseMaximumInputs = 32
+  static let directPointwiseMaximumInputs = 64
+  /// Pixels per sample at least: below, a sample is less than one 16-pixel strip of the kernel.
+  static let directPointwiseMinimumPixels = 16
 
   static func runsDirectPointwise(_ g: Conv2DGeometry) -> Bool {
     g.isPointwise && g.inChannelsPerGroup <= directPointwiseMaximumInputs
