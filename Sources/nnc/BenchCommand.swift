@@ -15,7 +15,9 @@ struct BenchCommand: ParsableCommand {
       batches for at least --seconds each. GFLOP/s counts a training step as three forward passes (the \
       backward pass costs about two). Peak memory is the process's resident high-water mark per phase. \
       With --profile, also prints where a training step's time goes: milliseconds per step for each \
-      kind of node (forward and backward), the loss, zeroing the gradients and the optimizer step.
+      kind of node (forward and backward), the loss, zeroing the gradients and the optimizer step; and \
+      where an inference batch's time goes: milliseconds per batch for each kind of node (with \
+      --inference, the inference profile only).
 
       Under mpirun the training step is the data-parallel one: the batch is the global batch, cut \
       into one part per rank, and the report adds the share of the step spent in the gradient \
@@ -40,13 +42,16 @@ struct BenchCommand: ParsableCommand {
   @Option(help: "Output format: text or json.")
   var format: OutputFormat = .text
 
-  @Flag(help: "Also print the training step's time per kind of node, pass and phase.")
+  @Flag(
+    help:
+      "Also print the time per kind of node of a training step (unless --inference) and of an inference batch."
+  )
   var profile = false
 
   @Flag(help: "Under mpirun: time all-reduces of the model's gradient size and of other sizes.")
   var allreduceBandwidth = false
 
-  @Flag(help: "Time inference batches only, without training steps (and so without --profile).")
+  @Flag(help: "Time inference batches only, without training steps.")
   var inference = false
 
   struct Phase: Encodable {
@@ -69,6 +74,13 @@ struct BenchCommand: ParsableCommand {
     var backward_ms: Double
   }
 
+  /// Milliseconds per inference batch spent in one kind of node.
+  struct InferenceProfileRow: Encodable {
+    var kind: String
+    var nodes: Int
+    var ms: Double
+  }
+
   struct Report: Encodable {
     var model: String
     var batch_size: Int
@@ -80,6 +92,7 @@ struct BenchCommand: ParsableCommand {
     var training: Phase?
     var inference: Phase
     var training_profile: [ProfileRow]?
+    var inference_profile: [InferenceProfileRow]?
     /// Under mpirun: the ranks, and the bytes each all-reduces per training step.
     var ranks: Int?
     var allreduce_bytes_per_step: Int?
@@ -89,9 +102,6 @@ struct BenchCommand: ParsableCommand {
     if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     guard seconds > 0, seconds.isFinite else { throw ValidationError("--seconds must be positive") }
-    if inference && profile {
-      throw ValidationError("--profile times a training step; it cannot be combined with --inference")
-    }
   }
 
   func run() throws {
@@ -162,7 +172,8 @@ struct BenchCommand: ParsableCommand {
         steps_per_second: inferenceRun.steps, images_per_second: inferenceRun.steps * Double(batch),
         gflops_per_second: inferenceRun.steps * Double(batch) * Double(flops) / 1e9,
         peak_resident_bytes: inferenceRun.peak, busy_cores: inferenceRun.busyCores),
-      training_profile: training?.profile, ranks: communicator.isDistributed ? ranks : nil,
+      training_profile: training?.profile, inference_profile: inferenceRun.profile,
+      ranks: communicator.isDistributed ? ranks : nil,
       allreduce_bytes_per_step: training?.allreduceBytes)
     switch format {
     case .json:
@@ -194,6 +205,7 @@ struct BenchCommand: ParsableCommand {
     if let training = report.training { text += "\n" + line("training: ", training, unit: "steps") }
     text += "\n" + line("inference:", report.inference, unit: "batches")
     if let rows = report.training_profile { text += "\n" + profileText(rows) }
+    if let rows = report.inference_profile { text += "\n" + inferenceProfileText(rows) }
     return text
   }
 
@@ -220,6 +232,30 @@ struct BenchCommand: ParsableCommand {
           + padded(share, 8))
     }
     lines.append("  " + padded("all", width, left: true) + padded("", 26) + " " + number(total))
+    return lines.joined(separator: "\n")
+  }
+
+  /// The inference profile as a table, largest first, with each row's share of the profiled time.
+  func inferenceProfileText(_ rows: [InferenceProfileRow]) -> String {
+    let total = rows.reduce(0) { $0 + $1.ms }
+    let width = max(24, rows.map(\.kind.count).max() ?? 0)
+    func padded(_ text: String, _ count: Int, left: Bool = false) -> String {
+      let fill = String(repeating: " ", count: max(0, count - text.count))
+      return left ? text + fill : fill + text
+    }
+    var lines = [
+      "inference batch profile (ms per batch):",
+      "  " + padded("kind", width, left: true) + padded("nodes", 6) + padded("ms", 10) + padded("share", 8),
+    ]
+    for row in rows.sorted(by: { $0.ms > $1.ms }) {
+      let share = String(format: "%.1f%%", total > 0 ? 100 * row.ms / total : 0)
+      lines.append(
+        "  " + padded(row.kind, width, left: true) + padded(String(row.nodes), 6) + " "
+          + padded(String(format: "%.2f", row.ms), 9) + padded(share, 8))
+    }
+    lines.append(
+      "  " + padded("all", width, left: true) + padded("", 6) + " " + padded(String(format: "%.2f", total), 9)
+    )
     return lines.joined(separator: "\n")
   }
 
@@ -301,9 +337,10 @@ struct BenchCommand: ParsableCommand {
     return flag[0] > 0
   }
 
-  /// Batches per second of inference forward passes, and the peak resident memory meanwhile.
+  /// Batches per second of inference forward passes, and the peak resident memory meanwhile; with
+  /// --profile, then milliseconds per batch for each kind of node.
   func measureInference(_ graph: Graph, configuration: TrainingConfiguration, batch: Int) -> (
-    steps: Double, busyCores: Double, peak: Int?
+    steps: Double, busyCores: Double, peak: Int?, profile: [InferenceProfileRow]?
   ) {
     ResidentMemory.resetPeak()
     let executor = Executor(
@@ -314,7 +351,24 @@ struct BenchCommand: ParsableCommand {
     try? TrainingBenchmark.initialize(executor, generator: &generator)
     TrainingBenchmark.fillInput(executor, batch: batch, generator: &generator)
     let (rate, busyCores) = (try? timed { executor.forward(batch: batch, training: false) }) ?? (0, 0)
-    return (rate, busyCores, ResidentMemory.peak())
+    let peak = ResidentMemory.peak()
+    guard profile else { return (rate, busyCores, peak, nil) }
+    // A separate run, so that the clock reads do not touch the rate above.
+    let nodeProfile = ExecutionProfile()
+    executor.profile = nodeProfile
+    executor.forward(batch: batch, training: false)
+    nodeProfile.reset()
+    var batches = 0
+    let start = DispatchTime.now().uptimeNanoseconds
+    while batches < 3 || Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 < seconds {
+      executor.forward(batch: batch, training: false)
+      batches += 1
+    }
+    let perBatch = 1000 / Double(batches)
+    let rows = nodeProfile.entries.map { entry in
+      InferenceProfileRow(kind: entry.kind, nodes: entry.nodes, ms: entry.forwardSeconds * perBatch)
+    }
+    return (rate, busyCores, peak, rows)
   }
 
   /// Runs `body` twice to warm up, then until `seconds` have passed (at least three times); returns

@@ -127,6 +127,8 @@ import Testing
       "bench", "Specs/lenet5.yaml", "--batch-size", "4", "--threads", "1", "--seconds", "0.05", "--profile",
     ])
     #expect(text.stdout.contains("training step profile (ms per step)"), "\(text.stdout)")
+    // Without --inference, --profile gives both profiles.
+    #expect(text.stdout.contains("inference batch profile (ms per batch)"), "\(text.stdout)")
   }
 
   @Test func benchInferenceTimesInferenceOnly() throws {
@@ -144,9 +146,40 @@ import Testing
       "bench", "Specs/lenet5.yaml", "--batch-size", "4", "--threads", "1", "--seconds", "0.05", "--inference",
     ])
     #expect(text.status == 0 && text.stdout.contains("inference:") && !text.stdout.contains("training:"))
-    let rejected = try NNCProcess.run(["bench", "Specs/lenet5.yaml", "--inference", "--profile"])
-    #expect(rejected.status != 0)
-    #expect(rejected.stderr.contains("--profile times a training step"), "\(rejected.stderr)")
+    #expect(!text.stdout.contains("profile"), "no profile without --profile: \(text.stdout)")
+  }
+
+  @Test func benchInferenceProfileReportsTimePerNodeKind() throws {
+    struct Row: Decodable {
+      var kind: String
+      var nodes: Int
+      var ms: Double
+    }
+    struct Bench: Decodable {
+      var training_profile: [Row]?
+      var inference_profile: [Row]
+    }
+    let result = try NNCProcess.run([
+      "bench", "Specs/lenet5.yaml", "--batch-size", "4", "--threads", "1", "--seconds", "0.05", "--inference",
+      "--profile", "--format", "json",
+    ])
+    #expect(result.status == 0, "\(result.stderr)")
+    let bench = try JSONDecoder().decode(Bench.self, from: Data(result.stdout.utf8))
+    #expect(bench.training_profile == nil, "--inference profiles no training step")
+    let rows = bench.inference_profile
+    // LeNet-5's two convolutions appear with their time; so do its dense layers.
+    let convolutions = rows.filter { $0.kind.hasPrefix("conv2d") }
+    #expect(convolutions.reduce(0) { $0 + $1.nodes } == 2, "\(rows.map(\.kind))")
+    #expect(convolutions.allSatisfy { $0.ms > 0 && $0.kind.contains(" -> ") })
+    #expect(rows.contains { $0.kind.hasPrefix("dense") && $0.ms > 0 }, "\(rows.map(\.kind))")
+    #expect(rows.allSatisfy { $0.nodes > 0 && $0.ms >= 0 })
+    let text = try NNCProcess.run([
+      "bench", "Specs/lenet5.yaml", "--batch-size", "4", "--threads", "1", "--seconds", "0.05", "--inference",
+      "--profile",
+    ])
+    #expect(text.status == 0, "\(text.stderr)")
+    #expect(text.stdout.contains("inference batch profile (ms per batch)"), "\(text.stdout)")
+    #expect(!text.stdout.contains("training step profile"), "\(text.stdout)")
   }
 
   @Test func benchRejectsABadBatchSize() throws {

@@ -13,10 +13,36 @@ let tiledConvCases: [ConvCase] = [
       groups: 2),
     hasBias: true),
   ConvCase(
+    name: "pointwise 20 -> 30 on a 17x17 map, batch 8 (a sample per tile, the direct kernel)",
+    geometry: Conv2DGeometry(
+      batch: 8, inChannels: 20, inHeight: 17, inWidth: 17, outChannels: 30, kernelHeight: 1, kernelWidth: 1),
+    hasBias: true),
+  ConvCase(
+    name: "pointwise 40 -> 200 on a 2x2 map, batch 6 (weight-bound: the whole batch in one tile)",
+    geometry: Conv2DGeometry(
+      batch: 6, inChannels: 40, inHeight: 2, inWidth: 2, outChannels: 200, kernelHeight: 1, kernelWidth: 1),
+    hasBias: true),
+  ConvCase(
+    name: "pointwise 48 -> 20 on a 4x4 map, batch 5 (the direct kernel a sample per tile)",
+    geometry: Conv2DGeometry(
+      batch: 5, inChannels: 48, inHeight: 4, inWidth: 4, outChannels: 20, kernelHeight: 1, kernelWidth: 1),
+    hasBias: true),
+  ConvCase(
     name: "pointwise on a 4x4 map, batch 7",
     geometry: Conv2DGeometry(
       batch: 7, inChannels: 8, inHeight: 4, inWidth: 4, outChannels: 12, kernelHeight: 1, kernelWidth: 1),
     hasBias: true),
+  ConvCase(
+    name: "pointwise on a 2x2 map, batch 33 (4-float planes: the 4-lane copies and epilogue)",
+    geometry: Conv2DGeometry(
+      batch: 33, inChannels: 16, inHeight: 2, inWidth: 2, outChannels: 24, kernelHeight: 1, kernelWidth: 1),
+    hasBias: true),
+  ConvCase(
+    name: "pointwise on a 3x3 map, groups 2, batch 13 (9-float planes: 8 lanes and a scalar tail)",
+    geometry: Conv2DGeometry(
+      batch: 13, inChannels: 10, inHeight: 3, inWidth: 3, outChannels: 6, kernelHeight: 1, kernelWidth: 1,
+      groups: 2),
+    hasBias: false),
   ConvCase(
     name: "LeNet-5's second convolution, batch 9",
     geometry: Conv2DGeometry(
@@ -42,6 +68,8 @@ let tiledConvCases: [ConvCase] = [
     let samples = try #require(Conv2D.samplesPerTile(c.geometry), "\(c.name) does not run in tiles")
     if c.geometry.isPointwise && samples == 1 {
       #expect(Conv2D.tileSlotCount(c.geometry, samplesPerTile: 1) == 0)
+    } else if Conv2D.isWeightBound(c.geometry) {
+      #expect(samples == c.geometry.batch, "\(c.name): \(samples) samples per tile")
     } else {
       #expect(samples >= 2 && c.geometry.batch % samples != 0, "\(c.name): \(samples) samples per tile")
     }
@@ -56,7 +84,7 @@ let tiledConvCases: [ConvCase] = [
       var g = c.geometry
       g.batch = batch
       let slot = Conv2D.samplesPerTile(g).map {
-        Conv2D.tileSlots * Conv2D.tileSlotCount(g, samplesPerTile: $0)
+        (Conv2D.isWeightBound(g) ? 1 : Conv2D.tileSlots) * Conv2D.tileSlotCount(g, samplesPerTile: $0)
       }
       #expect(Conv2D.scratchCount(g) <= planned && (slot ?? 0) <= planned, "\(c.name) at batch \(batch)")
     }
@@ -128,11 +156,13 @@ let tiledConvCases: [ConvCase] = [
   }
 
   /// The vectorized ReLU6 of the epilogue against `ActivationKind.relu6`, bit for bit: NaN, both
-  /// zeros, the clamp points and infinities, in the vector body and the scalar tail.
-  @Test func epilogueReLU6MatchesTheActivationBitForBit() {
+  /// zeros, the clamp points and infinities, in the 8-lane body, the 4-lane step and the scalar tail
+  /// (23 floats: 8 + 8 + 4 + 3), and in a 4-float run alone.
+  @Test(arguments: [23, 4])
+  func epilogueReLU6MatchesTheActivationBitForBit(_ count: Int) {
     let special: [Float] = [.nan, -0.0, 0, 6, -6, 6.5, 5.999, .infinity, -.infinity, 1e-30, -1e-30]
     var generator = RandomGenerator(seed: 33)
-    let input = special + randomValues(12, &generator, scale: 10)
+    let input = Array((special + randomValues(12, &generator, scale: 10)).prefix(count))
     for (scale, bias) in [(nil, nil), (Float(1.5), Float(-0.25)), (nil, Float(2))] as [(Float?, Float?)] {
       var fused = [Float](repeating: .nan, count: input.count)
       convolutionEpilogue(input, &fused, count: input.count, scale: scale, bias: bias, activation: .relu6)

@@ -4,7 +4,9 @@
 /// inference: applying it to the output costs nothing extra here, where scaling the weights would
 /// cost a pass over them for every batch. The affine part, ReLU and ReLU6 are vectorized (ReLU6
 /// with the comparisons of `min(max(x, 0), 6)`, so it rounds and treats NaN and -0 as
-/// `ActivationKind.relu6` does); other activations run afterwards in place.
+/// `ActivationKind.relu6` does); other activations run afterwards in place. Runs of 4 to 7 floats
+/// past the last 8 (the 2x2 maps of MobileNetV2's last stage are 4 floats a channel) take one 4-lane
+/// vector: every lane computes what the scalar code does, so the width changes no bits.
 @inline(__always)
 func convolutionEpilogue(
   _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, count: Int, scale: Float?,
@@ -15,28 +17,69 @@ func convolutionEpilogue(
   let relu6 = activation == .relu6
   if affine || relu || relu6 {
     let (s, b) = (scale ?? 1, bias ?? 0)
-    forEachLaneGroup(count) { i, vector in
-      if vector {
-        var value = SIMD8<Float>.load(input + i)
-        if affine { value = value * SIMD8(repeating: s) + SIMD8(repeating: b) }
-        if relu { value = value.replacing(with: 0, where: value .< 0) }
-        if relu6 {
-          value = value.replacing(with: 0, where: value .<= 0)
-          value = value.replacing(with: 6, where: value .> 6)
-        }
-        value.store(output + i)
-      } else {
-        var value = input[i]
-        if affine { value = value * s + b }
-        if relu { value = max(value, 0) }
-        if relu6 { value = min(max(value, 0), 6) }
-        output[i] = value
+    var i = 0
+    while i &+ 8 <= count {
+      var value = SIMD8<Float>.load(input + i)
+      if affine { value = value * SIMD8(repeating: s) + SIMD8(repeating: b) }
+      if relu { value = value.replacing(with: 0, where: value .< 0) }
+      if relu6 {
+        value = value.replacing(with: 0, where: value .<= 0)
+        value = value.replacing(with: 6, where: value .> 6)
       }
+      value.store(output + i)
+      i &+= 8
+    }
+    if i &+ 4 <= count {
+      var value = SIMD4<Float>.load(input + i)
+      if affine { value = value * SIMD4(repeating: s) + SIMD4(repeating: b) }
+      if relu { value = value.replacing(with: 0, where: value .< 0) }
+      if relu6 {
+        value = value.replacing(with: 0, where: value .<= 0)
+        value = value.replacing(with: 6, where: value .> 6)
+      }
+      value.store(output + i)
+      i &+= 4
+    }
+    while i < count {
+      var value = input[i]
+      if affine { value = value * s + b }
+      if relu { value = max(value, 0) }
+      if relu6 { value = min(max(value, 0), 6) }
+      output[i] = value
+      i &+= 1
     }
   } else if UnsafePointer(output) != input {
     output.update(from: input, count: count)
   }
   if !relu && !relu6 && activation != .linear {
     activation.forwardSerial(UnsafePointer(output), output, count: count)
+  }
+}
+
+extension SIMD4 where Scalar == Float {
+  @inline(__always) static func load(_ pointer: UnsafePointer<Float>) -> SIMD4<Float> {
+    UnsafeRawPointer(pointer).loadUnaligned(as: SIMD4<Float>.self)
+  }
+  @inline(__always) func store(_ pointer: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(pointer).storeBytes(of: self, as: SIMD4<Float>.self)
+  }
+}
+
+/// Copies `count` floats in 8- and 4-lane vectors, inline: the planes a tile copies are 4 to 64
+/// floats, where a call to memmove per plane cost more than the copy.
+@inline(__always)
+func copyFloats(_ source: UnsafePointer<Float>, _ destination: UnsafeMutablePointer<Float>, count: Int) {
+  var i = 0
+  while i &+ 8 <= count {
+    SIMD8<Float>.load(source + i).store(destination + i)
+    i &+= 8
+  }
+  if i &+ 4 <= count {
+    SIMD4<Float>.load(source + i).store(destination + i)
+    i &+= 4
+  }
+  while i < count {
+    destination[i] = source[i]
+    i &+= 1
   }
 }

@@ -30,11 +30,30 @@ extension Conv2D {
   static func samplesPerTile(_ g: Conv2DGeometry) -> Int? {
     let plane = g.outHeight * g.outWidth
     if g.isPointwise && plane >= pointwiseSampleColumns && g.batch >= pointwiseSampleTiles { return 1 }
+    // The direct kernel reads a sample's planes where they are: nothing to copy side by side.
+    if runsDirectPointwise(g) && plane >= directPointwiseMinimumPixels && g.batch >= 2 { return 1 }
     return samplesWithinBudget(g)
   }
 
-  /// Samples per tile by the budget alone (see `samplesPerTile`).
+  /// Weights at least this many times a sample's columns and product make a pointwise convolution
+  /// weight-bound (`isWeightBound`).
+  static let weightBoundRatio = 8
+
+  /// A pointwise convolution whose weights dwarf a sample's data (MobileNetV2's 2x2 maps: 160 x 960
+  /// weights against 4 pixels a channel): tiles would each pack all the weights again for a few
+  /// columns, so the whole batch is one tile, its product split in panels of output channels
+  /// (`sgemm`), which packs the weights once. A function of the geometry without the batch.
+  static func isWeightBound(_ g: Conv2DGeometry) -> Bool {
+    let plane = g.outHeight * g.outWidth
+    // 1x1 maps keep the whole-batch chunks, which pack the weights once already; this path was
+    // measured on MobileNetV2's 2x2 maps.
+    return g.isPointwise && plane >= 4
+      && g.weightCount >= weightBoundRatio * (g.columnRows + g.outChannels) * plane
+  }
+
+  /// Samples per tile by the budget alone (see `samplesPerTile`); the whole batch when weight-bound.
   static func samplesWithinBudget(_ g: Conv2DGeometry) -> Int? {
+    if isWeightBound(g) { return g.batch >= 2 ? g.batch : nil }
     let plane = g.outHeight * g.outWidth
     let perSample = (g.columnRows + g.outChannels) * plane
     let samples = min(tileBudget / perSample, (g.batch + minimumTiles - 1) / minimumTiles)
@@ -48,6 +67,8 @@ extension Conv2D {
   /// grows, so the count for the largest batch covers every smaller one.
   static func tiledScratchCount(_ g: Conv2DGeometry) -> Int {
     guard let samples = samplesWithinBudget(g) else { return 0 }
+    // A weight-bound convolution's single tile runs alone; it grows with the batch.
+    if isWeightBound(g) { return tileSlotCount(g, samplesPerTile: samples) }
     return tileSlots * tileSlotCount(g, samplesPerTile: samples)
   }
 
@@ -61,7 +82,8 @@ extension Conv2D {
 
   /// `columnsForward` in tiles of `tileSamples` samples on `threads` threads (tests pass several
   /// counts). A tile of one sample multiplies straight
-  /// into the NCHW output (a pointwise one reads the input itself as its columns); larger tiles
+  /// into the NCHW output (a pointwise one reads the input itself as its columns, and with few input
+  /// channels runs the direct kernel, `directPointwiseSample`); larger tiles
   /// multiply into their slot and the epilogue writes each channel's rows into place.
   static func tiledColumnsForward(
     _ g: Conv2DGeometry, samplesPerTile tileSamples: Int, input: UnsafePointer<Float>,
@@ -78,15 +100,38 @@ extension Conv2D {
     let slot = tileSlotCount(g, samplesPerTile: tileSamples)
     let tiles = (g.batch + tileSamples - 1) / tileSamples
     let tileWork = tileSamples * plane * g.outChannels * groupRows
+    let direct = runsDirectPointwise(g)
+    if tiles == 1 && tileSamples > 1 && g.isPointwise {
+      wholeBatchPointwise(
+        g, input: input, weight: weight, bias: bias, output: output, scratch: scratch, activation: activation,
+        channelScale: channelScale, threads: threads)
+      return
+    }
     Parallel.forEach(tiles, workPerItem: tileWork, partLimit: tileSlots, threads: threads) { part, tile in
       let first = tile * tileSamples
       let count = min(tileSamples, g.batch - first)
       let width = count * plane
       let tileInput = input + first * inSample
+      if count == 1 && direct {
+        directPointwiseSample(
+          g, input: tileInput, weight: weight, bias: bias, output: output + first * outSample,
+          activation: activation, channelScale: channelScale)
+        return
+      }
       let slotBase = scratch + part * slot
       let columns: UnsafePointer<Float>
       if count == 1 && g.isPointwise {
         columns = tileInput
+      } else if g.isPointwise {
+        // The samples' planes side by side, each channel's row read in input order.
+        for sample in 0..<count {
+          for channel in 0..<g.inChannels {
+            copyFloats(
+              tileInput + sample * inSample + channel * plane, slotBase + channel * width + sample * plane,
+              count: plane)
+          }
+        }
+        columns = UnsafePointer(slotBase)
       } else {
         for item in 0..<(count * g.inChannels) {
           im2col(g, input: tileInput, samples: count, columns: slotBase, item: item)
@@ -101,11 +146,61 @@ extension Conv2D {
           b: columns + group * groupRows * width, ldb: width, beta: 0,
           c: product + group * groupOut * width, ldc: width)
       }
-      for channel in 0..<g.outChannels {
-        for sample in 0..<count {
+      // Sample by sample, so the output is written in order.
+      for sample in 0..<count {
+        let sampleOutput = output + (first + sample) * outSample
+        for channel in 0..<g.outChannels {
           convolutionEpilogue(
-            product + (channel * count + sample) * plane,
-            output + (first + sample) * outSample + channel * plane,
+            product + (channel * count + sample) * plane, sampleOutput + channel * plane,
+            count: plane, scale: channelScale?[channel], bias: bias?[channel], activation: activation)
+        }
+      }
+    }
+  }
+
+  /// The single tile of a weight-bound pointwise convolution (`isWeightBound`): the samples' planes
+  /// side by side, then panels of output channels on `threads` threads, each a product and its
+  /// epilogue into place. Panels depend on the shape alone, so one thread makes the very same
+  /// OpenBLAS calls as eight and any thread count gives the same bits.
+  static func wholeBatchPointwise(
+    _ g: Conv2DGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+    bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+    activation: ActivationKind, channelScale: UnsafePointer<Float>?, threads: Int
+  ) {
+    let plane = g.outHeight * g.outWidth
+    let inSample = g.inChannels * plane
+    let outSample = g.outChannels * plane
+    let width = g.batch * plane
+    let (groupRows, groupOut) = (g.inChannelsPerGroup, g.outChannelsPerGroup)
+    let columns = scratch
+    let product = scratch + g.columnRows * width
+    Parallel.forEach(g.batch, workPerItem: inSample, threads: threads) { _, sample in
+      for channel in 0..<g.inChannels {
+        copyFloats(
+          input + sample * inSample + channel * plane, columns + channel * width + sample * plane,
+          count: plane)
+      }
+    }
+    // Panels of output channels, each packing its share of the weights once and the columns (far
+    // smaller) again: about one panel per columns' worth of weights, 2 to 8, a function of the shape.
+    let panels = max(2, min(8, groupOut / width))
+    let rowsPerPanel = ((groupOut + panels - 1) / panels + 3) / 4 * 4
+    let panelCount = (groupOut + rowsPerPanel - 1) / rowsPerPanel
+    Parallel.forEach(
+      g.groups * panelCount, workPerItem: rowsPerPanel * width * groupRows, threads: threads
+    ) { _, item in
+      let (group, panel) = item.quotientAndRemainder(dividingBy: panelCount)
+      let first = group * groupOut + panel * rowsPerPanel
+      let rows = min(rowsPerPanel, groupOut - panel * rowsPerPanel)
+      serialSGEMM(
+        transposeA: false, transposeB: false, m: rows, n: width, k: groupRows, alpha: 1,
+        a: weight + first * groupRows, lda: groupRows, b: columns + group * groupRows * width, ldb: width,
+        beta: 0, c: product + first * width, ldc: width)
+      // The panel's epilogue while its product is in cache.
+      for channel in first..<(first + rows) {
+        for sample in 0..<g.batch {
+          convolutionEpilogue(
+            product + channel * width + sample * plane, output + sample * outSample + channel * plane,
             count: plane, scale: channelScale?[channel], bias: bias?[channel], activation: activation)
         }
       }
