@@ -34,9 +34,9 @@ enum Winograd4x4Conv2D {
     var paddedPlane: Int { paddedHeight * paddedWidth }
     /// Columns of the products for `samples` samples: their tiles rounded up to whole vectors.
     func columns(samples: Int) -> Int { (samples * tilesPerSample + lanes - 1) / lanes * lanes }
-    /// Floats of scratch each part of the input transform works in: the chunk's padded planes of one
-    /// channel and one group of gathered patches. The output transform needs less.
-    var workspacePerPart: Int { samplesPerChunk * paddedPlane + positions * lanes }
+    /// Floats of scratch each part of a transform works in: the chunk's padded planes of one input
+    /// channel, or one group of tiles' outputs.
+    var workspacePerPart: Int { max(samplesPerChunk * paddedPlane, 16 * lanes) }
 
     init(_ g: Conv2DGeometry, targetTiles: Int) {
       tilesHigh = (g.outHeight + 3) / 4
@@ -142,33 +142,40 @@ enum Winograd4x4Conv2D {
     let columns = tiling.columns(samples: samples)
     let stride = WinogradConv2D.positionStride(channels * columns)
     let (paddedWidth, paddedPlane) = (tiling.paddedWidth, tiling.paddedPlane)
-    Parallel.forEach(channels, workPerItem: positions * 4 * columns, threads: threads) { part, channel in
-      let planes = workspace + part * tiling.workspacePerPart
-      let patches = planes + samples * paddedPlane
-      planes.update(repeating: 0, count: samples * paddedPlane)
-      for sample in 0..<samples {
-        let source = input + (sample * channels + channel) * g.inHeight * g.inWidth
-        let target = planes + sample * paddedPlane + g.padTop * paddedWidth + g.padLeft
-        for y in 0..<g.inHeight {
-          (target + y * paddedWidth).update(from: source + y * g.inWidth, count: g.inWidth)
-        }
-      }
-      let out = transformed + channel * columns
-      var tile = 0
-      while tile < columns {
-        // The 8 tiles' patches as 36 vectors, entry 6r + j of each at patches[(6r + j) · 8 + lane].
-        for lane in 0..<lanes {
-          let patch = planes + patchOffset(tiling, tile: tile + lane, tiles: tiles)
-          for r in 0..<6 {
-            for j in 0..<6 { patches[(6 * r + j) * lanes + lane] = patch[r * paddedWidth + j] }
+    // Where each tile's patch starts, computed once rather than per channel.
+    let patchOffsets = (0..<columns).map { patchOffset(tiling, tile: $0, tiles: tiles) }
+    patchOffsets.withUnsafeBufferPointer { offsets in
+      Parallel.forEach(channels, workPerItem: positions * 4 * columns, threads: threads) { part, channel in
+        let planes = workspace + part * tiling.workspacePerPart
+        planes.update(repeating: 0, count: samples * paddedPlane)
+        for sample in 0..<samples {
+          let source = input + (sample * channels + channel) * g.inHeight * g.inWidth
+          let target = planes + sample * paddedPlane + g.padTop * paddedWidth + g.padLeft
+          for y in 0..<g.inHeight {
+            (target + y * paddedWidth).update(from: source + y * g.inWidth, count: g.inWidth)
           }
         }
-        inputTile {
-          SIMD8<Float>.load(patches + $0 * lanes)
-        } store: { position, value in
-          value.store(out + position * stride + tile)
+        let out = transformed + channel * columns
+        var tile = 0
+        while tile < columns {
+          // The 8 tiles' patches as 36 vectors built in registers (a round trip through memory
+          // would stall on store forwarding).
+          let (p0, p1, p2, p3) = (
+            planes + offsets[tile], planes + offsets[tile + 1], planes + offsets[tile + 2],
+            planes + offsets[tile + 3]
+          )
+          let (p4, p5, p6, p7) = (
+            planes + offsets[tile + 4], planes + offsets[tile + 5], planes + offsets[tile + 6],
+            planes + offsets[tile + 7]
+          )
+          Self.inputTile { (entry: Int) -> SIMD8<Float> in
+            let k = entry / 6 * paddedWidth + entry % 6
+            return SIMD8<Float>(p0[k], p1[k], p2[k], p3[k], p4[k], p5[k], p6[k], p7[k])
+          } store: { (position: Int, value: SIMD8<Float>) in
+            value.store(out + position * stride + tile)
+          }
+          tile += lanes
         }
-        tile += lanes
       }
     }
   }
@@ -260,31 +267,39 @@ enum Winograd4x4Conv2D {
     let stride = WinogradConv2D.positionStride(channels * columns)
     let (outH, outW) = (g.outHeight, g.outWidth)
     let plane = outH * outW
-    Parallel.forEach(channels, workPerItem: positions * 4 * columns, threads: threads) { part, channel in
-      let values = workspace + part * tiling.workspacePerPart
-      let m = product + channel * columns
-      var tile = 0
-      while tile < tiles {
-        outputTile {
-          SIMD8<Float>.load(m + $0 * stride + tile)
-        } store: { index, value in
-          value.store(values + index * lanes)
-        }
-        for lane in 0..<min(lanes, tiles - tile) {
-          let (sample, inSample) = (tile + lane).quotientAndRemainder(dividingBy: tiling.tilesPerSample)
-          let (ty, tx) = inSample.quotientAndRemainder(dividingBy: tiling.tilesWide)
-          let target = output + (sample * channels + channel) * plane + 4 * ty * outW + 4 * tx
-          let (rows, width) = (min(4, outH - 4 * ty), min(4, outW - 4 * tx))
-          for a in 0..<rows {
-            for b in 0..<width { target[a * outW + b] = values[(4 * a + b) * lanes + lane] }
+    // Where each tile's outputs start in a channel's planes, and how many rows and columns of it lie
+    // inside the output, computed once rather than per channel.
+    let placements = (0..<tiles).map { tile -> (offset: Int, rows: Int, width: Int) in
+      let (sample, inSample) = tile.quotientAndRemainder(dividingBy: tiling.tilesPerSample)
+      let (ty, tx) = inSample.quotientAndRemainder(dividingBy: tiling.tilesWide)
+      return (sample * channels * plane + 4 * ty * outW + 4 * tx, min(4, outH - 4 * ty), min(4, outW - 4 * tx))
+    }
+    placements.withUnsafeBufferPointer { placements in
+      Parallel.forEach(channels, workPerItem: positions * 4 * columns, threads: threads) { part, channel in
+        let values = workspace + part * tiling.workspacePerPart
+        let m = product + channel * columns
+        let channelOutput = output + channel * plane
+        var tile = 0
+        while tile < tiles {
+          Self.outputTile { (entry: Int) -> SIMD8<Float> in
+            SIMD8<Float>.load(m + entry * stride + tile)
+          } store: { (index: Int, value: SIMD8<Float>) in
+            value.store(values + index * lanes)
           }
+          for lane in 0..<min(lanes, tiles - tile) {
+            let placement = placements[tile + lane]
+            let target = channelOutput + placement.offset
+            for a in 0..<placement.rows {
+              for b in 0..<placement.width { target[a * outW + b] = values[(4 * a + b) * lanes + lane] }
+            }
+          }
+          tile += lanes
         }
-        tile += lanes
-      }
-      for sample in 0..<samples {
-        let target = output + (sample * channels + channel) * plane
-        convolutionEpilogue(
-          target, target, count: plane, scale: scale?[channel], bias: bias?[channel], activation: activation)
+        for sample in 0..<samples {
+          let target = channelOutput + sample * channels * plane
+          convolutionEpilogue(
+            target, target, count: plane, scale: scale?[channel], bias: bias?[channel], activation: activation)
+        }
       }
     }
   }
