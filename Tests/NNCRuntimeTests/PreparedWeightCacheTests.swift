@@ -4,7 +4,7 @@ import Testing
 
 @testable import NNCRuntime
 
-/// Every kind of prepared weight: a Winograd (F(4x4, 3x3)) convolution with a folded batchnorm (scale and shift),
+/// Every kind of prepared weight: a Winograd convolution with a folded batchnorm (scale and shift),
 /// a depthwise one with a folded batchnorm (scaled weights), a 3x3 convolution on a 1x1 map (cropped
 /// to its centre tap) and a dense layer with a folded batchnorm.
 private let preparedWeightsModel = """
@@ -51,7 +51,7 @@ private let preparedWeightsModel = """
     let convolutions = plan.steps.filter { $0.convolution != nil }
     #expect(
       convolutions.map { $0.convolution!.algorithm.description } == [
-        "im2col", "winograd 4x4", "depthwise", "cropped to 1x1",
+        "im2col", "winograd", "depthwise", "cropped to 1x1",
       ])
     // Winograd and the crop keep their weights; the three folded batchnorms each own a region.
     #expect(convolutions.map { $0.keptWeightOffset != nil } == [false, true, false, true])

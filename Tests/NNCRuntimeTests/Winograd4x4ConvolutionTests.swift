@@ -220,26 +220,41 @@ let winogradTransformRoundings = 32
     #expect(results[0] == results[1] && results[0] == results[2], "thread counts differ")
   }
 
-  /// Inference plans take F(4x4, 3x3) where training plans take F(2x2, 3x3), also under a crop;
+  /// Inference plans take F(4x4, 3x3) where training plans take F(2x2, 3x3), where it saves products;
   /// `Conv2D.forward` dispatches it and profiles name it.
   @Test func inferencePlansChooseItAndConv2DDispatchesIt() throws {
-    let g = winogradDispatchCase.geometry
+    var g = winogradDispatchCase.geometry
+    (g.inHeight, g.inWidth) = (8, 8)
     #expect(ConvolutionAlgorithm.choose(for: g, mode: .training) == .winograd)
     #expect(ConvolutionAlgorithm.choose(for: g, mode: .inference) == .winograd4x4)
     #expect(ConvolutionAlgorithm.winograd4x4.description == "winograd 4x4")
     var rgb = g
     rgb.inChannels = 3
     #expect(ConvolutionAlgorithm.choose(for: rgb, mode: .inference) == .im2col)
-    // A 5x5 kernel over a 3x3 map padded by 1 reads only its central 3x3 taps.
+    // Not where the 4x4 tiles are mostly cut off: more products than the 2x2 tiles'.
+    for (side, expected) in [
+      (1, false), (2, false), (3, true), (4, true), (5, false), (6, false), (7, true), (14, true),
+    ] {
+      var map = g
+      (map.inHeight, map.inWidth) = (side, side)
+      #expect(Winograd4x4Conv2D.savesProducts(map) == expected, "\(side)x\(side)")
+      // (A 1x1 map reads only the centre tap: cropped to 1x1 in either mode.)
+      if side > 1 {
+        #expect(
+          ConvolutionAlgorithm.choose(for: map, mode: .inference) == (expected ? .winograd4x4 : .winograd))
+      }
+    }
+    // A 5x5 kernel over a 3x3 map padded by 1 reads only its central 3x3 taps, to a 1x1 output: the
+    // crop's own geometry decides, and there F(2x2, 3x3) computes fewer products.
     let cropped = Conv2DGeometry(
       batch: 1, inChannels: 16, inHeight: 3, inWidth: 3, outChannels: 16, kernelHeight: 5, kernelWidth: 5,
       padTop: 1, padBottom: 1, padLeft: 1, padRight: 1)
     let crop = try #require(cropped.liveTapCrop)
     #expect(ConvolutionAlgorithm.choose(for: cropped, mode: .training) == .cropped(crop, then: .winograd))
-    #expect(ConvolutionAlgorithm.choose(for: cropped, mode: .inference) == .cropped(crop, then: .winograd4x4))
+    #expect(ConvolutionAlgorithm.choose(for: cropped, mode: .inference) == .cropped(crop, then: .winograd))
 
     var generator = RandomGenerator(seed: 63)
-    let (input, weight, bias) = convolutionData(winogradDispatchCase, &generator)
+    let (input, weight, bias) = convolutionData(ConvCase(name: "8x8", geometry: g, hasBias: true), &generator)
     var direct = [Float](repeating: .nan, count: g.outputCount)
     var dispatched = [Float](repeating: .nan, count: g.outputCount)
     var scratch = [Float](repeating: .nan, count: Conv2D.scratchCount(g, algorithm: .winograd4x4))

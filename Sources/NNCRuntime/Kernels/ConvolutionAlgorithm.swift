@@ -32,18 +32,19 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
   }
 
   /// The algorithm for `geometry` in a plan of `mode`: `choose(for:)`, with F(2x2, 3x3) replaced by
-  /// F(4x4, 3x3) for inference, which needs no backward. It depends on the geometry and the mode
-  /// only, so every thread count runs the same arithmetic.
+  /// F(4x4, 3x3) for inference (which needs no backward) where it computes fewer products. It depends
+  /// on the geometry and the mode only, so every thread count runs the same arithmetic.
   public static func choose(for geometry: Conv2DGeometry, mode: GraphMode) -> ConvolutionAlgorithm {
     let chosen = choose(for: geometry)
-    return mode == .inference ? chosen.forwardOnly : chosen
+    return mode == .inference ? chosen.forwardOnly(for: geometry) : chosen
   }
 
-  /// This algorithm with F(2x2, 3x3) (also under a crop) replaced by F(4x4, 3x3).
-  var forwardOnly: ConvolutionAlgorithm {
+  /// This algorithm for `geometry` with F(2x2, 3x3) (also under a crop) replaced by F(4x4, 3x3) where
+  /// `Winograd4x4Conv2D.savesProducts`.
+  func forwardOnly(for geometry: Conv2DGeometry) -> ConvolutionAlgorithm {
     switch self {
-    case .winograd: return .winograd4x4
-    case .cropped(let crop, let inner): return .cropped(crop, then: inner.forwardOnly)
+    case .winograd: return Winograd4x4Conv2D.savesProducts(geometry) ? .winograd4x4 : .winograd
+    case .cropped(let crop, let inner): return .cropped(crop, then: inner.forwardOnly(for: crop.geometry))
     case .im2col, .pointwise, .winograd4x4, .direct, .depthwise: return self
     }
   }

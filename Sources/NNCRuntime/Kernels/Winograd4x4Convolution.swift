@@ -52,6 +52,15 @@ enum Winograd4x4Conv2D {
     }
   }
 
+  /// True when the 4x4 tiles need fewer products than F(2x2, 3x3)'s 2x2 tiles: 36 per tile against
+  /// 16, so not on maps whose edge tiles are mostly cut off (1x1, 2x2, 5x5, 6x6: a 2x2 map takes one
+  /// 4x4 tile, 36 products, against one 2x2 tile, 16).
+  static func savesProducts(_ g: Conv2DGeometry) -> Bool {
+    let tiles4 = ((g.outHeight + 3) / 4) * ((g.outWidth + 3) / 4)
+    let tiles2 = ((g.outHeight + 1) / 2) * ((g.outWidth + 1) / 2)
+    return positions * tiles4 < WinogradConv2D.positions * tiles2
+  }
+
   /// Floats of the transformed weights U.
   static func transformedWeightCount(_ g: Conv2DGeometry) -> Int {
     positions * WinogradConv2D.positionStride(g.outChannels * g.inChannels)
@@ -272,7 +281,9 @@ enum Winograd4x4Conv2D {
     let placements = (0..<tiles).map { tile -> (offset: Int, rows: Int, width: Int) in
       let (sample, inSample) = tile.quotientAndRemainder(dividingBy: tiling.tilesPerSample)
       let (ty, tx) = inSample.quotientAndRemainder(dividingBy: tiling.tilesWide)
-      return (sample * channels * plane + 4 * ty * outW + 4 * tx, min(4, outH - 4 * ty), min(4, outW - 4 * tx))
+      return (
+        sample * channels * plane + 4 * ty * outW + 4 * tx, min(4, outH - 4 * ty), min(4, outW - 4 * tx)
+      )
     }
     placements.withUnsafeBufferPointer { placements in
       Parallel.forEach(channels, workPerItem: positions * 4 * columns, threads: threads) { part, channel in
@@ -298,7 +309,8 @@ enum Winograd4x4Conv2D {
         for sample in 0..<samples {
           let target = channelOutput + sample * channels * plane
           convolutionEpilogue(
-            target, target, count: plane, scale: scale?[channel], bias: bias?[channel], activation: activation)
+            target, target, count: plane, scale: scale?[channel], bias: bias?[channel], activation: activation
+          )
         }
       }
     }
