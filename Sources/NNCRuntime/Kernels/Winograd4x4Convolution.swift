@@ -300,8 +300,18 @@ enum Winograd4x4Conv2D {
           for lane in 0..<min(lanes, tiles - tile) {
             let placement = placements[tile + lane]
             let target = channelOutput + placement.offset
-            for a in 0..<placement.rows {
-              for b in 0..<placement.width { target[a * outW + b] = values[(4 * a + b) * lanes + lane] }
+            if placement.rows == 4 && placement.width == 4 {
+              // A whole tile, unrolled: most of them.
+              for a in 0..<4 {
+                let (row, value) = (target + a * outW, values + 4 * a * lanes + lane)
+                (row[0], row[1], row[2], row[3]) = (
+                  value[0], value[lanes], value[2 * lanes], value[3 * lanes]
+                )
+              }
+            } else {
+              for a in 0..<placement.rows {
+                for b in 0..<placement.width { target[a * outW + b] = values[(4 * a + b) * lanes + lane] }
+              }
             }
           }
           tile += lanes
