@@ -55,7 +55,7 @@ public enum ExecutionPlanner {
       let output = optimized.shape(of: node.output)
       if let attributes = node.op.convolutionAttributes {
         let geometry = Executor.convolutionGeometry(attributes, optimized.shape(of: node.inputs[0]), batch: 1)
-        let algorithm = ConvolutionAlgorithm.choose(for: geometry)
+        let algorithm = ConvolutionAlgorithm.choose(for: geometry, mode: configuration.mode)
         step.convolution = PlannedConvolution(geometry: geometry, algorithm: algorithm)
         var full = geometry
         full.batch = maxBatch

@@ -159,6 +159,8 @@ public enum Conv2D {
         + scratchCount(crop.geometry(batch: geometry.batch), algorithm: inner)
     case .winograd:
       return WinogradConv2D.scratchCount(geometry)
+    case .winograd4x4:
+      return Winograd4x4Conv2D.scratchCount(geometry)
     case .direct:
       // Forward's per-part samples, or backward's im2col chunks.
       return max(DirectConv2D.scratchCount(geometry), scratchCount(geometry, algorithm: .im2col))
@@ -184,6 +186,7 @@ public enum Conv2D {
     switch algorithm ?? Self.algorithm(for: geometry) {
     case .cropped(let crop, _): return crop.geometry.weightCount
     case .winograd: return WinogradConv2D.transformedWeightCount(geometry)
+    case .winograd4x4: return Winograd4x4Conv2D.transformedWeightCount(geometry)
     case .im2col, .pointwise, .depthwise, .direct: return 0
     }
   }
@@ -220,6 +223,11 @@ public enum Conv2D {
         channelScale: channelScale)
     case .winograd:
       WinogradConv2D.forward(
+        geometry, input: input, weight: weight, bias: bias, output: output,
+        scratch: requireScratch(geometry, scratch), activation: activation, keptWeight: keptWeight,
+        channelScale: channelScale, weightIsPrepared: prepared)
+    case .winograd4x4:
+      Winograd4x4Conv2D.forward(
         geometry, input: input, weight: weight, bias: bias, output: output,
         scratch: requireScratch(geometry, scratch), activation: activation, keptWeight: keptWeight,
         channelScale: channelScale, weightIsPrepared: prepared)
@@ -320,6 +328,9 @@ public enum Conv2D {
         geometry, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,
         gradWeight: gradWeight, gradBias: gradBias, scratch: requireScratch(geometry, scratch),
         keptWeight: keptWeight)
+    case .winograd4x4:
+      // Only inference plans choose it (`ConvolutionAlgorithm.choose(for:mode:)`).
+      preconditionFailure("F(4x4, 3x3) convolutions have no backward: training plans run F(2x2, 3x3)")
     case .im2col, .pointwise, .direct:
       columnsBackward(
         geometry, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,

@@ -1,3 +1,5 @@
+import NNCGraph
+
 /// How a convolution is computed. Chosen once per geometry by `choose(for:)` (the executor's plan
 /// does it once per node), then handed to `Conv2D.forward` and `backward`, which run it without
 /// deciding again. None of the choices depends on the batch size, so the choice made for one sample
@@ -9,6 +11,9 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
   case pointwise
   /// Winograd's F(2x2, 3x3) (`WinogradConv2D`).
   case winograd
+  /// Winograd's F(4x4, 3x3) (`Winograd4x4Conv2D`): fewer products than F(2x2, 3x3), forward only,
+  /// so inference plans choose it in its place.
+  case winograd4x4
   /// The direct kernel for few input channels × taps (`DirectConv2D`); gradients by im2col.
   case direct
   /// The kernel cropped to its live taps (`Conv2DGeometry.liveTapCrop`), the cropped convolution
@@ -26,12 +31,31 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
     return Conv2D.algorithm(for: geometry)
   }
 
+  /// The algorithm for `geometry` in a plan of `mode`: `choose(for:)`, with F(2x2, 3x3) replaced by
+  /// F(4x4, 3x3) for inference (which needs no backward) where it computes fewer products. It depends
+  /// on the geometry and the mode only, so every thread count runs the same arithmetic.
+  public static func choose(for geometry: Conv2DGeometry, mode: GraphMode) -> ConvolutionAlgorithm {
+    let chosen = choose(for: geometry)
+    return mode == .inference ? chosen.forwardOnly(for: geometry) : chosen
+  }
+
+  /// This algorithm for `geometry` with F(2x2, 3x3) (also under a crop) replaced by F(4x4, 3x3) where
+  /// `Winograd4x4Conv2D.savesProducts`.
+  func forwardOnly(for geometry: Conv2DGeometry) -> ConvolutionAlgorithm {
+    switch self {
+    case .winograd: return Winograd4x4Conv2D.savesProducts(geometry) ? .winograd4x4 : .winograd
+    case .cropped(let crop, let inner): return .cropped(crop, then: inner.forwardOnly(for: crop.geometry))
+    case .im2col, .pointwise, .winograd4x4, .direct, .depthwise: return self
+    }
+  }
+
   /// As profiles and `nnc check --emit plan` name it.
   public var description: String {
     switch self {
     case .im2col: return "im2col"
     case .pointwise: return "pointwise"
     case .winograd: return "winograd"
+    case .winograd4x4: return "winograd 4x4"
     case .direct: return "direct"
     case .cropped(let crop, _):
       return "cropped to \(crop.geometry.kernelHeight)x\(crop.geometry.kernelWidth)"

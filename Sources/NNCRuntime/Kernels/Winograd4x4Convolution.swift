@@ -1,0 +1,382 @@
+/// Convolution by Winograd's F(4x4, 3x3) (Lavin and Gray 2016), for the convolutions
+/// `WinogradConv2D` fits, in inference plans only (training keeps F(2x2, 3x3), whose backward is
+/// its exact adjoint).
+///
+/// Each 4x4 block of outputs (a tile) is computed from the 6x6 input patch under it:
+/// Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A summed over input channels, with the interpolation points 0, ±1,
+/// ±2 and ∞. The 36 transformed positions ξ become 36 matrix products M[ξ] = U[ξ] V[ξ] as in
+/// `WinogradConv2D` (same layouts, `positionStride` between positions, one thread per product in a
+/// fixed order): 36 products per 16 outputs, against 16 per 4 for F(2x2, 3x3) and 9 per output
+/// for im2col. The transforms multiply by up to 5 (B), 8 (A) and 1/24 (G), so the rounding error
+/// grows with them: a few times F(2x2, 3x3)'s, bounded in the tests through |A| (|G||g||Gᵀ| ⊙
+/// |Bᵀ||d||B|) |Aᵀ|.
+///
+/// The transforms vectorize over 8 consecutive tiles of a chunk (across rows and samples alike, so
+/// narrow maps such as 8x8 or 7x7 fill the lanes): each tile's 6x6 patch is gathered from a
+/// zero-padded copy of the input plane, the 16 outputs scattered back. The products' width is the
+/// chunk's tiles rounded up to 8; the extra columns repeat the last tile and are never written out.
+enum Winograd4x4Conv2D {
+  /// The transformed positions ξ = 6i + j of a 6x6 tile.
+  static let positions = 36
+  /// Tiles per transform vector.
+  static let lanes = 8
+
+  /// How a geometry's outputs are cut into 4x4 tiles and its batch into chunks.
+  struct Tiling {
+    var tilesHigh: Int
+    var tilesWide: Int
+    var samplesPerChunk: Int
+
+    var tilesPerSample: Int { tilesHigh * tilesWide }
+    /// The zero-padded input plane a tile's patch is gathered from: tiles overlap by 2.
+    var paddedHeight: Int { 4 * tilesHigh + 2 }
+    var paddedWidth: Int { 4 * tilesWide + 2 }
+    var paddedPlane: Int { paddedHeight * paddedWidth }
+    /// Columns of the products for `samples` samples: their tiles rounded up to whole vectors.
+    func columns(samples: Int) -> Int { (samples * tilesPerSample + lanes - 1) / lanes * lanes }
+    /// Floats of scratch each part of a transform works in: the chunk's padded planes of one input
+    /// channel, or one group of tiles' outputs.
+    var workspacePerPart: Int { max(samplesPerChunk * paddedPlane, 16 * lanes) }
+
+    init(_ g: Conv2DGeometry, targetTiles: Int) {
+      tilesHigh = (g.outHeight + 3) / 4
+      tilesWide = (g.outWidth + 3) / 4
+      let perSample = tilesHigh * tilesWide
+      var chunk = min(g.batch, max(1, (targetTiles + perSample - 1) / perSample))
+      while chunk > 1
+        && positions * (g.inChannels + g.outChannels) * chunk * perSample > WinogradConv2D.chunkBudget
+      {
+        chunk -= 1
+      }
+      samplesPerChunk = max(1, chunk)
+    }
+  }
+
+  /// True when the 4x4 tiles need fewer products than F(2x2, 3x3)'s 2x2 tiles: 36 per tile against
+  /// 16, so not on maps whose edge tiles are mostly cut off (1x1, 2x2, 5x5, 6x6: a 2x2 map takes one
+  /// 4x4 tile, 36 products, against one 2x2 tile, 16).
+  static func savesProducts(_ g: Conv2DGeometry) -> Bool {
+    let tiles4 = ((g.outHeight + 3) / 4) * ((g.outWidth + 3) / 4)
+    let tiles2 = ((g.outHeight + 1) / 2) * ((g.outWidth + 1) / 2)
+    return positions * tiles4 < WinogradConv2D.positions * tiles2
+  }
+
+  /// Floats of the transformed weights U.
+  static func transformedWeightCount(_ g: Conv2DGeometry) -> Int {
+    positions * WinogradConv2D.positionStride(g.outChannels * g.inChannels)
+  }
+
+  /// Where V, M and the per-part workspaces start in the scratch (U comes first).
+  private static func layout(_ g: Conv2DGeometry, _ tiling: Tiling) -> (input: Int, product: Int, parts: Int)
+  {
+    let columns = tiling.columns(samples: tiling.samplesPerChunk)
+    let input = transformedWeightCount(g)
+    let product = input + positions * WinogradConv2D.positionStride(g.inChannels * columns)
+    let parts = product + positions * WinogradConv2D.positionStride(g.outChannels * columns)
+    return (input, product, parts)
+  }
+
+  /// Float scratch `forward` needs: U, then V and M for one chunk, then the per-part workspaces.
+  static func scratchCount(_ g: Conv2DGeometry, targetTiles: Int = WinogradConv2D.targetTiles) -> Int {
+    let tiling = Tiling(g, targetTiles: targetTiles)
+    return layout(g, tiling).parts + Parallel.maximumParts * tiling.workspacePerPart
+  }
+
+  /// output = activation(conv(input, weight) · channelScale + bias), as `Conv2D.forward`. The
+  /// transformed weights go to `keptWeight` when given (else to scratch); `weightIsPrepared` says
+  /// they already are there.
+  static func forward(
+    _ g: Conv2DGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+    bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+    activation: ActivationKind, keptWeight: UnsafeMutablePointer<Float>? = nil,
+    channelScale: UnsafePointer<Float>? = nil, targetTiles: Int = WinogradConv2D.targetTiles,
+    weightIsPrepared: Bool = false, threads: Int = Parallel.threadCount
+  ) {
+    precondition(!weightIsPrepared || keptWeight != nil, "prepared Winograd weights live in keptWeight")
+    let tiling = Tiling(g, targetTiles: targetTiles)
+    let (inChannels, outChannels) = (g.inChannels, g.outChannels)
+    let offsets = layout(g, tiling)
+    let transformedWeight = keptWeight ?? scratch
+    let (transformedInput, product) = (scratch + offsets.input, scratch + offsets.product)
+    let workspace = scratch + offsets.parts
+    if !weightIsPrepared {
+      transformWeights(
+        weight, outChannels: outChannels, inChannels: inChannels, into: transformedWeight, threads: threads)
+    }
+    let weightStride = WinogradConv2D.positionStride(outChannels * inChannels)
+    let inSample = inChannels * g.inHeight * g.inWidth
+    let outSample = outChannels * g.outHeight * g.outWidth
+    var first = 0
+    while first < g.batch {
+      let samples = min(tiling.samplesPerChunk, g.batch - first)
+      let columns = tiling.columns(samples: samples)
+      let inputStride = WinogradConv2D.positionStride(inChannels * columns)
+      let productStride = WinogradConv2D.positionStride(outChannels * columns)
+      transformInput(
+        g, tiling, input: input + first * inSample, samples: samples, into: transformedInput,
+        workspace: workspace, threads: threads)
+      Parallel.forEach(positions, workPerItem: outChannels * inChannels * columns, threads: threads) {
+        _, position in
+        serialSGEMM(
+          transposeA: false, transposeB: false, m: outChannels, n: columns, k: inChannels, alpha: 1,
+          a: transformedWeight + position * weightStride, lda: inChannels,
+          b: transformedInput + position * inputStride, ldb: columns, beta: 0,
+          c: product + position * productStride, ldc: columns)
+      }
+      transformOutput(
+        g, tiling, product: product, samples: samples, into: output + first * outSample,
+        scale: channelScale, bias: bias, activation: activation, workspace: workspace, threads: threads)
+      first += samples
+    }
+  }
+
+  // MARK: Transforms
+
+  /// Where tile `tile` of a chunk (clamped to its last tile) starts in the chunk's padded planes.
+  @inline(__always)
+  private static func patchOffset(_ tiling: Tiling, tile: Int, tiles: Int) -> Int {
+    let (sample, inSample) = min(tile, tiles - 1).quotientAndRemainder(dividingBy: tiling.tilesPerSample)
+    let (ty, tx) = inSample.quotientAndRemainder(dividingBy: tiling.tilesWide)
+    return sample * tiling.paddedPlane + 4 * ty * tiling.paddedWidth + 4 * tx
+  }
+
+  /// V[ξ][c][t] = (Bᵀ d B)[ξ] for every tile t of the chunk and input channel c, d the tile's 6x6
+  /// input patch (zeros in the padding).
+  static func transformInput(
+    _ g: Conv2DGeometry, _ tiling: Tiling, input: UnsafePointer<Float>, samples: Int,
+    into transformed: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>, threads: Int
+  ) {
+    let channels = g.inChannels
+    let tiles = samples * tiling.tilesPerSample
+    let columns = tiling.columns(samples: samples)
+    let stride = WinogradConv2D.positionStride(channels * columns)
+    let (paddedWidth, paddedPlane) = (tiling.paddedWidth, tiling.paddedPlane)
+    // Where each tile's patch starts, computed once rather than per channel.
+    let patchOffsets = (0..<columns).map { patchOffset(tiling, tile: $0, tiles: tiles) }
+    patchOffsets.withUnsafeBufferPointer { offsets in
+      Parallel.forEach(channels, workPerItem: positions * 4 * columns, threads: threads) { part, channel in
+        let planes = workspace + part * tiling.workspacePerPart
+        planes.update(repeating: 0, count: samples * paddedPlane)
+        for sample in 0..<samples {
+          let source = input + (sample * channels + channel) * g.inHeight * g.inWidth
+          let target = planes + sample * paddedPlane + g.padTop * paddedWidth + g.padLeft
+          for y in 0..<g.inHeight {
+            (target + y * paddedWidth).update(from: source + y * g.inWidth, count: g.inWidth)
+          }
+        }
+        let out = transformed + channel * columns
+        var tile = 0
+        while tile < columns {
+          // The 8 tiles' patches as 36 vectors built in registers (a round trip through memory
+          // would stall on store forwarding).
+          let (p0, p1, p2, p3) = (
+            planes + offsets[tile], planes + offsets[tile + 1], planes + offsets[tile + 2],
+            planes + offsets[tile + 3]
+          )
+          let (p4, p5, p6, p7) = (
+            planes + offsets[tile + 4], planes + offsets[tile + 5], planes + offsets[tile + 6],
+            planes + offsets[tile + 7]
+          )
+          Self.inputTile { (entry: Int) -> SIMD8<Float> in
+            let k = entry / 6 * paddedWidth + entry % 6
+            return SIMD8<Float>(p0[k], p1[k], p2[k], p3[k], p4[k], p5[k], p6[k], p7[k])
+          } store: { (position: Int, value: SIMD8<Float>) in
+            value.store(out + position * stride + tile)
+          }
+          tile += lanes
+        }
+      }
+    }
+  }
+
+  /// Bᵀ z for one column or row z of six entries, the rows of Bᵀ being [4, 0, −5, 0, 1, 0],
+  /// [0, −4, −4, 1, 1, 0], [0, 4, −4, −1, 1, 0], [0, −2, −1, 2, 1, 0], [0, 2, −1, −2, 1, 0] and
+  /// [0, 4, 0, −5, 0, 1].
+  @inline(__always)
+  static func inputStep<L: FloatLanes>(_ z: (L, L, L, L, L, L)) -> (L, L, L, L, L, L) {
+    let (z0, z1, z2, z3, z4, z5) = z
+    let (sum12, sum34) = (z1 + z2, z3 + z4)
+    let (difference12, difference43) = (z1 - z2, z4 - z3)
+    let (difference42, difference31) = (z4 - z2, z3 - z1)
+    return (
+      z0 * 4 - z2 * 5 + z4, sum34 - sum12 * 4, difference43 + difference12 * 4,
+      difference42 + difference31 * 2, difference42 - difference31 * 2, z1 * 4 - z3 * 5 + z5
+    )
+  }
+
+  /// Bᵀ d B for one tile: the 36 entries `entry(6r + j)` of d to `store(6i + k, value)`.
+  @inline(__always)
+  static func inputTile<L: FloatLanes>(_ entry: (Int) -> L, store: (_ position: Int, _ value: L) -> Void) {
+    // Bᵀ d down each column j, then · B along each row i.
+    func column(_ j: Int) -> (L, L, L, L, L, L) {
+      inputStep((entry(j), entry(6 + j), entry(12 + j), entry(18 + j), entry(24 + j), entry(30 + j)))
+    }
+    let (c0, c1, c2, c3, c4, c5) = (column(0), column(1), column(2), column(3), column(4), column(5))
+    func row(_ i: Int, _ t: (L, L, L, L, L, L)) {
+      let v = inputStep(t)
+      store(6 * i, v.0)
+      store(6 * i + 1, v.1)
+      store(6 * i + 2, v.2)
+      store(6 * i + 3, v.3)
+      store(6 * i + 4, v.4)
+      store(6 * i + 5, v.5)
+    }
+    row(0, (c0.0, c1.0, c2.0, c3.0, c4.0, c5.0))
+    row(1, (c0.1, c1.1, c2.1, c3.1, c4.1, c5.1))
+    row(2, (c0.2, c1.2, c2.2, c3.2, c4.2, c5.2))
+    row(3, (c0.3, c1.3, c2.3, c3.3, c4.3, c5.3))
+    row(4, (c0.4, c1.4, c2.4, c3.4, c4.4, c5.4))
+    row(5, (c0.5, c1.5, c2.5, c3.5, c4.5, c5.5))
+  }
+
+  /// Aᵀ m for one column or row m of six entries, the rows of Aᵀ being [1, 1, 1, 1, 1, 0],
+  /// [0, 1, −1, 2, −2, 0], [0, 1, 1, 4, 4, 0] and [0, 1, −1, 8, −8, 1].
+  @inline(__always)
+  static func outputStep<L: FloatLanes>(_ m: (L, L, L, L, L, L)) -> (L, L, L, L) {
+    let (m0, m1, m2, m3, m4, m5) = m
+    let (sum12, difference12, sum34, difference34) = (m1 + m2, m1 - m2, m3 + m4, m3 - m4)
+    return (
+      m0 + sum12 + sum34, difference12 + difference34 * 2, sum12 + sum34 * 4,
+      difference12 + difference34 * 8 + m5
+    )
+  }
+
+  /// Aᵀ M A for one tile: the 36 products `entry(ξ)` to `store(4a + b, value)`, output row a,
+  /// column b.
+  @inline(__always)
+  static func outputTile<L: FloatLanes>(_ entry: (Int) -> L, store: (_ index: Int, _ value: L) -> Void) {
+    // Aᵀ M down each column j, then · A along each row a.
+    func column(_ j: Int) -> (L, L, L, L) {
+      outputStep((entry(j), entry(6 + j), entry(12 + j), entry(18 + j), entry(24 + j), entry(30 + j)))
+    }
+    let (c0, c1, c2, c3, c4, c5) = (column(0), column(1), column(2), column(3), column(4), column(5))
+    func row(_ a: Int, _ t: (L, L, L, L, L, L)) {
+      let y = outputStep(t)
+      store(4 * a, y.0)
+      store(4 * a + 1, y.1)
+      store(4 * a + 2, y.2)
+      store(4 * a + 3, y.3)
+    }
+    row(0, (c0.0, c1.0, c2.0, c3.0, c4.0, c5.0))
+    row(1, (c0.1, c1.1, c2.1, c3.1, c4.1, c5.1))
+    row(2, (c0.2, c1.2, c2.2, c3.2, c4.2, c5.2))
+    row(3, (c0.3, c1.3, c2.3, c3.3, c4.3, c5.3))
+  }
+
+  /// Y = Aᵀ M A for every tile and output channel, then scale, bias and activation per plane; a
+  /// tile past the bottom or right edge writes only its rows and columns inside the output.
+  static func transformOutput(
+    _ g: Conv2DGeometry, _ tiling: Tiling, product: UnsafePointer<Float>, samples: Int,
+    into output: UnsafeMutablePointer<Float>, scale: UnsafePointer<Float>?, bias: UnsafePointer<Float>?,
+    activation: ActivationKind, workspace: UnsafeMutablePointer<Float>, threads: Int
+  ) {
+    let channels = g.outChannels
+    let tiles = samples * tiling.tilesPerSample
+    let columns = tiling.columns(samples: samples)
+    let stride = WinogradConv2D.positionStride(channels * columns)
+    let (outH, outW) = (g.outHeight, g.outWidth)
+    let plane = outH * outW
+    // Where each tile's outputs start in a channel's planes, and how many rows and columns of it lie
+    // inside the output, computed once rather than per channel.
+    let placements = (0..<tiles).map { tile -> (offset: Int, rows: Int, width: Int) in
+      let (sample, inSample) = tile.quotientAndRemainder(dividingBy: tiling.tilesPerSample)
+      let (ty, tx) = inSample.quotientAndRemainder(dividingBy: tiling.tilesWide)
+      return (
+        sample * channels * plane + 4 * ty * outW + 4 * tx, min(4, outH - 4 * ty), min(4, outW - 4 * tx)
+      )
+    }
+    placements.withUnsafeBufferPointer { placements in
+      Parallel.forEach(channels, workPerItem: positions * 4 * columns, threads: threads) { part, channel in
+        let values = workspace + part * tiling.workspacePerPart
+        let m = product + channel * columns
+        let channelOutput = output + channel * plane
+        var tile = 0
+        while tile < tiles {
+          Self.outputTile { (entry: Int) -> SIMD8<Float> in
+            SIMD8<Float>.load(m + entry * stride + tile)
+          } store: { (index: Int, value: SIMD8<Float>) in
+            value.store(values + index * lanes)
+          }
+          for lane in 0..<min(lanes, tiles - tile) {
+            let placement = placements[tile + lane]
+            let target = channelOutput + placement.offset
+            if placement.rows == 4 && placement.width == 4 {
+              // A whole tile, unrolled: most of them.
+              for a in 0..<4 {
+                let (row, value) = (target + a * outW, values + 4 * a * lanes + lane)
+                (row[0], row[1], row[2], row[3]) = (
+                  value[0], value[lanes], value[2 * lanes], value[3 * lanes]
+                )
+              }
+            } else {
+              for a in 0..<placement.rows {
+                for b in 0..<placement.width { target[a * outW + b] = values[(4 * a + b) * lanes + lane] }
+              }
+            }
+          }
+          tile += lanes
+        }
+        for sample in 0..<samples {
+          let target = channelOutput + sample * channels * plane
+          convolutionEpilogue(
+            target, target, count: plane, scale: scale?[channel], bias: bias?[channel], activation: activation
+          )
+        }
+      }
+    }
+  }
+
+  // MARK: Weights
+
+  /// G z for one column or row z of three taps, the rows of G being [1/4, 0, 0], [−1/6, −1/6, −1/6],
+  /// [−1/6, 1/6, −1/6], [1/24, 1/12, 1/6], [1/24, −1/12, 1/6] and [0, 0, 1].
+  @inline(__always)
+  static func weightStep<L: FloatLanes>(_ z: (L, L, L)) -> (L, L, L, L, L, L) {
+    let (z0, z1, z2) = z
+    let outer = z0 + z2
+    let quarterOuter = z0 * (1 / 24) + z2 * (1 / 6)
+    return (
+      z0 * 0.25, (outer + z1) * (-1 / 6), (outer - z1) * (-1 / 6), quarterOuter + z1 * (1 / 12),
+      quarterOuter - z1 * (1 / 12), z2
+    )
+  }
+
+  /// U = G g Gᵀ for every filter. The lanes are input channels: U is contiguous over them, a
+  /// kernel's taps 9 floats apart.
+  static func transformWeights(
+    _ weight: UnsafePointer<Float>, outChannels: Int, inChannels: Int,
+    into transformed: UnsafeMutablePointer<Float>, threads: Int = Parallel.threadCount
+  ) {
+    let stride = WinogradConv2D.positionStride(outChannels * inChannels)
+    Parallel.forEach(outChannels, workPerItem: inChannels * 200, threads: threads) { _, filter in
+      let kernels = weight + filter * inChannels * 9
+      let target = transformed + filter * inChannels
+      func lanes<L: FloatLanes>(_: L.Type, _ channel: Int) {
+        func g(_ tap: Int) -> L { L.load(kernels + channel * 9 + tap, stride: 9) }
+        // G g down each kernel column, then · Gᵀ along each of the six rows.
+        let (c0, c1, c2) = (
+          weightStep((g(0), g(3), g(6))), weightStep((g(1), g(4), g(7))), weightStep((g(2), g(5), g(8)))
+        )
+        func row(_ i: Int, _ p: L, _ q: L, _ r: L) {
+          let u = weightStep((p, q, r))
+          let out = target + 6 * i * stride + channel
+          u.0.store(out)
+          u.1.store(out + stride)
+          u.2.store(out + 2 * stride)
+          u.3.store(out + 3 * stride)
+          u.4.store(out + 4 * stride)
+          u.5.store(out + 5 * stride)
+        }
+        row(0, c0.0, c1.0, c2.0)
+        row(1, c0.1, c1.1, c2.1)
+        row(2, c0.2, c1.2, c2.2)
+        row(3, c0.3, c1.3, c2.3)
+        row(4, c0.4, c1.4, c2.4)
+        row(5, c0.5, c1.5, c2.5)
+      }
+      forEachLaneGroup(inChannels) { channel, vector in
+        vector ? lanes(SIMD8<Float>.self, channel) : lanes(Float.self, channel)
+      }
+    }
+  }
+}
