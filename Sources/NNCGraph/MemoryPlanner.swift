@@ -46,7 +46,13 @@ public enum MemoryPlanner {
   /// Offsets are multiples of 16 elements (64 bytes, a cache line).
   static let alignment = 16
 
-  public static func plan(_ graph: Graph, mode: GraphMode, batchSize: Int, reuse: Bool) -> MemoryPlan {
+  /// `storedWith` maps a value to the value whose buffer holds it: a convolution's output whose only
+  /// reader, a residual addition, is computed in the convolution's epilogue, which writes the
+  /// addition's output instead. The buffer then lives from the convolution's step, so it shares no
+  /// memory with what the convolution reads, and the unwritten output takes no memory of its own.
+  public static func plan(
+    _ graph: Graph, mode: GraphMode, batchSize: Int, reuse: Bool, storedWith: [ValueID: ValueID] = [:]
+  ) -> MemoryPlan {
     let batch = max(1, batchSize)
     let n = graph.nodes.count
     let valueCount = graph.shapes.count
@@ -108,6 +114,9 @@ public enum MemoryPlanner {
         if uses[node.inputs[0].index] == 1, node.inputs[0] != graph.input {
           gradientRoot[node.output.index] = find(&gradientRoot, node.inputs[0].index)
         }
+      }
+      for (value, holder) in storedWith.sorted(by: { $0.key < $1.key }) {
+        valueRoot[value.index] = find(&valueRoot, holder.index)
       }
     }
 

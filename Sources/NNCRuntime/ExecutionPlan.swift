@@ -24,7 +24,7 @@ public struct ExecutionPlan: Sendable {
   /// Per value: elements of one sample.
   public let sampleCounts: [Int]
   /// One per node of `graph`, in order.
-  public let steps: [PlannedStep]
+  public internal(set) var steps: [PlannedStep]
   /// Elements of each of the executor's other buffers.
   public let bufferSizes: BufferSizes
 

@@ -2,7 +2,7 @@ import NNCGraph
 
 /// The textual form of an execution plan (`nnc check --emit plan`): the memory plan as
 /// `MemoryPlanPrinter` prints it, each convolution's output followed by the algorithm the plan
-/// chose for it (and whether its kernel also computes the max pooling after it).
+/// chose for it (and whether its kernel also computes the max pooling or the residual addition after it).
 public enum ExecutionPlanPrinter {
   public static func print(_ plan: ExecutionPlan) -> String {
     var algorithms: [ValueID: String] = [:]
@@ -10,6 +10,7 @@ public enum ExecutionPlanPrinter {
       if let convolution = step.convolution {
         algorithms[plan.graph.nodes[step.node].output] =
           convolution.algorithm.description + (step.pooled == nil ? "" : ", max pooling fused")
+          + (step.residual == nil ? "" : ", residual add fused")
       }
     }
     return MemoryPlanPrinter.print(plan.memoryPlan, graph: plan.graph, annotations: algorithms)

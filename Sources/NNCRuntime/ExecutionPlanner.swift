@@ -34,8 +34,13 @@ public enum ExecutionPlanner {
       }
     }
 
+    let residuals = training ? [:] : residualAdditions(in: optimized)
     let memoryPlan = MemoryPlanner.plan(
-      optimized, mode: configuration.mode, batchSize: maxBatch, reuse: configuration.optimization.plansMemory)
+      optimized, mode: configuration.mode, batchSize: maxBatch, reuse: configuration.optimization.plansMemory,
+      storedWith: Dictionary(
+        uniqueKeysWithValues: residuals.map {
+          (optimized.nodes[$0.key].output, optimized.nodes[$0.value.node].output)
+        }))
     let sampleCounts = optimized.shapes.map(\.sampleCount)
     var sizes = ExecutionPlan.BufferSizes(
       scratch: 0, contribution: training ? (sampleCounts.max() ?? 1) * maxBatch : 1, indices: 0, saved: 0,
@@ -117,6 +122,8 @@ public enum ExecutionPlanner {
     }
     if !training {
       fuseMaxPooling(into: &steps, graph: optimized, memoryPlan: memoryPlan, maxBatch: maxBatch)
+      fuseResidualAdditions(
+        residuals, into: &steps, graph: optimized, memoryPlan: memoryPlan, maxBatch: maxBatch)
     }
     return ExecutionPlan(
       sourceGraph: graph, graph: optimized, configuration: configuration, maxBatch: maxBatch,
@@ -125,6 +132,70 @@ public enum ExecutionPlanner {
       needsGradient: training
         ? optimized.valuesNeedingGradient : [Bool](repeating: false, count: optimized.shapes.count),
       steps: steps, bufferSizes: sizes)
+  }
+
+  /// The residual additions an inference plan computes in a convolution's epilogue, by the index of
+  /// that convolution: an addition (linear or with ReLU, as ResNet's and MobileNetV2's blocks end)
+  /// right after the convolution that produces one operand, read by nothing else, computed by a
+  /// kernel that adds a shortcut (`ConvolutionAlgorithm.addsShortcut`) and with no activation of
+  /// its own (the addition comes before any activation). The other operand is the shortcut.
+  static func residualAdditions(in graph: Graph) -> [Int: PlannedResidual] {
+    let uses = graph.useCounts
+    var residuals: [Int: PlannedResidual] = [:]
+    for (index, node) in graph.nodes.enumerated() where index > 0 {
+      var activation: Activation
+      if case .add = node.op {
+        activation = .linear
+      } else if case .fused(let fused) = node.op, fused.base == .add, fused.batchNorm == nil {
+        activation = fused.activation
+      } else {
+        continue
+      }
+      guard activation == .linear || activation == .relu, let kind = ActivationKind(activation) else {
+        continue
+      }
+      let producer = graph.nodes[index - 1]
+      let convolutionOutput = producer.output
+      guard node.inputs.count == 2, node.inputs.contains(convolutionOutput),
+        node.inputs[0] != node.inputs[1], convolutionOutput != graph.output,
+        uses[convolutionOutput.index] == 1,
+        let attributes = producer.op.convolutionAttributes
+      else { continue }
+      // The addition comes before any activation: a fused convolution must have none of its own.
+      if case .fused(let fused) = producer.op, fused.activation != .linear { continue }
+      let geometry = Executor.convolutionGeometry(attributes, graph.shape(of: producer.inputs[0]), batch: 1)
+      guard ConvolutionAlgorithm.choose(for: geometry).addsShortcut else { continue }
+      let shortcut = node.inputs[0] == convolutionOutput ? node.inputs[1] : node.inputs[0]
+      residuals[index - 1] = PlannedResidual(node: index, shortcut: shortcut, activation: kind)
+    }
+    return residuals
+  }
+
+  /// Inference: the residual additions of `residualAdditions` are computed by their convolutions
+  /// (`PlannedStep.residual`): the epilogue adds the shortcut while the convolution's output is in
+  /// cache and writes the addition's output, which saves the addition's pass over three tensors and
+  /// its hand-off to the threads. The memory plan stores the convolution's (unwritten) output in the
+  /// addition's buffer (`storedWith`), which so lives from the convolution's step and shares no
+  /// memory with the convolution's input or the shortcut, which the kernel reads while it writes; the
+  /// check below keeps that true whatever the plan (without reuse every value has its own memory).
+  static func fuseResidualAdditions(
+    _ residuals: [Int: PlannedResidual], into steps: inout [PlannedStep], graph: Graph,
+    memoryPlan: MemoryPlan, maxBatch: Int
+  ) {
+    func range(_ value: ValueID) -> Range<Int>? {
+      guard let offset = memoryPlan.valueOffsets[value.index] else { return nil }
+      return offset..<(offset + graph.shape(of: value).sampleCount * maxBatch)
+    }
+    for (producer, residual) in residuals.sorted(by: { $0.key < $1.key }) {
+      guard steps[producer].pooled == nil, let sumRange = range(graph.nodes[residual.node].output) else {
+        continue
+      }
+      let readValues = graph.nodes[producer].inputs + [residual.shortcut]
+      let overlaps = readValues.contains { value in range(value).map { $0.overlaps(sumRange) } ?? true }
+      if overlaps { continue }
+      steps[producer].residual = residual
+      steps[residual.node].isAddedByProducer = true
+    }
   }
 
   /// Inference: a max pooling whose input is a direct convolution's output, read by nothing else,

@@ -44,10 +44,12 @@ extension Executor {
           pool: pooledOutput(pooled, batch: batch))
         break
       }
+      let residual = residualOutput(index)
       Conv2D.forward(
         geometry, algorithm: steps[index].convolution!.algorithm, input: value(node.inputs[0]),
-        weight: parameter(.weight)!, bias: parameter(.bias), output: output, scratch: scratch.base,
-        keptWeight: keptWeight(index), keptWeightIsPrepared: preparedWeightsAreCurrent)
+        weight: parameter(.weight)!, bias: parameter(.bias), output: residual?.output ?? output,
+        scratch: scratch.base, activation: residual?.activation ?? .linear, keptWeight: keptWeight(index),
+        keptWeightIsPrepared: preparedWeightsAreCurrent, shortcut: residual?.shortcut)
     case .pool(let attributes):
       if steps[index].isPooledByProducer { break }
       let geometry = Self.poolGeometry(attributes, graph.shape(of: node.inputs[0]), batch: batch)
@@ -115,6 +117,7 @@ extension Executor {
           batch: batch, channels: channels, spatial: spatial, input: value(node.inputs[0]), output: output)
       }
     case .add:
+      if steps[index].isAddedByProducer { break }
       Add.forward(value(node.inputs[0]), value(node.inputs[1]), output: output, count: count)
     case .concat:
       let spatial = outputShape.sample.dropFirst().reduce(1, *)
@@ -190,10 +193,14 @@ extension Executor {
           pool: pooledOutput(pooled, batch: batch))
         return
       }
+      let residual = residualOutput(index)
       Conv2D.forward(
         geometry, algorithm: algorithm, input: value(node.inputs[0]), weight: weight, bias: bias,
-        output: output, scratch: scratch.base, activation: activation, keptWeight: keptWeight(index),
-        channelScale: channelScale, keptWeightIsPrepared: preparedWeightsAreCurrent)
+        output: residual?.output ?? output, scratch: scratch.base,
+        activation: residual?.activation ?? activation,
+        keptWeight: keptWeight(index), channelScale: channelScale,
+        keptWeightIsPrepared: preparedWeightsAreCurrent,
+        shortcut: residual?.shortcut)
     case .dense(let dense):
       let inFeatures = graph.shape(of: node.inputs[0]).sampleCount
       var weight = UnsafePointer(parameter(.weight)!)
@@ -214,6 +221,7 @@ extension Executor {
         batch: batch, inFeatures: inFeatures, outFeatures: dense.units, input: value(node.inputs[0]),
         weight: weight, bias: bias, output: output, activation: activation)
     case .add:
+      if steps[index].isAddedByProducer { return }
       Add.forward(
         value(node.inputs[0]), value(node.inputs[1]), output: output, count: count, activation: activation)
     }
@@ -260,6 +268,17 @@ extension Executor {
       for element in row..<(row + perChannel) { folded[element] = weight[element] * scale[channel] }
     }
     return (UnsafePointer(folded), shift)
+  }
+
+  /// Where the convolution of step `index` writes a residual addition fused into it: the addition's
+  /// output, its shortcut and its activation (the convolution's own is linear); nil without one.
+  func residualOutput(_ index: Int) -> (
+    output: UnsafeMutablePointer<Float>, shortcut: UnsafePointer<Float>, activation: ActivationKind
+  )? {
+    guard let residual = steps[index].residual else { return nil }
+    return (
+      value(graph.nodes[residual.node].output), UnsafePointer(value(residual.shortcut)), residual.activation
+    )
   }
 
   /// The geometry at `batch` and the output of a max pooling fused into its convolution.

@@ -35,6 +35,19 @@ public struct PlannedStep: Sendable {
   public var pooled: PlannedPool? = nil
   /// This max pooling's output was written by the convolution before it (`pooled`): nothing to do.
   public var isPooledByProducer = false
+  /// Inference only: the residual addition that reads this convolution's output, computed in the
+  /// convolution's epilogue into the addition's output (`ExecutionPlanner.fuseResidualAdditions`).
+  public var residual: PlannedResidual? = nil
+  /// This addition's output was written by the convolution before it (`residual`): nothing to do.
+  public var isAddedByProducer = false
+}
+
+/// A residual addition fused into the convolution before it: the addition node, its other operand
+/// (the shortcut) and its activation (linear or ReLU).
+public struct PlannedResidual: Sendable, Hashable {
+  public var node: Int
+  public var shortcut: ValueID
+  public var activation: ActivationKind
 }
 
 /// A max pooling fused into the convolution that produces its input: the pooling node and its

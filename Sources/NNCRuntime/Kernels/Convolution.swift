@@ -199,16 +199,21 @@ public enum Conv2D {
   /// for `backward`, saving a pass over the full weights), else into scratch. The depthwise kernel
   /// takes no `channelScale` (fold it into the weights) and no scratch. `keptWeightIsPrepared` says
   /// that `keptWeight` already holds the prepared weights of this `weight` (an inference executor
-  /// caching them): they are used as they are.
+  /// caching them): they are used as they are. A `shortcut` (NCHW like `output`) is added in the
+  /// epilogue before the activation (`convolutionEpilogue`): a residual addition fused in.
   public static func forward(
     _ geometry: Conv2DGeometry, algorithm: ConvolutionAlgorithm? = nil, input: UnsafePointer<Float>,
     weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
     scratch: UnsafeMutablePointer<Float>?, activation: ActivationKind = .linear,
     keptWeight: UnsafeMutablePointer<Float>? = nil, channelScale: UnsafePointer<Float>? = nil,
-    keptWeightIsPrepared: Bool = false
+    keptWeightIsPrepared: Bool = false, shortcut: UnsafePointer<Float>? = nil
   ) {
     let prepared = keptWeightIsPrepared && keptWeight != nil
-    switch algorithm ?? Self.algorithm(for: geometry) {
+    let chosen = algorithm ?? Self.algorithm(for: geometry)
+    precondition(
+      shortcut == nil || (chosen.addsShortcut && (activation == .linear || activation == .relu)),
+      "a shortcut is added by the im2col and pointwise kernels only, before a linear or ReLU activation")
+    switch chosen {
     case .depthwise:
       precondition(channelScale == nil, "the depthwise kernel takes its channel scale in the weights")
       DepthwiseConv2D.forward(
@@ -220,7 +225,7 @@ public enum Conv2D {
         crop.geometry(batch: geometry.batch), algorithm: inner, input: input, weight: croppedWeight,
         bias: bias, output: output,
         scratch: requireScratch(geometry, scratch) + 2 * crop.geometry.weightCount, activation: activation,
-        channelScale: channelScale)
+        channelScale: channelScale, shortcut: shortcut)
     case .winograd:
       WinogradConv2D.forward(
         geometry, input: input, weight: weight, bias: bias, output: output,
@@ -238,7 +243,7 @@ public enum Conv2D {
     case .im2col, .pointwise:
       columnsForward(
         geometry, input: input, weight: weight, bias: bias, output: output, scratch: scratch,
-        activation: activation, channelScale: channelScale)
+        activation: activation, channelScale: channelScale, shortcut: shortcut)
     }
   }
 
@@ -247,13 +252,15 @@ public enum Conv2D {
   private static func columnsForward(
     _ geometry: Conv2DGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
     bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
-    scratch: UnsafeMutablePointer<Float>?, activation: ActivationKind, channelScale: UnsafePointer<Float>?
+    scratch: UnsafeMutablePointer<Float>?, activation: ActivationKind, channelScale: UnsafePointer<Float>?,
+    shortcut: UnsafePointer<Float>?
   ) {
     let g = geometry
     if let tileSamples = samplesPerTile(g) {
       tiledColumnsForward(
         g, samplesPerTile: tileSamples, input: input, weight: weight, bias: bias, output: output,
-        scratch: requireScratch(g, scratch), activation: activation, channelScale: channelScale)
+        scratch: requireScratch(g, scratch), activation: activation, channelScale: channelScale,
+        shortcut: shortcut)
       return
     }
     let plane = g.outHeight * g.outWidth
@@ -279,18 +286,20 @@ public enum Conv2D {
           c: product + group * groupOut * width, ldc: width)
       }
       if chunk == 1 {
-        if bias != nil || channelScale != nil || activation != .linear {
+        if bias != nil || channelScale != nil || activation != .linear || shortcut != nil {
+          let sampleShortcut = shortcut.map { $0 + first * outSample }
           Parallel.forEach(g.outChannels, workPerItem: plane) { channel in
             let row = product + channel * plane
             convolutionEpilogue(
               row, row, count: plane, scale: channelScale?[channel], bias: bias?[channel],
-              activation: activation)
+              activation: activation, shortcut: sampleShortcut.map { $0 + channel * plane })
           }
         }
       } else {
         scatter(
           product, samples: count, channels: g.outChannels, plane: plane, into: output + first * outSample,
-          scale: channelScale, bias: bias, activation: activation)
+          scale: channelScale, bias: bias, activation: activation,
+          shortcut: shortcut.map { $0 + first * outSample })
       }
       first += count
     }
@@ -548,17 +557,19 @@ public enum Conv2D {
   }
 
   /// output[n, c, :] = activation(product[c, n·plane ..< (n+1)·plane] · scale[c] + bias[c]) for a
-  /// chunk.
+  /// chunk, plus shortcut[n, c, :] before the activation when given.
   static func scatter(
     _ product: UnsafePointer<Float>, samples: Int, channels: Int, plane: Int,
     into output: UnsafeMutablePointer<Float>, scale: UnsafePointer<Float>?, bias: UnsafePointer<Float>?,
-    activation: ActivationKind
+    activation: ActivationKind, shortcut: UnsafePointer<Float>? = nil
   ) {
     Parallel.forEach(channels, workPerItem: samples * plane) { channel in
       for sample in 0..<samples {
+        let offset = (sample * channels + channel) * plane
         convolutionEpilogue(
-          product + (channel * samples + sample) * plane, output + (sample * channels + channel) * plane,
-          count: plane, scale: scale?[channel], bias: bias?[channel], activation: activation)
+          product + (channel * samples + sample) * plane, output + offset, count: plane,
+          scale: scale?[channel], bias: bias?[channel], activation: activation,
+          shortcut: shortcut.map { $0 + offset })
       }
     }
   }

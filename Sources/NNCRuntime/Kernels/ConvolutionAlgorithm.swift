@@ -49,6 +49,16 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
     }
   }
 
+  /// Whether `Conv2D.forward` can add a residual shortcut in its epilogue: the im2col and pointwise
+  /// paths (cropped to them too), whose epilogues see NCHW planes of the output.
+  public var addsShortcut: Bool {
+    switch self {
+    case .im2col, .pointwise: return true
+    case .cropped(_, let inner): return inner.addsShortcut
+    case .winograd, .winograd4x4, .direct, .depthwise: return false
+    }
+  }
+
   /// As profiles and `nnc check --emit plan` name it.
   public var description: String {
     switch self {

@@ -7,11 +7,21 @@
 /// `ActivationKind.relu6` does); other activations run afterwards in place. Runs of 4 to 7 floats
 /// past the last 8 (the 2x2 maps of MobileNetV2's last stage are 4 floats a channel) take one 4-lane
 /// vector: every lane computes what the scalar code does, so the width changes no bits.
+///
+/// With a `shortcut` (a residual addition fused into the convolution in inference plans, aligned with
+/// `output`), output[i] = activation(input[i] · scale + bias + shortcut[i]): the convolution's value is
+/// rounded first, then the shortcut added, then the activation, linear or ReLU, as `Add.forward`
+/// computes it (ReLU as `max(x, 0)`, so -0 becomes 0), so the bits equal the unfused nodes'.
 @inline(__always)
 func convolutionEpilogue(
   _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, count: Int, scale: Float?,
-  bias: Float?, activation: ActivationKind
+  bias: Float?, activation: ActivationKind, shortcut: UnsafePointer<Float>? = nil
 ) {
+  if let shortcut {
+    residualEpilogue(
+      input, output, count: count, scale: scale, bias: bias, relu: activation == .relu, shortcut: shortcut)
+    return
+  }
   let affine = scale != nil || bias != nil
   let relu = activation == .relu
   let relu6 = activation == .relu6
@@ -53,6 +63,33 @@ func convolutionEpilogue(
   }
   if !relu && !relu6 && activation != .linear {
     activation.forwardSerial(UnsafePointer(output), output, count: count)
+  }
+}
+
+/// `convolutionEpilogue` with a shortcut (see there); the activation is linear or ReLU.
+@inline(__always)
+private func residualEpilogue(
+  _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, count: Int, scale: Float?,
+  bias: Float?, relu: Bool, shortcut: UnsafePointer<Float>
+) {
+  let affine = scale != nil || bias != nil
+  let (s, b) = (scale ?? 1, bias ?? 0)
+  var i = 0
+  while i &+ 8 <= count {
+    var value = SIMD8<Float>.load(input + i)
+    if affine { value = value * SIMD8(repeating: s) + SIMD8(repeating: b) }
+    value = value + SIMD8<Float>.load(shortcut + i)
+    if relu { value = value.replacing(with: 0, where: value .<= 0) }
+    value.store(output + i)
+    i &+= 8
+  }
+  while i < count {
+    var value = input[i]
+    if affine { value = value * s + b }
+    value = value + shortcut[i]
+    if relu { value = max(value, 0) }
+    output[i] = value
+    i &+= 1
   }
 }
 

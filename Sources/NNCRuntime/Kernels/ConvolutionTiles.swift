@@ -89,7 +89,7 @@ extension Conv2D {
     _ g: Conv2DGeometry, samplesPerTile tileSamples: Int, input: UnsafePointer<Float>,
     weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
     scratch: UnsafeMutablePointer<Float>, activation: ActivationKind, channelScale: UnsafePointer<Float>?,
-    threads: Int = Parallel.threadCount
+    shortcut: UnsafePointer<Float>? = nil, threads: Int = Parallel.threadCount
   ) {
     Parallel.singleThreadedBLAS
     let plane = g.outHeight * g.outWidth
@@ -104,7 +104,7 @@ extension Conv2D {
     if tiles == 1 && tileSamples > 1 && g.isPointwise {
       wholeBatchPointwise(
         g, input: input, weight: weight, bias: bias, output: output, scratch: scratch, activation: activation,
-        channelScale: channelScale, threads: threads)
+        channelScale: channelScale, shortcut: shortcut, threads: threads)
       return
     }
     Parallel.forEach(tiles, workPerItem: tileWork, partLimit: tileSlots, threads: threads) { part, tile in
@@ -115,7 +115,8 @@ extension Conv2D {
       if count == 1 && direct {
         directPointwiseSample(
           g, input: tileInput, weight: weight, bias: bias, output: output + first * outSample,
-          activation: activation, channelScale: channelScale)
+          activation: activation, channelScale: channelScale,
+          shortcut: shortcut.map { $0 + first * outSample })
         return
       }
       let slotBase = scratch + part * slot
@@ -149,10 +150,12 @@ extension Conv2D {
       // Sample by sample, so the output is written in order.
       for sample in 0..<count {
         let sampleOutput = output + (first + sample) * outSample
+        let sampleShortcut = shortcut.map { $0 + (first + sample) * outSample }
         for channel in 0..<g.outChannels {
           convolutionEpilogue(
             product + (channel * count + sample) * plane, sampleOutput + channel * plane,
-            count: plane, scale: channelScale?[channel], bias: bias?[channel], activation: activation)
+            count: plane, scale: channelScale?[channel], bias: bias?[channel], activation: activation,
+            shortcut: sampleShortcut.map { $0 + channel * plane })
         }
       }
     }
@@ -165,7 +168,8 @@ extension Conv2D {
   static func wholeBatchPointwise(
     _ g: Conv2DGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
     bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
-    activation: ActivationKind, channelScale: UnsafePointer<Float>?, threads: Int
+    activation: ActivationKind, channelScale: UnsafePointer<Float>?, shortcut: UnsafePointer<Float>?,
+    threads: Int
   ) {
     let plane = g.outHeight * g.outWidth
     let inSample = g.inChannels * plane
@@ -199,9 +203,11 @@ extension Conv2D {
       // The panel's epilogue while its product is in cache.
       for channel in first..<(first + rows) {
         for sample in 0..<g.batch {
+          let offset = sample * outSample + channel * plane
           convolutionEpilogue(
-            product + channel * width + sample * plane, output + sample * outSample + channel * plane,
-            count: plane, scale: channelScale?[channel], bias: bias?[channel], activation: activation)
+            product + channel * width + sample * plane, output + offset, count: plane,
+            scale: channelScale?[channel], bias: bias?[channel], activation: activation,
+            shortcut: shortcut.map { $0 + offset })
         }
       }
     }

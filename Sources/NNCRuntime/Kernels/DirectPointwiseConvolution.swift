@@ -18,19 +18,23 @@ extension Conv2D {
   }
 
   /// One sample (`input` and `output` at the sample's NCHW planes), every group:
-  /// output = activation(conv · scale + bias).
+  /// output = activation(conv · scale + bias), plus the sample's `shortcut` before the activation.
   static func directPointwiseSample(
     _ g: Conv2DGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
     bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, activation: ActivationKind,
-    channelScale: UnsafePointer<Float>?, instructionSet: DepthwiseInstructionSet = .best
+    channelScale: UnsafePointer<Float>?, shortcut: UnsafePointer<Float>? = nil,
+    instructionSet: DepthwiseInstructionSet = .best
   ) {
     let plane = g.outHeight * g.outWidth
     let (groupIn, groupOut) = (g.inChannelsPerGroup, g.outChannelsPerGroup)
-    // Other activations run afterwards in place, as in `convolutionEpilogue`.
+    // Other activations run afterwards in place, as in `convolutionEpilogue`; with a shortcut the
+    // kernel writes the convolution's value and the sample's pass adds the shortcut, then activates.
     let code =
-      activation == .relu
-      ? Int32(NNC_POINTWISE_RELU)
-      : activation == .relu6 ? Int32(NNC_POINTWISE_RELU6) : Int32(NNC_POINTWISE_LINEAR)
+      shortcut != nil
+      ? Int32(NNC_POINTWISE_LINEAR)
+      : activation == .relu
+        ? Int32(NNC_POINTWISE_RELU)
+        : activation == .relu6 ? Int32(NNC_POINTWISE_RELU6) : Int32(NNC_POINTWISE_LINEAR)
     for group in 0..<g.groups {
       let first = group * groupOut
       nnc_pointwise_forward(
@@ -39,7 +43,11 @@ extension Conv2D {
         channelScale.map { $0 + first },
         bias.map { $0 + first }, code)
     }
-    if code == Int32(NNC_POINTWISE_LINEAR) && activation != .linear {
+    if let shortcut {
+      convolutionEpilogue(
+        output, output, count: g.outChannels * plane, scale: nil, bias: nil, activation: activation,
+        shortcut: shortcut)
+    } else if code == Int32(NNC_POINTWISE_LINEAR) && activation != .linear {
       activation.forwardSerial(UnsafePointer(output), output, count: g.outChannels * plane)
     }
   }

@@ -1,0 +1,219 @@
+import NNCGraph
+import NNCRandom
+import Testing
+
+@testable import NNCRuntime
+
+/// Convolutions whose kernels add a shortcut in the epilogue, one per path of `Conv2D.forward`.
+private let shortcutCases: [ConvCase] = [
+  ConvCase(
+    name: "pointwise 8 -> 12 on 6x6, batch 4 (direct pointwise kernel, a sample per tile)",
+    geometry: Conv2DGeometry(
+      batch: 4, inChannels: 8, inHeight: 6, inWidth: 6, outChannels: 12, kernelHeight: 1, kernelWidth: 1),
+    hasBias: true),
+  ConvCase(
+    name: "pointwise 96 -> 24 on 16x16, batch 8 (product into the output, a sample per tile)",
+    geometry: Conv2DGeometry(
+      batch: 8, inChannels: 96, inHeight: 16, inWidth: 16, outChannels: 24, kernelHeight: 1, kernelWidth: 1),
+    hasBias: false),
+  ConvCase(
+    name: "pointwise 160 -> 96 on 2x2, batch 4 (weight-bound: the whole batch in panels)",
+    geometry: Conv2DGeometry(
+      batch: 4, inChannels: 160, inHeight: 2, inWidth: 2, outChannels: 96, kernelHeight: 1, kernelWidth: 1),
+    hasBias: true),
+  ConvCase(
+    name: "3x3 stride 2, 8 -> 16 on 9x9, batch 6 (im2col tiles of samples)",
+    geometry: Conv2DGeometry(
+      batch: 6, inChannels: 8, inHeight: 9, inWidth: 9, outChannels: 16, kernelHeight: 3, kernelWidth: 3,
+      strideH: 2, strideW: 2, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1),
+    hasBias: false),
+  ConvCase(
+    name: "3x3 stride 2, 16 -> 32 on 41x41, batch 3 (im2col whole-batch chunks)",
+    geometry: Conv2DGeometry(
+      batch: 3, inChannels: 16, inHeight: 41, inWidth: 41, outChannels: 32, kernelHeight: 3, kernelWidth: 3,
+      strideH: 2, strideW: 2, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1),
+    hasBias: true),
+  ConvCase(
+    name: "1x1 stride 2 projection, 16 -> 32 on 14x14, batch 5 (im2col)",
+    geometry: Conv2DGeometry(
+      batch: 5, inChannels: 16, inHeight: 14, inWidth: 14, outChannels: 32, kernelHeight: 1, kernelWidth: 1,
+      strideH: 2, strideW: 2),
+    hasBias: false),
+  ConvCase(
+    name: "3x3 padding 1 on a 1x1 map, 24 -> 8, batch 3 (cropped to its centre tap)",
+    geometry: Conv2DGeometry(
+      batch: 3, inChannels: 24, inHeight: 1, inWidth: 1, outChannels: 8, kernelHeight: 3, kernelWidth: 3,
+      padTop: 1, padBottom: 1, padLeft: 1, padRight: 1),
+    hasBias: true),
+]
+
+/// ResNet-style blocks: a bottleneck with an identity shortcut ending in add+relu, a strided block
+/// with a 1x1 projection shortcut (the projection is the convolution right before the addition), and
+/// a plain addition after a pointwise convolution with a bias, as MobileNetV2's blocks end.
+private let residualModel = """
+  model:
+    input: [8, 6, 6]
+    layers:
+      - residual:
+          layers:
+            - conv2d: {filters: 4, kernel: 1, bias: false}
+            - batchnorm
+            - relu
+            - conv2d: {filters: 4, kernel: 3, padding: 1, bias: false}
+            - batchnorm
+            - relu
+            - conv2d: {filters: 8, kernel: 1, bias: false}
+            - batchnorm
+      - relu
+      - residual:
+          layers:
+            - conv2d: {filters: 16, kernel: 3, stride: 2, padding: 1, bias: false}
+            - batchnorm
+          shortcut:
+            - conv2d: {filters: 16, kernel: 1, stride: 2, bias: false}
+            - batchnorm
+      - relu
+      - residual:
+          layers:
+            - conv2d: {filters: 16, kernel: 1}
+      - global_avgpool
+      - dense: 3
+  """
+
+/// Additions the plan must not fuse: after a convolution with its own activation, and after a
+/// Winograd convolution (whose epilogue sees no NCHW planes).
+private let unfusableModel = """
+  model:
+    input: [64, 8, 8]
+    layers:
+      - residual:
+          layers:
+            - conv2d: {filters: 64, kernel: 1, activation: relu}
+      - residual:
+          layers:
+            - conv2d: {filters: 64, kernel: 3, padding: 1}
+      - global_avgpool
+      - dense: 3
+  """
+
+@Suite struct ResidualEpilogueTests {
+  /// The fused epilogue rounds the convolution's value first, then adds the shortcut, then applies
+  /// the activation: the bits of the convolution followed by `Add.forward`, on every path.
+  @Test(arguments: shortcutCases)
+  func fusedShortcutGivesTheSeparateAdditionsBits(_ c: ConvCase) {
+    let g = c.geometry
+    let algorithm = ConvolutionAlgorithm.choose(for: g)
+    #expect(algorithm.addsShortcut, "\(c.name): \(algorithm)")
+    var generator = RandomGenerator(seed: 81)
+    let (input, weight, bias) = convolutionData(c, &generator)
+    let scale = randomValues(g.outChannels, &generator, scale: 2)
+    let shortcut = randomValues(g.outputCount, &generator)
+    for activation in [ActivationKind.linear, .relu] {
+      var scratch = [Float](repeating: .nan, count: Conv2D.scratchCount(g, algorithm: algorithm))
+      var convolution = [Float](repeating: .nan, count: g.outputCount)
+      Conv2D.forward(
+        g, algorithm: algorithm, input: input, weight: weight, bias: bias, output: &convolution,
+        scratch: &scratch, activation: .linear, channelScale: scale)
+      var separate = [Float](repeating: .nan, count: g.outputCount)
+      Add.forward(convolution, shortcut, output: &separate, count: g.outputCount, activation: activation)
+      var fused = [Float](repeating: .nan, count: g.outputCount)
+      Conv2D.forward(
+        g, algorithm: algorithm, input: input, weight: weight, bias: bias, output: &fused, scratch: &scratch,
+        activation: activation, channelScale: scale, shortcut: shortcut)
+      #expect(separate.allSatisfy { $0.isFinite }, "\(c.name)")
+      if activation == .relu { #expect(separate.contains(0) && separate.contains { $0 > 0 }) }
+      #expect(fused.map(\.bitPattern) == separate.map(\.bitPattern), "\(c.name), \(activation)")
+    }
+  }
+
+  /// Tiles run whole on one thread: 1, 2 and 3 threads give the same bits with a shortcut.
+  @Test(arguments: shortcutCases.filter { Conv2D.samplesPerTile($0.geometry) != nil })
+  func tiledShortcutResultsDoNotDependOnTheThreadCount(_ c: ConvCase) throws {
+    let g = c.geometry
+    let samples = try #require(Conv2D.samplesPerTile(g))
+    var generator = RandomGenerator(seed: 82)
+    let (input, weight, bias) = convolutionData(c, &generator)
+    let shortcut = randomValues(g.outputCount, &generator)
+    var results: [[Float]] = []
+    for threads in 1...3 {
+      var scratch = [Float](
+        repeating: .nan, count: max(1, Conv2D.scratchCount(g, algorithm: ConvolutionAlgorithm.choose(for: g)))
+      )
+      var output = [Float](repeating: .nan, count: g.outputCount)
+      Conv2D.tiledColumnsForward(
+        g, samplesPerTile: samples, input: input, weight: weight, bias: bias, output: &output,
+        scratch: &scratch, activation: .relu, channelScale: nil, shortcut: shortcut, threads: threads)
+      results.append(output)
+    }
+    #expect(results[0].allSatisfy { $0.isFinite }, "\(c.name)")
+    #expect(results[0] == results[1] && results[0] == results[2], "\(c.name): thread counts differ")
+  }
+
+  /// Every addition of the ResNet-style model is fused into the convolution before it (and the plan's
+  /// text says so); training plans fuse none.
+  @Test func inferencePlansFuseResidualAdditionsIntoConvolutions() throws {
+    let model = try graph(residualModel)
+    let inference = try ExecutionPlanner.plan(graph: model, configuration: .inference, maxBatch: 4)
+    let text = ExecutionPlanPrinter.print(inference)
+    let additions = inference.graph.nodes.indices.filter { index in
+      if case .add = inference.graph.nodes[index].op { return true }
+      if case .fused(let fused) = inference.graph.nodes[index].op { return fused.base == .add }
+      return false
+    }
+    #expect(additions.count == 3, "\(text)")
+    for index in additions {
+      #expect(inference.steps[index].isAddedByProducer, "\(text)")
+      #expect(inference.steps[index - 1].residual?.node == index)
+    }
+    #expect(text.contains("(pointwise, residual add fused)") && text.contains("(im2col, residual add fused)"))
+    let training = try ExecutionPlanner.plan(graph: model, configuration: .training, maxBatch: 4)
+    #expect(training.steps.allSatisfy { $0.residual == nil && !$0.isAddedByProducer })
+  }
+
+  /// An addition after a convolution with its own activation or after a Winograd convolution stays
+  /// a node of its own, and so does one whose convolution's output is also read by another node.
+  @Test func additionsTheEpilogueCannotComputeStaySeparate() throws {
+    let unfusable = try ExecutionPlanner.plan(
+      graph: try graph(unfusableModel), configuration: .inference, maxBatch: 4)
+    #expect(unfusable.steps.allSatisfy { $0.residual == nil && !$0.isAddedByProducer })
+    var optimized = try PassManager.optimize(try graph(residualModel), mode: .inference)
+    let fusable = ExecutionPlanner.residualAdditions(in: optimized)
+    let (producer, residual) = try #require(fusable.min { $0.key < $1.key })
+    // The next reader of the addition's output reads the convolution's output instead (same shape).
+    let sum = optimized.nodes[residual.node].output
+    let reader = try #require(optimized.nodes.indices.first { optimized.nodes[$0].inputs.contains(sum) })
+    optimized.nodes[reader].inputs = optimized.nodes[reader].inputs.map {
+      $0 == sum ? optimized.nodes[producer].output : $0
+    }
+    #expect(ExecutionPlanner.residualAdditions(in: optimized)[producer] == nil)
+  }
+
+  /// The fused inference executor gives the bits of the same plan without the fusion, for batches
+  /// of 1 and 5, and every fused addition's output is live from its convolution's step.
+  @Test(arguments: [1, 5])
+  func fusedExecutorGivesTheUnfusedPlansBits(_ batch: Int) throws {
+    let model = try graph(residualModel)
+    let plan = try ExecutionPlanner.plan(graph: model, configuration: .inference, maxBatch: 5)
+    #expect(plan.steps.contains { $0.residual != nil })
+    var unfusedPlan = plan
+    for index in unfusedPlan.steps.indices {
+      unfusedPlan.steps[index].residual = nil
+      unfusedPlan.steps[index].isAddedByProducer = false
+    }
+    for step in plan.steps {
+      guard let residual = step.residual else { continue }
+      let sum = plan.graph.nodes[residual.node].output
+      let buffer = try #require(plan.memoryPlan.buffers.first { $0.values.contains(sum) })
+      #expect(buffer.firstStep <= step.node + 1)
+    }
+    let fused = Executor(plan: plan)
+    let unfused = Executor(plan: unfusedPlan)
+    OptimizationEquivalenceTests.prepare([fused, unfused], batch: batch, seed: 83)
+    for executor in [fused, unfused] { executor.forward(batch: batch, training: false) }
+    let (a, b) = (
+      OptimizationEquivalenceTests.output(fused, batch: batch),
+      OptimizationEquivalenceTests.output(unfused, batch: batch)
+    )
+    #expect(a.allSatisfy(\.isFinite) && a.map(\.bitPattern) == b.map(\.bitPattern))
+  }
+}
