@@ -115,14 +115,11 @@ enum Winograd4x4Conv2D {
       transformInput(
         g, tiling, input: input + first * inSample, samples: samples, into: transformedInput,
         workspace: workspace, threads: threads)
-      Parallel.forEach(positions, workPerItem: outChannels * inChannels * columns, threads: threads) {
-        _, position in
-        serialSGEMM(
-          transposeA: false, transposeB: false, m: outChannels, n: columns, k: inChannels, alpha: 1,
-          a: transformedWeight + position * weightStride, lda: inChannels,
-          b: transformedInput + position * inputStride, ldb: columns, beta: 0,
-          c: product + position * productStride, ldc: columns)
-      }
+      WinogradConv2D.multiplyPositions(
+        positions, outChannels: outChannels, inChannels: inChannels, columns: columns,
+        weight: transformedWeight, weightStride: weightStride, input: transformedInput,
+        inputStride: inputStride,
+        product: product, productStride: productStride, threads: threads)
       transformOutput(
         g, tiling, product: product, samples: samples, into: output + first * outSample,
         scale: channelScale, bias: bias, activation: activation, workspace: workspace, threads: threads)
