@@ -164,7 +164,7 @@ public enum ExecutionPlanner {
       // The addition comes before any activation: a fused convolution must have none of its own.
       if case .fused(let fused) = producer.op, fused.activation != .linear { continue }
       let geometry = Executor.convolutionGeometry(attributes, graph.shape(of: producer.inputs[0]), batch: 1)
-      guard ConvolutionAlgorithm.choose(for: geometry).addsShortcut else { continue }
+      guard ConvolutionAlgorithm.choose(for: geometry, mode: .inference).addsShortcut else { continue }
       let shortcut = node.inputs[0] == convolutionOutput ? node.inputs[1] : node.inputs[0]
       residuals[index - 1] = PlannedResidual(node: index, shortcut: shortcut, activation: kind)
     }
@@ -182,9 +182,8 @@ public enum ExecutionPlanner {
     _ residuals: [Int: PlannedResidual], into steps: inout [PlannedStep], graph: Graph,
     memoryPlan: MemoryPlan, maxBatch: Int
   ) {
-    func range(_ value: ValueID) -> Range<Int>? {
-      guard let offset = memoryPlan.valueOffsets[value.index] else { return nil }
-      return offset..<(offset + graph.shape(of: value).sampleCount * maxBatch)
+    let range = { (value: ValueID) in
+      arenaRange(of: value, graph: graph, memoryPlan: memoryPlan, maxBatch: maxBatch)
     }
     for (producer, residual) in residuals.sorted(by: { $0.key < $1.key }) {
       guard steps[producer].pooled == nil, let sumRange = range(graph.nodes[residual.node].output) else {
@@ -208,9 +207,8 @@ public enum ExecutionPlanner {
     into steps: inout [PlannedStep], graph: Graph, memoryPlan: MemoryPlan, maxBatch: Int
   ) {
     let uses = graph.useCounts
-    func range(_ value: ValueID) -> Range<Int>? {
-      guard let offset = memoryPlan.valueOffsets[value.index] else { return nil }
-      return offset..<(offset + graph.shape(of: value).sampleCount * maxBatch)
+    let range = { (value: ValueID) in
+      arenaRange(of: value, graph: graph, memoryPlan: memoryPlan, maxBatch: maxBatch)
     }
     for (index, node) in graph.nodes.enumerated() where index > 0 {
       guard case .pool(let attributes) = node.op, attributes.kind == .max else { continue }
@@ -229,5 +227,14 @@ public enum ExecutionPlanner {
       )
       steps[index].isPooledByProducer = true
     }
+  }
+
+  /// The elements of the arena `value` occupies at `maxBatch`; nil for a value the memory plan gives
+  /// no offset (the fusions then treat it as overlapping, to stay safe).
+  static func arenaRange(
+    of value: ValueID, graph: Graph, memoryPlan: MemoryPlan, maxBatch: Int
+  ) -> Range<Int>? {
+    guard let offset = memoryPlan.valueOffsets[value.index] else { return nil }
+    return offset..<(offset + graph.shape(of: value).sampleCount * maxBatch)
   }
 }
