@@ -82,7 +82,8 @@ void nnc_direct_conv_sample(int isa, const nnc_direct_conv_shape *s, const float
   for (int o = 0; o < s->out_channels; o += NNC_DC_BLOCK) {
     const int count = s->out_channels - o < NNC_DC_BLOCK ? s->out_channels - o : NNC_DC_BLOCK;
 #if defined(__x86_64__)
-    if (isa == NNC_DEPTHWISE_AVX2)
+    // No AVX-512 build of this kernel: a CPU with AVX-512 has AVX2 and FMA and runs that variant.
+    if (isa >= NNC_DEPTHWISE_AVX2)
       nnc_dc_filters_avx2(&l, padded, weight + (long)o * filter_floats, wide, count);
     else
 #endif

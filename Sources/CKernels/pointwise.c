@@ -133,7 +133,8 @@ void nnc_pointwise_forward(int isa, int out_channels, int in_channels, int pixel
   }
   const float *s = scale ? scale : ones, *b = bias ? bias : zeros;
 #if defined(__x86_64__)
-  if (isa == NNC_DEPTHWISE_AVX2) {
+  // No AVX-512 build of this kernel: a CPU with AVX-512 has AVX2 and FMA and runs that variant.
+  if (isa >= NNC_DEPTHWISE_AVX2) {
     pw_forward_avx2(out_channels, in_channels, pixels, weight, input, input_stride, output, output_stride, s, b,
                     affine, activation);
     return;

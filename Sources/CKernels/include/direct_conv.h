@@ -23,8 +23,8 @@ long nnc_direct_conv_scratch_count(const nnc_direct_conv_shape *shape);
 
 /// The convolution of one sample (input in_channels × in_height × in_width, weight out_channels ×
 /// in_channels × kernel_height × kernel_width) into `output` (out_channels × out_height ×
-/// out_width), without bias. `isa` is NNC_DEPTHWISE_PORTABLE or NNC_DEPTHWISE_AVX2; `scratch` holds
-/// `nnc_direct_conv_scratch_count` floats.
+/// out_width), without bias. `isa` is an NNC_DEPTHWISE_* code (AVX-512 runs the AVX2 variant); `scratch`
+/// holds `nnc_direct_conv_scratch_count` floats.
 void nnc_direct_conv_sample(int isa, const nnc_direct_conv_shape *shape, const float *input, const float *weight,
                             float *output, float *scratch);
 

@@ -18,7 +18,7 @@ enum { NNC_POINTWISE_LINEAR = 0, NNC_POINTWISE_RELU = 1, NNC_POINTWISE_RELU6 = 2
 /// + b[o]) for o < out_channels and p < pixels, the sum over k in increasing order. With `scale` and
 /// `bias` both NULL no affine step runs; otherwise a NULL scale is 1 and a NULL bias 0. Every output's
 /// arithmetic is the same wherever it falls in a vector or a tail, so results depend on the
-/// instruction set only.
+/// instruction set only. `isa` is an NNC_DEPTHWISE_* code (AVX-512 runs the AVX2 variant).
 void nnc_pointwise_forward(int isa, int out_channels, int in_channels, int pixels, const float *weight,
                            const float *input, long input_stride, float *output, long output_stride,
                            const float *scale, const float *bias, int activation);
