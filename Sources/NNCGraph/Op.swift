@@ -51,6 +51,8 @@ public enum Op: Sendable, Equatable {
   case lrn(LRNAttributes)
   /// Several nodes merged by the optimizer into one kernel call (see `FusedAttributes`).
   case fused(FusedAttributes)
+  /// The same tensor in another memory layout (inference only; see `UseChannelsLast`).
+  case reorder(TensorLayout)
 
   /// The IR mnemonic.
   public var mnemonic: String {
@@ -70,6 +72,7 @@ public enum Op: Sendable, Equatable {
     case .upsample: return "upsample"
     case .lrn: return "lrn"
     case .fused(let attributes): return attributes.mnemonic
+    case .reorder: return "reorder"
     }
   }
 
@@ -95,6 +98,7 @@ public enum Op: Sendable, Equatable {
     case .upsample(let a): return a.attributeText
     case .lrn(let a): return a.attributeText
     case .fused(let attributes): return attributes.attributeText
+    case .reorder(let layout): return "to=\(layout)"
     case .input, .globalPool, .flatten, .add, .concat: return ""
     }
   }
@@ -110,10 +114,25 @@ public enum Op: Sendable, Equatable {
     case .batchNorm: return 2 * outputCount
     case .activation(let activation): return activation.flopsPerElement * outputCount
     case .add: return outputCount
-    case .concat, .zeroPadding: return 0
+    case .concat, .zeroPadding, .reorder: return 0
     case .upsample(let a): return a.flops(output: output)
     case .lrn(let a): return a.flops(output: output)
     case .fused(let attributes): return attributes.flops(inputs: inputs, output: output)
+    }
+  }
+}
+
+extension Op {
+  /// The convolution a node computes, fused or not.
+  public var convolutionAttributes: ConvolutionAttributes? {
+    switch self {
+    case .convolution(let attributes): return attributes
+    case .fused(let fused):
+      if case .convolution(let attributes) = fused.base { return attributes }
+      return nil
+    case .input, .pool, .globalPool, .flatten, .dense, .dropout, .batchNorm, .activation, .add, .concat,
+      .zeroPadding, .upsample, .lrn, .reorder:
+      return nil
     }
   }
 }

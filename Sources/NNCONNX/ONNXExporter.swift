@@ -119,7 +119,7 @@ struct ONNXGraphExport {
         foldedBatchNorm[index] = producer
         foldTarget[producer] = index
       case .input, .pool, .globalPool, .flatten, .dropout, .batchNorm, .activation, .add, .concat,
-        .zeroPadding, .upsample, .lrn, .fused:
+        .zeroPadding, .upsample, .lrn, .fused, .reorder:
         continue
       }
     }
@@ -156,9 +156,10 @@ struct ONNXGraphExport {
       exportUpsample(node, attributes)
     case .lrn(let attributes):
       exportLRN(node, attributes)
-    case .fused:
+    case .fused, .reorder:
       throw ONNXExportError(
-        "'\(node.name)' is a fused node; export the graph as lowered, before optimization", at: node.location)
+        "'\(node.name)' is an optimizer's node; export the graph as lowered, before optimization",
+        at: node.location)
     }
   }
 

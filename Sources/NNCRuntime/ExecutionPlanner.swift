@@ -34,7 +34,8 @@ public enum ExecutionPlanner {
       }
     }
 
-    let residuals = training ? [:] : residualAdditions(in: optimized)
+    let layouts = optimized.valueLayouts
+    let residuals = training ? [:] : residualAdditions(in: optimized, layouts: layouts)
     let memoryPlan = MemoryPlanner.plan(
       optimized, mode: configuration.mode, batchSize: maxBatch, reuse: configuration.optimization.plansMemory,
       storedWith: Dictionary(
@@ -60,7 +61,8 @@ public enum ExecutionPlanner {
       let output = optimized.shape(of: node.output)
       if let attributes = node.op.convolutionAttributes {
         let geometry = Executor.convolutionGeometry(attributes, optimized.shape(of: node.inputs[0]), batch: 1)
-        let algorithm = ConvolutionAlgorithm.choose(for: geometry, mode: configuration.mode)
+        let algorithm = ConvolutionAlgorithm.choose(
+          for: geometry, mode: configuration.mode, layout: layouts[node.inputs[0].index])
         step.convolution = PlannedConvolution(geometry: geometry, algorithm: algorithm)
         var full = geometry
         full.batch = maxBatch
@@ -74,7 +76,7 @@ public enum ExecutionPlanner {
           if configuration.cachesPreparedWeights {
             // Kept per node: the depthwise kernel takes folded weights, the others a scale and shift.
             step.foldedOffset = sizes.folded
-            sizes.folded += (algorithm == .depthwise ? full.weightCount : 0) + 2 * full.outChannels
+            sizes.folded += (algorithm.takesScaledWeights ? full.weightCount : 0) + 2 * full.outChannels
           } else {
             sizes.folded = max(sizes.folded, full.weightCount + 2 * full.outChannels)
           }
@@ -115,7 +117,7 @@ public enum ExecutionPlanner {
           sizes.scratch = max(
             sizes.scratch, LocalResponseNorm.scratchCount(sampleCount: output.sampleCount, batch: maxBatch))
         }
-      case .input, .convolution, .flatten, .dense, .activation, .add, .zeroPadding, .upsample:
+      case .input, .convolution, .flatten, .dense, .activation, .add, .zeroPadding, .upsample, .reorder:
         break
       }
       steps.append(step)
@@ -139,7 +141,7 @@ public enum ExecutionPlanner {
   /// right after the convolution that produces one operand, read by nothing else, computed by a
   /// kernel that adds a shortcut (`ConvolutionAlgorithm.addsShortcut`) and with no activation of
   /// its own (the addition comes before any activation). The other operand is the shortcut.
-  static func residualAdditions(in graph: Graph) -> [Int: PlannedResidual] {
+  static func residualAdditions(in graph: Graph, layouts: [TensorLayout]) -> [Int: PlannedResidual] {
     let uses = graph.useCounts
     var residuals: [Int: PlannedResidual] = [:]
     for (index, node) in graph.nodes.enumerated() where index > 0 {
@@ -164,7 +166,9 @@ public enum ExecutionPlanner {
       // The addition comes before any activation: a fused convolution must have none of its own.
       if case .fused(let fused) = producer.op, fused.activation != .linear { continue }
       let geometry = Executor.convolutionGeometry(attributes, graph.shape(of: producer.inputs[0]), batch: 1)
-      guard ConvolutionAlgorithm.choose(for: geometry, mode: .inference).addsShortcut else { continue }
+      let algorithm = ConvolutionAlgorithm.choose(
+        for: geometry, mode: .inference, layout: layouts[producer.inputs[0].index])
+      guard algorithm.addsShortcut else { continue }
       let shortcut = node.inputs[0] == convolutionOutput ? node.inputs[1] : node.inputs[0]
       residuals[index - 1] = PlannedResidual(node: index, shortcut: shortcut, activation: kind)
     }

@@ -284,18 +284,3 @@ public final class Executor {
     training && !node.isFrozen
   }
 }
-
-extension Op {
-  /// The convolution a node computes, fused or not.
-  var convolutionAttributes: ConvolutionAttributes? {
-    switch self {
-    case .convolution(let attributes): return attributes
-    case .fused(let fused):
-      if case .convolution(let attributes) = fused.base { return attributes }
-      return nil
-    case .input, .pool, .globalPool, .flatten, .dense, .dropout, .batchNorm, .activation, .add, .concat,
-      .zeroPadding, .upsample, .lrn:
-      return nil
-    }
-  }
-}

@@ -235,6 +235,8 @@ extension Executor {
       }
     case .fused(let attributes):
       backwardFused(node, attributes, index: index, batch: batch)
+    case .reorder:
+      preconditionFailure("a reorder has no backward: only inference graphs change layout")
     }
   }
 

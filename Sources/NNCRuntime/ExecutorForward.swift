@@ -143,6 +143,11 @@ extension Executor {
         input: value(node.inputs[0]), output: output)
     case .fused(let attributes):
       forwardFused(node, attributes, index: index, batch: batch)
+    case .reorder(let layout):
+      let sample = graph.shape(of: node.inputs[0]).sample
+      LayoutReorder.forward(
+        to: layout, batch: batch, channels: sample[0], pixels: sample[1] * sample[2],
+        input: value(node.inputs[0]), output: output)
     }
   }
 
@@ -168,8 +173,8 @@ extension Executor {
       let foldedIsCurrent = steps[index].foldedOffset != nil && preparedWeightsAreCurrent
       let (channels, weightCount) = (geometry.outChannels, geometry.weightCount)
       if let batchNorm = attributes.batchNorm {
-        if algorithm == .depthwise {
-          // The depthwise kernel has no epilogue scale: the batchnorm scales its weights.
+        if algorithm.takesScaledWeights {
+          // The depthwise kernels have no epilogue scale: the batchnorm scales their weights.
           if foldedIsCurrent {
             (weight, bias) = (UnsafePointer(region), UnsafePointer(region + weightCount + channels))
           } else {

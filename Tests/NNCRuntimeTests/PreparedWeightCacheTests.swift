@@ -102,3 +102,40 @@ private let preparedWeightsModel = """
     }
   }
 }
+
+/// A depthwise-separable block that `UseChannelsLast` runs channels-last in inference.
+private let channelsLastModel = """
+  model:
+    input: [3, 6, 6]
+    layers:
+      - conv2d: {filters: 8, kernel: 3, padding: same, bias: false}
+      - conv2d: {filters: 24, kernel: 1, bias: false}
+      - batchnorm
+      - relu6
+      - depthwise_conv2d: {kernel: 3, stride: 2, padding: 1, bias: false}
+      - batchnorm
+      - relu6
+      - conv2d: {filters: 8, kernel: 1, bias: false}
+      - batchnorm
+      - global_avgpool
+      - dense: 5
+  """
+
+/// The channels-last kernels take the prepared (folded) weights the same way: cached, they give the
+/// uncached executor's bits, batch after batch.
+@Test func channelsLastRegionsCacheTheirFoldedWeights() throws {
+  let model = try graph(channelsLastModel)
+  let plan = try ExecutionPlanner.plan(
+    graph: model, configuration: PreparedWeightCacheTests.caching, maxBatch: 2)
+  let algorithms = plan.steps.compactMap { $0.convolution?.algorithm.description }
+  #expect(algorithms.contains("depthwise nhwc") && algorithms.contains("pointwise nhwc"), "\(algorithms)")
+  let batch = 2
+  let cached = Executor(graph: model, maxBatch: batch, configuration: PreparedWeightCacheTests.caching)
+  let uncached = Executor(graph: model, maxBatch: batch, configuration: .inference)
+  OptimizationEquivalenceTests.prepare([cached, uncached], batch: batch, seed: 43)
+  for seed in [Float(0), 1] {
+    PreparedWeightCacheTests.inputs([cached, uncached], batch: batch, seed: seed)
+    let results = PreparedWeightCacheTests.run([cached, uncached], batch: batch)
+    #expect(results[0] == results[1], "input \(seed): the cached executor differs")
+  }
+}

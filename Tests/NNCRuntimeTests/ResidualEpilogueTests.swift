@@ -177,7 +177,7 @@ private let unfusableModel = """
       graph: try graph(unfusableModel), configuration: .inference, maxBatch: 4)
     #expect(unfusable.steps.allSatisfy { $0.residual == nil && !$0.isAddedByProducer })
     var optimized = try PassManager.optimize(try graph(residualModel), mode: .inference)
-    let fusable = ExecutionPlanner.residualAdditions(in: optimized)
+    let fusable = ExecutionPlanner.residualAdditions(in: optimized, layouts: optimized.valueLayouts)
     let (producer, residual) = try #require(fusable.min { $0.key < $1.key })
     // The next reader of the addition's output reads the convolution's output instead (same shape).
     let sum = optimized.nodes[residual.node].output
@@ -185,7 +185,7 @@ private let unfusableModel = """
     optimized.nodes[reader].inputs = optimized.nodes[reader].inputs.map {
       $0 == sum ? optimized.nodes[producer].output : $0
     }
-    #expect(ExecutionPlanner.residualAdditions(in: optimized)[producer] == nil)
+    #expect(ExecutionPlanner.residualAdditions(in: optimized, layouts: optimized.valueLayouts)[producer] == nil)
   }
 
   /// The fused inference executor gives the bits of the same plan without the fusion, for batches

@@ -15,7 +15,7 @@ extension Node {
       case .add: base = []
       }
       return attributes.activation == .linear ? base : base + [output]
-    case .input, .pool, .globalPool, .flatten, .dropout, .add, .concat, .zeroPadding, .upsample:
+    case .input, .pool, .globalPool, .flatten, .dropout, .add, .concat, .zeroPadding, .upsample, .reorder:
       return []
     }
   }

@@ -17,7 +17,7 @@ public struct FoldBatchNorm: GraphPass {
         return .fused(FusedAttributes(base: .dense(attributes), batchNorm: batchNorm))
       case .input, .pool, .globalPool, .flatten, .dropout, .batchNorm, .activation, .add, .concat,
         .zeroPadding,
-        .upsample, .lrn, .fused:
+        .upsample, .lrn, .fused, .reorder:
         return nil
       }
     }

@@ -22,7 +22,7 @@ public struct FuseActivations: GraphPass {
         return .fused(attributes)
       case .input, .pool, .globalPool, .flatten, .dropout, .batchNorm, .activation, .add, .concat,
         .zeroPadding,
-        .upsample, .lrn, .fused:
+        .upsample, .lrn, .fused, .reorder:
         return nil
       }
     }

@@ -54,6 +54,12 @@ public enum GraphVerifier {
           throw fail("\(place) adds \(inputs) into \(output)")
         }
         if node.inPlace { throw fail("\(place) cannot run in place") }
+      case .reorder:
+        if mode == .training { throw fail("\(place) changes a layout in a training graph") }
+        guard inputs == [output], output.sample.count == 3 else {
+          throw fail("\(place) reorders \(inputs) into \(output)")
+        }
+        if node.inPlace { throw fail("\(place) cannot run in place") }
       case .input, .convolution, .pool, .globalPool, .dense, .dropout, .batchNorm, .add, .concat,
         .zeroPadding,
         .upsample, .lrn:
@@ -62,6 +68,30 @@ public enum GraphVerifier {
     }
     guard graph.output.index < defined.count, defined[graph.output.index] else {
       throw fail("the graph output \(graph.output) is never defined")
+    }
+    try verifyLayouts(graph, fail: fail)
+  }
+
+  /// Channels-last values are read only by ops with a channels-last kernel, every input of such an
+  /// op in the same layout, a reorder changes the layout, and the graph output is channels-first.
+  private static func verifyLayouts(_ graph: Graph, fail: (String) -> PassError) throws(PassError) {
+    let layouts = graph.valueLayouts
+    for node in graph.nodes {
+      let place = "node \"\(node.name)\" (\(node.op.mnemonic))"
+      let inputLayouts = node.inputs.map { layouts[$0.index] }
+      if case .reorder(let layout) = node.op {
+        if inputLayouts.first == layout { throw fail("\(place) reorders a value already \(layout)") }
+        continue
+      }
+      guard inputLayouts.contains(.channelsLast) else { continue }
+      if Set(inputLayouts).count > 1 { throw fail("\(place) reads values of different layouts") }
+      let runsChannelsLast =
+        node.op.keepsInputLayout
+        && (node.op.convolutionAttributes?.runsChannelsLast(input: graph.shape(of: node.inputs[0])) ?? true)
+      if !runsChannelsLast { throw fail("\(place) has no channels-last kernel but reads a channels-last value") }
+    }
+    if layouts[graph.output.index] != .channelsFirst {
+      throw fail("the graph output \(graph.output) is \(layouts[graph.output.index])")
     }
   }
 }

@@ -41,7 +41,7 @@ public enum PassManager {
     [
       RemoveDropout(), FuseSoftmaxIntoLoss(lossTakesLogits: lossTakesLogits), FoldBatchNorm(),
       FuseActivations(),
-      FuseElementwise(), EliminateDeadCode(), MakeFlattenViews(), MakeActivationsInPlace(),
+      FuseElementwise(), EliminateDeadCode(), UseChannelsLast(), MakeFlattenViews(), MakeActivationsInPlace(),
     ]
   }
 

@@ -151,8 +151,10 @@ public enum Conv2D {
   /// output-shaped product.
   public static func scratchCount(_ geometry: Conv2DGeometry, algorithm: ConvolutionAlgorithm? = nil) -> Int {
     switch algorithm ?? Self.algorithm(for: geometry) {
-    case .depthwise:
+    case .depthwise, .channelsLastPointwise:
       return 0
+    case .channelsLastDepthwise:
+      return DepthwiseConv2D.channelsLastScratchCount(geometry)
     case .cropped(let crop, let inner):
       // The cropped weights and their gradient, then the cropped convolution's own scratch.
       return 2 * crop.geometry.weightCount
@@ -187,7 +189,7 @@ public enum Conv2D {
     case .cropped(let crop, _): return crop.geometry.weightCount
     case .winograd: return WinogradConv2D.transformedWeightCount(geometry)
     case .winograd4x4: return Winograd4x4Conv2D.transformedWeightCount(geometry)
-    case .im2col, .pointwise, .depthwise, .direct: return 0
+    case .im2col, .pointwise, .depthwise, .direct, .channelsLastPointwise, .channelsLastDepthwise: return 0
     }
   }
 
@@ -218,6 +220,15 @@ public enum Conv2D {
       precondition(channelScale == nil, "the depthwise kernel takes its channel scale in the weights")
       DepthwiseConv2D.forward(
         geometry, input: input, weight: weight, bias: bias, output: output, activation: activation)
+    case .channelsLastDepthwise:
+      precondition(channelScale == nil, "the depthwise kernel takes its channel scale in the weights")
+      DepthwiseConv2D.forwardChannelsLast(
+        geometry, input: input, weight: weight, bias: bias, output: output, activation: activation,
+        scratch: requireScratch(geometry, scratch))
+    case .channelsLastPointwise:
+      channelsLastPointwiseForward(
+        geometry, input: input, weight: weight, bias: bias, output: output, activation: activation,
+        channelScale: channelScale, shortcut: shortcut)
     case .cropped(let crop, let inner):
       let croppedWeight = keptWeight ?? requireScratch(geometry, scratch)
       if !prepared { crop.gather(weight, into: croppedWeight) }
@@ -340,6 +351,8 @@ public enum Conv2D {
     case .winograd4x4:
       // Only inference plans choose it (`ConvolutionAlgorithm.choose(for:mode:)`).
       preconditionFailure("F(4x4, 3x3) convolutions have no backward: training plans run F(2x2, 3x3)")
+    case .channelsLastPointwise, .channelsLastDepthwise:
+      preconditionFailure("channels-last convolutions have no backward: only inference graphs change layout")
     case .im2col, .pointwise, .direct:
       columnsBackward(
         geometry, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,

@@ -21,6 +21,12 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
   indirect case cropped(Conv2DTapCrop, then: ConvolutionAlgorithm)
   /// The direct depthwise kernel (`DepthwiseConv2D`).
   case depthwise
+  /// A pointwise convolution of channels-last values: one product over every pixel of the batch
+  /// (`Conv2D.channelsLastPointwiseForward`). Inference only, chosen by the layout, not the geometry.
+  case channelsLastPointwise
+  /// The depthwise kernel for channels-last values (`DepthwiseConv2D.forwardChannelsLast`).
+  /// Inference only, chosen by the layout.
+  case channelsLastDepthwise
 
   /// The algorithm for `geometry`: the direct depthwise kernel when it has several groups, one per
   /// input channel, the direct kernel for few input channels × taps (`DirectConv2D.applies`), else
@@ -45,7 +51,8 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
     switch self {
     case .winograd: return Winograd4x4Conv2D.savesProducts(geometry) ? .winograd4x4 : .winograd
     case .cropped(let crop, let inner): return .cropped(crop, then: inner.forwardOnly(for: crop.geometry))
-    case .im2col, .pointwise, .winograd4x4, .direct, .depthwise: return self
+    case .im2col, .pointwise, .winograd4x4, .direct, .depthwise, .channelsLastPointwise, .channelsLastDepthwise:
+      return self
     }
   }
 
@@ -53,9 +60,31 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
   /// paths (cropped to them too), whose epilogues see NCHW planes of the output.
   public var addsShortcut: Bool {
     switch self {
-    case .im2col, .pointwise: return true
+    case .im2col, .pointwise, .channelsLastPointwise: return true
     case .cropped(_, let inner): return inner.addsShortcut
-    case .winograd, .winograd4x4, .direct, .depthwise: return false
+    case .winograd, .winograd4x4, .direct, .depthwise, .channelsLastDepthwise: return false
+    }
+  }
+
+  /// Whether the kernel takes a folded batchnorm in its weights rather than as an epilogue scale
+  /// (the depthwise kernels have no epilogue scale).
+  public var takesScaledWeights: Bool {
+    switch self {
+    case .depthwise, .channelsLastDepthwise: return true
+    case .cropped(_, let inner): return inner.takesScaledWeights
+    case .im2col, .pointwise, .winograd, .winograd4x4, .direct, .channelsLastPointwise: return false
+    }
+  }
+
+  /// The algorithm of a convolution in a plan of `mode` whose input is laid out as `layout`: the
+  /// channels-last kernels for channels-last values (which `UseChannelsLast` gives only convolutions
+  /// that have one), else `choose(for:mode:)`.
+  public static func choose(
+    for geometry: Conv2DGeometry, mode: GraphMode, layout: TensorLayout
+  ) -> ConvolutionAlgorithm {
+    switch layout {
+    case .channelsFirst: return choose(for: geometry, mode: mode)
+    case .channelsLast: return geometry.isPointwise ? .channelsLastPointwise : .channelsLastDepthwise
     }
   }
 
@@ -70,6 +99,8 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
     case .cropped(let crop, _):
       return "cropped to \(crop.geometry.kernelHeight)x\(crop.geometry.kernelWidth)"
     case .depthwise: return "depthwise"
+    case .channelsLastPointwise: return "pointwise nhwc"
+    case .channelsLastDepthwise: return "depthwise nhwc"
     }
   }
 }
