@@ -7,7 +7,8 @@ import Testing
 
 /// `Conv2D.channelsLastPointwiseForward` against the definition in Double over NHWC values, with
 /// every epilogue (folded scale, bias, shortcut, activations), on products split by rows into tasks
-/// and on ones too small to split; and `LayoutReorder` against the index mapping.
+/// and on ones too small to split, by OpenBLAS and by the direct kernel (few input channels, no
+/// shortcut) on every instruction set the CPU has; and `LayoutReorder` against the index mapping.
 @Suite struct ChannelsLastPointwiseTests {
   static let geometries = [
     // 75 pixels: two tasks of 64 rows, the second partial.
@@ -40,9 +41,10 @@ import Testing
 
   func run(
     _ g: Conv2DGeometry, _ e: Epilogue, input: [Float], weight: [Float], bias: [Float], scale: [Float],
-    shortcut: [Float], threads: Int
+    shortcut: [Float], threads: Int, instructionSet: DepthwiseInstructionSet
   ) -> [Float] {
     var output = [Float](repeating: .nan, count: g.outputCount)
+    var scratch = [Float](repeating: .nan, count: max(1, Conv2D.channelsLastPointwiseScratchCount(g)))
     input.withUnsafeBufferPointer { x in
       weight.withUnsafeBufferPointer { w in
         bias.withUnsafeBufferPointer { b in
@@ -52,7 +54,8 @@ import Testing
                 Conv2D.channelsLastPointwiseForward(
                   g, input: x.baseAddress!, weight: w.baseAddress!, bias: e.biased ? b.baseAddress! : nil,
                   output: y.baseAddress!, activation: e.activation, channelScale: e.scaled ? s.baseAddress! : nil,
-                  shortcut: e.shortcut ? r.baseAddress! : nil, threads: threads)
+                  shortcut: e.shortcut ? r.baseAddress! : nil, scratch: &scratch, threads: threads,
+                  instructionSet: instructionSet)
               }
             }
           }
@@ -97,15 +100,23 @@ import Testing
           magnitudes[p * n + o] = magnitude
         }
       }
-      let results = (1...3).map { threads in
-        run(g, e, input: input, weight: weight, bias: bias, scale: scale, shortcut: shortcut, threads: threads)
+      let direct = Conv2D.runsDirectChannelsLastPointwise(g, hasShortcut: e.shortcut)
+      // The OpenBLAS path does not depend on the instruction-set argument: run it once.
+      for instructionSet in DepthwiseInstructionSet.allCases.filter(\.isAvailable) where direct || instructionSet == .best {
+        let results = (1...3).map { threads in
+          run(
+            g, e, input: input, weight: weight, bias: bias, scale: scale, shortcut: shortcut, threads: threads,
+            instructionSet: instructionSet)
+        }
+        // tanh's slope is at most 1 and ReLU's clamps only shrink errors: the product's bound holds.
+        let error = maxRoundingError(results[0], expected, magnitudes: magnitudes, terms: k + 3)
+        let path = direct ? "direct \(instructionSet)" : "OpenBLAS"
+        #expect(error < 4, "\(g) \(e) \(path): \(error) rounding bounds")
+        #expect(
+          results[1].map(\.bitPattern) == results[0].map(\.bitPattern)
+            && results[2].map(\.bitPattern) == results[0].map(\.bitPattern),
+          "\(g) \(e) \(path): thread counts differ")
       }
-      // tanh's slope is at most 1 and ReLU's clamps only shrink errors: the product's bound holds.
-      let error = maxRoundingError(results[0], expected, magnitudes: magnitudes, terms: k + 3)
-      #expect(error < 4, "\(g) \(e): \(error) rounding bounds")
-      #expect(
-        results[1].map(\.bitPattern) == results[0].map(\.bitPattern)
-          && results[2].map(\.bitPattern) == results[0].map(\.bitPattern), "\(g) \(e): thread counts differ")
     }
   }
 

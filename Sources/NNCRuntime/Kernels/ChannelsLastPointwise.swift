@@ -1,8 +1,24 @@
+import CKernels
+
 /// Pointwise (1x1) convolutions of channels-last values (inference): the batch's pixels are the
 /// rows of one [pixels, inChannels] matrix, so the layer is a single product with the transposed
 /// weights, output[pixels, outChannels] = input · weightᵀ, however small each sample's map is —
 /// where channels-first kernels multiply per sample, or copy samples side by side into tiles.
+/// With few input channels the product is the C kernel `nnc_pointwise_nhwc_forward`, which writes
+/// each output once with its epilogue (as `directPointwiseSample` does channels-first); else OpenBLAS.
 extension Conv2D {
+  /// Whether the direct kernel computes the layer: few input channels (the limit of the
+  /// channels-first direct kernel, where OpenBLAS's passes over the output dominate), and an
+  /// epilogue it has (no shortcut; other activations run afterwards on its rows).
+  static func runsDirectChannelsLastPointwise(_ g: Conv2DGeometry, hasShortcut: Bool) -> Bool {
+    g.inChannels <= directPointwiseMaximumInputs && !hasShortcut
+  }
+
+  /// Scratch floats: the transposed weights of the direct kernel.
+  static func channelsLastPointwiseScratchCount(_ g: Conv2DGeometry) -> Int {
+    g.inChannels <= directPointwiseMaximumInputs ? g.weightCount : 0
+  }
+
   /// Pixel rows per task: enough rows that packing the weights (inChannels × outChannels, once
   /// per task) is a small share of the task's products, and few enough that its output rows stay in
   /// the core's cache for the epilogue. A function of the channel counts alone.
@@ -19,7 +35,8 @@ extension Conv2D {
   static func channelsLastPointwiseForward(
     _ g: Conv2DGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
     bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, activation: ActivationKind,
-    channelScale: UnsafePointer<Float>?, shortcut: UnsafePointer<Float>?, threads: Int = Parallel.threadCount
+    channelScale: UnsafePointer<Float>?, shortcut: UnsafePointer<Float>?, scratch: UnsafeMutablePointer<Float>?,
+    threads: Int = Parallel.threadCount, instructionSet: DepthwiseInstructionSet = .best
   ) {
     precondition(g.isPointwise && g.groups == 1, "a channels-last pointwise convolution is 1x1 and ungrouped: \(g)")
     let pixels = g.batch * g.outHeight * g.outWidth
@@ -35,6 +52,27 @@ extension Conv2D {
       }
     }
     let tasks = (pixels + rows - 1) / rows
+    if runsDirectChannelsLastPointwise(g, hasShortcut: shortcut != nil), let scratch {
+      // [inChannels, outChannels]: each input channel's weights for every output, one vector load.
+      for o in 0..<outputs {
+        for c in 0..<inputs { scratch[c * outputs + o] = weight[o * inputs + c] }
+      }
+      let code =
+        activation == .relu
+        ? Int32(NNC_POINTWISE_RELU) : activation == .relu6 ? Int32(NNC_POINTWISE_RELU6) : Int32(NNC_POINTWISE_LINEAR)
+      Parallel.forEach(tasks, workPerItem: rows * inputs * outputs, threads: threads) { _, task in
+        let first = task * rows
+        let count = min(rows, pixels - first)
+        let rowsOutput = output + first * outputs
+        nnc_pointwise_nhwc_forward(
+          instructionSet.code, Int32(outputs), Int32(inputs), Int32(count), scratch, input + first * inputs,
+          rowsOutput, channelScale, bias, code)
+        if code == Int32(NNC_POINTWISE_LINEAR) && activation != .linear {
+          activation.forwardSerial(UnsafePointer(rowsOutput), rowsOutput, count: count * outputs)
+        }
+      }
+      return
+    }
     if tasks < 2 {
       // Too few pixels to split by rows: `sgemm` splits the product by its own panels.
       splitSGEMM(

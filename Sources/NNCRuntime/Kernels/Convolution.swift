@@ -151,8 +151,10 @@ public enum Conv2D {
   /// output-shaped product.
   public static func scratchCount(_ geometry: Conv2DGeometry, algorithm: ConvolutionAlgorithm? = nil) -> Int {
     switch algorithm ?? Self.algorithm(for: geometry) {
-    case .depthwise, .channelsLastPointwise:
+    case .depthwise:
       return 0
+    case .channelsLastPointwise:
+      return channelsLastPointwiseScratchCount(geometry)
     case .channelsLastDepthwise:
       return DepthwiseConv2D.channelsLastScratchCount(geometry)
     case .cropped(let crop, let inner):
@@ -228,7 +230,7 @@ public enum Conv2D {
     case .channelsLastPointwise:
       channelsLastPointwiseForward(
         geometry, input: input, weight: weight, bias: bias, output: output, activation: activation,
-        channelScale: channelScale, shortcut: shortcut)
+        channelScale: channelScale, shortcut: shortcut, scratch: scratch)
     case .cropped(let crop, let inner):
       let croppedWeight = keptWeight ?? requireScratch(geometry, scratch)
       if !prepared { crop.gather(weight, into: croppedWeight) }
