@@ -8,12 +8,14 @@
 // (its fma_gflops_1_thread and read_gbytes_1_thread) as arguments it prints each kernel's share of
 // the bound min(peak, bandwidth × FLOPs / byte), bytes = (input + output floats) × 4:
 //   clang -O3 -I Sources/CKernels/include Benchmarks/depthwise_channels_last.c Sources/CKernels/depthwise.c
-//     Sources/CKernels/depthwise_nhwc.c -o depthwise_channels_last && ./depthwise_channels_last [PEAK_GFLOPS READ_GBS]
+//     Sources/CKernels/depthwise_nhwc.c -o depthwise_channels_last && ./depthwise_channels_last [PEAK_GFLOPS READ_GBS [ISA]]
+// ISA is portable, avx2 or avx512 (default: the best this CPU runs, as DepthwiseInstructionSet.best).
 #include "depthwise_nhwc.h"
 #include "pointwise.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static double thread_seconds(void) {
@@ -30,9 +32,15 @@ int main(int argc, char **argv) {
   const int shapes[][3] = {{32, 32, 1}, {96, 32, 2}, {144, 16, 1}, {144, 16, 2}, {192, 8, 1},
                            {192, 8, 2}, {384, 4, 1}, {576, 4, 1}, {576, 4, 2}, {960, 2, 1}};
   const int batch = 32, runs = 30;
-  const int isa = nnc_depthwise_avx2_available() ? NNC_DEPTHWISE_AVX2 : NNC_DEPTHWISE_PORTABLE;
-  printf("instruction set: %s; 3x3, padding 1, batch %d, one thread, best of %d CPU times\n",
-         isa == NNC_DEPTHWISE_AVX2 ? "avx2" : "portable", batch, runs);
+  // The variant DepthwiseInstructionSet.best picks, or the one the third argument names.
+  const char *names[] = {"portable", "avx2", "avx512"};
+  int isa = nnc_depthwise_avx512_available()  ? NNC_DEPTHWISE_AVX512
+            : nnc_depthwise_avx2_available() ? NNC_DEPTHWISE_AVX2
+                                             : NNC_DEPTHWISE_PORTABLE;
+  for (int i = 0; argc > 3 && i <= isa; i++)
+    if (strcmp(argv[3], names[i]) == 0) isa = i;
+  printf("instruction set: %s; 3x3, padding 1, batch %d, one thread, best of %d CPU times\n", names[isa], batch,
+         runs);
   if (peak > 0) printf("roofline: peak %.1f GFLOP/s, read bandwidth %.1f GB/s\n", peak, bandwidth);
   printf("%-22s %9s %9s %6s | %9s %9s %6s | %6s %9s\n", "shape         data", "NCHW ms", "GFLOP/s", "bound", "NHWC ms",
          "GFLOP/s", "bound", "speedup", "max diff");
