@@ -7,8 +7,7 @@ import Testing
 
 /// `Conv2D.channelsLastPointwiseForward` against the definition in Double over NHWC values, with
 /// every epilogue (folded scale, bias, shortcut, activations), on products split by rows into tasks
-/// and on ones too small to split, by OpenBLAS and by the direct kernel (few input channels, no
-/// shortcut) on every instruction set the CPU has; and `LayoutReorder` against the index mapping.
+/// and on ones too small to split, by OpenBLAS and by the direct kernel (few input channels) on every instruction set the CPU has; and `LayoutReorder` against the index mapping.
 @Suite struct ChannelsLastPointwiseTests {
   static let geometries = [
     // 75 pixels: two tasks of 64 rows, the second partial.
@@ -100,7 +99,7 @@ import Testing
           magnitudes[p * n + o] = magnitude
         }
       }
-      let direct = Conv2D.runsDirectChannelsLastPointwise(g, hasShortcut: e.shortcut)
+      let direct = Conv2D.runsDirectChannelsLastPointwise(g)
       // The OpenBLAS path does not depend on the instruction-set argument: run it once.
       for instructionSet in DepthwiseInstructionSet.allCases.filter(\.isAvailable) where direct || instructionSet == .best {
         let results = (1...3).map { threads in

@@ -11,13 +11,15 @@ extern "C" {
 #endif
 
 /// output[p · out_channels + o] = activation(s[o] · Σ_k input[p · in_channels + k] ·
-/// weight_transposed[k · out_channels + o] + b[o]) for p < pixels, the sum over k in increasing
-/// order; `activation` is an NNC_POINTWISE_* code. With `scale` and `bias` both NULL no affine step
-/// runs; otherwise a NULL scale is 1 and a NULL bias 0. Each output's arithmetic is the same wherever
-/// it falls in a vector or a tail. `isa` is an NNC_DEPTHWISE_* code (AVX-512 runs the AVX2 variant).
+/// weight_transposed[k · out_channels + o] + b[o] [+ shortcut[p · out_channels + o]]) for p < pixels,
+/// the sum over k in increasing order; `activation` is an NNC_POINTWISE_* code (with a shortcut,
+/// linear or ReLU as x ≤ 0 → 0, the residual addition's). With `scale` and `bias` both NULL no
+/// affine step runs; otherwise a NULL scale is 1 and a NULL bias 0. `shortcut` may be NULL. Each
+/// output's arithmetic is the same wherever it falls in a vector or a tail. `isa` is an
+/// NNC_DEPTHWISE_* code (AVX-512 runs the AVX2 variant).
 void nnc_pointwise_nhwc_forward(int isa, int out_channels, int in_channels, int pixels,
                                 const float *weight_transposed, const float *input, float *output,
-                                const float *scale, const float *bias, int activation);
+                                const float *shortcut, const float *scale, const float *bias, int activation);
 
 #ifdef __cplusplus
 }

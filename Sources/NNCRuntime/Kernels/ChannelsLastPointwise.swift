@@ -7,16 +7,22 @@ import CKernels
 /// With few input channels the product is the C kernel `nnc_pointwise_nhwc_forward`, which writes
 /// each output once with its epilogue (as `directPointwiseSample` does channels-first); else OpenBLAS.
 extension Conv2D {
-  /// Whether the direct kernel computes the layer: few input channels (the limit of the
-  /// channels-first direct kernel, where OpenBLAS's passes over the output dominate), and an
-  /// epilogue it has (no shortcut; other activations run afterwards on its rows).
-  static func runsDirectChannelsLastPointwise(_ g: Conv2DGeometry, hasShortcut: Bool) -> Bool {
-    g.inChannels <= directPointwiseMaximumInputs && !hasShortcut
+  /// Input channels at most, and weights at most (their transpose stays in the core's L2 cache),
+  /// for the direct kernel. `Benchmarks/pointwise_channels_last.c` (MobileNetV2's 1x1 layers at
+  /// batch 32, one thread, CPU time) put the direct kernel at 0.68-0.90x OpenBLAS's time up to 144
+  /// inputs (0.85x for 96 -> 576), and at 1.03-1.31x from 192 inputs or 160 x 960 weights on.
+  static let directChannelsLastMaximumInputs = 160
+  static let directChannelsLastMaximumWeights = 64 * 1024
+
+  /// Whether the direct kernel computes the layer: few inputs and weights (above, OpenBLAS's
+  /// blocking wins). Activations besides ReLU and ReLU6 run afterwards on its rows.
+  static func runsDirectChannelsLastPointwise(_ g: Conv2DGeometry) -> Bool {
+    g.inChannels <= directChannelsLastMaximumInputs && g.weightCount <= directChannelsLastMaximumWeights
   }
 
   /// Scratch floats: the transposed weights of the direct kernel.
   static func channelsLastPointwiseScratchCount(_ g: Conv2DGeometry) -> Int {
-    g.inChannels <= directPointwiseMaximumInputs ? g.weightCount : 0
+    runsDirectChannelsLastPointwise(g) ? g.weightCount : 0
   }
 
   /// Pixel rows per task: enough rows that packing the weights (inChannels × outChannels, once
@@ -52,7 +58,7 @@ extension Conv2D {
       }
     }
     let tasks = (pixels + rows - 1) / rows
-    if runsDirectChannelsLastPointwise(g, hasShortcut: shortcut != nil), let scratch {
+    if runsDirectChannelsLastPointwise(g), let scratch {
       // [inChannels, outChannels]: each input channel's weights for every output, one vector load.
       for o in 0..<outputs {
         for c in 0..<inputs { scratch[c * outputs + o] = weight[o * inputs + c] }
@@ -66,7 +72,7 @@ extension Conv2D {
         let rowsOutput = output + first * outputs
         nnc_pointwise_nhwc_forward(
           instructionSet.code, Int32(outputs), Int32(inputs), Int32(count), scratch, input + first * inputs,
-          rowsOutput, channelScale, bias, code)
+          rowsOutput, shortcut.map { $0 + first * outputs }, channelScale, bias, code)
         if code == Int32(NNC_POINTWISE_LINEAR) && activation != .linear {
           activation.forwardSerial(UnsafePointer(rowsOutput), rowsOutput, count: count * outputs)
         }
