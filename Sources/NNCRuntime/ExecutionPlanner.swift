@@ -126,6 +126,7 @@ public enum ExecutionPlanner {
       fuseMaxPooling(into: &steps, graph: optimized, memoryPlan: memoryPlan, maxBatch: maxBatch)
       fuseResidualAdditions(
         residuals, into: &steps, graph: optimized, memoryPlan: memoryPlan, maxBatch: maxBatch)
+      fuseChannelsLastOutputs(into: &steps, sizes: &sizes, graph: optimized, memoryPlan: memoryPlan, maxBatch: maxBatch)
     }
     return ExecutionPlan(
       sourceGraph: graph, graph: optimized, configuration: configuration, maxBatch: maxBatch,
@@ -230,6 +231,40 @@ public enum ExecutionPlanner {
         node: index, geometry: Executor.poolGeometry(attributes, graph.shape(of: convolutionOutput), batch: 1)
       )
       steps[index].isPooledByProducer = true
+    }
+  }
+
+  /// Inference: a convolution whose output only a reorder to channels-last reads (the stem before a
+  /// channels-last region) writes that reorder's output itself, channels-last
+  /// (`Conv2D.channelsLastOutputForward`), where `Conv2D.writesChannelsLast` has a kernel for it and
+  /// no other fusion took it. As with the pooling, the reorder's output must not share memory with
+  /// the convolution's input.
+  static func fuseChannelsLastOutputs(
+    into steps: inout [PlannedStep], sizes: inout ExecutionPlan.BufferSizes, graph: Graph,
+    memoryPlan: MemoryPlan, maxBatch: Int
+  ) {
+    let uses = graph.useCounts
+    for (index, node) in graph.nodes.enumerated() where index > 0 {
+      guard node.op == .reorder(.channelsLast) else { continue }
+      let producer = index - 1
+      let convolutionOutput = graph.nodes[producer].output
+      guard node.inputs == [convolutionOutput], uses[convolutionOutput.index] == 1,
+        let convolution = steps[producer].convolution, steps[producer].pooled == nil,
+        steps[producer].residual == nil, !convolution.algorithm.takesScaledWeights,
+        Conv2D.writesChannelsLast(convolution.geometry),
+        let reorderedRange = arenaRange(of: node.output, graph: graph, memoryPlan: memoryPlan, maxBatch: maxBatch)
+      else { continue }
+      let overlapsInput = graph.nodes[producer].inputs.contains { input in
+        arenaRange(of: input, graph: graph, memoryPlan: memoryPlan, maxBatch: maxBatch).map {
+          $0.overlaps(reorderedRange)
+        } ?? true
+      }
+      if overlapsInput { continue }
+      steps[producer].channelsLastOutput = index
+      steps[index].isReorderedByProducer = true
+      var full = convolution.geometry
+      full.batch = maxBatch
+      sizes.scratch = max(sizes.scratch, Conv2D.channelsLastOutputScratchCount(full))
     }
   }
 

@@ -44,6 +44,12 @@ extension Executor {
           pool: pooledOutput(pooled, batch: batch))
         break
       }
+      if let reorder = steps[index].channelsLastOutput {
+        Conv2D.channelsLastOutputForward(
+          geometry, input: value(node.inputs[0]), weight: parameter(.weight)!, bias: parameter(.bias),
+          output: value(graph.nodes[reorder].output), activation: .linear, channelScale: nil, scratch: scratch.base)
+        break
+      }
       let residual = residualOutput(index)
       Conv2D.forward(
         geometry, algorithm: steps[index].convolution!.algorithm, input: value(node.inputs[0]),
@@ -144,6 +150,7 @@ extension Executor {
     case .fused(let attributes):
       forwardFused(node, attributes, index: index, batch: batch)
     case .reorder(let layout):
+      if steps[index].isReorderedByProducer { break }
       let sample = graph.shape(of: node.inputs[0]).sample
       LayoutReorder.forward(
         to: layout, batch: batch, channels: sample[0], pixels: sample[1] * sample[2],
@@ -196,6 +203,13 @@ extension Executor {
           geometry, input: value(node.inputs[0]), weight: weight, bias: bias, output: output,
           scratch: scratch.base, activation: activation, channelScale: channelScale,
           pool: pooledOutput(pooled, batch: batch))
+        return
+      }
+      if let reorder = steps[index].channelsLastOutput {
+        Conv2D.channelsLastOutputForward(
+          geometry, input: value(node.inputs[0]), weight: weight, bias: bias,
+          output: value(graph.nodes[reorder].output), activation: activation, channelScale: channelScale,
+          scratch: scratch.base)
         return
       }
       let residual = residualOutput(index)

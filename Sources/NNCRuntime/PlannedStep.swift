@@ -40,6 +40,11 @@ public struct PlannedStep: Sendable {
   public var residual: PlannedResidual? = nil
   /// This addition's output was written by the convolution before it (`residual`): nothing to do.
   public var isAddedByProducer = false
+  /// Inference only: the reorder to channels-last that reads this convolution's output, whose
+  /// output the convolution writes channels-last itself (`ExecutionPlanner.fuseChannelsLastOutputs`).
+  public var channelsLastOutput: Int? = nil
+  /// This reorder's output was written by the convolution before it: nothing to do.
+  public var isReorderedByProducer = false
 }
 
 /// A residual addition fused into the convolution before it: the addition node, its other operand

@@ -1,0 +1,106 @@
+import Foundation
+import NNCGraph
+import NNCRandom
+import Testing
+
+@testable import NNCRuntime
+
+/// `Conv2D.channelsLastOutputForward` (a channels-first convolution writing channels-last, as
+/// MobileNet's stem feeds its channels-last region) against the definition in Double, and the plan
+/// that fuses it: the stem writes the reorder's output, which then does nothing.
+@Suite struct ChannelsLastOutputTests {
+  static let geometries = [
+    // MobileNetV2's stem, small: 3x3 stride 2, padding 1, 3 -> 32 channels.
+    Conv2DGeometry(
+      batch: 3, inChannels: 3, inHeight: 9, inWidth: 9, outChannels: 32, kernelHeight: 3, kernelWidth: 3,
+      strideH: 2, strideW: 2, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1),
+    // 700 pixels: three tasks, the last partial; 11 outputs: a vector and a tail.
+    Conv2DGeometry(
+      batch: 7, inChannels: 2, inHeight: 10, inWidth: 10, outChannels: 11, kernelHeight: 3, kernelWidth: 3,
+      padTop: 1, padBottom: 1, padLeft: 1, padRight: 1),
+  ]
+
+  @Test(arguments: geometries)
+  func matchesTheDefinitionOnEveryThreadCount(_ g: Conv2DGeometry) throws {
+    #expect(Conv2D.writesChannelsLast(g))
+    var generator = RandomGenerator(seed: 61)
+    let input = randomValues(g.inputCount, &generator, scale: 2)
+    let weight = randomValues(g.weightCount, &generator)
+    let bias = randomValues(g.outChannels, &generator)
+    let scale = randomValues(g.outChannels, &generator, scale: 3)
+    let sums = referenceConvolution(g, input: doubles(input), weight: doubles(weight), bias: nil)
+    let magnitudes = referenceConvolution(
+      g, input: input.map { abs(Double($0)) }, weight: weight.map { abs(Double($0)) }, bias: nil)
+    let plane = g.outHeight * g.outWidth
+    for activation in [ActivationKind.relu6, .linear, .tanh] {
+      let results = (1...3).map { threads in
+        var output = [Float](repeating: .nan, count: g.outputCount)
+        var scratch = [Float](repeating: .nan, count: Conv2D.channelsLastOutputScratchCount(g))
+        Conv2D.channelsLastOutputForward(
+          g, input: input, weight: weight, bias: bias, output: &output, activation: activation,
+          channelScale: scale, scratch: &scratch, threads: threads)
+        return output
+      }
+      // The reference is NCHW; the kernel writes NHWC.
+      var expected = [Double](repeating: 0, count: g.outputCount)
+      var bounds = expected
+      for n in 0..<g.batch {
+        for o in 0..<g.outChannels {
+          for p in 0..<plane {
+            let source = (n * g.outChannels + o) * plane + p
+            var value = sums[source] * Double(scale[o]) + Double(bias[o])
+            switch activation {
+            case .relu6: value = min(max(value, 0), 6)
+            case .tanh: value = Foundation.tanh(value)
+            default: break
+            }
+            expected[(n * plane + p) * g.outChannels + o] = value
+            bounds[(n * plane + p) * g.outChannels + o] = magnitudes[source] * abs(Double(scale[o])) + abs(Double(bias[o]))
+          }
+        }
+      }
+      let error = maxRoundingError(results[0], expected, magnitudes: bounds, terms: g.columnRows + 2)
+      #expect(error < 4, "\(g) \(activation): \(error) rounding bounds")
+      #expect(results[1] == results[0] && results[2] == results[0], "\(g) \(activation): thread counts differ")
+    }
+  }
+
+  static let stemModel = """
+    model:
+      input: [3, 12, 12]
+      layers:
+        - conv2d: {filters: 16, kernel: 3, stride: 2, padding: 1, bias: false}
+        - batchnorm
+        - relu6
+        - conv2d: {filters: 24, kernel: 1, bias: false}
+        - batchnorm
+        - relu6
+        - depthwise_conv2d: {kernel: 3, padding: 1, bias: false}
+        - batchnorm
+        - relu6
+        - conv2d: {filters: 8, kernel: 1, bias: false}
+        - global_avgpool
+        - dense: 3
+    """
+
+  @Test func theStemWritesTheRegionsInputAndTheResultStaysTheSame() throws {
+    let model = try graph(Self.stemModel)
+    let plan = try ExecutionPlanner.plan(graph: model, configuration: .inference, maxBatch: 4)
+    let stem = try #require(plan.steps.first { $0.convolution != nil })
+    let reorder = try #require(stem.channelsLastOutput, "the stem does not write channels-last")
+    #expect(plan.graph.nodes[reorder].op == .reorder(.channelsLast) && plan.steps[reorder].isReorderedByProducer)
+    let batch = 4
+    let fused = Executor(graph: model, maxBatch: batch, configuration: .inference)
+    var options = OptimizationOptions.all
+    options.disabledPasses = ["channels-last"]
+    let channelsFirst = Executor(
+      graph: model, maxBatch: batch, configuration: ExecutionConfiguration(mode: .inference, optimization: options))
+    OptimizationEquivalenceTests.prepare([fused, channelsFirst], batch: batch, seed: 45)
+    let outputs = [fused, channelsFirst].map { executor in
+      executor.forward(batch: batch, training: false)
+      return OptimizationEquivalenceTests.output(executor, batch: batch)
+    }
+    let error = OptimizationEquivalenceTests.relativeError(outputs[0], outputs[1])
+    #expect(error < 1e-5, "channels-last against channels-first: \(error)")
+  }
+}
