@@ -4,11 +4,13 @@
 // on MobileNetV2's 3x3 depthwise shapes at 64x64 input, batch 32, linear with bias: one thread, best
 // of 30 runs of the thread's own CPU time (other processes on a busy machine do not inflate it), the
 // two kernels alternating within each run, each timed cold (data evicted by the other kernel) and warm
-// (right after its own previous call). "max diff" is the largest |NHWC − NCHW| over the outputs. With the one-thread roofline of Benchmarks/roofline.c
-// (its fma_gflops_1_thread and read_gbytes_1_thread) as arguments it prints each kernel's share of
-// the bound min(peak, bandwidth × FLOPs / byte), bytes = (input + output floats) × 4:
+// (right after its own previous call). "max diff" is the largest |NHWC − NCHW| over the outputs.
+// With the one-thread roofline of Benchmarks/roofline.c (its fma_gflops_1_thread and
+// read_gbytes_1_thread) as arguments it prints each kernel's share of the bound
+// min(peak, bandwidth × FLOPs / byte), bytes = (input + output floats) × 4:
 //   clang -O3 -I Sources/CKernels/include Benchmarks/depthwise_channels_last.c Sources/CKernels/depthwise.c
-//     Sources/CKernels/depthwise_nhwc.c -o depthwise_channels_last && ./depthwise_channels_last [PEAK_GFLOPS READ_GBS [ISA]]
+//     Sources/CKernels/depthwise_nhwc.c -o depthwise_channels_last
+//   ./depthwise_channels_last [PEAK_GFLOPS READ_GBS [ISA]]
 // ISA is portable, avx2 or avx512 (default: the best this CPU runs, as DepthwiseInstructionSet.best).
 #include "depthwise_nhwc.h"
 #include "pointwise.h"
@@ -98,7 +100,8 @@ int main(int argc, char **argv) {
     for (int n = 0; n < batch; n++)
       for (int c = 0; c < channels; c++)
         for (long p = 0; p < out_plane; p++)
-          diff = fmax(diff, fabs(out_nhwc[(n * out_plane + p) * channels + c] - out_nchw[(n * channels + c) * out_plane + p]));
+          diff = fmax(diff, fabs(out_nhwc[(n * out_plane + p) * channels + c] -
+                                 out_nchw[(n * channels + c) * out_plane + p]));
     const double flop = 2.0 * 9 * batch * channels * out_plane;
     const double bytes = 4.0 * (in_count + out_count);
     const double bound = peak > 0 ? fmin(peak, bandwidth * flop / bytes) : 0;
