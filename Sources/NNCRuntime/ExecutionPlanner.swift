@@ -126,7 +126,8 @@ public enum ExecutionPlanner {
       fuseMaxPooling(into: &steps, graph: optimized, memoryPlan: memoryPlan, maxBatch: maxBatch)
       fuseResidualAdditions(
         residuals, into: &steps, graph: optimized, memoryPlan: memoryPlan, maxBatch: maxBatch)
-      fuseChannelsLastOutputs(into: &steps, sizes: &sizes, graph: optimized, memoryPlan: memoryPlan, maxBatch: maxBatch)
+      fuseChannelsLastOutputs(
+        into: &steps, sizes: &sizes, graph: optimized, memoryPlan: memoryPlan, maxBatch: maxBatch)
     }
     return ExecutionPlan(
       sourceGraph: graph, graph: optimized, configuration: configuration, maxBatch: maxBatch,
@@ -252,7 +253,8 @@ public enum ExecutionPlanner {
         let convolution = steps[producer].convolution, steps[producer].pooled == nil,
         steps[producer].residual == nil, !convolution.algorithm.takesScaledWeights,
         Conv2D.writesChannelsLast(convolution.geometry),
-        let reorderedRange = arenaRange(of: node.output, graph: graph, memoryPlan: memoryPlan, maxBatch: maxBatch)
+        let reorderedRange = arenaRange(
+          of: node.output, graph: graph, memoryPlan: memoryPlan, maxBatch: maxBatch)
       else { continue }
       let overlapsInput = graph.nodes[producer].inputs.contains { input in
         arenaRange(of: input, graph: graph, memoryPlan: memoryPlan, maxBatch: maxBatch).map {

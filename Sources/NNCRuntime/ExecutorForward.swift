@@ -47,7 +47,8 @@ extension Executor {
       if let reorder = steps[index].channelsLastOutput {
         Conv2D.channelsLastOutputForward(
           geometry, input: value(node.inputs[0]), weight: parameter(.weight)!, bias: parameter(.bias),
-          output: value(graph.nodes[reorder].output), activation: .linear, channelScale: nil, scratch: scratch.base)
+          output: value(graph.nodes[reorder].output), activation: .linear, channelScale: nil,
+          scratch: scratch.base)
         break
       }
       let residual = residualOutput(index)

@@ -55,13 +55,15 @@ import Testing
             default: break
             }
             expected[(n * plane + p) * g.outChannels + o] = value
-            bounds[(n * plane + p) * g.outChannels + o] = magnitudes[source] * abs(Double(scale[o])) + abs(Double(bias[o]))
+            bounds[(n * plane + p) * g.outChannels + o] =
+              magnitudes[source] * abs(Double(scale[o])) + abs(Double(bias[o]))
           }
         }
       }
       let error = maxRoundingError(results[0], expected, magnitudes: bounds, terms: g.columnRows + 2)
       #expect(error < 4, "\(g) \(activation): \(error) rounding bounds")
-      #expect(results[1] == results[0] && results[2] == results[0], "\(g) \(activation): thread counts differ")
+      #expect(
+        results[1] == results[0] && results[2] == results[0], "\(g) \(activation): thread counts differ")
     }
   }
 
@@ -88,13 +90,15 @@ import Testing
     let plan = try ExecutionPlanner.plan(graph: model, configuration: .inference, maxBatch: 4)
     let stem = try #require(plan.steps.first { $0.convolution != nil })
     let reorder = try #require(stem.channelsLastOutput, "the stem does not write channels-last")
-    #expect(plan.graph.nodes[reorder].op == .reorder(.channelsLast) && plan.steps[reorder].isReorderedByProducer)
+    #expect(
+      plan.graph.nodes[reorder].op == .reorder(.channelsLast) && plan.steps[reorder].isReorderedByProducer)
     let batch = 4
     let fused = Executor(graph: model, maxBatch: batch, configuration: .inference)
     var options = OptimizationOptions.all
     options.disabledPasses = ["channels-last"]
     let channelsFirst = Executor(
-      graph: model, maxBatch: batch, configuration: ExecutionConfiguration(mode: .inference, optimization: options))
+      graph: model, maxBatch: batch,
+      configuration: ExecutionConfiguration(mode: .inference, optimization: options))
     OptimizationEquivalenceTests.prepare([fused, channelsFirst], batch: batch, seed: 45)
     let outputs = [fused, channelsFirst].map { executor in
       executor.forward(batch: batch, training: false)

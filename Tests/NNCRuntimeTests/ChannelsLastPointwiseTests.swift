@@ -52,7 +52,8 @@ import Testing
               output.withUnsafeMutableBufferPointer { y in
                 Conv2D.channelsLastPointwiseForward(
                   g, input: x.baseAddress!, weight: w.baseAddress!, bias: e.biased ? b.baseAddress! : nil,
-                  output: y.baseAddress!, activation: e.activation, channelScale: e.scaled ? s.baseAddress! : nil,
+                  output: y.baseAddress!, activation: e.activation,
+                  channelScale: e.scaled ? s.baseAddress! : nil,
                   shortcut: e.shortcut ? r.baseAddress! : nil, scratch: &scratch, threads: threads,
                   instructionSet: instructionSet)
               }
@@ -87,7 +88,8 @@ import Testing
           }
           let s = e.scaled ? Double(scale[o]) : 1
           sum = sum * s + (e.biased ? Double(bias[o]) : 0) + (e.shortcut ? Double(shortcut[p * n + o]) : 0)
-          magnitude = magnitude * abs(s) + abs(e.biased ? Double(bias[o]) : 0)
+          magnitude =
+            magnitude * abs(s) + abs(e.biased ? Double(bias[o]) : 0)
             + abs(e.shortcut ? Double(shortcut[p * n + o]) : 0)
           switch e.activation {
           case .relu: sum = max(sum, 0)
@@ -101,10 +103,12 @@ import Testing
       }
       let direct = Conv2D.runsDirectChannelsLastPointwise(g)
       // The OpenBLAS path does not depend on the instruction-set argument: run it once.
-      for instructionSet in DepthwiseInstructionSet.allCases.filter(\.isAvailable) where direct || instructionSet == .best {
+      for instructionSet in DepthwiseInstructionSet.allCases.filter(\.isAvailable)
+      where direct || instructionSet == .best {
         let results = (1...3).map { threads in
           run(
-            g, e, input: input, weight: weight, bias: bias, scale: scale, shortcut: shortcut, threads: threads,
+            g, e, input: input, weight: weight, bias: bias, scale: scale, shortcut: shortcut,
+            threads: threads,
             instructionSet: instructionSet)
         }
         // tanh's slope is at most 1 and ReLU's clamps only shrink errors: the product's bound holds.
@@ -160,7 +164,8 @@ import Testing
     let input = (0..<(batch * sample)).map { Float($0) }
     var channelsLast = [Float](repeating: .nan, count: input.count)
     LayoutReorder.forward(
-      to: .channelsLast, batch: batch, channels: channels, pixels: pixels, input: input, output: &channelsLast)
+      to: .channelsLast, batch: batch, channels: channels, pixels: pixels, input: input, output: &channelsLast
+    )
     for n in 0..<batch {
       for c in 0..<channels {
         for p in 0..<pixels {
@@ -170,7 +175,8 @@ import Testing
     }
     var back = [Float](repeating: .nan, count: input.count)
     LayoutReorder.forward(
-      to: .channelsFirst, batch: batch, channels: channels, pixels: pixels, input: channelsLast, output: &back)
+      to: .channelsFirst, batch: batch, channels: channels, pixels: pixels, input: channelsLast, output: &back
+    )
     #expect(back == input)
   }
 }

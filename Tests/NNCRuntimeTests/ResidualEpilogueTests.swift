@@ -185,7 +185,8 @@ private let unfusableModel = """
     optimized.nodes[reader].inputs = optimized.nodes[reader].inputs.map {
       $0 == sum ? optimized.nodes[producer].output : $0
     }
-    #expect(ExecutionPlanner.residualAdditions(in: optimized, layouts: optimized.valueLayouts)[producer] == nil)
+    #expect(
+      ExecutionPlanner.residualAdditions(in: optimized, layouts: optimized.valueLayouts)[producer] == nil)
   }
 
   /// The fused inference executor gives the bits of the same plan without the fusion, for batches

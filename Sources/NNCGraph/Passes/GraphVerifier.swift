@@ -88,7 +88,9 @@ public enum GraphVerifier {
       let runsChannelsLast =
         node.op.keepsInputLayout
         && (node.op.convolutionAttributes?.runsChannelsLast(input: graph.shape(of: node.inputs[0])) ?? true)
-      if !runsChannelsLast { throw fail("\(place) has no channels-last kernel but reads a channels-last value") }
+      if !runsChannelsLast {
+        throw fail("\(place) has no channels-last kernel but reads a channels-last value")
+      }
     }
     if layouts[graph.output.index] != .channelsFirst {
       throw fail("the graph output \(graph.output) is \(layouts[graph.output.index])")

@@ -27,7 +27,9 @@ public struct UseChannelsLast: GraphPass {
     // The layouts each value is read in, besides the one it is produced in.
     var readIn = [Set<TensorLayout>](repeating: [], count: graph.shapes.count)
     for (index, node) in graph.nodes.enumerated() {
-      for input in node.inputs { readIn[input.index].insert(selected[index] ? .channelsLast : .channelsFirst) }
+      for input in node.inputs {
+        readIn[input.index].insert(selected[index] ? .channelsLast : .channelsFirst)
+      }
     }
     readIn[graph.output.index].insert(.channelsFirst)
 

@@ -41,10 +41,12 @@ extension Conv2D {
   static func channelsLastPointwiseForward(
     _ g: Conv2DGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
     bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, activation: ActivationKind,
-    channelScale: UnsafePointer<Float>?, shortcut: UnsafePointer<Float>?, scratch: UnsafeMutablePointer<Float>?,
+    channelScale: UnsafePointer<Float>?, shortcut: UnsafePointer<Float>?,
+    scratch: UnsafeMutablePointer<Float>?,
     threads: Int = Parallel.threadCount, instructionSet: DepthwiseInstructionSet = .best
   ) {
-    precondition(g.isPointwise && g.groups == 1, "a channels-last pointwise convolution is 1x1 and ungrouped: \(g)")
+    precondition(
+      g.isPointwise && g.groups == 1, "a channels-last pointwise convolution is 1x1 and ungrouped: \(g)")
     let pixels = g.batch * g.outHeight * g.outWidth
     let (inputs, outputs) = (g.inChannels, g.outChannels)
     let rows = channelsLastPointwiseRows(outChannels: outputs)
@@ -53,7 +55,8 @@ extension Conv2D {
       guard hasEpilogue else { return }
       for pixel in range {
         channelsLastEpilogue(
-          output + pixel * outputs, channels: outputs, scale: channelScale, bias: bias, activation: activation,
+          output + pixel * outputs, channels: outputs, scale: channelScale, bias: bias,
+          activation: activation,
           shortcut: shortcut.map { $0 + pixel * outputs })
       }
     }
@@ -65,7 +68,8 @@ extension Conv2D {
       }
       let code =
         activation == .relu
-        ? Int32(NNC_POINTWISE_RELU) : activation == .relu6 ? Int32(NNC_POINTWISE_RELU6) : Int32(NNC_POINTWISE_LINEAR)
+        ? Int32(NNC_POINTWISE_RELU)
+        : activation == .relu6 ? Int32(NNC_POINTWISE_RELU6) : Int32(NNC_POINTWISE_LINEAR)
       Parallel.forEach(tasks, workPerItem: rows * inputs * outputs, threads: threads) { _, task in
         let first = task * rows
         let count = min(rows, pixels - first)
@@ -108,7 +112,8 @@ extension Conv2D {
 /// shortcut, ReLU as `max(x, 0)`), so a channel's bits do not depend on the layout.
 @inline(__always)
 func channelsLastEpilogue(
-  _ row: UnsafeMutablePointer<Float>, channels: Int, scale: UnsafePointer<Float>?, bias: UnsafePointer<Float>?,
+  _ row: UnsafeMutablePointer<Float>, channels: Int, scale: UnsafePointer<Float>?,
+  bias: UnsafePointer<Float>?,
   activation: ActivationKind, shortcut: UnsafePointer<Float>?
 ) {
   let affine = scale != nil || bias != nil

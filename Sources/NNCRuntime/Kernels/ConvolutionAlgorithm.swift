@@ -51,7 +51,8 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
     switch self {
     case .winograd: return Winograd4x4Conv2D.savesProducts(geometry) ? .winograd4x4 : .winograd
     case .cropped(let crop, let inner): return .cropped(crop, then: inner.forwardOnly(for: crop.geometry))
-    case .im2col, .pointwise, .winograd4x4, .direct, .depthwise, .channelsLastPointwise, .channelsLastDepthwise:
+    case .im2col, .pointwise, .winograd4x4, .direct, .depthwise, .channelsLastPointwise,
+      .channelsLastDepthwise:
       return self
     }
   }
