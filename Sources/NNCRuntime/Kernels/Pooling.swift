@@ -72,6 +72,14 @@ public struct Pool2DGeometry: Sendable, Hashable {
       && padLeft == 0 && padRight == 0
   }
 
+  /// The output columns whose windows lie wholly inside the input row: no padding, no clipping.
+  var columnsInsideRow: Range<Int> {
+    let first = min(outWidth, (padLeft + strideW - 1) / strideW)
+    let lastStart = inWidth - windowW + padLeft
+    guard lastStart >= 0 else { return first..<first }
+    return first..<max(first, min(outWidth, lastStart / strideW + 1))
+  }
+
   /// The clipped input rows and columns that output position (oy, ox) pools over.
   @inline(__always)
   func window(_ oy: Int, _ ox: Int) -> (rows: Range<Int>, columns: Range<Int>) {
@@ -178,16 +186,61 @@ public enum MaxPool2D {
       twoByTwoValues(g, src, dst)
       return
     }
+    let inside = g.columnsInsideRow
     for oy in 0..<g.outHeight {
-      for ox in 0..<g.outWidth {
+      var ox = 0
+      while ox < g.outWidth {
+        if ox >= inside.lowerBound && ox &+ 8 <= inside.upperBound {
+          windowValues(SIMD8<Float>.self, g, src, dst, oy: oy, ox: ox)
+          ox &+= 8
+          continue
+        }
+        if ox >= inside.lowerBound && ox &+ 4 <= inside.upperBound {
+          windowValues(SIMD4<Float>.self, g, src, dst, oy: oy, ox: ox)
+          ox &+= 4
+          continue
+        }
         let (rows, columns) = g.window(oy, ox)
         var bestValue = src[rows.lowerBound * g.inWidth + columns.lowerBound]
+        // A select rather than a branch on the data (a compare-and-move): the same comparison.
         for y in rows {
-          for x in columns where src[y * g.inWidth + x] > bestValue { bestValue = src[y * g.inWidth + x] }
+          for x in columns {
+            let value = src[y * g.inWidth + x]
+            bestValue = value > bestValue ? value : bestValue
+          }
         }
         dst[oy * g.outWidth + ox] = bestValue
+        ox &+= 1
       }
     }
+  }
+
+  /// Outputs (oy, ox ..< ox + lanes) of a row whose windows lie inside the row (the 3x3, stride-2
+  /// pooling after ResNet's stem, most of each row): each lane makes the scalar loop's comparisons
+  /// in its order (row-major, a later pixel replacing the best only when strictly greater), without
+  /// its unpredictable branches.
+  @inline(__always)
+  private static func windowValues<V: SIMD>(
+    _: V.Type, _ g: Pool2DGeometry, _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, oy: Int,
+    ox: Int
+  ) where V.Scalar == Float {
+    let rows = g.window(oy, ox).rows
+    let left = src + ox * g.strideW - g.padLeft
+    let stride = g.strideW
+    func lanes(_ pointer: UnsafePointer<Float>) -> V {
+      var vector = V()
+      for lane in 0..<V.scalarCount { vector[lane] = pointer[lane &* stride] }
+      return vector
+    }
+    var best = lanes(left + rows.lowerBound * g.inWidth)
+    for y in rows {
+      for x in 0..<g.windowW {
+        let candidate = lanes(left + y * g.inWidth + x)
+        best.replace(with: candidate, where: candidate .> best)
+      }
+    }
+    let row = dst + oy * g.outWidth + ox
+    for lane in 0..<V.scalarCount { row[lane] = best[lane] }
   }
 
   /// `twoByTwo` without the argmax, eight outputs of a row at once: each lane makes the scalar
