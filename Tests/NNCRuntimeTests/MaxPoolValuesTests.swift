@@ -4,13 +4,34 @@ import Testing
 @testable import NNCRuntime
 
 /// `MaxPool2D.forwardValues` (inference, no argmax) against `forward`, bit for bit: the pooling cases,
-/// and 2x2 windows on maps wide enough for the vectorized rows (eight outputs and a tail), with ties,
-/// both zeros and NaN among the pixels.
+/// and 2x2, 3x3 and 3x2 windows on maps wide enough for the vectorized rows (eight outputs and a
+/// tail), with ties, both zeros and NaN among the pixels.
 @Suite struct MaxPoolValuesTests {
   static let wideTwoByTwo = Pool2DGeometry(
     batch: 2, channels: 3, inHeight: 6, inWidth: 28, windowH: 2, windowW: 2, strideH: 2, strideW: 2)
 
-  @Test(arguments: poolCases.map(\.geometry) + [wideTwoByTwo])
+  /// ResNet's 3x3, stride-2 pooling padded by 1 on a map wide enough for vectors of eight windows
+  /// inside the row (and padded columns at both ends), and an unpadded 3x2, stride-(1, 3) window.
+  static let wideThreeByThree = Pool2DGeometry(
+    batch: 2, channels: 2, inHeight: 9, inWidth: 41, windowH: 3, windowW: 3, strideH: 2, strideW: 2,
+    padTop: 1, padBottom: 1, padLeft: 1, padRight: 1)
+  static let wideStrideThree = Pool2DGeometry(
+    batch: 1, channels: 3, inHeight: 5, inWidth: 59, windowH: 3, windowW: 2, strideH: 1, strideW: 3)
+  /// ResNet-18/32's pooling: 8 outputs a row, 7 inside (too few for a vector: the scalar loop).
+  static let narrowThreeByThree = Pool2DGeometry(
+    batch: 2, channels: 3, inHeight: 16, inWidth: 16, windowH: 3, windowW: 3, strideH: 2, strideW: 2,
+    padTop: 1, padBottom: 1, padLeft: 1, padRight: 1)
+
+  @Test func vectorsCoverTheWindowsInsideTheRow() {
+    #expect(Self.wideThreeByThree.columnsInsideRow == 1..<20)
+    #expect(Self.wideStrideThree.columnsInsideRow == 0..<20)
+    #expect(Self.narrowThreeByThree.columnsInsideRow == 1..<8)
+  }
+
+  @Test(
+    arguments: poolCases.map(\.geometry) + [
+      wideTwoByTwo, wideThreeByThree, wideStrideThree, narrowThreeByThree,
+    ])
   func valuesEqualTheArgmaxForward(_ g: Pool2DGeometry) {
     var generator = RandomGenerator(seed: 51)
     // Few distinct values, so windows hold ties; a sprinkling of -0, +0 and NaN.

@@ -47,6 +47,30 @@ private let shortcutCases: [ConvCase] = [
     hasBias: true),
 ]
 
+/// 3x3 convolutions computed by Winograd's kernels, one per output transform: F(2x2, 3x3) with
+/// vectors over the batch (narrow maps) and over the rows (wide ones), F(4x4, 3x3) in one chunk and
+/// in several (odd sizes cut the edge tiles).
+private let winogradShortcutCases: [ConvCase] = [
+  ConvCase(
+    name: "3x3 16 -> 24 on 7x7, batch 3 (F(2x2) over the batch; F(4x4) one chunk)",
+    geometry: Conv2DGeometry(
+      batch: 3, inChannels: 16, inHeight: 7, inWidth: 7, outChannels: 24, kernelHeight: 3, kernelWidth: 3,
+      padTop: 1, padBottom: 1, padLeft: 1, padRight: 1),
+    hasBias: true),
+  ConvCase(
+    name: "3x3 16 -> 16 on 67x66, batch 1 (F(2x2) over the rows)",
+    geometry: Conv2DGeometry(
+      batch: 1, inChannels: 16, inHeight: 67, inWidth: 66, outChannels: 16, kernelHeight: 3, kernelWidth: 3,
+      padTop: 1, padBottom: 1, padLeft: 1, padRight: 1),
+    hasBias: false),
+  ConvCase(
+    name: "3x3 16 -> 16 on 30x30, batch 5 (F(4x4) in two chunks)",
+    geometry: Conv2DGeometry(
+      batch: 5, inChannels: 16, inHeight: 30, inWidth: 30, outChannels: 16, kernelHeight: 3, kernelWidth: 3,
+      padTop: 1, padBottom: 1, padLeft: 1, padRight: 1),
+    hasBias: false),
+]
+
 /// ResNet-style blocks: a bottleneck with an identity shortcut ending in add+relu, a strided block
 /// with a 1x1 projection shortcut (the projection is the convolution right before the addition), and
 /// a plain addition after a pointwise convolution with a bias, as MobileNetV2's blocks end.
@@ -80,8 +104,31 @@ private let residualModel = """
       - dense: 3
   """
 
+/// ResNet-18's basic blocks: each ends in a 3x3 convolution computed by Winograd's F(4x4, 3x3) on
+/// the 8x8 map and F(2x2, 3x3) on the 2x2 one, then add+relu.
+private let winogradResidualModel = """
+  model:
+    input: [16, 8, 8]
+    layers:
+      - residual:
+          layers:
+            - conv2d: {filters: 16, kernel: 3, padding: 1, bias: false}
+            - batchnorm
+            - relu
+            - conv2d: {filters: 16, kernel: 3, padding: 1, bias: false}
+            - batchnorm
+      - relu
+      - maxpool: {size: 4}
+      - residual:
+          layers:
+            - conv2d: {filters: 16, kernel: 3, padding: 1}
+      - relu
+      - global_avgpool
+      - dense: 3
+  """
+
 /// Additions the plan must not fuse: after a convolution with its own activation, and after a
-/// Winograd convolution (whose epilogue sees no NCHW planes).
+/// direct convolution (whose kernel writes whole samples before its epilogue).
 private let unfusableModel = """
   model:
     input: [64, 8, 8]
@@ -89,9 +136,10 @@ private let unfusableModel = """
       - residual:
           layers:
             - conv2d: {filters: 64, kernel: 1, activation: relu}
+      - conv2d: {filters: 4, kernel: 1}
       - residual:
           layers:
-            - conv2d: {filters: 64, kernel: 3, padding: 1}
+            - conv2d: {filters: 4, kernel: 5, padding: 2}
       - global_avgpool
       - dense: 3
   """
@@ -124,6 +172,53 @@ private let unfusableModel = """
       if activation == .relu { #expect(separate.contains(0) && separate.contains { $0 > 0 }) }
       #expect(fused.map(\.bitPattern) == separate.map(\.bitPattern), "\(c.name), \(activation)")
     }
+  }
+
+  /// Winograd's output transforms add the shortcut with the bits of the convolution followed by
+  /// `Add.forward`, for F(2x2, 3x3) (training's choice) and F(4x4, 3x3) (inference's), and F(4x4,
+  /// 3x3) gives the same bits on 1, 2 and 3 threads.
+  @Test(arguments: winogradShortcutCases)
+  func winogradShortcutGivesTheSeparateAdditionsBits(_ c: ConvCase) {
+    let g = c.geometry
+    var generator = RandomGenerator(seed: 84)
+    let (input, weight, bias) = convolutionData(c, &generator)
+    let scale = randomValues(g.outChannels, &generator, scale: 2)
+    let shortcut = randomValues(g.outputCount, &generator)
+    var algorithms = [ConvolutionAlgorithm.winograd]
+    if Winograd4x4Conv2D.savesProducts(g) { algorithms.append(.winograd4x4) }
+    #expect(ConvolutionAlgorithm.choose(for: g) == .winograd, "\(c.name)")
+    for algorithm in algorithms {
+      #expect(algorithm.addsShortcut)
+      for activation in [ActivationKind.linear, .relu] {
+        var scratch = [Float](repeating: .nan, count: Conv2D.scratchCount(g, algorithm: algorithm))
+        var convolution = [Float](repeating: .nan, count: g.outputCount)
+        Conv2D.forward(
+          g, algorithm: algorithm, input: input, weight: weight, bias: bias, output: &convolution,
+          scratch: &scratch, activation: .linear, channelScale: scale)
+        var separate = [Float](repeating: .nan, count: g.outputCount)
+        Add.forward(convolution, shortcut, output: &separate, count: g.outputCount, activation: activation)
+        var fused = [Float](repeating: .nan, count: g.outputCount)
+        Conv2D.forward(
+          g, algorithm: algorithm, input: input, weight: weight, bias: bias, output: &fused,
+          scratch: &scratch, activation: activation, channelScale: scale, shortcut: shortcut)
+        #expect(separate.allSatisfy { $0.isFinite }, "\(c.name)")
+        if activation == .relu { #expect(separate.contains(0) && separate.contains { $0 > 0 }) }
+        #expect(
+          fused.map(\.bitPattern) == separate.map(\.bitPattern), "\(c.name), \(algorithm), \(activation)")
+      }
+    }
+    guard Winograd4x4Conv2D.savesProducts(g) else { return }
+    var results: [[Float]] = []
+    for threads in 1...3 {
+      var scratch = [Float](repeating: .nan, count: Winograd4x4Conv2D.scratchCount(g))
+      var output = [Float](repeating: .nan, count: g.outputCount)
+      Winograd4x4Conv2D.forward(
+        g, input: input, weight: weight, bias: bias, output: &output, scratch: &scratch, activation: .relu,
+        channelScale: scale, shortcut: shortcut, threads: threads)
+      results.append(output)
+    }
+    #expect(results[0].allSatisfy { $0.isFinite }, "\(c.name)")
+    #expect(results[0] == results[1] && results[0] == results[2], "\(c.name): thread counts differ")
   }
 
   /// Tiles run whole on one thread: 1, 2 and 3 threads give the same bits with a shortcut.
@@ -170,7 +265,21 @@ private let unfusableModel = """
     #expect(training.steps.allSatisfy { $0.residual == nil && !$0.isAddedByProducer })
   }
 
-  /// An addition after a convolution with its own activation or after a Winograd convolution stays
+  /// Both basic blocks' additions are fused into their last convolution, F(4x4, 3x3) and F(2x2,
+  /// 3x3); training plans fuse none.
+  @Test func inferencePlansFuseResidualAdditionsIntoWinogradConvolutions() throws {
+    let model = try graph(winogradResidualModel)
+    let inference = try ExecutionPlanner.plan(graph: model, configuration: .inference, maxBatch: 4)
+    let text = ExecutionPlanPrinter.print(inference)
+    #expect(inference.steps.filter(\.isAddedByProducer).count == 2, "\(text)")
+    #expect(
+      text.contains("(winograd 4x4, residual add fused)") && text.contains("(winograd, residual add fused)"),
+      "\(text)")
+    let training = try ExecutionPlanner.plan(graph: model, configuration: .training, maxBatch: 4)
+    #expect(training.steps.allSatisfy { $0.residual == nil && !$0.isAddedByProducer })
+  }
+
+  /// An addition after a convolution with its own activation or after a direct convolution stays
   /// a node of its own, and so does one whose convolution's output is also read by another node.
   @Test func additionsTheEpilogueCannotComputeStaySeparate() throws {
     let unfusable = try ExecutionPlanner.plan(
@@ -190,10 +299,11 @@ private let unfusableModel = """
   }
 
   /// The fused inference executor gives the bits of the same plan without the fusion, for batches
-  /// of 1 and 5, and every fused addition's output is live from its convolution's step.
-  @Test(arguments: [1, 5])
-  func fusedExecutorGivesTheUnfusedPlansBits(_ batch: Int) throws {
-    let model = try graph(residualModel)
+  /// of 1 and 5, on both models, and every fused addition's output is live from its convolution's
+  /// step.
+  @Test(arguments: [1, 5], [residualModel, winogradResidualModel])
+  func fusedExecutorGivesTheUnfusedPlansBits(_ batch: Int, _ spec: String) throws {
+    let model = try graph(spec)
     let plan = try ExecutionPlanner.plan(graph: model, configuration: .inference, maxBatch: 5)
     #expect(plan.steps.contains { $0.residual != nil })
     var unfusedPlan = plan

@@ -168,7 +168,7 @@ public enum Conv2D {
     case .direct:
       // Forward's per-part samples, or backward's im2col chunks.
       return max(DirectConv2D.scratchCount(geometry), scratchCount(geometry, algorithm: .im2col))
-    case .im2col, .pointwise:
+    case .im2col, .pointwise, .pointwiseSamples:
       // The whole-batch chunks of `columnsBackward` (and of `columnsForward` off the tiled path),
       // and the tiles of `tiledColumnsForward`.
       let chunk = chunkSize(geometry)
@@ -191,7 +191,9 @@ public enum Conv2D {
     case .cropped(let crop, _): return crop.geometry.weightCount
     case .winograd: return WinogradConv2D.transformedWeightCount(geometry)
     case .winograd4x4: return Winograd4x4Conv2D.transformedWeightCount(geometry)
-    case .im2col, .pointwise, .depthwise, .direct, .channelsLastPointwise, .channelsLastDepthwise: return 0
+    case .im2col, .pointwise, .pointwiseSamples, .depthwise, .direct, .channelsLastPointwise,
+      .channelsLastDepthwise:
+      return 0
     }
   }
 
@@ -216,7 +218,8 @@ public enum Conv2D {
     let chosen = algorithm ?? Self.algorithm(for: geometry)
     precondition(
       shortcut == nil || (chosen.addsShortcut && (activation == .linear || activation == .relu)),
-      "a shortcut is added by the im2col and pointwise kernels only, before a linear or ReLU activation")
+      "a shortcut is added by the im2col, pointwise and Winograd kernels only, before a linear or ReLU activation"
+    )
     switch chosen {
     case .depthwise:
       precondition(channelScale == nil, "the depthwise kernel takes its channel scale in the weights")
@@ -243,17 +246,22 @@ public enum Conv2D {
       WinogradConv2D.forward(
         geometry, input: input, weight: weight, bias: bias, output: output,
         scratch: requireScratch(geometry, scratch), activation: activation, keptWeight: keptWeight,
-        channelScale: channelScale, weightIsPrepared: prepared)
+        channelScale: channelScale, weightIsPrepared: prepared, shortcut: shortcut)
     case .winograd4x4:
       Winograd4x4Conv2D.forward(
         geometry, input: input, weight: weight, bias: bias, output: output,
         scratch: requireScratch(geometry, scratch), activation: activation, keptWeight: keptWeight,
-        channelScale: channelScale, weightIsPrepared: prepared)
+        channelScale: channelScale, weightIsPrepared: prepared, shortcut: shortcut)
     case .direct:
       DirectConv2D.forward(
         geometry, input: input, weight: weight, bias: bias, output: output,
         scratch: requireScratch(geometry, scratch), activation: activation, channelScale: channelScale)
-    case .im2col, .pointwise:
+    case .pointwiseSamples where geometry.batch >= pointwiseSampleTiles:
+      tiledColumnsForward(
+        geometry, samplesPerTile: 1, input: input, weight: weight, bias: bias, output: output,
+        scratch: requireScratch(geometry, scratch), activation: activation, channelScale: channelScale,
+        shortcut: shortcut)
+    case .im2col, .pointwise, .pointwiseSamples:
       columnsForward(
         geometry, input: input, weight: weight, bias: bias, output: output, scratch: scratch,
         activation: activation, channelScale: channelScale, shortcut: shortcut)
@@ -355,7 +363,7 @@ public enum Conv2D {
       preconditionFailure("F(4x4, 3x3) convolutions have no backward: training plans run F(2x2, 3x3)")
     case .channelsLastPointwise, .channelsLastDepthwise:
       preconditionFailure("channels-last convolutions have no backward: only inference graphs change layout")
-    case .im2col, .pointwise, .direct:
+    case .im2col, .pointwise, .pointwiseSamples, .direct:
       columnsBackward(
         geometry, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,
         gradWeight: gradWeight, gradBias: gradBias, scratch: scratch)

@@ -9,6 +9,9 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
   case im2col
   /// A 1x1, stride-1, unpadded convolution: the input already is the im2col matrix.
   case pointwise
+  /// `pointwise` on maps of `Conv2D.inferenceSampleColumns` pixels or more, in inference plans: a
+  /// sample per tile from `Conv2D.pointwiseSampleTiles` samples on (`Conv2D.runsSamplesInInference`).
+  case pointwiseSamples
   /// Winograd's F(2x2, 3x3) (`WinogradConv2D`).
   case winograd
   /// Winograd's F(4x4, 3x3) (`Winograd4x4Conv2D`): fewer products than F(2x2, 3x3), forward only,
@@ -38,32 +41,36 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
   }
 
   /// The algorithm for `geometry` in a plan of `mode`: `choose(for:)`, with F(2x2, 3x3) replaced by
-  /// F(4x4, 3x3) for inference (which needs no backward) where it computes fewer products. It depends
-  /// on the geometry and the mode only, so every thread count runs the same arithmetic.
+  /// F(4x4, 3x3) for inference (which needs no backward) where it computes fewer products, and
+  /// `pointwise` by `pointwiseSamples` where that applies. It depends on the geometry and the mode
+  /// only, so every thread count runs the same arithmetic.
   public static func choose(for geometry: Conv2DGeometry, mode: GraphMode) -> ConvolutionAlgorithm {
     let chosen = choose(for: geometry)
     return mode == .inference ? chosen.forwardOnly(for: geometry) : chosen
   }
 
   /// This algorithm for `geometry` with F(2x2, 3x3) (also under a crop) replaced by F(4x4, 3x3) where
-  /// `Winograd4x4Conv2D.savesProducts`.
+  /// `Winograd4x4Conv2D.savesProducts`, and `pointwise` by `pointwiseSamples` where
+  /// `Conv2D.runsSamplesInInference`.
   func forwardOnly(for geometry: Conv2DGeometry) -> ConvolutionAlgorithm {
     switch self {
     case .winograd: return Winograd4x4Conv2D.savesProducts(geometry) ? .winograd4x4 : .winograd
+    case .pointwise: return Conv2D.runsSamplesInInference(geometry) ? .pointwiseSamples : .pointwise
     case .cropped(let crop, let inner): return .cropped(crop, then: inner.forwardOnly(for: crop.geometry))
-    case .im2col, .pointwise, .winograd4x4, .direct, .depthwise, .channelsLastPointwise,
+    case .im2col, .pointwiseSamples, .winograd4x4, .direct, .depthwise, .channelsLastPointwise,
       .channelsLastDepthwise:
       return self
     }
   }
 
   /// Whether `Conv2D.forward` can add a residual shortcut in its epilogue: the im2col and pointwise
-  /// paths (cropped to them too), whose epilogues see NCHW planes of the output.
+  /// paths, and Winograd's output transforms (the one ending ResNet-18's basic blocks), cropped to
+  /// them too, whose epilogues see NCHW planes of the output.
   public var addsShortcut: Bool {
     switch self {
-    case .im2col, .pointwise, .channelsLastPointwise: return true
+    case .im2col, .pointwise, .pointwiseSamples, .winograd, .winograd4x4, .channelsLastPointwise: return true
     case .cropped(_, let inner): return inner.addsShortcut
-    case .winograd, .winograd4x4, .direct, .depthwise, .channelsLastDepthwise: return false
+    case .direct, .depthwise, .channelsLastDepthwise: return false
     }
   }
 
@@ -73,7 +80,8 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
     switch self {
     case .depthwise, .channelsLastDepthwise: return true
     case .cropped(_, let inner): return inner.takesScaledWeights
-    case .im2col, .pointwise, .winograd, .winograd4x4, .direct, .channelsLastPointwise: return false
+    case .im2col, .pointwise, .pointwiseSamples, .winograd, .winograd4x4, .direct, .channelsLastPointwise:
+      return false
     }
   }
 
@@ -94,6 +102,7 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
     switch self {
     case .im2col: return "im2col"
     case .pointwise: return "pointwise"
+    case .pointwiseSamples: return "pointwise by sample"
     case .winograd: return "winograd"
     case .winograd4x4: return "winograd 4x4"
     case .direct: return "direct"

@@ -23,6 +23,19 @@ extension Conv2D {
   static let pointwiseSampleColumns = 256
   /// Samples a batch needs for `pointwiseSampleColumns` tiles: enough tiles to share.
   static let pointwiseSampleTiles = 8
+  /// Inference plans run a sample per tile from this many output pixels (ResNet-50's 14x14 maps, its
+  /// eleven 1x1 layers there the largest share of its time): a sample's product, 196 columns
+  /// wide, ran as fast as the whole batch's in panels (measured on OpenBLAS, CPU time, one thread),
+  /// and the tile saves the copy of the batch's planes side by side and the scatter of the product
+  /// to NCHW, 7–11 % of these layers' time. An inference-only choice
+  /// (`ConvolutionAlgorithm.pointwiseSamples`), so training's products keep their panels and bits.
+  static let inferenceSampleColumns = 196
+
+  /// A pointwise convolution that inference plans run a sample per tile (`pointwiseSamples`):
+  /// maps of `inferenceSampleColumns` pixels or more, not weight-bound.
+  static func runsSamplesInInference(_ g: Conv2DGeometry) -> Bool {
+    g.isPointwise && g.outHeight * g.outWidth >= inferenceSampleColumns && !isWeightBound(g)
+  }
 
   /// Samples per tile when `geometry` runs in tiles (`tiledColumnsForward`), else nil: a pointwise
   /// sample per tile on wide maps, else as many samples as fit the budget, with enough columns per

@@ -72,6 +72,14 @@ public struct Pool2DGeometry: Sendable, Hashable {
       && padLeft == 0 && padRight == 0
   }
 
+  /// The output columns whose windows lie wholly inside the input row: no padding, no clipping.
+  var columnsInsideRow: Range<Int> {
+    let first = min(outWidth, (padLeft + strideW - 1) / strideW)
+    let lastStart = inWidth - windowW + padLeft
+    guard lastStart >= 0 else { return first..<first }
+    return first..<max(first, min(outWidth, lastStart / strideW + 1))
+  }
+
   /// The clipped input rows and columns that output position (oy, ox) pools over.
   @inline(__always)
   func window(_ oy: Int, _ ox: Int) -> (rows: Range<Int>, columns: Range<Int>) {
@@ -178,16 +186,46 @@ public enum MaxPool2D {
       twoByTwoValues(g, src, dst)
       return
     }
+    let inside = g.columnsInsideRow
     for oy in 0..<g.outHeight {
-      for ox in 0..<g.outWidth {
+      var ox = 0
+      while ox < g.outWidth {
+        if ox >= inside.lowerBound && ox &+ 8 <= inside.upperBound {
+          windowValues(g, src, dst, oy: oy, ox: ox)
+          ox &+= 8
+          continue
+        }
         let (rows, columns) = g.window(oy, ox)
         var bestValue = src[rows.lowerBound * g.inWidth + columns.lowerBound]
         for y in rows {
           for x in columns where src[y * g.inWidth + x] > bestValue { bestValue = src[y * g.inWidth + x] }
         }
         dst[oy * g.outWidth + ox] = bestValue
+        ox &+= 1
       }
     }
+  }
+
+  /// Eight outputs (oy, ox ..< ox + 8) of a row whose windows lie inside the row (the 3x3, stride-2
+  /// pooling after ResNet-50's stem, most of each row): each lane makes the scalar loop's
+  /// comparisons in its order (row-major, a later pixel replacing the best only when strictly
+  /// greater), without its unpredictable branches. Kept concrete: a version generic over SIMD4 and
+  /// SIMD8 lanes (with selects in the scalar loop) took 9.9 % of a one-thread ResNet-50 profile,
+  /// against 1.6 % for the scalar loop alone and 0.9 % for this.
+  @inline(__always)
+  private static func windowValues(
+    _ g: Pool2DGeometry, _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, oy: Int, ox: Int
+  ) {
+    let rows = g.window(oy, ox).rows
+    let left = src + ox * g.strideW - g.padLeft
+    var best = SIMD8<Float>.load(left + rows.lowerBound * g.inWidth, stride: g.strideW)
+    for y in rows {
+      for x in 0..<g.windowW {
+        let candidate = SIMD8<Float>.load(left + y * g.inWidth + x, stride: g.strideW)
+        best.replace(with: candidate, where: candidate .> best)
+      }
+    }
+    best.store(dst + oy * g.outWidth + ox)
   }
 
   /// `twoByTwo` without the argmax, eight outputs of a row at once: each lane makes the scalar

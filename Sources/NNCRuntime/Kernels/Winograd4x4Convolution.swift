@@ -84,13 +84,14 @@ enum Winograd4x4Conv2D {
 
   /// output = activation(conv(input, weight) · channelScale + bias), as `Conv2D.forward`. The
   /// transformed weights go to `keptWeight` when given (else to scratch); `weightIsPrepared` says
-  /// they already are there.
+  /// they already are there. A `shortcut` (NCHW like `output`, sharing no memory with it or the
+  /// input) is added before the activation, linear or ReLU, as `Conv2D.forward` does.
   static func forward(
     _ g: Conv2DGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
     bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
     activation: ActivationKind, keptWeight: UnsafeMutablePointer<Float>? = nil,
     channelScale: UnsafePointer<Float>? = nil, targetTiles: Int = WinogradConv2D.targetTiles,
-    weightIsPrepared: Bool = false, threads: Int = Parallel.threadCount
+    weightIsPrepared: Bool = false, shortcut: UnsafePointer<Float>? = nil, threads: Int = Parallel.threadCount
   ) {
     precondition(!weightIsPrepared || keptWeight != nil, "prepared Winograd weights live in keptWeight")
     let tiling = Tiling(g, targetTiles: targetTiles)
@@ -122,7 +123,8 @@ enum Winograd4x4Conv2D {
         product: product, productStride: productStride, threads: threads)
       transformOutput(
         g, tiling, product: product, samples: samples, into: output + first * outSample,
-        scale: channelScale, bias: bias, activation: activation, workspace: workspace, threads: threads)
+        scale: channelScale, bias: bias, activation: activation,
+        shortcut: shortcut.map { $0 + first * outSample }, workspace: workspace, threads: threads)
       first += samples
     }
   }
@@ -260,12 +262,14 @@ enum Winograd4x4Conv2D {
     row(3, (c0.3, c1.3, c2.3, c3.3, c4.3, c5.3))
   }
 
-  /// Y = Aᵀ M A for every tile and output channel, then scale, bias and activation per plane; a
-  /// tile past the bottom or right edge writes only its rows and columns inside the output.
+  /// Y = Aᵀ M A for every tile and output channel, then scale, bias, the shortcut if any and the
+  /// activation per plane while it is in cache; a tile past the bottom or right edge writes only its
+  /// rows and columns inside the output.
   static func transformOutput(
     _ g: Conv2DGeometry, _ tiling: Tiling, product: UnsafePointer<Float>, samples: Int,
     into output: UnsafeMutablePointer<Float>, scale: UnsafePointer<Float>?, bias: UnsafePointer<Float>?,
-    activation: ActivationKind, workspace: UnsafeMutablePointer<Float>, threads: Int
+    activation: ActivationKind, shortcut: UnsafePointer<Float>? = nil, workspace: UnsafeMutablePointer<Float>,
+    threads: Int
   ) {
     let channels = g.outChannels
     let tiles = samples * tiling.tilesPerSample
@@ -314,10 +318,10 @@ enum Winograd4x4Conv2D {
           tile += lanes
         }
         for sample in 0..<samples {
-          let target = channelOutput + sample * channels * plane
+          let offset = (sample * channels + channel) * plane
           convolutionEpilogue(
-            target, target, count: plane, scale: scale?[channel], bias: bias?[channel], activation: activation
-          )
+            output + offset, output + offset, count: plane, scale: scale?[channel], bias: bias?[channel],
+            activation: activation, shortcut: shortcut.map { $0 + offset })
         }
       }
     }

@@ -157,10 +157,12 @@ extension WinogradConv2D {
 
   /// `transformOutput` for `lanesOverBatch` tilings. `workspace` holds `Parallel.maximumParts`
   /// blocks of `workspacePerPart` floats: the outputs of a block of channels as [channel][pixel][n].
+  /// A `shortcut` is added to each NCHW plane once it is in place (the staged layout is not NCHW),
+  /// so the staged epilogue then stops before the activation.
   static func transformOutputOverBatch(
     _ g: Conv2DGeometry, _ tiling: Tiling, product: UnsafePointer<Float>, samples: Int,
     into output: UnsafeMutablePointer<Float>, scale: UnsafePointer<Float>?, bias: UnsafePointer<Float>?,
-    activation: ActivationKind, workspace: UnsafeMutablePointer<Float>
+    activation: ActivationKind, shortcut: UnsafePointer<Float>? = nil, workspace: UnsafeMutablePointer<Float>
   ) {
     let tiles = samples * tiling.tilesPerSample
     let outChannels = g.outChannels
@@ -196,14 +198,20 @@ extension WinogradConv2D {
           }
           convolutionEpilogue(
             plane, plane, count: outPlane * samples, scale: scale?[channel], bias: bias?[channel],
-            activation: activation)
+            activation: shortcut == nil ? activation : .linear)
         }
         // To NCHW, sample by sample.
         for n in 0..<samples {
           for channel in channels {
             let from = staged + (channel - channels.lowerBound) * outPlane * samples + n
-            let to = output + (n * outChannels + channel) * outPlane
+            let offset = (n * outChannels + channel) * outPlane
+            let to = output + offset
             for pixel in 0..<outPlane { to[pixel] = from[pixel &* samples] }
+            if let shortcut {
+              convolutionEpilogue(
+                to, to, count: outPlane, scale: nil, bias: nil, activation: activation,
+                shortcut: shortcut + offset)
+            }
           }
         }
       })

@@ -165,16 +165,16 @@ enum WinogradConv2D {
   static func transformOutput(
     _ g: Conv2DGeometry, _ tiling: Tiling, product: UnsafePointer<Float>, samples: Int,
     into output: UnsafeMutablePointer<Float>, scale: UnsafePointer<Float>?, bias: UnsafePointer<Float>?,
-    activation: ActivationKind, workspace: UnsafeMutablePointer<Float>
+    activation: ActivationKind, shortcut: UnsafePointer<Float>?, workspace: UnsafeMutablePointer<Float>
   ) {
     if tiling.lanesOverBatch {
       transformOutputOverBatch(
         g, tiling, product: product, samples: samples, into: output, scale: scale, bias: bias,
-        activation: activation, workspace: workspace + partsOffset(g, tiling))
+        activation: activation, shortcut: shortcut, workspace: workspace + partsOffset(g, tiling))
     } else {
       transformOutputOverRows(
         g, tiling, product: product, samples: samples, into: output, scale: scale, bias: bias,
-        activation: activation, workspace: workspace)
+        activation: activation, shortcut: shortcut, workspace: workspace)
     }
   }
 
@@ -192,12 +192,15 @@ enum WinogradConv2D {
     }
   }
 
-  /// output = activation(conv(input, weight) · channelScale + bias), as `Conv2D.forward`.
+  /// output = activation(conv(input, weight) · channelScale + bias), as `Conv2D.forward`, plus a
+  /// `shortcut` (NCHW like `output`, sharing no memory with it or the input) before the activation,
+  /// linear or ReLU, when given: a residual addition fused in, in inference plans.
   static func forward(
     _ g: Conv2DGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
     bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
     activation: ActivationKind, keptWeight: UnsafeMutablePointer<Float>? = nil,
-    channelScale: UnsafePointer<Float>? = nil, targetTiles: Int = targetTiles, weightIsPrepared: Bool = false
+    channelScale: UnsafePointer<Float>? = nil, targetTiles: Int = targetTiles, weightIsPrepared: Bool = false,
+    shortcut: UnsafePointer<Float>? = nil
   ) {
     precondition(!weightIsPrepared || keptWeight != nil, "prepared Winograd weights live in keptWeight")
     let tiling = Tiling(g, targetTiles: targetTiles)
@@ -229,7 +232,8 @@ enum WinogradConv2D {
         product: product, productStride: productStride)
       transformOutput(
         g, tiling, product: product, samples: samples, into: output + first * outSample,
-        scale: channelScale, bias: bias, activation: activation, workspace: workspace)
+        scale: channelScale, bias: bias, activation: activation,
+        shortcut: shortcut.map { $0 + first * outSample }, workspace: workspace)
       first += samples
     }
   }

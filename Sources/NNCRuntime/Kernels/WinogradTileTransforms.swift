@@ -199,12 +199,13 @@ extension WinogradConv2D {
     forEachLaneGroup(half) { x, vector in vector ? step(SIMD8<Float>.self, x) : step(Float.self, x) }
   }
 
-  /// Y = Aᵀ M A for every tile and output channel, then bias and activation; a tile past the
-  /// bottom or right edge (odd output size) writes only its rows and columns inside the output.
+  /// Y = Aᵀ M A for every tile and output channel, then bias, the shortcut if any and activation; a
+  /// tile past the bottom or right edge (odd output size) writes only its rows and columns inside
+  /// the output.
   static func transformOutputOverRows(
     _ g: Conv2DGeometry, _ tiling: Tiling, product: UnsafePointer<Float>, samples: Int,
     into output: UnsafeMutablePointer<Float>, scale: UnsafePointer<Float>?, bias: UnsafePointer<Float>?,
-    activation: ActivationKind, workspace: UnsafeMutablePointer<Float>
+    activation: ActivationKind, shortcut: UnsafePointer<Float>? = nil, workspace: UnsafeMutablePointer<Float>
   ) {
     let tiles = samples * tiling.tilesPerSample
     let channels = g.outChannels
@@ -233,11 +234,11 @@ extension WinogradConv2D {
             UnsafePointer(y + 2 * row * wide), UnsafePointer(y + (2 * row + 1) * wide), count: outW,
             into: target + (2 * ty + row) * outW)
         }
-        // Bias and activation while the rows are still in cache.
-        let written = target + 2 * ty * outW
+        // Bias, the shortcut if any and activation while the rows are still in cache.
+        let offset = plane * outH * outW + 2 * ty * outW
         convolutionEpilogue(
-          written, written, count: rows * outW, scale: scale?[channel], bias: bias?[channel],
-          activation: activation)
+          output + offset, output + offset, count: rows * outW, scale: scale?[channel], bias: bias?[channel],
+          activation: activation, shortcut: shortcut.map { $0 + offset })
       }
     }
   }

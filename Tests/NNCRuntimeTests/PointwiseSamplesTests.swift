@@ -1,0 +1,100 @@
+import NNCRandom
+import Testing
+
+@testable import NNCRuntime
+
+/// Pointwise convolutions on 14x14 maps (ResNet-50's third stage), which inference plans run a
+/// sample per tile (`ConvolutionAlgorithm.pointwiseSamples`) and training plans in whole-batch
+/// chunks: 9 samples (a sample per tile), 3 (fewer than `pointwiseSampleTiles`: the chunks).
+private let samplesCases: [ConvCase] = [
+  ConvCase(
+    name: "pointwise 72 -> 40 on 14x14, batch 9 (OpenBLAS, a sample per tile)",
+    geometry: Conv2DGeometry(
+      batch: 9, inChannels: 72, inHeight: 14, inWidth: 14, outChannels: 40, kernelHeight: 1, kernelWidth: 1),
+    hasBias: true),
+  ConvCase(
+    name: "pointwise 24 -> 96 on 15x14, batch 8 (the direct kernel, a sample per tile)",
+    geometry: Conv2DGeometry(
+      batch: 8, inChannels: 24, inHeight: 15, inWidth: 14, outChannels: 96, kernelHeight: 1, kernelWidth: 1),
+    hasBias: false),
+  ConvCase(
+    name: "pointwise 72 -> 40 on 14x14, batch 3 (the whole-batch chunks)",
+    geometry: Conv2DGeometry(
+      batch: 3, inChannels: 72, inHeight: 14, inWidth: 14, outChannels: 40, kernelHeight: 1, kernelWidth: 1),
+    hasBias: true),
+]
+
+@Suite struct PointwiseSamplesTests {
+  /// Inference plans choose it for 14x14 maps and up; training plans, smaller maps and weight-bound
+  /// convolutions keep `pointwise`.
+  @Test func inferenceChoosesItOnMapsOf196PixelsAndUp() {
+    for c in samplesCases {
+      #expect(
+        ConvolutionAlgorithm.choose(for: c.geometry, mode: .inference) == .pointwiseSamples, "\(c.name)")
+      #expect(ConvolutionAlgorithm.choose(for: c.geometry, mode: .training) == .pointwise, "\(c.name)")
+    }
+    let small = Conv2DGeometry(
+      batch: 8, inChannels: 72, inHeight: 13, inWidth: 15, outChannels: 40, kernelHeight: 1, kernelWidth: 1)
+    #expect(ConvolutionAlgorithm.choose(for: small, mode: .inference) == .pointwise)
+    let weightBound = Conv2DGeometry(
+      batch: 8, inChannels: 4096, inHeight: 14, inWidth: 14, outChannels: 4096, kernelHeight: 1,
+      kernelWidth: 1)
+    #expect(Conv2D.isWeightBound(weightBound))
+    #expect(ConvolutionAlgorithm.choose(for: weightBound, mode: .inference) == .pointwise)
+    #expect(ConvolutionAlgorithm.pointwiseSamples.description == "pointwise by sample")
+  }
+
+  /// The definition's loops (in Double) within float rounding, with a folded batchnorm's scale and
+  /// ReLU; a shortcut gives the bits of the convolution followed by `Add.forward`.
+  @Test(arguments: samplesCases)
+  func forwardMatchesTheReferenceAndAddsTheShortcut(_ c: ConvCase) {
+    let g = c.geometry
+    var generator = RandomGenerator(seed: 91)
+    let (input, weight, bias) = convolutionData(c, &generator)
+    let scale = randomValues(g.outChannels, &generator, scale: 2)
+    let shortcut = randomValues(g.outputCount, &generator)
+    let algorithm = ConvolutionAlgorithm.pointwiseSamples
+    var scratch = [Float](repeating: .nan, count: max(1, Conv2D.scratchCount(g, algorithm: algorithm)))
+    var output = [Float](repeating: .nan, count: g.outputCount)
+    Conv2D.forward(
+      g, algorithm: algorithm, input: input, weight: weight, bias: nil, output: &output, scratch: &scratch,
+      activation: .linear, channelScale: scale)
+    let plane = g.outHeight * g.outWidth
+    let reference = referenceConvolution(g, input: doubles(input), weight: doubles(weight), bias: nil)
+      .enumerated().map { $0.element * Double(scale[$0.offset / plane % g.outChannels]) }
+    #expect(maxRelativeError(output, reference) < 1e-4, "\(c.name)")
+    for activation in [ActivationKind.linear, .relu] {
+      var convolution = [Float](repeating: .nan, count: g.outputCount)
+      Conv2D.forward(
+        g, algorithm: algorithm, input: input, weight: weight, bias: bias, output: &convolution,
+        scratch: &scratch, activation: .linear, channelScale: scale)
+      var separate = [Float](repeating: .nan, count: g.outputCount)
+      Add.forward(convolution, shortcut, output: &separate, count: g.outputCount, activation: activation)
+      var fused = [Float](repeating: .nan, count: g.outputCount)
+      Conv2D.forward(
+        g, algorithm: algorithm, input: input, weight: weight, bias: bias, output: &fused, scratch: &scratch,
+        activation: activation, channelScale: scale, shortcut: shortcut)
+      #expect(separate.allSatisfy { $0.isFinite }, "\(c.name)")
+      #expect(fused.map(\.bitPattern) == separate.map(\.bitPattern), "\(c.name), \(activation)")
+    }
+  }
+
+  /// A tile is a whole sample on one thread: 1, 2 and 3 threads give the same bits.
+  @Test(arguments: samplesCases.filter { $0.geometry.batch >= Conv2D.pointwiseSampleTiles })
+  func resultsDoNotDependOnTheThreadCount(_ c: ConvCase) {
+    let g = c.geometry
+    var generator = RandomGenerator(seed: 92)
+    let (input, weight, bias) = convolutionData(c, &generator)
+    var results: [[Float]] = []
+    for threads in 1...3 {
+      var scratch = [Float](repeating: .nan, count: 1)
+      var output = [Float](repeating: .nan, count: g.outputCount)
+      Conv2D.tiledColumnsForward(
+        g, samplesPerTile: 1, input: input, weight: weight, bias: bias, output: &output, scratch: &scratch,
+        activation: .relu, channelScale: nil, threads: threads)
+      results.append(output)
+    }
+    #expect(results[0].allSatisfy { $0.isFinite })
+    #expect(results[0] == results[1] && results[0] == results[2], "\(c.name): thread counts differ")
+  }
+}
