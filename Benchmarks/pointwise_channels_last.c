@@ -55,8 +55,7 @@ int main(void) {
     for (long j = 0; j < (long)pixels * k; j++) x[j] = (float)((j * 7919) % 1000) / 1000.0f - 0.5f;
     for (long j = 0; j < (long)k * n; j++) w[j] = (float)((j * 104729) % 1000) / 1000.0f - 0.5f;
     for (int o = 0; o < n; o++) s[o] = 1.0f + o * 0.001f, b[o] = 0.01f * o;
-    for (int o = 0; o < n; o++)
-      for (int c = 0; c < k; c++) wt[c * n + o] = w[o * k + c];
+    nnc_pointwise_nhwc_pack(n, k, w, wt);
     const int rows = rows_per_task(n);
     double best_direct = 1e9, best_blas = 1e9;
     for (int r = 0; r < repeats; r++) {

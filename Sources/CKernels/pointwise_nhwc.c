@@ -55,8 +55,8 @@ typedef int pwn_i8 __attribute__((vector_size(32), aligned(4)));
   }
 
 // PIXELS pixels × 8·VECTORS outputs from output channel o on: each weight vector loaded once per
-// input channel for all the pixels, each input broadcast once for all the vectors. `r` is the
-// shortcut aligned with `out`, or NULL.
+// input channel for all the pixels, each input broadcast once for all the vectors. `wt` is the
+// block's packed weights ([k][8·VECTORS], read in order); `r` the shortcut aligned with `out`, or NULL.
 #define PWN_BLOCK(ISA, PIXELS, VECTORS)                                                                      \
   PWN_INLINE void pwn_block_##PIXELS##_##VECTORS##_##ISA(int k, int n, const float *wt, const float *x,       \
                                                          float *out, const float *r, const float *s,         \
@@ -66,7 +66,7 @@ typedef int pwn_i8 __attribute__((vector_size(32), aligned(4)));
       for (int v = 0; v < VECTORS; v++) acc[p][v] = (pwn_v8){0};                                             \
     for (int c = 0; c < k; c++) {                                                                            \
       pwn_v8 w[VECTORS];                                                                                     \
-      for (int v = 0; v < VECTORS; v++) w[v] = *(const pwn_v8 *)(wt + (long)c * n + 8 * v);                 \
+      for (int v = 0; v < VECTORS; v++) w[v] = *(const pwn_v8 *)(wt + (long)c * 8 * VECTORS + 8 * v);       \
       for (int p = 0; p < PIXELS; p++) {                                                                     \
         const float input = x[(long)p * k + c];                                                              \
         for (int v = 0; v < VECTORS; v++) acc[p][v] = acc[p][v] + input * w[v];                              \
@@ -85,7 +85,7 @@ typedef int pwn_i8 __attribute__((vector_size(32), aligned(4)));
                                               const float *r, float s, float b, int affine, int activation) { \
     for (int p = 0; p < PIXELS; p++) {                                                                  \
       float acc = 0;                                                                                    \
-      for (int c = 0; c < k; c++) acc = acc + x[(long)p * k + c] * wt[(long)c * n];                      \
+      for (int c = 0; c < k; c++) acc = acc + x[(long)p * k + c] * wt[c];                                \
       out[(long)p * n] = pwn_finish_##ISA(acc, affine, s, b, activation, r ? r + (long)p * n : 0);       \
     }                                                                                                   \
   }
@@ -96,11 +96,14 @@ typedef int pwn_i8 __attribute__((vector_size(32), aligned(4)));
                                            int activation) {                                                 \
     int o = 0;                                                                                               \
     for (; o + 16 <= n; o += 16)                                                                             \
-      pwn_block_##PIXELS##_2_##ISA(k, n, wt + o, x, out + o, r ? r + o : 0, s + o, b + o, affine, activation); \
+      pwn_block_##PIXELS##_2_##ISA(k, n, wt + (long)o * k, x, out + o, r ? r + o : 0, s + o, b + o, affine,    \
+                                   activation);                                                              \
     for (; o + 8 <= n; o += 8)                                                                               \
-      pwn_block_##PIXELS##_1_##ISA(k, n, wt + o, x, out + o, r ? r + o : 0, s + o, b + o, affine, activation); \
+      pwn_block_##PIXELS##_1_##ISA(k, n, wt + (long)o * k, x, out + o, r ? r + o : 0, s + o, b + o, affine,    \
+                                   activation);                                                              \
     for (; o < n; o++)                                                                                       \
-      pwn_column_##PIXELS##_##ISA(k, n, wt + o, x, out + o, r ? r + o : 0, s[o], b[o], affine, activation);  \
+      pwn_column_##PIXELS##_##ISA(k, n, wt + (long)o * k, x, out + o, r ? r + o : 0, s[o], b[o], affine,       \
+                                  activation);                                                               \
   }
 
 #define PWN_FORWARD(ISA)                                                                                    \
@@ -134,8 +137,19 @@ PWN_FORWARD(avx2)
 #pragma clang attribute pop
 #endif
 
+void nnc_pointwise_nhwc_pack(int out_channels, int in_channels, const float *weight, float *packed) {
+  int o = 0;
+  while (o < out_channels) {
+    const int width = out_channels - o >= 16 ? 16 : out_channels - o >= 8 ? 8 : 1;
+    float *block = packed + (long)o * in_channels;
+    for (int c = 0; c < in_channels; c++)
+      for (int j = 0; j < width; j++) block[c * width + j] = weight[(long)(o + j) * in_channels + c];
+    o += width;
+  }
+}
+
 void nnc_pointwise_nhwc_forward(int isa, int out_channels, int in_channels, int pixels,
-                                const float *weight_transposed, const float *input, float *output,
+                                const float *packed_weight, const float *input, float *output,
                                 const float *shortcut, const float *scale, const float *bias, int activation) {
   // Absent scales and biases become 1 and 0 per channel, so the blocks need no branches on them.
   float ones[out_channels > 0 ? out_channels : 1], zeros[out_channels > 0 ? out_channels : 1];
@@ -147,11 +161,11 @@ void nnc_pointwise_nhwc_forward(int isa, int out_channels, int in_channels, int 
 #if defined(__x86_64__)
   // No AVX-512 build: a CPU with AVX-512 has AVX2 and FMA and runs that variant.
   if (isa >= NNC_DEPTHWISE_AVX2) {
-    pwn_forward_avx2(out_channels, in_channels, pixels, weight_transposed, input, output, shortcut, s, b, affine,
+    pwn_forward_avx2(out_channels, in_channels, pixels, packed_weight, input, output, shortcut, s, b, affine,
                      activation);
     return;
   }
 #endif
-  pwn_forward_portable(out_channels, in_channels, pixels, weight_transposed, input, output, shortcut, s, b,
+  pwn_forward_portable(out_channels, in_channels, pixels, packed_weight, input, output, shortcut, s, b,
                        affine, activation);
 }

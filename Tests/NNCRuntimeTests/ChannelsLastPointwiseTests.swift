@@ -20,6 +20,9 @@ import Testing
       batch: 9, inChannels: 16, inHeight: 8, inWidth: 8, outChannels: 19, kernelHeight: 1, kernelWidth: 1),
     Conv2DGeometry(
       batch: 1, inChannels: 7, inHeight: 3, inWidth: 3, outChannels: 13, kernelHeight: 1, kernelWidth: 1),
+    // Weights past the direct kernel's limit: OpenBLAS, 147 pixels in two tasks of 128 rows.
+    Conv2DGeometry(
+      batch: 3, inChannels: 1040, inHeight: 7, inWidth: 7, outChannels: 512, kernelHeight: 1, kernelWidth: 1),
   ]
 
   struct Epilogue: CustomStringConvertible {
@@ -54,7 +57,7 @@ import Testing
                   g, input: x.baseAddress!, weight: w.baseAddress!, bias: e.biased ? b.baseAddress! : nil,
                   output: y.baseAddress!, activation: e.activation,
                   channelScale: e.scaled ? s.baseAddress! : nil,
-                  shortcut: e.shortcut ? r.baseAddress! : nil, scratch: &scratch, threads: threads,
+                  shortcut: e.shortcut ? r.baseAddress! : nil, packedWeight: &scratch, threads: threads,
                   instructionSet: instructionSet)
               }
             }

@@ -18,7 +18,7 @@ extension Conv2D {
       && g.weightCount <= directChannelsLastMaximumWeights
   }
 
-  /// Scratch floats: the transposed weights, then one block of patches per part of a parallel loop.
+  /// Scratch floats: the packed weights, then one block of patches per part of a parallel loop.
   static func channelsLastOutputScratchCount(_ g: Conv2DGeometry) -> Int {
     g.weightCount + Parallel.maximumParts * channelsLastOutputRows * g.columnRows
   }
@@ -34,10 +34,8 @@ extension Conv2D {
   ) {
     precondition(writesChannelsLast(g), "no channels-last output kernel for \(g)")
     let (patch, outputs) = (g.columnRows, g.outChannels)
-    let transposed = scratch
-    for o in 0..<outputs {
-      for k in 0..<patch { transposed[k * outputs + o] = weight[o * patch + k] }
-    }
+    let packed = scratch
+    nnc_pointwise_nhwc_pack(Int32(outputs), Int32(patch), weight, packed)
     let patches = scratch + g.weightCount
     let outPlane = g.outHeight * g.outWidth
     let pixels = g.batch * outPlane
@@ -55,22 +53,31 @@ extension Conv2D {
         let sample = input + n * g.inChannels * inPlane
         var k = 0
         let destination = block + row * patch
+        let firstColumn = ox * g.strideW - g.padLeft
+        // Columns inside the input for every tap: no check per tap.
+        let columnsInside = firstColumn >= 0 && firstColumn + (g.kernelWidth - 1) * g.dilationW < g.inWidth
         for channel in 0..<g.inChannels {
           let plane = sample + channel * inPlane
           for ky in 0..<g.kernelHeight {
             let iy = oy * g.strideH - g.padTop + ky * g.dilationH
-            for kx in 0..<g.kernelWidth {
-              let ix = ox * g.strideW - g.padLeft + kx * g.dilationW
-              let inside = iy >= 0 && iy < g.inHeight && ix >= 0 && ix < g.inWidth
-              destination[k] = inside ? plane[iy * g.inWidth + ix] : 0
-              k += 1
+            if iy < 0 || iy >= g.inHeight {
+              for kx in 0..<g.kernelWidth { destination[k + kx] = 0 }
+            } else if columnsInside {
+              let source = plane + iy * g.inWidth + firstColumn
+              for kx in 0..<g.kernelWidth { destination[k + kx] = source[kx * g.dilationW] }
+            } else {
+              for kx in 0..<g.kernelWidth {
+                let ix = firstColumn + kx * g.dilationW
+                destination[k + kx] = ix >= 0 && ix < g.inWidth ? plane[iy * g.inWidth + ix] : 0
+              }
             }
+            k += g.kernelWidth
           }
         }
       }
       let rowsOutput = output + first * outputs
       nnc_pointwise_nhwc_forward(
-        instructionSet.code, Int32(outputs), Int32(patch), Int32(count), transposed, block, rowsOutput, nil,
+        instructionSet.code, Int32(outputs), Int32(patch), Int32(count), packed, block, rowsOutput, nil,
         channelScale, bias, code ?? Int32(NNC_POINTWISE_LINEAR))
       if code == nil {
         activation.forwardSerial(UnsafePointer(rowsOutput), rowsOutput, count: count * outputs)

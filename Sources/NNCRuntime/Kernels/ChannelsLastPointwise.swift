@@ -4,23 +4,25 @@ import CKernels
 /// rows of one [pixels, inChannels] matrix, so the layer is a single product with the transposed
 /// weights, output[pixels, outChannels] = input · weightᵀ, however small each sample's map is —
 /// where channels-first kernels multiply per sample, or copy samples side by side into tiles.
-/// With few input channels the product is the C kernel `nnc_pointwise_nhwc_forward`, which writes
-/// each output once with its epilogue (as `directPointwiseSample` does channels-first); else OpenBLAS.
+/// The product is the C kernel `nnc_pointwise_nhwc_forward`, which writes each output once with its
+/// epilogue, unless the weights are too many to stay in cache (then OpenBLAS).
 extension Conv2D {
-  /// Input channels at most, and weights at most (their transpose stays in the core's L2 cache),
-  /// for the direct kernel. `Benchmarks/pointwise_channels_last.c` (MobileNetV2's 1x1 layers at
-  /// batch 32, one thread, CPU time) put the direct kernel at 0.68-0.90x OpenBLAS's time up to 144
-  /// inputs (0.85x for 96 -> 576), and at 1.03-1.31x from 192 inputs or 160 x 960 weights on.
+  /// Weights at most for the direct kernel: each block of 4 pixels sweeps them all, so they must
+  /// stay in the core's caches. `Benchmarks/pointwise_channels_last.c` (MobileNetV2's 1x1 layers at
+  /// batch 32, one thread, CPU time, AVX2 code on an AMD EPYC with AVX-512) put the direct kernel,
+  /// with its weights packed per block, at 0.64-0.97x OpenBLAS's time on every layer up to 320 x
+  /// 1280 weights (100-107 GFLOP/s on all but the two memory-bound 32x32 layers).
+  static let directChannelsLastMaximumWeights = 512 * 1024
+  /// Patch length at most of `channelsLastOutputForward` (its per-part patch buffers).
   static let directChannelsLastMaximumInputs = 160
-  static let directChannelsLastMaximumWeights = 64 * 1024
 
-  /// Whether the direct kernel computes the layer: few inputs and weights (above, OpenBLAS's
-  /// blocking wins). Activations besides ReLU and ReLU6 run afterwards on its rows.
+  /// Whether the direct kernel computes the layer (else OpenBLAS). Activations besides ReLU and
+  /// ReLU6 run afterwards on its rows.
   static func runsDirectChannelsLastPointwise(_ g: Conv2DGeometry) -> Bool {
-    g.inChannels <= directChannelsLastMaximumInputs && g.weightCount <= directChannelsLastMaximumWeights
+    g.weightCount <= directChannelsLastMaximumWeights
   }
 
-  /// Scratch floats: the transposed weights of the direct kernel.
+  /// Floats of the direct kernel's packed weights (scratch, or weights an executor keeps).
   static func channelsLastPointwiseScratchCount(_ g: Conv2DGeometry) -> Int {
     runsDirectChannelsLastPointwise(g) ? g.weightCount : 0
   }
@@ -42,7 +44,7 @@ extension Conv2D {
     _ g: Conv2DGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
     bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, activation: ActivationKind,
     channelScale: UnsafePointer<Float>?, shortcut: UnsafePointer<Float>?,
-    scratch: UnsafeMutablePointer<Float>?,
+    packedWeight: UnsafeMutablePointer<Float>?, packedWeightIsCurrent: Bool = false,
     threads: Int = Parallel.threadCount, instructionSet: DepthwiseInstructionSet = .best
   ) {
     precondition(
@@ -61,23 +63,23 @@ extension Conv2D {
       }
     }
     let tasks = (pixels + rows - 1) / rows
-    if runsDirectChannelsLastPointwise(g), let scratch {
-      // [inChannels, outChannels]: each input channel's weights for every output, one vector load.
-      for o in 0..<outputs {
-        for c in 0..<inputs { scratch[c * outputs + o] = weight[o * inputs + c] }
-      }
-      let code =
-        activation == .relu
-        ? Int32(NNC_POINTWISE_RELU)
-        : activation == .relu6 ? Int32(NNC_POINTWISE_RELU6) : Int32(NNC_POINTWISE_LINEAR)
-      Parallel.forEach(tasks, workPerItem: rows * inputs * outputs, threads: threads) { _, task in
-        let first = task * rows
-        let count = min(rows, pixels - first)
+    if runsDirectChannelsLastPointwise(g), let packed = packedWeight {
+      // Packed in the kernel's blocks of output channels, so it reads them in order; an inference
+      // executor keeps them packed between batches (`keptWeightCount`).
+      if !packedWeightIsCurrent { nnc_pointwise_nhwc_pack(Int32(outputs), Int32(inputs), weight, packed) }
+      let code = activation.pointwiseKernelCode ?? Int32(NNC_POINTWISE_LINEAR)
+      // The packed weights are shared, so tasks can be small: about 16 of them keep both cores busy
+      // on the 128-pixel layers of 2x2 maps. Every output's arithmetic is the same in any task.
+      let directRows = max(4, min(rows, ((pixels + 15) / 16 + 3) / 4 * 4))
+      let directTasks = (pixels + directRows - 1) / directRows
+      Parallel.forEach(directTasks, workPerItem: directRows * inputs * outputs, threads: threads) { _, task in
+        let first = task * directRows
+        let count = min(directRows, pixels - first)
         let rowsOutput = output + first * outputs
         nnc_pointwise_nhwc_forward(
-          instructionSet.code, Int32(outputs), Int32(inputs), Int32(count), scratch, input + first * inputs,
+          instructionSet.code, Int32(outputs), Int32(inputs), Int32(count), packed, input + first * inputs,
           rowsOutput, shortcut.map { $0 + first * outputs }, channelScale, bias, code)
-        if code == Int32(NNC_POINTWISE_LINEAR) && activation != .linear {
+        if activation.pointwiseKernelCode == nil {
           activation.forwardSerial(UnsafePointer(rowsOutput), rowsOutput, count: count * outputs)
         }
       }

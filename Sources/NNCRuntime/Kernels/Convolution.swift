@@ -191,8 +191,8 @@ public enum Conv2D {
     case .cropped(let crop, _): return crop.geometry.weightCount
     case .winograd: return WinogradConv2D.transformedWeightCount(geometry)
     case .winograd4x4: return Winograd4x4Conv2D.transformedWeightCount(geometry)
-    case .im2col, .pointwise, .pointwiseSamples, .depthwise, .direct, .channelsLastPointwise,
-      .channelsLastDepthwise:
+    case .channelsLastPointwise: return channelsLastPointwiseScratchCount(geometry)
+    case .im2col, .pointwise, .pointwiseSamples, .depthwise, .direct, .channelsLastDepthwise:
       return 0
     }
   }
@@ -233,7 +233,8 @@ public enum Conv2D {
     case .channelsLastPointwise:
       channelsLastPointwiseForward(
         geometry, input: input, weight: weight, bias: bias, output: output, activation: activation,
-        channelScale: channelScale, shortcut: shortcut, scratch: scratch)
+        channelScale: channelScale, shortcut: shortcut, packedWeight: keptWeight ?? scratch,
+        packedWeightIsCurrent: prepared)
     case .cropped(let crop, let inner):
       let croppedWeight = keptWeight ?? requireScratch(geometry, scratch)
       if !prepared { crop.gather(weight, into: croppedWeight) }
