@@ -1,3 +1,4 @@
+import Foundation
 import NNCSpec
 import Testing
 
@@ -6,23 +7,24 @@ import Testing
 /// `UseChannelsLast`: regions of channels-last kernels joined through their values run NHWC when
 /// they hold a depthwise convolution, with one reorder per value entering or leaving them.
 @Suite struct UseChannelsLastTests {
-  /// A stem, an inverted residual block (expand, depthwise, project, add) and a head.
+  /// A stem, an inverted residual block (expand, depthwise, project, add; MobileNetV2's widths,
+  /// about 440 FLOPs per element its reorders copy) and a head.
   static let mobileBlock = """
     model:
       input: [3, 8, 8]
       layers:
-        - conv2d: {filters: 8, kernel: 3, padding: 1, bias: false}
+        - conv2d: {filters: 32, kernel: 3, padding: 1, bias: false}
         - batchnorm
         - relu6
         - residual:
             layers:
-              - conv2d: {filters: 16, kernel: 1, bias: false}
+              - conv2d: {filters: 192, kernel: 1, bias: false}
               - batchnorm
               - relu6
               - depthwise_conv2d: {kernel: 3, padding: 1, bias: false}
               - batchnorm
               - relu6
-              - conv2d: {filters: 8, kernel: 1, bias: false}
+              - conv2d: {filters: 32, kernel: 1, bias: false}
               - batchnorm
         - global_avgpool
         - dense: 4
@@ -92,17 +94,26 @@ import Testing
     #expect(!mnemonics(graph).contains("reorder"), "\(mnemonics(graph))")
   }
 
+  /// The same block at a tenth of the widths does about 50 FLOPs per element its reorders would
+  /// copy (as `xception_mini`'s blocks between max poolings): it stays channels-first.
+  @Test func aRegionTooSmallForItsReordersStaysChannelsFirst() throws {
+    let narrow = Self.mobileBlock.replacingOccurrences(of: "filters: 192", with: "filters: 16")
+      .replacingOccurrences(of: "filters: 32", with: "filters: 8")
+    let graph = try optimized(narrow)
+    #expect(!mnemonics(graph).contains("reorder"), "\(mnemonics(graph))")
+  }
+
   /// A value read in both layouts (a depthwise input that is also the graph's output) gets one
   /// reorder, and the graph output stays channels-first.
   @Test func aValueLeavingTheRegionIsReorderedOnce() throws {
     let graph = try optimized(
       """
       model:
-        input: [8, 5, 5]
+        input: [640, 3, 3]
         layers:
           - depthwise_conv2d: {kernel: 3, padding: 1}
           - relu
-          - conv2d: {filters: 6, kernel: 1}
+          - conv2d: {filters: 640, kernel: 1}
       """)
     #expect(mnemonics(graph).first == "reorder")
     #expect(mnemonics(graph).last == "reorder")

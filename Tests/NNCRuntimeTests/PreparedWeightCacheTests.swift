@@ -108,14 +108,14 @@ private let channelsLastModel = """
   model:
     input: [3, 6, 6]
     layers:
-      - conv2d: {filters: 8, kernel: 3, padding: same, bias: false}
-      - conv2d: {filters: 24, kernel: 1, bias: false}
+      - conv2d: {filters: 16, kernel: 3, padding: same, bias: false}
+      - conv2d: {filters: 192, kernel: 1, bias: false}
       - batchnorm
       - relu6
       - depthwise_conv2d: {kernel: 3, stride: 2, padding: 1, bias: false}
       - batchnorm
       - relu6
-      - conv2d: {filters: 8, kernel: 1, bias: false}
+      - conv2d: {filters: 16, kernel: 1, bias: false}
       - batchnorm
       - global_avgpool
       - dense: 5

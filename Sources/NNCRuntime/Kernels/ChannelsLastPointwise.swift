@@ -1,4 +1,5 @@
 import CKernels
+import NNCGraph
 
 /// Pointwise (1x1) convolutions of channels-last values (inference): the batch's pixels are the
 /// rows of one [pixels, inChannels] matrix, so the layer is a single product with the transposed
@@ -12,7 +13,7 @@ extension Conv2D {
   /// batch 32, one thread, CPU time, AVX2 code on an AMD EPYC with AVX-512) put the direct kernel,
   /// with its weights packed per block, at 0.64-0.97x OpenBLAS's time on every layer up to 320 x
   /// 1280 weights (100-107 GFLOP/s on all but the two memory-bound 32x32 layers).
-  static let directChannelsLastMaximumWeights = 512 * 1024
+  static let directChannelsLastMaximumWeights = UseChannelsLast.maximumPointwiseWeights
   /// Patch length at most of `channelsLastOutputForward` (its per-part patch buffers).
   static let directChannelsLastMaximumInputs = 160
 
