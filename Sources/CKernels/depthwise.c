@@ -1,5 +1,7 @@
 #include "depthwise.h"
 
+#include "kernel_arithmetic.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,11 +14,6 @@ typedef float v8u __attribute__((vector_size(32), aligned(4)));
 typedef float v4 __attribute__((vector_size(16)));
 typedef float v4u __attribute__((vector_size(16), aligned(4)));
 
-static inline int nnc_min(int a, int b) { return a < b ? a : b; }
-static inline int nnc_max(int a, int b) { return a > b ? a : b; }
-// Floor and ceiling of a / b for b > 0 and a of either sign.
-static inline int nnc_floor_div(int a, int b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
-static inline int nnc_ceil_div(int a, int b) { return -nnc_floor_div(-a, b); }
 
 // The portable variant passes 8-float vectors between always-inlined helpers only.
 #pragma clang diagnostic ignored "-Wpsabi"

@@ -1,21 +1,16 @@
 #include "depthwise_nhwc.h"
 
+#include "kernel_arithmetic.h"
 #include "pointwise.h"
 
 #include <stdlib.h>
 
 typedef float v8 __attribute__((vector_size(32)));
 typedef float v8u __attribute__((vector_size(32), aligned(4)));
-typedef int v8i __attribute__((vector_size(32)));
 
 // The portable variant passes 8-float vectors between always-inlined helpers only.
 #pragma clang diagnostic ignored "-Wpsabi"
 
-static inline int nnc_nhwc_min(int a, int b) { return a < b ? a : b; }
-static inline int nnc_nhwc_max(int a, int b) { return a > b ? a : b; }
-// Floor and ceiling of a / b for b > 0 and a of either sign.
-static inline int nnc_nhwc_floor_div(int a, int b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
-static inline int nnc_nhwc_ceil_div(int a, int b) { return -nnc_nhwc_floor_div(-a, b); }
 
 #define NNC_ISA portable
 #include "depthwise_nhwc_body.h"

@@ -15,14 +15,10 @@
 // and turns −0 into 0.
 INLINE v8 FN(finish)(v8 v, int activation) {
   if (activation == NNC_POINTWISE_RELU) {
-    v8i negative = v < 0;
-    v = (v8)((v8i)v & ~negative);
+    v = NNC_LANES8_RELU(v);
   } else if (activation == NNC_POINTWISE_RELU6) {
-    v8i low = v <= 0;
-    v = (v8)((v8i)v & ~low);
-    v8i high = v > 6;
-    const v8 six = {6, 6, 6, 6, 6, 6, 6, 6};
-    v = (v8)(((v8i)v & ~high) | ((v8i)six & high));
+    v = NNC_LANES8_ZERO_AT_OR_BELOW(v);
+    v = NNC_LANES8_CLAMP_SIX(v);
   }
   return v;
 }
@@ -69,7 +65,7 @@ static void FN(generic_rows)(const nnc_depthwise_shape *g, int channels, const f
   for (int oy = row_begin; oy < row_end; oy++)
     for (int ox = 0; ox < g->out_width; ox++)
       for (int c = 0; c < channels; c += 8)
-        FN(generic_pixel)(g, channels, in, weight, bias, activation, oy, ox, c, nnc_nhwc_min(8, channels - c), out);
+        FN(generic_pixel)(g, channels, in, weight, bias, activation, oy, ox, c, nnc_min(8, channels - c), out);
 }
 
 // `pixels` (1 to 4, a constant) outputs `s` input columns apart of one block of 8 channels of a 3x3
@@ -109,8 +105,8 @@ INLINE void FN(row3x3)(const nnc_depthwise_shape *g, int channels, const float *
   const long row_floats = (long)width * channels;
   const int iy0 = oy * s - g->pad_top;
   // Interior columns: 0 <= ox·s − pad_left and ox·s − pad_left + 2 <= width − 1.
-  const int lo = nnc_nhwc_min(ow, nnc_nhwc_max(0, nnc_nhwc_ceil_div(pl, s)));
-  const int hi = nnc_nhwc_min(ow, nnc_nhwc_max(lo, nnc_nhwc_floor_div(width - 3 + pl, s) + 1));
+  const int lo = nnc_min(ow, nnc_max(0, nnc_ceil_div(pl, s)));
+  const int hi = nnc_min(ow, nnc_max(lo, nnc_floor_div(width - 3 + pl, s) + 1));
   float *out_row = out + (long)oy * ow * channels;
   const int whole = channels - channels % 8;
   for (int ox = 0; ox < ow;) {
@@ -124,8 +120,8 @@ INLINE void FN(row3x3)(const nnc_depthwise_shape *g, int channels, const float *
         FN(pixels3x3)(in + c, row_floats, channels, iy0, ix0, s, 4, ki_lo, ki_hi, 0, 3, w, b, activation,
                       out_row + c + (long)ox * channels);
       else
-        FN(pixels3x3)(in + c, row_floats, channels, iy0, ix0, s, 1, ki_lo, ki_hi, nnc_nhwc_max(0, -ix0),
-                      nnc_nhwc_min(3, width - ix0), w, b, activation, out_row + c + (long)ox * channels);
+        FN(pixels3x3)(in + c, row_floats, channels, iy0, ix0, s, 1, ki_lo, ki_hi, nnc_max(0, -ix0),
+                      nnc_min(3, width - ix0), w, b, activation, out_row + c + (long)ox * channels);
     }
     // The input rows the next output row adds, into L2 a row ahead, the columns this step advances
     // over (all of them over the row): a row's reads jump between three input rows, which the
@@ -133,9 +129,9 @@ INLINE void FN(row3x3)(const nnc_depthwise_shape *g, int channels, const float *
     // issued at its start, this took Benchmarks/depthwise_channels_last.c (cold data) on 96x32x32 at
     // stride 2 from 0.72-0.79x to 0.93-0.99x the NCHW kernel's speed (1.8 ms without prefetching).
     const int pixels = group ? 4 : 1;
-    const int first = ox == 0 ? 0 : nnc_nhwc_max(0, ix0 + 3);
-    const int last = ox + pixels >= ow ? width : nnc_nhwc_min(width, ix0 + pixels * s + 3);
-    for (int iy = nnc_nhwc_max(0, iy0 + 3); iy < nnc_nhwc_min(g->in_height, iy0 + s + 3) && first < last; iy++) {
+    const int first = ox == 0 ? 0 : nnc_max(0, ix0 + 3);
+    const int last = ox + pixels >= ow ? width : nnc_min(width, ix0 + pixels * s + 3);
+    for (int iy = nnc_max(0, iy0 + 3); iy < nnc_min(g->in_height, iy0 + s + 3) && first < last; iy++) {
       const char *line = (const char *)(in + iy * row_floats + (long)first * channels);
       const long bytes = (long)(last - first) * channels * (long)sizeof(float);
       for (long byte = 0; byte < bytes; byte += 64) __builtin_prefetch(line + byte, 0, 2);
@@ -153,7 +149,7 @@ INLINE void FN(rows3x3)(const nnc_depthwise_shape *g, int channels, const float 
                         const float *bias, int activation, int row_begin, int row_end, float *out, int s) {
   for (int oy = row_begin; oy < row_end; oy++) {
     const int iy0 = oy * s - g->pad_top;
-    const int ki_lo = nnc_nhwc_max(0, -iy0), ki_hi = nnc_nhwc_min(3, g->in_height - iy0);
+    const int ki_lo = nnc_max(0, -iy0), ki_hi = nnc_min(3, g->in_height - iy0);
     if (ki_lo == 0 && ki_hi == 3) FN(row3x3)(g, channels, in, weight, bias, activation, oy, out, s, 0, 3);
     else FN(row3x3)(g, channels, in, weight, bias, activation, oy, out, s, ki_lo, ki_hi);
   }

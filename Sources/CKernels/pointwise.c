@@ -1,11 +1,11 @@
 #include "pointwise.h"
 
 #include "depthwise.h"
+#include "kernel_arithmetic.h"
 
 #include <stdlib.h>
 
 typedef float pw_v8 __attribute__((vector_size(32), aligned(4)));
-typedef int pw_i8 __attribute__((vector_size(32), aligned(4)));
 
 // The portable variant passes 8-float vectors between always-inlined helpers only.
 #pragma clang diagnostic ignored "-Wpsabi"
@@ -23,14 +23,10 @@ typedef int pw_i8 __attribute__((vector_size(32), aligned(4)));
   PW_INLINE pw_v8 pw_finish_vector_##ISA(pw_v8 v, int affine, float s, float b, int activation) { \
     if (affine) v = v * s + b;                                                                   \
     if (activation == NNC_POINTWISE_RELU) {                                                      \
-      pw_i8 negative = v < 0;                                                                    \
-      v = (pw_v8)((pw_i8)v & ~negative);                                                         \
+      v = NNC_LANES8_RELU(v);                                                                    \
     } else if (activation == NNC_POINTWISE_RELU6) {                                              \
-      pw_i8 low = v <= 0;                                                                        \
-      v = (pw_v8)((pw_i8)v & ~low);                                                              \
-      pw_i8 high = v > 6;                                                                        \
-      pw_v8 six = {6, 6, 6, 6, 6, 6, 6, 6};                                                      \
-      v = (pw_v8)(((pw_i8)v & ~high) | ((pw_i8)six & high));                                     \
+      v = NNC_LANES8_ZERO_AT_OR_BELOW(v);                                                        \
+      v = NNC_LANES8_CLAMP_SIX(v);                                                               \
     }                                                                                            \
     return v;                                                                                    \
   }

@@ -1,10 +1,10 @@
 #include "pointwise_nhwc.h"
 
 #include "depthwise.h"
+#include "kernel_arithmetic.h"
 #include "pointwise.h"
 
 typedef float pwn_v8 __attribute__((vector_size(32), aligned(4)));
-typedef int pwn_i8 __attribute__((vector_size(32), aligned(4)));
 
 // The portable variant passes 8-float vectors between always-inlined helpers only.
 #pragma clang diagnostic ignored "-Wpsabi"
@@ -22,19 +22,12 @@ typedef int pwn_i8 __attribute__((vector_size(32), aligned(4)));
     if (affine) v = v * s + b;                                                                         \
     if (r) {                                                                                           \
       v = v + *(const pwn_v8 *)r;                                                                      \
-      if (activation == NNC_POINTWISE_RELU) {                                                          \
-        pwn_i8 low = v <= 0;                                                                           \
-        v = (pwn_v8)((pwn_i8)v & ~low);                                                                \
-      }                                                                                                \
+      if (activation == NNC_POINTWISE_RELU) v = NNC_LANES8_ZERO_AT_OR_BELOW(v);                        \
     } else if (activation == NNC_POINTWISE_RELU) {                                                     \
-      pwn_i8 negative = v < 0;                                                                         \
-      v = (pwn_v8)((pwn_i8)v & ~negative);                                                             \
+      v = NNC_LANES8_RELU(v);                                                                          \
     } else if (activation == NNC_POINTWISE_RELU6) {                                                    \
-      pwn_i8 low = v <= 0;                                                                             \
-      v = (pwn_v8)((pwn_i8)v & ~low);                                                                  \
-      pwn_i8 high = v > 6;                                                                             \
-      pwn_v8 six = {6, 6, 6, 6, 6, 6, 6, 6};                                                           \
-      v = (pwn_v8)(((pwn_i8)v & ~high) | ((pwn_i8)six & high));                                        \
+      v = NNC_LANES8_ZERO_AT_OR_BELOW(v);                                                              \
+      v = NNC_LANES8_CLAMP_SIX(v);                                                                     \
     }                                                                                                  \
     return v;                                                                                          \
   }
