@@ -6,12 +6,14 @@
 ///
 /// A region is a connected set of nodes with a channels-last kernel (`Op.keepsInputLayout` and
 /// `ConvolutionAttributes.runsChannelsLast`) joined through the values they pass each other; a
-/// region with a depthwise and a pointwise convolution runs channels-last. A `reorder` node converts a
-/// value entering a region right after its producer, and one leaving it (read by another node, or
-/// the graph output) right after its producer in the region, once per value. Other regions stay
-/// channels-first: a ResNet's 1x1 layers (no depthwise convolution), which the channels-first
-/// kernels run well, and a depthwise convolution among ordinary ones (no pointwise), where the two
-/// reorders would cost what the channels-last depthwise kernel saves.
+/// region with a depthwise and a pointwise convolution, enough work per element its reorders copy
+/// and pointwise weights the channels-last kernel keeps in cache runs channels-last
+/// (`channelsLastNodes`). A `reorder` node converts a value entering a region right after its
+/// producer, and one leaving it (read by another node, or the graph output) right after its
+/// producer in the region, once per value. Other regions stay channels-first: a ResNet's 1x1
+/// layers (no depthwise convolution), which the channels-first kernels run well, a depthwise
+/// convolution among ordinary ones (no pointwise), and regions cut small by max poolings, where
+/// the reorders cost what the channels-last kernels save.
 public struct UseChannelsLast: GraphPass {
   public init() {}
   public var name: String { "channels-last" }
