@@ -126,3 +126,31 @@ func activationInputs(_ count: Int, _ generator: inout RandomGenerator) -> [Floa
     #expect(y == [0, Float(1 / (1 + exp(90.0))), 1, 1])
   }
 }
+
+/// ReLU6's vectorized gradient gate passes the output gradient exactly where 0 < gate < 6, as the
+/// scalar definition: bounds, ±0, NaN and infinities, in the 16-lane body and the tail, from the
+/// input and from the output, in place too.
+@Test func relu6GradientGatesExactlyInsideTheBounds() {
+  let gates: [Float] = [
+    .nan, -0.0, 0, 6, -6, 6.5, 5.999, .infinity, -.infinity, 1e-30, -1e-30, 3, 0.5, 7, -1, 2,
+  ]
+  let gate = gates + gates.reversed() + gates.prefix(5)  // 37: two 16-lane blocks and a tail
+  let gradient = (0..<gate.count).map { Float($0) - 11.5 }
+  let expected = zip(gate, gradient).map { g, v in g > 0 && g < 6 ? v : 0 }
+  for fromOutput in [false, true] {
+    var result = [Float](repeating: .nan, count: gate.count)
+    if fromOutput {
+      ActivationKind.relu6.backward(output: gate, gradOutput: gradient, gradInput: &result, count: gate.count)
+    } else {
+      ActivationKind.relu6.backward(input: gate, gradOutput: gradient, gradInput: &result, count: gate.count)
+    }
+    #expect(result.map(\.bitPattern) == expected.map(\.bitPattern), "from output: \(fromOutput)")
+  }
+  var inPlace = gradient
+  inPlace.withUnsafeMutableBufferPointer { buffer in
+    ActivationKind.relu6.backward(
+      input: gate, gradOutput: UnsafePointer(buffer.baseAddress!), gradInput: buffer.baseAddress!,
+      count: gate.count)
+  }
+  #expect(inPlace.map(\.bitPattern) == expected.map(\.bitPattern), "in place")
+}

@@ -108,10 +108,7 @@ public enum ActivationKind: Sendable, Hashable {
       case .relu:
         passWherePositive(gradOutput, gate: input, into: gradInput, range: range)
       case .relu6:
-        for i in range {
-          let x = input[i]
-          gradInput[i] = x > 0 && x < 6 ? gradOutput[i] : 0
-        }
+        passWhereBetweenZeroAndSix(gradOutput, gate: input, into: gradInput, range: range)
       case .sigmoid:
         for i in range {
           let y = stableSigmoid(input[i])
@@ -172,10 +169,7 @@ public enum ActivationKind: Sendable, Hashable {
       case .relu:
         passWherePositive(gradOutput, gate: output, into: gradInput, range: range)
       case .relu6:
-        for i in range {
-          let y = output[i]
-          gradInput[i] = y > 0 && y < 6 ? gradOutput[i] : 0
-        }
+        passWhereBetweenZeroAndSix(gradOutput, gate: output, into: gradInput, range: range)
       case .sigmoid:
         for i in range {
           let y = output[i]
@@ -225,6 +219,31 @@ func passWherePositive(
   }
   while i < range.upperBound {
     target[i] = gate[i] > 0 ? values[i] : 0
+    i += 1
+  }
+}
+
+/// target[i] = 0 < gate[i] < 6 ? values[i] : 0 over `range` (ReLU6's gradient), sixteen lanes at a
+/// time like `passWherePositive`: the scalar form's two branches mispredicted on activations on both
+/// sides of the bounds. Each bound is its own select on one comparison (a combined mask compiled to
+/// slow code). A NaN gate blocks the gradient, as the scalar form does. `target` may equal `values`.
+@inline(__always)
+func passWhereBetweenZeroAndSix(
+  _ values: UnsafePointer<Float>, gate: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>,
+  range: Range<Int>
+) {
+  var i = range.lowerBound
+  while i + 16 <= range.upperBound {
+    let g = UnsafeRawPointer(gate + i).loadUnaligned(as: SIMD16<Float>.self)
+    let v = UnsafeRawPointer(values + i).loadUnaligned(as: SIMD16<Float>.self)
+    let positive = v.replacing(with: 0, where: .!(g .> 0))
+    UnsafeMutableRawPointer(target + i).storeBytes(
+      of: positive.replacing(with: 0, where: .!(g .< 6)), as: SIMD16<Float>.self)
+    i += 16
+  }
+  while i < range.upperBound {
+    let g = gate[i]
+    target[i] = g > 0 && g < 6 ? values[i] : 0
     i += 1
   }
 }
