@@ -37,13 +37,7 @@ extension DepthwiseConv2D {
     for channel in 0..<channels {
       for tap in 0..<taps { scratch[tap * channels + channel] = weight[channel * taps + tap] }
     }
-    let code: Int32
-    switch activation {
-    case .relu: code = Int32(NNC_POINTWISE_RELU)
-    case .relu6: code = Int32(NNC_POINTWISE_RELU6)
-    case .linear, .sigmoid, .tanh, .leakyRelu, .elu, .gelu, .silu, .hardSigmoid:
-      code = Int32(NNC_POINTWISE_LINEAR)
-    }
+    let code = activation.pointwiseKernelCode ?? Int32(NNC_POINTWISE_LINEAR)
     let bandRows = channelsLastBandRows(g)
     let bands = (g.outHeight + bandRows - 1) / bandRows
     let (inSample, outSample, outRow) = (
