@@ -237,7 +237,7 @@ public enum ExecutionPlanner {
 
   /// Inference: a convolution whose output only a reorder to channels-last reads (the stem before a
   /// channels-last region) writes that reorder's output itself, channels-last
-  /// (`Conv2D.channelsLastOutputForward`), where `Conv2D.writesChannelsLast` has a kernel for it and
+  /// (`Conv2D.patchProductForward`), where `Conv2D.runsPatchProduct` has a kernel for it and
   /// no other fusion took it. As with the pooling, the reorder's output must not share memory with
   /// the convolution's input.
   static func fuseChannelsLastOutputs(
@@ -252,7 +252,7 @@ public enum ExecutionPlanner {
       guard node.inputs == [convolutionOutput], uses[convolutionOutput.index] == 1,
         let convolution = steps[producer].convolution, steps[producer].pooled == nil,
         steps[producer].residual == nil, !convolution.algorithm.takesScaledWeights,
-        Conv2D.writesChannelsLast(convolution.geometry),
+        Conv2D.runsPatchProduct(convolution.geometry),
         let reorderedRange = arenaRange(
           of: node.output, graph: graph, memoryPlan: memoryPlan, maxBatch: maxBatch)
       else { continue }
@@ -266,7 +266,7 @@ public enum ExecutionPlanner {
       steps[index].isReorderedByProducer = true
       var full = convolution.geometry
       full.batch = maxBatch
-      sizes.scratch = max(sizes.scratch, Conv2D.channelsLastOutputScratchCount(full))
+      sizes.scratch = max(sizes.scratch, Conv2D.patchProductScratchCount(full, outputLayout: .channelsLast))
     }
   }
 

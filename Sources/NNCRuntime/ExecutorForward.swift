@@ -45,10 +45,10 @@ extension Executor {
         break
       }
       if let reorder = steps[index].channelsLastOutput {
-        Conv2D.channelsLastOutputForward(
+        Conv2D.patchProductForward(
           geometry, input: value(node.inputs[0]), weight: parameter(.weight)!, bias: parameter(.bias),
           output: value(graph.nodes[reorder].output), activation: .linear, channelScale: nil,
-          scratch: scratch.base)
+          scratch: scratch.base, outputLayout: .channelsLast)
         break
       }
       let residual = residualOutput(index)
@@ -207,10 +207,10 @@ extension Executor {
         return
       }
       if let reorder = steps[index].channelsLastOutput {
-        Conv2D.channelsLastOutputForward(
+        Conv2D.patchProductForward(
           geometry, input: value(node.inputs[0]), weight: weight, bias: bias,
           output: value(graph.nodes[reorder].output), activation: activation, channelScale: channelScale,
-          scratch: scratch.base)
+          scratch: scratch.base, outputLayout: .channelsLast)
         return
       }
       let residual = residualOutput(index)

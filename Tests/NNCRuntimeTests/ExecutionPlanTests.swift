@@ -7,7 +7,8 @@ import Testing
 /// One convolution per algorithm: RGB 3x3 (too few channels for Winograd), 16-channel 3x3
 /// (Winograd: F(2x2, 3x3) in training, F(4x4, 3x3) in inference), depthwise 3x3, 1x1 (pointwise;
 /// too little work for `UseChannelsLast` to reorder them), and 3x3 with padding 1 on a 1x1 map
-/// (cropped to its centre tap, which is then pointwise).
+/// (cropped to its centre tap, which is then pointwise). Inference plans run the first and last by
+/// their forward-only products (patch and dense).
 private let everyAlgorithmModel = """
   model:
     input: [3, 4, 4]
@@ -29,12 +30,19 @@ private let expectedAlgorithms = ["im2col", "winograd", "depthwise", "pointwise"
   func eachConvolutionStepCarriesTheAlgorithmOfItsGeometry(_ configuration: ExecutionConfiguration) throws {
     let plan = try ExecutionPlanner.plan(
       graph: try graph(everyAlgorithmModel), configuration: configuration, maxBatch: 2)
+    // Inference swaps in its forward-only kernels: the patch product for the 3-channel layer, F(4x4,
+    // 3x3), and the dense product for the cropped 1x1 map.
+    let inferenceNames = [
+      "im2col": "patch product", "winograd": "winograd 4x4",
+      "cropped to 1x1": "cropped to 1x1, dense product",
+    ]
     let expected =
       configuration.mode == .inference
-      ? expectedAlgorithms.map { $0 == "winograd" ? "winograd 4x4" : $0 } : expectedAlgorithms
+      ? expectedAlgorithms.map { inferenceNames[$0] ?? $0 } : expectedAlgorithms
     #expect(plan.steps.compactMap { $0.convolution?.algorithm.description } == expected)
     if case .cropped(let crop, let inner) = plan.steps.compactMap(\.convolution).last?.algorithm {
-      #expect(inner == .pointwise && crop.geometry.kernelHeight == 1)
+      #expect(inner == (configuration.mode == .inference ? .denseProduct : .pointwise))
+      #expect(crop.geometry.kernelHeight == 1)
     } else {
       Issue.record("the convolution on the 1x1 map is not cropped")
     }

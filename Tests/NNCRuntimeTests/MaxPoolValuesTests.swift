@@ -17,20 +17,32 @@ import Testing
     padTop: 1, padBottom: 1, padLeft: 1, padRight: 1)
   static let wideStrideThree = Pool2DGeometry(
     batch: 1, channels: 3, inHeight: 5, inWidth: 59, windowH: 3, windowW: 2, strideH: 1, strideW: 3)
-  /// ResNet-18/32's pooling: 8 outputs a row, 7 inside (too few for a vector: the scalar loop).
+  /// ResNet-18/32's pooling: 8 outputs a row, 7 inside (too few for a vector inside the row: the
+  /// rows padded with −∞, split in two column phases).
   static let narrowThreeByThree = Pool2DGeometry(
     batch: 2, channels: 3, inHeight: 16, inWidth: 16, windowH: 3, windowW: 3, strideH: 2, strideW: 2,
     padTop: 1, padBottom: 1, padLeft: 1, padRight: 1)
+  /// Padded rows with three column phases, 9 outputs a row (the last vector overlapping the first),
+  /// and with one phase, a 7-wide window wider than half the row.
+  static let narrowStrideThree = Pool2DGeometry(
+    batch: 1, channels: 3, inHeight: 7, inWidth: 26, windowH: 5, windowW: 5, strideH: 3, strideW: 3,
+    padTop: 2, padBottom: 2, padLeft: 2, padRight: 2)
+  static let narrowWideWindow = Pool2DGeometry(
+    batch: 2, channels: 2, inHeight: 10, inWidth: 10, windowH: 7, windowW: 7, strideH: 1, strideW: 1,
+    padTop: 3, padBottom: 3, padLeft: 3, padRight: 3)
 
   @Test func vectorsCoverTheWindowsInsideTheRow() {
     #expect(Self.wideThreeByThree.columnsInsideRow == 1..<20)
     #expect(Self.wideStrideThree.columnsInsideRow == 0..<20)
     #expect(Self.narrowThreeByThree.columnsInsideRow == 1..<8)
+    #expect(Self.narrowStrideThree.outWidth == 9 && Self.narrowStrideThree.columnsInsideRow == 1..<8)
+    #expect(Self.narrowWideWindow.outWidth == 10 && Self.narrowWideWindow.columnsInsideRow == 3..<7)
   }
 
   @Test(
     arguments: poolCases.map(\.geometry) + [
-      wideTwoByTwo, wideThreeByThree, wideStrideThree, narrowThreeByThree,
+      wideTwoByTwo, wideThreeByThree, wideStrideThree, narrowThreeByThree, narrowStrideThree,
+      narrowWideWindow,
     ])
   func valuesEqualTheArgmaxForward(_ g: Pool2DGeometry) {
     var generator = RandomGenerator(seed: 51)

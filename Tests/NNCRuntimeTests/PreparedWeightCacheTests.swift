@@ -51,9 +51,10 @@ private let preparedWeightsModel = """
     let convolutions = plan.steps.filter { $0.convolution != nil }
     #expect(
       convolutions.map { $0.convolution!.algorithm.description } == [
-        "im2col", "winograd", "depthwise", "cropped to 1x1",
+        "patch product", "winograd", "depthwise", "cropped to 1x1, dense product",
       ])
-    // Winograd and the crop keep their weights; the three folded batchnorms each own a region.
+    // Winograd and the crop (its weights cropped and packed for the dense product) keep their
+    // weights; the three folded batchnorms each own a region.
     #expect(convolutions.map { $0.keptWeightOffset != nil } == [false, true, false, true])
     #expect(plan.steps.filter { $0.foldedOffset != nil }.count == 3)
     let uncached = try ExecutionPlanner.plan(

@@ -260,7 +260,9 @@ private let unfusableModel = """
       #expect(inference.steps[index].isAddedByProducer, "\(text)")
       #expect(inference.steps[index - 1].residual?.node == index)
     }
-    #expect(text.contains("(pointwise, residual add fused)") && text.contains("(im2col, residual add fused)"))
+    #expect(
+      text.contains("(pointwise, residual add fused)") && text.contains("(patch product, residual add fused)")
+    )
     let training = try ExecutionPlanner.plan(graph: model, configuration: .training, maxBatch: 4)
     #expect(training.steps.allSatisfy { $0.residual == nil && !$0.isAddedByProducer })
   }

@@ -14,7 +14,7 @@ extension Conv2D {
   /// with its weights packed per block, at 0.64-0.97x OpenBLAS's time on every layer up to 320 x
   /// 1280 weights (100-107 GFLOP/s on all but the two memory-bound 32x32 layers).
   static let directChannelsLastMaximumWeights = UseChannelsLast.maximumPointwiseWeights
-  /// Patch length at most of `channelsLastOutputForward` (its per-part patch buffers).
+  /// Patch length at most of `patchProductForward` (its per-part patch buffers).
   static let directChannelsLastMaximumInputs = 160
 
   /// Whether the direct kernel computes the layer (else OpenBLAS). Activations besides ReLU and

@@ -155,6 +155,10 @@ public enum Conv2D {
       return 0
     case .channelsLastPointwise:
       return channelsLastPointwiseScratchCount(geometry)
+    case .denseProduct:
+      return channelsLastPointwiseScratchCount(geometry.denseProductGeometry)
+    case .patchProduct:
+      return patchProductScratchCount(geometry, outputLayout: .channelsFirst)
     case .channelsLastDepthwise:
       return DepthwiseConv2D.channelsLastScratchCount(geometry)
     case .cropped(let crop, let inner):
@@ -192,7 +196,8 @@ public enum Conv2D {
     case .winograd: return WinogradConv2D.transformedWeightCount(geometry)
     case .winograd4x4: return Winograd4x4Conv2D.transformedWeightCount(geometry)
     case .channelsLastPointwise: return channelsLastPointwiseScratchCount(geometry)
-    case .im2col, .pointwise, .pointwiseSamples, .depthwise, .direct, .channelsLastDepthwise:
+    case .denseProduct: return channelsLastPointwiseScratchCount(geometry.denseProductGeometry)
+    case .im2col, .patchProduct, .pointwise, .pointwiseSamples, .depthwise, .direct, .channelsLastDepthwise:
       return 0
     }
   }
@@ -235,6 +240,26 @@ public enum Conv2D {
         geometry, input: input, weight: weight, bias: bias, output: output, activation: activation,
         channelScale: channelScale, shortcut: shortcut, packedWeight: keptWeight ?? scratch,
         packedWeightIsCurrent: prepared)
+    case .denseProduct:
+      channelsLastPointwiseForward(
+        geometry.denseProductGeometry, input: input, weight: weight, bias: bias, output: output,
+        activation: activation, channelScale: channelScale, shortcut: shortcut,
+        packedWeight: keptWeight ?? scratch, packedWeightIsCurrent: prepared)
+    case .patchProduct:
+      patchProductForward(
+        geometry, input: input, weight: weight, bias: bias, output: output, activation: activation,
+        channelScale: channelScale, scratch: requireScratch(geometry, scratch), outputLayout: .channelsFirst,
+        shortcut: shortcut)
+    case .cropped(let crop, .denseProduct):
+      // The kept floats hold the cropped weights packed for the product: gathered into scratch
+      // first, packed by the product.
+      let croppedWeight = requireScratch(geometry, scratch)
+      if !prepared { crop.gather(weight, into: croppedWeight) }
+      forward(
+        crop.geometry(batch: geometry.batch), algorithm: .denseProduct, input: input, weight: croppedWeight,
+        bias: bias, output: output, scratch: croppedWeight + 2 * crop.geometry.weightCount,
+        activation: activation, keptWeight: keptWeight, channelScale: channelScale,
+        keptWeightIsPrepared: prepared, shortcut: shortcut)
     case .cropped(let crop, let inner):
       let croppedWeight = keptWeight ?? requireScratch(geometry, scratch)
       if !prepared { crop.gather(weight, into: croppedWeight) }
@@ -364,6 +389,8 @@ public enum Conv2D {
       preconditionFailure("F(4x4, 3x3) convolutions have no backward: training plans run F(2x2, 3x3)")
     case .channelsLastPointwise, .channelsLastDepthwise:
       preconditionFailure("channels-last convolutions have no backward: only inference graphs change layout")
+    case .denseProduct, .patchProduct:
+      preconditionFailure("dense and patch products have no backward: only inference plans choose them")
     case .im2col, .pointwise, .pointwiseSamples, .direct:
       columnsBackward(
         geometry, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,

@@ -30,6 +30,13 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
   /// The depthwise kernel for channels-last values (`DepthwiseConv2D.forwardChannelsLast`).
   /// Inference only, chosen by the layout.
   case channelsLastDepthwise
+  /// A convolution with one output pixel that reads its whole input (`Conv2DGeometry.isDenseProduct`):
+  /// a dense layer over the batch by the channels-last pointwise kernel, weights packed and kept.
+  /// Inference only.
+  case denseProduct
+  /// Few input channels × taps (stems): the product of pixel patches by the channels-last pointwise
+  /// kernel, written into the channels-first output (`Conv2D.patchProductForward`). Inference only.
+  case patchProduct
 
   /// The algorithm for `geometry`: the direct depthwise kernel when it has several groups, one per
   /// input channel, the direct kernel for few input channels × taps (`DirectConv2D.applies`), else
@@ -50,15 +57,23 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
   }
 
   /// This algorithm for `geometry` with F(2x2, 3x3) (also under a crop) replaced by F(4x4, 3x3) where
-  /// `Winograd4x4Conv2D.savesProducts`, and `pointwise` by `pointwiseSamples` where
-  /// `Conv2D.runsSamplesInInference`.
+  /// `Winograd4x4Conv2D.savesProducts`, `pointwise` by `pointwiseSamples` where
+  /// `Conv2D.runsSamplesInInference`, `pointwise` or `im2col` (also under a crop) by
+  /// `denseProduct` where `Conv2DGeometry.isDenseProduct`, and `im2col` by `patchProduct` where
+  /// `Conv2D.runsPatchProduct` with 16 filters or more.
   func forwardOnly(for geometry: Conv2DGeometry) -> ConvolutionAlgorithm {
+    if geometry.isDenseProduct, self == .pointwise || self == .im2col { return .denseProduct }
+    if self == .im2col, Conv2D.runsPatchProduct(geometry),
+      geometry.outChannels >= Conv2D.patchProductMinimumFilters
+    {
+      return .patchProduct
+    }
     switch self {
     case .winograd: return Winograd4x4Conv2D.savesProducts(geometry) ? .winograd4x4 : .winograd
     case .pointwise: return Conv2D.runsSamplesInInference(geometry) ? .pointwiseSamples : .pointwise
     case .cropped(let crop, let inner): return .cropped(crop, then: inner.forwardOnly(for: crop.geometry))
     case .im2col, .pointwiseSamples, .winograd4x4, .direct, .depthwise, .channelsLastPointwise,
-      .channelsLastDepthwise:
+      .channelsLastDepthwise, .denseProduct, .patchProduct:
       return self
     }
   }
@@ -68,7 +83,10 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
   /// them too, whose epilogues see NCHW planes of the output.
   public var addsShortcut: Bool {
     switch self {
-    case .im2col, .pointwise, .pointwiseSamples, .winograd, .winograd4x4, .channelsLastPointwise: return true
+    case .im2col, .pointwise, .pointwiseSamples, .winograd, .winograd4x4, .channelsLastPointwise,
+      .denseProduct,
+      .patchProduct:
+      return true
     case .cropped(_, let inner): return inner.addsShortcut
     case .direct, .depthwise, .channelsLastDepthwise: return false
     }
@@ -80,7 +98,8 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
     switch self {
     case .depthwise, .channelsLastDepthwise: return true
     case .cropped(_, let inner): return inner.takesScaledWeights
-    case .im2col, .pointwise, .pointwiseSamples, .winograd, .winograd4x4, .direct, .channelsLastPointwise:
+    case .im2col, .pointwise, .pointwiseSamples, .winograd, .winograd4x4, .direct, .channelsLastPointwise,
+      .denseProduct, .patchProduct:
       return false
     }
   }
@@ -106,11 +125,14 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
     case .winograd: return "winograd"
     case .winograd4x4: return "winograd 4x4"
     case .direct: return "direct"
-    case .cropped(let crop, _):
-      return "cropped to \(crop.geometry.kernelHeight)x\(crop.geometry.kernelWidth)"
+    case .cropped(let crop, let inner):
+      let size = "\(crop.geometry.kernelHeight)x\(crop.geometry.kernelWidth)"
+      return inner == .denseProduct ? "cropped to \(size), dense product" : "cropped to \(size)"
     case .depthwise: return "depthwise"
     case .channelsLastPointwise: return "pointwise nhwc"
     case .channelsLastDepthwise: return "depthwise nhwc"
+    case .denseProduct: return "dense product"
+    case .patchProduct: return "patch product"
     }
   }
 }

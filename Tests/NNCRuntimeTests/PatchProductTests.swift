@@ -5,10 +5,11 @@ import Testing
 
 @testable import NNCRuntime
 
-/// `Conv2D.channelsLastOutputForward` (a channels-first convolution writing channels-last, as
-/// MobileNet's stem feeds its channels-last region) against the definition in Double, and the plan
-/// that fuses it: the stem writes the reorder's output, which then does nothing.
-@Suite struct ChannelsLastOutputTests {
+/// `Conv2D.patchProductForward` against the definition in Double, writing channels-last (as
+/// MobileNet's stem feeds its channels-last region) and channels-first (ResNet's stem in inference
+/// plans), and the plan that fuses the first: the stem writes the reorder's output, which then does
+/// nothing.
+@Suite struct PatchProductTests {
   static let geometries = [
     // MobileNetV2's stem, small: 3x3 stride 2, padding 1, 3 -> 32 channels.
     Conv2DGeometry(
@@ -18,11 +19,16 @@ import Testing
     Conv2DGeometry(
       batch: 7, inChannels: 2, inHeight: 10, inWidth: 10, outChannels: 11, kernelHeight: 3, kernelWidth: 3,
       padTop: 1, padBottom: 1, padLeft: 1, padRight: 1),
+    // ResNet's stem, small: 7x7 stride 2, padding 3; 49-pixel planes, so tasks of 256 pixels span
+    // samples and their rows end between the eight-row blocks of the transposition.
+    Conv2DGeometry(
+      batch: 11, inChannels: 3, inHeight: 13, inWidth: 13, outChannels: 16, kernelHeight: 7, kernelWidth: 7,
+      strideH: 2, strideW: 2, padTop: 3, padBottom: 3, padLeft: 3, padRight: 3),
   ]
 
-  @Test(arguments: geometries)
-  func matchesTheDefinitionOnEveryThreadCount(_ g: Conv2DGeometry) throws {
-    #expect(Conv2D.writesChannelsLast(g))
+  @Test(arguments: geometries, [TensorLayout.channelsLast, .channelsFirst])
+  func matchesTheDefinitionOnEveryThreadCount(_ g: Conv2DGeometry, layout: TensorLayout) throws {
+    #expect(Conv2D.runsPatchProduct(g))
     var generator = RandomGenerator(seed: 61)
     let input = randomValues(g.inputCount, &generator, scale: 2)
     let weight = randomValues(g.weightCount, &generator)
@@ -35,13 +41,14 @@ import Testing
     for activation in [ActivationKind.relu6, .linear, .tanh] {
       let results = (1...3).map { threads in
         var output = [Float](repeating: .nan, count: g.outputCount)
-        var scratch = [Float](repeating: .nan, count: Conv2D.channelsLastOutputScratchCount(g))
-        Conv2D.channelsLastOutputForward(
+        var scratch = [Float](
+          repeating: .nan, count: Conv2D.patchProductScratchCount(g, outputLayout: layout))
+        Conv2D.patchProductForward(
           g, input: input, weight: weight, bias: bias, output: &output, activation: activation,
-          channelScale: scale, scratch: &scratch, threads: threads)
+          channelScale: scale, scratch: &scratch, outputLayout: layout, threads: threads)
         return output
       }
-      // The reference is NCHW; the kernel writes NHWC.
+      // The reference is NCHW.
       var expected = [Double](repeating: 0, count: g.outputCount)
       var bounds = expected
       for n in 0..<g.batch {
@@ -54,9 +61,9 @@ import Testing
             case .tanh: value = Foundation.tanh(value)
             default: break
             }
-            expected[(n * plane + p) * g.outChannels + o] = value
-            bounds[(n * plane + p) * g.outChannels + o] =
-              magnitudes[source] * abs(Double(scale[o])) + abs(Double(bias[o]))
+            let target = layout == .channelsLast ? (n * plane + p) * g.outChannels + o : source
+            expected[target] = value
+            bounds[target] = magnitudes[source] * abs(Double(scale[o])) + abs(Double(bias[o]))
           }
         }
       }
@@ -106,5 +113,38 @@ import Testing
     }
     let error = OptimizationEquivalenceTests.relativeError(outputs[0], outputs[1])
     #expect(error < 1e-5, "channels-last against channels-first: \(error)")
+  }
+}
+
+extension PatchProductTests {
+  /// Channels-first, a shortcut added before ReLU or none gives the bits of the product followed by
+  /// `Add.forward`, on every thread count.
+  @Test(arguments: geometries)
+  func addsTheShortcutAsTheSeparateAddition(_ g: Conv2DGeometry) {
+    var generator = RandomGenerator(seed: 62)
+    let input = randomValues(g.inputCount, &generator, scale: 2)
+    let weight = randomValues(g.weightCount, &generator)
+    let bias = randomValues(g.outChannels, &generator)
+    let scale = randomValues(g.outChannels, &generator, scale: 3)
+    let shortcut = randomValues(g.outputCount, &generator, scale: 2)
+    var scratch = [Float](
+      repeating: .nan, count: Conv2D.patchProductScratchCount(g, outputLayout: .channelsFirst))
+    var convolution = [Float](repeating: .nan, count: g.outputCount)
+    Conv2D.patchProductForward(
+      g, input: input, weight: weight, bias: bias, output: &convolution, activation: .linear,
+      channelScale: scale, scratch: &scratch, outputLayout: .channelsFirst)
+    for activation in [ActivationKind.linear, .relu] {
+      var separate = [Float](repeating: .nan, count: g.outputCount)
+      Add.forward(convolution, shortcut, output: &separate, count: g.outputCount, activation: activation)
+      for threads in 1...3 {
+        var fused = [Float](repeating: .nan, count: g.outputCount)
+        Conv2D.patchProductForward(
+          g, input: input, weight: weight, bias: bias, output: &fused, activation: activation,
+          channelScale: scale, scratch: &scratch, outputLayout: .channelsFirst, shortcut: shortcut,
+          threads: threads)
+        #expect(
+          fused.map(\.bitPattern) == separate.map(\.bitPattern), "\(g) \(activation), \(threads) threads")
+      }
+    }
   }
 }
