@@ -24,11 +24,34 @@ import Testing
     Conv2DGeometry(
       batch: 11, inChannels: 3, inHeight: 13, inWidth: 13, outChannels: 16, kernelHeight: 7, kernelWidth: 7,
       strideH: 2, strideW: 2, padTop: 3, padBottom: 3, padLeft: 3, padRight: 3),
+    // A strided ResNet layer on a small map, 40 channels × 9 taps (channels-first only): 16-pixel
+    // planes, rows four columns wide for the overlapping copies and borders for the scalar ones.
+    Conv2DGeometry(
+      batch: 9, inChannels: 40, inHeight: 8, inWidth: 8, outChannels: 24, kernelHeight: 3, kernelWidth: 3,
+      strideH: 2, strideW: 2, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1),
+    // A strided 1x1 (ResNet's projection shortcut) on an odd map: one-column copies.
+    Conv2DGeometry(
+      batch: 5, inChannels: 200, inHeight: 9, inWidth: 9, outChannels: 32, kernelHeight: 1, kernelWidth: 1,
+      strideH: 2, strideW: 2),
   ]
+
+  /// Inference plans choose it for stems and, on maps of at most 64 pixels, for longer patches;
+  /// ResNet-50's strided layers on 28x28 maps keep im2col, and training plans always do.
+  @Test func inferencePlansChooseItForStemsAndSmallMaps() {
+    for g in Self.geometries.dropFirst(2) {
+      #expect(ConvolutionAlgorithm.choose(for: g, mode: .inference) == .patchProduct, "\(g)")
+      #expect(ConvolutionAlgorithm.choose(for: g, mode: .training) == .im2col, "\(g)")
+    }
+    let resnet50Projection = Conv2DGeometry(
+      batch: 8, inChannels: 256, inHeight: 56, inWidth: 56, outChannels: 512, kernelHeight: 1, kernelWidth: 1,
+      strideH: 2, strideW: 2)
+    #expect(ConvolutionAlgorithm.choose(for: resnet50Projection, mode: .inference) == .im2col)
+    #expect(!Conv2D.runsPatchProduct(Self.geometries[3]), "long patches write channels-first only")
+  }
 
   @Test(arguments: geometries, [TensorLayout.channelsLast, .channelsFirst])
   func matchesTheDefinitionOnEveryThreadCount(_ g: Conv2DGeometry, layout: TensorLayout) throws {
-    #expect(Conv2D.runsPatchProduct(g))
+    guard Conv2D.runsPatchProduct(g, outputLayout: layout) else { return }
     var generator = RandomGenerator(seed: 61)
     let input = randomValues(g.inputCount, &generator, scale: 2)
     let weight = randomValues(g.weightCount, &generator)

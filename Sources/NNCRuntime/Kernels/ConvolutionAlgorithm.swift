@@ -63,7 +63,7 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
   /// `Conv2D.runsPatchProduct` with 16 filters or more.
   func forwardOnly(for geometry: Conv2DGeometry) -> ConvolutionAlgorithm {
     if geometry.isDenseProduct, self == .pointwise || self == .im2col { return .denseProduct }
-    if self == .im2col, Conv2D.runsPatchProduct(geometry),
+    if self == .im2col, Conv2D.runsPatchProduct(geometry, outputLayout: .channelsFirst),
       geometry.outChannels >= Conv2D.patchProductMinimumFilters
     {
       return .patchProduct

@@ -14,14 +14,30 @@ import NNCGraph
 ///   OpenBLAS (147-row columns, 64 filters) ran at 70 GFLOP/s on two cores, against ONNX
 ///   Runtime's direct kernel at 3x that (26 against 9 ms a batch of 8 at 224x224).
 extension Conv2D {
-  /// Output pixels per task: a task's patches (at most 160 floats each) stay within 160 KiB.
-  static let patchProductRows = 256
+  /// Floats of a task's patches at most (160 KiB, within the core's L2 cache with the weights).
+  static let patchProductBlockFloats = 40 * 1024
+  /// Longer patches than the direct channels-last kernel's limit (input channels × taps) at most,
+  /// for channels-first outputs of at most `patchProductMaximumPlane` pixels a sample: ResNet-18/32's
+  /// strided layers on 4x4 and 2x2 maps, where im2col's per-sample copies and scatter dominated
+  /// (3.2 -> 2.3 ms of its five strided layers a batch of 32). On ResNet-50's 28x28 and 14x14 maps
+  /// OpenBLAS's products beat the direct kernel (its 4-pixel register blocks sweep all the weights),
+  /// 13-15 against 16-19 ms for the 1x1/2 layers.
+  static let patchProductMaximumInputs = 2304
+  static let patchProductMaximumPlane = 64
 
-  /// Whether the kernel computes `g`: ungrouped, with the direct kernel's limits on the patch
-  /// length (its input channels) and the weights.
-  static func runsPatchProduct(_ g: Conv2DGeometry) -> Bool {
-    g.groups == 1 && g.columnRows <= directChannelsLastMaximumInputs
-      && g.weightCount <= directChannelsLastMaximumWeights
+  /// Output pixels per task: as many patches as `patchProductBlockFloats` holds, 8 to 256, a multiple
+  /// of 8 (the transposition's blocks). A function of the geometry alone.
+  static func patchProductRows(_ g: Conv2DGeometry) -> Int {
+    max(8, min(256, patchProductBlockFloats / max(1, g.columnRows) / 8 * 8))
+  }
+
+  /// Whether the kernel computes `g`: ungrouped, with the direct kernel's limits on the weights and
+  /// the patch length (input channels × taps), longer patches on small channels-first maps
+  /// (`patchProductMaximumInputs`).
+  static func runsPatchProduct(_ g: Conv2DGeometry, outputLayout: TensorLayout = .channelsLast) -> Bool {
+    let smallMap = outputLayout == .channelsFirst && g.outHeight * g.outWidth <= patchProductMaximumPlane
+    let maximumInputs = smallMap ? patchProductMaximumInputs : directChannelsLastMaximumInputs
+    return g.groups == 1 && g.columnRows <= maximumInputs && g.weightCount <= directChannelsLastMaximumWeights
   }
 
   /// Filters at least for channels-first plans to choose the patch product over im2col: with fewer,
@@ -31,8 +47,14 @@ extension Conv2D {
   /// Scratch floats: the packed weights, then per part of a parallel loop one block of patches and,
   /// for a channels-first output, the block's channels-last product.
   static func patchProductScratchCount(_ g: Conv2DGeometry, outputLayout: TensorLayout) -> Int {
+    return g.weightCount + Parallel.maximumParts * patchBlockFloats(g, outputLayout: outputLayout)
+  }
+
+  /// Floats of one part's block: its patches (with 4 floats of slack for the overlapping copies of
+  /// `gatherPatch`) and, for a channels-first output, their channels-last product.
+  static func patchBlockFloats(_ g: Conv2DGeometry, outputLayout: TensorLayout) -> Int {
     let product = outputLayout == .channelsFirst ? g.outChannels : 0
-    return g.weightCount + Parallel.maximumParts * patchProductRows * (g.columnRows + product)
+    return patchProductRows(g) * (g.columnRows + product) + 4
   }
 
   /// output (laid out as `outputLayout`) = activation(conv(input (NCHW), weight) · channelScale +
@@ -48,7 +70,7 @@ extension Conv2D {
     shortcut: UnsafePointer<Float>? = nil, threads: Int = Parallel.threadCount,
     instructionSet: DepthwiseInstructionSet = .best
   ) {
-    precondition(runsPatchProduct(g), "no patch product kernel for \(g)")
+    precondition(runsPatchProduct(g, outputLayout: outputLayout), "no patch product kernel for \(g)")
     precondition(
       shortcut == nil || (outputLayout == .channelsFirst && (activation == .linear || activation == .relu)),
       "a patch product adds a shortcut to a channels-first output before a linear or ReLU activation")
@@ -56,10 +78,10 @@ extension Conv2D {
     let packed = scratch
     nnc_pointwise_nhwc_pack(Int32(outputs), Int32(patch), weight, packed)
     let channelsFirst = outputLayout == .channelsFirst
-    let blockFloats = patchProductRows * (patch + (channelsFirst ? outputs : 0))
+    let blockFloats = patchBlockFloats(g, outputLayout: outputLayout)
     let outPlane = g.outHeight * g.outWidth
     let pixels = g.batch * outPlane
-    let rows = patchProductRows
+    let rows = patchProductRows(g)
     let tasks = (pixels + rows - 1) / rows
     // With a shortcut, the kernel stops at the affine part and the activation follows the addition.
     let code = shortcut == nil ? activation.pointwiseKernelCode : Int32(NNC_POINTWISE_LINEAR)
@@ -74,7 +96,7 @@ extension Conv2D {
         gatherPatch(
           g, sample: input + n * g.inChannels * inPlane, oy: oy, ox: ox, into: block + row * patch)
       }
-      let rowsOutput = channelsFirst ? block + rows * patch : output + first * outputs
+      let rowsOutput = channelsFirst ? block + rows * patch + 4 : output + first * outputs
       nnc_pointwise_nhwc_forward(
         instructionSet.code, Int32(outputs), Int32(patch), Int32(count), packed, block, rowsOutput, nil,
         channelScale, bias, code ?? Int32(NNC_POINTWISE_LINEAR))
@@ -140,6 +162,13 @@ extension Conv2D {
         let iy = oy * g.strideH - g.padTop + ky * g.dilationH
         if iy < 0 || iy >= g.inHeight {
           for kx in 0..<g.kernelWidth { destination[k + kx] = 0 }
+        } else if columnsInside && g.dilationW == 1 && g.kernelWidth < 4 && firstColumn + 4 <= g.inWidth {
+          // Four columns from a row that has them, stored over the next tap's first slots, which
+          // the next copy (or the next pixel's patch, or the block's slack) overwrites: one load
+          // and one store for ResNet's 3-wide strided kernels.
+          let lanes = UnsafeRawPointer(plane + iy * g.inWidth + firstColumn).loadUnaligned(
+            as: SIMD4<Float>.self)
+          UnsafeMutableRawPointer(destination + k).storeBytes(of: lanes, as: SIMD4<Float>.self)
         } else if columnsInside && g.dilationW == 1 && g.kernelWidth >= 4 {
           // Four columns at a time, the last four overlapping the previous ones: every load stays
           // in the row (an element loop was half of the gather on ResNet's 7-wide stem).
