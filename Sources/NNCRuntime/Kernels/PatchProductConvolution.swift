@@ -85,24 +85,17 @@ extension Conv2D {
     let tasks = (pixels + rows - 1) / rows
     // With a shortcut, the kernel stops at the affine part and the activation follows the addition.
     let code = shortcut == nil ? activation.pointwiseKernelCode : Int32(NNC_POINTWISE_LINEAR)
-    let inPlane = g.inHeight * g.inWidth
+    let shape = nnc_patch_shape(
+      in_channels: Int32(g.inChannels), in_height: Int32(g.inHeight), in_width: Int32(g.inWidth),
+      out_height: Int32(g.outHeight), out_width: Int32(g.outWidth), kernel_height: Int32(g.kernelHeight),
+      kernel_width: Int32(g.kernelWidth), stride_h: Int32(g.strideH), stride_w: Int32(g.strideW),
+      dilation_h: Int32(g.dilationH), dilation_w: Int32(g.dilationW), pad_top: Int32(g.padTop),
+      pad_left: Int32(g.padLeft))
     Parallel.forEach(tasks, workPerItem: rows * patch * outputs, threads: threads) { part, task in
       let first = task * rows
       let count = min(rows, pixels - first)
       let block = scratch + g.weightCount + part * blockFloats
-      // The pixel's position stepped along, not divided out per pixel (two divisions a pixel were a
-      // fifth of the gather for MobileNetV2's 27-float patches).
-      var (n, position) = first.quotientAndRemainder(dividingBy: outPlane)
-      var (oy, ox) = position.quotientAndRemainder(dividingBy: g.outWidth)
-      for row in 0..<count {
-        gatherPatch(
-          g, sample: input + n * g.inChannels * inPlane, oy: oy, ox: ox, into: block + row * patch)
-        ox += 1
-        if ox == g.outWidth {
-          (oy, ox) = (oy + 1, 0)
-          if oy == g.outHeight { (n, oy) = (n + 1, 0) }
-        }
-      }
+      withUnsafePointer(to: shape) { nnc_gather_patches($0, input, first, Int32(count), block) }
       let rowsOutput = channelsFirst ? block + rows * patch + 4 : output + first * outputs
       nnc_pointwise_nhwc_forward(
         instructionSet.code, Int32(outputs), Int32(patch), Int32(count), packed, block, rowsOutput, nil,
@@ -111,92 +104,17 @@ extension Conv2D {
         activation.forwardSerial(UnsafePointer(rowsOutput), rowsOutput, count: count * outputs)
       }
       guard channelsFirst else { return }
-      // The block's rows into the output planes, sample by sample (a block may span two).
+      // The block's rows into the output planes, sample by sample (a block may span two); with a
+      // shortcut, added before the activation as `convolutionEpilogue` does.
       var row = 0
       while row < count {
         let (n, position) = (first + row).quotientAndRemainder(dividingBy: outPlane)
         let run = min(count - row, outPlane - position)
-        let sampleOutput = output + n * outputs * outPlane + position
-        transposeRows(
-          rowsOutput + row * outputs, rows: run, channels: outputs, into: sampleOutput, plane: outPlane,
-          shortcut: shortcut.map { $0 + (sampleOutput - output) }, relu: activation == .relu)
+        let offset = n * outputs * outPlane + position
+        nnc_transpose_rows(
+          rowsOutput + row * outputs, Int32(run), Int32(outputs), output + offset, outPlane,
+          shortcut.map { $0 + offset }, activation == .relu ? 1 : 0)
         row += run
-      }
-    }
-  }
-
-  /// [rows, channels] into `channels` planes `plane` floats apart, eight rows at a time: the eight
-  /// values of a channel gathered into one vector store (an element-wise loop took as long as the
-  /// product on ResNet's stem at 32x32). With a `shortcut` laid out as `target`, adds it, then
-  /// applies ReLU if `relu` as `convolutionEpilogue` does after a shortcut (x ≤ 0 → 0, NaN kept).
-  @inline(__always)
-  private static func transposeRows(
-    _ source: UnsafePointer<Float>, rows: Int, channels: Int, into target: UnsafeMutablePointer<Float>,
-    plane: Int, shortcut: UnsafePointer<Float>?, relu: Bool
-  ) {
-    @inline(__always) func finish<Lanes: FloatLanes & ClampableLanes>(_ value: Lanes, at offset: Int) {
-      guard let shortcut else { return value.store(target + offset) }
-      let sum = value + Lanes.load(shortcut + offset)
-      (relu ? sum.clamped(belowOrAt: 0) : sum).store(target + offset)
-    }
-    var first = 0
-    while first + 8 <= rows {
-      let block = source + first * channels
-      for channel in 0..<channels {
-        finish(SIMD8<Float>.load(block + channel, stride: channels), at: channel * plane + first)
-      }
-      first += 8
-    }
-    for row in first..<rows {
-      for channel in 0..<channels { finish(source[row * channels + channel], at: channel * plane + row) }
-    }
-  }
-
-  /// One output pixel's input patch (channel, kernel row, kernel column; zeros outside the input).
-  @inline(__always)
-  private static func gatherPatch(
-    _ g: Conv2DGeometry, sample: UnsafePointer<Float>, oy: Int, ox: Int,
-    into destination: UnsafeMutablePointer<Float>
-  ) {
-    let inPlane = g.inHeight * g.inWidth
-    var k = 0
-    let firstColumn = ox * g.strideW - g.padLeft
-    // Columns inside the input for every tap: no check per tap.
-    let columnsInside = firstColumn >= 0 && firstColumn + (g.kernelWidth - 1) * g.dilationW < g.inWidth
-    for channel in 0..<g.inChannels {
-      let plane = sample + channel * inPlane
-      for ky in 0..<g.kernelHeight {
-        let iy = oy * g.strideH - g.padTop + ky * g.dilationH
-        if iy < 0 || iy >= g.inHeight {
-          for kx in 0..<g.kernelWidth { destination[k + kx] = 0 }
-        } else if columnsInside && g.dilationW == 1 && g.kernelWidth < 4 && firstColumn + 4 <= g.inWidth {
-          // Four columns from a row that has them, stored over the next tap's first slots, which
-          // the next copy (or the next pixel's patch, or the block's slack) overwrites: one load
-          // and one store for ResNet's 3-wide strided kernels.
-          let lanes = UnsafeRawPointer(plane + iy * g.inWidth + firstColumn).loadUnaligned(
-            as: SIMD4<Float>.self)
-          UnsafeMutableRawPointer(destination + k).storeBytes(of: lanes, as: SIMD4<Float>.self)
-        } else if columnsInside && g.dilationW == 1 && g.kernelWidth >= 4 {
-          // Four columns at a time, the last four overlapping the previous ones: every load stays
-          // in the row (an element loop was half of the gather on ResNet's 7-wide stem).
-          let source = plane + iy * g.inWidth + firstColumn
-          var kx = 0
-          while kx < g.kernelWidth {
-            let start = min(kx, g.kernelWidth - 4)
-            let lanes = UnsafeRawPointer(source + start).loadUnaligned(as: SIMD4<Float>.self)
-            UnsafeMutableRawPointer(destination + k + start).storeBytes(of: lanes, as: SIMD4<Float>.self)
-            kx += 4
-          }
-        } else if columnsInside {
-          let source = plane + iy * g.inWidth + firstColumn
-          for kx in 0..<g.kernelWidth { destination[k + kx] = source[kx * g.dilationW] }
-        } else {
-          for kx in 0..<g.kernelWidth {
-            let ix = firstColumn + kx * g.dilationW
-            destination[k + kx] = ix >= 0 && ix < g.inWidth ? plane[iy * g.inWidth + ix] : 0
-          }
-        }
-        k += g.kernelWidth
       }
     }
   }
