@@ -101,3 +101,35 @@ func referenceConvolutionGradients(
   }
   return (gradInput, gradWeight)
 }
+
+/// A residual shortcut fused into `Conv2D.forward` by `algorithm`, before a linear or ReLU
+/// activation, gives the bits of the convolution followed by `Add.forward`: the epilogue rounds the
+/// convolution's value first, then adds, then activates. Checks that the sums are finite and that
+/// ReLU meets both signs.
+func expectFusedShortcutGivesTheSeparateAdditionsBits(
+  _ c: ConvCase, algorithm: ConvolutionAlgorithm, input: [Float], weight: [Float], bias: [Float]?,
+  scale: [Float], shortcut: [Float], sourceLocation: SourceLocation = #_sourceLocation
+) {
+  let g = c.geometry
+  var scratch = [Float](repeating: .nan, count: max(1, Conv2D.scratchCount(g, algorithm: algorithm)))
+  for activation in [ActivationKind.linear, .relu] {
+    var convolution = [Float](repeating: .nan, count: g.outputCount)
+    Conv2D.forward(
+      g, algorithm: algorithm, input: input, weight: weight, bias: bias, output: &convolution,
+      scratch: &scratch, activation: .linear, channelScale: scale)
+    var separate = [Float](repeating: .nan, count: g.outputCount)
+    Add.forward(convolution, shortcut, output: &separate, count: g.outputCount, activation: activation)
+    var fused = [Float](repeating: .nan, count: g.outputCount)
+    Conv2D.forward(
+      g, algorithm: algorithm, input: input, weight: weight, bias: bias, output: &fused, scratch: &scratch,
+      activation: activation, channelScale: scale, shortcut: shortcut)
+    #expect(separate.allSatisfy { $0.isFinite }, "\(c.name)", sourceLocation: sourceLocation)
+    if activation == .relu {
+      #expect(
+        separate.contains(0) && separate.contains { $0 > 0 }, "\(c.name)", sourceLocation: sourceLocation)
+    }
+    #expect(
+      fused.map(\.bitPattern) == separate.map(\.bitPattern), "\(c.name), \(algorithm), \(activation)",
+      sourceLocation: sourceLocation)
+  }
+}

@@ -91,18 +91,7 @@ private let denseCases: [ConvCase] = [
     }
     #expect(maxRelativeError(results[0], reference) < 1e-4, "\(c.name)")
     #expect(results[1] == results[0], "\(c.name): the kept weights give other values")
-    for activation in [ActivationKind.linear, .relu] {
-      var convolution = [Float](repeating: .nan, count: g.outputCount)
-      Conv2D.forward(
-        g, algorithm: algorithm, input: input, weight: weight, bias: bias, output: &convolution,
-        scratch: &scratch, activation: .linear, channelScale: scale)
-      var separate = [Float](repeating: .nan, count: g.outputCount)
-      Add.forward(convolution, shortcut, output: &separate, count: g.outputCount, activation: activation)
-      var fused = [Float](repeating: .nan, count: g.outputCount)
-      Conv2D.forward(
-        g, algorithm: algorithm, input: input, weight: weight, bias: bias, output: &fused, scratch: &scratch,
-        activation: activation, channelScale: scale, shortcut: shortcut)
-      #expect(fused.map(\.bitPattern) == separate.map(\.bitPattern), "\(c.name), \(activation)")
-    }
+    expectFusedShortcutGivesTheSeparateAdditionsBits(
+      c, algorithm: algorithm, input: input, weight: weight, bias: bias, scale: scale, shortcut: shortcut)
   }
 }

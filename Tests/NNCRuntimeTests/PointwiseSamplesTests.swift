@@ -63,20 +63,8 @@ private let samplesCases: [ConvCase] = [
     let reference = referenceConvolution(g, input: doubles(input), weight: doubles(weight), bias: nil)
       .enumerated().map { $0.element * Double(scale[$0.offset / plane % g.outChannels]) }
     #expect(maxRelativeError(output, reference) < 1e-4, "\(c.name)")
-    for activation in [ActivationKind.linear, .relu] {
-      var convolution = [Float](repeating: .nan, count: g.outputCount)
-      Conv2D.forward(
-        g, algorithm: algorithm, input: input, weight: weight, bias: bias, output: &convolution,
-        scratch: &scratch, activation: .linear, channelScale: scale)
-      var separate = [Float](repeating: .nan, count: g.outputCount)
-      Add.forward(convolution, shortcut, output: &separate, count: g.outputCount, activation: activation)
-      var fused = [Float](repeating: .nan, count: g.outputCount)
-      Conv2D.forward(
-        g, algorithm: algorithm, input: input, weight: weight, bias: bias, output: &fused, scratch: &scratch,
-        activation: activation, channelScale: scale, shortcut: shortcut)
-      #expect(separate.allSatisfy { $0.isFinite }, "\(c.name)")
-      #expect(fused.map(\.bitPattern) == separate.map(\.bitPattern), "\(c.name), \(activation)")
-    }
+    expectFusedShortcutGivesTheSeparateAdditionsBits(
+      c, algorithm: algorithm, input: input, weight: weight, bias: bias, scale: scale, shortcut: shortcut)
   }
 
   /// A tile is a whole sample on one thread: 1, 2 and 3 threads give the same bits.

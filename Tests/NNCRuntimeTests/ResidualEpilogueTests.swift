@@ -156,22 +156,8 @@ private let unfusableModel = """
     let (input, weight, bias) = convolutionData(c, &generator)
     let scale = randomValues(g.outChannels, &generator, scale: 2)
     let shortcut = randomValues(g.outputCount, &generator)
-    for activation in [ActivationKind.linear, .relu] {
-      var scratch = [Float](repeating: .nan, count: Conv2D.scratchCount(g, algorithm: algorithm))
-      var convolution = [Float](repeating: .nan, count: g.outputCount)
-      Conv2D.forward(
-        g, algorithm: algorithm, input: input, weight: weight, bias: bias, output: &convolution,
-        scratch: &scratch, activation: .linear, channelScale: scale)
-      var separate = [Float](repeating: .nan, count: g.outputCount)
-      Add.forward(convolution, shortcut, output: &separate, count: g.outputCount, activation: activation)
-      var fused = [Float](repeating: .nan, count: g.outputCount)
-      Conv2D.forward(
-        g, algorithm: algorithm, input: input, weight: weight, bias: bias, output: &fused, scratch: &scratch,
-        activation: activation, channelScale: scale, shortcut: shortcut)
-      #expect(separate.allSatisfy { $0.isFinite }, "\(c.name)")
-      if activation == .relu { #expect(separate.contains(0) && separate.contains { $0 > 0 }) }
-      #expect(fused.map(\.bitPattern) == separate.map(\.bitPattern), "\(c.name), \(activation)")
-    }
+    expectFusedShortcutGivesTheSeparateAdditionsBits(
+      c, algorithm: algorithm, input: input, weight: weight, bias: bias, scale: scale, shortcut: shortcut)
   }
 
   /// Winograd's output transforms add the shortcut with the bits of the convolution followed by
@@ -189,23 +175,8 @@ private let unfusableModel = """
     #expect(ConvolutionAlgorithm.choose(for: g) == .winograd, "\(c.name)")
     for algorithm in algorithms {
       #expect(algorithm.addsShortcut)
-      for activation in [ActivationKind.linear, .relu] {
-        var scratch = [Float](repeating: .nan, count: Conv2D.scratchCount(g, algorithm: algorithm))
-        var convolution = [Float](repeating: .nan, count: g.outputCount)
-        Conv2D.forward(
-          g, algorithm: algorithm, input: input, weight: weight, bias: bias, output: &convolution,
-          scratch: &scratch, activation: .linear, channelScale: scale)
-        var separate = [Float](repeating: .nan, count: g.outputCount)
-        Add.forward(convolution, shortcut, output: &separate, count: g.outputCount, activation: activation)
-        var fused = [Float](repeating: .nan, count: g.outputCount)
-        Conv2D.forward(
-          g, algorithm: algorithm, input: input, weight: weight, bias: bias, output: &fused,
-          scratch: &scratch, activation: activation, channelScale: scale, shortcut: shortcut)
-        #expect(separate.allSatisfy { $0.isFinite }, "\(c.name)")
-        if activation == .relu { #expect(separate.contains(0) && separate.contains { $0 > 0 }) }
-        #expect(
-          fused.map(\.bitPattern) == separate.map(\.bitPattern), "\(c.name), \(algorithm), \(activation)")
-      }
+      expectFusedShortcutGivesTheSeparateAdditionsBits(
+        c, algorithm: algorithm, input: input, weight: weight, bias: bias, scale: scale, shortcut: shortcut)
     }
     guard Winograd4x4Conv2D.savesProducts(g) else { return }
     var results: [[Float]] = []
