@@ -65,13 +65,18 @@ import Testing
       g, input: input.map { abs(Double($0)) }, weight: weight.map { abs(Double($0)) }, bias: nil)
     let plane = g.outHeight * g.outWidth
     for activation in [ActivationKind.relu6, .linear, .tanh] {
-      let results = (1...3).map { threads in
+      // 1-3 threads on the best instruction set, then one thread on every one the CPU has.
+      let runs =
+        (1...3).map { ($0, DepthwiseInstructionSet.best) }
+        + DepthwiseInstructionSet.allCases.filter(\.isAvailable).map { (1, $0) }
+      let results = runs.map { threads, instructionSet in
         var output = [Float](repeating: .nan, count: g.outputCount)
         var scratch = [Float](
           repeating: .nan, count: Conv2D.patchProductScratchCount(g, outputLayout: layout))
         Conv2D.patchProductForward(
           g, input: input, weight: weight, bias: bias, output: &output, activation: activation,
-          channelScale: scale, scratch: &scratch, outputLayout: layout, threads: threads)
+          channelScale: scale, scratch: &scratch, outputLayout: layout, threads: threads,
+          instructionSet: instructionSet)
         return output
       }
       // The reference is NCHW.
@@ -93,8 +98,10 @@ import Testing
           }
         }
       }
-      let error = maxRoundingError(results[0], expected, magnitudes: bounds, terms: g.columnRows + 2)
-      #expect(error < 4, "\(g) \(activation): \(error) rounding bounds")
+      for (result, run) in zip(results, runs) {
+        let error = maxRoundingError(result, expected, magnitudes: bounds, terms: g.columnRows + 2)
+        #expect(error < 4, "\(g) \(activation) \(run.1): \(error) rounding bounds")
+      }
       #expect(
         results[1] == results[0] && results[2] == results[0], "\(g) \(activation): thread counts differ")
     }
