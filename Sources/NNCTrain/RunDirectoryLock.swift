@@ -32,5 +32,11 @@ public final class RunDirectoryLock {
     self.descriptor = descriptor
   }
 
-  deinit { close(descriptor) }
+  /// Unlocks before closing: a child forked elsewhere in the process (tests spawn `nnc` while
+  /// others lock) shares the open file until it execs, and a close alone leaves the lock held for
+  /// as long as that copy lives; LOCK_UN drops it for every copy at once.
+  deinit {
+    flock(descriptor, LOCK_UN)
+    close(descriptor)
+  }
 }
