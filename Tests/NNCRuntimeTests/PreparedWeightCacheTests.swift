@@ -53,9 +53,9 @@ private let preparedWeightsModel = """
       convolutions.map { $0.convolution!.algorithm.description } == [
         "patch product", "winograd", "depthwise", "cropped to 1x1, dense product",
       ])
-    // Winograd and the crop (its weights cropped and packed for the dense product) keep their
-    // weights; the three folded batchnorms each own a region.
-    #expect(convolutions.map { $0.keptWeightOffset != nil } == [false, true, false, true])
+    // The patch product (its packed weights), Winograd and the crop (its weights cropped and packed
+    // for the dense product) keep their weights; the three folded batchnorms each own a region.
+    #expect(convolutions.map { $0.keptWeightOffset != nil } == [true, true, false, true])
     #expect(plan.steps.filter { $0.foldedOffset != nil }.count == 3)
     let uncached = try ExecutionPlanner.plan(
       graph: try graph(preparedWeightsModel), configuration: .inference, maxBatch: 2)
@@ -77,8 +77,8 @@ private let preparedWeightsModel = """
     let beforeChange = results[0]
 
     // New weights: without `parametersChanged()` the cached executor still runs the old prepared
-    // weights (every layer with weights here has them prepared except the first convolution and the
-    // cropped one's bias, so the output differs from both); after it, it matches again.
+    // weights (every layer with weights here has them prepared, all but the biases, so the output
+    // differs from both); after it, it matches again.
     OptimizationEquivalenceTests.prepare([cached, uncached], batch: batch, seed: 42)
     Self.inputs([cached, uncached], batch: batch, seed: 1)
     results = Self.run([cached, uncached], batch: batch)

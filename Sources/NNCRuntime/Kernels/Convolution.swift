@@ -187,7 +187,8 @@ public enum Conv2D {
 
   /// Floats of prepared weights `forward` can keep for `backward` (the `keptWeight` argument) when
   /// run by `algorithm` (nil: `algorithm(for:)`): the cropped kernel of a `liveTapCrop`, the
-  /// transformed kernel of a Winograd convolution, else none.
+  /// transformed kernel of a Winograd convolution, the packed weights of the channels-last pointwise
+  /// kernel and of the dense and patch products (inference), else none.
   public static func keptWeightCount(_ geometry: Conv2DGeometry, algorithm: ConvolutionAlgorithm? = nil)
     -> Int
   {
@@ -197,7 +198,8 @@ public enum Conv2D {
     case .winograd4x4: return Winograd4x4Conv2D.transformedWeightCount(geometry)
     case .channelsLastPointwise: return channelsLastPointwiseScratchCount(geometry)
     case .denseProduct: return channelsLastPointwiseScratchCount(geometry.denseProductGeometry)
-    case .im2col, .patchProduct, .pointwise, .pointwiseSamples, .depthwise, .direct, .channelsLastDepthwise:
+    case .patchProduct: return geometry.weightCount
+    case .im2col, .pointwise, .pointwiseSamples, .depthwise, .direct, .channelsLastDepthwise:
       return 0
     }
   }
@@ -249,7 +251,7 @@ public enum Conv2D {
       patchProductForward(
         geometry, input: input, weight: weight, bias: bias, output: output, activation: activation,
         channelScale: channelScale, scratch: requireScratch(geometry, scratch), outputLayout: .channelsFirst,
-        shortcut: shortcut)
+        shortcut: shortcut, packedWeight: keptWeight, packedWeightIsCurrent: prepared)
     case .cropped(let crop, .denseProduct):
       // The kept floats hold the cropped weights packed for the product: gathered into scratch
       // first, packed by the product.

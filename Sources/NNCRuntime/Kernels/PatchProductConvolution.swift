@@ -74,12 +74,15 @@ extension Conv2D {
   /// order: channel, row, column; taps outside the input are zeros), so both layouts hold the same
   /// bits. Tasks depend on the geometry and batch alone.
   /// A channels-first output may add a `shortcut` (NCHW like it) before a linear or ReLU activation,
-  /// with `convolutionEpilogue`'s arithmetic: a residual addition fused in.
+  /// with `convolutionEpilogue`'s arithmetic: a residual addition fused in. The weights are packed
+  /// into `packedWeight` (`weightCount` floats; the front of `scratch` when nil), unless
+  /// `packedWeightIsCurrent` says an inference executor kept them packed from an earlier batch.
   static func patchProductForward(
     _ g: Conv2DGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
     bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, activation: ActivationKind,
     channelScale: UnsafePointer<Float>?, scratch: UnsafeMutablePointer<Float>, outputLayout: TensorLayout,
-    shortcut: UnsafePointer<Float>? = nil, threads: Int = Parallel.threadCount,
+    shortcut: UnsafePointer<Float>? = nil, packedWeight: UnsafeMutablePointer<Float>? = nil,
+    packedWeightIsCurrent: Bool = false, threads: Int = Parallel.threadCount,
     instructionSet: DepthwiseInstructionSet = .best
   ) {
     precondition(computesPatchProduct(g), "no patch product kernel for \(g)")
@@ -87,8 +90,10 @@ extension Conv2D {
       shortcut == nil || (outputLayout == .channelsFirst && (activation == .linear || activation == .relu)),
       "a patch product adds a shortcut to a channels-first output before a linear or ReLU activation")
     let (patch, outputs) = (g.columnRows, g.outChannels)
-    let packed = scratch
-    nnc_pointwise_nhwc_pack(Int32(outputs), Int32(patch), weight, packed)
+    let packed = packedWeight ?? scratch
+    if packedWeight == nil || !packedWeightIsCurrent {
+      nnc_pointwise_nhwc_pack(Int32(outputs), Int32(patch), weight, packed)
+    }
     let channelsFirst = outputLayout == .channelsFirst
     let blockFloats = patchBlockFloats(g, outputLayout: outputLayout)
     let outPlane = g.outHeight * g.outWidth
