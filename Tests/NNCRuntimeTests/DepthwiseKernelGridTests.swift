@@ -213,16 +213,17 @@ private func checkFiniteDifferences(_ c: ConvCase, _ isa: DepthwiseInstructionSe
   /// The parallel channel-block backward pass against the same blocks computed one after another on
   /// this thread (`nnc_depthwise_*_channels`): equal bits, so the split across threads cannot change
   /// a result. Large enough for the parallel path: 44 channels (5 full blocks and one of 4) of 8x8
-  /// (stride 1) or 16x16 to 8x8 (stride 2), batch 4.
+  /// outputs, from 10x10 without padding (stride 1) or 15x15 (stride 2), batch 4: maps the flat
+  /// kernels do not run.
   @Test(arguments: [1, 2])
   func parallelChannelBlocksEqualSerialBlocks(convolutionStride: Int) {
-    let size = 8 * convolutionStride
+    let (size, pad) = convolutionStride == 1 ? (10, 0) : (15, 1)
     let g = Conv2DGeometry(
       batch: 4, inChannels: 44, inHeight: size, inWidth: size, outChannels: 44, kernelHeight: 3,
       kernelWidth: 3,
-      strideH: convolutionStride, strideW: convolutionStride, padTop: 1, padBottom: 1, padLeft: 1,
-      padRight: 1, groups: 44)
-    #expect(DepthwiseConv2D.runsChannelBlocks(g))
+      strideH: convolutionStride, strideW: convolutionStride, padTop: pad, padBottom: pad, padLeft: pad,
+      padRight: pad, groups: 44)
+    #expect(g.outWidth == 8 && DepthwiseConv2D.runsChannelBlocks(g) && !DepthwiseConv2D.runsFlat(g))
     var generator = RandomGenerator(seed: 34)
     let x = randomValues(g.inputCount, &generator)
     let w = randomValues(g.weightCount, &generator)
@@ -263,14 +264,17 @@ private func checkFiniteDifferences(_ c: ConvCase, _ isa: DepthwiseInstructionSe
 
   /// The parallel kernels against the same planes computed one after another on this thread: equal
   /// bits, so the split across threads cannot change a result. The shape is large enough for the
-  /// parallel path (MobileNetV2-like: 3x3, stride 1 and 2, 24 channels of 32x32, batch 3) and wide
-  /// enough to run plane by plane (output rows of 32 and 16 pixels, above the channel blocks' 14).
+  /// parallel path (3x3, stride 1 and 2, 24 channels, batch 3), wide enough to run plane by plane
+  /// (output rows of 32 and 17 pixels, above the channel blocks' 14) and not "same" (34x34 without
+  /// padding, 33x33 at stride 2), which the flat kernels would take.
   @Test(arguments: [1, 2])
   func parallelPlanesEqualSerialPlanes(stride: Int) {
+    let (size, pad) = stride == 1 ? (34, 0) : (33, 1)
     let g = Conv2DGeometry(
-      batch: 3, inChannels: 24, inHeight: 32, inWidth: 32, outChannels: 24, kernelHeight: 3, kernelWidth: 3,
-      strideH: stride, strideW: stride, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1, groups: 24)
-    #expect(!DepthwiseConv2D.runsChannelBlocks(g))
+      batch: 3, inChannels: 24, inHeight: size, inWidth: size, outChannels: 24, kernelHeight: 3,
+      kernelWidth: 3,
+      strideH: stride, strideW: stride, padTop: pad, padBottom: pad, padLeft: pad, padRight: pad, groups: 24)
+    #expect(!DepthwiseConv2D.runsChannelBlocks(g) && !DepthwiseConv2D.runsFlat(g))
     var generator = RandomGenerator(seed: 33)
     let x = randomValues(g.inputCount, &generator)
     let w = randomValues(g.weightCount, &generator)

@@ -47,12 +47,16 @@ public enum DepthwiseInstructionSet: Sendable, CaseIterable, CustomStringConvert
 /// multiplier (the PyTorch grouping; weight [outChannels, 1, kernelHeight, kernelWidth]).
 /// Gradients of weight and bias are accumulated; the input gradient is overwritten. No scratch.
 ///
-/// Each plane (one sample, one channel) is one call into the vectorized C kernels: the plane is
-/// copied with its padding written out, so every output is computed by vector code without bounds
-/// checks, with 3x3 kernels at stride 1 and 2 specialized. Small maps (multiplier 1) run in blocks
-/// of 8 channels instead (`runsChannelBlocks`): forward with the same sums, backward in gather form.
-/// Planes and blocks run in parallel and every sum has an order fixed by the geometry, so results
-/// are the same for any thread count.
+/// A multiplier of 1 on "same" maps (stride 1 keeping the size, or stride 2 halving an even one:
+/// every 3x3 layer of MobileNet and Xception) runs the flat kernels (`FlatDepthwiseConvolution.swift`):
+/// 16 outputs a vector over the flattened plane whatever its width, small planes packed several to
+/// a vector, both gradients from one copy of each plane. Other geometries run per plane: each plane
+/// (one sample, one channel) is one call into the vectorized C kernels, the plane copied with its
+/// padding written out, so every output is computed by vector code without bounds checks, with 3x3
+/// kernels at stride 1 and 2 specialized; small maps (multiplier 1) run in blocks of 8 channels
+/// instead (`runsChannelBlocks`): forward with the same sums, backward in gather form. The forward
+/// sums are the same bits on all three paths. Planes and blocks run in parallel and every sum has
+/// an order fixed by the geometry, so results are the same for any thread count.
 public enum DepthwiseConv2D {
   /// output = activation(depthwise(input, weight) + bias), one task per (sample, output channel).
   public static func forward(
@@ -67,6 +71,11 @@ public enum DepthwiseConv2D {
     let outPlane = g.outHeight * g.outWidth
     let taps = g.kernelHeight * g.kernelWidth
     let isa = instructionSet.code
+    if multiplier == 1, let table = FlatDepthwiseTable.table(for: g) {
+      forwardFlat(
+        g, table, isa, input: input, weight: weight, bias: bias, output: output, activation: activation)
+      return
+    }
     if multiplier == 1 && runsChannelBlocks(g) {
       forwardInChannelBlocks(
         g, isa, input: input, weight: weight, bias: bias, output: output, activation: activation)
@@ -126,10 +135,11 @@ public enum DepthwiseConv2D {
   }
 
   /// Gradients of `forward` without activation; any of the three outputs may be nil to skip it.
-  /// gradInput runs one task per (sample, input channel), adding its multiplier's output channels in
-  /// order; gradWeight one task per output channel, each plane's tap sums added over the batch in
-  /// order. Small maps with a multiplier of 1 run both in blocks of 8 channels (one task per
-  /// (sample, block) and per block). Every sum therefore has a fixed order.
+  /// The flat kernels compute both in one pass (`backwardFlat`). Otherwise gradInput runs one task
+  /// per (sample, input channel), adding its multiplier's output channels in order; gradWeight one
+  /// task per output channel, each plane's tap sums added over the batch in order. Small maps with a
+  /// multiplier of 1 run both in blocks of 8 channels (one task per (sample, block) and per block).
+  /// Every sum therefore has a fixed order.
   public static func backward(
     _ geometry: Conv2DGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
     gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?,
@@ -142,6 +152,27 @@ public enum DepthwiseConv2D {
     let outPlane = g.outHeight * g.outWidth
     let multiplier = g.outChannels / g.inChannels
     let isa = instructionSet.code
+    if multiplier == 1, let table = FlatDepthwiseTable.table(for: g) {
+      backwardFlat(
+        g, table, isa, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,
+        gradWeight: gradWeight)
+    } else {
+      backwardByPlanesOrBlocks(
+        g, isa, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,
+        gradWeight: gradWeight)
+    }
+    if let gradBias {
+      accumulateBiasGradient(
+        gradOutput, batch: g.batch, channels: g.outChannels, plane: outPlane, gradBias: gradBias)
+    }
+  }
+
+  private static func backwardByPlanesOrBlocks(
+    _ g: Conv2DGeometry, _ isa: Int32, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+    gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?,
+    gradWeight: UnsafeMutablePointer<Float>?
+  ) {
+    let multiplier = g.outChannels / g.inChannels
     withUnsafePointer(to: g.planeShape) { shape in
       if multiplier == 1 && runsChannelBlocks(g) {
         if let gradInput {
@@ -160,10 +191,6 @@ public enum DepthwiseConv2D {
       if let gradWeight {
         weightGradient(g, shape, isa, input: input, gradOutput: gradOutput, gradWeight: gradWeight)
       }
-    }
-    if let gradBias {
-      accumulateBiasGradient(
-        gradOutput, batch: g.batch, channels: g.outChannels, plane: outPlane, gradBias: gradBias)
     }
   }
 

@@ -1,0 +1,222 @@
+#include "depthwise_flat.h"
+
+#include "depthwise_flat_table.h"
+#include "kernel_arithmetic.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef float v16 __attribute__((vector_size(64)));
+typedef float v16u __attribute__((vector_size(64), aligned(4)));
+typedef int32_t v16i __attribute__((vector_size(64)));
+typedef int32_t v16iu __attribute__((vector_size(64), aligned(4)));
+
+// The portable variant passes 16-float vectors between always-inlined helpers only.
+#pragma clang diagnostic ignored "-Wpsabi"
+
+static size_t nnc_flat_round64(size_t bytes) { return (bytes + 63) / 64 * 64; }
+
+// The geometry's grid and packing, or 0 when the flat kernels do not run it.
+static int nnc_flat_geometry(const nnc_depthwise_shape *g, int *packed, int *vectors) {
+  const int s = g->stride_h, taps = g->kernel_height * g->kernel_width;
+  if (s != g->stride_w || (s != 1 && s != 2) || taps < 1 || taps > NNC_FLAT_MAX_TAPS) return 0;
+  if (g->out_height < 1 || g->out_width < 1) return 0;
+  if (g->in_height != s * g->out_height || g->in_width != s * g->out_width) return 0;
+  const long grid = (long)g->out_height * g->out_width;
+  if (grid > (1L << 24)) return 0;
+  *packed = grid <= NNC_FLAT_LANES && NNC_FLAT_LANES % grid == 0 ? (int)(NNC_FLAT_LANES / grid) : 0;
+  *vectors = *packed ? 1 : (int)((grid + NNC_FLAT_LANES - 1) / NNC_FLAT_LANES);
+  return 1;
+}
+
+size_t nnc_depthwise_flat_table_bytes(const nnc_depthwise_shape *g) {
+  int packed, vectors;
+  if (!nnc_flat_geometry(g, &packed, &vectors)) return 0;
+  const size_t index = (size_t)vectors * (packed ? g->kernel_height * g->kernel_width : g->kernel_width);
+  return nnc_flat_round64(sizeof(nnc_flat_table)) + 2 * nnc_flat_round64(index) +
+         (size_t)NNC_FLAT_MAX_MASKS * NNC_FLAT_LANES * sizeof(int32_t);
+}
+
+int nnc_depthwise_flat_table(const nnc_depthwise_shape *g, void *memory) {
+  int packed, vectors;
+  if (!nnc_flat_geometry(g, &packed, &vectors)) return 0;
+  nnc_flat_table *t = memory;
+  memset(t, 0, sizeof *t);
+  const int s = g->stride_h, taps = g->kernel_height * g->kernel_width;
+  const int gh = g->out_height, gw = g->out_width, grid = gh * gw;
+  t->taps = taps, t->stride = s, t->grid_h = gh, t->grid_w = gw, t->grid = grid;
+  t->in_height = g->in_height, t->in_width = g->in_width, t->in_plane = g->in_height * g->in_width;
+  t->packed = packed, t->vectors = vectors;
+  // Tap (ki, kj) of output (oy, ox) reads input row oy·s + r with r = ki·dh − pad_top: phase row
+  // a = r mod s of the phase plane, at row oy + floor(r / s) of that plane (and so for columns).
+  int row_shift[NNC_FLAT_MAX_TAPS], column_shift[NNC_FLAT_MAX_TAPS], widest = 0;
+  for (int ki = 0; ki < g->kernel_height; ki++) {
+    for (int kj = 0; kj < g->kernel_width; kj++) {
+      const int tap = ki * g->kernel_width + kj;
+      const int r = ki * g->dilation_h - g->pad_top, c = kj * g->dilation_w - g->pad_left;
+      const int ry = nnc_floor_div(r, s), rx = nnc_floor_div(c, s);
+      row_shift[tap] = ry, column_shift[tap] = rx;
+      t->source[tap] = (r - ry * s) * s + (c - rx * s);
+      t->offset[tap] = ry * gw + rx;
+      widest = nnc_max(widest, abs(t->offset[tap]));
+      const int phase = t->source[tap];
+      t->phase_tap[phase][t->phase_taps[phase]++] = tap;
+    }
+  }
+  t->standard = g->kernel_height == 3 && g->kernel_width == 3 && g->dilation_h == 1 && g->dilation_w == 1 &&
+                g->pad_top == 1 && g->pad_left == 1;
+  t->halo = (widest + NNC_FLAT_LANES) / NNC_FLAT_LANES * NNC_FLAT_LANES + NNC_FLAT_LANES;
+  t->slots = packed ? taps : g->kernel_width;
+  for (int tap = 0; tap < taps; tap++) t->slot[tap] = packed ? tap : tap % g->kernel_width;
+  const size_t index = (size_t)vectors * t->slots;
+  t->forward_index = nnc_flat_round64(sizeof(nnc_flat_table));
+  t->adjoint_index = t->forward_index + nnc_flat_round64(index);
+  t->mask_table = t->adjoint_index + nnc_flat_round64(index);
+  uint8_t *forward = (uint8_t *)t + t->forward_index, *adjoint = (uint8_t *)t + t->adjoint_index;
+  int32_t *masks = (int32_t *)((uint8_t *)t + t->mask_table);
+  // Masks by their 16 lane bits; 0 marks bits not seen yet.
+  uint8_t *seen = calloc(1u << NNC_FLAT_LANES, 1);
+  if (!seen) abort();
+  int ok = 1;
+  for (int v = 0; v < vectors && ok; v++) {
+    for (int slot = 0; slot < t->slots && ok; slot++) {
+      const int tap = slot;  // packed: the tap; else the tap of column `slot` in the first row
+      for (int direction = 0; direction < 2 && ok; direction++) {
+        const int sign = direction == 0 ? 1 : -1;
+        unsigned bits = 0;
+        for (int lane = 0; lane < NNC_FLAT_LANES; lane++) {
+          const int pixel = packed ? lane % grid : v * NNC_FLAT_LANES + lane;
+          if (pixel >= grid) continue;
+          const int y = pixel / gw + sign * row_shift[tap], x = pixel % gw + sign * column_shift[tap];
+          if ((!packed || (y >= 0 && y < gh)) && x >= 0 && x < gw) bits |= 1u << lane;
+        }
+        if (!seen[bits]) {
+          if (t->masks == NNC_FLAT_MAX_MASKS) {
+            ok = 0;
+            break;
+          }
+          seen[bits] = (uint8_t)(++t->masks);
+          for (int lane = 0; lane < NNC_FLAT_LANES; lane++)
+            masks[(seen[bits] - 1) * NNC_FLAT_LANES + lane] = (bits >> lane) & 1 ? -1 : 0;
+        }
+        (direction == 0 ? forward : adjoint)[(size_t)v * t->slots + slot] = (uint8_t)(seen[bits] - 1);
+      }
+    }
+  }
+  free(seen);
+  return ok;
+}
+
+int nnc_depthwise_flat_channel_quantum(const void *table) {
+  const nnc_flat_table *t = table;
+  return t->packed ? t->packed : 1;
+}
+
+size_t nnc_depthwise_flat_expanded_floats(const void *table, int channels) {
+  const nnc_flat_table *t = table;
+  if (!t->packed) return 0;
+  const size_t vectors = ((size_t)channels * t->grid + NNC_FLAT_LANES - 1) / NNC_FLAT_LANES;
+  return vectors * (t->taps + 1) * NNC_FLAT_LANES;
+}
+
+void nnc_depthwise_flat_expand(const void *table, const float *kernels, const float *biases, int channels,
+                               float *expanded) {
+  const nnc_flat_table *t = table;
+  if (!t->packed) return;
+  const int vectors = (channels * t->grid + NNC_FLAT_LANES - 1) / NNC_FLAT_LANES, taps = t->taps;
+  memset(expanded, 0, sizeof(float) * vectors * (taps + 1) * NNC_FLAT_LANES);
+  for (int c = 0; c < channels; c++) {
+    const int v = c * t->grid / NNC_FLAT_LANES, first = c * t->grid % NNC_FLAT_LANES;
+    float *out = expanded + (size_t)v * (taps + 1) * NNC_FLAT_LANES + first;
+    for (int tap = 0; tap < taps; tap++)
+      for (int lane = 0; lane < t->grid; lane++) out[tap * NNC_FLAT_LANES + lane] = kernels[c * taps + tap];
+    // 0 + bias, as the per-plane kernels start (−0 becomes +0).
+    for (int lane = 0; lane < t->grid; lane++) out[taps * NNC_FLAT_LANES + lane] = 0.0f + (biases ? biases[c] : 0);
+  }
+}
+
+// A zeroed, 64-byte aligned scratch of `floats` floats.
+static float *nnc_flat_scratch(size_t floats) {
+  float *p = aligned_alloc(64, nnc_flat_round64(floats * sizeof(float)));
+  if (!p) abort();
+  memset(p, 0, floats * sizeof(float));
+  return p;
+}
+
+// `planes` consecutive input planes (in_height × in_width) → their phase planes, plane c's phase p
+// at dst[p] + c · grid (grid_h × grid_w each, row-major): at stride 1 a copy. The heights are even
+// at stride 2, so row r of the run of planes has the parity of its row in its plane and lands in
+// row r / 2 of the phases' run: the run splits as one tall plane.
+static inline void nnc_flat_split(const nnc_flat_table *t, const float *restrict in, int planes, float *const dst[4]) {
+  if (t->stride == 1) {
+    memcpy(dst[0], in, sizeof(float) * t->grid * planes);
+    return;
+  }
+  const int gw = t->grid_w, w = t->in_width;
+  for (int y = 0; y < t->in_height * planes; y++) {
+    const float *row = in + (size_t)y * w;
+    float *even = dst[(y & 1) * 2] + (y >> 1) * gw, *odd = dst[(y & 1) * 2 + 1] + (y >> 1) * gw;
+    for (int j = 0; j < gw; j++) {
+      even[j] = row[2 * j];
+      odd[j] = row[2 * j + 1];
+    }
+  }
+}
+
+// The inverse of `nnc_flat_split` at stride 2: four phase runs → the input-gradient planes.
+static inline void nnc_flat_merge(const nnc_flat_table *t, float *const src[4], int planes, float *restrict out) {
+  const int gw = t->grid_w, w = t->in_width;
+  for (int y = 0; y < t->in_height * planes; y++) {
+    float *row = out + (size_t)y * w;
+    const float *even = src[(y & 1) * 2] + (y >> 1) * gw, *odd = src[(y & 1) * 2 + 1] + (y >> 1) * gw;
+    for (int j = 0; j < gw; j++) {
+      row[2 * j] = even[j];
+      row[2 * j + 1] = odd[j];
+    }
+  }
+}
+
+#define NNC_ISA portable
+#include "depthwise_flat_body.h"
+#undef NNC_ISA
+
+#if defined(__x86_64__)
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#define NNC_ISA avx2
+#include "depthwise_flat_body.h"
+#undef NNC_ISA
+#pragma clang attribute pop
+
+#pragma clang attribute push(__attribute__((target("avx2,fma,avx512f,avx512vl,avx512bw,avx512dq"))), \
+                             apply_to = function)
+#define NNC_ISA avx512
+#include "depthwise_flat_body.h"
+#undef NNC_ISA
+#pragma clang attribute pop
+#endif
+
+#if defined(__x86_64__)
+#define NNC_FLAT_DISPATCH(isa, kernel, ...)                                                             \
+  do {                                                                                                 \
+    if ((isa) == NNC_DEPTHWISE_AVX512) kernel##_avx512(__VA_ARGS__);                                   \
+    else if ((isa) == NNC_DEPTHWISE_AVX2) kernel##_avx2(__VA_ARGS__);                                  \
+    else kernel##_portable(__VA_ARGS__);                                                               \
+  } while (0)
+#else
+#define NNC_FLAT_DISPATCH(isa, kernel, ...) kernel##_portable(__VA_ARGS__)
+#endif
+
+void nnc_depthwise_flat_forward(int isa, const void *table, const float *input, const float *kernels,
+                                const float *biases, const float *expanded, int planes, float *output) {
+  if (planes < 0) abort();
+  NNC_FLAT_DISPATCH(isa, flat_forward, table, input, kernels, biases, expanded, planes, output);
+}
+
+void nnc_depthwise_flat_backward(int isa, const void *table, const float *input, const float *grad_output,
+                                 const float *kernels, const float *expanded, int planes, int samples,
+                                 long input_sample_stride, long grad_output_sample_stride, float *grad_input,
+                                 float *sums) {
+  if (planes < 0 || samples < 0) abort();
+  NNC_FLAT_DISPATCH(isa, flat_backward, table, input, grad_output, kernels, expanded, planes, samples,
+                    input_sample_stride, grad_output_sample_stride, grad_input, sums);
+}

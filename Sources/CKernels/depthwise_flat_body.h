@@ -1,0 +1,282 @@
+// The flat depthwise kernels, written once over 16-float vector types and included by
+// depthwise_flat.c once per instruction set: NNC_ISA names the variant, the including file sets the
+// target attributes. Not a public header: it defines functions.
+
+#define NNC_CAT2(a, b) a##_##b
+#define NNC_CAT(a, b) NNC_CAT2(a, b)
+#define FN(name) NNC_CAT(name, NNC_ISA)
+#define INLINE static inline __attribute__((always_inline))
+
+// Sixteen floats from p with the lanes `mask` clears set to +0: a tap outside the map adds w · 0,
+// as the padded copies of the per-plane kernels do, so the sums are the same bits.
+INLINE v16 FN(masked)(const float *p, v16i mask) { return (v16)((v16i) * (const v16u *)p & mask); }
+
+INLINE v16i FN(mask)(const int32_t *masks, int index) { return *(const v16i *)(masks + index * NNC_FLAT_LANES); }
+
+INLINE void FN(store)(float *p, v16 v, int live) {
+  if (live >= NNC_FLAT_LANES) {
+    *(v16u *)p = v;
+    return;
+  }
+  for (int lane = 0; lane < live; lane++) p[lane] = v[lane];
+}
+
+INLINE float FN(sum16)(v16 v) {
+  typedef float v8f __attribute__((vector_size(32)));
+  typedef float v4f __attribute__((vector_size(16)));
+  v8f h = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) +
+          __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+  v4f q = __builtin_shufflevector(h, h, 0, 1, 2, 3) + __builtin_shufflevector(h, h, 4, 5, 6, 7);
+  return (q[0] + q[2]) + (q[1] + q[3]);
+}
+
+// Packed vectors: every lane of each group of `grid` lanes holds the group's sum (pairwise steps,
+// the same tree for every group).
+INLINE v16 FN(group_sums)(v16 v, int grid) {
+  if (grid >= 2) v += __builtin_shufflevector(v, v, 1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14);
+  if (grid >= 4) v += __builtin_shufflevector(v, v, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13);
+  if (grid >= 8) v += __builtin_shufflevector(v, v, 4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11);
+  if (grid >= 16) v += __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
+  return v;
+}
+
+// The addresses taps read, relative to the vector's first pixel. Standard geometries (3x3,
+// padding 1) compute them from three row pointers per phase column and constant column shifts, so
+// the unrolled loops keep a few pointers in registers instead of one per tap.
+typedef struct {
+  const float *x[3][2], *dy[3];
+} FN(flat_rows);
+
+INLINE FN(flat_rows) FN(rows)(const nnc_flat_table *T, float *const phase[4], const float *grads) {
+  FN(flat_rows) r;
+  for (int ky = 0; ky < 3; ky++) {
+    if (T->stride == 1) {
+      r.x[ky][0] = r.x[ky][1] = phase[0] + (ky - 1) * T->grid_w;
+      r.dy[ky] = grads - (ky - 1) * T->grid_w;
+    } else {
+      const int a = ky == 1 ? 0 : 1, ry = ky == 0 ? -1 : 0;
+      r.x[ky][0] = phase[a * 2] + ry * T->grid_w;
+      r.x[ky][1] = phase[a * 2 + 1] + ry * T->grid_w;
+      r.dy[ky] = grads - ry * T->grid_w;
+    }
+  }
+  return r;
+}
+
+// Tap t's input (forward) and grad_output (adjoint) addresses; `stride` is a constant in the
+// standard variants.
+INLINE const float *FN(x_tap)(const float *const *source, const FN(flat_rows) * r, int standard, int stride,
+                              int t) {
+  if (!standard) return source[t];
+  const int ky = t / 3, kx = t % 3;
+  if (stride == 1) return r->x[ky][0] + (kx - 1);
+  return r->x[ky][kx == 1 ? 0 : 1] + (kx == 0 ? -1 : 0);
+}
+
+INLINE const float *FN(dy_tap)(const float *const *gradient, const FN(flat_rows) * r, int standard, int stride,
+                               int t) {
+  if (!standard) return gradient[t];
+  const int ky = t / 3, kx = t % 3;
+  if (stride == 1) return r->dy[ky] - (kx - 1);
+  return r->dy[ky] + (kx == 0 ? 1 : 0);
+}
+
+// The scratch of one call: per input phase plane (or run of planes, packed) zeros, the pixels,
+// zeros; then grad_output likewise; then the input gradient's four phase planes at stride 2.
+typedef struct {
+  float *memory, *phase[4], *grads, *dx_phase[4];
+} FN(flat_scratch);
+
+INLINE FN(flat_scratch) FN(scratch)(const nnc_flat_table *T, int vectors, int with_grads) {
+  const int sources = T->stride * T->stride;
+  const size_t body = (size_t)vectors * NNC_FLAT_LANES, span = T->halo + body + T->halo;
+  FN(flat_scratch) s;
+  s.memory = nnc_flat_scratch(span * (sources + (with_grads ? 1 : 0)) + (with_grads && T->stride == 2 ? 4 * body : 0));
+  for (int p = 0; p < sources; p++) s.phase[p] = s.memory + p * span + T->halo;
+  s.grads = s.memory + sources * span + T->halo;
+  for (int p = 0; p < 4; p++) s.dx_phase[p] = s.memory + (sources + 1) * span + p * body;
+  return s;
+}
+
+INLINE void FN(forward_impl)(const nnc_flat_table *T, const float *restrict in, const float *restrict k,
+                             const float *restrict biases, const float *restrict expanded, int planes,
+                             float *restrict out, const int taps, const int kw, const int standard,
+                             const int stride) {
+  const int grid = T->grid;
+  const int32_t *masks = nnc_flat_masks(T);
+  const uint8_t *index = nnc_flat_forward_index(T);
+  const int vectors = T->packed ? (planes * grid + NNC_FLAT_LANES - 1) / NNC_FLAT_LANES : T->vectors;
+  FN(flat_scratch) s = FN(scratch)(T, vectors, 0);
+  const float *source[NNC_FLAT_MAX_TAPS];
+  for (int t = 0; t < taps; t++) source[t] = s.phase[T->source[t]] + T->offset[t];
+  const FN(flat_rows) rows = FN(rows)(T, s.phase, s.phase[0]);
+  if (!T->packed) {
+    for (int c = 0; c < planes; c++) {
+      v16 weight[NNC_FLAT_MAX_TAPS];
+      for (int t = 0; t < taps; t++) weight[t] = (v16){0} + k[c * taps + t];
+      const v16 initial = (v16){0} + (biases ? biases[c] : 0);
+      nnc_flat_split(T, in + (size_t)c * T->in_plane, 1, s.phase);
+      float *o = out + (size_t)c * grid;
+      for (int v = 0; v < vectors; v++) {
+        const int at = v * NNC_FLAT_LANES;
+        v16i m[NNC_FLAT_MAX_TAPS];
+        for (int j = 0; j < kw; j++) m[j] = FN(mask)(masks, index[v * kw + j]);
+        v16 acc = initial;
+        for (int t = 0; t < taps; t++) acc += weight[t] * FN(masked)(FN(x_tap)(source, &rows, standard, stride, t) + at, m[t % kw]);
+        FN(store)(o + at, acc, grid - at);
+      }
+    }
+  } else {
+    nnc_flat_split(T, in, planes, s.phase);
+    v16i m[NNC_FLAT_MAX_TAPS];
+    for (int t = 0; t < taps; t++) m[t] = FN(mask)(masks, index[t]);
+    for (int v = 0; v < vectors; v++) {
+      const int at = v * NNC_FLAT_LANES;
+      const v16 *e = (const v16 *)(expanded + (size_t)v * (taps + 1) * NNC_FLAT_LANES);
+      v16 acc = e[taps];
+      for (int t = 0; t < taps; t++) acc += e[t] * FN(masked)(FN(x_tap)(source, &rows, standard, stride, t) + at, m[t]);
+      FN(store)(out + at, acc, planes * grid - at);
+    }
+  }
+  free(s.memory);
+}
+
+static void FN(flat_forward)(const void *table, const float *in, const float *k, const float *biases,
+                             const float *expanded, int planes, float *out) {
+  const nnc_flat_table *T = table;
+  if (T->standard && T->stride == 1)
+    FN(forward_impl)(T, in, k, biases, expanded, planes, out, 9, 3, 1, 1);
+  else if (T->standard)
+    FN(forward_impl)(T, in, k, biases, expanded, planes, out, 9, 3, 1, 2);
+  else
+    FN(forward_impl)(T, in, k, biases, expanded, planes, out, T->taps, T->packed ? T->taps : T->slots, 0, T->stride);
+}
+
+// One vector of the input gradient at stride 1 (every tap, in order), or of each phase plane's at
+// stride 2 (the taps of that phase, in order), each from 0: the gather form of the per-plane
+// kernels. `weight` is tap t's weight vector, `m` its mask.
+#define NNC_FLAT_INPUT_GRADIENT(weight, m, at, store1, phases)                                         \
+  do {                                                                                               \
+    if (stride == 1) {                                                                               \
+      v16 gathered = {0};                                                                            \
+      for (int t = 0; t < taps; t++) gathered += (weight) * FN(masked)(FN(dy_tap)(gradient, &rows, standard, stride, t) + (at), (m));      \
+      store1;                                                                                        \
+    } else if (standard) {                                                                           \
+      static const int counts[4] = {1, 2, 2, 4}, lists[4][4] = {{4}, {3, 5}, {1, 7}, {0, 2, 6, 8}};  \
+      for (int p = 0; p < 4; p++) {                                                                  \
+        v16 gathered = {0};                                                                          \
+        for (int i = 0; i < counts[p]; i++) {                                                        \
+          const int t = lists[p][i];                                                                 \
+          gathered += (weight) * FN(masked)(FN(dy_tap)(gradient, &rows, standard, stride, t) + (at), (m));                                \
+        }                                                                                            \
+        *(v16 *)((phases)[p] + (at)) = gathered;                                                     \
+      }                                                                                              \
+    } else {                                                                                         \
+      for (int p = 0; p < 4; p++) {                                                                  \
+        v16 gathered = {0};                                                                          \
+        for (int i = 0; i < T->phase_taps[p]; i++) {                                                 \
+          const int t = T->phase_tap[p][i];                                                          \
+          gathered += (weight) * FN(masked)(FN(dy_tap)(gradient, &rows, standard, stride, t) + (at), (m));                                \
+        }                                                                                            \
+        *(v16 *)((phases)[p] + (at)) = gathered;                                                     \
+      }                                                                                              \
+    }                                                                                                \
+  } while (0)
+
+INLINE void FN(backward_impl)(const nnc_flat_table *T, const float *restrict in, const float *restrict dy,
+                              const float *restrict k, const float *restrict expanded, int planes, int samples,
+                              long in_stride, long dy_stride, float *restrict dx, float *restrict sums,
+                              const int taps, const int kw, const int standard, const int stride) {
+  const int grid = T->grid;
+  const int32_t *masks = nnc_flat_masks(T);
+  const uint8_t *forward = nnc_flat_forward_index(T), *adjoint = nnc_flat_adjoint_index(T);
+  const int vectors = T->packed ? (planes * grid + NNC_FLAT_LANES - 1) / NNC_FLAT_LANES : T->vectors;
+  FN(flat_scratch) s = FN(scratch)(T, vectors, 1);
+  const float *source[NNC_FLAT_MAX_TAPS], *gradient[NNC_FLAT_MAX_TAPS];
+  for (int t = 0; t < taps; t++) {
+    source[t] = s.phase[T->source[t]] + T->offset[t];
+    gradient[t] = s.grads - T->offset[t];
+  }
+  const FN(flat_rows) rows = FN(rows)(T, s.phase, s.grads);
+  if (!T->packed) {
+    for (int c = 0; c < planes; c++) {
+      v16 weight[NNC_FLAT_MAX_TAPS], acc[NNC_FLAT_MAX_TAPS];
+      for (int t = 0; t < taps; t++) weight[t] = (v16){0} + k[c * taps + t], acc[t] = (v16){0};
+      for (int n = 0; n < samples; n++) {
+        memcpy(s.grads, dy + n * dy_stride + (size_t)c * grid, sizeof(float) * grid);
+        if (sums) nnc_flat_split(T, in + n * in_stride + (size_t)c * T->in_plane, 1, s.phase);
+        float *o = dx ? dx + n * in_stride + (size_t)c * T->in_plane : NULL;
+        for (int v = 0; v < vectors; v++) {
+          const int at = v * NNC_FLAT_LANES;
+          if (sums) {
+            v16i m[NNC_FLAT_MAX_TAPS];
+            for (int j = 0; j < kw; j++) m[j] = FN(mask)(masks, forward[v * kw + j]);
+            const v16 d = *(const v16 *)(s.grads + at);
+            for (int t = 0; t < taps; t++) acc[t] += d * FN(masked)(FN(x_tap)(source, &rows, standard, stride, t) + at, m[t % kw]);
+          }
+          if (o) {
+            v16i m[NNC_FLAT_MAX_TAPS];
+            for (int j = 0; j < kw; j++) m[j] = FN(mask)(masks, adjoint[v * kw + j]);
+            NNC_FLAT_INPUT_GRADIENT(weight[t], m[t % kw], at, FN(store)(o + at, gathered, grid - at), s.dx_phase);
+          }
+        }
+        if (o && T->stride == 2) nnc_flat_merge(T, s.dx_phase, 1, o);
+      }
+      if (sums)
+        for (int t = 0; t < taps; t++) sums[c * taps + t] = FN(sum16)(acc[t]);
+    }
+  } else {
+    const int floats = planes * grid, per = NNC_FLAT_LANES / grid;
+    v16 *acc = sums ? (v16 *)nnc_flat_scratch((size_t)vectors * taps * NNC_FLAT_LANES) : NULL;
+    v16i fm[NNC_FLAT_MAX_TAPS], am[NNC_FLAT_MAX_TAPS];
+    for (int t = 0; t < taps; t++) fm[t] = FN(mask)(masks, forward[t]), am[t] = FN(mask)(masks, adjoint[t]);
+    for (int n = 0; n < samples; n++) {
+      memcpy(s.grads, dy + n * dy_stride, sizeof(float) * floats);
+      if (sums) nnc_flat_split(T, in + n * in_stride, planes, s.phase);
+      float *o = dx ? dx + n * in_stride : NULL;
+      for (int v = 0; v < vectors; v++) {
+        const int at = v * NNC_FLAT_LANES;
+        if (sums) {
+          const v16 d = *(const v16 *)(s.grads + at);
+          for (int t = 0; t < taps; t++) acc[v * taps + t] += d * FN(masked)(FN(x_tap)(source, &rows, standard, stride, t) + at, fm[t]);
+        }
+        if (o) {
+          const v16 *e = (const v16 *)(expanded + (size_t)v * (taps + 1) * NNC_FLAT_LANES);
+          NNC_FLAT_INPUT_GRADIENT(e[t], am[t], at, FN(store)(o + at, gathered, floats - at), s.dx_phase);
+        }
+      }
+      if (o && T->stride == 2) nnc_flat_merge(T, s.dx_phase, planes, o);
+    }
+    if (sums) {
+      for (int v = 0; v < vectors; v++) {
+        const int first = v * per, count = nnc_min(per, planes - first);
+        for (int t = 0; t < taps; t++) {
+          const v16 total = FN(group_sums)(acc[v * taps + t], grid);
+          for (int i = 0; i < count; i++) sums[(first + i) * taps + t] = total[i * grid];
+        }
+      }
+      free(acc);
+    }
+  }
+  free(s.memory);
+}
+
+#undef NNC_FLAT_INPUT_GRADIENT
+
+static void FN(flat_backward)(const void *table, const float *in, const float *dy, const float *k,
+                              const float *expanded, int planes, int samples, long in_stride, long dy_stride,
+                              float *dx, float *sums) {
+  const nnc_flat_table *T = table;
+  if (T->standard && T->stride == 1)
+    FN(backward_impl)(T, in, dy, k, expanded, planes, samples, in_stride, dy_stride, dx, sums, 9, 3, 1, 1);
+  else if (T->standard)
+    FN(backward_impl)(T, in, dy, k, expanded, planes, samples, in_stride, dy_stride, dx, sums, 9, 3, 1, 2);
+  else
+    FN(backward_impl)(T, in, dy, k, expanded, planes, samples, in_stride, dy_stride, dx, sums, T->taps,
+                      T->packed ? T->taps : T->slots, 0, T->stride);
+}
+
+#undef FN
+#undef INLINE
+#undef NNC_CAT
+#undef NNC_CAT2

@@ -1,0 +1,101 @@
+import CKernels
+import NNCRandom
+import Testing
+
+@testable import NNCRuntime
+
+/// A 3x3 depthwise geometry with a multiplier of 1.
+private func depthwise3x3(
+  batch: Int, channels: Int, size: Int, stride: Int = 1, pad: Int = 1
+) -> Conv2DGeometry {
+  Conv2DGeometry(
+    batch: batch, inChannels: channels, inHeight: size, inWidth: size, outChannels: channels, kernelHeight: 3,
+    kernelWidth: 3, strideH: stride, strideW: stride, padTop: pad, padBottom: pad, padLeft: pad,
+    padRight: pad,
+    groups: channels)
+}
+
+/// The flat kernels' task modes: planes of 256 pixels and more one task per (sample, block)
+/// (32x32, and 32x32 to 16x16), smaller ones per block over the batch (8x8 by plane; 4x4 and 2x2
+/// packed, 16 / pixels channels a vector; 8x8 to 4x4 and 4x4 to 2x2 at stride 2). 44 channels leave a
+/// partial last block.
+private let flatCases: [(size: Int, stride: Int)] = [
+  (32, 1), (32, 2), (8, 1), (4, 1), (2, 1), (8, 2), (4, 2),
+]
+
+@Suite struct FlatDepthwiseTests {
+  @Test func sameAndHalvingMapsRunFlat() {
+    #expect(DepthwiseConv2D.runsFlat(depthwise3x3(batch: 1, channels: 8, size: 7)))
+    #expect(DepthwiseConv2D.runsFlat(depthwise3x3(batch: 1, channels: 8, size: 112)))
+    #expect(DepthwiseConv2D.runsFlat(depthwise3x3(batch: 1, channels: 8, size: 32, stride: 2)))
+    // Odd maps at stride 2 do not halve exactly; unpadded maps shrink.
+    #expect(!DepthwiseConv2D.runsFlat(depthwise3x3(batch: 1, channels: 8, size: 15, stride: 2)))
+    #expect(!DepthwiseConv2D.runsFlat(depthwise3x3(batch: 1, channels: 8, size: 10, pad: 0)))
+    var multiplied = depthwise3x3(batch: 1, channels: 8, size: 8)
+    multiplied.outChannels = 16
+    #expect(!DepthwiseConv2D.runsFlat(multiplied))
+  }
+
+  /// Forward and both gradients through `DepthwiseConv2D` (tasks run in parallel) against the flat
+  /// kernels called one after another on this thread, the samples' tap sums added in the same
+  /// order: equal bits, so the split across threads cannot change a result. The forward pass also
+  /// equals the per-plane kernel's bits.
+  @Test(arguments: flatCases)
+  func parallelTasksEqualSerialCalls(_ shape: (size: Int, stride: Int)) throws {
+    let g = depthwise3x3(batch: 16, channels: 44, size: shape.size, stride: shape.stride)
+    let table = try #require(FlatDepthwiseTable.table(for: g))
+    var generator = RandomGenerator(seed: 51)
+    let x = randomValues(g.inputCount, &generator)
+    let w = randomValues(g.weightCount, &generator)
+    let b = randomValues(g.outChannels, &generator)
+    let dy = gradientWeights(g.outputCount, &generator)
+    let startWeight = randomValues(g.weightCount, &generator)
+    var y = [Float](repeating: .nan, count: g.outputCount)
+    var dx = [Float](repeating: .nan, count: g.inputCount)
+    var dw = startWeight
+    DepthwiseConv2D.forward(g, input: x, weight: w, bias: b, output: &y)
+    DepthwiseConv2D.backward(
+      g, input: x, weight: w, gradOutput: dy, gradInput: &dx, gradWeight: &dw, gradBias: nil)
+
+    let isa = DepthwiseInstructionSet.best.code
+    let (inPlane, outPlane) = (g.inHeight * g.inWidth, g.outHeight * g.outWidth)
+    var shapeOfPlanes = g.planeShape
+    var planesY = [Float](repeating: .nan, count: g.outputCount)
+    for plane in 0..<(g.batch * g.inChannels) {
+      let channel = plane % g.inChannels
+      planesY.withUnsafeMutableBufferPointer {
+        nnc_depthwise_forward_plane(
+          isa, &shapeOfPlanes, Array(x[(plane * inPlane)...]), Array(w[(channel * 9)..<(channel * 9 + 9)]),
+          b[channel], 0, $0.baseAddress! + plane * outPlane)
+      }
+    }
+    #expect(y.map(\.bitPattern) == planesY.map(\.bitPattern), "forward differs from the per-plane kernel")
+
+    var expanded = [Float](repeating: 0, count: nnc_depthwise_flat_expanded_floats(table.memory, Int32(44)))
+    nnc_depthwise_flat_expand(table.memory, w, nil, 44, &expanded)
+    var serialDX = [Float](repeating: .nan, count: g.inputCount)
+    var serialDW = startWeight
+    let (inStride, outStride) = (g.inChannels * inPlane, g.outChannels * outPlane)
+    let bySample = outPlane >= DepthwiseConv2D.flatSampleTaskMinimumPixels
+    var partials: [[Float]] = []
+    for n in (bySample ? Array(0..<g.batch) : [0]) {
+      var sums = [Float](repeating: .nan, count: g.weightCount)
+      serialDX.withUnsafeMutableBufferPointer {
+        nnc_depthwise_flat_backward(
+          isa, table.memory, Array(x[(n * inStride)...]), Array(dy[(n * outStride)...]), w,
+          expanded.isEmpty ? nil : expanded, 44, Int32(bySample ? 1 : g.batch), inStride, outStride,
+          $0.baseAddress! + n * inStride, &sums)
+      }
+      partials.append(sums)
+    }
+    for index in 0..<g.weightCount {
+      var total: Float = 0
+      for sums in partials { total += sums[index] }
+      serialDW[index] += total
+    }
+    #expect(
+      dx.map(\.bitPattern) == serialDX.map(\.bitPattern), "input gradient differs from the serial calls")
+    #expect(
+      dw.map(\.bitPattern) == serialDW.map(\.bitPattern), "weight gradient differs from the serial calls")
+  }
+}
