@@ -9,6 +9,8 @@
 typedef float v16 __attribute__((vector_size(64)));
 typedef float v16u __attribute__((vector_size(64), aligned(4)));
 typedef int32_t v16i __attribute__((vector_size(64)));
+typedef float v4 __attribute__((vector_size(16)));
+typedef float v4u __attribute__((vector_size(16), aligned(4)));
 typedef int32_t v16iu __attribute__((vector_size(64), aligned(4)));
 
 // The portable variant passes 16-float vectors between always-inlined helpers only.
@@ -141,39 +143,6 @@ static float *nnc_flat_scratch(size_t floats) {
   if (!p) abort();
   memset(p, 0, floats * sizeof(float));
   return p;
-}
-
-// `planes` consecutive input planes (in_height × in_width) → their phase planes, plane c's phase p
-// at dst[p] + c · grid (grid_h × grid_w each, row-major): at stride 1 a copy. The heights are even
-// at stride 2, so row r of the run of planes has the parity of its row in its plane and lands in
-// row r / 2 of the phases' run: the run splits as one tall plane.
-static inline void nnc_flat_split(const nnc_flat_table *t, const float *restrict in, int planes, float *const dst[4]) {
-  if (t->stride == 1) {
-    memcpy(dst[0], in, sizeof(float) * t->grid * planes);
-    return;
-  }
-  const int gw = t->grid_w, w = t->in_width;
-  for (int y = 0; y < t->in_height * planes; y++) {
-    const float *row = in + (size_t)y * w;
-    float *even = dst[(y & 1) * 2] + (y >> 1) * gw, *odd = dst[(y & 1) * 2 + 1] + (y >> 1) * gw;
-    for (int j = 0; j < gw; j++) {
-      even[j] = row[2 * j];
-      odd[j] = row[2 * j + 1];
-    }
-  }
-}
-
-// The inverse of `nnc_flat_split` at stride 2: four phase runs → the input-gradient planes.
-static inline void nnc_flat_merge(const nnc_flat_table *t, float *const src[4], int planes, float *restrict out) {
-  const int gw = t->grid_w, w = t->in_width;
-  for (int y = 0; y < t->in_height * planes; y++) {
-    float *row = out + (size_t)y * w;
-    const float *even = src[(y & 1) * 2] + (y >> 1) * gw, *odd = src[(y & 1) * 2 + 1] + (y >> 1) * gw;
-    for (int j = 0; j < gw; j++) {
-      row[2 * j] = even[j];
-      row[2 * j + 1] = odd[j];
-    }
-  }
 }
 
 #define NNC_ISA portable

@@ -40,6 +40,88 @@ INLINE v16 FN(group_sums)(v16 v, int grid) {
   return v;
 }
 
+// A copy of a plane or a run of planes in this variant's vectors, without a library call per
+// plane (`no_builtin` keeps the compiler from turning the loop into memcpy). Most of its time is
+// the first read of the source, which the kernel pays anyway.
+__attribute__((noinline, no_builtin("memcpy"))) static void FN(copy)(float *restrict dst, const float *restrict src,
+                                                                   int count) {
+  int i = 0;
+  for (; i + 16 <= count; i += 16) *(v16u *)(dst + i) = *(const v16u *)(src + i);
+  for (; i < count; i++) dst[i] = src[i];
+}
+
+// `planes` consecutive input planes (in_height × in_width) → their phase planes, plane c's phase p
+// at dst[p] + c · grid (grid_h × grid_w each, row-major): at stride 1 a copy. The heights are even
+// at stride 2, so row r of the run of planes has the parity of its row in its plane and lands in
+// row r / 2 of the phases' run: the run splits as one tall plane.
+INLINE void FN(split)(const nnc_flat_table *t, const float *restrict in, int planes, float *const dst[4]) {
+  if (t->stride == 1) {
+    FN(copy)(dst[0], in, t->grid * planes);
+    return;
+  }
+  const int gw = t->grid_w, w = t->in_width, rows = t->in_height * planes;
+  int y = 0;
+  // Maps 4 and 8 wide: 16 floats (four or two rows) at a time, one shuffle into four phase chunks.
+  if (w == 4) {
+    for (; y + 4 <= rows; y += 4) {
+      const v16 v = *(const v16u *)(in + (size_t)y * 4);
+      const v16 p = __builtin_shufflevector(v, v, 0, 2, 8, 10, 1, 3, 9, 11, 4, 6, 12, 14, 5, 7, 13, 15);
+      *(v4u *)(dst[0] + y) = __builtin_shufflevector(p, p, 0, 1, 2, 3);
+      *(v4u *)(dst[1] + y) = __builtin_shufflevector(p, p, 4, 5, 6, 7);
+      *(v4u *)(dst[2] + y) = __builtin_shufflevector(p, p, 8, 9, 10, 11);
+      *(v4u *)(dst[3] + y) = __builtin_shufflevector(p, p, 12, 13, 14, 15);
+    }
+  } else if (w == 8) {
+    for (; y + 2 <= rows; y += 2) {
+      const v16 v = *(const v16u *)(in + (size_t)y * 8);
+      const v16 p = __builtin_shufflevector(v, v, 0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15);
+      *(v4u *)(dst[0] + (y >> 1) * 4) = __builtin_shufflevector(p, p, 0, 1, 2, 3);
+      *(v4u *)(dst[1] + (y >> 1) * 4) = __builtin_shufflevector(p, p, 4, 5, 6, 7);
+      *(v4u *)(dst[2] + (y >> 1) * 4) = __builtin_shufflevector(p, p, 8, 9, 10, 11);
+      *(v4u *)(dst[3] + (y >> 1) * 4) = __builtin_shufflevector(p, p, 12, 13, 14, 15);
+    }
+  }
+  for (; y < rows; y++) {
+    const float *row = in + (size_t)y * w;
+    float *even = dst[(y & 1) * 2] + (y >> 1) * gw, *odd = dst[(y & 1) * 2 + 1] + (y >> 1) * gw;
+    for (int j = 0; j < gw; j++) {
+      even[j] = row[2 * j];
+      odd[j] = row[2 * j + 1];
+    }
+  }
+}
+
+// The inverse of `split` at stride 2: four phase runs → the input-gradient planes.
+INLINE void FN(merge)(const nnc_flat_table *t, float *const src[4], int planes, float *restrict out) {
+  const int gw = t->grid_w, w = t->in_width, rows = t->in_height * planes;
+  int y = 0;
+  if (w == 4) {
+    for (; y + 4 <= rows; y += 4) {
+      const v16 p = {src[0][y], src[0][y + 1], src[0][y + 2], src[0][y + 3], src[1][y], src[1][y + 1],
+                     src[1][y + 2], src[1][y + 3], src[2][y], src[2][y + 1], src[2][y + 2], src[2][y + 3],
+                     src[3][y], src[3][y + 1], src[3][y + 2], src[3][y + 3]};
+      *(v16u *)(out + (size_t)y * 4) =
+          __builtin_shufflevector(p, p, 0, 4, 1, 5, 8, 12, 9, 13, 2, 6, 3, 7, 10, 14, 11, 15);
+    }
+  } else if (w == 8) {
+    for (; y + 2 <= rows; y += 2) {
+      const float *a = src[0] + (y >> 1) * 4, *b = src[1] + (y >> 1) * 4, *c = src[2] + (y >> 1) * 4,
+                  *d = src[3] + (y >> 1) * 4;
+      const v16 p = {a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3], c[0], c[1], c[2], c[3], d[0], d[1], d[2], d[3]};
+      *(v16u *)(out + (size_t)y * 8) =
+          __builtin_shufflevector(p, p, 0, 4, 1, 5, 2, 6, 3, 7, 8, 12, 9, 13, 10, 14, 11, 15);
+    }
+  }
+  for (; y < rows; y++) {
+    float *row = out + (size_t)y * w;
+    const float *even = src[(y & 1) * 2] + (y >> 1) * gw, *odd = src[(y & 1) * 2 + 1] + (y >> 1) * gw;
+    for (int j = 0; j < gw; j++) {
+      row[2 * j] = even[j];
+      row[2 * j + 1] = odd[j];
+    }
+  }
+}
+
 // The addresses taps read, relative to the vector's first pixel. Standard geometries (3x3,
 // padding 1) compute them from three row pointers per phase column and constant column shifts, so
 // the unrolled loops keep a few pointers in registers instead of one per tap.
@@ -115,7 +197,7 @@ INLINE void FN(forward_impl)(const nnc_flat_table *T, const float *restrict in, 
       v16 weight[NNC_FLAT_MAX_TAPS];
       for (int t = 0; t < taps; t++) weight[t] = (v16){0} + k[c * taps + t];
       const v16 initial = (v16){0} + (biases ? biases[c] : 0);
-      nnc_flat_split(T, in + (size_t)c * T->in_plane, 1, s.phase);
+      FN(split)(T, in + (size_t)c * T->in_plane, 1, s.phase);
       float *o = out + (size_t)c * grid;
       for (int v = 0; v < vectors; v++) {
         const int at = v * NNC_FLAT_LANES;
@@ -127,7 +209,7 @@ INLINE void FN(forward_impl)(const nnc_flat_table *T, const float *restrict in, 
       }
     }
   } else {
-    nnc_flat_split(T, in, planes, s.phase);
+    FN(split)(T, in, planes, s.phase);
     v16i m[NNC_FLAT_MAX_TAPS];
     for (int t = 0; t < taps; t++) m[t] = FN(mask)(masks, index[t]);
     for (int v = 0; v < vectors; v++) {
@@ -203,8 +285,8 @@ INLINE void FN(backward_impl)(const nnc_flat_table *T, const float *restrict in,
       v16 weight[NNC_FLAT_MAX_TAPS], acc[NNC_FLAT_MAX_TAPS];
       for (int t = 0; t < taps; t++) weight[t] = (v16){0} + k[c * taps + t], acc[t] = (v16){0};
       for (int n = 0; n < samples; n++) {
-        memcpy(s.grads, dy + n * dy_stride + (size_t)c * grid, sizeof(float) * grid);
-        if (sums) nnc_flat_split(T, in + n * in_stride + (size_t)c * T->in_plane, 1, s.phase);
+        FN(copy)(s.grads, dy + n * dy_stride + (size_t)c * grid, grid);
+        if (sums) FN(split)(T, in + n * in_stride + (size_t)c * T->in_plane, 1, s.phase);
         float *o = dx ? dx + n * in_stride + (size_t)c * T->in_plane : NULL;
         for (int v = 0; v < vectors; v++) {
           const int at = v * NNC_FLAT_LANES;
@@ -220,7 +302,7 @@ INLINE void FN(backward_impl)(const nnc_flat_table *T, const float *restrict in,
             NNC_FLAT_INPUT_GRADIENT(weight[t], m[t % kw], at, FN(store)(o + at, gathered, grid - at), s.dx_phase);
           }
         }
-        if (o && T->stride == 2) nnc_flat_merge(T, s.dx_phase, 1, o);
+        if (o && T->stride == 2) FN(merge)(T, s.dx_phase, 1, o);
       }
       if (sums)
         for (int t = 0; t < taps; t++) sums[c * taps + t] = FN(sum16)(acc[t]);
@@ -231,8 +313,8 @@ INLINE void FN(backward_impl)(const nnc_flat_table *T, const float *restrict in,
     v16i fm[NNC_FLAT_MAX_TAPS], am[NNC_FLAT_MAX_TAPS];
     for (int t = 0; t < taps; t++) fm[t] = FN(mask)(masks, forward[t]), am[t] = FN(mask)(masks, adjoint[t]);
     for (int n = 0; n < samples; n++) {
-      memcpy(s.grads, dy + n * dy_stride, sizeof(float) * floats);
-      if (sums) nnc_flat_split(T, in + n * in_stride, planes, s.phase);
+      FN(copy)(s.grads, dy + n * dy_stride, floats);
+      if (sums) FN(split)(T, in + n * in_stride, planes, s.phase);
       float *o = dx ? dx + n * in_stride : NULL;
       for (int v = 0; v < vectors; v++) {
         const int at = v * NNC_FLAT_LANES;
@@ -245,7 +327,7 @@ INLINE void FN(backward_impl)(const nnc_flat_table *T, const float *restrict in,
           NNC_FLAT_INPUT_GRADIENT(e[t], am[t], at, FN(store)(o + at, gathered, floats - at), s.dx_phase);
         }
       }
-      if (o && T->stride == 2) nnc_flat_merge(T, s.dx_phase, planes, o);
+      if (o && T->stride == 2) FN(merge)(T, s.dx_phase, planes, o);
     }
     if (sums) {
       for (int v = 0; v < vectors; v++) {

@@ -57,6 +57,10 @@ let depthwiseGrid: [ConvCase] = [
   depthwise(11, 25, 26, stride: 2, padding: (0, 1, 0, 1)),
   depthwise(10, 9, 10, stride: 2, padding: (1, 0, 2, 0)),
   depthwise(3, 33, 47, stride: 2, padding: (0, 1, 1, 0)),
+  // The flat kernels' vector phase split and merge of 4- and 8-wide maps at stride 2, with row
+  // counts of the run (height x channels) that leave a tail: 2x4 maps (packed 1x2 outputs) and 6x8.
+  depthwise(5, 2, 4, stride: 2),
+  depthwise(3, 6, 8, stride: 2),
 ]
 
 /// A sum computed in Double with, per element, Σ|term| and the number of terms: in any order, a
