@@ -176,9 +176,11 @@ static float *nnc_flat_scratch(size_t floats) {
 #endif
 
 void nnc_depthwise_flat_forward(int isa, const void *table, const float *input, const float *kernels,
-                                const float *biases, const float *expanded, int planes, float *output) {
-  if (planes < 0) abort();
-  NNC_FLAT_DISPATCH(isa, flat_forward, table, input, kernels, biases, expanded, planes, output);
+                                const float *biases, const float *expanded, int planes, int samples,
+                                long input_sample_stride, long output_sample_stride, float *output) {
+  if (planes < 0 || samples < 0) abort();
+  NNC_FLAT_DISPATCH(isa, flat_forward, table, input, kernels, biases, expanded, planes, samples, input_sample_stride,
+                    output_sample_stride, output);
 }
 
 void nnc_depthwise_flat_backward(int isa, const void *table, const float *input, const float *grad_output,

@@ -181,9 +181,9 @@ INLINE FN(flat_scratch) FN(scratch)(const nnc_flat_table *T, int vectors, int wi
 }
 
 INLINE void FN(forward_impl)(const nnc_flat_table *T, const float *restrict in, const float *restrict k,
-                             const float *restrict biases, const float *restrict expanded, int planes,
-                             float *restrict out, const int taps, const int kw, const int standard,
-                             const int stride) {
+                             const float *restrict biases, const float *restrict expanded, int planes, int samples,
+                             long in_stride, long out_stride, float *restrict out, const int taps, const int kw,
+                             const int standard, const int stride) {
   const int grid = T->grid;
   const int32_t *masks = nnc_flat_masks(T);
   const uint8_t *index = nnc_flat_forward_index(T);
@@ -197,41 +197,50 @@ INLINE void FN(forward_impl)(const nnc_flat_table *T, const float *restrict in, 
       v16 weight[NNC_FLAT_MAX_TAPS];
       for (int t = 0; t < taps; t++) weight[t] = (v16){0} + k[c * taps + t];
       const v16 initial = (v16){0} + (biases ? biases[c] : 0);
-      FN(split)(T, in + (size_t)c * T->in_plane, 1, s.phase);
-      float *o = out + (size_t)c * grid;
-      for (int v = 0; v < vectors; v++) {
-        const int at = v * NNC_FLAT_LANES;
-        v16i m[NNC_FLAT_MAX_TAPS];
-        for (int j = 0; j < kw; j++) m[j] = FN(mask)(masks, index[v * kw + j]);
-        v16 acc = initial;
-        for (int t = 0; t < taps; t++) acc += weight[t] * FN(masked)(FN(x_tap)(source, &rows, standard, stride, t) + at, m[t % kw]);
-        FN(store)(o + at, acc, grid - at);
+      for (int n = 0; n < samples; n++) {
+        FN(split)(T, in + n * in_stride + (size_t)c * T->in_plane, 1, s.phase);
+        float *o = out + n * out_stride + (size_t)c * grid;
+        for (int v = 0; v < vectors; v++) {
+          const int at = v * NNC_FLAT_LANES;
+          v16i m[NNC_FLAT_MAX_TAPS];
+          for (int j = 0; j < kw; j++) m[j] = FN(mask)(masks, index[v * kw + j]);
+          v16 acc = initial;
+          for (int t = 0; t < taps; t++)
+            acc += weight[t] * FN(masked)(FN(x_tap)(source, &rows, standard, stride, t) + at, m[t % kw]);
+          FN(store)(o + at, acc, grid - at);
+        }
       }
     }
   } else {
-    FN(split)(T, in, planes, s.phase);
     v16i m[NNC_FLAT_MAX_TAPS];
     for (int t = 0; t < taps; t++) m[t] = FN(mask)(masks, index[t]);
-    for (int v = 0; v < vectors; v++) {
-      const int at = v * NNC_FLAT_LANES;
-      const v16 *e = (const v16 *)(expanded + (size_t)v * (taps + 1) * NNC_FLAT_LANES);
-      v16 acc = e[taps];
-      for (int t = 0; t < taps; t++) acc += e[t] * FN(masked)(FN(x_tap)(source, &rows, standard, stride, t) + at, m[t]);
-      FN(store)(out + at, acc, planes * grid - at);
+    for (int n = 0; n < samples; n++) {
+      FN(split)(T, in + n * in_stride, planes, s.phase);
+      float *o = out + n * out_stride;
+      for (int v = 0; v < vectors; v++) {
+        const int at = v * NNC_FLAT_LANES;
+        const v16 *e = (const v16 *)(expanded + (size_t)v * (taps + 1) * NNC_FLAT_LANES);
+        v16 acc = e[taps];
+        for (int t = 0; t < taps; t++)
+          acc += e[t] * FN(masked)(FN(x_tap)(source, &rows, standard, stride, t) + at, m[t]);
+        FN(store)(o + at, acc, planes * grid - at);
+      }
     }
   }
   free(s.memory);
 }
 
 static void FN(flat_forward)(const void *table, const float *in, const float *k, const float *biases,
-                             const float *expanded, int planes, float *out) {
+                             const float *expanded, int planes, int samples, long in_stride, long out_stride,
+                             float *out) {
   const nnc_flat_table *T = table;
   if (T->standard && T->stride == 1)
-    FN(forward_impl)(T, in, k, biases, expanded, planes, out, 9, 3, 1, 1);
+    FN(forward_impl)(T, in, k, biases, expanded, planes, samples, in_stride, out_stride, out, 9, 3, 1, 1);
   else if (T->standard)
-    FN(forward_impl)(T, in, k, biases, expanded, planes, out, 9, 3, 1, 2);
+    FN(forward_impl)(T, in, k, biases, expanded, planes, samples, in_stride, out_stride, out, 9, 3, 1, 2);
   else
-    FN(forward_impl)(T, in, k, biases, expanded, planes, out, T->taps, T->packed ? T->taps : T->slots, 0, T->stride);
+    FN(forward_impl)(T, in, k, biases, expanded, planes, samples, in_stride, out_stride, out, T->taps,
+                     T->packed ? T->taps : T->slots, 0, T->stride);
 }
 
 // One vector of the input gradient at stride 1 (every tap, in order), or of each phase plane's at

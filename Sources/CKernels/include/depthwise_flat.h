@@ -46,13 +46,15 @@ size_t nnc_depthwise_flat_expanded_floats(const void *table, int channels);
 void nnc_depthwise_flat_expand(const void *table, const float *kernels, const float *biases, int channels,
                                float *expanded);
 
-/// output = bias + the convolution, for `planes` consecutive channels of one sample: plane c read
-/// from input + c · in_height · in_width with kernel kernels + c · taps and bias biases[c] (biases
-/// may be NULL), written to output + c · out_height · out_width. Packed planes read their weights and
-/// biases from `expanded` (this call's part) instead. Same sums, in the same order, as
+/// output = bias + the convolution, for `planes` consecutive channels of `samples` samples: plane c
+/// of sample n read from input + n · input_sample_stride + c · in_height · in_width with kernel
+/// kernels + c · taps and bias biases[c] (biases may be NULL), written to
+/// output + n · output_sample_stride + c · out_height · out_width. Packed planes read their weights
+/// and biases from `expanded` (this call's part) instead. Same sums, in the same order, as
 /// `nnc_depthwise_forward_plane`.
 void nnc_depthwise_flat_forward(int isa, const void *table, const float *input, const float *kernels,
-                                const float *biases, const float *expanded, int planes, float *output);
+                                const float *biases, const float *expanded, int planes, int samples,
+                                long input_sample_stride, long output_sample_stride, float *output);
 
 /// Both gradients of `planes` consecutive channels over `samples` samples (sample n's planes at
 /// input + n · input_sample_stride and grad_output + n · grad_output_sample_stride), from one copy of
