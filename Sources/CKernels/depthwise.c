@@ -50,27 +50,11 @@ __attribute__((no_builtin("memset", "memcpy"))) static void nnc_pad_plane(const 
   }
 }
 
-#define NNC_ISA portable
-#include "depthwise_body.h"
-#undef NNC_ISA
-
-#if defined(__x86_64__)
-#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
-#define NNC_ISA avx2
-#include "depthwise_body.h"
-#undef NNC_ISA
-#pragma clang attribute pop
-
-// The same 8-lane code compiled for AVX-512 (EVEX encoding, 32 vector registers, masked tails the
-// compiler may use). The lanes stay 8 wide so that each plane's sums are the same operations in the
+// The AVX-512 variant is the same 8-lane code (EVEX encoding, 32 vector registers, masked tails the
+// compiler may use): the lanes stay 8 wide so that each plane's sums are the same operations in the
 // same order as in the AVX2 variant (both contract a·b + c into FMA).
-#pragma clang attribute push(__attribute__((target("avx2,fma,avx512f,avx512vl,avx512bw,avx512dq"))), \
-                             apply_to = function)
-#define NNC_ISA avx512
-#include "depthwise_body.h"
-#undef NNC_ISA
-#pragma clang attribute pop
-#endif
+#define NNC_VARIANT_BODY "depthwise_body.h"
+#include "isa_variants.h"
 
 int nnc_depthwise_avx2_available(void) {
 #if defined(__x86_64__)
@@ -106,21 +90,11 @@ int nnc_depthwise_avx512_available(void) {
 }
 
 // Calls the variant `isa` names of a kernel of depthwise_body.h and returns.
-#if defined(__x86_64__)
 #define NNC_DISPATCH(isa, kernel, ...)                                                                   \
   do {                                                                                                 \
-    if ((isa) == NNC_DEPTHWISE_AVX512) kernel##_avx512(__VA_ARGS__);                                   \
-    else if ((isa) == NNC_DEPTHWISE_AVX2) kernel##_avx2(__VA_ARGS__);                                  \
-    else kernel##_portable(__VA_ARGS__);                                                               \
+    NNC_VARIANT_CALL(isa, kernel, __VA_ARGS__);                                                        \
     return;                                                                                            \
   } while (0)
-#else
-#define NNC_DISPATCH(isa, kernel, ...)                                                                   \
-  do {                                                                                                 \
-    kernel##_portable(__VA_ARGS__);                                                                    \
-    return;                                                                                            \
-  } while (0)
-#endif
 
 void nnc_depthwise_forward_plane(int isa, const nnc_depthwise_shape *shape, const float *input,
                                  const float *kernel, float bias, int accumulate, float *output) {

@@ -145,41 +145,15 @@ static float *nnc_flat_scratch(size_t floats) {
   return p;
 }
 
-#define NNC_ISA portable
-#include "depthwise_flat_body.h"
-#undef NNC_ISA
+#define NNC_VARIANT_BODY "depthwise_flat_body.h"
+#include "isa_variants.h"
 
-#if defined(__x86_64__)
-#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
-#define NNC_ISA avx2
-#include "depthwise_flat_body.h"
-#undef NNC_ISA
-#pragma clang attribute pop
-
-#pragma clang attribute push(__attribute__((target("avx2,fma,avx512f,avx512vl,avx512bw,avx512dq"))), \
-                             apply_to = function)
-#define NNC_ISA avx512
-#include "depthwise_flat_body.h"
-#undef NNC_ISA
-#pragma clang attribute pop
-#endif
-
-#if defined(__x86_64__)
-#define NNC_FLAT_DISPATCH(isa, kernel, ...)                                                             \
-  do {                                                                                                 \
-    if ((isa) == NNC_DEPTHWISE_AVX512) kernel##_avx512(__VA_ARGS__);                                   \
-    else if ((isa) == NNC_DEPTHWISE_AVX2) kernel##_avx2(__VA_ARGS__);                                  \
-    else kernel##_portable(__VA_ARGS__);                                                               \
-  } while (0)
-#else
-#define NNC_FLAT_DISPATCH(isa, kernel, ...) kernel##_portable(__VA_ARGS__)
-#endif
 
 void nnc_depthwise_flat_forward(int isa, const void *table, const float *input, const float *kernels,
                                 const float *biases, const float *expanded, int planes, int samples,
                                 long input_sample_stride, long output_sample_stride, float *output) {
   if (planes < 0 || samples < 0) abort();
-  NNC_FLAT_DISPATCH(isa, flat_forward, table, input, kernels, biases, expanded, planes, samples, input_sample_stride,
+  NNC_VARIANT_CALL(isa, flat_forward, table, input, kernels, biases, expanded, planes, samples, input_sample_stride,
                     output_sample_stride, output);
 }
 
@@ -188,6 +162,6 @@ void nnc_depthwise_flat_backward(int isa, const void *table, const float *input,
                                  long input_sample_stride, long grad_output_sample_stride, float *grad_input,
                                  float *sums) {
   if (planes < 0 || samples < 0) abort();
-  NNC_FLAT_DISPATCH(isa, flat_backward, table, input, grad_output, kernels, expanded, planes, samples,
+  NNC_VARIANT_CALL(isa, flat_backward, table, input, grad_output, kernels, expanded, planes, samples,
                     input_sample_stride, grad_output_sample_stride, grad_input, sums);
 }

@@ -44,17 +44,9 @@ long nnc_direct_conv_scratch_count(const nnc_direct_conv_shape *shape) {
   return (long)l.in_channels * l.plane_stride + (long)NNC_DC_BLOCK * l.positions;
 }
 
-#define NNC_ISA portable
-#include "direct_conv_body.h"
-#undef NNC_ISA
-
-#if defined(__x86_64__)
-#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
-#define NNC_ISA avx2
-#include "direct_conv_body.h"
-#undef NNC_ISA
-#pragma clang attribute pop
-#endif
+#define NNC_VARIANT_BODY "direct_conv_body.h"
+#define NNC_VARIANT_NO_AVX512
+#include "isa_variants.h"
 
 void nnc_direct_conv_sample(int isa, const nnc_direct_conv_shape *s, const float *input, const float *weight,
                             float *output, float *scratch) {
