@@ -46,7 +46,7 @@ int nnc_depthwise_flat_table(const nnc_depthwise_shape *g, void *memory) {
   memset(t, 0, sizeof *t);
   const int s = g->stride_h, taps = g->kernel_height * g->kernel_width;
   const int gh = g->out_height, gw = g->out_width, grid = gh * gw;
-  t->taps = taps, t->stride = s, t->grid_h = gh, t->grid_w = gw, t->grid = grid;
+  t->taps = taps, t->stride = s, t->grid_w = gw, t->grid = grid;
   t->in_height = g->in_height, t->in_width = g->in_width, t->in_plane = g->in_height * g->in_width;
   t->packed = packed, t->vectors = vectors;
   // Tap (ki, kj) of output (oy, ox) reads input row oy·s + r with r = ki·dh − pad_top: phase row
@@ -69,7 +69,6 @@ int nnc_depthwise_flat_table(const nnc_depthwise_shape *g, void *memory) {
                 g->pad_top == 1 && g->pad_left == 1;
   t->halo = (widest + NNC_FLAT_LANES) / NNC_FLAT_LANES * NNC_FLAT_LANES + NNC_FLAT_LANES;
   t->slots = packed ? taps : g->kernel_width;
-  for (int tap = 0; tap < taps; tap++) t->slot[tap] = packed ? tap : tap % g->kernel_width;
   const size_t index = (size_t)vectors * t->slots;
   t->forward_index = nnc_flat_round64(sizeof(nnc_flat_table));
   t->adjoint_index = t->forward_index + nnc_flat_round64(index);

@@ -51,7 +51,7 @@ __attribute__((noinline, no_builtin("memcpy"))) static void FN(copy)(float *rest
 }
 
 // `planes` consecutive input planes (in_height × in_width) → their phase planes, plane c's phase p
-// at dst[p] + c · grid (grid_h × grid_w each, row-major): at stride 1 a copy. The heights are even
+// at dst[p] + c · grid (grid pixels, rows of grid_w): at stride 1 a copy. The heights are even
 // at stride 2, so row r of the run of planes has the parity of its row in its plane and lands in
 // row r / 2 of the phases' run: the run splits as one tall plane.
 INLINE void FN(split)(const nnc_flat_table *t, const float *restrict in, int planes, float *const dst[4]) {

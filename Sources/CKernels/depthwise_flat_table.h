@@ -12,7 +12,7 @@
 
 typedef struct {
   int taps, stride;
-  int grid_h, grid_w, grid;  // the output map; at stride 2 also each phase plane of the input
+  int grid_w, grid;  // the output map (width, pixels); at stride 2 also each phase plane of the input
   int in_height, in_width, in_plane;
   int packed;    // channels per vector when 16 / grid is a whole number, else 0
   int standard;  // 3x3, dilation 1, padding 1 on the top and left: the taps of each phase are known
@@ -22,11 +22,10 @@ typedef struct {
   int offset[NNC_FLAT_MAX_TAPS];  // flat offset from an output pixel to the pixel tap t reads there
   int phase_taps[4];                          // at stride 2: taps of each phase, in order
   int phase_tap[4][NNC_FLAT_MAX_TAPS];
-  // The masks of a vector: in plane-by-plane vectors one per kernel column (rows outside the map
-  // read the zeros around the copied plane), in packed vectors one per tap (a row outside reads a
-  // neighbouring channel).
+  // The masks of a vector: in plane-by-plane vectors one per kernel column (tap t uses t % slots;
+  // rows outside the map read the zeros around the copied plane), in packed vectors one per tap (a
+  // row outside reads a neighbouring channel).
   int slots;
-  int slot[NNC_FLAT_MAX_TAPS];
   int masks;
   size_t forward_index, adjoint_index, mask_table;  // byte offsets from the table's start
 } nnc_flat_table;
