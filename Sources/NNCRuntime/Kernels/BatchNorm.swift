@@ -109,40 +109,17 @@ public enum BatchNorm {
   ) {
     let count = Float(batch * spatial)
     let factor = gamma * inverseStd / count
-    // In 16- and 4-float vectors, then one at a time, each element with the same operations in the
-    // same order (the scalar loop did not vectorize: the pointers may alias, as far as the compiler
-    // knows; it was half of MobileNetV2's batchnorm backward).
-    @inline(__always) func sixteen(
-      _ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>
-    ) {
-      let normalized = (UnsafeRawPointer(x).loadUnaligned(as: SIMD16<Float>.self) - mean) * inverseStd
-      let g = UnsafeRawPointer(dy).loadUnaligned(as: SIMD16<Float>.self)
-      let value = factor * (count * g - totalGrad - normalized * totalGradNormalized)
-      UnsafeMutableRawPointer(dx).storeBytes(of: value, as: SIMD16<Float>.self)
-    }
-    @inline(__always) func four(
-      _ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>
-    ) {
-      let normalized = (UnsafeRawPointer(x).loadUnaligned(as: SIMD4<Float>.self) - mean) * inverseStd
-      let g = UnsafeRawPointer(dy).loadUnaligned(as: SIMD4<Float>.self)
-      let value = factor * (count * g - totalGrad - normalized * totalGradNormalized)
-      UnsafeMutableRawPointer(dx).storeBytes(of: value, as: SIMD4<Float>.self)
+    // In `FloatLanes` groups (the scalar loop did not vectorize: the pointers may alias, as far as
+    // the compiler knows; it was half of MobileNetV2's batchnorm backward), each element with the
+    // scalar loop's operations in its order.
+    @inline(__always) func lanes<L: FloatLanes>(_: L.Type, _ index: Int) {
+      let normalized = (L.load(input + index) - mean) * inverseStd
+      let value = (L.load(gradOutput + index) * count - totalGrad - normalized * totalGradNormalized) * factor
+      value.store(gradInput + index)
     }
     forEachRow(batch: batch, channels: channels, spatial: spatial, channel: c) { offset in
-      let (x, dy, dx) = (input + offset, gradOutput + offset, gradInput + offset)
-      var i = 0
-      while i + 16 <= spatial {
-        sixteen(x + i, dy + i, dx + i)
-        i += 16
-      }
-      while i + 4 <= spatial {
-        four(x + i, dy + i, dx + i)
-        i += 4
-      }
-      while i < spatial {
-        let normalized = (x[i] - mean) * inverseStd
-        dx[i] = factor * (count * dy[i] - totalGrad - normalized * totalGradNormalized)
-        i += 1
+      forEachLaneGroup(spatial) { i, vector in
+        if vector { lanes(SIMD8<Float>.self, offset + i) } else { lanes(Float.self, offset + i) }
       }
     }
   }
@@ -243,23 +220,13 @@ public enum BatchNorm {
   ) {
     let multiplier = (scale?[channel] ?? 1) * inverseStd
     let offsetTerm = (shift?[channel] ?? 0) - mean * multiplier
-    // Vectors as in `channelInputGradient`, the same operations per element.
+    // `FloatLanes` groups as in `channelInputGradient`, the same operations per element.
+    @inline(__always) func lanes<L: FloatLanes>(_: L.Type, _ index: Int) {
+      (L.load(input + index) * multiplier + offsetTerm).store(output + index)
+    }
     forEachRow(batch: batch, channels: channels, spatial: spatial, channel: channel) { offset in
-      let (x, y) = (input + offset, output + offset)
-      var i = 0
-      while i + 16 <= spatial {
-        let value = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self) * multiplier + offsetTerm
-        UnsafeMutableRawPointer(y + i).storeBytes(of: value, as: SIMD16<Float>.self)
-        i += 16
-      }
-      while i + 4 <= spatial {
-        let value = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD4<Float>.self) * multiplier + offsetTerm
-        UnsafeMutableRawPointer(y + i).storeBytes(of: value, as: SIMD4<Float>.self)
-        i += 4
-      }
-      while i < spatial {
-        y[i] = x[i] * multiplier + offsetTerm
-        i += 1
+      forEachLaneGroup(spatial) { i, vector in
+        if vector { lanes(SIMD8<Float>.self, offset + i) } else { lanes(Float.self, offset + i) }
       }
     }
   }

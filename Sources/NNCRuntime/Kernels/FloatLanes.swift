@@ -10,6 +10,8 @@ protocol FloatLanes {
   static func load(_ pointer: UnsafePointer<Float>, stride: Int) -> Self
   func store(_ pointer: UnsafeMutablePointer<Float>, stride: Int)
   static func * (lhs: Self, rhs: Float) -> Self
+  static func + (lhs: Self, rhs: Float) -> Self
+  static func - (lhs: Self, rhs: Float) -> Self
   static func + (lhs: Self, rhs: Self) -> Self
   static func - (lhs: Self, rhs: Self) -> Self
   static prefix func - (operand: Self) -> Self
