@@ -1,10 +1,14 @@
 #include "patch_gather.h"
 
+#include "kernel_arithmetic.h"
+
 #include <string.h>
 
 // One pixel's patch. A row whose kernel columns all lie inside the input copies them without
-// checks, 4 at a time when the row has a fourth float to read (the copy then runs a float past the
-// row's taps, into slots written next).
+// checks, as one copy of 4 floats (rows of 1 to 3 taps) or of 8 (4 to 8 taps: ResNet's 7x7 stem)
+// when the input row has that many floats to read; the copy then runs up to 4 floats past the row's
+// taps, into slots written next or the patches' slack. A 7-tap row copied float by float cost
+// more than the product of its patch.
 static inline void gather_patch(const nnc_patch_shape *s, const float *sample, int oy, int ox, float *patch) {
   const long in_plane = (long)s->in_height * s->in_width;
   const int kw = s->kernel_width, dw = s->dilation_w;
@@ -12,6 +16,7 @@ static inline void gather_patch(const nnc_patch_shape *s, const float *sample, i
   const int last_column = first_column + (kw - 1) * dw;
   const int inside = first_column >= 0 && last_column < s->in_width;
   const int quad = inside && dw == 1 && kw < 4 && first_column + 4 <= s->in_width;
+  const int octet = inside && dw == 1 && kw >= 4 && kw <= 8 && first_column + 8 <= s->in_width;
   float *out = patch;
   for (int c = 0; c < s->in_channels; c++) {
     const float *plane = sample + c * in_plane;
@@ -24,6 +29,8 @@ static inline void gather_patch(const nnc_patch_shape *s, const float *sample, i
       const float *row = plane + (long)iy * s->in_width;
       if (quad) {
         memcpy(out, row + first_column, 4 * sizeof(float));
+      } else if (octet) {
+        memcpy(out, row + first_column, 8 * sizeof(float));
       } else if (inside) {
         for (int kx = 0; kx < kw; kx++) out[kx] = row[first_column + kx * dw];
       } else {
@@ -53,11 +60,49 @@ void nnc_gather_patches(const nnc_patch_shape *s, const float *input, long first
   }
 }
 
+// Eight pixels' rows of eight channels (r[i][j]: pixel i, channel j) into eight channels' runs of
+// eight pixels, by the usual three rounds of shuffles, then the shortcut and ReLU as the scalar loop
+// of `nnc_transpose_rows` applies them.
+static inline void transpose_8x8(const float *rows, int channels, float *out, long plane, const float *shortcut,
+                                 int relu) {
+  nnc_lanes8 r[8], t[8], u[8];
+  for (int i = 0; i < 8; i++) memcpy(&r[i], rows + (long)i * channels, sizeof(nnc_lanes8));
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+    t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+  }
+  for (int h = 0; h < 8; h += 4) {
+    u[h] = __builtin_shufflevector(t[h], t[h + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+    u[h + 1] = __builtin_shufflevector(t[h], t[h + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+    u[h + 2] = __builtin_shufflevector(t[h + 1], t[h + 3], 0, 1, 8, 9, 4, 5, 12, 13);
+    u[h + 3] = __builtin_shufflevector(t[h + 1], t[h + 3], 2, 3, 10, 11, 6, 7, 14, 15);
+  }
+  for (int j = 0; j < 4; j++) {
+    nnc_lanes8 low = __builtin_shufflevector(u[j], u[j + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+    nnc_lanes8 high = __builtin_shufflevector(u[j], u[j + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+    if (shortcut) {
+      nnc_lanes8 a, b;
+      memcpy(&a, shortcut + j * plane, sizeof a);
+      memcpy(&b, shortcut + (j + 4) * plane, sizeof b);
+      low = low + a, high = high + b;
+      if (relu) low = NNC_LANES8_ZERO_AT_OR_BELOW(low), high = NNC_LANES8_ZERO_AT_OR_BELOW(high);
+    }
+    memcpy(out + j * plane, &low, sizeof low);
+    memcpy(out + (j + 4) * plane, &high, sizeof high);
+  }
+}
+
 void nnc_transpose_rows(const float *rows, int count, int channels, float *target, long plane,
                         const float *shortcut, int relu) {
   for (int first = 0; first < count; first += 8) {
     const int block = count - first < 8 ? count - first : 8;
-    for (int c = 0; c < channels; c++) {
+    int c = 0;
+    if (block == 8) {
+      for (; c + 8 <= channels; c += 8)
+        transpose_8x8(rows + (long)first * channels + c, channels, target + c * plane + first, plane,
+                      shortcut ? shortcut + c * plane + first : 0, relu);
+    }
+    for (; c < channels; c++) {
       float *out = target + c * plane + first;
       const float *in = rows + (long)first * channels + c;
       if (shortcut) {

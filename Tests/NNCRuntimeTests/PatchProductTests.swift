@@ -33,19 +33,32 @@ import Testing
     Conv2DGeometry(
       batch: 5, inChannels: 200, inHeight: 9, inWidth: 9, outChannels: 32, kernelHeight: 1, kernelWidth: 1,
       strideH: 2, strideW: 2),
+    // Kernel rows of 5 and 8 taps (the gather's 8-float copies): rows inside the input with and
+    // without an eighth float to read, and the padded borders.
+    Conv2DGeometry(
+      batch: 2, inChannels: 2, inHeight: 14, inWidth: 14, outChannels: 19, kernelHeight: 5, kernelWidth: 5,
+      padTop: 2, padBottom: 2, padLeft: 2, padRight: 2),
+    Conv2DGeometry(
+      batch: 2, inChannels: 2, inHeight: 12, inWidth: 17, outChannels: 16, kernelHeight: 3, kernelWidth: 8,
+      strideH: 2, strideW: 3, padTop: 1, padBottom: 1, padLeft: 3, padRight: 4),
   ]
 
   /// Inference plans choose it for stems and, on maps of at most 64 pixels, for longer patches;
-  /// ResNet-50's strided layers on 28x28 maps keep im2col, and training plans always do.
+  /// training plans always keep im2col.
   @Test func inferencePlansChooseItForStemsAndSmallMaps() {
-    for g in Self.geometries.dropFirst(2) {
+    for g in Self.geometries[2...4] {
       #expect(ConvolutionAlgorithm.choose(for: g, mode: .inference) == .patchProduct, "\(g)")
       #expect(ConvolutionAlgorithm.choose(for: g, mode: .training) == .im2col, "\(g)")
     }
+    // ResNet-50's strided layers on 28x28 maps keep im2col (3x3) or run a sample per tile (1x1).
+    let resnet50Strided = Conv2DGeometry(
+      batch: 8, inChannels: 128, inHeight: 56, inWidth: 56, outChannels: 128, kernelHeight: 3, kernelWidth: 3,
+      strideH: 2, strideW: 2, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1)
+    #expect(ConvolutionAlgorithm.choose(for: resnet50Strided, mode: .inference) == .im2col)
     let resnet50Projection = Conv2DGeometry(
       batch: 8, inChannels: 256, inHeight: 56, inWidth: 56, outChannels: 512, kernelHeight: 1, kernelWidth: 1,
       strideH: 2, strideW: 2)
-    #expect(ConvolutionAlgorithm.choose(for: resnet50Projection, mode: .inference) == .im2col)
+    #expect(ConvolutionAlgorithm.choose(for: resnet50Projection, mode: .inference) == .pointwiseSamples)
     #expect(!Conv2D.runsPatchProduct(Self.geometries[3]), "long patches write channels-first only")
     // Stride 1 keeping the width (im2col's shifted plane copies) on a map larger than 64 pixels.
     #expect(!Conv2D.runsPatchProduct(Self.geometries[1], outputLayout: .channelsFirst))

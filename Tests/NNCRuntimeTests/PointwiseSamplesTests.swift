@@ -24,6 +24,25 @@ private let samplesCases: [ConvCase] = [
     hasBias: true),
 ]
 
+/// Strided 1x1 convolutions (ResNet's projection shortcuts) to maps of 196 pixels and more, which
+/// inference plans also run a sample per tile, each tile's columns the sample's strided pixels:
+/// stride 2 from an odd map, and unequal strides. More input channels than the patch product takes
+/// (`directChannelsLastMaximumInputs`), which fewer would choose.
+private let stridedCases: [ConvCase] = [
+  ConvCase(
+    name: "1x1/2 176 -> 40 from 29x27 to 15x14, batch 9",
+    geometry: Conv2DGeometry(
+      batch: 9, inChannels: 176, inHeight: 29, inWidth: 27, outChannels: 40, kernelHeight: 1, kernelWidth: 1,
+      strideH: 2, strideW: 2),
+    hasBias: true),
+  ConvCase(
+    name: "1x1 stride 3x2 168 -> 16 from 42x30 to 14x15, batch 8",
+    geometry: Conv2DGeometry(
+      batch: 8, inChannels: 168, inHeight: 42, inWidth: 30, outChannels: 16, kernelHeight: 1, kernelWidth: 1,
+      strideH: 3, strideW: 2),
+    hasBias: false),
+]
+
 @Suite struct PointwiseSamplesTests {
   /// Inference plans choose it for 14x14 maps and up; training plans, smaller maps and weight-bound
   /// convolutions keep `pointwise`.
@@ -42,11 +61,19 @@ private let samplesCases: [ConvCase] = [
     #expect(Conv2D.isWeightBound(weightBound))
     #expect(ConvolutionAlgorithm.choose(for: weightBound, mode: .inference) == .pointwise)
     #expect(ConvolutionAlgorithm.pointwiseSamples.description == "pointwise by sample")
+    for c in stridedCases {
+      #expect(
+        ConvolutionAlgorithm.choose(for: c.geometry, mode: .inference) == .pointwiseSamples, "\(c.name)")
+      #expect(ConvolutionAlgorithm.choose(for: c.geometry, mode: .training) == .im2col, "\(c.name)")
+      #expect(
+        Conv2D.scratchCount(c.geometry, algorithm: .pointwiseSamples)
+          >= Conv2D.tileSlots * c.geometry.columnRows * c.geometry.outHeight * c.geometry.outWidth)
+    }
   }
 
   /// The definition's loops (in Double) within float rounding, with a folded batchnorm's scale and
   /// ReLU; a shortcut gives the bits of the convolution followed by `Add.forward`.
-  @Test(arguments: samplesCases)
+  @Test(arguments: samplesCases + stridedCases)
   func forwardMatchesTheReferenceAndAddsTheShortcut(_ c: ConvCase) {
     let g = c.geometry
     var generator = RandomGenerator(seed: 91)
@@ -68,14 +95,14 @@ private let samplesCases: [ConvCase] = [
   }
 
   /// A tile is a whole sample on one thread: 1, 2 and 3 threads give the same bits.
-  @Test(arguments: samplesCases.filter { $0.geometry.batch >= Conv2D.pointwiseSampleTiles })
+  @Test(arguments: (samplesCases + stridedCases).filter { $0.geometry.batch >= Conv2D.pointwiseSampleTiles })
   func resultsDoNotDependOnTheThreadCount(_ c: ConvCase) {
     let g = c.geometry
     var generator = RandomGenerator(seed: 92)
     let (input, weight, bias) = convolutionData(c, &generator)
     var results: [[Float]] = []
     for threads in 1...3 {
-      var scratch = [Float](repeating: .nan, count: 1)
+      var scratch = [Float](repeating: .nan, count: max(1, Conv2D.sampleTilesScratchCount(g)))
       var output = [Float](repeating: .nan, count: g.outputCount)
       Conv2D.tiledColumnsForward(
         g, samplesPerTile: 1, input: input, weight: weight, bias: bias, output: &output, scratch: &scratch,

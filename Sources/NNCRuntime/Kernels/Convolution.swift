@@ -65,6 +65,13 @@ public struct Conv2DGeometry: Sendable, Hashable {
       && padTop == 0 && padBottom == 0 && padLeft == 0 && padRight == 0
   }
 
+  /// A 1x1 unpadded convolution with a stride above 1 (ResNet's downsampling shortcuts): its im2col
+  /// columns are the input's strided pixels.
+  var isStridedPointwise: Bool {
+    kernelHeight == 1 && kernelWidth == 1 && (strideH > 1 || strideW > 1)
+      && padTop == 0 && padBottom == 0 && padLeft == 0 && padRight == 0
+  }
+
   /// One group per input channel with `outChannels` a multiple of `inChannels` (the depth multiplier):
   /// the shape `DepthwiseConv2D` handles directly.
   public var isDepthwise: Bool {
@@ -150,7 +157,8 @@ public enum Conv2D {
   /// convolution run a sample at a time) and, for chunks of several samples, the chunk's
   /// output-shaped product.
   public static func scratchCount(_ geometry: Conv2DGeometry, algorithm: ConvolutionAlgorithm? = nil) -> Int {
-    switch algorithm ?? Self.algorithm(for: geometry) {
+    let chosen = algorithm ?? Self.algorithm(for: geometry)
+    switch chosen {
     case .depthwise:
       return 0
     case .channelsLastPointwise:
@@ -181,7 +189,8 @@ public enum Conv2D {
         chunk == 1
         ? (geometry.isPointwise ? 0 : geometry.columnRows * plane)
         : (geometry.columnRows + geometry.outChannels) * chunk * plane
-      return max(chunks, tiledScratchCount(geometry))
+      let sampleTiles = chosen == .pointwiseSamples ? sampleTilesScratchCount(geometry) : 0
+      return max(chunks, tiledScratchCount(geometry), sampleTiles)
     }
   }
 

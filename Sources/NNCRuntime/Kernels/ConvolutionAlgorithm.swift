@@ -10,7 +10,8 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
   /// A 1x1, stride-1, unpadded convolution: the input already is the im2col matrix.
   case pointwise
   /// `pointwise` on maps of `Conv2D.inferenceSampleColumns` pixels or more, in inference plans: a
-  /// sample per tile from `Conv2D.pointwiseSampleTiles` samples on (`Conv2D.runsSamplesInInference`).
+  /// sample per tile from `Conv2D.pointwiseSampleTiles` samples on (`Conv2D.runsSamplesInInference`);
+  /// strided 1x1 convolutions too, each tile gathering its sample's strided pixels first.
   case pointwiseSamples
   /// Winograd's F(2x2, 3x3) (`WinogradConv2D`).
   case winograd
@@ -71,6 +72,7 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
     switch self {
     case .winograd: return Winograd4x4Conv2D.savesProducts(geometry) ? .winograd4x4 : .winograd
     case .pointwise: return Conv2D.runsSamplesInInference(geometry) ? .pointwiseSamples : .pointwise
+    case .im2col where Conv2D.runsSamplesInInference(geometry): return .pointwiseSamples
     case .cropped(let crop, let inner): return .cropped(crop, then: inner.forwardOnly(for: crop.geometry))
     case .im2col, .pointwiseSamples, .winograd4x4, .direct, .depthwise, .channelsLastPointwise,
       .channelsLastDepthwise, .denseProduct, .patchProduct:

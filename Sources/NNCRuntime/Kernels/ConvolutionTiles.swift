@@ -32,9 +32,20 @@ extension Conv2D {
   static let inferenceSampleColumns = 196
 
   /// A pointwise convolution that inference plans run a sample per tile (`pointwiseSamples`):
-  /// maps of `inferenceSampleColumns` pixels or more, not weight-bound.
+  /// maps of `inferenceSampleColumns` pixels or more, not weight-bound; strided 1x1 convolutions
+  /// (ResNet's downsampling shortcuts) too, each tile's columns then the sample's strided pixels.
   static func runsSamplesInInference(_ g: Conv2DGeometry) -> Bool {
-    g.isPointwise && g.outHeight * g.outWidth >= inferenceSampleColumns && !isWeightBound(g)
+    let plane = g.outHeight * g.outWidth
+    guard (g.isPointwise || g.isStridedPointwise) && plane >= inferenceSampleColumns else { return false }
+    // Not weight-bound (`isWeightBound`'s measure, for strided layers too).
+    return g.weightCount < weightBoundRatio * (g.columnRows + g.outChannels) * plane
+  }
+
+  /// Scratch floats of `pointwiseSamples`' tiles: a strided 1x1 convolution's slot per running tile
+  /// holds a sample's columns (ResNet-50's 1x1/2 layers: their whole-batch im2col chunks and the
+  /// scatter of the product to NCHW took a fifth of their time); a pointwise one needs none.
+  static func sampleTilesScratchCount(_ g: Conv2DGeometry) -> Int {
+    g.isStridedPointwise ? tileSlots * g.columnRows * g.outHeight * g.outWidth : 0
   }
 
   /// Samples per tile when `geometry` runs in tiles (`tiledColumnsForward`), else nil: a pointwise
