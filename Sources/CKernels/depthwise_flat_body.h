@@ -180,6 +180,16 @@ INLINE FN(flat_scratch) FN(scratch)(const nnc_flat_table *T, int vectors, int wi
   return s;
 }
 
+// Every cache line of `floats` floats from p: the backward pass over the batch fetches the next
+// sample's planes of grad_output and input while it computes this one's, a sample's stride away
+// and runs too short for the hardware prefetchers to follow (MobileNetV2's 4x4 and 2x2 layers:
+// 1.5 KiB a sample). Measured: its depthwise backward 6.36-6.49 → 6.15-6.28 ms a step in
+// alternating runs; prefetching the forward pass's planes and dx's lines for writing gained
+// nothing.
+INLINE void FN(prefetch)(const float *p, long floats) {
+  for (long line = 0; line < floats; line += 16) __builtin_prefetch(p + line, 0);
+}
+
 INLINE void FN(forward_impl)(const nnc_flat_table *T, const float *restrict in, const float *restrict k,
                              const float *restrict biases, const float *restrict expanded, int planes, int samples,
                              long in_stride, long out_stride, float *restrict out, const int taps, const int kw,
@@ -322,6 +332,10 @@ INLINE void FN(backward_impl)(const nnc_flat_table *T, const float *restrict in,
     v16i fm[NNC_FLAT_MAX_TAPS], am[NNC_FLAT_MAX_TAPS];
     for (int t = 0; t < taps; t++) fm[t] = FN(mask)(masks, forward[t]), am[t] = FN(mask)(masks, adjoint[t]);
     for (int n = 0; n < samples; n++) {
+      if (n + 1 < samples) {
+        FN(prefetch)(dy + (n + 1) * dy_stride, floats);
+        if (sums) FN(prefetch)(in + (n + 1) * in_stride, planes * T->in_plane);
+      }
       FN(copy)(s.grads, dy + n * dy_stride, floats);
       if (sums) FN(split)(T, in + n * in_stride, planes, s.phase);
       float *o = dx ? dx + n * in_stride : NULL;
