@@ -24,6 +24,18 @@ private let flatCases: [(size: Int, stride: Int)] = [
 ]
 
 @Suite struct FlatDepthwiseTests {
+  /// `NNC_INSTRUCTION_SET` picks an older variant than the CPU's newest, never a newer one or an
+  /// unknown name.
+  @Test func theEnvironmentCanAskForAnOlderInstructionSet() {
+    typealias ISA = DepthwiseInstructionSet
+    #expect(ISA.chosen(requested: nil, newest: .avx512) == .avx512)
+    #expect(ISA.chosen(requested: "avx2", newest: .avx512) == .avx2)
+    #expect(ISA.chosen(requested: "portable", newest: .avx2) == .portable)
+    #expect(ISA.chosen(requested: "avx512", newest: .avx2) == .avx2)
+    #expect(ISA.chosen(requested: "AVX2", newest: .avx512) == .avx512)
+    #expect(ISA.best.isAvailable)
+  }
+
   @Test func sameAndHalvingMapsRunFlat() {
     #expect(DepthwiseConv2D.runsFlat(depthwise3x3(batch: 1, channels: 8, size: 7)))
     #expect(DepthwiseConv2D.runsFlat(depthwise3x3(batch: 1, channels: 8, size: 112)))

@@ -1,4 +1,5 @@
 import CKernels
+import Foundation
 
 /// Which compiled variant of the C depthwise kernels (`Sources/CKernels`) runs: the portable one
 /// (the compiler's baseline vector instructions), the one built for AVX2 with FMA, or the same
@@ -9,10 +10,25 @@ public enum DepthwiseInstructionSet: Sendable, CaseIterable, CustomStringConvert
   case avx2
   case avx512
 
-  /// The newest variant this CPU runs. AVX-512 is preferred without a measurement: it is the AVX2
-  /// code with 32 vector registers instead of 16 (no machine with AVX-512 was at hand).
-  public static let best: DepthwiseInstructionSet =
+  /// The variant the kernels run: the newest this CPU runs, or an older one that the environment
+  /// variable `NNC_INSTRUCTION_SET` (`portable`, `avx2` or `avx512`) names, so that one machine can
+  /// measure the paths a machine without AVX-512 or AVX2 takes. A name the CPU cannot run, or an
+  /// unknown one, leaves the newest.
+  public static let best: DepthwiseInstructionSet = chosen(
+    requested: ProcessInfo.processInfo.environment["NNC_INSTRUCTION_SET"], newest: newestAvailable)
+
+  /// The newest variant this CPU runs.
+  static let newestAvailable: DepthwiseInstructionSet =
     avx512IsAvailable ? .avx512 : avx2IsAvailable ? .avx2 : .portable
+
+  /// `requested` (a variant's name) when it is no newer than `newest`, else `newest`.
+  static func chosen(requested: String?, newest: DepthwiseInstructionSet) -> DepthwiseInstructionSet {
+    guard let requested, let variant = allCases.first(where: { $0.description == requested }) else {
+      return newest
+    }
+    let order = allCases
+    return order.firstIndex(of: variant)! <= order.firstIndex(of: newest)! ? variant : newest
+  }
 
   static let avx2IsAvailable = nnc_depthwise_avx2_available() != 0
   static let avx512IsAvailable = nnc_depthwise_avx512_available() != 0
