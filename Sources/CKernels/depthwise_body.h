@@ -234,25 +234,6 @@ static void FN(weight_gradient_plane)(const nnc_depthwise_shape *g, const float 
     FN(weight_gradient_impl)(g, in, dy, sums, g->stride_w, kh, kw, dh, dw);
 }
 
-// r[i][j] → r[j][i] for an 8 × 8 block of floats.
-INLINE void FN(transpose8)(v8 r[8]) {
-  v8 t[8], u[8];
-  for (int i = 0; i < 8; i += 2) {
-    t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
-    t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
-  }
-  for (int i = 0; i < 8; i += 4) {
-    u[i] = __builtin_shufflevector(t[i], t[i + 2], 0, 1, 8, 9, 4, 5, 12, 13);
-    u[i + 1] = __builtin_shufflevector(t[i], t[i + 2], 2, 3, 10, 11, 6, 7, 14, 15);
-    u[i + 2] = __builtin_shufflevector(t[i + 1], t[i + 3], 0, 1, 8, 9, 4, 5, 12, 13);
-    u[i + 3] = __builtin_shufflevector(t[i + 1], t[i + 3], 2, 3, 10, 11, 6, 7, 14, 15);
-  }
-  for (int i = 0; i < 4; i++) {
-    r[i] = __builtin_shufflevector(u[i], u[i + 4], 0, 1, 2, 3, 8, 9, 10, 11);
-    r[i + 4] = __builtin_shufflevector(u[i], u[i + 4], 4, 5, 6, 7, 12, 13, 14, 15);
-  }
-}
-
 // Copies rows [y0, y1) × columns [x0, x1) of `channels` planes of `width` columns (plane c at
 // src + c · plane) into the interleaved buffer `dst`: pixel (y, x) of plane c goes to
 // dst[((y + dy) · columns + x + dx) · 8 + c]. A full block of 8 planes moves 8 consecutive pixels of
@@ -266,7 +247,7 @@ INLINE void FN(interleave)(const float *restrict src, int plane, int width, int 
     for (; q + 8 <= end; q += 8) {
       v8 r[8];
       for (int c = 0; c < 8; c++) r[c] = *(const v8u *)(src + (size_t)c * plane + q);
-      FN(transpose8)(r);
+      nnc_transpose8x8((nnc_lanes8 *)r);
       for (int i = 0; i < 8; i++) {
         if (x >= x0 && x < x1) *(v8u *)(dst + ((size_t)(y + dy) * columns + x + dx) * 8) = r[i];
         if (++x == width) x = 0, y++;

@@ -20,4 +20,24 @@ typedef int nnc_mask8 __attribute__((vector_size(32), aligned(4)));
 #define NNC_LANES8_CLAMP_SIX(v) \
   ((nnc_lanes8)(((nnc_mask8)(v) & ~((v) > 6)) | ((nnc_mask8)(nnc_lanes8){6, 6, 6, 6, 6, 6, 6, 6} & ((v) > 6))))
 
+// r[i][j] → r[j][i] for an 8 × 8 block of floats, by the usual three rounds of shuffles. Always
+// inlined, so it compiles for the instruction set of the kernel that calls it.
+static inline __attribute__((always_inline)) void nnc_transpose8x8(nnc_lanes8 r[8]) {
+  nnc_lanes8 t[8], u[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+    t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+  }
+  for (int i = 0; i < 8; i += 4) {
+    u[i] = __builtin_shufflevector(t[i], t[i + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+    u[i + 1] = __builtin_shufflevector(t[i], t[i + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+    u[i + 2] = __builtin_shufflevector(t[i + 1], t[i + 3], 0, 1, 8, 9, 4, 5, 12, 13);
+    u[i + 3] = __builtin_shufflevector(t[i + 1], t[i + 3], 2, 3, 10, 11, 6, 7, 14, 15);
+  }
+  for (int i = 0; i < 4; i++) {
+    r[i] = __builtin_shufflevector(u[i], u[i + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+    r[i + 4] = __builtin_shufflevector(u[i], u[i + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+  }
+}
+
 #endif

@@ -61,34 +61,22 @@ void nnc_gather_patches(const nnc_patch_shape *s, const float *input, long first
 }
 
 // Eight pixels' rows of eight channels (r[i][j]: pixel i, channel j) into eight channels' runs of
-// eight pixels, by the usual three rounds of shuffles, then the shortcut and ReLU as the scalar loop
-// of `nnc_transpose_rows` applies them.
+// eight pixels (`nnc_transpose8x8`), then the shortcut and ReLU as the scalar loop of
+// `nnc_transpose_rows` applies them.
 static inline void transpose_8x8(const float *rows, int channels, float *out, long plane, const float *shortcut,
                                  int relu) {
-  nnc_lanes8 r[8], t[8], u[8];
+  nnc_lanes8 r[8];
   for (int i = 0; i < 8; i++) memcpy(&r[i], rows + (long)i * channels, sizeof(nnc_lanes8));
-  for (int i = 0; i < 8; i += 2) {
-    t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
-    t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
-  }
-  for (int h = 0; h < 8; h += 4) {
-    u[h] = __builtin_shufflevector(t[h], t[h + 2], 0, 1, 8, 9, 4, 5, 12, 13);
-    u[h + 1] = __builtin_shufflevector(t[h], t[h + 2], 2, 3, 10, 11, 6, 7, 14, 15);
-    u[h + 2] = __builtin_shufflevector(t[h + 1], t[h + 3], 0, 1, 8, 9, 4, 5, 12, 13);
-    u[h + 3] = __builtin_shufflevector(t[h + 1], t[h + 3], 2, 3, 10, 11, 6, 7, 14, 15);
-  }
-  for (int j = 0; j < 4; j++) {
-    nnc_lanes8 low = __builtin_shufflevector(u[j], u[j + 4], 0, 1, 2, 3, 8, 9, 10, 11);
-    nnc_lanes8 high = __builtin_shufflevector(u[j], u[j + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+  nnc_transpose8x8(r);
+  for (int j = 0; j < 8; j++) {
+    nnc_lanes8 v = r[j];
     if (shortcut) {
-      nnc_lanes8 a, b;
+      nnc_lanes8 a;
       memcpy(&a, shortcut + j * plane, sizeof a);
-      memcpy(&b, shortcut + (j + 4) * plane, sizeof b);
-      low = low + a, high = high + b;
-      if (relu) low = NNC_LANES8_ZERO_AT_OR_BELOW(low), high = NNC_LANES8_ZERO_AT_OR_BELOW(high);
+      v = v + a;
+      if (relu) v = NNC_LANES8_ZERO_AT_OR_BELOW(v);
     }
-    memcpy(out + j * plane, &low, sizeof low);
-    memcpy(out + (j + 4) * plane, &high, sizeof high);
+    memcpy(out + j * plane, &v, sizeof v);
   }
 }
 
