@@ -43,17 +43,58 @@ static inline void gather_patch(const nnc_patch_shape *s, const float *sample, i
   }
 }
 
+// Pixels ox in [from, to) of output row oy whose every tap lies inside the input with room for a
+// `copy`-float copy of each kernel row (dilation 1 along the row): the copies of `gather_patch`
+// without its checks, kernel row i (channel, row) at `row_offsets[i]` from the window's corner,
+// `copy` a constant at each call so that each is one vector move. MobileNetV2's stem spent as long
+// gathering its patches as multiplying them.
+static inline void gather_interior(const nnc_patch_shape *s, const float *sample, int oy, int from, int to,
+                                   float *patches, const long *row_offsets, const int copy) {
+  const int kw = s->kernel_width, rows = s->in_channels * s->kernel_height, patch = rows * kw;
+  const float *origin = sample + (long)(oy * s->stride_h - s->pad_top) * s->in_width - s->pad_left;
+  for (int ox = from; ox < to; ox++, patches += patch) {
+    const float *base = origin + ox * s->stride_w;
+    for (int i = 0; i < rows; i++) memcpy(patches + i * kw, base + row_offsets[i], (size_t)copy * sizeof(float));
+  }
+}
+
 void nnc_gather_patches(const nnc_patch_shape *s, const float *input, long first_pixel, int count,
                         float *patches) {
   const long out_plane = (long)s->out_height * s->out_width;
   const long sample_floats = (long)s->in_channels * s->in_height * s->in_width;
   const int patch = s->in_channels * s->kernel_height * s->kernel_width;
+  const int kw = s->kernel_width;
+  // The copy width of the interior path (0: none) and its columns [column_from, column_to): the
+  // output columns whose kernel rows start inside the input and have `copy` floats to read.
+  enum { max_rows = 64 };
+  const int rows = s->in_channels * s->kernel_height;
+  const int copy = s->dilation_w != 1 || rows > max_rows ? 0 : kw < 4 ? 4 : kw <= 8 ? 8 : 0;
+  long row_offsets[max_rows];
+  for (int i = 0; i < rows && i < max_rows; i++)
+    row_offsets[i] = (long)(i / s->kernel_height) * s->in_height * s->in_width +
+                     (long)(i % s->kernel_height) * s->dilation_h * s->in_width;
+  const int column_from = (s->pad_left + s->stride_w - 1) / s->stride_w;
+  const int reach = s->in_width - copy + s->pad_left;
+  const int column_to = copy && reach >= 0 ? nnc_min(s->out_width, reach / s->stride_w + 1) : 0;
   long n = first_pixel / out_plane;
   const long position = first_pixel % out_plane;
   int oy = (int)(position / s->out_width), ox = (int)(position % s->out_width);
-  for (int r = 0; r < count; r++) {
-    gather_patch(s, input + n * sample_floats, oy, ox, patches + (long)r * patch);
-    if (++ox == s->out_width) {
+  for (int r = 0; r < count;) {
+    const float *sample = input + n * sample_floats;
+    const int end = ox + nnc_min(count - r, s->out_width - ox);
+    const int top = oy * s->stride_h - s->pad_top;
+    const int rows_inside = top >= 0 && top + (s->kernel_height - 1) * s->dilation_h < s->in_height;
+    const int from = rows_inside ? nnc_max(ox, nnc_min(column_from, end)) : end;
+    const int to = rows_inside ? nnc_max(from, nnc_min(column_to, end)) : end;
+    for (; ox < from; ox++, r++) gather_patch(s, sample, oy, ox, patches + (long)r * patch);
+    if (to > from) {
+      if (copy == 4) gather_interior(s, sample, oy, from, to, patches + (long)r * patch, row_offsets, 4);
+      else gather_interior(s, sample, oy, from, to, patches + (long)r * patch, row_offsets, 8);
+      r += to - from;
+      ox = to;
+    }
+    for (; ox < end; ox++, r++) gather_patch(s, sample, oy, ox, patches + (long)r * patch);
+    if (ox == s->out_width) {
       ox = 0;
       if (++oy == s->out_height) oy = 0, n++;
     }
