@@ -50,15 +50,15 @@ import Testing
       #expect(ConvolutionAlgorithm.choose(for: g, mode: .inference) == .patchProduct, "\(g)")
       #expect(ConvolutionAlgorithm.choose(for: g, mode: .training) == .im2col, "\(g)")
     }
-    // ResNet-50's strided layers on 28x28 maps keep im2col (3x3) or run a sample per tile (1x1).
+    // ResNet-50's strided layers on 28x28 maps run a sample per tile (3x3 and 1x1).
     let resnet50Strided = Conv2DGeometry(
       batch: 8, inChannels: 128, inHeight: 56, inWidth: 56, outChannels: 128, kernelHeight: 3, kernelWidth: 3,
       strideH: 2, strideW: 2, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1)
-    #expect(ConvolutionAlgorithm.choose(for: resnet50Strided, mode: .inference) == .im2col)
+    #expect(ConvolutionAlgorithm.choose(for: resnet50Strided, mode: .inference) == .sampleTiles)
     let resnet50Projection = Conv2DGeometry(
       batch: 8, inChannels: 256, inHeight: 56, inWidth: 56, outChannels: 512, kernelHeight: 1, kernelWidth: 1,
       strideH: 2, strideW: 2)
-    #expect(ConvolutionAlgorithm.choose(for: resnet50Projection, mode: .inference) == .pointwiseSamples)
+    #expect(ConvolutionAlgorithm.choose(for: resnet50Projection, mode: .inference) == .sampleTiles)
     #expect(!Conv2D.runsPatchProduct(Self.geometries[3]), "long patches write channels-first only")
     // Stride 1 keeping the width (im2col's shifted plane copies) on a map larger than 64 pixels.
     #expect(!Conv2D.runsPatchProduct(Self.geometries[1], outputLayout: .channelsFirst))

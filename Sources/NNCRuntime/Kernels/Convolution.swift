@@ -65,13 +65,6 @@ public struct Conv2DGeometry: Sendable, Hashable {
       && padTop == 0 && padBottom == 0 && padLeft == 0 && padRight == 0
   }
 
-  /// A 1x1 unpadded convolution with a stride above 1 (ResNet's downsampling shortcuts): its im2col
-  /// columns are the input's strided pixels.
-  var isStridedPointwise: Bool {
-    kernelHeight == 1 && kernelWidth == 1 && (strideH > 1 || strideW > 1)
-      && padTop == 0 && padBottom == 0 && padLeft == 0 && padRight == 0
-  }
-
   /// One group per input channel with `outChannels` a multiple of `inChannels` (the depth multiplier):
   /// the shape `DepthwiseConv2D` handles directly.
   public var isDepthwise: Bool {
@@ -180,7 +173,7 @@ public enum Conv2D {
     case .direct:
       // Forward's per-part samples, or backward's im2col chunks.
       return max(DirectConv2D.scratchCount(geometry), scratchCount(geometry, algorithm: .im2col))
-    case .im2col, .pointwise, .pointwiseSamples:
+    case .im2col, .pointwise, .sampleTiles:
       // The whole-batch chunks of `columnsBackward` (and of `columnsForward` off the tiled path),
       // and the tiles of `tiledColumnsForward`.
       let chunk = chunkSize(geometry)
@@ -189,8 +182,8 @@ public enum Conv2D {
         chunk == 1
         ? (geometry.isPointwise ? 0 : geometry.columnRows * plane)
         : (geometry.columnRows + geometry.outChannels) * chunk * plane
-      let sampleTiles = chosen == .pointwiseSamples ? sampleTilesScratchCount(geometry) : 0
-      return max(chunks, tiledScratchCount(geometry), sampleTiles)
+      let sampleSlots = chosen == .sampleTiles ? sampleTilesScratchCount(geometry) : 0
+      return max(chunks, tiledScratchCount(geometry), sampleSlots)
     }
   }
 
@@ -208,7 +201,7 @@ public enum Conv2D {
     case .channelsLastPointwise: return channelsLastPointwiseScratchCount(geometry)
     case .denseProduct: return channelsLastPointwiseScratchCount(geometry.denseProductGeometry)
     case .patchProduct: return geometry.weightCount
-    case .im2col, .pointwise, .pointwiseSamples, .depthwise, .direct, .channelsLastDepthwise:
+    case .im2col, .pointwise, .sampleTiles, .depthwise, .direct, .channelsLastDepthwise:
       return 0
     }
   }
@@ -293,12 +286,12 @@ public enum Conv2D {
       DirectConv2D.forward(
         geometry, input: input, weight: weight, bias: bias, output: output,
         scratch: requireScratch(geometry, scratch), activation: activation, channelScale: channelScale)
-    case .pointwiseSamples where geometry.batch >= pointwiseSampleTiles:
+    case .sampleTiles where geometry.batch >= pointwiseSampleTiles:
       tiledColumnsForward(
         geometry, samplesPerTile: 1, input: input, weight: weight, bias: bias, output: output,
         scratch: requireScratch(geometry, scratch), activation: activation, channelScale: channelScale,
         shortcut: shortcut)
-    case .im2col, .pointwise, .pointwiseSamples:
+    case .im2col, .pointwise, .sampleTiles:
       columnsForward(
         geometry, input: input, weight: weight, bias: bias, output: output, scratch: scratch,
         activation: activation, channelScale: channelScale, shortcut: shortcut)
@@ -402,7 +395,7 @@ public enum Conv2D {
       preconditionFailure("channels-last convolutions have no backward: only inference graphs change layout")
     case .denseProduct, .patchProduct:
       preconditionFailure("dense and patch products have no backward: only inference plans choose them")
-    case .im2col, .pointwise, .pointwiseSamples, .direct:
+    case .im2col, .pointwise, .sampleTiles, .direct:
       columnsBackward(
         geometry, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,
         gradWeight: gradWeight, gradBias: gradBias, scratch: scratch)

@@ -9,10 +9,10 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
   case im2col
   /// A 1x1, stride-1, unpadded convolution: the input already is the im2col matrix.
   case pointwise
-  /// `pointwise` on maps of `Conv2D.inferenceSampleColumns` pixels or more, in inference plans: a
-  /// sample per tile from `Conv2D.pointwiseSampleTiles` samples on (`Conv2D.runsSamplesInInference`);
-  /// strided 1x1 convolutions too, each tile gathering its sample's strided pixels first.
-  case pointwiseSamples
+  /// Inference plans' `pointwise` on maps of `Conv2D.inferenceSampleColumns` pixels or more, and
+  /// their strided `im2col` there: a sample per tile from `Conv2D.pointwiseSampleTiles` samples on
+  /// (`Conv2D.runsSamplesInInference`), the product straight into the output.
+  case sampleTiles
   /// Winograd's F(2x2, 3x3) (`WinogradConv2D`).
   case winograd
   /// Winograd's F(4x4, 3x3) (`Winograd4x4Conv2D`): fewer products than F(2x2, 3x3), forward only,
@@ -50,7 +50,7 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
 
   /// The algorithm for `geometry` in a plan of `mode`: `choose(for:)`, with F(2x2, 3x3) replaced by
   /// F(4x4, 3x3) for inference (which needs no backward) where it computes fewer products, and
-  /// `pointwise` by `pointwiseSamples` where that applies. It depends on the geometry and the mode
+  /// `pointwise` (and strided `im2col`) by `sampleTiles` where that applies. It depends on the geometry and the mode
   /// only, so every thread count runs the same arithmetic.
   public static func choose(for geometry: Conv2DGeometry, mode: GraphMode) -> ConvolutionAlgorithm {
     let chosen = choose(for: geometry)
@@ -58,7 +58,7 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
   }
 
   /// This algorithm for `geometry` with F(2x2, 3x3) (also under a crop) replaced by F(4x4, 3x3) where
-  /// `Winograd4x4Conv2D.savesProducts`, `pointwise` by `pointwiseSamples` where
+  /// `Winograd4x4Conv2D.savesProducts`, `pointwise` and strided `im2col` by `sampleTiles` where
   /// `Conv2D.runsSamplesInInference`, `pointwise` or `im2col` (also under a crop) by
   /// `denseProduct` where `Conv2DGeometry.isDenseProduct`, and `im2col` by `patchProduct` where
   /// `Conv2D.runsPatchProduct` with 16 filters or more.
@@ -71,10 +71,10 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
     }
     switch self {
     case .winograd: return Winograd4x4Conv2D.savesProducts(geometry) ? .winograd4x4 : .winograd
-    case .pointwise: return Conv2D.runsSamplesInInference(geometry) ? .pointwiseSamples : .pointwise
-    case .im2col where Conv2D.runsSamplesInInference(geometry): return .pointwiseSamples
+    case .pointwise: return Conv2D.runsSamplesInInference(geometry) ? .sampleTiles : .pointwise
+    case .im2col where Conv2D.runsSamplesInInference(geometry): return .sampleTiles
     case .cropped(let crop, let inner): return .cropped(crop, then: inner.forwardOnly(for: crop.geometry))
-    case .im2col, .pointwiseSamples, .winograd4x4, .direct, .depthwise, .channelsLastPointwise,
+    case .im2col, .sampleTiles, .winograd4x4, .direct, .depthwise, .channelsLastPointwise,
       .channelsLastDepthwise, .denseProduct, .patchProduct:
       return self
     }
@@ -85,7 +85,7 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
   /// them too, whose epilogues see NCHW planes of the output.
   public var addsShortcut: Bool {
     switch self {
-    case .im2col, .pointwise, .pointwiseSamples, .winograd, .winograd4x4, .channelsLastPointwise,
+    case .im2col, .pointwise, .sampleTiles, .winograd, .winograd4x4, .channelsLastPointwise,
       .denseProduct,
       .patchProduct:
       return true
@@ -100,7 +100,7 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
     switch self {
     case .depthwise, .channelsLastDepthwise: return true
     case .cropped(_, let inner): return inner.takesScaledWeights
-    case .im2col, .pointwise, .pointwiseSamples, .winograd, .winograd4x4, .direct, .channelsLastPointwise,
+    case .im2col, .pointwise, .sampleTiles, .winograd, .winograd4x4, .direct, .channelsLastPointwise,
       .denseProduct, .patchProduct:
       return false
     }
@@ -123,7 +123,7 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
     switch self {
     case .im2col: return "im2col"
     case .pointwise: return "pointwise"
-    case .pointwiseSamples: return "pointwise by sample"
+    case .sampleTiles: return "by sample"
     case .winograd: return "winograd"
     case .winograd4x4: return "winograd 4x4"
     case .direct: return "direct"

@@ -28,24 +28,26 @@ extension Conv2D {
   /// wide, ran as fast as the whole batch's in panels (measured on OpenBLAS, CPU time, one thread),
   /// and the tile saves the copy of the batch's planes side by side and the scatter of the product
   /// to NCHW, 7–11 % of these layers' time. An inference-only choice
-  /// (`ConvolutionAlgorithm.pointwiseSamples`), so training's products keep their panels and bits.
+  /// (`ConvolutionAlgorithm.sampleTiles`), so training's products keep their panels and bits.
   static let inferenceSampleColumns = 196
 
-  /// A pointwise convolution that inference plans run a sample per tile (`pointwiseSamples`):
-  /// maps of `inferenceSampleColumns` pixels or more, not weight-bound; strided 1x1 convolutions
-  /// (ResNet's downsampling shortcuts) too, each tile's columns then the sample's strided pixels.
+  /// A convolution that inference plans run a sample per tile (`sampleTiles`): pointwise ones on
+  /// maps of `inferenceSampleColumns` pixels or more, and strided ones there (ResNet's downsampling
+  /// layers: 1x1/2 shortcuts and 3x3/2 convolutions), each tile's columns then its sample's im2col
+  /// matrix in the tile's slot; not weight-bound (`isWeightBound`'s measure, for strided layers too).
+  /// The strided layers' whole-batch chunks copied the batch's columns side by side (29 MB for
+  /// ResNet-50's 3x3/2 layer to 128x28x28 at batch 8) and scattered the product to NCHW.
   static func runsSamplesInInference(_ g: Conv2DGeometry) -> Bool {
     let plane = g.outHeight * g.outWidth
-    guard (g.isPointwise || g.isStridedPointwise) && plane >= inferenceSampleColumns else { return false }
-    // Not weight-bound (`isWeightBound`'s measure, for strided layers too).
+    let strided = g.strideH > 1 || g.strideW > 1
+    guard (g.isPointwise || strided) && plane >= inferenceSampleColumns else { return false }
     return g.weightCount < weightBoundRatio * (g.columnRows + g.outChannels) * plane
   }
 
-  /// Scratch floats of `pointwiseSamples`' tiles: a strided 1x1 convolution's slot per running tile
-  /// holds a sample's columns (ResNet-50's 1x1/2 layers: their whole-batch im2col chunks and the
-  /// scatter of the product to NCHW took a fifth of their time); a pointwise one needs none.
+  /// Scratch floats of `sampleTiles`' tiles: a slot per running tile holding a sample's im2col
+  /// matrix; a pointwise convolution (its input is its matrix) needs none.
   static func sampleTilesScratchCount(_ g: Conv2DGeometry) -> Int {
-    g.isStridedPointwise ? tileSlots * g.columnRows * g.outHeight * g.outWidth : 0
+    g.isPointwise ? 0 : tileSlots * g.columnRows * g.outHeight * g.outWidth
   }
 
   /// Samples per tile when `geometry` runs in tiles (`tiledColumnsForward`), else nil: a pointwise

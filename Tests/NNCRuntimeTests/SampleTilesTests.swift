@@ -4,7 +4,7 @@ import Testing
 @testable import NNCRuntime
 
 /// Pointwise convolutions on 14x14 maps (ResNet-50's third stage), which inference plans run a
-/// sample per tile (`ConvolutionAlgorithm.pointwiseSamples`) and training plans in whole-batch
+/// sample per tile (`ConvolutionAlgorithm.sampleTiles`) and training plans in whole-batch
 /// chunks: 9 samples (a sample per tile), 3 (fewer than `pointwiseSampleTiles`: the chunks).
 private let samplesCases: [ConvCase] = [
   ConvCase(
@@ -24,9 +24,9 @@ private let samplesCases: [ConvCase] = [
     hasBias: true),
 ]
 
-/// Strided 1x1 convolutions (ResNet's projection shortcuts) to maps of 196 pixels and more, which
-/// inference plans also run a sample per tile, each tile's columns the sample's strided pixels:
-/// stride 2 from an odd map, and unequal strides. More input channels than the patch product takes
+/// Strided convolutions (ResNet's projection shortcuts and 3x3/2 layers) to maps of 196 pixels and
+/// more, which inference plans also run a sample per tile, each tile's columns the sample's im2col
+/// matrix: 1x1 at stride 2 from an odd map and at unequal strides, a padded 3x3 at stride 2. More input channels than the patch product takes
 /// (`directChannelsLastMaximumInputs`), which fewer would choose.
 private let stridedCases: [ConvCase] = [
   ConvCase(
@@ -41,15 +41,21 @@ private let stridedCases: [ConvCase] = [
       batch: 8, inChannels: 168, inHeight: 42, inWidth: 30, outChannels: 16, kernelHeight: 1, kernelWidth: 1,
       strideH: 3, strideW: 2),
     hasBias: false),
+  ConvCase(
+    name: "3x3/2 padded 24 -> 16 from 29x28 to 15x14, batch 8 (im2col columns in the slot)",
+    geometry: Conv2DGeometry(
+      batch: 8, inChannels: 24, inHeight: 29, inWidth: 28, outChannels: 16, kernelHeight: 3, kernelWidth: 3,
+      strideH: 2, strideW: 2, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1),
+    hasBias: true),
 ]
 
-@Suite struct PointwiseSamplesTests {
+@Suite struct SampleTilesTests {
   /// Inference plans choose it for 14x14 maps and up; training plans, smaller maps and weight-bound
   /// convolutions keep `pointwise`.
   @Test func inferenceChoosesItOnMapsOf196PixelsAndUp() {
     for c in samplesCases {
       #expect(
-        ConvolutionAlgorithm.choose(for: c.geometry, mode: .inference) == .pointwiseSamples, "\(c.name)")
+        ConvolutionAlgorithm.choose(for: c.geometry, mode: .inference) == .sampleTiles, "\(c.name)")
       #expect(ConvolutionAlgorithm.choose(for: c.geometry, mode: .training) == .pointwise, "\(c.name)")
     }
     let small = Conv2DGeometry(
@@ -60,13 +66,13 @@ private let stridedCases: [ConvCase] = [
       kernelWidth: 1)
     #expect(Conv2D.isWeightBound(weightBound))
     #expect(ConvolutionAlgorithm.choose(for: weightBound, mode: .inference) == .pointwise)
-    #expect(ConvolutionAlgorithm.pointwiseSamples.description == "pointwise by sample")
+    #expect(ConvolutionAlgorithm.sampleTiles.description == "by sample")
     for c in stridedCases {
       #expect(
-        ConvolutionAlgorithm.choose(for: c.geometry, mode: .inference) == .pointwiseSamples, "\(c.name)")
+        ConvolutionAlgorithm.choose(for: c.geometry, mode: .inference) == .sampleTiles, "\(c.name)")
       #expect(ConvolutionAlgorithm.choose(for: c.geometry, mode: .training) == .im2col, "\(c.name)")
       #expect(
-        Conv2D.scratchCount(c.geometry, algorithm: .pointwiseSamples)
+        Conv2D.scratchCount(c.geometry, algorithm: .sampleTiles)
           >= Conv2D.tileSlots * c.geometry.columnRows * c.geometry.outHeight * c.geometry.outWidth)
     }
   }
@@ -80,7 +86,7 @@ private let stridedCases: [ConvCase] = [
     let (input, weight, bias) = convolutionData(c, &generator)
     let scale = randomValues(g.outChannels, &generator, scale: 2)
     let shortcut = randomValues(g.outputCount, &generator)
-    let algorithm = ConvolutionAlgorithm.pointwiseSamples
+    let algorithm = ConvolutionAlgorithm.sampleTiles
     var scratch = [Float](repeating: .nan, count: max(1, Conv2D.scratchCount(g, algorithm: algorithm)))
     var output = [Float](repeating: .nan, count: g.outputCount)
     Conv2D.forward(
