@@ -48,6 +48,38 @@ private let flatCases: [(size: Int, stride: Int)] = [
     #expect(!DepthwiseConv2D.runsFlat(multiplied))
   }
 
+  /// With the scratch a plan gives (`DepthwiseConv2D.scratchCount` floats, here at an address off
+  /// the 64-byte grid and fenced by sentinels), forward and both gradients give the bits of the calls
+  /// that allocate their own buffers, and nothing is written outside the scratch.
+  @Test(arguments: flatCases)
+  func plannedScratchGivesTheSameBits(_ shape: (size: Int, stride: Int)) {
+    let g = depthwise3x3(batch: 16, channels: 44, size: shape.size, stride: shape.stride)
+    var generator = RandomGenerator(seed: 52)
+    let x = randomValues(g.inputCount, &generator)
+    let w = randomValues(g.weightCount, &generator)
+    let b = randomValues(g.outChannels, &generator)
+    let dy = gradientWeights(g.outputCount, &generator)
+    func run(_ scratch: UnsafeMutablePointer<Float>?) -> [Float] {
+      var y = [Float](repeating: .nan, count: g.outputCount)
+      var dx = [Float](repeating: .nan, count: g.inputCount)
+      var dw = [Float](repeating: 0, count: g.weightCount)
+      DepthwiseConv2D.forward(g, input: x, weight: w, bias: b, output: &y, scratch: scratch)
+      DepthwiseConv2D.backward(
+        g, input: x, weight: w, gradOutput: dy, gradInput: &dx, gradWeight: &dw, gradBias: nil,
+        scratch: scratch)
+      return y + dx + dw
+    }
+    let count = DepthwiseConv2D.scratchCount(g)
+    #expect(count > 0)
+    let fence = 19
+    var buffer = [Float](repeating: -7, count: count + 2 * fence + 1)
+    let planned = buffer.withUnsafeMutableBufferPointer { run($0.baseAddress! + fence + 1) }
+    #expect(planned.map(\.bitPattern) == run(nil).map(\.bitPattern), "\(g)")
+    #expect(
+      buffer[..<(fence + 1)].allSatisfy { $0 == -7 } && buffer[(fence + 1 + count)...].allSatisfy { $0 == -7 }
+    )
+  }
+
   /// Forward and both gradients through `DepthwiseConv2D` (tasks run in parallel) against the flat
   /// kernels called one after another on this thread, the samples' tap sums added in the same
   /// order: equal bits, so the split across threads cannot change a result. The forward pass also

@@ -153,7 +153,7 @@ public enum Conv2D {
     let chosen = algorithm ?? Self.algorithm(for: geometry)
     switch chosen {
     case .depthwise:
-      return 0
+      return DepthwiseConv2D.scratchCount(geometry)
     case .channelsLastPointwise:
       return channelsLastPointwiseScratchCount(geometry)
     case .denseProduct:
@@ -212,7 +212,8 @@ public enum Conv2D {
   /// convolution gathers its cropped weights, and a Winograd convolution transforms its weights, into
   /// `keptWeight` when given (`keptWeightCount` floats; the caller keeps them
   /// for `backward`, saving a pass over the full weights), else into scratch. The depthwise kernel
-  /// takes no `channelScale` (fold it into the weights) and no scratch. `keptWeightIsPrepared` says
+  /// takes no `channelScale` (fold it into the weights), and scratch only for its flat kernels' buffers
+  /// (`DepthwiseConv2D.scratchCount`). `keptWeightIsPrepared` says
   /// that `keptWeight` already holds the prepared weights of this `weight` (an inference executor
   /// caching them): they are used as they are. A `shortcut` (NCHW like `output`) is added in the
   /// epilogue before the activation (`convolutionEpilogue`): a residual addition fused in.
@@ -233,7 +234,8 @@ public enum Conv2D {
     case .depthwise:
       precondition(channelScale == nil, "the depthwise kernel takes its channel scale in the weights")
       DepthwiseConv2D.forward(
-        geometry, input: input, weight: weight, bias: bias, output: output, activation: activation)
+        geometry, input: input, weight: weight, bias: bias, output: output, activation: activation,
+        scratch: scratch)
     case .channelsLastDepthwise:
       precondition(channelScale == nil, "the depthwise kernel takes its channel scale in the weights")
       DepthwiseConv2D.forwardChannelsLast(
@@ -370,7 +372,7 @@ public enum Conv2D {
     case .depthwise:
       DepthwiseConv2D.backward(
         geometry, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,
-        gradWeight: gradWeight, gradBias: gradBias)
+        gradWeight: gradWeight, gradBias: gradBias, scratch: scratch)
     case .cropped(let crop, let inner):
       let scratchWeight = requireScratch(geometry, scratch)
       let croppedGradWeight = scratchWeight + crop.geometry.weightCount

@@ -61,7 +61,8 @@ public enum DepthwiseInstructionSet: Sendable, CaseIterable, CustomStringConvert
 /// Depthwise convolution computed directly, without im2col: `groups == inChannels` and output
 /// channel `oc` reads input channel `oc / M`, where M = outChannels / inChannels is the depth
 /// multiplier (the PyTorch grouping; weight [outChannels, 1, kernelHeight, kernelWidth]).
-/// Gradients of weight and bias are accumulated; the input gradient is overwritten. No scratch.
+/// Gradients of weight and bias are accumulated; the input gradient is overwritten. Scratch
+/// (`scratchCount`) only for the flat kernels' buffers; without it they are allocated per call.
 ///
 /// A multiplier of 1 on "same" maps (stride 1 keeping the size, or stride 2 halving an even one:
 /// every 3x3 layer of MobileNet and Xception) runs the flat kernels (`FlatDepthwiseConvolution.swift`):
@@ -74,11 +75,16 @@ public enum DepthwiseInstructionSet: Sendable, CaseIterable, CustomStringConvert
 /// sums are the same bits on all three paths. Planes and blocks run in parallel and every sum has
 /// an order fixed by the geometry, so results are the same for any thread count.
 public enum DepthwiseConv2D {
+  /// Scratch floats `forward` and `backward` use when given them: the flat kernels' buffers
+  /// (`flatScratchCount`), else none.
+  public static func scratchCount(_ geometry: Conv2DGeometry) -> Int { flatScratchCount(geometry) }
+
   /// output = activation(depthwise(input, weight) + bias), one task per (sample, output channel).
   public static func forward(
     _ geometry: Conv2DGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
     bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
-    activation: ActivationKind = .linear, instructionSet: DepthwiseInstructionSet = .best
+    activation: ActivationKind = .linear, instructionSet: DepthwiseInstructionSet = .best,
+    scratch: UnsafeMutablePointer<Float>? = nil
   ) {
     let g = geometry
     precondition(g.isDepthwise, "DepthwiseConv2D needs groups == inChannels, got \(g)")
@@ -89,7 +95,8 @@ public enum DepthwiseConv2D {
     let isa = instructionSet.code
     if multiplier == 1, let table = FlatDepthwiseTable.table(for: g) {
       forwardFlat(
-        g, table, isa, input: input, weight: weight, bias: bias, output: output, activation: activation)
+        g, table, isa, input: input, weight: weight, bias: bias, output: output, activation: activation,
+        scratch: scratch)
       return
     }
     if multiplier == 1 && runsChannelBlocks(g) {
@@ -160,7 +167,7 @@ public enum DepthwiseConv2D {
     _ geometry: Conv2DGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
     gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?,
     gradWeight: UnsafeMutablePointer<Float>?, gradBias: UnsafeMutablePointer<Float>?,
-    instructionSet: DepthwiseInstructionSet = .best
+    instructionSet: DepthwiseInstructionSet = .best, scratch: UnsafeMutablePointer<Float>? = nil
   ) {
     let g = geometry
     precondition(g.isDepthwise, "DepthwiseConv2D needs groups == inChannels, got \(g)")
@@ -171,7 +178,7 @@ public enum DepthwiseConv2D {
     if multiplier == 1, let table = FlatDepthwiseTable.table(for: g) {
       backwardFlat(
         g, table, isa, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,
-        gradWeight: gradWeight)
+        gradWeight: gradWeight, scratch: scratch)
     } else {
       backwardByPlanesOrBlocks(
         g, isa, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,

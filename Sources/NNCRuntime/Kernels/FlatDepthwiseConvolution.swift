@@ -95,18 +95,44 @@ extension DepthwiseConv2D {
     }
   }
 
-  /// The per-lane weights of packed planes for every channel (`nnc_depthwise_flat_expand`), or an
-  /// empty buffer; the caller deallocates it.
-  private static func expandedWeights(
-    _ g: Conv2DGeometry, _ table: FlatDepthwiseTable, weight: UnsafePointer<Float>,
-    bias: UnsafePointer<Float>?
-  ) -> UnsafeMutableRawPointer? {
+  /// Scratch floats of the flat kernels for `g` (0 when they do not run it): the packed planes'
+  /// per-lane weights (`nnc_depthwise_flat_expand`, 64-byte aligned), then the backward pass's tap
+  /// sums of each task's samples. Sized for the batch of `g`, so a plan's scratch covers every
+  /// smaller batch.
+  static func flatScratchCount(_ g: Conv2DGeometry) -> Int {
+    guard g.outChannels == g.inChannels, let table = FlatDepthwiseTable.table(for: g) else { return 0 }
+    let tasks = FlatTasks(g, table, overTheBatch: g.outHeight * g.outWidth < flatSampleTaskMinimumPixels)
+    return flatExpandedSlot(g, table) + g.batch / tasks.samplesPerTask * g.weightCount
+  }
+
+  /// Floats the expanded weights take at the front of the scratch, alignment slack included.
+  private static func flatExpandedSlot(_ g: Conv2DGeometry, _ table: FlatDepthwiseTable) -> Int {
     let floats = nnc_depthwise_flat_expanded_floats(table.memory, Int32(g.outChannels))
-    guard floats > 0 else { return nil }
-    let memory = UnsafeMutableRawPointer.allocate(byteCount: floats * 4, alignment: 64)
-    nnc_depthwise_flat_expand(
-      table.memory, weight, bias, Int32(g.outChannels), memory.assumingMemoryBound(to: Float.self))
-    return memory
+    return floats > 0 ? (floats + 15) / 16 * 16 + 16 : 0
+  }
+
+  /// Runs `body` with the scratch's two parts: the expanded weights (nil when the planes are not
+  /// packed), written here, and room for `sumCount` tap sums. Without `scratch` (a caller with no
+  /// plan, such as a kernel test) they are allocated for the call; an executor passes its planned
+  /// scratch (`flatScratchCount`), so a training step allocates nothing here.
+  private static func withFlatBuffers(
+    _ g: Conv2DGeometry, _ table: FlatDepthwiseTable, weight: UnsafePointer<Float>,
+    bias: UnsafePointer<Float>?, sumCount: Int, scratch: UnsafeMutablePointer<Float>?,
+    _ body: (UnsafePointer<Float>?, UnsafeMutablePointer<Float>) -> Void
+  ) {
+    let slot = flatExpandedSlot(g, table)
+    let owned = scratch == nil ? UnsafeMutablePointer<Float>.allocate(capacity: max(1, slot + sumCount)) : nil
+    defer { owned?.deallocate() }
+    let base = scratch ?? owned!
+    guard slot > 0 else {
+      body(nil, base)
+      return
+    }
+    // The C kernels load the expanded weights as aligned 64-byte vectors.
+    let expanded = UnsafeMutablePointer<Float>(
+      bitPattern: (Int(bitPattern: base) + 63) / 64 * 64)!
+    nnc_depthwise_flat_expand(table.memory, weight, bias, Int32(g.outChannels), expanded)
+    body(UnsafePointer(expanded), base + slot)
   }
 
   /// `forward` by the flat kernels (`FlatTasks`): packed planes over the batch (with the 4x4 and 2x2
@@ -115,28 +141,29 @@ extension DepthwiseConv2D {
   static func forwardFlat(
     _ g: Conv2DGeometry, _ table: FlatDepthwiseTable, _ isa: Int32, input: UnsafePointer<Float>,
     weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
-    activation: ActivationKind
+    activation: ActivationKind, scratch: UnsafeMutablePointer<Float>?
   ) {
     let (inPlane, outPlane) = (g.inHeight * g.inWidth, g.outHeight * g.outWidth)
     let (inStride, outStride) = (g.inChannels * inPlane, g.outChannels * outPlane)
     let taps = g.kernelHeight * g.kernelWidth
     let tasks = FlatTasks(g, table, overTheBatch: table.isPacked)
-    let expanded = expandedWeights(g, table, weight: weight, bias: bias)
-    defer { expanded?.deallocate() }
-    let lanes = expanded?.assumingMemoryBound(to: Float.self)
-    Parallel.forEach(tasks.count, workPerItem: tasks.samplesPerTask * tasks.block * outPlane * taps) { task in
-      let (sample, index) = task.quotientAndRemainder(dividingBy: tasks.blocks)
-      let (n, first) = (sample * tasks.samplesPerTask, index * tasks.block)
-      let count = min(tasks.block, g.outChannels - first)
-      nnc_depthwise_flat_forward(
-        isa, table.memory, input + n * inStride + first * inPlane, weight + first * taps,
-        bias.map { $0 + first },
-        lanes.map { $0 + nnc_depthwise_flat_expanded_floats(table.memory, Int32(first)) },
-        Int32(count), Int32(tasks.samplesPerTask), inStride, outStride,
-        output + n * outStride + first * outPlane)
-      for m in n..<(n + tasks.samplesPerTask) {
-        let dst = output + m * outStride + first * outPlane
-        convolutionEpilogue(dst, dst, count: count * outPlane, scale: nil, bias: nil, activation: activation)
+    withFlatBuffers(g, table, weight: weight, bias: bias, sumCount: 0, scratch: scratch) { lanes, _ in
+      Parallel.forEach(tasks.count, workPerItem: tasks.samplesPerTask * tasks.block * outPlane * taps) {
+        task in
+        let (sample, index) = task.quotientAndRemainder(dividingBy: tasks.blocks)
+        let (n, first) = (sample * tasks.samplesPerTask, index * tasks.block)
+        let count = min(tasks.block, g.outChannels - first)
+        nnc_depthwise_flat_forward(
+          isa, table.memory, input + n * inStride + first * inPlane, weight + first * taps,
+          bias.map { $0 + first },
+          lanes.map { $0 + nnc_depthwise_flat_expanded_floats(table.memory, Int32(first)) },
+          Int32(count), Int32(tasks.samplesPerTask), inStride, outStride,
+          output + n * outStride + first * outPlane)
+        for m in n..<(n + tasks.samplesPerTask) {
+          let dst = output + m * outStride + first * outPlane
+          convolutionEpilogue(
+            dst, dst, count: count * outPlane, scale: nil, bias: nil, activation: activation)
+        }
       }
     }
   }
@@ -146,41 +173,39 @@ extension DepthwiseConv2D {
   static func backwardFlat(
     _ g: Conv2DGeometry, _ table: FlatDepthwiseTable, _ isa: Int32, input: UnsafePointer<Float>,
     weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?,
-    gradWeight: UnsafeMutablePointer<Float>?
+    gradWeight: UnsafeMutablePointer<Float>?, scratch: UnsafeMutablePointer<Float>?
   ) {
     guard gradInput != nil || gradWeight != nil else { return }
     let (inPlane, outPlane) = (g.inHeight * g.inWidth, g.outHeight * g.outWidth)
     let (inStride, outStride) = (g.inChannels * inPlane, g.outChannels * outPlane)
     let taps = g.kernelHeight * g.kernelWidth
     let tasks = FlatTasks(g, table, overTheBatch: g.outHeight * g.outWidth < flatSampleTaskMinimumPixels)
-    let expanded = expandedWeights(g, table, weight: weight, bias: nil)
-    defer { expanded?.deallocate() }
-    let lanes = expanded?.assumingMemoryBound(to: Float.self)
     // The tap sums of each task's samples: one set per sample for sample tasks.
     let partialCount = g.batch / tasks.samplesPerTask
-    let sums = gradWeight.map { _ in
-      UnsafeMutablePointer<Float>.allocate(capacity: partialCount * g.weightCount)
-    }
-    defer { sums?.deallocate() }
-    Parallel.forEach(tasks.count, workPerItem: 2 * tasks.samplesPerTask * tasks.block * outPlane * taps) {
-      task in
-      let (sample, index) = task.quotientAndRemainder(dividingBy: tasks.blocks)
-      let (n, first) = (sample * tasks.samplesPerTask, index * tasks.block)
-      let count = min(tasks.block, g.outChannels - first)
-      nnc_depthwise_flat_backward(
-        isa, table.memory, input + n * inStride + first * inPlane,
-        gradOutput + n * outStride + first * outPlane,
-        weight + first * taps,
-        lanes.map { $0 + nnc_depthwise_flat_expanded_floats(table.memory, Int32(first)) },
-        Int32(count), Int32(tasks.samplesPerTask), inStride, outStride,
-        gradInput.map { $0 + n * inStride + first * inPlane },
-        sums.map { $0 + sample * g.weightCount + first * taps })
-    }
-    guard let gradWeight, let sums else { return }
-    for index in 0..<g.weightCount {
-      var total: Float = 0
-      for part in 0..<partialCount { total += sums[part * g.weightCount + index] }
-      gradWeight[index] += total
+    let sumCount = gradWeight == nil ? 0 : partialCount * g.weightCount
+    withFlatBuffers(g, table, weight: weight, bias: nil, sumCount: sumCount, scratch: scratch) {
+      lanes, room in
+      let sums = gradWeight == nil ? nil : room
+      Parallel.forEach(tasks.count, workPerItem: 2 * tasks.samplesPerTask * tasks.block * outPlane * taps) {
+        task in
+        let (sample, index) = task.quotientAndRemainder(dividingBy: tasks.blocks)
+        let (n, first) = (sample * tasks.samplesPerTask, index * tasks.block)
+        let count = min(tasks.block, g.outChannels - first)
+        nnc_depthwise_flat_backward(
+          isa, table.memory, input + n * inStride + first * inPlane,
+          gradOutput + n * outStride + first * outPlane,
+          weight + first * taps,
+          lanes.map { $0 + nnc_depthwise_flat_expanded_floats(table.memory, Int32(first)) },
+          Int32(count), Int32(tasks.samplesPerTask), inStride, outStride,
+          gradInput.map { $0 + n * inStride + first * inPlane },
+          sums.map { $0 + sample * g.weightCount + first * taps })
+      }
+      guard let gradWeight, let sums else { return }
+      for index in 0..<g.weightCount {
+        var total: Float = 0
+        for part in 0..<partialCount { total += sums[part * g.weightCount + index] }
+        gradWeight[index] += total
+      }
     }
   }
 }
