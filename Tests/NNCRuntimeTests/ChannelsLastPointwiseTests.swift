@@ -20,6 +20,10 @@ import Testing
       batch: 9, inChannels: 16, inHeight: 8, inWidth: 8, outChannels: 19, kernelHeight: 1, kernelWidth: 1),
     Conv2DGeometry(
       batch: 1, inChannels: 7, inHeight: 3, inWidth: 3, outChannels: 13, kernelHeight: 1, kernelWidth: 1),
+    // Tasks of 12 pixels (the AVX-512 variant's blocks of 8 and of 4) and 59 outputs (a pair of
+    // 16-lane blocks, a single one, an 8-lane one and 3 single channels).
+    Conv2DGeometry(
+      batch: 4, inChannels: 20, inHeight: 6, inWidth: 6, outChannels: 59, kernelHeight: 1, kernelWidth: 1),
     // Weights past the direct kernel's limit: OpenBLAS, 147 pixels in two tasks of 128 rows.
     Conv2DGeometry(
       batch: 3, inChannels: 1040, inHeight: 7, inWidth: 7, outChannels: 512, kernelHeight: 1, kernelWidth: 1),
@@ -123,6 +127,30 @@ import Testing
             && results[2].map(\.bitPattern) == results[0].map(\.bitPattern),
           "\(g) \(e) \(path): thread counts differ")
       }
+    }
+  }
+
+  /// Each output is the same sum in the same order in a 16-lane block, an 8-lane one or the scalar
+  /// tail, so the AVX-512 variant's wider blocks change no bit against the AVX2 variant's.
+  @Test(
+    .enabled(if: DepthwiseInstructionSet.avx512.isAvailable, "this CPU has no AVX-512"),
+    arguments: geometries.filter(Conv2D.runsDirectChannelsLastPointwise))
+  func theAVX512VariantGivesTheAVX2Bits(_ g: Conv2DGeometry) {
+    var generator = RandomGenerator(seed: 58)
+    let pixels = g.batch * g.outHeight * g.outWidth
+    let input = randomValues(pixels * g.inChannels, &generator, scale: 2)
+    let weight = randomValues(g.weightCount, &generator)
+    let bias = randomValues(g.outChannels, &generator)
+    let scale = randomValues(g.outChannels, &generator, scale: 4)
+    let shortcut = randomValues(pixels * g.outChannels, &generator, scale: 3)
+    for e in Self.epilogues {
+      let (narrow, wide) = (DepthwiseInstructionSet.avx2, DepthwiseInstructionSet.avx512)
+      let results = [narrow, wide].map { isa in
+        run(
+          g, e, input: input, weight: weight, bias: bias, scale: scale, shortcut: shortcut, threads: 2,
+          instructionSet: isa)
+      }
+      #expect(results[1].map(\.bitPattern) == results[0].map(\.bitPattern), "\(g) \(e): \(wide) vs \(narrow)")
     }
   }
 

@@ -12,7 +12,9 @@ extension Conv2D {
   /// stay in the core's caches. `Benchmarks/pointwise_channels_last.c` (MobileNetV2's 1x1 layers at
   /// batch 32, one thread, CPU time, AVX2 code on an AMD EPYC with AVX-512) put the direct kernel,
   /// with its weights packed per block, at 0.64-0.97x OpenBLAS's time on every layer up to 320 x
-  /// 1280 weights (100-107 GFLOP/s on all but the two memory-bound 32x32 layers).
+  /// 1280 weights (100-107 GFLOP/s on all but the two memory-bound 32x32 layers); its AVX-512
+  /// variant (blocks of 8 pixels × 32 outputs) 1.03-1.09x faster again on the layers of 64 input
+  /// channels and more (110-117 GFLOP/s), level on the narrower ones.
   static let directChannelsLastMaximumWeights = UseChannelsLast.maximumPointwiseWeights
   /// Patch length at most of `patchProductForward` (its per-part patch buffers).
   static let directChannelsLastMaximumInputs = 160

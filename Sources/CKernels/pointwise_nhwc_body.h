@@ -1,0 +1,225 @@
+// The channels-last pointwise kernel, written once over GCC/Clang vector types and included by
+// pointwise_nhwc.c once per instruction set: NNC_ISA names the variant, the including file sets the
+// target attributes and, per variant, PWN_WIDE_<isa>: 1 where 16-float vectors are native
+// (AVX-512). Not a public header: it defines functions.
+//
+// Every output is acc = 0, then acc = acc + input · weight for each input channel in increasing
+// order (one expression, so FMA where the target has it), then the epilogue: the same operations
+// whether the output sits in a 16-lane vector, an 8-lane one or the scalar tail, so the AVX2 and
+// AVX-512 variants give the same bits.
+
+#define NNC_CAT2(a, b) a##_##b
+#define NNC_CAT(a, b) NNC_CAT2(a, b)
+#define FN(name) NNC_CAT(name, NNC_ISA)
+#define PWN_IS_WIDE NNC_CAT(PWN_WIDE, NNC_ISA)
+
+// The epilogue of 8 outputs (one per lane, each with its channel's scale and bias), with the
+// comparisons of `pwn_finish`: ReLU x < 0 → 0, ReLU6 x ≤ 0 → 0 then x > 6 → 6, NaN kept.
+PWN_INLINE pwn_v8 FN(finish8)(pwn_v8 v, int affine, pwn_v8 s, pwn_v8 b, int activation, const float *r) {
+  if (affine) v = v * s + b;
+  if (r) {
+    v = v + *(const pwn_v8 *)r;
+    if (activation == NNC_POINTWISE_RELU) v = NNC_LANES8_ZERO_AT_OR_BELOW(v);
+  } else if (activation == NNC_POINTWISE_RELU) {
+    v = NNC_LANES8_RELU(v);
+  } else if (activation == NNC_POINTWISE_RELU6) {
+    v = NNC_LANES8_ZERO_AT_OR_BELOW(v);
+    v = NNC_LANES8_CLAMP_SIX(v);
+  }
+  return v;
+}
+
+PWN_INLINE float FN(finish1)(float v, int affine, float s, float b, int activation, const float *r) {
+  if (affine) v = v * s + b;
+  if (r) {
+    v = v + *r;
+    if (activation == NNC_POINTWISE_RELU && v <= 0) v = 0;
+  } else if (activation == NNC_POINTWISE_RELU) {
+    if (v < 0) v = 0;
+  } else if (activation == NNC_POINTWISE_RELU6) {
+    if (v <= 0) v = 0;
+    if (v > 6) v = 6;
+  }
+  return v;
+}
+
+// `finish8` on 16 lanes, the same comparisons lane for lane.
+PWN_INLINE pwn_v16 FN(finish16)(pwn_v16 v, int affine, pwn_v16 s, pwn_v16 b, int activation, const float *r) {
+  if (affine) v = v * s + b;
+  if (r) {
+    v = v + *(const pwn_v16 *)r;
+    if (activation == NNC_POINTWISE_RELU) v = (pwn_v16)((pwn_m16)v & ~(v <= 0));
+  } else if (activation == NNC_POINTWISE_RELU) {
+    v = (pwn_v16)((pwn_m16)v & ~(v < 0));
+  } else if (activation == NNC_POINTWISE_RELU6) {
+    v = (pwn_v16)((pwn_m16)v & ~(v <= 0));
+    const pwn_v16 six = (pwn_v16){0} + 6;
+    v = (pwn_v16)(((pwn_m16)v & ~(v > 6)) | ((pwn_m16)six & (v > 6)));
+  }
+  return v;
+}
+
+// PIXELS pixels × 8·VECTORS outputs from output channel o on, in 8-lane vectors: each weight vector
+// loaded once per input channel for all the pixels, each input broadcast once for all the vectors.
+// `wt` is the block's packed weights ([k][8·VECTORS], read in order); `r` the shortcut aligned with
+// `out`, or NULL. 4 × 2 is 8 accumulators, with the two weight vectors and a broadcast 11 of AVX2's
+// 16 registers.
+#define PWN_BLOCK8(PIXELS, VECTORS)                                                                          \
+  PWN_INLINE void FN(block8_##PIXELS##_##VECTORS)(int k, int n, const float *wt, const float *x, float *out,  \
+                                                  const float *r, const float *s, const float *b, int affine, \
+                                                  int activation) {                                         \
+    pwn_v8 acc[PIXELS][VECTORS];                                                                             \
+    for (int p = 0; p < PIXELS; p++)                                                                         \
+      for (int v = 0; v < VECTORS; v++) acc[p][v] = (pwn_v8){0};                                             \
+    for (int c = 0; c < k; c++) {                                                                            \
+      pwn_v8 w[VECTORS];                                                                                     \
+      for (int v = 0; v < VECTORS; v++) w[v] = *(const pwn_v8 *)(wt + (long)c * 8 * VECTORS + 8 * v);       \
+      for (int p = 0; p < PIXELS; p++) {                                                                     \
+        const float input = x[(long)p * k + c];                                                              \
+        for (int v = 0; v < VECTORS; v++) acc[p][v] = acc[p][v] + input * w[v];                              \
+      }                                                                                                      \
+    }                                                                                                        \
+    for (int p = 0; p < PIXELS; p++)                                                                         \
+      for (int v = 0; v < VECTORS; v++)                                                                      \
+        *(pwn_v8 *)(out + (long)p * n + 8 * v) =                                                             \
+            FN(finish8)(acc[p][v], affine, *(const pwn_v8 *)(s + 8 * v), *(const pwn_v8 *)(b + 8 * v),       \
+                        activation, r ? r + (long)p * n + 8 * v : 0);                                        \
+  }
+
+// PIXELS pixels × 16·VECTORS outputs in 16-lane vectors, VECTORS consecutive packed blocks of 16
+// (vector v's weights at wt + v · 16 · k). 8 × 2 is 16 accumulators: two weight loads and eight
+// broadcasts feed 16 fused multiply-adds, where the 8-lane 4 × 2 block loads six for eight.
+#define PWN_BLOCK16(PIXELS, VECTORS)                                                                         \
+  PWN_INLINE void FN(block16_##PIXELS##_##VECTORS)(int k, int n, const float *wt, const float *x, float *out, \
+                                                   const float *r, const float *s, const float *b,           \
+                                                   int affine, int activation) {                             \
+    pwn_v16 acc[PIXELS][VECTORS];                                                                            \
+    for (int p = 0; p < PIXELS; p++)                                                                         \
+      for (int v = 0; v < VECTORS; v++) acc[p][v] = (pwn_v16){0};                                            \
+    for (int c = 0; c < k; c++) {                                                                            \
+      pwn_v16 w[VECTORS];                                                                                    \
+      for (int v = 0; v < VECTORS; v++) w[v] = *(const pwn_v16 *)(wt + (long)v * 16 * k + (long)c * 16);    \
+      for (int p = 0; p < PIXELS; p++) {                                                                     \
+        const float input = x[(long)p * k + c];                                                              \
+        for (int v = 0; v < VECTORS; v++) acc[p][v] = acc[p][v] + input * w[v];                              \
+      }                                                                                                      \
+    }                                                                                                        \
+    for (int p = 0; p < PIXELS; p++)                                                                         \
+      for (int v = 0; v < VECTORS; v++)                                                                      \
+        *(pwn_v16 *)(out + (long)p * n + 16 * v) =                                                           \
+            FN(finish16)(acc[p][v], affine, *(const pwn_v16 *)(s + 16 * v), *(const pwn_v16 *)(b + 16 * v),   \
+                         activation, r ? r + (long)p * n + 16 * v : 0);                                      \
+  }
+
+// One output channel of PIXELS pixels: the same sum, in the same order, as a vector lane.
+#define PWN_COLUMN(PIXELS)                                                                                   \
+  PWN_INLINE void FN(column_##PIXELS)(int k, int n, const float *wt, const float *x, float *out,             \
+                                      const float *r, float s, float b, int affine, int activation) {        \
+    for (int p = 0; p < PIXELS; p++) {                                                                       \
+      float acc = 0;                                                                                         \
+      for (int c = 0; c < k; c++) acc = acc + x[(long)p * k + c] * wt[c];                                    \
+      out[(long)p * n] = FN(finish1)(acc, affine, s, b, activation, r ? r + (long)p * n : 0);                \
+    }                                                                                                        \
+  }
+
+PWN_BLOCK8(4, 2)
+PWN_BLOCK8(4, 1)
+PWN_BLOCK8(1, 2)
+PWN_BLOCK8(1, 1)
+PWN_COLUMN(4)
+PWN_COLUMN(1)
+#if PWN_IS_WIDE
+PWN_BLOCK16(8, 2)
+PWN_BLOCK16(8, 1)
+PWN_BLOCK16(4, 2)
+PWN_BLOCK16(4, 1)
+PWN_BLOCK16(1, 2)
+PWN_BLOCK16(1, 1)
+#endif
+
+// The outputs of PIXELS (4 or 1) pixels past the 16-lane blocks, from output channel o on: the
+// rest of the blocks of 16 in 8-lane pairs, then the block of 8, then single channels.
+#define PWN_NARROW_ROW(PIXELS)                                                                               \
+  PWN_INLINE void FN(narrow_row_##PIXELS)(int o, int k, int n, const float *wt, const float *x, float *out,  \
+                                          const float *r, const float *s, const float *b, int affine,        \
+                                          int activation) {                                                  \
+    for (; o + 16 <= n; o += 16)                                                                             \
+      FN(block8_##PIXELS##_2)(k, n, wt + (long)o * k, x, out + o, r ? r + o : 0, s + o, b + o, affine,       \
+                              activation);                                                                   \
+    for (; o + 8 <= n; o += 8)                                                                               \
+      FN(block8_##PIXELS##_1)(k, n, wt + (long)o * k, x, out + o, r ? r + o : 0, s + o, b + o, affine,       \
+                              activation);                                                                   \
+    for (; o < n; o++)                                                                                       \
+      FN(column_##PIXELS)(k, n, wt + (long)o * k, x, out + o, r ? r + o : 0, s[o], b[o], affine, activation); \
+  }
+
+PWN_NARROW_ROW(4)
+PWN_NARROW_ROW(1)
+
+#if PWN_IS_WIDE
+// The blocks of 16 outputs of PIXELS (8, 4 or 1) pixels, two at a time while two remain; returns
+// the first output channel past them.
+#define PWN_WIDE_ROW(PIXELS)                                                                                 \
+  PWN_INLINE int FN(wide_row_##PIXELS)(int k, int n, const float *wt, const float *x, float *out,            \
+                                       const float *r, const float *s, const float *b, int affine,           \
+                                       int activation) {                                                     \
+    int o = 0;                                                                                               \
+    for (; o + 32 <= n; o += 32)                                                                             \
+      FN(block16_##PIXELS##_2)(k, n, wt + (long)o * k, x, out + o, r ? r + o : 0, s + o, b + o, affine,      \
+                               activation);                                                                  \
+    for (; o + 16 <= n; o += 16)                                                                             \
+      FN(block16_##PIXELS##_1)(k, n, wt + (long)o * k, x, out + o, r ? r + o : 0, s + o, b + o, affine,      \
+                               activation);                                                                  \
+    return o;                                                                                                \
+  }
+
+PWN_WIDE_ROW(8)
+PWN_WIDE_ROW(4)
+PWN_WIDE_ROW(1)
+#endif
+
+static void FN(pwn_forward)(int n, int k, int pixels, const float *wt, const float *input, float *output,
+                            const float *shortcut, const float *s, const float *b, int affine, int activation) {
+  int p = 0;
+#if PWN_IS_WIDE
+  // Eight pixels a block sweep the weights half as often as four; the tail outputs (past the
+  // blocks of 16) stay in 8-lane blocks of four pixels.
+  for (; p + 8 <= pixels; p += 8) {
+    const float *x = input + (long)p * k, *r = shortcut ? shortcut + (long)p * n : 0;
+    float *out = output + (long)p * n;
+    const int o = FN(wide_row_8)(k, n, wt, x, out, r, s, b, affine, activation);
+    for (int half = 0; half < 8; half += 4)
+      FN(narrow_row_4)(o, k, n, wt, x + (long)half * k, out + (long)half * n, r ? r + (long)half * n : 0, s, b,
+                       affine, activation);
+  }
+  for (; p + 4 <= pixels; p += 4) {
+    const float *x = input + (long)p * k, *r = shortcut ? shortcut + (long)p * n : 0;
+    float *out = output + (long)p * n;
+    const int o = FN(wide_row_4)(k, n, wt, x, out, r, s, b, affine, activation);
+    FN(narrow_row_4)(o, k, n, wt, x, out, r, s, b, affine, activation);
+  }
+  for (; p < pixels; p++) {
+    const float *x = input + (long)p * k, *r = shortcut ? shortcut + (long)p * n : 0;
+    float *out = output + (long)p * n;
+    const int o = FN(wide_row_1)(k, n, wt, x, out, r, s, b, affine, activation);
+    FN(narrow_row_1)(o, k, n, wt, x, out, r, s, b, affine, activation);
+  }
+#else
+  for (; p + 4 <= pixels; p += 4)
+    FN(narrow_row_4)(0, k, n, wt, input + (long)p * k, output + (long)p * n, shortcut ? shortcut + (long)p * n : 0,
+                     s, b, affine, activation);
+  for (; p < pixels; p++)
+    FN(narrow_row_1)(0, k, n, wt, input + (long)p * k, output + (long)p * n, shortcut ? shortcut + (long)p * n : 0,
+                     s, b, affine, activation);
+#endif
+}
+
+#undef PWN_BLOCK8
+#undef PWN_BLOCK16
+#undef PWN_COLUMN
+#undef PWN_NARROW_ROW
+#undef PWN_WIDE_ROW
+#undef PWN_IS_WIDE
+#undef FN
+#undef NNC_CAT
+#undef NNC_CAT2
