@@ -50,6 +50,8 @@ public enum MemoryPlanner {
   /// reader, a residual addition, is computed in the convolution's epilogue, which writes the
   /// addition's output instead. The buffer then lives from the convolution's step, so it shares no
   /// memory with what the convolution reads, and the unwritten output takes no memory of its own.
+  /// Likewise a depthwise output that the pointwise convolution reading it computes itself, held by
+  /// the depthwise input, which so lives until that pointwise step.
   public static func plan(
     _ graph: Graph, mode: GraphMode, batchSize: Int, reuse: Bool, storedWith: [ValueID: ValueID] = [:]
   ) -> MemoryPlan {

@@ -2,7 +2,8 @@ import NNCGraph
 
 /// The textual form of an execution plan (`nnc check --emit plan`): the memory plan as
 /// `MemoryPlanPrinter` prints it, each convolution's output followed by the algorithm the plan
-/// chose for it (and whether its kernel also computes the max pooling or the residual addition after it).
+/// chose for it (and whether its kernel also computes the max pooling or the residual addition after it,
+/// or the depthwise convolution before it).
 public enum ExecutionPlanPrinter {
   public static func print(_ plan: ExecutionPlan) -> String {
     var algorithms: [ValueID: String] = [:]
@@ -11,6 +12,8 @@ public enum ExecutionPlanPrinter {
         algorithms[plan.graph.nodes[step.node].output] =
           convolution.algorithm.description + (step.pooled == nil ? "" : ", max pooling fused")
           + (step.residual == nil ? "" : ", residual add fused")
+          + (step.separableDepthwise == nil ? "" : ", depthwise fused")
+          + (step.isComputedByConsumer ? ", computed by the pointwise step" : "")
       }
     }
     return MemoryPlanPrinter.print(plan.memoryPlan, graph: plan.graph, annotations: algorithms)

@@ -36,12 +36,18 @@ public enum ExecutionPlanner {
 
     let layouts = optimized.valueLayouts
     let residuals = training ? [:] : residualAdditions(in: optimized, layouts: layouts)
+    let separable =
+      training || !configuration.optimization.fusesSeparableConvolutions
+      ? [:] : separablePairs(in: optimized, layouts: layouts)
+    // A fused pair's depthwise output is never written: it takes no memory of its own but the
+    // depthwise input's buffer, which so lives until the pointwise step that reads it, apart from
+    // everything that step writes.
+    let storedWith =
+      residuals.map { (optimized.nodes[$0.key].output, optimized.nodes[$0.value.node].output) }
+      + separable.map { (optimized.nodes[$0.value].output, optimized.nodes[$0.value].inputs[0]) }
     let memoryPlan = MemoryPlanner.plan(
       optimized, mode: configuration.mode, batchSize: maxBatch, reuse: configuration.optimization.plansMemory,
-      storedWith: Dictionary(
-        uniqueKeysWithValues: residuals.map {
-          (optimized.nodes[$0.key].output, optimized.nodes[$0.value.node].output)
-        }))
+      storedWith: Dictionary(uniqueKeysWithValues: storedWith))
     let sampleCounts = optimized.shapes.map(\.sampleCount)
     var sizes = ExecutionPlan.BufferSizes(
       scratch: 0, contribution: training ? (sampleCounts.max() ?? 1) * maxBatch : 1, indices: 0, saved: 0,
@@ -125,9 +131,12 @@ public enum ExecutionPlanner {
     if !training {
       fuseMaxPooling(into: &steps, graph: optimized, memoryPlan: memoryPlan, maxBatch: maxBatch)
       fuseResidualAdditions(
-        residuals, into: &steps, graph: optimized, memoryPlan: memoryPlan, maxBatch: maxBatch)
+        residuals, into: &steps, graph: optimized, memoryPlan: memoryPlan, maxBatch: maxBatch,
+        separable: separable)
       fuseChannelsLastOutputs(
         into: &steps, sizes: &sizes, graph: optimized, memoryPlan: memoryPlan, maxBatch: maxBatch)
+      fuseSeparableConvolutions(
+        separable, into: &steps, sizes: &sizes, graph: optimized, memoryPlan: memoryPlan, maxBatch: maxBatch)
     }
     return ExecutionPlan(
       sourceGraph: graph, graph: optimized, configuration: configuration, maxBatch: maxBatch,
@@ -186,7 +195,7 @@ public enum ExecutionPlanner {
   /// check below keeps that true whatever the plan (without reuse every value has its own memory).
   static func fuseResidualAdditions(
     _ residuals: [Int: PlannedResidual], into steps: inout [PlannedStep], graph: Graph,
-    memoryPlan: MemoryPlan, maxBatch: Int
+    memoryPlan: MemoryPlan, maxBatch: Int, separable: [Int: Int] = [:]
   ) {
     let range = { (value: ValueID) in
       arenaRange(of: value, graph: graph, memoryPlan: memoryPlan, maxBatch: maxBatch)
@@ -195,7 +204,8 @@ public enum ExecutionPlanner {
       guard steps[producer].pooled == nil, let sumRange = range(graph.nodes[residual.node].output) else {
         continue
       }
-      let readValues = graph.nodes[producer].inputs + [residual.shortcut]
+      // A pointwise convolution that computes the depthwise one before it reads that one's input.
+      let readValues = graph.nodes[separable[producer] ?? producer].inputs + [residual.shortcut]
       let overlaps = readValues.contains { value in range(value).map { $0.overlaps(sumRange) } ?? true }
       if overlaps { continue }
       steps[producer].residual = residual
@@ -267,6 +277,74 @@ public enum ExecutionPlanner {
       var full = convolution.geometry
       full.batch = maxBatch
       sizes.scratch = max(sizes.scratch, Conv2D.patchProductScratchCount(full, outputLayout: .channelsLast))
+    }
+  }
+
+  /// Inference: the depthwise and pointwise pairs a plan computes in one step, by the index of the
+  /// pointwise convolution: a channels-last depthwise convolution whose output only the next node
+  /// reads, a 1x1 convolution the direct channels-last kernel computes
+  /// (`Conv2D.runsSeparableChannelsLast`). The pointwise step runs both
+  /// (`Conv2D.separableChannelsLastForward`): the depthwise output of a band of rows is consumed
+  /// while in cache instead of written out and read back.
+  static func separablePairs(in graph: Graph, layouts: [TensorLayout]) -> [Int: Int] {
+    let uses = graph.useCounts
+    var pairs: [Int: Int] = [:]
+    func planned(_ index: Int) -> PlannedConvolution? {
+      let node = graph.nodes[index]
+      guard let attributes = node.op.convolutionAttributes else { return nil }
+      let geometry = Executor.convolutionGeometry(attributes, graph.shape(of: node.inputs[0]), batch: 1)
+      return PlannedConvolution(
+        geometry: geometry,
+        algorithm: ConvolutionAlgorithm.choose(
+          for: geometry, mode: .inference, layout: layouts[node.inputs[0].index]))
+    }
+    for (index, node) in graph.nodes.enumerated() where index > 0 {
+      let producer = index - 1
+      let depthwiseOutput = graph.nodes[producer].output
+      guard node.inputs == [depthwiseOutput], depthwiseOutput != graph.output,
+        uses[depthwiseOutput.index] == 1, pairs[producer] == nil,
+        let depthwise = planned(producer), depthwise.algorithm == .channelsLastDepthwise,
+        let pointwise = planned(index), pointwise.algorithm == .channelsLastPointwise,
+        Conv2D.runsSeparableChannelsLast(depthwise: depthwise.geometry, pointwise: pointwise.geometry)
+      else { continue }
+      pairs[index] = producer
+    }
+    return pairs
+  }
+
+  /// Inference: marks the pairs of `separablePairs` in the steps and sizes their scratch. The
+  /// memory plan stored each depthwise output with its input (`storedWith`), so what the pointwise
+  /// step writes shares no memory with the depthwise input it reads; checked here, whatever the plan.
+  static func fuseSeparableConvolutions(
+    _ pairs: [Int: Int], into steps: inout [PlannedStep], sizes: inout ExecutionPlan.BufferSizes,
+    graph: Graph, memoryPlan: MemoryPlan, maxBatch: Int
+  ) {
+    let range = { (value: ValueID) in
+      arenaRange(of: value, graph: graph, memoryPlan: memoryPlan, maxBatch: maxBatch)
+    }
+    for (index, producer) in pairs.sorted(by: { $0.key < $1.key }) {
+      let written = graph.nodes[steps[index].residual?.node ?? index].output
+      let overlapsInput = graph.nodes[producer].inputs.contains { input in
+        guard let read = range(input), let writtenRange = range(written) else { return true }
+        return read.overlaps(writtenRange)
+      }
+      precondition(
+        !overlapsInput, "the memory plan overlaps a fused pointwise output with its depthwise input")
+      steps[index].separableDepthwise = producer
+      steps[producer].isComputedByConsumer = true
+      let (depthwise, pointwise) = (steps[producer].convolution!.geometry, steps[index].convolution!.geometry)
+      if steps[producer].foldedOffset == nil, case .fused(let fused) = graph.nodes[producer].op,
+        fused.batchNorm != nil
+      {
+        // The depthwise weights folded at its step are read at the next one, which folds its own
+        // batchnorm into the shared start of the buffer: they need a region of their own.
+        steps[producer].foldedOffset = sizes.folded
+        sizes.folded += depthwise.weightCount + 2 * depthwise.outChannels
+      }
+      var (fullDepthwise, fullPointwise) = (depthwise, pointwise)
+      (fullDepthwise.batch, fullPointwise.batch) = (maxBatch, maxBatch)
+      sizes.scratch = max(
+        sizes.scratch, Conv2D.separableScratchCount(depthwise: fullDepthwise, pointwise: fullPointwise))
     }
   }
 

@@ -42,6 +42,9 @@ public final class ExecutionProfile {
         // by the algorithm the plan chose to compute them.
         kind += " -> " + graph.shape(of: node.output).sample.map(String.init).joined(separator: "x")
         kind += " " + convolution.algorithm.description
+        // A fused pair's time is the pointwise step's; the depthwise step only prepares weights.
+        if step.separableDepthwise != nil { kind += " + depthwise" }
+        if step.isComputedByConsumer { kind += " (in the next pointwise)" }
       }
       if let index = entryIndex[kind] {
         entries[index].nodes += 1

@@ -78,6 +78,9 @@ public final class Executor {
   /// Whether the prepared weights (`cachesPreparedWeights`) were derived from the parameters as
   /// they are now: set by a `forward`, cleared by `parametersChanged()`.
   var preparedWeightsAreCurrent = false
+  /// A depthwise convolution whose step only prepared its operands, for the pointwise step after it
+  /// (`PlannedStep.separableDepthwise`), which computes both; set and taken within one forward.
+  var pendingDepthwise: PendingDepthwise?
   /// The weights convolutions prepare (a crop to the live taps or a Winograd transform), kept by
   /// forward for backward in training, at their steps' `keptWeightOffset`.
   let keptWeights: Arena<Float>

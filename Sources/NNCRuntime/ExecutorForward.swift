@@ -51,12 +51,9 @@ extension Executor {
           scratch: scratch.base, outputLayout: .channelsLast)
         break
       }
-      let residual = residualOutput(index)
-      Conv2D.forward(
-        geometry, algorithm: steps[index].convolution!.algorithm, input: value(node.inputs[0]),
-        weight: parameter(.weight)!, bias: parameter(.bias), output: residual?.output ?? output,
-        scratch: scratch.base, activation: residual?.activation ?? .linear, keptWeight: keptWeight(index),
-        keptWeightIsPrepared: preparedWeightsAreCurrent, shortcut: residual?.shortcut)
+      convolutionForward(
+        index: index, geometry: geometry, input: value(node.inputs[0]), weight: parameter(.weight)!,
+        bias: parameter(.bias), channelScale: nil, activation: .linear, output: output)
     case .pool(let attributes):
       if steps[index].isPooledByProducer { break }
       let geometry = Self.poolGeometry(attributes, graph.shape(of: node.inputs[0]), batch: batch)
@@ -213,14 +210,9 @@ extension Executor {
           scratch: scratch.base, outputLayout: .channelsLast)
         return
       }
-      let residual = residualOutput(index)
-      Conv2D.forward(
-        geometry, algorithm: algorithm, input: value(node.inputs[0]), weight: weight, bias: bias,
-        output: residual?.output ?? output, scratch: scratch.base,
-        activation: residual?.activation ?? activation,
-        keptWeight: keptWeight(index), channelScale: channelScale,
-        keptWeightIsPrepared: preparedWeightsAreCurrent,
-        shortcut: residual?.shortcut)
+      convolutionForward(
+        index: index, geometry: geometry, input: value(node.inputs[0]), weight: weight, bias: bias,
+        channelScale: channelScale, activation: activation, output: output)
     case .dense(let dense):
       let inFeatures = graph.shape(of: node.inputs[0]).sampleCount
       var weight = UnsafePointer(parameter(.weight)!)
@@ -290,6 +282,44 @@ extension Executor {
     return (UnsafePointer(folded), shift)
   }
 
+  /// Runs the convolution of step `index` with its prepared operands, as the plan fused it: a
+  /// depthwise step the pointwise step after it computes only hands its operands on
+  /// (`pendingDepthwise`); that pointwise step runs both (`Conv2D.separableChannelsLastForward`);
+  /// a fused residual addition is added in the epilogue and written to the addition's output.
+  func convolutionForward(
+    index: Int, geometry: Conv2DGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+    bias: UnsafePointer<Float>?, channelScale: UnsafePointer<Float>?, activation: ActivationKind,
+    output: UnsafeMutablePointer<Float>
+  ) {
+    if steps[index].isComputedByConsumer {
+      pendingDepthwise = PendingDepthwise(
+        geometry: geometry, input: input, weight: weight, bias: bias, activation: activation)
+      return
+    }
+    let residual = residualOutput(index)
+    if steps[index].separableDepthwise != nil {
+      guard let depthwise = pendingDepthwise else {
+        preconditionFailure("the depthwise step before a fused pointwise step handed nothing on")
+      }
+      pendingDepthwise = nil
+      Conv2D.separableChannelsLastForward(
+        depthwise: depthwise.geometry, input: depthwise.input, depthwiseWeight: depthwise.weight,
+        depthwiseBias: depthwise.bias, depthwiseActivation: depthwise.activation, pointwise: geometry,
+        weight: weight, bias: bias, channelScale: channelScale,
+        activation: residual?.activation ?? activation,
+        shortcut: residual?.shortcut, output: residual?.output ?? output, scratch: scratch.base,
+        packedWeight: keptWeight(index), packedWeightIsCurrent: preparedWeightsAreCurrent)
+      return
+    }
+    Conv2D.forward(
+      geometry, algorithm: steps[index].convolution!.algorithm, input: input, weight: weight, bias: bias,
+      output: residual?.output ?? output, scratch: scratch.base,
+      activation: residual?.activation ?? activation,
+      keptWeight: keptWeight(index), channelScale: channelScale,
+      keptWeightIsPrepared: preparedWeightsAreCurrent,
+      shortcut: residual?.shortcut)
+  }
+
   /// Where the convolution of step `index` writes a residual addition fused into it: the addition's
   /// output, its shortcut and its activation (the convolution's own is linear); nil without one.
   func residualOutput(_ index: Int) -> (
@@ -309,4 +339,13 @@ extension Executor {
     geometry.batch = batch
     return (geometry, value(graph.nodes[pooled.node].output))
   }
+}
+
+/// The operands of a depthwise convolution computed by the pointwise step after it.
+struct PendingDepthwise {
+  let geometry: Conv2DGeometry
+  let input: UnsafePointer<Float>
+  let weight: UnsafePointer<Float>
+  let bias: UnsafePointer<Float>?
+  let activation: ActivationKind
 }

@@ -45,6 +45,13 @@ public struct PlannedStep: Sendable {
   public var channelsLastOutput: Int? = nil
   /// This reorder's output was written by the convolution before it: nothing to do.
   public var isReorderedByProducer = false
+  /// Inference only: the depthwise convolution (a node index) whose output this pointwise
+  /// convolution reads, computed by this step a band at a time in cache
+  /// (`ExecutionPlanner.fuseSeparableConvolutions`).
+  public var separableDepthwise: Int? = nil
+  /// This depthwise convolution is computed by the pointwise convolution after it: its step only
+  /// prepares its weights.
+  public var isComputedByConsumer = false
 }
 
 /// A residual addition fused into the convolution before it: the addition node, its other operand

@@ -14,4 +14,9 @@ import Testing
   #expect(withoutFold.nodes[2].inPlace)
   #expect(PassManager.passNames.contains("plan-memory"))
   #expect(!OptimizationOptions(disabledPasses: ["plan-memory"]).plansMemory)
+  #expect(PassManager.passNames.contains("fuse-separable"))
+  #expect(
+    OptimizationOptions.all.fusesSeparableConvolutions && !OptimizationOptions.none.fusesSeparableConvolutions
+  )
+  #expect(!OptimizationOptions(disabledPasses: ["fuse-separable"]).fusesSeparableConvolutions)
 }

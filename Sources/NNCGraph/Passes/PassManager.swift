@@ -20,6 +20,14 @@ public struct OptimizationOptions: Sendable, Equatable {
 
   /// Whether buffers with disjoint lifetimes share memory (else every tensor has its own).
   public var plansMemory: Bool { runs(MemoryPlanner.passName) }
+
+  /// The name under which `--disable-pass` keeps an inference plan from running a channels-last
+  /// depthwise convolution inside the pointwise convolution after it (a fusion of the execution
+  /// plan, not of the graph).
+  public static let separableFusionName = "fuse-separable"
+
+  /// Whether inference plans run depthwise and pointwise pairs in one step.
+  public var fusesSeparableConvolutions: Bool { runs(Self.separableFusionName) }
 }
 
 /// A pass produced a graph that fails verification: a bug in the pass, reported with its name.
@@ -46,7 +54,9 @@ public enum PassManager {
   }
 
   /// Every name `--disable-pass` accepts.
-  public static var passNames: [String] { passes.map(\.name) + [MemoryPlanner.passName] }
+  public static var passNames: [String] {
+    passes.map(\.name) + [OptimizationOptions.separableFusionName, MemoryPlanner.passName]
+  }
 
   public static func optimize(_ graph: Graph, mode: GraphMode, options: OptimizationOptions = .all)
     throws(PassError)

@@ -12,6 +12,17 @@ extension DepthwiseConv2D {
     g.kernelHeight * g.kernelWidth * g.outChannels
   }
 
+  /// nnc's [channels][1][kh][kw] weights as the channels-last kernel reads them, [taps][channels]
+  /// (`channelsLastScratchCount` floats).
+  static func transposeChannelsLastWeights(
+    _ g: Conv2DGeometry, _ weight: UnsafePointer<Float>, into transposed: UnsafeMutablePointer<Float>
+  ) {
+    let (channels, taps) = (g.outChannels, g.kernelHeight * g.kernelWidth)
+    for channel in 0..<channels {
+      for tap in 0..<taps { transposed[tap * channels + channel] = weight[channel * taps + tap] }
+    }
+  }
+
   /// Output rows per task of `forwardChannelsLast`: about 2^16 multiply-adds, from the geometry only.
   static func channelsLastBandRows(_ g: Conv2DGeometry) -> Int {
     let rowWork = max(1, g.outWidth * g.outChannels * g.kernelHeight * g.kernelWidth)
@@ -34,9 +45,7 @@ extension DepthwiseConv2D {
     precondition(instructionSet.isAvailable, "this CPU cannot run the \(instructionSet) depthwise kernels")
     let channels = g.outChannels
     let taps = g.kernelHeight * g.kernelWidth
-    for channel in 0..<channels {
-      for tap in 0..<taps { scratch[tap * channels + channel] = weight[channel * taps + tap] }
-    }
+    transposeChannelsLastWeights(g, weight, into: scratch)
     let code = activation.pointwiseKernelCode ?? Int32(NNC_POINTWISE_LINEAR)
     let bandRows = channelsLastBandRows(g)
     let bands = (g.outHeight + bandRows - 1) / bandRows
