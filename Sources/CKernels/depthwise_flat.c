@@ -3,6 +3,7 @@
 #include "depthwise_flat_table.h"
 #include "kernel_arithmetic.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -136,10 +137,42 @@ void nnc_depthwise_flat_expand(const void *table, const float *kernels, const fl
   }
 }
 
-// A zeroed, 64-byte aligned scratch of `floats` floats.
-static float *nnc_flat_scratch(size_t floats) {
-  float *p = aligned_alloc(64, nnc_flat_round64(floats * sizeof(float)));
-  if (!p) abort();
+// The floats of a call's scratch (`FN(scratch)` lays it out) and, for a backward pass over packed
+// planes, of its accumulators after it, each a whole number of 64-byte lines.
+static size_t nnc_flat_scratch_floats(const nnc_flat_table *t, int vectors, int with_grads) {
+  const int sources = t->stride * t->stride;
+  const size_t body = (size_t)vectors * NNC_FLAT_LANES, span = t->halo + body + t->halo;
+  const size_t floats = span * (sources + (with_grads ? 1 : 0)) + (with_grads && t->stride == 2 ? 4 * body : 0);
+  return nnc_flat_round64(floats * sizeof(float)) / sizeof(float);
+}
+
+static size_t nnc_flat_accumulator_floats(const nnc_flat_table *t, int vectors, int with_grads) {
+  return with_grads && t->packed ? (size_t)vectors * t->taps * NNC_FLAT_LANES : 0;
+}
+
+static int nnc_flat_call_vectors(const nnc_flat_table *t, int planes) {
+  return t->packed ? (planes * t->grid + NNC_FLAT_LANES - 1) / NNC_FLAT_LANES : t->vectors;
+}
+
+size_t nnc_depthwise_flat_work_floats(const void *table, int planes, int with_gradients) {
+  const nnc_flat_table *t = table;
+  const int vectors = nnc_flat_call_vectors(t, planes);
+  return nnc_flat_scratch_floats(t, vectors, with_gradients) + nnc_flat_accumulator_floats(t, vectors, with_gradients) +
+         NNC_FLAT_LANES;
+}
+
+// The call's work area, zeroed: `work` aligned up to 64 bytes, or (NULL) one allocated for the call,
+// which `*owned` then holds for the caller to free.
+static float *nnc_flat_work(float *work, size_t floats, float **owned) {
+  float *p = work;
+  if (p) {
+    p = (float *)(((uintptr_t)p + 63) / 64 * 64);
+    *owned = NULL;
+  } else {
+    p = aligned_alloc(64, nnc_flat_round64(floats * sizeof(float)));
+    if (!p) abort();
+    *owned = p;
+  }
   memset(p, 0, floats * sizeof(float));
   return p;
 }
@@ -150,17 +183,25 @@ static float *nnc_flat_scratch(size_t floats) {
 
 void nnc_depthwise_flat_forward(int isa, const void *table, const float *input, const float *kernels,
                                 const float *biases, const float *expanded, int planes, int samples,
-                                long input_sample_stride, long output_sample_stride, float *output) {
+                                long input_sample_stride, long output_sample_stride, float *output, float *work) {
   if (planes < 0 || samples < 0) abort();
+  float *owned;
+  float *area = nnc_flat_work(work, nnc_flat_scratch_floats(table, nnc_flat_call_vectors(table, planes), 0), &owned);
   NNC_VARIANT_CALL(isa, flat_forward, table, input, kernels, biases, expanded, planes, samples, input_sample_stride,
-                    output_sample_stride, output);
+                    output_sample_stride, output, area);
+  free(owned);
 }
 
 void nnc_depthwise_flat_backward(int isa, const void *table, const float *input, const float *grad_output,
                                  const float *kernels, const float *expanded, int planes, int samples,
                                  long input_sample_stride, long grad_output_sample_stride, float *grad_input,
-                                 float *sums) {
+                                 float *sums, float *work) {
   if (planes < 0 || samples < 0) abort();
+  const int vectors = nnc_flat_call_vectors(table, planes);
+  const size_t floats = nnc_flat_scratch_floats(table, vectors, 1) + nnc_flat_accumulator_floats(table, vectors, 1);
+  float *owned;
+  float *area = nnc_flat_work(work, floats, &owned);
   NNC_VARIANT_CALL(isa, flat_backward, table, input, grad_output, kernels, expanded, planes, samples,
-                    input_sample_stride, grad_output_sample_stride, grad_input, sums);
+                    input_sample_stride, grad_output_sample_stride, grad_input, sums, area);
+  free(owned);
 }

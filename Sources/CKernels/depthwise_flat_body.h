@@ -169,11 +169,11 @@ typedef struct {
   float *memory, *phase[4], *grads, *dx_phase[4];
 } FN(flat_scratch);
 
-INLINE FN(flat_scratch) FN(scratch)(const nnc_flat_table *T, int vectors, int with_grads) {
+INLINE FN(flat_scratch) FN(scratch)(const nnc_flat_table *T, int vectors, int with_grads, float *area) {
   const int sources = T->stride * T->stride;
   const size_t body = (size_t)vectors * NNC_FLAT_LANES, span = T->halo + body + T->halo;
   FN(flat_scratch) s;
-  s.memory = nnc_flat_scratch(span * (sources + (with_grads ? 1 : 0)) + (with_grads && T->stride == 2 ? 4 * body : 0));
+  s.memory = area;
   for (int p = 0; p < sources; p++) s.phase[p] = s.memory + p * span + T->halo;
   s.grads = s.memory + sources * span + T->halo;
   for (int p = 0; p < 4; p++) s.dx_phase[p] = s.memory + (sources + 1) * span + p * body;
@@ -192,13 +192,13 @@ INLINE void FN(prefetch)(const float *p, long floats) {
 
 INLINE void FN(forward_impl)(const nnc_flat_table *T, const float *restrict in, const float *restrict k,
                              const float *restrict biases, const float *restrict expanded, int planes, int samples,
-                             long in_stride, long out_stride, float *restrict out, const int taps, const int kw,
-                             const int standard, const int stride) {
+                             long in_stride, long out_stride, float *restrict out, float *area, const int taps,
+                             const int kw, const int standard, const int stride) {
   const int grid = T->grid;
   const int32_t *masks = nnc_flat_masks(T);
   const uint8_t *index = nnc_flat_forward_index(T);
   const int vectors = T->packed ? (planes * grid + NNC_FLAT_LANES - 1) / NNC_FLAT_LANES : T->vectors;
-  FN(flat_scratch) s = FN(scratch)(T, vectors, 0);
+  FN(flat_scratch) s = FN(scratch)(T, vectors, 0, area);
   const float *source[NNC_FLAT_MAX_TAPS];
   for (int t = 0; t < taps; t++) source[t] = s.phase[T->source[t]] + T->offset[t];
   const FN(flat_rows) rows = FN(rows)(T, s.phase, s.phase[0]);
@@ -237,19 +237,18 @@ INLINE void FN(forward_impl)(const nnc_flat_table *T, const float *restrict in, 
       }
     }
   }
-  free(s.memory);
 }
 
 static void FN(flat_forward)(const void *table, const float *in, const float *k, const float *biases,
                              const float *expanded, int planes, int samples, long in_stride, long out_stride,
-                             float *out) {
+                             float *out, float *area) {
   const nnc_flat_table *T = table;
   if (T->standard && T->stride == 1)
-    FN(forward_impl)(T, in, k, biases, expanded, planes, samples, in_stride, out_stride, out, 9, 3, 1, 1);
+    FN(forward_impl)(T, in, k, biases, expanded, planes, samples, in_stride, out_stride, out, area, 9, 3, 1, 1);
   else if (T->standard)
-    FN(forward_impl)(T, in, k, biases, expanded, planes, samples, in_stride, out_stride, out, 9, 3, 1, 2);
+    FN(forward_impl)(T, in, k, biases, expanded, planes, samples, in_stride, out_stride, out, area, 9, 3, 1, 2);
   else
-    FN(forward_impl)(T, in, k, biases, expanded, planes, samples, in_stride, out_stride, out, T->taps,
+    FN(forward_impl)(T, in, k, biases, expanded, planes, samples, in_stride, out_stride, out, area, T->taps,
                      T->packed ? T->taps : T->slots, 0, T->stride);
 }
 
@@ -287,12 +286,12 @@ static void FN(flat_forward)(const void *table, const float *in, const float *k,
 INLINE void FN(backward_impl)(const nnc_flat_table *T, const float *restrict in, const float *restrict dy,
                               const float *restrict k, const float *restrict expanded, int planes, int samples,
                               long in_stride, long dy_stride, float *restrict dx, float *restrict sums,
-                              const int taps, const int kw, const int standard, const int stride) {
+                              float *area, const int taps, const int kw, const int standard, const int stride) {
   const int grid = T->grid;
   const int32_t *masks = nnc_flat_masks(T);
   const uint8_t *forward = nnc_flat_forward_index(T), *adjoint = nnc_flat_adjoint_index(T);
   const int vectors = T->packed ? (planes * grid + NNC_FLAT_LANES - 1) / NNC_FLAT_LANES : T->vectors;
-  FN(flat_scratch) s = FN(scratch)(T, vectors, 1);
+  FN(flat_scratch) s = FN(scratch)(T, vectors, 1, area);
   const float *source[NNC_FLAT_MAX_TAPS], *gradient[NNC_FLAT_MAX_TAPS];
   for (int t = 0; t < taps; t++) {
     source[t] = s.phase[T->source[t]] + T->offset[t];
@@ -328,7 +327,8 @@ INLINE void FN(backward_impl)(const nnc_flat_table *T, const float *restrict in,
     }
   } else {
     const int floats = planes * grid, per = NNC_FLAT_LANES / grid;
-    v16 *acc = sums ? (v16 *)nnc_flat_scratch((size_t)vectors * taps * NNC_FLAT_LANES) : NULL;
+    // The accumulators follow the scratch in the (zeroed, 64-byte aligned) work area.
+    v16 *acc = sums ? (v16 *)(area + nnc_flat_scratch_floats(T, vectors, 1)) : NULL;
     v16i fm[NNC_FLAT_MAX_TAPS], am[NNC_FLAT_MAX_TAPS];
     for (int t = 0; t < taps; t++) fm[t] = FN(mask)(masks, forward[t]), am[t] = FN(mask)(masks, adjoint[t]);
     for (int n = 0; n < samples; n++) {
@@ -360,24 +360,22 @@ INLINE void FN(backward_impl)(const nnc_flat_table *T, const float *restrict in,
           for (int i = 0; i < count; i++) sums[(first + i) * taps + t] = total[i * grid];
         }
       }
-      free(acc);
     }
   }
-  free(s.memory);
 }
 
 #undef NNC_FLAT_INPUT_GRADIENT
 
 static void FN(flat_backward)(const void *table, const float *in, const float *dy, const float *k,
                               const float *expanded, int planes, int samples, long in_stride, long dy_stride,
-                              float *dx, float *sums) {
+                              float *dx, float *sums, float *area) {
   const nnc_flat_table *T = table;
   if (T->standard && T->stride == 1)
-    FN(backward_impl)(T, in, dy, k, expanded, planes, samples, in_stride, dy_stride, dx, sums, 9, 3, 1, 1);
+    FN(backward_impl)(T, in, dy, k, expanded, planes, samples, in_stride, dy_stride, dx, sums, area, 9, 3, 1, 1);
   else if (T->standard)
-    FN(backward_impl)(T, in, dy, k, expanded, planes, samples, in_stride, dy_stride, dx, sums, 9, 3, 1, 2);
+    FN(backward_impl)(T, in, dy, k, expanded, planes, samples, in_stride, dy_stride, dx, sums, area, 9, 3, 1, 2);
   else
-    FN(backward_impl)(T, in, dy, k, expanded, planes, samples, in_stride, dy_stride, dx, sums, T->taps,
+    FN(backward_impl)(T, in, dy, k, expanded, planes, samples, in_stride, dy_stride, dx, sums, area, T->taps,
                       T->packed ? T->taps : T->slots, 0, T->stride);
 }
 

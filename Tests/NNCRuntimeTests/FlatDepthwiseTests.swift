@@ -124,11 +124,13 @@ private let flatCases: [(size: Int, stride: Int)] = [
     var partials: [[Float]] = []
     for n in (bySample ? Array(0..<g.batch) : [0]) {
       var sums = [Float](repeating: .nan, count: g.weightCount)
+      // A work area of exactly the size asked for, full of NaN: the kernel zeroes what it reads.
+      var work = [Float](repeating: .nan, count: nnc_depthwise_flat_work_floats(table.memory, 44, 1))
       serialDX.withUnsafeMutableBufferPointer {
         nnc_depthwise_flat_backward(
           isa, table.memory, Array(x[(n * inStride)...]), Array(dy[(n * outStride)...]), w,
           expanded.isEmpty ? nil : expanded, 44, Int32(bySample ? 1 : g.batch), inStride, outStride,
-          $0.baseAddress! + n * inStride, &sums)
+          $0.baseAddress! + n * inStride, &sums, &work)
       }
       partials.append(sums)
     }

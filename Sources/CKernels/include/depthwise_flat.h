@@ -46,25 +46,31 @@ size_t nnc_depthwise_flat_expanded_floats(const void *table, int channels);
 void nnc_depthwise_flat_expand(const void *table, const float *kernels, const float *biases, int channels,
                                float *expanded);
 
+/// Floats of the work area a call over `planes` channels uses (zeroed halos around copies of its
+/// planes, the stride-2 input gradient's phases and, for a backward pass over packed planes, its
+/// accumulators), 64-byte alignment slack included. `with_gradients` 0 for the forward pass.
+size_t nnc_depthwise_flat_work_floats(const void *table, int planes, int with_gradients);
+
 /// output = bias + the convolution, for `planes` consecutive channels of `samples` samples: plane c
 /// of sample n read from input + n · input_sample_stride + c · in_height · in_width with kernel
 /// kernels + c · taps and bias biases[c] (biases may be NULL), written to
 /// output + n · output_sample_stride + c · out_height · out_width. Packed planes read their weights
 /// and biases from `expanded` (this call's part) instead. Same sums, in the same order, as
-/// `nnc_depthwise_forward_plane`.
+/// `nnc_depthwise_forward_plane`. `work` (`nnc_depthwise_flat_work_floats` floats, no alignment
+/// needed) is the call's work area; NULL allocates one for the call.
 void nnc_depthwise_flat_forward(int isa, const void *table, const float *input, const float *kernels,
                                 const float *biases, const float *expanded, int planes, int samples,
-                                long input_sample_stride, long output_sample_stride, float *output);
+                                long input_sample_stride, long output_sample_stride, float *output, float *work);
 
 /// Both gradients of `planes` consecutive channels over `samples` samples (sample n's planes at
 /// input + n · input_sample_stride and grad_output + n · grad_output_sample_stride), from one copy of
 /// each plane: grad_input (may be NULL; the layout and stride of input) is overwritten, and
 /// sums[c · taps + t] (may be NULL) is set to channel c's tap-t sum over these samples, added in
-/// order. `expanded` as for the forward pass.
+/// order. `expanded` and `work` as for the forward pass.
 void nnc_depthwise_flat_backward(int isa, const void *table, const float *input, const float *grad_output,
                                  const float *kernels, const float *expanded, int planes, int samples,
                                  long input_sample_stride, long grad_output_sample_stride, float *grad_input,
-                                 float *sums);
+                                 float *sums, float *work);
 
 #ifdef __cplusplus
 }

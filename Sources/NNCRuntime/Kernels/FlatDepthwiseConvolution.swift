@@ -97,12 +97,21 @@ extension DepthwiseConv2D {
 
   /// Scratch floats of the flat kernels for `g` (0 when they do not run it): the packed planes'
   /// per-lane weights (`nnc_depthwise_flat_expand`, 64-byte aligned), then the backward pass's tap
-  /// sums of each task's samples. Sized for the batch of `g`, so a plan's scratch covers every
-  /// smaller batch.
+  /// sums of each task's samples, then each part's work area (`flatWorkFloats`). Sized for the batch
+  /// of `g`, so a plan's scratch covers every smaller batch.
   static func flatScratchCount(_ g: Conv2DGeometry) -> Int {
     guard g.outChannels == g.inChannels, let table = FlatDepthwiseTable.table(for: g) else { return 0 }
     let tasks = FlatTasks(g, table, overTheBatch: g.outHeight * g.outWidth < flatSampleTaskMinimumPixels)
     return flatExpandedSlot(g, table) + g.batch / tasks.samplesPerTask * g.weightCount
+      + Parallel.maximumParts * flatWorkFloats(g, table)
+  }
+
+  /// Floats of one part's work area: what a call over the widest block of channels, forward or
+  /// backward, uses (`nnc_depthwise_flat_work_floats`), in whole 64-byte lines.
+  private static func flatWorkFloats(_ g: Conv2DGeometry, _ table: FlatDepthwiseTable) -> Int {
+    let blocks = [true, false].map { FlatTasks(g, table, overTheBatch: $0).block }
+    let floats = blocks.map { Int(nnc_depthwise_flat_work_floats(table.memory, Int32($0), 1)) }.max() ?? 0
+    return (floats + 15) / 16 * 16
   }
 
   /// Floats the expanded weights take at the front of the scratch, alignment slack included.
@@ -111,28 +120,43 @@ extension DepthwiseConv2D {
     return floats > 0 ? (floats + 15) / 16 * 16 + 16 : 0
   }
 
-  /// Runs `body` with the scratch's two parts: the expanded weights (nil when the planes are not
-  /// packed), written here, and room for `sumCount` tap sums. Without `scratch` (a caller with no
-  /// plan, such as a kernel test) they are allocated for the call; an executor passes its planned
-  /// scratch (`flatScratchCount`), so a training step allocates nothing here.
+  /// The flat kernels' buffers of one call: the expanded weights (nil when the planes are not
+  /// packed), room for the tap sums, and part p's work area (nil: the kernel allocates one).
+  private struct FlatBuffers {
+    let expanded: UnsafePointer<Float>?
+    let sums: UnsafeMutablePointer<Float>
+    let work: UnsafeMutablePointer<Float>?
+    let workFloats: Int
+
+    func work(part: Int) -> UnsafeMutablePointer<Float>? { work.map { $0 + part * workFloats } }
+  }
+
+  /// Runs `body` with the scratch's parts: the expanded weights, written here, room for `sumCount`
+  /// tap sums and the parts' work areas. Without `scratch` (a caller with no plan, such as a kernel
+  /// test) the first two are allocated for the call and the kernels allocate their work areas; an
+  /// executor passes its planned scratch (`flatScratchCount`), so a training step allocates
+  /// nothing here.
   private static func withFlatBuffers(
     _ g: Conv2DGeometry, _ table: FlatDepthwiseTable, weight: UnsafePointer<Float>,
     bias: UnsafePointer<Float>?, sumCount: Int, scratch: UnsafeMutablePointer<Float>?,
-    _ body: (UnsafePointer<Float>?, UnsafeMutablePointer<Float>) -> Void
+    _ body: (FlatBuffers) -> Void
   ) {
     let slot = flatExpandedSlot(g, table)
     let owned = scratch == nil ? UnsafeMutablePointer<Float>.allocate(capacity: max(1, slot + sumCount)) : nil
     defer { owned?.deallocate() }
     let base = scratch ?? owned!
+    let workFloats = flatWorkFloats(g, table)
+    let work = scratch.map { $0 + slot + sumCount }
     guard slot > 0 else {
-      body(nil, base)
+      body(FlatBuffers(expanded: nil, sums: base, work: work, workFloats: workFloats))
       return
     }
     // The C kernels load the expanded weights as aligned 64-byte vectors.
     let expanded = UnsafeMutablePointer<Float>(
       bitPattern: (Int(bitPattern: base) + 63) / 64 * 64)!
     nnc_depthwise_flat_expand(table.memory, weight, bias, Int32(g.outChannels), expanded)
-    body(UnsafePointer(expanded), base + slot)
+    body(
+      FlatBuffers(expanded: UnsafePointer(expanded), sums: base + slot, work: work, workFloats: workFloats))
   }
 
   /// `forward` by the flat kernels (`FlatTasks`): packed planes over the batch (with the 4x4 and 2x2
@@ -147,9 +171,10 @@ extension DepthwiseConv2D {
     let (inStride, outStride) = (g.inChannels * inPlane, g.outChannels * outPlane)
     let taps = g.kernelHeight * g.kernelWidth
     let tasks = FlatTasks(g, table, overTheBatch: table.isPacked)
-    withFlatBuffers(g, table, weight: weight, bias: bias, sumCount: 0, scratch: scratch) { lanes, _ in
+    withFlatBuffers(g, table, weight: weight, bias: bias, sumCount: 0, scratch: scratch) { buffers in
+      let lanes = buffers.expanded
       Parallel.forEach(tasks.count, workPerItem: tasks.samplesPerTask * tasks.block * outPlane * taps) {
-        task in
+        part, task in
         let (sample, index) = task.quotientAndRemainder(dividingBy: tasks.blocks)
         let (n, first) = (sample * tasks.samplesPerTask, index * tasks.block)
         let count = min(tasks.block, g.outChannels - first)
@@ -158,7 +183,7 @@ extension DepthwiseConv2D {
           bias.map { $0 + first },
           lanes.map { $0 + nnc_depthwise_flat_expanded_floats(table.memory, Int32(first)) },
           Int32(count), Int32(tasks.samplesPerTask), inStride, outStride,
-          output + n * outStride + first * outPlane)
+          output + n * outStride + first * outPlane, buffers.work(part: part))
         for m in n..<(n + tasks.samplesPerTask) {
           let dst = output + m * outStride + first * outPlane
           convolutionEpilogue(
@@ -183,11 +208,11 @@ extension DepthwiseConv2D {
     // The tap sums of each task's samples: one set per sample for sample tasks.
     let partialCount = g.batch / tasks.samplesPerTask
     let sumCount = gradWeight == nil ? 0 : partialCount * g.weightCount
-    withFlatBuffers(g, table, weight: weight, bias: nil, sumCount: sumCount, scratch: scratch) {
-      lanes, room in
-      let sums = gradWeight == nil ? nil : room
+    withFlatBuffers(g, table, weight: weight, bias: nil, sumCount: sumCount, scratch: scratch) { buffers in
+      let lanes = buffers.expanded
+      let sums = gradWeight == nil ? nil : buffers.sums
       Parallel.forEach(tasks.count, workPerItem: 2 * tasks.samplesPerTask * tasks.block * outPlane * taps) {
-        task in
+        part, task in
         let (sample, index) = task.quotientAndRemainder(dividingBy: tasks.blocks)
         let (n, first) = (sample * tasks.samplesPerTask, index * tasks.block)
         let count = min(tasks.block, g.outChannels - first)
@@ -198,7 +223,7 @@ extension DepthwiseConv2D {
           lanes.map { $0 + nnc_depthwise_flat_expanded_floats(table.memory, Int32(first)) },
           Int32(count), Int32(tasks.samplesPerTask), inStride, outStride,
           gradInput.map { $0 + n * inStride + first * inPlane },
-          sums.map { $0 + sample * g.weightCount + first * taps })
+          sums.map { $0 + sample * g.weightCount + first * taps }, buffers.work(part: part))
       }
       guard let gradWeight, let sums else { return }
       for index in 0..<g.weightCount {
