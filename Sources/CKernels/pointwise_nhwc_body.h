@@ -59,21 +59,26 @@ PWN_INLINE pwn_v16 FN(finish16)(pwn_v16 v, int affine, pwn_v16 s, pwn_v16 b, int
   return v;
 }
 
-// PIXELS pixels × 8·VECTORS outputs from output channel o on, in 8-lane vectors: each weight vector
-// loaded once per input channel for all the pixels, each input broadcast once for all the vectors.
-// `wt` is the block's packed weights ([k][8·VECTORS], read in order); `r` the shortcut aligned with
-// `out`, or NULL. 4 × 2 is 8 accumulators, with the two weight vectors and a broadcast 11 of AVX2's
-// 16 registers.
-#define PWN_BLOCK8(PIXELS, VECTORS)                                                                          \
-  PWN_INLINE void FN(block8_##PIXELS##_##VECTORS)(int k, int n, const float *wt, const float *x, float *out,  \
+// PIXELS pixels × LANES·VECTORS outputs from output channel o on, in LANES-lane vectors of TYPE,
+// finished by FINISH: each weight vector loaded once per input channel for all the pixels, each
+// input broadcast once for all the vectors. `wt` is the block's packed weights (blocks of 16 outputs,
+// [k][16], or one block of 8): vector v's lie in block v·LANES / 16 at lane (v·LANES) mod 16, read in
+// order; `r` is the shortcut aligned with `out`, or NULL. 8-lane 4 × 2 is 8 accumulators, with the
+// two weight vectors and a broadcast 11 of AVX2's 16 registers; 16-lane 8 × 2 is 16 of AVX-512's
+// 32, two weight loads and eight broadcasts feeding 16 fused multiply-adds where 4 × 2 loads six for
+// eight.
+#define PWN_BLOCK(NAME, TYPE, LANES, FINISH, PIXELS, VECTORS)                                               \
+  PWN_INLINE void FN(NAME##_##PIXELS##_##VECTORS)(int k, int n, const float *wt, const float *x, float *out,  \
                                                   const float *r, const float *s, const float *b, int affine, \
                                                   int activation) {                                         \
-    pwn_v8 acc[PIXELS][VECTORS];                                                                             \
+    const int width = LANES * VECTORS < 16 ? LANES * VECTORS : 16;                                           \
+    TYPE acc[PIXELS][VECTORS];                                                                               \
     for (int p = 0; p < PIXELS; p++)                                                                         \
-      for (int v = 0; v < VECTORS; v++) acc[p][v] = (pwn_v8){0};                                             \
+      for (int v = 0; v < VECTORS; v++) acc[p][v] = (TYPE){0};                                               \
     for (int c = 0; c < k; c++) {                                                                            \
-      pwn_v8 w[VECTORS];                                                                                     \
-      for (int v = 0; v < VECTORS; v++) w[v] = *(const pwn_v8 *)(wt + (long)c * 8 * VECTORS + 8 * v);       \
+      TYPE w[VECTORS];                                                                                       \
+      for (int v = 0; v < VECTORS; v++)                                                                      \
+        w[v] = *(const TYPE *)(wt + (long)(v * LANES / 16) * 16 * k + (long)c * width + v * LANES % 16);     \
       for (int p = 0; p < PIXELS; p++) {                                                                     \
         const float input = x[(long)p * k + c];                                                              \
         for (int v = 0; v < VECTORS; v++) acc[p][v] = acc[p][v] + input * w[v];                              \
@@ -81,34 +86,9 @@ PWN_INLINE pwn_v16 FN(finish16)(pwn_v16 v, int affine, pwn_v16 s, pwn_v16 b, int
     }                                                                                                        \
     for (int p = 0; p < PIXELS; p++)                                                                         \
       for (int v = 0; v < VECTORS; v++)                                                                      \
-        *(pwn_v8 *)(out + (long)p * n + 8 * v) =                                                             \
-            FN(finish8)(acc[p][v], affine, *(const pwn_v8 *)(s + 8 * v), *(const pwn_v8 *)(b + 8 * v),       \
-                        activation, r ? r + (long)p * n + 8 * v : 0);                                        \
-  }
-
-// PIXELS pixels × 16·VECTORS outputs in 16-lane vectors, VECTORS consecutive packed blocks of 16
-// (vector v's weights at wt + v · 16 · k). 8 × 2 is 16 accumulators: two weight loads and eight
-// broadcasts feed 16 fused multiply-adds, where the 8-lane 4 × 2 block loads six for eight.
-#define PWN_BLOCK16(PIXELS, VECTORS)                                                                         \
-  PWN_INLINE void FN(block16_##PIXELS##_##VECTORS)(int k, int n, const float *wt, const float *x, float *out, \
-                                                   const float *r, const float *s, const float *b,           \
-                                                   int affine, int activation) {                             \
-    pwn_v16 acc[PIXELS][VECTORS];                                                                            \
-    for (int p = 0; p < PIXELS; p++)                                                                         \
-      for (int v = 0; v < VECTORS; v++) acc[p][v] = (pwn_v16){0};                                            \
-    for (int c = 0; c < k; c++) {                                                                            \
-      pwn_v16 w[VECTORS];                                                                                    \
-      for (int v = 0; v < VECTORS; v++) w[v] = *(const pwn_v16 *)(wt + (long)v * 16 * k + (long)c * 16);    \
-      for (int p = 0; p < PIXELS; p++) {                                                                     \
-        const float input = x[(long)p * k + c];                                                              \
-        for (int v = 0; v < VECTORS; v++) acc[p][v] = acc[p][v] + input * w[v];                              \
-      }                                                                                                      \
-    }                                                                                                        \
-    for (int p = 0; p < PIXELS; p++)                                                                         \
-      for (int v = 0; v < VECTORS; v++)                                                                      \
-        *(pwn_v16 *)(out + (long)p * n + 16 * v) =                                                           \
-            FN(finish16)(acc[p][v], affine, *(const pwn_v16 *)(s + 16 * v), *(const pwn_v16 *)(b + 16 * v),   \
-                         activation, r ? r + (long)p * n + 16 * v : 0);                                      \
+        *(TYPE *)(out + (long)p * n + LANES * v) =                                                           \
+            FINISH(acc[p][v], affine, *(const TYPE *)(s + LANES * v), *(const TYPE *)(b + LANES * v),         \
+                   activation, r ? r + (long)p * n + LANES * v : 0);                                         \
   }
 
 // One output channel of PIXELS pixels: the same sum, in the same order, as a vector lane.
@@ -122,19 +102,19 @@ PWN_INLINE pwn_v16 FN(finish16)(pwn_v16 v, int affine, pwn_v16 s, pwn_v16 b, int
     }                                                                                                        \
   }
 
-PWN_BLOCK8(4, 2)
-PWN_BLOCK8(4, 1)
-PWN_BLOCK8(1, 2)
-PWN_BLOCK8(1, 1)
+PWN_BLOCK(block8, pwn_v8, 8, FN(finish8), 4, 2)
+PWN_BLOCK(block8, pwn_v8, 8, FN(finish8), 4, 1)
+PWN_BLOCK(block8, pwn_v8, 8, FN(finish8), 1, 2)
+PWN_BLOCK(block8, pwn_v8, 8, FN(finish8), 1, 1)
 PWN_COLUMN(4)
 PWN_COLUMN(1)
 #if PWN_IS_WIDE
-PWN_BLOCK16(8, 2)
-PWN_BLOCK16(8, 1)
-PWN_BLOCK16(4, 2)
-PWN_BLOCK16(4, 1)
-PWN_BLOCK16(1, 2)
-PWN_BLOCK16(1, 1)
+PWN_BLOCK(block16, pwn_v16, 16, FN(finish16), 8, 2)
+PWN_BLOCK(block16, pwn_v16, 16, FN(finish16), 8, 1)
+PWN_BLOCK(block16, pwn_v16, 16, FN(finish16), 4, 2)
+PWN_BLOCK(block16, pwn_v16, 16, FN(finish16), 4, 1)
+PWN_BLOCK(block16, pwn_v16, 16, FN(finish16), 1, 2)
+PWN_BLOCK(block16, pwn_v16, 16, FN(finish16), 1, 1)
 #endif
 
 // The outputs of PIXELS (4 or 1) pixels past the 16-lane blocks, from output channel o on: the
@@ -214,8 +194,7 @@ static void FN(pwn_forward)(int n, int k, int pixels, const float *wt, const flo
 #endif
 }
 
-#undef PWN_BLOCK8
-#undef PWN_BLOCK16
+#undef PWN_BLOCK
 #undef PWN_COLUMN
 #undef PWN_NARROW_ROW
 #undef PWN_WIDE_ROW
