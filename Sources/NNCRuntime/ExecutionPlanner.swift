@@ -176,10 +176,8 @@ public enum ExecutionPlanner {
       else { continue }
       // The addition comes before any activation: a fused convolution must have none of its own.
       if case .fused(let fused) = producer.op, fused.activation != .linear { continue }
-      let geometry = Executor.convolutionGeometry(attributes, graph.shape(of: producer.inputs[0]), batch: 1)
-      let algorithm = ConvolutionAlgorithm.choose(
-        for: geometry, mode: .inference, layout: layouts[producer.inputs[0].index])
-      guard algorithm.addsShortcut else { continue }
+      guard inferenceConvolution(producer, attributes, graph: graph, layouts: layouts).algorithm.addsShortcut
+      else { continue }
       let shortcut = node.inputs[0] == convolutionOutput ? node.inputs[1] : node.inputs[0]
       residuals[index - 1] = PlannedResidual(node: index, shortcut: shortcut, activation: kind)
     }
@@ -291,12 +289,9 @@ public enum ExecutionPlanner {
     var pairs: [Int: Int] = [:]
     func planned(_ index: Int) -> PlannedConvolution? {
       let node = graph.nodes[index]
-      guard let attributes = node.op.convolutionAttributes else { return nil }
-      let geometry = Executor.convolutionGeometry(attributes, graph.shape(of: node.inputs[0]), batch: 1)
-      return PlannedConvolution(
-        geometry: geometry,
-        algorithm: ConvolutionAlgorithm.choose(
-          for: geometry, mode: .inference, layout: layouts[node.inputs[0].index]))
+      return node.op.convolutionAttributes.map {
+        inferenceConvolution(node, $0, graph: graph, layouts: layouts)
+      }
     }
     for (index, node) in graph.nodes.enumerated() where index > 0 {
       let producer = index - 1
@@ -346,6 +341,18 @@ public enum ExecutionPlanner {
       sizes.scratch = max(
         sizes.scratch, Conv2D.separableScratchCount(depthwise: fullDepthwise, pointwise: fullPointwise))
     }
+  }
+
+  /// The geometry (one sample) and algorithm an inference plan gives the convolution `node`, as the
+  /// step loop of `plan` decides them, for the fusions decided before it.
+  static func inferenceConvolution(
+    _ node: Node, _ attributes: ConvolutionAttributes, graph: Graph, layouts: [TensorLayout]
+  ) -> PlannedConvolution {
+    let geometry = Executor.convolutionGeometry(attributes, graph.shape(of: node.inputs[0]), batch: 1)
+    return PlannedConvolution(
+      geometry: geometry,
+      algorithm: ConvolutionAlgorithm.choose(
+        for: geometry, mode: .inference, layout: layouts[node.inputs[0].index]))
   }
 
   /// The elements of the arena `value` occupies at `maxBatch`; nil for a value the memory plan gives
