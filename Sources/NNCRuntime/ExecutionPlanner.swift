@@ -297,7 +297,7 @@ public enum ExecutionPlanner {
       let producer = index - 1
       let depthwiseOutput = graph.nodes[producer].output
       guard node.inputs == [depthwiseOutput], depthwiseOutput != graph.output,
-        uses[depthwiseOutput.index] == 1, pairs[producer] == nil,
+        uses[depthwiseOutput.index] == 1,
         let depthwise = planned(producer), depthwise.algorithm == .channelsLastDepthwise,
         let pointwise = planned(index), pointwise.algorithm == .channelsLastPointwise,
         Conv2D.runsSeparableChannelsLast(depthwise: depthwise.geometry, pointwise: pointwise.geometry)
