@@ -4,15 +4,7 @@
 #include "kernel_arithmetic.h"
 #include "pointwise.h"
 
-typedef float pwn_v8 __attribute__((vector_size(32), aligned(4)));
-
-// The portable variant passes 8-float vectors between always-inlined helpers only.
-#pragma clang diagnostic ignored "-Wpsabi"
-
-#define PWN_INLINE static inline __attribute__((always_inline))
-
-typedef float pwn_v16 __attribute__((vector_size(64), aligned(4)));
-typedef int pwn_m16 __attribute__((vector_size(64), aligned(4)));
+#include "pointwise_lanes.h"
 
 // 16-lane register blocks where AVX-512's 32 vector registers hold them (and an Intel core's two
 // 512-bit FMA units double the rate of 8-lane code); 8-lane blocks elsewhere.

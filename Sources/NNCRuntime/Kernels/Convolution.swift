@@ -160,6 +160,8 @@ public enum Conv2D {
       return channelsLastPointwiseScratchCount(geometry.denseProductGeometry)
     case .patchProduct:
       return patchProductScratchCount(geometry, outputLayout: .channelsFirst)
+    case .packedProduct:
+      return packedProductScratchCount(geometry)
     case .channelsLastDepthwise:
       return DepthwiseConv2D.channelsLastScratchCount(geometry)
     case .cropped(let crop, let inner):
@@ -201,6 +203,7 @@ public enum Conv2D {
     case .channelsLastPointwise: return channelsLastPointwiseScratchCount(geometry)
     case .denseProduct: return channelsLastPointwiseScratchCount(geometry.denseProductGeometry)
     case .patchProduct: return geometry.weightCount
+    case .packedProduct: return packedProductWeightCount(geometry)
     case .im2col, .pointwise, .sampleTiles, .depthwise, .direct, .channelsLastDepthwise:
       return 0
     }
@@ -256,6 +259,11 @@ public enum Conv2D {
         geometry, input: input, weight: weight, bias: bias, output: output, activation: activation,
         channelScale: channelScale, scratch: requireScratch(geometry, scratch), outputLayout: .channelsFirst,
         shortcut: shortcut, packedWeight: keptWeight, packedWeightIsCurrent: prepared)
+    case .packedProduct:
+      packedProductForward(
+        geometry, input: input, weight: weight, bias: bias, output: output, activation: activation,
+        channelScale: channelScale, scratch: requireScratch(geometry, scratch), shortcut: shortcut,
+        packedWeight: keptWeight, packedWeightIsCurrent: prepared)
     case .cropped(let crop, .denseProduct):
       // The kept floats hold the cropped weights packed for the product: gathered into scratch
       // first, packed by the product.
@@ -395,8 +403,9 @@ public enum Conv2D {
       preconditionFailure("F(4x4, 3x3) convolutions have no backward: training plans run F(2x2, 3x3)")
     case .channelsLastPointwise, .channelsLastDepthwise:
       preconditionFailure("channels-last convolutions have no backward: only inference graphs change layout")
-    case .denseProduct, .patchProduct:
-      preconditionFailure("dense and patch products have no backward: only inference plans choose them")
+    case .denseProduct, .patchProduct, .packedProduct:
+      preconditionFailure(
+        "dense, patch and packed products have no backward: only inference plans choose them")
     case .im2col, .pointwise, .sampleTiles, .direct:
       columnsBackward(
         geometry, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,

@@ -38,6 +38,10 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
   /// Few input channels × taps (stems): the product of pixel patches by the channels-last pointwise
   /// kernel, written into the channels-first output (`Conv2D.patchProductForward`). Inference only.
   case patchProduct
+  /// Ungrouped 1x1 and strided convolutions with many filters (ResNet-50's): weights packed once
+  /// per run times column panels each task packs from the input, every output written once with its
+  /// epilogue (`Conv2D.packedProductForward`). Inference only.
+  case packedProduct
 
   /// The algorithm for `geometry`: the direct depthwise kernel when it has several groups, one per
   /// input channel, the direct kernel for few input channels × taps (`DirectConv2D.applies`), else
@@ -64,6 +68,7 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
   /// `Conv2D.runsPatchProduct` with 16 filters or more.
   func forwardOnly(for geometry: Conv2DGeometry) -> ConvolutionAlgorithm {
     if geometry.isDenseProduct, self == .pointwise || self == .im2col { return .denseProduct }
+    if self == .pointwise || self == .im2col, Conv2D.runsPackedProduct(geometry) { return .packedProduct }
     if self == .im2col, Conv2D.runsPatchProduct(geometry, outputLayout: .channelsFirst),
       geometry.outChannels >= Conv2D.patchProductMinimumFilters
     {
@@ -75,7 +80,7 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
     case .im2col where Conv2D.runsSamplesInInference(geometry): return .sampleTiles
     case .cropped(let crop, let inner): return .cropped(crop, then: inner.forwardOnly(for: crop.geometry))
     case .im2col, .sampleTiles, .winograd4x4, .direct, .depthwise, .channelsLastPointwise,
-      .channelsLastDepthwise, .denseProduct, .patchProduct:
+      .channelsLastDepthwise, .denseProduct, .patchProduct, .packedProduct:
       return self
     }
   }
@@ -86,8 +91,7 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
   public var addsShortcut: Bool {
     switch self {
     case .im2col, .pointwise, .sampleTiles, .winograd, .winograd4x4, .channelsLastPointwise,
-      .denseProduct,
-      .patchProduct:
+      .denseProduct, .patchProduct, .packedProduct:
       return true
     case .cropped(_, let inner): return inner.addsShortcut
     case .direct, .depthwise, .channelsLastDepthwise: return false
@@ -101,7 +105,7 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
     case .depthwise, .channelsLastDepthwise: return true
     case .cropped(_, let inner): return inner.takesScaledWeights
     case .im2col, .pointwise, .sampleTiles, .winograd, .winograd4x4, .direct, .channelsLastPointwise,
-      .denseProduct, .patchProduct:
+      .denseProduct, .patchProduct, .packedProduct:
       return false
     }
   }
@@ -135,6 +139,7 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
     case .channelsLastDepthwise: return "depthwise nhwc"
     case .denseProduct: return "dense product"
     case .patchProduct: return "patch product"
+    case .packedProduct: return "packed product"
     }
   }
 }

@@ -1,0 +1,231 @@
+import CKernels
+import Foundation
+import NNCGraph
+import NNCRandom
+import Testing
+
+@testable import NNCRuntime
+
+/// `Conv2D.packedProductForward` against the definition in Double on every thread count and
+/// instruction set, its fused residual addition against the separate one, the kernel's task split
+/// changing no bit, and the plans that choose it.
+@Suite struct PackedProductTests {
+  static let geometries = [
+    // 1x1 on 7x7 maps, 5 samples: 245 columns, so panels of 32 cross samples' ends and the last is
+    // ragged; 29 filters: two full weight panels of 12 and one of 5.
+    Conv2DGeometry(
+      batch: 5, inChannels: 70, inHeight: 7, inWidth: 7, outChannels: 29, kernelHeight: 1, kernelWidth: 1),
+    // ResNet's 3x3/2 layer, small: padded borders in every panel.
+    Conv2DGeometry(
+      batch: 7, inChannels: 8, inHeight: 9, inWidth: 9, outChannels: 40, kernelHeight: 3, kernelWidth: 3,
+      strideH: 2, strideW: 2, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1),
+    // A 7x7/2 stem over 3 channels, 147-float patches.
+    Conv2DGeometry(
+      batch: 3, inChannels: 3, inHeight: 13, inWidth: 13, outChannels: 16, kernelHeight: 7, kernelWidth: 7,
+      strideH: 2, strideW: 2, padTop: 3, padBottom: 3, padLeft: 3, padRight: 3),
+    // Dilation 2 at stride 1 and a projection 1x1/2 on an odd map: the general packing's other paths.
+    Conv2DGeometry(
+      batch: 2, inChannels: 9, inHeight: 10, inWidth: 11, outChannels: 13, kernelHeight: 3, kernelWidth: 3,
+      dilationH: 2, dilationW: 2, padTop: 2, padBottom: 2, padLeft: 2, padRight: 2),
+    Conv2DGeometry(
+      batch: 4, inChannels: 33, inHeight: 9, inWidth: 9, outChannels: 24, kernelHeight: 1, kernelWidth: 1,
+      strideH: 2, strideW: 2),
+  ]
+
+  @Test(arguments: geometries)
+  func matchesTheDefinitionOnEveryThreadCountAndInstructionSet(_ g: Conv2DGeometry) {
+    var generator = RandomGenerator(seed: 71)
+    let input = randomValues(g.inputCount, &generator, scale: 2)
+    let weight = randomValues(g.weightCount, &generator)
+    let bias = randomValues(g.outChannels, &generator)
+    let scale = randomValues(g.outChannels, &generator, scale: 3)
+    let sums = referenceConvolution(g, input: doubles(input), weight: doubles(weight), bias: nil)
+    let magnitudes = referenceConvolution(
+      g, input: input.map { abs(Double($0)) }, weight: weight.map { abs(Double($0)) }, bias: nil)
+    let plane = g.outHeight * g.outWidth
+    let available = DepthwiseInstructionSet.allCases.filter(\.isAvailable)
+    for (activation, affine) in [
+      (ActivationKind.relu6, true), (.linear, false), (.relu, true), (.tanh, true),
+    ] {
+      let runs = (1...3).map { ($0, DepthwiseInstructionSet.best) } + available.map { (1, $0) }
+      let results = runs.map { threads, instructionSet in
+        var output = [Float](repeating: .nan, count: g.outputCount)
+        var scratch = [Float](repeating: .nan, count: Conv2D.packedProductScratchCount(g))
+        Conv2D.packedProductForward(
+          g, input: input, weight: weight, bias: affine ? bias : nil, output: &output, activation: activation,
+          channelScale: affine ? scale : nil, scratch: &scratch, threads: threads,
+          instructionSet: instructionSet)
+        return output
+      }
+      var expected = [Double](repeating: 0, count: g.outputCount)
+      var bounds = expected
+      for index in 0..<g.outputCount {
+        let channel = index / plane % g.outChannels
+        let (s, b) = affine ? (Double(scale[channel]), Double(bias[channel])) : (1, 0)
+        var value = sums[index] * s + b
+        switch activation {
+        case .relu6: value = min(max(value, 0), 6)
+        case .relu: value = max(value, 0)
+        case .tanh: value = Foundation.tanh(value)
+        default: break
+        }
+        expected[index] = value
+        bounds[index] = magnitudes[index] * abs(s) + abs(b)
+      }
+      for (result, run) in zip(results, runs) {
+        let error = maxRoundingError(result, expected, magnitudes: bounds, terms: g.columnRows + 2)
+        #expect(error < 4, "\(g) \(activation) \(run.1): \(error) rounding bounds")
+      }
+      #expect(
+        results[1] == results[0] && results[2] == results[0], "\(g) \(activation): thread counts differ")
+      if available.contains(.avx2) && available.contains(.avx512) {
+        let (avx2, avx512) = (
+          results[3 + available.firstIndex(of: .avx2)!], results[3 + available.firstIndex(of: .avx512)!]
+        )
+        #expect(
+          avx2.map(\.bitPattern) == avx512.map(\.bitPattern), "\(g) \(activation): AVX2 and AVX-512 differ")
+      }
+    }
+  }
+
+  /// A shortcut added before ReLU or none gives the bits of the product followed by `Add.forward`.
+  @Test(arguments: geometries)
+  func addsTheShortcutAsTheSeparateAddition(_ g: Conv2DGeometry) {
+    var generator = RandomGenerator(seed: 72)
+    let input = randomValues(g.inputCount, &generator, scale: 2)
+    let weight = randomValues(g.weightCount, &generator)
+    let bias = randomValues(g.outChannels, &generator)
+    let scale = randomValues(g.outChannels, &generator, scale: 3)
+    let shortcut = randomValues(g.outputCount, &generator, scale: 2)
+    var scratch = [Float](repeating: .nan, count: Conv2D.packedProductScratchCount(g))
+    var convolution = [Float](repeating: .nan, count: g.outputCount)
+    Conv2D.packedProductForward(
+      g, input: input, weight: weight, bias: bias, output: &convolution, activation: .linear,
+      channelScale: scale, scratch: &scratch)
+    for activation in [ActivationKind.linear, .relu] {
+      var separate = [Float](repeating: .nan, count: g.outputCount)
+      Add.forward(convolution, shortcut, output: &separate, count: g.outputCount, activation: activation)
+      for threads in 1...3 {
+        var fused = [Float](repeating: .nan, count: g.outputCount)
+        Conv2D.packedProductForward(
+          g, input: input, weight: weight, bias: bias, output: &fused, activation: activation,
+          channelScale: scale, scratch: &scratch, shortcut: shortcut, threads: threads)
+        #expect(
+          fused.map(\.bitPattern) == separate.map(\.bitPattern), "\(g) \(activation), \(threads) threads")
+      }
+    }
+  }
+
+  /// The kernel called on other splits of the columns and channels than the runtime's (single
+  /// columns, odd runs, one weight panel at a time) writes the same bits: no task or panel size
+  /// enters an output's arithmetic.
+  @Test(arguments: [geometries[0], geometries[1]])
+  func everyTaskSplitGivesTheSameBits(_ g: Conv2DGeometry) {
+    var generator = RandomGenerator(seed: 73)
+    let input = randomValues(g.inputCount, &generator, scale: 2)
+    let weight = randomValues(g.weightCount, &generator)
+    let bias = randomValues(g.outChannels, &generator)
+    let shortcut = randomValues(g.outputCount, &generator)
+    var packed = [Float](repeating: .nan, count: Conv2D.packedProductWeightCount(g))
+    nnc_packed_product_pack(Int32(g.outChannels), Int32(g.columnRows), weight, &packed)
+    var shape = nnc_patch_shape(
+      in_channels: Int32(g.inChannels), in_height: Int32(g.inHeight), in_width: Int32(g.inWidth),
+      out_height: Int32(g.outHeight), out_width: Int32(g.outWidth), kernel_height: Int32(g.kernelHeight),
+      kernel_width: Int32(g.kernelWidth), stride_h: Int32(g.strideH), stride_w: Int32(g.strideW),
+      dilation_h: Int32(g.dilationH), dilation_w: Int32(g.dilationW), pad_top: Int32(g.padTop),
+      pad_left: Int32(g.padLeft))
+    let columns = g.batch * g.outHeight * g.outWidth
+    let rowPanel = Int(NNC_PACKED_PRODUCT_ROWS)
+    func run(columnsPerTask: Int, rowsPerTask: Int) -> [Float] {
+      var output = [Float](repeating: .nan, count: g.outputCount)
+      var work = [Float](
+        repeating: .nan, count: nnc_packed_product_work_floats(Int32(g.columnRows), Int32(columnsPerTask)))
+      for first in stride(from: 0, to: columns, by: columnsPerTask) {
+        for row in stride(from: 0, to: g.outChannels, by: rowsPerTask) {
+          nnc_packed_product_forward(
+            DepthwiseInstructionSet.best.code, &shape, Int32(g.outChannels), packed, input, first,
+            Int32(min(columnsPerTask, columns - first)), Int32(row),
+            Int32(min(rowsPerTask, g.outChannels - row)),
+            &output, shortcut, nil, bias, Int32(NNC_POINTWISE_RELU), &work)
+        }
+      }
+      return output
+    }
+    let whole = run(columnsPerTask: columns, rowsPerTask: g.outChannels)
+    for (columnsPerTask, rowsPerTask) in [
+      (1, rowPanel), (45, 2 * rowPanel), (32, rowPanel), (97, g.outChannels),
+    ] {
+      let split = run(columnsPerTask: columnsPerTask, rowsPerTask: rowsPerTask)
+      #expect(split.map(\.bitPattern) == whole.map(\.bitPattern), "\(g): \(columnsPerTask) × \(rowsPerTask)")
+    }
+  }
+
+  /// Inference plans choose it for ResNet-50's 3x3/2 layers and its 1x1 expansions on 7x7 maps;
+  /// training plans keep im2col and the pointwise product, and the other layers their algorithms.
+  @Test func inferencePlansChooseItForResNet50sStridedAndSmallMapLayers() {
+    let strided = Conv2DGeometry(
+      batch: 8, inChannels: 128, inHeight: 56, inWidth: 56, outChannels: 128, kernelHeight: 3, kernelWidth: 3,
+      strideH: 2, strideW: 2, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1)
+    let expansion = Conv2DGeometry(
+      batch: 8, inChannels: 512, inHeight: 7, inWidth: 7, outChannels: 2048, kernelHeight: 1, kernelWidth: 1)
+    #expect(ConvolutionAlgorithm.choose(for: strided, mode: .inference) == .packedProduct)
+    #expect(ConvolutionAlgorithm.choose(for: expansion, mode: .inference) == .packedProduct)
+    #expect(ConvolutionAlgorithm.choose(for: strided, mode: .training) == .im2col)
+    #expect(ConvolutionAlgorithm.choose(for: expansion, mode: .training) == .pointwise)
+    // The reduction 2048 -> 512 (a task would hold one panel of columns), the 1x1 layers on 14x14
+    // maps, the projections and the stem keep theirs.
+    let reduction = Conv2DGeometry(
+      batch: 8, inChannels: 2048, inHeight: 7, inWidth: 7, outChannels: 512, kernelHeight: 1, kernelWidth: 1)
+    #expect(!Conv2D.runsPackedProduct(reduction))
+    let wideMap = Conv2DGeometry(
+      batch: 8, inChannels: 256, inHeight: 14, inWidth: 14, outChannels: 1024, kernelHeight: 1, kernelWidth: 1
+    )
+    #expect(ConvolutionAlgorithm.choose(for: wideMap, mode: .inference) == .sampleTiles)
+    let projection = Conv2DGeometry(
+      batch: 8, inChannels: 256, inHeight: 56, inWidth: 56, outChannels: 512, kernelHeight: 1, kernelWidth: 1,
+      strideH: 2, strideW: 2)
+    #expect(ConvolutionAlgorithm.choose(for: projection, mode: .inference) == .sampleTiles)
+    let stem = Conv2DGeometry(
+      batch: 8, inChannels: 3, inHeight: 224, inWidth: 224, outChannels: 64, kernelHeight: 7, kernelWidth: 7,
+      strideH: 2, strideW: 2, padTop: 3, padBottom: 3, padLeft: 3, padRight: 3)
+    #expect(ConvolutionAlgorithm.choose(for: stem, mode: .inference) == .patchProduct)
+  }
+}
+
+extension PackedProductTests {
+  static let model = """
+    model:
+      input: [16, 14, 14]
+      layers:
+        - conv2d: {filters: 128, kernel: 3, stride: 2, padding: 1, bias: false}
+        - batchnorm
+        - relu
+        - conv2d: {filters: 256, kernel: 1, bias: false}
+        - batchnorm
+        - global_avgpool
+        - dense: 3
+    """
+
+  /// An inference executor runs both convolutions as packed products (the weights kept packed
+  /// across batches) and gives the outputs of the unoptimized graph, batch after batch.
+  @Test func theExecutorsPackedProductsGiveTheUnoptimizedOutputs() throws {
+    let model = try graph(Self.model)
+    let plan = try ExecutionPlanner.plan(graph: model, configuration: .inference, maxBatch: 3)
+    let packed = plan.steps.filter { $0.convolution?.algorithm == .packedProduct }
+    #expect(packed.count == 2, "\(plan.steps.compactMap { $0.convolution?.algorithm })")
+    let batch = 3
+    let optimized = Executor(graph: model, maxBatch: batch, configuration: .inference)
+    let plain = Executor(
+      graph: model, maxBatch: batch,
+      configuration: ExecutionConfiguration(mode: .inference, optimization: .none))
+    OptimizationEquivalenceTests.prepare([optimized, plain], batch: batch, seed: 46)
+    for _ in 0..<2 {
+      let outputs = [optimized, plain].map { executor in
+        executor.forward(batch: batch, training: false)
+        return OptimizationEquivalenceTests.output(executor, batch: batch)
+      }
+      let error = OptimizationEquivalenceTests.relativeError(outputs[0], outputs[1])
+      #expect(error < 1e-5, "packed products against the unoptimized graph: \(error)")
+    }
+  }
+}
