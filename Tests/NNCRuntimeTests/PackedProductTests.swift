@@ -135,11 +135,13 @@ import Testing
       dilation_h: Int32(g.dilationH), dilation_w: Int32(g.dilationW), pad_top: Int32(g.padTop),
       pad_left: Int32(g.padLeft))
     let columns = g.batch * g.outHeight * g.outWidth
-    let rowPanel = Int(NNC_PACKED_PRODUCT_ROWS)
+    let rowPanel = Int(NNC_PACKED_PRODUCT_CHANNELS)
     func run(columnsPerTask: Int, rowsPerTask: Int) -> [Float] {
       var output = [Float](repeating: .nan, count: g.outputCount)
       var work = [Float](
-        repeating: .nan, count: nnc_packed_product_work_floats(Int32(g.columnRows), Int32(columnsPerTask)))
+        repeating: .nan,
+        count: nnc_packed_product_work_floats(
+          Int32(g.columnRows), Int32(columnsPerTask), Int32(g.outChannels)))
       for first in stride(from: 0, to: columns, by: columnsPerTask) {
         for row in stride(from: 0, to: g.outChannels, by: rowsPerTask) {
           nnc_packed_product_forward(
@@ -160,8 +162,8 @@ import Testing
     }
   }
 
-  /// Inference plans choose it for ResNet-50's 3x3/2 layers and its 1x1 expansions on 7x7 maps;
-  /// training plans keep im2col and the pointwise product, and the other layers their algorithms.
+  /// Inference plans choose it for ResNet-50's 3x3/2 layers, its 1x1 layers on 7x7 maps and its
+  /// reductions; training plans keep im2col and the pointwise product.
   @Test func inferencePlansChooseItForResNet50sStridedAndSmallMapLayers() {
     let strided = Conv2DGeometry(
       batch: 8, inChannels: 128, inHeight: 56, inWidth: 56, outChannels: 128, kernelHeight: 3, kernelWidth: 3,
@@ -172,11 +174,12 @@ import Testing
     #expect(ConvolutionAlgorithm.choose(for: expansion, mode: .inference) == .packedProduct)
     #expect(ConvolutionAlgorithm.choose(for: strided, mode: .training) == .im2col)
     #expect(ConvolutionAlgorithm.choose(for: expansion, mode: .training) == .pointwise)
-    // The reduction 2048 -> 512 (a task would hold one panel of columns), the 1x1 layers on 14x14
-    // maps, the projections and the stem keep theirs.
     let reduction = Conv2DGeometry(
-      batch: 8, inChannels: 2048, inHeight: 7, inWidth: 7, outChannels: 512, kernelHeight: 1, kernelWidth: 1)
-    #expect(!Conv2D.runsPackedProduct(reduction))
+      batch: 8, inChannels: 1024, inHeight: 14, inWidth: 14, outChannels: 256, kernelHeight: 1, kernelWidth: 1
+    )
+    #expect(ConvolutionAlgorithm.choose(for: reduction, mode: .inference) == .packedProduct)
+    // The expansions on maps of 14x14 and more (also strided: the projections) and the stem keep
+    // theirs.
     let wideMap = Conv2DGeometry(
       batch: 8, inChannels: 256, inHeight: 14, inWidth: 14, outChannels: 1024, kernelHeight: 1, kernelWidth: 1
     )

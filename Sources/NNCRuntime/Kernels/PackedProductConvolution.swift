@@ -17,48 +17,53 @@ extension Conv2D {
   static let packedProductMinimumTasks = 16
 
   /// Whether inference plans run `g` (laid out channels-first) as a packed product: ungrouped
-  /// convolutions with patches of 64 floats or more that are either 1x1 on maps of 49 to
-  /// `inferenceSampleColumns` pixels (ResNet-50's 7x7 maps, where a sample's 49 columns left
-  /// OpenBLAS's panels part empty and the whole-batch path copied the planes side by side and back)
-  /// or strided with taps and 128 filters or more (ResNet-50's 3x3/2 layers: no im2col matrix). In
-  /// alternating runs of ResNet-50 (batch 8, two threads, AVX-512 Zen 4) these layers took 14.5
-  /// against 16.1 ms (1x1 to 2048x7x7), 11.6 against 12.6 (3x3/2 to 512x7x7), 10.9 against 11.7 and
-  /// 10.1 against 10.6; the 1x1 layers on larger maps, the strided 1x1 ones and the 7x7 stem (64
-  /// filters over 147-float patches: packing the columns cost as much as the product) ran 3–50 %
-  /// slower than their sample tiles and patch product, so they keep those.
+  /// convolutions with patches of 64 floats or more on maps of 49 pixels or more that are 1x1
+  /// (strided or not) with 64 filters or more, or strided with taps and 128 filters or more — all of
+  /// ResNet-50's but its stem and its expansions on maps of `inferenceSampleColumns` pixels or more.
+  /// Those expansions (64 -> 256 on 56x56 maps, with a residual addition) write four times the
+  /// floats they read, and the tiles' rows of 8 columns across 32 planes wrote them 2-10 % slower
+  /// than OpenBLAS's products a sample per tile; the stem (64 filters over 147-float patches)
+  /// spends as long packing its columns as multiplying them. In alternating runs of ResNet-50
+  /// (batch 8, two threads, AVX-512 Zen 4) the layers it takes ran 1-27 % faster (3x3/2 to 512x7x7
+  /// 9.2 against 12.5 ms, 1x1 to 2048x7x7 13.5 against 16.0), the whole batch 295 against 310 ms.
   static func runsPackedProduct(_ g: Conv2DGeometry) -> Bool {
-    guard g.groups == 1 && g.columnRows >= packedProductMinimumPatch else { return false }
+    guard g.groups == 1 && g.columnRows >= packedProductMinimumPatch,
+      g.weightCount <= packedProductMaximumWeights
+    else { return false }
     let plane = g.outHeight * g.outWidth
-    if g.isPointwise {
-      // Patches longer than half the column budget leave a task one panel of columns, for which
-      // every panel of weights streams in again from L3: ResNet-50's 2048 -> 512 layers on 7x7
-      // maps ran 4 % slower than the whole batch's product.
-      return plane >= packedProductMinimumPlane && plane < inferenceSampleColumns
-        && g.outChannels >= packedProductMinimumPatch
-        && g.columnRows * 2 * Int(NNC_PACKED_PRODUCT_COLUMNS) <= packedProductColumnBudget
+    guard plane >= packedProductMinimumPlane else { return false }
+    if g.kernelHeight * g.kernelWidth == 1 {
+      let wideExpansion = plane >= inferenceSampleColumns && g.outChannels > g.inChannels
+      return g.outChannels >= packedProductMinimumFilters && !wideExpansion
     }
     let strided = g.strideH > 1 || g.strideW > 1
-    return strided && g.kernelHeight * g.kernelWidth > 1 && plane >= packedProductMinimumPlane
-      && g.outChannels >= packedProductMinimumStridedFilters
+    return strided && g.outChannels >= packedProductMinimumStridedFilters
   }
 
+  static let packedProductMinimumFilters = 64
+  /// Weights at most (16 MiB): every column task streams them from L3 or memory once, where
+  /// OpenBLAS's whole-batch product of a weight-bound layer packs them once.
+  static let packedProductMaximumWeights = 4 * 1024 * 1024
+  /// Column groups a task holds at least, beyond the budget for long patches (ResNet-50's 3x3/2
+  /// layer to 512x7x7, 2304 floats): each task streams all the weights once.
+  static let packedProductMinimumGroups = 4
   static let packedProductMinimumPatch = 64
   static let packedProductMinimumPlane = 49
   static let packedProductMinimumStridedFilters = 128
 
-  /// Column panels (of `NNC_PACKED_PRODUCT_COLUMNS`) per task and output channels per task: panels
-  /// within the budget, spread evenly; channels in whole weight panels, split until there are
+  /// Column groups (of `NNC_PACKED_PRODUCT_GROUP`) per task and output channels per task: groups
+  /// within the budget, spread evenly; channels in whole weight blocks, split until there are
   /// `packedProductMinimumTasks` tasks. A function of the geometry (its batch included).
-  static func packedProductTasks(_ g: Conv2DGeometry) -> (panels: Int, rows: Int) {
-    let columns = Int(NNC_PACKED_PRODUCT_COLUMNS)
-    let rowsPerPanel = Int(NNC_PACKED_PRODUCT_ROWS)
-    let totalPanels = (g.batch * g.outHeight * g.outWidth + columns - 1) / columns
-    let panelLimit = max(1, packedProductColumnBudget / (g.columnRows * columns))
-    let columnTasks = (totalPanels + panelLimit - 1) / panelLimit
-    let panels = (totalPanels + columnTasks - 1) / columnTasks
-    let weightPanels = (g.outChannels + rowsPerPanel - 1) / rowsPerPanel
-    let rowTasks = min(weightPanels, max(1, (packedProductMinimumTasks + columnTasks - 1) / columnTasks))
-    return (panels, (weightPanels + rowTasks - 1) / rowTasks * rowsPerPanel)
+  static func packedProductTasks(_ g: Conv2DGeometry) -> (groups: Int, rows: Int) {
+    let group = Int(NNC_PACKED_PRODUCT_GROUP)
+    let block = Int(NNC_PACKED_PRODUCT_CHANNELS)
+    let totalGroups = (g.batch * g.outHeight * g.outWidth + group - 1) / group
+    let groupLimit = max(packedProductMinimumGroups, packedProductColumnBudget / (g.columnRows * group))
+    let columnTasks = (totalGroups + groupLimit - 1) / groupLimit
+    let groups = (totalGroups + columnTasks - 1) / columnTasks
+    let blocks = (g.outChannels + block - 1) / block
+    let rowTasks = min(blocks, max(1, (packedProductMinimumTasks + columnTasks - 1) / columnTasks))
+    return (groups, (blocks + rowTasks - 1) / rowTasks * block)
   }
 
   /// Floats of the packed weights (kept by an inference executor).
@@ -68,9 +73,10 @@ extension Conv2D {
 
   /// Scratch floats: the packed weights, then a task's packed columns per part of the loop.
   static func packedProductScratchCount(_ g: Conv2DGeometry) -> Int {
-    let columns = packedProductTasks(g).panels * Int(NNC_PACKED_PRODUCT_COLUMNS)
+    let columns = packedProductTasks(g).groups * Int(NNC_PACKED_PRODUCT_GROUP)
     return packedProductWeightCount(g)
-      + Parallel.maximumParts * nnc_packed_product_work_floats(Int32(g.columnRows), Int32(columns))
+      + Parallel.maximumParts
+      * nnc_packed_product_work_floats(Int32(g.columnRows), Int32(columns), Int32(g.outChannels))
   }
 
   /// output = activation(conv(input, weight) · channelScale + bias [+ shortcut]), all NCHW, by the
@@ -94,13 +100,14 @@ extension Conv2D {
     if packedWeight == nil || !packedWeightIsCurrent {
       nnc_packed_product_pack(Int32(g.outChannels), Int32(g.columnRows), weight, packed)
     }
-    let (panels, rows) = packedProductTasks(g)
-    let columnsPerTask = panels * Int(NNC_PACKED_PRODUCT_COLUMNS)
+    let (groups, rows) = packedProductTasks(g)
+    let columnsPerTask = groups * Int(NNC_PACKED_PRODUCT_GROUP)
     let totalColumns = g.batch * g.outHeight * g.outWidth
     let columnTasks = (totalColumns + columnsPerTask - 1) / columnsPerTask
     let rowTasks = (g.outChannels + rows - 1) / rows
     let work = scratch + packedProductWeightCount(g)
-    let workFloats = nnc_packed_product_work_floats(Int32(g.columnRows), Int32(columnsPerTask))
+    let workFloats = nnc_packed_product_work_floats(
+      Int32(g.columnRows), Int32(columnsPerTask), Int32(g.outChannels))
     let code = activation.pointwiseKernelCode
     var shape = nnc_patch_shape(
       in_channels: Int32(g.inChannels), in_height: Int32(g.inHeight), in_width: Int32(g.inWidth),
