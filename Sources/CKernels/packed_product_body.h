@@ -100,65 +100,68 @@ PWN_INLINE void FN(tile)(int k, const float *w, const float *x, const float *s, 
 }
 #endif
 
+// The tile of column group g (of `count` columns from `first`) and the block of channels from m0
+// (`rows` of them). A group inside one sample's plane is written in place, the lines two groups on
+// of its rows (output, and shortcut) prefetched while the tile sums (ResNet-50's 1x1 layers with a
+// residual addition ran 8-20 % slower without); one that crosses a sample's end or the task's is
+// computed into a local tile (its shortcut gathered into another) and copied out.
+PWN_INLINE void FN(group_tile)(int g, int m0, int rows, int patch, int out_channels, int out_plane,
+                               const float *packed, const float *work, long first, int count, float *output,
+                               const float *shortcut, const float *s, const float *b, int affine, int activation) {
+  const long column = first + (long)g * PP_GROUP;
+  const int n = count - g * PP_GROUP < PP_GROUP ? count - g * PP_GROUP : PP_GROUP;
+  const long sample = column / out_plane;
+  const int position = (int)(column % out_plane);
+  const float *x = work + (long)g * patch * PP_GROUP;
+  const float *w = packed + (long)m0 * patch;
+  if (n == PP_GROUP && position + PP_GROUP <= out_plane) {
+    const long at = (sample * out_channels + m0) * out_plane + position;
+    if (position + 3 * PP_GROUP <= out_plane) {
+      for (int o = 0; o < rows; o++) {
+        const long next = at + (long)o * out_plane + 2 * PP_GROUP;
+        __builtin_prefetch(output + next, 1);
+        if (shortcut) __builtin_prefetch(shortcut + next);
+      }
+    }
+    FN(tile)(patch, w, x, s + m0, b + m0, affine, rows, output + at, out_plane, shortcut ? shortcut + at : 0,
+             out_plane, activation);
+    return;
+  }
+  float tile_out[PP_CHANNELS * PP_GROUP], tile_shortcut[PP_CHANNELS * PP_GROUP];
+  long offset[PP_GROUP];
+  for (int j = 0; j < n; j++) {
+    const long c = column + j;
+    offset[j] = (c / out_plane * out_channels + m0) * (long)out_plane + c % out_plane;
+  }
+  if (shortcut) {
+    for (int o = 0; o < rows; o++)
+      for (int j = 0; j < PP_GROUP; j++)
+        tile_shortcut[o * PP_GROUP + j] = j < n ? shortcut[offset[j] + (long)o * out_plane] : 0;
+  }
+  FN(tile)(patch, w, x, s + m0, b + m0, affine, rows, tile_out, PP_GROUP, shortcut ? tile_shortcut : 0, PP_GROUP,
+           activation);
+  for (int o = 0; o < rows; o++)
+    for (int j = 0; j < n; j++) output[offset[j] + (long)o * out_plane] = tile_out[o * PP_GROUP + j];
+}
+
 // The task's channels [first_row, first_row + row_count) over its packed column groups, in chunks of
 // `chunk` channels whose weights stay in cache while every group passes; a group's columns stay in
-// L1 across the chunk's blocks. A group inside one sample's plane is written in place; one that
-// crosses a sample's end or the task's is computed into a local tile (its shortcut gathered into
-// another) and copied out. (Blocks outer, groups inner, wrote each row along as one stream, and ran
-// ResNet-50's 1x1 layers with a residual addition 5-35 % slower than this order.)
+// L1 across the chunk's blocks. (Blocks outer, groups inner, wrote each row along as one stream,
+// and ran ResNet-50's 1x1 layers with a residual addition 5-35 % slower than this order; two or
+// four groups at a time across the blocks, so that consecutive tiles write a row's whole cache
+// line, 3-15 % slower.)
 static void FN(pp_forward)(int patch, int out_channels, int out_plane, const float *packed, const float *work,
                            long first, int count, int first_row, int row_count, int chunk, float *output,
                            const float *shortcut, const float *s, const float *b, int affine, int activation) {
   const int groups = (count + PP_GROUP - 1) / PP_GROUP;
   const int end_row = first_row + row_count;
-  float tile_out[PP_CHANNELS * PP_GROUP];
-  float tile_shortcut[PP_CHANNELS * PP_GROUP];
   for (int chunk_row = first_row; chunk_row < end_row; chunk_row += chunk) {
     const int chunk_end = chunk_row + chunk < end_row ? chunk_row + chunk : end_row;
     for (int g = 0; g < groups; g++) {
-      const long column = first + (long)g * PP_GROUP;
-      const int n = count - g * PP_GROUP < PP_GROUP ? count - g * PP_GROUP : PP_GROUP;
-      const long sample = column / out_plane;
-      const int position = (int)(column % out_plane);
-      const float *x = work + (long)g * patch * PP_GROUP;
-      const int clean = n == PP_GROUP && position + PP_GROUP <= out_plane;
-      long offset[PP_GROUP];
-      if (!clean) {
-        for (int j = 0; j < n; j++) {
-          const long c = column + j;
-          offset[j] = c / out_plane * out_channels * (long)out_plane + c % out_plane;
-        }
-      }
       for (int m0 = chunk_row; m0 < chunk_end; m0 += PP_CHANNELS) {
         const int rows = chunk_end - m0 < PP_CHANNELS ? chunk_end - m0 : PP_CHANNELS;
-        const float *w = packed + (long)m0 * patch;
-        if (clean) {
-          const long at = (sample * out_channels + m0) * out_plane + position;
-          // The lines two groups on of this block's rows (output, and shortcut): fetched while the
-          // tile sums, they no longer stall the epilogues to come (ResNet-50's 1x1 layers with a
-          // residual addition ran 8-20 % slower without).
-          if (position + 3 * PP_GROUP <= out_plane) {
-            for (int o = 0; o < rows; o++) {
-              const long next = at + (long)o * out_plane + 2 * PP_GROUP;
-              __builtin_prefetch(output + next, 1);
-              if (shortcut) __builtin_prefetch(shortcut + next);
-            }
-          }
-          FN(tile)(patch, w, x, s + m0, b + m0, affine, rows, output + at, out_plane, shortcut ? shortcut + at : 0,
-                   out_plane, activation);
-          continue;
-        }
-        if (shortcut) {
-          for (int o = 0; o < rows; o++)
-            for (int j = 0; j < PP_GROUP; j++)
-              tile_shortcut[o * PP_GROUP + j] =
-                  j < n ? shortcut[offset[j] + (long)(m0 + o) * out_plane] : 0;
-        }
-        FN(tile)(patch, w, x, s + m0, b + m0, affine, rows, tile_out, PP_GROUP,
-                 shortcut ? tile_shortcut : 0, PP_GROUP, activation);
-        for (int o = 0; o < rows; o++)
-          for (int j = 0; j < n; j++)
-            output[offset[j] + (long)(m0 + o) * out_plane] = tile_out[o * PP_GROUP + j];
+        FN(group_tile)(g, m0, rows, patch, out_channels, out_plane, packed, work, first, count, output, shortcut, s,
+                       b, affine, activation);
       }
     }
   }
