@@ -97,23 +97,10 @@ import Testing
     let bias = randomValues(g.outChannels, &generator)
     let scale = randomValues(g.outChannels, &generator, scale: 3)
     let shortcut = randomValues(g.outputCount, &generator, scale: 2)
-    var scratch = [Float](repeating: .nan, count: Conv2D.packedProductScratchCount(g))
-    var convolution = [Float](repeating: .nan, count: g.outputCount)
-    Conv2D.packedProductForward(
-      g, input: input, weight: weight, bias: bias, output: &convolution, activation: .linear,
-      channelScale: scale, scratch: &scratch)
-    for activation in [ActivationKind.linear, .relu] {
-      var separate = [Float](repeating: .nan, count: g.outputCount)
-      Add.forward(convolution, shortcut, output: &separate, count: g.outputCount, activation: activation)
-      for threads in 1...3 {
-        var fused = [Float](repeating: .nan, count: g.outputCount)
-        Conv2D.packedProductForward(
-          g, input: input, weight: weight, bias: bias, output: &fused, activation: activation,
-          channelScale: scale, scratch: &scratch, shortcut: shortcut, threads: threads)
-        #expect(
-          fused.map(\.bitPattern) == separate.map(\.bitPattern), "\(g) \(activation), \(threads) threads")
-      }
-    }
+    expectFusedShortcutGivesTheSeparateAdditionsBits(
+      ConvCase(name: "\(g)", geometry: g, hasBias: true), algorithm: .packedProduct, input: input,
+      weight: weight,
+      bias: bias, scale: scale, shortcut: shortcut)
   }
 
   /// The kernel called on other splits of the columns and channels than the runtime's (single
@@ -128,12 +115,7 @@ import Testing
     let shortcut = randomValues(g.outputCount, &generator)
     var packed = [Float](repeating: .nan, count: Conv2D.packedProductWeightCount(g))
     nnc_packed_product_pack(Int32(g.outChannels), Int32(g.columnRows), weight, &packed)
-    var shape = nnc_patch_shape(
-      in_channels: Int32(g.inChannels), in_height: Int32(g.inHeight), in_width: Int32(g.inWidth),
-      out_height: Int32(g.outHeight), out_width: Int32(g.outWidth), kernel_height: Int32(g.kernelHeight),
-      kernel_width: Int32(g.kernelWidth), stride_h: Int32(g.strideH), stride_w: Int32(g.strideW),
-      dilation_h: Int32(g.dilationH), dilation_w: Int32(g.dilationW), pad_top: Int32(g.padTop),
-      pad_left: Int32(g.padLeft))
+    var shape = g.patchShape
     let columns = g.batch * g.outHeight * g.outWidth
     let rowPanel = Int(NNC_PACKED_PRODUCT_CHANNELS)
     func run(columnsPerTask: Int, rowsPerTask: Int) -> [Float] {

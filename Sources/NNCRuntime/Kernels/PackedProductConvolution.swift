@@ -109,12 +109,7 @@ extension Conv2D {
     let workFloats = nnc_packed_product_work_floats(
       Int32(g.columnRows), Int32(columnsPerTask), Int32(g.outChannels))
     let code = activation.pointwiseKernelCode
-    var shape = nnc_patch_shape(
-      in_channels: Int32(g.inChannels), in_height: Int32(g.inHeight), in_width: Int32(g.inWidth),
-      out_height: Int32(g.outHeight), out_width: Int32(g.outWidth), kernel_height: Int32(g.kernelHeight),
-      kernel_width: Int32(g.kernelWidth), stride_h: Int32(g.strideH), stride_w: Int32(g.strideW),
-      dilation_h: Int32(g.dilationH), dilation_w: Int32(g.dilationW), pad_top: Int32(g.padTop),
-      pad_left: Int32(g.padLeft))
+    var shape = g.patchShape
     withUnsafePointer(to: &shape) { shape in
       Parallel.forEach(
         columnTasks * rowTasks, workPerItem: columnsPerTask * rows * g.columnRows, threads: threads

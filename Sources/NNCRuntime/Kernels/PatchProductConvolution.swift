@@ -102,12 +102,7 @@ extension Conv2D {
     let tasks = (pixels + rows - 1) / rows
     // With a shortcut, the kernel stops at the affine part and the activation follows the addition.
     let code = shortcut == nil ? activation.pointwiseKernelCode : Int32(NNC_POINTWISE_LINEAR)
-    let shape = nnc_patch_shape(
-      in_channels: Int32(g.inChannels), in_height: Int32(g.inHeight), in_width: Int32(g.inWidth),
-      out_height: Int32(g.outHeight), out_width: Int32(g.outWidth), kernel_height: Int32(g.kernelHeight),
-      kernel_width: Int32(g.kernelWidth), stride_h: Int32(g.strideH), stride_w: Int32(g.strideW),
-      dilation_h: Int32(g.dilationH), dilation_w: Int32(g.dilationW), pad_top: Int32(g.padTop),
-      pad_left: Int32(g.padLeft))
+    let shape = g.patchShape
     Parallel.forEach(tasks, workPerItem: rows * patch * outputs, threads: threads) { part, task in
       let first = task * rows
       let count = min(rows, pixels - first)
@@ -147,5 +142,17 @@ extension ActivationKind {
     case .relu6: return Int32(NNC_POINTWISE_RELU6)
     default: return nil
     }
+  }
+}
+
+extension Conv2DGeometry {
+  /// One sample's geometry as the C kernels that gather patches and columns take it.
+  var patchShape: nnc_patch_shape {
+    nnc_patch_shape(
+      in_channels: Int32(inChannels), in_height: Int32(inHeight), in_width: Int32(inWidth),
+      out_height: Int32(outHeight), out_width: Int32(outWidth), kernel_height: Int32(kernelHeight),
+      kernel_width: Int32(kernelWidth), stride_h: Int32(strideH), stride_w: Int32(strideW),
+      dilation_h: Int32(dilationH), dilation_w: Int32(dilationW), pad_top: Int32(padTop),
+      pad_left: Int32(padLeft))
   }
 }
