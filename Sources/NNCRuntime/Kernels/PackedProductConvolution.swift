@@ -3,16 +3,16 @@ import NNCGraph
 
 /// A channels-first convolution as the product of weights packed once per run by columns each task
 /// packs from the input (`nnc_packed_product_forward`; `ConvolutionAlgorithm.packedProduct`),
-/// inference only. It replaces OpenBLAS on ResNet-50's 1x1 and strided layers, where a profile of
-/// a batch put 56 % of the time in OpenBLAS's kernel and another 14 % in what surrounds it for these
-/// calls: zeroing the output for beta = 0 and packing both operands on every call; and the epilogue
-/// then passed over the output again. Each output's sum runs over the whole patch in order, so no
-/// task or panel size changes a bit.
+/// inference only. It replaces OpenBLAS on most of ResNet-50's 1x1 and strided layers, where a
+/// profile of a batch put 56 % of the time in OpenBLAS's kernel and another 14 % in what surrounds
+/// it for these calls: zeroing the output for beta = 0 and packing both operands on every call; and
+/// the epilogue then passed over the output again. Each output's sum runs over the whole patch in
+/// order, so no task, chunk or group size changes a bit.
 extension Conv2D {
   /// Floats of a task's packed columns at most (192 KiB): they stay in the core's L2 cache while
-  /// every panel of weights passes over them.
+  /// every chunk of weights passes over them.
   static let packedProductColumnBudget = 48 * 1024
-  /// Tasks a convolution is cut into at least (when it has that many panels of weights), so that
+  /// Tasks a convolution is cut into at least (when it has that many blocks of 32 filters), so that
   /// the threads share them evenly.
   static let packedProductMinimumTasks = 16
 
