@@ -1,3 +1,4 @@
+import Foundation
 import NNCRandom
 import Testing
 
@@ -132,4 +133,31 @@ func expectFusedShortcutGivesTheSeparateAdditionsBits(
       fused.map(\.bitPattern) == separate.map(\.bitPattern), "\(c.name), \(algorithm), \(activation)",
       sourceLocation: sourceLocation)
   }
+}
+
+/// The epilogue of the inference kernels on a Double reference's NCHW sums: activation(sum · scale +
+/// bias) per output channel (nil scale and bias: 1 and 0), with each element's rounding bound
+/// (`maxRoundingError`'s magnitudes) from the sums of |products|. ReLU, ReLU6 and tanh are modelled;
+/// other activations leave the value as it is.
+func referenceEpilogue(
+  _ g: Conv2DGeometry, sums: [Double], magnitudes: [Double], scale: [Float]?, bias: [Float]?,
+  activation: ActivationKind
+) -> (expected: [Double], bounds: [Double]) {
+  let plane = g.outHeight * g.outWidth
+  var expected = [Double](repeating: 0, count: g.outputCount)
+  var bounds = expected
+  for index in 0..<g.outputCount {
+    let channel = index / plane % g.outChannels
+    let (s, b) = (scale.map { Double($0[channel]) } ?? 1, bias.map { Double($0[channel]) } ?? 0)
+    var value = sums[index] * s + b
+    switch activation {
+    case .relu6: value = min(max(value, 0), 6)
+    case .relu: value = max(value, 0)
+    case .tanh: value = Foundation.tanh(value)
+    default: break
+    }
+    expected[index] = value
+    bounds[index] = magnitudes[index] * abs(s) + abs(b)
+  }
+  return (expected, bounds)
 }

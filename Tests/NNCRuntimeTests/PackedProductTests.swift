@@ -42,7 +42,6 @@ import Testing
     let sums = referenceConvolution(g, input: doubles(input), weight: doubles(weight), bias: nil)
     let magnitudes = referenceConvolution(
       g, input: input.map { abs(Double($0)) }, weight: weight.map { abs(Double($0)) }, bias: nil)
-    let plane = g.outHeight * g.outWidth
     let available = DepthwiseInstructionSet.allCases.filter(\.isAvailable)
     for (activation, affine) in [
       (ActivationKind.relu6, true), (.linear, false), (.relu, true), (.tanh, true),
@@ -57,21 +56,9 @@ import Testing
           instructionSet: instructionSet)
         return output
       }
-      var expected = [Double](repeating: 0, count: g.outputCount)
-      var bounds = expected
-      for index in 0..<g.outputCount {
-        let channel = index / plane % g.outChannels
-        let (s, b) = affine ? (Double(scale[channel]), Double(bias[channel])) : (1, 0)
-        var value = sums[index] * s + b
-        switch activation {
-        case .relu6: value = min(max(value, 0), 6)
-        case .relu: value = max(value, 0)
-        case .tanh: value = Foundation.tanh(value)
-        default: break
-        }
-        expected[index] = value
-        bounds[index] = magnitudes[index] * abs(s) + abs(b)
-      }
+      let (expected, bounds) = referenceEpilogue(
+        g, sums: sums, magnitudes: magnitudes, scale: affine ? scale : nil, bias: affine ? bias : nil,
+        activation: activation)
       for (result, run) in zip(results, runs) {
         let error = maxRoundingError(result, expected, magnitudes: bounds, terms: g.columnRows + 2)
         #expect(error < 4, "\(g) \(activation) \(run.1): \(error) rounding bounds")

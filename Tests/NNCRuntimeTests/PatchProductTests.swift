@@ -93,22 +93,19 @@ import Testing
           instructionSet: instructionSet)
         return output
       }
-      // The reference is NCHW.
-      var expected = [Double](repeating: 0, count: g.outputCount)
-      var bounds = expected
-      for n in 0..<g.batch {
-        for o in 0..<g.outChannels {
-          for p in 0..<plane {
-            let source = (n * g.outChannels + o) * plane + p
-            var value = sums[source] * Double(scale[o]) + Double(bias[o])
-            switch activation {
-            case .relu6: value = min(max(value, 0), 6)
-            case .tanh: value = Foundation.tanh(value)
-            default: break
+      // The reference is NCHW: each channels-last output takes its channels-first element's values.
+      let (planes, planeBounds) = referenceEpilogue(
+        g, sums: sums, magnitudes: magnitudes, scale: scale, bias: bias, activation: activation)
+      var (expected, bounds) = (planes, planeBounds)
+      if layout == .channelsLast {
+        for n in 0..<g.batch {
+          for o in 0..<g.outChannels {
+            for p in 0..<plane {
+              let (source, target) = (
+                (n * g.outChannels + o) * plane + p, (n * plane + p) * g.outChannels + o
+              )
+              (expected[target], bounds[target]) = (planes[source], planeBounds[source])
             }
-            let target = layout == .channelsLast ? (n * plane + p) * g.outChannels + o : source
-            expected[target] = value
-            bounds[target] = magnitudes[source] * abs(Double(scale[o])) + abs(Double(bias[o]))
           }
         }
       }
