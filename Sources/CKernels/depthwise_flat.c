@@ -68,6 +68,13 @@ int nnc_depthwise_flat_table(const nnc_depthwise_shape *g, void *memory) {
   }
   t->standard = g->kernel_height == 3 && g->kernel_width == 3 && g->dilation_h == 1 && g->dilation_w == 1 &&
                 g->pad_top == 1 && g->pad_left == 1;
+  if (t->standard && gw == gh) {
+    if (s == 1 && gw == 2) t->registers = NNC_FLAT_2X2;
+    if (s == 1 && gw == 4) t->registers = NNC_FLAT_4X4;
+    if (s == 1 && gw == 8) t->registers = NNC_FLAT_8X8;
+    if (s == 2 && gw == 2) t->registers = NNC_FLAT_4X4_TO_2X2;
+    if (s == 2 && gw == 4) t->registers = NNC_FLAT_8X8_TO_4X4;
+  }
   t->halo = (widest + NNC_FLAT_LANES) / NNC_FLAT_LANES * NNC_FLAT_LANES + NNC_FLAT_LANES;
   t->slots = packed ? taps : g->kernel_width;
   const size_t index = (size_t)vectors * t->slots;
@@ -107,6 +114,16 @@ int nnc_depthwise_flat_table(const nnc_depthwise_shape *g, void *memory) {
   }
   free(seen);
   return ok;
+}
+
+void nnc_depthwise_flat_use_registers(void *table, int enabled) {
+  nnc_flat_table *t = table;
+  if (!enabled) t->registers = NNC_FLAT_GENERAL;
+}
+
+int nnc_depthwise_flat_uses_registers(const void *table) {
+  const nnc_flat_table *t = table;
+  return t->registers != NNC_FLAT_GENERAL;
 }
 
 int nnc_depthwise_flat_channel_quantum(const void *table) {

@@ -190,6 +190,8 @@ INLINE void FN(prefetch)(const float *p, long floats) {
   for (long line = 0; line < floats; line += 16) __builtin_prefetch(p + line, 0);
 }
 
+#include "depthwise_flat_registers_body.h"
+
 INLINE void FN(forward_impl)(const nnc_flat_table *T, const float *restrict in, const float *restrict k,
                              const float *restrict biases, const float *restrict expanded, int planes, int samples,
                              long in_stride, long out_stride, float *restrict out, float *area, const int taps,
@@ -243,6 +245,20 @@ static void FN(flat_forward)(const void *table, const float *in, const float *k,
                              const float *expanded, int planes, int samples, long in_stride, long out_stride,
                              float *out, float *area) {
   const nnc_flat_table *T = table;
+  switch (T->registers) {
+    case NNC_FLAT_2X2:
+      return FN(packed_forward_registers)(T, in, expanded, planes, samples, in_stride, out_stride, out, NNC_FLAT_2X2);
+    case NNC_FLAT_4X4:
+      return FN(packed_forward_registers)(T, in, expanded, planes, samples, in_stride, out_stride, out, NNC_FLAT_4X4);
+    case NNC_FLAT_4X4_TO_2X2:
+      return FN(packed_forward_registers)(T, in, expanded, planes, samples, in_stride, out_stride, out,
+                                          NNC_FLAT_4X4_TO_2X2);
+    case NNC_FLAT_8X8_TO_4X4:
+      return FN(packed_forward_registers)(T, in, expanded, planes, samples, in_stride, out_stride, out,
+                                          NNC_FLAT_8X8_TO_4X4);
+    case NNC_FLAT_8X8:
+      return FN(rows8_forward_registers)(in, k, biases, planes, samples, in_stride, out_stride, out);
+  }
   if (T->standard && T->stride == 1)
     FN(forward_impl)(T, in, k, biases, expanded, planes, samples, in_stride, out_stride, out, area, 9, 3, 1, 1);
   else if (T->standard)
@@ -370,6 +386,24 @@ static void FN(flat_backward)(const void *table, const float *in, const float *d
                               const float *expanded, int planes, int samples, long in_stride, long dy_stride,
                               float *dx, float *sums, float *area) {
   const nnc_flat_table *T = table;
+  // The packed planes' tap sums follow the scratch in the (zeroed, 64-byte aligned) work area.
+  v16 *acc = (v16 *)(area + nnc_flat_scratch_floats(T, nnc_flat_call_vectors(T, planes), 1));
+  switch (T->registers) {
+    case NNC_FLAT_2X2:
+      return FN(packed_backward_registers)(T, in, dy, expanded, planes, samples, in_stride, dy_stride, dx, sums, acc, 1,
+                                           NNC_FLAT_2X2);
+    case NNC_FLAT_4X4:
+      return FN(packed_backward_registers)(T, in, dy, expanded, planes, samples, in_stride, dy_stride, dx, sums, acc, 1,
+                                           NNC_FLAT_4X4);
+    case NNC_FLAT_4X4_TO_2X2:
+      return FN(packed_backward_registers)(T, in, dy, expanded, planes, samples, in_stride, dy_stride, dx, sums, acc, 2,
+                                           NNC_FLAT_4X4_TO_2X2);
+    case NNC_FLAT_8X8_TO_4X4:
+      return FN(packed_backward_registers)(T, in, dy, expanded, planes, samples, in_stride, dy_stride, dx, sums, acc, 2,
+                                           NNC_FLAT_8X8_TO_4X4);
+    case NNC_FLAT_8X8:
+      return FN(rows8_backward_registers)(in, dy, k, planes, samples, in_stride, dy_stride, dx, sums);
+  }
   if (T->standard && T->stride == 1)
     FN(backward_impl)(T, in, dy, k, expanded, planes, samples, in_stride, dy_stride, dx, sums, area, 9, 3, 1, 1);
   else if (T->standard)

@@ -10,12 +10,17 @@
 #define NNC_FLAT_MAX_TAPS 64
 #define NNC_FLAT_MAX_MASKS 255
 
+// The geometries of the register variants (depthwise_flat_registers_body.h): standard 3x3 maps of
+// 2x2 and 4x4 at stride 1, 4x4 → 2x2 and 8x8 → 4x4 at stride 2, 8x8 at stride 1.
+enum { NNC_FLAT_GENERAL = 0, NNC_FLAT_2X2, NNC_FLAT_4X4, NNC_FLAT_4X4_TO_2X2, NNC_FLAT_8X8_TO_4X4, NNC_FLAT_8X8 };
+
 typedef struct {
   int taps, stride;
   int grid_w, grid;  // the output map (width, pixels); at stride 2 also each phase plane of the input
   int in_height, in_width, in_plane;
   int packed;    // channels per vector when 16 / grid is a whole number, else 0
   int standard;  // 3x3, dilation 1, padding 1 on the top and left: the taps of each phase are known
+  int registers;  // a geometry of the register variants (NNC_FLAT_2X2 …), or NNC_FLAT_GENERAL
   int vectors;  // vectors per plane, or 1 (the one lane pattern of packed vectors)
   int halo;     // zero floats before and after each copied plane or run (a multiple of 16)
   int source[NNC_FLAT_MAX_TAPS];  // phase plane of the input tap t reads (0 at stride 1)

@@ -144,4 +144,73 @@ private let flatCases: [(size: Int, stride: Int)] = [
     #expect(
       dw.map(\.bitPattern) == serialDW.map(\.bitPattern), "weight gradient differs from the serial calls")
   }
+
+  /// The register variants — MobileNet's standard 3x3 maps of 2x2, 4x4 and 8x8 at stride 1 and
+  /// 4x4 → 2x2 and 8x8 → 4x4 at stride 2 — give the general kernels' bits, forward and both
+  /// gradients, on every instruction set this CPU runs: 43 channels of 45 (a partial last vector and
+  /// samples further apart than the planes), 3 samples.
+  @Test(arguments: [(2, 1), (4, 1), (8, 1), (4, 2), (8, 2)])
+  func registerVariantsGiveTheGeneralKernelsBits(_ shape: (size: Int, stride: Int)) throws {
+    let (channels, planes, batch) = (45, 43, 3)
+    let g = depthwise3x3(batch: batch, channels: channels, size: shape.size, stride: shape.stride)
+    var geometry = g.planeShape
+    let bytes = nnc_depthwise_flat_table_bytes(&geometry)
+    try #require(bytes > 0)
+    let tables = (0..<2).map { _ in UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64) }
+    defer { tables.forEach { $0.deallocate() } }
+    for table in tables { try #require(nnc_depthwise_flat_table(&geometry, table) == 1) }
+    #expect(nnc_depthwise_flat_uses_registers(tables[0]) == 1)
+    nnc_depthwise_flat_use_registers(tables[1], 0)
+    #expect(nnc_depthwise_flat_uses_registers(tables[1]) == 0)
+
+    var generator = RandomGenerator(seed: 53)
+    let x = randomValues(g.inputCount, &generator)
+    let w = randomValues(g.weightCount, &generator)
+    let b = randomValues(g.outChannels, &generator)
+    let dy = gradientWeights(g.outputCount, &generator)
+    let (inPlane, outPlane) = (g.inHeight * g.inWidth, g.outHeight * g.outWidth)
+    for isa in DepthwiseInstructionSet.allCases.filter(\.isAvailable) {
+      let results = tables.map { table -> [Float] in
+        // The kernels read the expanded weights as 64-byte aligned vectors.
+        let expandedCount = nnc_depthwise_flat_expanded_floats(table, Int32(planes))
+        let expanded = UnsafeMutableRawPointer.allocate(byteCount: max(64, expandedCount * 4), alignment: 64)
+          .bindMemory(to: Float.self, capacity: max(16, expandedCount))
+        defer { expanded.deallocate() }
+        let lanes = expandedCount > 0 ? UnsafePointer(expanded) : nil
+        nnc_depthwise_flat_expand(table, w, b, Int32(planes), expanded)
+        var y = [Float](repeating: .nan, count: g.outputCount)
+        nnc_depthwise_flat_forward(
+          isa.code, table, x, w, b, lanes, Int32(planes), Int32(batch), channels * inPlane,
+          channels * outPlane,
+          &y, nil)
+        nnc_depthwise_flat_expand(table, w, nil, Int32(planes), expanded)
+        var dx = [Float](repeating: .nan, count: g.inputCount)
+        var sums = [Float](repeating: .nan, count: g.weightCount)
+        nnc_depthwise_flat_backward(
+          isa.code, table, x, dy, w, lanes, Int32(planes), Int32(batch), channels * inPlane,
+          channels * outPlane,
+          &dx, &sums, nil)
+        return y + dx + sums
+      }
+      #expect(results[0].contains { !$0.isNaN }, "[\(isa)] nothing written")
+      #expect(
+        results[0].map(\.bitPattern) == results[1].map(\.bitPattern),
+        "\(shape) [\(isa)]: the register variant differs from the general kernel")
+    }
+  }
+
+  /// Other geometries keep the general kernels: odd and wider maps, and unpadded or dilated kernels.
+  @Test func onlyTheSmallStandardMapsRunInRegisters() throws {
+    for (size, stride, pad) in [(6, 1, 1), (16, 1, 1), (16, 2, 1), (7, 1, 1), (4, 1, 0)] {
+      var g = depthwise3x3(batch: 1, channels: 8, size: size, stride: stride, pad: pad)
+      if pad == 0 { g.padBottom = 1; g.padRight = 1 }
+      guard let table = FlatDepthwiseTable.table(for: g) else { continue }
+      #expect(!table.usesRegisters, "\(size)x\(size) stride \(stride) pad \(pad)")
+    }
+    for (size, stride) in [(2, 1), (4, 1), (8, 1), (4, 2), (8, 2)] {
+      let table = try #require(
+        FlatDepthwiseTable.table(for: depthwise3x3(batch: 1, channels: 8, size: size, stride: stride)))
+      #expect(table.usesRegisters, "\(size)x\(size) stride \(stride)")
+    }
+  }
 }

@@ -30,6 +30,14 @@ size_t nnc_depthwise_flat_table_bytes(const nnc_depthwise_shape *shape);
 /// table holds (then the flat kernels do not run it).
 int nnc_depthwise_flat_table(const nnc_depthwise_shape *shape, void *table);
 
+/// With `enabled` 0, turns the register variants off for this table (for tests and benchmarks: the
+/// general kernels, which the register variants of MobileNet's small maps must equal bit for bit).
+/// Nonzero leaves the table as built.
+void nnc_depthwise_flat_use_registers(void *table, int enabled);
+
+/// Whether this table's geometry runs the register variants.
+int nnc_depthwise_flat_uses_registers(const void *table);
+
 /// Channels a call should start at a multiple of, so that packed vectors never span two calls:
 /// 16 / pixels for packed planes, else 1.
 int nnc_depthwise_flat_channel_quantum(const void *table);

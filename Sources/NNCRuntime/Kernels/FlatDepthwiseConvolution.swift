@@ -13,6 +13,8 @@ final class FlatDepthwiseTable: @unchecked Sendable {
   /// Whether planes share vectors (16 pixels or fewer, dividing 16), each lane with its channel's
   /// weights (`nnc_depthwise_flat_expand`).
   let isPacked: Bool
+  /// Whether the geometry runs the register variants (MobileNet's small standard maps).
+  let usesRegisters: Bool
 
   private init?(_ shape: nnc_depthwise_shape) {
     var shape = shape
@@ -25,6 +27,7 @@ final class FlatDepthwiseTable: @unchecked Sendable {
     }
     channelQuantum = Int(nnc_depthwise_flat_channel_quantum(memory))
     isPacked = nnc_depthwise_flat_expanded_floats(memory, 1) > 0
+    usesRegisters = nnc_depthwise_flat_uses_registers(memory) != 0
   }
 
   deinit { memory.deallocate() }

@@ -1,0 +1,335 @@
+// The flat kernels' register variants: MobileNet's small standard maps (3x3, padding 1; 2x2 and
+// 4x4 at stride 1, 4x4 → 2x2 and 8x8 → 4x4 at stride 2, 8x8 at stride 1), whose planes are one to
+// four vectors. A tap's vector is a constant shuffle of the input's vectors with zeros where the tap
+// falls outside the map, so nothing is copied into a padded scratch and every load is a whole
+// vector of the tensor; the masked loads of the general kernels cross a cache line on almost every
+// tap. The lanes hold the same values the general kernels' masked loads give, and the sums run in
+// the same order, so the results are the same bits. Included by depthwise_flat_body.h inside its
+// FN(...) scope; not a public header.
+
+// Sixteen index expressions M(args, 0) … M(args, 15) for __builtin_shufflevector.
+#define NNC_R16(M, ...)                                                                                              \
+  M(__VA_ARGS__, 0), M(__VA_ARGS__, 1), M(__VA_ARGS__, 2), M(__VA_ARGS__, 3), M(__VA_ARGS__, 4), M(__VA_ARGS__, 5), \
+      M(__VA_ARGS__, 6), M(__VA_ARGS__, 7), M(__VA_ARGS__, 8), M(__VA_ARGS__, 9), M(__VA_ARGS__, 10),               \
+      M(__VA_ARGS__, 11), M(__VA_ARGS__, 12), M(__VA_ARGS__, 13), M(__VA_ARGS__, 14), M(__VA_ARGS__, 15)
+#define NNC_INSIDE(value, size) ((unsigned)(value) < (unsigned)(size))
+
+// Lane l of a map shifted by (dy, dx): the lane it reads, or 16 (the zero vector's first lane)
+// outside the map. A 4x4 plane; four 2x2 planes side by side; two rows of an 8-wide map (columns
+// only: the rows come from neighbouring vectors).
+#define NNC_LANE44(dy, dx, l) \
+  (NNC_INSIDE((l) / 4 + (dy), 4) && NNC_INSIDE((l) % 4 + (dx), 4) ? (l) + (dy) * 4 + (dx) : 16)
+#define NNC_LANE22(dy, dx, l) \
+  (NNC_INSIDE((l) % 4 / 2 + (dy), 2) && NNC_INSIDE((l) % 2 + (dx), 2) ? (l) + (dy) * 2 + (dx) : 16)
+#define NNC_LANE8(dy, dx, l) (NNC_INSIDE((l) % 8 + (dx), 8) ? (l) + (dx) : 16)
+#define NNC_SHIFT(LANE, x, zero, dy, dx) __builtin_shufflevector(x, zero, NNC_R16(LANE, dy, dx))
+// Rows 2v + 1 and 2v + 2 of an 8-wide map from vectors v and v + 1 (or 2v − 1 and 2v from v − 1, v).
+#define NNC_HALVES(unused, l) ((l) + 8)
+#define NNC_ROWS_BETWEEN(upper, lower) __builtin_shufflevector(upper, lower, NNC_R16(NNC_HALVES, 0))
+
+// Stride 2: the four input vectors of an output vector (four channels of 4x4, or the row pairs of
+// one 8x8 plane) → its four phase vectors, phase (a, b) holding input pixel (2i + a, 2j + b) of
+// output pixel (i, j), lane 4g + q for input vector g and pixel q of it. SOURCE(a, b, q) is that
+// pixel's lane in vector g. Two rounds: vectors 0 and 1 (2 and 3) → both column phases of row phase
+// a, then the halves of those → each phase.
+#define NNC_SOURCE42(a, b, q) (8 * ((q) / 2) + 4 * (a) + 2 * ((q) % 2) + (b))
+#define NNC_SOURCE84(a, b, q) (8 * (a) + 2 * (q) + (b))
+#define NNC_SPLIT_PAIR(SOURCE, a, l) ((l) / 4 % 2 * 16 + SOURCE(a, (l) / 8, (l) % 4))
+#define NNC_SPLIT_HALVES(b, l) ((l) / 8 * 16 + (b) * 8 + (l) % 8)
+// The inverse (the input gradient's phases → its vectors): a lane s of vector g comes from phase
+// (ROW(s), s % 2), pixel PIXEL(s).
+#define NNC_ROW42(s) ((s) / 4 % 2)
+#define NNC_PIXEL42(s) ((s) / 8 * 2 + (s) % 4 / 2)
+#define NNC_ROW84(s) ((s) / 8)
+#define NNC_PIXEL84(s) ((s) % 8 / 2)
+#define NNC_MERGE_HALVES(half, l) ((l) / 8 * 16 + (half) * 8 + (l) % 8)
+#define NNC_MERGE_PAIR(ROW, PIXEL, g, s) (ROW(s) * 16 + (s) % 2 * 8 + (g) * 4 + PIXEL(s))
+
+INLINE v16 FN(load_live)(const float *p, int live) {
+  if (live >= NNC_FLAT_LANES) return *(const v16u *)p;
+  v16 v = {0};
+  for (int lane = 0; lane < live; lane++) v[lane] = p[lane];
+  return v;
+}
+
+// The four phase vectors of the input vectors x (geometry NNC_FLAT_4X4_TO_2X2 or _8X8_TO_4X4).
+INLINE void FN(split_phases)(const v16 x[4], v16 phase[4], const int geometry) {
+  v16 pairs[2][2];  // [row phase a][vectors 0-1, 2-3]
+  if (geometry == NNC_FLAT_4X4_TO_2X2) {
+    pairs[0][0] = __builtin_shufflevector(x[0], x[1], NNC_R16(NNC_SPLIT_PAIR, NNC_SOURCE42, 0));
+    pairs[0][1] = __builtin_shufflevector(x[2], x[3], NNC_R16(NNC_SPLIT_PAIR, NNC_SOURCE42, 0));
+    pairs[1][0] = __builtin_shufflevector(x[0], x[1], NNC_R16(NNC_SPLIT_PAIR, NNC_SOURCE42, 1));
+    pairs[1][1] = __builtin_shufflevector(x[2], x[3], NNC_R16(NNC_SPLIT_PAIR, NNC_SOURCE42, 1));
+  } else {
+    pairs[0][0] = __builtin_shufflevector(x[0], x[1], NNC_R16(NNC_SPLIT_PAIR, NNC_SOURCE84, 0));
+    pairs[0][1] = __builtin_shufflevector(x[2], x[3], NNC_R16(NNC_SPLIT_PAIR, NNC_SOURCE84, 0));
+    pairs[1][0] = __builtin_shufflevector(x[0], x[1], NNC_R16(NNC_SPLIT_PAIR, NNC_SOURCE84, 1));
+    pairs[1][1] = __builtin_shufflevector(x[2], x[3], NNC_R16(NNC_SPLIT_PAIR, NNC_SOURCE84, 1));
+  }
+  for (int a = 0; a < 2; a++) {
+    phase[a * 2] = __builtin_shufflevector(pairs[a][0], pairs[a][1], NNC_R16(NNC_SPLIT_HALVES, 0));
+    phase[a * 2 + 1] = __builtin_shufflevector(pairs[a][0], pairs[a][1], NNC_R16(NNC_SPLIT_HALVES, 1));
+  }
+}
+
+// The inverse of split_phases.
+INLINE void FN(merge_phases)(const v16 phase[4], v16 x[4], const int geometry) {
+  v16 pairs[2][2];  // [row phase a][vectors 0-1, 2-3]
+  for (int a = 0; a < 2; a++) {
+    pairs[a][0] = __builtin_shufflevector(phase[a * 2], phase[a * 2 + 1], NNC_R16(NNC_MERGE_HALVES, 0));
+    pairs[a][1] = __builtin_shufflevector(phase[a * 2], phase[a * 2 + 1], NNC_R16(NNC_MERGE_HALVES, 1));
+  }
+  for (int h = 0; h < 2; h++) {
+    if (geometry == NNC_FLAT_4X4_TO_2X2) {
+      x[h * 2] = __builtin_shufflevector(pairs[0][h], pairs[1][h], NNC_R16(NNC_MERGE_PAIR, NNC_ROW42, NNC_PIXEL42, 0));
+      x[h * 2 + 1] =
+          __builtin_shufflevector(pairs[0][h], pairs[1][h], NNC_R16(NNC_MERGE_PAIR, NNC_ROW42, NNC_PIXEL42, 1));
+    } else {
+      x[h * 2] = __builtin_shufflevector(pairs[0][h], pairs[1][h], NNC_R16(NNC_MERGE_PAIR, NNC_ROW84, NNC_PIXEL84, 0));
+      x[h * 2 + 1] =
+          __builtin_shufflevector(pairs[0][h], pairs[1][h], NNC_R16(NNC_MERGE_PAIR, NNC_ROW84, NNC_PIXEL84, 1));
+    }
+  }
+}
+
+// The nine tap vectors of one packed output vector, forward: tap (ky, kx) of output pixel p is the
+// input at p + (ky − 1, kx − 1), at stride 2 phase (ky ≠ 1, kx ≠ 1) shifted by (−[ky = 0], −[kx = 0]).
+// `x` is the input vector (stride 1) or the four phase vectors (stride 2).
+INLINE void FN(packed_taps)(const v16 *x, v16 tap[9], const int geometry) {
+  const v16 z = {0};
+  if (geometry == NNC_FLAT_2X2) {
+    tap[0] = NNC_SHIFT(NNC_LANE22, x[0], z, -1, -1), tap[1] = NNC_SHIFT(NNC_LANE22, x[0], z, -1, 0);
+    tap[2] = NNC_SHIFT(NNC_LANE22, x[0], z, -1, 1), tap[3] = NNC_SHIFT(NNC_LANE22, x[0], z, 0, -1);
+    tap[4] = x[0], tap[5] = NNC_SHIFT(NNC_LANE22, x[0], z, 0, 1);
+    tap[6] = NNC_SHIFT(NNC_LANE22, x[0], z, 1, -1), tap[7] = NNC_SHIFT(NNC_LANE22, x[0], z, 1, 0);
+    tap[8] = NNC_SHIFT(NNC_LANE22, x[0], z, 1, 1);
+  } else if (geometry == NNC_FLAT_4X4) {
+    tap[0] = NNC_SHIFT(NNC_LANE44, x[0], z, -1, -1), tap[1] = NNC_SHIFT(NNC_LANE44, x[0], z, -1, 0);
+    tap[2] = NNC_SHIFT(NNC_LANE44, x[0], z, -1, 1), tap[3] = NNC_SHIFT(NNC_LANE44, x[0], z, 0, -1);
+    tap[4] = x[0], tap[5] = NNC_SHIFT(NNC_LANE44, x[0], z, 0, 1);
+    tap[6] = NNC_SHIFT(NNC_LANE44, x[0], z, 1, -1), tap[7] = NNC_SHIFT(NNC_LANE44, x[0], z, 1, 0);
+    tap[8] = NNC_SHIFT(NNC_LANE44, x[0], z, 1, 1);
+  } else if (geometry == NNC_FLAT_4X4_TO_2X2) {  // phases 0 (0,0), 1 (0,1), 2 (1,0), 3 (1,1); output 2x2
+    tap[0] = NNC_SHIFT(NNC_LANE22, x[3], z, -1, -1), tap[1] = NNC_SHIFT(NNC_LANE22, x[2], z, -1, 0);
+    tap[2] = NNC_SHIFT(NNC_LANE22, x[3], z, -1, 0), tap[3] = NNC_SHIFT(NNC_LANE22, x[1], z, 0, -1);
+    tap[4] = x[0], tap[5] = x[1];
+    tap[6] = NNC_SHIFT(NNC_LANE22, x[3], z, 0, -1), tap[7] = x[2], tap[8] = x[3];
+  } else {  // NNC_FLAT_8X8_TO_4X4: output 4x4
+    tap[0] = NNC_SHIFT(NNC_LANE44, x[3], z, -1, -1), tap[1] = NNC_SHIFT(NNC_LANE44, x[2], z, -1, 0);
+    tap[2] = NNC_SHIFT(NNC_LANE44, x[3], z, -1, 0), tap[3] = NNC_SHIFT(NNC_LANE44, x[1], z, 0, -1);
+    tap[4] = x[0], tap[5] = x[1];
+    tap[6] = NNC_SHIFT(NNC_LANE44, x[3], z, 0, -1), tap[7] = x[2], tap[8] = x[3];
+  }
+}
+
+// grad_output d read by tap t of the input gradient (the adjoint of packed_taps): at stride 1
+// shifted by (1 − ky, 1 − kx); at stride 2, for the phase the tap feeds, by ([ky = 0], [kx = 0]).
+INLINE void FN(packed_adjoint_taps)(v16 d, v16 tap[9], const int geometry) {
+  const v16 z = {0};
+  if (geometry == NNC_FLAT_2X2) {
+    tap[0] = NNC_SHIFT(NNC_LANE22, d, z, 1, 1), tap[1] = NNC_SHIFT(NNC_LANE22, d, z, 1, 0);
+    tap[2] = NNC_SHIFT(NNC_LANE22, d, z, 1, -1), tap[3] = NNC_SHIFT(NNC_LANE22, d, z, 0, 1);
+    tap[4] = d, tap[5] = NNC_SHIFT(NNC_LANE22, d, z, 0, -1);
+    tap[6] = NNC_SHIFT(NNC_LANE22, d, z, -1, 1), tap[7] = NNC_SHIFT(NNC_LANE22, d, z, -1, 0);
+    tap[8] = NNC_SHIFT(NNC_LANE22, d, z, -1, -1);
+  } else if (geometry == NNC_FLAT_4X4) {
+    tap[0] = NNC_SHIFT(NNC_LANE44, d, z, 1, 1), tap[1] = NNC_SHIFT(NNC_LANE44, d, z, 1, 0);
+    tap[2] = NNC_SHIFT(NNC_LANE44, d, z, 1, -1), tap[3] = NNC_SHIFT(NNC_LANE44, d, z, 0, 1);
+    tap[4] = d, tap[5] = NNC_SHIFT(NNC_LANE44, d, z, 0, -1);
+    tap[6] = NNC_SHIFT(NNC_LANE44, d, z, -1, 1), tap[7] = NNC_SHIFT(NNC_LANE44, d, z, -1, 0);
+    tap[8] = NNC_SHIFT(NNC_LANE44, d, z, -1, -1);
+  } else if (geometry == NNC_FLAT_4X4_TO_2X2) {
+    tap[0] = NNC_SHIFT(NNC_LANE22, d, z, 1, 1), tap[1] = NNC_SHIFT(NNC_LANE22, d, z, 1, 0);
+    tap[2] = tap[1], tap[3] = NNC_SHIFT(NNC_LANE22, d, z, 0, 1);
+    tap[4] = d, tap[5] = d, tap[6] = tap[3], tap[7] = d, tap[8] = d;
+  } else {  // NNC_FLAT_8X8_TO_4X4
+    tap[0] = NNC_SHIFT(NNC_LANE44, d, z, 1, 1), tap[1] = NNC_SHIFT(NNC_LANE44, d, z, 1, 0);
+    tap[2] = tap[1], tap[3] = NNC_SHIFT(NNC_LANE44, d, z, 0, 1);
+    tap[4] = d, tap[5] = d, tap[6] = tap[3], tap[7] = d, tap[8] = d;
+  }
+}
+
+// The input vectors behind packed output vector v of sample n: one vector at stride 1, four at
+// stride 2 (its channels' planes, or its plane's rows), those past `planes` zero.
+INLINE void FN(packed_inputs)(const nnc_flat_table *T, const float *in, int v, int planes, v16 x[4],
+                              const int geometry) {
+  if (T->stride == 1) {
+    x[0] = FN(load_live)(in + (size_t)v * NNC_FLAT_LANES, planes * T->grid - v * NNC_FLAT_LANES);
+    return;
+  }
+  v16 source[4];
+  const int floats = planes * T->in_plane - v * 4 * NNC_FLAT_LANES;
+  for (int g = 0; g < 4; g++)
+    source[g] = FN(load_live)(in + ((size_t)v * 4 + g) * NNC_FLAT_LANES, floats - g * NNC_FLAT_LANES);
+  FN(split_phases)(source, x, geometry);
+}
+
+// The input gradient of packed vector v from its taps' sums (stride 1: the one sum; stride 2: the
+// four phases' sums, merged into the input's vectors), stored up to `planes`.
+INLINE void FN(packed_store_dx)(const nnc_flat_table *T, float *dx, int v, int planes, const v16 *sums,
+                                const int geometry) {
+  if (T->stride == 1) {
+    FN(store)(dx + (size_t)v * NNC_FLAT_LANES, sums[0], planes * T->grid - v * NNC_FLAT_LANES);
+    return;
+  }
+  v16 merged[4];
+  FN(merge_phases)(sums, merged, geometry);
+  const int floats = planes * T->in_plane - v * 4 * NNC_FLAT_LANES;
+  for (int g = 0; g < 4 && floats - g * NNC_FLAT_LANES > 0; g++)
+    FN(store)(dx + ((size_t)v * 4 + g) * NNC_FLAT_LANES, merged[g], floats - g * NNC_FLAT_LANES);
+}
+
+// The sums of the input gradient's vectors from grad_output d and the weight vectors e, in the
+// order of NNC_FLAT_INPUT_GRADIENT: every tap at stride 1; at stride 2 each phase's taps.
+INLINE void FN(packed_gather)(v16 d, const v16u *e, v16 sums[4], const int stride, const int geometry) {
+  v16 tap[9];
+  FN(packed_adjoint_taps)(d, tap, geometry);
+  if (stride == 1) {
+    v16 gathered = {0};
+    for (int t = 0; t < 9; t++) gathered += e[t] * tap[t];
+    sums[0] = gathered;
+    return;
+  }
+  static const int counts[4] = {1, 2, 2, 4}, lists[4][4] = {{4}, {3, 5}, {1, 7}, {0, 2, 6, 8}};
+  for (int p = 0; p < 4; p++) {
+    v16 gathered = {0};
+    for (int i = 0; i < counts[p]; i++) gathered += e[lists[p][i]] * tap[lists[p][i]];
+    sums[p] = gathered;
+  }
+}
+
+INLINE void FN(packed_forward_registers)(const nnc_flat_table *T, const float *restrict in,
+                                         const float *restrict expanded, int planes, int samples, long in_stride, long out_stride, float *restrict out,
+                                         const int geometry) {
+  const int vectors = (planes * T->grid + NNC_FLAT_LANES - 1) / NNC_FLAT_LANES;
+  for (int n = 0; n < samples; n++) {
+    for (int v = 0; v < vectors; v++) {
+      const v16u *e = (const v16u *)(expanded + (size_t)v * 10 * NNC_FLAT_LANES);
+      v16 x[4], tap[9];
+      FN(packed_inputs)(T, in + n * in_stride, v, planes, x, geometry);
+      FN(packed_taps)(x, tap, geometry);
+      v16 acc = e[9];
+      for (int t = 0; t < 9; t++) acc += e[t] * tap[t];
+      FN(store)(out + n * out_stride + (size_t)v * NNC_FLAT_LANES, acc, planes * T->grid - v * NNC_FLAT_LANES);
+    }
+  }
+}
+
+// Both gradients, sample by sample as the general kernel (a vector at a time over the samples, with
+// the tap sums in registers, waited on lines a sample apart): the tap sums of the call's vectors in
+// `acc` (zeroed), each lane adding the samples in order as there; the next sample's lines of the
+// call are fetched ahead.
+INLINE void FN(packed_backward_registers)(const nnc_flat_table *T, const float *restrict in,
+                                          const float *restrict dy, const float *restrict expanded, int planes,
+                                          int samples, long in_stride, long dy_stride, float *restrict dx,
+                                          float *restrict sums, v16 *restrict acc, const int stride,
+                                          const int geometry) {
+  const int grid = T->grid, floats = planes * grid, vectors = (floats + NNC_FLAT_LANES - 1) / NNC_FLAT_LANES;
+  const int per = NNC_FLAT_LANES / grid;
+  for (int n = 0; n < samples; n++) {
+    if (n + 1 < samples) {
+      FN(prefetch)(dy + (n + 1) * dy_stride, floats);
+      if (sums) FN(prefetch)(in + (n + 1) * in_stride, planes * T->in_plane);
+    }
+    for (int v = 0; v < vectors; v++) {
+      const v16 d = FN(load_live)(dy + n * dy_stride + (size_t)v * NNC_FLAT_LANES, floats - v * NNC_FLAT_LANES);
+      if (sums) {
+        v16 x[4], tap[9];
+        FN(packed_inputs)(T, in + n * in_stride, v, planes, x, geometry);
+        FN(packed_taps)(x, tap, geometry);
+        for (int t = 0; t < 9; t++) acc[v * 9 + t] += d * tap[t];
+      }
+      if (dx) {
+        v16 gathered[4];
+        FN(packed_gather)(d, (const v16u *)(expanded + (size_t)v * 10 * NNC_FLAT_LANES), gathered, stride, geometry);
+        FN(packed_store_dx)(T, dx + n * in_stride, v, planes, gathered, geometry);
+      }
+    }
+  }
+  if (sums) {
+    for (int v = 0; v < vectors; v++) {
+      const int first = v * per, count = nnc_min(per, planes - first);
+      for (int t = 0; t < 9; t++) {
+        const v16 total = FN(group_sums)(acc[v * 9 + t], grid);
+        for (int i = 0; i < count; i++) sums[(first + i) * 9 + t] = total[i * grid];
+      }
+    }
+  }
+}
+
+// 8x8 planes at stride 1: four vectors of two rows each. Tap (ky, kx) of vector v reads rows
+// 2v + ky − 1 and 2v + ky (the vectors around it joined, zeros past the map) shifted by kx − 1.
+INLINE void FN(rows8_taps)(const v16 x[4], int v, v16 tap[9], const int adjoint) {
+  const v16 z = {0};
+  const v16 above = NNC_ROWS_BETWEEN(v > 0 ? x[v - 1] : z, x[v]);
+  const v16 below = NNC_ROWS_BETWEEN(x[v], v < 3 ? x[v + 1] : z);
+  // The adjoint reads grad_output at −offset: rows and columns the other way round.
+  const v16 rows[3] = {adjoint ? below : above, x[v], adjoint ? above : below};
+  const int sign = adjoint ? -1 : 1;
+  for (int ky = 0; ky < 3; ky++) {
+    tap[ky * 3 + 1] = rows[ky];
+    if (sign > 0) {
+      tap[ky * 3] = NNC_SHIFT(NNC_LANE8, rows[ky], z, 0, -1);
+      tap[ky * 3 + 2] = NNC_SHIFT(NNC_LANE8, rows[ky], z, 0, 1);
+    } else {
+      tap[ky * 3] = NNC_SHIFT(NNC_LANE8, rows[ky], z, 0, 1);
+      tap[ky * 3 + 2] = NNC_SHIFT(NNC_LANE8, rows[ky], z, 0, -1);
+    }
+  }
+}
+
+INLINE void FN(rows8_forward_registers)(const float *restrict in, const float *restrict k,
+                                        const float *restrict biases, int planes, int samples, long in_stride,
+                                        long out_stride, float *restrict out) {
+  for (int c = 0; c < planes; c++) {
+    v16 weight[9];
+    for (int t = 0; t < 9; t++) weight[t] = (v16){0} + k[c * 9 + t];
+    const v16 initial = (v16){0} + (biases ? biases[c] : 0);
+    for (int n = 0; n < samples; n++) {
+      const float *p = in + n * in_stride + (size_t)c * 64;
+      const v16 x[4] = {*(const v16u *)p, *(const v16u *)(p + 16), *(const v16u *)(p + 32), *(const v16u *)(p + 48)};
+      float *o = out + n * out_stride + (size_t)c * 64;
+      for (int v = 0; v < 4; v++) {
+        v16 tap[9];
+        FN(rows8_taps)(x, v, tap, 0);
+        v16 acc = initial;
+        for (int t = 0; t < 9; t++) acc += weight[t] * tap[t];
+        *(v16u *)(o + v * 16) = acc;
+      }
+    }
+  }
+}
+
+INLINE void FN(rows8_backward_registers)(const float *restrict in, const float *restrict dy,
+                                         const float *restrict k, int planes, int samples, long in_stride,
+                                         long dy_stride, float *restrict dx, float *restrict sums) {
+  for (int c = 0; c < planes; c++) {
+    v16 weight[9], acc[9];
+    for (int t = 0; t < 9; t++) weight[t] = (v16){0} + k[c * 9 + t], acc[t] = (v16){0};
+    for (int n = 0; n < samples; n++) {
+      const float *p = in + n * in_stride + (size_t)c * 64, *q = dy + n * dy_stride + (size_t)c * 64;
+      const v16 d[4] = {*(const v16u *)q, *(const v16u *)(q + 16), *(const v16u *)(q + 32), *(const v16u *)(q + 48)};
+      if (sums) {
+        const v16 x[4] = {*(const v16u *)p, *(const v16u *)(p + 16), *(const v16u *)(p + 32),
+                          *(const v16u *)(p + 48)};
+        for (int v = 0; v < 4; v++) {
+          v16 tap[9];
+          FN(rows8_taps)(x, v, tap, 0);
+          for (int t = 0; t < 9; t++) acc[t] += d[v] * tap[t];
+        }
+      }
+      if (dx) {
+        float *o = dx + n * in_stride + (size_t)c * 64;
+        for (int v = 0; v < 4; v++) {
+          v16 tap[9];
+          FN(rows8_taps)(d, v, tap, 1);
+          v16 gathered = {0};
+          for (int t = 0; t < 9; t++) gathered += weight[t] * tap[t];
+          *(v16u *)(o + v * 16) = gathered;
+        }
+      }
+    }
+    if (sums)
+      for (int t = 0; t < 9; t++) sums[c * 9 + t] = FN(sum16)(acc[t]);
+  }
+}
