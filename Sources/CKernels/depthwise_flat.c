@@ -142,15 +142,26 @@ void nnc_depthwise_flat_expand(const void *table, const float *kernels, const fl
                                float *expanded) {
   const nnc_flat_table *t = table;
   if (!t->packed) return;
-  const int vectors = (channels * t->grid + NNC_FLAT_LANES - 1) / NNC_FLAT_LANES, taps = t->taps;
-  memset(expanded, 0, sizeof(float) * vectors * (taps + 1) * NNC_FLAT_LANES);
-  for (int c = 0; c < channels; c++) {
-    const int v = c * t->grid / NNC_FLAT_LANES, first = c * t->grid % NNC_FLAT_LANES;
-    float *out = expanded + (size_t)v * (taps + 1) * NNC_FLAT_LANES + first;
-    for (int tap = 0; tap < taps; tap++)
-      for (int lane = 0; lane < t->grid; lane++) out[tap * NNC_FLAT_LANES + lane] = kernels[c * taps + tap];
-    // 0 + bias, as the per-plane kernels start (−0 becomes +0).
-    for (int lane = 0; lane < t->grid; lane++) out[taps * NNC_FLAT_LANES + lane] = 0.0f + (biases ? biases[c] : 0);
+  const int grid = t->grid, per = NNC_FLAT_LANES / grid, taps = t->taps;
+  const int vectors = (channels * grid + NNC_FLAT_LANES - 1) / NNC_FLAT_LANES;
+  // Each float written once (lanes past the last channel 0): this runs on every call of a layer.
+  for (int v = 0; v < vectors; v++) {
+    float *out = expanded + (size_t)v * (taps + 1) * NNC_FLAT_LANES;
+    for (int g = 0; g < per; g++) {
+      const int c = v * per + g;
+      for (int tap = 0; tap <= taps; tap++) {
+        // 0 + bias, as the per-plane kernels start (−0 becomes +0).
+        const float value = c >= channels ? 0 : tap < taps ? kernels[c * taps + tap] : 0.0f + (biases ? biases[c] : 0);
+        float *lanes = out + tap * NNC_FLAT_LANES + g * grid;
+        if (grid == NNC_FLAT_LANES)
+          *(v16u *)lanes = (v16){value, value, value, value, value, value, value, value,
+                                 value, value, value, value, value, value, value, value};
+        else if (grid == 4)
+          *(v4u *)lanes = (v4){value, value, value, value};
+        else
+          for (int lane = 0; lane < grid; lane++) lanes[lane] = value;
+      }
+    }
   }
 }
 
