@@ -1,9 +1,9 @@
 // The flat depthwise kernels' register variants (Sources/CKernels/depthwise_flat_registers_body.h)
 // against the general flat kernels they replace (`nnc_depthwise_flat_use_registers(table, 0)`), on
-// MobileNetV2's small 3x3 maps at 64x64 input, batch 32: forward, then both gradients, called as
-// DepthwiseConv2D calls them (packed planes a sixteenth of the channels over the batch, 8x8 planes
-// per sample and block of 64 channels), on one thread, best of 40 runs of the thread's CPU time.
-// The data stay in the caches between runs (1–3 MB a shape): this times the kernels, not the
+// MobileNetV2's 3x3 maps at 64x64 input, batch 32: forward, then both gradients, called as
+// DepthwiseConv2D calls them (packed planes a sixteenth of the channels over the batch, larger
+// planes per sample and block of 4,096 output floats), on one thread, best of 40 runs of the thread's CPU time.
+// The data stay in the caches between runs (1–9 MB a shape): this times the kernels, not the
 // memory they wait on inside a model. Also checks that both give the same bits. Clang, as SwiftPM
 // builds the kernels:
 //   clang -O2 -I Sources/CKernels/include Benchmarks/depthwise_flat_registers.c \
@@ -40,7 +40,7 @@ static timing run(int isa, const void *table, int size, int stride, int channels
   const size_t expanded_floats = nnc_depthwise_flat_expanded_floats(table, channels);
   float *expanded = expanded_floats ? aligned(sizeof(float) * expanded_floats) : NULL;
   const int packed = expanded_floats > 0, quantum = nnc_depthwise_flat_channel_quantum(table);
-  const int block = packed ? (channels / 16 + quantum - 1) / quantum * quantum : 64;
+  const int block = packed ? (channels / 16 + quantum - 1) / quantum * quantum : (int)(4096 / out_plane);
   const size_t work_floats = nnc_depthwise_flat_work_floats(table, block, 1);
   float *work = malloc(sizeof(float) * work_floats), *partial = malloc(sizeof(float) * channels * 9);
   timing t = {1e9, 1e9, malloc(sizeof(float) * batch * out_stride), malloc(sizeof(float) * batch * in_stride),
@@ -81,8 +81,9 @@ static timing run(int isa, const void *table, int size, int stride, int channels
 }
 
 int main(int argc, char **argv) {
-  // Input size, stride, channels: MobileNetV2's maps at 64x64 input of 8x8 and smaller.
-  const int shapes[][3] = {{8, 1, 192}, {8, 2, 192}, {4, 1, 384}, {4, 1, 576}, {4, 2, 576}, {2, 1, 960}};
+  // Input size, stride, channels: MobileNetV2's maps at 64x64 input the register variants run.
+  const int shapes[][3] = {{32, 1, 32}, {16, 1, 144}, {8, 1, 192}, {8, 2, 192},
+                           {4, 1, 384}, {4, 1, 576}, {4, 2, 576}, {2, 1, 960}};
   const int batch = 32;
   int isa = nnc_depthwise_avx512_available() ? NNC_DEPTHWISE_AVX512
             : nnc_depthwise_avx2_available() ? NNC_DEPTHWISE_AVX2

@@ -75,6 +75,7 @@ int nnc_depthwise_flat_table(const nnc_depthwise_shape *g, void *memory) {
     if (s == 2 && gw == 2) t->registers = NNC_FLAT_4X4_TO_2X2;
     if (s == 2 && gw == 4) t->registers = NNC_FLAT_8X8_TO_4X4;
   }
+  if (t->standard && s == 1 && (gw == NNC_FLAT_LANES || gw == 2 * NNC_FLAT_LANES)) t->registers = NNC_FLAT_ROWS16;
   t->halo = (widest + NNC_FLAT_LANES) / NNC_FLAT_LANES * NNC_FLAT_LANES + NNC_FLAT_LANES;
   t->slots = packed ? taps : g->kernel_width;
   const size_t index = (size_t)vectors * t->slots;

@@ -258,6 +258,10 @@ static void FN(flat_forward)(const void *table, const float *in, const float *k,
                                           NNC_FLAT_8X8_TO_4X4);
     case NNC_FLAT_8X8:
       return FN(rows8_forward_registers)(in, k, biases, planes, samples, in_stride, out_stride, out);
+    case NNC_FLAT_ROWS16:
+      if (T->grid_w == NNC_FLAT_LANES)
+        return FN(rows16_forward_registers)(T, in, k, biases, planes, samples, in_stride, out_stride, out, 1);
+      return FN(rows16_forward_registers)(T, in, k, biases, planes, samples, in_stride, out_stride, out, 2);
   }
   if (T->standard && T->stride == 1)
     FN(forward_impl)(T, in, k, biases, expanded, planes, samples, in_stride, out_stride, out, area, 9, 3, 1, 1);
@@ -403,6 +407,10 @@ static void FN(flat_backward)(const void *table, const float *in, const float *d
                                            NNC_FLAT_8X8_TO_4X4);
     case NNC_FLAT_8X8:
       return FN(rows8_backward_registers)(in, dy, k, planes, samples, in_stride, dy_stride, dx, sums);
+    case NNC_FLAT_ROWS16:
+      if (T->grid_w == NNC_FLAT_LANES)
+        return FN(rows16_backward_registers)(T, in, dy, k, planes, samples, in_stride, dy_stride, dx, sums, 1);
+      return FN(rows16_backward_registers)(T, in, dy, k, planes, samples, in_stride, dy_stride, dx, sums, 2);
   }
   if (T->standard && T->stride == 1)
     FN(backward_impl)(T, in, dy, k, expanded, planes, samples, in_stride, dy_stride, dx, sums, area, 9, 3, 1, 1);

@@ -1,6 +1,6 @@
-// The flat kernels' register variants: MobileNet's small standard maps (3x3, padding 1; 2x2 and
-// 4x4 at stride 1, 4x4 → 2x2 and 8x8 → 4x4 at stride 2, 8x8 at stride 1), whose planes are one to
-// four vectors. A tap's vector is a constant shuffle of the input's vectors with zeros where the tap
+// The flat kernels' register variants for MobileNet's standard maps (3x3, padding 1): 2x2 and 4x4
+// at stride 1, 4x4 → 2x2 and 8x8 → 4x4 at stride 2 and 8x8 at stride 1, whose planes are one to four
+// vectors, and 16 and 32 wide at stride 1, whose rows are one or two. A tap's vector is a constant shuffle of the input's vectors with zeros where the tap
 // falls outside the map, so nothing is copied into a padded scratch and every load is a whole
 // vector of the tensor; the masked loads of the general kernels cross a cache line on almost every
 // tap. The lanes hold the same values the general kernels' masked loads give, and the sums run in
@@ -326,6 +326,106 @@ INLINE void FN(rows8_backward_registers)(const float *restrict in, const float *
           v16 gathered = {0};
           for (int t = 0; t < 9; t++) gathered += weight[t] * tap[t];
           *(v16u *)(o + v * 16) = gathered;
+        }
+      }
+    }
+    if (sums)
+      for (int t = 0; t < 9; t++) sums[c * 9 + t] = FN(sum16)(acc[t]);
+  }
+}
+
+// Maps whose rows are one or two whole vectors (16 or 32 pixels wide) at stride 1: each input row is loaded
+// once and shifted a column either way once (with the neighbouring vector of the row, zeros past its
+// ends), and the three rows of a ring serve every output row they reach. Rows past the map add
+// w · 0 as the general kernels' padded copies do.
+#define NNC_ROW16_MAX_VECTORS 2
+#define NNC_LEFT_LANE(unused, l) ((l) + 15)
+#define NNC_RIGHT_LANE(unused, l) ((l) + 1)
+
+// Row `row` of a plane (`vectors` vectors; NULL: a row past the map) → its columns shifted right
+// (kx = 0 reads x − 1), as they are, and shifted left.
+INLINE void FN(row16_load)(const float *row, int vectors, v16 shifted[3][NNC_ROW16_MAX_VECTORS]) {
+  const v16 z = {0};
+  for (int j = 0; j < vectors; j++) shifted[1][j] = row ? *(const v16u *)(row + j * NNC_FLAT_LANES) : z;
+  for (int j = 0; j < vectors; j++) {
+    shifted[0][j] = __builtin_shufflevector(j > 0 ? shifted[1][j - 1] : z, shifted[1][j], NNC_R16(NNC_LEFT_LANE, 0));
+    shifted[2][j] =
+        __builtin_shufflevector(shifted[1][j], j + 1 < vectors ? shifted[1][j + 1] : z, NNC_R16(NNC_RIGHT_LANE, 0));
+  }
+}
+
+// The ring's slot of row r (−1 … height): rows past the map have their own zero slot.
+INLINE int FN(row16_slot)(int r, int height) { return r < 0 || r >= height ? 3 : r % 3; }
+
+INLINE void FN(rows16_forward_registers)(const nnc_flat_table *T, const float *restrict in, const float *restrict k,
+                                         const float *restrict biases, int planes, int samples, long in_stride,
+                                         long out_stride, float *restrict out, const int vectors) {
+  const int width = vectors * NNC_FLAT_LANES, height = T->grid / T->grid_w;
+  v16 ring[4][3][NNC_ROW16_MAX_VECTORS];
+  FN(row16_load)(NULL, vectors, ring[3]);
+  for (int c = 0; c < planes; c++) {
+    v16 weight[9];
+    for (int t = 0; t < 9; t++) weight[t] = (v16){0} + k[c * 9 + t];
+    const v16 initial = (v16){0} + (biases ? biases[c] : 0);
+    for (int n = 0; n < samples; n++) {
+      const float *plane = in + n * in_stride + (size_t)c * T->grid;
+      float *o = out + n * out_stride + (size_t)c * T->grid;
+      FN(row16_load)(plane, vectors, ring[0]);
+      for (int y = 0; y < height; y++) {
+        if (y + 1 < height) FN(row16_load)(plane + (size_t)(y + 1) * width, vectors, ring[(y + 1) % 3]);
+        for (int j = 0; j < vectors; j++) {
+          v16 acc = initial;
+          for (int ky = 0; ky < 3; ky++) {
+            const int slot = FN(row16_slot)(y + ky - 1, height);
+            for (int kx = 0; kx < 3; kx++) acc += weight[ky * 3 + kx] * ring[slot][kx][j];
+          }
+          *(v16u *)(o + (size_t)y * width + j * NNC_FLAT_LANES) = acc;
+        }
+      }
+    }
+  }
+}
+
+// Both gradients: the weight gradient's tap sums from the input's ring, the input gradient from a
+// ring of grad_output rows read the other way round (rows y + 1 − ky, columns x + 1 − kx).
+INLINE void FN(rows16_backward_registers)(const nnc_flat_table *T, const float *restrict in,
+                                          const float *restrict dy, const float *restrict k, int planes,
+                                          int samples, long in_stride, long dy_stride, float *restrict dx,
+                                          float *restrict sums, const int vectors) {
+  const int width = vectors * NNC_FLAT_LANES, height = T->grid / T->grid_w;
+  v16 ring[4][3][NNC_ROW16_MAX_VECTORS], grads[4][3][NNC_ROW16_MAX_VECTORS];
+  FN(row16_load)(NULL, vectors, ring[3]);
+  FN(row16_load)(NULL, vectors, grads[3]);
+  for (int c = 0; c < planes; c++) {
+    v16 weight[9], acc[9];
+    for (int t = 0; t < 9; t++) weight[t] = (v16){0} + k[c * 9 + t], acc[t] = (v16){0};
+    for (int n = 0; n < samples; n++) {
+      const float *plane = in + n * in_stride + (size_t)c * T->grid;
+      const float *grad = dy + n * dy_stride + (size_t)c * T->grid;
+      float *o = dx ? dx + n * in_stride + (size_t)c * T->grid : NULL;
+      if (sums) FN(row16_load)(plane, vectors, ring[0]);
+      if (o) FN(row16_load)(grad, vectors, grads[0]);
+      for (int y = 0; y < height; y++) {
+        if (y + 1 < height) {
+          if (sums) FN(row16_load)(plane + (size_t)(y + 1) * width, vectors, ring[(y + 1) % 3]);
+          if (o) FN(row16_load)(grad + (size_t)(y + 1) * width, vectors, grads[(y + 1) % 3]);
+        }
+        for (int j = 0; j < vectors; j++) {
+          if (sums) {
+            const v16 d = *(const v16u *)(grad + (size_t)y * width + j * NNC_FLAT_LANES);
+            for (int ky = 0; ky < 3; ky++) {
+              const int slot = FN(row16_slot)(y + ky - 1, height);
+              for (int kx = 0; kx < 3; kx++) acc[ky * 3 + kx] += d * ring[slot][kx][j];
+            }
+          }
+          if (o) {
+            v16 gathered = {0};
+            for (int ky = 0; ky < 3; ky++) {
+              const int slot = FN(row16_slot)(y + 1 - ky, height);
+              for (int kx = 0; kx < 3; kx++) gathered += weight[ky * 3 + kx] * grads[slot][2 - kx][j];
+            }
+            *(v16u *)(o + (size_t)y * width + j * NNC_FLAT_LANES) = gathered;
+          }
         }
       }
     }

@@ -11,8 +11,17 @@
 #define NNC_FLAT_MAX_MASKS 255
 
 // The geometries of the register variants (depthwise_flat_registers_body.h): standard 3x3 maps of
-// 2x2 and 4x4 at stride 1, 4x4 → 2x2 and 8x8 → 4x4 at stride 2, 8x8 at stride 1.
-enum { NNC_FLAT_GENERAL = 0, NNC_FLAT_2X2, NNC_FLAT_4X4, NNC_FLAT_4X4_TO_2X2, NNC_FLAT_8X8_TO_4X4, NNC_FLAT_8X8 };
+// 2x2 and 4x4 at stride 1, 4x4 → 2x2 and 8x8 → 4x4 at stride 2, 8x8 at stride 1, and at stride 1
+// maps whose rows are one or two whole vectors (16 or 32 pixels wide).
+enum {
+  NNC_FLAT_GENERAL = 0,
+  NNC_FLAT_2X2,
+  NNC_FLAT_4X4,
+  NNC_FLAT_4X4_TO_2X2,
+  NNC_FLAT_8X8_TO_4X4,
+  NNC_FLAT_8X8,
+  NNC_FLAT_ROWS16
+};
 
 typedef struct {
   int taps, stride;

@@ -31,7 +31,7 @@ size_t nnc_depthwise_flat_table_bytes(const nnc_depthwise_shape *shape);
 int nnc_depthwise_flat_table(const nnc_depthwise_shape *shape, void *table);
 
 /// With `enabled` 0, turns the register variants off for this table (for tests and benchmarks: the
-/// general kernels, which the register variants of MobileNet's small maps must equal bit for bit).
+/// general kernels, which the register variants must equal bit for bit).
 /// Nonzero leaves the table as built.
 void nnc_depthwise_flat_use_registers(void *table, int enabled);
 

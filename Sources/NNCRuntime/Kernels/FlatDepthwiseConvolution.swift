@@ -13,7 +13,7 @@ final class FlatDepthwiseTable: @unchecked Sendable {
   /// Whether planes share vectors (16 pixels or fewer, dividing 16), each lane with its channel's
   /// weights (`nnc_depthwise_flat_expand`).
   let isPacked: Bool
-  /// Whether the geometry runs the register variants (MobileNet's small standard maps).
+  /// Whether the geometry runs the register variants (MobileNet's 3x3 maps of 2x2 to 32x32).
   let usesRegisters: Bool
 
   private init?(_ shape: nnc_depthwise_shape) {
