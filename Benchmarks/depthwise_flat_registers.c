@@ -1,8 +1,8 @@
 // The flat depthwise kernels' register variants (Sources/CKernels/depthwise_flat_registers_body.h)
 // against the general flat kernels they replace (`nnc_depthwise_flat_use_registers(table, 0)`), on
 // MobileNetV2's 3x3 maps at 64x64 input, batch 32: forward, then both gradients, called as
-// DepthwiseConv2D calls them (packed planes a sixteenth of the channels over the batch, larger
-// planes per sample and block of 4,096 output floats), on one thread, best of 40 runs of the thread's CPU time.
+// DepthwiseConv2D calls them (planes with expanded weights a sixteenth of the channels over the
+// batch, others per sample and block of 4,096 output floats), on one thread, best of 40 runs of the thread's CPU time.
 // The data stay in the caches between runs (1–9 MB a shape): this times the kernels, not the
 // memory they wait on inside a model. Also checks that both give the same bits. Clang, as SwiftPM
 // builds the kernels:

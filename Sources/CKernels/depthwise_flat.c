@@ -132,9 +132,15 @@ int nnc_depthwise_flat_channel_quantum(const void *table) {
   return t->packed ? t->packed : 1;
 }
 
+// Whether the kernels read expanded weights: packed planes, except the register variants' planes of
+// 16 pixels (one a vector), which splat the kernel's values.
+static int nnc_flat_expands(const nnc_flat_table *t) {
+  return t->packed && !(t->registers != NNC_FLAT_GENERAL && t->grid == NNC_FLAT_LANES);
+}
+
 size_t nnc_depthwise_flat_expanded_floats(const void *table, int channels) {
   const nnc_flat_table *t = table;
-  if (!t->packed) return 0;
+  if (!nnc_flat_expands(t)) return 0;
   const size_t vectors = ((size_t)channels * t->grid + NNC_FLAT_LANES - 1) / NNC_FLAT_LANES;
   return vectors * (t->taps + 1) * NNC_FLAT_LANES;
 }
@@ -142,7 +148,7 @@ size_t nnc_depthwise_flat_expanded_floats(const void *table, int channels) {
 void nnc_depthwise_flat_expand(const void *table, const float *kernels, const float *biases, int channels,
                                float *expanded) {
   const nnc_flat_table *t = table;
-  if (!t->packed) return;
+  if (!nnc_flat_expands(t)) return;
   const int grid = t->grid, per = NNC_FLAT_LANES / grid, taps = t->taps;
   const int vectors = (channels * grid + NNC_FLAT_LANES - 1) / NNC_FLAT_LANES;
   // Each float written once (lanes past the last channel 0): this runs on every call of a layer.

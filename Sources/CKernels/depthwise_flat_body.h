@@ -247,14 +247,14 @@ static void FN(flat_forward)(const void *table, const float *in, const float *k,
   const nnc_flat_table *T = table;
   switch (T->registers) {
     case NNC_FLAT_2X2:
-      return FN(packed_forward_registers)(T, in, expanded, planes, samples, in_stride, out_stride, out, NNC_FLAT_2X2);
+      return FN(packed_forward_registers)(T, in, k, biases, expanded, planes, samples, in_stride, out_stride, out, NNC_FLAT_2X2);
     case NNC_FLAT_4X4:
-      return FN(packed_forward_registers)(T, in, expanded, planes, samples, in_stride, out_stride, out, NNC_FLAT_4X4);
+      return FN(packed_forward_registers)(T, in, k, biases, expanded, planes, samples, in_stride, out_stride, out, NNC_FLAT_4X4);
     case NNC_FLAT_4X4_TO_2X2:
-      return FN(packed_forward_registers)(T, in, expanded, planes, samples, in_stride, out_stride, out,
+      return FN(packed_forward_registers)(T, in, k, biases, expanded, planes, samples, in_stride, out_stride, out,
                                           NNC_FLAT_4X4_TO_2X2);
     case NNC_FLAT_8X8_TO_4X4:
-      return FN(packed_forward_registers)(T, in, expanded, planes, samples, in_stride, out_stride, out,
+      return FN(packed_forward_registers)(T, in, k, biases, expanded, planes, samples, in_stride, out_stride, out,
                                           NNC_FLAT_8X8_TO_4X4);
     case NNC_FLAT_8X8:
       return FN(rows8_forward_registers)(in, k, biases, planes, samples, in_stride, out_stride, out);
@@ -394,16 +394,16 @@ static void FN(flat_backward)(const void *table, const float *in, const float *d
   v16 *acc = (v16 *)(area + nnc_flat_scratch_floats(T, nnc_flat_call_vectors(T, planes), 1));
   switch (T->registers) {
     case NNC_FLAT_2X2:
-      return FN(packed_backward_registers)(T, in, dy, expanded, planes, samples, in_stride, dy_stride, dx, sums, acc, 1,
+      return FN(packed_backward_registers)(T, in, dy, k, expanded, planes, samples, in_stride, dy_stride, dx, sums, acc, 1,
                                            NNC_FLAT_2X2);
     case NNC_FLAT_4X4:
-      return FN(packed_backward_registers)(T, in, dy, expanded, planes, samples, in_stride, dy_stride, dx, sums, acc, 1,
+      return FN(packed_backward_registers)(T, in, dy, k, expanded, planes, samples, in_stride, dy_stride, dx, sums, acc, 1,
                                            NNC_FLAT_4X4);
     case NNC_FLAT_4X4_TO_2X2:
-      return FN(packed_backward_registers)(T, in, dy, expanded, planes, samples, in_stride, dy_stride, dx, sums, acc, 2,
+      return FN(packed_backward_registers)(T, in, dy, k, expanded, planes, samples, in_stride, dy_stride, dx, sums, acc, 2,
                                            NNC_FLAT_4X4_TO_2X2);
     case NNC_FLAT_8X8_TO_4X4:
-      return FN(packed_backward_registers)(T, in, dy, expanded, planes, samples, in_stride, dy_stride, dx, sums, acc, 2,
+      return FN(packed_backward_registers)(T, in, dy, k, expanded, planes, samples, in_stride, dy_stride, dx, sums, acc, 2,
                                            NNC_FLAT_8X8_TO_4X4);
     case NNC_FLAT_8X8:
       return FN(rows8_backward_registers)(in, dy, k, planes, samples, in_stride, dy_stride, dx, sums);

@@ -179,9 +179,26 @@ INLINE void FN(packed_store_dx)(const nnc_flat_table *T, float *dx, int v, int p
     FN(store)(dx + ((size_t)v * 4 + g) * NNC_FLAT_LANES, merged[g], floats - g * NNC_FLAT_LANES);
 }
 
+// The weight vectors (and initial value) of packed vector v: a vector of one channel (4x4 outputs)
+// splats its kernel's values — nothing expanded, so its tasks need no per-lane copy of the weights
+// (the values are read as they are, not plus zero: the products and sums are those of the expanded
+// vectors) — smaller planes read their expanded vectors (`nnc_depthwise_flat_expand`).
+INLINE void FN(packed_weights)(const nnc_flat_table *T, const float *k, const float *biases, const float *expanded,
+                               int v, v16 weight[10]) {
+  if (T->grid == NNC_FLAT_LANES) {
+    for (int t = 0; t < 9; t++) {
+      const float w = k[v * 9 + t];
+      weight[t] = (v16){w, w, w, w, w, w, w, w, w, w, w, w, w, w, w, w};
+    }
+    weight[9] = (v16){0} + (biases ? biases[v] : 0);
+    return;
+  }
+  for (int t = 0; t < 10; t++) weight[t] = ((const v16u *)(expanded + (size_t)v * 10 * NNC_FLAT_LANES))[t];
+}
+
 // The sums of the input gradient's vectors from grad_output d and the weight vectors e, in the
 // order of NNC_FLAT_INPUT_GRADIENT: every tap at stride 1; at stride 2 each phase's taps.
-INLINE void FN(packed_gather)(v16 d, const v16u *e, v16 sums[4], const int stride, const int geometry) {
+INLINE void FN(packed_gather)(v16 d, const v16 *e, v16 sums[4], const int stride, const int geometry) {
   v16 tap[9];
   FN(packed_adjoint_taps)(d, tap, geometry);
   if (stride == 1) {
@@ -198,14 +215,14 @@ INLINE void FN(packed_gather)(v16 d, const v16u *e, v16 sums[4], const int strid
   }
 }
 
-INLINE void FN(packed_forward_registers)(const nnc_flat_table *T, const float *restrict in,
-                                         const float *restrict expanded, int planes, int samples, long in_stride, long out_stride, float *restrict out,
+INLINE void FN(packed_forward_registers)(const nnc_flat_table *T, const float *restrict in, const float *restrict k,
+                                         const float *restrict biases, const float *restrict expanded, int planes, int samples, long in_stride, long out_stride, float *restrict out,
                                          const int geometry) {
   const int vectors = (planes * T->grid + NNC_FLAT_LANES - 1) / NNC_FLAT_LANES;
   for (int n = 0; n < samples; n++) {
     for (int v = 0; v < vectors; v++) {
-      const v16u *e = (const v16u *)(expanded + (size_t)v * 10 * NNC_FLAT_LANES);
-      v16 x[4], tap[9];
+      v16 e[10], x[4], tap[9];
+      FN(packed_weights)(T, k, biases, expanded, v, e);
       FN(packed_inputs)(T, in + n * in_stride, v, planes, x, geometry);
       FN(packed_taps)(x, tap, geometry);
       v16 acc = e[9];
@@ -220,7 +237,8 @@ INLINE void FN(packed_forward_registers)(const nnc_flat_table *T, const float *r
 // `acc` (zeroed), each lane adding the samples in order as there; the next sample's lines of the
 // call are fetched ahead.
 INLINE void FN(packed_backward_registers)(const nnc_flat_table *T, const float *restrict in,
-                                          const float *restrict dy, const float *restrict expanded, int planes,
+                                          const float *restrict dy, const float *restrict k,
+                                          const float *restrict expanded, int planes,
                                           int samples, long in_stride, long dy_stride, float *restrict dx,
                                           float *restrict sums, v16 *restrict acc, const int stride,
                                           const int geometry) {
@@ -240,8 +258,9 @@ INLINE void FN(packed_backward_registers)(const nnc_flat_table *T, const float *
         for (int t = 0; t < 9; t++) acc[v * 9 + t] += d * tap[t];
       }
       if (dx) {
-        v16 gathered[4];
-        FN(packed_gather)(d, (const v16u *)(expanded + (size_t)v * 10 * NNC_FLAT_LANES), gathered, stride, geometry);
+        v16 weight[10], gathered[4];
+        FN(packed_weights)(T, k, NULL, expanded, v, weight);
+        FN(packed_gather)(d, weight, gathered, stride, geometry);
         FN(packed_store_dx)(T, dx + n * in_stride, v, planes, gathered, geometry);
       }
     }

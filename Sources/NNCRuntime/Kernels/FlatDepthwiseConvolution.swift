@@ -10,9 +10,9 @@ final class FlatDepthwiseTable: @unchecked Sendable {
   let memory: UnsafeMutableRawPointer
   /// Channels per call so that packed vectors (4x4 and smaller maps) never span two calls.
   let channelQuantum: Int
-  /// Whether planes share vectors (16 pixels or fewer, dividing 16), each lane with its channel's
-  /// weights (`nnc_depthwise_flat_expand`).
-  let isPacked: Bool
+  /// Whether the kernels read per-lane weights (`nnc_depthwise_flat_expand`): planes of 16 pixels or
+  /// fewer, dividing 16, except the register variants' 4x4 planes, which splat the kernel's values.
+  let expandsWeights: Bool
   /// Whether the geometry runs the register variants (MobileNet's 3x3 maps of 2x2 to 32x32).
   let usesRegisters: Bool
 
@@ -26,7 +26,7 @@ final class FlatDepthwiseTable: @unchecked Sendable {
       return nil
     }
     channelQuantum = Int(nnc_depthwise_flat_channel_quantum(memory))
-    isPacked = nnc_depthwise_flat_expanded_floats(memory, 1) > 0
+    expandsWeights = nnc_depthwise_flat_expanded_floats(memory, 1) > 0
     usesRegisters = nnc_depthwise_flat_uses_registers(memory) != 0
   }
 
@@ -162,9 +162,12 @@ extension DepthwiseConv2D {
       FlatBuffers(expanded: UnsafePointer(expanded), sums: base + slot, work: work, workFloats: workFloats))
   }
 
-  /// `forward` by the flat kernels (`FlatTasks`): packed planes over the batch (with the 4x4 and 2x2
-  /// layers of MobileNetV2 at 64x64: 0.67 → 0.42 and 0.39 → 0.29 ms a step in alternating runs),
-  /// others per sample (8x8 maps measured slower over the batch).
+  /// `forward` by the flat kernels (`FlatTasks`): planes with expanded weights over the batch, so a
+  /// task's expanded weights stay in the first-level cache (the general kernels' 4x4 and 2x2 layers
+  /// of MobileNetV2 at 64x64: 0.67 → 0.42 and 0.39 → 0.29 ms a step in alternating runs), others per
+  /// sample, contiguous (8x8 maps measured slower over the batch; the register variants' 4x4 layers,
+  /// which splat their weights, 0.37 → 0.21 and 0.25 → 0.16 ms a step against over the batch with
+  /// expanded weights).
   static func forwardFlat(
     _ g: Conv2DGeometry, _ table: FlatDepthwiseTable, _ isa: Int32, input: UnsafePointer<Float>,
     weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
@@ -173,7 +176,7 @@ extension DepthwiseConv2D {
     let (inPlane, outPlane) = (g.inHeight * g.inWidth, g.outHeight * g.outWidth)
     let (inStride, outStride) = (g.inChannels * inPlane, g.outChannels * outPlane)
     let taps = g.kernelHeight * g.kernelWidth
-    let tasks = FlatTasks(g, table, overTheBatch: table.isPacked)
+    let tasks = FlatTasks(g, table, overTheBatch: table.expandsWeights)
     withFlatBuffers(g, table, weight: weight, bias: bias, sumCount: 0, scratch: scratch) { buffers in
       let lanes = buffers.expanded
       Parallel.forEach(tasks.count, workPerItem: tasks.samplesPerTask * tasks.block * outPlane * taps) {
