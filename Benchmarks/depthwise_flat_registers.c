@@ -39,33 +39,38 @@ static timing run(int isa, const void *table, int size, int stride, int channels
   const long in_stride = channels * in_plane, out_stride = channels * out_plane;
   const size_t expanded_floats = nnc_depthwise_flat_expanded_floats(table, channels);
   float *expanded = expanded_floats ? aligned(sizeof(float) * expanded_floats) : NULL;
-  const int packed = expanded_floats > 0, quantum = nnc_depthwise_flat_channel_quantum(table);
-  const int block = packed ? (channels / 16 + quantum - 1) / quantum * quantum : (int)(4096 / out_plane);
-  const size_t work_floats = nnc_depthwise_flat_work_floats(table, block, 1);
+  // DepthwiseConv2D's tasks: forward over the batch with expanded weights, backward on planes under
+  // 64 pixels; else per sample.
+  const int quantum = nnc_depthwise_flat_channel_quantum(table);
+  const int batch_block = (channels / 16 + quantum - 1) / quantum * quantum, sample_block = (int)(4096 / out_plane);
+  const int forward_batch = expanded_floats > 0, backward_batch = out_plane < 64;
+  const int forward_block = forward_batch ? batch_block : sample_block;
+  const int backward_block = backward_batch ? batch_block : sample_block;
+  const size_t work_floats = nnc_depthwise_flat_work_floats(table, batch_block > sample_block ? batch_block : sample_block, 1);
   float *work = malloc(sizeof(float) * work_floats), *partial = malloc(sizeof(float) * channels * 9);
   timing t = {1e9, 1e9, malloc(sizeof(float) * batch * out_stride), malloc(sizeof(float) * batch * in_stride),
               calloc((size_t)channels * 9, sizeof(float))};
   for (int r = 0; r < 40; r++) {
     double start = thread_seconds();
     if (expanded) nnc_depthwise_flat_expand(table, kernels, biases, channels, expanded);
-    for (int first = 0; first < channels; first += block) {
-      const int count = channels - first < block ? channels - first : block;
+    for (int first = 0; first < channels; first += forward_block) {
+      const int count = channels - first < forward_block ? channels - first : forward_block;
       const float *lanes = expanded ? expanded + nnc_depthwise_flat_expanded_floats(table, first) : NULL;
-      for (int n = 0; n < (packed ? 1 : batch); n++)
+      for (int n = 0; n < (forward_batch ? 1 : batch); n++)
         nnc_depthwise_flat_forward(isa, table, in + n * in_stride + first * in_plane, kernels + first * 9,
-                                   biases + first, lanes, count, packed ? batch : 1, in_stride, out_stride,
+                                   biases + first, lanes, count, forward_batch ? batch : 1, in_stride, out_stride,
                                    t.output + n * out_stride + first * out_plane, work);
     }
     double middle = thread_seconds();
     if (expanded) nnc_depthwise_flat_expand(table, kernels, NULL, channels, expanded);
     memset(t.grad_weight, 0, sizeof(float) * channels * 9);
-    for (int first = 0; first < channels; first += block) {
-      const int count = channels - first < block ? channels - first : block;
+    for (int first = 0; first < channels; first += backward_block) {
+      const int count = channels - first < backward_block ? channels - first : backward_block;
       const float *lanes = expanded ? expanded + nnc_depthwise_flat_expanded_floats(table, first) : NULL;
-      for (int n = 0; n < (packed ? 1 : batch); n++) {
+      for (int n = 0; n < (backward_batch ? 1 : batch); n++) {
         nnc_depthwise_flat_backward(isa, table, in + n * in_stride + first * in_plane,
                                     grad_output + n * out_stride + first * out_plane, kernels + first * 9, lanes,
-                                    count, packed ? batch : 1, in_stride, out_stride,
+                                    count, backward_batch ? batch : 1, in_stride, out_stride,
                                     t.grad_input + n * in_stride + first * in_plane, partial, work);
         for (int i = 0; i < count * 9; i++) t.grad_weight[first * 9 + i] += partial[i];
       }
