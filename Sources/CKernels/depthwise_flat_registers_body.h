@@ -179,26 +179,21 @@ INLINE void FN(packed_store_dx)(const nnc_flat_table *T, float *dx, int v, int p
     FN(store)(dx + ((size_t)v * 4 + g) * NNC_FLAT_LANES, merged[g], floats - g * NNC_FLAT_LANES);
 }
 
-// The weight vectors (and initial value) of packed vector v: a vector of one channel (4x4 outputs)
-// splats its kernel's values — nothing expanded, so its tasks need no per-lane copy of the weights
-// (the values are read as they are, not plus zero: the products and sums are those of the expanded
-// vectors) — smaller planes read their expanded vectors (`nnc_depthwise_flat_expand`).
-INLINE void FN(packed_weights)(const nnc_flat_table *T, const float *k, const float *biases, const float *expanded,
-                               int v, v16 weight[10]) {
-  if (T->grid == NNC_FLAT_LANES) {
-    for (int t = 0; t < 9; t++) {
-      const float w = k[v * 9 + t];
-      weight[t] = (v16){w, w, w, w, w, w, w, w, w, w, w, w, w, w, w, w};
-    }
-    weight[9] = (v16){0} + (biases ? biases[v] : 0);
-    return;
+// The weight vectors of packed vector v when it holds one channel (4x4 outputs): its kernel's values
+// splatted — nothing expanded, so such tasks need no per-lane copy of the weights (the values are
+// read as they are, not plus zero: the products and sums are those of the expanded vectors). Smaller
+// planes read their expanded vectors (`nnc_depthwise_flat_expand`) in place; each caller keeps the
+// two apart so that the splats stay in registers and AVX2's sixteen do not spill the others.
+INLINE void FN(splat_weights)(const float *k, int v, v16 weight[9]) {
+  for (int t = 0; t < 9; t++) {
+    const float w = k[v * 9 + t];
+    weight[t] = (v16){w, w, w, w, w, w, w, w, w, w, w, w, w, w, w, w};
   }
-  for (int t = 0; t < 10; t++) weight[t] = ((const v16u *)(expanded + (size_t)v * 10 * NNC_FLAT_LANES))[t];
 }
 
 // The sums of the input gradient's vectors from grad_output d and the weight vectors e, in the
 // order of NNC_FLAT_INPUT_GRADIENT: every tap at stride 1; at stride 2 each phase's taps.
-INLINE void FN(packed_gather)(v16 d, const v16 *e, v16 sums[4], const int stride, const int geometry) {
+INLINE void FN(packed_gather)(v16 d, const v16u *e, v16 sums[4], const int stride, const int geometry) {
   v16 tap[9];
   FN(packed_adjoint_taps)(d, tap, geometry);
   if (stride == 1) {
@@ -221,12 +216,19 @@ INLINE void FN(packed_forward_registers)(const nnc_flat_table *T, const float *r
   const int vectors = (planes * T->grid + NNC_FLAT_LANES - 1) / NNC_FLAT_LANES;
   for (int n = 0; n < samples; n++) {
     for (int v = 0; v < vectors; v++) {
-      v16 e[10], x[4], tap[9];
-      FN(packed_weights)(T, k, biases, expanded, v, e);
+      v16 x[4], tap[9], acc;
       FN(packed_inputs)(T, in + n * in_stride, v, planes, x, geometry);
       FN(packed_taps)(x, tap, geometry);
-      v16 acc = e[9];
-      for (int t = 0; t < 9; t++) acc += e[t] * tap[t];
+      if (T->grid == NNC_FLAT_LANES) {
+        v16 weight[9];
+        FN(splat_weights)(k, v, weight);
+        acc = (v16){0} + (biases ? biases[v] : 0);
+        for (int t = 0; t < 9; t++) acc += weight[t] * tap[t];
+      } else {
+        const v16u *e = (const v16u *)(expanded + (size_t)v * 10 * NNC_FLAT_LANES);
+        acc = e[9];
+        for (int t = 0; t < 9; t++) acc += e[t] * tap[t];
+      }
       FN(store)(out + n * out_stride + (size_t)v * NNC_FLAT_LANES, acc, planes * T->grid - v * NNC_FLAT_LANES);
     }
   }
@@ -258,9 +260,14 @@ INLINE void FN(packed_backward_registers)(const nnc_flat_table *T, const float *
         for (int t = 0; t < 9; t++) acc[v * 9 + t] += d * tap[t];
       }
       if (dx) {
-        v16 weight[10], gathered[4];
-        FN(packed_weights)(T, k, NULL, expanded, v, weight);
-        FN(packed_gather)(d, weight, gathered, stride, geometry);
+        v16 gathered[4];
+        if (T->grid == NNC_FLAT_LANES) {
+          v16 weight[9];
+          FN(splat_weights)(k, v, weight);
+          FN(packed_gather)(d, (const v16u *)weight, gathered, stride, geometry);
+        } else {
+          FN(packed_gather)(d, (const v16u *)(expanded + (size_t)v * 10 * NNC_FLAT_LANES), gathered, stride, geometry);
+        }
         FN(packed_store_dx)(T, dx + n * in_stride, v, planes, gathered, geometry);
       }
     }
