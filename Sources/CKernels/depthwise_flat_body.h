@@ -231,7 +231,7 @@ INLINE void FN(forward_impl)(const nnc_flat_table *T, const float *restrict in, 
       float *o = out + n * out_stride;
       for (int v = 0; v < vectors; v++) {
         const int at = v * NNC_FLAT_LANES;
-        const v16 *e = (const v16 *)(expanded + (size_t)v * (taps + 1) * NNC_FLAT_LANES);
+        const v16u *e = (const v16u *)(expanded + (size_t)v * (taps + 1) * NNC_FLAT_LANES);
         v16 acc = e[taps];
         for (int t = 0; t < taps; t++)
           acc += e[t] * FN(masked)(FN(x_tap)(source, &rows, standard, stride, t) + at, m[t]);
@@ -366,7 +366,7 @@ INLINE void FN(backward_impl)(const nnc_flat_table *T, const float *restrict in,
           for (int t = 0; t < taps; t++) acc[v * taps + t] += d * FN(masked)(FN(x_tap)(source, &rows, standard, stride, t) + at, fm[t]);
         }
         if (o) {
-          const v16 *e = (const v16 *)(expanded + (size_t)v * (taps + 1) * NNC_FLAT_LANES);
+          const v16u *e = (const v16u *)(expanded + (size_t)v * (taps + 1) * NNC_FLAT_LANES);
           NNC_FLAT_INPUT_GRADIENT(e[t], am[t], at, FN(store)(o + at, gathered, floats - at), s.dx_phase);
         }
       }

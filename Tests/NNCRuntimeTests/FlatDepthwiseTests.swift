@@ -171,7 +171,7 @@ private let flatCases: [(size: Int, stride: Int)] = [
     let (inPlane, outPlane) = (g.inHeight * g.inWidth, g.outHeight * g.outWidth)
     for isa in DepthwiseInstructionSet.allCases.filter(\.isAvailable) {
       let results = tables.map { table -> [Float] in
-        // The kernels read the expanded weights as 64-byte aligned vectors.
+        // Aligned as the executor's scratch holds them.
         let expandedCount = nnc_depthwise_flat_expanded_floats(table, Int32(planes))
         let expanded = UnsafeMutableRawPointer.allocate(byteCount: max(64, expandedCount * 4), alignment: 64)
           .bindMemory(to: Float.self, capacity: max(16, expandedCount))

@@ -43,9 +43,11 @@ int nnc_depthwise_flat_uses_registers(const void *table);
 int nnc_depthwise_flat_channel_quantum(const void *table);
 
 /// Floats of the per-lane weights and initial values `nnc_depthwise_flat_expand` writes for
-/// `channels` channels of packed planes (0 for planes of 16 pixels or more, which need none); the
-/// part of channels [first, …) starts `nnc_depthwise_flat_expanded_floats(table, first)` floats in,
-/// for `first` a multiple of the quantum.
+/// `channels` channels: nonzero only for planes of at most 16 pixels dividing 16 that the kernels run
+/// from expanded weights (the register variants' 4x4 planes splat the kernel's values instead). Any
+/// address will do; 64-byte aligned keeps each vector in one cache line. The part of channels
+/// [first, …) starts `nnc_depthwise_flat_expanded_floats(table, first)` floats in, for `first` a
+/// multiple of the quantum.
 size_t nnc_depthwise_flat_expanded_floats(const void *table, int channels);
 
 /// Packed planes: lane l of vector v belongs to channel (16·v + l) / pixels; writes, per vector, its

@@ -154,7 +154,7 @@ extension DepthwiseConv2D {
       body(FlatBuffers(expanded: nil, sums: base, work: work, workFloats: workFloats))
       return
     }
-    // The C kernels load the expanded weights as aligned 64-byte vectors.
+    // Aligned, each vector of expanded weights is one cache line (the kernels accept any address).
     let expanded = UnsafeMutablePointer<Float>(
       bitPattern: (Int(bitPattern: base) + 63) / 64 * 64)!
     nnc_depthwise_flat_expand(table.memory, weight, bias, Int32(g.outChannels), expanded)
