@@ -13,6 +13,9 @@ typedef float v8u __attribute__((vector_size(32), aligned(4)));
 // Filters per block: 2 × 6 accumulators, two input vectors and a broadcast fill 15 of AVX2's 16
 // vector registers.
 #define NNC_DC_BLOCK 6
+// Output positions of a row at most per block of the filter-vector kernel: 6 × 2 accumulators, two
+// weight vectors and a broadcast, as above.
+#define NNC_DC_RUN 6
 
 // The input is copied, zero-padded, into planes padded_width wide, and the output is computed over
 // whole padded rows ("wide" positions oy · padded_width + ox, the columns ox ≥ out_width discarded):
@@ -87,5 +90,53 @@ void nnc_direct_conv_sample(int isa, const nnc_direct_conv_shape *s, const float
         memcpy(target + (long)oy * s->out_width, source + (long)oy * l.padded_width,
                sizeof(float) * (size_t)s->out_width);
     }
+  }
+}
+
+// The longest run of at most NNC_DC_RUN output positions that divides a row.
+static int nnc_dc_run(const nnc_direct_conv_shape *s) {
+  int run = NNC_DC_RUN;
+  while (s->out_width % run) run--;
+  return run;
+}
+
+// Runs of 3 positions and more: with fewer, two weight loads and a broadcast per one or two
+// multiply-adds made the kernel slower than the wide rows (LeNet's 10x10 output: runs of 5, 7.4 → 5.6
+// us a sample on AVX2; an 11-wide output, runs of 1: 5.2 → 13.4).
+int nnc_direct_conv_runs_filter_vectors(const nnc_direct_conv_shape *s) {
+  return s->pad_top == 0 && s->pad_left == 0 && s->out_height == s->in_height - s->kernel_height + 1 &&
+         s->out_width == s->in_width - s->kernel_width + 1 && s->out_channels % 8 == 0 && nnc_dc_run(s) >= 3;
+}
+
+long nnc_direct_conv_packed_filters_count(const nnc_direct_conv_shape *s) {
+  return nnc_direct_conv_runs_filter_vectors(s)
+             ? (long)s->out_channels * s->in_channels * s->kernel_height * s->kernel_width
+             : 0;
+}
+
+// Blocks of 16 filters (the last 8 when out_channels is an odd multiple of 8), each [channel][tap][filter].
+void nnc_direct_conv_pack_filters(const nnc_direct_conv_shape *s, const float *weight, float *packed) {
+  const int rows = s->in_channels * s->kernel_height * s->kernel_width;
+  for (int o = 0; o < s->out_channels; o += 16) {
+    const int filters = s->out_channels - o >= 16 ? 16 : 8;
+    float *block = packed + (long)o * rows;
+    for (int row = 0; row < rows; row++)
+      for (int f = 0; f < filters; f++) block[(long)row * filters + f] = weight[(long)(o + f) * rows + row];
+  }
+}
+
+void nnc_direct_conv_sample_packed(int isa, const nnc_direct_conv_shape *s, const float *input, const float *packed,
+                                   float *output) {
+  const int rows = s->in_channels * s->kernel_height * s->kernel_width;
+  const int run = nnc_dc_run(s);
+  const int out_plane = s->out_height * s->out_width;
+  for (int o = 0; o < s->out_channels; o += 16) {
+    const int filters = s->out_channels - o >= 16 ? 16 : 8;
+#if defined(__x86_64__)
+    if (isa >= NNC_DEPTHWISE_AVX2)
+      nnc_dc_filter_block_avx2(s, input, packed + (long)o * rows, output + (long)o * out_plane, filters, run);
+    else
+#endif
+      nnc_dc_filter_block_portable(s, input, packed + (long)o * rows, output + (long)o * out_plane, filters, run);
   }
 }

@@ -53,6 +53,63 @@ static void DC_FN(nnc_dc_filters)(const nnc_dc_layout *l, const float *padded, c
   }
 }
 
+// Unpadded layers with filters in multiples of 8: `filters` (8 or 16) filters in one or two vectors
+// × `run` consecutive output positions of a row in registers, every position reading the input where
+// it lies (no padded copy, no columns past the output's width). The weights come packed
+// [channel][tap][filter] (`nnc_direct_conv_pack_filters`). Each sum adds the same products in the
+// same order (c, ki, kj) as nnc_dc_block, so both give the same bits. `run` divides the output's
+// width (a constant: one pointer and fixed offsets keep the 2 × run accumulators in registers).
+static inline __attribute__((always_inline)) void DC_FN(nnc_dc_filter_rows)(const nnc_direct_conv_shape *s,
+                                                                            const float *input,
+                                                                            const float *packed, float *output,
+                                                                            const int filters, const int run) {
+  const int taps = s->kernel_height * s->kernel_width, in_plane = s->in_height * s->in_width;
+  const int out_plane = s->out_height * s->out_width, two = filters > 8;
+  for (int oy = 0; oy < s->out_height; oy++) {
+    for (int ox = 0; ox < s->out_width; ox += run) {
+      v8 low[NNC_DC_RUN], high[NNC_DC_RUN];
+      for (int i = 0; i < run; i++) low[i] = high[i] = (v8){0};
+      const float *w = packed;
+      for (int c = 0; c < s->in_channels; c++) {
+        for (int ki = 0; ki < s->kernel_height; ki++) {
+          const float *x = input + (long)c * in_plane + (long)(oy + ki) * s->in_width + ox;
+          for (int kj = 0; kj < s->kernel_width; kj++, w += filters) {
+            const v8 w0 = *(const v8u *)w, w1 = two ? *(const v8u *)(w + 8) : (v8){0};
+            for (int i = 0; i < run; i++) {
+              low[i] += w0 * x[kj + i];
+              if (two) high[i] += w1 * x[kj + i];
+            }
+          }
+        }
+      }
+      float *o = output + (long)oy * s->out_width + ox;
+      for (int i = 0; i < run; i++)
+        for (int f = 0; f < filters; f++) o[(long)f * out_plane + i] = f < 8 ? low[i][f] : high[i][f - 8];
+    }
+  }
+  (void)taps;
+}
+
+static void DC_FN(nnc_dc_filter_block)(const nnc_direct_conv_shape *s, const float *input, const float *packed,
+                                       float *output, int filters, int run) {
+#define NNC_DC_RUN_CASE(r)                                                        \
+  case r:                                                                         \
+    if (filters == 16)                                                            \
+      DC_FN(nnc_dc_filter_rows)(s, input, packed, output, 16, r);                 \
+    else                                                                          \
+      DC_FN(nnc_dc_filter_rows)(s, input, packed, output, 8, r);                  \
+    break;
+  switch (run) {
+    NNC_DC_RUN_CASE(6)
+    NNC_DC_RUN_CASE(5)
+    NNC_DC_RUN_CASE(4)
+    NNC_DC_RUN_CASE(3)
+    NNC_DC_RUN_CASE(2)
+    default: NNC_DC_RUN_CASE(1)
+  }
+#undef NNC_DC_RUN_CASE
+}
+
 #undef DC_FN
 #undef NNC_DC_CAT
 #undef NNC_DC_CAT2

@@ -1,3 +1,4 @@
+import CKernels
 import NNCRandom
 import Testing
 
@@ -17,6 +18,11 @@ let directConvCases: [ConvCase] = [
     name: "LeNet-5's second convolution (6 -> 16, 5x5), batch 5",
     geometry: Conv2DGeometry(
       batch: 5, inChannels: 6, inHeight: 14, inWidth: 14, outChannels: 16, kernelHeight: 5, kernelWidth: 5),
+    hasBias: true),
+  ConvCase(
+    name: "4 -> 24, 5x5, unpadded 12x13 map (filter vectors: a block of 16 and one of 8, runs of 3), batch 2",
+    geometry: Conv2DGeometry(
+      batch: 2, inChannels: 4, inHeight: 12, inWidth: 13, outChannels: 24, kernelHeight: 5, kernelWidth: 5),
     hasBias: true),
   ConvCase(
     name: "3 -> 13, 5x5, asymmetric padding on a 9x7 map, batch 2",
@@ -194,5 +200,51 @@ private func checkDirectForward(_ c: ConvCase, _ isa: DepthwiseInstructionSet) t
       OptimizationEquivalenceTests.output(separate, batch: batch)
     )
     #expect(a.allSatisfy(\.isFinite) && a.map(\.bitPattern) == b.map(\.bitPattern))
+  }
+
+  /// The filter-vector kernel (unpadded layers with filters in multiples of 8 and rows with a run of
+  /// 3 to 6 positions) gives the wide-row kernel's bits on every instruction set this CPU runs, and
+  /// takes exactly those layers.
+  @Test func filterVectorsGiveTheWideRowsBits() throws {
+    let shapes: [(inChannels: Int, size: (Int, Int), filters: Int, kernel: (Int, Int))] = [
+      (6, (14, 14), 16, (5, 5)), (4, (12, 13), 24, (5, 5)), (3, (9, 10), 8, (3, 3)), (2, (8, 12), 32, (5, 5)),
+    ]
+    for c in shapes {
+      var shape = nnc_direct_conv_shape(
+        in_channels: Int32(c.inChannels), in_height: Int32(c.size.0), in_width: Int32(c.size.1),
+        out_channels: Int32(c.filters), out_height: Int32(c.size.0 - c.kernel.0 + 1),
+        out_width: Int32(c.size.1 - c.kernel.1 + 1), kernel_height: Int32(c.kernel.0),
+        kernel_width: Int32(c.kernel.1), pad_top: 0, pad_left: 0)
+      try #require(nnc_direct_conv_runs_filter_vectors(&shape) == 1, "\(c)")
+      var generator = RandomGenerator(seed: 57)
+      let input = randomValues(c.inChannels * c.size.0 * c.size.1, &generator)
+      let weight = randomValues(c.filters * c.inChannels * c.kernel.0 * c.kernel.1, &generator)
+      var packed = [Float](repeating: .nan, count: nnc_direct_conv_packed_filters_count(&shape))
+      nnc_direct_conv_pack_filters(&shape, weight, &packed)
+      let outputs = c.filters * Int(shape.out_height * shape.out_width)
+      for isa in DepthwiseInstructionSet.allCases.filter(\.isAvailable) {
+        var wide = [Float](repeating: .nan, count: outputs)
+        var scratch = [Float](repeating: .nan, count: nnc_direct_conv_scratch_count(&shape))
+        nnc_direct_conv_sample(isa.code, &shape, input, weight, &wide, &scratch)
+        var vectors = [Float](repeating: .nan, count: outputs)
+        nnc_direct_conv_sample_packed(isa.code, &shape, input, packed, &vectors)
+        #expect(!wide.contains { $0.isNaN })
+        #expect(wide.map(\.bitPattern) == vectors.map(\.bitPattern), "\(c) [\(isa)]")
+      }
+    }
+    // Padding, filters not a multiple of 8, and an 11-wide output (runs of 1) keep the wide rows.
+    var padded = nnc_direct_conv_shape(
+      in_channels: 6, in_height: 14, in_width: 14, out_channels: 16, out_height: 14, out_width: 14,
+      kernel_height: 5, kernel_width: 5, pad_top: 2, pad_left: 2)
+    var thirteen = nnc_direct_conv_shape(
+      in_channels: 6, in_height: 14, in_width: 14, out_channels: 13, out_height: 10, out_width: 10,
+      kernel_height: 5, kernel_width: 5, pad_top: 0, pad_left: 0)
+    var prime = nnc_direct_conv_shape(
+      in_channels: 6, in_height: 15, in_width: 15, out_channels: 16, out_height: 11, out_width: 11,
+      kernel_height: 5, kernel_width: 5, pad_top: 0, pad_left: 0)
+    #expect(nnc_direct_conv_runs_filter_vectors(&padded) == 0)
+    #expect(nnc_direct_conv_runs_filter_vectors(&thirteen) == 0)
+    #expect(nnc_direct_conv_runs_filter_vectors(&prime) == 0)
+    #expect(nnc_direct_conv_packed_filters_count(&prime) == 0)
   }
 }

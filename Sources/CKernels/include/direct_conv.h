@@ -28,6 +28,24 @@ long nnc_direct_conv_scratch_count(const nnc_direct_conv_shape *shape);
 void nnc_direct_conv_sample(int isa, const nnc_direct_conv_shape *shape, const float *input, const float *weight,
                             float *output, float *scratch);
 
+/// Whether `nnc_direct_conv_sample_packed` runs `shape`: no padding (the output exactly the input
+/// less the kernel), filters in a multiple of 8, and an output width with a divisor from 3 to 6.
+int nnc_direct_conv_runs_filter_vectors(const nnc_direct_conv_shape *shape);
+
+/// Floats of the packed weights of `shape` (`nnc_direct_conv_pack_filters`), 0 when it does not run
+/// the filter-vector kernel.
+long nnc_direct_conv_packed_filters_count(const nnc_direct_conv_shape *shape);
+
+/// Weights out_channels × in_channels × kernel_height × kernel_width → blocks of 16 filters (the last
+/// of 8 for an odd multiple of 8), each [in_channel][tap][filter]: once per call of a layer.
+void nnc_direct_conv_pack_filters(const nnc_direct_conv_shape *shape, const float *weight, float *packed);
+
+/// `nnc_direct_conv_sample` for shapes `nnc_direct_conv_runs_filter_vectors` accepts, from packed
+/// weights: 16 filters × 6 output positions in registers, the input read in place. The same sums in
+/// the same order, so the same bits. Needs no scratch.
+void nnc_direct_conv_sample_packed(int isa, const nnc_direct_conv_shape *shape, const float *input,
+                                   const float *packed, float *output);
+
 #ifdef __cplusplus
 }
 #endif

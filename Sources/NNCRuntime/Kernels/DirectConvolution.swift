@@ -35,9 +35,18 @@ enum DirectConv2D {
     return nnc_direct_conv_scratch_count(&shape)
   }
 
-  /// Scratch `forward` needs: one sample's worth per part of the parallel loop.
+  /// Floats of the weights packed for the filter-vector kernel (`nnc_direct_conv_sample_packed`:
+  /// unpadded layers with filters in multiples of 8, such as LeNet's 6 → 16), 0 when it does not run
+  /// `g`.
+  static func packedFilterCount(_ g: Conv2DGeometry) -> Int {
+    var shape = shape(g)
+    return nnc_direct_conv_packed_filters_count(&shape)
+  }
+
+  /// Scratch `forward` needs: the packed weights, or one sample's worth per part of the parallel loop.
   static func scratchCount(_ g: Conv2DGeometry) -> Int {
-    min(g.batch, Parallel.maximumParts) * sampleScratchCount(g)
+    let packed = packedFilterCount(g)
+    return packed > 0 ? packed : min(g.batch, Parallel.maximumParts) * sampleScratchCount(g)
   }
 
   /// output = activation(conv(input, weight) · channelScale + bias) (`convolutionEpilogue`), on
@@ -59,11 +68,19 @@ enum DirectConv2D {
     let outSample = g.outChannels * plane
     let code = isa.code
     let epilogue = bias != nil || channelScale != nil || activation != .linear
+    // Unpadded layers with filters in multiples of 8 run filters in vectors from weights packed once
+    // a call: LeNet's 6 → 16 layer 7.4 → 5.6 us a sample (AVX2, one thread), the same bits.
+    let packsFilters = packedFilterCount(g) > 0
+    if packsFilters { nnc_direct_conv_pack_filters(&shape, weight, scratch) }
     Parallel.forEach(g.batch, workPerItem: outSample * g.columnRows, threads: threads) {
       part, sample in
       let sampleOutput = output + sample * outSample
-      nnc_direct_conv_sample(
-        code, &shape, input + sample * inSample, weight, sampleOutput, scratch + part * perSample)
+      if packsFilters {
+        nnc_direct_conv_sample_packed(code, &shape, input + sample * inSample, scratch, sampleOutput)
+      } else {
+        nnc_direct_conv_sample(
+          code, &shape, input + sample * inSample, weight, sampleOutput, scratch + part * perSample)
+      }
       for channel in 0..<g.outChannels {
         let row = sampleOutput + channel * plane
         if epilogue {
