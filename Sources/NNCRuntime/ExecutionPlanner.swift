@@ -52,6 +52,21 @@ public enum ExecutionPlanner {
     var sizes = ExecutionPlan.BufferSizes(
       scratch: 0, contribution: training ? (sampleCounts.max() ?? 1) * maxBatch : 1, indices: 0, saved: 0,
       folded: 0, keptWeights: 0)
+    // Forward passes outside training run dense layers from packed weights (`PackedDense`): kept
+    // between batches when an inference executor caches prepared weights, else packed into the
+    // scratch on every call (a training executor's evaluation too).
+    func keepPackedDense(_ step: inout PlannedStep, inFeatures: Int, _ units: Int) {
+      guard PackedDense.runs(inFeatures: inFeatures, outFeatures: units) else { return }
+      let packed = PackedDense.packedWeightCount(inFeatures: inFeatures, outFeatures: units)
+      let columns = PackedDense.scratchCount(batch: maxBatch, inFeatures: inFeatures)
+      if configuration.cachesPreparedWeights {
+        step.keptWeightOffset = sizes.keptWeights
+        sizes.keptWeights += packed
+        sizes.scratch = max(sizes.scratch, columns)
+      } else {
+        sizes.scratch = max(sizes.scratch, columns + packed)
+      }
+    }
     var steps: [PlannedStep] = []
     for (index, node) in optimized.nodes.enumerated() {
       var step = PlannedStep(
@@ -108,6 +123,10 @@ public enum ExecutionPlanner {
       case .concat:
         step.concatChannels = node.inputs.map { optimized.shape(of: $0).sample[0] }
       case .fused(let fused):
+        if case .dense(let attributes) = fused.base {
+          keepPackedDense(
+            &step, inFeatures: optimized.shape(of: node.inputs[0]).sampleCount, attributes.units)
+        }
         if case .dense(let attributes) = fused.base, fused.batchNorm != nil {
           let count = attributes.units * (optimized.shape(of: node.inputs[0]).sampleCount + 2)
           if configuration.cachesPreparedWeights {
@@ -123,7 +142,9 @@ public enum ExecutionPlanner {
           sizes.scratch = max(
             sizes.scratch, LocalResponseNorm.scratchCount(sampleCount: output.sampleCount, batch: maxBatch))
         }
-      case .input, .convolution, .flatten, .dense, .activation, .add, .zeroPadding, .upsample, .reorder:
+      case .dense(let attributes):
+        keepPackedDense(&step, inFeatures: optimized.shape(of: node.inputs[0]).sampleCount, attributes.units)
+      case .input, .convolution, .flatten, .activation, .add, .zeroPadding, .upsample, .reorder:
         break
       }
       steps.append(step)

@@ -80,9 +80,11 @@ extension Executor {
       let input = value(node.inputs[0])
       if input != output { output.update(from: input, count: count) }
     case .dense(let attributes):
-      Dense.forward(
-        batch: batch, inFeatures: graph.shape(of: node.inputs[0]).sampleCount, outFeatures: attributes.units,
-        input: value(node.inputs[0]), weight: parameter(.weight)!, bias: parameter(.bias), output: output)
+      denseForward(
+        index: index, batch: batch, inFeatures: graph.shape(of: node.inputs[0]).sampleCount,
+        outFeatures: attributes.units, input: value(node.inputs[0]), weight: parameter(.weight)!,
+        bias: parameter(.bias).map { UnsafePointer($0) }, output: output, activation: .linear,
+        training: training)
     case .dropout(let rate):
       if training && rate > 0 {
         drawDropoutMask(
@@ -146,7 +148,7 @@ extension Executor {
         alpha: Float(attributes.alpha), beta: Float(attributes.beta), bias: Float(attributes.bias),
         input: value(node.inputs[0]), output: output)
     case .fused(let attributes):
-      forwardFused(node, attributes, index: index, batch: batch)
+      forwardFused(node, attributes, index: index, batch: batch, training: training)
     case .reorder(let layout):
       if steps[index].isReorderedByProducer { break }
       let sample = graph.shape(of: node.inputs[0]).sample
@@ -156,7 +158,32 @@ extension Executor {
     }
   }
 
-  func forwardFused(_ node: Node, _ attributes: FusedAttributes, index: Int, batch: Int) {
+  /// A dense layer: outside training from packed weights (`PackedDense`, up to its size limit; kept between batches when
+  /// the plan keeps them, else packed into the scratch after the transposed inputs), so neither
+  /// caching prepared weights nor the executor's mode changes an inference result (`nnc train`'s
+  /// test metrics are `nnc eval`'s); a training step's forward through OpenBLAS.
+  func denseForward(
+    index: Int, batch: Int, inFeatures: Int, outFeatures: Int, input: UnsafePointer<Float>,
+    weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
+    activation: ActivationKind, training: Bool
+  ) {
+    if !training && PackedDense.runs(inFeatures: inFeatures, outFeatures: outFeatures) {
+      let kept = keptWeight(index)
+      let columns = PackedDense.scratchCount(batch: batch, inFeatures: inFeatures)
+      PackedDense.forward(
+        batch: batch, inFeatures: inFeatures, outFeatures: outFeatures, input: input, weight: weight,
+        bias: bias,
+        output: output, activation: activation, packed: kept ?? scratch.base + columns,
+        packedIsCurrent: kept != nil && preparedWeightsAreCurrent, scratch: scratch.base)
+    } else {
+      Dense.forward(
+        batch: batch, inFeatures: inFeatures, outFeatures: outFeatures, input: input, weight: weight,
+        bias: bias,
+        output: output, activation: activation)
+    }
+  }
+
+  func forwardFused(_ node: Node, _ attributes: FusedAttributes, index: Int, batch: Int, training: Bool) {
     let output = value(node.output)
     let count = batch * graph.shape(of: node.output).sampleCount
     let roles = steps[index].parameterOffsets
@@ -229,9 +256,10 @@ extension Executor {
             into: region)
         }
       }
-      Dense.forward(
-        batch: batch, inFeatures: inFeatures, outFeatures: dense.units, input: value(node.inputs[0]),
-        weight: weight, bias: bias, output: output, activation: activation)
+      denseForward(
+        index: index, batch: batch, inFeatures: inFeatures, outFeatures: dense.units,
+        input: value(node.inputs[0]),
+        weight: weight, bias: bias, output: output, activation: activation, training: training)
     case .add:
       if steps[index].isAddedByProducer { return }
       Add.forward(

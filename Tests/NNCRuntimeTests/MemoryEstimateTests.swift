@@ -47,14 +47,33 @@ private let everyBufferModel = """
     #expect(owners.count == 3 && !owners.contains(plan.sourceGraph.nodes[1].name))
   }
 
+  /// A layer above `PackedDense`'s limit: no packed copy for evaluations joins the kernel scratch.
   @Test func largestPartsNameTheirLayer() throws {
     let plan = try ExecutionPlanner.plan(
-      graph: try graph("model:\n  input: [1000]\n  layers:\n    - dense: 1000\n    - dense: 2\n"),
+      graph: try graph("model:\n  input: [2100]\n  layers:\n    - dense: 2000\n    - dense: 2\n"),
       configuration: .training, maxBatch: 1)
+    #expect(!PackedDense.runs(inFeatures: 2100, outFeatures: 2000))
     let estimate = MemoryEstimate(plan: plan, optimizerStateCopies: 2)
     let largest = estimate.largest(2)
     #expect(largest.map(\.description) == ["optimizer state of 'dense'", "parameters of 'dense'"])
-    #expect(largest[1].bytes == 4 * 1_001_000)
+    #expect(largest[1].bytes == 4 * 4_202_000)
+  }
+
+  /// A dense layer within `PackedDense`'s limit: a training plan's scratch holds its packed weights
+  /// for evaluations (and the transposed inputs), an inference plan that caches prepared weights
+  /// keeps them instead.
+  @Test func evaluationsOfSmallDenseLayersReserveTheirPackedWeights() throws {
+    let model = try graph("model:\n  input: [1000]\n  layers:\n    - dense: 1000\n    - dense: 2\n")
+    let packed = PackedDense.packedWeightCount(inFeatures: 1000, outFeatures: 1000)
+    #expect(packed == 1000 * 1008)
+    let training = try ExecutionPlanner.plan(graph: model, configuration: .training, maxBatch: 3)
+    #expect(training.bufferSizes.scratch >= packed + PackedDense.scratchCount(batch: 3, inFeatures: 1000))
+    #expect(training.bufferSizes.keptWeights == 0)
+    let cached = try ExecutionPlanner.plan(
+      graph: model, configuration: ExecutionConfiguration(mode: .inference, cachesPreparedWeights: true),
+      maxBatch: 3)
+    #expect(cached.bufferSizes.keptWeights >= packed)
+    #expect(cached.bufferSizes.scratch < packed)
   }
 
   @Test func overflowingSizesSaturate() {

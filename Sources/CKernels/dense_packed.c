@@ -1,0 +1,55 @@
+#include "dense_packed.h"
+
+#include "depthwise.h"
+
+#include <string.h>
+
+typedef float v16 __attribute__((vector_size(64)));
+typedef float v16u __attribute__((vector_size(64), aligned(4)));
+
+// The portable variant passes 16-float vectors between always-inlined helpers only.
+#pragma clang diagnostic ignored "-Wpsabi"
+
+
+size_t nnc_dense_packed_floats(int in_features, int out_features) {
+  const size_t blocks = ((size_t)out_features + NNC_DENSE_PACKED_BLOCK - 1) / NNC_DENSE_PACKED_BLOCK;
+  return blocks * NNC_DENSE_PACKED_BLOCK * (size_t)in_features;
+}
+
+void nnc_dense_pack(int in_features, int out_features, const float *weight, float *packed) {
+  const int blocks = (out_features + NNC_DENSE_PACKED_BLOCK - 1) / NNC_DENSE_PACKED_BLOCK;
+  for (int b = 0; b < blocks; b++) {
+    float *block = packed + (size_t)b * in_features * NNC_DENSE_PACKED_BLOCK;
+    for (int lane = 0; lane < NNC_DENSE_PACKED_BLOCK; lane++) {
+      const int o = b * NNC_DENSE_PACKED_BLOCK + lane;
+      for (int k = 0; k < in_features; k++)
+        block[(size_t)k * NNC_DENSE_PACKED_BLOCK + lane] = o < out_features ? weight[(size_t)o * in_features + k] : 0;
+    }
+  }
+}
+
+size_t nnc_dense_columns_floats(int batch, int in_features) {
+  return ((size_t)batch + NNC_DENSE_GROUP - 1) / NNC_DENSE_GROUP * NNC_DENSE_GROUP * (size_t)in_features;
+}
+
+void nnc_dense_columns(const float *input, int batch, int in_features, float *columns) {
+  const int groups = (batch + NNC_DENSE_GROUP - 1) / NNC_DENSE_GROUP;
+  for (int g = 0; g < groups; g++) {
+    float *group = columns + (size_t)g * in_features * NNC_DENSE_GROUP;
+    for (int s = 0; s < NNC_DENSE_GROUP; s++) {
+      const int n = g * NNC_DENSE_GROUP + s;
+      const float *row = input + (size_t)n * in_features;
+      for (int k = 0; k < in_features; k++) group[(size_t)k * NNC_DENSE_GROUP + s] = n < batch ? row[k] : 0;
+    }
+  }
+}
+
+#define NNC_VARIANT_BODY "dense_packed_body.h"
+#include "isa_variants.h"
+
+void nnc_dense_packed_forward(int isa, const float *packed, const float *bias, const float *columns, int batch,
+                              int in_features, int out_features, int first_block, int blocks, float *output) {
+  const int samples = isa == NNC_DEPTHWISE_AVX512 ? NNC_DENSE_GROUP : NNC_DENSE_GROUP / 2;
+  NNC_VARIANT_CALL(isa, dense_forward, packed, bias, columns, batch, in_features, out_features, first_block, blocks,
+                   output, samples);
+}
