@@ -16,7 +16,7 @@ public struct MemoryEstimate: Sendable, Equatable {
     case indices = "max-pooling indices"
     case saved = "saved statistics and masks"
     case folded = "folded batchnorm"
-    case keptWeights = "kept convolution weights"
+    case keptWeights = "kept prepared weights"
     case data
   }
 
