@@ -245,24 +245,21 @@ static void FN(flat_forward)(const void *table, const float *in, const float *k,
                              const float *expanded, int planes, int samples, long in_stride, long out_stride,
                              float *out, float *area) {
   const nnc_flat_table *T = table;
+  // The geometry a constant in each call, so that its shuffles are.
+#define NNC_PACKED_FORWARD(geometry) \
+  FN(packed_forward_registers)(T, in, k, biases, expanded, planes, samples, in_stride, out_stride, out, geometry)
   switch (T->registers) {
-    case NNC_FLAT_2X2:
-      return FN(packed_forward_registers)(T, in, k, biases, expanded, planes, samples, in_stride, out_stride, out, NNC_FLAT_2X2);
-    case NNC_FLAT_4X4:
-      return FN(packed_forward_registers)(T, in, k, biases, expanded, planes, samples, in_stride, out_stride, out, NNC_FLAT_4X4);
-    case NNC_FLAT_4X4_TO_2X2:
-      return FN(packed_forward_registers)(T, in, k, biases, expanded, planes, samples, in_stride, out_stride, out,
-                                          NNC_FLAT_4X4_TO_2X2);
-    case NNC_FLAT_8X8_TO_4X4:
-      return FN(packed_forward_registers)(T, in, k, biases, expanded, planes, samples, in_stride, out_stride, out,
-                                          NNC_FLAT_8X8_TO_4X4);
-    case NNC_FLAT_8X8:
-      return FN(rows8_forward_registers)(in, k, biases, planes, samples, in_stride, out_stride, out);
+    case NNC_FLAT_2X2: return NNC_PACKED_FORWARD(NNC_FLAT_2X2);
+    case NNC_FLAT_4X4: return NNC_PACKED_FORWARD(NNC_FLAT_4X4);
+    case NNC_FLAT_4X4_TO_2X2: return NNC_PACKED_FORWARD(NNC_FLAT_4X4_TO_2X2);
+    case NNC_FLAT_8X8_TO_4X4: return NNC_PACKED_FORWARD(NNC_FLAT_8X8_TO_4X4);
+    case NNC_FLAT_8X8: return FN(rows8_forward_registers)(in, k, biases, planes, samples, in_stride, out_stride, out);
     case NNC_FLAT_ROWS16:
       if (T->grid_w == NNC_FLAT_LANES)
         return FN(rows16_forward_registers)(T, in, k, biases, planes, samples, in_stride, out_stride, out, 1);
       return FN(rows16_forward_registers)(T, in, k, biases, planes, samples, in_stride, out_stride, out, 2);
   }
+#undef NNC_PACKED_FORWARD
   if (T->standard && T->stride == 1)
     FN(forward_impl)(T, in, k, biases, expanded, planes, samples, in_stride, out_stride, out, area, 9, 3, 1, 1);
   else if (T->standard)
@@ -392,26 +389,21 @@ static void FN(flat_backward)(const void *table, const float *in, const float *d
   const nnc_flat_table *T = table;
   // The packed planes' tap sums follow the scratch in the (zeroed, 64-byte aligned) work area.
   v16 *acc = (v16 *)(area + nnc_flat_scratch_floats(T, nnc_flat_call_vectors(T, planes), 1));
+#define NNC_PACKED_BACKWARD(geometry, stride)                                                                  \
+  FN(packed_backward_registers)(T, in, dy, k, expanded, planes, samples, in_stride, dy_stride, dx, sums, acc, stride, \
+                                geometry)
   switch (T->registers) {
-    case NNC_FLAT_2X2:
-      return FN(packed_backward_registers)(T, in, dy, k, expanded, planes, samples, in_stride, dy_stride, dx, sums, acc, 1,
-                                           NNC_FLAT_2X2);
-    case NNC_FLAT_4X4:
-      return FN(packed_backward_registers)(T, in, dy, k, expanded, planes, samples, in_stride, dy_stride, dx, sums, acc, 1,
-                                           NNC_FLAT_4X4);
-    case NNC_FLAT_4X4_TO_2X2:
-      return FN(packed_backward_registers)(T, in, dy, k, expanded, planes, samples, in_stride, dy_stride, dx, sums, acc, 2,
-                                           NNC_FLAT_4X4_TO_2X2);
-    case NNC_FLAT_8X8_TO_4X4:
-      return FN(packed_backward_registers)(T, in, dy, k, expanded, planes, samples, in_stride, dy_stride, dx, sums, acc, 2,
-                                           NNC_FLAT_8X8_TO_4X4);
-    case NNC_FLAT_8X8:
-      return FN(rows8_backward_registers)(in, dy, k, planes, samples, in_stride, dy_stride, dx, sums);
+    case NNC_FLAT_2X2: return NNC_PACKED_BACKWARD(NNC_FLAT_2X2, 1);
+    case NNC_FLAT_4X4: return NNC_PACKED_BACKWARD(NNC_FLAT_4X4, 1);
+    case NNC_FLAT_4X4_TO_2X2: return NNC_PACKED_BACKWARD(NNC_FLAT_4X4_TO_2X2, 2);
+    case NNC_FLAT_8X8_TO_4X4: return NNC_PACKED_BACKWARD(NNC_FLAT_8X8_TO_4X4, 2);
+    case NNC_FLAT_8X8: return FN(rows8_backward_registers)(in, dy, k, planes, samples, in_stride, dy_stride, dx, sums);
     case NNC_FLAT_ROWS16:
       if (T->grid_w == NNC_FLAT_LANES)
         return FN(rows16_backward_registers)(T, in, dy, k, planes, samples, in_stride, dy_stride, dx, sums, 1);
       return FN(rows16_backward_registers)(T, in, dy, k, planes, samples, in_stride, dy_stride, dx, sums, 2);
   }
+#undef NNC_PACKED_BACKWARD
   if (T->standard && T->stride == 1)
     FN(backward_impl)(T, in, dy, k, expanded, planes, samples, in_stride, dy_stride, dx, sums, area, 9, 3, 1, 1);
   else if (T->standard)

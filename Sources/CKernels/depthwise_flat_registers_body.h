@@ -92,23 +92,26 @@ INLINE void FN(merge_phases)(const v16 phase[4], v16 x[4], const int geometry) {
   }
 }
 
+// The nine taps of a map held in one vector: tap (ky, kx) is x shifted by sign · (ky − 1, kx − 1)
+// (sign 1 forward; −1 for the input gradient, which reads grad_output at −offset).
+#define NNC_NINE_SHIFTS(tap, LANE, x, z, sign)                                                              \
+  do {                                                                                                     \
+    tap[0] = NNC_SHIFT(LANE, x, z, -(sign), -(sign)), tap[1] = NNC_SHIFT(LANE, x, z, -(sign), 0);          \
+    tap[2] = NNC_SHIFT(LANE, x, z, -(sign), (sign)), tap[3] = NNC_SHIFT(LANE, x, z, 0, -(sign));           \
+    tap[4] = x, tap[5] = NNC_SHIFT(LANE, x, z, 0, (sign));                                                 \
+    tap[6] = NNC_SHIFT(LANE, x, z, (sign), -(sign)), tap[7] = NNC_SHIFT(LANE, x, z, (sign), 0);            \
+    tap[8] = NNC_SHIFT(LANE, x, z, (sign), (sign));                                                        \
+  } while (0)
+
 // The nine tap vectors of one packed output vector, forward: tap (ky, kx) of output pixel p is the
 // input at p + (ky − 1, kx − 1), at stride 2 phase (ky ≠ 1, kx ≠ 1) shifted by (−[ky = 0], −[kx = 0]).
 // `x` is the input vector (stride 1) or the four phase vectors (stride 2).
 INLINE void FN(packed_taps)(const v16 *x, v16 tap[9], const int geometry) {
   const v16 z = {0};
   if (geometry == NNC_FLAT_2X2) {
-    tap[0] = NNC_SHIFT(NNC_LANE22, x[0], z, -1, -1), tap[1] = NNC_SHIFT(NNC_LANE22, x[0], z, -1, 0);
-    tap[2] = NNC_SHIFT(NNC_LANE22, x[0], z, -1, 1), tap[3] = NNC_SHIFT(NNC_LANE22, x[0], z, 0, -1);
-    tap[4] = x[0], tap[5] = NNC_SHIFT(NNC_LANE22, x[0], z, 0, 1);
-    tap[6] = NNC_SHIFT(NNC_LANE22, x[0], z, 1, -1), tap[7] = NNC_SHIFT(NNC_LANE22, x[0], z, 1, 0);
-    tap[8] = NNC_SHIFT(NNC_LANE22, x[0], z, 1, 1);
+    NNC_NINE_SHIFTS(tap, NNC_LANE22, x[0], z, 1);
   } else if (geometry == NNC_FLAT_4X4) {
-    tap[0] = NNC_SHIFT(NNC_LANE44, x[0], z, -1, -1), tap[1] = NNC_SHIFT(NNC_LANE44, x[0], z, -1, 0);
-    tap[2] = NNC_SHIFT(NNC_LANE44, x[0], z, -1, 1), tap[3] = NNC_SHIFT(NNC_LANE44, x[0], z, 0, -1);
-    tap[4] = x[0], tap[5] = NNC_SHIFT(NNC_LANE44, x[0], z, 0, 1);
-    tap[6] = NNC_SHIFT(NNC_LANE44, x[0], z, 1, -1), tap[7] = NNC_SHIFT(NNC_LANE44, x[0], z, 1, 0);
-    tap[8] = NNC_SHIFT(NNC_LANE44, x[0], z, 1, 1);
+    NNC_NINE_SHIFTS(tap, NNC_LANE44, x[0], z, 1);
   } else if (geometry == NNC_FLAT_4X4_TO_2X2) {  // phases 0 (0,0), 1 (0,1), 2 (1,0), 3 (1,1); output 2x2
     tap[0] = NNC_SHIFT(NNC_LANE22, x[3], z, -1, -1), tap[1] = NNC_SHIFT(NNC_LANE22, x[2], z, -1, 0);
     tap[2] = NNC_SHIFT(NNC_LANE22, x[3], z, -1, 0), tap[3] = NNC_SHIFT(NNC_LANE22, x[1], z, 0, -1);
@@ -127,17 +130,9 @@ INLINE void FN(packed_taps)(const v16 *x, v16 tap[9], const int geometry) {
 INLINE void FN(packed_adjoint_taps)(v16 d, v16 tap[9], const int geometry) {
   const v16 z = {0};
   if (geometry == NNC_FLAT_2X2) {
-    tap[0] = NNC_SHIFT(NNC_LANE22, d, z, 1, 1), tap[1] = NNC_SHIFT(NNC_LANE22, d, z, 1, 0);
-    tap[2] = NNC_SHIFT(NNC_LANE22, d, z, 1, -1), tap[3] = NNC_SHIFT(NNC_LANE22, d, z, 0, 1);
-    tap[4] = d, tap[5] = NNC_SHIFT(NNC_LANE22, d, z, 0, -1);
-    tap[6] = NNC_SHIFT(NNC_LANE22, d, z, -1, 1), tap[7] = NNC_SHIFT(NNC_LANE22, d, z, -1, 0);
-    tap[8] = NNC_SHIFT(NNC_LANE22, d, z, -1, -1);
+    NNC_NINE_SHIFTS(tap, NNC_LANE22, d, z, -1);
   } else if (geometry == NNC_FLAT_4X4) {
-    tap[0] = NNC_SHIFT(NNC_LANE44, d, z, 1, 1), tap[1] = NNC_SHIFT(NNC_LANE44, d, z, 1, 0);
-    tap[2] = NNC_SHIFT(NNC_LANE44, d, z, 1, -1), tap[3] = NNC_SHIFT(NNC_LANE44, d, z, 0, 1);
-    tap[4] = d, tap[5] = NNC_SHIFT(NNC_LANE44, d, z, 0, -1);
-    tap[6] = NNC_SHIFT(NNC_LANE44, d, z, -1, 1), tap[7] = NNC_SHIFT(NNC_LANE44, d, z, -1, 0);
-    tap[8] = NNC_SHIFT(NNC_LANE44, d, z, -1, -1);
+    NNC_NINE_SHIFTS(tap, NNC_LANE44, d, z, -1);
   } else if (geometry == NNC_FLAT_4X4_TO_2X2) {
     tap[0] = NNC_SHIFT(NNC_LANE22, d, z, 1, 1), tap[1] = NNC_SHIFT(NNC_LANE22, d, z, 1, 0);
     tap[2] = tap[1], tap[3] = NNC_SHIFT(NNC_LANE22, d, z, 0, 1);
