@@ -196,9 +196,9 @@ size_t nnc_depthwise_flat_work_floats(const void *table, int planes, int with_gr
          NNC_FLAT_LANES;
 }
 
-// The call's work area, zeroed: `work` aligned up to 64 bytes, or (NULL) one allocated for the call,
-// which `*owned` then holds for the caller to free.
-static float *nnc_flat_work(float *work, size_t floats, float **owned) {
+// The call's work area, zeroed from float `zeroed_from` on: `work` aligned up to 64 bytes, or
+// (NULL) one allocated for the call, which `*owned` then holds for the caller to free.
+static float *nnc_flat_work(float *work, size_t floats, size_t zeroed_from, float **owned) {
   float *p = work;
   if (p) {
     p = (float *)(((uintptr_t)p + 63) / 64 * 64);
@@ -208,7 +208,7 @@ static float *nnc_flat_work(float *work, size_t floats, float **owned) {
     if (!p) abort();
     *owned = p;
   }
-  memset(p, 0, floats * sizeof(float));
+  memset(p + zeroed_from, 0, (floats - zeroed_from) * sizeof(float));
   return p;
 }
 
@@ -220,8 +220,12 @@ void nnc_depthwise_flat_forward(int isa, const void *table, const float *input, 
                                 const float *biases, const float *expanded, int planes, int samples,
                                 long input_sample_stride, long output_sample_stride, float *output, float *work) {
   if (planes < 0 || samples < 0) abort();
-  float *owned;
-  float *area = nnc_flat_work(work, nnc_flat_scratch_floats(table, nnc_flat_call_vectors(table, planes), 0), &owned);
+  const nnc_flat_table *t = table;
+  // The register variants read the tensor in place: no scratch to prepare.
+  float *owned = NULL;
+  float *area = t->registers != NNC_FLAT_GENERAL
+                    ? NULL
+                    : nnc_flat_work(work, nnc_flat_scratch_floats(t, nnc_flat_call_vectors(t, planes), 0), 0, &owned);
   NNC_VARIANT_CALL(isa, flat_forward, table, input, kernels, biases, expanded, planes, samples, input_sample_stride,
                     output_sample_stride, output, area);
   free(owned);
@@ -233,9 +237,12 @@ void nnc_depthwise_flat_backward(int isa, const void *table, const float *input,
                                  float *sums, float *work) {
   if (planes < 0 || samples < 0) abort();
   const int vectors = nnc_flat_call_vectors(table, planes);
-  const size_t floats = nnc_flat_scratch_floats(table, vectors, 1) + nnc_flat_accumulator_floats(table, vectors, 1);
+  const size_t scratch = nnc_flat_scratch_floats(table, vectors, 1);
+  const size_t floats = scratch + nnc_flat_accumulator_floats(table, vectors, 1);
+  // The register variants use only the packed planes' tap sums after the scratch.
+  const int registers = ((const nnc_flat_table *)table)->registers != NNC_FLAT_GENERAL;
   float *owned;
-  float *area = nnc_flat_work(work, floats, &owned);
+  float *area = nnc_flat_work(work, floats, registers ? scratch : 0, &owned);
   NNC_VARIANT_CALL(isa, flat_backward, table, input, grad_output, kernels, expanded, planes, samples,
                     input_sample_stride, grad_output_sample_stride, grad_input, sums, area);
   free(owned);

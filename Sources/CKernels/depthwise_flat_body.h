@@ -389,14 +389,13 @@ static void FN(flat_backward)(const void *table, const float *in, const float *d
   const nnc_flat_table *T = table;
   // The packed planes' tap sums follow the scratch in the (zeroed, 64-byte aligned) work area.
   v16 *acc = (v16 *)(area + nnc_flat_scratch_floats(T, nnc_flat_call_vectors(T, planes), 1));
-#define NNC_PACKED_BACKWARD(geometry, stride)                                                                  \
-  FN(packed_backward_registers)(T, in, dy, k, expanded, planes, samples, in_stride, dy_stride, dx, sums, acc, stride, \
-                                geometry)
+#define NNC_PACKED_BACKWARD(geometry) \
+  FN(packed_backward_registers)(T, in, dy, k, expanded, planes, samples, in_stride, dy_stride, dx, sums, acc, geometry)
   switch (T->registers) {
-    case NNC_FLAT_2X2: return NNC_PACKED_BACKWARD(NNC_FLAT_2X2, 1);
-    case NNC_FLAT_4X4: return NNC_PACKED_BACKWARD(NNC_FLAT_4X4, 1);
-    case NNC_FLAT_4X4_TO_2X2: return NNC_PACKED_BACKWARD(NNC_FLAT_4X4_TO_2X2, 2);
-    case NNC_FLAT_8X8_TO_4X4: return NNC_PACKED_BACKWARD(NNC_FLAT_8X8_TO_4X4, 2);
+    case NNC_FLAT_2X2: return NNC_PACKED_BACKWARD(NNC_FLAT_2X2);
+    case NNC_FLAT_4X4: return NNC_PACKED_BACKWARD(NNC_FLAT_4X4);
+    case NNC_FLAT_4X4_TO_2X2: return NNC_PACKED_BACKWARD(NNC_FLAT_4X4_TO_2X2);
+    case NNC_FLAT_8X8_TO_4X4: return NNC_PACKED_BACKWARD(NNC_FLAT_8X8_TO_4X4);
     case NNC_FLAT_8X8: return FN(rows8_backward_registers)(in, dy, k, planes, samples, in_stride, dy_stride, dx, sums);
     case NNC_FLAT_ROWS16:
       if (T->grid_w == NNC_FLAT_LANES)

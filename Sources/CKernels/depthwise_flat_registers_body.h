@@ -237,8 +237,8 @@ INLINE void FN(packed_backward_registers)(const nnc_flat_table *T, const float *
                                           const float *restrict dy, const float *restrict k,
                                           const float *restrict expanded, int planes,
                                           int samples, long in_stride, long dy_stride, float *restrict dx,
-                                          float *restrict sums, v16 *restrict acc, const int stride,
-                                          const int geometry) {
+                                          float *restrict sums, v16 *restrict acc, const int geometry) {
+  const int stride = geometry == NNC_FLAT_4X4_TO_2X2 || geometry == NNC_FLAT_8X8_TO_4X4 ? 2 : 1;
   const int grid = T->grid, floats = planes * grid, vectors = (floats + NNC_FLAT_LANES - 1) / NNC_FLAT_LANES;
   const int per = NNC_FLAT_LANES / grid;
   for (int n = 0; n < samples; n++) {

@@ -2,6 +2,7 @@
 
 #include "depthwise.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 typedef float v8 __attribute__((vector_size(32)));
@@ -128,6 +129,7 @@ void nnc_direct_conv_pack_filters(const nnc_direct_conv_shape *s, const float *w
 void nnc_direct_conv_sample_packed(int isa, const nnc_direct_conv_shape *s, const float *input, const float *packed,
                                    float *output) {
   const int rows = s->in_channels * s->kernel_height * s->kernel_width;
+  if (!nnc_direct_conv_runs_filter_vectors(s)) abort();
   const int run = nnc_dc_run(s);
   const int out_plane = s->out_height * s->out_width;
   for (int o = 0; o < s->out_channels; o += 16) {

@@ -63,7 +63,7 @@ static inline __attribute__((always_inline)) void DC_FN(nnc_dc_filter_rows)(cons
                                                                             const float *input,
                                                                             const float *packed, float *output,
                                                                             const int filters, const int run) {
-  const int taps = s->kernel_height * s->kernel_width, in_plane = s->in_height * s->in_width;
+  const int in_plane = s->in_height * s->in_width;
   const int out_plane = s->out_height * s->out_width, two = filters > 8;
   for (int oy = 0; oy < s->out_height; oy++) {
     for (int ox = 0; ox < s->out_width; ox += run) {
@@ -87,7 +87,6 @@ static inline __attribute__((always_inline)) void DC_FN(nnc_dc_filter_rows)(cons
         for (int f = 0; f < filters; f++) o[(long)f * out_plane + i] = f < 8 ? low[i][f] : high[i][f - 8];
     }
   }
-  (void)taps;
 }
 
 static void DC_FN(nnc_dc_filter_block)(const nnc_direct_conv_shape *s, const float *input, const float *packed,
@@ -99,13 +98,12 @@ static void DC_FN(nnc_dc_filter_block)(const nnc_direct_conv_shape *s, const flo
     else                                                                          \
       DC_FN(nnc_dc_filter_rows)(s, input, packed, output, 8, r);                  \
     break;
+  // Runs of 3 to 6 (`nnc_direct_conv_runs_filter_vectors`).
   switch (run) {
     NNC_DC_RUN_CASE(6)
     NNC_DC_RUN_CASE(5)
     NNC_DC_RUN_CASE(4)
-    NNC_DC_RUN_CASE(3)
-    NNC_DC_RUN_CASE(2)
-    default: NNC_DC_RUN_CASE(1)
+    default: NNC_DC_RUN_CASE(3)
   }
 #undef NNC_DC_RUN_CASE
 }
