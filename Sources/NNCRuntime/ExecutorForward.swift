@@ -158,29 +158,29 @@ extension Executor {
     }
   }
 
-  /// A dense layer: outside training from packed weights (`PackedDense`, up to its size limit; kept between batches when
-  /// the plan keeps them, else packed into the scratch after the transposed inputs), so neither
-  /// caching prepared weights nor the executor's mode changes an inference result (`nnc train`'s
-  /// test metrics are `nnc eval`'s); a training step's forward through OpenBLAS.
+  /// A dense layer. Outside training from packed weights (`PackedDense`, up to its size limit): kept
+  /// between batches when the plan keeps them, else packed into the scratch after the transposed
+  /// inputs, so neither caching prepared weights nor the executor's mode changes an inference result
+  /// (`nnc train`'s test metrics are `nnc eval`'s). A training step's forward goes through OpenBLAS.
   func denseForward(
     index: Int, batch: Int, inFeatures: Int, outFeatures: Int, input: UnsafePointer<Float>,
     weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
     activation: ActivationKind, training: Bool
   ) {
-    if !training && PackedDense.runs(inFeatures: inFeatures, outFeatures: outFeatures) {
-      let kept = keptWeight(index)
-      let columns = PackedDense.scratchCount(batch: batch, inFeatures: inFeatures)
-      PackedDense.forward(
-        batch: batch, inFeatures: inFeatures, outFeatures: outFeatures, input: input, weight: weight,
-        bias: bias,
-        output: output, activation: activation, packed: kept ?? scratch.base + columns,
-        packedIsCurrent: kept != nil && preparedWeightsAreCurrent, scratch: scratch.base)
-    } else {
+    guard !training && PackedDense.runs(inFeatures: inFeatures, outFeatures: outFeatures) else {
       Dense.forward(
         batch: batch, inFeatures: inFeatures, outFeatures: outFeatures, input: input, weight: weight,
         bias: bias,
         output: output, activation: activation)
+      return
     }
+    let kept = keptWeight(index)
+    let columns = PackedDense.scratchCount(batch: batch, inFeatures: inFeatures)
+    PackedDense.forward(
+      batch: batch, inFeatures: inFeatures, outFeatures: outFeatures, input: input, weight: weight,
+      bias: bias,
+      output: output, activation: activation, packed: kept ?? scratch.base + columns,
+      packedIsCurrent: kept != nil && preparedWeightsAreCurrent, scratch: scratch.base)
   }
 
   func forwardFused(_ node: Node, _ attributes: FusedAttributes, index: Int, batch: Int, training: Bool) {
