@@ -38,6 +38,34 @@ long nnc_packed_product_work_floats(int patch, int columns, int out_channels) {
   return column_floats(patch, columns) + 2 * padded_channels(out_channels);
 }
 
+// One tap of a group whose 8 columns lie in one output row: every channel's values at input row y,
+// columns x, x + stride_w, …, x + 7 · stride_w, as one or two vector loads where value by value
+// cost ResNet-50's 3x3/2 → 128x28x28 layer a tenth of its time (12.1 → 10.9 ms a batch of 8 in an
+// alternating profile). Returns 0, having written nothing, where the columns run into the padding or
+// the stride is not 1 or 2; rows in the padding are zeros. `sample` is the sample's first float.
+static int pack_row_tap(const nnc_patch_shape *s, const float *input, long sample, int y, int x, int taps,
+                        float *row) {
+  const long in_plane = (long)s->in_height * s->in_width;
+  if (y < 0 || y >= s->in_height) {
+    for (int channel = 0; channel < s->in_channels; channel++, row += (long)taps * GROUP)
+      *(pwn_v8 *)row = (pwn_v8){0};
+    return 1;
+  }
+  if (x < 0 || x + (GROUP - 1) * s->stride_w >= s->in_width || s->stride_w > 2) return 0;
+  const float *source = input + sample + (long)y * s->in_width + x;
+  if (s->stride_w == 1) {
+    for (int channel = 0; channel < s->in_channels; channel++, row += (long)taps * GROUP, source += in_plane)
+      *(pwn_v8 *)row = *(const pwn_v8 *)source;
+  } else {
+    // Values 0, 2, …, 14: the even lanes of the run's first 8 and, from a load at 7 (so that nothing
+    // past value 14 is read), the odd lanes.
+    for (int channel = 0; channel < s->in_channels; channel++, row += (long)taps * GROUP, source += in_plane)
+      *(pwn_v8 *)row = __builtin_shufflevector(*(const pwn_v8 *)source, *(const pwn_v8 *)(source + 7), 0, 2, 4, 6, 9,
+                                              11, 13, 15);
+  }
+  return 1;
+}
+
 // Group g's columns into group + [k][8]: each column's source, then per k its 8 values (a run of
 // one sample's plane as one 8-float copy when the source is a pointwise input), 0 past `n`.
 static void pack_group(const nnc_patch_shape *s, const float *input, long column, int n, int pointwise,
@@ -62,9 +90,15 @@ static void pack_group(const nnc_patch_shape *s, const float *input, long column
   // Per kernel tap, each column's input offset (−1 where the tap falls in the padding or the column
   // lies past the task's end), then that tap's value of every input channel.
   const int taps = s->kernel_height * s->kernel_width;
+  // A whole group within one output row reads each tap's 8 values from one input row, evenly spaced.
+  const int one_row = n == GROUP && origin_sample[0] == origin_sample[GROUP - 1] && origin_y[0] == origin_y[GROUP - 1];
   long offset[GROUP];
   for (int ky = 0; ky < s->kernel_height; ky++) {
     for (int kx = 0; kx < s->kernel_width; kx++) {
+      if (one_row && pack_row_tap(s, input, origin_sample[0], origin_y[0] + ky * s->dilation_h,
+                                  origin_x[0] + kx * s->dilation_w, taps,
+                                  group + (long)(ky * s->kernel_width + kx) * GROUP))
+        continue;
       for (int j = 0; j < GROUP; j++) {
         offset[j] = -1;
         if (j >= n) continue;

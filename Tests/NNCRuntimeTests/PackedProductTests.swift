@@ -30,6 +30,15 @@ import Testing
     Conv2DGeometry(
       batch: 4, inChannels: 33, inHeight: 9, inWidth: 9, outChannels: 24, kernelHeight: 1, kernelWidth: 1,
       strideH: 2, strideW: 2),
+    // Output rows of 10 and 9: groups of 8 inside one row take each tap as a vector load (stride 2,
+    // padded at the left border, at the right one, and a projection 1x1/2 unpadded); the others and
+    // the border taps value by value.
+    Conv2DGeometry(
+      batch: 3, inChannels: 6, inHeight: 18, inWidth: 20, outChannels: 20, kernelHeight: 3, kernelWidth: 3,
+      strideH: 2, strideW: 2, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1),
+    Conv2DGeometry(
+      batch: 3, inChannels: 70, inHeight: 18, inWidth: 18, outChannels: 24, kernelHeight: 1, kernelWidth: 1,
+      strideH: 2, strideW: 2),
   ]
 
   @Test(arguments: geometries)
