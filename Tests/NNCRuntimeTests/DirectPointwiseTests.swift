@@ -19,6 +19,10 @@ import Testing
       batch: 1, inChannels: 32, inHeight: 4, inWidth: 8, outChannels: 3, kernelHeight: 1, kernelWidth: 1),
     Conv2DGeometry(
       batch: 1, inChannels: 64, inHeight: 4, inWidth: 4, outChannels: 10, kernelHeight: 1, kernelWidth: 1),
+    // 625 pixels: a full panel of 512 and one of 112 (three 32-pixel blocks and a 16-pixel one on
+    // AVX-512), then a pixel tail.
+    Conv2DGeometry(
+      batch: 1, inChannels: 20, inHeight: 25, inWidth: 25, outChannels: 7, kernelHeight: 1, kernelWidth: 1),
   ]
 
   func check(_ instructionSet: DepthwiseInstructionSet) throws {
@@ -74,6 +78,57 @@ import Testing
 
   @Test(.enabled(if: DepthwiseInstructionSet.avx2.isAvailable, "this CPU has no AVX2 and FMA"))
   func avx2MatchesTheDefinition() throws { try check(.avx2) }
+
+  @Test(.enabled(if: DepthwiseInstructionSet.avx512.isAvailable, "this CPU has no AVX-512"))
+  func avx512MatchesTheDefinition() throws { try check(.avx512) }
+
+  /// One sample through `directPointwiseSample` on `instructionSet`, with bias and scale.
+  static func run(
+    _ g: Conv2DGeometry, _ input: [Float], _ weight: [Float], _ bias: [Float], _ scale: [Float],
+    activation: ActivationKind, shortcut: [Float]? = nil, instructionSet: DepthwiseInstructionSet
+  ) -> [Float] {
+    var output = [Float](repeating: .nan, count: g.outputCount)
+    func call(_ shortcut: UnsafePointer<Float>?) {
+      Conv2D.directPointwiseSample(
+        g, input: input, weight: weight, bias: bias, output: &output, activation: activation,
+        channelScale: scale, shortcut: shortcut, instructionSet: instructionSet)
+    }
+    if let shortcut { shortcut.withUnsafeBufferPointer { call($0.baseAddress) } } else { call(nil) }
+    return output
+  }
+
+  /// A shortcut added before ReLU or none, in the kernel, gives the bits of the convolution followed
+  /// by `Add.forward`, on every instruction set; AVX2's and AVX-512's blocks give the same bits.
+  @Test(arguments: geometries)
+  func fusedShortcutAndWideVectorsChangeNoBit(_ g: Conv2DGeometry) {
+    var generator = RandomGenerator(seed: 57)
+    let input = randomValues(g.inputCount, &generator, scale: 2)
+    let weight = randomValues(g.weightCount, &generator)
+    let bias = randomValues(g.outChannels, &generator)
+    let scale = randomValues(g.outChannels, &generator, scale: 3)
+    let shortcut = randomValues(g.outputCount, &generator, scale: 2)
+    let available = DepthwiseInstructionSet.allCases.filter(\.isAvailable)
+    for activation in [ActivationKind.linear, .relu] {
+      var byInstructionSet: [DepthwiseInstructionSet: [Float]] = [:]
+      for instructionSet in available {
+        let convolution = Self.run(
+          g, input, weight, bias, scale, activation: .linear, instructionSet: instructionSet)
+        var separate = [Float](repeating: .nan, count: g.outputCount)
+        Add.forward(convolution, shortcut, output: &separate, count: g.outputCount, activation: activation)
+        let fused = Self.run(
+          g, input, weight, bias, scale, activation: activation, shortcut: shortcut,
+          instructionSet: instructionSet)
+        let same = fused.map(\.bitPattern) == separate.map(\.bitPattern)
+        #expect(same, "\(g) \(activation) \(instructionSet)")
+        if activation == .relu { #expect(fused.contains(0) && fused.contains { $0 > 0 }) }
+        byInstructionSet[instructionSet] = fused
+      }
+      if let avx2 = byInstructionSet[.avx2], let avx512 = byInstructionSet[.avx512] {
+        let same = avx2.map(\.bitPattern) == avx512.map(\.bitPattern)
+        #expect(same, "\(g) \(activation): AVX2 and AVX-512 differ")
+      }
+    }
+  }
 
   /// ReLU6's comparisons as the runtime's: NaN stays NaN, −0 and 0 give +0, 6 stays, above 6 gives
   /// 6, in the vector body and the tail. A 1-channel identity convolution passes the values through.

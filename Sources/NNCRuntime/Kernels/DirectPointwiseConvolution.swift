@@ -27,10 +27,13 @@ extension Conv2D {
   ) {
     let plane = g.outHeight * g.outWidth
     let (groupIn, groupOut) = (g.inChannelsPerGroup, g.outChannelsPerGroup)
-    // Other activations run afterwards in place, as in `convolutionEpilogue`; with a shortcut the
-    // kernel writes the convolution's value and the sample's pass adds the shortcut, then activates.
+    // The kernel adds a shortcut before a linear or ReLU activation itself (the epilogue of
+    // `Add.forward`'s bits); with another activation it writes the convolution's value and the
+    // sample's pass adds the shortcut, then activates. Other activations run afterwards in place, as
+    // in `convolutionEpilogue`.
+    let fusesShortcut = shortcut != nil && (activation == .linear || activation == .relu)
     let code =
-      shortcut != nil
+      shortcut != nil && !fusesShortcut
       ? Int32(NNC_POINTWISE_LINEAR)
       : activation == .relu
         ? Int32(NNC_POINTWISE_RELU)
@@ -40,10 +43,10 @@ extension Conv2D {
       nnc_pointwise_forward(
         instructionSet.code, Int32(groupOut), Int32(groupIn), Int32(plane), weight + first * groupIn,
         input + group * groupIn * plane, plane, output + first * plane, plane,
-        channelScale.map { $0 + first },
+        fusesShortcut ? shortcut.map { $0 + first * plane } : nil, channelScale.map { $0 + first },
         bias.map { $0 + first }, code)
     }
-    if let shortcut {
+    if let shortcut, !fusesShortcut {
       convolutionEpilogue(
         output, output, count: g.outChannels * plane, scale: nil, bias: nil, activation: activation,
         shortcut: shortcut)
