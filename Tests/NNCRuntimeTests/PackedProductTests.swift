@@ -140,8 +140,8 @@ import Testing
     }
   }
 
-  /// Inference plans choose it for ResNet-50's 3x3/2 layers, its 1x1 layers on 7x7 maps and its
-  /// reductions; training plans keep im2col and the pointwise product.
+  /// Inference plans choose it for ResNet-50's 3x3/2 layers, its 1x1 layers on 7x7 maps, its
+  /// reductions and its strided projections; training plans keep im2col and the pointwise product.
   @Test func inferencePlansChooseItForResNet50sStridedAndSmallMapLayers() {
     let strided = Conv2DGeometry(
       batch: 8, inChannels: 128, inHeight: 56, inWidth: 56, outChannels: 128, kernelHeight: 3, kernelWidth: 3,
@@ -156,8 +156,8 @@ import Testing
       batch: 8, inChannels: 1024, inHeight: 14, inWidth: 14, outChannels: 256, kernelHeight: 1, kernelWidth: 1
     )
     #expect(ConvolutionAlgorithm.choose(for: reduction, mode: .inference) == .packedProduct)
-    // The expansions on maps of 14x14 and more (also strided: the projections) and the stem keep
-    // theirs.
+    // The stride-1 expansions on maps of 14x14 and more and the stem keep theirs; the strided
+    // projections take it.
     let wideMap = Conv2DGeometry(
       batch: 8, inChannels: 256, inHeight: 14, inWidth: 14, outChannels: 1024, kernelHeight: 1, kernelWidth: 1
     )
@@ -165,7 +165,7 @@ import Testing
     let projection = Conv2DGeometry(
       batch: 8, inChannels: 256, inHeight: 56, inWidth: 56, outChannels: 512, kernelHeight: 1, kernelWidth: 1,
       strideH: 2, strideW: 2)
-    #expect(ConvolutionAlgorithm.choose(for: projection, mode: .inference) == .sampleTiles)
+    #expect(ConvolutionAlgorithm.choose(for: projection, mode: .inference) == .packedProduct)
     let stem = Conv2DGeometry(
       batch: 8, inChannels: 3, inHeight: 224, inWidth: 224, outChannels: 64, kernelHeight: 7, kernelWidth: 7,
       strideH: 2, strideW: 2, padTop: 3, padBottom: 3, padLeft: 3, padRight: 3)

@@ -50,8 +50,8 @@ import Testing
       #expect(ConvolutionAlgorithm.choose(for: g, mode: .inference) == .patchProduct, "\(g)")
       #expect(ConvolutionAlgorithm.choose(for: g, mode: .training) == .im2col, "\(g)")
     }
-    // ResNet-50's strided layers on 28x28 maps: the 3x3 one as a packed product, the 1x1 projection
-    // a sample per tile.
+    // ResNet-50's strided layers on 28x28 maps, the 3x3 one and the 1x1 projection, as packed
+    // products.
     let resnet50Strided = Conv2DGeometry(
       batch: 8, inChannels: 128, inHeight: 56, inWidth: 56, outChannels: 128, kernelHeight: 3, kernelWidth: 3,
       strideH: 2, strideW: 2, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1)
@@ -59,7 +59,7 @@ import Testing
     let resnet50Projection = Conv2DGeometry(
       batch: 8, inChannels: 256, inHeight: 56, inWidth: 56, outChannels: 512, kernelHeight: 1, kernelWidth: 1,
       strideH: 2, strideW: 2)
-    #expect(ConvolutionAlgorithm.choose(for: resnet50Projection, mode: .inference) == .sampleTiles)
+    #expect(ConvolutionAlgorithm.choose(for: resnet50Projection, mode: .inference) == .packedProduct)
     #expect(!Conv2D.runsPatchProduct(Self.geometries[3]), "long patches write channels-first only")
     // Stride 1 keeping the width (im2col's shifted plane copies) on a map larger than 64 pixels.
     #expect(!Conv2D.runsPatchProduct(Self.geometries[1], outputLayout: .channelsFirst))

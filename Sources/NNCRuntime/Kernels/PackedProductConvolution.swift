@@ -19,11 +19,13 @@ extension Conv2D {
   /// Whether inference plans run `g` (laid out channels-first) as a packed product: ungrouped
   /// convolutions with patches of 64 floats or more on maps of 49 pixels or more that are 1x1
   /// (strided or not) with 64 filters or more, or strided with taps and 128 filters or more — all of
-  /// ResNet-50's but its stem and its expansions on maps of `inferenceSampleColumns` pixels or more.
-  /// Those expansions (64 -> 256 on 56x56 maps, with a residual addition) write four times the
-  /// floats they read, and the tiles' rows of 8 columns across 32 planes wrote them 2-10 % slower
-  /// than OpenBLAS's products a sample per tile; the stem (64 filters over 147-float patches)
-  /// spends as long packing its columns as multiplying them. In alternating runs of ResNet-50
+  /// ResNet-50's but its stem and its stride-1 expansions on maps of `inferenceSampleColumns` pixels
+  /// or more. Those expansions (64 -> 256 on 56x56 maps, with a residual addition) write four times
+  /// the floats they read, and the tiles' rows of 8 columns across 32 planes wrote them 2-10 % slower
+  /// than OpenBLAS's products a sample per tile (and the direct kernel's, for 64 inputs); the strided
+  /// projections (1x1/2 -> 512x28x28 and 1024x14x14) gather their columns either way and ran 5-7 %
+  /// faster here (9.2 against 9.9 ms, 8.7 against 9.2); the stem (64 filters over 147-float
+  /// patches) ran level with the patch product. In alternating runs of ResNet-50
   /// (batch 8, two threads, AVX-512 Zen 4) the layers it takes ran 1-27 % faster (3x3/2 to 512x7x7
   /// 9.2 against 12.5 ms, 1x1 to 2048x7x7 13.5 against 16.0), the whole batch 295 against 310 ms.
   static func runsPackedProduct(_ g: Conv2DGeometry) -> Bool {
@@ -32,11 +34,11 @@ extension Conv2D {
     else { return false }
     let plane = g.outHeight * g.outWidth
     guard plane >= packedProductMinimumPlane else { return false }
+    let strided = g.strideH > 1 || g.strideW > 1
     if g.kernelHeight * g.kernelWidth == 1 {
-      let wideExpansion = plane >= inferenceSampleColumns && g.outChannels > g.inChannels
+      let wideExpansion = !strided && plane >= inferenceSampleColumns && g.outChannels > g.inChannels
       return g.outChannels >= packedProductMinimumFilters && !wideExpansion
     }
-    let strided = g.strideH > 1 || g.strideW > 1
     return strided && g.outChannels >= packedProductMinimumStridedFilters
   }
 
