@@ -8,7 +8,6 @@
 
 #include "pointwise_lanes.h"
 
-
 enum { CHANNELS = NNC_PACKED_PRODUCT_CHANNELS, GROUP = NNC_PACKED_PRODUCT_GROUP };
 
 // Floats of weights a chunk of channels keeps in cache while every column group passes over it.
@@ -110,11 +109,11 @@ static void pack_group(const nnc_patch_shape *s, const float *input, long column
   }
 }
 
-// The cache lines of pointwise group g's 8 columns in every input row (one sample's run; a group
-// that crosses a sample's end is left to its loads). The groups are packed as the tiles reach them,
-// and the next one's rows, a plane apart, are fetched while this one's tiles sum: ResNet-50's 1x1
-// reductions on 56x56 maps read 4 input floats per output and waited on them (256 -> 64: 4.97 ->
-// 4.68 ms in a two-thread harness).
+// The cache lines of a pointwise group's 8 columns (from `column`) in every input row: one sample's
+// run (a group that crosses a sample's end is left to its loads). The groups are packed as the tiles
+// reach them, and the next one's rows, a plane apart, are fetched while this one's tiles sum:
+// ResNet-50's 1x1 reductions on 56x56 maps read 4 input floats per output and waited on them (256 ->
+// 64: 4.97 -> 4.68 ms in a two-thread harness).
 static void prefetch_group(const nnc_patch_shape *s, const float *input, long column) {
   const long in_plane = (long)s->in_height * s->in_width;
   const int plane = s->out_height * s->out_width;

@@ -147,10 +147,10 @@ PWN_INLINE void FN(group_tile)(int g, int m0, int rows, int patch, int out_chann
 // The task's channels [first_row, first_row + row_count) over its column groups, in chunks of
 // `chunk` channels whose weights stay in cache while every group passes; a group's columns stay in
 // L1 across the chunk's blocks. The first chunk packs each group (`pack_group`) as it reaches it,
-// the next pointwise group's input fetched ahead. (Blocks outer, groups inner, wrote each row along as one stream,
-// and ran ResNet-50's 1x1 layers with a residual addition 5-35 % slower than this order; two or
-// four groups at a time across the blocks, so that consecutive tiles write a row's whole cache
-// line, 3-15 % slower.)
+// the next pointwise group's input fetched ahead. (Blocks outer, groups inner, wrote each row along
+// as one stream, and ran ResNet-50's 1x1 layers with a residual addition 5-35 % slower than this
+// order; two or four groups at a time across the blocks, so that consecutive tiles write a row's
+// whole cache line, 3-15 % slower.)
 static void FN(pp_forward)(const nnc_patch_shape *shape, const float *input, int pointwise, int patch,
                            int out_channels, const float *packed, float *work, long first, int count, int first_row,
                            int row_count, int chunk, float *output, const float *shortcut, const float *s,
