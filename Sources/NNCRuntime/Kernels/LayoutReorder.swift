@@ -1,9 +1,10 @@
+import CKernels
 import NNCGraph
 
 /// The `reorder` op: each sample's [channels, pixels] matrix (channels-first) transposed into
 /// [pixels, channels] (channels-last), or back. A copy, so any thread count gives the same bits.
 enum LayoutReorder {
-  /// Side of the square blocks the transpose runs in: a block's rows and columns stay in cache.
+  /// Rows a task transposes: one of `nnc_transpose_rows`'s 8 × 8 blocks high.
   static let block = 8
 
   static func forward(
@@ -22,21 +23,16 @@ enum LayoutReorder {
     }
   }
 
-  /// output[column · rows + row] = input[row · columns + column] for the given rows, in blocks of
-  /// `block` columns.
+  /// output[column · rows + row] = input[row · columns + column] for the given rows, by the patch
+  /// product's transposition (`nnc_transpose_rows`: 8 × 8 blocks in vector registers), where a
+  /// scalar loop took MobileNetV2's two reorders 0.07 ms a batch of 32 (ONNX Runtime's 0.03).
   @inline(__always)
   private static func transposeRows(
     _ rowRange: Range<Int>, rows: Int, columns: Int, input: UnsafePointer<Float>,
     output: UnsafeMutablePointer<Float>
   ) {
-    var first = 0
-    while first < columns {
-      let last = min(columns, first + block)
-      for row in rowRange {
-        let source = input + row * columns
-        for column in first..<last { output[column * rows + row] = source[column] }
-      }
-      first = last
-    }
+    nnc_transpose_rows(
+      input + rowRange.lowerBound * columns, Int32(rowRange.count), Int32(columns),
+      output + rowRange.lowerBound, rows, nil, 0)
   }
 }
