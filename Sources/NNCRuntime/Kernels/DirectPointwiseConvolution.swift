@@ -32,12 +32,8 @@ extension Conv2D {
     // sample's pass adds the shortcut, then activates. Other activations run afterwards in place, as
     // in `convolutionEpilogue`.
     let fusesShortcut = shortcut != nil && (activation == .linear || activation == .relu)
-    let code =
-      shortcut != nil && !fusesShortcut
-      ? Int32(NNC_POINTWISE_LINEAR)
-      : activation == .relu
-        ? Int32(NNC_POINTWISE_RELU)
-        : activation == .relu6 ? Int32(NNC_POINTWISE_RELU6) : Int32(NNC_POINTWISE_LINEAR)
+    let linear = Int32(NNC_POINTWISE_LINEAR)
+    let code = shortcut != nil && !fusesShortcut ? linear : activation.pointwiseKernelCode ?? linear
     for group in 0..<g.groups {
       let first = group * groupOut
       nnc_pointwise_forward(
@@ -50,7 +46,7 @@ extension Conv2D {
       convolutionEpilogue(
         output, output, count: g.outChannels * plane, scale: nil, bias: nil, activation: activation,
         shortcut: shortcut)
-    } else if code == Int32(NNC_POINTWISE_LINEAR) && activation != .linear {
+    } else if code == linear && activation != .linear {
       activation.forwardSerial(UnsafePointer(output), output, count: g.outChannels * plane)
     }
   }
