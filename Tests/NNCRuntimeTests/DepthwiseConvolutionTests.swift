@@ -11,6 +11,25 @@ let depthwiseCases: [ConvCase] = [
       batch: 2, inChannels: 3, inHeight: 6, inWidth: 7, outChannels: 3, kernelHeight: 3,
       kernelWidth: 3, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1, groups: 3),
     hasBias: true),
+  // The small-map kernels (vectors over 16 channels): partial blocks, a short last group of samples.
+  ConvCase(
+    name: "multiplier 1, 4x4 map",
+    geometry: Conv2DGeometry(
+      batch: 5, inChannels: 20, inHeight: 4, inWidth: 4, outChannels: 20, kernelHeight: 3,
+      kernelWidth: 3, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1, groups: 20),
+    hasBias: true),
+  ConvCase(
+    name: "multiplier 1, 2x2 map",
+    geometry: Conv2DGeometry(
+      batch: 6, inChannels: 33, inHeight: 2, inWidth: 2, outChannels: 33, kernelHeight: 3,
+      kernelWidth: 3, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1, groups: 33),
+    hasBias: false),
+  ConvCase(
+    name: "multiplier 1, 4x4 to 2x2 at stride 2",
+    geometry: Conv2DGeometry(
+      batch: 3, inChannels: 17, inHeight: 4, inWidth: 4, outChannels: 17, kernelHeight: 3,
+      kernelWidth: 3, strideH: 2, strideW: 2, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1, groups: 17),
+    hasBias: true),
   ConvCase(
     name: "multiplier 2, stride 2, asymmetric padding",
     geometry: Conv2DGeometry(
@@ -61,7 +80,7 @@ let depthwiseCases: [ConvCase] = [
   }
 
   @Test func fusedActivationMatchesSeparatePasses() {
-    let c = depthwiseCases[1]
+    let c = depthwiseCases.first { $0.name.hasPrefix("multiplier 2, stride 2") }!
     let g = c.geometry
     var generator = RandomGenerator(seed: 23)
     let (input, weight, bias) = convolutionData(c, &generator)

@@ -83,7 +83,9 @@ private let flatCases: [(size: Int, stride: Int)] = [
   /// Forward and both gradients through `DepthwiseConv2D` (tasks run in parallel) against the flat
   /// kernels called one after another on this thread, the samples' tap sums added in the same
   /// order: equal bits, so the split across threads cannot change a result. The forward pass also
-  /// equals the per-plane kernel's bits.
+  /// equals the per-plane kernel's bits. The smallest maps run the small-map kernels there, whose
+  /// output and input gradient are the flat kernels' bits and whose weight gradient sums in another
+  /// order (`SmallMapDepthwiseTests` checks it against their own serial calls).
   @Test(arguments: flatCases)
   func parallelTasksEqualSerialCalls(_ shape: (size: Int, stride: Int)) throws {
     let g = depthwise3x3(batch: 16, channels: 44, size: shape.size, stride: shape.stride)
@@ -141,8 +143,10 @@ private let flatCases: [(size: Int, stride: Int)] = [
     }
     #expect(
       dx.map(\.bitPattern) == serialDX.map(\.bitPattern), "input gradient differs from the serial calls")
-    #expect(
-      dw.map(\.bitPattern) == serialDW.map(\.bitPattern), "weight gradient differs from the serial calls")
+    if !DepthwiseConv2D.runsSmallMaps(g) {
+      #expect(
+        dw.map(\.bitPattern) == serialDW.map(\.bitPattern), "weight gradient differs from the serial calls")
+    }
   }
 
   /// The register variants — MobileNet's standard 3x3 maps of 2x2, 4x4, 8x8, 16x16 and 32x32 at

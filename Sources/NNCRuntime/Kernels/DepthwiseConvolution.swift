@@ -64,8 +64,9 @@ public enum DepthwiseInstructionSet: Sendable, CaseIterable, CustomStringConvert
 /// Gradients of weight and bias are accumulated; the input gradient is overwritten. Scratch
 /// (`scratchCount`) only for the flat kernels' buffers; without it they are allocated per call.
 ///
-/// A multiplier of 1 on "same" maps (stride 1 keeping the size, or stride 2 halving an even one:
-/// every 3x3 layer of MobileNet and Xception) runs the flat kernels (`FlatDepthwiseConvolution.swift`):
+/// A multiplier of 1 on the smallest 3x3 maps (2x2 and 4x4, 4x4 → 2x2) runs vectors over 16 channels
+/// (`SmallMapDepthwiseConvolution.swift`); on other "same" maps (stride 1 keeping the size, or
+/// stride 2 halving an even one: every 3x3 layer of MobileNet and Xception) the flat kernels (`FlatDepthwiseConvolution.swift`):
 /// 16 outputs a vector over the flattened plane whatever its width, small planes packed several to
 /// a vector, both gradients from one copy of each plane. Other geometries run per plane: each plane
 /// (one sample, one channel) is one call into the vectorized C kernels, the plane copied with its
@@ -75,9 +76,11 @@ public enum DepthwiseInstructionSet: Sendable, CaseIterable, CustomStringConvert
 /// sums are the same bits on all three paths. Planes and blocks run in parallel and every sum has
 /// an order fixed by the geometry, so results are the same for any thread count.
 public enum DepthwiseConv2D {
-  /// Scratch floats `forward` and `backward` use when given them: the flat kernels' buffers
-  /// (`flatScratchCount`), else none.
-  public static func scratchCount(_ geometry: Conv2DGeometry) -> Int { flatScratchCount(geometry) }
+  /// Scratch floats `forward` and `backward` use when given them: the small-map or the flat kernels'
+  /// buffers (`smallMapScratchCount`, `flatScratchCount`), else none.
+  public static func scratchCount(_ geometry: Conv2DGeometry) -> Int {
+    runsSmallMaps(geometry) ? smallMapScratchCount(geometry) : flatScratchCount(geometry)
+  }
 
   /// output = activation(depthwise(input, weight) + bias), one task per (sample, output channel).
   public static func forward(
@@ -93,6 +96,12 @@ public enum DepthwiseConv2D {
     let outPlane = g.outHeight * g.outWidth
     let taps = g.kernelHeight * g.kernelWidth
     let isa = instructionSet.code
+    if runsSmallMaps(g) {
+      forwardSmallMaps(
+        g, isa, input: input, weight: weight, bias: bias, output: output, activation: activation,
+        scratch: scratch)
+      return
+    }
     if multiplier == 1, let table = FlatDepthwiseTable.table(for: g) {
       forwardFlat(
         g, table, isa, input: input, weight: weight, bias: bias, output: output, activation: activation,
@@ -175,7 +184,11 @@ public enum DepthwiseConv2D {
     let outPlane = g.outHeight * g.outWidth
     let multiplier = g.outChannels / g.inChannels
     let isa = instructionSet.code
-    if multiplier == 1, let table = FlatDepthwiseTable.table(for: g) {
+    if runsSmallMaps(g) {
+      backwardSmallMaps(
+        g, isa, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,
+        gradWeight: gradWeight, scratch: scratch)
+    } else if multiplier == 1, let table = FlatDepthwiseTable.table(for: g) {
       backwardFlat(
         g, table, isa, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,
         gradWeight: gradWeight, scratch: scratch)

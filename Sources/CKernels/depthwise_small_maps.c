@@ -1,0 +1,56 @@
+#include "depthwise_small_maps.h"
+
+#include "kernel_arithmetic.h"
+
+#include <stdlib.h>
+
+typedef float v16 __attribute__((vector_size(64)));
+typedef float v16u __attribute__((vector_size(64), aligned(4)));
+
+// The portable variant passes 16-float vectors between always-inlined helpers only.
+#pragma clang diagnostic ignored "-Wpsabi"
+
+// Blocks of 16 channels whose tap sums a backward call keeps at once, on the stack (36 KiB), whatever
+// the channel count.
+enum { SM_CHUNK_BLOCKS = 64 };
+
+#define NNC_VARIANT_BODY "depthwise_small_maps_body.h"
+#include "isa_variants.h"
+
+int nnc_depthwise_small_maps_runs(const nnc_depthwise_shape *s) {
+  const int side = s->in_height;
+  if (s->kernel_height != 3 || s->kernel_width != 3 || s->dilation_h != 1 || s->dilation_w != 1 ||
+      s->pad_top != 1 || s->pad_left != 1 || s->in_width != side || s->stride_h != s->stride_w)
+    return 0;
+  const int stride = s->stride_h;
+  if (s->out_height != side / stride || s->out_width != side / stride) return 0;
+  return (stride == 1 && (side == 2 || side == 4)) || (stride == 2 && side == 4);
+}
+
+long nnc_depthwise_small_maps_weight_floats(int channels) { return (long)(channels + 15) / 16 * 9 * 16; }
+
+void nnc_depthwise_small_maps_weights(const float *kernels, int channels, float *lanes) {
+  for (int b = 0; b < (channels + 15) / 16; b++)
+    for (int t = 0; t < 9; t++)
+      for (int lane = 0; lane < 16; lane++) {
+        const int c = 16 * b + lane;
+        lanes[(9 * b + t) * 16 + lane] = c < channels ? kernels[9 * c + t] : 0;
+      }
+}
+
+void nnc_depthwise_small_maps_forward(int isa, const nnc_depthwise_shape *shape, const float *input,
+                                      const float *lanes, const float *biases, int channels, int samples,
+                                      long input_sample_stride, long output_sample_stride, float *output) {
+  if (!nnc_depthwise_small_maps_runs(shape) || channels < 0 || samples < 0) abort();
+  NNC_VARIANT_CALL(isa, small_forward, shape->in_height, shape->stride_h, input, (const v16u *)lanes, biases,
+                   channels, samples, input_sample_stride, output_sample_stride, output);
+}
+
+void nnc_depthwise_small_maps_backward(int isa, const nnc_depthwise_shape *shape, const float *input,
+                                       const float *grad_output, const float *lanes, int channels, int samples,
+                                       long input_sample_stride, long grad_output_sample_stride,
+                                       float *grad_input, float *sums) {
+  if (!nnc_depthwise_small_maps_runs(shape) || channels < 0 || samples < 0) abort();
+  NNC_VARIANT_CALL(isa, small_backward, shape->in_height, shape->stride_h, input, grad_output, (const v16u *)lanes,
+                   channels, samples, input_sample_stride, grad_output_sample_stride, grad_input, sums);
+}

@@ -1,0 +1,219 @@
+// The small-map depthwise kernels (`depthwise_small_maps.c`), written once over 16-float vector types
+// and included once per instruction set: NNC_ISA names the variant. Not a public header: it defines
+// functions. A block is 16 channels; its planes become `pixels` vectors, vector p holding pixel p of
+// every channel of the block.
+
+#define NNC_CAT2(a, b) a##_##b
+#define NNC_CAT(a, b) NNC_CAT2(a, b)
+#define FN(name) NNC_CAT(name, NNC_ISA)
+#define INLINE static inline __attribute__((always_inline))
+#define UNROLL _Pragma("clang loop unroll(full)")
+
+// One level of the 16x16 transpose: rows i and i + b (i without bit b) swap their off-diagonal
+// b-wide blocks of lanes.
+#define SM_LOW(b, k) (((k) & (b)) == 0 ? (k) : 16 + (k) - (b))
+#define SM_HIGH(b, k) (((k) & (b)) == 0 ? (k) + (b) : 16 + (k))
+#define SM_LANES(M, b)                                                                                          \
+  M(b, 0), M(b, 1), M(b, 2), M(b, 3), M(b, 4), M(b, 5), M(b, 6), M(b, 7), M(b, 8), M(b, 9), M(b, 10), M(b, 11), \
+      M(b, 12), M(b, 13), M(b, 14), M(b, 15)
+#define SM_LEVEL(m, b)                                                                 \
+  UNROLL for (int i = 0; i < 16; i++) if ((i & (b)) == 0) {                            \
+    const v16 upper = m[i], lower = m[i + (b)];                                        \
+    m[i] = __builtin_shufflevector(upper, lower, SM_LANES(SM_LOW, b));                 \
+    m[i + (b)] = __builtin_shufflevector(upper, lower, SM_LANES(SM_HIGH, b));          \
+  }
+
+// Rows (channels) of 16 pixels ↔ rows (pixels) of 16 channels: its own inverse.
+INLINE void FN(transpose16)(v16 m[16]) {
+  SM_LEVEL(m, 8)
+  SM_LEVEL(m, 4)
+  SM_LEVEL(m, 2)
+  SM_LEVEL(m, 1)
+}
+
+// 2x2 planes: vector k holds channels 4k … 4k + 3, four pixels each → vector p holds pixel p of the
+// 16 channels; and back.
+INLINE void FN(planes4_to_pixels)(const v16 v[4], v16 pixel[4]) {
+  v16 half[4];  // [pixels 0-1 | 2-3] × [channels 0-7 | 8-15]: 8 channels of one pixel, then of the next
+  for (int h = 0; h < 2; h++) {
+    const v16 a = v[2 * h], b = v[2 * h + 1];
+    half[2 * h] = __builtin_shufflevector(a, b, 0, 4, 8, 12, 16, 20, 24, 28, 1, 5, 9, 13, 17, 21, 25, 29);
+    half[2 * h + 1] = __builtin_shufflevector(a, b, 2, 6, 10, 14, 18, 22, 26, 30, 3, 7, 11, 15, 19, 23, 27, 31);
+  }
+  pixel[0] = __builtin_shufflevector(half[0], half[2], 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+  pixel[1] = __builtin_shufflevector(half[0], half[2], 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+  pixel[2] = __builtin_shufflevector(half[1], half[3], 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+  pixel[3] = __builtin_shufflevector(half[1], half[3], 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+}
+
+INLINE void FN(pixels_to_planes4)(const v16 pixel[4], v16 v[4]) {
+  v16 half[4];  // as in planes4_to_pixels
+  half[0] = __builtin_shufflevector(pixel[0], pixel[1], 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+  half[2] = __builtin_shufflevector(pixel[0], pixel[1], 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+  half[1] = __builtin_shufflevector(pixel[2], pixel[3], 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+  half[3] = __builtin_shufflevector(pixel[2], pixel[3], 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+  // Channel c of a half pair sits at lane c (first pixel) and 8 + c (second) of half[2h] and half[2h + 1].
+  for (int h = 0; h < 2; h++) {
+    const v16 a = half[2 * h], b = half[2 * h + 1];
+    v[2 * h] = __builtin_shufflevector(a, b, 0, 8, 16, 24, 1, 9, 17, 25, 2, 10, 18, 26, 3, 11, 19, 27);
+    v[2 * h + 1] = __builtin_shufflevector(a, b, 4, 12, 20, 28, 5, 13, 21, 29, 6, 14, 22, 30, 7, 15, 23, 31);
+  }
+}
+
+INLINE v16 FN(load_live)(const float *p, int live) {
+  if (live >= 16) return *(const v16u *)p;
+  v16 v = {0};
+  for (int lane = 0; lane < live; lane++) v[lane] = p[lane];
+  return v;
+}
+
+INLINE void FN(store_live)(float *p, v16 v, int live) {
+  if (live >= 16) {
+    *(v16u *)p = v;
+    return;
+  }
+  for (int lane = 0; lane < live; lane++) p[lane] = v[lane];
+}
+
+// The planes of `live` channels (up to 16) from p, `pixels` (4 or 16) each, as pixel vectors; the
+// lanes of missing channels 0.
+INLINE void FN(load_pixels)(const float *p, int live, v16 *pixel, const int pixels) {
+  if (pixels == 16) {
+    UNROLL for (int c = 0; c < 16; c++) pixel[c] = c < live ? *(const v16u *)(p + 16 * c) : (v16){0};
+    FN(transpose16)(pixel);
+  } else {
+    v16 v[4];
+    UNROLL for (int k = 0; k < 4; k++) v[k] = FN(load_live)(p + 16 * k, 4 * live - 16 * k);
+    FN(planes4_to_pixels)(v, pixel);
+  }
+}
+
+INLINE void FN(store_pixels)(float *p, int live, v16 *pixel, const int pixels) {
+  if (pixels == 16) {
+    FN(transpose16)(pixel);
+    UNROLL for (int c = 0; c < 16; c++) if (c < live) *(v16u *)(p + 16 * c) = pixel[c];
+  } else {
+    v16 v[4];
+    FN(pixels_to_planes4)(pixel, v);
+    UNROLL for (int k = 0; k < 4; k++) if (4 * live > 16 * k) FN(store_live)(p + 16 * k, v[k], 4 * live - 16 * k);
+  }
+}
+
+// The input pixel tap t of output pixel p reads (side `in_side`, output side `out_side`, stride
+// `stride`, padding 1), or −1 outside the map.
+#define SM_SOURCE(p, t, in_side, out_side, stride)                                           \
+  (NNC_INSIDE_SM((p) / (out_side) * (stride) + (t) / 3 - 1, in_side) &&                      \
+           NNC_INSIDE_SM((p) % (out_side) * (stride) + (t) % 3 - 1, in_side)                 \
+       ? ((p) / (out_side) * (stride) + (t) / 3 - 1) * (in_side) + (p) % (out_side) * (stride) + (t) % 3 - 1 \
+       : -1)
+#define NNC_INSIDE_SM(value, size) ((unsigned)(value) < (unsigned)(size))
+
+// The output pixel whose tap t reads input pixel q, or −1.
+INLINE int FN(reader)(int q, int t, const int in_side, const int out_side, const int stride) {
+  const int y = q / in_side + 1 - t / 3, x = q % in_side + 1 - t % 3;
+  if (y < 0 || x < 0 || y % stride || x % stride) return -1;
+  return y / stride < out_side && x / stride < out_side ? y / stride * out_side + x / stride : -1;
+}
+
+// `w`: the call's kernels as tap vectors (`nnc_depthwise_small_maps_weights`), 9 a block.
+INLINE void FN(forward_impl)(const float *in, const v16u *w, const float *biases, int channels, int samples,
+                             long in_stride, long out_stride, float *out, const int in_side, const int stride) {
+  const int out_side = in_side / stride, in_pixels = in_side * in_side, out_pixels = out_side * out_side;
+  const int blocks = (channels + 15) / 16;
+  for (int n = 0; n < samples; n++) {
+    for (int b = 0; b < blocks; b++) {
+      const int live = nnc_min(16, channels - 16 * b);
+      const long at = 16L * b;
+      const v16 bias = biases ? FN(load_live)(biases + at, live) : (v16){0};
+      v16 x[16], y[16];
+      FN(load_pixels)(in + n * in_stride + at * in_pixels, live, x, in_pixels);
+      UNROLL for (int p = 0; p < out_pixels; p++) {
+        v16 sum = bias;
+          UNROLL for (int t = 0; t < 9; t++) {
+          const int q = SM_SOURCE(p, t, in_side, out_side, stride);
+          if (q >= 0) sum += w[9 * b + t] * x[q];
+        }
+        y[p] = sum;
+      }
+      FN(store_pixels)(out + n * out_stride + at * out_pixels, live, y, out_pixels);
+    }
+  }
+}
+
+INLINE void FN(backward_impl)(const float *in, const float *dy, const v16u *lanes, int channels, int samples,
+                              long in_stride, long dy_stride, float *dx, float *sums, const int in_side,
+                              const int stride) {
+  const int out_side = in_side / stride, in_pixels = in_side * in_side, out_pixels = out_side * out_side;
+  for (int first = 0; first < channels; first += 16 * SM_CHUNK_BLOCKS) {
+    const int count = nnc_min(16 * SM_CHUNK_BLOCKS, channels - first), blocks = (count + 15) / 16;
+    const v16u *w = lanes + 9 * (first / 16);
+    v16 acc[9 * SM_CHUNK_BLOCKS];
+    for (int i = 0; i < 9 * blocks; i++) acc[i] = (v16){0};
+    for (int n = 0; n < samples; n++) {
+      for (int b = 0; b < blocks; b++) {
+        const int live = nnc_min(16, count - 16 * b);
+        const long at = (long)(first + 16 * b);
+        v16 d[16];
+        FN(load_pixels)(dy + n * dy_stride + at * out_pixels, live, d, out_pixels);
+        if (sums) {
+          v16 x[16];
+          FN(load_pixels)(in + n * in_stride + at * in_pixels, live, x, in_pixels);
+          UNROLL for (int t = 0; t < 9; t++) {
+            v16 sum = acc[9 * b + t];
+            UNROLL for (int p = 0; p < out_pixels; p++) {
+              const int q = SM_SOURCE(p, t, in_side, out_side, stride);
+              if (q >= 0) sum += d[p] * x[q];
+            }
+            acc[9 * b + t] = sum;
+          }
+        }
+        if (dx) {
+          v16 g[16];
+          UNROLL for (int q = 0; q < in_pixels; q++) {
+            v16 sum = {0};
+            UNROLL for (int t = 0; t < 9; t++) {
+              const int p = FN(reader)(q, t, in_side, out_side, stride);
+              if (p >= 0) sum += w[9 * b + t] * d[p];
+            }
+            g[q] = sum;
+          }
+          FN(store_pixels)(dx + n * in_stride + at * in_pixels, live, g, in_pixels);
+        }
+      }
+    }
+    if (sums)
+      for (int i = 0; i < 9 * blocks; i++) *(v16u *)(sums + 16 * (9 * (first / 16) + i)) = acc[i];
+  }
+}
+
+static void FN(small_forward)(int in_side, int stride, const float *in, const v16u *k, const float *biases,
+                              int channels, int samples, long in_stride, long out_stride, float *out) {
+  if (in_side == 2)
+    FN(forward_impl)(in, k, biases, channels, samples, in_stride, out_stride, out, 2, 1);
+  else if (stride == 1)
+    FN(forward_impl)(in, k, biases, channels, samples, in_stride, out_stride, out, 4, 1);
+  else
+    FN(forward_impl)(in, k, biases, channels, samples, in_stride, out_stride, out, 4, 2);
+}
+
+static void FN(small_backward)(int in_side, int stride, const float *in, const float *dy, const v16u *k,
+                               int channels, int samples, long in_stride, long dy_stride, float *dx, float *sums) {
+  if (in_side == 2)
+    FN(backward_impl)(in, dy, k, channels, samples, in_stride, dy_stride, dx, sums, 2, 1);
+  else if (stride == 1)
+    FN(backward_impl)(in, dy, k, channels, samples, in_stride, dy_stride, dx, sums, 4, 1);
+  else
+    FN(backward_impl)(in, dy, k, channels, samples, in_stride, dy_stride, dx, sums, 4, 2);
+}
+
+#undef SM_LOW
+#undef SM_HIGH
+#undef SM_LANES
+#undef SM_LEVEL
+#undef SM_SOURCE
+#undef NNC_INSIDE_SM
+#undef UNROLL
+#undef FN
+#undef INLINE
+#undef NNC_CAT
+#undef NNC_CAT2
