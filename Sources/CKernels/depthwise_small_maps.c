@@ -24,7 +24,7 @@ int nnc_depthwise_small_maps_runs(const nnc_depthwise_shape *s) {
     return 0;
   const int stride = s->stride_h;
   if (s->out_height != side / stride || s->out_width != side / stride) return 0;
-  return (stride == 1 && (side == 2 || side == 4)) || (stride == 2 && side == 4);
+  return (stride == 1 && (side == 2 || side == 4)) || (stride == 2 && (side == 4 || side == 8));
 }
 
 long nnc_depthwise_small_maps_weight_floats(int channels) { return (long)(channels + 15) / 16 * 9 * 16; }

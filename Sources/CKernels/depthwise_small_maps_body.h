@@ -75,12 +75,15 @@ INLINE void FN(store_live)(float *p, v16 v, int live) {
   for (int lane = 0; lane < live; lane++) p[lane] = v[lane];
 }
 
-// The planes of `live` channels (up to 16) from p, `pixels` (4 or 16) each, as pixel vectors; the
-// lanes of missing channels 0.
+// The planes of `live` channels (up to 16) from p, `pixels` (4, 16 or 64) each, as pixel vectors; the
+// lanes of missing channels 0. Planes of 16 pixels and more: one 16x16 transpose per 16 pixels.
 INLINE void FN(load_pixels)(const float *p, int live, v16 *pixel, const int pixels) {
-  if (pixels == 16) {
-    UNROLL for (int c = 0; c < 16; c++) pixel[c] = c < live ? *(const v16u *)(p + 16 * c) : (v16){0};
-    FN(transpose16)(pixel);
+  if (pixels >= 16) {
+    UNROLL for (int k = 0; k < pixels / 16; k++) {
+      v16 *m = pixel + 16 * k;
+      UNROLL for (int c = 0; c < 16; c++) m[c] = c < live ? *(const v16u *)(p + pixels * c + 16 * k) : (v16){0};
+      FN(transpose16)(m);
+    }
   } else {
     v16 v[4];
     UNROLL for (int k = 0; k < 4; k++) v[k] = FN(load_live)(p + 16 * k, 4 * live - 16 * k);
@@ -89,9 +92,12 @@ INLINE void FN(load_pixels)(const float *p, int live, v16 *pixel, const int pixe
 }
 
 INLINE void FN(store_pixels)(float *p, int live, v16 *pixel, const int pixels) {
-  if (pixels == 16) {
-    FN(transpose16)(pixel);
-    UNROLL for (int c = 0; c < 16; c++) if (c < live) *(v16u *)(p + 16 * c) = pixel[c];
+  if (pixels >= 16) {
+    UNROLL for (int k = 0; k < pixels / 16; k++) {
+      v16 *m = pixel + 16 * k;
+      FN(transpose16)(m);
+      UNROLL for (int c = 0; c < 16; c++) if (c < live) *(v16u *)(p + pixels * c + 16 * k) = m[c];
+    }
   } else {
     v16 v[4];
     FN(pixels_to_planes4)(pixel, v);
@@ -125,7 +131,7 @@ INLINE void FN(forward_impl)(const float *in, const v16u *w, const float *biases
       const int live = nnc_min(16, channels - 16 * b);
       const long at = 16L * b;
       const v16 bias = biases ? FN(load_live)(biases + at, live) : (v16){0};
-      v16 x[16], y[16];
+      v16 x[64], y[16];
       FN(load_pixels)(in + n * in_stride + at * in_pixels, live, x, in_pixels);
       UNROLL for (int p = 0; p < out_pixels; p++) {
         v16 sum = bias;
@@ -156,7 +162,7 @@ INLINE void FN(backward_impl)(const float *in, const float *dy, const v16u *lane
         v16 d[16];
         FN(load_pixels)(dy + n * dy_stride + at * out_pixels, live, d, out_pixels);
         if (sums) {
-          v16 x[16];
+          v16 x[64];
           FN(load_pixels)(in + n * in_stride + at * in_pixels, live, x, in_pixels);
           UNROLL for (int t = 0; t < 9; t++) {
             v16 sum = acc[9 * b + t];
@@ -168,7 +174,7 @@ INLINE void FN(backward_impl)(const float *in, const float *dy, const v16u *lane
           }
         }
         if (dx) {
-          v16 g[16];
+          v16 g[64];
           UNROLL for (int q = 0; q < in_pixels; q++) {
             v16 sum = {0};
             UNROLL for (int t = 0; t < 9; t++) {
@@ -192,8 +198,10 @@ static void FN(small_forward)(int in_side, int stride, const float *in, const v1
     FN(forward_impl)(in, k, biases, channels, samples, in_stride, out_stride, out, 2, 1);
   else if (stride == 1)
     FN(forward_impl)(in, k, biases, channels, samples, in_stride, out_stride, out, 4, 1);
-  else
+  else if (in_side == 4)
     FN(forward_impl)(in, k, biases, channels, samples, in_stride, out_stride, out, 4, 2);
+  else
+    FN(forward_impl)(in, k, biases, channels, samples, in_stride, out_stride, out, 8, 2);
 }
 
 static void FN(small_backward)(int in_side, int stride, const float *in, const float *dy, const v16u *k,
@@ -202,8 +210,10 @@ static void FN(small_backward)(int in_side, int stride, const float *in, const f
     FN(backward_impl)(in, dy, k, channels, samples, in_stride, dy_stride, dx, sums, 2, 1);
   else if (stride == 1)
     FN(backward_impl)(in, dy, k, channels, samples, in_stride, dy_stride, dx, sums, 4, 1);
-  else
+  else if (in_side == 4)
     FN(backward_impl)(in, dy, k, channels, samples, in_stride, dy_stride, dx, sums, 4, 2);
+  else
+    FN(backward_impl)(in, dy, k, channels, samples, in_stride, dy_stride, dx, sums, 8, 2);
 }
 
 #undef SM_LOW

@@ -31,6 +31,12 @@ let depthwiseCases: [ConvCase] = [
       kernelWidth: 3, strideH: 2, strideW: 2, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1, groups: 17),
     hasBias: true),
   ConvCase(
+    name: "multiplier 1, 8x8 to 4x4 at stride 2",
+    geometry: Conv2DGeometry(
+      batch: 5, inChannels: 18, inHeight: 8, inWidth: 8, outChannels: 18, kernelHeight: 3,
+      kernelWidth: 3, strideH: 2, strideW: 2, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1, groups: 18),
+    hasBias: false),
+  ConvCase(
     name: "multiplier 2, stride 2, asymmetric padding",
     geometry: Conv2DGeometry(
       batch: 2, inChannels: 2, inHeight: 7, inWidth: 8, outChannels: 4, kernelHeight: 3,

@@ -1,5 +1,6 @@
 // Depthwise 3x3 convolutions (padding 1, multiplier 1) on the smallest maps of MobileNet-style
-// networks — 2x2 and 4x4 at stride 1, 4x4 → 2x2 at stride 2 — with vectors over 16 channels: each
+// networks — 2x2 and 4x4 at stride 1, 4x4 → 2x2 and 8x8 → 4x4 at stride 2 — with vectors over 16
+// channels: each
 // block of 16 channels' planes (NCHW) is transposed in registers into one vector per pixel, every
 // tap is then a whole vector (no shuffle per tap, no tap outside the map computed), and the block is
 // transposed back on the way out. The flat kernels' vectors over pixels spend most of their work
@@ -24,7 +25,7 @@ extern "C" {
 
 /// Whether these kernels run `shape` (the plane geometry, as for the other depthwise kernels): a 3x3
 /// kernel, dilation 1, padding 1 on top and left, square maps of 2x2 or 4x4 at stride 1 (output the
-/// size of the input) or 4x4 → 2x2 at stride 2.
+/// size of the input) or 4x4 → 2x2 or 8x8 → 4x4 at stride 2.
 int nnc_depthwise_small_maps_runs(const nnc_depthwise_shape *shape);
 
 /// Floats of `nnc_depthwise_small_maps_weights`' layout of `channels` channels' kernels.

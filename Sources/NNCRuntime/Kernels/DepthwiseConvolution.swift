@@ -79,7 +79,9 @@ public enum DepthwiseConv2D {
   /// Scratch floats `forward` and `backward` use when given them: the small-map or the flat kernels'
   /// buffers (`smallMapScratchCount`, `flatScratchCount`), else none.
   public static func scratchCount(_ geometry: Conv2DGeometry) -> Int {
-    runsSmallMaps(geometry) ? smallMapScratchCount(geometry) : flatScratchCount(geometry)
+    guard runsSmallMaps(geometry) else { return flatScratchCount(geometry) }
+    let small = smallMapScratchCount(geometry)
+    return runsSmallMaps(geometry, forward: true) ? small : max(small, flatScratchCount(geometry))
   }
 
   /// output = activation(depthwise(input, weight) + bias), one task per (sample, output channel).
@@ -96,7 +98,7 @@ public enum DepthwiseConv2D {
     let outPlane = g.outHeight * g.outWidth
     let taps = g.kernelHeight * g.kernelWidth
     let isa = instructionSet.code
-    if runsSmallMaps(g) {
+    if runsSmallMaps(g, forward: true) {
       forwardSmallMaps(
         g, isa, input: input, weight: weight, bias: bias, output: output, activation: activation,
         scratch: scratch)
