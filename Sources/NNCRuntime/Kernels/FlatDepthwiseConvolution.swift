@@ -232,11 +232,7 @@ extension DepthwiseConv2D {
           sums.map { $0 + sample * g.weightCount + first * taps }, buffers.work(part: part))
       }
       guard let gradWeight, let sums else { return }
-      for index in 0..<g.weightCount {
-        var total: Float = 0
-        for part in 0..<partialCount { total += sums[part * g.weightCount + index] }
-        gradWeight[index] += total
-      }
+      addPartialSums(sums, parts: partialCount, count: g.weightCount, into: gradWeight)
     }
   }
 }

@@ -146,10 +146,7 @@ extension DepthwiseConv2D {
   ) {
     let floats = Int(nnc_depthwise_small_maps_weight_floats(Int32(channels)))
     for vector in 0..<(floats / 16) {
-      var total = SIMD16<Float>(repeating: 0)
-      for group in 0..<groups {
-        total += UnsafeRawPointer(sums + group * floats + 16 * vector).loadUnaligned(as: SIMD16<Float>.self)
-      }
+      let total = orderedPartialSum(sums, parts: groups, stride: floats, offset: 16 * vector)
       let (block, tap) = vector.quotientAndRemainder(dividingBy: 9)
       for lane in 0..<min(16, channels - 16 * block) {
         gradWeight[9 * (16 * block + lane) + tap] += total[lane]
