@@ -76,6 +76,7 @@ int nnc_depthwise_flat_table(const nnc_depthwise_shape *g, void *memory) {
     if (s == 2 && gw == 4) t->registers = NNC_FLAT_8X8_TO_4X4;
   }
   if (t->standard && s == 1 && (gw == NNC_FLAT_LANES || gw == 2 * NNC_FLAT_LANES)) t->registers = NNC_FLAT_ROWS16;
+  if (t->standard && s == 2 && gw == NNC_FLAT_LANES) t->registers = NNC_FLAT_HALVING32;
   t->halo = (widest + NNC_FLAT_LANES) / NNC_FLAT_LANES * NNC_FLAT_LANES + NNC_FLAT_LANES;
   t->slots = packed ? taps : g->kernel_width;
   const size_t index = (size_t)vectors * t->slots;

@@ -1,7 +1,8 @@
 // The flat kernels' register variants for MobileNet's standard maps (3x3, padding 1): 2x2 and 4x4
 // at stride 1, 4x4 → 2x2 and 8x8 → 4x4 at stride 2 and 8x8 at stride 1, whose planes are one to four
-// vectors, and 16 and 32 wide at stride 1, whose rows are one or two. A tap's vector is a constant shuffle of the input's vectors with zeros where the tap
-// falls outside the map, so nothing is copied into a padded scratch and every load is a whole
+// vectors, 16 and 32 wide at stride 1, whose rows are one or two, and 32 wide halved at stride 2. A
+// tap's vector is a constant shuffle of the input's vectors with zeros where the tap falls outside
+// the map, so nothing is copied into a padded scratch and every load is a whole
 // vector of the tensor; the masked loads of the general kernels cross a cache line on almost every
 // tap. The lanes hold the same values the general kernels' masked loads give, and the sums run in
 // the same order, so the results are the same bits. Included by depthwise_flat_body.h inside its
@@ -454,3 +455,118 @@ INLINE void FN(rows16_backward_registers)(const nnc_flat_table *T, const float *
       for (int t = 0; t < 9; t++) sums[c * 9 + t] = FN(sum16)(acc[t]);
   }
 }
+
+// 32-wide maps halved at stride 2 (32x32 → 16x16): an input row is split once into its even
+// columns, its odd columns and its odd columns shifted a column right (column 2x − 1 of output
+// column x; zero at x = 0), and output row y's taps read rows 2y − 1, 2y and 2y + 1 (zeros past the
+// map), so no tap needs a mask or a copied phase plane. The input gradient gathers, per input row,
+// its even and odd columns from the grad_output rows that read them, each phase's taps in order
+// (NNC_FLAT_INPUT_GRADIENT's), then interleaves them.
+#define NNC_EVEN_LANE(unused, l) (2 * (l))
+#define NNC_ODD_LANE(unused, l) (2 * (l) + 1)
+#define NNC_AFTER_ZERO(unused, l) ((l) == 0 ? 0 : 15 + (l))
+#define NNC_LEFT_OF(unused, l) ((l) == 15 ? 16 : (l) + 1)
+#define NNC_INTERLEAVE_LOW(unused, l) ((l) % 2 ? 16 + (l) / 2 : (l) / 2)
+#define NNC_INTERLEAVE_HIGH(unused, l) ((l) % 2 ? 24 + (l) / 2 : 8 + (l) / 2)
+
+// Input row `row` (NULL: past the map) as [odd shifted right, even, odd]: tap column kx's vector.
+INLINE void FN(halving_row)(const float *row, v16 parts[3]) {
+  const v16 z = {0};
+  if (!row) {
+    parts[0] = parts[1] = parts[2] = z;
+    return;
+  }
+  const v16 a = *(const v16u *)row, b = *(const v16u *)(row + NNC_FLAT_LANES);
+  parts[1] = __builtin_shufflevector(a, b, NNC_R16(NNC_EVEN_LANE, 0));
+  parts[2] = __builtin_shufflevector(a, b, NNC_R16(NNC_ODD_LANE, 0));
+  parts[0] = __builtin_shufflevector(z, parts[2], NNC_R16(NNC_AFTER_ZERO, 0));
+}
+
+INLINE void FN(halving_forward_registers)(const nnc_flat_table *T, const float *restrict in, const float *restrict k,
+                                          const float *restrict biases, int planes, int samples, long in_stride,
+                                          long out_stride, float *restrict out) {
+  const int height = T->grid / T->grid_w, in_height = T->in_height, width = 2 * NNC_FLAT_LANES;
+  for (int c = 0; c < planes; c++) {
+    v16 weight[9];
+    for (int t = 0; t < 9; t++) weight[t] = (v16){0} + k[c * 9 + t];
+    const v16 initial = (v16){0} + (biases ? biases[c] : 0);
+    for (int n = 0; n < samples; n++) {
+      const float *plane = in + n * in_stride + (size_t)c * T->in_plane;
+      float *o = out + n * out_stride + (size_t)c * T->grid;
+      v16 rows[3][3];  // input rows 2y − 1, 2y, 2y + 1
+      FN(halving_row)(NULL, rows[0]);
+      for (int y = 0; y < height; y++) {
+        if (y > 0)
+          for (int kx = 0; kx < 3; kx++) rows[0][kx] = rows[2][kx];
+        FN(halving_row)(plane + (size_t)(2 * y) * width, rows[1]);
+        FN(halving_row)(2 * y + 1 < in_height ? plane + (size_t)(2 * y + 1) * width : NULL, rows[2]);
+        v16 acc = initial;
+        for (int ky = 0; ky < 3; ky++)
+          for (int kx = 0; kx < 3; kx++) acc += weight[ky * 3 + kx] * rows[ky][kx];
+        *(v16u *)(o + (size_t)y * NNC_FLAT_LANES) = acc;
+      }
+    }
+  }
+}
+
+INLINE void FN(halving_backward_registers)(const nnc_flat_table *T, const float *restrict in,
+                                           const float *restrict dy, const float *restrict k, int planes,
+                                           int samples, long in_stride, long dy_stride, float *restrict dx,
+                                           float *restrict sums) {
+  const int height = T->grid / T->grid_w, in_height = T->in_height, width = 2 * NNC_FLAT_LANES;
+  const v16 z = {0};
+  for (int c = 0; c < planes; c++) {
+    v16 weight[9], acc[9];
+    for (int t = 0; t < 9; t++) weight[t] = (v16){0} + k[c * 9 + t], acc[t] = z;
+    for (int n = 0; n < samples; n++) {
+      const float *plane = in + n * in_stride + (size_t)c * T->in_plane;
+      const float *grad = dy + n * dy_stride + (size_t)c * T->grid;
+      if (sums) {
+        v16 rows[3][3];
+        FN(halving_row)(NULL, rows[0]);
+        for (int y = 0; y < height; y++) {
+          if (y > 0)
+            for (int kx = 0; kx < 3; kx++) rows[0][kx] = rows[2][kx];
+          FN(halving_row)(plane + (size_t)(2 * y) * width, rows[1]);
+          FN(halving_row)(2 * y + 1 < in_height ? plane + (size_t)(2 * y + 1) * width : NULL, rows[2]);
+          const v16 d = *(const v16u *)(grad + (size_t)y * NNC_FLAT_LANES);
+          for (int ky = 0; ky < 3; ky++)
+            for (int kx = 0; kx < 3; kx++) acc[ky * 3 + kx] += d * rows[ky][kx];
+        }
+      }
+      if (dx) {
+        float *o = dx + n * in_stride + (size_t)c * T->in_plane;
+        for (int r = 0; r < in_height; r++) {
+          v16 even = z, odd = z;
+          if (r % 2 == 0) {
+            // Phase (0, 0): tap 4; phase (0, 1): taps 3 and 5 (columns x + 1 and x of row r / 2).
+            const v16 d = *(const v16u *)(grad + (size_t)(r / 2) * NNC_FLAT_LANES);
+            const v16 left = __builtin_shufflevector(d, z, NNC_R16(NNC_LEFT_OF, 0));
+            even += weight[4] * d;
+            odd += weight[3] * left;
+            odd += weight[5] * d;
+          } else {
+            // Rows (r + 1) / 2 (ky = 0; past the map below the last) and (r − 1) / 2 (ky = 2): phase
+            // (1, 0) taps 1 and 7, phase (1, 1) taps 0, 2, 6 and 8.
+            const v16 above = (r + 1) / 2 < height ? *(const v16u *)(grad + (size_t)((r + 1) / 2) * NNC_FLAT_LANES) : z;
+            const v16 below = *(const v16u *)(grad + (size_t)((r - 1) / 2) * NNC_FLAT_LANES);
+            const v16 above_left = __builtin_shufflevector(above, z, NNC_R16(NNC_LEFT_OF, 0));
+            const v16 below_left = __builtin_shufflevector(below, z, NNC_R16(NNC_LEFT_OF, 0));
+            even += weight[1] * above;
+            even += weight[7] * below;
+            odd += weight[0] * above_left;
+            odd += weight[2] * above;
+            odd += weight[6] * below_left;
+            odd += weight[8] * below;
+          }
+          *(v16u *)(o + (size_t)r * width) = __builtin_shufflevector(even, odd, NNC_R16(NNC_INTERLEAVE_LOW, 0));
+          *(v16u *)(o + (size_t)r * width + NNC_FLAT_LANES) =
+              __builtin_shufflevector(even, odd, NNC_R16(NNC_INTERLEAVE_HIGH, 0));
+        }
+      }
+    }
+    if (sums)
+      for (int t = 0; t < 9; t++) sums[c * 9 + t] = FN(sum16)(acc[t]);
+  }
+}
+
