@@ -88,7 +88,7 @@ static timing run(int isa, const void *table, int size, int stride, int channels
 int main(int argc, char **argv) {
   // Input size, stride, channels: MobileNetV2's maps at 64x64 input the register variants run.
   const int shapes[][3] = {{32, 1, 32}, {16, 1, 144}, {8, 1, 192}, {8, 2, 192},
-                           {4, 1, 384}, {4, 1, 576}, {4, 2, 576}, {2, 1, 960}, {32, 2, 96}};
+                           {4, 1, 384}, {4, 1, 576}, {4, 2, 576}, {2, 1, 960}, {32, 2, 96}, {16, 2, 144}};
   const int batch = 32;
   int isa = nnc_depthwise_avx512_available() ? NNC_DEPTHWISE_AVX512
             : nnc_depthwise_avx2_available() ? NNC_DEPTHWISE_AVX2

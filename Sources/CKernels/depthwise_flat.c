@@ -77,6 +77,7 @@ int nnc_depthwise_flat_table(const nnc_depthwise_shape *g, void *memory) {
   }
   if (t->standard && s == 1 && (gw == NNC_FLAT_LANES || gw == 2 * NNC_FLAT_LANES)) t->registers = NNC_FLAT_ROWS16;
   if (t->standard && s == 2 && gw == NNC_FLAT_LANES) t->registers = NNC_FLAT_HALVING32;
+  if (t->standard && s == 2 && gw == NNC_FLAT_LANES / 2 && gh % 2 == 0) t->registers = NNC_FLAT_HALVING16;
   t->halo = (widest + NNC_FLAT_LANES) / NNC_FLAT_LANES * NNC_FLAT_LANES + NNC_FLAT_LANES;
   t->slots = packed ? taps : g->kernel_width;
   const size_t index = (size_t)vectors * t->slots;

@@ -256,6 +256,8 @@ static void FN(flat_forward)(const void *table, const float *in, const float *k,
     case NNC_FLAT_8X8: return FN(rows8_forward_registers)(in, k, biases, planes, samples, in_stride, out_stride, out);
     case NNC_FLAT_HALVING32:
       return FN(halving_forward_registers)(T, in, k, biases, planes, samples, in_stride, out_stride, out);
+    case NNC_FLAT_HALVING16:
+      return FN(halving16_forward_registers)(T, in, k, biases, planes, samples, in_stride, out_stride, out);
     case NNC_FLAT_ROWS16:
       if (T->grid_w == NNC_FLAT_LANES)
         return FN(rows16_forward_registers)(T, in, k, biases, planes, samples, in_stride, out_stride, out, 1);
@@ -401,6 +403,8 @@ static void FN(flat_backward)(const void *table, const float *in, const float *d
     case NNC_FLAT_8X8: return FN(rows8_backward_registers)(in, dy, k, planes, samples, in_stride, dy_stride, dx, sums);
     case NNC_FLAT_HALVING32:
       return FN(halving_backward_registers)(T, in, dy, k, planes, samples, in_stride, dy_stride, dx, sums);
+    case NNC_FLAT_HALVING16:
+      return FN(halving16_backward_registers)(T, in, dy, k, planes, samples, in_stride, dy_stride, dx, sums);
     case NNC_FLAT_ROWS16:
       if (T->grid_w == NNC_FLAT_LANES)
         return FN(rows16_backward_registers)(T, in, dy, k, planes, samples, in_stride, dy_stride, dx, sums, 1);

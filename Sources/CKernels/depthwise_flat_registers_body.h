@@ -1,6 +1,7 @@
 // The flat kernels' register variants for MobileNet's standard maps (3x3, padding 1): 2x2 and 4x4
 // at stride 1, 4x4 → 2x2 and 8x8 → 4x4 at stride 2 and 8x8 at stride 1, whose planes are one to four
-// vectors, 16 and 32 wide at stride 1, whose rows are one or two, and 32 wide halved at stride 2. A
+// vectors, 16 and 32 wide at stride 1, whose rows are one or two, and 16 and 32 wide halved at
+// stride 2. A
 // tap's vector is a constant shuffle of the input's vectors with zeros where the tap falls outside
 // the map, so nothing is copied into a padded scratch and every load is a whole
 // vector of the tensor; the masked loads of the general kernels cross a cache line on almost every
@@ -564,6 +565,132 @@ INLINE void FN(halving_backward_registers)(const nnc_flat_table *T, const float 
               __builtin_shufflevector(even, odd, NNC_R16(NNC_INTERLEAVE_HIGH, 0));
         }
       }
+    }
+    if (sums)
+      for (int t = 0; t < 9; t++) sums[c * 9 + t] = FN(sum16)(acc[t]);
+  }
+}
+
+// 16-wide maps halved at stride 2 (16x16 → 8x8): output rows of 8, two to a vector (rows 2v and
+// 2v + 1, as the flat vectors hold them). An input row r is split once into [even | odd] columns
+// and [odd shifted a column right | 0]; a tap's vector joins the halves of the two input rows its
+// two output rows read. The input gradient takes input rows r and r + 2 (the same parity) together:
+// their grad_output rows are consecutive, so they form one vector, and each half is interleaved
+// into its row at the end.
+#define NNC_EVEN_ODD_LANE(unused, l) ((l) < 8 ? 2 * (l) : 2 * ((l) - 8) + 1)
+#define NNC_SHIFTED_ODD_LANE(unused, l) ((l) == 0 || (l) >= 8 ? 16 : 7 + (l))
+#define NNC_LOW_HALVES(unused, l) ((l) < 8 ? (l) : 8 + (l))
+#define NNC_HIGH_HALVES(unused, l) ((l) < 8 ? 8 + (l) : 16 + (l))
+#define NNC_LEFT_OF_HALF(unused, l) ((l) % 8 == 7 ? 16 : (l) + 1)
+#define NNC_INTERLEAVE_HALF(h, l) ((l) % 2 ? 16 + 8 * (h) + (l) / 2 : 8 * (h) + (l) / 2)
+
+// Input row r (NULL: past the map) as [even | odd] and [odd shifted right | 0].
+INLINE void FN(halving16_row)(const float *row, v16 *even_odd, v16 *shifted) {
+  const v16 z = {0};
+  if (!row) {
+    *even_odd = *shifted = z;
+    return;
+  }
+  const v16 v = *(const v16u *)row;
+  *even_odd = __builtin_shufflevector(v, v, NNC_R16(NNC_EVEN_ODD_LANE, 0));
+  *shifted = __builtin_shufflevector(*even_odd, z, NNC_R16(NNC_SHIFTED_ODD_LANE, 0));
+}
+
+// The nine tap vectors of output rows 2v and 2v + 1: input rows 4v − 1 + i (i = 0 … 4) in eo[i]
+// and sh[i]; output row 2v reads rows i = ky, row 2v + 1 rows i = ky + 2.
+INLINE void FN(halving16_taps)(const v16 eo[5], const v16 sh[5], v16 tap[9]) {
+  for (int ky = 0; ky < 3; ky++) {
+    tap[ky * 3] = __builtin_shufflevector(sh[ky], sh[ky + 2], NNC_R16(NNC_LOW_HALVES, 0));
+    tap[ky * 3 + 1] = __builtin_shufflevector(eo[ky], eo[ky + 2], NNC_R16(NNC_LOW_HALVES, 0));
+    tap[ky * 3 + 2] = __builtin_shufflevector(eo[ky], eo[ky + 2], NNC_R16(NNC_HIGH_HALVES, 0));
+  }
+}
+
+// Input rows 4v − 1 … 4v + 3 of a plane of `in_height` rows.
+INLINE void FN(halving16_rows)(const float *plane, int v, int in_height, v16 eo[5], v16 sh[5]) {
+  for (int i = 0; i < 5; i++) {
+    const int r = 4 * v - 1 + i;
+    FN(halving16_row)(r >= 0 && r < in_height ? plane + (size_t)r * NNC_FLAT_LANES : NULL, &eo[i], &sh[i]);
+  }
+}
+
+INLINE void FN(halving16_forward_registers)(const nnc_flat_table *T, const float *restrict in,
+                                            const float *restrict k, const float *restrict biases, int planes,
+                                            int samples, long in_stride, long out_stride, float *restrict out) {
+  const int vectors = T->grid / NNC_FLAT_LANES, in_height = T->in_height;
+  for (int c = 0; c < planes; c++) {
+    v16 weight[9];
+    for (int t = 0; t < 9; t++) weight[t] = (v16){0} + k[c * 9 + t];
+    const v16 initial = (v16){0} + (biases ? biases[c] : 0);
+    for (int n = 0; n < samples; n++) {
+      const float *plane = in + n * in_stride + (size_t)c * T->in_plane;
+      float *o = out + n * out_stride + (size_t)c * T->grid;
+      for (int v = 0; v < vectors; v++) {
+        v16 eo[5], sh[5], tap[9];
+        FN(halving16_rows)(plane, v, in_height, eo, sh);
+        FN(halving16_taps)(eo, sh, tap);
+        v16 acc = initial;
+        for (int t = 0; t < 9; t++) acc += weight[t] * tap[t];
+        *(v16u *)(o + (size_t)v * NNC_FLAT_LANES) = acc;
+      }
+    }
+  }
+}
+
+INLINE void FN(halving16_backward_registers)(const nnc_flat_table *T, const float *restrict in,
+                                             const float *restrict dy, const float *restrict k, int planes,
+                                             int samples, long in_stride, long dy_stride, float *restrict dx,
+                                             float *restrict sums) {
+  const int vectors = T->grid / NNC_FLAT_LANES, in_height = T->in_height, out_rows = T->grid / T->grid_w;
+  const v16 z = {0};
+  for (int c = 0; c < planes; c++) {
+    v16 weight[9], acc[9];
+    for (int t = 0; t < 9; t++) weight[t] = (v16){0} + k[c * 9 + t], acc[t] = z;
+    for (int n = 0; n < samples; n++) {
+      const float *plane = in + n * in_stride + (size_t)c * T->in_plane;
+      const float *grad = dy + n * dy_stride + (size_t)c * T->grid;
+      if (sums) {
+        for (int v = 0; v < vectors; v++) {
+          v16 eo[5], sh[5], tap[9];
+          FN(halving16_rows)(plane, v, in_height, eo, sh);
+          FN(halving16_taps)(eo, sh, tap);
+          const v16 d = *(const v16u *)(grad + (size_t)v * NNC_FLAT_LANES);
+          for (int t = 0; t < 9; t++) acc[t] += d * tap[t];
+        }
+      }
+      if (!dx) continue;
+      float *o = dx + n * in_stride + (size_t)c * T->in_plane;
+      // grad_output rows y and y + 1 as one vector (zeros past the map).
+#define NNC_GRAD_PAIR(y)                                                                            \
+  ((y) + 1 < out_rows  ? *(const v16u *)(grad + (size_t)(y) * 8)                                    \
+   : (y) < out_rows    ? FN(load_live)(grad + (size_t)(y) * 8, 8)                                  \
+                       : z)
+      for (int r = 0; r < in_height; r += (r % 2 ? 3 : 1)) {
+        // Rows r and r + 2: r even, then the next odd; 0, 2 | 1, 3 | 4, 6 | 5, 7 …
+        v16 even = z, odd = z;
+        if (r % 2 == 0) {
+          const v16 d = NNC_GRAD_PAIR(r / 2);
+          const v16 left = __builtin_shufflevector(d, z, NNC_R16(NNC_LEFT_OF_HALF, 0));
+          even += weight[4] * d;
+          odd += weight[3] * left;
+          odd += weight[5] * d;
+        } else {
+          const v16 above = NNC_GRAD_PAIR((r + 1) / 2), below = NNC_GRAD_PAIR((r - 1) / 2);
+          const v16 above_left = __builtin_shufflevector(above, z, NNC_R16(NNC_LEFT_OF_HALF, 0));
+          const v16 below_left = __builtin_shufflevector(below, z, NNC_R16(NNC_LEFT_OF_HALF, 0));
+          even += weight[1] * above;
+          even += weight[7] * below;
+          odd += weight[0] * above_left;
+          odd += weight[2] * above;
+          odd += weight[6] * below_left;
+          odd += weight[8] * below;
+        }
+        *(v16u *)(o + (size_t)r * NNC_FLAT_LANES) = __builtin_shufflevector(even, odd, NNC_R16(NNC_INTERLEAVE_HALF, 0));
+        if (r + 2 < in_height)
+          *(v16u *)(o + (size_t)(r + 2) * NNC_FLAT_LANES) =
+              __builtin_shufflevector(even, odd, NNC_R16(NNC_INTERLEAVE_HALF, 1));
+      }
+#undef NNC_GRAD_PAIR
     }
     if (sums)
       for (int t = 0; t < 9; t++) sums[c * 9 + t] = FN(sum16)(acc[t]);

@@ -12,7 +12,8 @@
 
 // The geometries of the register variants (depthwise_flat_registers_body.h): standard 3x3 maps of
 // 2x2 and 4x4 at stride 1, 4x4 → 2x2 and 8x8 → 4x4 at stride 2, 8x8 at stride 1, at stride 1 maps
-// whose rows are one or two whole vectors (16 or 32 pixels wide), and 32-wide maps halved at stride 2.
+// whose rows are one or two whole vectors (16 or 32 pixels wide), and 16- and 32-wide maps halved at
+// stride 2.
 enum {
   NNC_FLAT_GENERAL = 0,
   NNC_FLAT_2X2,
@@ -21,7 +22,8 @@ enum {
   NNC_FLAT_8X8_TO_4X4,
   NNC_FLAT_8X8,
   NNC_FLAT_ROWS16,
-  NNC_FLAT_HALVING32
+  NNC_FLAT_HALVING32,
+  NNC_FLAT_HALVING16
 };
 
 typedef struct {

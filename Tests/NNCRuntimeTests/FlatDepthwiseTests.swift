@@ -150,13 +150,18 @@ private let flatCases: [(size: Int, stride: Int)] = [
   }
 
   /// The register variants — MobileNet's standard 3x3 maps of 2x2, 4x4, 8x8, 16x16 and 32x32 at
-  /// stride 1 and 4x4 → 2x2, 8x8 → 4x4 and 32x32 → 16x16 at stride 2 — give the general kernels' bits, forward and both
+  /// stride 1 and 4x4 → 2x2, 8x8 → 4x4, 16x16 → 8x8 and 32x32 → 16x16 at stride 2, and the halving
+  /// ones on maps taller or shorter than wide — give the general kernels' bits, forward and both
   /// gradients, on every instruction set this CPU runs: 43 channels of 45 (a partial last vector and
   /// samples further apart than the planes), 3 samples.
-  @Test(arguments: [(2, 1), (4, 1), (8, 1), (16, 1), (32, 1), (4, 2), (8, 2), (32, 2)])
-  func registerVariantsGiveTheGeneralKernelsBits(_ shape: (size: Int, stride: Int)) throws {
+  @Test(arguments: [
+    (2, 2, 1), (4, 4, 1), (8, 8, 1), (16, 16, 1), (32, 32, 1), (4, 4, 2), (8, 8, 2), (16, 16, 2), (32, 32, 2),
+    (12, 16, 2), (6, 32, 2),
+  ])
+  func registerVariantsGiveTheGeneralKernelsBits(_ shape: (height: Int, width: Int, stride: Int)) throws {
     let (channels, planes, batch) = (45, 43, 3)
-    let g = depthwise3x3(batch: batch, channels: channels, size: shape.size, stride: shape.stride)
+    var g = depthwise3x3(batch: batch, channels: channels, size: shape.width, stride: shape.stride)
+    g.inHeight = shape.height
     var geometry = g.planeShape
     let bytes = nnc_depthwise_flat_table_bytes(&geometry)
     try #require(bytes > 0)
@@ -206,13 +211,15 @@ private let flatCases: [(size: Int, stride: Int)] = [
   /// Other geometries keep the general kernels: other widths, wider maps at stride 2, unpadded
   /// kernels.
   @Test func onlyTheSmallStandardMapsRunInRegisters() throws {
-    for (size, stride, pad) in [(6, 1, 1), (48, 1, 1), (16, 2, 1), (7, 1, 1), (4, 1, 0), (112, 1, 1)] {
+    for (size, stride, pad) in [
+      (6, 1, 1), (48, 1, 1), (12, 2, 1), (64, 2, 1), (7, 1, 1), (4, 1, 0), (112, 1, 1),
+    ] {
       var g = depthwise3x3(batch: 1, channels: 8, size: size, stride: stride, pad: pad)
       if pad == 0 { g.padBottom = 1; g.padRight = 1 }
       guard let table = FlatDepthwiseTable.table(for: g) else { continue }
       #expect(!table.usesRegisters, "\(size)x\(size) stride \(stride) pad \(pad)")
     }
-    for (size, stride) in [(2, 1), (4, 1), (8, 1), (16, 1), (32, 1), (4, 2), (8, 2), (32, 2)] {
+    for (size, stride) in [(2, 1), (4, 1), (8, 1), (16, 1), (32, 1), (4, 2), (8, 2), (16, 2), (32, 2)] {
       let table = try #require(
         FlatDepthwiseTable.table(for: depthwise3x3(batch: 1, channels: 8, size: size, stride: stride)))
       #expect(table.usesRegisters, "\(size)x\(size) stride \(stride)")
