@@ -41,6 +41,16 @@ extension DepthwiseConv2D {
     }
 
     var count: Int { groups * parts }
+
+    /// Task `task`'s first sample and sample count, first channel and channel count.
+    func slice(_ task: Int, of g: Conv2DGeometry) -> (sample: Int, samples: Int, first: Int, channels: Int) {
+      let (group, part) = task.quotientAndRemainder(dividingBy: parts)
+      let (sample, first) = (group * smallMapSamplesPerTask, part * channelsPerPart)
+      return (
+        sample, min(smallMapSamplesPerTask, g.batch - sample), first,
+        min(channelsPerPart, g.outChannels - first)
+      )
+    }
   }
 
   /// Floats of the kernels as the small-map kernels read them, with room to align them to 64 bytes.
@@ -86,11 +96,7 @@ extension DepthwiseConv2D {
         Parallel.forEach(
           tasks.count, workPerItem: smallMapSamplesPerTask * tasks.channelsPerPart * outPlane * 9
         ) { task in
-          let (group, part) = task.quotientAndRemainder(dividingBy: tasks.parts)
-          let n = group * smallMapSamplesPerTask
-          let samples = min(smallMapSamplesPerTask, g.batch - n)
-          let first = part * tasks.channelsPerPart
-          let count = min(tasks.channelsPerPart, g.outChannels - first)
+          let (n, samples, first, count) = tasks.slice(task, of: g)
           let dst = output + n * outStride + first * outPlane
           nnc_depthwise_small_maps_forward(
             isa, shape, input + n * inStride + first * inPlane, lanes + first * 9, bias.map { $0 + first },
@@ -121,11 +127,8 @@ extension DepthwiseConv2D {
         Parallel.forEach(
           tasks.count, workPerItem: 2 * smallMapSamplesPerTask * tasks.channelsPerPart * outPlane * 9
         ) { task in
-          let (group, part) = task.quotientAndRemainder(dividingBy: tasks.parts)
-          let n = group * smallMapSamplesPerTask
-          let samples = min(smallMapSamplesPerTask, g.batch - n)
-          let first = part * tasks.channelsPerPart
-          let count = min(tasks.channelsPerPart, g.outChannels - first)
+          let (n, samples, first, count) = tasks.slice(task, of: g)
+          let group = n / smallMapSamplesPerTask
           nnc_depthwise_small_maps_backward(
             isa, shape, input + n * inStride + first * inPlane, gradOutput + n * outStride + first * outPlane,
             lanes + first * 9, Int32(count), Int32(samples), inStride, outStride,
