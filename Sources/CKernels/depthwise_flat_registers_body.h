@@ -1,9 +1,8 @@
 // The flat kernels' register variants for MobileNet's standard maps (3x3, padding 1): 2x2 and 4x4
 // at stride 1, 4x4 → 2x2 and 8x8 → 4x4 at stride 2 and 8x8 at stride 1, whose planes are one to four
 // vectors, 16 and 32 wide at stride 1, whose rows are one or two, and 16 and 32 wide halved at
-// stride 2. A
-// tap's vector is a constant shuffle of the input's vectors with zeros where the tap falls outside
-// the map, so nothing is copied into a padded scratch and every load is a whole
+// stride 2. A tap's vector is a constant shuffle of the input's vectors with zeros where the tap
+// falls outside the map, so nothing is copied into a padded scratch and every load is a whole
 // vector of the tensor; the masked loads of the general kernels cross a cache line on almost every
 // tap. The lanes hold the same values the general kernels' masked loads give, and the sums run in
 // the same order, so the results are the same bits. Included by depthwise_flat_body.h inside its
