@@ -1,11 +1,10 @@
 // Depthwise 3x3 convolutions (padding 1, multiplier 1) on the smallest maps of MobileNet-style
 // networks — 2x2 and 4x4 at stride 1, 4x4 → 2x2 and 8x8 → 4x4 at stride 2 — with vectors over 16
-// channels: each
-// block of 16 channels' planes (NCHW) is transposed in registers into one vector per pixel, every
-// tap is then a whole vector (no shuffle per tap, no tap outside the map computed), and the block is
-// transposed back on the way out. The flat kernels' vectors over pixels spend most of their work
-// there on shuffles and on taps that fall in the padding (5 of 9 on a 2x2 map), and their weight
-// gradient keeps one accumulator per pixel lane and tap.
+// channels: each block of 16 channels' planes (NCHW) is transposed in registers into one vector per
+// pixel, every tap is then a whole vector (no shuffle per tap, no tap outside the map computed), and
+// the block is transposed back on the way out. The flat kernels' vectors over pixels spend most of
+// their work there on shuffles and on taps that fall in the padding (5 of 9 on a 2x2 map), and their
+// weight gradient keeps one accumulator per pixel lane and tap.
 //
 // Output and input gradient: each output adds its taps in increasing order from the bias (or +0),
 // skipping taps outside the map, which the flat kernels add as w · 0 to a sum that is never −0: the
@@ -13,7 +12,9 @@
 // in order, pixel by pixel in row order — deterministic, but not the flat kernels' order.
 //
 // Compiled three times (portable, AVX2 with FMA, AVX-512) through `isa_variants.h`, always as
-// 16-lane vectors, every lane one channel: the instruction set never changes a result.
+// 16-lane vectors, every lane one channel. AVX2 and AVX-512 give the same bits (both fuse each
+// multiply-add); the portable build rounds each product apart, so its results differ in the last
+// bits, as the other depthwise kernels' do.
 #ifndef NNC_DEPTHWISE_SMALL_MAPS_H
 #define NNC_DEPTHWISE_SMALL_MAPS_H
 

@@ -62,11 +62,13 @@ public enum DepthwiseInstructionSet: Sendable, CaseIterable, CustomStringConvert
 /// channel `oc` reads input channel `oc / M`, where M = outChannels / inChannels is the depth
 /// multiplier (the PyTorch grouping; weight [outChannels, 1, kernelHeight, kernelWidth]).
 /// Gradients of weight and bias are accumulated; the input gradient is overwritten. Scratch
-/// (`scratchCount`) only for the flat kernels' buffers; without it they are allocated per call.
+/// (`scratchCount`) only for the small-map and flat kernels' buffers; without it they are allocated
+/// per call.
 ///
-/// A multiplier of 1 on the smallest 3x3 maps (2x2 and 4x4, 4x4 → 2x2) runs vectors over 16 channels
-/// (`SmallMapDepthwiseConvolution.swift`); on other "same" maps (stride 1 keeping the size, or
-/// stride 2 halving an even one: every 3x3 layer of MobileNet and Xception) the flat kernels (`FlatDepthwiseConvolution.swift`):
+/// A multiplier of 1 on the smallest 3x3 maps (2x2 and 4x4, 4x4 → 2x2, and backward 8x8 → 4x4) runs
+/// vectors over 16 channels (`SmallMapDepthwiseConvolution.swift`); on other "same" maps (stride 1
+/// keeping the size, or stride 2 halving an even one: every 3x3 layer of MobileNet and Xception) the
+/// flat kernels (`FlatDepthwiseConvolution.swift`):
 /// 16 outputs a vector over the flattened plane whatever its width, small planes packed several to
 /// a vector, both gradients from one copy of each plane. Other geometries run per plane: each plane
 /// (one sample, one channel) is one call into the vectorized C kernels, the plane copied with its

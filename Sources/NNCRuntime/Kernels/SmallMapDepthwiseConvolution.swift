@@ -1,12 +1,13 @@
 import CKernels
 
 /// Depthwise 3x3 layers on the smallest maps (2x2 and 4x4 at stride 1, 4x4 → 2x2 and, backward,
-/// 8x8 → 4x4 at stride 2; a multiplier of 1) by vectors over 16 channels (`Sources/CKernels/depthwise_small_maps.c`). There
-/// the flat kernels' vectors over pixels spent most of their work on shuffles and padded taps, and
-/// kept a weight-gradient accumulator per pixel lane in memory: in a two-thread harness with the
-/// data out of cache (MobileNetV2's shapes at 64x64 input, batch 32, AVX-512 Zen 4), backward 384x4x4
-/// 250 → 94 µs, 960x2x2 203 → 99 µs, 576x4x4 → 2x2 165 → 134 µs; forward 100 → 52, 74 → 68 and
-/// 93 → 53 µs.
+/// 8x8 → 4x4 at stride 2; a multiplier of 1) by vectors over 16 channels
+/// (`Sources/CKernels/depthwise_small_maps.c`). There the flat kernels' vectors over pixels spent
+/// most of their work on shuffles and padded taps, and kept a weight-gradient accumulator per pixel
+/// lane in memory. `Benchmarks/depthwise_small_maps.c`, two threads with the data out of cache
+/// (MobileNetV2's shapes at 64x64 input, batch 32, AVX-512 Zen 4), µs a pass, flat → small maps:
+/// backward 384x4x4 227 → 115, 960x2x2 194 → 71, 576x2x2 stride 2 276 → 132; forward 134 → 49,
+/// 90 → 43 and 110 → 68.
 ///
 /// Tasks are groups of `smallMapSamplesPerTask` samples over all channels, split into channel parts
 /// only when the batch gives fewer than `smallMapMinimumTasks` groups, so that each task streams its
