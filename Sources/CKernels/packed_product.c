@@ -114,16 +114,6 @@ static void pack_group(const nnc_patch_shape *s, const float *input, long column
 // reach them, and the next one's rows, a plane apart, are fetched while this one's tiles sum:
 // ResNet-50's 1x1 reductions on 56x56 maps read 4 input floats per output and waited on them (256 ->
 // 64: 4.97 -> 4.68 ms in a two-thread harness).
-static void prefetch_group(const nnc_patch_shape *s, const float *input, long column) {
-  const long in_plane = (long)s->in_height * s->in_width;
-  const int plane = s->out_height * s->out_width;
-  const float *source = input + column / plane * s->in_channels * in_plane + column % plane;
-  for (int k = 0; k < s->in_channels; k++, source += in_plane) {
-    __builtin_prefetch(source);
-    __builtin_prefetch(source + GROUP - 1);
-  }
-}
-
 #define PP_WIDE_portable 0
 #define PP_WIDE_avx2 0
 #define PP_WIDE_avx512 1

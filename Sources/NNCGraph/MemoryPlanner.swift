@@ -43,8 +43,9 @@ public struct MemoryPlan: Sendable {
 public enum MemoryPlanner {
   /// The name under which `--disable-pass` turns reuse off.
   public static let passName = "plan-memory"
-  /// Offsets are multiples of 16 elements (64 bytes, a cache line).
-  static let alignment = 16
+  /// Offsets are multiples of 16 elements (64 bytes, a cache line), and arenas start on one, so
+  /// that no 64-byte vector load of a tensor's start splits across two lines.
+  public static let alignment = 16
 
   /// `storedWith` maps a value to the value whose buffer holds it: a convolution's output whose only
   /// reader, a residual addition, is computed in the convolution's epilogue, which writes the
@@ -189,7 +190,7 @@ public enum MemoryPlanner {
     return mode == .training ? CheckedArithmetic.saturatingProduct(2, values) : values
   }
 
-  static func aligned(_ count: Int) -> Int {
+  public static func aligned(_ count: Int) -> Int {
     count > Int.max - alignment ? Int.max : (count + alignment - 1) / alignment * alignment
   }
 

@@ -61,7 +61,7 @@ public enum ExecutionPlanner {
       let columns = PackedDense.scratchCount(batch: maxBatch, inFeatures: inFeatures)
       if configuration.cachesPreparedWeights {
         step.keptWeightOffset = sizes.keptWeights
-        sizes.keptWeights += packed
+        sizes.keptWeights += MemoryPlanner.aligned(packed)
         sizes.scratch = max(sizes.scratch, columns)
       } else {
         sizes.scratch = max(sizes.scratch, columns + packed)
@@ -91,13 +91,14 @@ public enum ExecutionPlanner {
         let keptCount = Conv2D.keptWeightCount(full, algorithm: algorithm)
         if training || configuration.cachesPreparedWeights, keptCount > 0 {
           step.keptWeightOffset = sizes.keptWeights
-          sizes.keptWeights += keptCount
+          sizes.keptWeights += MemoryPlanner.aligned(keptCount)
         }
         if case .fused(let fused) = node.op, fused.batchNorm != nil {
           if configuration.cachesPreparedWeights {
             // Kept per node: the depthwise kernel takes folded weights, the others a scale and shift.
             step.foldedOffset = sizes.folded
-            sizes.folded += (algorithm.takesScaledWeights ? full.weightCount : 0) + 2 * full.outChannels
+            sizes.folded += MemoryPlanner.aligned(
+              (algorithm.takesScaledWeights ? full.weightCount : 0) + 2 * full.outChannels)
           } else {
             sizes.folded = max(sizes.folded, full.weightCount + 2 * full.outChannels)
           }
@@ -131,7 +132,7 @@ public enum ExecutionPlanner {
           let count = attributes.units * (optimized.shape(of: node.inputs[0]).sampleCount + 2)
           if configuration.cachesPreparedWeights {
             step.foldedOffset = sizes.folded
-            sizes.folded += count
+            sizes.folded += MemoryPlanner.aligned(count)
           } else {
             sizes.folded = max(sizes.folded, count)
           }
@@ -355,7 +356,7 @@ public enum ExecutionPlanner {
         // The depthwise weights folded at its step are read at the next one, which folds its own
         // batchnorm into the shared start of the buffer: they need a region of their own.
         steps[producer].foldedOffset = sizes.folded
-        sizes.folded += depthwise.weightCount + 2 * depthwise.outChannels
+        sizes.folded += MemoryPlanner.aligned(depthwise.weightCount + 2 * depthwise.outChannels)
       }
       var (fullDepthwise, fullPointwise) = (depthwise, pointwise)
       (fullDepthwise.batch, fullPointwise.batch) = (maxBatch, maxBatch)

@@ -235,8 +235,11 @@ public final class Executor {
 
   /// Bytes of every buffer the executor allocated (what `MemoryEstimate` predicts from the plan).
   public var allocatedBytes: Int {
+    floatArenas.reduce(indices.allocatedBytes) { $0 + $1.allocatedBytes }
+  }
+
+  var floatArenas: [Arena<Float>] {
     [parameterStore, gradientStore, activations, scratch, contribution, saved, folded, keptWeights]
-      .reduce(indices.allocatedBytes) { $0 + $1.allocatedBytes }
   }
 
   /// Sets the number of threads every kernel uses, matrix products included (OpenBLAS itself stays

@@ -63,12 +63,33 @@ private let expectedAlgorithms = ["im2col", "winograd", "depthwise", "pointwise"
       let prepares = Conv2D.keptWeightCount(full, algorithm: convolution.algorithm) > 0
       #expect((step.keptWeightOffset != nil) == (prepares && configuration.mode == .training))
       if let offset = step.keptWeightOffset {
-        #expect(offset == keptTotal, "kept weights are packed in step order")
-        keptTotal += Conv2D.keptWeightCount(full, algorithm: convolution.algorithm)
+        #expect(offset == keptTotal, "kept weights are packed in step order, each from a cache line")
+        keptTotal += MemoryPlanner.aligned(Conv2D.keptWeightCount(full, algorithm: convolution.algorithm))
       }
       #expect(plan.bufferSizes.scratch >= Conv2D.scratchCount(full, algorithm: convolution.algorithm))
     }
     #expect(plan.bufferSizes.keptWeights == keptTotal)
+  }
+
+  /// Every buffer an executor carves starts on a 64-byte line: arena bases and the kept, folded and
+  /// activation offsets (so that no 16-float vector load of a tensor's start splits across lines).
+  @Test(arguments: [ExecutionConfiguration.training, .inference, PreparedWeightCacheTests.caching])
+  func buffersStartOnCacheLines(_ configuration: ExecutionConfiguration) throws {
+    let model = try graph(everyAlgorithmModel)
+    let plan = try ExecutionPlanner.plan(graph: model, configuration: configuration, maxBatch: 3)
+    let line = MemoryPlanner.alignment
+    for step in plan.steps {
+      for offset in [step.keptWeightOffset, step.foldedOffset, step.outputOffset].compactMap({ $0 })
+      where offset >= 0 {
+        #expect(offset % line == 0, "\(offset) in step \(step.node)")
+      }
+    }
+    let executor = Executor(graph: model, maxBatch: 3, configuration: configuration)
+    let addresses =
+      executor.floatArenas.map { Int(bitPattern: $0.base) } + [Int(bitPattern: executor.indices.base)]
+    for address in addresses {
+      #expect(address % (line * MemoryLayout<Float>.size) == 0)
+    }
   }
 
   @Test func stepsUseTheMemoryPlansOffsets() throws {
