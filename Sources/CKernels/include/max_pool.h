@@ -1,5 +1,6 @@
 // The inner loop of max pooling's inference path (`MaxPool2D.forwardValues`): runs of outputs whose
-// windows lie inside the input row, eight at a time, a window's pixels at stride 2 split from two
+// windows lie inside the input row, eight at a time (a run's last outputs as its last eight,
+// overlapping the ones before), a window's pixels at stride 2 split from two
 // vector loads instead of gathered one by one (ResNet-50's 3x3, stride-2 pooling after the stem took
 // two and a half times ONNX Runtime's). Compiled for any x86-64 or ARM CPU, with AVX2, and with
 // AVX-512, chosen at run time like the depthwise kernels.
