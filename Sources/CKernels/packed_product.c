@@ -109,11 +109,6 @@ static void pack_group(const nnc_patch_shape *s, const float *input, long column
   }
 }
 
-// The cache lines of a pointwise group's 8 columns (from `column`) in every input row: one sample's
-// run (a group that crosses a sample's end is left to its loads). The groups are packed as the tiles
-// reach them, and the next one's rows, a plane apart, are fetched while this one's tiles sum:
-// ResNet-50's 1x1 reductions on 56x56 maps read 4 input floats per output and waited on them (256 ->
-// 64: 4.97 -> 4.68 ms in a two-thread harness).
 #define PP_WIDE_portable 0
 #define PP_WIDE_avx2 0
 #define PP_WIDE_avx512 1
