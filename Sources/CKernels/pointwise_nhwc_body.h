@@ -62,6 +62,7 @@ PWN_BLOCK(block8, pwn_v8, 8, FN(finish8), 4, 2)
 PWN_BLOCK(block8, pwn_v8, 8, FN(finish8), 4, 1)
 PWN_BLOCK(block8, pwn_v8, 8, FN(finish8), 1, 2)
 PWN_BLOCK(block8, pwn_v8, 8, FN(finish8), 1, 1)
+PWN_BLOCK(block8, pwn_v8, 8, FN(finish8), 8, 1)
 PWN_COLUMN(4)
 PWN_COLUMN(1)
 #if PWN_IS_WIDE
@@ -102,19 +103,19 @@ PWN_INLINE void FN(block24_8)(int k, int n, const float *wt, const float *x, flo
 }
 #endif
 
-// The outputs of PIXELS (4 or 1) pixels past the 16-lane blocks, from output channel o on: the
-// rest of the blocks of 16 in 8-lane pairs, then the block of 8, then single channels.
+// The outputs of PIXELS (4 or 1) pixels past the 16-lane blocks, from output channel o on and below
+// `end`: the rest of the blocks of 16 in 8-lane pairs, then the block of 8, then single channels.
 #define PWN_NARROW_ROW(PIXELS)                                                                               \
-  PWN_INLINE void FN(narrow_row_##PIXELS)(int o, int k, int n, const float *wt, const float *x, float *out,  \
-                                          const float *r, const float *s, const float *b, int affine,        \
-                                          int activation) {                                                  \
-    for (; o + 16 <= n; o += 16)                                                                             \
+  PWN_INLINE void FN(narrow_row_##PIXELS)(int o, int end, int k, int n, const float *wt, const float *x,     \
+                                          float *out, const float *r, const float *s, const float *b,        \
+                                          int affine, int activation) {                                      \
+    for (; o + 16 <= end; o += 16)                                                                           \
       FN(block8_##PIXELS##_2)(k, n, wt + (long)o * k, x, out + o, r ? r + o : 0, s + o, b + o, affine,       \
                               activation);                                                                   \
-    for (; o + 8 <= n; o += 8)                                                                               \
+    for (; o + 8 <= end; o += 8)                                                                             \
       FN(block8_##PIXELS##_1)(k, n, wt + (long)o * k, x, out + o, r ? r + o : 0, s + o, b + o, affine,       \
                               activation);                                                                   \
-    for (; o < n; o++)                                                                                       \
+    for (; o < end; o++)                                                                                     \
       FN(column_##PIXELS)(k, n, wt + (long)o * k, x, out + o, r ? r + o : 0, s[o], b[o], affine, activation); \
   }
 
@@ -147,8 +148,8 @@ static void FN(pwn_forward)(int n, int k, int pixels, const float *wt, const flo
                             const float *shortcut, const float *s, const float *b, int affine, int activation) {
   int p = 0;
 #if PWN_IS_WIDE
-  // Eight pixels a block sweep the weights half as often as four; the tail outputs (past the
-  // blocks of 16) stay in 8-lane blocks of four pixels.
+  // Eight pixels a block sweep the weights half as often as four; a block of 8 outputs after the
+  // 16s joins the last 16 (`block24_8`), other tail outputs stay in 8-lane blocks of four pixels.
   for (; p + 8 <= pixels; p += 8) {
     const float *x = input + (long)p * k, *r = shortcut ? shortcut + (long)p * n : 0;
     float *out = output + (long)p * n;
@@ -163,28 +164,39 @@ static void FN(pwn_forward)(int n, int k, int pixels, const float *wt, const flo
       o = FN(wide_row_8)(k, n, n, wt, x, out, r, s, b, affine, activation);
     }
     for (int half = 0; half < 8; half += 4)
-      FN(narrow_row_4)(o, k, n, wt, x + (long)half * k, out + (long)half * n, r ? r + (long)half * n : 0, s, b,
+      FN(narrow_row_4)(o, n, k, n, wt, x + (long)half * k, out + (long)half * n, r ? r + (long)half * n : 0, s, b,
                        affine, activation);
   }
   for (; p + 4 <= pixels; p += 4) {
     const float *x = input + (long)p * k, *r = shortcut ? shortcut + (long)p * n : 0;
     float *out = output + (long)p * n;
     const int o = FN(wide_row_4)(k, n, n, wt, x, out, r, s, b, affine, activation);
-    FN(narrow_row_4)(o, k, n, wt, x, out, r, s, b, affine, activation);
+    FN(narrow_row_4)(o, n, k, n, wt, x, out, r, s, b, affine, activation);
   }
   for (; p < pixels; p++) {
     const float *x = input + (long)p * k, *r = shortcut ? shortcut + (long)p * n : 0;
     float *out = output + (long)p * n;
     const int o = FN(wide_row_1)(k, n, n, wt, x, out, r, s, b, affine, activation);
-    FN(narrow_row_1)(o, k, n, wt, x, out, r, s, b, affine, activation);
+    FN(narrow_row_1)(o, n, k, n, wt, x, out, r, s, b, affine, activation);
   }
 #else
+  // A block of 8 past the 16s as 8 pixels × 8 (eight sums in flight, where blocks of four pixels
+  // had four), the 16s in pairs of four pixels.
+  for (; n % 16 == 8 && p + 8 <= pixels; p += 8) {
+    const float *x = input + (long)p * k, *r = shortcut ? shortcut + (long)p * n : 0;
+    float *out = output + (long)p * n;
+    for (int half = 0; half < 8; half += 4)
+      FN(narrow_row_4)(0, n - 8, k, n, wt, x + (long)half * k, out + (long)half * n, r ? r + (long)half * n : 0, s,
+                       b, affine, activation);
+    FN(block8_8_1)(k, n, wt + (long)(n - 8) * k, x, out + n - 8, r ? r + n - 8 : 0, s + n - 8, b + n - 8, affine,
+                   activation);
+  }
   for (; p + 4 <= pixels; p += 4)
-    FN(narrow_row_4)(0, k, n, wt, input + (long)p * k, output + (long)p * n, shortcut ? shortcut + (long)p * n : 0,
-                     s, b, affine, activation);
+    FN(narrow_row_4)(0, n, k, n, wt, input + (long)p * k, output + (long)p * n,
+                     shortcut ? shortcut + (long)p * n : 0, s, b, affine, activation);
   for (; p < pixels; p++)
-    FN(narrow_row_1)(0, k, n, wt, input + (long)p * k, output + (long)p * n, shortcut ? shortcut + (long)p * n : 0,
-                     s, b, affine, activation);
+    FN(narrow_row_1)(0, n, k, n, wt, input + (long)p * k, output + (long)p * n,
+                     shortcut ? shortcut + (long)p * n : 0, s, b, affine, activation);
 #endif
 }
 
