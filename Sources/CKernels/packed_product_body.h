@@ -146,11 +146,12 @@ PWN_INLINE void FN(group_tile)(int g, int m0, int rows, int patch, int out_chann
 
 // The task's channels [first_row, first_row + row_count) over its column groups, in chunks of
 // `chunk` channels whose weights stay in cache while every group passes; a group's columns stay in
-// L1 across the chunk's blocks. All groups are packed (`pack_group`) before the first tile, so that
-// a 1x1 layer reads each input plane's part of the task as one run of lines the hardware
-// prefetcher follows: packing each group as its tiles reached it, with the next group's input
-// prefetched, read 32 bytes from each of `patch` planes at a time and ran ResNet-50's 56x56 layers
-// 1.1-1.3x slower on a Xeon (no change elsewhere). (Blocks outer, groups inner, wrote each row
+// L1 across the chunk's blocks. All groups are packed (`pack_group`) before the first tile: packing
+// each group as its tiles reached it, with the next group's input prefetched, ran ResNet-50's 1x1
+// layers on 56x56 maps 1.1-1.3x slower on a Xeon (level elsewhere) — the packing's loads, 32 bytes
+// from each of `patch` planes a group, then wait on memory between tiles instead of overlapping
+// each other. (Packing plane by plane instead, each plane's part of the task read as one run, was
+// slower again: 1.25x on 256 -> 64 at 56x56.) (Blocks outer, groups inner, wrote each row
 // along as one stream, and ran ResNet-50's 1x1 layers with a residual addition 5-35 % slower than
 // this order; two or four groups at a time across the blocks, so that consecutive tiles write a
 // row's whole cache line, 3-15 % slower.)

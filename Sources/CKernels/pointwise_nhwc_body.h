@@ -75,8 +75,9 @@ PWN_BLOCK(block16, pwn_v16, 16, FN(finish16), 1, 1)
 
 // 8 pixels × 24 outputs (a block of 16 and the block of 8 after it: MobileNetV2's 24-channel
 // projections): 16 sums, each input broadcast once for a 16- and an 8-lane multiply-add. Each
-// output's arithmetic is block16's and block8's, so the same bits. (Separate 8 × 16 and 8 × 8
-// blocks ran 144 -> 24 at 16x16 in 0.65 ms, four-pixel blocks for the 8 in 0.82.)
+// output's arithmetic is block16's and block8's, so the same bits. (`Benchmarks/pointwise_channels_last.c`,
+// one Xeon core, 144 -> 24 at 16x16: 0.51 ms; separate 8 × 16 and 8 × 8 blocks 0.65, four-pixel
+// blocks for the 8 as before 0.82.)
 PWN_INLINE void FN(block24_8)(int k, int n, const float *wt, const float *x, float *out, const float *r,
                               const float *s, const float *b, int affine, int activation) {
   const float *wide = wt, *narrow = wt + 16L * k;
@@ -154,7 +155,7 @@ static void FN(pwn_forward)(int n, int k, int pixels, const float *wt, const flo
     const float *x = input + (long)p * k, *r = shortcut ? shortcut + (long)p * n : 0;
     float *out = output + (long)p * n;
     int o = 0;
-    if (n % 16 == 8) {
+    if (n % 16 == 8 && n >= 24) {
       // The block of 8 past the 16s with the 16 before it, where the four-pixel tail below kept four
       // sums in flight, bound by the adds' latency.
       o = FN(wide_row_8)(k, n, n - 24, wt, x, out, r, s, b, affine, activation);

@@ -18,7 +18,7 @@ final class Arena<Element> {
 
   deinit { UnsafeMutableRawPointer(base).deallocate() }
 
-  static var lineBytes: Int { 64 }
+  private static var lineBytes: Int { 64 }
 
   /// Elements allocated for `count`: an empty buffer still gets one, so its base is a valid pointer.
   static func allocatedCount(_ count: Int) -> Int { max(count, 1) }

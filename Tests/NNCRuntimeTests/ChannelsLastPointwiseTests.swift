@@ -24,10 +24,14 @@ import Testing
     // 16-lane blocks, a single one, an 8-lane one and 3 single channels).
     Conv2DGeometry(
       batch: 4, inChannels: 20, inHeight: 6, inWidth: 6, outChannels: 59, kernelHeight: 1, kernelWidth: 1),
-    // MobileNetV2's 24-channel projections (the AVX-512 variant's 8 × 24 block; with 40 outputs
-    // above, a 16-lane block before it), 50 pixels: blocks of 8, of 4 and single pixels.
+    // MobileNetV2's 24-channel projections (the AVX-512 variant's 8 × 24 block, the others' 8 × 8 one
+    // after four-pixel pairs of 16; with 40 outputs above, a 16-lane block before it), 147 pixels:
+    // tasks of 12, blocks of 8 and 4 pixels, and a last task of 3 single pixels.
     Conv2DGeometry(
-      batch: 2, inChannels: 144, inHeight: 5, inWidth: 5, outChannels: 24, kernelHeight: 1, kernelWidth: 1),
+      batch: 3, inChannels: 144, inHeight: 7, inWidth: 7, outChannels: 24, kernelHeight: 1, kernelWidth: 1),
+    // A single block of 8 outputs (nothing for the 8 × 24 block to join), tasks of 12 pixels.
+    Conv2DGeometry(
+      batch: 4, inChannels: 12, inHeight: 6, inWidth: 6, outChannels: 8, kernelHeight: 1, kernelWidth: 1),
     // Weights past the direct kernel's limit: OpenBLAS, 147 pixels in two tasks of 128 rows.
     Conv2DGeometry(
       batch: 3, inChannels: 1040, inHeight: 7, inWidth: 7, outChannels: 512, kernelHeight: 1, kernelWidth: 1),
