@@ -1,3 +1,5 @@
+import NNCGraph
+
 /// One zero-initialized allocation carved into tensors at planned offsets; freed with its owner.
 /// Nothing is allocated once the arena exists, so a training step never touches the heap. The base
 /// is cache-line aligned (large allocations otherwise start 16 bytes into a page), so offsets of
@@ -18,7 +20,8 @@ final class Arena<Element> {
 
   deinit { UnsafeMutableRawPointer(base).deallocate() }
 
-  private static var lineBytes: Int { 64 }
+  /// The planner's offset unit in bytes: one cache line.
+  private static var lineBytes: Int { MemoryPlanner.alignment * MemoryLayout<Float>.stride }
 
   /// Elements allocated for `count`: an empty buffer still gets one, so its base is a valid pointer.
   static func allocatedCount(_ count: Int) -> Int { max(count, 1) }
