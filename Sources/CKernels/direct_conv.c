@@ -52,6 +52,124 @@ long nnc_direct_conv_scratch_count(const nnc_direct_conv_shape *shape) {
 #define NNC_VARIANT_NO_AVX512
 #include "isa_variants.h"
 
+#if defined(__x86_64__)
+typedef float v16u __attribute__((vector_size(64), aligned(4)));
+typedef float v16 __attribute__((vector_size(64)));
+
+// Output positions of a row per block of the AVX-512 kernel, at most and at least: a 16-float
+// vector per position holds all 16 filters, so a run needs 8 or so accumulators to cover the
+// multiply-adds' latency on two units, and 12 of them, a weight vector and a broadcast fit 32
+// registers with room.
+#define NNC_DC_WIDE_RUN 12
+#define NNC_DC_WIDE_RUN_MINIMUM 7
+
+// The longest run of NNC_DC_WIDE_RUN_MINIMUM to NNC_DC_WIDE_RUN positions that divides a row, or 0.
+static int nnc_dc_wide_run(const nnc_direct_conv_shape *s) {
+  for (int run = NNC_DC_WIDE_RUN; run >= NNC_DC_WIDE_RUN_MINIMUM; run--)
+    if (s->out_width % run == 0) return run;
+  return 0;
+}
+
+#pragma clang attribute push(__attribute__((target("avx2,fma,avx512f,avx512vl,avx512bw,avx512dq"))), \
+                             apply_to = function)
+// 16 filters as one vector × `run` positions of a row: per tap one weight load and `run` broadcast
+// multiply-adds, where the AVX2 kernel needs two of each per position (LeNet-5's second layer).
+// Each lane adds the same products in the same order (c, ki, kj) as nnc_dc_filter_rows, so the
+// bits are the AVX2 kernel's. The block goes through a local tile to the filters' planes.
+static inline __attribute__((always_inline)) void nnc_dc_wide_rows(const nnc_direct_conv_shape *s, const float *input,
+                                                                   const float *packed, float *output,
+                                                                   const int run) {
+  const int in_plane = s->in_height * s->in_width;
+  const int out_plane = s->out_height * s->out_width;
+  for (int oy = 0; oy < s->out_height; oy++) {
+    for (int ox = 0; ox < s->out_width; ox += run) {
+      v16 acc[NNC_DC_WIDE_RUN];
+      for (int i = 0; i < run; i++) acc[i] = (v16){0};
+      const float *w = packed;
+      for (int c = 0; c < s->in_channels; c++) {
+        for (int ki = 0; ki < s->kernel_height; ki++) {
+          const float *x = input + (long)c * in_plane + (long)(oy + ki) * s->in_width + ox;
+          for (int kj = 0; kj < s->kernel_width; kj++, w += 16) {
+            const v16 weights = *(const v16u *)w;
+            for (int i = 0; i < run; i++) acc[i] += weights * x[kj + i];
+          }
+        }
+      }
+      float tile[NNC_DC_WIDE_RUN][16];
+      for (int i = 0; i < run; i++) *(v16u *)tile[i] = acc[i];
+      float *o = output + (long)oy * s->out_width + ox;
+      for (int f = 0; f < 16; f++)
+        for (int i = 0; i < run; i++) o[(long)f * out_plane + i] = tile[i][f];
+    }
+  }
+}
+
+static void nnc_dc_wide_block_avx512(const nnc_direct_conv_shape *s, const float *input, const float *packed,
+                                     float *output, int run) {
+  switch (run) {
+  case 12: nnc_dc_wide_rows(s, input, packed, output, 12); break;
+  case 11: nnc_dc_wide_rows(s, input, packed, output, 11); break;
+  case 10: nnc_dc_wide_rows(s, input, packed, output, 10); break;
+  case 9: nnc_dc_wide_rows(s, input, packed, output, 9); break;
+  case 8: nnc_dc_wide_rows(s, input, packed, output, 8); break;
+  default: nnc_dc_wide_rows(s, input, packed, output, 7); break;
+  }
+}
+
+// nnc_dc_block with 16-float vectors: `count` filters over 32 wide positions at a time (two vectors
+// a filter, 12 accumulators for 6), the last 16 alone; the same sums in the same order per lane.
+static inline __attribute__((always_inline)) void nnc_dc_wide_positions(const nnc_dc_layout *l, const float *padded,
+                                                                        const float *weight, float *wide,
+                                                                        const int count) {
+  const int taps = l->kernel_height * l->kernel_width;
+  const int filter_stride = l->in_channels * taps;
+  for (int p = 0; p < l->positions; p += 32) {
+    const int two = p + 32 <= l->positions;
+    v16 low[NNC_DC_BLOCK], high[NNC_DC_BLOCK];
+    for (int r = 0; r < count; r++) low[r] = high[r] = (v16){0};
+    for (int c = 0; c < l->in_channels; c++) {
+      const float *plane = padded + (long)c * l->plane_stride + p;
+      const float *w = weight + c * taps;
+      for (int ki = 0; ki < l->kernel_height; ki++) {
+        for (int kj = 0; kj < l->kernel_width; kj++) {
+          const float *x = plane + ki * l->padded_width + kj;
+          const v16 x0 = *(const v16u *)x;
+          const int t = ki * l->kernel_width + kj;
+          if (two) {
+            const v16 x1 = *(const v16u *)(x + 16);
+            for (int r = 0; r < count; r++) {
+              const float s = w[r * filter_stride + t];
+              low[r] += x0 * s;
+              high[r] += x1 * s;
+            }
+          } else {
+            for (int r = 0; r < count; r++) low[r] += x0 * w[r * filter_stride + t];
+          }
+        }
+      }
+    }
+    for (int r = 0; r < count; r++) {
+      *(v16u *)(wide + (long)r * l->positions + p) = low[r];
+      if (two) *(v16u *)(wide + (long)r * l->positions + p + 16) = high[r];
+    }
+  }
+}
+
+static void nnc_dc_wide_filters_avx512(const nnc_dc_layout *l, const float *padded, const float *weight,
+                                       float *wide, int count) {
+  switch (count) {
+  case 1: nnc_dc_wide_positions(l, padded, weight, wide, 1); break;
+  case 2: nnc_dc_wide_positions(l, padded, weight, wide, 2); break;
+  case 3: nnc_dc_wide_positions(l, padded, weight, wide, 3); break;
+  case 4: nnc_dc_wide_positions(l, padded, weight, wide, 4); break;
+  case 5: nnc_dc_wide_positions(l, padded, weight, wide, 5); break;
+  default: nnc_dc_wide_positions(l, padded, weight, wide, 6); break;
+  }
+}
+#pragma clang attribute pop
+#endif
+
+
 void nnc_direct_conv_sample(int isa, const nnc_direct_conv_shape *s, const float *input, const float *weight,
                             float *output, float *scratch) {
   const nnc_dc_layout l = nnc_dc_layout_of(s);
@@ -78,8 +196,9 @@ void nnc_direct_conv_sample(int isa, const nnc_direct_conv_shape *s, const float
   for (int o = 0; o < s->out_channels; o += NNC_DC_BLOCK) {
     const int count = s->out_channels - o < NNC_DC_BLOCK ? s->out_channels - o : NNC_DC_BLOCK;
 #if defined(__x86_64__)
-    // No AVX-512 build of this kernel: a CPU with AVX-512 has AVX2 and FMA and runs that variant.
-    if (isa >= NNC_DEPTHWISE_AVX2)
+    if (isa == NNC_DEPTHWISE_AVX512)
+      nnc_dc_wide_filters_avx512(&l, padded, weight + (long)o * filter_floats, wide, count);
+    else if (isa >= NNC_DEPTHWISE_AVX2)
       nnc_dc_filters_avx2(&l, padded, weight + (long)o * filter_floats, wide, count);
     else
 #endif
@@ -131,11 +250,16 @@ void nnc_direct_conv_sample_packed(int isa, const nnc_direct_conv_shape *s, cons
   const int rows = s->in_channels * s->kernel_height * s->kernel_width;
   if (!nnc_direct_conv_runs_filter_vectors(s)) abort();
   const int run = nnc_dc_run(s);
+#if defined(__x86_64__)
+  const int wide_run = nnc_dc_wide_run(s);
+#endif
   const int out_plane = s->out_height * s->out_width;
   for (int o = 0; o < s->out_channels; o += 16) {
     const int filters = s->out_channels - o >= 16 ? 16 : 8;
 #if defined(__x86_64__)
-    if (isa >= NNC_DEPTHWISE_AVX2)
+    if (isa == NNC_DEPTHWISE_AVX512 && filters == 16 && wide_run)
+      nnc_dc_wide_block_avx512(s, input, packed + (long)o * rows, output + (long)o * out_plane, wide_run);
+    else if (isa >= NNC_DEPTHWISE_AVX2)
       nnc_dc_filter_block_avx2(s, input, packed + (long)o * rows, output + (long)o * out_plane, filters, run);
     else
 #endif

@@ -77,6 +77,36 @@ private func checkDirectForward(_ c: ConvCase, _ isa: DepthwiseInstructionSet) t
     try checkDirectForward(c, .avx2)
   }
 
+  @Test(
+    .enabled(if: DepthwiseInstructionSet.avx512.isAvailable, "this CPU has no AVX-512"),
+    arguments: directConvCases)
+  func avx512ForwardMatchesTheDefinition(_ c: ConvCase) throws {
+    try checkDirectForward(c, .avx512)
+  }
+
+  /// The AVX-512 kernels (16 positions or 16 filters a vector) add the AVX2 kernels' products in
+  /// their order: both give the same bits, through the wide rows and the filter vectors.
+  @Test(
+    .enabled(
+      if: DepthwiseInstructionSet.avx512.isAvailable && DepthwiseInstructionSet.avx2.isAvailable,
+      "this CPU has no AVX-512"),
+    arguments: directConvCases)
+  func avx512GivesTheAVX2Bits(_ c: ConvCase) {
+    let g = c.geometry
+    var generator = RandomGenerator(seed: 58)
+    let (input, weight, bias) = convolutionData(c, &generator)
+    let outputs = [DepthwiseInstructionSet.avx2, .avx512].map { isa in
+      var output = [Float](repeating: .nan, count: g.outputCount)
+      var scratch = [Float](repeating: .nan, count: Conv2D.scratchCount(g, algorithm: .direct))
+      DirectConv2D.forward(
+        g, input: input, weight: weight, bias: bias, output: &output, scratch: &scratch, activation: .linear,
+        channelScale: nil, isa: isa)
+      return output
+    }
+    #expect(!outputs[0].contains { $0.isNaN })
+    #expect(outputs[0].map(\.bitPattern) == outputs[1].map(\.bitPattern), "\(c.name)")
+  }
+
   /// Each sample is one call summing in a fixed order: 1, 2 and 3 threads give the same bits, and
   /// `Conv2D.forward` dispatches `.direct` to the kernel.
   @Test(arguments: directConvCases)
@@ -208,6 +238,8 @@ private func checkDirectForward(_ c: ConvCase, _ isa: DepthwiseInstructionSet) t
   @Test func filterVectorsGiveTheWideRowsBits() throws {
     let shapes: [(inChannels: Int, size: (Int, Int), filters: Int, kernel: (Int, Int))] = [
       (6, (14, 14), 16, (5, 5)), (4, (12, 13), 24, (5, 5)), (3, (9, 10), 8, (3, 3)), (2, (8, 12), 32, (5, 5)),
+      // Rows of 21 and 24: runs of 3 and 6 on AVX2, 7 and 12 (16 filters a vector) on AVX-512.
+      (2, (9, 25), 16, (5, 5)), (2, (6, 28), 16, (5, 5)),
     ]
     for c in shapes {
       var shape = nnc_direct_conv_shape(
@@ -222,6 +254,7 @@ private func checkDirectForward(_ c: ConvCase, _ isa: DepthwiseInstructionSet) t
       var packed = [Float](repeating: .nan, count: nnc_direct_conv_packed_filters_count(&shape))
       nnc_direct_conv_pack_filters(&shape, weight, &packed)
       let outputs = c.filters * Int(shape.out_height * shape.out_width)
+      var byInstructionSet: [DepthwiseInstructionSet: [Float]] = [:]
       for isa in DepthwiseInstructionSet.allCases.filter(\.isAvailable) {
         var wide = [Float](repeating: .nan, count: outputs)
         var scratch = [Float](repeating: .nan, count: nnc_direct_conv_scratch_count(&shape))
@@ -230,6 +263,10 @@ private func checkDirectForward(_ c: ConvCase, _ isa: DepthwiseInstructionSet) t
         nnc_direct_conv_sample_packed(isa.code, &shape, input, packed, &vectors)
         #expect(!wide.contains { $0.isNaN })
         #expect(wide.map(\.bitPattern) == vectors.map(\.bitPattern), "\(c) [\(isa)]")
+        byInstructionSet[isa] = vectors
+      }
+      if let avx2 = byInstructionSet[.avx2], let avx512 = byInstructionSet[.avx512] {
+        #expect(avx2.map(\.bitPattern) == avx512.map(\.bitPattern), "\(c): AVX2 and AVX-512 differ")
       }
     }
     // Padding, filters not a multiple of 8, and an 11-wide output (runs of 1) keep the wide rows.

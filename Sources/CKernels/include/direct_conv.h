@@ -1,7 +1,8 @@
 // A direct convolution for layers with few input channels × taps (LeNet-style 5×5 layers), where
 // im2col + SGEMM multiplies a column matrix 25–150 rows deep by only 6–16 filters: the copy costs as
-// much as the product. Compiled, like the depthwise kernels, once for the baseline ISA and once for
-// AVX2 with FMA, chosen at run time (`nnc_depthwise_avx2_available`). One call computes one sample;
+// much as the product. Compiled, like the depthwise kernels, once for the baseline ISA, once for
+// AVX2 with FMA and once for AVX-512 (16-float vectors, the same sums in the same order, so the
+// AVX2 bits), chosen at run time (`nnc_depthwise_avx2_available`). One call computes one sample;
 // every output sums its taps in a fixed order, so results never depend on the thread count.
 #ifndef NNC_DIRECT_CONV_H
 #define NNC_DIRECT_CONV_H
@@ -23,8 +24,8 @@ long nnc_direct_conv_scratch_count(const nnc_direct_conv_shape *shape);
 
 /// The convolution of one sample (input in_channels × in_height × in_width, weight out_channels ×
 /// in_channels × kernel_height × kernel_width) into `output` (out_channels × out_height ×
-/// out_width), without bias. `isa` is an NNC_DEPTHWISE_* code (AVX-512 runs the AVX2 variant); `scratch`
-/// holds `nnc_direct_conv_scratch_count` floats.
+/// out_width), without bias. `isa` is an NNC_DEPTHWISE_* code; `scratch` holds
+/// `nnc_direct_conv_scratch_count` floats.
 void nnc_direct_conv_sample(int isa, const nnc_direct_conv_shape *shape, const float *input, const float *weight,
                             float *output, float *scratch);
 
@@ -41,8 +42,9 @@ long nnc_direct_conv_packed_filters_count(const nnc_direct_conv_shape *shape);
 void nnc_direct_conv_pack_filters(const nnc_direct_conv_shape *shape, const float *weight, float *packed);
 
 /// `nnc_direct_conv_sample` for shapes `nnc_direct_conv_runs_filter_vectors` accepts, from packed
-/// weights: 16 filters × 6 output positions in registers, the input read in place. The same sums in
-/// the same order, so the same bits. Needs no scratch.
+/// weights: 16 filters × 6 output positions in registers (AVX-512: 16 filters a vector × 7 to 12
+/// positions, where the row has such a divisor), the input read in place. The same sums in the same
+/// order, so the same bits. Needs no scratch.
 void nnc_direct_conv_sample_packed(int isa, const nnc_direct_conv_shape *shape, const float *input,
                                    const float *packed, float *output);
 
