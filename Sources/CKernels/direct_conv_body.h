@@ -6,15 +6,24 @@
 #define NNC_DC_CAT(a, b) NNC_DC_CAT2(a, b)
 #define DC_FN(name) NNC_DC_CAT(name, NNC_ISA)
 
+#include "direct_conv_finish.h"
+
 // `count` (1 to NNC_DC_BLOCK) filters over the padded planes, 16 positions of the wide output at a
 // time: each tap is one broadcast weight times two unaligned input vectors per filter, the sums
 // staying in registers across every channel and tap. Called with a constant `count`, so the filter
 // loops unroll.
 static inline __attribute__((always_inline)) void DC_FN(nnc_dc_block)(const nnc_dc_layout *l, const float *padded,
-                                                                      const float *weight, float *wide,
+                                                                      const float *weight,
+                                                                      const nnc_dc_epilogue *e, float *wide,
                                                                       const int count) {
   const int taps = l->kernel_height * l->kernel_width;
   const int filter_stride = l->in_channels * taps;
+  v8 scales[NNC_DC_BLOCK], biases[NNC_DC_BLOCK];
+  for (int r = 0; r < count; r++) {
+    scales[r] = (v8){0} + DC_FN(nnc_dc_scale)(e, r);
+    biases[r] = (v8){0} + DC_FN(nnc_dc_bias)(e, r);
+  }
+  const int affine = e->affine, activation = e->activation;
   for (int p = 0; p < l->positions; p += 16) {
     v8 low[NNC_DC_BLOCK], high[NNC_DC_BLOCK];
     for (int r = 0; r < count; r++) low[r] = high[r] = (v8){0};
@@ -35,21 +44,23 @@ static inline __attribute__((always_inline)) void DC_FN(nnc_dc_block)(const nnc_
       }
     }
     for (int r = 0; r < count; r++) {
-      *(v8u *)(wide + (long)r * l->positions + p) = low[r];
-      *(v8u *)(wide + (long)r * l->positions + p + 8) = high[r];
+      *(v8u *)(wide + (long)r * l->positions + p) =
+        DC_FN(nnc_dc_finish8)(low[r], scales[r], biases[r], affine, activation);
+      *(v8u *)(wide + (long)r * l->positions + p + 8) =
+        DC_FN(nnc_dc_finish8)(high[r], scales[r], biases[r], affine, activation);
     }
   }
 }
 
-static void DC_FN(nnc_dc_filters)(const nnc_dc_layout *l, const float *padded, const float *weight, float *wide,
-                                  int count) {
+static void DC_FN(nnc_dc_filters)(const nnc_dc_layout *l, const float *padded, const float *weight,
+                                  const nnc_dc_epilogue *e, float *wide, int count) {
   switch (count) {
-  case 1: DC_FN(nnc_dc_block)(l, padded, weight, wide, 1); break;
-  case 2: DC_FN(nnc_dc_block)(l, padded, weight, wide, 2); break;
-  case 3: DC_FN(nnc_dc_block)(l, padded, weight, wide, 3); break;
-  case 4: DC_FN(nnc_dc_block)(l, padded, weight, wide, 4); break;
-  case 5: DC_FN(nnc_dc_block)(l, padded, weight, wide, 5); break;
-  default: DC_FN(nnc_dc_block)(l, padded, weight, wide, 6); break;
+  case 1: DC_FN(nnc_dc_block)(l, padded, weight, e, wide, 1); break;
+  case 2: DC_FN(nnc_dc_block)(l, padded, weight, e, wide, 2); break;
+  case 3: DC_FN(nnc_dc_block)(l, padded, weight, e, wide, 3); break;
+  case 4: DC_FN(nnc_dc_block)(l, padded, weight, e, wide, 4); break;
+  case 5: DC_FN(nnc_dc_block)(l, padded, weight, e, wide, 5); break;
+  default: DC_FN(nnc_dc_block)(l, padded, weight, e, wide, 6); break;
   }
 }
 
@@ -61,10 +72,19 @@ static void DC_FN(nnc_dc_filters)(const nnc_dc_layout *l, const float *padded, c
 // width (a constant: one pointer and fixed offsets keep the 2 × run accumulators in registers).
 static inline __attribute__((always_inline)) void DC_FN(nnc_dc_filter_rows)(const nnc_direct_conv_shape *s,
                                                                             const float *input,
-                                                                            const float *packed, float *output,
+                                                                            const float *packed,
+                                                                            const nnc_dc_epilogue *e, float *output,
                                                                             const int filters, const int run) {
   const int in_plane = s->in_height * s->in_width;
   const int out_plane = s->out_height * s->out_width, two = filters > 8;
+  v8 scales[2], biases[2];
+  for (int f = 0; f < 8; f++) {
+    scales[0][f] = DC_FN(nnc_dc_scale)(e, f);
+    biases[0][f] = DC_FN(nnc_dc_bias)(e, f);
+    scales[1][f] = two ? DC_FN(nnc_dc_scale)(e, 8 + f) : 1;
+    biases[1][f] = two ? DC_FN(nnc_dc_bias)(e, 8 + f) : 0;
+  }
+  const int affine = e->affine, activation = e->activation;
   for (int oy = 0; oy < s->out_height; oy++) {
     for (int ox = 0; ox < s->out_width; ox += run) {
       v8 low[NNC_DC_RUN], high[NNC_DC_RUN];
@@ -82,6 +102,10 @@ static inline __attribute__((always_inline)) void DC_FN(nnc_dc_filter_rows)(cons
           }
         }
       }
+      for (int i = 0; i < run; i++) {
+        low[i] = DC_FN(nnc_dc_finish8)(low[i], scales[0], biases[0], affine, activation);
+        if (two) high[i] = DC_FN(nnc_dc_finish8)(high[i], scales[1], biases[1], affine, activation);
+      }
       float *o = output + (long)oy * s->out_width + ox;
       for (int i = 0; i < run; i++)
         for (int f = 0; f < filters; f++) o[(long)f * out_plane + i] = f < 8 ? low[i][f] : high[i][f - 8];
@@ -90,13 +114,13 @@ static inline __attribute__((always_inline)) void DC_FN(nnc_dc_filter_rows)(cons
 }
 
 static void DC_FN(nnc_dc_filter_block)(const nnc_direct_conv_shape *s, const float *input, const float *packed,
-                                       float *output, int filters, int run) {
+                                       const nnc_dc_epilogue *e, float *output, int filters, int run) {
 #define NNC_DC_RUN_CASE(r)                                                        \
   case r:                                                                         \
     if (filters == 16)                                                            \
-      DC_FN(nnc_dc_filter_rows)(s, input, packed, output, 16, r);                 \
+      DC_FN(nnc_dc_filter_rows)(s, input, packed, e, output, 16, r);              \
     else                                                                          \
-      DC_FN(nnc_dc_filter_rows)(s, input, packed, output, 8, r);                  \
+      DC_FN(nnc_dc_filter_rows)(s, input, packed, e, output, 8, r);               \
     break;
   // Runs of 3 to 6 (`nnc_direct_conv_runs_filter_vectors`).
   switch (run) {

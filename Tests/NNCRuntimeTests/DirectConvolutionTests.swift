@@ -107,6 +107,47 @@ private func checkDirectForward(_ c: ConvCase, _ isa: DepthwiseInstructionSet) t
     #expect(outputs[0].map(\.bitPattern) == outputs[1].map(\.bitPattern), "\(c.name)")
   }
 
+  /// The kernels' own epilogue (scale, bias, then ReLU6 or ReLU as they write; tanh afterwards)
+  /// gives the bits of the plain convolution followed by `convolutionEpilogue`, which the other
+  /// algorithms run: the wide rows (LeNet's first layer) and the filter vectors (its second).
+  @Test(arguments: [directConvCases[0], directConvCases[1], directConvCases[3]])
+  func epilogueGivesTheSeparateEpiloguesBits(_ c: ConvCase) {
+    let g = c.geometry
+    var generator = RandomGenerator(seed: 59)
+    let (input, weight, bias) = convolutionData(c, &generator)
+    let scale = randomValues(g.outChannels, &generator, scale: 8)
+    let plane = g.outHeight * g.outWidth
+    for isa in DepthwiseInstructionSet.allCases.filter(\.isAvailable) {
+      func run(_ activation: ActivationKind, scale: [Float]?, bias: [Float]?) -> [Float] {
+        var output = [Float](repeating: .nan, count: g.outputCount)
+        var scratch = [Float](repeating: .nan, count: Conv2D.scratchCount(g, algorithm: .direct))
+        DirectConv2D.forward(
+          g, input: input, weight: weight, bias: bias, output: &output, scratch: &scratch,
+          activation: activation, channelScale: scale, isa: isa)
+        return output
+      }
+      let plain = run(.linear, scale: nil, bias: nil)
+      for (activation, scale, bias) in [
+        (ActivationKind.relu6, Optional(scale), bias), (.relu, nil, bias), (.tanh, scale, nil),
+        (.linear, scale, nil),
+      ] {
+        var expected = plain
+        for index in 0..<(g.outputCount / plane) {
+          let channel = index % g.outChannels
+          expected.withUnsafeMutableBufferPointer { values in
+            convolutionEpilogue(
+              values.baseAddress! + index * plane, values.baseAddress! + index * plane, count: plane,
+              scale: scale?[channel], bias: bias?[channel], activation: activation)
+          }
+        }
+        let fused = run(activation, scale: scale, bias: bias)
+        #expect(
+          fused.map(\.bitPattern) == expected.map(\.bitPattern),
+          "\(c.name) [\(isa)] \(activation), scale \(scale != nil), bias \(bias != nil)")
+      }
+    }
+  }
+
   /// Each sample is one call summing in a fixed order: 1, 2 and 3 threads give the same bits, and
   /// `Conv2D.forward` dispatches `.direct` to the kernel.
   @Test(arguments: directConvCases)
@@ -258,9 +299,11 @@ private func checkDirectForward(_ c: ConvCase, _ isa: DepthwiseInstructionSet) t
       for isa in DepthwiseInstructionSet.allCases.filter(\.isAvailable) {
         var wide = [Float](repeating: .nan, count: outputs)
         var scratch = [Float](repeating: .nan, count: nnc_direct_conv_scratch_count(&shape))
-        nnc_direct_conv_sample(isa.code, &shape, input, weight, &wide, &scratch)
+        nnc_direct_conv_sample(
+          isa.code, &shape, input, weight, nil, nil, Int32(NNC_POINTWISE_LINEAR), &wide, &scratch)
         var vectors = [Float](repeating: .nan, count: outputs)
-        nnc_direct_conv_sample_packed(isa.code, &shape, input, packed, &vectors)
+        nnc_direct_conv_sample_packed(
+          isa.code, &shape, input, packed, nil, nil, Int32(NNC_POINTWISE_LINEAR), &vectors)
         #expect(!wide.contains { $0.isNaN })
         #expect(wide.map(\.bitPattern) == vectors.map(\.bitPattern), "\(c) [\(isa)]")
         byInstructionSet[isa] = vectors

@@ -24,10 +24,12 @@ long nnc_direct_conv_scratch_count(const nnc_direct_conv_shape *shape);
 
 /// The convolution of one sample (input in_channels × in_height × in_width, weight out_channels ×
 /// in_channels × kernel_height × kernel_width) into `output` (out_channels × out_height ×
-/// out_width), without bias. `isa` is an NNC_DEPTHWISE_* code; `scratch` holds
-/// `nnc_direct_conv_scratch_count` floats.
+/// out_width), each output then activation(sum · scale[o] + bias[o]) with the multiplication and
+/// the addition rounded apart (no affine step when both are NULL; otherwise a NULL scale is 1 and a
+/// NULL bias 0; `activation` an NNC_POINTWISE_* code). `isa` is an NNC_DEPTHWISE_* code; `scratch`
+/// holds `nnc_direct_conv_scratch_count` floats.
 void nnc_direct_conv_sample(int isa, const nnc_direct_conv_shape *shape, const float *input, const float *weight,
-                            float *output, float *scratch);
+                            const float *scale, const float *bias, int activation, float *output, float *scratch);
 
 /// Whether `nnc_direct_conv_sample_packed` runs `shape`: no padding (the output exactly the input
 /// less the kernel), filters in a multiple of 8, and an output width with a divisor from 3 to 6.
@@ -44,9 +46,10 @@ void nnc_direct_conv_pack_filters(const nnc_direct_conv_shape *shape, const floa
 /// `nnc_direct_conv_sample` for shapes `nnc_direct_conv_runs_filter_vectors` accepts, from packed
 /// weights: 16 filters × 6 output positions in registers (AVX-512: 16 filters a vector × 7 to 12
 /// positions, where the row has such a divisor), the input read in place. The same sums in the same
-/// order, so the same bits. Needs no scratch.
+/// order, so the same bits; the same epilogue. Needs no scratch.
 void nnc_direct_conv_sample_packed(int isa, const nnc_direct_conv_shape *shape, const float *input,
-                                   const float *packed, float *output);
+                                   const float *packed, const float *scale, const float *bias, int activation,
+                                   float *output);
 
 #ifdef __cplusplus
 }

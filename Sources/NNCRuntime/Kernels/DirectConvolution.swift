@@ -49,7 +49,7 @@ enum DirectConv2D {
     return packed > 0 ? packed : min(g.batch, Parallel.maximumParts) * sampleScratchCount(g)
   }
 
-  /// output = activation(conv(input, weight) · channelScale + bias) (`convolutionEpilogue`), on
+  /// output = activation(conv(input, weight) · channelScale + bias) (`convolutionEpilogue`'s bits), on
   /// the instruction set `isa` (tests pick one; the executor runs the best). With `pool` (a max
   /// pooling of one sample's channels), each plane is also max-pooled into `pool.output` as soon
   /// as it is written.
@@ -67,7 +67,9 @@ enum DirectConv2D {
     let plane = g.outHeight * g.outWidth
     let outSample = g.outChannels * plane
     let code = isa.code
-    let epilogue = bias != nil || channelScale != nil || activation != .linear
+    // The kernel applies the affine step and a ReLU or ReLU6 as it writes; another activation runs
+    // after it over the sample.
+    let kernelActivation = activation.pointwiseKernelCode
     // Unpadded layers with filters in multiples of 8 run filters in vectors from weights packed once
     // a call: LeNet's 6 → 16 layer 7.4 → 5.6 us a sample (AVX2, one thread), the same bits.
     let packsFilters = packedFilterCount(g) > 0
@@ -76,22 +78,23 @@ enum DirectConv2D {
       part, sample in
       let sampleOutput = output + sample * outSample
       if packsFilters {
-        nnc_direct_conv_sample_packed(code, &shape, input + sample * inSample, scratch, sampleOutput)
+        nnc_direct_conv_sample_packed(
+          code, &shape, input + sample * inSample, scratch, channelScale, bias,
+          kernelActivation ?? Int32(NNC_POINTWISE_LINEAR), sampleOutput)
       } else {
         nnc_direct_conv_sample(
-          code, &shape, input + sample * inSample, weight, sampleOutput, scratch + part * perSample)
+          code, &shape, input + sample * inSample, weight, channelScale, bias,
+          kernelActivation ?? Int32(NNC_POINTWISE_LINEAR), sampleOutput, scratch + part * perSample)
       }
-      for channel in 0..<g.outChannels {
-        let row = sampleOutput + channel * plane
-        if epilogue {
-          convolutionEpilogue(
-            row, row, count: plane, scale: channelScale?[channel], bias: bias?[channel],
-            activation: activation)
-        }
-        if let pool {
-          let pooledPlane = pool.geometry.outHeight * pool.geometry.outWidth
+      if kernelActivation == nil {
+        activation.forwardSerial(UnsafePointer(sampleOutput), sampleOutput, count: outSample)
+      }
+      if let pool {
+        let pooledPlane = pool.geometry.outHeight * pool.geometry.outWidth
+        for channel in 0..<g.outChannels {
           MaxPool2D.forwardValues(
-            pool.geometry, plane: row, into: pool.output + (sample * g.outChannels + channel) * pooledPlane)
+            pool.geometry, plane: sampleOutput + channel * plane,
+            into: pool.output + (sample * g.outChannels + channel) * pooledPlane)
         }
       }
     }
