@@ -31,6 +31,12 @@ let directConvCases: [ConvCase] = [
       padTop: 2, padBottom: 1, padLeft: 1, padRight: 2),
     hasBias: false),
   ConvCase(
+    name: "An image's first 3x3 layer (3 -> 20, padding 1) on a 9x11 map, batch 2",
+    geometry: Conv2DGeometry(
+      batch: 2, inChannels: 3, inHeight: 9, inWidth: 11, outChannels: 20, kernelHeight: 3, kernelWidth: 3,
+      padTop: 1, padBottom: 1, padLeft: 1, padRight: 1),
+    hasBias: true),
+  ConvCase(
     name: "2 -> 7, 7x7, padding 3 on a 5x6 map, batch 4",
     geometry: Conv2DGeometry(
       batch: 4, inChannels: 2, inHeight: 5, inWidth: 6, outChannels: 7, kernelHeight: 7, kernelWidth: 7,
@@ -206,7 +212,8 @@ private func checkDirectForward(_ c: ConvCase, _ isa: DepthwiseInstructionSet) t
       gradWeight: gradWeight, gradBias: gradBias, &generator)
   }
 
-  /// 3x3 kernels, strides, groups and deep or wide layers keep their algorithms.
+  /// 3x3 kernels over more than 3 channels, strides, groups and deep or wide layers keep their
+  /// algorithms.
   @Test func onlyFewChannelsTimesTapsAtUnitStrideTakeTheDirectKernel() {
     let lenet = directConvCases[1].geometry
     var threeByThree = lenet
@@ -219,7 +226,10 @@ private func checkDirectForward(_ c: ConvCase, _ isa: DepthwiseInstructionSet) t
     wide.outChannels = 65
     var grouped = lenet
     (grouped.inChannels, grouped.outChannels, grouped.groups) = (6, 12, 2)
-    for g in [threeByThree, strided, deep, wide, grouped] {
+    // A 3x3 layer over 4 channels (36 floats a patch) is no image's first.
+    var fourChannels = threeByThree
+    fourChannels.inChannels = 4
+    for g in [threeByThree, strided, deep, wide, grouped, fourChannels] {
       #expect(ConvolutionAlgorithm.choose(for: g) != .direct, "\(g)")
     }
   }
