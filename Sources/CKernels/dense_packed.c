@@ -32,14 +32,25 @@ size_t nnc_dense_columns_floats(int batch, int in_features) {
   return ((size_t)batch + NNC_DENSE_GROUP - 1) / NNC_DENSE_GROUP * NNC_DENSE_GROUP * (size_t)in_features;
 }
 
-void nnc_dense_columns(const float *input, int batch, int in_features, float *columns) {
-  const int groups = (batch + NNC_DENSE_GROUP - 1) / NNC_DENSE_GROUP;
-  for (int g = 0; g < groups; g++) {
+void nnc_dense_columns(const float *input, int batch, int in_features, int first_group, int groups,
+                       float *columns) {
+  for (int g = first_group; g < first_group + groups; g++) {
     float *group = columns + (size_t)g * in_features * NNC_DENSE_GROUP;
+    // The group's rows read side by side and its columns written in order (row by row, each write
+    // 12 floats from the last, took as long as a third of cifar_cnn's 8192 -> 256 product).
+    const float *rows[NNC_DENSE_GROUP];
+    int live = 0;
     for (int s = 0; s < NNC_DENSE_GROUP; s++) {
       const int n = g * NNC_DENSE_GROUP + s;
-      const float *row = input + (size_t)n * in_features;
-      for (int k = 0; k < in_features; k++) group[(size_t)k * NNC_DENSE_GROUP + s] = n < batch ? row[k] : 0;
+      rows[s] = n < batch ? input + (size_t)n * in_features : 0;
+      if (n < batch) live = s + 1;
+    }
+    if (live == NNC_DENSE_GROUP) {
+      for (int k = 0; k < in_features; k++)
+        for (int s = 0; s < NNC_DENSE_GROUP; s++) group[(size_t)k * NNC_DENSE_GROUP + s] = rows[s][k];
+    } else {
+      for (int k = 0; k < in_features; k++)
+        for (int s = 0; s < NNC_DENSE_GROUP; s++) group[(size_t)k * NNC_DENSE_GROUP + s] = s < live ? rows[s][k] : 0;
     }
   }
 }

@@ -6,9 +6,11 @@ import Testing
 /// Dense layers from packed weights (`PackedDense`, `Sources/CKernels/dense_packed.c`).
 @Suite struct PackedDenseTests {
   /// Shapes: a partial last block of outputs (37, 1000), batches that leave partial groups of 12 and
-  /// 6 samples (1, 7, 13, 32), and few inputs.
+  /// 6 samples (1, 7, 13, 32), and few inputs; for the AVX-512 kernel's pairs of blocks, inputs in
+  /// chunks of 256 and a partial one (1280, 300), a batch of more than 8 groups (100), and an odd
+  /// number of blocks (3: a pair and a single).
   static let shapes: [(batch: Int, inFeatures: Int, outFeatures: Int)] = [
-    (1, 5, 3), (7, 64, 37), (13, 100, 16), (32, 1280, 1000),
+    (1, 5, 3), (7, 64, 37), (13, 100, 16), (32, 1280, 1000), (100, 300, 40),
   ]
 
   static func run(
@@ -74,19 +76,20 @@ import Testing
   /// samples (12 or 6), give the same bits.
   @Test func resultsDependOnNeitherThreadsNorInstructionSet() {
     var generator = RandomGenerator(seed: 62)
-    let shape = Self.shapes[3]
-    let input = randomValues(shape.batch * shape.inFeatures, &generator)
-    let weight = randomValues(shape.outFeatures * shape.inFeatures, &generator)
-    let bias = randomValues(shape.outFeatures, &generator)
-    let results = DepthwiseInstructionSet.allCases.filter(\.isAvailable).flatMap { isa in
-      (1...3).map { Self.run(shape, input: input, weight: weight, bias: bias, isa: isa, threads: $0) }
+    for shape in Self.shapes[3...] {
+      let input = randomValues(shape.batch * shape.inFeatures, &generator)
+      let weight = randomValues(shape.outFeatures * shape.inFeatures, &generator)
+      let bias = randomValues(shape.outFeatures, &generator)
+      let results = DepthwiseInstructionSet.allCases.filter(\.isAvailable).flatMap { isa in
+        (1...3).map { Self.run(shape, input: input, weight: weight, bias: bias, isa: isa, threads: $0) }
+      }
+      #expect(results.count >= 3 && !results[0].contains { $0.isNaN })
+      // The portable build has no fused multiply-add: it rounds each product, so it stands apart.
+      let fused =
+        DepthwiseInstructionSet.allCases.filter(\.isAvailable).count > 1 ? Array(results[3...]) : results
+      #expect(fused.allSatisfy { $0.map(\.bitPattern) == fused[0].map(\.bitPattern) })
+      #expect(results[0..<3].allSatisfy { $0.map(\.bitPattern) == results[0].map(\.bitPattern) })
     }
-    #expect(results.count >= 3 && !results[0].contains { $0.isNaN })
-    // The portable build has no fused multiply-add: it rounds each product, so it stands apart.
-    let fused =
-      DepthwiseInstructionSet.allCases.filter(\.isAvailable).count > 1 ? Array(results[3...]) : results
-    #expect(fused.allSatisfy { $0.map(\.bitPattern) == fused[0].map(\.bitPattern) })
-    #expect(results[0..<3].allSatisfy { $0.map(\.bitPattern) == results[0].map(\.bitPattern) })
   }
 
   /// An inference executor that keeps its packed weights, one that packs them on every call, and a

@@ -30,8 +30,10 @@ void nnc_dense_pack(int in_features, int out_features, const float *weight, floa
 size_t nnc_dense_columns_floats(int batch, int in_features);
 
 /// input[n][k] (batch × in_features) into groups of 12 samples, each [k][12] (missing samples 0), so
-/// that a step over k reads one line of inputs: once per call, shared by its tasks.
-void nnc_dense_columns(const float *input, int batch, int in_features, float *columns);
+/// that a step over k reads one line of inputs: once per call, shared by its tasks. Writes groups
+/// [first_group, first_group + groups), so that threads can share the work.
+void nnc_dense_columns(const float *input, int batch, int in_features, int first_group, int groups,
+                       float *columns);
 
 /// Output blocks [first_block, first_block + blocks) of every sample, from the transposed inputs
 /// (`nnc_dense_columns`): output[n][o] = Σ_k (k increasing, from 0) packed weight · input[n][k], plus

@@ -29,8 +29,9 @@ enum PackedDense {
   }
 
   /// Blocks of 16 outputs per task: about 64K weight floats, so a task is worth handing to a
-  /// thread and a layer of a thousand outputs still makes 16 tasks.
-  static func blocksPerTask(inFeatures: Int) -> Int { max(1, 65_536 / (16 * max(1, inFeatures))) }
+  /// thread and a layer of a thousand outputs still makes 16 tasks; two at least, the AVX-512
+  /// kernel's pair.
+  static func blocksPerTask(inFeatures: Int) -> Int { max(2, 65_536 / (16 * max(1, inFeatures))) }
 
   /// output = activation(input · weightᵀ + bias) from `packed` (`packedWeightCount` floats), which
   /// is packed from `weight` first unless `packedIsCurrent`.
@@ -41,7 +42,10 @@ enum PackedDense {
     isa: DepthwiseInstructionSet = .best, threads: Int = Parallel.threadCount
   ) {
     if !packedIsCurrent { nnc_dense_pack(Int32(inFeatures), Int32(outFeatures), weight, packed) }
-    nnc_dense_columns(input, Int32(batch), Int32(inFeatures), scratch)
+    let groups = (batch + Int(NNC_DENSE_GROUP) - 1) / Int(NNC_DENSE_GROUP)
+    Parallel.forEach(groups, workPerItem: Int(NNC_DENSE_GROUP) * inFeatures, threads: threads) { _, group in
+      nnc_dense_columns(input, Int32(batch), Int32(inFeatures), Int32(group), 1, scratch)
+    }
     let block = Int(NNC_DENSE_PACKED_BLOCK)
     let blocks = (outFeatures + block - 1) / block
     let perTask = blocksPerTask(inFeatures: inFeatures)
