@@ -6,10 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef float v8 __attribute__((vector_size(32)));
-typedef float v8u __attribute__((vector_size(32), aligned(4)));
-typedef int v8i __attribute__((vector_size(32)));
-
 // The epilogue the kernels apply as they store (direct_conv_finish.h): `scale` and `bias` (either
 // NULL) indexed by filter from the kernel's first, `affine` whether either is there, `activation`
 // an NNC_POINTWISE_* code.
@@ -58,149 +54,29 @@ long nnc_direct_conv_scratch_count(const nnc_direct_conv_shape *shape) {
   return (long)l.in_channels * l.plane_stride + (long)NNC_DC_BLOCK * l.positions;
 }
 
-#define NNC_VARIANT_BODY "direct_conv_body.h"
-#define NNC_VARIANT_NO_AVX512
-#include "isa_variants.h"
-
-#if defined(__x86_64__)
-typedef float v16u __attribute__((vector_size(64), aligned(4)));
-typedef float v16 __attribute__((vector_size(64)));
-typedef int v16i __attribute__((vector_size(64)));
-
-// Output positions of a row per block of the AVX-512 kernel, at most and at least: a 16-float
-// vector per position holds all 16 filters, so a run needs 8 or so accumulators to cover the
-// multiply-adds' latency on two units, and 12 of them, a weight vector and a broadcast fit 32
+// Output positions of a row per block of the AVX-512 filter-vector kernel, at most and at least: a
+// 16-float vector per position holds all 16 filters, so a run needs 8 or so accumulators to cover
+// the multiply-adds' latency on two units, and 12 of them, a weight vector and a broadcast fit 32
 // registers with room.
 #define NNC_DC_WIDE_RUN 12
 #define NNC_DC_WIDE_RUN_MINIMUM 7
 
+#if defined(__x86_64__)
 // The longest run of NNC_DC_WIDE_RUN_MINIMUM to NNC_DC_WIDE_RUN positions that divides a row, or 0.
 static int nnc_dc_wide_run(const nnc_direct_conv_shape *s) {
   for (int run = NNC_DC_WIDE_RUN; run >= NNC_DC_WIDE_RUN_MINIMUM; run--)
     if (s->out_width % run == 0) return run;
   return 0;
 }
-
-#pragma clang attribute push(__attribute__((target("avx2,fma,avx512f,avx512vl,avx512bw,avx512dq"))), \
-                             apply_to = function)
-#define NNC_ISA avx512
-#define NNC_DCF_WIDE
-#include "direct_conv_finish.h"
-#undef NNC_DCF_WIDE
-#undef NNC_ISA
-
-// 16 filters as one vector × `run` positions of a row: per tap one weight load and `run` broadcast
-// multiply-adds, where the AVX2 kernel needs two of each per position (LeNet-5's second layer).
-// Each lane adds the same products in the same order (c, ki, kj) as nnc_dc_filter_rows, so the
-// bits are the AVX2 kernel's. The block goes through a local tile to the filters' planes.
-static inline __attribute__((always_inline)) void nnc_dc_wide_rows(const nnc_direct_conv_shape *s, const float *input,
-                                                                   const float *packed, const nnc_dc_epilogue *e,
-                                                                   float *output, const int run) {
-  const int in_plane = s->in_height * s->in_width;
-  const int out_plane = s->out_height * s->out_width;
-  v16 scales, biases;
-  for (int f = 0; f < 16; f++) {
-    scales[f] = nnc_dc_scale_avx512(e, f);
-    biases[f] = nnc_dc_bias_avx512(e, f);
-  }
-  const int affine = e->affine, activation = e->activation;
-  for (int oy = 0; oy < s->out_height; oy++) {
-    for (int ox = 0; ox < s->out_width; ox += run) {
-      v16 acc[NNC_DC_WIDE_RUN];
-      for (int i = 0; i < run; i++) acc[i] = (v16){0};
-      const float *w = packed;
-      for (int c = 0; c < s->in_channels; c++) {
-        for (int ki = 0; ki < s->kernel_height; ki++) {
-          const float *x = input + (long)c * in_plane + (long)(oy + ki) * s->in_width + ox;
-          for (int kj = 0; kj < s->kernel_width; kj++, w += 16) {
-            const v16 weights = *(const v16u *)w;
-            for (int i = 0; i < run; i++) acc[i] += weights * x[kj + i];
-          }
-        }
-      }
-      float tile[NNC_DC_WIDE_RUN][16];
-      for (int i = 0; i < run; i++) *(v16u *)tile[i] = nnc_dc_finish16_avx512(acc[i], scales, biases, affine, activation);
-      float *o = output + (long)oy * s->out_width + ox;
-      for (int f = 0; f < 16; f++)
-        for (int i = 0; i < run; i++) o[(long)f * out_plane + i] = tile[i][f];
-    }
-  }
-}
-
-static void nnc_dc_wide_block_avx512(const nnc_direct_conv_shape *s, const float *input, const float *packed,
-                                     const nnc_dc_epilogue *e, float *output, int run) {
-  switch (run) {
-  case 12: nnc_dc_wide_rows(s, input, packed, e, output, 12); break;
-  case 11: nnc_dc_wide_rows(s, input, packed, e, output, 11); break;
-  case 10: nnc_dc_wide_rows(s, input, packed, e, output, 10); break;
-  case 9: nnc_dc_wide_rows(s, input, packed, e, output, 9); break;
-  case 8: nnc_dc_wide_rows(s, input, packed, e, output, 8); break;
-  default: nnc_dc_wide_rows(s, input, packed, e, output, 7); break;
-  }
-}
-
-// nnc_dc_block with 16-float vectors: `count` filters over 32 wide positions at a time (two vectors
-// a filter, 12 accumulators for 6), the last 16 alone; the same sums in the same order per lane.
-static inline __attribute__((always_inline)) void nnc_dc_wide_positions(const nnc_dc_layout *l, const float *padded,
-                                                                        const float *weight,
-                                                                        const nnc_dc_epilogue *e, float *wide,
-                                                                        const int count) {
-  const int taps = l->kernel_height * l->kernel_width;
-  const int filter_stride = l->in_channels * taps;
-  v16 scales[NNC_DC_BLOCK], biases[NNC_DC_BLOCK];
-  for (int r = 0; r < count; r++) {
-    scales[r] = (v16){0} + nnc_dc_scale_avx512(e, r);
-    biases[r] = (v16){0} + nnc_dc_bias_avx512(e, r);
-  }
-  const int affine = e->affine, activation = e->activation;
-  for (int p = 0; p < l->positions; p += 32) {
-    const int two = p + 32 <= l->positions;
-    v16 low[NNC_DC_BLOCK], high[NNC_DC_BLOCK];
-    for (int r = 0; r < count; r++) low[r] = high[r] = (v16){0};
-    for (int c = 0; c < l->in_channels; c++) {
-      const float *plane = padded + (long)c * l->plane_stride + p;
-      const float *w = weight + c * taps;
-      for (int ki = 0; ki < l->kernel_height; ki++) {
-        for (int kj = 0; kj < l->kernel_width; kj++) {
-          const float *x = plane + ki * l->padded_width + kj;
-          const v16 x0 = *(const v16u *)x;
-          const int t = ki * l->kernel_width + kj;
-          if (two) {
-            const v16 x1 = *(const v16u *)(x + 16);
-            for (int r = 0; r < count; r++) {
-              const float s = w[r * filter_stride + t];
-              low[r] += x0 * s;
-              high[r] += x1 * s;
-            }
-          } else {
-            for (int r = 0; r < count; r++) low[r] += x0 * w[r * filter_stride + t];
-          }
-        }
-      }
-    }
-    for (int r = 0; r < count; r++) {
-      *(v16u *)(wide + (long)r * l->positions + p) =
-        nnc_dc_finish16_avx512(low[r], scales[r], biases[r], affine, activation);
-      if (two)
-        *(v16u *)(wide + (long)r * l->positions + p + 16) =
-          nnc_dc_finish16_avx512(high[r], scales[r], biases[r], affine, activation);
-    }
-  }
-}
-
-static void nnc_dc_wide_filters_avx512(const nnc_dc_layout *l, const float *padded, const float *weight,
-                                       const nnc_dc_epilogue *e, float *wide, int count) {
-  switch (count) {
-  case 1: nnc_dc_wide_positions(l, padded, weight, e, wide, 1); break;
-  case 2: nnc_dc_wide_positions(l, padded, weight, e, wide, 2); break;
-  case 3: nnc_dc_wide_positions(l, padded, weight, e, wide, 3); break;
-  case 4: nnc_dc_wide_positions(l, padded, weight, e, wide, 4); break;
-  case 5: nnc_dc_wide_positions(l, padded, weight, e, wide, 5); break;
-  default: nnc_dc_wide_positions(l, padded, weight, e, wide, 6); break;
-  }
-}
-#pragma clang attribute pop
 #endif
+
+// Floats per vector of each variant of direct_conv_body.h.
+#define NNC_DC_LANES_portable 8
+#define NNC_DC_LANES_avx2 8
+#define NNC_DC_LANES_avx512 16
+#define NNC_VARIANT_BODY "direct_conv_body.h"
+#include "isa_variants.h"
+
 
 
 void nnc_direct_conv_sample(int isa, const nnc_direct_conv_shape *s, const float *input, const float *weight,
@@ -229,14 +105,7 @@ void nnc_direct_conv_sample(int isa, const nnc_direct_conv_shape *s, const float
   for (int o = 0; o < s->out_channels; o += NNC_DC_BLOCK) {
     const int count = s->out_channels - o < NNC_DC_BLOCK ? s->out_channels - o : NNC_DC_BLOCK;
     const nnc_dc_epilogue e = {scale ? scale + o : 0, bias ? bias + o : 0, scale || bias, activation};
-#if defined(__x86_64__)
-    if (isa == NNC_DEPTHWISE_AVX512)
-      nnc_dc_wide_filters_avx512(&l, padded, weight + (long)o * filter_floats, &e, wide, count);
-    else if (isa >= NNC_DEPTHWISE_AVX2)
-      nnc_dc_filters_avx2(&l, padded, weight + (long)o * filter_floats, &e, wide, count);
-    else
-#endif
-      nnc_dc_filters_portable(&l, padded, weight + (long)o * filter_floats, &e, wide, count);
+    NNC_VARIANT_CALL(isa, nnc_dc_filters, &l, padded, weight + (long)o * filter_floats, &e, wide, count);
     // The wide rows into the output's, dropping the columns past its width: a loop of moves, where a
     // memcpy call per row of 28 or 32 floats cost as much as the convolution of LeNet-5's first layer.
     for (int r = 0; r < count; r++) {
@@ -296,7 +165,7 @@ void nnc_direct_conv_sample_packed(int isa, const nnc_direct_conv_shape *s, cons
     float *planes = output + (long)o * out_plane;
 #if defined(__x86_64__)
     if (isa == NNC_DEPTHWISE_AVX512 && filters == 16 && wide_run)
-      nnc_dc_wide_block_avx512(s, input, block, &e, planes, wide_run);
+      nnc_dc_filter_block_avx512(s, input, block, &e, planes, 16, wide_run);
     else if (isa >= NNC_DEPTHWISE_AVX2)
       nnc_dc_filter_block_avx2(s, input, block, &e, planes, filters, run);
     else
