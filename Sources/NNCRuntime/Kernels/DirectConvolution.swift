@@ -65,7 +65,7 @@ enum DirectConv2D {
   /// output = activation(conv(input, weight) · channelScale + bias) (`convolutionEpilogue`'s bits), on
   /// the instruction set `isa` (tests pick one; the executor runs the best). With `pool` (a max
   /// pooling of one sample's channels), each plane is also max-pooled into `pool.output` as soon
-  /// as it is written.
+  /// as its sample is written, while the sample's planes are in cache.
   static func forward(
     _ g: Conv2DGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
     bias: UnsafePointer<Float>?,
