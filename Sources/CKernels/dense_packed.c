@@ -37,7 +37,8 @@ void nnc_dense_columns(const float *input, int batch, int in_features, int first
   for (int g = first_group; g < first_group + groups; g++) {
     float *group = columns + (size_t)g * in_features * NNC_DENSE_GROUP;
     // The group's rows read side by side and its columns written in order (row by row, each write
-    // 12 floats from the last, took as long as a third of cifar_cnn's 8192 -> 256 product).
+    // 12 floats from the last, on one thread, took 0.7 ms of CPU against the product's 2.4 in a
+    // profile of cifar_cnn's 8192 -> 256 layer).
     const float *rows[NNC_DENSE_GROUP];
     int live = 0;
     for (int s = 0; s < NNC_DENSE_GROUP; s++) {

@@ -22,7 +22,7 @@ static inline __attribute__((always_inline)) void FN(dense_group)(const float *w
 
 // Two blocks (32 outputs) × `samples` samples from the group's inputs over `k_count` of them: per k
 // two weight vectors and each broadcast shared by both, where one block spends a broadcast per
-// multiply-add and ran the long layers (cifar_cnn's 8192 -> 256) at a third of the peak. The sums
+// multiply-add (cifar_cnn's 8192 -> 256: 2.5 -> 2.2 ms a batch of 64 with the chunks below). The sums
 // start at 0 where `first`, else continue from `sums0` and `sums1`, and go back there: a chunk of
 // inputs at a time, in order, adds what one pass over all of them adds.
 static inline __attribute__((always_inline)) void FN(dense_group_pair)(const float *w0, const float *w1,
