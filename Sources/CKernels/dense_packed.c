@@ -46,6 +46,8 @@ void nnc_dense_columns(const float *input, int batch, int in_features, int first
       rows[s] = n < batch ? input + (size_t)n * in_features : 0;
       if (n < batch) live = s + 1;
     }
+    // A full group's loop without the per-sample test (cifar_cnn's 8192 -> 256 layer 1.47 against
+    // 1.55 ms with one loop for both).
     if (live == NNC_DENSE_GROUP) {
       for (int k = 0; k < in_features; k++)
         for (int s = 0; s < NNC_DENSE_GROUP; s++) group[(size_t)k * NNC_DENSE_GROUP + s] = rows[s][k];
