@@ -1,3 +1,5 @@
+import CKernels
+
 /// Convolution by Winograd's F(4x4, 3x3) (Lavin and Gray 2016), for the convolutions
 /// `WinogradConv2D` fits, in inference plans only (training keeps F(2x2, 3x3), whose backward is
 /// its exact adjoint).
@@ -11,10 +13,13 @@
 /// grows with them: a few times F(2x2, 3x3)'s, bounded in the tests through |A| (|G||g||Gᵀ| ⊙
 /// |Bᵀ||d||B|) |Aᵀ|.
 ///
-/// The transforms vectorize over 8 consecutive tiles of a chunk (across rows and samples alike, so
-/// narrow maps such as 8x8 or 7x7 fill the lanes): each tile's 6x6 patch is gathered from a
-/// zero-padded copy of the input plane, the 16 outputs scattered back. The products' width is the
-/// chunk's tiles rounded up to 8; the extra columns repeat the last tile and are never written out.
+/// The transforms (C kernels, `nnc_winograd4x4_input_tiles` and `_output_tiles`) vectorize over 8
+/// consecutive tiles of a chunk (across rows and samples alike, so narrow maps such as 8x8 or 7x7
+/// fill the lanes): each tile's 6x6 patch is read from a zero-padded copy of the input plane, the
+/// 16 outputs written back as rows of 4. The products' width is the chunk's tiles rounded up to 8;
+/// the extra columns repeat the last tile and are never written out. Bᵀ runs down the patch's
+/// columns then along its rows, Aᵀ likewise, with no fused multiply-add: the same bits on every
+/// instruction set.
 enum Winograd4x4Conv2D {
   /// The transformed positions ξ = 6i + j of a 6x6 tile.
   static let positions = 36
@@ -35,8 +40,8 @@ enum Winograd4x4Conv2D {
     /// Columns of the products for `samples` samples: their tiles rounded up to whole vectors.
     func columns(samples: Int) -> Int { (samples * tilesPerSample + lanes - 1) / lanes * lanes }
     /// Floats of scratch each part of a transform works in: the chunk's padded planes of one input
-    /// channel, or one group of tiles' outputs.
-    var workspacePerPart: Int { max(samplesPerChunk * paddedPlane, 16 * lanes) }
+    /// channel, and the 2 floats past them that the input kernel's 8-float rows read.
+    var workspacePerPart: Int { samplesPerChunk * paddedPlane + lanes }
 
     init(_ g: Conv2DGeometry, targetTiles: Int) {
       tilesHigh = (g.outHeight + 3) / 4
@@ -124,7 +129,7 @@ enum Winograd4x4Conv2D {
       transformOutput(
         g, tiling, product: product, samples: samples, into: output + first * outSample,
         scale: channelScale, bias: bias, activation: activation,
-        shortcut: shortcut.map { $0 + first * outSample }, workspace: workspace, threads: threads)
+        shortcut: shortcut.map { $0 + first * outSample }, threads: threads)
       first += samples
     }
   }
@@ -143,123 +148,40 @@ enum Winograd4x4Conv2D {
   /// input patch (zeros in the padding).
   static func transformInput(
     _ g: Conv2DGeometry, _ tiling: Tiling, input: UnsafePointer<Float>, samples: Int,
-    into transformed: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>, threads: Int
+    into transformed: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>, threads: Int,
+    instructionSet: DepthwiseInstructionSet = .best
   ) {
     let channels = g.inChannels
     let tiles = samples * tiling.tilesPerSample
     let columns = tiling.columns(samples: samples)
     let stride = WinogradConv2D.positionStride(channels * columns)
-    let (paddedWidth, paddedPlane) = (tiling.paddedWidth, tiling.paddedPlane)
+    let (paddedWidth, paddedHeight, paddedPlane) = (
+      tiling.paddedWidth, tiling.paddedHeight, tiling.paddedPlane
+    )
+    let (bottom, right) = (g.padTop + g.inHeight, g.padLeft + g.inWidth)
     // Where each tile's patch starts, computed once rather than per channel.
     let patchOffsets = (0..<columns).map { patchOffset(tiling, tile: $0, tiles: tiles) }
     patchOffsets.withUnsafeBufferPointer { offsets in
       Parallel.forEach(channels, workPerItem: positions * 4 * columns, threads: threads) { part, channel in
         let planes = workspace + part * tiling.workspacePerPart
-        planes.update(repeating: 0, count: samples * paddedPlane)
         for sample in 0..<samples {
           let source = input + (sample * channels + channel) * g.inHeight * g.inWidth
-          let target = planes + sample * paddedPlane + g.padTop * paddedWidth + g.padLeft
+          let plane = planes + sample * paddedPlane
+          // Only the padding is zeroed: the rows' copies overwrite the rest.
+          plane.update(repeating: 0, count: g.padTop * paddedWidth)
+          (plane + bottom * paddedWidth).update(repeating: 0, count: (paddedHeight - bottom) * paddedWidth)
           for y in 0..<g.inHeight {
-            (target + y * paddedWidth).update(from: source + y * g.inWidth, count: g.inWidth)
+            let row = plane + (g.padTop + y) * paddedWidth
+            row.update(repeating: 0, count: g.padLeft)
+            (row + g.padLeft).update(from: source + y * g.inWidth, count: g.inWidth)
+            (row + right).update(repeating: 0, count: paddedWidth - right)
           }
         }
-        let out = transformed + channel * columns
-        var tile = 0
-        while tile < columns {
-          // The 8 tiles' patches as 36 vectors built in registers (a round trip through memory
-          // would stall on store forwarding).
-          let (p0, p1, p2, p3) = (
-            planes + offsets[tile], planes + offsets[tile + 1], planes + offsets[tile + 2],
-            planes + offsets[tile + 3]
-          )
-          let (p4, p5, p6, p7) = (
-            planes + offsets[tile + 4], planes + offsets[tile + 5], planes + offsets[tile + 6],
-            planes + offsets[tile + 7]
-          )
-          Self.inputTile { (entry: Int) -> SIMD8<Float> in
-            let k = entry / 6 * paddedWidth + entry % 6
-            return SIMD8<Float>(p0[k], p1[k], p2[k], p3[k], p4[k], p5[k], p6[k], p7[k])
-          } store: { (position: Int, value: SIMD8<Float>) in
-            value.store(out + position * stride + tile)
-          }
-          tile += lanes
-        }
+        nnc_winograd4x4_input_tiles(
+          instructionSet.code, planes, offsets.baseAddress!, Int32(columns), paddedWidth,
+          transformed + channel * columns, stride)
       }
     }
-  }
-
-  /// Bᵀ z for one column or row z of six entries, the rows of Bᵀ being [4, 0, −5, 0, 1, 0],
-  /// [0, −4, −4, 1, 1, 0], [0, 4, −4, −1, 1, 0], [0, −2, −1, 2, 1, 0], [0, 2, −1, −2, 1, 0] and
-  /// [0, 4, 0, −5, 0, 1].
-  @inline(__always)
-  static func inputStep<L: FloatLanes>(_ z: (L, L, L, L, L, L)) -> (L, L, L, L, L, L) {
-    let (z0, z1, z2, z3, z4, z5) = z
-    let (sum12, sum34) = (z1 + z2, z3 + z4)
-    let (difference12, difference43) = (z1 - z2, z4 - z3)
-    let (difference42, difference31) = (z4 - z2, z3 - z1)
-    return (
-      z0 * 4 - z2 * 5 + z4, sum34 - sum12 * 4, difference43 + difference12 * 4,
-      difference42 + difference31 * 2, difference42 - difference31 * 2, z1 * 4 - z3 * 5 + z5
-    )
-  }
-
-  /// Bᵀ d B for one tile: the 36 entries `entry(6r + j)` of d to `store(6i + k, value)`.
-  @inline(__always)
-  static func inputTile<L: FloatLanes>(_ entry: (Int) -> L, store: (_ position: Int, _ value: L) -> Void) {
-    // Bᵀ d down each column j, then · B along each row i.
-    func column(_ j: Int) -> (L, L, L, L, L, L) {
-      inputStep((entry(j), entry(6 + j), entry(12 + j), entry(18 + j), entry(24 + j), entry(30 + j)))
-    }
-    let (c0, c1, c2, c3, c4, c5) = (column(0), column(1), column(2), column(3), column(4), column(5))
-    func row(_ i: Int, _ t: (L, L, L, L, L, L)) {
-      let v = inputStep(t)
-      store(6 * i, v.0)
-      store(6 * i + 1, v.1)
-      store(6 * i + 2, v.2)
-      store(6 * i + 3, v.3)
-      store(6 * i + 4, v.4)
-      store(6 * i + 5, v.5)
-    }
-    row(0, (c0.0, c1.0, c2.0, c3.0, c4.0, c5.0))
-    row(1, (c0.1, c1.1, c2.1, c3.1, c4.1, c5.1))
-    row(2, (c0.2, c1.2, c2.2, c3.2, c4.2, c5.2))
-    row(3, (c0.3, c1.3, c2.3, c3.3, c4.3, c5.3))
-    row(4, (c0.4, c1.4, c2.4, c3.4, c4.4, c5.4))
-    row(5, (c0.5, c1.5, c2.5, c3.5, c4.5, c5.5))
-  }
-
-  /// Aᵀ m for one column or row m of six entries, the rows of Aᵀ being [1, 1, 1, 1, 1, 0],
-  /// [0, 1, −1, 2, −2, 0], [0, 1, 1, 4, 4, 0] and [0, 1, −1, 8, −8, 1].
-  @inline(__always)
-  static func outputStep<L: FloatLanes>(_ m: (L, L, L, L, L, L)) -> (L, L, L, L) {
-    let (m0, m1, m2, m3, m4, m5) = m
-    let (sum12, difference12, sum34, difference34) = (m1 + m2, m1 - m2, m3 + m4, m3 - m4)
-    return (
-      m0 + sum12 + sum34, difference12 + difference34 * 2, sum12 + sum34 * 4,
-      difference12 + difference34 * 8 + m5
-    )
-  }
-
-  /// Aᵀ M A for one tile: the 36 products `entry(ξ)` to `store(4a + b, value)`, output row a,
-  /// column b.
-  @inline(__always)
-  static func outputTile<L: FloatLanes>(_ entry: (Int) -> L, store: (_ index: Int, _ value: L) -> Void) {
-    // Aᵀ M down each column j, then · A along each row a.
-    func column(_ j: Int) -> (L, L, L, L) {
-      outputStep((entry(j), entry(6 + j), entry(12 + j), entry(18 + j), entry(24 + j), entry(30 + j)))
-    }
-    let (c0, c1, c2, c3, c4, c5) = (column(0), column(1), column(2), column(3), column(4), column(5))
-    func row(_ a: Int, _ t: (L, L, L, L, L, L)) {
-      let y = outputStep(t)
-      store(4 * a, y.0)
-      store(4 * a + 1, y.1)
-      store(4 * a + 2, y.2)
-      store(4 * a + 3, y.3)
-    }
-    row(0, (c0.0, c1.0, c2.0, c3.0, c4.0, c5.0))
-    row(1, (c0.1, c1.1, c2.1, c3.1, c4.1, c5.1))
-    row(2, (c0.2, c1.2, c2.2, c3.2, c4.2, c5.2))
-    row(3, (c0.3, c1.3, c2.3, c3.3, c4.3, c5.3))
   }
 
   /// Y = Aᵀ M A for every tile and output channel, then scale, bias, the shortcut if any and the
@@ -268,8 +190,8 @@ enum Winograd4x4Conv2D {
   static func transformOutput(
     _ g: Conv2DGeometry, _ tiling: Tiling, product: UnsafePointer<Float>, samples: Int,
     into output: UnsafeMutablePointer<Float>, scale: UnsafePointer<Float>?, bias: UnsafePointer<Float>?,
-    activation: ActivationKind, shortcut: UnsafePointer<Float>? = nil, workspace: UnsafeMutablePointer<Float>,
-    threads: Int
+    activation: ActivationKind, shortcut: UnsafePointer<Float>? = nil, threads: Int,
+    instructionSet: DepthwiseInstructionSet = .best
   ) {
     let channels = g.outChannels
     let tiles = samples * tiling.tilesPerSample
@@ -279,44 +201,19 @@ enum Winograd4x4Conv2D {
     let plane = outH * outW
     // Where each tile's outputs start in a channel's planes, and how many rows and columns of it lie
     // inside the output, computed once rather than per channel.
-    let placements = (0..<tiles).map { tile -> (offset: Int, rows: Int, width: Int) in
+    let placements = (0..<tiles).map { tile -> nnc_winograd_placement in
       let (sample, inSample) = tile.quotientAndRemainder(dividingBy: tiling.tilesPerSample)
       let (ty, tx) = inSample.quotientAndRemainder(dividingBy: tiling.tilesWide)
-      return (
-        sample * channels * plane + 4 * ty * outW + 4 * tx, min(4, outH - 4 * ty), min(4, outW - 4 * tx)
-      )
+      return nnc_winograd_placement(
+        offset: sample * channels * plane + 4 * ty * outW + 4 * tx, rows: Int32(min(4, outH - 4 * ty)),
+        width: Int32(min(4, outW - 4 * tx)))
     }
     placements.withUnsafeBufferPointer { placements in
-      Parallel.forEach(channels, workPerItem: positions * 4 * columns, threads: threads) { part, channel in
-        let values = workspace + part * tiling.workspacePerPart
-        let m = product + channel * columns
-        let channelOutput = output + channel * plane
-        var tile = 0
-        while tile < tiles {
-          Self.outputTile { (entry: Int) -> SIMD8<Float> in
-            SIMD8<Float>.load(m + entry * stride + tile)
-          } store: { (index: Int, value: SIMD8<Float>) in
-            value.store(values + index * lanes)
-          }
-          for lane in 0..<min(lanes, tiles - tile) {
-            let placement = placements[tile + lane]
-            let target = channelOutput + placement.offset
-            if placement.rows == 4 && placement.width == 4 {
-              // A whole tile, unrolled: most of them.
-              for a in 0..<4 {
-                let (row, value) = (target + a * outW, values + 4 * a * lanes + lane)
-                (row[0], row[1], row[2], row[3]) = (
-                  value[0], value[lanes], value[2 * lanes], value[3 * lanes]
-                )
-              }
-            } else {
-              for a in 0..<placement.rows {
-                for b in 0..<placement.width { target[a * outW + b] = values[(4 * a + b) * lanes + lane] }
-              }
-            }
-          }
-          tile += lanes
-        }
+      Parallel.forEach(channels, workPerItem: positions * 4 * columns, threads: threads) { _, channel in
+        nnc_winograd4x4_output_tiles(
+          instructionSet.code, product + channel * columns, stride, Int32(tiles), placements.baseAddress!,
+          outW,
+          output + channel * plane)
         for sample in 0..<samples {
           let offset = (sample * channels + channel) * plane
           convolutionEpilogue(
