@@ -51,6 +51,10 @@ PWN_INLINE void FN(tile)(int k, const float *w, const float *x, const float *s, 
   for (int q = 0; q < k; q++) {
     const pwn_v16 w0 = *(const pwn_v16 *)(w + (long)q * PP_CHANNELS);
     const pwn_v16 w1 = *(const pwn_v16 *)(w + (long)q * PP_CHANNELS + 16);
+    // The block's weights 8 terms ahead: ResNet-50's packed-product layers 121.8 -> 116.8 ms a
+    // batch of 8 on an AVX-512 Xeon (every layer but one 1-10 % faster in alternating profiles).
+    __builtin_prefetch(w + (long)(q + 8) * PP_CHANNELS);
+    __builtin_prefetch(w + (long)(q + 8) * PP_CHANNELS + 16);
     for (int c = 0; c < PP_GROUP; c++) {
       const float value = x[(long)q * PP_GROUP + c];
       acc[c][0] = acc[c][0] + value * w0;
