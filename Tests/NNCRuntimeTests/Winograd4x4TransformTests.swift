@@ -72,7 +72,8 @@ import Testing
     for isa in Self.instructionSets {
       var transformed = [Float](repeating: .nan, count: expected.count)
       // NaN in the workspace: any float of a padded plane the kernel reads unwritten shows.
-      var workspace = [Float](repeating: .nan, count: Parallel.maximumParts * tiling.workspacePerPart)
+      var workspace = [Float](
+        repeating: .nan, count: Parallel.maximumParts * Winograd4x4Conv2D.workspacePerPart(g, tiling))
       Winograd4x4Conv2D.transformInput(
         g, tiling, input: input, samples: samples, into: &transformed, workspace: &workspace, threads: 2,
         instructionSet: isa)

@@ -7,8 +7,9 @@ import CKernels
 /// Each 4x4 block of outputs (a tile) is computed from the 6x6 input patch under it:
 /// Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A summed over input channels, with the interpolation points 0, ±1,
 /// ±2 and ∞. The 36 transformed positions ξ become 36 matrix products M[ξ] = U[ξ] V[ξ] as in
-/// `WinogradConv2D` (same layouts, `positionStride` between positions, one thread per product in a
-/// fixed order): 36 products per 16 outputs, against 16 per 4 for F(2x2, 3x3) and 9 per output
+/// `WinogradConv2D` (V and M in its layouts, `positionStride` between positions, one thread per
+/// product in a fixed order), each a packed product (`multiplyPositions`) whose U[ξ] is packed once
+/// per run: 36 products per 16 outputs, against 16 per 4 for F(2x2, 3x3) and 9 per output
 /// for im2col. The transforms multiply by up to 5 (B), 8 (A) and 1/24 (G), so the rounding error
 /// grows with them: a few times F(2x2, 3x3)'s, bounded in the tests through |A| (|G||g||Gᵀ| ⊙
 /// |Bᵀ||d||B|) |Aᵀ|.
@@ -39,9 +40,9 @@ enum Winograd4x4Conv2D {
     var paddedPlane: Int { paddedHeight * paddedWidth }
     /// Columns of the products for `samples` samples: their tiles rounded up to whole vectors.
     func columns(samples: Int) -> Int { (samples * tilesPerSample + lanes - 1) / lanes * lanes }
-    /// Floats of scratch each part of a transform works in: the chunk's padded planes of one input
-    /// channel, and the 2 floats past them that the input kernel's 8-float rows read.
-    var workspacePerPart: Int { samplesPerChunk * paddedPlane + lanes }
+    /// Floats of the input transform's padded planes of one input channel for a chunk, and the 2
+    /// floats past them that the kernel's 8-float rows read.
+    var paddedPlanesFloats: Int { samplesPerChunk * paddedPlane + lanes }
 
     init(_ g: Conv2DGeometry, targetTiles: Int) {
       tilesHigh = (g.outHeight + 3) / 4
@@ -66,10 +67,14 @@ enum Winograd4x4Conv2D {
     return positions * tiles4 < WinogradConv2D.positions * tiles2
   }
 
-  /// Floats of the transformed weights U.
-  static func transformedWeightCount(_ g: Conv2DGeometry) -> Int {
-    positions * WinogradConv2D.positionStride(g.outChannels * g.inChannels)
+  /// Floats of one position's transformed weights U[ξ], packed in blocks of output channels for
+  /// `nnc_packed_product_forward` (`nnc_packed_product_pack`'s layout).
+  static func packedWeightStride(_ g: Conv2DGeometry) -> Int {
+    nnc_packed_product_weight_floats(Int32(g.outChannels), Int32(g.inChannels))
   }
+
+  /// Floats of the transformed weights U.
+  static func transformedWeightCount(_ g: Conv2DGeometry) -> Int { positions * packedWeightStride(g) }
 
   /// Where V, M and the per-part workspaces start in the scratch (U comes first).
   private static func layout(_ g: Conv2DGeometry, _ tiling: Tiling) -> (input: Int, product: Int, parts: Int)
@@ -84,7 +89,15 @@ enum Winograd4x4Conv2D {
   /// Float scratch `forward` needs: U, then V and M for one chunk, then the per-part workspaces.
   static func scratchCount(_ g: Conv2DGeometry, targetTiles: Int = WinogradConv2D.targetTiles) -> Int {
     let tiling = Tiling(g, targetTiles: targetTiles)
-    return layout(g, tiling).parts + Parallel.maximumParts * tiling.workspacePerPart
+    return layout(g, tiling).parts + Parallel.maximumParts * workspacePerPart(g, tiling)
+  }
+
+  /// Floats of a part's workspace: the input transform's padded planes, or a product's packed
+  /// columns (the phases run one after the other).
+  static func workspacePerPart(_ g: Conv2DGeometry, _ tiling: Tiling) -> Int {
+    let columns = tiling.columns(samples: tiling.samplesPerChunk)
+    let product = nnc_packed_product_work_floats(Int32(g.inChannels), Int32(columns), Int32(g.outChannels))
+    return max(tiling.paddedPlanesFloats, product)
   }
 
   /// output = activation(conv(input, weight) · channelScale + bias), as `Conv2D.forward`. The
@@ -109,7 +122,6 @@ enum Winograd4x4Conv2D {
       transformWeights(
         weight, outChannels: outChannels, inChannels: inChannels, into: transformedWeight, threads: threads)
     }
-    let weightStride = WinogradConv2D.positionStride(outChannels * inChannels)
     let inSample = inChannels * g.inHeight * g.inWidth
     let outSample = outChannels * g.outHeight * g.outWidth
     var first = 0
@@ -121,16 +133,44 @@ enum Winograd4x4Conv2D {
       transformInput(
         g, tiling, input: input + first * inSample, samples: samples, into: transformedInput,
         workspace: workspace, threads: threads)
-      WinogradConv2D.multiplyPositions(
-        positions, outChannels: outChannels, inChannels: inChannels, columns: columns,
-        weight: transformedWeight, weightStride: weightStride, input: transformedInput,
-        inputStride: inputStride,
-        product: product, productStride: productStride, threads: threads)
+      multiplyPositions(
+        g, columns: columns, weight: transformedWeight, input: transformedInput, inputStride: inputStride,
+        product: product, productStride: productStride, workspace: workspace,
+        partFloats: workspacePerPart(g, tiling), threads: threads)
       transformOutput(
         g, tiling, product: product, samples: samples, into: output + first * outSample,
         scale: channelScale, bias: bias, activation: activation,
         shortcut: shortcut.map { $0 + first * outSample }, threads: threads)
       first += samples
+    }
+  }
+
+  /// M[ξ] = U[ξ] V[ξ] for each position ξ: one single-threaded packed product per position (the
+  /// weights packed once per run, each product summed over the input channels in order), the
+  /// positions side by side, so the thread count changes no bit. OpenBLAS's products, which F(2x2,
+  /// 3x3) keeps for training, packed U[ξ] again on every call and zeroed M first (beta = 0).
+  static func multiplyPositions(
+    _ g: Conv2DGeometry, columns: Int, weight: UnsafePointer<Float>, input: UnsafePointer<Float>,
+    inputStride: Int, product: UnsafeMutablePointer<Float>, productStride: Int,
+    workspace: UnsafeMutablePointer<Float>, partFloats: Int, threads: Int,
+    instructionSet: DepthwiseInstructionSet = .best
+  ) {
+    let (inChannels, outChannels) = (g.inChannels, g.outChannels)
+    let weightStride = packedWeightStride(g)
+    // Each position as a 1 x columns map of inChannels channels under a 1x1 kernel.
+    var shape = nnc_patch_shape(
+      in_channels: Int32(inChannels), in_height: 1, in_width: Int32(columns), out_height: 1,
+      out_width: Int32(columns), kernel_height: 1, kernel_width: 1, stride_h: 1, stride_w: 1, dilation_h: 1,
+      dilation_w: 1, pad_top: 0, pad_left: 0)
+    withUnsafePointer(to: &shape) { shape in
+      Parallel.forEach(positions, workPerItem: outChannels * inChannels * columns, threads: threads) {
+        part, position in
+        nnc_packed_product_forward(
+          instructionSet.code, shape, Int32(outChannels), weight + position * weightStride,
+          input + position * inputStride, 0, Int32(columns), 0, Int32(outChannels),
+          product + position * productStride, nil, nil, nil, Int32(NNC_POINTWISE_LINEAR),
+          workspace + part * partFloats)
+      }
     }
   }
 
@@ -161,9 +201,10 @@ enum Winograd4x4Conv2D {
     let (bottom, right) = (g.padTop + g.inHeight, g.padLeft + g.inWidth)
     // Where each tile's patch starts, computed once rather than per channel.
     let patchOffsets = (0..<columns).map { patchOffset(tiling, tile: $0, tiles: tiles) }
+    let partFloats = workspacePerPart(g, tiling)
     patchOffsets.withUnsafeBufferPointer { offsets in
       Parallel.forEach(channels, workPerItem: positions * 4 * columns, threads: threads) { part, channel in
-        let planes = workspace + part * tiling.workspacePerPart
+        let planes = workspace + part * partFloats
         for sample in 0..<samples {
           let source = input + (sample * channels + channel) * g.inHeight * g.inWidth
           let plane = planes + sample * paddedPlane
@@ -239,16 +280,25 @@ enum Winograd4x4Conv2D {
     )
   }
 
-  /// U = G g Gᵀ for every filter. The lanes are input channels: U is contiguous over them, a
+  /// U = G g Gᵀ for every filter, each position's in `nnc_packed_product_pack`'s blocks of filters
+  /// ([filter / 32][channel][filter % 32], missing filters 0). The lanes are input channels, a
   /// kernel's taps 9 floats apart.
   static func transformWeights(
     _ weight: UnsafePointer<Float>, outChannels: Int, inChannels: Int,
     into transformed: UnsafeMutablePointer<Float>, threads: Int = Parallel.threadCount
   ) {
-    let stride = WinogradConv2D.positionStride(outChannels * inChannels)
+    let stride = nnc_packed_product_weight_floats(Int32(outChannels), Int32(inChannels))
+    let block = Int(NNC_PACKED_PRODUCT_CHANNELS)
+    if outChannels % block != 0 {
+      // The last block's missing filters are zeros.
+      for position in 0..<positions {
+        (transformed + position * stride).update(repeating: 0, count: stride)
+      }
+    }
     Parallel.forEach(outChannels, workPerItem: inChannels * 200, threads: threads) { _, filter in
       let kernels = weight + filter * inChannels * 9
-      let target = transformed + filter * inChannels
+      // Filter o's U at [o / 32][channel][o % 32] of each position's blocks.
+      let target = transformed + filter / block * block * inChannels + filter % block
       func lanes<L: FloatLanes>(_: L.Type, _ channel: Int) {
         func g(_ tap: Int) -> L { L.load(kernels + channel * 9 + tap, stride: 9) }
         // G g down each kernel column, then · Gᵀ along each of the six rows.
@@ -257,13 +307,13 @@ enum Winograd4x4Conv2D {
         )
         func row(_ i: Int, _ p: L, _ q: L, _ r: L) {
           let u = weightStep((p, q, r))
-          let out = target + 6 * i * stride + channel
-          u.0.store(out)
-          u.1.store(out + stride)
-          u.2.store(out + 2 * stride)
-          u.3.store(out + 3 * stride)
-          u.4.store(out + 4 * stride)
-          u.5.store(out + 5 * stride)
+          let out = target + 6 * i * stride + channel * block
+          u.0.store(out, stride: block)
+          u.1.store(out + stride, stride: block)
+          u.2.store(out + 2 * stride, stride: block)
+          u.3.store(out + 3 * stride, stride: block)
+          u.4.store(out + 4 * stride, stride: block)
+          u.5.store(out + 5 * stride, stride: block)
         }
         row(0, c0.0, c1.0, c2.0)
         row(1, c0.1, c1.1, c2.1)
