@@ -109,6 +109,22 @@ static void pack_group(const nnc_patch_shape *s, const float *input, long column
   }
 }
 
+// Where a full group of columns from `column` reads its terms in place, or NULL: its 8 columns in
+// one output row of one sample and every tap of them inside the input, stride 1 or 2 along the row.
+// The group's window corner (its first column's first tap) is returned; term q of column c is then
+// at corner + xo[q] + c · stride_w.
+static const float *in_place_origin(const nnc_patch_shape *s, const float *input, long column) {
+  const int out_plane = s->out_height * s->out_width;
+  const int position = (int)(column % out_plane);
+  const int oy = position / s->out_width, ox = position % s->out_width;
+  if (ox + GROUP > s->out_width) return 0;
+  const int y = oy * s->stride_h - s->pad_top, x = ox * s->stride_w - s->pad_left;
+  if (y < 0 || y + (s->kernel_height - 1) * s->dilation_h >= s->in_height) return 0;
+  if (x < 0 || x + (GROUP - 1) * s->stride_w + (s->kernel_width - 1) * s->dilation_w >= s->in_width) return 0;
+  const long sample = column / out_plane;
+  return input + (sample * s->in_channels * s->in_height + y) * (long)s->in_width + x;
+}
+
 #define PP_WIDE_portable 0
 #define PP_WIDE_avx2 0
 #define PP_WIDE_avx512 1
@@ -119,7 +135,7 @@ void nnc_packed_product_forward(int isa, const nnc_patch_shape *shape, int out_c
                                 const float *packed_weight, const float *input, long first_column,
                                 int column_count, int first_row, int row_count, float *output,
                                 const float *shortcut, const float *scale, const float *bias, int activation,
-                                float *work) {
+                                int in_place, float *work) {
   const int patch = shape->in_channels * shape->kernel_height * shape->kernel_width;
   const int pointwise = shape->kernel_height == 1 && shape->kernel_width == 1 && shape->stride_h == 1 &&
                         shape->stride_w == 1 && shape->pad_top == 0 && shape->pad_left == 0 &&
@@ -134,6 +150,18 @@ void nnc_packed_product_forward(int isa, const nnc_patch_shape *shape, int out_c
     b[o] = bias && o < out_channels ? bias[o] : 0;
   }
   const int chunk = nnc_max(1, CHUNK_FLOATS / (patch * CHANNELS)) * CHANNELS;
+  // Each term's offset from a window's corner (input channel, kernel row, kernel column), for the
+  // groups that read their terms in place.
+  in_place = in_place && shape->stride_w <= 2;
+  int xo[in_place ? patch : 1];
+  if (in_place) {
+    const int taps = shape->kernel_height * shape->kernel_width;
+    for (int q = 0; q < patch; q++) {
+      const int channel = q / taps, ky = q % taps / shape->kernel_width, kx = q % shape->kernel_width;
+      xo[q] = (channel * shape->in_height + ky * shape->dilation_h) * shape->in_width + kx * shape->dilation_w;
+    }
+  }
   NNC_VARIANT_CALL(isa, pp_forward, shape, input, pointwise, patch, out_channels, packed_weight, work, first_column,
-                   column_count, first_row, row_count, chunk, output, shortcut, s, b, affine, activation);
+                   column_count, first_row, row_count, chunk, in_place ? xo : 0, output, shortcut, s, b, affine,
+                   activation);
 }

@@ -126,7 +126,7 @@ import Testing
             DepthwiseInstructionSet.best.code, &shape, Int32(g.outChannels), packed, input, first,
             Int32(min(columnsPerTask, columns - first)), Int32(row),
             Int32(min(rowsPerTask, g.outChannels - row)),
-            &output, shortcut, nil, bias, Int32(NNC_POINTWISE_RELU), &work)
+            &output, shortcut, nil, bias, Int32(NNC_POINTWISE_RELU), 0, &work)
         }
       }
       return output
@@ -140,8 +140,36 @@ import Testing
     }
   }
 
-  /// Inference plans choose it for ResNet-50's 3x3/2 layers, its 1x1 layers on 7x7 maps, its
-  /// reductions and its strided projections; training plans keep im2col and the pointwise product.
+  /// Reading a group's terms in place (stride 1 and 2, dilated, padded borders packed) gives the
+  /// packed columns' bits on every instruction set.
+  @Test(arguments: geometries)
+  func readingInPlaceGivesThePackedBits(_ g: Conv2DGeometry) {
+    var generator = RandomGenerator(seed: 74)
+    let input = randomValues(g.inputCount, &generator, scale: 2)
+    let weight = randomValues(g.weightCount, &generator)
+    let bias = randomValues(g.outChannels, &generator)
+    var packed = [Float](repeating: .nan, count: Conv2D.packedProductWeightCount(g))
+    nnc_packed_product_pack(Int32(g.outChannels), Int32(g.columnRows), weight, &packed)
+    var shape = g.patchShape
+    let columns = g.batch * g.outHeight * g.outWidth
+    for isa in DepthwiseInstructionSet.allCases.filter(\.isAvailable) {
+      let outputs = [0, 1].map { inPlace -> [Float] in
+        var output = [Float](repeating: .nan, count: g.outputCount)
+        var work = [Float](
+          repeating: .nan,
+          count: nnc_packed_product_work_floats(Int32(g.columnRows), Int32(columns), Int32(g.outChannels)))
+        nnc_packed_product_forward(
+          isa.code, &shape, Int32(g.outChannels), packed, input, 0, Int32(columns), 0, Int32(g.outChannels),
+          &output, nil, nil, bias, Int32(NNC_POINTWISE_RELU), Int32(inPlace), &work)
+        return output
+      }
+      #expect(!outputs[1].contains { $0.isNaN }, "\(g), \(isa): outputs left unwritten")
+      #expect(outputs[1].map(\.bitPattern) == outputs[0].map(\.bitPattern), "\(g), \(isa): in place differs")
+    }
+  }
+
+  /// Inference plans choose it for ResNet-50's stem, its 3x3/2 layers, its 1x1 layers on 7x7 maps,
+  /// its reductions and its strided projections; training plans keep im2col and the pointwise product.
   @Test func inferencePlansChooseItForResNet50sStridedAndSmallMapLayers() {
     let strided = Conv2DGeometry(
       batch: 8, inChannels: 128, inHeight: 56, inWidth: 56, outChannels: 128, kernelHeight: 3, kernelWidth: 3,
@@ -156,8 +184,8 @@ import Testing
       batch: 8, inChannels: 1024, inHeight: 14, inWidth: 14, outChannels: 256, kernelHeight: 1, kernelWidth: 1
     )
     #expect(ConvolutionAlgorithm.choose(for: reduction, mode: .inference) == .packedProduct)
-    // The stride-1 expansions on maps of 14x14 and more and the stem keep theirs; the strided
-    // projections take it.
+    // The stride-1 expansions on maps of 14x14 and more keep theirs; the strided projections and
+    // the stem (read in place) take it.
     let wideMap = Conv2DGeometry(
       batch: 8, inChannels: 256, inHeight: 14, inWidth: 14, outChannels: 1024, kernelHeight: 1, kernelWidth: 1
     )
@@ -169,7 +197,8 @@ import Testing
     let stem = Conv2DGeometry(
       batch: 8, inChannels: 3, inHeight: 224, inWidth: 224, outChannels: 64, kernelHeight: 7, kernelWidth: 7,
       strideH: 2, strideW: 2, padTop: 3, padBottom: 3, padLeft: 3, padRight: 3)
-    #expect(ConvolutionAlgorithm.choose(for: stem, mode: .inference) == .patchProduct)
+    #expect(ConvolutionAlgorithm.choose(for: stem, mode: .inference) == .packedProduct)
+    #expect(Conv2D.packedProductReadsInPlace(stem) && !Conv2D.packedProductReadsInPlace(strided))
   }
 }
 

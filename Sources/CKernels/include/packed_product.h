@@ -41,13 +41,16 @@ long nnc_packed_product_work_floats(int patch, int columns, int out_channels);
 /// with a shortcut, NCHW like `output`, linear or ReLU as x ≤ 0 → 0). With `scale` and `bias` both
 /// NULL no affine step runs; otherwise a NULL scale is 1 and a NULL bias 0. Each output's arithmetic
 /// is the same whatever task, panel or vector computes it, so results depend on the instruction set
-/// only (the AVX2 and AVX-512 variants give the same bits). `work` holds
-/// `nnc_packed_product_work_floats(patch, column_count, out_channels)` floats.
+/// only (the AVX2 and AVX-512 variants give the same bits). With `in_place` (stride 1 or 2 along
+/// the rows), a group of 8 columns in one output row whose taps all lie inside the input reads its
+/// terms from the input where they are instead of packing them: the same values in the same order,
+/// so the same bits. `work` holds `nnc_packed_product_work_floats(patch, column_count, out_channels)`
+/// floats.
 void nnc_packed_product_forward(int isa, const nnc_patch_shape *shape, int out_channels,
                                 const float *packed_weight, const float *input, long first_column,
                                 int column_count, int first_row, int row_count, float *output,
                                 const float *shortcut, const float *scale, const float *bias, int activation,
-                                float *work);
+                                int in_place, float *work);
 
 #ifdef __cplusplus
 }

@@ -18,14 +18,14 @@ extension Conv2D {
 
   /// Whether inference plans run `g` (laid out channels-first) as a packed product: ungrouped
   /// convolutions with patches of 64 floats or more on maps of 49 pixels or more that are 1x1
-  /// (strided or not) with 64 filters or more, or strided with taps and 128 filters or more — all of
-  /// ResNet-50's but its stem and its stride-1 expansions on maps of `inferenceSampleColumns` pixels
-  /// or more. Those expansions (64 -> 256 on 56x56 maps, with a residual addition) write four times
+  /// (strided or not) with 64 filters or more, or strided with taps and 128 filters or more (64 for
+  /// an image's stem, read in place) — all of ResNet-50's but its stride-1 expansions on maps of
+  /// `inferenceSampleColumns` pixels or more. Those expansions (64 -> 256 on 56x56 maps, with a residual addition) write four times
   /// the floats they read, and the tiles' rows of 8 columns across 32 planes wrote them 2-10 % slower
   /// than OpenBLAS's products a sample per tile (and the direct kernel's, for 64 inputs); the strided
   /// projections (1x1/2 -> 512x28x28 and 1024x14x14) gather their columns either way and ran 5-7 %
   /// faster here (9.2 against 9.9 ms, 8.7 against 9.2); the stem (64 filters over 147-float
-  /// patches) ran level with the patch product. In alternating runs of ResNet-50
+  /// patches) ran level with the patch product when packed, ahead of it read in place. In alternating runs of ResNet-50
   /// (batch 8, two threads, AVX-512 Zen 4) the layers it takes ran 1-27 % faster (3x3/2 to 512x7x7
   /// 9.2 against 12.5 ms, 1x1 to 2048x7x7 13.5 against 16.0), the whole batch 295 against 310 ms.
   static func runsPackedProduct(_ g: Conv2DGeometry) -> Bool {
@@ -39,7 +39,23 @@ extension Conv2D {
       let wideExpansion = !strided && plane >= inferenceSampleColumns && g.outChannels > g.inChannels
       return g.outChannels >= packedProductMinimumFilters && !wideExpansion
     }
-    return strided && g.outChannels >= packedProductMinimumStridedFilters
+    return strided
+      && (g.outChannels >= packedProductMinimumStridedFilters
+        || packedProductReadsInPlace(g) && g.outChannels >= packedProductMinimumFilters)
+  }
+
+  /// Input channels at most of a convolution whose groups of columns the packed product reads in
+  /// place rather than packs (`nnc_packed_product_forward`'s `in_place`): an image's stem, whose
+  /// patches come from few rows (21 for ResNet's 7x7/2 over 3 channels), each group's window of a row
+  /// one or two cache lines that the next group and every block of filters read again. ResNet-50's
+  /// stem (batch 8, two threads, AVX-512 Xeon): 7.9 ms, against 9.7 packed and 9.8 as a patch
+  /// product. Deep patches lost: its 3x3/2 layers (64 to 512 channels) read in place ran 3-5 %
+  /// slower than packed.
+  static let packedProductInPlaceMaximumInputs = 4
+
+  /// Whether the packed product reads `g`'s columns in place (see `packedProductInPlaceMaximumInputs`).
+  static func packedProductReadsInPlace(_ g: Conv2DGeometry) -> Bool {
+    g.inChannels <= packedProductInPlaceMaximumInputs && !g.isPointwise && g.strideW <= 2
   }
 
   static let packedProductMinimumFilters = 64
@@ -123,7 +139,7 @@ extension Conv2D {
           instructionSet.code, shape, Int32(g.outChannels), packed, input, firstColumn,
           Int32(min(columnsPerTask, totalColumns - firstColumn)), Int32(firstRow),
           Int32(min(rows, g.outChannels - firstRow)), output, shortcut, channelScale, bias,
-          code ?? Int32(NNC_POINTWISE_LINEAR), work + part * workFloats)
+          code ?? Int32(NNC_POINTWISE_LINEAR), packedProductReadsInPlace(g) ? 1 : 0, work + part * workFloats)
       }
     }
     if code == nil { activation.forward(UnsafePointer(output), output, count: g.outputCount) }

@@ -168,7 +168,7 @@ enum Winograd4x4Conv2D {
         nnc_packed_product_forward(
           instructionSet.code, shape, Int32(outChannels), weight + position * weightStride,
           input + position * inputStride, 0, Int32(columns), 0, Int32(outChannels),
-          product + position * productStride, nil, nil, nil, Int32(NNC_POINTWISE_LINEAR),
+          product + position * productStride, nil, nil, nil, Int32(NNC_POINTWISE_LINEAR), 0,
           workspace + part * partFloats)
       }
     }
