@@ -6,7 +6,7 @@ import Testing
 
 /// Shapes that exercise the 4x4 tiling: maps not a multiple of 4 (edge tiles cut off), odd sizes, no
 /// padding, asymmetric padding, a single output, batches of 1 and more whose tiles do not fill the
-/// 8 lanes, and 3 to 128 channels.
+/// 8 lanes, and 3 to 264 channels (packed products from 256 x 256 weights a position).
 let winograd4x4Cases: [ConvCase] = [
   ConvCase(
     name: "16 to 16 channels, 8x8 same, batch 1",
@@ -43,6 +43,13 @@ let winograd4x4Cases: [ConvCase] = [
       batch: 1, inChannels: 24, inHeight: 17, inWidth: 18, outChannels: 128, kernelHeight: 3, kernelWidth: 3,
       padTop: 1, padBottom: 1, padLeft: 1, padRight: 1),
     hasBias: false),
+  // Weights enough per position for packed products, the last block of filters part empty.
+  ConvCase(
+    name: "264 to 250 channels, 5x6 same, batch 2",
+    geometry: Conv2DGeometry(
+      batch: 2, inChannels: 264, inHeight: 5, inWidth: 6, outChannels: 250, kernelHeight: 3, kernelWidth: 3,
+      padTop: 1, padBottom: 1, padLeft: 1, padRight: 1),
+    hasBias: true),
   ConvCase(
     name: "3 to 2 channels, 3x3 valid (one output), batch 5",
     geometry: Conv2DGeometry(
@@ -210,7 +217,8 @@ let winogradTransformRoundings = 32
       var scratch = [Float](repeating: .nan, count: Winograd4x4Conv2D.scratchCount(g))
       var kept = [Float](repeating: .nan, count: Winograd4x4Conv2D.transformedWeightCount(g))
       Winograd4x4Conv2D.transformWeights(
-        weight, outChannels: g.outChannels, inChannels: g.inChannels, into: &kept, threads: threads)
+        weight, outChannels: g.outChannels, inChannels: g.inChannels, into: &kept,
+        packed: Winograd4x4Conv2D.packsPositions(g), threads: threads)
       Winograd4x4Conv2D.forward(
         g, input: input, weight: weight, bias: bias, output: &output, scratch: &scratch, activation: .relu,
         keptWeight: &kept, channelScale: channelScale, weightIsPrepared: true, threads: threads)

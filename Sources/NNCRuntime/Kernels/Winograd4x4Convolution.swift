@@ -67,14 +67,29 @@ enum Winograd4x4Conv2D {
     return positions * tiles4 < WinogradConv2D.positions * tiles2
   }
 
-  /// Floats of one position's transformed weights U[ξ], packed in blocks of output channels for
-  /// `nnc_packed_product_forward` (`nnc_packed_product_pack`'s layout).
-  static func packedWeightStride(_ g: Conv2DGeometry) -> Int {
-    nnc_packed_product_weight_floats(Int32(g.outChannels), Int32(g.inChannels))
+  /// Weights per position at least (input × output channels) for the positions' products to run as
+  /// packed products (`multiplyPositions`) rather than OpenBLAS's, which packs U[ξ] again on every
+  /// call and zeroes M first. Measured in alternating runs (batch 8, two threads, AVX-512 Xeon):
+  /// 512 -> 512 on 7x7 maps 24 % more images/s, 256 -> 256 on 14x14 2 %; below, 128 -> 128 on 28x28
+  /// and 64 -> 64 on 56x56 gained 5 and 2 %, but ResNet-18/32's 64 -> 64 on 8x8 and 128 -> 128 on
+  /// 4x4 (batch 32) lost 8-10 %.
+  static let packedPositionsMinimumWeights = 64 * 1024
+
+  /// Whether the positions' products of `g` are packed products (`packedPositionsMinimumWeights`).
+  static func packsPositions(_ g: Conv2DGeometry) -> Bool {
+    g.inChannels * g.outChannels >= packedPositionsMinimumWeights
+  }
+
+  /// Floats of one position's transformed weights U[ξ]: packed in blocks of output channels for
+  /// `nnc_packed_product_forward` (`nnc_packed_product_pack`'s layout), or a row per output channel.
+  static func weightStride(_ g: Conv2DGeometry) -> Int {
+    packsPositions(g)
+      ? nnc_packed_product_weight_floats(Int32(g.outChannels), Int32(g.inChannels))
+      : WinogradConv2D.positionStride(g.outChannels * g.inChannels)
   }
 
   /// Floats of the transformed weights U.
-  static func transformedWeightCount(_ g: Conv2DGeometry) -> Int { positions * packedWeightStride(g) }
+  static func transformedWeightCount(_ g: Conv2DGeometry) -> Int { positions * weightStride(g) }
 
   /// Where V, M and the per-part workspaces start in the scratch (U comes first).
   private static func layout(_ g: Conv2DGeometry, _ tiling: Tiling) -> (input: Int, product: Int, parts: Int)
@@ -95,6 +110,7 @@ enum Winograd4x4Conv2D {
   /// Floats of a part's workspace: the input transform's padded planes, or a product's packed
   /// columns (the phases run one after the other).
   static func workspacePerPart(_ g: Conv2DGeometry, _ tiling: Tiling) -> Int {
+    guard packsPositions(g) else { return tiling.paddedPlanesFloats }
     let columns = tiling.columns(samples: tiling.samplesPerChunk)
     let product = nnc_packed_product_work_floats(Int32(g.inChannels), Int32(columns), Int32(g.outChannels))
     return max(tiling.paddedPlanesFloats, product)
@@ -120,7 +136,8 @@ enum Winograd4x4Conv2D {
     let workspace = scratch + offsets.parts
     if !weightIsPrepared {
       transformWeights(
-        weight, outChannels: outChannels, inChannels: inChannels, into: transformedWeight, threads: threads)
+        weight, outChannels: outChannels, inChannels: inChannels, into: transformedWeight,
+        packed: packsPositions(g), threads: threads)
     }
     let inSample = inChannels * g.inHeight * g.inWidth
     let outSample = outChannels * g.outHeight * g.outWidth
@@ -133,10 +150,17 @@ enum Winograd4x4Conv2D {
       transformInput(
         g, tiling, input: input + first * inSample, samples: samples, into: transformedInput,
         workspace: workspace, threads: threads)
-      multiplyPositions(
-        g, columns: columns, weight: transformedWeight, input: transformedInput, inputStride: inputStride,
-        product: product, productStride: productStride, workspace: workspace,
-        partFloats: workspacePerPart(g, tiling), threads: threads)
+      if packsPositions(g) {
+        multiplyPositions(
+          g, columns: columns, weight: transformedWeight, input: transformedInput, inputStride: inputStride,
+          product: product, productStride: productStride, workspace: workspace,
+          partFloats: workspacePerPart(g, tiling), threads: threads)
+      } else {
+        WinogradConv2D.multiplyPositions(
+          positions, outChannels: outChannels, inChannels: inChannels, columns: columns,
+          weight: transformedWeight, weightStride: weightStride(g), input: transformedInput,
+          inputStride: inputStride, product: product, productStride: productStride, threads: threads)
+      }
       transformOutput(
         g, tiling, product: product, samples: samples, into: output + first * outSample,
         scale: channelScale, bias: bias, activation: activation,
@@ -145,10 +169,9 @@ enum Winograd4x4Conv2D {
     }
   }
 
-  /// M[ξ] = U[ξ] V[ξ] for each position ξ: one single-threaded packed product per position (the
-  /// weights packed once per run, each product summed over the input channels in order), the
-  /// positions side by side, so the thread count changes no bit. OpenBLAS's products, which F(2x2,
-  /// 3x3) keeps for training, packed U[ξ] again on every call and zeroed M first (beta = 0).
+  /// M[ξ] = U[ξ] V[ξ] for each position ξ when `packsPositions`: one single-threaded packed product
+  /// per position (the weights packed once per run, each product summed over the input channels in
+  /// order), the positions side by side, so the thread count changes no bit.
   static func multiplyPositions(
     _ g: Conv2DGeometry, columns: Int, weight: UnsafePointer<Float>, input: UnsafePointer<Float>,
     inputStride: Int, product: UnsafeMutablePointer<Float>, productStride: Int,
@@ -156,7 +179,7 @@ enum Winograd4x4Conv2D {
     instructionSet: DepthwiseInstructionSet = .best
   ) {
     let (inChannels, outChannels) = (g.inChannels, g.outChannels)
-    let weightStride = packedWeightStride(g)
+    let weightStride = weightStride(g)
     // Each position as a 1 x columns map of inChannels channels under a 1x1 kernel.
     var shape = nnc_patch_shape(
       in_channels: Int32(inChannels), in_height: 1, in_width: Int32(columns), out_height: 1,
@@ -280,15 +303,20 @@ enum Winograd4x4Conv2D {
     )
   }
 
-  /// U = G g Gᵀ for every filter, each position's in `nnc_packed_product_pack`'s blocks of filters
-  /// ([filter / 32][channel][filter % 32], missing filters 0). The lanes are input channels, a
-  /// kernel's taps 9 floats apart.
+  /// U = G g Gᵀ for every filter: `packed`, each position's in `nnc_packed_product_pack`'s blocks of
+  /// filters ([filter / 32][channel][filter % 32], missing filters 0), else [filter][channel]
+  /// (`WinogradConv2D.positionStride` apart). The lanes are input channels, a kernel's taps 9 floats
+  /// apart.
   static func transformWeights(
     _ weight: UnsafePointer<Float>, outChannels: Int, inChannels: Int,
-    into transformed: UnsafeMutablePointer<Float>, threads: Int = Parallel.threadCount
+    into transformed: UnsafeMutablePointer<Float>, packed: Bool, threads: Int = Parallel.threadCount
   ) {
-    let stride = nnc_packed_product_weight_floats(Int32(outChannels), Int32(inChannels))
-    let block = Int(NNC_PACKED_PRODUCT_CHANNELS)
+    let stride =
+      packed
+      ? nnc_packed_product_weight_floats(Int32(outChannels), Int32(inChannels))
+      : WinogradConv2D.positionStride(outChannels * inChannels)
+    // A row per filter is a block of one filter.
+    let block = packed ? Int(NNC_PACKED_PRODUCT_CHANNELS) : 1
     if outChannels % block != 0 {
       // The last block's missing filters are zeros.
       for position in 0..<positions {
@@ -297,7 +325,7 @@ enum Winograd4x4Conv2D {
     }
     Parallel.forEach(outChannels, workPerItem: inChannels * 200, threads: threads) { _, filter in
       let kernels = weight + filter * inChannels * 9
-      // Filter o's U at [o / 32][channel][o % 32] of each position's blocks.
+      // Filter o's U at [o / block][channel][o % block] of each position's blocks.
       let target = transformed + filter / block * block * inChannels + filter % block
       func lanes<L: FloatLanes>(_: L.Type, _ channel: Int) {
         func g(_ tap: Int) -> L { L.load(kernels + channel * 9 + tap, stride: 9) }
