@@ -4,6 +4,7 @@
 #include "kernel_arithmetic.h"
 #include "pointwise.h"
 
+#include <limits.h>
 #include <string.h>
 
 #include "pointwise_lanes.h"
@@ -152,7 +153,8 @@ void nnc_packed_product_forward(int isa, const nnc_patch_shape *shape, int out_c
   const int chunk = nnc_max(1, CHUNK_FLOATS / (patch * CHANNELS)) * CHANNELS;
   // Each term's offset from a window's corner (input channel, kernel row, kernel column), for the
   // groups that read their terms in place.
-  in_place = in_place && shape->stride_w <= 2;
+  in_place = in_place && shape->stride_w <= 2 &&
+             (long)shape->in_channels * shape->in_height * shape->in_width <= INT_MAX;
   int xo[in_place ? patch : 1];
   if (in_place) {
     const int taps = shape->kernel_height * shape->kernel_width;

@@ -42,7 +42,7 @@ long nnc_packed_product_work_floats(int patch, int columns, int out_channels);
 /// NULL no affine step runs; otherwise a NULL scale is 1 and a NULL bias 0. Each output's arithmetic
 /// is the same whatever task, panel or vector computes it, so results depend on the instruction set
 /// only (the AVX2 and AVX-512 variants give the same bits). With `in_place` (stride 1 or 2 along
-/// the rows), a group of 8 columns in one output row whose taps all lie inside the input reads its
+/// the rows, samples of at most INT_MAX floats; otherwise ignored), a group of 8 columns in one output row whose taps all lie inside the input reads its
 /// terms from the input where they are instead of packing them: the same values in the same order,
 /// so the same bits. `work` holds `nnc_packed_product_work_floats(patch, column_count, out_channels)`
 /// floats.
