@@ -83,9 +83,13 @@ enum Winograd4x4Conv2D {
   /// Floats of one position's transformed weights U[ξ]: packed in blocks of output channels for
   /// `nnc_packed_product_forward` (`nnc_packed_product_pack`'s layout), or a row per output channel.
   static func weightStride(_ g: Conv2DGeometry) -> Int {
-    packsPositions(g)
-      ? nnc_packed_product_weight_floats(Int32(g.outChannels), Int32(g.inChannels))
-      : WinogradConv2D.positionStride(g.outChannels * g.inChannels)
+    weightStride(outChannels: g.outChannels, inChannels: g.inChannels, packed: packsPositions(g))
+  }
+
+  static func weightStride(outChannels: Int, inChannels: Int, packed: Bool) -> Int {
+    packed
+      ? nnc_packed_product_weight_floats(Int32(outChannels), Int32(inChannels))
+      : WinogradConv2D.positionStride(outChannels * inChannels)
   }
 
   /// Floats of the transformed weights U.
@@ -311,10 +315,7 @@ enum Winograd4x4Conv2D {
     _ weight: UnsafePointer<Float>, outChannels: Int, inChannels: Int,
     into transformed: UnsafeMutablePointer<Float>, packed: Bool, threads: Int = Parallel.threadCount
   ) {
-    let stride =
-      packed
-      ? nnc_packed_product_weight_floats(Int32(outChannels), Int32(inChannels))
-      : WinogradConv2D.positionStride(outChannels * inChannels)
+    let stride = weightStride(outChannels: outChannels, inChannels: inChannels, packed: packed)
     // A row per filter is a block of one filter.
     let block = packed ? Int(NNC_PACKED_PRODUCT_CHANNELS) : 1
     if outChannels % block != 0 {
