@@ -168,28 +168,20 @@ import Testing
     }
   }
 
-  /// Inference plans choose it for ResNet-50's stem, its 3x3/2 layers, its 1x1 layers on 7x7 maps,
-  /// its reductions and its strided projections; training plans keep im2col and the pointwise product.
-  @Test func inferencePlansChooseItForResNet50sStridedAndSmallMapLayers() {
+  /// Inference plans choose it for ResNet-50's stem, its 3x3/2 layers, its 1x1 reductions on 14x14
+  /// and 28x28 maps (its other 1x1 layers are plane products) and its strided projections; training
+  /// plans keep im2col and the pointwise product.
+  @Test func inferencePlansChooseItForResNet50sStridedLayersAndReductions() {
     let strided = Conv2DGeometry(
       batch: 8, inChannels: 128, inHeight: 56, inWidth: 56, outChannels: 128, kernelHeight: 3, kernelWidth: 3,
       strideH: 2, strideW: 2, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1)
-    let expansion = Conv2DGeometry(
-      batch: 8, inChannels: 512, inHeight: 7, inWidth: 7, outChannels: 2048, kernelHeight: 1, kernelWidth: 1)
     #expect(ConvolutionAlgorithm.choose(for: strided, mode: .inference) == .packedProduct)
-    #expect(ConvolutionAlgorithm.choose(for: expansion, mode: .inference) == .packedProduct)
     #expect(ConvolutionAlgorithm.choose(for: strided, mode: .training) == .im2col)
-    #expect(ConvolutionAlgorithm.choose(for: expansion, mode: .training) == .pointwise)
     let reduction = Conv2DGeometry(
       batch: 8, inChannels: 1024, inHeight: 14, inWidth: 14, outChannels: 256, kernelHeight: 1, kernelWidth: 1
     )
     #expect(ConvolutionAlgorithm.choose(for: reduction, mode: .inference) == .packedProduct)
-    // The stride-1 expansions on maps of 14x14 and more keep theirs; the strided projections and
-    // the stem (read in place) take it.
-    let wideMap = Conv2DGeometry(
-      batch: 8, inChannels: 256, inHeight: 14, inWidth: 14, outChannels: 1024, kernelHeight: 1, kernelWidth: 1
-    )
-    #expect(ConvolutionAlgorithm.choose(for: wideMap, mode: .inference) == .sampleTiles)
+    #expect(ConvolutionAlgorithm.choose(for: reduction, mode: .training) == .pointwise)
     let projection = Conv2DGeometry(
       batch: 8, inChannels: 256, inHeight: 56, inWidth: 56, outChannels: 512, kernelHeight: 1, kernelWidth: 1,
       strideH: 2, strideW: 2)
@@ -205,12 +197,12 @@ import Testing
 extension PackedProductTests {
   static let model = """
     model:
-      input: [16, 14, 14]
+      input: [16, 28, 28]
       layers:
-        - conv2d: {filters: 128, kernel: 3, stride: 2, padding: 1, bias: false}
+        - conv2d: {filters: 256, kernel: 3, stride: 2, padding: 1, bias: false}
         - batchnorm
         - relu
-        - conv2d: {filters: 256, kernel: 1, bias: false}
+        - conv2d: {filters: 128, kernel: 1, bias: false}
         - batchnorm
         - global_avgpool
         - dense: 3

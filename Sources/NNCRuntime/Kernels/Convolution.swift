@@ -162,6 +162,8 @@ public enum Conv2D {
       return patchProductScratchCount(geometry, outputLayout: .channelsFirst)
     case .packedProduct:
       return packedProductScratchCount(geometry)
+    case .planeProduct:
+      return planeProductScratchCount(geometry)
     case .channelsLastDepthwise:
       return DepthwiseConv2D.channelsLastScratchCount(geometry)
     case .cropped(let crop, let inner):
@@ -204,6 +206,7 @@ public enum Conv2D {
     case .denseProduct: return channelsLastPointwiseScratchCount(geometry.denseProductGeometry)
     case .patchProduct: return geometry.weightCount
     case .packedProduct: return packedProductWeightCount(geometry)
+    case .planeProduct: return planeProductWeightCount(geometry)
     case .im2col, .pointwise, .sampleTiles, .depthwise, .direct, .channelsLastDepthwise:
       return 0
     }
@@ -261,6 +264,11 @@ public enum Conv2D {
         shortcut: shortcut, packedWeight: keptWeight, packedWeightIsCurrent: prepared)
     case .packedProduct:
       packedProductForward(
+        geometry, input: input, weight: weight, bias: bias, output: output, activation: activation,
+        channelScale: channelScale, scratch: requireScratch(geometry, scratch), shortcut: shortcut,
+        packedWeight: keptWeight, packedWeightIsCurrent: prepared)
+    case .planeProduct:
+      planeProductForward(
         geometry, input: input, weight: weight, bias: bias, output: output, activation: activation,
         channelScale: channelScale, scratch: requireScratch(geometry, scratch), shortcut: shortcut,
         packedWeight: keptWeight, packedWeightIsCurrent: prepared)
@@ -403,9 +411,9 @@ public enum Conv2D {
       preconditionFailure("F(4x4, 3x3) convolutions have no backward: training plans run F(2x2, 3x3)")
     case .channelsLastPointwise, .channelsLastDepthwise:
       preconditionFailure("channels-last convolutions have no backward: only inference graphs change layout")
-    case .denseProduct, .patchProduct, .packedProduct:
+    case .denseProduct, .patchProduct, .packedProduct, .planeProduct:
       preconditionFailure(
-        "dense, patch and packed products have no backward: only inference plans choose them")
+        "dense, patch, packed and plane products have no backward: only inference plans choose them")
     case .im2col, .pointwise, .sampleTiles, .direct:
       columnsBackward(
         geometry, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,

@@ -42,6 +42,10 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
   /// per run times column panels each task packs from the input, every output written once with its
   /// epilogue (`Conv2D.packedProductForward`). Inference only.
   case packedProduct
+  /// Ungrouped pointwise convolutions with 64 inputs and filters and more (all of ResNet-50's
+  /// stride-1 1x1 layers but its reductions on 14x14 and 28x28 maps): weights packed once per run, tiles of 6 filters × 64 columns of a plane written straight into
+  /// the planes with their epilogue (`Conv2D.planeProductForward`). Inference only.
+  case planeProduct
 
   /// The algorithm for `geometry`: the direct depthwise kernel when it has several groups, one per
   /// input channel, the direct kernel for few input channels × taps (`DirectConv2D.applies`), else
@@ -64,10 +68,13 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
   /// This algorithm for `geometry` with F(2x2, 3x3) (also under a crop) replaced by F(4x4, 3x3) where
   /// `Winograd4x4Conv2D.savesProducts`, `pointwise` and strided `im2col` by `sampleTiles` where
   /// `Conv2D.runsSamplesInInference`, `pointwise` or `im2col` (also under a crop) by
-  /// `denseProduct` where `Conv2DGeometry.isDenseProduct`, and `im2col` by `patchProduct` where
+  /// `denseProduct` where `Conv2DGeometry.isDenseProduct`, `pointwise` by `planeProduct` where
+  /// `Conv2D.runsPlaneProduct`, either by `packedProduct` where `Conv2D.runsPackedProduct`, and
+  /// `im2col` by `patchProduct` where
   /// `Conv2D.runsPatchProduct` with 16 filters or more.
   func forwardOnly(for geometry: Conv2DGeometry) -> ConvolutionAlgorithm {
     if geometry.isDenseProduct, self == .pointwise || self == .im2col { return .denseProduct }
+    if self == .pointwise, Conv2D.runsPlaneProduct(geometry) { return .planeProduct }
     if self == .pointwise || self == .im2col, Conv2D.runsPackedProduct(geometry) { return .packedProduct }
     if self == .im2col, Conv2D.runsPatchProduct(geometry, outputLayout: .channelsFirst),
       geometry.outChannels >= Conv2D.patchProductMinimumFilters
@@ -80,7 +87,7 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
     case .im2col where Conv2D.runsSamplesInInference(geometry): return .sampleTiles
     case .cropped(let crop, let inner): return .cropped(crop, then: inner.forwardOnly(for: crop.geometry))
     case .im2col, .sampleTiles, .winograd4x4, .direct, .depthwise, .channelsLastPointwise,
-      .channelsLastDepthwise, .denseProduct, .patchProduct, .packedProduct:
+      .channelsLastDepthwise, .denseProduct, .patchProduct, .packedProduct, .planeProduct:
       return self
     }
   }
@@ -91,7 +98,7 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
   public var addsShortcut: Bool {
     switch self {
     case .im2col, .pointwise, .sampleTiles, .winograd, .winograd4x4, .channelsLastPointwise,
-      .denseProduct, .patchProduct, .packedProduct:
+      .denseProduct, .patchProduct, .packedProduct, .planeProduct:
       return true
     case .cropped(_, let inner): return inner.addsShortcut
     case .direct, .depthwise, .channelsLastDepthwise: return false
@@ -105,7 +112,7 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
     case .depthwise, .channelsLastDepthwise: return true
     case .cropped(_, let inner): return inner.takesScaledWeights
     case .im2col, .pointwise, .sampleTiles, .winograd, .winograd4x4, .direct, .channelsLastPointwise,
-      .denseProduct, .patchProduct, .packedProduct:
+      .denseProduct, .patchProduct, .packedProduct, .planeProduct:
       return false
     }
   }
@@ -140,6 +147,7 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
     case .denseProduct: return "dense product"
     case .patchProduct: return "patch product"
     case .packedProduct: return "packed product"
+    case .planeProduct: return "plane product"
     }
   }
 }

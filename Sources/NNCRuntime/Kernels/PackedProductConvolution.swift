@@ -20,7 +20,9 @@ extension Conv2D {
   /// convolutions with patches of 64 floats or more on maps of 49 pixels or more that are 1x1
   /// (strided or not) with 64 filters or more, or strided with taps and 128 filters or more (64 for
   /// an image's stem, read in place) — all of ResNet-50's but its stride-1 expansions on maps of
-  /// `inferenceSampleColumns` pixels or more. Those expansions (64 -> 256 on 56x56 maps, with a residual addition) write four times
+  /// `inferenceSampleColumns` pixels or more. (`ConvolutionAlgorithm.forwardOnly` gives the plane
+  /// product its pointwise layers first, `runsPlaneProduct`: here ResNet-50 keeps its strided layers
+  /// and its reductions on 14x14 and 28x28 maps.) Those expansions (64 -> 256 on 56x56 maps, with a residual addition) write four times
   /// the floats they read, and the tiles' rows of 8 columns across 32 planes wrote them 2-10 % slower
   /// than OpenBLAS's products a sample per tile (and the direct kernel's, for 64 inputs); the strided
   /// projections (1x1/2 -> 512x28x28 and 1024x14x14) gather their columns either way and ran 5-7 %
