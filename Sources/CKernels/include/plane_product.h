@@ -1,16 +1,16 @@
 // A channels-first pointwise convolution (1x1, stride 1, unpadded) for inference, with vectors along
-// each output plane: output[n][o][p] = activation(s[o] · Σ_k weight[o][k] · input[n][k][p] + b[o]
+// the output planes: output[n][o][p] = activation(s[o] · Σ_k weight[o][k] · input[n][k][p] + b[o]
 // [+ shortcut]). The packed product (`packed_product.h`) keeps vectors over output channels, so each
 // tile is transposed 8 × 8 into the planes and written as rows of 8 columns across 32 planes; with 64
-// input channels that transposed epilogue is a quarter of the work, and ResNet-50's expansions on
-// 56x56 maps ran it slower than OpenBLAS a sample at a time. Here a tile is 6 output channels × 64
-// columns of one sample's plane (24 accumulators of 16 lanes on AVX-512: four column loads and six
-// weight broadcasts feed 24 fused multiply-adds), written straight into 6 planes as whole cache lines
-// with the epilogue applied. On one thread of an AVX-512 Xeon (4 samples): 64 -> 256 on 56x56 with a
-// residual addition 115-120 GFLOP/s against the packed product's 62-66, 256 -> 128 150 against 125;
-// on 14x14 and 7x7 maps, whose planes are not whole tiles, the packed product stays ahead (its
-// columns run across samples). Compiled for any x86-64 or ARM CPU, with AVX2 and FMA, and with
-// AVX-512, chosen at run time like the other kernels.
+// input channels that transposed epilogue is a quarter of the work. Here a tile is 6 output channels
+// × 64 columns (24 accumulators of 16 lanes on AVX-512: four column loads and six weight broadcasts
+// feed 24 fused multiply-adds), written straight into 6 planes as whole vectors with the epilogue
+// applied; columns run across the batch, so tiles cross samples' ends (those go through a spare tile)
+// and 7x7 or 14x14 maps waste nothing. One thread of an AVX-512 Xeon, 4 samples
+// (`Benchmarks/plane_product.c`, GFLOP/s): 64 -> 256 on 56x56 with a residual addition 115 against
+// the packed product's 66, 128 -> 512 on 28x28 with one 130-145 against 111-115, 1024 -> 256 on 14x14
+// 127-139 against 151-155; the AVX2 variants 64-83 against 46-64 on every shape. Compiled for any
+// x86-64 or ARM CPU, with AVX2 and FMA, and with AVX-512, chosen at run time like the other kernels.
 #ifndef NNC_PLANE_PRODUCT_H
 #define NNC_PLANE_PRODUCT_H
 
