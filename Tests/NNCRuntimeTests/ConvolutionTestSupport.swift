@@ -161,3 +161,44 @@ func referenceEpilogue(
   }
   return (expected, bounds)
 }
+
+/// An inference product (`run(threads, instructionSet, activation, affine)` returning its output for
+/// `input` and `weight`, with the bias and scale when `affine`) against the definition in Double
+/// within float rounding, for ReLU6, linear, ReLU and tanh epilogues: the same bits on 1, 2 and 3
+/// threads, and on AVX2 and AVX-512 where the machine has both.
+func expectMatchesTheDefinitionOnEveryThreadCountAndInstructionSet(
+  _ g: Conv2DGeometry, input: [Float], weight: [Float], bias: [Float], scale: [Float],
+  sourceLocation: SourceLocation = #_sourceLocation,
+  run: (_ threads: Int, _ isa: DepthwiseInstructionSet, _ activation: ActivationKind, _ affine: Bool) ->
+    [Float]
+) {
+  let sums = referenceConvolution(g, input: doubles(input), weight: doubles(weight), bias: nil)
+  let magnitudes = referenceConvolution(
+    g, input: input.map { abs(Double($0)) }, weight: weight.map { abs(Double($0)) }, bias: nil)
+  let available = DepthwiseInstructionSet.allCases.filter(\.isAvailable)
+  for (activation, affine) in [
+    (ActivationKind.relu6, true), (.linear, false), (.relu, true), (.tanh, true),
+  ] {
+    let runs = (1...3).map { ($0, DepthwiseInstructionSet.best) } + available.map { (1, $0) }
+    let results = runs.map { threads, isa in run(threads, isa, activation, affine) }
+    let (expected, bounds) = referenceEpilogue(
+      g, sums: sums, magnitudes: magnitudes, scale: affine ? scale : nil, bias: affine ? bias : nil,
+      activation: activation)
+    for (result, run) in zip(results, runs) {
+      let error = maxRoundingError(result, expected, magnitudes: bounds, terms: g.columnRows + 2)
+      #expect(
+        error < 4, "\(g) \(activation) \(run.1): \(error) rounding bounds", sourceLocation: sourceLocation)
+    }
+    #expect(
+      results[1] == results[0] && results[2] == results[0], "\(g) \(activation): thread counts differ",
+      sourceLocation: sourceLocation)
+    if available.contains(.avx2) && available.contains(.avx512) {
+      let (avx2, avx512) = (
+        results[3 + available.firstIndex(of: .avx2)!], results[3 + available.firstIndex(of: .avx512)!]
+      )
+      #expect(
+        avx2.map(\.bitPattern) == avx512.map(\.bitPattern), "\(g) \(activation): AVX2 and AVX-512 differ",
+        sourceLocation: sourceLocation)
+    }
+  }
+}

@@ -41,39 +41,15 @@ import Testing
   @Test(arguments: geometries)
   func matchesTheDefinitionOnEveryThreadCountAndInstructionSet(_ g: Conv2DGeometry) {
     let (input, weight, bias, scale, _) = Self.inputs(g, seed: 81)
-    let sums = referenceConvolution(g, input: doubles(input), weight: doubles(weight), bias: nil)
-    let magnitudes = referenceConvolution(
-      g, input: input.map { abs(Double($0)) }, weight: weight.map { abs(Double($0)) }, bias: nil)
-    let available = DepthwiseInstructionSet.allCases.filter(\.isAvailable)
-    for (activation, affine) in [
-      (ActivationKind.relu6, true), (.linear, false), (.relu, true), (.tanh, true),
-    ] {
-      let runs = (1...3).map { ($0, DepthwiseInstructionSet.best) } + available.map { (1, $0) }
-      let results = runs.map { threads, instructionSet in
-        var output = [Float](repeating: .nan, count: g.outputCount)
-        var scratch = [Float](repeating: .nan, count: Conv2D.planeProductScratchCount(g))
-        Conv2D.planeProductForward(
-          g, input: input, weight: weight, bias: affine ? bias : nil, output: &output, activation: activation,
-          channelScale: affine ? scale : nil, scratch: &scratch, threads: threads,
-          instructionSet: instructionSet)
-        return output
-      }
-      let (expected, bounds) = referenceEpilogue(
-        g, sums: sums, magnitudes: magnitudes, scale: affine ? scale : nil, bias: affine ? bias : nil,
-        activation: activation)
-      for (result, run) in zip(results, runs) {
-        let error = maxRoundingError(result, expected, magnitudes: bounds, terms: g.columnRows + 2)
-        #expect(error < 4, "\(g) \(activation) \(run.1): \(error) rounding bounds")
-      }
-      #expect(
-        results[1] == results[0] && results[2] == results[0], "\(g) \(activation): thread counts differ")
-      if available.contains(.avx2) && available.contains(.avx512) {
-        let (avx2, avx512) = (
-          results[3 + available.firstIndex(of: .avx2)!], results[3 + available.firstIndex(of: .avx512)!]
-        )
-        #expect(
-          avx2.map(\.bitPattern) == avx512.map(\.bitPattern), "\(g) \(activation): AVX2 and AVX-512 differ")
-      }
+    expectMatchesTheDefinitionOnEveryThreadCountAndInstructionSet(
+      g, input: input, weight: weight, bias: bias, scale: scale
+    ) { threads, isa, activation, affine in
+      var output = [Float](repeating: .nan, count: g.outputCount)
+      var scratch = [Float](repeating: .nan, count: Conv2D.planeProductScratchCount(g))
+      Conv2D.planeProductForward(
+        g, input: input, weight: weight, bias: affine ? bias : nil, output: &output, activation: activation,
+        channelScale: affine ? scale : nil, scratch: &scratch, threads: threads, instructionSet: isa)
+      return output
     }
   }
 
