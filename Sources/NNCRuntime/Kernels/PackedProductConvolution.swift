@@ -27,9 +27,10 @@ extension Conv2D {
   /// than OpenBLAS's products a sample per tile (and the direct kernel's, for 64 inputs); the strided
   /// projections (1x1/2 -> 512x28x28 and 1024x14x14) gather their columns either way and ran 5-7 %
   /// faster here (9.2 against 9.9 ms, 8.7 against 9.2); the stem (64 filters over 147-float
-  /// patches) ran level with the patch product when packed, ahead of it read in place. In alternating runs of ResNet-50
-  /// (batch 8, two threads, AVX-512 Zen 4) the layers it takes ran 1-27 % faster (3x3/2 to 512x7x7
-  /// 9.2 against 12.5 ms, 1x1 to 2048x7x7 13.5 against 16.0), the whole batch 295 against 310 ms.
+  /// patches) ran level with the patch product when packed, ahead of it read in place. When it came
+  /// (session 12), in alternating runs of ResNet-50 (batch 8, two threads, AVX-512 Zen 4) the layers
+  /// it took ran 1-27 % faster (3x3/2 to 512x7x7 9.2 against 12.5 ms, 1x1 to 2048x7x7 13.5 against
+  /// 16.0), the whole batch 295 against 310 ms.
   static func runsPackedProduct(_ g: Conv2DGeometry) -> Bool {
     guard g.groups == 1 && g.columnRows >= packedProductMinimumPatch,
       g.weightCount <= packedProductMaximumWeights
