@@ -68,7 +68,9 @@ import Testing
     Array(UnsafeBufferPointer(start: executor.output, count: batch * executor.outputSampleCount))
   }
 
-  static func checkInference(_ graph: Graph, batch: Int, seed: UInt64 = 7) {
+  /// The optimized inference executor's outputs against the unoptimized one's, for `batches`
+  /// batches in a row (from the second on, kernels that keep prepared weights use them).
+  static func checkInference(_ graph: Graph, batch: Int, seed: UInt64 = 7, batches: Int = 1) {
     let optimized = Executor(graph: graph, maxBatch: batch, configuration: .inference)
     let reference = Executor(
       graph: graph, maxBatch: batch,
@@ -77,10 +79,12 @@ import Testing
     #expect(optimized.parameterLayout.map(\.info.name) == reference.parameterLayout.map(\.info.name))
     #expect(optimized.parameterLayout.map(\.offset) == reference.parameterLayout.map(\.offset))
     prepare([optimized, reference], batch: batch, seed: seed)
-    optimized.forward(batch: batch, training: false)
-    reference.forward(batch: batch, training: false)
-    let error = relativeError(output(optimized, batch: batch), output(reference, batch: batch))
-    #expect(error <= 1e-5, "\(graph.name): inference outputs differ by \(error)")
+    for run in 0..<batches {
+      optimized.forward(batch: batch, training: false)
+      reference.forward(batch: batch, training: false)
+      let error = relativeError(output(optimized, batch: batch), output(reference, batch: batch))
+      #expect(error <= 1e-5, "\(graph.name), batch \(run): inference outputs differ by \(error)")
+    }
   }
 
   static func checkTraining(_ graph: Graph, batch: Int, seed: UInt64 = 11) {

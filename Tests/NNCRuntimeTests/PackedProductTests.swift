@@ -191,19 +191,6 @@ extension PackedProductTests {
     let plan = try ExecutionPlanner.plan(graph: model, configuration: .inference, maxBatch: 3)
     let packed = plan.steps.filter { $0.convolution?.algorithm == .packedProduct }
     #expect(packed.count == 2, "\(plan.steps.compactMap { $0.convolution?.algorithm })")
-    let batch = 3
-    let optimized = Executor(graph: model, maxBatch: batch, configuration: .inference)
-    let plain = Executor(
-      graph: model, maxBatch: batch,
-      configuration: ExecutionConfiguration(mode: .inference, optimization: .none))
-    OptimizationEquivalenceTests.prepare([optimized, plain], batch: batch, seed: 46)
-    for _ in 0..<2 {
-      let outputs = [optimized, plain].map { executor in
-        executor.forward(batch: batch, training: false)
-        return OptimizationEquivalenceTests.output(executor, batch: batch)
-      }
-      let error = OptimizationEquivalenceTests.relativeError(outputs[0], outputs[1])
-      #expect(error < 1e-5, "packed products against the unoptimized graph: \(error)")
-    }
+    OptimizationEquivalenceTests.checkInference(model, batch: 3, seed: 46, batches: 2)
   }
 }
