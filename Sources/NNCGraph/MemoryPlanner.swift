@@ -41,6 +41,24 @@ public struct MemoryPlan: Sendable {
 /// Values joined by an in-place node form one buffer. Buffers are then placed greedily, largest
 /// first, each at the best-fitting gap among the buffers whose lifetimes overlap its own.
 public enum MemoryPlanner {
+  /// A value that may be written over `overwritten`, computed from it element by element by node
+  /// `node`: granted when everything sharing `overwritten`'s buffer is last read at that step or
+  /// before, the buffer is not the caller's input, and none of `keptApart` (what the same kernel
+  /// reads besides) shares it. `MemoryPlan.valueOffsets` tells whether it was: the two offsets agree.
+  public struct Overwrite: Sendable {
+    public var value: ValueID
+    public var overwritten: ValueID
+    public var node: Int
+    public var keptApart: [ValueID]
+
+    public init(value: ValueID, overwritten: ValueID, node: Int, keptApart: [ValueID]) {
+      self.value = value
+      self.overwritten = overwritten
+      self.node = node
+      self.keptApart = keptApart
+    }
+  }
+
   /// The name under which `--disable-pass` turns reuse off.
   public static let passName = "plan-memory"
   /// Offsets are multiples of 16 elements (64 bytes, a cache line), and arenas start on one, so
@@ -53,8 +71,14 @@ public enum MemoryPlanner {
   /// memory with what the convolution reads, and the unwritten output takes no memory of its own.
   /// Likewise a depthwise output that the pointwise convolution reading it computes itself, held by
   /// the depthwise input, which so lives until that pointwise step.
+  ///
+  /// `overwrites` lets a value take the buffer of one it is computed from, elementwise, when that
+  /// buffer holds nothing read after the value's node (`Overwrite`): a residual addition written
+  /// over its shortcut, which then costs no memory of its own and no cache line read for ownership
+  /// that the shortcut's read did not already bring in.
   public static func plan(
-    _ graph: Graph, mode: GraphMode, batchSize: Int, reuse: Bool, storedWith: [ValueID: ValueID] = [:]
+    _ graph: Graph, mode: GraphMode, batchSize: Int, reuse: Bool, storedWith: [ValueID: ValueID] = [:],
+    overwrites: [Overwrite] = []
   ) -> MemoryPlan {
     let batch = max(1, batchSize)
     let n = graph.nodes.count
@@ -120,6 +144,18 @@ public enum MemoryPlanner {
       }
       for (value, holder) in storedWith.sorted(by: { $0.key < $1.key }) {
         valueRoot[value.index] = find(&valueRoot, holder.index)
+      }
+      // In value order, so that a chain (a block's sum the next block's shortcut) joins link by link.
+      for overwrite in overwrites.sorted(by: { $0.value < $1.value }) {
+        let root = find(&valueRoot, overwrite.value.index)
+        let heldRoot = find(&valueRoot, overwrite.overwritten.index)
+        let heldValues = (0..<valueCount).filter { produced[$0] && find(&valueRoot, $0) == heldRoot }
+        let lastRead = heldValues.map { last[$0] }.max() ?? Int.max
+        let apart = overwrite.keptApart.allSatisfy { find(&valueRoot, $0.index) != heldRoot }
+        guard root != heldRoot, apart, !heldValues.contains(graph.input.index),
+          lastRead <= forwardStep(overwrite.node)
+        else { continue }
+        valueRoot[root] = heldRoot
       }
     }
 

@@ -106,7 +106,8 @@ func referenceConvolutionGradients(
 /// A residual shortcut fused into `Conv2D.forward` by `algorithm`, before a linear or ReLU
 /// activation, gives the bits of the convolution followed by `Add.forward`: the epilogue rounds the
 /// convolution's value first, then adds, then activates. Checks that the sums are finite and that
-/// ReLU meets both signs.
+/// ReLU meets both signs; a kernel that may write over its shortcut (`addsShortcutInPlace`, as
+/// inference plans let it) gives the same bits written over it, on 1, 2 and 3 threads.
 func expectFusedShortcutGivesTheSeparateAdditionsBits(
   _ c: ConvCase, algorithm: ConvolutionAlgorithm, input: [Float], weight: [Float], bias: [Float]?,
   scale: [Float], shortcut: [Float], sourceLocation: SourceLocation = #_sourceLocation
@@ -132,6 +133,32 @@ func expectFusedShortcutGivesTheSeparateAdditionsBits(
     #expect(
       fused.map(\.bitPattern) == separate.map(\.bitPattern), "\(c.name), \(algorithm), \(activation)",
       sourceLocation: sourceLocation)
+    guard algorithm.addsShortcutInPlace else { continue }
+    for threads in 1...3 {
+      var overwritten = shortcut
+      let biasValues = bias ?? []
+      overwritten.withUnsafeMutableBufferPointer { sum in
+        scratch.withUnsafeMutableBufferPointer { scratch in
+          biasValues.withUnsafeBufferPointer { biasValues in
+            let (sum, scratch) = (sum.baseAddress!, scratch.baseAddress!)
+            let bias = bias == nil ? nil : biasValues.baseAddress
+            if algorithm == .planeProduct {
+              Conv2D.planeProductForward(
+                g, input: input, weight: weight, bias: bias, output: sum, activation: activation,
+                channelScale: scale, scratch: scratch, shortcut: UnsafePointer(sum), threads: threads)
+            } else {
+              Conv2D.packedProductForward(
+                g, input: input, weight: weight, bias: bias, output: sum, activation: activation,
+                channelScale: scale, scratch: scratch, shortcut: UnsafePointer(sum), threads: threads)
+            }
+          }
+        }
+      }
+      #expect(
+        overwritten.map(\.bitPattern) == separate.map(\.bitPattern),
+        "\(c.name), \(algorithm), \(activation), written over the shortcut on \(threads) threads",
+        sourceLocation: sourceLocation)
+    }
   }
 }
 

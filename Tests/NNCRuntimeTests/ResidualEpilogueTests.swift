@@ -127,6 +127,47 @@ private let winogradResidualModel = """
       - dense: 3
   """
 
+/// Bottleneck-like blocks whose last convolution is a plane product (64 channels on an 8x8 map):
+/// two in a chain, then an outer block around an inner one, whose input is both the inner block's
+/// shortcut and the outer's, so read after the inner addition.
+private let overwritingResidualModel = """
+  model:
+    input: [64, 8, 8]
+    layers:
+      - conv2d: {filters: 64, kernel: 1, bias: false}
+      - batchnorm
+      - relu
+      - residual:
+          layers:
+            - conv2d: {filters: 64, kernel: 3, padding: 1, bias: false}
+            - batchnorm
+            - relu
+            - conv2d: {filters: 64, kernel: 1, bias: false}
+            - batchnorm
+      - relu
+      - residual:
+          layers:
+            - conv2d: {filters: 64, kernel: 1, bias: false}
+            - batchnorm
+            - relu
+            - conv2d: {filters: 64, kernel: 1, bias: false}
+            - batchnorm
+      - relu
+      - residual:
+          layers:
+            - residual:
+                layers:
+                  - conv2d: {filters: 64, kernel: 1, bias: false}
+                  - batchnorm
+                  - relu
+                  - conv2d: {filters: 64, kernel: 1, bias: false}
+                  - batchnorm
+            - conv2d: {filters: 64, kernel: 1, bias: false}
+            - batchnorm
+      - global_avgpool
+      - dense: 3
+  """
+
 /// Additions the plan must not fuse: after a convolution with its own activation, and after a
 /// direct convolution (whose kernel writes whole samples before its epilogue).
 private let unfusableModel = """
@@ -250,6 +291,27 @@ private let unfusableModel = """
       "\(text)")
     let training = try ExecutionPlanner.plan(graph: model, configuration: .training, maxBatch: 4)
     #expect(training.steps.allSatisfy { $0.residual == nil && !$0.isAddedByProducer })
+  }
+
+  /// A plane product's sum is written over its shortcut where nothing reads the shortcut after the
+  /// addition (the chained blocks and the outer block), not where something does (the inner block,
+  /// whose shortcut the outer addition reads later); the plan computes what the unoptimized graph
+  /// does, batch after batch.
+  @Test func sumsAreWrittenOverShortcutsNothingReadsLater() throws {
+    let model = try graph(overwritingResidualModel)
+    let plan = try ExecutionPlanner.plan(graph: model, configuration: .inference, maxBatch: 3)
+    let text = ExecutionPlanPrinter.print(plan)
+    let residuals = plan.steps.compactMap(\.residual)
+    #expect(residuals.count == 4, "\(text)")
+    let overwritten = residuals.map { residual in
+      plan.memoryPlan.valueOffsets[plan.graph.nodes[residual.node].output.index]
+        == plan.memoryPlan.valueOffsets[residual.shortcut.index]
+    }
+    #expect(overwritten == [true, true, false, true], "\(text)")
+    for step in plan.steps where step.residual != nil {
+      #expect(step.convolution?.algorithm == .planeProduct, "\(text)")
+    }
+    OptimizationEquivalenceTests.checkInference(model, batch: 3, batches: 2)
   }
 
   /// An addition after a convolution with its own activation or after a direct convolution stays

@@ -105,6 +105,17 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
     }
   }
 
+  /// Whether the kernel may write its sum over the shortcut it adds: each output element's shortcut
+  /// is read by the task that writes it, just before (the packed and plane products' epilogues;
+  /// their ragged tiles gather the shortcut before computing). The other kernels are not checked
+  /// for it and keep their sums apart.
+  public var addsShortcutInPlace: Bool {
+    switch self {
+    case .packedProduct, .planeProduct: return true
+    default: return false
+    }
+  }
+
   /// Whether the kernel takes a folded batchnorm in its weights rather than as an epilogue scale
   /// (the depthwise kernels have no epilogue scale).
   public var takesScaledWeights: Bool {
