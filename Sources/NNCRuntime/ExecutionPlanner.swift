@@ -210,7 +210,8 @@ public enum ExecutionPlanner {
   /// The residual additions whose sums may be written over their shortcuts (`MemoryPlanner.Overwrite`)
   /// when nothing reads a shortcut after its addition, as along ResNet's chains of blocks: computed
   /// by a kernel that reads each shortcut element just before writing its sum there
-  /// (`ConvolutionAlgorithm.addsShortcutInPlace`), never over what the convolution itself reads.
+  /// (`ConvolutionAlgorithm.addsShortcutInPlace`), never over what the convolution itself reads (a
+  /// separable pair's: the depthwise input).
   /// Written in place, a sum's lines are already in cache when written: ResNet-50's expansions with
   /// a shortcut ran 5-18 % faster in `Benchmarks/plane_product.c` (most on 56x56 maps), and take no
   /// memory of their own.
@@ -219,9 +220,9 @@ public enum ExecutionPlanner {
   ) -> [MemoryPlanner.Overwrite] {
     residuals.sorted(by: { $0.key < $1.key }).compactMap { producer, residual in
       let node = graph.nodes[producer]
-      guard let attributes = node.op.convolutionAttributes,
-        inferenceConvolution(node, attributes, graph: graph, layouts: layouts).algorithm.addsShortcutInPlace
-      else { return nil }
+      guard let attributes = node.op.convolutionAttributes else { return nil }
+      let convolution = inferenceConvolution(node, attributes, graph: graph, layouts: layouts)
+      guard convolution.algorithm.addsShortcutInPlace(convolution.geometry) else { return nil }
       return MemoryPlanner.Overwrite(
         value: graph.nodes[residual.node].output, overwritten: residual.shortcut, node: residual.node,
         keptApart: graph.nodes[separable[producer] ?? producer].inputs)

@@ -55,9 +55,11 @@ import Testing
 
   func run(
     _ g: Conv2DGeometry, _ e: Epilogue, input: [Float], weight: [Float], bias: [Float], scale: [Float],
-    shortcut: [Float], threads: Int, instructionSet: DepthwiseInstructionSet
+    shortcut: [Float], threads: Int, instructionSet: DepthwiseInstructionSet, overShortcut: Bool = false
   ) -> [Float] {
-    var output = [Float](repeating: .nan, count: g.outputCount)
+    // Written over its shortcut (as inference plans may have the direct kernel do): the output
+    // starts as the shortcut and is the shortcut read.
+    var output = overShortcut ? shortcut : [Float](repeating: .nan, count: g.outputCount)
     var scratch = [Float](repeating: .nan, count: max(1, Conv2D.channelsLastPointwiseScratchCount(g)))
     input.withUnsafeBufferPointer { x in
       weight.withUnsafeBufferPointer { w in
@@ -69,7 +71,9 @@ import Testing
                   g, input: x.baseAddress!, weight: w.baseAddress!, bias: e.biased ? b.baseAddress! : nil,
                   output: y.baseAddress!, activation: e.activation,
                   channelScale: e.scaled ? s.baseAddress! : nil,
-                  shortcut: e.shortcut ? r.baseAddress! : nil, packedWeight: &scratch, threads: threads,
+                  shortcut: e.shortcut
+                    ? (overShortcut ? UnsafePointer(y.baseAddress!) : r.baseAddress!) : nil,
+                  packedWeight: &scratch, threads: threads,
                   instructionSet: instructionSet)
               }
             }
@@ -134,6 +138,15 @@ import Testing
           results[1].map(\.bitPattern) == results[0].map(\.bitPattern)
             && results[2].map(\.bitPattern) == results[0].map(\.bitPattern),
           "\(g) \(e) \(path): thread counts differ")
+        guard direct && e.shortcut else { continue }
+        for threads in 1...3 {
+          let overwritten = run(
+            g, e, input: input, weight: weight, bias: bias, scale: scale, shortcut: shortcut,
+            threads: threads, instructionSet: instructionSet, overShortcut: true)
+          #expect(
+            overwritten.map(\.bitPattern) == results[0].map(\.bitPattern),
+            "\(g) \(e) \(path): written over the shortcut on \(threads) threads")
+        }
       }
     }
   }

@@ -85,6 +85,19 @@ import Testing
           threads: threads, instructionSet: isa)
         #expect(
           output.map(\.bitPattern) == expected.map(\.bitPattern), "\(c.name), \(isa), \(threads) threads")
+        // Inference plans may write the sum over its shortcut: the same bits.
+        guard let shortcut else { continue }
+        var overwritten = shortcut
+        overwritten.withUnsafeMutableBufferPointer { sum in
+          Conv2D.separableChannelsLastForward(
+            depthwise: d, input: input, depthwiseWeight: depthwiseWeight, depthwiseBias: depthwiseBias,
+            depthwiseActivation: c.depthwiseActivation, pointwise: p, weight: weight, bias: bias,
+            channelScale: scale, activation: c.activation, shortcut: UnsafePointer(sum.baseAddress!),
+            output: sum.baseAddress!, scratch: &scratch, threads: threads, instructionSet: isa)
+        }
+        #expect(
+          overwritten.map(\.bitPattern) == expected.map(\.bitPattern),
+          "\(c.name), \(isa), \(threads) threads, written over the shortcut")
       }
     }
   }
@@ -131,7 +144,8 @@ private let invertedResidualModel = """
 @Suite struct SeparableFusionPlanTests {
   /// Both depthwise convolutions run inside their pointwise steps in inference (the plan's text
   /// says so), none in training or with `--disable-pass fuse-separable`; the fused executor's
-  /// outputs are the unfused one's bits, on a full batch and a smaller one.
+  /// outputs are the unfused one's bits, on a full batch and a smaller one, both with the block's
+  /// sum written over its shortcut, and those of the unoptimized graph.
   @Test func inferencePlansFuseDepthwiseIntoPointwiseWithTheSameBits() throws {
     let model = try graph(invertedResidualModel)
     let batch = 5
@@ -153,6 +167,14 @@ private let invertedResidualModel = """
       optimization: OptimizationOptions(disabledPasses: [OptimizationOptions.separableFusionName]))
     let unfused = Executor(graph: model, maxBatch: batch, configuration: unfusedConfiguration)
     #expect(unfused.plan.steps.allSatisfy { $0.separableDepthwise == nil && !$0.isComputedByConsumer })
+    // Both write the block's sum over its shortcut, which nothing reads afterwards.
+    for plan in [fused.plan, unfused.plan] {
+      let residual = try #require(
+        plan.steps.compactMap(\.residual).first, "\(ExecutionPlanPrinter.print(plan))")
+      let offsets = plan.memoryPlan.valueOffsets
+      #expect(offsets[plan.graph.nodes[residual.node].output.index] == offsets[residual.shortcut.index])
+    }
+    OptimizationEquivalenceTests.checkInference(model, batch: batch, batches: 2)
 
     randomize(fused, seed: 9)
     Array(fused.parameters).withUnsafeBufferPointer { values in

@@ -52,6 +52,9 @@ extension Conv2D {
   ) {
     precondition(
       g.isPointwise && g.groups == 1, "a channels-last pointwise convolution is 1x1 and ungrouped: \(g)")
+    precondition(
+      shortcut != UnsafePointer(output) || (runsDirectChannelsLastPointwise(g) && packedWeight != nil),
+      "only the direct kernel writes a sum over its shortcut: OpenBLAS's products write before the epilogue")
     let pixels = g.batch * g.outHeight * g.outWidth
     let (inputs, outputs) = (g.inChannels, g.outChannels)
     let rows = channelsLastPointwiseRows(outChannels: outputs)

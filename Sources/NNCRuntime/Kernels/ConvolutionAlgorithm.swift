@@ -105,13 +105,16 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
     }
   }
 
-  /// Whether the kernel may write its sum over the shortcut it adds: each output element's shortcut
-  /// is read by the task that writes it, just before (the packed and plane products' epilogues;
-  /// their ragged tiles gather the shortcut before computing). The other kernels are not checked
-  /// for it and keep their sums apart.
-  public var addsShortcutInPlace: Bool {
+  /// Whether the kernel may write its sum over the shortcut it adds, for `g`: each output element's
+  /// shortcut is read by the task that writes it, just before (the packed and plane products'
+  /// epilogues, their ragged tiles gathering the shortcut before computing; the channels-last
+  /// direct kernel's, also inside a separable pair). The others are not checked for it, or write
+  /// the convolution first and add after (OpenBLAS's products, Winograd's output tiles): their sums
+  /// stay apart.
+  public func addsShortcutInPlace(_ g: Conv2DGeometry) -> Bool {
     switch self {
     case .packedProduct, .planeProduct: return true
+    case .channelsLastPointwise: return Conv2D.runsDirectChannelsLastPointwise(g)
     default: return false
     }
   }
