@@ -1,5 +1,9 @@
 import NNCGraph
 
+#if os(Linux)
+  import Glibc
+#endif
+
 /// One zero-initialized allocation carved into tensors at planned offsets; freed with its owner.
 /// Nothing is allocated once the arena exists, so a training step never touches the heap. The base
 /// is cache-line aligned (large allocations otherwise start 16 bytes into a page), so offsets of
@@ -11,12 +15,25 @@ final class Arena<Element> {
 
   init(count: Int, zero: Element) {
     self.count = Self.allocatedCount(count)
-    base = UnsafeMutableRawPointer.allocate(
-      byteCount: self.count * MemoryLayout<Element>.stride,
-      alignment: max(Self.lineBytes, MemoryLayout<Element>.alignment)
-    ).bindMemory(to: Element.self, capacity: self.count)
+    let bytes = self.count * MemoryLayout<Element>.stride
+    let huge = bytes >= Self.hugePageBytes
+    let allocated = huge ? (bytes + Self.hugePageBytes - 1) / Self.hugePageBytes * Self.hugePageBytes : bytes
+    let raw = UnsafeMutableRawPointer.allocate(
+      byteCount: allocated,
+      alignment: huge ? Self.hugePageBytes : max(Self.lineBytes, MemoryLayout<Element>.alignment))
+    #if os(Linux)
+      // Before the first touch, so that the kernel backs it with huge pages where it may.
+      if huge { _ = madvise(raw, allocated, MADV_HUGEPAGE) }
+    #endif
+    base = raw.bindMemory(to: Element.self, capacity: self.count)
     base.initialize(repeating: zero, count: self.count)
   }
+
+  /// Arenas this large or larger start on a 2 MiB boundary and ask Linux for transparent huge pages
+  /// (`MADV_HUGEPAGE`, which matters where the system's setting is "madvise", Debian's default):
+  /// the kernels read planes of NCHW tensors hundreds of rows at a time, each row on another 4 KiB
+  /// page, and so miss the TLB on most rows.
+  static var hugePageBytes: Int { 2 << 20 }
 
   deinit { UnsafeMutableRawPointer(base).deallocate() }
 

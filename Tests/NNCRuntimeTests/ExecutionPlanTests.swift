@@ -92,6 +92,19 @@ private let expectedAlgorithms = ["im2col", "winograd", "depthwise", "pointwise"
     }
   }
 
+  /// Arenas of 2 MiB and more start on a 2 MiB boundary (where Linux can back them with huge pages),
+  /// smaller ones on a cache line; both come zeroed, whole.
+  @Test func largeArenasStartOnHugePageBoundaries() {
+    for count in [1, 1000, Arena<Float>.hugePageBytes / 4 - 1, Arena<Float>.hugePageBytes / 4, 3_000_001] {
+      let arena = Arena<Float>(count: count, zero: 0)
+      let bytes = count * MemoryLayout<Float>.size
+      let boundary = bytes >= Arena<Float>.hugePageBytes ? Arena<Float>.hugePageBytes : 64
+      #expect(Int(bitPattern: arena.base) % boundary == 0, "\(count) floats")
+      #expect(arena.count == count && (0..<count).allSatisfy { arena.base[$0] == 0 }, "\(count) floats")
+      arena.base[count - 1] = 1
+    }
+  }
+
   @Test func stepsUseTheMemoryPlansOffsets() throws {
     let plan = try ExecutionPlanner.plan(
       graph: try graph(everyAlgorithmModel), configuration: .training, maxBatch: 2)
