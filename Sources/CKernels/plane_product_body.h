@@ -23,20 +23,20 @@
 
 #if PL_IS_WIDE
 // The block's 6 channels × VECTORS (1 to 4) vectors of 16 columns: `w` the block's packed weights
-// ([k][6]), `x` the tile's packed columns ([k][64]); rows below `rows` are written at out + i · ldo
-// with their shortcut (or NULL) at r + i · ldr. One function per vector count, its loops unrolled
+// ([k][6]), `x` the tile's columns (term q's at x + q · ldx); rows below `rows` are written at
+// out + i · ldo with their shortcut (or NULL) at r + i · ldr. One function per vector count, its loops unrolled
 // outright, so that the accumulators live in registers (a count passed in, even inlined as a
 // constant, left the zeroing a memset of a stack array the loop then reloaded: a tenth of the time).
 #define PL_TILE(VECTORS)                                                                                     \
-  PWN_INLINE void FN(tile##VECTORS)(int k, const float *w, const float *x, const float *s, const float *b,   \
-                                    int affine, int rows, float *out, long ldo, const float *r, long ldr,     \
-                                    int activation) {                                                         \
+  PWN_INLINE void FN(tile##VECTORS)(int k, const float *w, const float *x, long ldx, const float *s,          \
+                                    const float *b, int affine, int rows, float *out, long ldo, const float *r, \
+                                    long ldr, int activation) {                                               \
     pwn_v16 acc[PL_ROWS][VECTORS];                                                                           \
     PL_UNROLL for (int i = 0; i < PL_ROWS; i++) PL_UNROLL for (int v = 0; v < VECTORS; v++) acc[i][v] =       \
         (pwn_v16){0};                                                                                        \
     for (int q = 0; q < k; q++) {                                                                            \
       pwn_v16 column[VECTORS];                                                                               \
-      PL_UNROLL for (int v = 0; v < VECTORS; v++) column[v] = *(const pwn_v16 *)(x + (long)q * PL_COLUMNS + 16 * v); \
+      PL_UNROLL for (int v = 0; v < VECTORS; v++) column[v] = *(const pwn_v16 *)(x + (long)q * ldx + 16 * v);  \
       PL_UNROLL for (int i = 0; i < PL_ROWS; i++) {                                                          \
         const float weight = w[(long)q * PL_ROWS + i];                                                       \
         PL_UNROLL for (int v = 0; v < VECTORS; v++) acc[i][v] = acc[i][v] + weight * column[v];              \
@@ -54,16 +54,16 @@
 // The same tile 16 columns at a time: 6 channels × 2 vectors of 8 (12 accumulators of AVX2's 16
 // registers), each part summing over the whole k.
 #define PL_TILE(VECTORS)                                                                                     \
-  PWN_INLINE void FN(tile##VECTORS)(int k, const float *w, const float *x, const float *s, const float *b,   \
-                                    int affine, int rows, float *out, long ldo, const float *r, long ldr,     \
-                                    int activation) {                                                         \
+  PWN_INLINE void FN(tile##VECTORS)(int k, const float *w, const float *x, long ldx, const float *s,          \
+                                    const float *b, int affine, int rows, float *out, long ldo, const float *r, \
+                                    long ldr, int activation) {                                               \
     for (int part = 0; part < VECTORS; part++) {                                                             \
       const int c0 = 16 * part;                                                                              \
       pwn_v8 acc[PL_ROWS][2];                                                                                \
       PL_UNROLL for (int i = 0; i < PL_ROWS; i++) acc[i][0] = acc[i][1] = (pwn_v8){0};                       \
       for (int q = 0; q < k; q++) {                                                                          \
-        const pwn_v8 column0 = *(const pwn_v8 *)(x + (long)q * PL_COLUMNS + c0);                             \
-        const pwn_v8 column1 = *(const pwn_v8 *)(x + (long)q * PL_COLUMNS + c0 + 8);                         \
+        const pwn_v8 column0 = *(const pwn_v8 *)(x + (long)q * ldx + c0);                                    \
+        const pwn_v8 column1 = *(const pwn_v8 *)(x + (long)q * ldx + c0 + 8);                                \
         PL_UNROLL for (int i = 0; i < PL_ROWS; i++) {                                                        \
           const float weight = w[(long)q * PL_ROWS + i];                                                     \
           acc[i][0] = acc[i][0] + weight * column0;                                                          \
@@ -88,13 +88,14 @@ PL_TILE(4)
 #undef PL_TILE
 
 // The tile of `vectors` vectors of 16 columns.
-PWN_INLINE void FN(tile_of)(int vectors, int k, const float *w, const float *x, const float *s, const float *b,
-                            int affine, int rows, float *out, long ldo, const float *r, long ldr, int activation) {
+PWN_INLINE void FN(tile_of)(int vectors, int k, const float *w, const float *x, long ldx, const float *s,
+                            const float *b, int affine, int rows, float *out, long ldo, const float *r, long ldr,
+                            int activation) {
   switch (vectors) {
-  case 4: FN(tile4)(k, w, x, s, b, affine, rows, out, ldo, r, ldr, activation); break;
-  case 3: FN(tile3)(k, w, x, s, b, affine, rows, out, ldo, r, ldr, activation); break;
-  case 2: FN(tile2)(k, w, x, s, b, affine, rows, out, ldo, r, ldr, activation); break;
-  default: FN(tile1)(k, w, x, s, b, affine, rows, out, ldo, r, ldr, activation); break;
+  case 4: FN(tile4)(k, w, x, ldx, s, b, affine, rows, out, ldo, r, ldr, activation); break;
+  case 3: FN(tile3)(k, w, x, ldx, s, b, affine, rows, out, ldo, r, ldr, activation); break;
+  case 2: FN(tile2)(k, w, x, ldx, s, b, affine, rows, out, ldo, r, ldr, activation); break;
+  default: FN(tile1)(k, w, x, ldx, s, b, affine, rows, out, ldo, r, ldr, activation); break;
   }
 }
 
@@ -106,8 +107,11 @@ PWN_INLINE int FN(stretch)(long first, int j, int n, int plane, long *sample, in
   return nnc_min(n - j, plane - *position);
 }
 
-// The task's columns packed first, a tile of 64 at a time ([tile][k][64], the vector a ragged end
-// reaches padded with zeros); then each block of the task's channels over every tile, its weights
+// A tile inside one sample's plane, of whole vectors, is read where it lies (rows `plane` floats
+// apart): ResNet-50's 1x1 layers in `Benchmarks/plane_product.c`, their tensors on huge pages as
+// the runtime's arenas are, ran 1-13 % faster than packed (most on 56x56 maps; level on 14x14).
+// The task's other tiles are packed first ([tile][k][64], the vector a ragged end reaches padded
+// with zeros). Then each block of the task's channels over every tile, its weights
 // in L1, so that each output row is written, and its shortcut read, along the task's run as one
 // stream (tile by tile with every block, as a tile's columns were packed, ran ResNet-50's 1x1
 // layers on 56x56 maps 1.2x slower in the model: 258 rows written 256 bytes at a time). A tile that
@@ -124,6 +128,7 @@ static void FN(pl_forward)(int in_channels, int out_channels, int plane, const f
   for (int t = 0; t < tiles; t++) {
     const long first = first_column + t * PL_COLUMNS;
     const int n = nnc_min(PL_COLUMNS, column_count - t * PL_COLUMNS), padded = (n + 15) / 16 * 16;
+    if (n % 16 == 0 && first % plane + n <= plane) continue;
     float *tile = columns + t * tile_floats;
     for (int j = 0, length; j < n; j += length) {
       long sample;
@@ -147,8 +152,8 @@ static void FN(pl_forward)(int in_channels, int out_channels, int plane, const f
       const int position = (int)(first % plane);
       if (n % 16 == 0 && position + n <= plane) {
         const long at = sample * out_sample + (long)m0 * plane + position;
-        FN(tile_of)(vectors, in_channels, w, x, s + m0, b + m0, affine, rows, output + at, plane,
-                    shortcut ? shortcut + at : 0, plane, activation);
+        FN(tile_of)(vectors, in_channels, w, input + sample * in_sample + position, plane, s + m0, b + m0, affine,
+                    rows, output + at, plane, shortcut ? shortcut + at : 0, plane, activation);
         continue;
       }
       for (int j = 0, length; j < n; j += length) {
@@ -159,7 +164,7 @@ static void FN(pl_forward)(int in_channels, int out_channels, int plane, const f
         for (int i = 0; shortcut && i < rows; i++)
           memcpy(spare_shortcut + i * PL_COLUMNS + j, shortcut + at + (long)i * plane, (size_t)length * sizeof(float));
       }
-      FN(tile_of)(vectors, in_channels, w, x, s + m0, b + m0, affine, rows, spare, PL_COLUMNS,
+      FN(tile_of)(vectors, in_channels, w, x, PL_COLUMNS, s + m0, b + m0, affine, rows, spare, PL_COLUMNS,
                   shortcut ? spare_shortcut : 0, PL_COLUMNS, activation);
       for (int j = 0, length; j < n; j += length) {
         long stretch_sample;
