@@ -13,10 +13,12 @@ final class Arena<Element> {
   let base: UnsafeMutablePointer<Element>
   let count: Int
 
-  init(count: Int, zero: Element) {
+  /// `hugePages`: for tensors the kernels read across many rows of planes at once (activations and
+  /// the scratch), when at least `hugePageBytes`.
+  init(count: Int, zero: Element, hugePages: Bool = false) {
     self.count = Self.allocatedCount(count)
     let bytes = self.count * MemoryLayout<Element>.stride
-    let huge = bytes >= Self.hugePageBytes
+    let huge = hugePages && bytes >= Self.hugePageBytes
     let allocated = huge ? (bytes + Self.hugePageBytes - 1) / Self.hugePageBytes * Self.hugePageBytes : bytes
     let raw = UnsafeMutableRawPointer.allocate(
       byteCount: allocated,
@@ -29,10 +31,12 @@ final class Arena<Element> {
     base.initialize(repeating: zero, count: self.count)
   }
 
-  /// Arenas this large or larger start on a 2 MiB boundary and ask Linux for transparent huge pages
-  /// (`MADV_HUGEPAGE`, which matters where the system's setting is "madvise", Debian's default):
-  /// the kernels read planes of NCHW tensors hundreds of rows at a time, each row on another 4 KiB
-  /// page, and so miss the TLB on most rows.
+  /// Arenas this large or larger that ask for it start on a 2 MiB boundary and ask Linux for
+  /// transparent huge pages (`MADV_HUGEPAGE`, which matters where the system's setting is
+  /// "madvise", Debian's default): the kernels read planes of NCHW tensors hundreds of rows at a
+  /// time, each row on another 4 KiB page, and so miss the TLB on most rows (ResNet-50's inference
+  /// 2-3 % faster). The kernel may compact memory to find the pages when the arena is first touched:
+  /// up to a second of system time for ResNet-50's 400 MiB on a KVM guest, once per executor.
   static var hugePageBytes: Int { 2 << 20 }
 
   deinit { UnsafeMutableRawPointer(base).deallocate() }

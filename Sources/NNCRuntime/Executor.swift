@@ -148,10 +148,10 @@ public final class Executor {
 
     parameterStore = Arena(count: plan.parameterCount, zero: 0)
     gradientStore = Arena(count: plan.trainableParameterCount, zero: 0)
-    activations = Arena(count: plan.memoryPlan.arenaElements, zero: 0)
+    activations = Arena(count: plan.memoryPlan.arenaElements, zero: 0, hugePages: true)
     let sizes = plan.bufferSizes
     contribution = Arena(count: sizes.contribution, zero: 0)
-    scratch = Arena(count: sizes.scratch, zero: 0)
+    scratch = Arena(count: sizes.scratch, zero: 0, hugePages: true)
     indices = Arena(count: sizes.indices, zero: 0)
     saved = Arena(count: sizes.saved, zero: 0)
     folded = Arena(count: sizes.folded, zero: 0)

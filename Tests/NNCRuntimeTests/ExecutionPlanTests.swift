@@ -92,13 +92,14 @@ private let expectedAlgorithms = ["im2col", "winograd", "depthwise", "pointwise"
     }
   }
 
-  /// Arenas of 2 MiB and more start on a 2 MiB boundary (where Linux can back them with huge pages),
-  /// smaller ones on a cache line; both come zeroed, whole.
-  @Test func largeArenasStartOnHugePageBoundaries() {
+  /// Arenas of 2 MiB and more that ask for huge pages start on a 2 MiB boundary (where Linux can
+  /// back them with huge pages), others on a cache line; all come zeroed, whole.
+  @Test(arguments: [false, true])
+  func largeArenasStartOnHugePageBoundaries(_ hugePages: Bool) {
     for count in [1, 1000, Arena<Float>.hugePageBytes / 4 - 1, Arena<Float>.hugePageBytes / 4, 3_000_001] {
-      let arena = Arena<Float>(count: count, zero: 0)
+      let arena = Arena<Float>(count: count, zero: 0, hugePages: hugePages)
       let bytes = count * MemoryLayout<Float>.size
-      let boundary = bytes >= Arena<Float>.hugePageBytes ? Arena<Float>.hugePageBytes : 64
+      let boundary = hugePages && bytes >= Arena<Float>.hugePageBytes ? Arena<Float>.hugePageBytes : 64
       #expect(Int(bitPattern: arena.base) % boundary == 0, "\(count) floats")
       #expect(arena.count == count && (0..<count).allSatisfy { arena.base[$0] == 0 }, "\(count) floats")
       arena.base[count - 1] = 1
