@@ -109,7 +109,8 @@ PWN_INLINE int FN(stretch)(long first, int j, int n, int plane, long *sample, in
 
 // A tile inside one sample's plane, of whole vectors, is read where it lies (rows `plane` floats
 // apart): ResNet-50's 1x1 layers in `Benchmarks/plane_product.c`, their tensors on huge pages as
-// the runtime's arenas are, ran 1-13 % faster than packed (most on 56x56 maps; level on 14x14).
+// the runtime's arenas are, ran 1-13 % faster than packed (most on 56x56 maps; 14x14 level to 3 %
+// slower).
 // The task's other tiles are packed first ([tile][k][64], the vector a ragged end reaches padded
 // with zeros). Then each block of the task's channels over every tile, its weights
 // in L1, so that each output row is written, and its shortcut read, along the task's run as one

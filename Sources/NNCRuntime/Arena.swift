@@ -36,7 +36,7 @@ final class Arena<Element> {
   /// "madvise", Debian's default): the kernels read planes of NCHW tensors hundreds of rows at a
   /// time, each row on another 4 KiB page, and so miss the TLB on most rows (ResNet-50's inference
   /// 2-3 % faster). The kernel may compact memory to find the pages when the arena is first touched:
-  /// up to a second of system time for ResNet-50's 400 MiB on a KVM guest, once per executor.
+  /// up to a quarter of a second of system time more for ResNet-50's on a KVM guest, once per executor.
   static var hugePageBytes: Int { 2 << 20 }
 
   deinit { UnsafeMutableRawPointer(base).deallocate() }
