@@ -41,10 +41,12 @@ public struct MemoryPlan: Sendable {
 /// Values joined by an in-place node form one buffer. Buffers are then placed greedily, largest
 /// first, each at the best-fitting gap among the buffers whose lifetimes overlap its own.
 public enum MemoryPlanner {
-  /// A value that may be written over `overwritten`, computed from it element by element by node
-  /// `node`: granted when everything sharing `overwritten`'s buffer is last read at that step or
-  /// before, the buffer is not the caller's input, and none of `keptApart` (what the same kernel
-  /// reads besides) shares it. `MemoryPlan.valueOffsets` tells whether it was: the two offsets agree.
+  /// A value that may be written over `overwritten`, computed from it element by element, each
+  /// element read just before its result is written (a residual addition, node `node`, fused into
+  /// the convolution before it): granted when everything sharing `overwritten`'s buffer is last read
+  /// at that node's step or before, the buffer is not the caller's input, and none of `keptApart`
+  /// (what the same kernel reads besides) shares it. `MemoryPlan.valueOffsets` tells whether it was:
+  /// the two offsets agree.
   public struct Overwrite: Sendable {
     public var value: ValueID
     public var overwritten: ValueID
