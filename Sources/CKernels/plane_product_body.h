@@ -99,6 +99,10 @@ PWN_INLINE void FN(tile_of)(int vectors, int k, const float *w, const float *x, 
   }
 }
 
+// Whether the tile of `n` columns from `first` lies inside one sample's plane in whole vectors: then
+// it is read in place, never packed, and written straight into the output.
+PWN_INLINE int FN(in_one_plane)(long first, int n, int plane) { return n % 16 == 0 && first % plane + n <= plane; }
+
 // Column j of the run from `first` (counted across the batch) as its sample and position, and the
 // length of the stretch from there to the end of its plane or of `n` columns.
 PWN_INLINE int FN(stretch)(long first, int j, int n, int plane, long *sample, int *position) {
@@ -129,7 +133,7 @@ static void FN(pl_forward)(int in_channels, int out_channels, int plane, const f
   for (int t = 0; t < tiles; t++) {
     const long first = first_column + t * PL_COLUMNS;
     const int n = nnc_min(PL_COLUMNS, column_count - t * PL_COLUMNS), padded = (n + 15) / 16 * 16;
-    if (n % 16 == 0 && first % plane + n <= plane) continue;
+    if (FN(in_one_plane)(first, n, plane)) continue;
     float *tile = columns + t * tile_floats;
     for (int j = 0, length; j < n; j += length) {
       long sample;
@@ -151,7 +155,7 @@ static void FN(pl_forward)(int in_channels, int out_channels, int plane, const f
       const float *x = columns + t * tile_floats;
       const long sample = first / plane;
       const int position = (int)(first % plane);
-      if (n % 16 == 0 && position + n <= plane) {
+      if (FN(in_one_plane)(first, n, plane)) {
         const long at = sample * out_sample + (long)m0 * plane + position;
         FN(tile_of)(vectors, in_channels, w, input + sample * in_sample + position, plane, s + m0, b + m0, affine,
                     rows, output + at, plane, shortcut ? shortcut + at : 0, plane, activation);

@@ -115,7 +115,9 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
     switch self {
     case .packedProduct, .planeProduct: return true
     case .channelsLastPointwise: return Conv2D.runsDirectChannelsLastPointwise(g)
-    default: return false
+    case .im2col, .pointwise, .sampleTiles, .winograd, .winograd4x4, .direct, .cropped, .depthwise,
+      .channelsLastDepthwise, .denseProduct, .patchProduct:
+      return false
     }
   }
 
