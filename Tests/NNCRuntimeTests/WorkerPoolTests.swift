@@ -58,4 +58,19 @@ import Testing
       #expect(misaligned.load(ordering: .relaxed) == 0)
     }
   }
+
+  /// Parts tile the units in order, no two differ by more than one unit, and the longer ones come
+  /// first: claimed in order by two threads, each thread's share is then within one unit of the
+  /// other's (36 positions in 8 parts: 5, 5, 5, 5, 4, 4, 4, 4, never 4, 5, 4, 5, …).
+  @Test func longerPartsComeFirst() {
+    for (units, parts) in [(36, 8), (13, 8), (8, 8), (7, 8), (1000, 16), (33, 2), (5, 4)] {
+      let ranges = (0..<parts).map { Parallel.partRange($0, of: parts, units: units) }
+      #expect(ranges.first?.lowerBound == 0 && ranges.last?.upperBound == units)
+      #expect(zip(ranges, ranges.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
+      #expect(zip(ranges, ranges.dropFirst()).allSatisfy { $0.count >= $1.count })
+      #expect(ranges.first!.count - ranges.last!.count <= 1, "\(units) in \(parts)")
+      let alternate = stride(from: 0, to: parts, by: 2).map { ranges[$0].count }.reduce(0, +)
+      #expect(abs(2 * alternate - units) <= 1, "\(units) in \(parts): every other part holds \(alternate)")
+    }
+  }
 }

@@ -61,8 +61,20 @@ public enum Parallel {
     }
     let parts = min(partLimit, maximumParts, threads * partsPerThread, count)
     runParts(parts, threads: threads) { part in
-      for index in (count * part / parts)..<(count * (part + 1) / parts) { body(part, index) }
+      for index in partRange(part, of: parts, units: count) { body(part, index) }
     }
+  }
+
+  /// Part `part` of `units` units cut into `parts` contiguous runs: the first `units % parts` runs
+  /// one unit longer than the rest. Parts are claimed in order, so with two threads the longer runs
+  /// go one to each; where the longer runs alternated with the shorter (36 Winograd positions in 8
+  /// parts as 4, 5, 4, 5, …) one thread got every longer one, and the other waited for it at the end
+  /// of the loop: a fifth of the loop on ResNet-50's 14x14 Winograd products.
+  @inline(__always)
+  static func partRange(_ part: Int, of parts: Int, units: Int) -> Range<Int> {
+    let (base, longer) = units.quotientAndRemainder(dividingBy: parts)
+    let start = part * base + min(part, longer)
+    return start..<(start + base + (part < longer ? 1 : 0))
   }
 
   /// Calls `body` on contiguous chunks covering `0..<count`, several per thread when `count` is large.
@@ -102,8 +114,9 @@ public enum Parallel {
       return
     }
     runParts(parts, threads: threads) { part in
-      let start = min(count, units * part / parts * alignment)
-      let end = min(count, units * (part + 1) / parts * alignment)
+      let range = partRange(part, of: parts, units: units)
+      let start = min(count, range.lowerBound * alignment)
+      let end = min(count, range.upperBound * alignment)
       if start < end { body(start..<end) }
     }
   }
