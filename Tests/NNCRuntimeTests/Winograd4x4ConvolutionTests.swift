@@ -6,7 +6,8 @@ import Testing
 
 /// Shapes that exercise the 4x4 tiling: maps not a multiple of 4 (edge tiles cut off), odd sizes, no
 /// padding, asymmetric padding, a single output, batches of 1 and more whose tiles do not fill the
-/// 8 lanes, and 3 to 264 channels (packed products from 256 x 256 weights a position).
+/// 8 lanes, and 3 to 264 channels (packed products from 256 x 256 weights a position, or 128 x 128 on
+/// chunks of 256 columns).
 let winograd4x4Cases: [ConvCase] = [
   ConvCase(
     name: "16 to 16 channels, 8x8 same, batch 1",
@@ -50,6 +51,13 @@ let winograd4x4Cases: [ConvCase] = [
       batch: 2, inChannels: 264, inHeight: 5, inWidth: 6, outChannels: 250, kernelHeight: 3, kernelWidth: 3,
       padTop: 1, padBottom: 1, padLeft: 1, padRight: 1),
     hasBias: true),
+  // Fewer weights, but chunks of 256 columns: packed products too (`packedPositionsMinimumColumns`).
+  ConvCase(
+    name: "128 to 128 channels, 16x16 same, batch 16",
+    geometry: Conv2DGeometry(
+      batch: 16, inChannels: 128, inHeight: 16, inWidth: 16, outChannels: 128, kernelHeight: 3, kernelWidth: 3,
+      padTop: 1, padBottom: 1, padLeft: 1, padRight: 1),
+    hasBias: false),
   ConvCase(
     name: "3 to 2 channels, 3x3 valid (one output), batch 5",
     geometry: Conv2DGeometry(
@@ -226,6 +234,21 @@ let winogradTransformRoundings = 32
     }
     #expect(results[0].allSatisfy { !$0.isNaN })
     #expect(results[0] == results[1] && results[0] == results[2], "thread counts differ")
+  }
+
+  /// Packed products for many weights, or for fewer on wide chunks; OpenBLAS for the rest.
+  @Test func packedProductsWhereWeightsOrColumnsAreMany() {
+    func same(_ side: Int, channels: Int, batch: Int) -> Conv2DGeometry {
+      Conv2DGeometry(
+        batch: batch, inChannels: channels, inHeight: side, inWidth: side, outChannels: channels,
+        kernelHeight: 3, kernelWidth: 3, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1)
+    }
+    #expect(Winograd4x4Conv2D.packsPositions(same(14, channels: 256, batch: 8)))
+    #expect(Winograd4x4Conv2D.packsPositions(same(28, channels: 128, batch: 8)))
+    #expect(Winograd4x4Conv2D.packsPositions(same(16, channels: 128, batch: 16)))
+    #expect(!Winograd4x4Conv2D.packsPositions(same(56, channels: 64, batch: 8)))
+    #expect(!Winograd4x4Conv2D.packsPositions(same(4, channels: 128, batch: 32)))
+    #expect(!Winograd4x4Conv2D.packsPositions(same(8, channels: 64, batch: 32)))
   }
 
   /// Inference plans take F(4x4, 3x3) where training plans take F(2x2, 3x3), where it saves products;

@@ -70,14 +70,23 @@ enum Winograd4x4Conv2D {
   /// Weights per position at least (input × output channels) for the positions' products to run as
   /// packed products (`multiplyPositions`) rather than OpenBLAS's, which packs U[ξ] again on every
   /// call and zeroes M first. Measured in alternating runs (batch 8, two threads, AVX-512 Xeon):
-  /// 512 -> 512 on 7x7 maps 24 % more images/s, 256 -> 256 on 14x14 2 %; below, 128 -> 128 on 28x28
-  /// and 64 -> 64 on 56x56 gained 5 and 2 %, but ResNet-18/32's 64 -> 64 on 8x8 and 128 -> 128 on
-  /// 4x4 (batch 32) lost 8-10 %.
+  /// 512 -> 512 on 7x7 maps 24 % more images/s, 256 -> 256 on 14x14 2 %; below, ResNet-18/32's 64
+  /// -> 64 on 8x8 and 128 -> 128 on 4x4 (batch 32: 128 and 32 columns) lost 8-10 %.
   static let packedPositionsMinimumWeights = 64 * 1024
+  /// Narrower layers whose products are this many weights and columns at least run packed too:
+  /// ResNet-50's 128 -> 128 on 28x28 (296 columns) 9.3 against 10.2 ms a batch of 8 in alternating
+  /// profiles; its 64 -> 64 on 56x56 (4K weights, 392 columns) ran level and stays with OpenBLAS.
+  static let packedPositionsMinimumWideWeights = 16 * 1024
+  static let packedPositionsMinimumColumns = 256
 
-  /// Whether the positions' products of `g` are packed products (`packedPositionsMinimumWeights`).
+  /// Whether the positions' products of `g` are packed products (`packedPositionsMinimumWeights`):
+  /// a function of the geometry alone, as the kept weights' layout depends on it.
   static func packsPositions(_ g: Conv2DGeometry) -> Bool {
-    g.inChannels * g.outChannels >= packedPositionsMinimumWeights
+    let weights = g.inChannels * g.outChannels
+    if weights >= packedPositionsMinimumWeights { return true }
+    let tiling = Tiling(g, targetTiles: WinogradConv2D.targetTiles)
+    return weights >= packedPositionsMinimumWideWeights
+      && tiling.columns(samples: tiling.samplesPerChunk) >= packedPositionsMinimumColumns
   }
 
   /// Floats of one position's transformed weights U[ξ]: packed in blocks of output channels for
