@@ -55,7 +55,8 @@ let winograd4x4Cases: [ConvCase] = [
   ConvCase(
     name: "128 to 128 channels, 16x16 same, batch 16",
     geometry: Conv2DGeometry(
-      batch: 16, inChannels: 128, inHeight: 16, inWidth: 16, outChannels: 128, kernelHeight: 3, kernelWidth: 3,
+      batch: 16, inChannels: 128, inHeight: 16, inWidth: 16, outChannels: 128, kernelHeight: 3,
+      kernelWidth: 3,
       padTop: 1, padBottom: 1, padLeft: 1, padRight: 1),
     hasBias: false),
   ConvCase(
