@@ -144,9 +144,9 @@ import Testing
     }
   }
 
-  /// Inference plans choose it for ResNet-50's stem, its 3x3/2 layers, its 1x1 reductions on 14x14
-  /// and 28x28 maps (its other 1x1 layers are plane products) and its strided projections; training
-  /// plans keep im2col and the pointwise product.
+  /// Inference plans choose it for ResNet-50's 3x3/2 layers, its 1x1 reductions on 14x14 and 28x28
+  /// maps (its other 1x1 layers are plane products, its stem a strided stem) and its strided
+  /// projections; training plans keep im2col and the pointwise product.
   @Test func inferencePlansChooseItForResNet50sStridedLayersAndReductions() {
     let strided = Conv2DGeometry(
       batch: 8, inChannels: 128, inHeight: 56, inWidth: 56, outChannels: 128, kernelHeight: 3, kernelWidth: 3,
@@ -165,8 +165,10 @@ import Testing
     let stem = Conv2DGeometry(
       batch: 8, inChannels: 3, inHeight: 224, inWidth: 224, outChannels: 64, kernelHeight: 7, kernelWidth: 7,
       strideH: 2, strideW: 2, padTop: 3, padBottom: 3, padLeft: 3, padRight: 3)
-    #expect(ConvolutionAlgorithm.choose(for: stem, mode: .inference) == .packedProduct)
-    #expect(Conv2D.packedProductReadsInPlace(stem) && !Conv2D.packedProductReadsInPlace(strided))
+    #expect(ConvolutionAlgorithm.choose(for: stem, mode: .inference) == .stridedStem)
+    #expect(
+      Conv2D.runsPackedProduct(stem) && Conv2D.packedProductReadsInPlace(stem)
+        && !Conv2D.packedProductReadsInPlace(strided))
   }
 }
 

@@ -164,6 +164,8 @@ public enum Conv2D {
       return packedProductScratchCount(geometry)
     case .planeProduct:
       return planeProductScratchCount(geometry)
+    case .stridedStem:
+      return stridedStemScratchCount(geometry)
     case .channelsLastDepthwise:
       return DepthwiseConv2D.channelsLastScratchCount(geometry)
     case .cropped(let crop, let inner):
@@ -207,6 +209,7 @@ public enum Conv2D {
     case .patchProduct: return geometry.weightCount
     case .packedProduct: return packedProductWeightCount(geometry)
     case .planeProduct: return planeProductWeightCount(geometry)
+    case .stridedStem: return stridedStemWeightCount(geometry)
     case .im2col, .pointwise, .sampleTiles, .depthwise, .direct, .channelsLastDepthwise:
       return 0
     }
@@ -272,6 +275,11 @@ public enum Conv2D {
         geometry, input: input, weight: weight, bias: bias, output: output, activation: activation,
         channelScale: channelScale, scratch: requireScratch(geometry, scratch), shortcut: shortcut,
         packedWeight: keptWeight, packedWeightIsCurrent: prepared)
+    case .stridedStem:
+      stridedStemForward(
+        geometry, input: input, weight: weight, bias: bias, output: output, activation: activation,
+        channelScale: channelScale, scratch: requireScratch(geometry, scratch), packedWeight: keptWeight,
+        packedWeightIsCurrent: prepared)
     case .cropped(let crop, .denseProduct):
       // The kept floats hold the cropped weights packed for the product: gathered into scratch
       // first, packed by the product.
@@ -411,9 +419,10 @@ public enum Conv2D {
       preconditionFailure("F(4x4, 3x3) convolutions have no backward: training plans run F(2x2, 3x3)")
     case .channelsLastPointwise, .channelsLastDepthwise:
       preconditionFailure("channels-last convolutions have no backward: only inference graphs change layout")
-    case .denseProduct, .patchProduct, .packedProduct, .planeProduct:
+    case .denseProduct, .patchProduct, .packedProduct, .planeProduct, .stridedStem:
       preconditionFailure(
-        "dense, patch, packed and plane products have no backward: only inference plans choose them")
+        "dense, patch, packed and plane products and strided stems have no backward: only inference plans choose them"
+      )
     case .im2col, .pointwise, .sampleTiles, .direct:
       columnsBackward(
         geometry, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,

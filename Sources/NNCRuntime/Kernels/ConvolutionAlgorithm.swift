@@ -46,6 +46,10 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
   /// stride-1 1x1 layers but its reductions on 14x14 and 28x28 maps): weights packed once per run, tiles of 6 filters × 64 columns of a plane written straight into
   /// the planes with their epilogue (`Conv2D.planeProductForward`). Inference only.
   case planeProduct
+  /// A stride-2 stem over few input channels with vectors along the output rows
+  /// (`Conv2D.stridedStemForward`): the packed product's bits, written as runs of rows. Inference
+  /// only.
+  case stridedStem
 
   /// The algorithm for `geometry`: the direct depthwise kernel when it has several groups, one per
   /// input channel, the direct kernel for few input channels × taps (`DirectConv2D.applies`), else
@@ -69,12 +73,14 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
   /// `Winograd4x4Conv2D.savesProducts`, `pointwise` and strided `im2col` by `sampleTiles` where
   /// `Conv2D.runsSamplesInInference`, `pointwise` or `im2col` (also under a crop) by
   /// `denseProduct` where `Conv2DGeometry.isDenseProduct`, `pointwise` by `planeProduct` where
-  /// `Conv2D.runsPlaneProduct`, either by `packedProduct` where `Conv2D.runsPackedProduct`, and
+  /// `Conv2D.runsPlaneProduct`, `im2col` by `stridedStem` where `Conv2D.runsStridedStem`, either by
+  /// `packedProduct` where `Conv2D.runsPackedProduct`, and
   /// `im2col` by `patchProduct` where
   /// `Conv2D.runsPatchProduct` with 16 filters or more.
   func forwardOnly(for geometry: Conv2DGeometry) -> ConvolutionAlgorithm {
     if geometry.isDenseProduct, self == .pointwise || self == .im2col { return .denseProduct }
     if self == .pointwise, Conv2D.runsPlaneProduct(geometry) { return .planeProduct }
+    if self == .im2col, Conv2D.runsStridedStem(geometry) { return .stridedStem }
     if self == .pointwise || self == .im2col, Conv2D.runsPackedProduct(geometry) { return .packedProduct }
     if self == .im2col, Conv2D.runsPatchProduct(geometry, outputLayout: .channelsFirst),
       geometry.outChannels >= Conv2D.patchProductMinimumFilters
@@ -87,7 +93,7 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
     case .im2col where Conv2D.runsSamplesInInference(geometry): return .sampleTiles
     case .cropped(let crop, let inner): return .cropped(crop, then: inner.forwardOnly(for: crop.geometry))
     case .im2col, .sampleTiles, .winograd4x4, .direct, .depthwise, .channelsLastPointwise,
-      .channelsLastDepthwise, .denseProduct, .patchProduct, .packedProduct, .planeProduct:
+      .channelsLastDepthwise, .denseProduct, .patchProduct, .packedProduct, .planeProduct, .stridedStem:
       return self
     }
   }
@@ -101,7 +107,7 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
       .denseProduct, .patchProduct, .packedProduct, .planeProduct:
       return true
     case .cropped(_, let inner): return inner.addsShortcut
-    case .direct, .depthwise, .channelsLastDepthwise: return false
+    case .direct, .depthwise, .channelsLastDepthwise, .stridedStem: return false
     }
   }
 
@@ -116,7 +122,7 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
     case .packedProduct, .planeProduct: return true
     case .channelsLastPointwise: return Conv2D.runsDirectChannelsLastPointwise(g)
     case .im2col, .pointwise, .sampleTiles, .winograd, .winograd4x4, .direct, .cropped, .depthwise,
-      .channelsLastDepthwise, .denseProduct, .patchProduct:
+      .channelsLastDepthwise, .denseProduct, .patchProduct, .stridedStem:
       return false
     }
   }
@@ -128,7 +134,7 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
     case .depthwise, .channelsLastDepthwise: return true
     case .cropped(_, let inner): return inner.takesScaledWeights
     case .im2col, .pointwise, .sampleTiles, .winograd, .winograd4x4, .direct, .channelsLastPointwise,
-      .denseProduct, .patchProduct, .packedProduct, .planeProduct:
+      .denseProduct, .patchProduct, .packedProduct, .planeProduct, .stridedStem:
       return false
     }
   }
@@ -164,6 +170,7 @@ public enum ConvolutionAlgorithm: Sendable, Hashable, CustomStringConvertible {
     case .patchProduct: return "patch product"
     case .packedProduct: return "packed product"
     case .planeProduct: return "plane product"
+    case .stridedStem: return "strided stem"
     }
   }
 }
