@@ -9,6 +9,35 @@ static inline int nnc_max(int a, int b) { return a > b ? a : b; }
 static inline int nnc_floor_div(int a, int b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 static inline int nnc_ceil_div(int a, int b) { return -nnc_floor_div(-a, b); }
 
+// Filters rounded up to whole blocks of `block`.
+static inline long nnc_padded_filters(int out_channels, int block) {
+  return (long)(out_channels + block - 1) / block * block;
+}
+
+// weight[o][k] (o < out_channels, k < patch) into blocks of `block` filters, each [patch][block], the
+// missing filters of the last block 0: the packed weights of the product kernels, a block's weights
+// for one term side by side.
+static inline void nnc_pack_filter_blocks(int out_channels, int patch, int block, const float *weight,
+                                          float *packed) {
+  for (int m0 = 0; m0 < out_channels; m0 += block) {
+    float *target = packed + (long)m0 * patch;
+    for (int k = 0; k < patch; k++)
+      for (int i = 0; i < block; i++)
+        target[(long)k * block + i] = m0 + i < out_channels ? weight[(long)(m0 + i) * patch + k] : 0;
+  }
+}
+
+// Scales and biases into `s` and `b` padded to `count` (absent ones, and those past `out_channels`,
+// 1 and 0), so that tiles load them without branches; returns whether an affine step runs at all.
+static inline int nnc_pad_affine(const float *scale, const float *bias, int out_channels, long count, float *s,
+                                 float *b) {
+  for (long o = 0; o < count; o++) {
+    s[o] = scale && o < out_channels ? scale[o] : 1;
+    b[o] = bias && o < out_channels ? bias[o] : 0;
+  }
+  return scale != 0 || bias != 0;
+}
+
 typedef float nnc_lanes8 __attribute__((vector_size(32), aligned(4)));
 typedef int nnc_mask8 __attribute__((vector_size(32), aligned(4)));
 

@@ -14,17 +14,12 @@ enum { CHANNELS = NNC_PACKED_PRODUCT_CHANNELS, GROUP = NNC_PACKED_PRODUCT_GROUP 
 // Floats of weights a chunk of channels keeps in cache while every column group passes over it.
 enum { CHUNK_FLOATS = 64 * 1024 };
 
-static long padded_channels(int out_channels) { return (long)(out_channels + CHANNELS - 1) / CHANNELS * CHANNELS; }
+static long padded_channels(int out_channels) { return nnc_padded_filters(out_channels, CHANNELS); }
 
 long nnc_packed_product_weight_floats(int out_channels, int patch) { return padded_channels(out_channels) * patch; }
 
 void nnc_packed_product_pack(int out_channels, int patch, const float *weight, float *packed) {
-  for (int m0 = 0; m0 < out_channels; m0 += CHANNELS) {
-    float *block = packed + (long)m0 * patch;
-    for (int k = 0; k < patch; k++)
-      for (int i = 0; i < CHANNELS; i++)
-        block[k * CHANNELS + i] = m0 + i < out_channels ? weight[(long)(m0 + i) * patch + k] : 0;
-  }
+  nnc_pack_filter_blocks(out_channels, patch, CHANNELS, weight, packed);
 }
 
 static long column_floats(int patch, int columns) { return (long)(columns + GROUP - 1) / GROUP * GROUP * patch; }
@@ -145,11 +140,7 @@ void nnc_packed_product_forward(int isa, const nnc_patch_shape *shape, int out_c
   // vectors without branches.
   const long padded = padded_channels(out_channels);
   float *s = work + column_floats(patch, column_count), *b = s + padded;
-  const int affine = scale != 0 || bias != 0;
-  for (long o = 0; o < padded; o++) {
-    s[o] = scale && o < out_channels ? scale[o] : 1;
-    b[o] = bias && o < out_channels ? bias[o] : 0;
-  }
+  const int affine = nnc_pad_affine(scale, bias, out_channels, padded, s, b);
   const int chunk = nnc_max(1, CHUNK_FLOATS / (patch * CHANNELS)) * CHANNELS;
   // Each term's offset from a window's corner (input channel, kernel row, kernel column), for the
   // groups that read their terms in place.

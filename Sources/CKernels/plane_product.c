@@ -10,19 +10,14 @@
 
 enum { CHANNELS = NNC_PLANE_PRODUCT_CHANNELS, COLUMNS = NNC_PLANE_PRODUCT_COLUMNS };
 
-static long padded_channels(int out_channels) { return (long)(out_channels + CHANNELS - 1) / CHANNELS * CHANNELS; }
+static long padded_channels(int out_channels) { return nnc_padded_filters(out_channels, CHANNELS); }
 
 long nnc_plane_product_weight_floats(int out_channels, int in_channels) {
   return padded_channels(out_channels) * in_channels;
 }
 
 void nnc_plane_product_pack(int out_channels, int in_channels, const float *weight, float *packed) {
-  for (int m0 = 0; m0 < out_channels; m0 += CHANNELS) {
-    float *block = packed + (long)m0 * in_channels;
-    for (int k = 0; k < in_channels; k++)
-      for (int i = 0; i < CHANNELS; i++)
-        block[k * CHANNELS + i] = m0 + i < out_channels ? weight[(long)(m0 + i) * in_channels + k] : 0;
-  }
+  nnc_pack_filter_blocks(out_channels, in_channels, CHANNELS, weight, packed);
 }
 
 static long column_floats(int in_channels, int columns) {
@@ -46,11 +41,7 @@ void nnc_plane_product_forward(int isa, int in_channels, int out_channels, int p
   // Scales and biases padded to whole blocks (absent ones 1 and 0), as the packed product pads them.
   const long padded = padded_channels(out_channels);
   float *columns = work, *s = columns + column_floats(in_channels, column_count), *b = s + padded, *spare = b + padded;
-  const int affine = scale != 0 || bias != 0;
-  for (long o = 0; o < padded; o++) {
-    s[o] = scale && o < out_channels ? scale[o] : 1;
-    b[o] = bias && o < out_channels ? bias[o] : 0;
-  }
+  const int affine = nnc_pad_affine(scale, bias, out_channels, padded, s, b);
   NNC_VARIANT_CALL(isa, pl_forward, in_channels, out_channels, plane, packed_weight, input, first_column,
                    column_count, first_row, row_count, output, shortcut, s, b, affine, activation, columns, spare);
 }

@@ -42,17 +42,12 @@ void nnc_strided_stem_split(const nnc_strided_stem_shape *s, const float *input,
   }
 }
 
-static long padded_channels(int out_channels) { return (long)(out_channels + CHANNELS - 1) / CHANNELS * CHANNELS; }
+static long padded_channels(int out_channels) { return nnc_padded_filters(out_channels, CHANNELS); }
 
 long nnc_strided_stem_weight_floats(int out_channels, int patch) { return padded_channels(out_channels) * patch; }
 
 void nnc_strided_stem_pack(int out_channels, int patch, const float *weight, float *packed) {
-  for (int m0 = 0; m0 < out_channels; m0 += CHANNELS) {
-    float *block = packed + (long)m0 * patch;
-    for (int k = 0; k < patch; k++)
-      for (int i = 0; i < CHANNELS; i++)
-        block[k * CHANNELS + i] = m0 + i < out_channels ? weight[(long)(m0 + i) * patch + k] : 0;
-  }
+  nnc_pack_filter_blocks(out_channels, patch, CHANNELS, weight, packed);
 }
 
 #define SS_WIDE_portable 0
@@ -66,11 +61,7 @@ void nnc_strided_stem_forward(int isa, const nnc_strided_stem_shape *shape, int 
                               const float *bias, int activation) {
   // Scales and biases padded to whole blocks (absent ones 1 and 0), as the packed product pads them.
   float s[padded_channels(out_channels)], b[padded_channels(out_channels)];
-  const int affine = scale != 0 || bias != 0;
-  for (long o = 0; o < padded_channels(out_channels); o++) {
-    s[o] = scale && o < out_channels ? scale[o] : 1;
-    b[o] = bias && o < out_channels ? bias[o] : 0;
-  }
+  const int affine = nnc_pad_affine(scale, bias, out_channels, padded_channels(out_channels), s, b);
   NNC_VARIANT_CALL(isa, ss_forward, shape, phase_width(shape), padded_height(shape), out_channels, packed, phases,
                    first_row, row_count, output, s, b, affine, activation);
 }
