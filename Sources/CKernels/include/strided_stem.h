@@ -4,10 +4,10 @@
 // increasing order from 0, then the packed product's epilogue: each output's arithmetic is
 // `nnc_packed_product_forward`'s, so the same bits. The packed product transposes tiles of 8
 // columns × 32 channels into 32 planes, 32 bytes a plane per tile; here a tile is 4 channels ×
-// up to 7 vectors of one output row, written as whole runs of the row. The input is first split by
-// column phase, zero-padded (column 2j + p of the padded row at phase p, position j), so that a
-// tap's values for consecutive outputs are adjacent. Compiled for any x86-64 or ARM CPU, with AVX2
-// and FMA, and with AVX-512, chosen at run time like the depthwise kernels.
+// up to 4 vectors (2 with AVX2) of one output row, written as whole runs of the row. The input is
+// first split by column phase, zero-padded (column 2j + p of the padded row at phase p, position
+// j), so that a tap's values for consecutive outputs are adjacent. Compiled for any x86-64 or ARM
+// CPU, with AVX2 and FMA, and with AVX-512, chosen at run time like the depthwise kernels.
 #ifndef NNC_STRIDED_STEM_H
 #define NNC_STRIDED_STEM_H
 
