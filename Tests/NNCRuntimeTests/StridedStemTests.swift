@@ -18,6 +18,11 @@ import Testing
     Conv2DGeometry(
       batch: 10, inChannels: 4, inHeight: 40, inWidth: 37, outChannels: 64, kernelHeight: 5, kernelWidth: 5,
       strideH: 2, strideW: 2, padTop: 2, padBottom: 2, padLeft: 2, padRight: 2),
+    // Padding unequal on opposite sides (more at the bottom, less at the right), as TensorFlow's
+    // "same" pads even inputs.
+    Conv2DGeometry(
+      batch: 2, inChannels: 3, inHeight: 32, inWidth: 34, outChannels: 64, kernelHeight: 7, kernelWidth: 7,
+      strideH: 2, strideW: 2, padTop: 2, padBottom: 3, padLeft: 3, padRight: 2),
     // One channel, an unpadded 9x9 window, rows of 17 and a last input column no window reaches.
     Conv2DGeometry(
       batch: 2, inChannels: 1, inHeight: 25, inWidth: 42, outChannels: 64, kernelHeight: 9, kernelWidth: 9,
