@@ -35,18 +35,22 @@ static inline __attribute__((always_inline)) void FN(max_pool_eight)(const float
 }
 
 #if MP_IS_WIDE
-// ResNet's 3x3, stride-2 window over 16 outputs from i on (AVX-512): each tap's pixels the even
-// lanes of a load at x and the odd lanes of one at x + 15, compared in the 8-lane kernel's order.
+// Pixels 0, 2, …, 30 from `row`: the even lanes of a load at 0 and the odd lanes of one at 15
+// (nothing read past pixel 30).
+static inline __attribute__((always_inline)) mp_v16 FN(mp_even16)(const float *row) {
+  return __builtin_shufflevector(*(const mp_v16 *)row, *(const mp_v16 *)(row + 15), 0, 2, 4, 6, 8, 10, 12, 14, 17, 19,
+                                 21, 23, 25, 27, 29, 31);
+}
+
+// ResNet's 3x3, stride-2 window over 16 outputs from i on (AVX-512), compared in the 8-lane
+// kernel's order.
 static inline __attribute__((always_inline)) void FN(max_pool_sixteen)(const float *origin, long in_width, int i,
                                                                       float *output) {
   const float *first = origin + 2L * i;
-  mp_v16 best = __builtin_shufflevector(*(const mp_v16 *)first, *(const mp_v16 *)(first + 15), 0, 2, 4, 6, 8, 10,
-                                        12, 14, 17, 19, 21, 23, 25, 27, 29, 31);
+  mp_v16 best = FN(mp_even16)(first);
   for (int r = 0; r < 3; r++) {
     for (int x = 0; x < 3; x++) {
-      const float *row = first + r * in_width + x;
-      const mp_v16 candidate = __builtin_shufflevector(*(const mp_v16 *)row, *(const mp_v16 *)(row + 15), 0, 2, 4, 6,
-                                                       8, 10, 12, 14, 17, 19, 21, 23, 25, 27, 29, 31);
+      const mp_v16 candidate = FN(mp_even16)(first + r * in_width + x);
       const mp_m16 greater = candidate > best;
       best = (mp_v16)(((mp_m16)candidate & greater) | ((mp_m16)best & ~greater));
     }

@@ -12,7 +12,8 @@ enum { CHANNELS = NNC_STRIDED_STEM_CHANNELS };
 
 // The split input's rows (padded rows 0 through the last any output reads) and the length of a
 // phase's row: whole 16-float vectors of outputs, plus the taps' reach past them.
-static long padded_height(const nnc_strided_stem_shape *s) { return 2L * s->out_height + s->kernel_height - 2; }
+int nnc_strided_stem_padded_rows(const nnc_strided_stem_shape *s) { return 2 * s->out_height + s->kernel_height - 2; }
+static long padded_height(const nnc_strided_stem_shape *s) { return nnc_strided_stem_padded_rows(s); }
 static long phase_width(const nnc_strided_stem_shape *s) {
   return (s->out_width + 15) / 16 * 16 + (s->kernel_width - 1) / 2;
 }

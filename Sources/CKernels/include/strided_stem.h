@@ -26,6 +26,9 @@ typedef struct {
 /// Output channels per block of packed weights.
 enum { NNC_STRIDED_STEM_CHANNELS = 4 };
 
+/// Rows of the padded input the split holds: padded row 0 through the last any output reads.
+int nnc_strided_stem_padded_rows(const nnc_strided_stem_shape *shape);
+
 /// Floats of one sample's phase-split input.
 long nnc_strided_stem_phase_floats(const nnc_strided_stem_shape *shape);
 

@@ -61,7 +61,7 @@ extension Conv2D {
     var shape = stridedStemShape(g)
     let phaseFloats = nnc_strided_stem_phase_floats(&shape)
     let phases = scratch + stridedStemWeightCount(g)
-    let paddedRows = 2 * g.outHeight + g.kernelHeight - 2
+    let paddedRows = Int(nnc_strided_stem_padded_rows(&shape))
     let (inSample, outSample) = (
       g.inChannels * g.inHeight * g.inWidth, g.outChannels * g.outHeight * g.outWidth
     )
