@@ -116,6 +116,54 @@ import Testing
     }
   }
 
+  /// Deep layers (weights beyond `packedProductDeepWeights`) take tasks of many columns, all
+  /// channels once there is a column task per thread; the split changes no bit on 1 to 3 threads.
+  @Test func deepLayersTakeFewWideTasksWithTheSameBits() {
+    let deep = Conv2DGeometry(
+      batch: 8, inChannels: 1024, inHeight: 14, inWidth: 14, outChannels: 1040, kernelHeight: 1,
+      kernelWidth: 1, strideH: 2, strideW: 2)
+    #expect(deep.weightCount > Conv2D.packedProductDeepWeights)
+    // 392 columns, 49 groups: two column tasks, all 1040 channels (33 blocks) in each on 2 threads.
+    let wide = Conv2D.packedProductTasks(deep, threads: 2)
+    #expect(wide.groups == 25 && wide.rows >= deep.outChannels, "\(wide)")
+    #expect(Conv2D.packedProductTasks(deep, threads: 4).rows == 17 * Int(NNC_PACKED_PRODUCT_CHANNELS))
+    // One sample: one column task, the channels split into a task per thread.
+    let oneSample = Conv2DGeometry(
+      batch: 1, inChannels: 1024, inHeight: 14, inWidth: 14, outChannels: 1040, kernelHeight: 1,
+      kernelWidth: 1, strideH: 2, strideW: 2)
+    let single = Conv2D.packedProductTasks(oneSample, threads: 2)
+    #expect(single.groups == 7 && single.rows == 17 * Int(NNC_PACKED_PRODUCT_CHANNELS), "\(single)")
+    // ResNet-50's 3x3/2 -> 256x14x14 (2.25 MiB of weights) keeps the budget's short tasks.
+    let shallow = Conv2DGeometry(
+      batch: 8, inChannels: 256, inHeight: 28, inWidth: 28, outChannels: 256, kernelHeight: 3, kernelWidth: 3,
+      strideH: 2, strideW: 2, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1)
+    #expect(Conv2D.packedProductTasks(shallow, threads: 2).groups == Conv2D.packedProductMinimumGroups)
+
+    var generator = RandomGenerator(seed: 75)
+    let input = randomValues(deep.inputCount, &generator, scale: 2)
+    let weight = randomValues(deep.weightCount, &generator)
+    let bias = randomValues(deep.outChannels, &generator)
+    var packed = [Float](repeating: .nan, count: Conv2D.packedProductWeightCount(deep))
+    nnc_packed_product_pack(Int32(deep.outChannels), Int32(deep.columnRows), weight, &packed)
+    var shape = deep.patchShape
+    let columns = deep.batch * deep.outHeight * deep.outWidth
+    var whole = [Float](repeating: .nan, count: deep.outputCount)
+    var work = [Float](
+      repeating: .nan,
+      count: nnc_packed_product_work_floats(Int32(deep.columnRows), Int32(columns), Int32(deep.outChannels)))
+    nnc_packed_product_forward(
+      DepthwiseInstructionSet.best.code, &shape, Int32(deep.outChannels), packed, input, 0, Int32(columns), 0,
+      Int32(deep.outChannels), &whole, nil, nil, bias, Int32(NNC_POINTWISE_RELU), 0, &work)
+    for threads in 1...3 {
+      var output = [Float](repeating: .nan, count: deep.outputCount)
+      var scratch = [Float](repeating: .nan, count: Conv2D.packedProductScratchCount(deep))
+      Conv2D.packedProductForward(
+        deep, input: input, weight: weight, bias: bias, output: &output, activation: .relu, channelScale: nil,
+        scratch: &scratch, threads: threads)
+      #expect(output.map(\.bitPattern) == whole.map(\.bitPattern), "\(threads) threads")
+    }
+  }
+
   /// Reading a group's terms in place (stride 1 and 2, dilated, padded borders packed) gives the
   /// packed columns' bits on every instruction set.
   @Test(arguments: geometries)

@@ -72,18 +72,44 @@ extension Conv2D {
   static let packedProductMinimumPlane = 49
   static let packedProductMinimumStridedFilters = 128
 
-  /// Column groups (of `NNC_PACKED_PRODUCT_GROUP`) per task and output channels per task: groups
-  /// within the budget, spread evenly; channels in whole weight blocks, split until there are
-  /// `packedProductMinimumTasks` tasks. A function of the geometry (its batch included).
-  static func packedProductTasks(_ g: Conv2DGeometry) -> (groups: Int, rows: Int) {
+  /// Weights beyond which a layer is deep (4 MiB, twice a core's L2 cache on the development Xeon):
+  /// each column task streams them all from L3 or memory, so its tasks take many more columns, which
+  /// then no longer stay in L2 while the weights pass in chunks. One thread, 4 samples, weights in
+  /// memory (`Benchmarks/packed_product_tasks.c`, GFLOP/s): ResNet-50's 3x3/2 -> 512x7x7 (9 MiB of
+  /// weights) 83 in tasks of 32 columns against 136 in tasks of 200, 1x1/2 -> 2048x7x7 (8 MiB) 99
+  /// against 141; in the model (batch 8, two threads) 8.1-8.6 -> 6.8-7.2 and 7.6-7.7 -> 5.9-6.2 ms.
+  /// Its 2-2.4 MiB layers (3x3/2 -> 256x14x14, 1x1/2 -> 1024x14x14) ran level or 12 % slower so
+  /// in the model: their columns, read again for every chunk of weights, cost what the weights saved.
+  static let packedProductDeepWeights = 1024 * 1024
+  /// Column groups a deep layer's task holds at least (192 columns): its weights meet 192 columns
+  /// each time they pass, and its tasks are never split by rows where there are as many column
+  /// tasks as threads (a row task packs the same columns again).
+  static let packedProductDeepGroups = 24
+
+  /// Column groups (of `NNC_PACKED_PRODUCT_GROUP`) per task and output channels per task. Most
+  /// layers: groups within the budget, spread evenly; channels in whole weight blocks, split until
+  /// there are `packedProductMinimumTasks` tasks. Deep layers (`packedProductDeepWeights`): as few
+  /// column tasks as hold `packedProductDeepGroups` groups each, channels split only until there is a
+  /// task per thread. The columns per task are a function of the geometry (its batch included), the
+  /// channels per task of the geometry and `threads`; neither changes a bit of the output.
+  static func packedProductTasks(_ g: Conv2DGeometry, threads: Int = Parallel.threadCount) -> (
+    groups: Int, rows: Int
+  ) {
     let group = Int(NNC_PACKED_PRODUCT_GROUP)
     let block = Int(NNC_PACKED_PRODUCT_CHANNELS)
     let totalGroups = (g.batch * g.outHeight * g.outWidth + group - 1) / group
-    let groupLimit = max(packedProductMinimumGroups, packedProductColumnBudget / (g.columnRows * group))
-    let columnTasks = (totalGroups + groupLimit - 1) / groupLimit
+    let deep = g.weightCount > packedProductDeepWeights
+    let columnTasks: Int
+    if deep {
+      columnTasks = max(1, totalGroups / packedProductDeepGroups)
+    } else {
+      let groupLimit = max(packedProductMinimumGroups, packedProductColumnBudget / (g.columnRows * group))
+      columnTasks = (totalGroups + groupLimit - 1) / groupLimit
+    }
     let groups = (totalGroups + columnTasks - 1) / columnTasks
     let blocks = (g.outChannels + block - 1) / block
-    let rowTasks = min(blocks, max(1, (packedProductMinimumTasks + columnTasks - 1) / columnTasks))
+    let minimumTasks = deep ? max(1, threads) : packedProductMinimumTasks
+    let rowTasks = min(blocks, max(1, (minimumTasks + columnTasks - 1) / columnTasks))
     return (groups, (blocks + rowTasks - 1) / rowTasks * block)
   }
 
@@ -121,7 +147,7 @@ extension Conv2D {
     if packedWeight == nil || !packedWeightIsCurrent {
       nnc_packed_product_pack(Int32(g.outChannels), Int32(g.columnRows), weight, packed)
     }
-    let (groups, rows) = packedProductTasks(g)
+    let (groups, rows) = packedProductTasks(g, threads: threads)
     let columnsPerTask = groups * Int(NNC_PACKED_PRODUCT_GROUP)
     let totalColumns = g.batch * g.outHeight * g.outWidth
     let columnTasks = (totalColumns + columnsPerTask - 1) / columnsPerTask
