@@ -85,6 +85,8 @@ int main(int argc, char **argv) {
     work[a] = tensor(nnc_packed_product_work_floats(patch, columns[a], out_channels) * sizeof(float));
     best[a] = 1e30;
   }
+  // IN_PLACE=1 lets groups read their terms in place where they can (`packedProductReadsInPlace`).
+  const int in_place = getenv("IN_PLACE") ? atoi(getenv("IN_PLACE")) : 0;
   const int rounds = getenv("REPS") ? atoi(getenv("REPS")) : 15;
   int turn = 0;
   for (int round = 0; round < rounds; round++) {
@@ -95,7 +97,7 @@ int main(int argc, char **argv) {
         for (int r0 = 0; r0 < out_channels; r0 += rows[a])
           nnc_packed_product_forward(isa, &shape, out_channels, packed[turn++ % copies], input, first, n, r0,
                                      out_channels - r0 < rows[a] ? out_channels - r0 : rows[a], output, 0, 0, 0,
-                                     NNC_POINTWISE_RELU, 1, work[a]);
+                                     NNC_POINTWISE_RELU, in_place, work[a]);
       }
       const double t = cpu_seconds() - start;
       if (t < best[a]) best[a] = t;
