@@ -13,32 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#ifdef __linux__
-#include <sys/mman.h>
-#endif
 
 #include "depthwise.h"
 #include "packed_product.h"
 #include "pointwise.h"
-
-// On 2 MiB boundaries with transparent huge pages asked for, as the runtime's arenas.
-static void *tensor(size_t bytes) {
-  const size_t huge = 2u << 20;
-  bytes = (bytes + huge - 1) / huge * huge;
-  void *p = aligned_alloc(huge, bytes);
-#ifdef __linux__
-  madvise(p, bytes, MADV_HUGEPAGE);
-#endif
-  memset(p, 0, bytes);
-  return p;
-}
-
-static double cpu_seconds(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return t.tv_sec + t.tv_nsec * 1e-9;
-}
+#include "harness.h"
 
 enum { MAXIMUM_CONFIGURATIONS = 32, MAXIMUM_COPIES = 64 };
 

@@ -12,34 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#ifdef __linux__
-#include <sys/mman.h>
-#endif
 
 #include "depthwise.h"
 #include "packed_product.h"
 #include "plane_product.h"
 #include "pointwise.h"
-
-// Tensors on 2 MiB boundaries with transparent huge pages asked for, as the runtime's arenas
-// (`Arena`): on 4 KiB pages each row of a tile's plane is another page, and both kernels ran 5-15 %
-// slower.
-static void *tensor(size_t bytes) {
-  const size_t huge = 2u << 20;
-  bytes = (bytes + huge - 1) / huge * huge;
-  void *p = aligned_alloc(huge, bytes);
-#ifdef __linux__
-  madvise(p, bytes, MADV_HUGEPAGE);
-#endif
-  return p;
-}
-
-static double cpu_seconds(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return t.tv_sec + t.tv_nsec * 1e-9;
-}
+#include "harness.h"
 
 typedef struct {
   int in_channels, out_channels, side, shortcut, relu;

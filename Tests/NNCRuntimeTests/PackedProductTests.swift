@@ -87,33 +87,46 @@ import Testing
     let shortcut = randomValues(g.outputCount, &generator)
     var packed = [Float](repeating: .nan, count: Conv2D.packedProductWeightCount(g))
     nnc_packed_product_pack(Int32(g.outChannels), Int32(g.columnRows), weight, &packed)
-    var shape = g.patchShape
-    let columns = g.batch * g.outHeight * g.outWidth
     let rowPanel = Int(NNC_PACKED_PRODUCT_CHANNELS)
     func run(columnsPerTask: Int, rowsPerTask: Int) -> [Float] {
-      var output = [Float](repeating: .nan, count: g.outputCount)
-      var work = [Float](
-        repeating: .nan,
-        count: nnc_packed_product_work_floats(
-          Int32(g.columnRows), Int32(columnsPerTask), Int32(g.outChannels)))
-      for first in stride(from: 0, to: columns, by: columnsPerTask) {
-        for row in stride(from: 0, to: g.outChannels, by: rowsPerTask) {
-          nnc_packed_product_forward(
-            DepthwiseInstructionSet.best.code, &shape, Int32(g.outChannels), packed, input, first,
-            Int32(min(columnsPerTask, columns - first)), Int32(row),
-            Int32(min(rowsPerTask, g.outChannels - row)),
-            &output, shortcut, nil, bias, Int32(NNC_POINTWISE_RELU), 0, &work)
-        }
-      }
-      return output
+      Self.kernelOutput(
+        g, packed: packed, input: input, bias: bias, shortcut: shortcut, columnsPerTask: columnsPerTask,
+        rowsPerTask: rowsPerTask)
     }
-    let whole = run(columnsPerTask: columns, rowsPerTask: g.outChannels)
+    let whole = Self.kernelOutput(g, packed: packed, input: input, bias: bias, shortcut: shortcut)
     for (columnsPerTask, rowsPerTask) in [
       (1, rowPanel), (45, 2 * rowPanel), (32, rowPanel), (97, g.outChannels),
     ] {
       let split = run(columnsPerTask: columnsPerTask, rowsPerTask: rowsPerTask)
       #expect(split.map(\.bitPattern) == whole.map(\.bitPattern), "\(g): \(columnsPerTask) × \(rowsPerTask)")
     }
+  }
+
+  /// `nnc_packed_product_forward` (ReLU after `bias` and the shortcut, if any) called over `g`'s
+  /// columns and channels in tasks of the given sizes (by default one call for all), into a fresh
+  /// output of NaNs.
+  static func kernelOutput(
+    _ g: Conv2DGeometry, packed: [Float], input: [Float], bias: [Float], shortcut: [Float]? = nil,
+    isa: DepthwiseInstructionSet = .best, inPlace: Bool = false, columnsPerTask: Int? = nil,
+    rowsPerTask: Int? = nil
+  ) -> [Float] {
+    var shape = g.patchShape
+    let columns = g.batch * g.outHeight * g.outWidth
+    let (columnsPerTask, rowsPerTask) = (columnsPerTask ?? columns, rowsPerTask ?? g.outChannels)
+    var output = [Float](repeating: .nan, count: g.outputCount)
+    var work = [Float](
+      repeating: .nan,
+      count: nnc_packed_product_work_floats(Int32(g.columnRows), Int32(columnsPerTask), Int32(g.outChannels)))
+    for first in stride(from: 0, to: columns, by: columnsPerTask) {
+      for row in stride(from: 0, to: g.outChannels, by: rowsPerTask) {
+        nnc_packed_product_forward(
+          isa.code, &shape, Int32(g.outChannels), packed, input, first,
+          Int32(min(columnsPerTask, columns - first)),
+          Int32(row), Int32(min(rowsPerTask, g.outChannels - row)), &output, shortcut, nil, bias,
+          Int32(NNC_POINTWISE_RELU), inPlace ? 1 : 0, &work)
+      }
+    }
+    return output
   }
 
   /// Deep layers (weights beyond `packedProductDeepWeights`) take tasks of many columns, all
@@ -145,15 +158,7 @@ import Testing
     let bias = randomValues(deep.outChannels, &generator)
     var packed = [Float](repeating: .nan, count: Conv2D.packedProductWeightCount(deep))
     nnc_packed_product_pack(Int32(deep.outChannels), Int32(deep.columnRows), weight, &packed)
-    var shape = deep.patchShape
-    let columns = deep.batch * deep.outHeight * deep.outWidth
-    var whole = [Float](repeating: .nan, count: deep.outputCount)
-    var work = [Float](
-      repeating: .nan,
-      count: nnc_packed_product_work_floats(Int32(deep.columnRows), Int32(columns), Int32(deep.outChannels)))
-    nnc_packed_product_forward(
-      DepthwiseInstructionSet.best.code, &shape, Int32(deep.outChannels), packed, input, 0, Int32(columns), 0,
-      Int32(deep.outChannels), &whole, nil, nil, bias, Int32(NNC_POINTWISE_RELU), 0, &work)
+    let whole = Self.kernelOutput(deep, packed: packed, input: input, bias: bias)
     for threads in 1...3 {
       var output = [Float](repeating: .nan, count: deep.outputCount)
       var scratch = [Float](repeating: .nan, count: Conv2D.packedProductScratchCount(deep))
@@ -174,18 +179,9 @@ import Testing
     let bias = randomValues(g.outChannels, &generator)
     var packed = [Float](repeating: .nan, count: Conv2D.packedProductWeightCount(g))
     nnc_packed_product_pack(Int32(g.outChannels), Int32(g.columnRows), weight, &packed)
-    var shape = g.patchShape
-    let columns = g.batch * g.outHeight * g.outWidth
     for isa in DepthwiseInstructionSet.allCases.filter(\.isAvailable) {
-      let outputs = [0, 1].map { inPlace -> [Float] in
-        var output = [Float](repeating: .nan, count: g.outputCount)
-        var work = [Float](
-          repeating: .nan,
-          count: nnc_packed_product_work_floats(Int32(g.columnRows), Int32(columns), Int32(g.outChannels)))
-        nnc_packed_product_forward(
-          isa.code, &shape, Int32(g.outChannels), packed, input, 0, Int32(columns), 0, Int32(g.outChannels),
-          &output, nil, nil, bias, Int32(NNC_POINTWISE_RELU), Int32(inPlace), &work)
-        return output
+      let outputs = [false, true].map { inPlace in
+        Self.kernelOutput(g, packed: packed, input: input, bias: bias, isa: isa, inPlace: inPlace)
       }
       #expect(!outputs[1].contains { $0.isNaN }, "\(g), \(isa): outputs left unwritten")
       #expect(outputs[1].map(\.bitPattern) == outputs[0].map(\.bitPattern), "\(g), \(isa): in place differs")
