@@ -81,12 +81,8 @@ import Testing
   @Test(arguments: [geometries[0], geometries[1]])
   func everyTaskSplitGivesTheSameBits(_ g: Conv2DGeometry) {
     var generator = RandomGenerator(seed: 73)
-    let input = randomValues(g.inputCount, &generator, scale: 2)
-    let weight = randomValues(g.weightCount, &generator)
-    let bias = randomValues(g.outChannels, &generator)
+    let (input, _, bias, packed) = Self.operands(g, &generator)
     let shortcut = randomValues(g.outputCount, &generator)
-    var packed = [Float](repeating: .nan, count: Conv2D.packedProductWeightCount(g))
-    nnc_packed_product_pack(Int32(g.outChannels), Int32(g.columnRows), weight, &packed)
     let rowPanel = Int(NNC_PACKED_PRODUCT_CHANNELS)
     func run(columnsPerTask: Int, rowsPerTask: Int) -> [Float] {
       Self.kernelOutput(
@@ -100,6 +96,18 @@ import Testing
       let split = run(columnsPerTask: columnsPerTask, rowsPerTask: rowsPerTask)
       #expect(split.map(\.bitPattern) == whole.map(\.bitPattern), "\(g): \(columnsPerTask) × \(rowsPerTask)")
     }
+  }
+
+  /// Random input (scale 2), weights and biases for `g`, and the weights packed for the kernel.
+  static func operands(_ g: Conv2DGeometry, _ generator: inout RandomGenerator) -> (
+    input: [Float], weight: [Float], bias: [Float], packed: [Float]
+  ) {
+    let input = randomValues(g.inputCount, &generator, scale: 2)
+    let weight = randomValues(g.weightCount, &generator)
+    let bias = randomValues(g.outChannels, &generator)
+    var packed = [Float](repeating: .nan, count: Conv2D.packedProductWeightCount(g))
+    nnc_packed_product_pack(Int32(g.outChannels), Int32(g.columnRows), weight, &packed)
+    return (input, weight, bias, packed)
   }
 
   /// `nnc_packed_product_forward` (ReLU after `bias` and the shortcut, if any) called over `g`'s
@@ -153,11 +161,7 @@ import Testing
     #expect(Conv2D.packedProductTasks(shallow, threads: 2).groups == Conv2D.packedProductMinimumGroups)
 
     var generator = RandomGenerator(seed: 75)
-    let input = randomValues(deep.inputCount, &generator, scale: 2)
-    let weight = randomValues(deep.weightCount, &generator)
-    let bias = randomValues(deep.outChannels, &generator)
-    var packed = [Float](repeating: .nan, count: Conv2D.packedProductWeightCount(deep))
-    nnc_packed_product_pack(Int32(deep.outChannels), Int32(deep.columnRows), weight, &packed)
+    let (input, weight, bias, packed) = Self.operands(deep, &generator)
     let whole = Self.kernelOutput(deep, packed: packed, input: input, bias: bias)
     for threads in 1...3 {
       var output = [Float](repeating: .nan, count: deep.outputCount)
@@ -174,11 +178,7 @@ import Testing
   @Test(arguments: geometries)
   func readingInPlaceGivesThePackedBits(_ g: Conv2DGeometry) {
     var generator = RandomGenerator(seed: 74)
-    let input = randomValues(g.inputCount, &generator, scale: 2)
-    let weight = randomValues(g.weightCount, &generator)
-    let bias = randomValues(g.outChannels, &generator)
-    var packed = [Float](repeating: .nan, count: Conv2D.packedProductWeightCount(g))
-    nnc_packed_product_pack(Int32(g.outChannels), Int32(g.columnRows), weight, &packed)
+    let (input, _, bias, packed) = Self.operands(g, &generator)
     for isa in DepthwiseInstructionSet.allCases.filter(\.isAvailable) {
       let outputs = [false, true].map { inPlace in
         Self.kernelOutput(g, packed: packed, input: input, bias: bias, isa: isa, inPlace: inPlace)
