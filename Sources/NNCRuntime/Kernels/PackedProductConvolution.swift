@@ -78,8 +78,9 @@ extension Conv2D {
   /// memory (`Benchmarks/packed_product_tasks.c`, GFLOP/s): ResNet-50's 3x3/2 -> 512x7x7 (9 MiB of
   /// weights) 83 in tasks of 32 columns against 136 in tasks of 200, 1x1/2 -> 2048x7x7 (8 MiB) 99
   /// against 141; in the model (batch 8, two threads) 8.1-8.6 -> 6.8-7.2 and 7.6-7.7 -> 5.9-6.2 ms.
-  /// Its 2-2.4 MiB layers (3x3/2 -> 256x14x14, 1x1/2 -> 1024x14x14) ran level or 12 % slower so
-  /// in the model: their columns, read again for every chunk of weights, cost what the weights saved.
+  /// ResNet-50's 2-2.4 MiB layers (3x3/2 -> 256x14x14, 1x1/2 -> 1024x14x14) ran level or 12 % slower
+  /// in such tasks: their columns, read again for every chunk of weights, cost what the weights
+  /// saved. Measured on that Xeon only: a CPU with a smaller L2 (Zen 3's 512 KiB) may gain below 4 MiB.
   static let packedProductDeepWeights = 1024 * 1024
   /// Column groups a deep layer's task holds at least (192 columns): its weights meet 192 columns
   /// each time they pass, and its tasks are never split by rows where there are as many column
