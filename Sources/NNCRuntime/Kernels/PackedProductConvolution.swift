@@ -66,7 +66,8 @@ extension Conv2D {
   /// OpenBLAS's whole-batch product of a weight-bound layer packs them once.
   static let packedProductMaximumWeights = 4 * 1024 * 1024
   /// Column groups a task holds at least, beyond the budget for long patches (ResNet-50's 3x3/2
-  /// layer to 512x7x7, 2304 floats): each task streams all the weights once.
+  /// layer to 256x14x14, 2304 floats; its layer to 512x7x7 is deep, `packedProductDeepWeights`):
+  /// each task streams all the weights once.
   static let packedProductMinimumGroups = 4
   static let packedProductMinimumPatch = 64
   static let packedProductMinimumPlane = 49
