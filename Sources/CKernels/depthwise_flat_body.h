@@ -21,6 +21,27 @@ INLINE void FN(store)(float *p, v16 v, int live) {
   for (int lane = 0; lane < live; lane++) p[lane] = v[lane];
 }
 
+// Fetches the line holding p ahead of the stores that fill it. An output the forward kernels
+// overwrite is seldom in the caches, and without this each store waited for its line to arrive
+// from memory: MobileNetV2's 32x32x32 forward pass 0.47 → 0.25 ms a training step, its 144x16x16
+// one 0.35 → 0.26 (medians of five alternating profiles), with the next plane's row fetched while a
+// row is computed. The backward kernels' input gradients measured level with it and go without.
+// Without the prefetchw extension this is a plain prefetch: the line arrives exclusive, and the
+// stores need no further request. The line is `offset` floats from `base`, added as an integer: the
+// address may lie past the tensor, which a prefetch never faults on.
+INLINE void FN(fetch_for_write)(const float *base, long offset) {
+  __builtin_prefetch((const void *)((uintptr_t)base + (uintptr_t)offset * sizeof(float)), 1);
+}
+
+// The offset of the output plane a loop over channels c (outer) and samples n (inner) writes after
+// plane (c, n), planes `plane` floats apart and samples `stride`. After a call's last plane, the
+// plane that follows it in memory: usually the next task's, which the same part of the loop runs
+// next (parts are runs of consecutive tasks; stopping at a call's end lost a quarter of the gain on
+// 4-plane tasks).
+INLINE long FN(next_plane)(int c, int n, int samples, long stride, long plane) {
+  return n + 1 < samples ? (n + 1) * stride + c * plane : (c + 1) * plane;
+}
+
 INLINE float FN(sum16)(v16 v) {
   typedef float v8f __attribute__((vector_size(32)));
   typedef float v4f __attribute__((vector_size(16)));

@@ -206,6 +206,9 @@ INLINE void FN(packed_gather)(v16 d, const v16u *e, v16 sums[4], const int strid
   }
 }
 
+// Output vectors the packed forward pass fetches ahead of its stores (`fetch_for_write`).
+#define NNC_PACKED_AHEAD 8
+
 INLINE void FN(packed_forward_registers)(const nnc_flat_table *T, const float *restrict in, const float *restrict k,
                                          const float *restrict biases, const float *restrict expanded, int planes, int samples, long in_stride, long out_stride, float *restrict out,
                                          const int geometry) {
@@ -213,6 +216,10 @@ INLINE void FN(packed_forward_registers)(const nnc_flat_table *T, const float *r
   for (int n = 0; n < samples; n++) {
     for (int v = 0; v < vectors; v++) {
       v16 x[4], tap[9], acc;
+      // The vector NNC_PACKED_AHEAD on, in this sample or the next.
+      const int ahead = v + NNC_PACKED_AHEAD;
+      FN(fetch_for_write)(out, ahead < vectors ? n * out_stride + (long)ahead * NNC_FLAT_LANES
+                                               : (n + 1) * out_stride + (long)(ahead - vectors) * NNC_FLAT_LANES);
       FN(packed_inputs)(T, in + n * in_stride, v, planes, x, geometry);
       FN(packed_taps)(x, tap, geometry);
       if (T->grid == NNC_FLAT_LANES) {
@@ -311,8 +318,10 @@ INLINE void FN(rows8_forward_registers)(const float *restrict in, const float *r
       const float *p = in + n * in_stride + (size_t)c * 64;
       const v16 x[4] = {*(const v16u *)p, *(const v16u *)(p + 16), *(const v16u *)(p + 32), *(const v16u *)(p + 48)};
       float *o = out + n * out_stride + (size_t)c * 64;
+      const long next = FN(next_plane)(c, n, samples, out_stride, 64);
       for (int v = 0; v < 4; v++) {
         v16 tap[9];
+        FN(fetch_for_write)(out, next + v * 16);
         FN(rows8_taps)(x, v, tap, 0);
         v16 acc = initial;
         for (int t = 0; t < 9; t++) acc += weight[t] * tap[t];
@@ -392,9 +401,11 @@ INLINE void FN(rows16_forward_registers)(const nnc_flat_table *T, const float *r
     for (int n = 0; n < samples; n++) {
       const float *plane = in + n * in_stride + (size_t)c * T->grid;
       float *o = out + n * out_stride + (size_t)c * T->grid;
+      const long next = FN(next_plane)(c, n, samples, out_stride, T->grid);
       FN(row16_load)(plane, vectors, ring[0]);
       for (int y = 0; y < height; y++) {
         if (y + 1 < height) FN(row16_load)(plane + (size_t)(y + 1) * width, vectors, ring[(y + 1) % 3]);
+        for (int j = 0; j < vectors; j++) FN(fetch_for_write)(out, next + y * width + j * NNC_FLAT_LANES);
         for (int j = 0; j < vectors; j++) {
           v16 acc = initial;
           for (int ky = 0; ky < 3; ky++) {
@@ -493,9 +504,11 @@ INLINE void FN(halving_forward_registers)(const nnc_flat_table *T, const float *
     for (int n = 0; n < samples; n++) {
       const float *plane = in + n * in_stride + (size_t)c * T->in_plane;
       float *o = out + n * out_stride + (size_t)c * T->grid;
+      const long next = FN(next_plane)(c, n, samples, out_stride, T->grid);
       v16 rows[3][3];  // input rows 2y − 1, 2y, 2y + 1
       FN(halving_row)(NULL, rows[0]);
       for (int y = 0; y < height; y++) {
+        FN(fetch_for_write)(out, next + y * NNC_FLAT_LANES);
         if (y > 0)
           for (int kx = 0; kx < 3; kx++) rows[0][kx] = rows[2][kx];
         FN(halving_row)(plane + (size_t)(2 * y) * width, rows[1]);
@@ -624,8 +637,10 @@ INLINE void FN(halving16_forward_registers)(const nnc_flat_table *T, const float
     for (int n = 0; n < samples; n++) {
       const float *plane = in + n * in_stride + (size_t)c * T->in_plane;
       float *o = out + n * out_stride + (size_t)c * T->grid;
+      const long next = FN(next_plane)(c, n, samples, out_stride, T->grid);
       for (int v = 0; v < vectors; v++) {
         v16 eo[5], sh[5], tap[9];
+        FN(fetch_for_write)(out, next + v * NNC_FLAT_LANES);
         FN(halving16_rows)(plane, v, in_height, eo, sh);
         FN(halving16_taps)(eo, sh, tap);
         v16 acc = initial;
