@@ -339,6 +339,13 @@ INLINE void FN(rows8_backward_registers)(const float *restrict in, const float *
     for (int t = 0; t < 9; t++) weight[t] = (v16){0} + k[c * 9 + t], acc[t] = (v16){0};
     for (int n = 0; n < samples; n++) {
       const float *p = in + n * in_stride + (size_t)c * 64, *q = dy + n * dy_stride + (size_t)c * 64;
+      const long next_in = FN(next_plane)(c, n, samples, in_stride, 64);
+      const long next_dy = FN(next_plane)(c, n, samples, dy_stride, 64);
+      for (int v = 0; v < 4; v++) {
+        FN(fetch)(dy, next_dy + v * 16);
+        if (sums) FN(fetch)(in, next_in + v * 16);
+        if (dx) FN(fetch_for_write)(dx, next_in + v * 16);
+      }
       const v16 d[4] = {*(const v16u *)q, *(const v16u *)(q + 16), *(const v16u *)(q + 32), *(const v16u *)(q + 48)};
       if (sums) {
         const v16 x[4] = {*(const v16u *)p, *(const v16u *)(p + 16), *(const v16u *)(p + 32),
@@ -436,12 +443,20 @@ INLINE void FN(rows16_backward_registers)(const nnc_flat_table *T, const float *
       const float *plane = in + n * in_stride + (size_t)c * T->grid;
       const float *grad = dy + n * dy_stride + (size_t)c * T->grid;
       float *o = dx ? dx + n * in_stride + (size_t)c * T->grid : NULL;
+      const long next_in = FN(next_plane)(c, n, samples, in_stride, T->grid);
+      const long next_dy = FN(next_plane)(c, n, samples, dy_stride, T->grid);
       if (sums) FN(row16_load)(plane, vectors, ring[0]);
       if (o) FN(row16_load)(grad, vectors, grads[0]);
       for (int y = 0; y < height; y++) {
         if (y + 1 < height) {
           if (sums) FN(row16_load)(plane + (size_t)(y + 1) * width, vectors, ring[(y + 1) % 3]);
           if (o) FN(row16_load)(grad + (size_t)(y + 1) * width, vectors, grads[(y + 1) % 3]);
+        }
+        for (int j = 0; j < vectors; j++) {
+          const long at = y * width + j * NNC_FLAT_LANES;
+          FN(fetch)(dy, next_dy + at);
+          if (sums) FN(fetch)(in, next_in + at);
+          if (o) FN(fetch_for_write)(dx, next_in + at);
         }
         for (int j = 0; j < vectors; j++) {
           if (sums) {
@@ -534,10 +549,18 @@ INLINE void FN(halving_backward_registers)(const nnc_flat_table *T, const float 
     for (int n = 0; n < samples; n++) {
       const float *plane = in + n * in_stride + (size_t)c * T->in_plane;
       const float *grad = dy + n * dy_stride + (size_t)c * T->grid;
+      const long next_in = FN(next_plane)(c, n, samples, in_stride, T->in_plane);
+      const long next_dy = FN(next_plane)(c, n, samples, dy_stride, T->grid);
       if (sums) {
         v16 rows[3][3];
         FN(halving_row)(NULL, rows[0]);
         for (int y = 0; y < height; y++) {
+          // The next plane's lines of output row y: grad_output's, and input rows 2y and 2y + 1.
+          FN(fetch)(dy, next_dy + y * NNC_FLAT_LANES);
+          for (int i = 0; i < 4; i++) {
+            FN(fetch)(in, next_in + 2 * y * width + i * NNC_FLAT_LANES);
+            if (dx) FN(fetch_for_write)(dx, next_in + 2 * y * width + i * NNC_FLAT_LANES);
+          }
           if (y > 0)
             for (int kx = 0; kx < 3; kx++) rows[0][kx] = rows[2][kx];
           FN(halving_row)(plane + (size_t)(2 * y) * width, rows[1]);
@@ -663,8 +686,16 @@ INLINE void FN(halving16_backward_registers)(const nnc_flat_table *T, const floa
     for (int n = 0; n < samples; n++) {
       const float *plane = in + n * in_stride + (size_t)c * T->in_plane;
       const float *grad = dy + n * dy_stride + (size_t)c * T->grid;
+      const long next_in = FN(next_plane)(c, n, samples, in_stride, T->in_plane);
+      const long next_dy = FN(next_plane)(c, n, samples, dy_stride, T->grid);
       if (sums) {
         for (int v = 0; v < vectors; v++) {
+          // The next plane's lines of output vector v: grad_output's, and input rows 4v … 4v + 3.
+          FN(fetch)(dy, next_dy + v * NNC_FLAT_LANES);
+          for (int r = 4 * v; r < 4 * v + 4 && r < in_height; r++) {
+            FN(fetch)(in, next_in + r * NNC_FLAT_LANES);
+            if (dx) FN(fetch_for_write)(dx, next_in + r * NNC_FLAT_LANES);
+          }
           v16 eo[5], sh[5], tap[9];
           FN(halving16_rows)(plane, v, in_height, eo, sh);
           FN(halving16_taps)(eo, sh, tap);

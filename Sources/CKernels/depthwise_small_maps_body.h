@@ -105,22 +105,29 @@ INLINE void FN(store_pixels)(float *p, int live, v16 *pixel, const int pixels) {
   }
 }
 
-// The offset of the block of 16 planes of `pixels` the forward loop over samples n (outer) and blocks b (inner)
-// writes after block (n, b), from `out` (the call's first channel), samples `stride` apart; after a
+// The offset of the block of 16 planes of `pixels` a loop over samples n (outer) and blocks b
+// (inner) reaches after block (n, b), from the call's first channel, samples `stride` apart; after a
 // sample's last block, the next sample's first (the block after it in memory when a task covers
 // every channel, as tasks do unless the batch is small).
 INLINE long FN(next_block)(int n, int b, int blocks, long stride, const int pixels) {
   return b + 1 < blocks ? n * stride + 16L * (b + 1) * pixels : (n + 1) * stride;
 }
 
-// Fetches a block's lines (16 planes of `pixels`, whole lines) ahead of the stores that fill them,
-// as the flat kernels' `fetch_for_write` (MobileNetV2's 960x2x2 forward pass 0.17 → 0.13 ms a
-// training step). The block is `offset` floats from `base`, added as an integer: past a call's end
-// it may lie outside the tensor, which a prefetch never faults on. The input gradient's blocks
-// measured slower with it (0.29 → 0.32 ms) and go without.
-INLINE void FN(fetch_block)(const float *base, long offset, const int pixels) {
+// Fetches a block's lines (16 planes of `pixels`, whole lines) `offset` floats from `base`, for
+// writing or reading, ahead of the loop reaching them (an address past the tensor is fine: a
+// prefetch never faults). The forward pass's output is seldom in the caches, and each store waited
+// for its line without (the flat kernels' `fetch_for_write`; MobileNetV2's 960x2x2 forward pass 0.17
+// → 0.14 ms a training step); the backward pass reads the layer's input long after the forward pass
+// wrote it (576x4x4 0.31 → 0.25 ms, 384x4x4 0.46 → 0.39). The input gradient's blocks measured
+// slower fetched for writing (960x2x2 0.29 → 0.35 ms) and go without.
+INLINE void FN(fetch_block)(const float *base, long offset, const int pixels, const int write) {
   const uintptr_t p = (uintptr_t)base + (uintptr_t)offset * sizeof(float);
-  for (int i = 0; i < 16 * pixels; i += 16) __builtin_prefetch((const void *)(p + i * sizeof(float)), 1);
+  for (int i = 0; i < 16 * pixels; i += 16) {
+    if (write)
+      __builtin_prefetch((const void *)(p + i * sizeof(float)), 1);
+    else
+      __builtin_prefetch((const void *)(p + i * sizeof(float)), 0);
+  }
 }
 
 // The input pixel tap t of output pixel p reads (side `in_side`, output side `out_side`, stride
@@ -150,7 +157,7 @@ INLINE void FN(forward_impl)(const float *in, const v16u *w, const float *biases
       const long at = 16L * b;
       const v16 bias = biases ? FN(load_live)(biases + at, live) : (v16){0};
       v16 x[64], y[16];
-      FN(fetch_block)(out, FN(next_block)(n, b, blocks, out_stride, out_pixels), out_pixels);
+      FN(fetch_block)(out, FN(next_block)(n, b, blocks, out_stride, out_pixels), out_pixels, 1);
       FN(load_pixels)(in + n * in_stride + at * in_pixels, live, x, in_pixels);
       UNROLL for (int p = 0; p < out_pixels; p++) {
         v16 sum = bias;
@@ -179,6 +186,8 @@ INLINE void FN(backward_impl)(const float *in, const float *dy, const v16u *lane
         const int live = nnc_min(16, count - 16 * b);
         const long at = (long)(first + 16 * b);
         v16 d[16];
+        FN(fetch_block)(dy + first * out_pixels, FN(next_block)(n, b, blocks, dy_stride, out_pixels), out_pixels, 0);
+        if (sums) FN(fetch_block)(in + first * in_pixels, FN(next_block)(n, b, blocks, in_stride, in_pixels), in_pixels, 0);
         FN(load_pixels)(dy + n * dy_stride + at * out_pixels, live, d, out_pixels);
         if (sums) {
           v16 x[64];
