@@ -215,7 +215,8 @@ INLINE FN(flat_scratch) FN(scratch)(const nnc_flat_table *T, int vectors, int wi
 // and runs too short for the hardware prefetchers to follow (MobileNetV2's 4x4 and 2x2 layers:
 // 1.5 KiB a sample). Measured: its depthwise backward 6.36-6.49 → 6.15-6.28 ms a step in
 // alternating runs; prefetching the forward pass's planes and dx's lines for writing gained
-// nothing.
+// nothing on this path (the register kernels gain from fetching the forward pass's output and
+// the backward pass's operands: `fetch_for_write`, `fetch`).
 INLINE void FN(prefetch)(const float *p, long floats) {
   for (long line = 0; line < floats; line += 16) __builtin_prefetch(p + line, 0);
 }

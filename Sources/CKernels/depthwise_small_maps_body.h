@@ -186,8 +186,10 @@ INLINE void FN(backward_impl)(const float *in, const float *dy, const v16u *lane
         const int live = nnc_min(16, count - 16 * b);
         const long at = (long)(first + 16 * b);
         v16 d[16];
-        FN(fetch_block)(dy + first * out_pixels, FN(next_block)(n, b, blocks, dy_stride, out_pixels), out_pixels, 0);
-        if (sums) FN(fetch_block)(in + first * in_pixels, FN(next_block)(n, b, blocks, in_stride, in_pixels), in_pixels, 0);
+        const long next_dy = FN(next_block)(n, b, blocks, dy_stride, out_pixels);
+        const long next_in = FN(next_block)(n, b, blocks, in_stride, in_pixels);
+        FN(fetch_block)(dy + first * out_pixels, next_dy, out_pixels, 0);
+        if (sums) FN(fetch_block)(in + first * in_pixels, next_in, in_pixels, 0);
         FN(load_pixels)(dy + n * dy_stride + at * out_pixels, live, d, out_pixels);
         if (sums) {
           v16 x[64];
