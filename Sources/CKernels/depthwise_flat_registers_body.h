@@ -206,9 +206,6 @@ INLINE void FN(packed_gather)(v16 d, const v16u *e, v16 sums[4], const int strid
   }
 }
 
-// Output vectors the packed forward pass fetches ahead of its stores (`fetch_for_write`).
-#define NNC_PACKED_AHEAD 8
-
 INLINE void FN(packed_forward_registers)(const nnc_flat_table *T, const float *restrict in, const float *restrict k,
                                          const float *restrict biases, const float *restrict expanded, int planes, int samples, long in_stride, long out_stride, float *restrict out,
                                          const int geometry) {
@@ -216,10 +213,6 @@ INLINE void FN(packed_forward_registers)(const nnc_flat_table *T, const float *r
   for (int n = 0; n < samples; n++) {
     for (int v = 0; v < vectors; v++) {
       v16 x[4], tap[9], acc;
-      // The vector NNC_PACKED_AHEAD on, in this sample or the next.
-      const int ahead = v + NNC_PACKED_AHEAD;
-      FN(fetch_for_write)(out, ahead < vectors ? n * out_stride + (long)ahead * NNC_FLAT_LANES
-                                               : (n + 1) * out_stride + (long)(ahead - vectors) * NNC_FLAT_LANES);
       FN(packed_inputs)(T, in + n * in_stride, v, planes, x, geometry);
       FN(packed_taps)(x, tap, geometry);
       if (T->grid == NNC_FLAT_LANES) {

@@ -2,7 +2,6 @@
 
 #include "kernel_arithmetic.h"
 
-#include <stdint.h>
 #include <stdlib.h>
 
 typedef float v16 __attribute__((vector_size(64)));

@@ -3,11 +3,20 @@
 #ifndef NNC_KERNEL_ARITHMETIC_H
 #define NNC_KERNEL_ARITHMETIC_H
 
+#include <stdint.h>
+
 static inline int nnc_min(int a, int b) { return a < b ? a : b; }
 static inline int nnc_max(int a, int b) { return a > b ? a : b; }
 // Floor and ceiling of a / b for b > 0 and a of either sign.
 static inline int nnc_floor_div(int a, int b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 static inline int nnc_ceil_div(int a, int b) { return -nnc_floor_div(-a, b); }
+
+// The address `offset` floats from `base`, added as an integer: for the lines kernels prefetch
+// ahead, which may lie past the tensor — a prefetch never faults there, but pointer arithmetic must
+// not reach it.
+static inline const void *nnc_address(const float *base, long offset) {
+  return (const void *)((uintptr_t)base + (uintptr_t)offset * sizeof(float));
+}
 
 // Filters rounded up to whole blocks of `block`.
 static inline long nnc_padded_filters(int out_channels, int block) {
