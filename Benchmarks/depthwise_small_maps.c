@@ -96,7 +96,7 @@ static void *run_worker(void *argument) {
 static void time_layer(const layer *L, double *in_cache, double *two_threads) {
   float *sums[2], *work[2];
   for (int t = 0; t < 2; t++) {
-    sums[t] = aligned(sizeof(float) * (size_t)nnc_depthwise_small_maps_weight_floats(L->channels) + 64 * 9);
+    sums[t] = aligned(sizeof(float) * (size_t)nnc_depthwise_small_maps_sum_floats(L->channels) + 64 * 9);
     work[t] = malloc(sizeof(float) * nnc_depthwise_flat_work_floats(L->table, L->channels, 1) + 64);
   }
   double best = 1e9;
@@ -151,8 +151,7 @@ int main(int argc, char **argv) {
     const size_t expanded = nnc_depthwise_flat_expanded_floats(L.table, channels);
     L.expanded = expanded ? aligned(sizeof(float) * expanded) : NULL;
     if (L.expanded) nnc_depthwise_flat_expand(L.table, L.kernels, NULL, channels, L.expanded);
-    L.lanes = aligned(sizeof(float) * (size_t)nnc_depthwise_small_maps_weight_floats(channels));
-    nnc_depthwise_small_maps_weights(L.kernels, channels, L.lanes);
+    L.lanes = aligned(sizeof(float) * (size_t)nnc_depthwise_small_maps_weight_floats(&L.shape, channels));
     for (int c = 0; c < COPIES; c++) {
       L.in[c] = aligned(sizeof(float) * BATCH * L.in_stride), L.dx[c] = aligned(sizeof(float) * BATCH * L.in_stride);
       L.dy[c] = aligned(sizeof(float) * BATCH * L.out_stride), L.out[c] = aligned(sizeof(float) * BATCH * L.out_stride);
@@ -162,6 +161,7 @@ int main(int argc, char **argv) {
     char shape[32];
     snprintf(shape, sizeof shape, "%dx%dx%d s%d", channels, out, out, stride);
     for (L.backward = 0; L.backward < 2; L.backward++) {
+      nnc_depthwise_small_maps_weights(isa, &L.shape, L.kernels, channels, L.backward, L.lanes);
       double in_cache[2], two[2];
       float *results[2];
       const long floats = L.backward ? BATCH * L.in_stride : BATCH * L.out_stride;

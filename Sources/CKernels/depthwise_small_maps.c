@@ -14,6 +14,18 @@ typedef float v16u __attribute__((vector_size(64), aligned(4)));
 // the channel count.
 enum { SM_CHUNK_BLOCKS = 64 };
 
+// 2x2 maps (`depthwise_small_maps_quads.h`): the weight vectors a quad of four channels takes in a
+// pass, the quads the forward pass interleaves (its chains of dependent multiply-adds), and the distance in quads (cache lines) the kernels fetch ahead; after a
+// sample's last quad the fetch runs on into the next sample's planes, which follow in memory when a
+// call covers every channel.
+enum { Q2_WEIGHT_VECTORS = 4, Q2_FETCH_AHEAD = 16, Q2_STEP = 4 };
+// Quads the backward pass interleaves: two where the 32 vector registers of AVX-512 hold their 8
+// accumulators and temporaries; one with 16 registers, where a 16-float vector takes two or four
+// (AVX2's backward pass 89 → 78 µs a 960x2x2 layer, one thread, Benchmarks/depthwise_small_maps.c).
+#define Q2_BACKWARD_STEP_portable 1
+#define Q2_BACKWARD_STEP_avx2 1
+#define Q2_BACKWARD_STEP_avx512 2
+
 #define NNC_VARIANT_BODY "depthwise_small_maps_body.h"
 #include "isa_variants.h"
 
@@ -27,15 +39,17 @@ int nnc_depthwise_small_maps_runs(const nnc_depthwise_shape *s) {
   return (stride == 1 && (side == 2 || side == 4)) || (stride == 2 && (side == 4 || side == 8));
 }
 
-long nnc_depthwise_small_maps_weight_floats(int channels) { return (long)(channels + 15) / 16 * 9 * 16; }
+long nnc_depthwise_small_maps_weight_floats(const nnc_depthwise_shape *shape, int channels) {
+  if (shape->in_height == 2) return (long)(channels + 3) / 4 * Q2_WEIGHT_VECTORS * 16;
+  return nnc_depthwise_small_maps_sum_floats(channels);
+}
 
-void nnc_depthwise_small_maps_weights(const float *kernels, int channels, float *lanes) {
-  for (int b = 0; b < (channels + 15) / 16; b++)
-    for (int t = 0; t < 9; t++)
-      for (int lane = 0; lane < 16; lane++) {
-        const int c = 16 * b + lane;
-        lanes[(9 * b + t) * 16 + lane] = c < channels ? kernels[9 * c + t] : 0;
-      }
+long nnc_depthwise_small_maps_sum_floats(int channels) { return (long)(channels + 15) / 16 * 9 * 16; }
+
+void nnc_depthwise_small_maps_weights(int isa, const nnc_depthwise_shape *shape, const float *kernels, int channels,
+                                      int backward, float *lanes) {
+  if (!nnc_depthwise_small_maps_runs(shape) || channels < 0) abort();
+  NNC_VARIANT_CALL(isa, small_weights, shape->in_height, kernels, channels, backward, lanes);
 }
 
 void nnc_depthwise_small_maps_forward(int isa, const nnc_depthwise_shape *shape, const float *input,

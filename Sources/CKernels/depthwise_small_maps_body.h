@@ -1,7 +1,7 @@
 // The small-map depthwise kernels (`depthwise_small_maps.c`), written once over 16-float vector types
 // and included once per instruction set: NNC_ISA names the variant. Not a public header: it defines
 // functions. A block is 16 channels; its planes become `pixels` vectors, vector p holding pixel p of
-// every channel of the block.
+// every channel of the block. 2x2 maps at stride 1 take the kernels of `depthwise_small_maps_quads.h`.
 
 #define NNC_CAT2(a, b) a##_##b
 #define NNC_CAT(a, b) NNC_CAT2(a, b)
@@ -104,6 +104,8 @@ INLINE void FN(store_pixels)(float *p, int live, v16 *pixel, const int pixels) {
     UNROLL for (int k = 0; k < 4; k++) if (4 * live > 16 * k) FN(store_live)(p + 16 * k, v[k], 4 * live - 16 * k);
   }
 }
+
+#include "depthwise_small_maps_quads.h"
 
 // The offset of the block of 16 planes of `pixels` a loop over samples n (outer) and blocks b
 // (inner) reaches after block (n, b), from the call's first channel, samples `stride` apart; after a
@@ -221,10 +223,24 @@ INLINE void FN(backward_impl)(const float *in, const float *dy, const v16u *lane
   }
 }
 
+// Per block of 16 channels, tap t's 16 weights at lanes + (9b + t) · 16; 2x2 maps: `quad_weights`.
+static void FN(small_weights)(int in_side, const float *kernels, int channels, int backward, float *lanes) {
+  if (in_side == 2) {
+    FN(quad_weights)(kernels, channels, backward, (v16u *)lanes);
+    return;
+  }
+  for (int b = 0; b < (channels + 15) / 16; b++)
+    for (int t = 0; t < 9; t++)
+      for (int lane = 0; lane < 16; lane++) {
+        const int c = 16 * b + lane;
+        lanes[(9 * b + t) * 16 + lane] = c < channels ? kernels[9 * c + t] : 0;
+      }
+}
+
 static void FN(small_forward)(int in_side, int stride, const float *in, const v16u *k, const float *biases,
                               int channels, int samples, long in_stride, long out_stride, float *out) {
   if (in_side == 2)
-    FN(forward_impl)(in, k, biases, channels, samples, in_stride, out_stride, out, 2, 1);
+    FN(quad_forward)(in, k, biases, channels, samples, in_stride, out_stride, out);
   else if (stride == 1)
     FN(forward_impl)(in, k, biases, channels, samples, in_stride, out_stride, out, 4, 1);
   else if (in_side == 4)
@@ -236,7 +252,7 @@ static void FN(small_forward)(int in_side, int stride, const float *in, const v1
 static void FN(small_backward)(int in_side, int stride, const float *in, const float *dy, const v16u *k,
                                int channels, int samples, long in_stride, long dy_stride, float *dx, float *sums) {
   if (in_side == 2)
-    FN(backward_impl)(in, dy, k, channels, samples, in_stride, dy_stride, dx, sums, 2, 1);
+    FN(quad_backward)(in, dy, k, channels, samples, in_stride, dy_stride, dx, sums);
   else if (stride == 1)
     FN(backward_impl)(in, dy, k, channels, samples, in_stride, dy_stride, dx, sums, 4, 1);
   else if (in_side == 4)

@@ -16,9 +16,12 @@ private func smallMap(batch: Int, channels: Int, size: Int, stride: Int = 1, pad
 private let smallMapCases: [(size: Int, stride: Int)] = [(2, 1), (4, 1), (4, 2), (8, 2)]
 
 /// The kernels' weights as they read them (`nnc_depthwise_small_maps_weights`), 64-byte aligned.
-private func smallMapLanes(_ weight: [Float], channels: Int) -> [Float] {
-  var lanes = [Float](repeating: .nan, count: nnc_depthwise_small_maps_weight_floats(Int32(channels)))
-  nnc_depthwise_small_maps_weights(weight, Int32(channels), &lanes)
+private func smallMapLanes(
+  _ weight: [Float], channels: Int, shape: nnc_depthwise_shape, isa: DepthwiseInstructionSet, backward: Bool
+) -> [Float] {
+  var shape = shape
+  var lanes = [Float](repeating: .nan, count: nnc_depthwise_small_maps_weight_floats(&shape, Int32(channels)))
+  nnc_depthwise_small_maps_weights(isa.code, &shape, weight, Int32(channels), backward ? 1 : 0, &lanes)
   return lanes
 }
 
@@ -76,7 +79,6 @@ private func laneSum(_ sums: [Float], channel c: Int, tap t: Int) -> Float {
       let dy = gradientWeights(g.outputCount, &generator)
       let (inPlane, outPlane) = (g.inHeight * g.inWidth, g.outHeight * g.outWidth)
       let (inStride, outStride) = (channels * inPlane, channels * outPlane)
-      let lanes = smallMapLanes(w, channels: planes)
 
       // The definition over the first `planes` channels.
       var covered = g
@@ -101,13 +103,21 @@ private func laneSum(_ sums: [Float], channel c: Int, tap t: Int) -> Float {
       var resultsByISA: [DepthwiseInstructionSet: [UInt32]] = [:]
       for isa in DepthwiseInstructionSet.allCases.filter(\.isAvailable) {
         let label = "\(shape) \(planes) of \(channels) channels [\(isa)]"
+        let lanes = smallMapLanes(w, channels: planes, shape: planeShape, isa: isa, backward: false)
+        let backwardLanes = smallMapLanes(w, channels: planes, shape: planeShape, isa: isa, backward: true)
         var y = [Float](repeating: .nan, count: g.outputCount)
         nnc_depthwise_small_maps_forward(
           isa.code, &planeShape, x, lanes, b, Int32(planes), Int32(g.batch), inStride, outStride, &y)
         var dx = [Float](repeating: .nan, count: g.inputCount)
-        var sums = [Float](repeating: .nan, count: lanes.count)
+        var sums = [Float](repeating: .nan, count: nnc_depthwise_small_maps_sum_floats(Int32(planes)))
         nnc_depthwise_small_maps_backward(
-          isa.code, &planeShape, x, dy, lanes, Int32(planes), Int32(g.batch), inStride, outStride, &dx, &sums)
+          isa.code, &planeShape, x, dy, backwardLanes, Int32(planes), Int32(g.batch), inStride, outStride,
+          &dx,
+          &sums)
+        let missingLanes = (planes..<((planes + 15) / 16 * 16)).flatMap { c in
+          (0..<9).map { laneSum(sums, channel: c, tap: $0) }
+        }
+        #expect(missingLanes.allSatisfy { $0 == 0 }, "\(label): sums of missing channels not 0")
 
         let coveredY = (0..<g.batch).flatMap { y[($0 * outStride)..<($0 * outStride + planes * outPlane)] }
         let coveredDX = (0..<g.batch).flatMap { dx[($0 * inStride)..<($0 * inStride + planes * inPlane)] }
@@ -179,7 +189,9 @@ private func laneSum(_ sums: [Float], channel c: Int, tap t: Int) -> Float {
 
     let isa = DepthwiseInstructionSet.best.code
     var planeShape = g.planeShape
-    let lanes = smallMapLanes(w, channels: g.outChannels)
+    let lanes = smallMapLanes(w, channels: g.outChannels, shape: planeShape, isa: .best, backward: false)
+    let backwardLanes = smallMapLanes(
+      w, channels: g.outChannels, shape: planeShape, isa: .best, backward: true)
     let (inStride, outStride) = (g.inputCount / g.batch, g.outputCount / g.batch)
     var serialY = [Float](repeating: .nan, count: g.outputCount)
     var serialDX = [Float](repeating: .nan, count: g.inputCount)
@@ -192,10 +204,11 @@ private func laneSum(_ sums: [Float], channel c: Int, tap t: Int) -> Float {
           isa, &planeShape, Array(x[(n * inStride)...]), lanes, b, 44, samples, inStride, outStride,
           $0.baseAddress! + n * outStride)
       }
-      var sums = [Float](repeating: .nan, count: lanes.count)
+      var sums = [Float](repeating: .nan, count: nnc_depthwise_small_maps_sum_floats(44))
       serialDX.withUnsafeMutableBufferPointer {
         nnc_depthwise_small_maps_backward(
-          isa, &planeShape, Array(x[(n * inStride)...]), Array(dy[(n * outStride)...]), lanes, 44, samples,
+          isa, &planeShape, Array(x[(n * inStride)...]), Array(dy[(n * outStride)...]), backwardLanes, 44,
+          samples,
           inStride, outStride, $0.baseAddress! + n * inStride, &sums)
       }
       groupSums.append(sums)

@@ -56,12 +56,18 @@ extension DepthwiseConv2D {
 
   /// Floats of the kernels as the small-map kernels read them, with room to align them to 64 bytes.
   private static func smallMapLaneSlot(_ g: Conv2DGeometry) -> Int {
-    nnc_depthwise_small_maps_weight_floats(Int32(g.outChannels)) + 16
+    smallMapLaneOffset(g, channel: g.outChannels) + 16
+  }
+
+  /// Floats of the kernels' lanes before channel `channel`'s (a multiple of 16, or the channel count).
+  private static func smallMapLaneOffset(_ g: Conv2DGeometry, channel: Int) -> Int {
+    var shape = g.planeShape
+    return nnc_depthwise_small_maps_weight_floats(&shape, Int32(channel))
   }
 
   /// Floats of one sample group's tap sums, in the kernels' lane layout.
   private static func smallMapSumCount(_ g: Conv2DGeometry) -> Int {
-    nnc_depthwise_small_maps_weight_floats(Int32(g.outChannels))
+    nnc_depthwise_small_maps_sum_floats(Int32(g.outChannels))
   }
 
   /// Scratch floats of the small-map kernels for `g` (its batch or any smaller): the kernels' lanes,
@@ -73,14 +79,16 @@ extension DepthwiseConv2D {
   /// Runs `body` with the kernels' lanes (written here) and room for the groups' tap sums, in
   /// `scratch` or, without it (a caller with no plan, such as a kernel test), allocated for the call.
   private static func withSmallMapBuffers(
-    _ g: Conv2DGeometry, weight: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>?,
+    _ g: Conv2DGeometry, _ isa: Int32, backward: Bool, weight: UnsafePointer<Float>,
+    scratch: UnsafeMutablePointer<Float>?,
     _ body: (_ lanes: UnsafePointer<Float>, _ sums: UnsafeMutablePointer<Float>) -> Void
   ) {
     let owned = scratch == nil ? UnsafeMutablePointer<Float>.allocate(capacity: smallMapScratchCount(g)) : nil
     defer { owned?.deallocate() }
     let base = scratch ?? owned!
     let lanes = UnsafeMutablePointer<Float>(bitPattern: (Int(bitPattern: base) + 63) / 64 * 64)!
-    nnc_depthwise_small_maps_weights(weight, Int32(g.outChannels), lanes)
+    var shape = g.planeShape
+    nnc_depthwise_small_maps_weights(isa, &shape, weight, Int32(g.outChannels), backward ? 1 : 0, lanes)
     body(UnsafePointer(lanes), base + smallMapLaneSlot(g))
   }
 
@@ -92,7 +100,7 @@ extension DepthwiseConv2D {
     let (inPlane, outPlane) = (g.inHeight * g.inWidth, g.outHeight * g.outWidth)
     let (inStride, outStride) = (g.inChannels * inPlane, g.outChannels * outPlane)
     let tasks = SmallMapTasks(g)
-    withSmallMapBuffers(g, weight: weight, scratch: scratch) { lanes, _ in
+    withSmallMapBuffers(g, isa, backward: false, weight: weight, scratch: scratch) { lanes, _ in
       withUnsafePointer(to: g.planeShape) { shape in
         Parallel.forEach(
           tasks.count, workPerItem: smallMapSamplesPerTask * tasks.channelsPerPart * outPlane * 9
@@ -100,7 +108,8 @@ extension DepthwiseConv2D {
           let (n, samples, first, count) = tasks.slice(task, of: g)
           let dst = output + n * outStride + first * outPlane
           nnc_depthwise_small_maps_forward(
-            isa, shape, input + n * inStride + first * inPlane, lanes + first * 9, bias.map { $0 + first },
+            isa, shape, input + n * inStride + first * inPlane, lanes + smallMapLaneOffset(g, channel: first),
+            bias.map { $0 + first },
             Int32(count), Int32(samples), inStride, outStride, dst)
           if activation != .linear {
             for m in 0..<samples {
@@ -123,7 +132,7 @@ extension DepthwiseConv2D {
     let (inPlane, outPlane) = (g.inHeight * g.inWidth, g.outHeight * g.outWidth)
     let (inStride, outStride) = (g.inChannels * inPlane, g.outChannels * outPlane)
     let tasks = SmallMapTasks(g)
-    withSmallMapBuffers(g, weight: weight, scratch: scratch) { lanes, sums in
+    withSmallMapBuffers(g, isa, backward: true, weight: weight, scratch: scratch) { lanes, sums in
       withUnsafePointer(to: g.planeShape) { shape in
         Parallel.forEach(
           tasks.count, workPerItem: 2 * smallMapSamplesPerTask * tasks.channelsPerPart * outPlane * 9
@@ -132,7 +141,7 @@ extension DepthwiseConv2D {
           let group = n / smallMapSamplesPerTask
           nnc_depthwise_small_maps_backward(
             isa, shape, input + n * inStride + first * inPlane, gradOutput + n * outStride + first * outPlane,
-            lanes + first * 9, Int32(count), Int32(samples), inStride, outStride,
+            lanes + smallMapLaneOffset(g, channel: first), Int32(count), Int32(samples), inStride, outStride,
             gradInput.map { $0 + n * inStride + first * inPlane },
             gradWeight == nil ? nil : sums + group * smallMapSumCount(g) + first * 9)
         }
@@ -148,7 +157,7 @@ extension DepthwiseConv2D {
   private static func addGroupSums(
     _ sums: UnsafePointer<Float>, groups: Int, channels: Int, into gradWeight: UnsafeMutablePointer<Float>
   ) {
-    let floats = Int(nnc_depthwise_small_maps_weight_floats(Int32(channels)))
+    let floats = Int(nnc_depthwise_small_maps_sum_floats(Int32(channels)))
     for vector in 0..<(floats / 16) {
       let total = orderedPartialSum(sums, parts: groups, stride: floats, offset: 16 * vector)
       let (block, tap) = vector.quotientAndRemainder(dividingBy: 9)
