@@ -68,3 +68,9 @@ void nnc_depthwise_small_maps_backward(int isa, const nnc_depthwise_shape *shape
   NNC_VARIANT_CALL(isa, small_backward, shape->in_height, shape->stride_h, input, grad_output, (const v16u *)lanes,
                    channels, samples, input_sample_stride, grad_output_sample_stride, grad_input, sums);
 }
+
+void nnc_depthwise_small_maps_add_sums(int isa, const float *sums, int groups, long group_stride, int channels,
+                                       float *grad_weight) {
+  if (groups < 0 || channels < 0) abort();
+  NNC_VARIANT_CALL(isa, small_add_sums, sums, groups, group_stride, channels, grad_weight);
+}

@@ -237,6 +237,29 @@ static void FN(small_weights)(int in_side, const float *kernels, int channels, i
       }
 }
 
+// grad_weight[9c + t] += (0 + the groups' sums of channel c's tap t, in group order), a block of 16
+// channels at a time: the nine tap vectors transposed into the block's 144 consecutive weights.
+static void FN(small_add_sums)(const float *sums, int groups, long group_stride, int channels, float *grad_weight) {
+  for (int b = 0; b < (channels + 15) / 16; b++) {
+    v16 m[16];
+    UNROLL for (int t = 0; t < 16; t++) m[t] = (v16){0};
+    for (int g = 0; g < groups; g++)
+      UNROLL for (int t = 0; t < 9; t++) m[t] += *(const v16u *)(sums + g * group_stride + 16 * (9 * b + t));
+    FN(transpose16)(m);  // row c: channel c's nine taps, then zeros
+    float *w = grad_weight + 144L * b;
+    const int live = nnc_min(16, channels - 16 * b);
+    if (live == 16) {
+      float block[144 + 7];
+      // Each row's seven trailing lanes land where the next row's taps then go.
+      UNROLL for (int c = 0; c < 16; c++) *(v16u *)(block + 9 * c) = m[c];
+      UNROLL for (int i = 0; i < 144; i += 16) *(v16u *)(w + i) += *(const v16u *)(block + i);
+    } else {
+      for (int c = 0; c < live; c++)
+        for (int t = 0; t < 9; t++) w[9 * c + t] += m[c][t];
+    }
+  }
+}
+
 static void FN(small_forward)(int in_side, int stride, const float *in, const v16u *k, const float *biases,
                               int channels, int samples, long in_stride, long out_stride, float *out) {
   if (in_side == 2)

@@ -64,6 +64,12 @@ void nnc_depthwise_small_maps_backward(int isa, const nnc_depthwise_shape *shape
                                        long input_sample_stride, long grad_output_sample_stride,
                                        float *grad_input, float *sums);
 
+/// grad_weight[9c + t] += the sum over `groups` backward calls' `sums` (call g's at sums + g ·
+/// group_stride, each in the layout of `nnc_depthwise_small_maps_backward`) of channel c's tap t:
+/// 0 plus the calls' sums in call order, then added to the weight gradient.
+void nnc_depthwise_small_maps_add_sums(int isa, const float *sums, int groups, long group_stride, int channels,
+                                       float *grad_weight);
+
 #ifdef __cplusplus
 }
 #endif
