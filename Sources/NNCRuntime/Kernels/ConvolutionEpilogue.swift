@@ -93,15 +93,6 @@ private func residualEpilogue(
   }
 }
 
-extension SIMD4 where Scalar == Float {
-  @inline(__always) static func load(_ pointer: UnsafePointer<Float>) -> SIMD4<Float> {
-    UnsafeRawPointer(pointer).loadUnaligned(as: SIMD4<Float>.self)
-  }
-  @inline(__always) func store(_ pointer: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(pointer).storeBytes(of: self, as: SIMD4<Float>.self)
-  }
-}
-
 /// Copies `count` floats in 8- and 4-lane vectors, inline: the planes a tile copies are 4 to 64
 /// floats, where a call to memmove per plane cost more than the copy.
 @inline(__always)

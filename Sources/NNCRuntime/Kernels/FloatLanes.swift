@@ -45,6 +45,42 @@ extension SIMD8: FloatLanes where Scalar == Float {
   }
 }
 
+extension SIMD4: FloatLanes where Scalar == Float {
+  // `zero` comes from `SIMD`.
+  @inline(__always) static func load(_ pointer: UnsafePointer<Float>) -> SIMD4<Float> {
+    UnsafeRawPointer(pointer).loadUnaligned(as: SIMD4<Float>.self)
+  }
+  @inline(__always) func store(_ pointer: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(pointer).storeBytes(of: self, as: SIMD4<Float>.self)
+  }
+  @inline(__always) static func load(_ pointer: UnsafePointer<Float>, stride: Int) -> SIMD4<Float> {
+    SIMD4(pointer[0], pointer[stride], pointer[2 &* stride], pointer[3 &* stride])
+  }
+  @inline(__always) func store(_ pointer: UnsafeMutablePointer<Float>, stride: Int) {
+    for lane in 0..<4 { pointer[lane &* stride] = self[lane] }
+  }
+}
+
+/// `forEachLaneGroup` with one group of 4 between the groups of 8 and the single floats (`width`
+/// 8, 4 or 1): for rows of a few floats each, such as a 2x2 or 3x3 map's planes, which otherwise
+/// ran one float at a time.
+@inline(__always)
+func forEachLaneGroup(_ count: Int, withQuads body: (_ index: Int, _ width: Int) -> Void) {
+  var index = 0
+  while index &+ 8 <= count {
+    body(index, 8)
+    index &+= 8
+  }
+  if index &+ 4 <= count {
+    body(index, 4)
+    index &+= 4
+  }
+  while index < count {
+    body(index, 1)
+    index &+= 1
+  }
+}
+
 /// Calls `body(index, vector)` for `index` in steps of 8 while 8 fit in `count` (`vector` true),
 /// then one at a time: the body dispatches to its `SIMD8<Float>` or `Float` instance.
 @inline(__always)

@@ -21,11 +21,7 @@ extension BatchNorm {
     var sums = [Double](repeating: 0, count: channels + 1)
     sums.withUnsafeMutableBufferPointer { sums in
       Parallel.forEach(channels, workPerItem: count) { c in
-        var sum: Double = 0
-        forEachRow(batch: batch, channels: channels, spatial: spatial, channel: c) { offset in
-          sum += rowSum(input + offset, count: spatial)
-        }
-        sums[c] = sum
+        sums[c] = channelSum(batch: batch, channels: channels, spatial: spatial, channel: c, input: input)
       }
       sums[channels] = Double(count)
       reduce(sums)
@@ -34,12 +30,9 @@ extension BatchNorm {
     var squares = [Double](repeating: 0, count: channels)
     squares.withUnsafeMutableBufferPointer { squares in
       Parallel.forEach(channels, workPerItem: count) { c in
-        let floatMean = Float(sums[c] / total)
-        var sum: Double = 0
-        forEachRow(batch: batch, channels: channels, spatial: spatial, channel: c) { offset in
-          sum += rowSum(input + offset, count: spatial, center: floatMean, squared: true)
-        }
-        squares[c] = sum
+        squares[c] = channelSum(
+          batch: batch, channels: channels, spatial: spatial, channel: c, input: input,
+          center: Float(sums[c] / total), squared: true)
       }
       reduce(squares)
     }
