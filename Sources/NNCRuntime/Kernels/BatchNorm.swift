@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Batch normalization per channel over batch, height and width of an NCHW tensor (an [N, C] tensor
@@ -109,7 +110,8 @@ public enum BatchNorm {
     }
     forEachRow(batch: batch, channels: channels, spatial: spatial, channel: c) { offset in
       let sums = gradientSums(
-        gradOutput + offset, input + offset, count: spatial, mean: mean, inverseStd: inverseStd)
+        gradOutput + offset, input + offset, count: spatial, mean: mean, inverseStd: inverseStd,
+        nextRow: channels * spatial)
       sumGrad += sums.grad
       sumGradNormalized += sums.gradNormalized
     }
@@ -242,15 +244,23 @@ public enum BatchNorm {
     return sum
   }
 
-  /// Σ dy[i] and Σ dy[i]·(x[i] − mean)·inverseStd over a row, like `rowSum`.
+  /// Σ dy[i] and Σ dy[i]·(x[i] − mean)·inverseStd over a row, like `rowSum`. The rows of one channel
+  /// lie a sample apart (`nextRow` floats): each line of the next row is fetched a row ahead, since
+  /// the layer's input, written by the forward pass, is seldom in the caches and the hardware
+  /// prefetcher starts over at every row (MobileNetV2's batch norms, backward, 27.7 → 21.1 ms a
+  /// training step; two rows ahead measured the same).
   @inline(__always)
   static func gradientSums(
-    _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, count: Int, mean: Float, inverseStd: Float
+    _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, count: Int, mean: Float, inverseStd: Float,
+    nextRow: Int
   ) -> (grad: Double, gradNormalized: Double) {
     var grad = SIMD16<Float>()
     var gradNormalized = SIMD16<Float>()
     var i = 0
+    let ahead = UInt(nextRow * MemoryLayout<Float>.stride)
     while i + 16 <= count {
+      nnc_prefetch(UInt(bitPattern: dy + i) &+ ahead)
+      nnc_prefetch(UInt(bitPattern: x + i) &+ ahead)
       let g = UnsafeRawPointer(dy + i).loadUnaligned(as: SIMD16<Float>.self)
       let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
       grad += g
