@@ -151,6 +151,7 @@ public enum ExecutionPlanner {
       }
       steps.append(step)
     }
+    fuseBatchNormActivations(into: &steps, graph: optimized)
     if !training {
       fuseMaxPooling(into: &steps, graph: optimized, memoryPlan: memoryPlan, maxBatch: maxBatch)
       fuseResidualAdditions(
@@ -168,6 +169,32 @@ public enum ExecutionPlanner {
       needsGradient: training
         ? optimized.valuesNeedingGradient : [Bool](repeating: false, count: optimized.shapes.count),
       steps: steps, bufferSizes: sizes)
+  }
+
+  /// A ReLU, ReLU6 or leaky ReLU that runs in place on a batchnorm's output, which nothing else
+  /// reads, is applied by the batchnorm to each row right after normalizing it, while the row is in
+  /// cache (`BatchNorm.normalize`): its own pass read and wrote the whole tensor again (MobileNetV2 at
+  /// 64x64, batch 32, two threads: its 35 ReLU6 layers took 4.4 ms of a training step's forward
+  /// pass, the batchnorms now 0.3 ms more; 304 → 320 images/s). These three only, with the same
+  /// comparisons per element as their own pass (`ActivationLanes`), so the bits stay the same; the
+  /// activation's backward runs as ever, from its output.
+  static func fuseBatchNormActivations(into steps: inout [PlannedStep], graph: Graph) {
+    var uses = [Int](repeating: 0, count: graph.shapes.count)
+    var producers: [Int: Int] = [:]
+    for (index, node) in graph.nodes.enumerated() {
+      for input in node.inputs { uses[input.index] += 1 }
+      producers[node.output.index] = index
+    }
+    for (index, node) in graph.nodes.enumerated() {
+      guard case .activation(let activation) = node.op, node.inPlace, let kind = ActivationKind(activation),
+        BatchNorm.appliesWhileNormalizing(kind), let input = node.inputs.first, input != graph.output,
+        uses[input.index] == 1,
+        let producer = producers[input.index], case .batchNorm = graph.nodes[producer].op,
+        steps[producer].outputOffset == steps[index].outputOffset
+      else { continue }
+      steps[producer].activationAfterNormalizing = kind
+      steps[index].isActivatedByProducer = true
+    }
   }
 
   /// The residual additions an inference plan computes in a convolution's epilogue, by the index of

@@ -101,20 +101,23 @@ extension Executor {
           momentum: Float(attributes.momentum), input: value(node.inputs[0]), scale: parameter(.gamma),
           shift: parameter(.beta), output: output, runningMean: parameter(.runningMean)!,
           runningVariance: parameter(.runningVariance)!, savedStatistics: saved[steps[index].savedOffset!],
-          reduce: reduce)
+          activation: steps[index].activationAfterNormalizing, reduce: reduce)
       } else if usesBatchStatistics(node, training: training) {
         BatchNorm.forwardTraining(
           batch: batch, channels: channels, spatial: spatial, epsilon: Float(attributes.epsilon),
           momentum: Float(attributes.momentum), input: value(node.inputs[0]), scale: parameter(.gamma),
           shift: parameter(.beta), output: output, runningMean: parameter(.runningMean)!,
-          runningVariance: parameter(.runningVariance)!, savedStatistics: saved[steps[index].savedOffset!])
+          runningVariance: parameter(.runningVariance)!, savedStatistics: saved[steps[index].savedOffset!],
+          activation: steps[index].activationAfterNormalizing)
       } else {
         BatchNorm.forwardInference(
           batch: batch, channels: channels, spatial: spatial, epsilon: Float(attributes.epsilon),
           input: value(node.inputs[0]), scale: parameter(.gamma), shift: parameter(.beta), output: output,
-          runningMean: parameter(.runningMean)!, runningVariance: parameter(.runningVariance)!)
+          runningMean: parameter(.runningMean)!, runningVariance: parameter(.runningVariance)!,
+          activation: steps[index].activationAfterNormalizing)
       }
     case .activation(let activation):
+      if steps[index].isActivatedByProducer { break }
       if let kind = Self.activationKind(activation) {
         kind.forward(value(node.inputs[0]), output, count: count)
       } else {

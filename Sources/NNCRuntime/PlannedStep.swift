@@ -40,6 +40,12 @@ public struct PlannedStep: Sendable {
   public var residual: PlannedResidual? = nil
   /// This addition's output was written by the convolution before it (`residual`): nothing to do.
   public var isAddedByProducer = false
+  /// A batchnorm's: the activation that runs in place on its output, applied to each row as it is
+  /// normalized (`ExecutionPlanner.fuseBatchNormActivations`).
+  public var activationAfterNormalizing: ActivationKind? = nil
+  /// This activation was applied by the batchnorm before it (`activationAfterNormalizing`): nothing
+  /// to do forward; its backward runs as ever, from its output.
+  public var isActivatedByProducer = false
   /// Inference only: the reorder to channels-last that reads this convolution's output, whose
   /// output the convolution writes channels-last itself (`ExecutionPlanner.fuseChannelsLastOutputs`).
   public var channelsLastOutput: Int? = nil

@@ -18,7 +18,8 @@ public enum BatchNorm {
     batch: Int, channels: Int, spatial: Int, epsilon: Float, momentum: Float,
     input: UnsafePointer<Float>, scale: UnsafePointer<Float>?, shift: UnsafePointer<Float>?,
     output: UnsafeMutablePointer<Float>, runningMean: UnsafeMutablePointer<Float>,
-    runningVariance: UnsafeMutablePointer<Float>, savedStatistics: UnsafeMutablePointer<Float>
+    runningVariance: UnsafeMutablePointer<Float>, savedStatistics: UnsafeMutablePointer<Float>,
+    activation: ActivationKind? = nil
   ) {
     let count = batch * spatial
     Parallel.forEach(channels, workPerItem: 3 * count) { c in
@@ -36,7 +37,8 @@ public enum BatchNorm {
       runningVariance[c] = (1 - momentum) * runningVariance[c] + momentum * Float(unbiased)
       normalize(
         batch: batch, channels: channels, spatial: spatial, channel: c, mean: Float(mean),
-        inverseStd: Float(inverseStd), input: input, scale: scale, shift: shift, output: output)
+        inverseStd: Float(inverseStd), input: input, scale: scale, shift: shift, output: output,
+        activation: activation)
     }
   }
 
@@ -44,13 +46,14 @@ public enum BatchNorm {
   public static func forwardInference(
     batch: Int, channels: Int, spatial: Int, epsilon: Float, input: UnsafePointer<Float>,
     scale: UnsafePointer<Float>?, shift: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
-    runningMean: UnsafePointer<Float>, runningVariance: UnsafePointer<Float>
+    runningMean: UnsafePointer<Float>, runningVariance: UnsafePointer<Float>,
+    activation: ActivationKind? = nil
   ) {
     Parallel.forEach(channels, workPerItem: batch * spatial) { c in
       normalize(
         batch: batch, channels: channels, spatial: spatial, channel: c, mean: runningMean[c],
         inverseStd: 1 / (runningVariance[c] + epsilon).squareRoot(), input: input, scale: scale,
-        shift: shift, output: output)
+        shift: shift, output: output, activation: activation)
     }
   }
 
@@ -288,24 +291,87 @@ public enum BatchNorm {
   static func normalize(
     batch: Int, channels: Int, spatial: Int, channel: Int, mean: Float, inverseStd: Float,
     input: UnsafePointer<Float>, scale: UnsafePointer<Float>?, shift: UnsafePointer<Float>?,
-    output: UnsafeMutablePointer<Float>
+    output: UnsafeMutablePointer<Float>, activation: ActivationKind?
   ) {
     let multiplier = (scale?[channel] ?? 1) * inverseStd
     let offsetTerm = (shift?[channel] ?? 0) - mean * multiplier
-    // `FloatLanes` groups as in `channelInputGradient`, the same operations per element.
-    @inline(__always) func lanes<L: FloatLanes>(_: L.Type, _ index: Int) {
-      (L.load(input + index) * multiplier + offsetTerm).store(output + index)
+    // `FloatLanes` groups as in `channelInputGradient`, the same operations per element; then the
+    // activation, with `ActivationKind.forward`'s comparisons (a call of it per row cost more than
+    // the activation's own pass).
+    @inline(__always) func lanes<L: ActivationLanes>(_: L.Type, _ index: Int, _ kind: ActivationKind?) {
+      let value = L.load(input + index) * multiplier + offsetTerm
+      switch kind {
+      case .relu: value.relu().store(output + index)
+      case .relu6: value.relu6().store(output + index)
+      case .leakyRelu(let alpha): value.leakyRelu(alpha).store(output + index)
+      default: value.store(output + index)
+      }
     }
-    forEachRow(batch: batch, channels: channels, spatial: spatial, channel: channel) { offset in
-      forEachLaneGroup(
-        spatial,
-        withQuads: { i, width in
-          switch width {
-          case 8: lanes(SIMD8<Float>.self, offset + i)
-          case 4: lanes(SIMD4<Float>.self, offset + i)
-          default: lanes(Float.self, offset + i)
-          }
-        })
+    @inline(__always) func rows(_ kind: ActivationKind?) {
+      forEachRow(batch: batch, channels: channels, spatial: spatial, channel: channel) { offset in
+        forEachLaneGroup(
+          spatial,
+          withQuads: { i, width in
+            switch width {
+            case 8: lanes(SIMD8<Float>.self, offset + i, kind)
+            case 4: lanes(SIMD4<Float>.self, offset + i, kind)
+            default: lanes(Float.self, offset + i, kind)
+            }
+          })
+      }
     }
+    switch activation {
+    case .relu: rows(.relu)
+    case .relu6: rows(.relu6)
+    case nil: rows(nil)
+    case .some(let kind):
+      precondition(appliesWhileNormalizing(kind), "\(kind) applied by a batchnorm")
+      rows(kind)
+    }
+  }
+
+  /// The activations `normalize` applies: the same operations per element as their own pass.
+  static func appliesWhileNormalizing(_ kind: ActivationKind) -> Bool {
+    switch kind {
+    case .relu, .relu6, .leakyRelu: true
+    default: false
+    }
+  }
+}
+
+/// `FloatLanes` with the piecewise-linear activations of `ActivationKind.forward`, the same
+/// comparison per element (`max(x, 0)` is `0 >= x ? 0 : x`, `min(x, 6)` is `6 < x ? 6 : x`), so a
+/// NaN or a −0 comes out as it does there.
+protocol ActivationLanes: FloatLanes {
+  func relu() -> Self
+  func relu6() -> Self
+  func leakyRelu(_ alpha: Float) -> Self
+}
+
+extension Float: ActivationLanes {
+  @inline(__always) func relu() -> Float { max(self, 0) }
+  @inline(__always) func relu6() -> Float { min(max(self, 0), 6) }
+  @inline(__always) func leakyRelu(_ alpha: Float) -> Float { self > 0 ? self : alpha * self }
+}
+
+extension SIMD4: ActivationLanes where Scalar == Float {
+  @inline(__always) func relu() -> SIMD4<Float> { replacing(with: 0, where: 0 .>= self) }
+  @inline(__always) func relu6() -> SIMD4<Float> {
+    let low = relu()
+    return low.replacing(with: 6, where: 6 .< low)
+  }
+  @inline(__always) func leakyRelu(_ alpha: Float) -> SIMD4<Float> {
+    replacing(with: alpha * self, where: .!(self .> 0))
+  }
+}
+
+extension SIMD8: ActivationLanes where Scalar == Float {
+  @inline(__always) func relu() -> SIMD8<Float> { replacing(with: 0, where: 0 .>= self) }
+  @inline(__always) func relu6() -> SIMD8<Float> {
+    let low = relu()
+    return low.replacing(with: 6, where: 6 .< low)
+  }
+  @inline(__always) func leakyRelu(_ alpha: Float) -> SIMD8<Float> {
+    replacing(with: alpha * self, where: .!(self .> 0))
   }
 }

@@ -15,7 +15,7 @@ extension BatchNorm {
     input: UnsafePointer<Float>, scale: UnsafePointer<Float>?, shift: UnsafePointer<Float>?,
     output: UnsafeMutablePointer<Float>, runningMean: UnsafeMutablePointer<Float>,
     runningVariance: UnsafeMutablePointer<Float>, savedStatistics: UnsafeMutablePointer<Float>,
-    reduce: Reduction
+    activation: ActivationKind? = nil, reduce: Reduction
   ) -> Double {
     let count = batch * spatial
     var sums = [Double](repeating: 0, count: channels + 1)
@@ -47,7 +47,8 @@ extension BatchNorm {
       runningVariance[c] = (1 - momentum) * runningVariance[c] + momentum * Float(unbiased)
       normalize(
         batch: batch, channels: channels, spatial: spatial, channel: c, mean: Float(mean),
-        inverseStd: Float(inverseStd), input: input, scale: scale, shift: shift, output: output)
+        inverseStd: Float(inverseStd), input: input, scale: scale, shift: shift, output: output,
+        activation: activation)
     }
     return total
   }
