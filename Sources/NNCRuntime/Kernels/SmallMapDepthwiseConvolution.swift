@@ -1,8 +1,9 @@
 import CKernels
 
 /// Depthwise 3x3 layers on the smallest maps (2x2 and 4x4 at stride 1, 4x4 → 2x2 and, backward,
-/// 8x8 → 4x4 at stride 2; a multiplier of 1) by vectors over 16 channels
-/// (`Sources/CKernels/depthwise_small_maps.c`). There the flat kernels' vectors over pixels spent
+/// 8x8 → 4x4 at stride 2; a multiplier of 1) by vectors over 16 channels, and on 2x2 maps over four
+/// channels' planes as they lie in memory (`Sources/CKernels/depthwise_small_maps.c`,
+/// `depthwise_small_maps_quads.h`). There the flat kernels' vectors over pixels spent
 /// most of their work on shuffles and padded taps, and kept a weight-gradient accumulator per pixel
 /// lane in memory. `Benchmarks/depthwise_small_maps.c`, two threads with the data out of cache
 /// (MobileNetV2's shapes at 64x64 input, batch 32, AVX-512 Zen 4), µs a pass, flat → small maps:
