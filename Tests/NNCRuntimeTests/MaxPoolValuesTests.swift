@@ -18,18 +18,23 @@ import Testing
   static let wideStrideThree = Pool2DGeometry(
     batch: 1, channels: 3, inHeight: 5, inWidth: 59, windowH: 3, windowW: 2, strideH: 1, strideW: 3)
   /// ResNet-18/32's pooling: 8 outputs a row, 7 inside (too few for a vector inside the row: the
-  /// rows padded with −∞, split in two column phases).
+  /// rows copied with −∞ around them).
   static let narrowThreeByThree = Pool2DGeometry(
     batch: 2, channels: 3, inHeight: 16, inWidth: 16, windowH: 3, windowW: 3, strideH: 2, strideW: 2,
     padTop: 1, padBottom: 1, padLeft: 1, padRight: 1)
-  /// Padded rows with three column phases, 9 outputs a row (the last vector overlapping the first),
-  /// and with one phase, a 7-wide window wider than half the row.
+  /// Padded rows at stride 3, 9 outputs a row (the last vector overlapping the first), and at
+  /// stride 1 a 7-wide window wider than half the row (three lanes starting in the padding).
   static let narrowStrideThree = Pool2DGeometry(
     batch: 1, channels: 3, inHeight: 7, inWidth: 26, windowH: 5, windowW: 5, strideH: 3, strideW: 3,
     padTop: 2, padBottom: 2, padLeft: 2, padRight: 2)
   static let narrowWideWindow = Pool2DGeometry(
     batch: 2, channels: 2, inHeight: 10, inWidth: 10, windowH: 7, windowW: 7, strideH: 1, strideW: 1,
     padTop: 3, padBottom: 3, padLeft: 3, padRight: 3)
+  /// A plane too large for the padded-rows kernel's stack copy (40 rows of 328 floats): the copy on
+  /// the heap.
+  static let narrowLargePlane = Pool2DGeometry(
+    batch: 1, channels: 1, inHeight: 40, inWidth: 200, windowH: 3, windowW: 121, strideH: 1, strideW: 1,
+    padTop: 1, padBottom: 1, padLeft: 60, padRight: 60)
 
   @Test func vectorsCoverTheWindowsInsideTheRow() {
     #expect(Self.wideThreeByThree.columnsInsideRow == 1..<20)
@@ -37,12 +42,13 @@ import Testing
     #expect(Self.narrowThreeByThree.columnsInsideRow == 1..<8)
     #expect(Self.narrowStrideThree.outWidth == 9 && Self.narrowStrideThree.columnsInsideRow == 1..<8)
     #expect(Self.narrowWideWindow.outWidth == 10 && Self.narrowWideWindow.columnsInsideRow == 3..<7)
+    #expect(Self.narrowLargePlane.outWidth == 200 && Self.narrowLargePlane.columnsInsideRow == 60..<140)
   }
 
   @Test(
     arguments: poolCases.map(\.geometry) + [
       wideTwoByTwo, wideThreeByThree, wideStrideThree, narrowThreeByThree, narrowStrideThree,
-      narrowWideWindow,
+      narrowWideWindow, narrowLargePlane,
     ])
   func valuesEqualTheArgmaxForward(_ g: Pool2DGeometry) {
     var generator = RandomGenerator(seed: 51)

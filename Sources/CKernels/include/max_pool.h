@@ -20,6 +20,13 @@ extern "C" {
 void nnc_max_pool_run(int isa, const float *origin, long in_width, int rows, int window_w, int stride, int count,
                       float *output);
 
+/// A whole plane's outputs (`out_width` at least 8), the same bits as the scalar loop of
+/// `nnc_max_pool_run`'s contract with each window clipped to the input. Padding must be smaller than the
+/// window, so every window holds a pixel.
+void nnc_max_pool_padded_plane(int isa, const float *src, int in_height, int in_width, int out_height,
+                               int out_width, int window_h, int window_w, int stride_h, int stride_w, int pad_top,
+                               int pad_left, float *output);
+
 #ifdef __cplusplus
 }
 #endif
