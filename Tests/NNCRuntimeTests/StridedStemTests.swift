@@ -23,6 +23,15 @@ import Testing
     Conv2DGeometry(
       batch: 2, inChannels: 3, inHeight: 32, inWidth: 34, outChannels: 64, kernelHeight: 7, kernelWidth: 7,
       strideH: 2, strideW: 2, padTop: 2, padBottom: 3, padLeft: 3, padRight: 2),
+    // ResNet-18/32's stem: rows of 16, one vector with AVX-512, computed two rows at a time.
+    Conv2DGeometry(
+      batch: 2, inChannels: 3, inHeight: 32, inWidth: 32, outChannels: 64, kernelHeight: 7, kernelWidth: 7,
+      strideH: 2, strideW: 2, padTop: 3, padBottom: 3, padLeft: 3, padRight: 3),
+    // Rows of 7 (one vector on every instruction set) and 7 of them: tasks of 4 and 3 rows, a row
+    // left over after the pairs; 66 filters (a last block of 2).
+    Conv2DGeometry(
+      batch: 3, inChannels: 3, inHeight: 13, inWidth: 14, outChannels: 66, kernelHeight: 7, kernelWidth: 7,
+      strideH: 2, strideW: 2, padTop: 3, padBottom: 3, padLeft: 3, padRight: 3),
     // One channel, an unpadded 9x9 window, rows of 17 and a last input column no window reaches.
     Conv2DGeometry(
       batch: 2, inChannels: 1, inHeight: 25, inWidth: 42, outChannels: 64, kernelHeight: 9, kernelWidth: 9,
