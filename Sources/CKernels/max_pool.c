@@ -34,16 +34,17 @@ static long nnc_max_pool_padded_width(int in_width, int out_width, int window_w,
 
 void nnc_max_pool_padded_plane(int isa, const float *src, int in_height, int in_width, int out_height,
                                int out_width, int window_h, int window_w, int stride_h, int stride_w, int pad_top,
-                               int pad_left, float *output) {
+                               int pad_left, float *output, int *argmax) {
   const long padded_width = nnc_max_pool_padded_width(in_width, out_width, window_w, stride_w, pad_left);
-  // The planes this path takes are small (ResNet-18/32's: 16 rows of 26 floats); a heap copy for
-  // each one took a third of the pooling's time.
-  enum { stack_floats = 8192 };
+  // The planes this path takes are small (ResNet-18/32's: 16 rows of 25 floats; ResNet-50's in
+  // training, with the argmax: 112 rows of 121); a heap copy for each one took a third of the
+  // pooling's time.
+  enum { stack_floats = 16384 };
   float stack[stack_floats];
   const long floats = in_height * padded_width;
   float *padded = floats <= stack_floats ? stack : malloc(sizeof(float) * floats);
   if (!padded) abort();
   NNC_VARIANT_CALL(isa, max_pool_padded_plane, src, in_height, in_width, out_height, out_width, window_h, window_w,
-                   stride_h, stride_w, pad_top, pad_left, padded_width, padded, output);
+                   stride_h, stride_w, pad_top, pad_left, padded_width, padded, output, argmax);
   if (padded != stack) free(padded);
 }

@@ -104,31 +104,46 @@ static void FN(max_pool_run)(const float *origin, long in_width, int rows, int w
 // starts from its window's first pixel inside the input, as the scalar loop does, and a padding −∞
 // is never strictly greater than the best (NaN included), so each lane makes the scalar loop's
 // comparisons that can change the result.
-// One output row of `max_pool_padded_plane` from its first window row in the padded copy.
+// One output row of `max_pool_padded_plane` from its first window row in the padded copy, which is
+// input row `first_row`; with `argmax`, each output's index in the input plane too (a padding
+// candidate's index is never taken: its −∞ never wins).
 static inline __attribute__((always_inline)) void FN(max_pool_padded_row)(const float *rows, int window_rows,
                                                                          long padded_width, int out_width,
                                                                          int window_w, int stride_w, int pad_left,
-                                                                         float *output) {
+                                                                         int first_row, int in_width,
+                                                                         float *output, int *argmax) {
+  mp_m8 lane_offsets;
+  for (int lane = 0; lane < 8; lane++) lane_offsets[lane] = lane * stride_w;
   for (int ox = 0; ox < out_width; ox += 8) {
     const int start = ox + 8 <= out_width ? ox : out_width - 8;
     const float *first = rows + (long)start * stride_w;
     mp_v8 best = FN(mp_candidates)(first, 0, stride_w);
+    mp_m8 best_index = lane_offsets + (first_row * in_width + start * stride_w - pad_left);
     // Windows that start in the padding start from the row's first pixel.
-    for (int lane = 0; lane < 8 && (start + lane) * stride_w < pad_left; lane++) best[lane] = rows[pad_left];
+    for (int lane = 0; lane < 8 && (start + lane) * stride_w < pad_left; lane++) {
+      best[lane] = rows[pad_left];
+      best_index[lane] = first_row * in_width;
+    }
     for (int r = 0; r < window_rows; r++) {
       for (int x = 0; x < window_w; x++) {
         const mp_v8 candidate = FN(mp_candidates)(first + r * padded_width, x, stride_w);
         const mp_m8 greater = candidate > best;
         best = (mp_v8)(((mp_m8)candidate & greater) | ((mp_m8)best & ~greater));
+        if (argmax) {
+          const mp_m8 index = lane_offsets + ((first_row + r) * in_width + start * stride_w + x - pad_left);
+          best_index = (index & greater) | (best_index & ~greater);
+        }
       }
     }
     *(mp_v8 *)(output + start) = best;
+    if (argmax) *(mp_m8 *)(argmax + start) = best_index;
   }
 }
 
 static void FN(max_pool_padded_plane)(const float *src, int in_height, int in_width, int out_height, int out_width,
                                       int window_h, int window_w, int stride_h, int stride_w, int pad_top,
-                                      int pad_left, long padded_width, float *padded, float *output) {
+                                      int pad_left, long padded_width, float *padded, float *output,
+                                      int *argmax) {
   for (int y = 0; y < in_height; y++) {
     float *row = padded + y * padded_width;
     for (int x = 0; x < pad_left; x++) row[x] = -__builtin_inff();
@@ -141,12 +156,14 @@ static void FN(max_pool_padded_plane)(const float *src, int in_height, int in_wi
     const int end_row = top + window_h < in_height ? top + window_h : in_height;
     const float *rows = padded + (long)first_row * padded_width;
     float *row_output = output + (long)oy * out_width;
+    int *row_argmax = argmax ? argmax + (long)oy * out_width : 0;
     // ResNet's 3-wide window at stride 2 with the constants, so that the loops unroll.
     if (window_w == 3 && stride_w == 2)
-      FN(max_pool_padded_row)(rows, end_row - first_row, padded_width, out_width, 3, 2, pad_left, row_output);
+      FN(max_pool_padded_row)(rows, end_row - first_row, padded_width, out_width, 3, 2, pad_left, first_row,
+                              in_width, row_output, row_argmax);
     else
       FN(max_pool_padded_row)(rows, end_row - first_row, padded_width, out_width, window_w, stride_w, pad_left,
-                              row_output);
+                              first_row, in_width, row_output, row_argmax);
   }
 }
 

@@ -21,11 +21,12 @@ void nnc_max_pool_run(int isa, const float *origin, long in_width, int rows, int
                       float *output);
 
 /// A whole plane's outputs (`out_width` at least 8), the same bits as the scalar loop of
-/// `nnc_max_pool_run`'s contract with each window clipped to the input. Padding must be smaller than the
-/// window, so every window holds a pixel.
+/// `nnc_max_pool_run`'s contract with each window clipped to the input, and with `argmax` (or
+/// null) each output's index y · in_width + x in the input plane, the first maximum in that order.
+/// Padding must be smaller than the window, so every window holds a pixel.
 void nnc_max_pool_padded_plane(int isa, const float *src, int in_height, int in_width, int out_height,
                                int out_width, int window_h, int window_w, int stride_h, int stride_w, int pad_top,
-                               int pad_left, float *output);
+                               int pad_left, float *output, int *argmax);
 
 #ifdef __cplusplus
 }
