@@ -11,7 +11,7 @@ public enum ExecutionPlanPrinter {
     for step in plan.steps {
       if let convolution = step.convolution {
         algorithms[plan.graph.nodes[step.node].output] =
-          convolution.algorithm.description + (step.pooled == nil ? "" : ", max pooling fused")
+          convolution.algorithmDescription + (step.pooled == nil ? "" : ", max pooling fused")
           + (step.residual == nil ? "" : ", residual add fused")
           + (step.separableDepthwise == nil ? "" : ", depthwise fused")
           + (step.isComputedByConsumer ? ", computed by the pointwise step" : "")

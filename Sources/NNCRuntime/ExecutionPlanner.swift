@@ -85,10 +85,14 @@ public enum ExecutionPlanner {
         let geometry = Executor.convolutionGeometry(attributes, optimized.shape(of: node.inputs[0]), batch: 1)
         let algorithm = ConvolutionAlgorithm.choose(
           for: geometry, mode: configuration.mode, layout: layouts[node.inputs[0].index])
-        step.convolution = PlannedConvolution(geometry: geometry, algorithm: algorithm)
+        let forwardAlgorithm = training ? algorithm.trainingForward(for: geometry) : algorithm
+        step.convolution = PlannedConvolution(
+          geometry: geometry, algorithm: algorithm, forwardAlgorithm: forwardAlgorithm)
         var full = geometry
         full.batch = maxBatch
-        sizes.scratch = max(sizes.scratch, Conv2D.scratchCount(full, algorithm: algorithm))
+        sizes.scratch = max(
+          sizes.scratch, Conv2D.scratchCount(full, algorithm: algorithm),
+          Conv2D.scratchCount(full, algorithm: forwardAlgorithm))
         let keptCount = Conv2D.keptWeightCount(full, algorithm: algorithm)
         if training || configuration.cachesPreparedWeights, keptCount > 0 {
           step.keptWeightOffset = sizes.keptWeights

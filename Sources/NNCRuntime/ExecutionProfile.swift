@@ -41,7 +41,7 @@ public final class ExecutionProfile {
         // Convolutions differ most in cost by their output shape (late ResNet stages are tiny) and
         // by the algorithm the plan chose to compute them.
         kind += " -> " + graph.shape(of: node.output).sample.map(String.init).joined(separator: "x")
-        kind += " " + convolution.algorithm.description
+        kind += " " + convolution.algorithmDescription
         // A fused pair's time is the pointwise step's; the depthwise step only prepares weights.
         if step.separableDepthwise != nil { kind += " + depthwise" }
         if step.isComputedByConsumer { kind += " (in the next pointwise)" }

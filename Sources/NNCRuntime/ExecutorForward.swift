@@ -343,7 +343,8 @@ extension Executor {
       return
     }
     Conv2D.forward(
-      geometry, algorithm: steps[index].convolution!.algorithm, input: input, weight: weight, bias: bias,
+      geometry, algorithm: steps[index].convolution!.forwardAlgorithm, input: input, weight: weight,
+      bias: bias,
       output: residual?.output ?? output, scratch: scratch.base,
       activation: residual?.activation ?? activation,
       keptWeight: keptWeight(index), channelScale: channelScale,

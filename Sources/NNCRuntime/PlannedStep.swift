@@ -80,4 +80,21 @@ public struct PlannedPool: Sendable, Hashable {
 public struct PlannedConvolution: Sendable, Hashable {
   public var geometry: Conv2DGeometry
   public var algorithm: ConvolutionAlgorithm
+  /// The forward pass's algorithm: `algorithm`, or in training a forward-only kernel whose backward
+  /// `algorithm` computes (`ConvolutionAlgorithm.trainingForward(for:)`).
+  public var forwardAlgorithm: ConvolutionAlgorithm
+
+  public init(
+    geometry: Conv2DGeometry, algorithm: ConvolutionAlgorithm, forwardAlgorithm: ConvolutionAlgorithm? = nil
+  ) {
+    self.geometry = geometry
+    self.algorithm = algorithm
+    self.forwardAlgorithm = forwardAlgorithm ?? algorithm
+  }
+
+  /// The algorithm, and the forward pass's where it differs (plans and profiles print it).
+  public var algorithmDescription: String {
+    forwardAlgorithm == algorithm
+      ? algorithm.description : "\(forwardAlgorithm.description), backward by \(algorithm.description)"
+  }
 }

@@ -93,6 +93,47 @@ import Testing
     }
   }
 
+  /// A training plan runs a stem's forward pass by the strided stem and its backward by im2col: the
+  /// stem's output after a training forward pass is im2col's (up to rounding), and training matches
+  /// the unoptimized graph.
+  @Test func trainingPlansRunItForward() throws {
+    let model = try graph(
+      """
+      model:
+        input: [3, 32, 32]
+        layers:
+          - conv2d: {filters: 64, kernel: 7, stride: 2, padding: 3, bias: false}
+          - batchnorm
+          - relu
+          - maxpool: {size: 3, stride: 2, padding: 1}
+          - global_avgpool
+          - dense: 3
+      """)
+    let batch = 3
+    let plan = try ExecutionPlanner.plan(graph: model, configuration: .training, maxBatch: batch)
+    let index = try #require(plan.steps.firstIndex { $0.convolution != nil })
+    let stem = try #require(plan.steps[index].convolution)
+    #expect(stem.forwardAlgorithm == .stridedStem && stem.algorithm == .im2col)
+    #expect(ExecutionPlanPrinter.print(plan).contains("strided stem, backward by im2col"))
+
+    let executor = Executor(graph: model, maxBatch: batch, seed: 3, configuration: .training)
+    OptimizationEquivalenceTests.prepare([executor], batch: batch, seed: 5)
+    executor.forward(batch: batch, training: true)
+    var geometry = stem.geometry
+    geometry.batch = batch
+    let node = executor.graph.nodes[index]
+    let weight = try #require(executor.parameterLayout.first { $0.info.role == .weight })
+    var expected = [Float](repeating: 0, count: geometry.outputCount)
+    var scratch = [Float](repeating: 0, count: Conv2D.scratchCount(geometry, algorithm: .im2col))
+    Conv2D.forward(
+      geometry, algorithm: .im2col, input: executor.value(node.inputs[0]),
+      weight: UnsafePointer(executor.parameter(weight).baseAddress!), bias: nil, output: &expected,
+      scratch: &scratch)
+    let output = Array(UnsafeBufferPointer(start: executor.value(node.output), count: geometry.outputCount))
+    #expect(OptimizationEquivalenceTests.relativeError(output, expected) <= 1e-5)
+    OptimizationEquivalenceTests.checkTraining(model, batch: batch)
+  }
+
   /// Inference plans choose it for ResNet-50's stem; training plans keep im2col; narrower stems (32
   /// filters, MobileNetV2's 3x3/2) and deep strided layers do not take it.
   @Test func inferencePlansChooseItForResNetsStem() {
