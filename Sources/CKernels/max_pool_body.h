@@ -1,5 +1,5 @@
-// `nnc_max_pool_run` per instruction set (`max_pool.c`): NNC_ISA names the variant. Not a public
-// header: it defines functions.
+// `nnc_max_pool_run` and `nnc_max_pool_padded_plane` per instruction set (`max_pool.c`): NNC_ISA
+// names the variant. Not a public header: it defines functions.
 
 #define NNC_CAT2(a, b) a##_##b
 #define NNC_CAT(a, b) NNC_CAT2(a, b)
@@ -98,12 +98,6 @@ static void FN(max_pool_run)(const float *origin, long in_width, int rows, int w
   }
 }
 
-// A plane whose rows hold too few windows inside them for `max_pool_run` (ResNet-18/32's 16x16 →
-// 8x8 pooling: 7 of 8): each row copied once into `padded` with −∞ around it, then every output row
-// eight windows at a time (the last eight overlapping the ones before) from the padded rows. A lane
-// starts from its window's first pixel inside the input, as the scalar loop does, and a padding −∞
-// is never strictly greater than the best (NaN included), so each lane makes the scalar loop's
-// comparisons that can change the result.
 // One output row of `max_pool_padded_plane` from its first window row in the padded copy, which is
 // input row `first_row`; with `argmax`, each output's index in the input plane too (a padding
 // candidate's index is never taken: its −∞ never wins).
@@ -140,6 +134,12 @@ static inline __attribute__((always_inline)) void FN(max_pool_padded_row)(const 
   }
 }
 
+// A plane whose rows hold too few windows inside them for `max_pool_run` (ResNet-18/32's 16x16 →
+// 8x8 pooling: 7 of 8), or whose argmax training needs: each row copied once into `padded` with −∞
+// around it, then every output row eight windows at a time (the last eight overlapping the ones
+// before) from the padded rows. A lane starts from its window's first pixel inside the input, as
+// the scalar loop does, and a padding −∞ is never strictly greater than the best (NaN included), so
+// each lane makes the scalar loop's comparisons that can change the result.
 static void FN(max_pool_padded_plane)(const float *src, int in_height, int in_width, int out_height, int out_width,
                                       int window_h, int window_w, int stride_h, int stride_w, int pad_top,
                                       int pad_left, long padded_width, float *padded, float *output,

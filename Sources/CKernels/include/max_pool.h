@@ -1,8 +1,11 @@
-// The inner loop of max pooling's inference path (`MaxPool2D.forwardValues`): runs of outputs whose
-// windows lie inside the input row, eight at a time (sixteen for a 3x3, stride-2 window with
-// AVX-512; a run's last outputs as its last eight or sixteen, overlapping the ones before), a
-// window's pixels at stride 2 split from two vector loads instead of gathered one by one
+// Max pooling's vector kernels. `nnc_max_pool_run`, the inner loop of the inference path
+// (`MaxPool2D.forwardValues`): runs of outputs whose windows lie inside the input row, eight at a
+// time (sixteen for a 3x3, stride-2 window with AVX-512; a run's last outputs as its last eight or
+// sixteen, overlapping the ones before), a window's pixels at stride 2 split from two vector loads
+// instead of gathered one by one
 // (ResNet-50's 3x3, stride-2 pooling after the stem took two and a half times ONNX Runtime's).
+// `nnc_max_pool_padded_plane`: whole planes from rows padded with −∞, with or without the argmax
+// (`MaxPool2D.forward` in training; inference where few windows of a row lie inside it).
 // Compiled for any x86-64 or ARM CPU, with AVX2, and with AVX-512, chosen at run time like the
 // depthwise kernels.
 #ifndef NNC_MAX_POOL_H
