@@ -35,12 +35,18 @@
 
 // The tile of output row `y`, channels of the block whose packed weights are `w` ([patch][4]), and
 // VECTORS vectors from column x0 (`valid` columns left in the row from x0): rows below `rows`
-// written at out + i · plane + x0.
+// written at out + i · plane + x0. Vector v reads the input `input_step` · v floats on and writes
+// `output_step` · v floats on, with `lane_step` · v fewer valid columns: SS_LANES for vectors along
+// one row; for rows that fit one vector (ResNet's stem at 32x32 input: 16 outputs a row), vectors
+// from consecutive output rows (two padded input rows down, each holding both phases; a row of the
+// output on; as many columns), since a tile of one vector is 4 accumulators, too few to cover the
+// multiply-add latency (one Xeon core: ResNet-18/32's stem ran at 45 % of the peak).
 #define SS_TILE(VECTORS)                                                                                     \
   PWN_INLINE void FN(tile##VECTORS)(const nnc_strided_stem_shape *sh, long phase_width, long padded_height,   \
                                     const float *phases, int y, int x0, int valid, const float *w,           \
                                     const float *s, const float *b, int affine, int activation, int rows,    \
-                                    float *out, long plane) {                                                \
+                                    float *out, long plane, long input_step, long output_step,               \
+                                    int lane_step) {                                                         \
     SS_V acc[SS_ROWS][VECTORS];                                                                              \
     SS_UNROLL for (int i = 0; i < SS_ROWS; i++) SS_UNROLL for (int v = 0; v < VECTORS; v++) acc[i][v] =       \
         (SS_V){0};                                                                                           \
@@ -50,7 +56,7 @@
         for (int kx = 0; kx < sh->kernel_width; kx++, w += SS_ROWS) {                                        \
           const float *source = row + (kx & 1) * phase_width + (kx >> 1);                                    \
           SS_V column[VECTORS];                                                                              \
-          SS_UNROLL for (int v = 0; v < VECTORS; v++) column[v] = *(const SS_V *)(source + SS_LANES * v);     \
+          SS_UNROLL for (int v = 0; v < VECTORS; v++) column[v] = *(const SS_V *)(source + input_step * v);   \
           SS_UNROLL for (int i = 0; i < SS_ROWS; i++) {                                                      \
             const float weight = w[i];                                                                       \
             SS_UNROLL for (int v = 0; v < VECTORS; v++) acc[i][v] = acc[i][v] + weight * column[v];          \
@@ -64,8 +70,8 @@
           SS_V value = acc[i][v];                                                                            \
           if (affine) value = value * ((SS_V){0} + s[i]) + ((SS_V){0} + b[i]);                               \
           value = SS_FINISH(value, 0, (SS_V){0}, (SS_V){0}, activation, 0);                                  \
-          float *target = out + i * plane + x0 + SS_LANES * v;                                               \
-          const int lanes = valid - SS_LANES * v;                                                            \
+          float *target = out + i * plane + x0 + output_step * v;                                            \
+          const int lanes = valid - lane_step * v;                                                           \
           if (lanes >= SS_LANES) {                                                                           \
             *(SS_V *)target = value;                                                                         \
           } else if (lanes > 0) {                                                                            \
@@ -80,49 +86,6 @@
 
 SS_TILE(1)
 SS_TILE(2)
-
-// Rows that fit one vector (ResNet's stem at 32x32 input: 16 outputs a row) as pairs of rows y and
-// y + 1, the tile of one vector being 4 accumulators, too few to cover the FMA latency (one Xeon
-// core: ResNet-18/32's stem ran at 45 % of the peak). Each output's sum is the single tile's.
-PWN_INLINE void FN(tile_pair)(const nnc_strided_stem_shape *sh, long phase_width, long padded_height,
-                              const float *phases, int y, int valid, const float *w, const float *s, const float *b,
-                              int affine, int activation, int rows, float *out, long plane) {
-  SS_V acc[SS_ROWS][2];
-  SS_UNROLL for (int i = 0; i < SS_ROWS; i++) acc[i][0] = acc[i][1] = (SS_V){0};
-  // The next output row reads the input two rows down, each padded row holding both phases.
-  const long next = 4 * phase_width;
-  for (int c = 0; c < sh->in_channels; c++) {
-    for (int ky = 0; ky < sh->kernel_height; ky++) {
-      const float *row = phases + (c * padded_height + 2 * y + ky) * 2 * phase_width;
-      for (int kx = 0; kx < sh->kernel_width; kx++, w += SS_ROWS) {
-        const float *source = row + (kx & 1) * phase_width + (kx >> 1);
-        const SS_V first = *(const SS_V *)source, second = *(const SS_V *)(source + next);
-        SS_UNROLL for (int i = 0; i < SS_ROWS; i++) {
-          const float weight = w[i];
-          acc[i][0] = acc[i][0] + weight * first;
-          acc[i][1] = acc[i][1] + weight * second;
-        }
-      }
-    }
-  }
-  SS_UNROLL for (int i = 0; i < SS_ROWS; i++) {
-    if (i < rows) {
-      SS_UNROLL for (int r = 0; r < 2; r++) {
-        SS_V value = acc[i][r];
-        if (affine) value = value * ((SS_V){0} + s[i]) + ((SS_V){0} + b[i]);
-        value = SS_FINISH(value, 0, (SS_V){0}, (SS_V){0}, activation, 0);
-        float *target = out + i * plane + r * sh->out_width;
-        if (valid >= SS_LANES) {
-          *(SS_V *)target = value;
-        } else {
-          float spare[SS_LANES];
-          *(SS_V *)spare = value;
-          memcpy(target, spare, (size_t)valid * sizeof(float));
-        }
-      }
-    }
-  }
-}
 #if SS_IS_WIDE
 SS_TILE(3)
 SS_TILE(4)
@@ -142,9 +105,9 @@ static void FN(ss_forward)(const nnc_strided_stem_shape *sh, long phase_width, l
   if (vectors == 1) {
     for (; y + 1 < first_row + row_count; y += 2) {
       for (int m0 = 0; m0 < out_channels; m0 += SS_ROWS) {
-        FN(tile_pair)(sh, phase_width, padded_height, phases, y, sh->out_width, packed + (long)m0 * patch, s + m0,
-                      b + m0, affine, activation, nnc_min(SS_ROWS, out_channels - m0),
-                      output + m0 * plane + (long)y * sh->out_width, plane);
+        FN(tile2)(sh, phase_width, padded_height, phases, y, 0, sh->out_width, packed + (long)m0 * patch, s + m0,
+                  b + m0, affine, activation, nnc_min(SS_ROWS, out_channels - m0),
+                  output + m0 * plane + (long)y * sh->out_width, plane, 4 * phase_width, sh->out_width, 0);
       }
     }
   }
@@ -157,7 +120,7 @@ static void FN(ss_forward)(const nnc_strided_stem_shape *sh, long phase_width, l
         const int n = nnc_min(SS_MAX_VECTORS, vectors - v0), x0 = v0 * SS_LANES, valid = sh->out_width - x0;
 #define SS_CALL(N)                                                                                           \
   FN(tile##N)(sh, phase_width, padded_height, phases, y, x0, valid, w, s + m0, b + m0, affine, activation, rows, out, \
-              plane)
+              plane, SS_LANES, SS_LANES, SS_LANES)
         switch (n) {
 #if SS_IS_WIDE
         case 4: SS_CALL(4); break;

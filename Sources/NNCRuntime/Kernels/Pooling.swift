@@ -194,7 +194,7 @@ public enum MaxPool2D {
     }
     let inside = g.columnsInsideRow
     if g.outWidth >= 8 && inside.count / 8 * 8 < g.outWidth / 2 {
-      paddedRowsValues(g, src, dst)
+      paddedRows(g, src, dst, argmax: nil)
       return
     }
     for oy in 0..<g.outHeight {
@@ -235,22 +235,13 @@ public enum MaxPool2D {
       Int32(g.strideW), Int32(count), dst + oy * g.outWidth + ox)
   }
 
-  /// `forwardValues` of a plane whose rows are mostly border windows (ResNet's stem pooling at 32x32
-  /// input, 16x16 to 8x8: no eight windows of a row lie inside it, so every output took the scalar
-  /// loop), by the C kernel `nnc_max_pool_padded_plane`: the rows copied with −∞ around them, then
-  /// eight windows at a time, each lane making the scalar loop's comparisons that can change the
-  /// result. (In Swift, over rows split by column phase, ResNet-18/32's pooling took 0.53 ms a
-  /// batch of 32 on two threads.)
-  private static func paddedRowsValues(
-    _ g: Pool2DGeometry, _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>
-  ) {
-    paddedRows(g, src, dst, argmax: nil)
-  }
-
   /// The outputs of a plane (and, with `argmax`, each one's index in the plane: the first maximum
-  /// in row-major order, as `forward`'s scalar loop) by `nnc_max_pool_padded_plane`; at least 8
-  /// outputs a row. Training's pooling after ResNet-18/32's stem took 1.13 ms a batch of 32 on
-  /// two threads in the scalar loop.
+  /// in row-major order, as `forward`'s scalar loop) by the C kernel `nnc_max_pool_padded_plane`:
+  /// the rows copied with −∞ around them, then eight windows at a time, each lane making the scalar
+  /// loop's comparisons that can change the result; at least 8 outputs a row. Inference takes it
+  /// for planes whose rows are mostly border windows (ResNet's stem pooling at 32x32 input, 16x16 to
+  /// 8x8: in Swift, over rows split by column phase, 0.53 ms a batch of 32 on two threads), training
+  /// for every such plane (the scalar loop: 0.95 ms).
   private static func paddedRows(
     _ g: Pool2DGeometry, _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
     argmax: UnsafeMutablePointer<Int32>?
