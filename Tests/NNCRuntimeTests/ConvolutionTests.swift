@@ -65,8 +65,38 @@ let convCases: [ConvCase] = [
     hasBias: true),
 ]
 
+/// Geometries for the column matrices' layout changes at sizes the cases above miss: full 8 × 8
+/// blocks of a transposition (one-pixel planes, a kernel over the whole map), a pointwise plane
+/// longer than a vector and a strided output plane above `Conv2D.shortPlane`, padded.
+let columnLayoutCases: [ConvCase] = [
+  ConvCase(
+    name: "3x3 padding 1 on a 1x1 map, batch 9, 10 channels",
+    geometry: Conv2DGeometry(
+      batch: 9, inChannels: 10, inHeight: 1, inWidth: 1, outChannels: 3, kernelHeight: 3,
+      kernelWidth: 3, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1),
+    hasBias: false),
+  ConvCase(
+    name: "2x2 kernel over a whole 2x2 map, batch 10",
+    geometry: Conv2DGeometry(
+      batch: 10, inChannels: 3, inHeight: 2, inWidth: 2, outChannels: 4, kernelHeight: 2,
+      kernelWidth: 2),
+    hasBias: true),
+  ConvCase(
+    name: "pointwise on 4x5 maps, batch 3",
+    geometry: Conv2DGeometry(
+      batch: 3, inChannels: 5, inHeight: 4, inWidth: 5, outChannels: 2, kernelHeight: 1,
+      kernelWidth: 1),
+    hasBias: false),
+  ConvCase(
+    name: "3x3 stride 2 padding 1 on a 12x11 map",
+    geometry: Conv2DGeometry(
+      batch: 2, inChannels: 2, inHeight: 12, inWidth: 11, outChannels: 3, kernelHeight: 3,
+      kernelWidth: 3, strideH: 2, strideW: 2, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1),
+    hasBias: true),
+]
+
 @Suite struct ConvolutionTests {
-  @Test(arguments: convCases)
+  @Test(arguments: convCases + columnLayoutCases)
   func forwardMatchesDirectLoops(_ c: ConvCase) throws {
     let g = c.geometry
     try g.validate()
@@ -81,7 +111,7 @@ let convCases: [ConvCase] = [
     #expect(error < 1e-4, "\(c.name): forward max relative error \(error)")
   }
 
-  @Test(arguments: convCases)
+  @Test(arguments: convCases + columnLayoutCases)
   func backwardMatchesFiniteDifferences(_ c: ConvCase) {
     let g = c.geometry
     var generator = RandomGenerator(seed: 12)

@@ -1,3 +1,5 @@
+import CKernels
+
 /// The shape of a 2-D convolution over NCHW tensors: input [batch, inChannels, inHeight, inWidth],
 /// weight [outChannels, inChannels / groups, kernelHeight, kernelWidth], optional bias [outChannels],
 /// output [batch, outChannels, outHeight, outWidth]. Padding may differ on each side (TF-style `same`).
@@ -75,6 +77,20 @@ public struct Conv2DGeometry: Sendable, Hashable {
   /// im2col row is a shifted copy of the input plane (`Conv2D.shiftedPlaneCopy`).
   var keepsWidthAtUnitStride: Bool {
     strideH == 1 && strideW == 1 && dilationH == 1 && dilationW == 1 && outWidth == inWidth
+  }
+
+  /// When the im2col matrix is the input with its samples and outer axes swapped
+  /// (`Conv2D.swapOuterAxes`): a pointwise convolution's (planes of the map's pixels after the
+  /// channels), and one whose kernel covers its whole unpadded input for a single output pixel
+  /// (each pixel of a sample a row of its own: ResNet-18/32's last strided layer cropped to 2x2).
+  var inputSwappedIntoColumns: (columns: Int, plane: Int)? {
+    if isPointwise { return (inChannels, inHeight * inWidth) }
+    if outHeight == 1 && outWidth == 1 && kernelHeight == inHeight && kernelWidth == inWidth
+      && padTop == 0 && padLeft == 0 && dilationH == 1 && dilationW == 1
+    {
+      return (inChannels * inHeight * inWidth, 1)
+    }
+    return nil
   }
 
   /// Rows of one sample's im2col matrix (all groups stacked): inChannels * kernelHeight * kernelWidth.
@@ -514,12 +530,19 @@ public enum Conv2D {
     return scratch
   }
 
+  /// Output planes up to this many pixels are written by im2col element by element, zeros included.
+  static let shortPlane = 16
+
   /// Row (c, ki, kj) of the column matrix holds, for every sample and output position, the input
   /// pixel that kernel tap (ki, kj) of channel c sees there, or 0 in the padding. Sample n's
   /// positions occupy columns n·outPlane ..< (n+1)·outPlane of each row.
   static func im2col(
     _ g: Conv2DGeometry, input: UnsafePointer<Float>, samples: Int, columns: UnsafeMutablePointer<Float>
   ) {
+    if let swap = g.inputSwappedIntoColumns {
+      swapOuterAxes(input, rows: samples, columns: swap.columns, plane: swap.plane, into: columns)
+      return
+    }
     let taps = g.kernelHeight * g.kernelWidth
     Parallel.forEach(samples * g.inChannels, workPerItem: taps * g.outHeight * g.outWidth) { item in
       im2col(g, input: input, samples: samples, columns: columns, item: item)
@@ -552,6 +575,22 @@ public enum Conv2D {
         let firstX = offsetX >= 0 ? 0 : min(outW, (-offsetX + g.strideW - 1) / g.strideW)
         let lastX = max(firstX, min(outW, (g.inWidth - 1 - offsetX) / g.strideW + 1))
         let outside = offsetX > g.inWidth - 1
+        if plane <= shortPlane {
+          // Zeros written with the copies: a call per tap row cost more than a short plane's copy.
+          for oy in 0..<outH {
+            let iy = oy * g.strideH - g.padTop + ki * g.dilationH
+            let dst = row + oy * outW
+            guard !outside && iy >= 0 && iy < g.inHeight else {
+              zeroPlane(dst, count: outW)
+              continue
+            }
+            let src = source + iy * g.inWidth + offsetX
+            for ox in 0..<outW {
+              if ox >= firstX && ox < lastX { dst[ox] = src[ox &* g.strideW] } else { dst[ox] = 0 }
+            }
+          }
+          continue
+        }
         let padded = outside || firstX > 0 || lastX < outW || g.padTop > 0 || g.padBottom > 0
         // With padding, the tap's whole row is zeroed in one call first: the compiler turns a
         // zeroing loop into a memset call anyway, and one per padded stretch of an output row (often
@@ -614,12 +653,16 @@ public enum Conv2D {
     let (outH, outW) = (g.outHeight, g.outWidth)
     let plane = outH * outW
     let width = samples * plane
+    if let swap = g.inputSwappedIntoColumns {
+      swapOuterAxes(columns, rows: swap.columns, columns: samples, plane: swap.plane, into: input)
+      return
+    }
     let taps = g.kernelHeight * g.kernelWidth
     let inPlane = g.inHeight * g.inWidth
     Parallel.forEach(samples * g.inChannels, workPerItem: taps * plane) { item in
       let (sample, channel) = item.quotientAndRemainder(dividingBy: g.inChannels)
       let target = input + (sample * g.inChannels + channel) * inPlane
-      target.update(repeating: 0, count: inPlane)
+      zeroPlane(target, count: inPlane)
       for ki in 0..<g.kernelHeight {
         for kj in 0..<g.kernelWidth {
           let row = columns + ((channel * g.kernelHeight + ki) * g.kernelWidth + kj) * width + sample * plane
@@ -646,6 +689,10 @@ public enum Conv2D {
     into output: UnsafeMutablePointer<Float>, scale: UnsafePointer<Float>?, bias: UnsafePointer<Float>?,
     activation: ActivationKind, shortcut: UnsafePointer<Float>? = nil
   ) {
+    if scale == nil && bias == nil && activation == .linear && shortcut == nil {
+      swapOuterAxes(product, rows: channels, columns: samples, plane: plane, into: output)
+      return
+    }
     Parallel.forEach(channels, workPerItem: samples * plane) { channel in
       for sample in 0..<samples {
         let offset = (sample * channels + channel) * plane
@@ -662,28 +709,34 @@ public enum Conv2D {
     _ source: UnsafePointer<Float>, samples: Int, channels: Int, plane: Int,
     into gathered: UnsafeMutablePointer<Float>
   ) {
-    Parallel.forEach(channels, workPerItem: samples * plane) { channel in
-      for sample in 0..<samples {
-        (gathered + (channel * samples + sample) * plane).update(
-          from: source + (sample * channels + channel) * plane, count: plane)
+    swapOuterAxes(source, rows: samples, columns: channels, plane: plane, into: gathered)
+  }
+
+  /// target[b, a, :] = source[a, b, :] for the `rows` × `columns` planes of `plane` floats of
+  /// `source`: the layout change between a chunk's samples ([n, c, :]) and its column matrices
+  /// ([c, n, :]), either way. Planes of one float (late ResNet stages, dense-like 1x1 maps) are a
+  /// matrix transposed in 8 × 8 register blocks (`nnc_transpose_rows`); small planes are copied
+  /// inline — a copy call per plane of 1 to 16 floats cost more than the copy (ResNet-18/32's
+  /// 512x1x1 layers spent more time here than in their products).
+  static func swapOuterAxes(
+    _ source: UnsafePointer<Float>, rows: Int, columns: Int, plane: Int,
+    into target: UnsafeMutablePointer<Float>
+  ) {
+    if plane == 1 {
+      let blocks = (rows + LayoutReorder.block - 1) / LayoutReorder.block
+      Parallel.forEach(blocks, workPerItem: LayoutReorder.block * columns) { block in
+        let first = block * LayoutReorder.block
+        nnc_transpose_rows(
+          source + first * columns, Int32(min(LayoutReorder.block, rows - first)), Int32(columns),
+          target + first, rows, nil, 0)
+      }
+      return
+    }
+    Parallel.forEach(columns, workPerItem: rows * plane) { column in
+      let targetRow = target + column * rows * plane
+      for row in 0..<rows {
+        copyPlane(source + (row * columns + column) * plane, targetRow + row * plane, count: plane)
       }
     }
-  }
-}
-
-/// gradBias[c] += sum over the batch and the plane of gradOutput[n, c, :], batch in order.
-func accumulateBiasGradient(
-  _ gradOutput: UnsafePointer<Float>, batch: Int, channels: Int, plane: Int,
-  gradBias: UnsafeMutablePointer<Float>
-) {
-  Parallel.forEach(channels, workPerItem: batch * plane) { channel in
-    var sum: Double = 0
-    for n in 0..<batch {
-      let row = gradOutput + (n * channels + channel) * plane
-      var rowSum: Float = 0
-      for i in 0..<plane { rowSum += row[i] }
-      sum += Double(rowSum)
-    }
-    gradBias[channel] += Float(sum)
   }
 }

@@ -1,0 +1,66 @@
+/// `target[0 ..< count] = source[0 ..< count]` for the short planes of late feature maps without a
+/// call: vectors of 16, 8 and 4 floats, then single ones; longer planes by `update(from:count:)`.
+@inline(__always)
+func copyPlane(_ source: UnsafePointer<Float>, _ target: UnsafeMutablePointer<Float>, count: Int) {
+  guard count <= 64 else {
+    target.update(from: source, count: count)
+    return
+  }
+  var i = 0
+  while i &+ 16 <= count {
+    SIMD8<Float>.load(source + i).store(target + i)
+    SIMD8<Float>.load(source + (i &+ 8)).store(target + (i &+ 8))
+    i &+= 16
+  }
+  if i &+ 8 <= count {
+    SIMD8<Float>.load(source + i).store(target + i)
+    i &+= 8
+  }
+  if i &+ 4 <= count {
+    SIMD4<Float>.load(source + i).store(target + i)
+    i &+= 4
+  }
+  while i < count {
+    target[i] = source[i]
+    i &+= 1
+  }
+}
+
+/// gradBias[c] += sum over the batch and the plane of gradOutput[n, c, :], batch in order.
+func accumulateBiasGradient(
+  _ gradOutput: UnsafePointer<Float>, batch: Int, channels: Int, plane: Int,
+  gradBias: UnsafeMutablePointer<Float>
+) {
+  Parallel.forEach(channels, workPerItem: batch * plane) { channel in
+    var sum: Double = 0
+    for n in 0..<batch {
+      let row = gradOutput + (n * channels + channel) * plane
+      var rowSum: Float = 0
+      for i in 0..<plane { rowSum += row[i] }
+      sum += Double(rowSum)
+    }
+    gradBias[channel] += Float(sum)
+  }
+}
+
+/// `target[0 ..< count] = 0` for short planes without a call, as `copyPlane`.
+@inline(__always)
+func zeroPlane(_ target: UnsafeMutablePointer<Float>, count: Int) {
+  guard count <= 64 else {
+    target.update(repeating: 0, count: count)
+    return
+  }
+  var i = 0
+  while i &+ 8 <= count {
+    SIMD8<Float>.zero.store(target + i)
+    i &+= 8
+  }
+  if i &+ 4 <= count {
+    SIMD4<Float>.zero.store(target + i)
+    i &+= 4
+  }
+  while i < count {
+    target[i] = 0
+    i &+= 1
+  }
+}
