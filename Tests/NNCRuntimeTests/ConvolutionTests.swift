@@ -67,7 +67,8 @@ let convCases: [ConvCase] = [
 
 /// Geometries for the column matrices' layout changes at sizes the cases above miss: full 8 × 8
 /// blocks of a transposition (one-pixel planes, a kernel over the whole map), a pointwise plane
-/// longer than a vector and a strided output plane above `Conv2D.shortPlane`, padded.
+/// longer than a vector, a strided 1x1 kernel that skips input pixels and a strided output plane
+/// above `Conv2D.shortPlane`, padded.
 let columnLayoutCases: [ConvCase] = [
   ConvCase(
     name: "3x3 padding 1 on a 1x1 map, batch 9, 10 channels",
@@ -86,6 +87,12 @@ let columnLayoutCases: [ConvCase] = [
     geometry: Conv2DGeometry(
       batch: 3, inChannels: 5, inHeight: 4, inWidth: 5, outChannels: 2, kernelHeight: 1,
       kernelWidth: 1),
+    hasBias: false),
+  ConvCase(
+    name: "1x1 stride 2 on a 6x5 map (a row and a column unread)",
+    geometry: Conv2DGeometry(
+      batch: 3, inChannels: 2, inHeight: 6, inWidth: 5, outChannels: 3, kernelHeight: 1,
+      kernelWidth: 1, strideH: 2, strideW: 2),
     hasBias: false),
   ConvCase(
     name: "3x3 stride 2 padding 1 on a 12x11 map",
@@ -127,6 +134,28 @@ let columnLayoutCases: [ConvCase] = [
     checkConvolutionGradients(
       c, input: input, weight: weight, bias: bias, gradOutput: gradOutput, gradInput: gradInput,
       gradWeight: gradWeight, gradBias: gradBias, &generator)
+  }
+
+  /// Every entry of both gradients, not the finite differences' sample of them: an input pixel the
+  /// layout changes leave unwritten would hide among the entries they do not pick.
+  @Test(arguments: columnLayoutCases)
+  func backwardMatchesTheChainRuleAtEveryEntry(_ c: ConvCase) {
+    let g = c.geometry
+    var generator = RandomGenerator(seed: 13)
+    let (input, weight, _) = convolutionData(c, &generator)
+    let gradOutput = gradientWeights(g.outputCount, &generator)
+    var gradInput = [Float](repeating: .nan, count: g.inputCount)
+    var gradWeight = [Float](repeating: 0, count: g.weightCount)
+    var scratch = [Float](repeating: .nan, count: Conv2D.scratchCount(g))
+    Conv2D.backward(
+      g, input: input, weight: weight, gradOutput: gradOutput, gradInput: &gradInput,
+      gradWeight: &gradWeight, gradBias: nil, scratch: &scratch)
+    let errors = WinogradConvolutionTests.gradientErrors(
+      g, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput, gradWeight: gradWeight)
+    #expect(
+      errors.input <= WinogradConvolutionTests.roundingSlack
+        && errors.weight <= WinogradConvolutionTests.roundingSlack,
+      "\(c.name): gradient errors \(errors.input), \(errors.weight) rounding units")
   }
 
   @Test func kernelsCropToTheTapsThatReadTheInput() throws {

@@ -79,6 +79,12 @@ public struct Conv2DGeometry: Sendable, Hashable {
     strideH == 1 && strideW == 1 && dilationH == 1 && dilationW == 1 && outWidth == inWidth
   }
 
+  /// A 1x1, unpadded convolution with a stride: its columns are a subsample of the input.
+  var isStridedPointwise: Bool {
+    kernelHeight == 1 && kernelWidth == 1 && !isPointwise && padTop == 0 && padBottom == 0 && padLeft == 0
+      && padRight == 0
+  }
+
   /// When the im2col matrix is the input with its samples and outer axes swapped
   /// (`Conv2D.swapOuterAxes`): a pointwise convolution's (planes of the map's pixels after the
   /// channels), and one whose kernel covers its whole unpadded input for a single output pixel
@@ -543,9 +549,37 @@ public enum Conv2D {
       swapOuterAxes(input, rows: samples, columns: swap.columns, plane: swap.plane, into: columns)
       return
     }
+    if g.isStridedPointwise {
+      forEachSubsampledPixel(g, samples: samples) { column, pixel in columns[column] = input[pixel] }
+      return
+    }
     let taps = g.kernelHeight * g.kernelWidth
     Parallel.forEach(samples * g.inChannels, workPerItem: taps * g.outHeight * g.outWidth) { item in
       im2col(g, input: input, samples: samples, columns: columns, item: item)
+    }
+  }
+
+  /// Calls `body(column, pixel)` for every entry of a strided pointwise convolution's column matrix
+  /// and the input pixel it holds, a channel's row per task: the (sample, channel) items of the
+  /// general path cost a bookkeeping pass per pixel on the small maps where these layers sit
+  /// (ResNet's downsampling shortcuts, 2x2 → 1x1).
+  @inline(__always)
+  static func forEachSubsampledPixel(
+    _ g: Conv2DGeometry, samples: Int, _ body: (_ column: Int, _ pixel: Int) -> Void
+  ) {
+    let (outH, outW, plane) = (g.outHeight, g.outWidth, g.outHeight * g.outWidth)
+    let (inPlane, rowStep, columnStep) = (g.inHeight * g.inWidth, g.strideH * g.inWidth, g.strideW)
+    let channels = g.inChannels
+    Parallel.forEach(channels, workPerItem: samples * plane) { channel in
+      for sample in 0..<samples {
+        let column = (channel &* samples &+ sample) &* plane
+        let pixel = (sample &* channels &+ channel) &* inPlane
+        for oy in 0..<outH {
+          for ox in 0..<outW {
+            body(column &+ oy &* outW &+ ox, pixel &+ oy &* rowStep &+ ox &* columnStep)
+          }
+        }
+      }
     }
   }
 
@@ -655,6 +689,14 @@ public enum Conv2D {
     let width = samples * plane
     if let swap = g.inputSwappedIntoColumns {
       swapOuterAxes(columns, rows: swap.columns, columns: samples, plane: swap.plane, into: input)
+      return
+    }
+    if g.isStridedPointwise {
+      // Each input pixel is read by one column entry at most: the rest of its plane gets zeros.
+      Parallel.forEach(samples * g.inChannels, workPerItem: g.inHeight * g.inWidth) { item in
+        zeroPlane(input + item * g.inHeight * g.inWidth, count: g.inHeight * g.inWidth)
+      }
+      forEachSubsampledPixel(g, samples: samples) { column, pixel in input[pixel] = columns[column] }
       return
     }
     let taps = g.kernelHeight * g.kernelWidth
