@@ -37,7 +37,7 @@ func referenceNormalize(
   let epsilon: Float = 1e-3
   let momentum: Float = 0.1
 
-  @Test(arguments: [(2, 3, 6, true), (5, 4, 1, true), (3, 2, 5, false)])
+  @Test(arguments: [(2, 3, 6, true), (5, 4, 1, true), (3, 2, 5, false), (4, 19, 1, true), (3, 16, 1, false)])
   func trainingMatchesReferenceAndFiniteDifferences(
     batch: Int, channels: Int, spatial: Int, affine: Bool
   ) {

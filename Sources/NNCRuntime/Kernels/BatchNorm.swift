@@ -13,7 +13,8 @@ public enum BatchNorm {
   /// `savedStatistics`, and moves the running statistics toward the batch's:
   /// running = (1 - momentum) * running + momentum * batch, with the unbiased variance
   /// (count / (count - 1) times the biased one, as PyTorch; a single value per channel keeps the
-  /// biased 0). One task per channel; each channel's sums run in a fixed order, in Double.
+  /// biased 0). One task per channel (a block of channels as vector lanes on 1x1 maps:
+  /// `forwardTrainingLanes`); each channel's sums run in a fixed order, in Double.
   public static func forwardTraining(
     batch: Int, channels: Int, spatial: Int, epsilon: Float, momentum: Float,
     input: UnsafePointer<Float>, scale: UnsafePointer<Float>?, shift: UnsafePointer<Float>?,
@@ -22,7 +23,17 @@ public enum BatchNorm {
     activation: ActivationKind? = nil
   ) {
     let count = batch * spatial
-    Parallel.forEach(channels, workPerItem: 3 * count) { c in
+    let laneChannels = laneChannels(channels: channels, spatial: spatial)
+    let blocks = laneChannels / channelLanes
+    Parallel.forEach(blocks + channels - laneChannels, workPerItem: 3 * count) { item in
+      guard item >= blocks else {
+        forwardTrainingLanes(
+          first: item * channelLanes, batch: batch, channels: channels, epsilon: epsilon, momentum: momentum,
+          input: input, scale: scale, shift: shift, output: output, runningMean: runningMean,
+          runningVariance: runningVariance, savedStatistics: savedStatistics, activation: activation)
+        return
+      }
+      let c = laneChannels + item - blocks
       let sum = channelSum(batch: batch, channels: channels, spatial: spatial, channel: c, input: input)
       let mean = sum / Double(count)
       let squares = channelSum(
@@ -67,7 +78,18 @@ public enum BatchNorm {
     gradScale: UnsafeMutablePointer<Float>?, gradShift: UnsafeMutablePointer<Float>?
   ) {
     let count = batch * spatial
-    Parallel.forEach(channels, workPerItem: 3 * count) { c in
+    let laneChannels = laneChannels(channels: channels, spatial: spatial)
+    let blocks = laneChannels / channelLanes
+    Parallel.forEach(blocks + channels - laneChannels, workPerItem: 3 * count) { item in
+      guard item >= blocks else {
+        backwardTrainingLanes(
+          first: item * channelLanes, batch: batch, channels: channels, input: input, scale: scale,
+          savedStatistics: savedStatistics, gradOutput: gradOutput, gradInput: gradInput,
+          gradScale: gradScale,
+          gradShift: gradShift)
+        return
+      }
+      let c = laneChannels + item - blocks
       let mean = savedStatistics[c]
       let inverseStd = savedStatistics[channels + c]
       let sums = channelGradientSums(
