@@ -536,7 +536,8 @@ public enum Conv2D {
     return scratch
   }
 
-  /// Output planes up to this many pixels are written by im2col element by element, zeros included.
+  /// Output planes up to this many pixels are written by im2col element by element, zeros included
+  /// (but for `keepsWidthAtUnitStride`, whose taps stay shifted plane copies).
   static let shortPlane = 16
 
   /// Row (c, ki, kj) of the column matrix holds, for every sample and output position, the input
@@ -780,5 +781,22 @@ public enum Conv2D {
         copyPlane(source + (row * columns + column) * plane, targetRow + row * plane, count: plane)
       }
     }
+  }
+}
+
+/// gradBias[c] += sum over the batch and the plane of gradOutput[n, c, :], batch in order.
+func accumulateBiasGradient(
+  _ gradOutput: UnsafePointer<Float>, batch: Int, channels: Int, plane: Int,
+  gradBias: UnsafeMutablePointer<Float>
+) {
+  Parallel.forEach(channels, workPerItem: batch * plane) { channel in
+    var sum: Double = 0
+    for n in 0..<batch {
+      let row = gradOutput + (n * channels + channel) * plane
+      var rowSum: Float = 0
+      for i in 0..<plane { rowSum += row[i] }
+      sum += Double(rowSum)
+    }
+    gradBias[channel] += Float(sum)
   }
 }

@@ -26,23 +26,6 @@ func copyPlane(_ source: UnsafePointer<Float>, _ target: UnsafeMutablePointer<Fl
   }
 }
 
-/// gradBias[c] += sum over the batch and the plane of gradOutput[n, c, :], batch in order.
-func accumulateBiasGradient(
-  _ gradOutput: UnsafePointer<Float>, batch: Int, channels: Int, plane: Int,
-  gradBias: UnsafeMutablePointer<Float>
-) {
-  Parallel.forEach(channels, workPerItem: batch * plane) { channel in
-    var sum: Double = 0
-    for n in 0..<batch {
-      let row = gradOutput + (n * channels + channel) * plane
-      var rowSum: Float = 0
-      for i in 0..<plane { rowSum += row[i] }
-      sum += Double(rowSum)
-    }
-    gradBias[channel] += Float(sum)
-  }
-}
-
 /// `target[0 ..< count] = 0` for short planes without a call, as `copyPlane`.
 @inline(__always)
 func zeroPlane(_ target: UnsafeMutablePointer<Float>, count: Int) {
