@@ -5,7 +5,7 @@
 /// summed in order in every lane: per value the operations of `channelSum`, `normalize`,
 /// `channelGradientSums` and `channelInputGradient` on rows of one value, so the same bits.
 extension BatchNorm {
-  static let channelLanes = 8
+  static let channelLanes = SIMD8<Float>.scalarCount
 
   /// Channels `forwardTraining` and `backwardTraining` run as lanes: whole blocks, on 1x1 maps.
   static func laneChannels(channels: Int, spatial: Int) -> Int {

@@ -1,5 +1,3 @@
-import CKernels
-
 /// The shape of a 2-D convolution over NCHW tensors: input [batch, inChannels, inHeight, inWidth],
 /// weight [outChannels, inChannels / groups, kernelHeight, kernelWidth], optional bias [outChannels],
 /// output [batch, outChannels, outHeight, outWidth]. Padding may differ on each side (TF-style `same`).
@@ -758,7 +756,7 @@ public enum Conv2D {
   /// target[b, a, :] = source[a, b, :] for the `rows` × `columns` planes of `plane` floats of
   /// `source`: the layout change between a chunk's samples ([n, c, :]) and its column matrices
   /// ([c, n, :]), either way. Planes of one float (late ResNet stages, dense-like 1x1 maps) are a
-  /// matrix transposed in 8 × 8 register blocks (`nnc_transpose_rows`); small planes are copied
+  /// matrix transposed in 8 × 8 register blocks (`LayoutReorder.transposeRows`); small planes are copied
   /// inline — a copy call per plane of 1 to 16 floats cost more than the copy (ResNet-18/32's
   /// 512x1x1 layers spent more time here than in their products).
   static func swapOuterAxes(
@@ -769,9 +767,9 @@ public enum Conv2D {
       let blocks = (rows + LayoutReorder.block - 1) / LayoutReorder.block
       Parallel.forEach(blocks, workPerItem: LayoutReorder.block * columns) { block in
         let first = block * LayoutReorder.block
-        nnc_transpose_rows(
-          source + first * columns, Int32(min(LayoutReorder.block, rows - first)), Int32(columns),
-          target + first, rows, nil, 0)
+        LayoutReorder.transposeRows(
+          first..<min(rows, first + LayoutReorder.block), rows: rows, columns: columns, input: source,
+          output: target)
       }
       return
     }

@@ -27,7 +27,7 @@ enum LayoutReorder {
   /// product's transposition (`nnc_transpose_rows`: 8 × 8 blocks in vector registers), where a
   /// scalar loop took MobileNetV2's two reorders 0.07 ms a batch of 32 (ONNX Runtime's 0.03).
   @inline(__always)
-  private static func transposeRows(
+  static func transposeRows(
     _ rowRange: Range<Int>, rows: Int, columns: Int, input: UnsafePointer<Float>,
     output: UnsafeMutablePointer<Float>
   ) {
