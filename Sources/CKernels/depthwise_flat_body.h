@@ -46,6 +46,19 @@ INLINE long FN(next_plane)(int c, int n, int samples, long stride, long plane) {
   return n + 1 < samples ? (n + 1) * stride + c * plane : (c + 1) * plane;
 }
 
+// The plane `ahead` steps of that loop after plane (c, n), past the call's end as `next_plane`.
+INLINE long FN(plane_ahead)(int c, int n, int samples, long stride, long plane, int ahead) {
+  for (int i = 0; i < ahead; i++) {
+    if (n + 1 < samples) {
+      n++;
+    } else {
+      n = 0;
+      c++;
+    }
+  }
+  return n * stride + c * plane;
+}
+
 INLINE float FN(sum16)(v16 v) {
   typedef float v8f __attribute__((vector_size(32)));
   typedef float v4f __attribute__((vector_size(16)));

@@ -332,8 +332,11 @@ INLINE void FN(rows8_backward_registers)(const float *restrict in, const float *
     for (int t = 0; t < 9; t++) weight[t] = (v16){0} + k[c * 9 + t], acc[t] = (v16){0};
     for (int n = 0; n < samples; n++) {
       const float *p = in + n * in_stride + (size_t)c * 64, *q = dy + n * dy_stride + (size_t)c * 64;
-      const long next_in = FN(next_plane)(c, n, samples, in_stride, 64);
-      const long next_dy = FN(next_plane)(c, n, samples, dy_stride, 64);
+      // Four planes ahead: a plane's both passes take about as long as a line takes to come from
+      // memory, and one plane ahead left the lines late (MobileNetV2's 192x8x8 backward pass 0.39 →
+      // 0.345 ms a training step, medians of four alternating profiles; eight ahead 0.355).
+      const long next_in = FN(plane_ahead)(c, n, samples, in_stride, 64, 4);
+      const long next_dy = FN(plane_ahead)(c, n, samples, dy_stride, 64, 4);
       for (int v = 0; v < 4; v++) {
         FN(fetch)(dy, next_dy + v * 16);
         if (sums) FN(fetch)(in, next_in + v * 16);
