@@ -66,9 +66,9 @@ let convCases: [ConvCase] = [
 ]
 
 /// Geometries for the column matrices' layout changes at sizes the cases above miss: full 8 × 8
-/// blocks of a transposition (one-pixel planes, a kernel over the whole map), a pointwise plane
-/// longer than a vector, a strided 1x1 kernel that skips input pixels and a strided output plane
-/// above `Conv2D.shortPlane`, padded.
+/// blocks of a transposition (one-pixel planes, a kernel over the whole map), pointwise planes
+/// longer than a vector and beyond `Conv2D.pointwiseBackwardSamplePixels`, a strided 1x1 kernel
+/// that skips input pixels and a strided output plane above `Conv2D.shortPlane`, padded.
 let columnLayoutCases: [ConvCase] = [
   ConvCase(
     name: "3x3 padding 1 on a 1x1 map, batch 9, 10 channels",
@@ -88,6 +88,12 @@ let columnLayoutCases: [ConvCase] = [
       batch: 3, inChannels: 5, inHeight: 4, inWidth: 5, outChannels: 2, kernelHeight: 1,
       kernelWidth: 1),
     hasBias: false),
+  ConvCase(
+    name: "pointwise on 16x17 maps, groups 2 (backward a sample at a time)",
+    geometry: Conv2DGeometry(
+      batch: 3, inChannels: 4, inHeight: 16, inWidth: 17, outChannels: 6, kernelHeight: 1,
+      kernelWidth: 1, groups: 2),
+    hasBias: true),
   ConvCase(
     name: "1x1 stride 2 on a 6x5 map (a row and a column unread)",
     geometry: Conv2DGeometry(

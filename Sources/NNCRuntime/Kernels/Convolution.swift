@@ -450,6 +450,15 @@ public enum Conv2D {
     }
   }
 
+  /// Output pixels at least of a pointwise layer whose backward products run a sample at a time, on
+  /// the NCHW planes where they lie: chunks of samples gathered the output gradient, swapped the
+  /// input into columns and scattered the input gradient back, three copies beside the ones OpenBLAS
+  /// makes when it packs. MobileNetV2 at 64x64, batch 32, backward passes in a training step (three
+  /// alternating profiles): 16 -> 96 on 32x32 maps 3.2-3.3 -> 3.0 ms, 24 -> 144 on 16x16 3.2 -> 2.6,
+  /// 32 -> 16 on 32x32 1.4 -> 1.0; the projections to 24x16x16 3.0 against 2.9 (their 256-column
+  /// products packed per sample); at 64 pixels, 32 -> 192 on 8x8 maps 1.65 -> 1.5 but others level.
+  static let pointwiseBackwardSamplePixels = 256
+
   /// `backward` by im2col (or the input itself as the columns, pointwise), SGEMM and col2im.
   private static func columnsBackward(
     _ geometry: Conv2DGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
@@ -463,7 +472,7 @@ public enum Conv2D {
     let outSample = g.outChannels * plane
     let groupRows = g.inChannelsPerGroup * g.kernelHeight * g.kernelWidth
     let groupOut = g.outChannelsPerGroup
-    let chunk = chunkSize(g)
+    let chunk = g.isPointwise && plane >= pointwiseBackwardSamplePixels ? 1 : chunkSize(g)
     // Chunks run in order and each product accumulates with beta = 1, so the batch sum is
     // deterministic; OpenBLAS parallelizes inside each product.
     var first = 0
