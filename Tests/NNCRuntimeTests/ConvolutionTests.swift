@@ -67,7 +67,8 @@ let convCases: [ConvCase] = [
 
 /// Geometries for the column matrices' layout changes at sizes the cases above miss: full 8 × 8
 /// blocks of a transposition (one-pixel planes, a kernel over the whole map), pointwise planes
-/// longer than a vector and beyond `Conv2D.pointwiseBackwardSamplePixels`, a strided 1x1 kernel
+/// longer than a vector, beyond `Conv2D.pointwiseGradientMinimumPixels` and beyond
+/// `Conv2D.pointwiseBackwardSamplePixels`, a strided 1x1 kernel
 /// that skips input pixels and a strided output plane above `Conv2D.shortPlane`, padded.
 let columnLayoutCases: [ConvCase] = [
   ConvCase(
@@ -86,6 +87,12 @@ let columnLayoutCases: [ConvCase] = [
     name: "pointwise on 4x5 maps, batch 3",
     geometry: Conv2DGeometry(
       batch: 3, inChannels: 5, inHeight: 4, inWidth: 5, outChannels: 2, kernelHeight: 1,
+      kernelWidth: 1),
+    hasBias: false),
+  ConvCase(
+    name: "pointwise on 8x9 maps, batch 4 (the weight gradient by its kernel, chunks otherwise)",
+    geometry: Conv2DGeometry(
+      batch: 4, inChannels: 5, inHeight: 8, inWidth: 9, outChannels: 6, kernelHeight: 1,
       kernelWidth: 1),
     hasBias: false),
   ConvCase(

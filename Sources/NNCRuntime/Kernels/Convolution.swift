@@ -454,10 +454,17 @@ public enum Conv2D {
   /// the NCHW planes where they lie: chunks of samples gathered the output gradient, swapped the
   /// input into columns and scattered the input gradient back, three copies beside the ones OpenBLAS
   /// makes when it packs. MobileNetV2 at 64x64, batch 32, backward passes in a training step (three
-  /// alternating profiles): 16 -> 96 on 32x32 maps 3.2-3.3 -> 3.0 ms, 24 -> 144 on 16x16 3.2 -> 2.6,
-  /// 32 -> 16 on 32x32 1.4 -> 1.0; the projections to 24x16x16 3.0 against 2.9 (their 256-column
-  /// products packed per sample); at 64 pixels, 32 -> 192 on 8x8 maps 1.65 -> 1.5 but others level.
+  /// alternating profiles, both products through OpenBLAS): 16 -> 96 on 32x32 maps 3.2-3.3 -> 3.0
+  /// ms, 24 -> 144 on 16x16 3.2 -> 2.6, 32 -> 16 on 32x32 1.4 -> 1.0; the projections to 24x16x16
+  /// 3.0 against 2.9 (their 256-column products packed per sample).
   static let pointwiseBackwardSamplePixels = 256
+
+  /// Output pixels at least of a pointwise layer whose weight gradient `pointwiseWeightGradient`
+  /// computes, chunked or not. MobileNetV2 (as above, against OpenBLAS's products): 24x16x16's
+  /// backward passes 3.1 -> 2.4 ms, 144x16x16's 2.7 -> 2.1, 192x8x8's 1.4-1.6 -> 1.2-1.3; from 16
+  /// pixels (a vector a plane) 576x4x4's went 1.8-2.0 -> 2.6-3.3, and from one pixel the 2x2 maps'
+  /// six times slower.
+  static let pointwiseGradientMinimumPixels = 64
 
   /// `backward` by im2col (or the input itself as the columns, pointwise), SGEMM and col2im.
   private static func columnsBackward(
@@ -473,6 +480,10 @@ public enum Conv2D {
     let groupRows = g.inChannelsPerGroup * g.kernelHeight * g.kernelWidth
     let groupOut = g.outChannelsPerGroup
     let chunk = g.isPointwise && plane >= pointwiseBackwardSamplePixels ? 1 : chunkSize(g)
+    let ownWeightGradient = g.isPointwise && plane >= pointwiseGradientMinimumPixels
+    if ownWeightGradient, let gradWeight {
+      pointwiseWeightGradient(g, input: input, gradOutput: gradOutput, gradWeight: gradWeight)
+    }
     // Chunks run in order and each product accumulates with beta = 1, so the batch sum is
     // deterministic; OpenBLAS parallelizes inside each product.
     var first = 0
@@ -489,7 +500,7 @@ public enum Conv2D {
           into: gathered)
         chunkGradOutput = UnsafePointer(gathered)
       }
-      if let gradWeight {
+      if let gradWeight, !ownWeightGradient {
         let columns = columnMatrix(
           g, input: input + first * inSample, samples: count, chunk: chunk, scratch: scratch)
         for group in 0..<g.groups {
