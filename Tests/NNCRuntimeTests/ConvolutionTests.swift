@@ -96,6 +96,12 @@ let columnLayoutCases: [ConvCase] = [
       kernelWidth: 1),
     hasBias: false),
   ConvCase(
+    name: "pointwise on 16x16 maps (the input gradient by the plane product, a ragged 6-channel block)",
+    geometry: Conv2DGeometry(
+      batch: 2, inChannels: 7, inHeight: 16, inWidth: 16, outChannels: 13, kernelHeight: 1,
+      kernelWidth: 1),
+    hasBias: true),
+  ConvCase(
     name: "pointwise on 16x17 maps, groups 2 (backward a sample at a time)",
     geometry: Conv2DGeometry(
       batch: 3, inChannels: 4, inHeight: 16, inWidth: 17, outChannels: 6, kernelHeight: 1,

@@ -209,7 +209,8 @@ public enum Conv2D {
         ? (geometry.isPointwise ? 0 : geometry.columnRows * plane)
         : (geometry.columnRows + geometry.outChannels) * chunk * plane
       let sampleSlots = chosen == .sampleTiles ? sampleTilesScratchCount(geometry) : 0
-      return max(chunks, tiledScratchCount(geometry), sampleSlots)
+      let planeGradient = runsPlaneInputGradient(geometry) ? pointwiseInputGradientScratchCount(geometry) : 0
+      return max(chunks, tiledScratchCount(geometry), sampleSlots, planeGradient)
     }
   }
 
@@ -480,6 +481,11 @@ public enum Conv2D {
     let groupRows = g.inChannelsPerGroup * g.kernelHeight * g.kernelWidth
     let groupOut = g.outChannelsPerGroup
     let chunk = g.isPointwise && plane >= pointwiseBackwardSamplePixels ? 1 : chunkSize(g)
+    let planeInputGradient = runsPlaneInputGradient(g)
+    if planeInputGradient, let gradInput {
+      pointwiseInputGradient(
+        g, weight: weight, gradOutput: gradOutput, gradInput: gradInput, scratch: requireScratch(g, scratch))
+    }
     let ownWeightGradient = g.isPointwise && plane >= pointwiseGradientMinimumPixels
     if ownWeightGradient, let gradWeight {
       pointwiseWeightGradient(g, input: input, gradOutput: gradOutput, gradWeight: gradWeight)
@@ -511,7 +517,7 @@ public enum Conv2D {
             c: gradWeight + group * groupOut * groupRows, ldc: groupRows)
         }
       }
-      if let gradInput {
+      if let gradInput, !planeInputGradient {
         let chunkGradInput = gradInput + first * inSample
         // One pointwise sample: the column matrix is the input gradient itself.
         let direct = chunk == 1 && g.isPointwise

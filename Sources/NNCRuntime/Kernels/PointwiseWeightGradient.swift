@@ -30,3 +30,39 @@ extension Conv2D {
     }
   }
 }
+
+extension Conv2D {
+  /// Whether the backward pass of pointwise `g` computes its input gradient by the plane product with
+  /// the transposed weights (`pointwiseInputGradient`): ungrouped layers whose products run a sample
+  /// at a time (`pointwiseBackwardSamplePixels`).
+  static func runsPlaneInputGradient(_ g: Conv2DGeometry) -> Bool {
+    g.isPointwise && g.groups == 1 && g.outHeight * g.outWidth >= pointwiseBackwardSamplePixels
+  }
+
+  /// The pointwise convolution from the output gradient's channels to the input's.
+  static func transposedPointwise(_ g: Conv2DGeometry) -> Conv2DGeometry {
+    Conv2DGeometry(
+      batch: g.batch, inChannels: g.outChannels, inHeight: g.outHeight, inWidth: g.outWidth,
+      outChannels: g.inChannels, kernelHeight: 1, kernelWidth: 1)
+  }
+
+  /// Scratch floats of `pointwiseInputGradient`: the transposed weights, then the plane product's.
+  static func pointwiseInputGradientScratchCount(_ g: Conv2DGeometry) -> Int {
+    g.weightCount + planeProductScratchCount(transposedPointwise(g))
+  }
+
+  /// gradInput = Wᵀ · gradOutput, sample by sample, as the plane product of the transposed weights
+  /// (their packing once a pass, the gradient's planes read in place), where OpenBLAS's products per
+  /// sample packed both operands.
+  static func pointwiseInputGradient(
+    _ g: Conv2DGeometry, weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
+    gradInput: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
+  ) {
+    for o in 0..<g.outChannels {
+      for i in 0..<g.inChannels { scratch[i * g.outChannels + o] = weight[o * g.inChannels + i] }
+    }
+    planeProductForward(
+      transposedPointwise(g), input: gradOutput, weight: scratch, bias: nil, output: gradInput,
+      activation: .linear, channelScale: nil, scratch: scratch + g.weightCount)
+  }
+}
