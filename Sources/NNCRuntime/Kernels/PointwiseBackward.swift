@@ -1,5 +1,8 @@
 import CKernels
 
+/// The backward products of pointwise layers on larger maps by nnc's own kernels rather than
+/// OpenBLAS's, whose packing of both operands on every call outweighed the arithmetic there: the
+/// weight gradient by `nnc_pointwise_weight_gradient`, the input gradient by the plane product.
 extension Conv2D {
   /// Filters per task of `pointwiseWeightGradient`: the kernel's tile of rows.
   static let pointwiseGradientFilters = 4
