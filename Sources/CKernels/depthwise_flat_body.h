@@ -37,16 +37,11 @@ INLINE void FN(fetch_for_write)(const float *base, long offset) { __builtin_pref
 // 32x32 → 16x16 0.92 → 0.82 (medians of four alternating profiles).
 INLINE void FN(fetch)(const float *base, long offset) { __builtin_prefetch(nnc_address(base, offset), 0); }
 
-// The offset of the output plane a loop over channels c (outer) and samples n (inner) writes after
-// plane (c, n), planes `plane` floats apart and samples `stride`. After a call's last plane, the
-// plane that follows it in memory: usually the next task's, which the same part of the loop runs
-// next (parts are runs of consecutive tasks; stopping at a call's end lost a quarter of the gain on
-// 4-plane tasks).
-INLINE long FN(next_plane)(int c, int n, int samples, long stride, long plane) {
-  return n + 1 < samples ? (n + 1) * stride + c * plane : (c + 1) * plane;
-}
-
-// The plane `ahead` steps of that loop after plane (c, n), past the call's end as `next_plane`.
+// The offset of the plane a loop over channels c (outer) and samples n (inner) reaches `ahead` planes
+// after plane (c, n) (`next_plane`: the next one), planes `plane` floats apart and samples `stride`.
+// Past a call's last plane, the planes that follow it in memory: usually the next task's, which the
+// same part of the loop runs next (parts are runs of consecutive tasks; stopping at a call's end
+// lost a quarter of the gain on 4-plane tasks).
 INLINE long FN(plane_ahead)(int c, int n, int samples, long stride, long plane, int ahead) {
   for (int i = 0; i < ahead; i++) {
     if (n + 1 < samples) {
@@ -57,6 +52,10 @@ INLINE long FN(plane_ahead)(int c, int n, int samples, long stride, long plane, 
     }
   }
   return n * stride + c * plane;
+}
+
+INLINE long FN(next_plane)(int c, int n, int samples, long stride, long plane) {
+  return FN(plane_ahead)(c, n, samples, stride, plane, 1);
 }
 
 INLINE float FN(sum16)(v16 v) {

@@ -491,8 +491,10 @@ public enum Conv2D {
       pointwiseWeightGradient(g, input: input, gradOutput: gradOutput, gradWeight: gradWeight)
     }
     // Chunks run in order and each product accumulates with beta = 1, so the batch sum is
-    // deterministic; OpenBLAS parallelizes inside each product.
-    var first = 0
+    // deterministic; OpenBLAS parallelizes inside each product. None when the kernels above took
+    // both products (no chunk of the output gradient gathered for nothing).
+    let chunkProducts = (gradWeight != nil && !ownWeightGradient) || (gradInput != nil && !planeInputGradient)
+    var first = chunkProducts ? 0 : g.batch
     while first < g.batch {
       let count = min(chunk, g.batch - first)
       let width = count * plane

@@ -61,9 +61,8 @@ extension Conv2D {
     _ g: Conv2DGeometry, weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
     gradInput: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
   ) {
-    for o in 0..<g.outChannels {
-      for i in 0..<g.inChannels { scratch[i * g.outChannels + o] = weight[o * g.inChannels + i] }
-    }
+    LayoutReorder.transposeRows(
+      0..<g.outChannels, rows: g.outChannels, columns: g.inChannels, input: weight, output: scratch)
     planeProductForward(
       transposedPointwise(g), input: gradOutput, weight: scratch, bias: nil, output: gradInput,
       activation: .linear, channelScale: nil, scratch: scratch + g.weightCount)
