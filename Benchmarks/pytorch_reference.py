@@ -1,7 +1,8 @@
 """Reference throughput of PyTorch on the models of the README's Performance table: Specs/lenet5.yaml,
 Specs/cifar_cnn.yaml and Benchmarks/resnet18_32px.yaml, built layer for layer the same.
 
-Not part of the test suite. Needs `pip install torch torchvision` (CPU wheels are fine):
+Not part of the test suite. Needs `pip install torch` (CPU wheels are fine); ResNet-18 is compare.py's
+definition, layer for layer the spec's (torchvision's wheel does not load on every machine):
     python3 Benchmarks/pytorch_reference.py [--threads 2] [--seconds 5] [model ...]
 Each model is timed like `nnc bench`: after a warm-up, full training steps (forward, cross-entropy,
 backward, optimizer step) and inference batches (eval mode, no autograd) for at least --seconds.
@@ -11,7 +12,8 @@ import time
 
 import torch
 import torch.nn as nn
-import torchvision
+
+from compare import torch_model
 
 
 def lenet5():
@@ -33,7 +35,7 @@ MODELS = {
     # name: (constructor, input shape, batch, optimizer)
     "lenet5": (lenet5, (1, 28, 28), 64, lambda p: torch.optim.Adam(p, lr=1e-3)),
     "cifar_cnn": (cifar_cnn, (3, 32, 32), 64, lambda p: torch.optim.Adam(p, lr=1e-3)),
-    "resnet18_32px": (lambda: torchvision.models.resnet18(num_classes=10), (3, 32, 32), 32,
+    "resnet18_32px": (lambda: torch_model("resnet18_32px"), (3, 32, 32), 32,
                       lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, weight_decay=1e-4)),
 }
 
