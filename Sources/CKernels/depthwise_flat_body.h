@@ -7,19 +7,14 @@
 #define FN(name) NNC_CAT(name, NNC_ISA)
 #define INLINE static inline __attribute__((always_inline))
 
+#include "vector16_body.h"
+
 // Sixteen floats from p with the lanes `mask` clears set to +0: a tap outside the map adds w · 0,
 // as the padded copies of the per-plane kernels do, so the sums are the same bits.
 INLINE v16 FN(masked)(const float *p, v16i mask) { return (v16)((v16i) * (const v16u *)p & mask); }
 
 INLINE v16i FN(mask)(const int32_t *masks, int index) { return *(const v16i *)(masks + index * NNC_FLAT_LANES); }
 
-INLINE void FN(store)(float *p, v16 v, int live) {
-  if (live >= NNC_FLAT_LANES) {
-    *(v16u *)p = v;
-    return;
-  }
-  for (int lane = 0; lane < live; lane++) p[lane] = v[lane];
-}
 
 // Fetches the line `offset` floats from `base` ahead of the stores that fill it. An output the
 // kernels overwrite is seldom in the caches, and without this each store waited for its line to
@@ -58,14 +53,6 @@ INLINE long FN(next_plane)(int c, int n, int samples, long stride, long plane) {
   return FN(plane_ahead)(c, n, samples, stride, plane, 1);
 }
 
-INLINE float FN(sum16)(v16 v) {
-  typedef float v8f __attribute__((vector_size(32)));
-  typedef float v4f __attribute__((vector_size(16)));
-  v8f h = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) +
-          __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
-  v4f q = __builtin_shufflevector(h, h, 0, 1, 2, 3) + __builtin_shufflevector(h, h, 4, 5, 6, 7);
-  return (q[0] + q[2]) + (q[1] + q[3]);
-}
 
 // Packed vectors: every lane of each group of `grid` lanes holds the group's sum (pairwise steps,
 // the same tree for every group).
@@ -257,7 +244,7 @@ INLINE void FN(forward_impl)(const nnc_flat_table *T, const float *restrict in, 
           v16 acc = initial;
           for (int t = 0; t < taps; t++)
             acc += weight[t] * FN(masked)(FN(x_tap)(source, &rows, standard, stride, t) + at, m[t % kw]);
-          FN(store)(o + at, acc, grid - at);
+          FN(store_live)(o + at, acc, grid - at);
         }
       }
     }
@@ -273,7 +260,7 @@ INLINE void FN(forward_impl)(const nnc_flat_table *T, const float *restrict in, 
         v16 acc = e[taps];
         for (int t = 0; t < taps; t++)
           acc += e[t] * FN(masked)(FN(x_tap)(source, &rows, standard, stride, t) + at, m[t]);
-        FN(store)(o + at, acc, planes * grid - at);
+        FN(store_live)(o + at, acc, planes * grid - at);
       }
     }
   }
@@ -376,7 +363,7 @@ INLINE void FN(backward_impl)(const nnc_flat_table *T, const float *restrict in,
           if (o) {
             v16i m[NNC_FLAT_MAX_TAPS];
             for (int j = 0; j < kw; j++) m[j] = FN(mask)(masks, adjoint[v * kw + j]);
-            NNC_FLAT_INPUT_GRADIENT(weight[t], m[t % kw], at, FN(store)(o + at, gathered, grid - at), s.dx_phase);
+            NNC_FLAT_INPUT_GRADIENT(weight[t], m[t % kw], at, FN(store_live)(o + at, gathered, grid - at), s.dx_phase);
           }
         }
         if (o && T->stride == 2) FN(merge)(T, s.dx_phase, 1, o);
@@ -406,7 +393,7 @@ INLINE void FN(backward_impl)(const nnc_flat_table *T, const float *restrict in,
         }
         if (o) {
           const v16u *e = (const v16u *)(expanded + (size_t)v * (taps + 1) * NNC_FLAT_LANES);
-          NNC_FLAT_INPUT_GRADIENT(e[t], am[t], at, FN(store)(o + at, gathered, floats - at), s.dx_phase);
+          NNC_FLAT_INPUT_GRADIENT(e[t], am[t], at, FN(store_live)(o + at, gathered, floats - at), s.dx_phase);
         }
       }
       if (o && T->stride == 2) FN(merge)(T, s.dx_phase, planes, o);

@@ -46,12 +46,6 @@
 #define NNC_MERGE_HALVES(half, l) ((l) / 8 * 16 + (half) * 8 + (l) % 8)
 #define NNC_MERGE_PAIR(ROW, PIXEL, g, s) (ROW(s) * 16 + (s) % 2 * 8 + (g) * 4 + PIXEL(s))
 
-INLINE v16 FN(load_live)(const float *p, int live) {
-  if (live >= NNC_FLAT_LANES) return *(const v16u *)p;
-  v16 v = {0};
-  for (int lane = 0; lane < live; lane++) v[lane] = p[lane];
-  return v;
-}
 
 // The four phase vectors of the input vectors x (geometry NNC_FLAT_4X4_TO_2X2 or _8X8_TO_4X4).
 INLINE void FN(split_phases)(const v16 x[4], v16 phase[4], const int geometry) {
@@ -165,14 +159,14 @@ INLINE void FN(packed_inputs)(const nnc_flat_table *T, const float *in, int v, i
 INLINE void FN(packed_store_dx)(const nnc_flat_table *T, float *dx, int v, int planes, const v16 *sums,
                                 const int geometry) {
   if (T->stride == 1) {
-    FN(store)(dx + (size_t)v * NNC_FLAT_LANES, sums[0], planes * T->grid - v * NNC_FLAT_LANES);
+    FN(store_live)(dx + (size_t)v * NNC_FLAT_LANES, sums[0], planes * T->grid - v * NNC_FLAT_LANES);
     return;
   }
   v16 merged[4];
   FN(merge_phases)(sums, merged, geometry);
   const int floats = planes * T->in_plane - v * 4 * NNC_FLAT_LANES;
   for (int g = 0; g < 4 && floats - g * NNC_FLAT_LANES > 0; g++)
-    FN(store)(dx + ((size_t)v * 4 + g) * NNC_FLAT_LANES, merged[g], floats - g * NNC_FLAT_LANES);
+    FN(store_live)(dx + ((size_t)v * 4 + g) * NNC_FLAT_LANES, merged[g], floats - g * NNC_FLAT_LANES);
 }
 
 // The weight vectors of packed vector v when it holds one channel (4x4 outputs): its kernel's values
@@ -225,7 +219,7 @@ INLINE void FN(packed_forward_registers)(const nnc_flat_table *T, const float *r
         acc = e[9];
         for (int t = 0; t < 9; t++) acc += e[t] * tap[t];
       }
-      FN(store)(out + n * out_stride + (size_t)v * NNC_FLAT_LANES, acc, planes * T->grid - v * NNC_FLAT_LANES);
+      FN(store_live)(out + n * out_stride + (size_t)v * NNC_FLAT_LANES, acc, planes * T->grid - v * NNC_FLAT_LANES);
     }
   }
 }

@@ -9,6 +9,8 @@
 #define INLINE static inline __attribute__((always_inline))
 #define UNROLL _Pragma("clang loop unroll(full)")
 
+#include "vector16_body.h"
+
 // One level of the 16x16 transpose: rows i and i + b (i without bit b) swap their off-diagonal
 // b-wide blocks of lanes.
 #define SM_LOW(b, k) (((k) & (b)) == 0 ? (k) : 16 + (k) - (b))
@@ -60,20 +62,6 @@ INLINE void FN(pixels_to_planes4)(const v16 pixel[4], v16 v[4]) {
   }
 }
 
-INLINE v16 FN(load_live)(const float *p, int live) {
-  if (live >= 16) return *(const v16u *)p;
-  v16 v = {0};
-  for (int lane = 0; lane < live; lane++) v[lane] = p[lane];
-  return v;
-}
-
-INLINE void FN(store_live)(float *p, v16 v, int live) {
-  if (live >= 16) {
-    *(v16u *)p = v;
-    return;
-  }
-  for (int lane = 0; lane < live; lane++) p[lane] = v[lane];
-}
 
 // The planes of `live` channels (up to 16) from p, `pixels` (4, 16 or 64) each, as pixel vectors; the
 // lanes of missing channels 0. Planes of 16 pixels and more: one 16x16 transpose per 16 pixels.

@@ -8,22 +8,7 @@
 #define INLINE static inline __attribute__((always_inline))
 #define UNROLL _Pragma("clang loop unroll(full)")
 
-INLINE v16 FN(pg_load_live)(const float *p, int live) {
-  if (live >= 16) return *(const v16u *)p;
-  v16 v = {0};
-  for (int lane = 0; lane < live; lane++) v[lane] = p[lane];
-  return v;
-}
-
-// Lanes 0-7 + 8-15, then 0-3 + 4-7, then (0 + 2) + (1 + 3).
-INLINE float FN(pg_sum16)(v16 v) {
-  typedef float v8f __attribute__((vector_size(32)));
-  typedef float v4f __attribute__((vector_size(16)));
-  const v8f h = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) +
-                __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
-  const v4f q = __builtin_shufflevector(h, h, 0, 1, 2, 3) + __builtin_shufflevector(h, h, 4, 5, 6, 7);
-  return (q[0] + q[2]) + (q[1] + q[3]);
-}
+#include "vector16_body.h"
 
 // One step of a tile: pixels p … p + 15 (the `live` first of them) of its rows, a the output
 // gradient's and b the input's; rows past the tile's edge read row 0 again, and their sums are
@@ -31,8 +16,8 @@ INLINE float FN(pg_sum16)(v16 v) {
 INLINE void FN(pg_step)(v16 acc[PG_ROWS][PG_COLUMNS], const float *const dy[PG_ROWS],
                         const float *const x[PG_COLUMNS], int p, int live) {
   v16 a[PG_ROWS], b[PG_COLUMNS];
-  UNROLL for (int r = 0; r < PG_ROWS; r++) a[r] = FN(pg_load_live)(dy[r] + p, live);
-  UNROLL for (int c = 0; c < PG_COLUMNS; c++) b[c] = FN(pg_load_live)(x[c] + p, live);
+  UNROLL for (int r = 0; r < PG_ROWS; r++) a[r] = FN(load_live)(dy[r] + p, live);
+  UNROLL for (int c = 0; c < PG_COLUMNS; c++) b[c] = FN(load_live)(x[c] + p, live);
   UNROLL for (int r = 0; r < PG_ROWS; r++) UNROLL for (int c = 0; c < PG_COLUMNS; c++) acc[r][c] += a[r] * b[c];
 }
 
@@ -66,7 +51,7 @@ INLINE void FN(pg_rows)(int o0, int out_channels, int in_channels, int pixels, i
     for (int t = 0; t < chunk; t++) {
       const int i0 = (t0 + t) * PG_COLUMNS, columns = in_channels - i0 < PG_COLUMNS ? in_channels - i0 : PG_COLUMNS;
       for (int r = 0; r < rows; r++)
-        for (int c = 0; c < columns; c++) gw[(long)(o0 + r) * in_channels + i0 + c] += FN(pg_sum16)(part[t][r][c]);
+        for (int c = 0; c < columns; c++) gw[(long)(o0 + r) * in_channels + i0 + c] += FN(sum16)(part[t][r][c]);
     }
   }
 }
