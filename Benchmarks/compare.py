@@ -22,8 +22,10 @@ per model and tool, per-round ratios, and the depthwise convolutions of MobileNe
 roofline bound (the median of one `nnc bench --profile` per round): min(FMA peak, memory bandwidth x
 the kernel's FLOP per byte), with the peak and the read bandwidth measured by Benchmarks/roofline.c on
 the threads the kernels run on — the target's bound, and a line says how many rows reach half of it —
-and, for comparison, with one core's bandwidth times the threads (an extrapolation: on a machine whose
-cores share one memory channel it is more than the memory delivers).
+and, for comparison, with one core's bandwidth times the threads (an extrapolation: where the cores
+share the memory's bandwidth it is more than the threads can read together). Last, issue 18's targets as far as
+the run measured them (inference at least ONNX Runtime's, training at least 1.2 times PyTorch's, the
+depthwise rows at half their bound), met or not by the medians, also under "targets" in --json.
 """
 import argparse
 import json
@@ -355,6 +357,27 @@ def depthwise_roofline(profiles, ceiling, batch, threads):
     return rows
 
 
+def issue_targets(medians, depthwise):
+    """Issue 18's targets as far as this run measured them: inference at least ONNX Runtime's (on the
+    model exported from PyTorch) on every model, training at least 1.2 times PyTorch's on every model
+    trained, every depthwise row at half its bound or more (the bound measured on the kernels'
+    threads). Each: the target, whether the medians meet it, and the weakest row."""
+    targets = []
+    for phase, other, floor, name in [("inference", "ort", 1.0, "inference >= 1.0x ONNX Runtime"),
+                                      ("training", "torch", 1.2, "training >= 1.2x PyTorch")]:
+        rows = {model: ratio for (model, p, o), ratio in medians.items() if p == phase and o == other}
+        if rows:
+            weakest = min(rows, key=rows.get)
+            targets.append({"target": name, "met": rows[weakest] >= floor,
+                            "detail": f"{len(rows)} models, lowest {weakest} {rows[weakest]:.3f}"})
+    if depthwise:
+        shares = [row[8] for row in depthwise]
+        targets.append({"target": "depthwise >= 50% of the roofline bound", "met": min(shares) >= 0.5,
+                        "detail": f"{sum(share >= 0.5 for share in shares)} of {len(shares)} rows, lowest "
+                                  f"{min(shares):.0%}"})
+    return targets
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--nnc", default=os.path.join(ROOT, ".build/release/nnc"))
@@ -449,6 +472,7 @@ def main():
     print("\nPer-round ratios (each round's nnc over the other tool's figure in the same round):")
     pairs = [("training", "torch"), ("inference", "ort"), ("inference", "ort-nnc"), ("inference", "torch"),
              ("training", "baseline"), ("inference", "baseline")]
+    medians = {}  # (model, phase, other) -> median of the per-round ratios
     for model in models:
         for phase, other in pairs:
             if other not in tools or "nnc" not in tools:
@@ -456,6 +480,7 @@ def main():
             ratios = [a.get(phase) / b.get(phase) for a, b in zip(results[model]["nnc"], results[model][other])
                       if a.get(phase) and b.get(phase)]
             if ratios:
+                medians[(model, phase, other)] = statistics.median(ratios)
                 print(f"  {model:14s} {phase:9s} nnc / {other:9s} median {statistics.median(ratios):5.2f}  rounds "
                       + " ".join(f"{r:.2f}" for r in ratios))
 
@@ -479,10 +504,15 @@ def main():
             print(f"  rows at half the bound or more: {at_half} of {len(depthwise)} (lowest "
                   f"{min(row[8] for row in depthwise):.0%}); against the extrapolated bound: {extrapolated} "
                   f"of {len(depthwise)}")
+    targets = issue_targets(medians, depthwise)
+    if targets:
+        print("\nIssue 18's targets, by the medians above:")
+        for target in targets:
+            print(f"  {target['target']}: {'met' if target['met'] else 'NOT met'} ({target['detail']})")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"cpu": cpu, "isa": isa, "threads": args.threads, "sgemm": sgemm, "roofline": ceiling,
-                       "results": results, "depthwise": depthwise}, f, indent=1)
+                       "results": results, "depthwise": depthwise, "targets": targets}, f, indent=1)
     shutil.rmtree(directory, ignore_errors=True)
 
 
