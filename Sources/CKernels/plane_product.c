@@ -20,6 +20,17 @@ void nnc_plane_product_pack(int out_channels, int in_channels, const float *weig
   nnc_pack_filter_blocks(out_channels, in_channels, CHANNELS, weight, packed);
 }
 
+void nnc_plane_product_pack_transposed(int out_channels, int in_channels, const float *weight_t, float *packed) {
+  for (int m0 = 0; m0 < out_channels; m0 += CHANNELS) {
+    float *target = packed + (long)m0 * in_channels;
+    const int rows = nnc_min(CHANNELS, out_channels - m0);
+    for (int k = 0; k < in_channels; k++) {
+      const float *source = weight_t + (long)k * out_channels + m0;
+      for (int i = 0; i < CHANNELS; i++) target[(long)k * CHANNELS + i] = i < rows ? source[i] : 0;
+    }
+  }
+}
+
 static long column_floats(int in_channels, int columns) {
   return (long)(columns + COLUMNS - 1) / COLUMNS * COLUMNS * in_channels;
 }

@@ -28,6 +28,10 @@ long nnc_plane_product_weight_floats(int out_channels, int in_channels);
 /// channels, each [in_channels][6], the missing channels of the last block 0.
 void nnc_plane_product_pack(int out_channels, int in_channels, const float *weight, float *packed);
 
+/// The same blocks from the transposed matrix: `weight_t` is [in_channels][out_channels], filter o's
+/// weight k at weight_t[k · out_channels + o] (a product by a matrix's transpose, read as it lies).
+void nnc_plane_product_pack_transposed(int out_channels, int in_channels, const float *weight_t, float *packed);
+
 /// Floats of the work area of a call for `columns` columns: their packed tiles, the channels' scales
 /// and biases, and a ragged tile's output and shortcut.
 long nnc_plane_product_work_floats(int in_channels, int columns, int out_channels);

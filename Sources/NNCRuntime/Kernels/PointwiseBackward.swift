@@ -49,22 +49,22 @@ extension Conv2D {
       outChannels: g.inChannels, kernelHeight: 1, kernelWidth: 1)
   }
 
-  /// Scratch floats of `pointwiseInputGradient`: the transposed weights, then the plane product's.
+  /// Scratch floats of `pointwiseInputGradient`: the plane product's, its packed weights in front.
   static func pointwiseInputGradientScratchCount(_ g: Conv2DGeometry) -> Int {
-    g.weightCount + planeProductScratchCount(transposedPointwise(g))
+    planeProductScratchCount(transposedPointwise(g))
   }
 
   /// gradInput = Wᵀ · gradOutput, sample by sample, as the plane product of the transposed weights
-  /// (their packing once a pass, the gradient's planes read in place), where OpenBLAS's products per
-  /// sample packed both operands.
+  /// (packed from W as it lies, once a pass; the gradient's planes read in place), where OpenBLAS's
+  /// products per sample packed both operands.
   static func pointwiseInputGradient(
     _ g: Conv2DGeometry, weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
     gradInput: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
   ) {
-    LayoutReorder.transposeRows(
-      0..<g.outChannels, rows: g.outChannels, columns: g.inChannels, input: weight, output: scratch)
+    nnc_plane_product_pack_transposed(Int32(g.inChannels), Int32(g.outChannels), weight, scratch)
     planeProductForward(
-      transposedPointwise(g), input: gradOutput, weight: scratch, bias: nil, output: gradInput,
-      activation: .linear, channelScale: nil, scratch: scratch + g.weightCount)
+      transposedPointwise(g), input: gradOutput, weight: weight, bias: nil, output: gradInput,
+      activation: .linear, channelScale: nil, scratch: scratch, packedWeight: scratch,
+      packedWeightIsCurrent: true)
   }
 }
